@@ -1,0 +1,10 @@
+"""Pure-Python re-implementation of HyperStream's channel layer (no Qt, ever)."""
+from .errors import *  # noqa: F401,F403
+from .time_interval import MAX_DATE, MIN_DATE, UTC, RelativeTimeInterval, TimeInterval, TimeIntervals, parse_time_tuple
+from .utils import utcnow, get_timedelta, to_ms, from_ms, ensure_utc, camel_case
+from .stream import Stream, StreamDict, StreamId, StreamInstance, StreamMetaInstance, StreamView, get_stream_id
+from .base_channel import BaseChannel
+from .memory_channel import MemoryChannel, ReadOnlyMemoryChannel
+from .file_channel import FileChannel, FileDateTimeVersion
+from .module_channel import ModuleChannel
+from .tool_channel import ToolChannel

@@ -1,0 +1,184 @@
+"""The abstract channel: a named collection of streams and the way to read/write them.
+
+Concrete channels implement ``create_stream``, ``get_results``,
+``get_stream_writer``, ``purge_stream`` and ``update_streams``; the fast paths
+(``count_instances``, ``first_instance``, ``last_instance``, ``get_columns``,
+``get_summary``) have generic versions here built on ``get_results`` and are
+overridden where the data lives somewhere smarter.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+import numpy as np
+
+from .errors import MultipleStreamsFoundError, ReadOnlyChannelError, StreamNotFoundError, TimeError
+from .lod import numeric_or_nan, summarise_arrays
+from .stream import Stream, StreamDict, StreamInstance, get_stream_id
+from .time_interval import TimeInterval, TimeIntervals
+from .utils import MAX_DATE, MIN_DATE, to_ms
+
+log = logging.getLogger(__name__)
+
+
+class BaseChannel:
+    """Abstract base class for channels."""
+
+    #: read-only channels refuse create/write/purge
+    read_only = False
+
+    def __init__(self, channel_id: str, can_calc: bool = False, can_create: bool = False, calc_agent=None):
+        if not isinstance(channel_id, str) or not channel_id:
+            raise ValueError(f"channel id must be non-empty text, got {channel_id!r}")
+        self.channel_id = channel_id
+        self.can_calc = can_calc
+        self.can_create = can_create
+        self.calc_agent = calc_agent
+        self.streams = StreamDict()
+        self.up_to_timestamp = MAX_DATE
+
+    # -- stream lookup -------------------------------------------------------
+    def create_stream(self, stream_id, sandbox=None) -> Stream:
+        raise NotImplementedError
+
+    def get_or_create_stream(self, stream_id, try_create: bool = True) -> Stream:
+        stream_id = get_stream_id(stream_id)
+        if stream_id in self.streams:
+            return self.streams[stream_id]
+        if not try_create:
+            raise StreamNotFoundError(stream_id, self.channel_id)
+        return self.create_stream(stream_id)
+
+    def find_streams(self, **kwargs) -> list[Stream]:
+        """Streams whose name equals ``name=`` (if given) and whose meta-data has every other key=value."""
+        name = kwargs.pop("name", None)
+        wanted = {k: str(v) for k, v in kwargs.items()}
+        found = []
+        for sid, stream in self.streams.items():
+            if name is not None and sid.name != name:
+                continue
+            meta = dict(sid.meta_data)
+            if all(meta.get(k) == v for k, v in wanted.items()):
+                found.append(stream)
+        return found
+
+    def find_stream(self, **kwargs) -> Stream:
+        query = ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "(no criteria)"
+        found = self.find_streams(**kwargs)
+        if not found:
+            raise StreamNotFoundError(f"matching {query}", self.channel_id)
+        if len(found) > 1:
+            raise MultipleStreamsFoundError(query, [s.stream_id for s in found])
+        return found[0]
+
+    def __getitem__(self, stream_id) -> Stream:
+        sid = get_stream_id(stream_id)
+        try:
+            return self.streams[sid]
+        except KeyError:
+            raise StreamNotFoundError(sid, self.channel_id) from None
+
+    def __contains__(self, stream_id) -> bool:
+        return stream_id in self.streams
+
+    def __iter__(self):
+        return iter(list(self.streams.values()))
+
+    def __len__(self):
+        return len(self.streams)
+
+    # -- reading -------------------------------------------------------------
+    def get_results(self, stream: Stream, time_interval: TimeInterval) -> Iterable[StreamInstance]:
+        raise NotImplementedError
+
+    def count_instances(self, stream: Stream, time_interval: TimeInterval) -> int:
+        return sum(1 for _ in self.get_results(stream, time_interval))
+
+    def first_instance(self, stream: Stream, time_interval: TimeInterval):
+        for inst in self.get_results(stream, time_interval):
+            return inst
+        return None
+
+    def last_instance(self, stream: Stream, time_interval: TimeInterval):
+        last = None
+        for last in self.get_results(stream, time_interval):
+            pass
+        return last
+
+    def get_columns(self, stream: Stream, time_interval: TimeInterval, component=None):
+        ms, vals = [], []
+        for ts, v in self.get_results(stream, time_interval):
+            f = numeric_or_nan(v, component)
+            if f == f:
+                ms.append(to_ms(ts))
+                vals.append(f)
+        return np.asarray(ms, dtype=np.int64), np.asarray(vals, dtype=np.float64)
+
+    def get_summary(self, stream: Stream, time_interval: TimeInterval, buckets: int, component=None):
+        ms, vals = [], []
+        for ts, v in self.get_results(stream, time_interval):
+            ms.append(to_ms(ts))
+            vals.append(numeric_or_nan(v, component))
+        return summarise_arrays(np.asarray(ms, dtype=np.int64), np.asarray(vals, dtype=np.float64),
+                                to_ms(time_interval.start), to_ms(time_interval.end), buckets)
+
+    # -- writing -------------------------------------------------------------
+    def get_stream_writer(self, stream: Stream):
+        raise NotImplementedError
+
+    def write_chunk(self, stream: Stream, instances: list[StreamInstance], calculated_intervals) -> None:
+        """Write instances and set the stream's calculated intervals as one step.
+
+        Channels backed by a transactional store override this to commit both
+        in one transaction; the default writes first, then records the intervals,
+        so a failed write never marks anything calculated.
+        """
+        self._check_writable()
+        if instances:
+            self.get_stream_writer(stream)(instances)
+        stream.calculated_intervals = calculated_intervals
+
+    def calculated_intervals_changed(self, stream: Stream) -> None:
+        """Hook: persist ``stream.calculated_intervals`` (no-op for in-memory channels)."""
+
+    def _check_writable(self):
+        if self.read_only:
+            raise ReadOnlyChannelError(f"channel {self.channel_id!r} is read-only")
+
+    # -- purging ---------------------------------------------------------------
+    def purge_stream(self, stream_id, remove_definition: bool = False, sandbox=None) -> None:
+        raise NotImplementedError
+
+    def purge_interval(self, stream_id, time_interval: TimeInterval) -> int:
+        """Delete the instances in ``(start, end]`` and remove that interval from the calculated intervals."""
+        raise NotImplementedError
+
+    def purge_node(self, node_id: str, remove_definition: bool = False, sandbox=None) -> None:
+        """Purge every stream whose name is ``node_id`` (a node = one name, all meta-data variants)."""
+        self._check_writable()
+        for stream in [s for s in self.streams.values() if s.stream_id.name == node_id]:
+            self.purge_stream(stream.stream_id, remove_definition=remove_definition, sandbox=sandbox)
+
+    # -- computing ---------------------------------------------------------------
+    def execute_tool(self, stream: Stream, interval: TimeInterval, **run_options):
+        """Run the stream's tool (``stream.tool`` over ``stream.input_streams``) over the missing parts of ``interval``."""
+        tool = getattr(stream, "tool", None)
+        if tool is None:
+            raise ValueError(f"stream {stream.stream_id} has no tool to execute")
+        if interval.end > self.up_to_timestamp:
+            raise TimeError(f"channel {self.channel_id!r} is not available after {self.up_to_timestamp.isoformat()}; "
+                            f"cannot compute up to {interval.end.isoformat()}")
+        return tool.execute(getattr(stream, "input_streams", None) or [], stream, interval,
+                            alignment_stream=getattr(stream, "alignment_stream", None), **run_options)
+
+    def update_streams(self, up_to_timestamp) -> None:
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}(channel_id={self.channel_id!r}, streams={len(self.streams)})"
+
+    __str__ = __repr__
+
+
+__all__ = ["BaseChannel", "MIN_DATE", "MAX_DATE", "TimeIntervals"]

@@ -1,0 +1,275 @@
+"""Channels whose data lives in memory.
+
+Each stream's data is kept sorted (parallel lists of epoch-ms, datetimes and
+values), so a window read is two bisections plus a slice — O(log n + k) —
+instead of sorting the stream on every call.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from bisect import bisect_right
+
+import numpy as np
+
+from .base_channel import BaseChannel
+from .errors import DuplicateInstanceError, ReadOnlyChannelError, StreamAlreadyExistsError, StreamNotFoundError
+from .lod import numeric_or_nan, summarise_arrays
+from .stream import Stream, StreamInstance, get_stream_id
+from .time_interval import TimeInterval, TimeIntervals
+from .utils import MIN_DATE, ensure_utc, to_ms
+
+
+def same_value(a, b) -> bool:
+    if a == b:
+        return True
+    return isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+
+
+class _Series:
+    """Sorted data of one stream."""
+
+    __slots__ = ("ms", "ts", "vals", "_num_cache")
+
+    def __init__(self):
+        self.ms: list[int] = []
+        self.ts: list = []
+        self.vals: list = []
+        self._num_cache: dict = {}
+
+    def bounds(self, interval: TimeInterval) -> tuple[int, int]:
+        return bisect_right(self.ms, to_ms(interval.start)), bisect_right(self.ms, to_ms(interval.end))
+
+    def prepare(self, stream_id, instances) -> list[tuple[int, object, object]]:
+        """Validate a batch; return the rows that are new, sorted. Raises before anything changes."""
+        rows = {}
+        for inst in instances:
+            if not isinstance(inst, StreamInstance):
+                if not isinstance(inst, (tuple, list)) or len(inst) != 2:
+                    raise TypeError(f"stream {stream_id}: expected StreamInstance or (timestamp, value), got {inst!r}")
+                inst = StreamInstance(*inst)
+            ms = to_ms(inst.timestamp)
+            prev = rows.get(ms)
+            if prev is not None and not same_value(prev[2], inst.value):
+                raise DuplicateInstanceError(stream_id, inst.timestamp, prev[2], inst.value)
+            rows[ms] = (ms, inst.timestamp, inst.value)
+        new = []
+        for ms in sorted(rows):
+            i = bisect_right(self.ms, ms)
+            if i and self.ms[i - 1] == ms:
+                if not same_value(self.vals[i - 1], rows[ms][2]):
+                    raise DuplicateInstanceError(stream_id, rows[ms][1], self.vals[i - 1], rows[ms][2])
+                continue
+            new.append(rows[ms])
+        return new
+
+    def apply(self, rows) -> None:
+        if not rows:
+            return
+        self._num_cache.clear()
+        if not self.ms or rows[0][0] > self.ms[-1]:
+            self.ms.extend(r[0] for r in rows)
+            self.ts.extend(r[1] for r in rows)
+            self.vals.extend(r[2] for r in rows)
+            return
+        for ms, ts, v in rows:
+            i = bisect_right(self.ms, ms)
+            self.ms.insert(i, ms)
+            self.ts.insert(i, ts)
+            self.vals.insert(i, v)
+
+    def delete(self, lo: int, hi: int) -> int:
+        if hi <= lo:
+            return 0
+        self._num_cache.clear()
+        del self.ms[lo:hi], self.ts[lo:hi], self.vals[lo:hi]
+        return hi - lo
+
+    def numeric(self, component):
+        """Cached (ms, float values with NaN for non-numeric) arrays for the whole series."""
+        cached = self._num_cache.get(component)
+        if cached is None:
+            ms = np.fromiter(self.ms, dtype=np.int64, count=len(self.ms))
+            vals = np.fromiter((numeric_or_nan(v, component) for v in self.vals), dtype=np.float64,
+                               count=len(self.vals))
+            cached = self._num_cache[component] = (ms, vals)
+        return cached
+
+
+class _SeriesChannel(BaseChannel):
+    """Shared storage and fast reads of the memory channels."""
+
+    def __init__(self, channel_id, **kwargs):
+        super().__init__(channel_id, **kwargs)
+        self.data: dict = {}
+        self._lock = threading.RLock()
+
+    def _series(self, stream: Stream) -> _Series:
+        s = self.data.get(stream.stream_id)
+        if s is None:
+            if stream.stream_id not in self.streams:
+                raise StreamNotFoundError(stream.stream_id, self.channel_id)
+            s = self.data[stream.stream_id] = _Series()
+        return s
+
+    def get_results(self, stream, time_interval):
+        with self._lock:
+            s = self._series(stream)
+            lo, hi = s.bounds(time_interval)
+            return list(map(StreamInstance._make, zip(s.ts[lo:hi], s.vals[lo:hi])))
+
+    def count_instances(self, stream, time_interval):
+        lo, hi = self._series(stream).bounds(time_interval)
+        return hi - lo
+
+    def first_instance(self, stream, time_interval):
+        s = self._series(stream)
+        lo, hi = s.bounds(time_interval)
+        return StreamInstance._make((s.ts[lo], s.vals[lo])) if hi > lo else None
+
+    def last_instance(self, stream, time_interval):
+        s = self._series(stream)
+        lo, hi = s.bounds(time_interval)
+        return StreamInstance._make((s.ts[hi - 1], s.vals[hi - 1])) if hi > lo else None
+
+    def get_columns(self, stream, time_interval, component=None):
+        with self._lock:
+            s = self._series(stream)
+            lo, hi = s.bounds(time_interval)
+            ms, vals = s.numeric(component)
+            ms, vals = ms[lo:hi], vals[lo:hi]
+            keep = ~np.isnan(vals)
+            return ms[keep], vals[keep]
+
+    def get_summary(self, stream, time_interval, buckets, component=None):
+        with self._lock:
+            s = self._series(stream)
+            lo, hi = s.bounds(time_interval)
+            ms, vals = s.numeric(component)
+            return summarise_arrays(ms[lo:hi], vals[lo:hi], to_ms(time_interval.start), to_ms(time_interval.end),
+                                    buckets)
+
+    def _write(self, stream: Stream, instances, calculated_intervals=None) -> int:
+        with self._lock:
+            s = self._series(stream)
+            rows = s.prepare(stream.stream_id, instances)
+            s.apply(rows)
+            if calculated_intervals is not None:
+                stream.calculated_intervals = calculated_intervals
+            return len(rows)
+
+    @property
+    def non_empty_streams(self) -> list:
+        return [sid for sid, s in self.data.items() if s.ms]
+
+
+class MemoryChannel(_SeriesChannel):
+    """Channel whose data lives in memory."""
+
+    def __init__(self, channel_id):
+        super().__init__(channel_id, can_calc=True, can_create=True)
+
+    def create_stream(self, stream_id, sandbox=None) -> Stream:
+        stream_id = get_stream_id(stream_id)
+        if stream_id in self.streams:
+            raise StreamAlreadyExistsError(stream_id, self.channel_id)
+        stream = Stream(self, stream_id, sandbox=sandbox)
+        self.streams[stream_id] = stream
+        self.data[stream_id] = _Series()
+        return stream
+
+    def get_stream_writer(self, stream):
+        def writer(document_collection):
+            return self._write(stream, document_collection)
+        return writer
+
+    def write_chunk(self, stream, instances, calculated_intervals):
+        self._write(stream, instances, calculated_intervals)
+
+    def purge_stream(self, stream_id, remove_definition=False, sandbox=None):
+        stream_id = get_stream_id(stream_id)
+        with self._lock:
+            stream = self[stream_id]
+            self.data[stream_id] = _Series()
+            stream.calculated_intervals = TimeIntervals()
+            if remove_definition:
+                del self.streams[stream_id]
+                del self.data[stream_id]
+
+    def purge_interval(self, stream_id, time_interval):
+        with self._lock:
+            stream = self[stream_id]
+            s = self._series(stream)
+            n = s.delete(*s.bounds(time_interval))
+            stream.calculated_intervals = stream.calculated_intervals - time_interval
+            return n
+
+    def purge_all(self, remove_definitions=False):
+        for sid in list(self.streams):
+            self.purge_stream(sid, remove_definition=remove_definitions)
+
+    def check_calculation_times(self) -> list:
+        """Stream ids with instances outside their calculated intervals (empty when consistent)."""
+        bad = []
+        for sid, stream in self.streams.items():
+            s = self.data.get(sid)
+            if s and s.ts and stream.calculated_intervals:
+                if any(ts not in stream.calculated_intervals for ts in (s.ts[0], s.ts[-1])):
+                    bad.append(sid)
+        return bad
+
+    def update_streams(self, up_to_timestamp):
+        """Memory streams are written directly; nothing to update."""
+
+
+class ReadOnlyMemoryChannel(_SeriesChannel):
+    """A read-only set of memory streams that subclasses fill in ``update_streams``.
+
+    ``update_state(t)`` brings the channel up to date at ``t``: afterwards every
+    stream is calculated from ``MIN_DATE`` up to ``t`` exactly.
+    """
+
+    read_only = True
+
+    def __init__(self, channel_id, up_to_timestamp=MIN_DATE):
+        super().__init__(channel_id, can_calc=False, can_create=False)
+        self.up_to_timestamp = MIN_DATE
+        up_to_timestamp = ensure_utc(up_to_timestamp, "up_to_timestamp")
+        if up_to_timestamp > MIN_DATE:
+            self.update_state(up_to_timestamp)
+
+    def create_stream(self, stream_id, sandbox=None):
+        raise ReadOnlyChannelError(f"channel {self.channel_id!r} is read-only: cannot create stream "
+                                   f"{get_stream_id(stream_id)}")
+
+    def get_stream_writer(self, stream):
+        raise ReadOnlyChannelError(f"channel {self.channel_id!r} is read-only: cannot write to {stream.stream_id}")
+
+    def purge_stream(self, stream_id, remove_definition=False, sandbox=None):
+        raise ReadOnlyChannelError(f"channel {self.channel_id!r} is read-only: cannot purge {stream_id}")
+
+    def purge_interval(self, stream_id, time_interval):
+        self.purge_stream(stream_id)
+
+    def update_state(self, up_to_timestamp):
+        up_to_timestamp = ensure_utc(up_to_timestamp, "up_to_timestamp")
+        with self._lock:
+            self.update_streams(up_to_timestamp)
+            self.up_to_timestamp = up_to_timestamp
+            if up_to_timestamp > MIN_DATE:
+                for stream in self.streams.values():
+                    stream.set_calculated_intervals_silently(TimeInterval(MIN_DATE, up_to_timestamp))
+
+    def _add_instances(self, stream_id, instances, replace: bool = False) -> Stream:
+        """For subclasses' ``update_streams``: create the stream if needed and add (or replace) its instances."""
+        stream_id = get_stream_id(stream_id)
+        stream = self.streams.get(stream_id)
+        if stream is None:
+            stream = self.streams[stream_id] = Stream(self, stream_id)
+        if replace or stream_id not in self.data:
+            self.data[stream_id] = _Series()
+        self._write(stream, instances)
+        return stream
+
+    def update_streams(self, up_to_timestamp):
+        raise NotImplementedError(f"{type(self).__name__} must implement update_streams")

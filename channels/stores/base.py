@@ -1,0 +1,139 @@
+"""The one store interface that DatabaseChannel/AssetsChannel stand on.
+
+Two implementations: ``SQLiteStore`` (embedded default, one file) and
+``MongoStore`` (HyperStream's own MongoDB layout). Both pass the same contract
+tests (tests/test_store_contract.py).
+
+Conventions
+-----------
+* Stream ids are :class:`channels.stream.StreamId`; times are aware UTC
+  datetimes (ms precision) at this interface, epoch milliseconds inside.
+* Ranges are half-open ``(start, end]``; ``start``/``end`` may be ``None`` for
+  unbounded.
+* Every method that changes data is atomic: it either fully happens or not at
+  all. ``insert`` and ``purge`` optionally set the stream's calculated intervals
+  in the same transaction, so data and bookkeeping never disagree.
+* Store objects are safe to use from several threads (the embedded store keeps
+  one connection per thread).
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Iterable, Iterator, Sequence
+
+from ..lod import Summary
+from ..stream import StreamId, StreamInstance
+from ..time_interval import TimeIntervals
+
+
+@dataclass
+class StreamDefinition:
+    stream_id: StreamId
+    channel_id: str
+    calculated_intervals: TimeIntervals = field(default_factory=TimeIntervals)
+    last_updated: datetime | None = None
+    last_accessed: datetime | None = None
+    sandbox: str | None = None
+    stream_type: str | None = None
+
+    def replace(self, **changes) -> "StreamDefinition":
+        return replace(self, **changes)
+
+
+UPDATABLE_FIELDS = ("calculated_intervals", "last_updated", "last_accessed", "sandbox", "stream_type")
+
+
+class Store(ABC):
+    """Persistent stream definitions, instances, summaries and tool-run history."""
+
+    #: short text shown in the GUI, e.g. "SQLite /home/u/.local/share/hsgui/store.sqlite"
+    description: str = ""
+
+    # -- definitions -------------------------------------------------------
+    @abstractmethod
+    def list_definitions(self, channel_id: str | None = None) -> list[StreamDefinition]: ...
+
+    @abstractmethod
+    def get_definition(self, stream_id: StreamId) -> StreamDefinition | None: ...
+
+    @abstractmethod
+    def create_definition(self, definition: StreamDefinition) -> None:
+        """Raise StreamAlreadyExistsError if the id exists."""
+
+    @abstractmethod
+    def update_definition(self, stream_id: StreamId, **fields) -> None:
+        """Change any of UPDATABLE_FIELDS; StreamNotFoundError if missing."""
+
+    @abstractmethod
+    def delete_definition(self, stream_id: StreamId) -> None: ...
+
+    # -- instances ---------------------------------------------------------
+    @abstractmethod
+    def insert(self, stream_id: StreamId, instances: Sequence[StreamInstance],
+               calculated_intervals: TimeIntervals | None = None) -> int:
+        """Write a batch atomically; return how many instances were new.
+
+        Same timestamp + equal value = no-op; same timestamp + different value
+        (already stored, or twice within the batch) = DuplicateInstanceError
+        naming stream and timestamp, and nothing of the batch is written.
+        If ``calculated_intervals`` is given, the definition's intervals are set
+        to it in the same transaction.
+        """
+
+    @abstractmethod
+    def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
+        """Instances in ``(start, end]`` in time order."""
+
+    @abstractmethod
+    def count(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> int: ...
+
+    @abstractmethod
+    def first(self, stream_id: StreamId, start=None, end=None) -> StreamInstance | None: ...
+
+    @abstractmethod
+    def last(self, stream_id: StreamId, start=None, end=None) -> StreamInstance | None: ...
+
+    @abstractmethod
+    def purge(self, stream_id: StreamId, start: datetime | None = None, end: datetime | None = None,
+              calculated_intervals: TimeIntervals | None = None) -> int:
+        """Delete instances in ``(start, end]`` (all when both None); return the count deleted."""
+
+    @abstractmethod
+    def columns(self, stream_id: StreamId, start, end, component: str | None = None):
+        """``(ms int64 ndarray, values float64 ndarray)`` of numeric values (or of ``value[component]``)."""
+
+    @abstractmethod
+    def summary(self, stream_id: StreamId, start: datetime, end: datetime, buckets: int,
+                component: str | None = None) -> Summary:
+        """Bucketed summary computed in the store; cost independent of stream length."""
+
+    # -- tool-run history ----------------------------------------------------
+    @abstractmethod
+    def record_run(self, run: dict) -> None:
+        """Append one JSON-like run record (see channels.tool.RunRecord.to_dict)."""
+
+    @abstractmethod
+    def list_runs(self, limit: int | None = None) -> list[dict]:
+        """Run records, newest first."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def iter_chunks(items: Iterable, size: int):
+    batch = []
+    for it in items:
+        batch.append(it)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,330 @@
+"""Stream ids, instances, streams and windowed views of them.
+
+A ``Stream`` is a handle: it knows its channel, id and calculated intervals,
+and every read goes through ``stream.window(interval)`` -> ``StreamView`` ->
+the channel. Views expose fast paths (``count``, ``columns``, ``summary``) that
+channels override with store-side implementations, so the GUI asks one API
+whatever the store is.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections import namedtuple
+from datetime import datetime
+from typing import Iterable, Iterator
+
+from .errors import StreamIdError, TimeError
+from .time_interval import RelativeTimeInterval, TimeInterval, TimeIntervals, parse_time_tuple
+from .utils import MAX_DATE, MIN_DATE, UTC, ensure_utc, utcnow
+
+_META_VALUE_TYPES = (str, int, float, bool)
+
+
+class StreamId:
+    """A stream's name plus meta-data pairs; equal regardless of pair order.
+
+    Meta-data values are kept as text (HyperStream's convention for dict
+    meta-data), so ``house=1`` and ``house="1"`` name the same stream.
+    """
+
+    __slots__ = ("name", "meta_data", "_key")
+
+    def __init__(self, name: str, meta_data=None):
+        if not isinstance(name, str) or not name.strip():
+            raise StreamIdError(f"stream name must be non-empty text, got {name!r}")
+        if meta_data is None:
+            pairs = ()
+        elif isinstance(meta_data, dict):
+            pairs = tuple(meta_data.items())
+        elif isinstance(meta_data, (list, tuple)):
+            pairs = []
+            for p in meta_data:
+                if isinstance(p, dict) and len(p) == 1:  # [{"house": "1"}, ...]
+                    p = next(iter(p.items()))
+                if not isinstance(p, (list, tuple)) or len(p) != 2:
+                    raise StreamIdError(f"meta-data of stream {name!r} must be (key, value) pairs, got {p!r}")
+                pairs.append(tuple(p))
+            pairs = tuple(pairs)
+        else:
+            raise StreamIdError(f"meta-data of stream {name!r} must be a dict or (key, value) pairs, "
+                                f"got {type(meta_data).__name__}")
+        clean = []
+        seen = set()
+        for k, v in pairs:
+            if not isinstance(k, str) or not k:
+                raise StreamIdError(f"meta-data key of stream {name!r} must be non-empty text, got {k!r}")
+            if not isinstance(v, _META_VALUE_TYPES):
+                raise StreamIdError(f"meta-data value {k}={v!r} of stream {name!r} must be text or a number")
+            if k in seen:
+                raise StreamIdError(f"meta-data key {k!r} appears twice in stream {name!r}")
+            seen.add(k)
+            clean.append((k, str(v)))
+        self.name = name
+        self.meta_data = tuple(clean)
+        self._key = (name, tuple(sorted(clean)))
+
+    @property
+    def key(self) -> str:
+        """Canonical text form (sorted meta-data): the primary key in the embedded store."""
+        return json.dumps([self._key[0], [list(p) for p in self._key[1]]], separators=(",", ":"))
+
+    @classmethod
+    def from_key(cls, key: str) -> "StreamId":
+        name, meta = json.loads(key)
+        return cls(name, [tuple(p) for p in meta])
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "meta_data": dict(self.meta_data)}
+
+    def as_raw(self) -> dict:
+        """MongoDB form, as HyperStream writes it: ``{name, meta_data: [[k, v], ...]}``."""
+        return {"name": self.name, "meta_data": [[k, v] for k, v in self.meta_data]}
+
+    def __eq__(self, other):
+        return isinstance(other, StreamId) and self._key == other._key
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def __lt__(self, other):
+        return self._key < other._key
+
+    def __repr__(self):
+        return f"StreamId(name={self.name!r}, meta_data={dict(self.meta_data)!r})"
+
+    def __str__(self):
+        if not self.meta_data:
+            return self.name
+        return self.name + ": [" + ", ".join(f"{k}={v}" for k, v in self.meta_data) + "]"
+
+
+_STR_ID = re.compile(r"^\s*([^:\[\]]+?)\s*(?::\s*\[(.*)\]\s*)?$")
+
+
+def get_stream_id(item) -> StreamId:
+    """A StreamId from a StreamId, a ``str()`` form (``name: [k=v, ...]``) or a dict."""
+    if isinstance(item, StreamId):
+        return item
+    if isinstance(item, str):
+        m = _STR_ID.match(item)
+        if not m:
+            raise StreamIdError(f"cannot read stream id from {item!r}: use 'name' or 'name: [key=value, ...]'")
+        meta = []
+        if m.group(2) and m.group(2).strip():
+            for part in m.group(2).split(","):
+                if "=" not in part:
+                    raise StreamIdError(f"meta-data item {part.strip()!r} in {item!r} is not key=value")
+                k, v = part.split("=", 1)
+                meta.append((k.strip(), v.strip()))
+        return StreamId(m.group(1), meta)
+    if isinstance(item, dict):
+        if "name" not in item:
+            raise StreamIdError(f"stream id dict {item!r} has no 'name'")
+        return StreamId(item["name"], item.get("meta_data") or None)
+    raise StreamIdError(f"cannot read a stream id from {type(item).__name__} {item!r}")
+
+
+class StreamInstance(namedtuple("StreamInstance", "timestamp value")):
+    """One (timestamp, value) pair. The timestamp is aware UTC, ms precision, not in the future.
+
+    Stores build instances from trusted data with ``StreamInstance._make``,
+    which skips the checks.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, timestamp, value):
+        ts = ensure_utc(timestamp, "instance timestamp")
+        if ts > utcnow():
+            raise TimeError(f"instance timestamp {ts.isoformat()} is in the future")
+        return tuple.__new__(cls, (ts, value))
+
+
+class StreamMetaInstance(namedtuple("StreamMetaInstance", "stream_instance meta_data")):
+    """A StreamInstance tagged with meta-data (used by splitting tools)."""
+
+    __slots__ = ()
+
+
+def _to_interval(time_interval) -> TimeInterval:
+    if time_interval is None:
+        return TimeInterval.all_time()
+    if isinstance(time_interval, TimeInterval):
+        return time_interval
+    if isinstance(time_interval, RelativeTimeInterval):
+        return time_interval.absolute(utcnow())
+    if isinstance(time_interval, (tuple, list)) and len(time_interval) == 2:
+        iv = parse_time_tuple(*time_interval)
+        return iv.absolute(utcnow()) if isinstance(iv, RelativeTimeInterval) else iv
+    raise TimeError(f"cannot use {time_interval!r} as a time interval")
+
+
+class Stream:
+    """A stream of a channel: id, calculated intervals, and access to its data."""
+
+    def __init__(self, channel, stream_id: StreamId, calculated_intervals=None, sandbox=None, stream_type=None,
+                 last_updated: datetime | None = None):
+        self.channel = channel
+        self.stream_id = get_stream_id(stream_id)
+        self.sandbox = sandbox
+        self.stream_type = stream_type
+        self.last_updated = last_updated
+        self._calculated_intervals = TimeIntervals(calculated_intervals)
+
+    @property
+    def calculated_intervals(self) -> TimeIntervals:
+        return self._calculated_intervals
+
+    @calculated_intervals.setter
+    def calculated_intervals(self, value):
+        self._calculated_intervals = TimeIntervals(value)
+        self.last_updated = utcnow()
+        self.channel.calculated_intervals_changed(self)
+
+    def set_calculated_intervals_silently(self, value):
+        """Set without notifying the channel (the channel itself has already persisted them)."""
+        self._calculated_intervals = TimeIntervals(value)
+
+    @property
+    def name(self) -> str:
+        return self.stream_id.name
+
+    def window(self, time_interval=None, force_calculation: bool = False) -> "StreamView":
+        return StreamView(self, _to_interval(time_interval), force_calculation)
+
+    @property
+    def writer(self):
+        return self.channel.get_stream_writer(self)
+
+    def purge(self):
+        self.channel.purge_stream(self.stream_id)
+
+    def __eq__(self, other):
+        return isinstance(other, Stream) and self.channel is other.channel and self.stream_id == other.stream_id
+
+    def __hash__(self):
+        return hash((id(self.channel), self.stream_id))
+
+    def __repr__(self):
+        return f"Stream(channel={self.channel.channel_id!r}, stream_id={self.stream_id!r})"
+
+    __str__ = lambda self: f"{self.channel.channel_id}/{self.stream_id}"
+
+
+class StreamView:
+    """The instances of a stream in ``(start, end]``, read lazily through the channel."""
+
+    def __init__(self, stream: Stream, time_interval: TimeInterval, force_calculation: bool = False):
+        self.stream = stream
+        self.time_interval = time_interval
+        self.force_calculation = force_calculation
+
+    def __iter__(self) -> Iterator[StreamInstance]:
+        return iter(self.stream.channel.get_results(self.stream, self.time_interval))
+
+    iteritems = __iter__
+
+    def items(self) -> list[StreamInstance]:
+        return list(self)
+
+    def first(self, default=None):
+        return self.stream.channel.first_instance(self.stream, self.time_interval) or default
+
+    def last(self, default=None):
+        return self.stream.channel.last_instance(self.stream, self.time_interval) or default
+
+    def head(self, n: int) -> list[StreamInstance]:
+        return list(itertools.islice(self, n))
+
+    def tail(self, n: int) -> list[StreamInstance]:
+        from collections import deque
+        return list(deque(self, maxlen=n))
+
+    def islice(self, start, stop=None, step=None):
+        return itertools.islice(self, start, stop, step)
+
+    def timestamps(self) -> list[datetime]:
+        return [i.timestamp for i in self]
+
+    def values(self) -> list:
+        return [i.value for i in self]
+
+    def component(self, key) -> Iterator[StreamInstance]:
+        """Instances whose dict value has ``key``, with the value replaced by ``value[key]``."""
+        for ts, v in self:
+            if isinstance(v, dict) and key in v:
+                yield StreamInstance._make((ts, v[key]))
+
+    def component_filter(self, key, values) -> Iterator[StreamInstance]:
+        """Instances whose dict value has ``key`` with a value in ``values``."""
+        allowed = set(values)
+        for inst in self:
+            v = inst.value
+            if isinstance(v, dict) and v.get(key) in allowed:
+                yield inst
+
+    def delete_nones(self) -> Iterator[StreamInstance]:
+        return (i for i in self if i.value is not None)
+
+    def dict_iteritems(self, flat: bool = True) -> Iterator[dict]:
+        return ({"timestamp": ts, "value": v} for ts, v in self)
+
+    def dict_items(self, flat: bool = True) -> list[dict]:
+        return list(self.dict_iteritems(flat))
+
+    # -- fast paths (channels override the underlying methods) -------------
+    def count(self) -> int:
+        return self.stream.channel.count_instances(self.stream, self.time_interval)
+
+    def columns(self, component=None):
+        """``(epoch_ms int64, values float64)`` numpy arrays of the numeric instances."""
+        return self.stream.channel.get_columns(self.stream, self.time_interval, component)
+
+    def summary(self, buckets: int, component=None):
+        """A :class:`channels.lod.Summary` of the view in ``buckets`` equal buckets."""
+        return self.stream.channel.get_summary(self.stream, self.time_interval, buckets, component)
+
+    def __len__(self):
+        return self.count()
+
+    def __repr__(self):
+        return f"StreamView({self.stream!r}, {self.time_interval})"
+
+
+class StreamDict(dict):
+    """``StreamId -> Stream``; also looked up by the text or dict form of an id."""
+
+    def _k(self, key):
+        return key if isinstance(key, StreamId) else get_stream_id(key)
+
+    def __getitem__(self, key):
+        return dict.__getitem__(self, self._k(key))
+
+    def __setitem__(self, key, value):
+        if not isinstance(value, Stream):
+            raise TypeError(f"StreamDict values must be Stream, got {type(value).__name__}")
+        dict.__setitem__(self, self._k(key), value)
+
+    def __contains__(self, key):
+        try:
+            return dict.__contains__(self, self._k(key))
+        except StreamIdError:
+            return False
+
+    def get(self, key, default=None):
+        try:
+            return dict.get(self, self._k(key), default)
+        except StreamIdError:
+            return default
+
+    def __delitem__(self, key):
+        dict.__delitem__(self, self._k(key))
+
+    def pop(self, key, *default):
+        return dict.pop(self, self._k(key), *default)
+
+
+__all__ = ["StreamId", "get_stream_id", "StreamInstance", "StreamMetaInstance", "Stream", "StreamView",
+           "StreamDict", "MIN_DATE", "MAX_DATE", "UTC"]

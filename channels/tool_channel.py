@@ -1,0 +1,79 @@
+"""A module channel of tools: folder ``sliding_window`` holds versions of class ``SlidingWindow``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import semantic_version
+
+from .errors import ToolInitialisationError, ToolNotFoundError
+from .module_channel import ModuleChannel
+from .stream import StreamInstance
+from .utils import MIN_DATE, camel_case
+
+
+@dataclass(frozen=True)
+class ToolVersion:
+    name: str
+    version: semantic_version.Version
+    path: str
+    channel_id: str
+
+
+class ToolChannel(ModuleChannel):
+    """Loads tools from ``<path>/<tool_name>/<timestamp>_v<semver>.py``; newest version wins."""
+
+    def __init__(self, channel_id, path, up_to_timestamp=MIN_DATE):
+        super().__init__(channel_id, path, up_to_timestamp)
+
+    def get_results(self, stream, time_interval):
+        class_name = camel_case(stream.stream_id.name)
+        out = []
+        for ts, (version, importer) in super().get_results(stream, time_interval):
+            out.append(StreamInstance._make((ts, self._class_from(importer(), class_name, stream.stream_id.name,
+                                                                   version))))
+        return out
+
+    def _class_from(self, module, class_name, tool_name, version):
+        try:
+            return getattr(module, class_name)
+        except AttributeError:
+            raise ToolInitialisationError(f"tool file for {tool_name!r} v{version} ({module.__file__}) "
+                                          f"defines no class {class_name!r}") from None
+
+    # -- tool lookup by name -----------------------------------------------------
+    def tool_versions(self, name: str) -> list[ToolVersion]:
+        """All versions of a tool, oldest first."""
+        found = [ToolVersion(n, info.version, info.long_filename, self.channel_id)
+                 for (n, _v), info in self.versions.items() if n == name]
+        return sorted(found, key=lambda tv: tv.version)
+
+    def list_tools(self) -> dict[str, list[ToolVersion]]:
+        names = sorted({n for (n, _v) in self.versions})
+        return {n: self.tool_versions(n) for n in names}
+
+    def find_tool_version(self, name: str, version=None) -> ToolVersion:
+        versions = self.tool_versions(name)
+        if not versions:
+            raise ToolNotFoundError(name, detail=f"no folder {name!r} in tool channel {self.channel_id!r} "
+                                                 f"({self.path})")
+        if version is None:
+            return versions[-1]
+        wanted = semantic_version.Version.coerce(str(version).lstrip("v"))
+        for tv in versions:
+            if tv.version == wanted:
+                return tv
+        raise ToolNotFoundError(name, str(version), detail="available: " + ", ".join(str(t.version) for t in versions))
+
+    def get_tool_class(self, name: str, version=None):
+        tv = self.find_tool_version(name, version)
+        from .module_channel import import_module_file
+        module = import_module_file(tv.path, self.import_hook)
+        return self._class_from(module, camel_case(name), name, tv.version)
+
+    def get_tool(self, name: str, parameters: dict | None = None, version=None):
+        """An instance of the tool, built from keyword ``parameters``."""
+        cls = self.get_tool_class(name, version)
+        try:
+            return cls(**(parameters or {}))
+        except TypeError as e:
+            raise ToolInitialisationError(f"tool {name!r}: bad parameters {parameters!r}: {e}") from e
