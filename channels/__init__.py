@@ -8,3 +8,8 @@ from .memory_channel import MemoryChannel, ReadOnlyMemoryChannel
 from .file_channel import FileChannel, FileDateTimeVersion
 from .module_channel import ModuleChannel
 from .tool_channel import ToolChannel
+from .database_channel import DatabaseChannel
+from .assets_channel import AssetsChannel
+from .assets_file_channel import AssetsFileChannel
+from .config import Config, PluginConfig
+from .channel_manager import ChannelManager, open_store

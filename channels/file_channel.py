@@ -35,7 +35,10 @@ _TS_FORMATS = (
 def parse_file_timestamp(text: str) -> datetime:
     for pattern, fmt in _TS_FORMATS:
         if pattern.match(text):
-            return datetime.strptime(text.rstrip("Z"), fmt.rstrip("Z")).replace(tzinfo=UTC)
+            try:
+                return datetime.strptime(text.rstrip("Z"), fmt.rstrip("Z")).replace(tzinfo=UTC)
+            except ValueError as e:
+                raise FileNameError(f"{text!r} is not a valid date-time: {e}") from None
     raise FileNameError(f"cannot read a timestamp from {text!r} (expected e.g. 2017-06-20 or 2016-07-11T1209Z)")
 
 
@@ -49,7 +52,10 @@ class FileDateTimeVersion:
         head, sep, tail = self.filename_no_extension.rpartition(split_char + "v")
         if not sep or not head:
             raise FileNameError(f"file name {base!r} is not of the form <timestamp>{split_char}v<version>.<ext>")
-        self.timestamp = parse_file_timestamp(head)
+        try:
+            self.timestamp = parse_file_timestamp(head)
+        except FileNameError as e:
+            raise FileNameError(f"file name {base!r}: {e}") from None
         try:
             self.version = semantic_version.Version.coerce(tail)
         except ValueError:
@@ -85,7 +91,8 @@ class FileChannel(ReadOnlyMemoryChannel):
     def walk(directory, level=1):
         """``os.walk`` limited to ``level`` levels below ``directory``."""
         directory = directory.rstrip(os.path.sep)
-        assert os.path.isdir(directory), directory
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(f"folder {directory!r} does not exist")
         base_depth = directory.count(os.path.sep)
         for root, dirs, files in os.walk(directory):
             yield root, dirs, files

@@ -29,18 +29,17 @@ def same_value(a, b) -> bool:
 class _Series:
     """Sorted data of one stream."""
 
-    __slots__ = ("ms", "ts", "vals", "_num_cache")
+    __slots__ = ("ms", "insts", "_num_cache")
 
     def __init__(self):
-        self.ms: list[int] = []
-        self.ts: list = []
-        self.vals: list = []
+        self.ms: list[int] = []            # epoch ms, for bisection
+        self.insts: list = []              # ready-made StreamInstances (immutable), so reads are slices
         self._num_cache: dict = {}
 
     def bounds(self, interval: TimeInterval) -> tuple[int, int]:
         return bisect_right(self.ms, to_ms(interval.start)), bisect_right(self.ms, to_ms(interval.end))
 
-    def prepare(self, stream_id, instances) -> list[tuple[int, object, object]]:
+    def prepare(self, stream_id, instances) -> list[tuple[int, StreamInstance]]:
         """Validate a batch; return the rows that are new, sorted. Raises before anything changes."""
         rows = {}
         for inst in instances:
@@ -50,15 +49,16 @@ class _Series:
                 inst = StreamInstance(*inst)
             ms = to_ms(inst.timestamp)
             prev = rows.get(ms)
-            if prev is not None and not same_value(prev[2], inst.value):
-                raise DuplicateInstanceError(stream_id, inst.timestamp, prev[2], inst.value)
-            rows[ms] = (ms, inst.timestamp, inst.value)
+            if prev is not None and not same_value(prev[1].value, inst.value):
+                raise DuplicateInstanceError(stream_id, inst.timestamp, prev[1].value, inst.value)
+            rows[ms] = (ms, inst)
         new = []
         for ms in sorted(rows):
             i = bisect_right(self.ms, ms)
             if i and self.ms[i - 1] == ms:
-                if not same_value(self.vals[i - 1], rows[ms][2]):
-                    raise DuplicateInstanceError(stream_id, rows[ms][1], self.vals[i - 1], rows[ms][2])
+                old, inst = self.insts[i - 1], rows[ms][1]
+                if not same_value(old.value, inst.value):
+                    raise DuplicateInstanceError(stream_id, inst.timestamp, old.value, inst.value)
                 continue
             new.append(rows[ms])
         return new
@@ -69,20 +69,18 @@ class _Series:
         self._num_cache.clear()
         if not self.ms or rows[0][0] > self.ms[-1]:
             self.ms.extend(r[0] for r in rows)
-            self.ts.extend(r[1] for r in rows)
-            self.vals.extend(r[2] for r in rows)
+            self.insts.extend(r[1] for r in rows)
             return
-        for ms, ts, v in rows:
+        for ms, inst in rows:
             i = bisect_right(self.ms, ms)
             self.ms.insert(i, ms)
-            self.ts.insert(i, ts)
-            self.vals.insert(i, v)
+            self.insts.insert(i, inst)
 
     def delete(self, lo: int, hi: int) -> int:
         if hi <= lo:
             return 0
         self._num_cache.clear()
-        del self.ms[lo:hi], self.ts[lo:hi], self.vals[lo:hi]
+        del self.ms[lo:hi], self.insts[lo:hi]
         return hi - lo
 
     def numeric(self, component):
@@ -90,8 +88,8 @@ class _Series:
         cached = self._num_cache.get(component)
         if cached is None:
             ms = np.fromiter(self.ms, dtype=np.int64, count=len(self.ms))
-            vals = np.fromiter((numeric_or_nan(v, component) for v in self.vals), dtype=np.float64,
-                               count=len(self.vals))
+            vals = np.fromiter((numeric_or_nan(i.value, component) for i in self.insts), dtype=np.float64,
+                               count=len(self.insts))
             cached = self._num_cache[component] = (ms, vals)
         return cached
 
@@ -116,7 +114,7 @@ class _SeriesChannel(BaseChannel):
         with self._lock:
             s = self._series(stream)
             lo, hi = s.bounds(time_interval)
-            return list(map(StreamInstance._make, zip(s.ts[lo:hi], s.vals[lo:hi])))
+            return s.insts[lo:hi]
 
     def count_instances(self, stream, time_interval):
         lo, hi = self._series(stream).bounds(time_interval)
@@ -125,12 +123,12 @@ class _SeriesChannel(BaseChannel):
     def first_instance(self, stream, time_interval):
         s = self._series(stream)
         lo, hi = s.bounds(time_interval)
-        return StreamInstance._make((s.ts[lo], s.vals[lo])) if hi > lo else None
+        return s.insts[lo] if hi > lo else None
 
     def last_instance(self, stream, time_interval):
         s = self._series(stream)
         lo, hi = s.bounds(time_interval)
-        return StreamInstance._make((s.ts[hi - 1], s.vals[hi - 1])) if hi > lo else None
+        return s.insts[hi - 1] if hi > lo else None
 
     def get_columns(self, stream, time_interval, component=None):
         with self._lock:
@@ -213,8 +211,8 @@ class MemoryChannel(_SeriesChannel):
         bad = []
         for sid, stream in self.streams.items():
             s = self.data.get(sid)
-            if s and s.ts and stream.calculated_intervals:
-                if any(ts not in stream.calculated_intervals for ts in (s.ts[0], s.ts[-1])):
+            if s and s.insts and stream.calculated_intervals:
+                if any(i.timestamp not in stream.calculated_intervals for i in (s.insts[0], s.insts[-1])):
                     bad.append(sid)
         return bad
 

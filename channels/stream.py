@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from collections import namedtuple
 from datetime import datetime
 from typing import Iterable, Iterator
@@ -49,7 +48,7 @@ class StreamId:
             pairs = tuple(pairs)
         else:
             raise StreamIdError(f"meta-data of stream {name!r} must be a dict or (key, value) pairs, "
-                                f"got {type(meta_data).__name__}")
+                                f"got {type(meta_data).__name__} {meta_data!r}")
         clean = []
         seen = set()
         for k, v in pairs:
@@ -95,12 +94,80 @@ class StreamId:
         return f"StreamId(name={self.name!r}, meta_data={dict(self.meta_data)!r})"
 
     def __str__(self):
+        name = _quoted(self.name, ':[]"')
         if not self.meta_data:
-            return self.name
-        return self.name + ": [" + ", ".join(f"{k}={v}" for k, v in self.meta_data) + "]"
+            return name
+        items = (_quoted(k, _META_SPECIALS) + "=" + _quoted(v, _META_SPECIALS) for k, v in self.meta_data)
+        return name + ": [" + ", ".join(items) + "]"
 
 
-_STR_ID = re.compile(r"^\s*([^:\[\]]+?)\s*(?::\s*\[(.*)\]\s*)?$")
+_META_SPECIALS = ',=[]"'
+
+
+def _quoted(text: str, specials: str) -> str:
+    """``text`` as is, or JSON-quoted when it holds a character the text form uses as syntax."""
+    if not text or text != text.strip() or any(c in specials for c in text):
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _read_token(text: str, i: int, stops: str) -> tuple[str, int]:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i < len(text) and text[i] == '"':
+        value, end = _DECODER.raw_decode(text, i)
+        return value, end
+    j = i
+    while j < len(text) and text[j] not in stops:
+        j += 1
+    return text[i:j].strip(), j
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def _parse_stream_id_text(text: str) -> StreamId:
+    bad = StreamIdError(f"cannot read stream id from {text!r}: use 'name' or 'name: [key=value, ...]'")
+    try:
+        name, i = _read_token(text, 0, ":")
+        i = _skip_space(text, i)
+        meta = []
+        if i < len(text):
+            if text[i] != ":":
+                raise bad
+            i = _skip_space(text, i + 1)
+            if i >= len(text) or text[i] != "[":
+                raise bad
+            i += 1
+            while True:
+                i = _skip_space(text, i)
+                if i < len(text) and text[i] == "]" and not meta:
+                    break
+                key, i = _read_token(text, i, "=,]")
+                if i >= len(text) or text[i] != "=":
+                    raise StreamIdError(f"meta-data item {key!r} in {text!r} is not key=value")
+                value, i = _read_token(text, i + 1, ",]")
+                meta.append((key, value))
+                i = _skip_space(text, i)
+                if i < len(text) and text[i] == ",":
+                    i += 1
+                    continue
+                if i < len(text) and text[i] == "]":
+                    break
+                raise bad
+            if _skip_space(text, i + 1) != len(text):
+                raise bad
+    except ValueError as e:
+        if isinstance(e, StreamIdError):
+            raise
+        raise bad from None
+    return StreamId(name, meta)
 
 
 def get_stream_id(item) -> StreamId:
@@ -108,17 +175,7 @@ def get_stream_id(item) -> StreamId:
     if isinstance(item, StreamId):
         return item
     if isinstance(item, str):
-        m = _STR_ID.match(item)
-        if not m:
-            raise StreamIdError(f"cannot read stream id from {item!r}: use 'name' or 'name: [key=value, ...]'")
-        meta = []
-        if m.group(2) and m.group(2).strip():
-            for part in m.group(2).split(","):
-                if "=" not in part:
-                    raise StreamIdError(f"meta-data item {part.strip()!r} in {item!r} is not key=value")
-                k, v = part.split("=", 1)
-                meta.append((k.strip(), v.strip()))
-        return StreamId(m.group(1), meta)
+        return _parse_stream_id_text(item)
     if isinstance(item, dict):
         if "name" not in item:
             raise StreamIdError(f"stream id dict {item!r} has no 'name'")

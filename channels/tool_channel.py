@@ -25,13 +25,22 @@ class ToolChannel(ModuleChannel):
     def __init__(self, channel_id, path, up_to_timestamp=MIN_DATE):
         super().__init__(channel_id, path, up_to_timestamp)
 
+    def _to_class(self, stream, inst):
+        """A stored ``(version, importer)`` document -> StreamInstance(timestamp, tool class)."""
+        if inst is None:
+            return None
+        version, importer = inst.value
+        name = stream.stream_id.name
+        return StreamInstance._make((inst.timestamp, self._class_from(importer(), camel_case(name), name, version)))
+
     def get_results(self, stream, time_interval):
-        class_name = camel_case(stream.stream_id.name)
-        out = []
-        for ts, (version, importer) in super().get_results(stream, time_interval):
-            out.append(StreamInstance._make((ts, self._class_from(importer(), class_name, stream.stream_id.name,
-                                                                   version))))
-        return out
+        return [self._to_class(stream, inst) for inst in super().get_results(stream, time_interval)]
+
+    def first_instance(self, stream, time_interval):
+        return self._to_class(stream, super().first_instance(stream, time_interval))
+
+    def last_instance(self, stream, time_interval):
+        return self._to_class(stream, super().last_instance(stream, time_interval))
 
     def _class_from(self, module, class_name, tool_name, version):
         try:

@@ -1,0 +1,165 @@
+"""Assets kept as JSON files (HyperStream's ``assets_channel2``): one folder per stream.
+
+Layout under the channel's path::
+
+    <stream folder>/<YYYY-MM-DDTHHMMSS.fffZ>.json     one file per version
+
+The folder name is the stream name, plus ``@k=v&k2=v2`` for meta-data (sorted,
+percent-quoted). File content is the value in the store codec's tagged JSON,
+so datetimes and TimeIntervals round-trip exactly. Files are written to a
+temporary name and renamed, so a crash never leaves a half-written version.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from urllib.parse import quote, unquote
+
+from .assets_channel import as_asset_instances, asset_interval
+from .errors import StreamIdError
+from .memory_channel import MemoryChannel
+from .stores.codec import decode_json, encode_json
+from .stream import Stream, StreamId, StreamInstance, get_stream_id
+from .time_interval import TimeIntervals
+from .utils import UTC
+
+_TS_FORMAT = "%Y-%m-%dT%H%M%S"
+
+
+def stream_folder_name(stream_id: StreamId) -> str:
+    name = quote(stream_id.name, safe="")
+    if not stream_id.meta_data:
+        return name
+    return name + "@" + "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in sorted(stream_id.meta_data))
+
+
+def stream_id_from_folder(folder: str) -> StreamId:
+    name, _, meta = folder.partition("@")
+    pairs = []
+    if meta:
+        for item in meta.split("&"):
+            k, sep, v = item.partition("=")
+            if not sep:
+                raise StreamIdError(f"asset folder {folder!r}: meta-data item {item!r} is not key=value")
+            pairs.append((unquote(k), unquote(v)))
+    return StreamId(unquote(name), pairs)
+
+
+def file_name(ts: datetime) -> str:
+    return ts.strftime(_TS_FORMAT) + f".{ts.microsecond // 1000:03d}Z.json"
+
+
+def parse_file_name(name: str) -> datetime:
+    stem = name[:-len("Z.json")]
+    base, _, ms = stem.rpartition(".")
+    return datetime.strptime(base, _TS_FORMAT).replace(microsecond=int(ms) * 1000, tzinfo=UTC)
+
+
+class AssetsFileChannel(MemoryChannel):
+    """Writable asset channel persisted as JSON files; served from memory once loaded."""
+
+    def __init__(self, channel_id, path):
+        super().__init__(channel_id)
+        self.path = os.path.abspath(path)
+        os.makedirs(self.path, exist_ok=True)
+        self.skipped: list[tuple[str, str]] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        """(Re)load every stream folder from disk."""
+        self.skipped = []
+        self.streams.clear()
+        self.data.clear()
+        for folder in sorted(os.listdir(self.path)):
+            full = os.path.join(self.path, folder)
+            if not os.path.isdir(full) or folder.startswith("."):
+                continue
+            try:
+                sid = stream_id_from_folder(folder)
+            except StreamIdError as e:
+                self.skipped.append((full, str(e)))
+                continue
+            instances = []
+            for name in sorted(os.listdir(full)):
+                if not name.endswith("Z.json"):
+                    continue
+                try:
+                    with open(os.path.join(full, name), encoding="utf-8") as f:
+                        instances.append(StreamInstance._make((parse_file_name(name), decode_json(f.read()))))
+                except (ValueError, OSError) as e:
+                    self.skipped.append((os.path.join(full, name), str(e)))
+            stream = MemoryChannel.create_stream(self, sid)
+            if instances:
+                self._write(stream, instances)
+                stream.set_calculated_intervals_silently(asset_interval(instances, TimeIntervals()))
+
+    def _folder(self, stream_id) -> str:
+        return os.path.join(self.path, stream_folder_name(stream_id))
+
+    def create_stream(self, stream_id, sandbox=None) -> Stream:
+        stream = super().create_stream(stream_id, sandbox)
+        os.makedirs(self._folder(stream.stream_id), exist_ok=True)
+        return stream
+
+    def _persist(self, stream, instances) -> None:
+        """Validate against what is stored, write the new files atomically, then update memory."""
+        with self._lock:
+            series = self._series(stream)
+            rows = series.prepare(stream.stream_id, instances)
+            folder = self._folder(stream.stream_id)
+            os.makedirs(folder, exist_ok=True)
+            staged = []
+            try:
+                for _ms, ts, value in rows:
+                    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+                    with os.fdopen(fd, "w", encoding="utf-8") as f:
+                        f.write(encode_json(value))
+                    staged.append((tmp, os.path.join(folder, file_name(ts))))
+            except BaseException:
+                for tmp, _ in staged:
+                    os.unlink(tmp)
+                raise
+            for tmp, final in staged:
+                os.replace(tmp, final)
+            series.apply(rows)
+
+    def get_stream_writer(self, stream):
+        def writer(document_collection):
+            self._persist(stream, list(document_collection))
+        return writer
+
+    def write_chunk(self, stream, instances, calculated_intervals):
+        self._persist(stream, list(instances))
+        stream.calculated_intervals = calculated_intervals
+
+    def write_to_stream(self, stream_id, data, sandbox=None):
+        stream = self.get_or_create_stream(get_stream_id(stream_id))
+        instances = as_asset_instances(data)
+        self.write_chunk(stream, instances, asset_interval(instances, stream.calculated_intervals))
+        return stream
+
+    def _delete_files(self, stream_id, keep=lambda ts: False) -> None:
+        folder = self._folder(stream_id)
+        if not os.path.isdir(folder):
+            return
+        for name in os.listdir(folder):
+            if name.endswith("Z.json") and not keep(parse_file_name(name)):
+                os.unlink(os.path.join(folder, name))
+
+    def purge_stream(self, stream_id, remove_definition=False, sandbox=None):
+        sid = get_stream_id(stream_id)
+        self[sid]  # raises StreamNotFoundError naming the stream
+        self._delete_files(sid)
+        if remove_definition:
+            try:
+                os.rmdir(self._folder(sid))
+            except OSError:
+                pass
+        super().purge_stream(sid, remove_definition, sandbox)
+
+    def purge_interval(self, stream_id, time_interval):
+        sid = get_stream_id(stream_id)
+        self[sid]
+        self._delete_files(sid, keep=lambda ts: ts not in time_interval)
+        return super().purge_interval(sid, time_interval)

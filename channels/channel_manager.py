@@ -1,0 +1,177 @@
+"""The channel manager: every channel of one connection, by id.
+
+Channels (HyperStream's ids where they exist):
+
+* ``memory``   – MemoryChannel (scratch, not persisted)
+* ``mongo``    – DatabaseChannel on the store (HyperStream's id for its database
+  channel; we keep it on the embedded store too, so definitions stay portable)
+* ``assets``   – AssetsChannel on the store
+* any other channel id found in the store's definitions – a DatabaseChannel
+* ``tools``    – ToolChannel over the built-in tools (resources/tools)
+* ``<prefix>_tools`` / ``<prefix>_assets`` – per configured plugin
+* ``tools_<folder>`` – extra tool folders from config
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+from .assets_channel import AssetsChannel
+from .base_channel import BaseChannel
+from .config import Config
+from .database_channel import DatabaseChannel
+from .errors import ChannelAlreadyExistsError, ChannelNotFoundError, ToolNotFoundError
+from .memory_channel import MemoryChannel
+from .stores.base import Store
+from .tool_channel import ToolChannel, ToolVersion
+from .utils import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def builtin_tools_path() -> str:
+    import resources
+    return os.path.join(os.path.dirname(os.path.abspath(resources.__file__)), "tools")
+
+
+def open_store(target: str | None = None, config: Config | None = None) -> Store:
+    """Open a store from a file path, a ``mongodb://`` URI, or a Config."""
+    if config is not None and target is None:
+        if config.mongo_uri:
+            target = config.mongo_uri
+        elif config.mongo is not None:
+            from .stores.mongo_store import MongoStore
+            return MongoStore.from_config({"mongo": config.mongo})
+        else:
+            target = config.sqlite_path
+    if not target:
+        raise ValueError("no store given: pass a SQLite file path or a mongodb:// URI")
+    if target.startswith("mongodb://") or target.startswith("mongodb+srv://"):
+        from .stores.mongo_store import MongoStore
+        return MongoStore.from_uri(target)
+    from .stores.sqlite_store import SQLiteStore
+    return SQLiteStore(target)
+
+
+class ChannelManager:
+    """Holds the channels of one connection and opens them from a store and config."""
+
+    def __init__(self, store: Store | None = None, config: Config | None = None, builtin_tools: bool = True):
+        self.store = store
+        self.config = config or Config()
+        self.channels: dict[str, BaseChannel] = {}
+        self.load_errors: list[tuple[str, str]] = []  # (path or channel, message)
+        self.add_channel(MemoryChannel("memory"))
+        if store is not None:
+            self.add_channel(DatabaseChannel("mongo", store))
+            self.add_channel(AssetsChannel("assets", store))
+            for cid in sorted({d.channel_id for d in store.list_definitions()} - set(self.channels)):
+                self.add_channel(DatabaseChannel(cid, store))
+        now = utcnow()
+        if builtin_tools:
+            self._add_tools("tools", builtin_tools_path(), now)
+        for path in self.config.tool_paths:
+            self._add_tools("tools_" + os.path.basename(path.rstrip(os.sep)), path, now)
+        for plugin in self.config.plugins:
+            if plugin.has_tools:
+                self._add_tools(f"{plugin.channel_id_prefix}_tools", os.path.join(plugin.path, "tools"), now)
+            if plugin.has_assets:
+                from .assets_file_channel import AssetsFileChannel
+                folder = os.path.join(plugin.path, "assets")
+                try:
+                    self.add_channel(AssetsFileChannel(f"{plugin.channel_id_prefix}_assets", folder))
+                except (OSError, ValueError) as e:
+                    self._load_error(folder, e)
+        self.run_history = self._make_history()
+
+    @classmethod
+    def open(cls, target: str | None = None, config: Config | None = None) -> "ChannelManager":
+        """Open ``target`` (SQLite path, mongodb:// URI or a config .json file) with its channels."""
+        if target and target.endswith(".json") and config is None:
+            config = Config.load(target)
+            target = None
+        return cls(open_store(target, config), config)
+
+    def _make_history(self):
+        from . import tool
+        return tool.StoreRunHistory(self.store) if self.store is not None else tool.MemoryRunHistory()
+
+    def _load_error(self, where, error):
+        log.warning("could not load %s: %s", where, error)
+        self.load_errors.append((str(where), str(error)))
+
+    def _add_tools(self, channel_id, path, up_to):
+        try:
+            channel = ToolChannel(channel_id, path, up_to_timestamp=up_to)
+        except (OSError, ValueError) as e:
+            self._load_error(path, e)
+            return
+        for full, reason in channel.skipped:
+            self.load_errors.append((full, reason))
+        self.add_channel(channel)
+
+    # -- access ------------------------------------------------------------------
+    def add_channel(self, channel: BaseChannel) -> None:
+        if channel.channel_id in self.channels:
+            raise ChannelAlreadyExistsError(f"channel {channel.channel_id!r} is already registered")
+        self.channels[channel.channel_id] = channel
+
+    def get_channel(self, channel_id: str) -> BaseChannel:
+        try:
+            return self.channels[channel_id]
+        except KeyError:
+            raise ChannelNotFoundError(channel_id, self.channels) from None
+
+    __getitem__ = get_channel
+
+    def __contains__(self, channel_id):
+        return channel_id in self.channels
+
+    def __iter__(self):
+        return iter(list(self.channels.values()))
+
+    def __len__(self):
+        return len(self.channels)
+
+    @property
+    def memory(self) -> MemoryChannel:
+        return self.channels["memory"]
+
+    @property
+    def tool_channels(self) -> list[ToolChannel]:
+        return [c for c in self if isinstance(c, ToolChannel)]
+
+    @property
+    def asset_channels(self) -> list[BaseChannel]:
+        from .assets_file_channel import AssetsFileChannel
+        return [c for c in self if isinstance(c, (AssetsChannel, AssetsFileChannel))]
+
+    @property
+    def database_channels(self) -> list[DatabaseChannel]:
+        return [c for c in self if isinstance(c, DatabaseChannel)]
+
+    @property
+    def writable_channels(self) -> list[BaseChannel]:
+        return [c for c in self if not c.read_only]
+
+    def find_tool(self, name: str, version=None) -> tuple[ToolChannel, ToolVersion]:
+        """The tool channel holding ``name`` (built-in first, then plugins) and the chosen version."""
+        for channel in self.tool_channels:
+            try:
+                return channel, channel.find_tool_version(name, version)
+            except ToolNotFoundError:
+                continue
+        raise ToolNotFoundError(name, version, detail=f"searched {', '.join(c.channel_id for c in self.tool_channels)}")
+
+    def refresh(self) -> None:
+        """Re-read stream definitions and tool folders (other processes may have changed them)."""
+        now = utcnow()
+        for channel in self:
+            if isinstance(channel, DatabaseChannel):
+                channel.refresh()
+            elif channel.read_only and hasattr(channel, "update_state"):
+                channel.update_state(now)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()

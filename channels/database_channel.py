@@ -1,0 +1,130 @@
+"""A channel whose streams live in a persistent store (embedded SQLite or MongoDB).
+
+Stream definitions are loaded from the store when the channel opens, and every
+change of data or calculated intervals goes straight to the store; data and
+intervals that belong together are committed in one store transaction.
+"""
+from __future__ import annotations
+
+import threading
+
+from .base_channel import BaseChannel
+from .errors import StreamAlreadyExistsError
+from .stores.base import Store, StreamDefinition
+from .stream import Stream, StreamInstance, get_stream_id
+from .time_interval import TimeIntervals
+from .utils import utcnow
+
+
+def _validated(instances):
+    out = []
+    for inst in instances:
+        if not isinstance(inst, StreamInstance):
+            if not isinstance(inst, (tuple, list)) or len(inst) != 2:
+                raise TypeError(f"expected StreamInstance or (timestamp, value), got {inst!r}")
+            inst = StreamInstance(*inst)
+        out.append(inst)
+    return out
+
+
+class DatabaseChannel(BaseChannel):
+    """Data stored in and read from a :class:`channels.stores.base.Store`."""
+
+    def __init__(self, channel_id, store: Store):
+        super().__init__(channel_id, can_calc=True, can_create=True)
+        if store is None:
+            raise ValueError(f"channel {channel_id!r} needs a store")
+        self.store = store
+        self._lock = threading.RLock()
+        self.refresh()
+
+    # -- definitions -----------------------------------------------------------
+    def _stream_from(self, d: StreamDefinition) -> Stream:
+        return Stream(self, d.stream_id, d.calculated_intervals, sandbox=d.sandbox, stream_type=d.stream_type,
+                      last_updated=d.last_updated)
+
+    def refresh(self) -> None:
+        """Reload stream definitions from the store (picks up streams other processes created or removed)."""
+        with self._lock:
+            defs = {d.stream_id: d for d in self.store.list_definitions(self.channel_id)}
+            for sid in [s for s in self.streams if s not in defs]:
+                del self.streams[sid]
+            for sid, d in defs.items():
+                stream = self.streams.get(sid)
+                if stream is None:
+                    self.streams[sid] = self._stream_from(d)
+                else:
+                    stream.set_calculated_intervals_silently(d.calculated_intervals)
+                    stream.last_updated = d.last_updated
+
+    def create_stream(self, stream_id, sandbox=None) -> Stream:
+        stream_id = get_stream_id(stream_id)
+        with self._lock:
+            if stream_id in self.streams:
+                raise StreamAlreadyExistsError(stream_id, self.channel_id)
+            now = utcnow()
+            d = StreamDefinition(stream_id, self.channel_id, TimeIntervals(), last_updated=now, last_accessed=now,
+                                 sandbox=sandbox)
+            self.store.create_definition(d)
+            stream = self.streams[stream_id] = self._stream_from(d)
+            return stream
+
+    def calculated_intervals_changed(self, stream):
+        self.store.update_definition(stream.stream_id, calculated_intervals=stream.calculated_intervals,
+                                     last_updated=stream.last_updated or utcnow())
+
+    # -- reading ---------------------------------------------------------------
+    def get_results(self, stream, time_interval):
+        return self.store.read(stream.stream_id, time_interval.start, time_interval.end)
+
+    def count_instances(self, stream, time_interval):
+        return self.store.count(stream.stream_id, time_interval.start, time_interval.end)
+
+    def first_instance(self, stream, time_interval):
+        return self.store.first(stream.stream_id, time_interval.start, time_interval.end)
+
+    def last_instance(self, stream, time_interval):
+        return self.store.last(stream.stream_id, time_interval.start, time_interval.end)
+
+    def get_columns(self, stream, time_interval, component=None):
+        return self.store.columns(stream.stream_id, time_interval.start, time_interval.end, component)
+
+    def get_summary(self, stream, time_interval, buckets, component=None):
+        return self.store.summary(stream.stream_id, time_interval.start, time_interval.end, buckets, component)
+
+    # -- writing ---------------------------------------------------------------
+    def get_stream_writer(self, stream):
+        self._check_writable()
+
+        def writer(document_collection):
+            return self.store.insert(stream.stream_id, _validated(document_collection))
+        return writer
+
+    def write_chunk(self, stream, instances, calculated_intervals):
+        self._check_writable()
+        ci = TimeIntervals(calculated_intervals)
+        self.store.insert(stream.stream_id, _validated(instances), calculated_intervals=ci)
+        stream.set_calculated_intervals_silently(ci)
+        stream.last_updated = utcnow()
+
+    # -- purging ---------------------------------------------------------------
+    def purge_stream(self, stream_id, remove_definition=False, sandbox=None):
+        self._check_writable()
+        stream = self[stream_id]
+        with self._lock:
+            self.store.purge(stream.stream_id, calculated_intervals=TimeIntervals())
+            stream.set_calculated_intervals_silently(TimeIntervals())
+            if remove_definition:
+                self.store.delete_definition(stream.stream_id)
+                del self.streams[stream.stream_id]
+
+    def purge_interval(self, stream_id, time_interval):
+        self._check_writable()
+        stream = self[stream_id]
+        ci = stream.calculated_intervals - time_interval
+        n = self.store.purge(stream.stream_id, time_interval.start, time_interval.end, calculated_intervals=ci)
+        stream.set_calculated_intervals_silently(ci)
+        return n
+
+    def update_streams(self, up_to_timestamp):
+        self.refresh()
