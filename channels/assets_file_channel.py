@@ -111,11 +111,11 @@ class AssetsFileChannel(MemoryChannel):
             os.makedirs(folder, exist_ok=True)
             staged = []
             try:
-                for _ms, ts, value in rows:
+                for _ms, inst in rows:
                     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
                     with os.fdopen(fd, "w", encoding="utf-8") as f:
-                        f.write(encode_json(value))
-                    staged.append((tmp, os.path.join(folder, file_name(ts))))
+                        f.write(encode_json(inst.value))
+                    staged.append((tmp, os.path.join(folder, file_name(inst.timestamp))))
             except BaseException:
                 for tmp, _ in staged:
                     os.unlink(tmp)

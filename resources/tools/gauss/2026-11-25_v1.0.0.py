@@ -1,0 +1,54 @@
+"""Built-in tool: Gaussian random numbers at a fixed stride."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from channels.errors import TimeError, ToolParameterError
+from channels.functions import hashed_uniform
+from channels.stream import StreamInstance
+from channels.tool import Tool, check_input_stream_count, stride_ms, tick_range
+from channels.utils import MIN_DATE, ensure_utc, from_ms
+
+
+class Gauss(Tool):
+    """Normally distributed numbers with mean ``mu`` and standard deviation ``sigma``, one per tick.
+
+    Ticks are at ``first + k * stride``. The number at a tick depends only on ``seed`` and
+    the tick's time, so the same seed gives the same stream however the interval is split.
+
+    :param mu: Mean.
+    :param sigma: Standard deviation (>= 0).
+    :param seed: Random seed (a non-negative integer).
+    :param stride: Time between values.
+    :param first: Time of the first tick.
+    """
+
+    def __init__(self, mu: float = 0.0, sigma: float = 1.0, seed: int = 0, stride: timedelta = timedelta(seconds=1),
+                 first: datetime = MIN_DATE):
+        super().__init__(mu=mu, sigma=sigma, seed=seed, stride=stride, first=first)
+        if not isinstance(sigma, (int, float)) or isinstance(sigma, bool) or sigma < 0:
+            raise ToolParameterError("gauss", "sigma", f"must be a number >= 0, got {sigma!r}")
+        if not isinstance(mu, (int, float)) or isinstance(mu, bool):
+            raise ToolParameterError("gauss", "mu", f"must be a number, got {mu!r}")
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ToolParameterError("gauss", "seed", f"must be a non-negative integer, got {seed!r}")
+        try:
+            self._first = ensure_utc(first, "first")
+        except TimeError as e:
+            raise ToolParameterError("gauss", "first", str(e)) from None
+        self._stride_ms = stride_ms("gauss", "stride", stride)
+
+    @check_input_stream_count(0)
+    def _execute(self, sources, alignment_stream, interval):
+        ticks = tick_range(self._first, self._stride_ms, interval)
+        if not ticks:
+            return
+        ms = np.arange(ticks.start, ticks.stop, ticks.step, dtype=np.int64)
+        u1 = 1.0 - hashed_uniform(self.seed, ms, lane=1)  # (0, 1]
+        u2 = hashed_uniform(self.seed, ms, lane=2)
+        z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+        values = (self.mu + self.sigma * z).tolist()
+        for t, v in zip(ticks, values):
+            yield StreamInstance._make((from_ms(t), v))

@@ -1,0 +1,116 @@
+"""HyperStream plugin tool folders load unchanged through the hyperstream_names() import hook."""
+import sys
+import textwrap
+from datetime import datetime, timedelta
+
+import pytest
+
+import channels.tool  # noqa: F401  (installs the import hook on ToolChannel)
+from channels import MemoryChannel, StreamInstance, TimeInterval, ToolChannel, UTC
+from channels.errors import ToolInitialisationError
+from channels.hyperstream_compat import hyperstream_names
+from channels.tool import MemoryRunHistory, load_tool, scan_tools
+from channels.utils import utcnow
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+HYPERSTREAM_TOOL = textwrap.dedent('''
+    from hyperstream.tool import Tool, check_input_stream_count
+    from hyperstream.stream import StreamInstance
+    from hyperstream.utils import MIN_DATE, get_timedelta
+    from hyperstream import TimeInterval
+
+
+    class Ticker(Tool):
+        def __init__(self, first=MIN_DATE, stride=1.0, label="tick"):
+            """
+            A HyperStream-style clock with a label
+            :param first: Start of the clock
+            :param stride: Tick stride
+            :param label: Text value prefix
+            """
+            super(Ticker, self).__init__(first=first, stride=stride, label=label)
+            self._stride = get_timedelta(stride)
+
+        @check_input_stream_count(0)
+        def _execute(self, sources, alignment_stream, interval):
+            assert isinstance(interval, TimeInterval)
+            if interval.start < self.first:
+                interval.start = self.first
+            n_strides = int((interval.start - self.first).total_seconds() // self._stride.total_seconds())
+            t = self.first + n_strides * self._stride
+            while t <= interval.end:
+                if t > interval.start:
+                    yield StreamInstance(t, "{}-{}".format(self.label, t.second))
+                t += self._stride
+''')
+
+BROKEN_TOOL = textwrap.dedent('''
+    from hyperstream.tool import Tool
+    raise RuntimeError("this plugin is broken on purpose")
+''')
+
+
+def no_hyperstream_modules():
+    return [m for m in sys.modules if m == "hyperstream" or m.startswith("hyperstream.")]
+
+
+@pytest.fixture
+def plugin(tmp_path):
+    tools = tmp_path / "my_plugin" / "tools"
+    (tools / "ticker").mkdir(parents=True)
+    (tools / "ticker" / "2016-07-11T1209Z_v0.1.0.py").write_text(HYPERSTREAM_TOOL)
+    (tools / "broken").mkdir()
+    (tools / "broken" / "2016-07-11T1209Z_v0.1.0.py").write_text(BROKEN_TOOL)
+    return tools
+
+
+def test_hyperstream_plugin_loads_and_runs(plugin):
+    assert no_hyperstream_modules() == []
+    tc = ToolChannel("plugin_tools", str(plugin), up_to_timestamp=utcnow())
+    assert sorted(tc.list_tools()) == ["broken", "ticker"]
+    tool = load_tool(tc, "ticker", {"first": "2026-01-01T00:00:00Z", "stride": "2", "label": "x"})
+    assert tool.tool_version == "0.1.0" and tool.tool_source.endswith("2016-07-11T1209Z_v0.1.0.py")
+    sink = MemoryChannel("mem").create_stream("ticks")
+    interval = TimeInterval(T0, T0 + timedelta(seconds=10))
+    history = MemoryRunHistory()
+    tool.execute([], sink, interval, chunk=timedelta(seconds=4), history=history)
+    assert sink.window(interval).items() == [StreamInstance(T0 + timedelta(seconds=s), f"x-{s}")
+                                             for s in (2, 4, 6, 8, 10)]
+    assert (interval.start, interval.end) == (T0, T0 + timedelta(seconds=10))
+    assert history.list()[0].tool == "ticker" and history.list()[0].tool_version == "0.1.0"
+    assert no_hyperstream_modules() == []
+
+
+def test_broken_plugin_is_reported_with_path_and_error(plugin):
+    tc = ToolChannel("plugin_tools", str(plugin), up_to_timestamp=utcnow())
+    with pytest.raises(ToolInitialisationError) as err:
+        tc.get_tool_class("broken")
+    assert str(plugin / "broken" / "2016-07-11T1209Z_v0.1.0.py") in str(err.value)
+    assert "broken on purpose" in str(err.value)
+    infos = {i.name: i for i in scan_tools(tc)}
+    assert infos["ticker"].ok and infos["ticker"].tool_class.__name__ == "Ticker"
+    assert not infos["broken"].ok
+    assert str(plugin / "broken") in infos["broken"].error and "broken on purpose" in infos["broken"].error
+    assert no_hyperstream_modules() == []
+
+
+def test_hyperstream_names_restores_sys_modules_exactly():
+    sentinel = type(sys)("hyperstream.something_else")
+    sys.modules["hyperstream.something_else"] = sentinel
+    try:
+        before = dict(sys.modules)
+        with hyperstream_names():
+            import hyperstream
+            from hyperstream.tool import Tool
+            from hyperstream.utils import MIN_DATE
+            assert Tool is channels.tool.Tool and MIN_DATE.year == 1
+            assert sys.modules["hyperstream"] is hyperstream
+            with hyperstream_names():  # nested use keeps the outer names
+                assert "hyperstream.tool" in sys.modules
+            assert "hyperstream.tool" in sys.modules
+        assert dict(sys.modules) == before
+        assert sys.modules["hyperstream.something_else"] is sentinel
+    finally:
+        del sys.modules["hyperstream.something_else"]
+    assert no_hyperstream_modules() == []
