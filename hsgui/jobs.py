@@ -169,14 +169,17 @@ class JobRunner(QObject):
         self.jobs: list[Job] = []
 
     def submit(self, title: str, fn, *args, kind: str = "read", on_result=None, on_error=None, on_cancel=None,
-               **kwargs) -> Job:
+               on_progress=None, on_finished=None, **kwargs) -> Job:
+        """Start ``fn(ctx, *args, **kwargs)`` on the pool.
+
+        Pass callbacks here rather than connecting to the returned job's signals
+        afterwards: a fast job may finish before a later ``connect`` happens.
+        """
         job = Job(title, fn, args, kwargs, kind)
-        if on_result is not None:
-            job.succeeded.connect(on_result)
-        if on_error is not None:
-            job.failed.connect(on_error)
-        if on_cancel is not None:
-            job.cancelled.connect(on_cancel)
+        for signal, slot in ((job.succeeded, on_result), (job.failed, on_error), (job.cancelled, on_cancel),
+                             (job.progress, on_progress), (job.finished, on_finished)):
+            if slot is not None:
+                signal.connect(slot)
         job.finished.connect(lambda j=job: self._on_finished(j))
         self.jobs.append(job)
         if len(self.jobs) > 500:  # keep the list bounded: drop the oldest finished ones

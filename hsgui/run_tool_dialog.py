@@ -1,0 +1,925 @@
+"""The Run Tool dialog: parameters, inputs, output and interval of one tool run, run as a background job.
+
+The dialog never reads or writes a store on the GUI thread: the output's
+existing data is counted by a job, and the run itself (creating the output
+stream, loading the tool, ``Tool.execute`` in chunks) is a job whose progress
+and cancel go through :class:`hsgui.jobs.JobRunner`. The engine decides what
+to compute (only what the output has not calculated yet) and records the run
+in ``manager.run_history``; the dialog shows what it will skip beforehand.
+
+Also here: :func:`compute_missing` (the "Compute missing" action of a derived
+stream) and :func:`defining_run` (find the run that made a stream).
+"""
+from __future__ import annotations
+
+import html
+import inspect
+import re
+from datetime import timedelta
+
+import pytz
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout,
+                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListView, QListWidget,
+                               QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from channels.errors import ChannelsError, StreamIdError, ToolParameterError
+from channels.stream import StreamId, get_stream_id
+from channels.time_interval import TimeInterval, TimeIntervals
+from channels.tool import load_tool
+from channels.tool_channel import ToolChannel
+from channels.tool_params import parameter_specs
+from channels.utils import UTC, format_duration, utcnow
+
+from .mime import STREAM_MIME, streams_from_mime
+from .param_form import ParameterForm, qdatetime_from_utc, utc_from_qdatetime
+
+ROLE_STREAM = Qt.ItemDataRole.UserRole  # (channel_id, StreamId)
+
+
+def _tz(tz):
+    return pytz.timezone(tz) if isinstance(tz, str) else (tz or UTC)
+
+
+def fmt_time(dt, tz) -> str:
+    local = dt.astimezone(tz)
+    text = local.strftime("%Y-%m-%d %H:%M:%S")
+    return text + (f".{local.microsecond // 1000:03d}" if local.microsecond else "")
+
+
+def fmt_interval(iv, tz) -> str:
+    return f"({fmt_time(iv.start, tz)}, {fmt_time(iv.end, tz)}]"
+
+
+def fmt_intervals(ivs: TimeIntervals, tz, limit: int = 4) -> str:
+    items = list(ivs)
+    text = ", ".join(fmt_interval(iv, tz) for iv in items[:limit])
+    if len(items) > limit:
+        text += f" and {len(items) - limit} more"
+    return text or "nothing"
+
+
+def rst_to_html(text: str) -> str:
+    """Escaped text with RST ``literals`` shown as code."""
+    return re.sub(r"``(.+?)``", r"<code>\1</code>", html.escape(text))
+
+
+def _default_resolver(manager):
+    def resolve(channel_id, stream_id):
+        return manager.get_channel(channel_id)[stream_id]
+    return resolve
+
+
+def expected_input_count(tool_class):
+    """The number of input streams a tool declares with ``@check_input_stream_count`` (None: not declared)."""
+    return getattr(getattr(tool_class, "_execute", None), "expected_input_count", None)
+
+
+# -- small widgets ------------------------------------------------------------------------------------
+class StreamListWidget(QListWidget):
+    """A list of (channel_id, StreamId) that accepts streams dragged from the stream tree."""
+
+    sigChanged = Signal()
+
+    def __init__(self, max_items: int | None = None, parent=None):
+        super().__init__(parent)
+        self.max_items = max_items
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def streams(self) -> list[tuple[str, StreamId]]:
+        return [self.item(i).data(ROLE_STREAM) for i in range(self.count())]
+
+    def add_streams(self, streams) -> None:
+        for cid, sid in streams:
+            if self.max_items is not None and self.count() >= self.max_items:
+                if self.max_items == 1:
+                    self.clear()
+                else:
+                    break
+            item = QListWidgetItem(f"{cid} / {sid}")
+            item.setData(ROLE_STREAM, (cid, sid))
+            item.setToolTip(f"channel {cid}, stream {sid}")
+            self.addItem(item)
+        self.sigChanged.emit()
+
+    def set_streams(self, streams) -> None:
+        self.clear()
+        self.add_streams(streams)
+
+    def remove_selected(self) -> None:
+        for item in self.selectedItems():
+            self.takeItem(self.row(item))
+        self.sigChanged.emit()
+
+    def move_selected(self, delta: int) -> None:
+        row = self.currentRow()
+        new = row + delta
+        if row < 0 or not (0 <= new < self.count()):
+            return
+        item = self.takeItem(row)
+        self.insertItem(new, item)
+        self.setCurrentRow(new)
+        self.sigChanged.emit()
+
+    # drops from the stream tree
+    def dragEnterEvent(self, e):
+        if e.mimeData().hasFormat(STREAM_MIME):
+            e.acceptProposedAction()
+        else:
+            e.ignore()
+
+    def dragMoveEvent(self, e):
+        if e.mimeData().hasFormat(STREAM_MIME):
+            e.acceptProposedAction()
+        else:
+            e.ignore()
+
+    def dropEvent(self, e):
+        streams = streams_from_mime(e.mimeData())
+        if streams:
+            self.add_streams(streams)
+            e.acceptProposedAction()
+        else:
+            e.ignore()
+
+
+class StreamPickerDialog(QDialog):
+    """Pick streams from every non-tool channel, filtered by typing (channel, name or meta-data)."""
+
+    def __init__(self, manager, parent=None, title="Pick input streams"):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.resize(520, 420)
+        lay = QVBoxLayout(self)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("search channel, stream name, meta-data…")
+        self.filter_edit.setClearButtonEnabled(True)
+        lay.addWidget(self.filter_edit)
+        self.model = QStandardItemModel(self)
+        for channel in manager:
+            if isinstance(channel, ToolChannel):
+                continue
+            for sid in sorted(channel.streams):
+                item = QStandardItem(f"{channel.channel_id} / {sid}")
+                item.setData((channel.channel_id, sid), ROLE_STREAM)
+                item.setEditable(False)
+                self.model.appendRow(item)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        self.view = QListView()
+        self.view.setModel(self.proxy)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.doubleClicked.connect(lambda _i: self.accept())
+        lay.addWidget(self.view, 1)
+        self.count_label = QLabel()
+        lay.addWidget(self.count_label)
+        self.proxy.rowsInserted.connect(self._count)
+        self.proxy.rowsRemoved.connect(self._count)
+        self.proxy.modelReset.connect(self._count)
+        self.proxy.layoutChanged.connect(self._count)
+        self._count()
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        bb.accepted.connect(self.accept)
+        bb.rejected.connect(self.reject)
+        lay.addWidget(bb)
+
+    def _count(self, *_):
+        self.count_label.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} streams")
+
+    def select_row(self, row: int) -> None:
+        self.view.selectionModel().select(self.proxy.index(row, 0),
+                                          self.view.selectionModel().SelectionFlag.Select)
+
+    def selected(self) -> list[tuple[str, StreamId]]:
+        rows = sorted(self.view.selectionModel().selectedRows(), key=lambda i: i.row())
+        return [self.proxy.data(i, ROLE_STREAM) for i in rows]
+
+
+class MetaDataEditor(QWidget):
+    """Key/value pairs of the output stream's meta-data."""
+
+    sigChanged = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels(["key", "value"])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.setMaximumHeight(100)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.itemChanged.connect(lambda *_: self.sigChanged.emit())
+        lay.addWidget(self.table, 1)
+        col = QVBoxLayout()
+        self.add_button = QPushButton("+")
+        self.add_button.setToolTip("add a meta-data pair")
+        self.add_button.setFixedWidth(28)
+        self.add_button.clicked.connect(lambda: self.add_pair("", ""))
+        self.remove_button = QPushButton("−")
+        self.remove_button.setToolTip("remove the selected pair")
+        self.remove_button.setFixedWidth(28)
+        self.remove_button.clicked.connect(self.remove_selected)
+        col.addWidget(self.add_button)
+        col.addWidget(self.remove_button)
+        col.addStretch(1)
+        lay.addLayout(col)
+
+    def add_pair(self, key: str, value: str) -> None:
+        self.table.blockSignals(True)
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        self.table.setItem(r, 0, QTableWidgetItem(str(key)))
+        self.table.setItem(r, 1, QTableWidgetItem(str(value)))
+        self.table.blockSignals(False)
+        self.sigChanged.emit()
+
+    def remove_selected(self) -> None:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()} or {self.table.currentRow()}, reverse=True)
+        for r in rows:
+            if r >= 0:
+                self.table.removeRow(r)
+        self.sigChanged.emit()
+
+    def set_pairs(self, pairs) -> None:
+        self.table.blockSignals(True)
+        self.table.setRowCount(0)
+        self.table.blockSignals(False)
+        for k, v in (pairs.items() if isinstance(pairs, dict) else pairs):
+            self.add_pair(k, v)
+        self.sigChanged.emit()
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Non-empty rows as (key, value); a row with a value but no key is an error."""
+        out = []
+        for r in range(self.table.rowCount()):
+            k = (self.table.item(r, 0).text() if self.table.item(r, 0) else "").strip()
+            v = (self.table.item(r, 1).text() if self.table.item(r, 1) else "").strip()
+            if not k and not v:
+                continue
+            if not k:
+                raise StreamIdError(f"meta-data row {r + 1} has a value ({v!r}) but no key")
+            out.append((k, v))
+        return out
+
+
+class IntervalEdit(QWidget):
+    """Start and end of a ``(start, end]`` interval, shown as wall-clock time in a time zone."""
+
+    sigChanged = Signal()
+
+    def __init__(self, tz=UTC, parent=None):
+        super().__init__(parent)
+        self.tz = _tz(tz)
+        lay = QFormLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.start_edit = self._edit()
+        self.end_edit = self._edit()
+        zone = getattr(self.tz, "zone", str(self.tz))
+        lay.addRow(f"start ({zone}, exclusive)", self.start_edit)
+        lay.addRow(f"end ({zone}, inclusive)", self.end_edit)
+
+    def _edit(self):
+        w = QDateTimeEdit()
+        w.setDisplayFormat("yyyy-MM-dd HH:mm:ss.zzz")
+        w.setCalendarPopup(True)
+        w.dateTimeChanged.connect(lambda *_: self.sigChanged.emit())
+        return w
+
+    def set_interval(self, interval: TimeInterval) -> None:
+        for w, dt in ((self.start_edit, interval.start), (self.end_edit, interval.end)):
+            w.blockSignals(True)
+            w.setDateTime(qdatetime_from_utc(dt, self.tz))
+            w.blockSignals(False)
+        self.sigChanged.emit()
+
+    def start(self):
+        return utc_from_qdatetime(self.start_edit.dateTime(), self.tz)
+
+    def end(self):
+        return utc_from_qdatetime(self.end_edit.dateTime(), self.tz)
+
+    def interval(self) -> TimeInterval:
+        """The interval; ValueError (TimeError) when start is not before end."""
+        return TimeInterval(self.start(), self.end())
+
+
+# -- the job functions (run on a worker thread; no widgets) ---------------------------------------------
+def _run_tool_job(ctx, tool_channel, tool_name, version, parameters, sources, out_channel, out_sid, interval,
+                  history, alignment=None, chunk=None):
+    tool = load_tool(tool_channel, tool_name, parameters, version)
+    sink = out_channel.get_or_create_stream(out_sid)
+    ctx.report(0.0, "starting")
+    record = tool.execute(sources, sink, interval, alignment_stream=alignment,
+                          progress=lambda f, n: ctx.report(f, f"{n:,} instances written"),
+                          cancel=ctx.cancel_event, chunk=chunk, history=history)
+    return record
+
+
+def _output_state_job(ctx, stream, interval):
+    """(instances in interval, calculated part of interval) of an existing output stream."""
+    calc = stream.calculated_intervals & TimeIntervals([interval])
+    n = stream.window(interval).count()
+    return n, calc
+
+
+# -- the dialog -------------------------------------------------------------------------------------
+class RunToolDialog(QDialog):
+    """Fill in and run one tool; see the module docstring."""
+
+    sigRunFinished = Signal(object)   # the output Stream, after every run that got as far as creating it
+    sigRunRecorded = Signal(object)   # the RunRecord (ok), or None (failed/cancelled: see manager.run_history)
+
+    def __init__(self, manager, runner, resolve_stream=None, tool_channel_id: str | None = None,
+                 tool_name: str = "", version=None, interval: TimeInterval | None = None, tz=UTC, inputs=(),
+                 parent=None):
+        super().__init__(parent)
+        self.manager = manager
+        self.runner = runner
+        self.resolve_stream = resolve_stream or _default_resolver(manager)
+        version = version or None   # "" (the Tools dock's "newest") means the newest version
+        self.tz = _tz(tz)
+        if tool_channel_id is None:
+            tool_channel, _tv = manager.find_tool(tool_name, version)
+        else:
+            tool_channel = manager.get_channel(tool_channel_id)
+        self.tool_channel: ToolChannel = tool_channel
+        self.tool_name = tool_name
+        self.tool_class = None
+        self.load_error: str | None = None
+        self.job = None
+        self.last_record = None
+        self.last_error: str | None = None
+        self.last_outcome: str | None = None
+        self.chunk = None          # chunk length handed to the engine (None: engine default)
+        self.problems: list[str] = []
+        self._state_job = None
+        self._state_generation = 0
+        self._build()
+        self.version_combo.blockSignals(True)
+        versions = tool_channel.tool_versions(tool_name)
+        for tv in reversed(versions):
+            self.version_combo.addItem(f"v{tv.version}", str(tv.version))
+        if version is not None:
+            idx = self.version_combo.findData(str(version).lstrip("v"))
+            if idx >= 0:
+                self.version_combo.setCurrentIndex(idx)
+        self.version_combo.blockSignals(False)
+        self._load_version()
+
+        if interval is None:
+            end = utcnow().replace(second=0, microsecond=0)
+            interval = TimeInterval(end - timedelta(hours=1), end)
+        self.interval_edit.set_interval(interval)
+        self.inputs.set_streams(list(inputs))
+        self._fill_output_defaults()
+        self._state_timer = QTimer(self)
+        self._state_timer.setSingleShot(True)
+        self._state_timer.setInterval(250)
+        self._state_timer.timeout.connect(self.refresh_output_state)
+        for sig in (self.output_channel.currentIndexChanged, self.output_name.textChanged, self.meta.sigChanged,
+                    self.interval_edit.sigChanged):
+            sig.connect(self._on_output_or_interval_changed)
+        self.inputs.sigChanged.connect(self.update_state)
+        self.alignment.sigChanged.connect(self.update_state)
+        self.update_state()
+        self.refresh_output_state()
+
+    # -- layout --------------------------------------------------------------------
+    def _build(self):
+        self.setWindowTitle(f"Run tool — {self.tool_name}")
+        self.resize(980, 640)
+        outer = QVBoxLayout(self)
+
+        head = QHBoxLayout()
+        title = QLabel(f"<b style='font-size:14pt'>{html.escape(self.tool_name)}</b>")
+        head.addWidget(title)
+        head.addWidget(QLabel("version"))
+        self.version_combo = QComboBox()
+        self.version_combo.currentIndexChanged.connect(self._load_version)
+        head.addWidget(self.version_combo)
+        head.addStretch(1)
+        outer.addLayout(head)
+        self.source_label = QLabel()
+        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.source_label.setStyleSheet("color: #555;")
+        outer.addWidget(self.source_label)
+        self.doc_label = QLabel()
+        self.doc_label.setWordWrap(True)
+        outer.addWidget(self.doc_label)
+
+        cols = QHBoxLayout()
+        outer.addLayout(cols, 1)
+        # left: parameters
+        self.params_box = QGroupBox("Parameters")
+        pl = QVBoxLayout(self.params_box)
+        self.params_scroll = QScrollArea()
+        self.params_scroll.setWidgetResizable(True)
+        self.params_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        pl.addWidget(self.params_scroll)
+        self.tool_error_label = QLabel()
+        self.tool_error_label.setStyleSheet("color: #c62828;")
+        self.tool_error_label.setWordWrap(True)
+        self.tool_error_label.hide()
+        pl.addWidget(self.tool_error_label)
+        cols.addWidget(self.params_box, 1)
+        self.form = ParameterForm([], self.tz, self.tool_name)
+
+        # right: inputs, output, interval
+        right = QVBoxLayout()
+        cols.addLayout(right, 1)
+        in_box = QGroupBox("Input streams")
+        il = QVBoxLayout(in_box)
+        self.expected_label = QLabel()
+        il.addWidget(self.expected_label)
+        row = QHBoxLayout()
+        self.inputs = StreamListWidget()
+        self.inputs.setMaximumHeight(90)
+        self.inputs.setToolTip("drag streams here from the stream tree, or use Add…")
+        row.addWidget(self.inputs, 1)
+        bcol = QVBoxLayout()
+        self.add_input_button = QPushButton("Add…")
+        self.add_input_button.clicked.connect(self.pick_inputs)
+        self.remove_input_button = QPushButton("Remove")
+        self.remove_input_button.clicked.connect(self.inputs.remove_selected)
+        up = QPushButton("↑")
+        up.clicked.connect(lambda: self.inputs.move_selected(-1))
+        down = QPushButton("↓")
+        down.clicked.connect(lambda: self.inputs.move_selected(1))
+        for b in (self.add_input_button, self.remove_input_button):
+            bcol.addWidget(b)
+        ud = QHBoxLayout()
+        ud.addWidget(up)
+        ud.addWidget(down)
+        bcol.addLayout(ud)
+        bcol.addStretch(1)
+        row.addLayout(bcol)
+        il.addLayout(row)
+        il.addWidget(QLabel("alignment stream (optional; e.g. the windows for aggregate)"))
+        arow = QHBoxLayout()
+        self.alignment = StreamListWidget(max_items=1)
+        self.alignment.setFixedHeight(self.fontMetrics().height() + 10)
+        self.alignment.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.alignment.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.alignment.setToolTip("drop one stream here from the stream tree, or use Pick…")
+        arow.addWidget(self.alignment, 1)
+        pick_al = QPushButton("Pick…")
+        pick_al.clicked.connect(self.pick_alignment)
+        clear_al = QPushButton("Clear")
+        clear_al.clicked.connect(lambda: (self.alignment.clear(), self.alignment.sigChanged.emit()))
+        arow.addWidget(pick_al)
+        arow.addWidget(clear_al)
+        il.addLayout(arow)
+        right.addWidget(in_box)
+
+        out_box = QGroupBox("Output")
+        ol = QFormLayout(out_box)
+        self.output_channel = QComboBox()
+        for ch in self.manager.writable_channels:
+            self.output_channel.addItem(ch.channel_id, ch.channel_id)
+        ol.addRow("channel", self.output_channel)
+        self.output_name = QLineEdit()
+        self.output_name.setPlaceholderText("stream name")
+        ol.addRow("stream name", self.output_name)
+        self.meta = MetaDataEditor()
+        ol.addRow("meta-data", self.meta)
+        self.output_label = QLabel()
+        self.output_label.setWordWrap(True)
+        self.output_label.setTextFormat(Qt.TextFormat.RichText)
+        ol.addRow(self.output_label)
+        right.addWidget(out_box)
+
+        iv_box = QGroupBox("Interval")
+        ivl = QVBoxLayout(iv_box)
+        self.interval_edit = IntervalEdit(self.tz)
+        ivl.addWidget(self.interval_edit)
+        right.addWidget(iv_box)
+        right.addStretch(1)
+
+        # bottom: status, progress, buttons
+        self.problems_label = QLabel()
+        self.problems_label.setStyleSheet("color: #c62828;")
+        self.problems_label.setWordWrap(True)
+        outer.addWidget(self.problems_label)
+        prow = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        prow.addWidget(self.progress, 1)
+        self.status_label = QLabel("ready")
+        self.status_label.setMinimumWidth(260)
+        prow.addWidget(self.status_label)
+        outer.addLayout(prow)
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet("color: #c62828;")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        outer.addWidget(self.error_label)
+        brow = QHBoxLayout()
+        brow.addStretch(1)
+        self.run_button = QPushButton("Run")
+        self.run_button.setDefault(True)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button = QPushButton("Cancel run")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_run)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.reject)
+        for b in (self.run_button, self.cancel_button, self.close_button):
+            brow.addWidget(b)
+        outer.addLayout(brow)
+
+    # -- tool version / form ----------------------------------------------------------
+    @property
+    def version(self) -> str | None:
+        return self.version_combo.currentData()
+
+    def _load_version(self, *_):
+        old = {}
+        if self.form is not None and self.form.fields:
+            old = {n: f.value() for n, f in self.form.fields.items() if f.is_valid}
+        self.load_error = None
+        self.tool_class = None
+        specs = []
+        try:
+            tv = self.tool_channel.find_tool_version(self.tool_name, self.version)
+            self.source_label.setText(f"source: {tv.path}  (channel {self.tool_channel.channel_id})")
+            self.tool_class = self.tool_channel.get_tool_class(self.tool_name, self.version)
+            specs = parameter_specs(self.tool_class)
+        except Exception as e:  # noqa: BLE001 - a broken tool file is shown, never a crash
+            self.load_error = str(e)
+        doc = (inspect.getdoc(self.tool_class) or "").split("\n\n")[0] if self.tool_class else ""
+        self.doc_label.setText(rst_to_html(" ".join(doc.split())))
+        self.form = ParameterForm(specs, self.tz, self.tool_name)
+        if old:
+            self.form.set_values({k: v for k, v in old.items() if k in self.form.fields})
+        self.form.sigValuesChanged.connect(self.update_state)
+        self.params_scroll.setWidget(self.form)
+        self.update_state()
+
+    def _fill_output_defaults(self):
+        idx = self.output_channel.findData("mongo")
+        if idx < 0:
+            idx = self.output_channel.findData("memory")
+        if idx >= 0:
+            self.output_channel.setCurrentIndex(idx)
+        if not self.output_name.text():
+            self.output_name.setText(self.tool_name)
+
+    # -- reading the dialog -------------------------------------------------------------
+    def output_stream_id(self) -> StreamId:
+        return StreamId(self.output_name.text().strip(), self.meta.pairs())
+
+    def output_channel_obj(self):
+        cid = self.output_channel.currentData()
+        return self.manager.get_channel(cid) if cid else None
+
+    def parameters(self) -> dict:
+        return self.form.values()
+
+    def _resolve_all(self, items):
+        return [self.resolve_stream(cid, sid) for cid, sid in items]
+
+    # -- validation ------------------------------------------------------------------------
+    def update_state(self, *_):
+        problems = []
+        tool_error = None
+        self.form.clear_errors()
+        if self.load_error:
+            tool_error = f"cannot load tool: {self.load_error}"
+        elif self.form.is_valid():
+            try:
+                self.tool_class(**self.form.values())
+            except ToolParameterError as e:
+                if e.parameter in self.form.fields:
+                    self.form.set_error(e.parameter, _reason(e))
+                else:
+                    tool_error = str(e)
+            except Exception as e:  # noqa: BLE001
+                tool_error = f"the tool rejects these parameters: {type(e).__name__}: {e}"
+        self.tool_error_label.setText(tool_error or "")
+        self.tool_error_label.setVisible(bool(tool_error))
+        if tool_error:
+            problems.append(tool_error)
+        bad = self.form.errors()
+        if bad:
+            problems.append("invalid parameter" + ("s " if len(bad) > 1 else " ") + ", ".join(bad))
+
+        expected = expected_input_count(self.tool_class) if self.tool_class else None
+        n = len(self.inputs.streams())
+        if expected is None:
+            self.expected_label.setText(f"{n} chosen · the tool does not declare how many it expects")
+            self.expected_label.setStyleSheet("")
+        else:
+            ok = n == expected
+            self.expected_label.setText(f"expects {expected} input stream{'s' if expected != 1 else ''} · "
+                                        f"{n} chosen")
+            self.expected_label.setStyleSheet("" if ok else "color: #c62828;")
+            if not ok:
+                problems.append(f"the tool expects {expected} input stream{'s' if expected != 1 else ''}, "
+                                f"{n} chosen")
+        try:
+            self._resolve_all(self.inputs.streams() + self.alignment.streams())
+        except (ChannelsError, KeyError) as e:
+            problems.append(f"input stream not found: {e}")
+
+        if self.output_channel.currentData() is None:
+            problems.append("no writable output channel")
+        try:
+            self.output_stream_id()
+        except StreamIdError as e:
+            problems.append(f"output: {e}")
+        try:
+            iv = self.interval_edit.interval()
+            now = utcnow()
+            if iv.end > now:
+                problems.append(f"interval end {fmt_time(iv.end, self.tz)} is in the future")
+            ch = self.output_channel_obj()
+            if ch is not None and iv.end > ch.up_to_timestamp:
+                problems.append(f"channel {ch.channel_id} is only available up to {fmt_time(ch.up_to_timestamp, self.tz)}")
+        except (ValueError, ChannelsError) as e:
+            problems.append(f"interval: {e}")
+        self.problems = problems
+        self.problems_label.setText("Cannot run: " + "; ".join(problems) if problems else "")
+        self.problems_label.setVisible(bool(problems))
+        self.run_button.setEnabled(not problems and not self.is_running)
+        return not problems
+
+    def can_run(self) -> bool:
+        return self.update_state() and not self.is_running
+
+    @property
+    def is_running(self) -> bool:
+        return self.job is not None and self.last_outcome is None
+
+    # -- output state (background count) -------------------------------------------------------------
+    def _on_output_or_interval_changed(self, *_):
+        self.update_state()
+        self._state_timer.start()
+
+    def refresh_output_state(self) -> None:
+        """Show whether the output already has data / calculated intervals in the interval (counted by a job)."""
+        self._state_generation += 1
+        gen = self._state_generation
+        try:
+            sid = self.output_stream_id()
+            iv = self.interval_edit.interval()
+            ch = self.output_channel_obj()
+        except (ValueError, ChannelsError):
+            self.output_label.setText("")
+            return
+        if ch is None or not sid.name:
+            self.output_label.setText("")
+            return
+        stream = ch.streams.get(sid)
+        if stream is None:
+            self.output_label.setText(f"<span style='color:#2e7d32'>new stream {html.escape(str(sid))} "
+                                      f"in {html.escape(ch.channel_id)}</span>")
+            self.output_state = (0, TimeIntervals())
+            return
+        self.output_label.setText("existing stream: counting its instances in the interval…")
+        self._state_job = self.runner.submit(f"count {ch.channel_id}/{sid}", _output_state_job, stream, iv,
+                                             kind="read",
+                                             on_result=lambda res, g=gen, iv=iv: self._show_output_state(g, iv, res))
+
+    def _show_output_state(self, gen, iv, result):
+        if gen != self._state_generation:
+            return  # a newer request is pending
+        n, calc = result
+        self.output_state = result
+        missing = TimeIntervals([iv]) - calc
+        if n == 0 and calc.is_empty:
+            self.output_label.setText("existing stream, no data in this interval")
+            return
+        parts = [f"⚠ the output already has <b>{n:,}</b> instance{'s' if n != 1 else ''} in this interval",
+                 f"already calculated: {html.escape(fmt_intervals(calc, self.tz))}"]
+        if missing.is_empty:
+            parts.append("<b>everything is calculated: Run will compute nothing</b> (purge first to recompute)")
+        else:
+            parts.append(f"Run computes only the missing part: {html.escape(fmt_intervals(missing, self.tz))} "
+                         f"({format_duration(missing.total_width)})")
+        self.output_label.setText("<span style='color:#b26a00'>" + "<br>".join(parts) + "</span>")
+
+    # -- pickers --------------------------------------------------------------------------------------
+    def pick_inputs(self) -> None:
+        dlg = StreamPickerDialog(self.manager, self)
+        if dlg.exec():
+            self.inputs.add_streams(dlg.selected())
+
+    def pick_alignment(self) -> None:
+        dlg = StreamPickerDialog(self.manager, self, "Pick the alignment stream")
+        dlg.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        if dlg.exec():
+            self.alignment.set_streams(dlg.selected()[:1])
+
+    # -- run -------------------------------------------------------------------------------------------
+    def run(self):
+        """Start the run as a background job (no-op when the dialog is not valid); returns the Job."""
+        if not self.can_run():
+            return None
+        params = self.form.values()
+        sources = self._resolve_all(self.inputs.streams())
+        al = self._resolve_all(self.alignment.streams())
+        out_channel = self.output_channel_obj()
+        sid = self.output_stream_id()
+        iv = self.interval_edit.interval()
+        self._out = (out_channel, sid)
+        self.last_record = None
+        self.last_error = None
+        self.last_outcome = None
+        self.error_label.hide()
+        self.progress.setValue(0)
+        self.status_label.setText("queued")
+        self.job = self.runner.submit(
+            f"run {self.tool_name} → {out_channel.channel_id}/{sid}", _run_tool_job, self.tool_channel,
+            self.tool_name, self.version, params, sources, out_channel, sid, iv, self.manager.run_history,
+            al[0] if al else None, self.chunk, kind="tool",
+            # outcome slots go in through submit() so they are connected before the job can finish
+            on_result=self._on_succeeded, on_error=self._on_failed, on_cancel=self._on_cancelled)
+        self.job.progress.connect(self._on_progress)
+        self._set_running(True)
+        return self.job
+
+    def cancel_run(self) -> None:
+        """Stop after the current chunk (finished chunks stay written, with their calculated intervals)."""
+        if self.is_running:
+            self.job.cancel()
+            self.status_label.setText("cancelling after the current chunk…")
+            self.cancel_button.setEnabled(False)
+
+    def _set_running(self, running: bool):
+        self.cancel_button.setEnabled(running)
+        for w in (self.params_box, self.version_combo, self.add_input_button, self.remove_input_button,
+                  self.output_channel, self.output_name, self.meta, self.interval_edit, self.inputs, self.alignment):
+            w.setEnabled(not running)
+        self.run_button.setEnabled(not running and not self.problems)
+
+    def _on_progress(self, fraction, text):
+        if self.last_outcome is not None:
+            return
+        self.progress.setValue(int(round(fraction * 1000)))
+        self.status_label.setText(text)
+
+    def _on_succeeded(self, record):
+        self.last_record = record
+        self.last_outcome = "ok"
+        self.progress.setValue(1000)
+        if record.instances_written == 0 and record.computed.is_empty:
+            self.status_label.setText("done: nothing was missing")
+        else:
+            self.status_label.setText(f"done: {record.instances_written:,} instances in {record.duration_s:.2f} s")
+        self._on_finished()
+
+    def _on_failed(self, message):
+        self.last_error = message
+        self.last_outcome = "error"
+        self.status_label.setText("failed")
+        self.error_label.setText(f"Run failed: {message}")
+        self.error_label.show()
+        self._on_finished()
+
+    def _on_cancelled(self):
+        self.last_outcome = "cancelled"
+        self.status_label.setText("cancelled: finished chunks were kept")
+        self._on_finished()
+
+    def _on_finished(self):
+        self._set_running(False)
+        self.update_state()
+        out_channel, sid = self._out
+        stream = out_channel.streams.get(sid)
+        self.sigRunRecorded.emit(self.last_record)
+        if stream is not None:
+            self.sigRunFinished.emit(stream)
+        self.refresh_output_state()
+
+    def reject(self):
+        if self.is_running:
+            self.cancel_run()  # closing the dialog never leaves a run going unseen
+        super().reject()
+
+    # -- run again -----------------------------------------------------------------------------------
+    def set_from_run(self, record) -> None:
+        """Fill the dialog from a RunRecord (``Run again``): version, parameters, inputs, output, interval."""
+        if record.tool_version:
+            idx = self.version_combo.findData(str(record.tool_version).lstrip("v"))
+            if idx >= 0 and idx != self.version_combo.currentIndex():
+                self.version_combo.setCurrentIndex(idx)
+        self.form.set_values(record.parameters or {})
+        inputs = []
+        for cid, s in zip(record.input_channels or [], record.input_streams or []):
+            inputs.append((cid, get_stream_id(s)))
+        self.inputs.set_streams(inputs)
+        if record.alignment_stream and record.alignment_channel:
+            self.alignment.set_streams([(record.alignment_channel, get_stream_id(record.alignment_stream))])
+        else:
+            self.alignment.clear()
+            self.alignment.sigChanged.emit()
+        if record.output_channel:
+            idx = self.output_channel.findData(record.output_channel)
+            if idx >= 0:
+                self.output_channel.setCurrentIndex(idx)
+        if record.output_stream:
+            sid = get_stream_id(record.output_stream)
+            self.output_name.setText(sid.name)
+            self.meta.set_pairs(list(sid.meta_data))
+        if record.interval is not None:
+            self.interval_edit.set_interval(record.interval)
+        self.update_state()
+
+
+def _reason(e: ToolParameterError) -> str:
+    text = str(e)
+    prefix = f"{e.tool}: parameter {e.parameter!r}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
+# -- "Compute missing" ---------------------------------------------------------------------------------
+def defining_run(history, stream):
+    """The newest run in ``history`` that wrote ``stream`` (preferring successful ones); None if there is none."""
+    fallback = None
+    cid = stream.channel.channel_id
+    for rec in history.list():
+        if rec.output_channel != cid or not rec.output_stream:
+            continue
+        try:
+            if get_stream_id(rec.output_stream) != stream.stream_id:
+                continue
+        except StreamIdError:
+            continue
+        if rec.outcome == "ok":
+            return rec
+        if fallback is None and rec.outcome in ("cancelled", "error"):
+            fallback = rec
+    return fallback
+
+
+def missing_intervals(stream, interval: TimeInterval) -> TimeIntervals:
+    """The parts of ``interval`` (clipped to now) that ``stream`` has not calculated."""
+    end = min(interval.end, utcnow())
+    if end <= interval.start:
+        return TimeIntervals()
+    return TimeIntervals([TimeInterval(interval.start, end)]) - stream.calculated_intervals
+
+
+def compute_missing(manager, runner, stream, interval: TimeInterval, record, resolve_stream=None, chunk=None):
+    """Run ``record``'s tool (same version, parameters, inputs) over the gaps of ``stream``'s calculated
+    intervals within ``interval``; returns the Job, or None when nothing is missing.
+
+    The engine itself skips what is calculated, so the job is one ``execute`` over the clipped interval.
+    """
+    resolve = resolve_stream or _default_resolver(manager)
+    gaps = missing_intervals(stream, interval)
+    if gaps.is_empty:
+        return None
+    tool_channel, _tv = manager.find_tool(record.tool, record.tool_version)
+    sources = [resolve(cid, get_stream_id(s)) for cid, s in zip(record.input_channels, record.input_streams)]
+    alignment = (resolve(record.alignment_channel, get_stream_id(record.alignment_stream))
+                 if record.alignment_stream and record.alignment_channel else None)
+    span = TimeInterval(gaps.start, gaps.end)
+    return runner.submit(f"compute missing {stream.channel.channel_id}/{stream.stream_id} "
+                         f"({format_duration(gaps.total_width)})", _run_tool_job, tool_channel, record.tool,
+                         record.tool_version, dict(record.parameters), sources, stream.channel, stream.stream_id,
+                         span, manager.run_history, alignment, chunk, kind="tool")
+
+
+def make_compute_menu_hook(get_manager, open_run_dialog, compute_missing_for):
+    """A ``StreamTreeWidget.context_menu_hooks`` entry adding "Compute with…" and "Compute missing".
+
+    :param get_manager: ``() -> ChannelManager | None``
+    :param open_run_dialog: ``(tool_channel_id, tool_name, streams)``: open a RunToolDialog with ``streams`` as inputs
+    :param compute_missing_for: ``(stream)``: look up its defining run and start :func:`compute_missing`
+    """
+    def hook(menu, streams):
+        manager = get_manager()
+        if manager is None or not streams:
+            return
+        menu.addSeparator()
+        sub = menu.addMenu("Compute with…")
+        several = len(manager.tool_channels) > 1
+        for ch in manager.tool_channels:
+            for name in ch.list_tools():
+                action = sub.addAction(f"{name}  ({ch.channel_id})" if several else name)
+                action.triggered.connect(lambda _=False, c=ch.channel_id, n=name: open_run_dialog(c, n, list(streams)))
+        if len(streams) == 1:
+            action = menu.addAction("Compute missing")
+            action.setToolTip("compute the gaps of the calculated intervals in the current range with the run "
+                              "that made this stream")
+            action.setEnabled(not getattr(streams[0].channel, "read_only", False))
+            action.triggered.connect(lambda _=False, s=streams[0]: compute_missing_for(s))
+    return hook
+
+
+__all__ = ["RunToolDialog", "make_compute_menu_hook", "StreamListWidget", "StreamPickerDialog", "MetaDataEditor", "IntervalEdit",
+           "compute_missing", "defining_run", "missing_intervals", "expected_input_count"]
