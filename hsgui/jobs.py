@@ -17,6 +17,7 @@ import traceback
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+
 from channels.errors import CancelledError, ChannelsError
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,22 @@ class _Runnable(QRunnable):
 
     def run(self):
         self.job._run()
+
+
+def guarded(owner: QObject, fn):
+    """``fn`` wrapped so it does nothing once ``owner``'s C++ object is gone.
+
+    Job signals are delivered later, on the GUI thread; by then the widget that
+    asked may have been closed and deleted. Wrap ``on_result``/``on_error``
+    callbacks that touch a widget or model with this.
+    """
+    import shiboken6
+
+    def call(*args):
+        if shiboken6.isValid(owner):
+            return fn(*args)
+        return None
+    return call
 
 
 class JobRunner(QObject):

@@ -1,0 +1,360 @@
+"""The time-range picker of the toolbar: start/end editors, presets, zone, overview slider, history, live follow.
+
+The picker holds one :class:`TimeInterval` (UTC). The time zone only changes
+how the editors show and read wall-clock times. ``sigRangeChanged`` fires on
+the user's edits, presets, slider drags, back/forward and live ticks, and on
+``set_interval(iv, emit=True)`` -- never on ``set_interval(iv)``, which is how
+the plots report a zoom without starting a loop.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import pytz
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimer, QTimeZone, Signal
+from PySide6.QtWidgets import QComboBox, QCompleter, QDateTimeEdit, QHBoxLayout, QLabel, QToolButton, QWidget
+from superqt import QDoubleRangeSlider
+
+from channels.time_interval import TimeInterval
+from channels.utils import UTC, utcnow
+
+from .plot_time import format_time, from_wall_clock, local_zone, to_zone, zone_name
+
+PRESETS = [("1 h", timedelta(hours=1)), ("24 h", timedelta(hours=24)), ("7 d", timedelta(days=7)),
+           ("30 d", timedelta(days=30))]
+HISTORY_LIMIT = 100
+COALESCE_S = 1.5        # programmatic moves closer together than this replace one history entry
+SLIDER_DEBOUNCE_MS = 200
+_QT_MIN = QDateTime(QDate(1, 1, 1), QTime(0, 0), QTimeZone.utc())
+_QT_MAX = QDateTime(QDate(9999, 12, 31), QTime(23, 59, 59, 999), QTimeZone.utc())
+
+
+def _default_interval() -> TimeInterval:
+    now = utcnow()
+    return TimeInterval(now - timedelta(hours=24), now)
+
+
+class TimeRangePicker(QWidget):
+    """Start/end editors, presets, time zone, overview slider, back/forward and live follow."""
+
+    sigRangeChanged = Signal(object)     # TimeInterval
+    sigTimeZoneChanged = Signal(object)  # pytz zone
+    sigLiveChanged = Signal(bool)
+
+    def __init__(self, parent=None, interval: TimeInterval | None = None, live_period_ms: int = 2000):
+        super().__init__(parent)
+        self._interval = interval or _default_interval()
+        self._tz = UTC
+        self._local = local_zone()
+        self._data_span: TimeInterval | None = None
+        self._calc_span: TimeInterval | None = None
+        self._history: list[TimeInterval] = [self._interval]
+        self._pos = 0
+        self._last_push = 0.0
+        self._last_push_programmatic = False
+
+        self.back_button = QToolButton(text="◀")
+        self.back_button.setToolTip("Back to the previous range")
+        self.back_button.clicked.connect(self.back)
+        self.forward_button = QToolButton(text="▶")
+        self.forward_button.setToolTip("Forward to the next range")
+        self.forward_button.clicked.connect(self.forward)
+
+        self.start_edit = self._make_edit("Start of the range (exclusive)")
+        self.end_edit = self._make_edit("End of the range (inclusive)")
+
+        self.preset_buttons = {}
+        for text, delta in PRESETS:
+            b = QToolButton(text=text)
+            b.setToolTip(f"The last {text} up to now")
+            b.clicked.connect(lambda _=False, d=delta: self._preset_last(d))
+            self.preset_buttons[text] = b
+        self.all_button = QToolButton(text="All")
+        self.all_button.setToolTip("All data of the selected streams")
+        self.all_button.clicked.connect(lambda: self._preset_span(self._data_span))
+        self.calc_button = QToolButton(text="Calc")
+        self.calc_button.setToolTip("The calculated span of the selected streams")
+        self.calc_button.clicked.connect(lambda: self._preset_span(self._calc_span))
+        self.preset_buttons["All"] = self.all_button
+        self.preset_buttons["Calc"] = self.calc_button
+
+        self.overview = QDoubleRangeSlider(Qt.Horizontal)
+        self.overview.setRange(0.0, 1.0)
+        self.overview.setMinimumWidth(120)
+        self.overview.setToolTip("Overview of the data span: drag the handles or the bar")
+        self.overview.valueChanged.connect(self._on_slider)
+        self._slider_timer = QTimer(self, singleShot=True, interval=SLIDER_DEBOUNCE_MS)
+        self._slider_timer.timeout.connect(self._commit_slider)
+        self._overview_span: TimeInterval | None = None
+        self._updating = False
+
+        self.zone_combo = QComboBox()
+        self.zone_combo.setEditable(True)
+        self.zone_combo.setInsertPolicy(QComboBox.NoInsert)
+        self.zone_combo.setMinimumContentsLength(14)
+        self.zone_combo.setMaximumWidth(200)
+        self._local_label = f"Local ({zone_name(self._local)})"
+        self.zone_combo.addItems(["UTC", self._local_label] + [z for z in pytz.common_timezones if z != "UTC"])
+        comp = QCompleter(self.zone_combo.model(), self.zone_combo)
+        comp.setCaseSensitivity(Qt.CaseInsensitive)
+        comp.setFilterMode(Qt.MatchContains)
+        self.zone_combo.setCompleter(comp)
+        self.zone_combo.setToolTip("Time zone for showing and entering times (data stays UTC)")
+        self.zone_combo.activated.connect(lambda _i: self._on_zone_text(self.zone_combo.currentText()))
+        self.zone_combo.lineEdit().editingFinished.connect(lambda: self._on_zone_text(self.zone_combo.currentText()))
+
+        self.live_button = QToolButton(text="Live", checkable=True)
+        self.live_button.setToolTip("Keep the end of the range at now and refresh")
+        self.live_button.toggled.connect(self._on_live_toggled)
+        self._live_timer = QTimer(self, interval=live_period_ms)
+        self._live_timer.timeout.connect(self._live_tick)
+
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setVisible(False)
+
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.setSpacing(4)
+        for w in (self.back_button, self.forward_button, QLabel("From"), self.start_edit, QLabel("to"),
+                  self.end_edit):
+            lay.addWidget(w)
+        for b in self.preset_buttons.values():
+            b.setAutoRaise(True)
+            lay.addWidget(b)
+        lay.addWidget(self.overview, 1)
+        lay.addWidget(self.zone_combo)
+        lay.addWidget(self.live_button)
+        lay.addWidget(self.message)
+        self._show()
+        self._update_buttons()
+
+    def _make_edit(self, tip: str) -> QDateTimeEdit:
+        e = QDateTimeEdit()
+        # editors hold wall-clock time of the chosen zone; a UTC spec keeps Qt from applying the machine's DST
+        e.setTimeZone(QTimeZone.utc())
+        e.setDateTimeRange(_QT_MIN, _QT_MAX)
+        e.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
+        e.setCalendarPopup(True)
+        e.setToolTip(tip)
+        e.editingFinished.connect(self._commit_edits)
+        e.calendarWidget().clicked.connect(lambda _d: self._commit_edits())
+        return e
+
+    # -- public API ----------------------------------------------------------
+    def interval(self) -> TimeInterval:
+        return self._interval
+
+    def set_interval(self, iv: TimeInterval, emit: bool = False) -> None:
+        """Show ``iv``; record it in the history; emit only when ``emit`` is true."""
+        if iv == self._interval:
+            return
+        self._apply(iv, emit=emit, push=True, programmatic=not emit)
+
+    def time_zone(self):
+        return self._tz
+
+    def set_time_zone(self, tz, emit: bool = True) -> None:
+        """Show and read times in ``tz`` (a pytz zone); the interval is unchanged."""
+        if isinstance(tz, str):
+            tz = pytz.timezone(tz)
+        changed = zone_name(tz) != zone_name(self._tz)
+        self._tz = tz
+        self.zone_combo.blockSignals(True)
+        name = zone_name(tz)
+        self.zone_combo.setCurrentText(self._local_label if tz is self._local else name)
+        self.zone_combo.blockSignals(False)
+        self._show()
+        if changed and emit:
+            self.sigTimeZoneChanged.emit(tz)
+
+    def set_data_span(self, iv: TimeInterval | None) -> None:
+        self._data_span = iv
+        self._update_buttons()
+        self._show_overview()
+
+    def set_calculated_span(self, iv: TimeInterval | None) -> None:
+        self._calc_span = iv
+        self._update_buttons()
+
+    def back(self) -> None:
+        if self._pos > 0:
+            self._pos -= 1
+            self._apply(self._history[self._pos], emit=True, push=False)
+
+    def forward(self) -> None:
+        if self._pos < len(self._history) - 1:
+            self._pos += 1
+            self._apply(self._history[self._pos], emit=True, push=False)
+
+    def can_go_back(self) -> bool:
+        return self._pos > 0
+
+    def can_go_forward(self) -> bool:
+        return self._pos < len(self._history) - 1
+
+    def is_live(self) -> bool:
+        return self.live_button.isChecked()
+
+    def set_live(self, on: bool) -> None:
+        self.live_button.setChecked(bool(on))
+
+    def error_text(self) -> str:
+        return self.message.text() if self.message.isVisible() else ""
+
+    # -- internals -----------------------------------------------------------
+    def _apply(self, iv: TimeInterval, emit: bool, push: bool, programmatic: bool = False):
+        self._interval = iv
+        self._clear_error()
+        if push:
+            self._push(iv, programmatic)
+        self._show()
+        self._update_buttons()
+        if emit:
+            self.sigRangeChanged.emit(iv)
+
+    def _push(self, iv, programmatic: bool):
+        now = time.monotonic()
+        del self._history[self._pos + 1:]
+        coalesce = programmatic and self._last_push_programmatic and now - self._last_push < COALESCE_S \
+            and self._pos > 0
+        if coalesce:
+            self._history[self._pos] = iv
+        elif self._history[self._pos] != iv:
+            self._history.append(iv)
+            if len(self._history) > HISTORY_LIMIT:
+                del self._history[0]
+            self._pos = len(self._history) - 1
+        self._last_push = now
+        self._last_push_programmatic = programmatic
+
+    def _to_qt(self, dt: datetime) -> QDateTime:
+        local = to_zone(dt, self._tz)
+        return QDateTime(QDate(local.year, local.month, local.day),
+                         QTime(local.hour, local.minute, local.second, local.microsecond // 1000), QTimeZone.utc())
+
+    def _from_qt(self, q: QDateTime) -> datetime:
+        d, t = q.date(), q.time()
+        naive = datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), t.second(), t.msec() * 1000)
+        return from_wall_clock(naive, self._tz)
+
+    def _show(self):
+        self._updating = True
+        for edit, dt in ((self.start_edit, self._interval.start), (self.end_edit, self._interval.end)):
+            edit.blockSignals(True)
+            edit.setDateTime(self._to_qt(dt))
+            edit.blockSignals(False)
+        self._updating = False
+        self.setToolTip(f"{format_time(self._interval.start, self._tz)} → {format_time(self._interval.end, self._tz)}"
+                        f" ({zone_name(self._tz)})")
+        self._show_overview()
+
+    def _show_overview(self):
+        span = self._data_span
+        if span is None:
+            self._overview_span = None
+            self.overview.setEnabled(False)
+            return
+        start = min(span.start, self._interval.start)
+        end = max(span.end, self._interval.end)
+        self._overview_span = TimeInterval(start, end)
+        w = (end - start).total_seconds()
+        a = (self._interval.start - start).total_seconds() / w
+        b = (self._interval.end - start).total_seconds() / w
+        self.overview.setEnabled(True)
+        self._updating = True
+        self.overview.blockSignals(True)
+        self.overview.setValue((a, b))
+        self.overview.blockSignals(False)
+        self._updating = False
+
+    def _update_buttons(self):
+        self.back_button.setEnabled(self.can_go_back())
+        self.forward_button.setEnabled(self.can_go_forward())
+        self.all_button.setEnabled(self._data_span is not None)
+        self.calc_button.setEnabled(self._calc_span is not None)
+
+    def _error(self, text: str):
+        self.message.setText(text)
+        self.message.setVisible(True)
+        for e in (self.start_edit, self.end_edit):
+            e.setStyleSheet("QDateTimeEdit { border: 1px solid #b00020; }")
+
+    def _clear_error(self):
+        self.message.setVisible(False)
+        self.message.setText("")
+        for e in (self.start_edit, self.end_edit):
+            e.setStyleSheet("")
+
+    def _commit_edits(self):
+        if self._updating:
+            return
+        start = self._from_qt(self.start_edit.dateTime())
+        end = self._from_qt(self.end_edit.dateTime())
+        if end <= start:
+            self._error(f"End {format_time(end, self._tz)} must be after start {format_time(start, self._tz)}"
+                        " — range not changed")
+            return
+        iv = TimeInterval(start, end)
+        if iv == self._interval:
+            self._clear_error()
+            return
+        if self.is_live() and end != self._interval.end:
+            self.set_live(False)  # the user picked an end: stop following now
+        self._apply(iv, emit=True, push=True)
+
+    def _preset_last(self, delta: timedelta):
+        now = utcnow()
+        self._apply(TimeInterval(now - delta, now), emit=True, push=True)
+
+    def _preset_span(self, span: TimeInterval | None):
+        if span is None:
+            return
+        start, end = span.start, span.end
+        self._apply(TimeInterval(start, end), emit=True, push=True)
+
+    def _on_slider(self, _value):
+        if not self._updating and self._overview_span is not None:
+            self._slider_timer.start()
+
+    def _commit_slider(self):
+        span = self._overview_span
+        if span is None:
+            return
+        a, b = self.overview.value()
+        w = span.width
+        start = span.start + w * float(a)
+        end = span.start + w * float(b)
+        start = start.replace(microsecond=start.microsecond - start.microsecond % 1000)
+        end = end.replace(microsecond=end.microsecond - end.microsecond % 1000)
+        if end <= start:
+            return
+        self._apply(TimeInterval(start, end), emit=True, push=True)
+
+    def _on_zone_text(self, text: str):
+        text = text.strip()
+        if text == self._local_label or text.lower() == "local":
+            tz = self._local
+        else:
+            try:
+                tz = pytz.timezone(text)
+            except pytz.UnknownTimeZoneError:
+                self._error(f"Unknown time zone {text!r}")
+                self.zone_combo.setCurrentText(zone_name(self._tz))
+                return
+        self._clear_error()
+        self.set_time_zone(tz)
+
+    def _on_live_toggled(self, on: bool):
+        if on:
+            self._live_timer.start()
+            self._live_tick()
+        else:
+            self._live_timer.stop()
+        self.sigLiveChanged.emit(on)
+
+    def _live_tick(self):
+        now = utcnow()
+        width = self._interval.width
+        self._apply(TimeInterval(now - width, now), emit=True, push=False)
