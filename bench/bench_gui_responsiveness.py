@@ -1,0 +1,184 @@
+"""GUI responsiveness: does background work ever stall the event loop?
+
+Figures (each with its same-run baseline):
+
+1. largest gap between ticks of a 10 ms QTimer while a job reads 1,000,000
+   instances (as StreamInstances) from an embedded store through the JobRunner;
+   baseline = the same timer with no job running. Target: never > 100 ms.
+2. instances table on the same stream: time until the first rows show, and
+   until rows near the end show after a jump (baseline: the plain read of 1).
+3. stream tree with 50,000 memory streams: first paint and filter time
+   (targets 1 s / 100 ms; baseline: building the same stream list in Python).
+
+Run: ``QT_QPA_PLATFORM=offscreen python bench/bench_gui_responsiveness.py``
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QModelIndex, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from channels.channel_manager import ChannelManager  # noqa: E402
+from channels.memory_channel import MemoryChannel  # noqa: E402
+from channels.stream import StreamId, StreamInstance  # noqa: E402
+from channels.time_interval import TimeInterval  # noqa: E402
+from channels.utils import UTC  # noqa: E402
+from hsgui.instances_table import InstancesTable  # noqa: E402
+from hsgui.jobs import JobRunner  # noqa: E402
+from hsgui.stream_tree import StreamTreeWidget  # noqa: E402
+
+N = 1_000_000
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+app = QApplication.instance() or QApplication(sys.argv[:1])
+
+
+def spin_until(pred, timeout=120.0):
+    end = time.perf_counter() + timeout
+    while not pred():
+        if time.perf_counter() > end:
+            raise TimeoutError("benchmark step timed out")
+        app.processEvents()
+        time.sleep(0.001)
+
+
+class GapMeter:
+    def __init__(self):
+        self.gaps = []
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self):
+        now = time.perf_counter()
+        self.gaps.append(now - self.last)
+        self.last = now
+
+    def run(self, until, min_s=0.0):
+        self.gaps, self.last = [], time.perf_counter()
+        self.timer.start()
+        t0 = time.perf_counter()
+        spin_until(lambda: until() and time.perf_counter() - t0 >= min_s, timeout=300)
+        self.timer.stop()
+        if not self.gaps:   # done before the first tick
+            return 0.0, 0.0
+        return max(self.gaps), statistics.median(self.gaps)
+
+
+def make_store(path):
+    m = ChannelManager.open(path)
+    ch = m.channels["mongo"]
+    s = ch.create_stream(StreamId("big"))
+    step = timedelta(seconds=1)
+    for a in range(0, N, 100_000):
+        ch.write_chunk(s, [StreamInstance._make((T0 + step * (a + i + 1), float((a + i) % 1000)))
+                           for i in range(100_000)], TimeInterval(T0, T0 + step * (a + 100_000)))
+    m.close()
+
+
+def bench_read(runner, stream):
+    meter = GapMeter()
+    base_max, base_med = meter.run(lambda: True, min_s=2.0)
+
+    def read_all(ctx, s):
+        n = 0
+        for n, _ in enumerate(s.window(), 1):
+            if n % 20_000 == 0:
+                ctx.check()
+                ctx.report(n / N)
+        return n
+
+    t0 = time.perf_counter()
+    job = runner.submit("read 1,000,000", read_all, stream)
+    job_max, job_med = meter.run(lambda: job.is_finished)
+    took = time.perf_counter() - t0
+    assert job.result == N, job.error
+    print(f"1. 10 ms timer, largest gap: no job {base_max * 1000:.1f} ms (median {base_med * 1000:.1f}); "
+          f"during a 1,000,000-instance read ({took:.1f} s) {job_max * 1000:.1f} ms (median {job_med * 1000:.1f}); "
+          f"ratio {job_max / base_max:.1f}x; target <= 100 ms: {'OK' if job_max <= 0.1 else 'MISSED'}")
+    return took
+
+
+def bench_table(runner, stream, plain_read_s):
+    table = InstancesTable(runner)
+    table.resize(800, 500)
+    table.show()
+    model = table.model
+    meter = GapMeter()
+    t0 = time.perf_counter()
+    table.set_stream(stream, TimeInterval(T0, T0 + timedelta(seconds=N)))
+    gap, _ = meter.run(lambda: model.rowCount() == N and model.is_loaded(0))
+    first = time.perf_counter() - t0
+    row = N - 100_000
+    t0 = time.perf_counter()
+    table.view.scrollTo(model.index(row, 0))
+    model.index(row, 0).data()
+    gap2, _ = meter.run(lambda: model.is_loaded(row))
+    jump = time.perf_counter() - t0
+    print(f"2. instances table, 1,000,000 rows: first rows after {first * 1000:.0f} ms, row {row:,} after a jump "
+          f"{jump * 1000:.0f} ms (plain full read {plain_read_s:.1f} s: {plain_read_s / max(first, 1e-3):.0f}x / "
+          f"{plain_read_s / max(jump, 1e-3):.0f}x faster); largest timer gap {max(gap, gap2) * 1000:.0f} ms")
+    table.close()
+
+
+def bench_tree(runner):
+    n = 50_000
+    t0 = time.perf_counter()
+    m = ChannelManager(builtin_tools=False)
+    ch = MemoryChannel("sensors")
+    m.add_channel(ch)
+    for i in range(n):
+        ch.create_stream(StreamId(f"sensor_{i // 500:03d}", {"house": i % 500, "kind": "temp" if i % 2 else "hum"}))
+    build = time.perf_counter() - t0
+    tree = StreamTreeWidget(runner)
+    tree.resize(600, 800)
+    tree.show()
+    app.processEvents()
+    t0 = time.perf_counter()
+    tree.set_manager(m)
+    idx = tree.model.find_index("sensors")
+    tree.view.expand(idx)
+    tree.model.fetchMore(idx)
+    tree.view.viewport().repaint()
+    app.processEvents()
+    paint = time.perf_counter() - t0
+    spin_until(lambda: not runner.active)   # the filter index is built in the background
+    times = []
+    for text in ("sensor_042", "kind=temp house=1*", "hum", "", "house=49?"):
+        tree.filter_edit.setText(text)
+        t0 = time.perf_counter()
+        tree.apply_filter()
+        tree.view.viewport().repaint()
+        times.append(time.perf_counter() - t0)
+    worst = max(times)
+    print(f"3. tree, 50,000 streams: first paint {paint * 1000:.0f} ms (target 1000), filter median "
+          f"{statistics.median(times) * 1000:.0f} ms, worst {worst * 1000:.0f} ms (target 100); baseline: creating "
+          f"the 50,000 streams {build * 1000:.0f} ms; {'OK' if paint <= 1 and worst <= 0.1 else 'MISSED'}")
+    tree.close()
+
+
+def main():
+    runner = JobRunner()
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "bench.sqlite")
+        t0 = time.perf_counter()
+        make_store(path)
+        print(f"(store with {N:,} instances written in {time.perf_counter() - t0:.1f} s)")
+        manager = ChannelManager.open(path)
+        stream = manager.channels["mongo"][StreamId("big")]
+        took = bench_read(runner, stream)
+        bench_table(runner, stream, took)
+        bench_tree(runner)
+        runner.shutdown()
+        manager.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""Command line: ``hsgui [TARGET] [--screenshot FILE] [--no-demo] [--store-dir DIR]``."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="hsgui",
+        description="HyperStream Studio: browse, plot and compute HyperStream streams. With no TARGET the "
+                    "embedded store in your data folder is opened (created with demo data on first start).")
+    p.add_argument("target", nargs="?", default=None,
+                   help="embedded store file, mongodb:// URI, or HyperStream config file (.json)")
+    p.add_argument("--screenshot", metavar="FILE",
+                   help="render the main window to a PNG once it has loaded, then exit (for headless checks)")
+    p.add_argument("--no-demo", action="store_true", help="do not create the demo dataset on first start")
+    p.add_argument("--store-dir", metavar="DIR", default=None,
+                   help="folder of the default embedded store (default: the user's data folder)")
+    p.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from .app import run
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

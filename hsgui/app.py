@@ -1,0 +1,191 @@
+"""Application set-up: QApplication, opening a connection, the demo store on first start, screenshots.
+
+``open_connection`` runs inside a job (never on the GUI thread). The demo
+store is built into ``<store>.building`` and renamed into place only when it
+is complete, so an interrupted first start never leaves a half-built store
+that later starts would take for the real one.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from channels.errors import StoreError
+
+from . import __version__
+from . import settings as hs_settings
+
+log = logging.getLogger(__name__)
+
+
+def configure_application(app: QApplication) -> None:
+    app.setOrganizationName(hs_settings.ORGANIZATION)
+    app.setApplicationName(hs_settings.APPLICATION)
+    app.setApplicationDisplayName("HyperStream Studio")
+    app.setApplicationVersion(__version__)
+
+
+def create_application(argv=None) -> QApplication:
+    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv[:1]))
+    configure_application(app)
+    return app
+
+
+def _remove_sqlite(path: str) -> None:
+    for p in (path, path + "-wal", path + "-shm", path + "-journal"):
+        if os.path.exists(p):
+            os.remove(p)
+
+
+def build_demo_file(path: str, ctx=None) -> None:
+    """Create the demo store at ``path`` (built next to it, renamed when complete)."""
+    from channels.channel_manager import ChannelManager
+    from resources.demo import build_demo_store
+    building = path + ".building"
+    _remove_sqlite(building)
+    manager = ChannelManager.open(building)
+    ok = False
+    try:
+        build_demo_store(manager,
+                         progress=(lambda f, text="": ctx.report(f, text)) if ctx is not None else None,
+                         cancel=ctx.cancel_event if ctx is not None else None)
+        ok = True
+    finally:
+        manager.close()
+        if not ok:
+            _remove_sqlite(building)
+    os.replace(building, path)
+    for ext in ("-wal", "-shm"):
+        _remove_sqlite(building + ext) if os.path.exists(building + ext) else None
+
+
+def open_connection(ctx, target: str | None, create: bool = False, demo: bool = False):
+    """Job: a ChannelManager for ``target`` (SQLite file, mongodb:// URI or HyperStream config .json).
+
+    A missing SQLite file is an error unless ``create`` (empty store) or
+    ``demo`` (demo store) is set.
+    """
+    from channels.channel_manager import ChannelManager
+    if not target:
+        raise StoreError("no store given: choose File ▸ Connect…")
+    if hs_settings.is_mongo_uri(target) or target.lower().endswith(".json"):
+        if target.lower().endswith(".json") and not os.path.isfile(target):
+            raise StoreError(f"config file {target} does not exist")
+        return ChannelManager.open(target)
+    path = os.path.abspath(os.path.expanduser(target))
+    if os.path.isdir(path):
+        raise StoreError(f"{path} is a folder, not a store file")
+    if not os.path.exists(path):
+        if demo:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            t0 = time.perf_counter()
+            build_demo_file(path, ctx)
+            log.info("demo store created at %s in %.1f s", path, time.perf_counter() - t0)
+        elif create:
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        else:
+            raise StoreError(f"store file {path} does not exist (use File ▸ Connect… ▸ New to create one)")
+    ctx.check()
+    return ChannelManager.open(path)
+
+
+def when_idle(window, callback, timeout_s: float = 120.0, settle_polls: int = 3) -> None:
+    """Call ``callback(timed_out)`` once the window has had no work for a few polls."""
+    state = {"quiet": 0, "t0": time.monotonic()}
+    timer = QTimer(window)
+    timer.setInterval(100)
+
+    def poll():
+        if window.busy():
+            state["quiet"] = 0
+        else:
+            state["quiet"] += 1
+        timed_out = time.monotonic() - state["t0"] > timeout_s
+        if state["quiet"] >= settle_polls or timed_out:
+            timer.stop()
+            timer.deleteLater()
+            callback(timed_out)
+
+    timer.timeout.connect(poll)
+    timer.start()
+
+
+def showcase(window) -> None:
+    """Put something worth seeing on screen: the demo's showcase stream selected and plotted."""
+    manager = window.manager
+    if manager is None:
+        return
+    try:
+        from resources.demo import SHOWCASE
+    except Exception:  # noqa: BLE001
+        SHOWCASE = []
+    chosen = []
+    for channel_id, stream_id in SHOWCASE:
+        if channel_id in manager.channels and stream_id in manager.channels[channel_id].streams:
+            chosen.append(manager.channels[channel_id].streams[stream_id])
+    if not chosen:
+        for channel in manager.database_channels:
+            streams = list(channel.streams.values())
+            if streams:
+                chosen.append(streams[0])
+                break
+    if not chosen:
+        return
+    first = chosen[0]
+    window.tree.select_stream(first.channel.channel_id, first.stream_id)
+    window.plot_streams(chosen)
+    # a stream with a gap in its calculated intervals shows the inspector's timeline at its best
+    gap = next((s for s in chosen[1:] if len(s.calculated_intervals) > 1), None)
+    if gap is not None:
+        window.tree.select_stream(gap.channel.channel_id, gap.stream_id)
+
+
+def run(args) -> int:
+    """Start the app with parsed command-line ``args`` (see ``hsgui.__main__``)."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = create_application()
+    from .main_window import MainWindow
+    window = MainWindow(restore=not args.screenshot)
+    if args.screenshot:
+        window.persist = False   # a headless check must not change the user's saved layout
+        window.resize(1500, 950)
+    target = args.target
+    demo = False
+    if not target:
+        target = hs_settings.default_store_path(args.store_dir)
+        demo = not args.no_demo
+    window.show()
+    window.open_target(target, create=not args.target, demo=demo)
+
+    if args.screenshot:
+        path = os.path.abspath(args.screenshot)
+        result = {"code": 0}
+
+        def grab(timed_out):
+            if timed_out:
+                print("screenshot: the window was still busy after the timeout", file=sys.stderr)
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            if not window.grab().save(path):
+                print(f"screenshot: could not write {path}", file=sys.stderr)
+                result["code"] = 1
+            else:
+                print(f"screenshot written to {path}")
+            if window.error_bar.text():
+                print(f"error shown: {window.error_bar.text()}", file=sys.stderr)
+                result["code"] = result["code"] or 2
+            window.close()
+            app.quit()
+
+        def loaded(_timed_out):
+            showcase(window)
+            when_idle(window, grab, timeout_s=args.timeout)
+
+        when_idle(window, loaded, timeout_s=args.timeout)
+        app.exec()
+        return result["code"]
+    return app.exec()

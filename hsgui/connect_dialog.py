@@ -1,0 +1,218 @@
+"""The Connect dialog: embedded store file, MongoDB URI, or HyperStream config file.
+
+"Test connection" opens the store in a background job and reports within a
+few seconds (the MongoDB store uses a short server-selection timeout, and the
+dialog gives up waiting after ``TEST_TIMEOUT_S`` whatever happens), so a dead
+server never freezes the dialog. Recent connections are listed without
+passwords.
+"""
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QPushButton, QTabWidget, QVBoxLayout, QWidget)
+
+from . import settings as hs_settings
+from .jobs import guarded
+
+TEST_TIMEOUT_S = 8.0
+EMBEDDED, MONGO, CONFIG = range(3)
+
+
+def _test_connection(ctx, target: str) -> str:
+    """Job: open the store, list its stream definitions, close it. Returns a one-line description."""
+    from channels.channel_manager import ChannelManager
+    manager = ChannelManager.open(target)
+    try:
+        n = sum(len(c.streams) for c in manager.database_channels)
+        desc = getattr(manager.store, "description", "") or hs_settings.redact_target(target)
+        return f"OK: {desc} — {n:,} streams"
+    finally:
+        manager.close()
+
+
+class ConnectDialog(QDialog):
+    """Pick a connection target. ``target()`` is a file path, a mongodb:// URI or a .json config path."""
+
+    testFinished = Signal(bool, str)
+
+    def __init__(self, runner, current: str | None = None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Connect to a store")
+        self.runner = runner
+        self._test_job = None
+        self.tabs = QTabWidget(self)
+
+        # embedded file
+        emb = QWidget()
+        self.file_edit = QLineEdit(emb)
+        self.file_edit.setPlaceholderText(hs_settings.default_store_path())
+        open_btn = QPushButton("Open…", emb)
+        new_btn = QPushButton("New…", emb)
+        default_btn = QPushButton("Default", emb)
+        open_btn.clicked.connect(self._open_file)
+        new_btn.clicked.connect(self._new_file)
+        default_btn.clicked.connect(lambda: self.file_edit.setText(hs_settings.default_store_path()))
+        row = QHBoxLayout()
+        row.addWidget(self.file_edit, 1)
+        row.addWidget(open_btn)
+        row.addWidget(new_btn)
+        row.addWidget(default_btn)
+        v = QVBoxLayout(emb)
+        v.addWidget(QLabel("Embedded store: one SQLite file. A new file is created empty."))
+        v.addLayout(row)
+        v.addStretch(1)
+        self.tabs.addTab(emb, "Embedded file")
+
+        # mongodb
+        mongo = QWidget()
+        self.uri_edit = QLineEdit(mongo)
+        self.uri_edit.setPlaceholderText("mongodb://user:password@host:27017/hyperstream")
+        self.test_btn = QPushButton("Test connection", mongo)
+        self.test_btn.clicked.connect(self.test_connection)
+        self.test_label = QLabel("", mongo)
+        self.test_label.setWordWrap(True)
+        self.test_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout(mongo)
+        form.addRow("URI:", self.uri_edit)
+        form.addRow("", self.test_btn)
+        form.addRow("", self.test_label)
+        self.tabs.addTab(mongo, "MongoDB")
+
+        # config
+        cfg = QWidget()
+        self.config_edit = QLineEdit(cfg)
+        self.config_edit.setPlaceholderText("hyperstream_config.json")
+        browse = QPushButton("Browse…", cfg)
+        browse.clicked.connect(self._browse_config)
+        row = QHBoxLayout()
+        row.addWidget(self.config_edit, 1)
+        row.addWidget(browse)
+        v = QVBoxLayout(cfg)
+        v.addWidget(QLabel("HyperStream config file (its \"mongo\" section and plugins are used)."))
+        v.addLayout(row)
+        v.addStretch(1)
+        self.tabs.addTab(cfg, "HyperStream config")
+
+        self.recent = QListWidget(self)
+        for t in hs_settings.recent_connections():
+            self.recent.addItem(t)
+        self.recent.currentTextChanged.connect(self.set_target)
+        self.recent.itemDoubleClicked.connect(lambda _i: self.accept())
+        self.error_label = QLabel("", self)
+        self.error_label.setStyleSheet("color: #b02020;")
+        self.error_label.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Connect")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(QLabel("Recent connections:"))
+        layout.addWidget(self.recent, 1)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+        self.resize(620, 420)
+        if current:
+            self.set_target(current)
+
+    # -- target -------------------------------------------------------------------------
+    def set_target(self, target: str) -> None:
+        if not target:
+            return
+        if hs_settings.is_mongo_uri(target):
+            self.tabs.setCurrentIndex(MONGO)
+            self.uri_edit.setText(target)
+        elif target.lower().endswith(".json"):
+            self.tabs.setCurrentIndex(CONFIG)
+            self.config_edit.setText(target)
+        else:
+            self.tabs.setCurrentIndex(EMBEDDED)
+            self.file_edit.setText(target)
+
+    def target(self) -> str:
+        tab = self.tabs.currentIndex()
+        if tab == MONGO:
+            return self.uri_edit.text().strip()
+        if tab == CONFIG:
+            return self.config_edit.text().strip()
+        return self.file_edit.text().strip() or hs_settings.default_store_path()
+
+    def validate(self) -> str | None:
+        """A message when the target cannot work, else None."""
+        t = self.target()
+        tab = self.tabs.currentIndex()
+        if not t:
+            return "Enter a target first."
+        if tab == MONGO and not hs_settings.is_mongo_uri(t):
+            return f"{t!r} is not a MongoDB URI (it must start with mongodb:// or mongodb+srv://)."
+        if tab == CONFIG and not os.path.isfile(t):
+            return f"Config file {t} does not exist."
+        if tab == EMBEDDED and os.path.isdir(t):
+            return f"{t} is a folder; choose or name a store file."
+        return None
+
+    def accept(self):
+        msg = self.validate()
+        if msg:
+            self.error_label.setText(msg)
+            return
+        self._stop_test()
+        super().accept()
+
+    def reject(self):
+        self._stop_test()
+        super().reject()
+
+    # -- files ------------------------------------------------------------------------------
+    def _open_file(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Open store", os.path.dirname(self.target()),
+                                              "Store (*.sqlite *.db);;All files (*)")
+        if path:
+            self.file_edit.setText(path)
+
+    def _new_file(self):
+        path, _ = QFileDialog.getSaveFileName(self, "New store", os.path.dirname(self.target()),
+                                              "Store (*.sqlite)")
+        if path:
+            self.file_edit.setText(path)
+
+    def _browse_config(self):
+        path, _ = QFileDialog.getOpenFileName(self, "HyperStream config", "", "JSON (*.json);;All files (*)")
+        if path:
+            self.config_edit.setText(path)
+
+    # -- test connection ------------------------------------------------------------------
+    def test_connection(self):
+        self._stop_test()
+        target = self.uri_edit.text().strip()
+        if not hs_settings.is_mongo_uri(target):
+            self._test_done(False, "Enter a mongodb:// URI first.")
+            return None
+        self.test_btn.setEnabled(False)
+        self.test_label.setText(f"Connecting to {hs_settings.redact_uri(target)}…")
+        box = {}  # callbacks run later, on the GUI thread, after box["job"] is set
+        job = box["job"] = self.runner.submit(
+            f"Test connection to {hs_settings.redact_uri(target)}", _test_connection, target, kind="connect",
+            on_result=guarded(self, lambda text: box["job"] is self._test_job and self._test_done(True, text)),
+            on_error=guarded(self, lambda msg: box["job"] is self._test_job and self._test_done(False, msg)))
+        self._test_job = job
+        QTimer.singleShot(int(TEST_TIMEOUT_S * 1000), self, lambda j=job: j is self._test_job and self._test_done(
+            False, f"No answer from {hs_settings.redact_uri(target)} within {TEST_TIMEOUT_S:.0f} s."))
+        return job
+
+    def _stop_test(self):
+        if self._test_job is not None:
+            self._test_job.cancel()
+            self._test_job = None
+
+    def _test_done(self, ok: bool, text: str):
+        if self._test_job is not None:
+            self._test_job.cancel()
+        self._test_job = None
+        self.test_btn.setEnabled(True)
+        self.test_label.setStyleSheet("" if ok else "color: #b02020;")
+        self.test_label.setText(text)
+        self.testFinished.emit(ok, text)

@@ -1,0 +1,276 @@
+"""The Jobs dock: every background job with its progress, elapsed time and a Cancel button.
+
+A table model over ``JobRunner.jobs`` (newest first); a delegate paints the
+progress bar and the Cancel button, so a thousand finished count jobs cost
+nothing. Background tree counts are hidden unless "Show counts" is ticked.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QHBoxLayout, QHeaderView, QLabel,
+                               QProgressBar, QPushButton, QStyle, QStyledItemDelegate, QStyleOptionButton,
+                               QStyleOptionProgressBar, QTableView, QVBoxLayout, QWidget)
+
+from .jobs import JobState, guarded
+
+COL_TITLE, COL_STATE, COL_PROGRESS, COL_ELAPSED, COL_CANCEL = range(5)
+HEADERS = ("Job", "State", "Progress", "Elapsed", "")
+JobRole = Qt.ItemDataRole.UserRole + 1
+
+
+def format_elapsed(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 600:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"
+
+
+class JobListModel(QAbstractTableModel):
+    def __init__(self, runner, parent=None):
+        super().__init__(parent)
+        self.runner = runner
+        self._jobs: list = []   # newest first
+        self._texts: dict = {}  # job id -> last progress text
+        runner.jobAdded.connect(guarded(self, self._added))
+        for job in reversed(runner.jobs):
+            self._added(job, reset=False)
+        self._timer = QTimer(self)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _added(self, job, reset=True):
+        if len(self._jobs) > 600:
+            keep = [j for j in self._jobs[:400]] + [j for j in self._jobs[400:] if not j.is_finished]
+            self.beginResetModel()
+            self._jobs = keep
+            self.endResetModel()
+        self.beginInsertRows(QModelIndex(), 0, 0)
+        self._jobs.insert(0, job)
+        self.endInsertRows()
+        job.stateChanged.connect(guarded(self, lambda j=job: self._changed(j)))
+        job.progress.connect(guarded(self, lambda f, text, j=job: self._progress(j, text)))
+
+    def _row(self, job) -> int:
+        try:
+            return self._jobs.index(job)
+        except ValueError:
+            return -1
+
+    def _changed(self, job):
+        r = self._row(job)
+        if r >= 0:
+            self.dataChanged.emit(self.index(r, 0), self.index(r, len(HEADERS) - 1))
+
+    def _progress(self, job, text):
+        if text:
+            self._texts[job.id] = text
+        self._changed(job)
+
+    def _tick(self):
+        for r, job in enumerate(self._jobs):
+            if job.state == JobState.RUNNING:
+                self.dataChanged.emit(self.index(r, COL_PROGRESS), self.index(r, COL_ELAPSED))
+
+    def job(self, row):
+        return self._jobs[row]
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def columnCount(self, parent=QModelIndex()):
+        return len(HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        job = self._jobs[index.row()]
+        col = index.column()
+        if role == JobRole:
+            return job
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_TITLE:
+                return job.title
+            if col == COL_STATE:
+                if job.state == JobState.FAILED:
+                    return "failed: " + (job.error or "")
+                return job.state.value
+            if col == COL_PROGRESS:
+                return self._texts.get(job.id, "")
+            if col == COL_ELAPSED:
+                return format_elapsed(job.elapsed) if job.started_at else ""
+            if col == COL_CANCEL:
+                return "Cancel"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if job.state == JobState.FAILED:
+                return job.traceback or job.error
+            return job.title + (("\n" + self._texts[job.id]) if job.id in self._texts else "")
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL_STATE and job.state == JobState.FAILED:
+            from PySide6.QtGui import QColor
+            return QColor(190, 30, 30)
+        return None
+
+
+class _KindFilter(QSortFilterProxyModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.show_counts = False
+
+    def filterAcceptsRow(self, row, parent):
+        job = self.sourceModel().job(row)
+        return self.show_counts or job.kind != "count"
+
+
+class JobDelegate(QStyledItemDelegate):
+    """Paints progress bars and Cancel buttons (no per-row widgets)."""
+
+    cancelClicked = Signal(object)
+
+    def paint(self, painter, option, index):
+        job = index.data(JobRole)
+        col = index.column()
+        if col == COL_PROGRESS and job is not None:
+            opt = QStyleOptionProgressBar()
+            opt.rect = option.rect.adjusted(2, 2, -2, -2)
+            opt.minimum, opt.maximum = 0, 1000
+            opt.progress = int(job.fraction * 1000) if job.state != JobState.DONE else 1000
+            text = index.data() or ""
+            opt.text = f"{job.fraction * 100:.0f}%" + (f"  {text}" if text else "")
+            opt.textVisible = True
+            opt.state = option.state | QStyle.StateFlag.State_Horizontal
+            QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, opt, painter)
+            return
+        if col == COL_CANCEL and job is not None:
+            if job.is_finished:
+                return
+            opt = QStyleOptionButton()
+            opt.rect = option.rect.adjusted(2, 1, -2, -1)
+            opt.text = "Cancelling…" if job.cancel_event.is_set() else "Cancel"
+            opt.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Raised
+            QApplication.style().drawControl(QStyle.ControlElement.CE_PushButton, opt, painter)
+            return
+        super().paint(painter, option, index)
+
+
+class JobsDock(QWidget):
+    """The contents of the Jobs dock."""
+
+    def __init__(self, runner, parent=None):
+        super().__init__(parent)
+        self.runner = runner
+        self.model = JobListModel(runner, self)
+        self.proxy = _KindFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.view = QTableView(self)
+        self.view.setModel(self.proxy)
+        self.view.setItemDelegate(JobDelegate(self.view))
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(22)
+        self.view.setWordWrap(False)
+        h = self.view.horizontalHeader()
+        h.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
+        for c, w in ((COL_STATE, 110), (COL_PROGRESS, 220), (COL_ELAPSED, 70), (COL_CANCEL, 90)):
+            h.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
+            h.resizeSection(c, w)
+        self.view.clicked.connect(self._clicked)
+        self.show_counts = QCheckBox("Show tree counts", self)
+        self.show_counts.toggled.connect(self._toggle_counts)
+        self.cancel_all = QPushButton("Cancel all", self)
+        self.cancel_all.clicked.connect(runner.cancel_all)
+        self.summary = QLabel("", self)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.show_counts)
+        bar.addWidget(self.cancel_all)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        runner.jobAdded.connect(guarded(self, lambda _j: self._update_summary()))
+        runner.jobFinished.connect(guarded(self, lambda _j: self._update_summary()))
+        self._update_summary()
+
+    def _toggle_counts(self, on):
+        if hasattr(self.proxy, "beginFilterChange"):  # Qt >= 6.9
+            self.proxy.beginFilterChange()
+            self.proxy.show_counts = on
+            self.proxy.endFilterChange()
+        else:
+            self.proxy.show_counts = on
+            self.proxy.invalidateFilter()
+
+    def _update_summary(self):
+        active = self.runner.active
+        failed = sum(1 for j in self.runner.jobs if j.state == JobState.FAILED)
+        self.summary.setText(f"{len(active)} running" + (f", {failed} failed" if failed else ""))
+
+    def _clicked(self, proxy_index):
+        if proxy_index.column() != COL_CANCEL:
+            return
+        job = proxy_index.data(JobRole)
+        if job is not None and not job.is_finished:
+            job.cancel()
+            self.model._changed(job)
+
+    def job_at(self, row):
+        return self.proxy.index(row, 0).data(JobRole)
+
+    def visible_jobs(self) -> list:
+        return [self.job_at(r) for r in range(self.proxy.rowCount())]
+
+
+class JobStatusWidget(QWidget):
+    """Status-bar item: the active job's title and progress (count jobs stay quiet)."""
+
+    def __init__(self, runner, parent=None):
+        super().__init__(parent)
+        self.runner = runner
+        self.label = QLabel("", self)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 1000)
+        self.bar.setMaximumWidth(160)
+        self.bar.setMaximumHeight(14)
+        self.bar.setTextVisible(False)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        self._timer = QTimer(self)
+        self._timer.setInterval(200)
+        self._timer.timeout.connect(self.update_now)
+        runner.jobAdded.connect(guarded(self, lambda _j: self._wake()))
+        runner.jobFinished.connect(guarded(self, lambda _j: self.update_now()))
+        self.update_now()
+
+    def _wake(self):
+        if not self._timer.isActive():
+            self._timer.start()
+        self.update_now()
+
+    def active_job(self):
+        active = [j for j in self.runner.active if j.kind != "count"]
+        running = [j for j in active if j.state == JobState.RUNNING]
+        return (running or active or [None])[-1]
+
+    def update_now(self):
+        job = self.active_job()
+        if job is None:
+            n = len(self.runner.active)
+            self.label.setText(f"counting ({n})…" if n else "")
+            self.bar.setVisible(False)
+            if not n:
+                self._timer.stop()
+            return
+        others = len([j for j in self.runner.active if j.kind != "count"]) - 1
+        self.label.setText(job.title + (f"  (+{others} more)" if others > 0 else "")
+                           + f"  {format_elapsed(job.elapsed)}")
+        self.bar.setVisible(True)
+        self.bar.setValue(int(job.fraction * 1000))

@@ -1,0 +1,117 @@
+"""The Log dock: the library's and the app's log records, newest at the bottom.
+
+A ``logging.Handler`` hands each record to a QObject signal, so records logged
+on worker threads reach the widget through a queued connection. Only
+``channels``, ``hsgui`` and ``resources`` loggers are attached.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+LOGGERS = ("channels", "hsgui", "resources")
+LEVELS = (("Debug", logging.DEBUG), ("Info", logging.INFO), ("Warning", logging.WARNING), ("Error", logging.ERROR))
+
+
+class _Emitter(QObject):
+    record = Signal(object)
+
+
+class QtLogHandler(logging.Handler):
+    """Forwards records (from any thread) to :attr:`emitter.record`."""
+
+    def __init__(self, level=logging.DEBUG):
+        super().__init__(level)
+        self.emitter = _Emitter()
+
+    def emit(self, record):
+        try:
+            self.emitter.record.emit(record)
+        except RuntimeError:  # the emitter was deleted at shutdown
+            pass
+
+
+class LogDock(QWidget):
+    MAX_LINES = 5000
+
+    def __init__(self, parent=None, loggers=LOGGERS):
+        super().__init__(parent)
+        self.records: list[logging.LogRecord] = []
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setMaximumBlockCount(self.MAX_LINES)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.level = QComboBox(self)
+        for name, value in LEVELS:
+            self.level.addItem(name, value)
+        self.level.setCurrentIndex(1)
+        self.level.currentIndexChanged.connect(self._refill)
+        clear = QPushButton("Clear", self)
+        clear.clicked.connect(self.clear)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(QLabel("Show:", self))
+        bar.addWidget(self.level)
+        bar.addStretch(1)
+        bar.addWidget(clear)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.text, 1)
+        self.handler = QtLogHandler()
+        self.handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        self.handler.emitter.record.connect(self._add)
+        self._loggers = [logging.getLogger(n) for n in loggers]
+        for lg in self._loggers:
+            lg.addHandler(self.handler)
+            if lg.level == logging.NOTSET or lg.level > logging.INFO:
+                lg.setLevel(logging.INFO)
+
+    def detach(self):
+        for lg in self._loggers:
+            lg.removeHandler(self.handler)
+
+    def clear(self):
+        self.records.clear()
+        self.text.clear()
+
+    def _line(self, record) -> str:
+        when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        try:
+            msg = self.handler.format(record)
+        except Exception:  # noqa: BLE001
+            msg = str(record.msg)
+        return f"{when} {record.levelname:<7} {msg}"
+
+    def _append(self, record):
+        fmt = QTextCharFormat()
+        if record.levelno >= logging.ERROR:
+            fmt.setForeground(QColor(190, 30, 30))
+        elif record.levelno >= logging.WARNING:
+            fmt.setForeground(QColor(160, 100, 0))
+        cursor = self.text.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        if not self.text.document().isEmpty():
+            cursor.insertBlock()
+        cursor.insertText(self._line(record), fmt)
+        self.text.ensureCursorVisible()
+
+    def _add(self, record):
+        self.records.append(record)
+        if len(self.records) > self.MAX_LINES:
+            del self.records[: len(self.records) - self.MAX_LINES]
+        if record.levelno >= self.level.currentData():
+            self._append(record)
+
+    def _refill(self):
+        self.text.clear()
+        for r in self.records:
+            if r.levelno >= self.level.currentData():
+                self._append(r)
+
+    def plain_text(self) -> str:
+        return self.text.toPlainText()

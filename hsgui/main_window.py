@@ -1,0 +1,564 @@
+"""The main window: docks around the plot area, one job runner, one connection at a time.
+
+Layout: stream tree (left), inspector (right), instances / jobs / log (bottom,
+tabbed), plot area (centre), time-range picker (toolbar). Each dock is made by
+one ``_make_*_dock`` method and registered with :meth:`add_dock`, so later
+docks (tools, assets) are one method each; context-menu entries for streams
+go to ``self.tree.context_menu_hooks``.
+
+The time-range picker and plot area come from ``hsgui.time_range`` and
+``hsgui.plots``; if either cannot be imported the window uses a small
+stand-in, so the rest of the app keeps working (integration is in
+:meth:`_make_centre` and :meth:`_make_time_range`).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import shiboken6
+
+from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDateTimeEdit, QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu,
+                               QMessageBox, QPushButton, QToolBar, QVBoxLayout, QWidget)
+
+from channels.time_interval import TimeInterval, TimeIntervals
+from channels.utils import MAX_DATE, MIN_DATE, UTC, utcnow
+
+from . import settings as hs_settings
+from .inspector import InspectorDock
+from .instances_table import InstancesTable
+from .jobs import JobRunner, JobState, guarded
+from .jobs_dock import JobsDock, JobStatusWidget
+from .log_dock import LogDock
+from .stream_tree import StreamTreeWidget
+
+log = logging.getLogger(__name__)
+
+try:
+    from .time_range import TimeRangePicker
+except Exception as _e:  # noqa: BLE001 - keep the app usable without the picker
+    log.warning("time-range picker unavailable (%s); using a plain one", _e)
+    TimeRangePicker = None
+try:
+    from .plots import PlotArea
+except Exception as _e:  # noqa: BLE001
+    log.warning("plot area unavailable (%s); plotting disabled", _e)
+    PlotArea = None
+
+AUTO_REFRESH_MS = 30_000
+#: job kinds whose failures are not put in the error bar: the widget that asked shows them in place
+QUIET_KINDS = {"read", "count", "close"}
+
+
+class SimpleRangePicker(QWidget):
+    """Stand-in for TimeRangePicker: two UTC date-time editors."""
+
+    sigRangeChanged = Signal(object)
+    sigTimeZoneChanged = Signal(object)
+
+    def __init__(self, parent=None, interval=None):
+        super().__init__(parent)
+        now = utcnow()
+        self._interval = interval or TimeInterval(now - timedelta(days=1), now)
+        self.start_edit, self.end_edit = QDateTimeEdit(self), QDateTimeEdit(self)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        for label, e in (("From", self.start_edit), ("to", self.end_edit)):
+            e.setTimeZone(QTimeZone.utc())
+            e.setDisplayFormat("yyyy-MM-dd HH:mm")
+            e.editingFinished.connect(self._edited)
+            lay.addWidget(QLabel(label))
+            lay.addWidget(e)
+        lay.addWidget(QLabel("UTC"))
+        self._show()
+
+    def _show(self):
+        for e, t in ((self.start_edit, self._interval.start), (self.end_edit, self._interval.end)):
+            e.blockSignals(True)
+            e.setDateTime(QDateTime.fromMSecsSinceEpoch(int(t.timestamp() * 1000), QTimeZone.utc()))
+            e.blockSignals(False)
+
+    def _edited(self):
+        from channels.utils import from_ms
+        s = from_ms(self.start_edit.dateTime().toMSecsSinceEpoch())
+        e = from_ms(self.end_edit.dateTime().toMSecsSinceEpoch())
+        if s < e and TimeInterval(s, e) != self._interval:
+            self._interval = TimeInterval(s, e)
+            self.sigRangeChanged.emit(self._interval)
+
+    def interval(self):
+        return self._interval
+
+    def set_interval(self, iv, emit=False):
+        self._interval = iv
+        self._show()
+        if emit:
+            self.sigRangeChanged.emit(iv)
+
+    def time_zone(self):
+        return UTC
+
+    def set_time_zone(self, tz, emit=True):
+        pass
+
+    def set_data_span(self, iv):
+        pass
+
+
+class ErrorBar(QFrame):
+    """A dismissible red line above the plots: the latest error, in words."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setStyleSheet("ErrorBar { background: #fde8e6; border: 1px solid #e0a8a0; }")
+        self.label = QLabel("", self)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setStyleSheet("color: #8a1a10;")
+        close = QPushButton("Dismiss", self)
+        close.setFlat(True)
+        close.clicked.connect(self.hide)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 4, 4)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str):
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+class MainWindow(QMainWindow):
+    """HyperStream Studio's main window."""
+
+    managerChanged = Signal(object)   # ChannelManager or None
+    errorShown = Signal(str)
+
+    def __init__(self, runner: JobRunner | None = None, parent=None, restore: bool = True):
+        super().__init__(parent)
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("HyperStream Studio")
+        self.runner = runner or JobRunner(self)
+        self.manager = None
+        self.target: str | None = None
+        self._open_job = None
+        self._refresh_job = None
+        self._syncing_range = False
+        self.docks: dict[str, QDockWidget] = {}
+        self.menus: dict[str, QMenu] = {}
+        self.purge_handler = self._simple_purge   # replaced by the purge dialog when it exists
+        self.persist = True                        # save layout and range on close (off for --screenshot)
+
+        self._make_menus()
+        self._make_time_range()
+        self._make_centre()
+        self._make_tree_dock()
+        self._make_inspector_dock()
+        self._make_instances_dock()
+        self._make_jobs_dock()
+        self._make_log_dock()
+        self.tabifyDockWidget(self.docks["instances"], self.docks["jobs"])
+        self.tabifyDockWidget(self.docks["jobs"], self.docks["log"])
+        self.docks["instances"].raise_()
+        self._make_status_bar()
+        self.runner.jobFinished.connect(self._job_finished)
+        self.resize(1400, 900)
+        self.setDockNestingEnabled(True)
+        self.resizeDocks([self.docks["streams"], self.docks["inspector"]], [540, 340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["instances"]], [260], Qt.Orientation.Vertical)
+        if restore:
+            hs_settings.restore_window(self)
+            iv = hs_settings.load_time_range()
+            if iv is not None:
+                self.picker.set_interval(iv)
+        self._range_changed(self.picker.interval(), from_picker=True)
+        self._auto_refresh = QTimer(self)
+        self._auto_refresh.setInterval(AUTO_REFRESH_MS)
+        self._auto_refresh.timeout.connect(lambda: self.refresh(auto=True))
+        self._auto_refresh.start()
+
+    # -- construction -----------------------------------------------------------------
+    def _make_menus(self):
+        bar = self.menuBar()
+        m = self.menus["file"] = bar.addMenu("&File")
+        self.connect_action = m.addAction("&Connect…", self.show_connect_dialog)
+        self.connect_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.recent_menu = m.addMenu("Recent connections")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.refresh_action = m.addAction("&Refresh", self.refresh)
+        self.refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        m.addSeparator()
+        quit_action = m.addAction("&Quit", self.close)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.menus["view"] = bar.addMenu("&View")
+        self.menus["tools"] = bar.addMenu("&Tools")
+        self.menus["help"] = bar.addMenu("&Help")
+        self.menus["help"].addAction("About HyperStream Studio", self._about)
+
+    def _make_time_range(self):
+        bar = QToolBar("Time range", self)
+        bar.setObjectName("TimeRangeToolBar")
+        bar.addAction(self.connect_action)
+        bar.addAction(self.refresh_action)
+        bar.addSeparator()
+        self.picker = TimeRangePicker(bar) if TimeRangePicker is not None else SimpleRangePicker(bar)
+        bar.addWidget(self.picker)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.picker.sigRangeChanged.connect(lambda iv: self._range_changed(iv, from_picker=True))
+        self.picker.sigTimeZoneChanged.connect(self._time_zone_changed)
+        self.menus["view"].addAction(bar.toggleViewAction())
+
+    def _make_centre(self):
+        centre = QWidget(self)
+        lay = QVBoxLayout(centre)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        self.error_bar = ErrorBar(centre)
+        lay.addWidget(self.error_bar)
+        if PlotArea is not None:
+            self.plot_area = PlotArea(self.runner, self.resolve_stream, centre)
+            self.plot_area.sigRangeChanged.connect(self._plot_range_changed)
+            if hasattr(self.plot_area, "sigStatus"):
+                self.plot_area.sigStatus.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            lay.addWidget(self.plot_area, 1)
+        else:
+            self.plot_area = None
+            placeholder = QLabel("Plot panes are not available in this build.\n"
+                                 "Select a stream to inspect it; its instances are listed below.", centre)
+            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            lay.addWidget(placeholder, 1)
+        self.setCentralWidget(centre)
+
+    def add_dock(self, name: str, title: str, widget: QWidget, area=Qt.DockWidgetArea.LeftDockWidgetArea,
+                 tabify_with: str | None = None) -> QDockWidget:
+        """Add a dock (its object name is stable so QSettings restores its place) and a View-menu toggle."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        if tabify_with and tabify_with in self.docks:
+            self.tabifyDockWidget(self.docks[tabify_with], dock)
+        self.docks[name] = dock
+        self.menus["view"].addAction(dock.toggleViewAction())
+        return dock
+
+    def _make_tree_dock(self):
+        self.tree = StreamTreeWidget(self.runner, self)
+        self.tree.currentStreamChanged.connect(self._stream_selected)
+        self.tree.plotRequested.connect(self.plot_streams)
+        self.tree.instancesRequested.connect(self.show_instances)
+        self.tree.purgeRequested.connect(lambda streams: self.purge_handler(streams))
+        self.add_dock("streams", "Streams", self.tree, Qt.DockWidgetArea.LeftDockWidgetArea)
+
+    def _make_inspector_dock(self):
+        self.inspector = InspectorDock(self.runner, self)
+        self.add_dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+
+    def _make_instances_dock(self):
+        self.instances = InstancesTable(self.runner, self)
+        self.add_dock("instances", "Instances", self.instances, Qt.DockWidgetArea.BottomDockWidgetArea)
+
+    def _make_jobs_dock(self):
+        self.jobs = JobsDock(self.runner, self)
+        self.add_dock("jobs", "Jobs", self.jobs, Qt.DockWidgetArea.BottomDockWidgetArea)
+
+    def _make_log_dock(self):
+        self.log_view = LogDock(self)
+        self.add_dock("log", "Log", self.log_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+
+    def _make_status_bar(self):
+        sb = self.statusBar()
+        self.connection_label = QLabel("Not connected", self)
+        self.job_status = JobStatusWidget(self.runner, self)
+        sb.addPermanentWidget(self.job_status)
+        sb.addPermanentWidget(self.connection_label)
+
+    # -- connection -------------------------------------------------------------------
+    def open_target(self, target: str | None, create: bool = False, demo: bool = False):
+        """Open ``target`` in a job; the tree is rebuilt when it succeeds. Returns the job."""
+        from .app import open_connection
+        if self._open_job is not None:
+            self._open_job.cancel()
+        shown = hs_settings.redact_target(target) if target else "(no store)"
+        self.connection_label.setText(f"Connecting to {shown}…")
+        box = {}  # callbacks run later, on the GUI thread, after box["job"] is set
+        self._open_job = box["job"] = self.runner.submit(
+            f"Open {shown}" + (" (creating the demo store)" if demo else ""), open_connection, target,
+            create=create, demo=demo, kind="connect",
+            on_result=lambda manager: self._opened(box["job"], target, manager) if shiboken6.isValid(self)
+            else manager.close(),
+            on_error=guarded(self, lambda msg: self._open_failed(box["job"], target, msg)),
+            on_cancel=guarded(self, lambda: self._open_failed(box["job"], target, None)))
+        return box["job"]
+
+    def _opened(self, job, target, manager):
+        if job is not self._open_job:
+            manager.close()
+            return
+        self._open_job = None
+        self.set_manager(manager, target)
+
+    def _open_failed(self, job, target, msg):
+        if job is not self._open_job:
+            return
+        self._open_job = None
+        shown = hs_settings.redact_target(target) if target else "(no store)"
+        self.connection_label.setText(self._connection_text())
+        if msg:
+            # the error bar shows it (connect jobs are "loud"); the log has it too
+            log.error("could not open %s: %s", shown, msg)
+
+    def _connection_text(self) -> str:
+        if self.manager is None:
+            return "Not connected"
+        desc = getattr(self.manager.store, "description", "") if self.manager.store is not None else ""
+        return desc or (hs_settings.redact_target(self.target) if self.target else "memory only")
+
+    def set_manager(self, manager, target: str | None = None) -> None:
+        """Show ``manager``'s channels (closing the previous connection in the background)."""
+        old = self.manager
+        self.manager = manager
+        self.target = target
+        if old is not None and old is not manager:
+            for job in self.runner.active:
+                if job.kind in ("read", "count"):
+                    job.cancel()
+            active = [j for j in self.runner.active if j.kind in ("read", "count")]
+            self.runner.submit("Close previous connection", _close_manager, old, active, kind="close")
+        self.inspector.set_stream(None)
+        self.instances.set_stream(None)
+        if self.plot_area is not None:
+            self.plot_area.clear()
+        self.tree.set_manager(manager)
+        if target:
+            hs_settings.add_recent_connection(target)
+        self.connection_label.setText(self._connection_text())
+        self.setWindowTitle(f"HyperStream Studio — {self._connection_text()}")
+        if manager is not None:
+            for where, why in manager.load_errors[:20]:
+                log.warning("not loaded: %s: %s", where, why)
+            span = data_span(manager)
+            self.picker.set_data_span(span)
+            if hs_settings.load_time_range() is None and span is not None:
+                end = span.end
+                start = max(span.start, end - timedelta(days=7))
+                self.picker.set_interval(TimeInterval(start, end), emit=True)
+        self.managerChanged.emit(manager)
+
+    def resolve_stream(self, channel_id, stream_id):
+        """``(channel id, StreamId)`` -> Stream of the current connection (for drops, plots, tool inputs)."""
+        if self.manager is None:
+            raise LookupError("not connected")
+        return self.manager.get_channel(channel_id)[stream_id]
+
+    def show_connect_dialog(self):
+        from .connect_dialog import ConnectDialog
+        dlg = ConnectDialog(self.runner, self.target, self)
+        if dlg.exec():
+            import os
+            t = dlg.target()
+            create = dlg.tabs.currentIndex() == 0 and not os.path.exists(t)
+            return self.open_target(t, create=create)
+        return None
+
+    def _fill_recent(self):
+        self.recent_menu.clear()
+        for t in hs_settings.recent_connections():
+            self.recent_menu.addAction(t, lambda t=t: self.open_target(t))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # -- refresh (other processes may change the store) ------------------------------------
+    def refresh(self, auto: bool = False):
+        """Re-read stream definitions in a job; rebuild the tree if streams came or went."""
+        if self.manager is None or self._refresh_job is not None:
+            return None
+        manager = self.manager
+        before = self.tree.model.stream_keys()
+        def done(_result):
+            self._refresh_job = None
+            if manager is not self.manager:
+                return
+            after = self.tree.model.stream_keys()
+            self._check_shown_stream()
+            if after != before or not auto:
+                self.tree.model.reload()
+            else:
+                self.tree.view.viewport().update()
+            if not auto:
+                self.inspector.refresh()
+                if self.instances.model.stream is not None:
+                    self.instances.model.reload()
+
+        job = self.runner.submit("Refresh stream definitions", _refresh_manager, manager,
+                                 kind="count" if auto else "refresh", on_result=guarded(self, done),
+                                 on_error=guarded(self, lambda _m: setattr(self, "_refresh_job", None)),
+                                 on_cancel=guarded(self, lambda: setattr(self, "_refresh_job", None)))
+        self._refresh_job = job
+        return job
+
+    def _check_shown_stream(self):
+        s = self.inspector.stream
+        if s is not None and s.stream_id not in s.channel.streams:
+            self.inspector.stream_removed()
+            if self.instances.model.stream is s:
+                self.instances.set_stream(None)
+                self.instances.status.setText(f"Stream {s.stream_id} was deleted.")
+
+    # -- user actions ---------------------------------------------------------------------
+    def _stream_selected(self, stream):
+        if stream is None and self.inspector.removed:
+            return  # keep the deleted stream's last view and its message until the user picks another
+        self.inspector.set_stream(stream)
+        if stream is not None:
+            self.instances.set_stream(stream, self.picker.interval())
+        else:
+            self.instances.set_stream(None)
+
+    def plot_streams(self, streams):
+        if self.plot_area is None:
+            self.statusBar().showMessage("Plotting is not available in this build", 5000)
+            return
+        for s in streams:
+            self.plot_area.add_stream(s)
+
+    def show_instances(self, stream):
+        self.instances.set_stream(stream, self.picker.interval())
+        self.docks["instances"].show()
+        self.docks["instances"].raise_()
+
+    def _simple_purge(self, streams):
+        """Fallback purge: all data of the streams (definitions kept), after a confirmation."""
+        names = "\n".join(str(s.stream_id) for s in streams[:10]) + ("\n…" if len(streams) > 10 else "")
+        answer = QMessageBox.question(self, "Purge streams",
+                                      f"Delete all instances of {len(streams)} stream(s)?\n\n{names}\n\n"
+                                      "Their definitions stay; this cannot be undone.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return None
+        return self.purge(streams)
+
+    def purge(self, streams, remove_definition: bool = False):
+        """Purge ``streams`` in a job; tree, inspector, table and plots follow."""
+        changed = guarded(self, lambda *_a: self.streams_changed(streams))  # after success, error or cancel alike
+        return self.runner.submit(f"Purge {len(streams)} stream{'s' if len(streams) != 1 else ''}", _purge_streams,
+                                  streams, remove_definition, kind="purge", on_result=changed, on_error=changed,
+                                  on_cancel=changed)
+
+    def streams_changed(self, streams):
+        """Call after a job wrote or purged ``streams``: re-read what shows them."""
+        self.tree.model.reload()
+        if self.inspector.stream in streams:
+            self.inspector.refresh()
+            self._check_shown_stream()
+        if self.instances.model.stream in streams:
+            self.instances.model.reload()
+        if self.plot_area is not None:
+            for s in streams:
+                try:
+                    self.plot_area.refresh_stream(s)
+                except Exception:  # noqa: BLE001
+                    log.exception("plot refresh failed")
+
+    # -- time range ----------------------------------------------------------------------------
+    def _range_changed(self, iv, from_picker=False):
+        if iv is None or self._syncing_range:
+            return
+        self._syncing_range = True
+        try:
+            if self.plot_area is not None and from_picker:
+                self.plot_area.set_interval(iv)
+            self.inspector.set_interval(iv)
+            self.instances.set_interval(iv)
+        finally:
+            self._syncing_range = False
+
+    def _plot_range_changed(self, iv):
+        if self._syncing_range or iv is None:
+            return
+        self._syncing_range = True
+        try:
+            self.picker.set_interval(iv)
+        finally:
+            self._syncing_range = False
+        self._range_changed(iv, from_picker=False)
+
+    def _time_zone_changed(self, tz):
+        if self.plot_area is not None:
+            self.plot_area.set_time_zone(tz)
+        self.inspector.set_time_zone(tz)
+        self.instances.set_time_zone(tz)
+        self.tree.model.time_zone = tz
+        self.tree.view.viewport().update()
+
+    # -- errors -----------------------------------------------------------------------------------
+    def show_error(self, text: str) -> None:
+        self.error_bar.show_message(text)
+        self.statusBar().showMessage(text, 10000)
+        self.errorShown.emit(text)
+
+    def _job_finished(self, job):
+        if job.state == JobState.FAILED and job.kind not in QUIET_KINDS:
+            self.show_error(f"{job.title} failed: {job.error}")
+
+    def _about(self):
+        from . import __version__
+        QMessageBox.about(self, "HyperStream Studio",
+                          f"HyperStream Studio {__version__}\nBrowse, plot and compute HyperStream streams.")
+
+    # -- idle / shutdown -------------------------------------------------------------------------
+    def busy(self) -> bool:
+        if self.runner.active or self.tree.model.counts_pending() or self.instances.model.pending():
+            return True
+        return bool(self.plot_area is not None and getattr(self.plot_area, "busy", False))
+
+    def closeEvent(self, event):
+        if self.persist:
+            hs_settings.save_window(self)
+            hs_settings.save_time_range(self.picker.interval())
+        self._auto_refresh.stop()
+        self.runner.shutdown()
+        if self.manager is not None:
+            try:
+                self.manager.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing the connection failed")
+        self.log_view.detach()
+        super().closeEvent(event)
+
+
+def data_span(manager) -> TimeInterval | None:
+    """The span of every calculated interval in the data channels (in memory; no store reads)."""
+    starts, ends = [], []
+    for channel in manager.database_channels:
+        for stream in list(channel.streams.values()):
+            ci = stream.calculated_intervals
+            if ci and ci.start != MIN_DATE:
+                starts.append(ci.start)
+                ends.append(ci.end if ci.end != MAX_DATE else utcnow())
+    if not starts:
+        return None
+    return TimeInterval(min(starts), max(ends))
+
+
+def _close_manager(ctx, manager, jobs):
+    for j in jobs:
+        j.wait(10)
+    manager.close()
+
+
+def _refresh_manager(ctx, manager):
+    manager.refresh()
+
+
+def _purge_streams(ctx, streams, remove_definition):
+    for i, s in enumerate(streams):
+        ctx.check()
+        ctx.report(i / len(streams), str(s.stream_id))
+        s.channel.purge_stream(s.stream_id, remove_definition=remove_definition)
+    return len(streams)

@@ -1,0 +1,144 @@
+"""QSettings helpers: window layout, recent connections (never with passwords), last time range.
+
+Everything the app persists goes through this module, so the rule "no password
+is ever written to settings" is enforced in one place (:func:`redact_target`).
+"""
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+from PySide6.QtCore import QSettings, QStandardPaths
+
+ORGANIZATION = "HyperStream"
+APPLICATION = "hsgui"
+MAX_RECENT = 10
+
+try:  # the store module owns the canonical version; keep a local one until/unless it exists
+    from channels.stores.mongo_store import redact_uri as _store_redact_uri  # type: ignore
+except Exception:  # noqa: BLE001 - pymongo missing or module not written yet
+    _store_redact_uri = None
+
+
+def _local_redact_uri(uri: str) -> str:
+    """``mongodb://user:secret@host/db`` -> ``mongodb://user@host/db`` (also drops ``password=`` options)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return re.sub(r"(://[^:/@]+):[^@]*@", r"\1@", uri)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, hosts = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}@{hosts}" if user else hosts
+    query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith("password="))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redact_uri(uri: str) -> str:
+    if _store_redact_uri is not None:
+        try:
+            return _store_redact_uri(uri)
+        except Exception:  # noqa: BLE001 - fall back to ours rather than risk leaking
+            pass
+    return _local_redact_uri(uri)
+
+
+def is_mongo_uri(target: str) -> bool:
+    return target.startswith("mongodb://") or target.startswith("mongodb+srv://")
+
+
+def redact_target(target: str) -> str:
+    """A connection target as it may be shown or saved: URIs lose their password."""
+    return redact_uri(target) if is_mongo_uri(target) else target
+
+
+def settings() -> QSettings:
+    return QSettings(ORGANIZATION, APPLICATION)
+
+
+def default_store_dir() -> str:
+    """``$XDG_DATA_HOME/hsgui`` on Linux (the platform's data folder elsewhere)."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    if not base:
+        base = os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, APPLICATION)
+
+
+def default_store_path(store_dir: str | None = None) -> str:
+    return os.path.join(store_dir or default_store_dir(), "store.sqlite")
+
+
+# -- recent connections -------------------------------------------------------
+def recent_connections() -> list[str]:
+    value = settings().value("connections/recent", [])
+    if isinstance(value, str):
+        value = [value]
+    return [str(v) for v in (value or []) if v]
+
+
+def add_recent_connection(target: str) -> list[str]:
+    target = redact_target(target)
+    recent = [t for t in recent_connections() if t != target]
+    recent.insert(0, target)
+    recent = recent[:MAX_RECENT]
+    s = settings()
+    s.setValue("connections/recent", recent)
+    s.sync()
+    return recent
+
+
+def last_connection() -> str | None:
+    recent = recent_connections()
+    return recent[0] if recent else None
+
+
+# -- time range ------------------------------------------------------------------
+def save_time_range(interval) -> None:
+    if interval is None:
+        return
+    s = settings()
+    s.setValue("time_range/start", interval.start.isoformat())
+    s.setValue("time_range/end", interval.end.isoformat())
+
+
+def load_time_range():
+    """The last TimeInterval the user looked at, or None."""
+    from channels.time_interval import TimeInterval
+    from channels.utils import parse_datetime
+    s = settings()
+    start, end = s.value("time_range/start"), s.value("time_range/end")
+    if not start or not end:
+        return None
+    try:
+        return TimeInterval(parse_datetime(str(start)), parse_datetime(str(end)))
+    except Exception:  # noqa: BLE001 - a damaged setting is ignored, not fatal
+        return None
+
+
+def save_time_zone(name: str) -> None:
+    settings().setValue("time_range/time_zone", name)
+
+
+def load_time_zone() -> str | None:
+    v = settings().value("time_range/time_zone")
+    return str(v) if v else None
+
+
+# -- window layout --------------------------------------------------------------
+def save_window(window) -> None:
+    s = settings()
+    s.setValue("window/geometry", window.saveGeometry())
+    s.setValue("window/state", window.saveState())
+
+
+def restore_window(window) -> bool:
+    s = settings()
+    geometry, state = s.value("window/geometry"), s.value("window/state")
+    ok = False
+    if geometry is not None:
+        ok = bool(window.restoreGeometry(geometry))
+    if state is not None:
+        ok = bool(window.restoreState(state)) and ok
+    return ok

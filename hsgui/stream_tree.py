@@ -1,0 +1,791 @@
+"""The channel/stream tree: channel -> stream name -> meta-data variant.
+
+``StreamTreeModel`` is a real ``QAbstractItemModel`` over the channel
+manager's channels (no copy into a QStandardItemModel):
+
+* nodes are created lazily: a channel's streams are grouped by name only when
+  the channel is first expanded or filtered, and rows are handed to the view in
+  batches through ``canFetchMore``/``fetchMore``, so a 50,000-stream channel
+  costs one small batch to show;
+* the filter (substring, or glob when the text has ``* ? [``; several words
+  must all match) runs over one precomputed text per stream and rebuilds only
+  the top level, so filtering 50,000 streams takes milliseconds, not a freeze;
+* instance counts are asked for only for rows the view actually paints, and
+  computed in background jobs in batches; the cell shows "…" until they arrive.
+
+Reading ``channel.streams`` (already-loaded definitions) is an in-memory
+lookup and happens on the GUI thread; every count goes through the JobRunner.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from datetime import datetime
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QStyle,
+                               QTreeView, QVBoxLayout, QWidget)
+
+from channels.utils import MIN_DATE, UTC
+
+from .jobs import guarded
+from .mime import STREAM_MIME, streams_to_mime
+
+log = logging.getLogger(__name__)
+
+CHANNEL, NAME, STREAM = 0, 1, 2
+COL_NAME, COL_COUNT, COL_CALC, COL_UPDATED = range(4)
+COLUMNS = ("Stream", "Count", "Calculated", "Last updated")
+FETCH_BATCH = 500
+COUNT_BATCH = 200
+StreamRole = Qt.ItemDataRole.UserRole + 1
+KeyRole = Qt.ItemDataRole.UserRole + 2
+
+
+def stream_key(stream) -> tuple:
+    return (stream.channel.channel_id, stream.stream_id)
+
+
+def describe_coverage(intervals) -> str:
+    """'3 intervals, 12 d'; intervals open to the beginning of time read 'all up to <date>'."""
+    if not intervals:
+        return "none"
+    if intervals.start == MIN_DATE:
+        text = "all up to " + intervals.end.strftime("%Y-%m-%d %H:%M")
+        return text if len(intervals) == 1 else f"{len(intervals)} intervals, {text}"
+    return intervals.describe()
+
+
+def format_time(dt: datetime | None, tz=UTC) -> str:
+    if dt is None:
+        return ""
+    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_count(n) -> str:
+    return f"{n:,}"
+
+
+# -- filter -------------------------------------------------------------------------
+def _glob_to_regex(word: str) -> str:
+    out, i = [], 0
+    while i < len(word):
+        c = word[i]
+        if c == "*":
+            out.append(r"[^\n]*")
+        elif c == "?":
+            out.append(r"[^\n]")
+        elif c == "[":
+            j = word.find("]", i + 1)
+            if j == -1:
+                out.append(re.escape(c))
+            else:
+                body = word[i + 1:j].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append("[" + body + "]")
+                i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+class StreamFilter:
+    """Compiled filter text. Each word must match: a plain word is a case-insensitive
+    substring of the name or any ``key=value``; a word with ``* ? [..]`` is a glob
+    that must match the whole name or a whole ``key=value``."""
+
+    def __init__(self, text: str):
+        self.text = text.strip()
+        self.substrings: list[str] = []
+        self.globs: list[re.Pattern] = []
+        for word in self.text.split():
+            if any(c in word for c in "*?["):
+                self.globs.append(re.compile("^" + _glob_to_regex(word) + "$", re.M | re.I))
+            else:
+                self.substrings.append(word.casefold())
+
+    def __bool__(self):
+        return bool(self.text)
+
+    @staticmethod
+    def search_text(stream_id) -> str:
+        """One line per token: the name, then each ``k=v`` (globs anchor on lines)."""
+        if not stream_id.meta_data:
+            return stream_id.name
+        return stream_id.name + "\n" + "\n".join([k + "=" + v for k, v in stream_id.meta_data])
+
+    def matches(self, text: str, folded: str) -> bool:
+        for s in self.substrings:
+            if s not in folded:
+                return False
+        for g in self.globs:
+            if g.search(text) is None:
+                return False
+        return True
+
+
+# -- nodes --------------------------------------------------------------------------
+class Node:
+    __slots__ = ("kind", "parent", "row", "label", "channel", "stream", "name", "children", "pending", "source",
+                 "__weakref__")
+
+    def __init__(self, kind, parent, row, label, channel=None, stream=None, name=None):
+        self.kind = kind
+        self.parent = parent
+        self.row = row
+        self.label = label
+        self.channel = channel
+        self.stream = stream          # the stream this row stands for (STREAM rows, single-variant NAME rows)
+        self.name = name
+        self.children: list[Node] = []
+        self.pending = None           # list of items still to become children (None = not prepared yet)
+        self.source = None            # CHANNEL: streams (filtered); NAME: its variants
+
+    def streams(self) -> list:
+        """Every stream under this node (for Plot / drag on a name or channel)."""
+        if self.stream is not None:
+            return [self.stream]
+        if self.kind == NAME:
+            return list(self.source or [])
+        if self.kind == CHANNEL:
+            return list(self.source or [])
+        return []
+
+
+class StreamTreeModel(QAbstractItemModel):
+    """Channels -> stream names -> meta-data variants, with lazy counts."""
+
+    countsUpdated = Signal()
+    filterApplied = Signal(int, float)  # matching streams, seconds taken
+
+    def __init__(self, runner=None, parent=None):
+        super().__init__(parent)
+        self.runner = runner
+        self.manager = None
+        self.time_zone = UTC
+        self._root = Node(CHANNEL, None, 0, "")
+        self._filter = StreamFilter("")
+        self._search: dict = {}            # channel_id -> list of (stream, text, folded)
+        self._counts: dict = {}            # stream key -> int or Exception text (str)
+        self._pending_counts: dict = {}    # stream key -> stream
+        self._count_job = None
+        self._nodes_by_key: dict = {}      # stream key -> node showing it
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(20)
+        self._count_timer.timeout.connect(self._flush_counts)
+        self.matched = 0
+
+    # -- building -----------------------------------------------------------------
+    def set_manager(self, manager) -> None:
+        self.manager = manager
+        self._search.clear()
+        self._counts.clear()
+        self._pending_counts.clear()
+        if self._count_job is not None:
+            self._count_job.cancel()
+            self._count_job = None
+        self._rebuild()
+        self._index_in_background()
+
+    def reload(self) -> None:
+        """Re-read stream lists from the (already refreshed) channels; counts are asked again."""
+        self._search.clear()
+        self._counts.clear()
+        self._pending_counts.clear()
+        self._rebuild()
+
+    def stream_keys(self) -> dict:
+        """``channel_id -> set of StreamIds`` as the model shows them (unfiltered snapshot)."""
+        if self.manager is None:
+            return {}
+        return {cid: set(ch.streams.keys()) for cid, ch in list(self.manager.channels.items())}
+
+    def _rebuild(self) -> None:
+        t0 = time.perf_counter()
+        self.beginResetModel()
+        self._root = Node(CHANNEL, None, 0, "")
+        self._nodes_by_key = {}
+        matched = 0
+        if self.manager is not None:
+            for cid, channel in list(self.manager.channels.items()):
+                streams = list(channel.streams.values())
+                if self._filter:
+                    streams = self._filtered(cid, streams)
+                    if not streams:
+                        continue
+                matched += len(streams)
+                node = Node(CHANNEL, self._root, len(self._root.children), cid, channel=channel)
+                node.source = streams
+                self._root.children.append(node)
+        self.matched = matched
+        self.endResetModel()
+        self.filterApplied.emit(matched, time.perf_counter() - t0)
+
+    def _filtered(self, cid, streams) -> list:
+        entries = self._search.get(cid)
+        if entries is None or len(entries) != len(streams):
+            entries = self._search[cid] = search_entries(streams)
+        f = self._filter
+        return [s for s, text, folded in entries if f.matches(text, folded)]
+
+    def _index_in_background(self) -> None:
+        """Prepare the filter's search texts in a job, so the first filter is as fast as the next."""
+        if self.runner is None or self.manager is None:
+            return
+        snapshot = {cid: list(ch.streams.values()) for cid, ch in list(self.manager.channels.items())}
+        if sum(len(v) for v in snapshot.values()) < 2000:
+            return
+        manager = self.manager
+
+        def done(result):
+            if manager is self.manager:
+                for cid, entries in result.items():
+                    self._search.setdefault(cid, entries)
+
+        self.runner.submit("Index stream names for the filter", _build_search_index, snapshot, kind="count",
+                           on_result=guarded(self, done))
+
+    def set_filter(self, text: str) -> int:
+        """Show only streams matching ``text``; returns how many match."""
+        new = StreamFilter(text)
+        if new.text == self._filter.text:
+            return self.matched
+        self._filter = new
+        self._rebuild()
+        return self.matched
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter.text
+
+    def _prepare(self, node: Node) -> None:
+        if node.pending is not None:
+            return
+        if node.kind == CHANNEL:
+            groups: dict = {}
+            for s in node.source or ():
+                groups.setdefault(s.stream_id.name, []).append(s)
+            node.pending = sorted(groups.items(), key=lambda kv: kv[0].casefold())
+        elif node.kind == NAME and node.stream is None:
+            node.pending = sorted(node.source, key=lambda s: s.stream_id.meta_data)
+        else:
+            node.pending = []
+
+    def _materialise(self, parent: Node, items) -> None:
+        base = len(parent.children)
+        for i, item in enumerate(items):
+            if parent.kind == CHANNEL:
+                name, variants = item
+                child = Node(NAME, parent, base + i, name, channel=parent.channel, name=name)
+                child.source = variants
+                if len(variants) == 1 and not variants[0].stream_id.meta_data:
+                    child.stream = variants[0]
+                    child.pending = []
+                    self._nodes_by_key[stream_key(child.stream)] = child
+            else:
+                s = item
+                label = ", ".join(f"{k}={v}" for k, v in s.stream_id.meta_data) or "(no meta-data)"
+                child = Node(STREAM, parent, base + i, label, channel=parent.channel, stream=s, name=parent.name)
+                child.pending = []
+                self._nodes_by_key[stream_key(s)] = child
+            parent.children.append(child)
+
+    # -- Qt model API ---------------------------------------------------------------
+    def _node(self, index: QModelIndex) -> Node:
+        if not index.isValid():
+            return self._root
+        return index.internalPointer()
+
+    def index(self, row, column, parent=QModelIndex()):
+        node = self._node(parent)
+        if 0 <= row < len(node.children) and 0 <= column < len(COLUMNS):
+            return self.createIndex(row, column, node.children[row])
+        return QModelIndex()
+
+    def parent(self, index=None):
+        if index is None:
+            return super().parent()
+        if not index.isValid():
+            return QModelIndex()
+        node = index.internalPointer()
+        p = node.parent
+        if p is None or p is self._root:
+            return QModelIndex()
+        return self.createIndex(p.row, 0, p)
+
+    def rowCount(self, parent=QModelIndex()):
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._node(parent).children)
+
+    def columnCount(self, parent=QModelIndex()):
+        return len(COLUMNS)
+
+    def hasChildren(self, parent=QModelIndex()):
+        node = self._node(parent)
+        if node is self._root:
+            return bool(node.children)
+        if node.children:
+            return True
+        if node.kind == CHANNEL:
+            return bool(node.source)
+        if node.kind == NAME:
+            return node.stream is None
+        return False
+
+    def canFetchMore(self, parent):
+        node = self._node(parent)
+        if node is self._root or node.kind == STREAM:
+            return False
+        self._prepare(node)
+        return bool(node.pending)
+
+    def fetchMore(self, parent):
+        node = self._node(parent)
+        if node is self._root:
+            return
+        self._prepare(node)
+        if not node.pending:
+            return
+        batch, node.pending = node.pending[:FETCH_BATCH], node.pending[FETCH_BATCH:]
+        first = len(node.children)
+        self.beginInsertRows(parent, first, first + len(batch) - 1)
+        self._materialise(node, batch)
+        self.endInsertRows()
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def flags(self, index):
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        f = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        node = index.internalPointer()
+        if node.kind != CHANNEL:
+            f |= Qt.ItemFlag.ItemIsDragEnabled
+        return f
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        node: Node = index.internalPointer()
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_NAME:
+                return node.label
+            if col == COL_COUNT:
+                return self._count_text(node)
+            if col == COL_CALC:
+                if node.stream is not None:
+                    return describe_coverage(node.stream.calculated_intervals)
+                if node.kind == NAME:
+                    n = len(node.source)
+                    return f"{n:,} variant{'s' if n != 1 else ''}"
+                return ""
+            if col == COL_UPDATED:
+                if node.stream is not None:
+                    return format_time(node.stream.last_updated, self.time_zone)[:16]
+                return ""
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_COUNT:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(node)
+        if role == Qt.ItemDataRole.DecorationRole and col == COL_NAME:
+            return self._icon(node)
+        if role == StreamRole:
+            return node.stream
+        if role == KeyRole:
+            if node.stream is not None:
+                return stream_key(node.stream)
+            return (node.channel.channel_id, node.name) if node.kind == NAME else (node.label,)
+        return None
+
+    def _icon(self, node):
+        style = QGuiApplication.instance().style() if hasattr(QGuiApplication.instance(), "style") else None
+        if style is None:
+            return None
+        if node.kind == CHANNEL:
+            ro = getattr(node.channel, "read_only", False)
+            return style.standardIcon(QStyle.StandardPixmap.SP_DirClosedIcon if ro else
+                                      QStyle.StandardPixmap.SP_DriveHDIcon)
+        if node.stream is None:
+            return style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
+        return style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
+
+    def _tooltip(self, node):
+        if node.kind == CHANNEL:
+            ch = node.channel
+            return f"channel {ch.channel_id} ({type(ch).__name__}), {len(node.source or ())} streams"
+        if node.stream is None:
+            return f"{node.name}: {len(node.source)} meta-data variants"
+        s = node.stream
+        lines = [str(s.stream_id), f"channel: {s.channel.channel_id}"]
+        ivs = list(s.calculated_intervals)
+        if ivs:
+            lines.append("calculated:")
+            lines += [f"  {iv}" for iv in ivs[:8]]
+            if len(ivs) > 8:
+                lines.append(f"  … and {len(ivs) - 8} more")
+        err = self._counts.get(stream_key(s))
+        if isinstance(err, str):
+            lines.append(f"count failed: {err}")
+        return "\n".join(lines)
+
+    # -- counts --------------------------------------------------------------------------
+    def _count_text(self, node: Node) -> str:
+        if node.kind == CHANNEL:
+            n = len(node.source or ())
+            return f"{n:,} stream{'s' if n != 1 else ''}"
+        if node.stream is not None:
+            key = stream_key(node.stream)
+            c = self._counts.get(key)
+            if c is None:
+                self._request_count(key, node.stream)
+                return "…"
+            return "?" if isinstance(c, str) else format_count(c)
+        # a name with several variants: the sum, when every variant is known (ask only for small groups)
+        total = 0
+        for s in node.source:
+            c = self._counts.get(stream_key(s))
+            if c is None:
+                if len(node.source) <= 50:
+                    self._request_count(stream_key(s), s)
+                    total = None
+                    continue
+                return ""
+            if isinstance(c, str):
+                return "?"
+            if total is not None:
+                total += c
+        return "…" if total is None else format_count(total)
+
+    def count_of(self, stream):
+        """The cached count of ``stream`` (None until a job delivered it)."""
+        return self._counts.get(stream_key(stream))
+
+    def _request_count(self, key, stream) -> None:
+        if self.runner is None or key in self._pending_counts:
+            return
+        self._pending_counts[key] = stream
+        if not self._count_timer.isActive() and self._count_job is None:
+            self._count_timer.start()
+
+    def _flush_counts(self) -> None:
+        if self._count_job is not None or not self._pending_counts:
+            return
+        keys = list(self._pending_counts)[:COUNT_BATCH]
+        streams = [self._pending_counts[k] for k in keys]
+        box = {}  # callbacks run later, on the GUI thread, after box["job"] is set
+        self._count_job = box["job"] = self.runner.submit(
+            f"Count instances of {len(streams)} stream{'s' if len(streams) != 1 else ''}", _count_streams, streams,
+            kind="count",
+            on_result=guarded(self, lambda result: self._on_counts(box["job"], keys, result)),
+            on_error=guarded(self, lambda msg: self._on_counts(box["job"], keys, {k: msg for k in keys})),
+            on_cancel=guarded(self, lambda: self._on_counts(box["job"], keys, {})))
+
+    def _on_counts(self, job, keys, result: dict) -> None:
+        if job is not self._count_job:
+            return  # a job of an earlier manager
+        self._count_job = None
+        for k in keys:
+            self._pending_counts.pop(k, None)
+        touched = set()
+        for key, value in result.items():
+            self._counts[key] = value
+            node = self._nodes_by_key.get(key)
+            if node is not None:
+                touched.add(node)
+                if node.kind == STREAM:
+                    touched.add(node.parent)
+        for node in touched:
+            idx = self.createIndex(node.row, COL_COUNT, node)
+            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DisplayRole])
+        self.countsUpdated.emit()
+        if self._pending_counts:
+            self._count_timer.start()
+
+    def counts_pending(self) -> bool:
+        return bool(self._pending_counts) or self._count_job is not None
+
+    # -- lookups -------------------------------------------------------------------------
+    def stream_for_index(self, index):
+        return self._node(index).stream if index.isValid() else None
+
+    def streams_for_index(self, index) -> list:
+        return self._node(index).streams() if index.isValid() else []
+
+    def find_index(self, channel_id, stream_id=None, name=None) -> QModelIndex:
+        """Index of a channel, name or stream row, fetching batches as needed; invalid if filtered out."""
+        chan = next((n for n in self._root.children if n.label == channel_id), None)
+        if chan is None:
+            return QModelIndex()
+        parent_idx = self.createIndex(chan.row, 0, chan)
+        if stream_id is None and name is None:
+            return parent_idx
+        name = name if name is not None else stream_id.name
+        name_node = self._find_child(parent_idx, chan, lambda n: n.name == name)
+        if name_node is None:
+            return QModelIndex()
+        name_idx = self.createIndex(name_node.row, 0, name_node)
+        if stream_id is None or name_node.stream is not None:
+            return name_idx if (stream_id is None or name_node.stream.stream_id == stream_id) else QModelIndex()
+        leaf = self._find_child(name_idx, name_node, lambda n: n.stream.stream_id == stream_id)
+        return self.createIndex(leaf.row, 0, leaf) if leaf is not None else QModelIndex()
+
+    def _find_child(self, parent_idx, node, pred):
+        while True:
+            for child in node.children:
+                if pred(child):
+                    return child
+            if not self.canFetchMore(parent_idx):
+                return None
+            self.fetchMore(parent_idx)
+
+    def mimeTypes(self):
+        return [STREAM_MIME, "text/plain"]
+
+    def mimeData(self, indexes):
+        seen, streams = set(), []
+        for idx in indexes:
+            for s in self.streams_for_index(idx):
+                k = stream_key(s)
+                if k not in seen:
+                    seen.add(k)
+                    streams.append(s)
+        return streams_to_mime(streams)
+
+    def supportedDragActions(self):
+        return Qt.DropAction.CopyAction
+
+
+def search_entries(streams) -> list:
+    out = []
+    text_of = StreamFilter.search_text
+    for s in streams:
+        text = text_of(s.stream_id)
+        out.append((s, text, text.casefold()))
+    return out
+
+
+def _build_search_index(ctx, snapshot) -> dict:
+    out = {}
+    for cid, streams in snapshot.items():
+        ctx.check()
+        out[cid] = search_entries(streams)
+    return out
+
+
+def _count_streams(ctx, streams) -> dict:
+    """Job: total instance count of each stream (an error becomes that stream's text)."""
+    out = {}
+    n = len(streams)
+    for i, s in enumerate(streams):
+        ctx.check()
+        try:
+            out[stream_key(s)] = s.window().count()
+        except Exception as e:  # noqa: BLE001 - one bad stream must not hide the others' counts
+            out[stream_key(s)] = f"{type(e).__name__}: {e}"
+        if i % 20 == 0:
+            ctx.report(i / n, str(s.stream_id))
+    return out
+
+
+class StreamTreeView(QTreeView):
+    """Tree view with a context-menu signal; drags streams out."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setAlternatingRowColors(True)
+        self.setAnimated(False)
+
+
+class StreamTreeWidget(QWidget):
+    """Filter box + tree. Emits what the user wants done; the main window does it.
+
+    Others add context-menu entries by appending ``hook(menu, streams)`` to
+    :attr:`context_menu_hooks`.
+    """
+
+    currentStreamChanged = Signal(object)   # Stream or None
+    plotRequested = Signal(list)            # [Stream]
+    instancesRequested = Signal(object)     # Stream
+    purgeRequested = Signal(list)           # [Stream]
+
+    def __init__(self, runner=None, parent=None):
+        super().__init__(parent)
+        self.model = StreamTreeModel(runner, self)
+        self.view = StreamTreeView(self)
+        self.view.setModel(self.model)
+        self.context_menu_hooks: list = []
+        header = self.view.header()
+        header.setStretchLastSection(True)
+        for c, w in ((COL_NAME, 215), (COL_COUNT, 78), (COL_CALC, 118), (COL_UPDATED, 110)):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(c, w)
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter streams: name or key=value, globs * ? allowed")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.match_label = QLabel("", self)
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(150)
+        self._filter_timer.timeout.connect(self.apply_filter)
+        self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.filter_edit.returnPressed.connect(self.apply_filter)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.match_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.doubleClicked.connect(self._double_clicked)
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.model.modelReset.connect(self._after_reset)
+        self._expanded_before: set = set()
+        self._current_before = None
+        self.model.modelAboutToBeReset.connect(self._before_reset)
+
+    # -- state across resets ----------------------------------------------------------
+    def _before_reset(self):
+        self._expanded_before = set()
+        m = self.model
+        for chan in m._root.children:
+            ci = m.createIndex(chan.row, 0, chan)
+            if self.view.isExpanded(ci):
+                self._expanded_before.add((chan.label,))
+                for name in chan.children:
+                    if self.view.isExpanded(m.createIndex(name.row, 0, name)):
+                        self._expanded_before.add((chan.label, name.name))
+        cur = self.view.currentIndex()
+        self._current_before = m.stream_for_index(cur) if cur.isValid() else None
+
+    def _after_reset(self):
+        m = self.model
+        # the selection model re-binds after the reset; reconnect is not needed (same model)
+        few = bool(m.filter_text) and m.matched <= 300
+        for chan in list(m._root.children):
+            ci = m.createIndex(chan.row, 0, chan)
+            if few or (chan.label,) in self._expanded_before:
+                self.view.expand(ci)
+                if m.canFetchMore(ci):
+                    m.fetchMore(ci)
+                for name in list(chan.children):
+                    if name.stream is None and (few or (chan.label, name.name) in self._expanded_before):
+                        ni = m.createIndex(name.row, 0, name)
+                        self.view.expand(ni)
+                        if few and m.canFetchMore(ni):
+                            m.fetchMore(ni)
+        if m.filter_text:
+            self.match_label.setText(f"{m.matched:,} match{'es' if m.matched != 1 else ''}")
+        else:
+            self.match_label.setText("")
+        prev = self._current_before
+        self._current_before = None
+        if prev is not None:
+            idx = m.find_index(prev.channel.channel_id, prev.stream_id)
+            if idx.isValid():
+                self.view.setCurrentIndex(idx)
+                return
+            self.currentStreamChanged.emit(None)
+
+    # -- actions -----------------------------------------------------------------------
+    def set_manager(self, manager):
+        self.model.set_manager(manager)
+        if manager is not None and len(manager.channels) <= 12:
+            for chan in self.model._root.children:
+                # open the data channels; tools and scratch memory stay folded
+                if chan.label in ("mongo", "assets") or (chan.source and not chan.channel.read_only
+                                                         and chan.label != "memory"):
+                    self.view.expand(self.model.createIndex(chan.row, 0, chan))
+
+    def apply_filter(self):
+        self._filter_timer.stop()
+        self.model.set_filter(self.filter_edit.text())
+
+    def selected_streams(self) -> list:
+        seen, out = set(), []
+        rows = self.view.selectionModel().selectedRows(0)
+        if not rows and self.view.currentIndex().isValid():
+            rows = [self.view.currentIndex()]
+        for idx in rows:
+            for s in self.model.streams_for_index(idx):
+                if stream_key(s) not in seen:
+                    seen.add(stream_key(s))
+                    out.append(s)
+        return out
+
+    def current_stream(self):
+        idx = self.view.currentIndex()
+        return self.model.stream_for_index(idx) if idx.isValid() else None
+
+    def select_stream(self, channel_id, stream_id) -> bool:
+        idx = self.model.find_index(channel_id, stream_id)
+        if not idx.isValid():
+            return False
+        self.view.scrollTo(idx)
+        self.view.setCurrentIndex(idx)
+        return True
+
+    def _current_changed(self, current, _previous):
+        self.currentStreamChanged.emit(self.model.stream_for_index(current) if current.isValid() else None)
+
+    def _double_clicked(self, index):
+        s = self.model.stream_for_index(index)
+        if s is not None:
+            self.plotRequested.emit([s])
+
+    def build_context_menu(self, streams) -> QMenu:
+        menu = QMenu(self)
+        plural = "s" if len(streams) != 1 else ""
+        a = menu.addAction(f"Plot{' ' + str(len(streams)) + ' streams' if len(streams) > 1 else ''}")
+        a.triggered.connect(lambda: self.plotRequested.emit(streams))
+        a = menu.addAction("Show instances")
+        a.setEnabled(len(streams) == 1)
+        a.triggered.connect(lambda: self.instancesRequested.emit(streams[0]))
+        a = menu.addAction(f"Purge{' ' + str(len(streams)) + ' streams' if len(streams) > 1 else ''}…")
+        a.setEnabled(all(not getattr(s.channel, "read_only", False) for s in streams))
+        a.triggered.connect(lambda: self.purgeRequested.emit(streams))
+        menu.addSeparator()
+        a = menu.addAction(f"Copy stream id{plural}")
+        a.triggered.connect(lambda: QGuiApplication.clipboard().setText(
+            "\n".join(str(s.stream_id) for s in streams)))
+        a = menu.addAction(f"Copy stream key{plural} (JSON)")
+        a.triggered.connect(lambda: QGuiApplication.clipboard().setText(
+            "\n".join(s.stream_id.key for s in streams)))
+        for hook in self.context_menu_hooks:
+            try:
+                hook(menu, streams)
+            except Exception:  # noqa: BLE001 - a faulty extension must not break the menu
+                log.exception("context-menu hook %r failed", hook)
+        return menu
+
+    def _context_menu(self, pos):
+        streams = self.selected_streams()
+        idx = self.view.indexAt(pos)
+        if idx.isValid() and not self.view.selectionModel().isSelected(idx):
+            streams = self.model.streams_for_index(idx)
+        if not streams:
+            return
+        self.build_context_menu(streams).popup(self.view.viewport().mapToGlobal(pos))
+
+
+__all__ = ["StreamTreeModel", "StreamTreeView", "StreamTreeWidget", "StreamFilter", "describe_coverage",
+           "format_time", "COLUMNS", "StreamRole"]

@@ -1,0 +1,166 @@
+"""The demo dataset created on first start, made by running the built-in tools through the normal API.
+
+Four weeks up to now (rounded down to the hour) for two houses x two residents:
+
+* ``mongo`` channel
+  - ``temperature: [house, resident]`` (gauss, 1 min) and ``humidity: [house, resident]`` (gauss, 5 min);
+  - ``environment: [house]`` — dict values ``{temperature, humidity}`` (aligned_merge of resident
+    alice's two sensors);
+  - ``door: [house]`` — text events ("opened" / "closed"), from a randint stream through the writer;
+  - ``accelerometer: [house=1, resident=alice]`` — 1 Hz gauss over the last 12 days, >= 1,000,000
+    instances, written chunk by chunk by the tool engine;
+  - ``windows_1h`` (sliding_window) and ``temperature_hourly: [house, resident]`` (aggregate mean)
+    calculated for weeks 1-2 and week 4 only, and ``accelerometer_std_1min`` for two separate days,
+    so their calculated intervals have gaps;
+* ``assets`` channel: ``houses``, ``residents`` and ``workflow_parameters``.
+
+Every run is recorded in the manager's run history like any other tool run.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from channels.errors import CancelledError
+from channels.stream import StreamId, StreamInstance
+from channels.time_interval import TimeInterval
+from channels.tool import load_tool
+from channels.utils import utcnow
+
+log = logging.getLogger(__name__)
+
+HOUSES = (1, 2)
+RESIDENTS = ("alice", "bob")
+WEEKS = 4
+HIGH_RATE_DAYS = 12          # 12 d at 1 Hz = 1,036,800 instances
+
+#: streams the app selects and plots for screenshots: (channel id, StreamId)
+SHOWCASE = [
+    ("mongo", StreamId("temperature", {"house": 1, "resident": "alice"})),
+    ("mongo", StreamId("temperature_hourly", {"house": 1, "resident": "alice"})),
+]
+
+
+class _NeverCancelled:
+    @staticmethod
+    def is_set():
+        return False
+
+
+def build_demo_store(manager, progress=None, cancel=None) -> dict:
+    """Fill ``manager``'s store with the demo dataset; returns ``{what: count}``.
+
+    :param progress: ``progress(fraction, text)``
+    :param cancel: an object with ``is_set()`` (e.g. ``threading.Event``); checked between steps and by
+        every tool run between chunks (a cancel raises CancelledError)
+    """
+    cancel = cancel or _NeverCancelled()
+    report = progress or (lambda f, text="": None)
+    tools = manager.channels["tools"]
+    db = manager.channels["mongo"]
+    assets = manager.channels["assets"]
+    history = manager.run_history
+    end = utcnow().replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(weeks=WEEKS)
+    whole = TimeInterval(start, end)
+    t0 = time.perf_counter()
+    steps = []
+
+    def step(weight, text):
+        if cancel.is_set():
+            raise CancelledError("building the demo store: cancelled")
+        steps.append(weight)
+        report(min(0.99, sum(steps[:-1]) / 100.0), text)  # the weights add up to 100
+
+    def run(name, params, sink_id, interval, sources=(), alignment=None, weight=1.0):
+        tool = load_tool(tools, name, params)
+        sink = db.get_or_create_stream(sink_id)
+        base = sum(steps[:-1]) / 100.0
+
+        def prog(fraction, _written):
+            report(min(0.99, base + weight / 100.0 * fraction), f"{name} → {sink_id}")
+
+        tool.execute(list(sources), sink, interval, alignment_stream=alignment, progress=prog, cancel=cancel,
+                     history=history)
+        return sink
+
+    # assets: who lives where, and the parameters of the derived streams
+    step(1, "assets")
+    assets.write_to_stream(StreamId("houses"), {
+        str(h): {"name": f"House {h}", "residents": list(RESIDENTS), "rooms": ["kitchen", "lounge", "bedroom"]}
+        for h in HOUSES})
+    assets.write_to_stream(StreamId("residents"), [
+        {"id": r, "house": h, "wearable": f"acc-{h}{r[0]}"} for h in HOUSES for r in RESIDENTS])
+    assets.write_to_stream(StreamId("workflow_parameters"), {
+        "temperature_hourly": {"tool": "aggregate", "func": "mean", "window": "1h"},
+        "accelerometer_std_1min": {"tool": "aggregate", "func": "std", "window": "60s"},
+        "houses": list(HOUSES), "residents": list(RESIDENTS)})
+
+    # environmental sensors, one pair per house and resident
+    seed = 1
+    for h in HOUSES:
+        for r in RESIDENTS:
+            meta = {"house": h, "resident": r}
+            step(3, f"temperature {meta}")
+            run("gauss", {"mu": 19.5 + 1.5 * h + (0.7 if r == "bob" else 0.0), "sigma": 0.6, "seed": seed,
+                          "stride": timedelta(minutes=1), "first": start},
+                StreamId("temperature", meta), whole, weight=3)
+            step(1, f"humidity {meta}")
+            run("gauss", {"mu": 45.0 + 5 * h, "sigma": 4.0, "seed": seed + 100, "stride": timedelta(minutes=5),
+                          "first": start}, StreamId("humidity", meta), whole, weight=1)
+            seed += 1
+
+    # dict-valued stream per house: temperature and humidity side by side
+    for h in HOUSES:
+        step(2, f"environment house={h}")
+        meta = {"house": h, "resident": "alice"}
+        run("aligned_merge", {"names": ["temperature", "humidity"]}, StreamId("environment", {"house": h}), whole,
+            sources=[db[StreamId("temperature", meta)], db[StreamId("humidity", meta)]], weight=2)
+
+    # text events: a door sensor sampled every 10 minutes, written through the stream writer
+    for h in HOUSES:
+        step(1, f"door house={h}")
+        raw = run("randint", {"low": 0, "high": 1, "seed": 40 + h, "stride": timedelta(minutes=10), "first": start},
+                  StreamId("door_state", {"house": h}), whole, weight=1)
+        door = db.get_or_create_stream(StreamId("door", {"house": h}))
+        events, previous = [], None
+        for inst in raw.window(whole):
+            state = "opened" if inst.value else "closed"
+            if state != previous:
+                events.append(StreamInstance._make((inst.timestamp, state)))
+                previous = state
+        db.write_chunk(door, events, whole)
+
+    # the high-rate stream: 1 Hz over the last 12 days
+    step(52, "accelerometer (1,036,800 instances)")
+    acc_id = StreamId("accelerometer", {"house": 1, "resident": "alice"})
+    hi = TimeInterval(end - timedelta(days=HIGH_RATE_DAYS), end)
+    acc = run("gauss", {"mu": 0.0, "sigma": 1.0, "seed": 7, "stride": timedelta(seconds=1), "first": hi.start},
+              acc_id, hi, weight=52)
+
+    # derived streams computed over parts of the span only, so their calculated intervals have gaps
+    step(3, "hourly windows")
+    windows = run("sliding_window", {"first": start, "lower": timedelta(hours=-1), "upper": timedelta(0),
+                                     "increment": timedelta(hours=1)}, StreamId("windows_1h"), whole, weight=3)
+    parts = [TimeInterval(start, start + timedelta(weeks=2)), TimeInterval(start + timedelta(weeks=3), end)]
+    for h in HOUSES:
+        for r in RESIDENTS:
+            meta = {"house": h, "resident": r}
+            for part in parts:
+                step(2, f"temperature_hourly {meta}")
+                run("aggregate", {"func": "mean"}, StreamId("temperature_hourly", meta), part,
+                    sources=[db[StreamId("temperature", meta)]], alignment=windows, weight=2)
+    step(6, "accelerometer_std_1min")
+    minute_windows = run("sliding_window", {"first": hi.start, "lower": timedelta(seconds=-60),
+                                            "upper": timedelta(0), "increment": timedelta(seconds=60)},
+                         StreamId("windows_1min"), hi, weight=2)
+    for day in (2, 6):
+        part = TimeInterval(hi.start + timedelta(days=day), hi.start + timedelta(days=day + 1))
+        run("aggregate", {"func": "std"}, StreamId("accelerometer_std_1min", {"house": 1, "resident": "alice"}),
+            part, sources=[acc], alignment=minute_windows, weight=2)
+    report(1.0, "done")
+    counts = {str(s.stream_id): s.window().count() for s in db}
+    log.info("demo store built in %.1f s: %d streams, %s instances", time.perf_counter() - t0, len(counts),
+             f"{sum(counts.values()):,}")
+    return counts
