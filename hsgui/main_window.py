@@ -21,7 +21,7 @@ import shiboken6
 from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDateTimeEdit, QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu,
-                               QMessageBox, QPushButton, QToolBar, QVBoxLayout, QWidget)
+                               QMessageBox, QPushButton, QScrollArea, QToolBar, QVBoxLayout, QWidget)
 
 from channels.time_interval import TimeInterval, TimeIntervals
 from channels.utils import MAX_DATE, MIN_DATE, UTC, utcnow
@@ -33,6 +33,11 @@ from .jobs import JobRunner, JobState, guarded
 from .jobs_dock import JobsDock, JobStatusWidget
 from .log_dock import LogDock
 from .stream_tree import StreamTreeWidget
+from .asset_editor import AssetEditor, CreateAssetDialog
+from .purge_dialog import PurgeDialog
+from .run_history import RunHistoryWidget
+from .run_tool_dialog import RunToolDialog, compute_missing, defining_run, make_compute_menu_hook
+from .tools_dock import ToolsDock
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +157,6 @@ class MainWindow(QMainWindow):
         self._syncing_range = False
         self.docks: dict[str, QDockWidget] = {}
         self.menus: dict[str, QMenu] = {}
-        self.purge_handler = self._simple_purge   # replaced by the purge dialog when it exists
         self.persist = True                        # save layout and range on close (off for --screenshot)
 
         self._make_menus()
@@ -165,7 +169,11 @@ class MainWindow(QMainWindow):
         self._make_log_dock()
         self.tabifyDockWidget(self.docks["instances"], self.docks["jobs"])
         self.tabifyDockWidget(self.docks["jobs"], self.docks["log"])
+        self._make_tools_docks()
+        self._make_asset_dock()
         self.docks["instances"].raise_()
+        self.docks["streams"].raise_()
+        self.docks["inspector"].raise_()
         self._make_status_bar()
         self.runner.jobFinished.connect(self._job_finished)
         self.resize(1400, 900)
@@ -253,7 +261,7 @@ class MainWindow(QMainWindow):
         self.tree.currentStreamChanged.connect(self._stream_selected)
         self.tree.plotRequested.connect(self.plot_streams)
         self.tree.instancesRequested.connect(self.show_instances)
-        self.tree.purgeRequested.connect(lambda streams: self.purge_handler(streams))
+        self.tree.purgeRequested.connect(self.open_purge_dialog)
         self.add_dock("streams", "Streams", self.tree, Qt.DockWidgetArea.LeftDockWidgetArea)
 
     def _make_inspector_dock(self):
@@ -271,6 +279,98 @@ class MainWindow(QMainWindow):
     def _make_log_dock(self):
         self.log_view = LogDock(self)
         self.add_dock("log", "Log", self.log_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+
+    def _make_tools_docks(self):
+        """Tools dock (left, tabbed with the streams), run history (bottom), compute actions on streams."""
+        self.tools_dock = ToolsDock(None, self)
+        self.add_dock("tools", "Tools", self.tools_dock, Qt.DockWidgetArea.LeftDockWidgetArea, tabify_with="streams")
+        self.tools_dock.sigRunTool.connect(lambda c, n, v: self.open_run_dialog(c, n, version=v or None))
+        self.run_history = RunHistoryWidget(None, self.runner, parent=self)
+        self.add_dock("runs", "Run history", self.run_history, Qt.DockWidgetArea.BottomDockWidgetArea,
+                      tabify_with="log")
+        self.run_history.sigRunAgain.connect(self.run_again)
+        self.tree.context_menu_hooks.append(make_compute_menu_hook(
+            lambda: self.manager,
+            lambda c, n, streams: self.open_run_dialog(c, n, inputs=[(s.channel.channel_id, s.stream_id)
+                                                                      for s in streams]),
+            self.compute_missing_for))
+        self.managerChanged.connect(self.tools_dock.set_manager)
+        self.managerChanged.connect(self.run_history.set_manager)
+        self.menus["tools"].addAction("Run history", lambda: (self.docks["runs"].show(), self.docks["runs"].raise_()))
+
+    def _make_asset_dock(self):
+        """Asset editor (right, tabbed with the inspector); raised when an asset stream is selected."""
+        self.asset_editor = AssetEditor(self.runner, parent=self, tool_lookup=self._tool_class)
+        scroll = QScrollArea(self)  # the editor is wide; scrolling keeps the right dock narrow
+        scroll.setWidget(self.asset_editor)
+        scroll.setWidgetResizable(True)
+        self.add_dock("asset", "Asset", scroll, Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="inspector")
+        self.asset_editor.sigSaved.connect(lambda stream: self.streams_changed([stream]))
+        self.asset_editor.sigFailed.connect(self.show_error)
+        self.tree.channel_menu_hooks.append(self._asset_channel_menu)
+        self.menus["tools"].addAction("New asset…", lambda: self.create_asset())
+
+    def _is_asset_channel(self, channel) -> bool:
+        return self.manager is not None and channel in self.manager.asset_channels
+
+    def _asset_channel_menu(self, menu, channel):
+        if self._is_asset_channel(channel) and not channel.read_only:
+            menu.addSeparator()
+            menu.addAction("New asset stream…", lambda: self.create_asset(channel))
+
+    def create_asset(self, channel=None):
+        if self.manager is None:
+            return self.show_error("not connected")
+        channel = channel or next((c for c in self.manager.asset_channels if not c.read_only), None)
+        if channel is None:
+            return self.show_error("this connection has no writable assets channel")
+        dlg = CreateAssetDialog(self.runner, channel, self, tool_lookup=self._tool_class)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.sigCreated.connect(lambda stream: (self.streams_changed([stream]),
+                                               self.tree.select_stream(channel.channel_id, stream.stream_id)))
+        dlg.show()
+        return dlg
+
+    def _tool_class(self, name):
+        channel, tv = self.manager.find_tool(name)
+        return channel.get_tool_class(name, tv.version)
+
+    # -- tools ----------------------------------------------------------------------------
+    def open_run_dialog(self, channel_id, tool_name, version=None, inputs=()):
+        dlg = RunToolDialog(self.manager, self.runner, self.resolve_stream, channel_id, tool_name, version,
+                            self.picker.interval(), self.picker.time_zone(), inputs, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.sigRunFinished.connect(lambda s: self.streams_changed([s]))
+        dlg.sigRunRecorded.connect(lambda _r: self.run_history.refresh())
+        dlg.show()  # non-modal, so streams can be dragged in from the tree
+        return dlg
+
+    def run_again(self, record):
+        try:
+            channel, _tv = self.manager.find_tool(record.tool, record.tool_version)
+        except Exception as e:  # noqa: BLE001 - a tool removed since the run
+            return self.show_error(str(e))
+        dlg = self.open_run_dialog(channel.channel_id, record.tool, record.tool_version)
+        dlg.set_from_run(record)
+        return dlg
+
+    def compute_missing_for(self, stream):
+        record = defining_run(self.manager.run_history, stream)
+        if record is None:
+            return self.show_error(f"no recorded run made {stream.stream_id}; use Compute with…")
+        job = compute_missing(self.manager, self.runner, stream, self.picker.interval(), record, self.resolve_stream)
+        if job is None:
+            self.statusBar().showMessage(f"{stream.stream_id}: nothing missing in this range", 5000)
+            return None
+        job.finished.connect(guarded(self, lambda: (self.streams_changed([stream]), self.run_history.refresh())))
+        return job
+
+    def open_purge_dialog(self, streams):
+        dlg = PurgeDialog(self.runner, streams, self.picker.interval(), self, tz=self.picker.time_zone())
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.sigPurged.connect(lambda *_: self.streams_changed(streams))
+        dlg.show()
+        return dlg
 
     def _make_status_bar(self):
         sb = self.statusBar()
@@ -420,6 +520,11 @@ class MainWindow(QMainWindow):
             self.instances.set_stream(stream, self.picker.interval())
         else:
             self.instances.set_stream(None)
+        if stream is not None and self._is_asset_channel(stream.channel):
+            self.asset_editor.set_stream(stream.channel, stream)
+            self.docks["asset"].raise_()
+        elif self.asset_editor.stream is not None and stream is not None:
+            self.docks["inspector"].raise_()
 
     def plot_streams(self, streams):
         if self.plot_area is None:
@@ -432,23 +537,6 @@ class MainWindow(QMainWindow):
         self.instances.set_stream(stream, self.picker.interval())
         self.docks["instances"].show()
         self.docks["instances"].raise_()
-
-    def _simple_purge(self, streams):
-        """Fallback purge: all data of the streams (definitions kept), after a confirmation."""
-        names = "\n".join(str(s.stream_id) for s in streams[:10]) + ("\n…" if len(streams) > 10 else "")
-        answer = QMessageBox.question(self, "Purge streams",
-                                      f"Delete all instances of {len(streams)} stream(s)?\n\n{names}\n\n"
-                                      "Their definitions stay; this cannot be undone.")
-        if answer != QMessageBox.StandardButton.Yes:
-            return None
-        return self.purge(streams)
-
-    def purge(self, streams, remove_definition: bool = False):
-        """Purge ``streams`` in a job; tree, inspector, table and plots follow."""
-        changed = guarded(self, lambda *_a: self.streams_changed(streams))  # after success, error or cancel alike
-        return self.runner.submit(f"Purge {len(streams)} stream{'s' if len(streams) != 1 else ''}", _purge_streams,
-                                  streams, remove_definition, kind="purge", on_result=changed, on_error=changed,
-                                  on_cancel=changed)
 
     def streams_changed(self, streams):
         """Call after a job wrote or purged ``streams``: re-read what shows them."""
@@ -555,10 +643,3 @@ def _close_manager(ctx, manager, jobs):
 def _refresh_manager(ctx, manager):
     manager.refresh()
 
-
-def _purge_streams(ctx, streams, remove_definition):
-    for i, s in enumerate(streams):
-        ctx.check()
-        ctx.report(i / len(streams), str(s.stream_id))
-        s.channel.purge_stream(s.stream_id, remove_definition=remove_definition)
-    return len(streams)

@@ -629,7 +629,8 @@ class StreamTreeWidget(QWidget):
         self.model = StreamTreeModel(runner, self)
         self.view = StreamTreeView(self)
         self.view.setModel(self.model)
-        self.context_menu_hooks: list = []
+        self.context_menu_hooks: list = []   # hook(menu, streams)
+        self.channel_menu_hooks: list = []   # hook(menu, channel): right-click on a channel row
         header = self.view.header()
         header.setStretchLastSection(True)
         for c, w in ((COL_NAME, 215), (COL_COUNT, 78), (COL_CALC, 118), (COL_UPDATED, 110)):
@@ -777,14 +778,28 @@ class StreamTreeWidget(QWidget):
                 log.exception("context-menu hook %r failed", hook)
         return menu
 
+    def build_channel_menu(self, channel, streams) -> QMenu | None:
+        """The menu for a channel row: the stream actions (if it has streams) plus the channel hooks."""
+        menu = self.build_context_menu(streams) if streams else QMenu(self)
+        for hook in self.channel_menu_hooks:
+            try:
+                hook(menu, channel)
+            except Exception:  # noqa: BLE001
+                log.exception("channel-menu hook %r failed", hook)
+        return menu if not menu.isEmpty() else None
+
     def _context_menu(self, pos):
         streams = self.selected_streams()
         idx = self.view.indexAt(pos)
         if idx.isValid() and not self.view.selectionModel().isSelected(idx):
             streams = self.model.streams_for_index(idx)
-        if not streams:
-            return
-        self.build_context_menu(streams).popup(self.view.viewport().mapToGlobal(pos))
+        node = self.model._node(idx) if idx.isValid() else None
+        if node is not None and node.kind == CHANNEL:
+            menu = self.build_channel_menu(node.channel, streams)
+        else:
+            menu = self.build_context_menu(streams) if streams else None
+        if menu is not None:
+            menu.popup(self.view.viewport().mapToGlobal(pos))
 
 
 __all__ = ["StreamTreeModel", "StreamTreeView", "StreamTreeWidget", "StreamFilter", "describe_coverage",
