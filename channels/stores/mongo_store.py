@@ -1,0 +1,682 @@
+"""The MongoDB store, in exactly HyperStream's own layout (so an existing HyperStream database opens unchanged).
+
+Collections
+-----------
+``streams``
+    one document per instance, as HyperStream writes it::
+
+        {stream_id: {name, meta_data: [[k, v], ...]}, stream_type?, datetime: <date>, value: <any>}
+
+    unique index ``(stream_id, datetime)``, index ``stream_id``.
+``stream_definitions``
+    ``{stream_id: {...}, stream_type?, channel_id, last_updated, last_accessed,
+    calculated_intervals: [{start, end}, ...], sandbox}``, unique index ``stream_id``.
+``hsgui_tool_runs``
+    HyperStream Studio's tool-run history (an extra collection HyperStream ignores).
+
+MongoDB compares embedded documents field by field *in order*, and HyperStream
+may have written meta-data pairs in another order (or with numbers where we
+keep text). So the store remembers the exact raw ``stream_id`` of every
+definition it reads and queries with that; for a stream it has not seen it
+tries our ``StreamId.as_raw()`` form plus the other pair orders (all of them
+for up to three pairs), which the ``stream_id`` index answers directly.
+
+Values are stored BSON-native (see :mod:`channels.stores.codec`); datetimes
+come back aware UTC whatever ``tz_aware`` the client has.
+
+Atomicity: without a replica set there are no multi-document transactions, so
+``insert`` is made atomic *best-effort*: the whole batch is validated and
+checked for duplicates first (one ``$in`` query over its datetimes, chunked
+for very large batches), then written with one ``insert_many``; if that fails
+part-way, the documents it did insert are deleted again before the error is
+raised. Calculated intervals are written after the data (so they never claim
+data that is not there).
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import threading
+from datetime import datetime
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from ..errors import (ConfigError, DuplicateInstanceError, StoreError, StreamAlreadyExistsError, StreamIdError,
+                      StreamNotFoundError, TimeError, ValueEncodingError)
+from ..lod import Summary, bucket_edges, summarise_arrays
+from ..stream import StreamId, StreamInstance
+from ..time_interval import TimeInterval, TimeIntervals
+from ..utils import EPOCH, UTC, utcnow
+from .base import UPDATABLE_FIELDS, Store, StreamDefinition
+from .codec import MONGO_TAG, decode_bson, dt_ms, encode_bson, ms_dt, numeric, values_equal
+
+log = logging.getLogger(__name__)
+
+STREAMS = "streams"
+DEFINITIONS = "stream_definitions"
+RUNS = "hsgui_tool_runs"
+_IN_CHUNK = 10_000
+_NUMERIC_TYPES = (int, float)
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` with any password replaced by ``***`` (for settings, logs and error messages)."""
+    if not isinstance(uri, str):
+        return str(uri)
+    text = uri
+    if "://" in text:
+        scheme, rest = text.split("://", 1)
+        head = rest.split("?", 1)[0]
+        at = head.rfind("@")
+        if at >= 0:
+            userinfo, tail = rest[:at], rest[at:]
+            if ":" in userinfo:
+                userinfo = userinfo.split(":", 1)[0] + ":***"
+            rest = userinfo + tail
+        text = scheme + "://" + rest
+    # options such as tlsCertificateKeyFilePassword=...
+    return re.sub(r"((?:[?&;])[^=&;]*password[^=&;]*=)[^&;]*", r"\1***", text, flags=re.I)
+
+
+def _short(e: Exception) -> str:
+    """A pymongo error's text without the long topology dump, password redacted."""
+    return redact_uri(str(e).split(", Topology Description:", 1)[0])
+
+
+def _aware(dt):
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def _date(dt: datetime | None, what: str):
+    """Aware UTC datetime truncated to ms (what BSON can hold), for queries and documents."""
+    if dt is None:
+        return None
+    if not isinstance(dt, datetime):
+        raise TimeError(f"{what} must be a datetime or None, got {type(dt).__name__} {dt!r}")
+    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
+        raise TimeError(f"{what} {dt.isoformat()} is naive: give a timezone-aware datetime (e.g. tzinfo=UTC)")
+    return ms_dt(dt_ms(dt))
+
+
+def _is_mongomock(client) -> bool:
+    return type(client).__module__.split(".", 1)[0] == "mongomock"
+
+
+def _where(client, fallback: str = "") -> str:
+    if fallback:
+        return fallback
+    if _is_mongomock(client):
+        return "mongomock"
+    try:
+        servers = client.topology_description.server_descriptions()
+        return ", ".join(f"{h}:{p}" for h, p in servers) or "MongoDB"
+    except Exception:  # noqa: BLE001 - only for a message
+        return "MongoDB"
+
+
+class MongoStore(Store):
+    """HyperStream's MongoDB layout through pymongo (works on a real server and on mongomock).
+
+    ``client_or_uri`` is a ``pymongo.MongoClient`` (or mongomock's) or a
+    ``mongodb://`` URI. A URI gets a ``server_selection_timeout_ms`` so an
+    unreachable server is a StoreError (naming the host, password redacted)
+    in seconds; a given client is pinged once with the client's own settings.
+    """
+
+    def __init__(self, client_or_uri, db_name: str | None = "hyperstream", server_selection_timeout_ms: int = 3000,
+                 *, _where_text: str = "", _client_class=None):
+        import pymongo
+        from pymongo.errors import PyMongoError
+
+        self._own_client = isinstance(client_or_uri, str)
+        if self._own_client:
+            uri = client_or_uri
+            where = _where_text or redact_uri(uri)
+            cls = _client_class or pymongo.MongoClient
+            opts = {}  # options written in the URI win
+            if "serverselectiontimeoutms" not in uri.lower():
+                opts["serverSelectionTimeoutMS"] = int(server_selection_timeout_ms)
+            if "connecttimeoutms" not in uri.lower():
+                opts["connectTimeoutMS"] = int(server_selection_timeout_ms)
+            try:
+                client = cls(uri, **opts)
+            except PyMongoError as e:
+                raise StoreError(f"cannot connect to MongoDB {where}: {e}") from e
+            if db_name is None:
+                try:
+                    db_name = client.get_default_database().name
+                except Exception:  # noqa: BLE001 - no database in the URI
+                    db_name = "hyperstream"
+        else:
+            client = client_or_uri
+            where = _where(client, _where_text)
+        self.client = client
+        self.db_name = db_name or "hyperstream"
+        self._where = where
+        self._mock = _is_mongomock(client)
+        self.description = f"MongoDB {where} / {self.db_name}" + (" (mongomock)" if self._mock and
+                                                                   where != "mongomock" else "")
+        self._raw_ids: dict[StreamId, dict] = {}
+        self._lock = threading.Lock()
+        try:
+            if not self._mock:
+                client.admin.command("ping")
+            self.db = client[self.db_name]
+            self._streams = self.db[STREAMS]
+            self._defs = self.db[DEFINITIONS]
+            self._runs = self.db[RUNS]
+        except PyMongoError as e:
+            self.close()
+            raise StoreError(f"cannot reach MongoDB {where} (database {self.db_name!r}): {_short(e)}") from e
+        self._ensure_indexes()
+
+    # -- construction helpers ---------------------------------------------------------------------------------
+    @classmethod
+    def from_uri(cls, uri: str, db: str | None = None, server_selection_timeout_ms: int = 3000,
+                 client_class=None) -> "MongoStore":
+        """A store on ``uri``; the database is ``db``, else the URI's, else ``hyperstream``."""
+        return cls(uri, db_name=db, server_selection_timeout_ms=server_selection_timeout_ms,
+                   _client_class=client_class)
+
+    @classmethod
+    def from_config(cls, config: dict, server_selection_timeout_ms: int = 3000, client_class=None) -> "MongoStore":
+        """A store from HyperStream's configuration: ``{"mongo": {"host", "port", "db", "tz_aware", ...}}``.
+
+        Understood keys: ``host`` (a name or a ``mongodb://`` URI), ``port``,
+        ``db``, ``tz_aware``, ``username``, ``password``,
+        ``authentication_database`` (or ``authSource``); any other key is
+        handed to ``MongoClient`` as an option. The inner ``mongo`` dict may be
+        given directly too.
+        """
+        import pymongo
+        from pymongo.errors import ConfigurationError, PyMongoError
+
+        if not isinstance(config, dict):
+            raise ConfigError(f"the MongoDB configuration must be a dict, got {type(config).__name__}")
+        mongo = config.get("mongo", config if "host" in config or "db" in config else None)
+        if not isinstance(mongo, dict):
+            raise ConfigError("the configuration has no 'mongo' section (expected {'mongo': {'host', 'port', 'db'}})")
+        mongo = dict(mongo)
+        host = mongo.pop("host", "localhost")
+        port = mongo.pop("port", None)
+        db = mongo.pop("db", None)
+        if db is not None and not isinstance(db, str):
+            raise ConfigError(f"mongo.db must be text, got {db!r}")
+        if port is not None:
+            try:
+                port = int(port)
+            except (TypeError, ValueError):
+                raise ConfigError(f"mongo.port must be a number, got {port!r}") from None
+        kwargs = {}
+        if "tz_aware" in mongo:
+            kwargs["tz_aware"] = bool(mongo.pop("tz_aware"))
+        user = mongo.pop("username", None)
+        password = mongo.pop("password", None)
+        auth_db = mongo.pop("authentication_database", None) or mongo.pop("authSource", None)
+        if user:
+            kwargs["username"] = user
+            if password is not None:
+                kwargs["password"] = password
+            if auth_db:
+                kwargs["authSource"] = auth_db
+        kwargs.update(mongo)
+        kwargs.setdefault("serverSelectionTimeoutMS", int(server_selection_timeout_ms))
+        kwargs.setdefault("connectTimeoutMS", int(server_selection_timeout_ms))
+        where = redact_uri(str(host)) + (f":{port}" if port and "://" not in str(host) else "")
+        if user and "://" not in str(host):
+            where = f"{user}@{where}"
+        cls_ = client_class or pymongo.MongoClient
+        try:
+            client = cls_(host=host, port=port, **kwargs)
+        except (ConfigurationError, TypeError) as e:
+            raise ConfigError(f"bad MongoDB configuration for {where}: {e}") from e
+        except PyMongoError as e:
+            raise StoreError(f"cannot connect to MongoDB {where}: {e}") from e
+        try:
+            store = cls(client, db_name=db or "hyperstream", _where_text=where)
+        except StoreError:
+            client.close()
+            raise
+        store._own_client = True
+        return store
+
+    def _ensure_indexes(self) -> None:
+        from pymongo.errors import OperationFailure, PyMongoError
+
+        specs = [(self._streams, [("stream_id", 1), ("datetime", 1)], True),
+                 (self._streams, [("stream_id", 1)], False),
+                 (self._defs, [("stream_id", 1)], True)]
+        for coll, keys, unique in specs:
+            try:
+                coll.create_index(keys, unique=unique) if unique else coll.create_index(keys)
+            except OperationFailure as e:  # an equivalent index under another name/options, or no permission
+                log.info("MongoDB %s: index %s on %s not created: %s", self._where, keys, coll.name, e)
+            except PyMongoError as e:
+                raise StoreError(f"cannot use MongoDB {self._where} (database {self.db_name!r}): {e}") from e
+
+    def close(self) -> None:
+        if getattr(self, "_own_client", False):
+            try:
+                self.client.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _errors(self, what: str):
+        return _MongoErrors(self, what)
+
+    # -- stream ids --------------------------------------------------------------------------------------------
+    def _remember(self, stream_id: StreamId, raw: dict) -> None:
+        with self._lock:
+            self._raw_ids[stream_id] = raw
+
+    def _candidates(self, stream_id: StreamId) -> list[dict]:
+        raw = self._raw_ids.get(stream_id)
+        if raw is not None:
+            return [raw]
+        pairs = list(stream_id.meta_data)
+        out = [stream_id.as_raw()]
+        if len(pairs) <= 3:
+            orders = itertools.permutations(pairs)
+        else:
+            orders = [tuple(sorted(pairs))]
+        for o in orders:
+            r = {"name": stream_id.name, "meta_data": [[k, v] for k, v in o]}
+            if r not in out:
+                out.append(r)
+        return out
+
+    def _filter(self, stream_id: StreamId, start=None, end=None) -> dict:
+        c = self._candidates(stream_id)
+        q = {"stream_id": c[0] if len(c) == 1 else {"$in": c}}
+        rng = {}
+        if start is not None:
+            rng["$gt"] = _date(start, "start")
+        if end is not None:
+            rng["$lte"] = _date(end, "end")
+        if rng:
+            q["datetime"] = rng
+        return q
+
+    def _raw_for_write(self, stream_id: StreamId) -> dict:
+        raw = self._raw_ids.get(stream_id)
+        if raw is not None:
+            return raw
+        if self.get_definition(stream_id) is not None:
+            return self._raw_ids[stream_id]
+        doc = self._streams.find_one({"stream_id": {"$in": self._candidates(stream_id)}}, {"stream_id": 1})
+        if doc is not None:
+            self._remember(stream_id, doc["stream_id"])
+            return doc["stream_id"]
+        return stream_id.as_raw()
+
+    # -- definitions -------------------------------------------------------------------------------------------
+    def _definition(self, doc) -> StreamDefinition | None:
+        raw = doc.get("stream_id")
+        try:
+            sid = StreamId(raw["name"], raw.get("meta_data") or None)
+        except (StreamIdError, KeyError, TypeError) as e:
+            log.warning("MongoDB %s: skipping stream definition with unreadable stream id %r: %s", self._where, raw, e)
+            return None
+        self._remember(sid, raw)
+        ivs = []
+        for iv in doc.get("calculated_intervals") or []:
+            try:
+                ivs.append(TimeInterval(_aware(iv["start"]), _aware(iv["end"])))
+            except Exception as e:  # noqa: BLE001 - a malformed interval must not hide the stream
+                log.warning("MongoDB %s: stream %s: ignoring calculated interval %r: %s", self._where, sid, iv, e)
+        return StreamDefinition(sid, doc.get("channel_id"), TimeIntervals(ivs), _aware(doc.get("last_updated")),
+                                _aware(doc.get("last_accessed")), doc.get("sandbox"), doc.get("stream_type"))
+
+    def list_definitions(self, channel_id: str | None = None) -> list[StreamDefinition]:
+        with self._errors("listing stream definitions"):
+            docs = list(self._defs.find({} if channel_id is None else {"channel_id": channel_id}, {"_id": 0}))
+        out = [d for d in map(self._definition, docs) if d is not None]
+        out.sort(key=lambda d: d.stream_id)
+        return out
+
+    def get_definition(self, stream_id: StreamId) -> StreamDefinition | None:
+        with self._errors(f"reading the definition of {stream_id}"):
+            doc = self._defs.find_one({"stream_id": {"$in": self._candidates(stream_id)}}, {"_id": 0})
+            if doc is None:  # e.g. numbers as meta-data values: compare ids in Python
+                for d in self._defs.find({"stream_id.name": stream_id.name}, {"_id": 0}):
+                    try:
+                        if StreamId(d["stream_id"]["name"], d["stream_id"].get("meta_data") or None) == stream_id:
+                            doc = d
+                            break
+                    except (StreamIdError, KeyError, TypeError):
+                        continue
+        return None if doc is None else self._definition(doc)
+
+    def create_definition(self, definition: StreamDefinition) -> None:
+        from pymongo.errors import DuplicateKeyError
+
+        sid = definition.stream_id
+        if self.get_definition(sid) is not None:
+            raise StreamAlreadyExistsError(sid, definition.channel_id)
+        raw = self._raw_ids.get(sid) or sid.as_raw()
+        doc = {"stream_id": raw}
+        if definition.stream_type is not None:
+            doc["stream_type"] = definition.stream_type
+        doc.update({"channel_id": definition.channel_id,
+                    "last_updated": _date(definition.last_updated, "last_updated"),
+                    "last_accessed": _date(definition.last_accessed, "last_accessed"),
+                    "calculated_intervals": self._intervals(definition.calculated_intervals),
+                    "sandbox": definition.sandbox})
+        try:
+            with self._errors(f"creating stream {sid}"):
+                self._defs.insert_one(doc)
+        except StoreError as e:
+            if isinstance(e.__cause__, DuplicateKeyError):
+                raise StreamAlreadyExistsError(sid, definition.channel_id) from None
+            raise
+        self._remember(sid, raw)
+
+    @staticmethod
+    def _intervals(intervals) -> list[dict]:
+        return [{"start": _date(iv.start, "interval start"), "end": _date(iv.end, "interval end")}
+                for iv in TimeIntervals(intervals)]
+
+    def update_definition(self, stream_id: StreamId, **fields) -> None:
+        bad = set(fields) - set(UPDATABLE_FIELDS)
+        if bad:
+            raise StoreError(f"cannot update {', '.join(sorted(bad))} of stream {stream_id}: "
+                             f"updatable fields are {', '.join(UPDATABLE_FIELDS)}")
+        if self.get_definition(stream_id) is None:
+            raise StreamNotFoundError(stream_id)
+        sets = {}
+        for k, v in fields.items():
+            if k == "calculated_intervals":
+                v = self._intervals(v)
+            elif k in ("last_updated", "last_accessed"):
+                v = _date(v, k)
+            sets[k] = v
+        if not sets:
+            return
+        with self._errors(f"updating stream {stream_id}"):
+            res = self._defs.update_one({"stream_id": self._raw_ids[stream_id]}, {"$set": sets})
+        if res.matched_count == 0:
+            raise StreamNotFoundError(stream_id)
+
+    def delete_definition(self, stream_id: StreamId) -> None:
+        """Remove the definition only; the instances stay until purged (as in HyperStream)."""
+        if self.get_definition(stream_id) is None:
+            return
+        with self._errors(f"deleting stream {stream_id}"):
+            self._defs.delete_one({"stream_id": self._raw_ids[stream_id]})
+
+    def _set_intervals(self, stream_id, intervals):
+        with self._errors(f"updating the calculated intervals of {stream_id}"):
+            res = self._defs.update_one({"stream_id": self._raw_ids[stream_id]},
+                                        {"$set": {"calculated_intervals": self._intervals(intervals),
+                                                  "last_updated": _date(utcnow(), "now")}})
+        if res.matched_count == 0:
+            raise StreamNotFoundError(stream_id)
+
+    # -- instances ---------------------------------------------------------------------------------------------
+    def insert(self, stream_id: StreamId, instances: Sequence[StreamInstance],
+               calculated_intervals: TimeIntervals | None = None) -> int:
+        """See :meth:`Store.insert` and the module docstring on atomicity (best-effort without a replica set)."""
+        from bson import ObjectId
+        from pymongo.errors import BulkWriteError, PyMongoError
+
+        instances = list(instances)
+        if calculated_intervals is not None and self.get_definition(stream_id) is None:
+            raise StreamNotFoundError(stream_id)
+        # validate and encode everything first
+        ms, values, encoded = [], [], []
+        for i, inst in enumerate(instances):
+            try:
+                ts, value = inst
+            except (TypeError, ValueError):
+                raise TimeError(f"item {i} of the batch for stream {stream_id} is not a (timestamp, value) "
+                                f"pair: {inst!r}") from None
+            if not isinstance(ts, datetime):
+                raise TimeError(f"item {i} of the batch for stream {stream_id}: timestamp {ts!r} is not a datetime")
+            try:
+                ms.append(dt_ms(ts))
+                encoded.append(encode_bson(value))
+            except ValueEncodingError as e:
+                raise ValueEncodingError(f"stream {stream_id}, instance {i} at {ts.isoformat()}: {e}; "
+                                         f"nothing of this batch was written") from None
+            values.append(value)
+        if not instances:
+            if calculated_intervals is not None:
+                self._set_intervals(stream_id, calculated_intervals)
+            return 0
+        # duplicates within the batch
+        order = sorted(range(len(ms)), key=ms.__getitem__)
+        keep, first_of = [], {}
+        for i in order:
+            t = ms[i]
+            j = first_of.get(t)
+            if j is None:
+                first_of[t] = i
+                keep.append(i)
+            elif not values_equal(values[j], values[i]):
+                raise DuplicateInstanceError(stream_id, ms_dt(t), values[j], values[i])
+        with self._errors(f"writing to stream {stream_id}"):
+            raw = self._raw_for_write(stream_id)
+            # duplicates against the stored instances
+            last = self._streams.find_one({"stream_id": raw}, {"datetime": 1}, sort=[("datetime", -1)])
+            firstdoc = self._streams.find_one({"stream_id": raw}, {"datetime": 1}, sort=[("datetime", 1)])
+            lo, hi = ms[keep[0]], ms[keep[-1]]
+            if last is not None and not (lo > dt_ms(_aware(last["datetime"])) or
+                                         hi < dt_ms(_aware(firstdoc["datetime"]))):
+                stored = {}
+                for c in range(0, len(keep), _IN_CHUNK):
+                    dates = [ms_dt(ms[i]) for i in keep[c:c + _IN_CHUNK]]
+                    for d in self._streams.find({"stream_id": raw, "datetime": {"$in": dates}},
+                                                {"datetime": 1, "value": 1}):
+                        stored[dt_ms(_aware(d["datetime"]))] = d.get("value")
+                if stored:
+                    fresh = []
+                    for i in keep:
+                        if ms[i] in stored:
+                            old = decode_bson(stored[ms[i]])
+                            if not values_equal(old, values[i]):
+                                raise DuplicateInstanceError(stream_id, ms_dt(ms[i]), old, values[i])
+                        else:
+                            fresh.append(i)
+                    keep = fresh
+            docs = [{"_id": ObjectId(), "stream_id": raw, "datetime": ms_dt(ms[i]), "value": encoded[i]}
+                    for i in keep]
+        if docs:
+            try:
+                self._streams.insert_many(docs, ordered=True)
+            except (BulkWriteError, PyMongoError) as e:
+                self._rollback([d["_id"] for d in docs])
+                if isinstance(e, BulkWriteError) and any(err.get("code") == 11000
+                                                         for err in e.details.get("writeErrors", [])):
+                    err = e.details["writeErrors"][0]
+                    op = err.get("op") or {}
+                    when = op.get("datetime")
+                    raise DuplicateInstanceError(stream_id, _aware(when) if when else ms_dt(lo), None,
+                                                 decode_bson(op.get("value"))) from e
+                raise StoreError(f"MongoDB {self._where}: writing to stream {stream_id} failed "
+                                 f"(the part written was removed again): {e}") from e
+        self._remember(stream_id, raw)
+        if calculated_intervals is not None:
+            self._set_intervals(stream_id, calculated_intervals)
+        return len(docs)
+
+    def _rollback(self, ids) -> None:
+        try:
+            for c in range(0, len(ids), _IN_CHUNK):
+                self._streams.delete_many({"_id": {"$in": ids[c:c + _IN_CHUNK]}})
+        except Exception as e:  # noqa: BLE001 - report the original error, log this one
+            log.error("MongoDB %s: could not remove a half-written batch: %s", self._where, e)
+
+    def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
+        q = self._filter(stream_id, start, end)
+        return self._read(stream_id, q)
+
+    def _read(self, stream_id, q):
+        make = StreamInstance._make
+        with self._errors(f"reading stream {stream_id}"):
+            cur = self._streams.find(q, {"_id": 0, "datetime": 1, "value": 1}).sort("datetime", 1).batch_size(10_000)
+            for d in cur:
+                yield make((_aware(d["datetime"]), decode_bson(d.get("value"))))
+
+    def count(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> int:
+        with self._errors(f"counting stream {stream_id}"):
+            return self._streams.count_documents(self._filter(stream_id, start, end))
+
+    def _one(self, stream_id, start, end, direction):
+        with self._errors(f"reading stream {stream_id}"):
+            d = self._streams.find_one(self._filter(stream_id, start, end), {"_id": 0, "datetime": 1, "value": 1},
+                                       sort=[("datetime", direction)])
+        if d is None:
+            return None
+        return StreamInstance._make((_aware(d["datetime"]), decode_bson(d.get("value"))))
+
+    def first(self, stream_id: StreamId, start=None, end=None) -> StreamInstance | None:
+        return self._one(stream_id, start, end, 1)
+
+    def last(self, stream_id: StreamId, start=None, end=None) -> StreamInstance | None:
+        return self._one(stream_id, start, end, -1)
+
+    def purge(self, stream_id: StreamId, start: datetime | None = None, end: datetime | None = None,
+              calculated_intervals: TimeIntervals | None = None) -> int:
+        if calculated_intervals is not None and self.get_definition(stream_id) is None:
+            raise StreamNotFoundError(stream_id)
+        with self._errors(f"purging stream {stream_id}"):
+            n = self._streams.delete_many(self._filter(stream_id, start, end)).deleted_count
+        if calculated_intervals is not None:
+            self._set_intervals(stream_id, calculated_intervals)
+        return n
+
+    def _numeric_docs(self, stream_id, start, end, component):
+        """``(ms list, float-or-None list)`` of every instance in range, in time order."""
+        ms, nums = [], []
+        with self._errors(f"reading stream {stream_id}"):
+            cur = self._streams.find(self._filter(stream_id, start, end), {"_id": 0, "datetime": 1, "value": 1})
+            for d in cur.sort("datetime", 1).batch_size(10_000):
+                v = d.get("value")
+                if component is not None:
+                    if isinstance(v, dict):
+                        if MONGO_TAG in v:
+                            v = decode_bson(v)
+                        v = v.get(component) if isinstance(v, dict) else None
+                    else:
+                        v = None
+                ms.append(dt_ms(_aware(d["datetime"])))
+                nums.append(numeric(v))
+        return ms, nums
+
+    def columns(self, stream_id: StreamId, start, end, component: str | None = None):
+        """``(ms int64, values float64)`` of the instances with a numeric value (or ``value[component]``)."""
+        ms, nums = self._numeric_docs(stream_id, start, end, component)
+        keep = [i for i, x in enumerate(nums) if x is not None]
+        return (np.array([ms[i] for i in keep], dtype=np.int64),
+                np.array([nums[i] for i in keep], dtype=np.float64))
+
+    def summary(self, stream_id: StreamId, start: datetime, end: datetime, buckets: int,
+                component: str | None = None) -> Summary:
+        """Bucketed summary by an aggregation pipeline on the server.
+
+        ``$match`` on the range, bucket index ``floor((ms - start) * buckets - 1) / width)``
+        computed exactly with ``$subtract``/``$multiply``/``$mod``/``$divide``,
+        numbers picked with ``$isNumber`` (MongoDB >= 4.4; bools as 0/1, NaN left
+        out), then ``$group``. This is O(instances in range) on MongoDB: there
+        are no precomputed aggregates, so HyperStream's layout stays untouched.
+        A component name MongoDB cannot use as a field path (``$``-prefixed, with
+        ``.``) is summarised from ``columns()``-style reads in numpy instead.
+        """
+        s_dt, e_dt = _date(start, "summary start"), _date(end, "summary end")
+        if s_dt is None or e_dt is None:
+            raise TimeError("a summary needs both a start and an end time")
+        s_ms, e_ms = dt_ms(s_dt), dt_ms(e_dt)
+        edges = bucket_edges(s_ms, e_ms, int(buckets))
+        buckets = int(buckets)
+        if component is not None and (component.startswith("$") or "." in component or not component):
+            ms, nums = self._numeric_docs(stream_id, start, end, component)
+            vals = np.array([np.nan if x is None else x for x in nums], dtype=np.float64)
+            return summarise_arrays(np.array(ms, dtype=np.int64), vals, s_ms, e_ms, buckets)
+        span = e_ms - s_ms
+        field = "$value" if component is None else f"$value.{component}"
+        num = {"$switch": {"branches": [
+            {"case": {"$and": [{"$isNumber": field}, {"$gte": [field, float("-inf")]},
+                               {"$lte": [field, float("inf")]}]}, "then": field},
+            {"case": {"$in": [field, [True, False]]}, "then": {"$cond": [field, 1, 0]}}],
+            "default": None}}
+        # mongomock keeps dates naive and cannot subtract an aware one; pymongo sends either as UTC
+        x = {"$subtract": ["$datetime", s_dt.replace(tzinfo=None) if self._mock else s_dt]}
+        a = {"$subtract": [{"$multiply": [x, buckets]}, 1]}
+        idx = {"$floor": {"$add": [{"$divide": [{"$subtract": [a, {"$mod": [a, span]}]}, span]}, 0.5]}}
+        pipeline = [
+            {"$match": self._filter(stream_id, start, end)},
+            {"$project": {"_id": 0, "datetime": 1, "num": num, "idx": idx}},
+            {"$group": {"_id": "$idx", "n": {"$sum": 1},
+                        "nn": {"$sum": {"$cond": [{"$eq": ["$num", None]}, 0, 1]}},
+                        "s": {"$sum": "$num"}, "mn": {"$min": "$num"}, "mx": {"$max": "$num"},
+                        "f": {"$min": "$datetime"}, "l": {"$max": "$datetime"}}},
+        ]
+        count = np.zeros(buckets, np.int64)
+        mn = np.full(buckets, np.nan)
+        mx = np.full(buckets, np.nan)
+        mean = np.full(buckets, np.nan)
+        first = np.full(buckets, -1, np.int64)
+        last = np.full(buckets, -1, np.int64)
+        with self._errors(f"summarising stream {stream_id}"):
+            for g in self._streams.aggregate(pipeline, allowDiskUse=True) if not self._mock else \
+                    self._streams.aggregate(pipeline):
+                i = int(g["_id"])
+                if not 0 <= i < buckets:
+                    continue
+                count[i] = int(g["n"])
+                first[i] = dt_ms(_aware(g["f"]))
+                last[i] = dt_ms(_aware(g["l"]))
+                nn = int(g["nn"])
+                if nn:
+                    mn[i] = float(str(g["mn"])) if not isinstance(g["mn"], _NUMERIC_TYPES) else float(g["mn"])
+                    mx[i] = float(str(g["mx"])) if not isinstance(g["mx"], _NUMERIC_TYPES) else float(g["mx"])
+                    s = g["s"]
+                    s = float(str(s)) if not isinstance(s, _NUMERIC_TYPES) else float(s)
+                    mean[i] = s / nn
+        return Summary(s_ms, e_ms, edges, count, mn, mx, mean, first, last)
+
+    # -- tool-run history --------------------------------------------------------------------------------------
+    def record_run(self, run: dict) -> None:
+        if not isinstance(run, dict):
+            raise ValueEncodingError(f"a run record must be a dict, got {type(run).__name__}")
+        doc = {"recorded_at": _date(utcnow(), "now"), "record": encode_bson(run)}
+        with self._errors("recording a tool run"):
+            self._runs.insert_one(doc)
+
+    def list_runs(self, limit: int | None = None) -> list[dict]:
+        with self._errors("listing tool runs"):
+            cur = self._runs.find({}, {"_id": 0, "record": 1}).sort([("recorded_at", -1), ("_id", -1)])
+            if limit is not None:
+                cur = cur.limit(int(limit))
+            return [decode_bson(d["record"]) for d in cur]
+
+    def __repr__(self):
+        return f"MongoStore({self._where!r}, db_name={self.db_name!r})"
+
+
+class _MongoErrors:
+    """Turn pymongo errors into StoreError naming the server (password redacted) and the action."""
+
+    def __init__(self, store: MongoStore, what: str):
+        self.store = store
+        self.what = what
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        from pymongo.errors import PyMongoError
+
+        if exc is not None and isinstance(exc, PyMongoError):
+            raise StoreError(f"MongoDB {self.store._where} (database {self.store.db_name!r}): {self.what} failed: "
+                             f"{_short(exc)}") from exc
+        return False
+
+
+__all__ = ["MongoStore", "redact_uri"]

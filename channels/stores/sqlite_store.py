@@ -1,0 +1,980 @@
+"""The embedded store: one SQLite file, WAL, one connection per thread.
+
+Schema (version 1)
+------------------
+``hsgui_meta(key, value)``
+    ``schema_version`` and ``application``. A file written by a newer version
+    (higher schema version) is refused with a StoreError rather than misread.
+``streams(sid, key, lod_level)``
+    A small integer surrogate id per stream (``StreamId.key`` is the canonical
+    text), so instance rows stay small. ``lod_level`` is the finest level of
+    detail maintained for the stream (NULL while the stream is still tiny).
+``definitions(sid, key, name, meta, channel_id, stream_type, sandbox, last_updated, last_accessed, calculated_intervals)``
+    Times in epoch ms; ``meta`` is the JSON list of meta-data pairs in the
+    order given; intervals are JSON ``[[start_ms, end_ms], ...]``.
+``instances(sid, ts, v, num) WITHOUT ROWID``, key ``(sid, ts)``
+    ``v`` has no declared type and holds the value: NULL when the value is
+    the float in ``num``; an INTEGER for ints in int64 range; otherwise
+    tagged JSON text (see :mod:`channels.stores.codec`). ``num`` is the REAL of
+    every numeric scalar (ints, finite/infinite floats, bools as 0/1 -- the
+    same rule as :func:`channels.lod.numeric_or_nan`); NULL for NaN and
+    non-numeric values. So range aggregates and the columnar path never decode
+    JSON.
+``components(cid, sid, name)`` and ``component_values(cid, ts, num) WITHOUT ROWID``
+    The numeric top-level components of dict values (``value[name]`` that is
+    int/float/bool, not NaN), one row each, written on insert. This side
+    table makes ``columns(component=...)`` and component summaries plain
+    index range scans instead of decoding every JSON document.
+``lod(sid, comp, level, bucket, n, nn, s, mn, mx, f, l) WITHOUT ROWID``
+    Precomputed level-of-detail aggregates, see below.
+``runs(id, recorded_ms, record)``
+    Tool-run history (tagged JSON records).
+
+Level of detail
+---------------
+Levels are fixed bucket widths ``LEVEL_WIDTHS_MS`` (1 s, 5 s, 15 s, 1 min,
+5 min, 15 min, 1 h, 3 h, 12 h, 1 d, 7 d, 28 d, 112 d, ... each a multiple of the
+previous one). Level bucket ``j`` of width ``W`` covers ``(j*W, (j+1)*W]`` in
+epoch ms, so it follows the ``(start, end]`` convention. Per (stream,
+component, level, bucket) the table keeps count ``n``, numeric count ``nn``,
+sum ``s``, ``mn``, ``mx``, first ``f`` and last ``l`` instance time
+(component 0 is the value itself; for a component ``n == nn``).
+
+Each stream keeps the levels from ``lod_level`` upwards, where ``lod_level``
+is the finest level whose buckets hold at least ``LOD_PER_BUCKET`` (32)
+instances at the stream's median spacing (decided once the stream reaches
+``LOD_MIN_INSTANCES`` instances; smaller streams are summarised directly). So
+the aggregate rows are a few per cent of the instance rows and maintaining
+them is cheap: ``insert`` computes the batch's aggregates for every level in
+numpy (``reduceat`` over the sorted batch, each level from the one below) and
+upsert-merges them; ``purge`` deletes the level buckets that lie inside the
+purged range and recomputes only the (at most two per level) buckets it cuts,
+the finest from the instances, the others from the level below.
+
+A summary of ``(start, end]`` into ``B`` buckets of width ``w`` picks the
+coarsest kept level with width ``<= w`` (preferring one whose buckets line up
+exactly with the requested edges, as long as it reads at most ~16 rows per
+bucket). The range is decomposed exactly: level buckets that lie wholly inside
+``(start, end]`` at that level, the ragged ends by successively finer levels,
+and the last sub-finest-level pieces from the instances themselves. Each
+level bucket is then put into the requested bucket containing its first
+instance time ``f``.
+
+Bound of the approximation: a level bucket is never wider than a requested
+bucket, and the cover is exact, so every instance is counted exactly once
+(``summary.total == count()`` always). An instance at time ``t`` is attributed
+to the requested bucket containing its level bucket's first time ``f``, with
+``t - W < f <= t``: so to its own bucket or the one just before it, and only
+instances within one level-bucket width ``W <= w`` after a requested edge can
+be misplaced (count, min, max, mean, first, last of a bucket are off by at
+most the instances of one level bucket at each of its edges). When the
+requested edges are multiples of the chosen level width the result is exact
+(count, min, max, first and last equal :func:`channels.lod.summarise_arrays`,
+mean to float rounding). Requested
+buckets finer than the stream's finest kept level are computed directly from
+the instances of the range (which then spans fewer than ``B`` finest-level
+buckets, i.e. about ``32*B`` instances at the stream's typical density).
+
+Writes are transactions (``BEGIN IMMEDIATE`` ... ``COMMIT``); readers see
+whole transactions only (WAL snapshots).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from itertools import repeat
+from operator import floordiv, itemgetter, sub
+from pathlib import Path
+from typing import Iterator, Sequence
+from urllib.parse import quote
+
+import numpy as np
+
+from ..errors import (ChannelsError, DuplicateInstanceError, StoreError, StreamAlreadyExistsError,
+                      StreamNotFoundError, TimeError, ValueEncodingError)
+from ..lod import Summary, bucket_edges
+from ..stream import StreamId, StreamInstance
+from ..time_interval import TimeInterval, TimeIntervals
+from ..utils import EPOCH, utcnow
+from .base import UPDATABLE_FIELDS, Store, StreamDefinition
+from .codec import decode_json, encode_json, numeric, values_equal
+
+SCHEMA_VERSION = 1
+APPLICATION = "hyperstream-studio"
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+LEVEL_WIDTHS_MS = tuple(int(x) for x in (
+    1_000, 5_000, 15_000, 60_000, 300_000, 900_000, 3_600_000, 10_800_000, 43_200_000, 86_400_000,
+    7 * 86_400_000, 28 * 86_400_000, 112 * 86_400_000, 448 * 86_400_000, 1792 * 86_400_000,
+    7168 * 86_400_000, 28672 * 86_400_000))
+LOD_PER_BUCKET = 32
+LOD_MIN_INSTANCES = 128
+_ALIGNED_ROWS_PER_BUCKET = 16
+_LO = -(2 ** 62)  # "no start"
+_HI = 2 ** 62     # "no end"
+_ONE_MS = timedelta(milliseconds=1)
+_MAX_PARAMS = 900
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS hsgui_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS streams (sid INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, lod_level INTEGER);
+CREATE TABLE IF NOT EXISTS definitions (
+    sid INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, meta TEXT NOT NULL,
+    channel_id TEXT NOT NULL, stream_type TEXT, sandbox TEXT, last_updated INTEGER, last_accessed INTEGER,
+    calculated_intervals TEXT NOT NULL DEFAULT '[]');
+CREATE INDEX IF NOT EXISTS definitions_channel ON definitions (channel_id, key);
+CREATE TABLE IF NOT EXISTS instances (
+    sid INTEGER NOT NULL, ts INTEGER NOT NULL, v, num REAL, PRIMARY KEY (sid, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS components (
+    cid INTEGER PRIMARY KEY, sid INTEGER NOT NULL, name TEXT NOT NULL, UNIQUE (sid, name));
+CREATE TABLE IF NOT EXISTS component_values (
+    cid INTEGER NOT NULL, ts INTEGER NOT NULL, num REAL NOT NULL, PRIMARY KEY (cid, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lod (
+    sid INTEGER NOT NULL, comp INTEGER NOT NULL, level INTEGER NOT NULL, bucket INTEGER NOT NULL,
+    n INTEGER NOT NULL, nn INTEGER NOT NULL, s REAL, mn REAL, mx REAL, f INTEGER NOT NULL, l INTEGER NOT NULL,
+    PRIMARY KEY (sid, comp, level, bucket)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, recorded_ms INTEGER NOT NULL,
+    record TEXT NOT NULL);
+"""
+
+_UPSERT_LOD = """
+INSERT INTO lod (sid, comp, level, bucket, n, nn, s, mn, mx, f, l) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT (sid, comp, level, bucket) DO UPDATE SET
+    n = n + excluded.n, nn = nn + excluded.nn, s = s + excluded.s,
+    mn = CASE WHEN mn IS NULL OR excluded.mn < mn THEN excluded.mn ELSE mn END,
+    mx = CASE WHEN mx IS NULL OR excluded.mx > mx THEN excluded.mx ELSE mx END,
+    f = min(f, excluded.f), l = max(l, excluded.l)
+"""
+
+_NAN = float("nan")
+
+
+def _ms(dt: datetime | None, default: int) -> int:
+    if dt is None:
+        return default
+    if not isinstance(dt, datetime):
+        raise TimeError(f"expected a datetime or None, got {type(dt).__name__} {dt!r}")
+    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
+        raise TimeError(f"{dt.isoformat()} is naive: give a timezone-aware datetime (e.g. tzinfo=UTC)")
+    return (dt - EPOCH) // _ONE_MS
+
+
+def _dt(ms):
+    return None if ms is None else EPOCH + timedelta(milliseconds=ms)
+
+
+def _encode_row(value):
+    """``(v, num)`` column values of a value (see the module docstring)."""
+    t = type(value)
+    if t is float:
+        if value == value:
+            return None, value
+        return '{"$t":"f","v":"nan"}', None
+    if t is int:
+        if -9223372036854775808 <= value <= 9223372036854775807:
+            return value, float(value)
+        return encode_json(value), numeric(value)
+    if t is bool:
+        return ("true", 1.0) if value else ("false", 0.0)
+    if value is None:
+        return "null", None
+    text = encode_json(value)
+    return text, numeric(value)
+
+
+def _decode_row(v, num):
+    if v is None:
+        return num
+    if type(v) is int:
+        return v
+    return decode_json(v)
+
+
+def _intervals_to_text(intervals) -> str:
+    ivs = TimeIntervals(intervals)
+    return json.dumps([[_ms(iv.start, 0), _ms(iv.end, 0)] for iv in ivs], separators=(",", ":"))
+
+
+def _intervals_from_text(text: str) -> TimeIntervals:
+    return TimeIntervals._from_sorted([TimeInterval._trusted(_dt(s), _dt(e)) for s, e in json.loads(text)])
+
+
+# -- level-of-detail arithmetic (numpy) ---------------------------------------------------------------------
+
+class _Agg:
+    """Aggregate rows sorted by ``bucket``: n, nn, s, mn, mx, f, l arrays."""
+
+    __slots__ = ("bucket", "n", "nn", "s", "mn", "mx", "f", "l")
+
+    def __init__(self, bucket, n, nn, s, mn, mx, f, l):
+        self.bucket, self.n, self.nn, self.s, self.mn, self.mx, self.f, self.l = bucket, n, nn, s, mn, mx, f, l
+
+    @classmethod
+    def from_instances(cls, ms: np.ndarray, vals: np.ndarray, width: int) -> "_Agg":
+        isnum = ~np.isnan(vals)
+        return cls((ms - 1) // width, np.ones(len(ms), np.int64), isnum.astype(np.int64),
+                   np.where(isnum, vals, 0.0), vals, vals, ms, ms)._group()
+
+    def coarser(self, from_width: int, to_width: int) -> "_Agg":
+        return _Agg((self.bucket * from_width) // to_width, self.n, self.nn, self.s, self.mn, self.mx,
+                    self.f, self.l)._group()
+
+    def _group(self) -> "_Agg":
+        b = self.bucket
+        if len(b) == 0:
+            return self
+        brk = np.flatnonzero(b[1:] != b[:-1]) + 1
+        if len(brk) == len(b) - 1:  # already one row per bucket
+            return self
+        starts = np.concatenate(([0], brk))
+        ends = np.concatenate((brk, [len(b)])) - 1
+        return _Agg(b[starts], np.add.reduceat(self.n, starts), np.add.reduceat(self.nn, starts),
+                    np.add.reduceat(self.s, starts), np.fmin.reduceat(self.mn, starts),
+                    np.fmax.reduceat(self.mx, starts), self.f[starts], self.l[ends])
+
+    def rows(self, sid: int, comp: int, level: int):
+        return zip(repeat(sid), repeat(comp), repeat(level), self.bucket.tolist(), self.n.tolist(),
+                   self.nn.tolist(), self.s.tolist(), self.mn.tolist(), self.mx.tolist(), self.f.tolist(),
+                   self.l.tolist())
+
+
+def _choose_lod_level(ms: np.ndarray) -> int:
+    spacing = float(np.median(np.diff(ms))) if len(ms) > 1 else 60_000.0
+    for k, w in enumerate(LEVEL_WIDTHS_MS):
+        if w >= LOD_PER_BUCKET * spacing:
+            return k
+    return len(LEVEL_WIDTHS_MS) - 1
+
+
+def _plan(lo: int, hi: int, top: int, finest: int) -> list[tuple]:
+    """Exact cover of ``(lo, hi]``: ``("lod", level, first_bucket, last_bucket)`` and ``("raw", lo, hi)`` pieces."""
+    pieces: list[tuple] = []
+
+    def rec(lo, hi, k):
+        if lo >= hi:
+            return
+        if k < finest:
+            pieces.append(("raw", lo, hi))
+            return
+        w = LEVEL_WIDTHS_MS[k]
+        a = -(-lo // w) * w
+        b = (hi // w) * w
+        if a >= b:
+            rec(lo, hi, k - 1)
+            return
+        rec(lo, a, k - 1)
+        pieces.append(("lod", k, a // w, b // w - 1))
+        rec(b, hi, k - 1)
+
+    rec(lo, hi, top)
+    return pieces
+
+
+class SQLiteStore(Store):
+    """The embedded store in one SQLite file (created if missing). See the module docstring for the schema."""
+
+    def __init__(self, path, busy_timeout_ms: int = 30_000):
+        self.path = str(Path(path).expanduser())
+        self.description = f"SQLite {self.path}"
+        self._busy_timeout_ms = int(busy_timeout_ms)
+        self._local = threading.local()
+        self._all_connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._probe()
+        con = self._con()
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            with self._write(con):
+                for stmt in _SCHEMA.strip().split(";"):
+                    if stmt.strip():
+                        con.execute(stmt)
+                row = con.execute("SELECT value FROM hsgui_meta WHERE key='schema_version'").fetchone()
+                if row is None:
+                    con.execute("INSERT INTO hsgui_meta VALUES ('schema_version', ?), ('application', ?)",
+                                (str(SCHEMA_VERSION), APPLICATION))
+                elif int(row[0]) > SCHEMA_VERSION:
+                    raise self._newer(int(row[0]))
+        except sqlite3.Error as e:
+            self.close()
+            raise StoreError(f"cannot open SQLite store {self.path}: {e}") from e
+        except ChannelsError:
+            self.close()
+            raise
+
+    # -- opening ---------------------------------------------------------------------------------------------
+    def _newer(self, version: int) -> StoreError:
+        return StoreError(f"SQLite store {self.path} was written by a newer version of HyperStream Studio "
+                          f"(schema version {version}; this version reads up to {SCHEMA_VERSION}): "
+                          f"upgrade HyperStream Studio to open it")
+
+    def _probe(self) -> None:
+        """Refuse a file that is not our store before writing anything to it."""
+        p = Path(self.path)
+        if p.is_dir():
+            raise StoreError(f"cannot open SQLite store {self.path}: it is a folder")
+        if not p.exists():
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(f"cannot create the folder of SQLite store {self.path}: {e}") from e
+            return
+        try:
+            size = p.stat().st_size
+            with open(p, "rb") as f:
+                head = f.read(100)
+        except OSError as e:
+            raise StoreError(f"cannot read SQLite store {self.path}: {e}") from e
+        if size == 0:
+            return
+        if len(head) < 100 or not head.startswith(SQLITE_HEADER):
+            raise StoreError(f"{self.path} is not an SQLite database (wrong file header); "
+                             f"it was left unchanged")
+        try:
+            con = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True, timeout=self._busy_timeout_ms / 1000)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open SQLite store {self.path}: {e}") from e
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            version = None
+            if "hsgui_meta" in tables:
+                row = con.execute("SELECT value FROM hsgui_meta WHERE key='schema_version'").fetchone()
+                version = int(row[0]) if row else None
+                for t in ("instances", "definitions", "lod"):
+                    if t in tables:
+                        con.execute(f"SELECT * FROM {t} LIMIT 1").fetchall()
+        except (sqlite3.Error, ValueError) as e:
+            raise StoreError(f"{self.path} is corrupt or not a HyperStream Studio store ({e}); "
+                             f"it was left unchanged") from e
+        finally:
+            con.close()
+        user_tables = {t for t in tables if not t.startswith("sqlite_")}
+        if user_tables and "hsgui_meta" not in user_tables:
+            names = ", ".join(sorted(user_tables)[:5])
+            raise StoreError(f"{self.path} is an SQLite database of another application (tables: {names}); "
+                             f"it was left unchanged")
+        if version is not None and version > SCHEMA_VERSION:
+            raise self._newer(version)
+
+    def _con(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            return con
+        if self._closed:
+            raise StoreError(f"SQLite store {self.path} is closed")
+        try:
+            con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                  timeout=self._busy_timeout_ms / 1000)
+            con.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms:d}")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute("PRAGMA cache_size=-65536")
+            con.execute("PRAGMA temp_store=MEMORY")
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open SQLite store {self.path}: {e}") from e
+        self._local.con = con
+        with self._lock:
+            self._all_connections.append(con)
+        return con
+
+    @contextmanager
+    def _write(self, con=None):
+        con = con or self._con()
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        else:
+            con.execute("COMMIT")
+
+    @contextmanager
+    def _errors(self, what: str):
+        try:
+            yield
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path}: {what} failed: {e}") from e
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            cons, self._all_connections = self._all_connections, []
+        for con in cons:
+            try:
+                con.close()
+            except sqlite3.Error:
+                pass
+        self._local = threading.local()
+
+    # -- ids ---------------------------------------------------------------------------------------------------
+    def _sid(self, con, stream_id: StreamId, create: bool = False):
+        row = con.execute("SELECT sid FROM streams WHERE key=?", (stream_id.key,)).fetchone()
+        if row is not None:
+            return row[0]
+        if not create:
+            return None
+        return con.execute("INSERT INTO streams (key) VALUES (?)", (stream_id.key,)).lastrowid
+
+    # -- definitions -----------------------------------------------------------------------------------------
+    _DEF_COLS = "name, meta, channel_id, calculated_intervals, last_updated, last_accessed, sandbox, stream_type"
+
+    @staticmethod
+    def _definition(row) -> StreamDefinition:
+        name, meta, channel_id, ivs, lu, la, sandbox, stype = row
+        return StreamDefinition(StreamId(name, [tuple(p) for p in json.loads(meta)]), channel_id,
+                                _intervals_from_text(ivs), _dt(lu), _dt(la), sandbox, stype)
+
+    def list_definitions(self, channel_id: str | None = None) -> list[StreamDefinition]:
+        with self._errors("listing stream definitions"):
+            con = self._con()
+            if channel_id is None:
+                rows = con.execute(f"SELECT {self._DEF_COLS} FROM definitions ORDER BY key").fetchall()
+            else:
+                rows = con.execute(f"SELECT {self._DEF_COLS} FROM definitions WHERE channel_id=? ORDER BY key",
+                                   (channel_id,)).fetchall()
+        return [self._definition(r) for r in rows]
+
+    def get_definition(self, stream_id: StreamId) -> StreamDefinition | None:
+        with self._errors(f"reading the definition of {stream_id}"):
+            row = self._con().execute(f"SELECT {self._DEF_COLS} FROM definitions WHERE key=?",
+                                      (stream_id.key,)).fetchone()
+        return None if row is None else self._definition(row)
+
+    def create_definition(self, definition: StreamDefinition) -> None:
+        sid_ = definition.stream_id
+        ivs = _intervals_to_text(definition.calculated_intervals)
+        with self._errors(f"creating stream {sid_}"), self._write() as con:
+            if con.execute("SELECT 1 FROM definitions WHERE key=?", (sid_.key,)).fetchone():
+                raise StreamAlreadyExistsError(sid_, definition.channel_id)
+            sid = self._sid(con, sid_, create=True)
+            con.execute("INSERT INTO definitions (sid, key, name, meta, channel_id, stream_type, sandbox, "
+                        "last_updated, last_accessed, calculated_intervals) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (sid, sid_.key, sid_.name, json.dumps([list(p) for p in sid_.meta_data]),
+                         definition.channel_id, definition.stream_type, definition.sandbox,
+                         _ms(definition.last_updated, None), _ms(definition.last_accessed, None), ivs))
+
+    def update_definition(self, stream_id: StreamId, **fields) -> None:
+        bad = set(fields) - set(UPDATABLE_FIELDS)
+        if bad:
+            raise StoreError(f"cannot update {', '.join(sorted(bad))} of stream {stream_id}: "
+                             f"updatable fields are {', '.join(UPDATABLE_FIELDS)}")
+        if not fields:
+            if self.get_definition(stream_id) is None:
+                raise StreamNotFoundError(stream_id)
+            return
+        sets, params = [], []
+        for k, v in fields.items():
+            if k == "calculated_intervals":
+                v = _intervals_to_text(v)
+            elif k in ("last_updated", "last_accessed"):
+                v = _ms(v, None)
+            sets.append(f"{k}=?")
+            params.append(v)
+        with self._errors(f"updating stream {stream_id}"), self._write() as con:
+            cur = con.execute(f"UPDATE definitions SET {', '.join(sets)} WHERE key=?", (*params, stream_id.key))
+            if cur.rowcount == 0:
+                raise StreamNotFoundError(stream_id)
+
+    def delete_definition(self, stream_id: StreamId) -> None:
+        """Remove the definition only; instances stay until purged (as in HyperStream's MongoDB layout)."""
+        with self._errors(f"deleting stream {stream_id}"), self._write() as con:
+            con.execute("DELETE FROM definitions WHERE key=?", (stream_id.key,))
+
+    def _set_intervals(self, con, stream_id: StreamId, intervals) -> None:
+        cur = con.execute("UPDATE definitions SET calculated_intervals=?, last_updated=? WHERE key=?",
+                          (_intervals_to_text(intervals), _ms(utcnow(), None), stream_id.key))
+        if cur.rowcount == 0:
+            raise StreamNotFoundError(stream_id)
+
+    # -- writing -----------------------------------------------------------------------------------------------
+    def insert(self, stream_id: StreamId, instances: Sequence[StreamInstance],
+               calculated_intervals: TimeIntervals | None = None) -> int:
+        """See :meth:`Store.insert`. Also sets ``last_updated`` when ``calculated_intervals`` is given.
+
+        A stream needs no definition to hold instances (as in MongoDB), but
+        ``calculated_intervals`` needs one (StreamNotFoundError otherwise).
+        """
+        if not isinstance(instances, (list, tuple)):
+            instances = list(instances)
+        n = len(instances)
+        # -- prepare everything in Python/numpy before touching the database ----------------------------------
+        try:
+            tss = list(map(itemgetter(0), instances))
+            vals = list(map(itemgetter(1), instances))
+            ms = list(map(floordiv, map(sub, tss, repeat(EPOCH)), repeat(_ONE_MS)))
+        except (TypeError, IndexError):
+            for i, inst in enumerate(instances):
+                if not (isinstance(inst, (tuple, list)) and len(inst) == 2):
+                    raise TimeError(f"item {i} of the batch for stream {stream_id} is not a (timestamp, value) "
+                                    f"pair: {inst!r}") from None
+                _ms(inst[0], 0)
+            raise
+        ms_arr = np.array(ms, dtype=np.int64) if n else np.zeros(0, np.int64)
+        types = set(map(type, vals))
+        comp_items = None
+        if types == {float}:
+            num_arr = np.array(vals, dtype=np.float64)
+            if np.isnan(num_arr).any():
+                vcol = [None if x == x else '{"$t":"f","v":"nan"}' for x in vals]
+            else:
+                vcol = None  # all plain floats: v is NULL, the value is num
+            numcol = vals
+        else:
+            vcol, numcol = [], []
+            va, na = vcol.append, numcol.append
+            for i, x in enumerate(vals):
+                try:
+                    a, b = _encode_row(x)
+                except ValueEncodingError as e:
+                    raise ValueEncodingError(f"stream {stream_id}, instance {i} at {tss[i].isoformat()}: {e}; "
+                                             f"nothing of this batch was written") from None
+                va(a)
+                na(b)
+            num_arr = np.array(numcol, dtype=np.float64) if n else np.zeros(0)
+            if dict in types:
+                comp_items = [(i, x) for i, x in enumerate(vals) if type(x) is dict]
+        # -- order, and duplicates within the batch -----------------------------------------------------------------
+        keep = None  # indices into the batch, in time order, of rows to write (None = all, already ordered)
+        if n > 1 and (np.diff(ms_arr) <= 0).any():
+            order = np.argsort(ms_arr, kind="stable")
+            sms = ms_arr[order]
+            is_dup = np.concatenate(([False], sms[1:] == sms[:-1]))
+            if is_dup.any():
+                run_start = np.maximum.accumulate(np.where(is_dup, 0, np.arange(n)))
+                for p in np.flatnonzero(is_dup).tolist():
+                    i, j = int(order[run_start[p]]), int(order[p])
+                    a = (None if vcol is None else vcol[i], numcol[i])
+                    b = (None if vcol is None else vcol[j], numcol[j])
+                    if a != b and not values_equal(vals[i], vals[j]):
+                        raise DuplicateInstanceError(stream_id, _dt(int(ms_arr[j])), vals[i], vals[j])
+                keep = order[~is_dup].tolist()
+            else:
+                keep = order.tolist()
+        try:
+            with self._errors(f"writing to stream {stream_id}"), self._write() as con:
+                sid = self._sid(con, stream_id, create=True)
+                if calculated_intervals is not None and not con.execute(
+                        "SELECT 1 FROM definitions WHERE sid=?", (sid,)).fetchone():
+                    raise StreamNotFoundError(stream_id)
+                if n:
+                    keep = self._drop_existing(con, sid, stream_id, ms_arr, keep, vcol, numcol, vals)
+                    written = n if keep is None else len(keep)
+                    if written:
+                        self._write_rows(con, sid, ms, ms_arr, num_arr, vcol, numcol, keep, comp_items)
+                else:
+                    written = 0
+                if calculated_intervals is not None:
+                    self._set_intervals(con, stream_id, calculated_intervals)
+        except sqlite3.IntegrityError as e:  # pragma: no cover - guarded by the checks above
+            raise StoreError(f"SQLite store {self.path}: writing to stream {stream_id} failed: {e}") from e
+        return written
+
+    def _drop_existing(self, con, sid, stream_id, ms_arr, keep, vcol, numcol, vals):
+        """Check the batch against stored rows; return the indices to write (raise on a conflict)."""
+        lo, hi = int(ms_arr.min()), int(ms_arr.max())
+        # two queries: SQLite answers a lone max()/min() from the index, but scans for both in one
+        last = con.execute("SELECT max(ts) FROM instances WHERE sid=?", (sid,)).fetchone()[0]
+        if last is None or lo > last:
+            return keep
+        if hi < con.execute("SELECT min(ts) FROM instances WHERE sid=?", (sid,)).fetchone()[0]:
+            return keep
+        idx = keep if keep is not None else range(len(ms_arr))
+        cand = [i for i in idx]
+        stored = {}
+        for c in range(0, len(cand), _MAX_PARAMS):
+            chunk = [int(ms_arr[i]) for i in cand[c:c + _MAX_PARAMS]]
+            q = (f"SELECT ts, v, num FROM instances WHERE sid=? AND ts IN ({','.join('?' * len(chunk))})")
+            for ts, v, num in con.execute(q, (sid, *chunk)):
+                stored[ts] = (v, num)
+        if not stored:
+            return keep
+        out = []
+        for i in cand:
+            t = int(ms_arr[i])
+            old = stored.get(t)
+            if old is None:
+                out.append(i)
+                continue
+            new = (vcol[i] if vcol is not None else None, numcol[i])
+            if old != new:
+                old_value = _decode_row(*old)
+                if not values_equal(old_value, vals[i]):
+                    raise DuplicateInstanceError(stream_id, _dt(t), old_value, vals[i])
+        return out
+
+    def _write_rows(self, con, sid, ms, ms_arr, num_arr, vcol, numcol, keep, comp_items):
+        if keep is not None:
+            ka = np.asarray(keep, dtype=np.int64)
+            w_ms = ms_arr[ka]
+            w_num = num_arr[ka]
+            ms_l = w_ms.tolist()
+            num_l = [numcol[i] for i in keep]
+            v_l = None if vcol is None else [vcol[i] for i in keep]
+        else:
+            w_ms, w_num, ms_l, num_l, v_l = ms_arr, num_arr, ms, numcol, vcol
+        level = con.execute("SELECT lod_level FROM streams WHERE sid=?", (sid,)).fetchone()[0]
+        prior = None
+        if level is None:
+            prior = con.execute("SELECT count(*) FROM instances WHERE sid=?", (sid,)).fetchone()[0]
+        if v_l is None:
+            con.executemany(f"INSERT INTO instances (sid, ts, num) VALUES ({sid:d}, ?, ?)", zip(ms_l, num_l))
+        else:
+            con.executemany(f"INSERT INTO instances (sid, ts, v, num) VALUES ({sid:d}, ?, ?, ?)",
+                            zip(ms_l, v_l, num_l))
+        # numeric components of dict values
+        comps: dict[str, tuple[list, list]] = {}
+        if comp_items:
+            wanted = None if keep is None else set(keep)
+            for i, x in comp_items:
+                if wanted is not None and i not in wanted:
+                    continue
+                t = ms[i]
+                for k, cv in x.items():
+                    f = numeric(cv)
+                    if f is not None:
+                        entry = comps.get(k)
+                        if entry is None:
+                            entry = comps[k] = ([], [])
+                        entry[0].append(t)
+                        entry[1].append(f)
+        comp_arrays = {}
+        for name, (cms, cvals) in comps.items():
+            row = con.execute("SELECT cid FROM components WHERE sid=? AND name=?", (sid, name)).fetchone()
+            cid = row[0] if row else con.execute("INSERT INTO components (sid, name) VALUES (?, ?)",
+                                                 (sid, name)).lastrowid
+            con.executemany(f"INSERT INTO component_values (cid, ts, num) VALUES ({cid:d}, ?, ?)", zip(cms, cvals))
+            a = np.array(cms, dtype=np.int64)
+            v = np.array(cvals, dtype=np.float64)
+            o = np.argsort(a, kind="stable")
+            comp_arrays[cid] = (a[o], v[o])
+        # level of detail
+        if level is None:
+            if prior + len(w_ms) < LOD_MIN_INSTANCES:
+                return
+            if prior == 0:  # a new stream: build from the batch itself
+                level = _choose_lod_level(w_ms)
+                con.execute("UPDATE streams SET lod_level=? WHERE sid=?", (level, sid))
+                self._add_aggregates(con, sid, 0, level, w_ms, w_num)
+                for cid, (cms, cvals) in comp_arrays.items():
+                    self._add_aggregates(con, sid, cid, level, cms, cvals)
+                return
+            # build the aggregates of the whole (so far small) stream from the database
+            a = np.array(con.execute("SELECT ts, num FROM instances WHERE sid=? ORDER BY ts",
+                                     (sid,)).fetchall(), dtype=np.float64).reshape(-1, 2)
+            all_ms, all_num = a[:, 0].astype(np.int64), a[:, 1]
+            level = _choose_lod_level(all_ms)
+            con.execute("UPDATE streams SET lod_level=? WHERE sid=?", (level, sid))
+            self._add_aggregates(con, sid, 0, level, all_ms, all_num)
+            for cid, name in con.execute("SELECT cid, name FROM components WHERE sid=?", (sid,)).fetchall():
+                c = np.array(con.execute("SELECT ts, num FROM component_values WHERE cid=? ORDER BY ts",
+                                         (cid,)).fetchall(), dtype=np.float64).reshape(-1, 2)
+                self._add_aggregates(con, sid, cid, level, c[:, 0].astype(np.int64), c[:, 1])
+            return
+        self._add_aggregates(con, sid, 0, level, w_ms, w_num)
+        for cid, (cms, cvals) in comp_arrays.items():
+            self._add_aggregates(con, sid, cid, level, cms, cvals)
+
+    @staticmethod
+    def _add_aggregates(con, sid, comp, level, ms_sorted, vals):
+        if len(ms_sorted) == 0:
+            return
+        agg = _Agg.from_instances(ms_sorted, vals, LEVEL_WIDTHS_MS[level])
+        con.executemany(_UPSERT_LOD, agg.rows(sid, comp, level))
+        for k in range(level + 1, len(LEVEL_WIDTHS_MS)):
+            agg = agg.coarser(LEVEL_WIDTHS_MS[k - 1], LEVEL_WIDTHS_MS[k])
+            con.executemany(_UPSERT_LOD, agg.rows(sid, comp, k))
+
+    def purge(self, stream_id: StreamId, start: datetime | None = None, end: datetime | None = None,
+              calculated_intervals: TimeIntervals | None = None) -> int:
+        """See :meth:`Store.purge`; the affected level-of-detail buckets are recomputed in the same transaction."""
+        lo, hi = _ms(start, _LO), _ms(end, _HI)
+        with self._errors(f"purging stream {stream_id}"), self._write() as con:
+            sid = self._sid(con, stream_id)
+            deleted = 0
+            if sid is not None:
+                cids = [r[0] for r in con.execute("SELECT cid FROM components WHERE sid=?", (sid,))]
+                if start is None and end is None:
+                    deleted = con.execute("DELETE FROM instances WHERE sid=?", (sid,)).rowcount
+                    con.executemany("DELETE FROM component_values WHERE cid=?", [(c,) for c in cids])
+                    con.execute("DELETE FROM components WHERE sid=?", (sid,))
+                    con.execute("DELETE FROM lod WHERE sid=?", (sid,))
+                    con.execute("UPDATE streams SET lod_level=NULL WHERE sid=?", (sid,))
+                elif lo < hi:
+                    deleted = con.execute("DELETE FROM instances WHERE sid=? AND ts>? AND ts<=?",
+                                          (sid, lo, hi)).rowcount
+                    con.executemany("DELETE FROM component_values WHERE cid=? AND ts>? AND ts<=?",
+                                    [(c, lo, hi) for c in cids])
+                    if deleted:
+                        self._fix_aggregates(con, sid, lo, hi)
+            if calculated_intervals is not None:
+                self._set_intervals(con, stream_id, calculated_intervals)
+        return deleted
+
+    @staticmethod
+    def _fix_aggregates(con, sid, lo, hi):
+        level = con.execute("SELECT lod_level FROM streams WHERE sid=?", (sid,)).fetchone()[0]
+        if level is None:
+            return
+        for k in range(level, len(LEVEL_WIDTHS_MS)):
+            w = LEVEL_WIDTHS_MS[k]
+            a, b = -(-lo // w), hi // w  # buckets a .. b-1 lie wholly inside (lo, hi]
+            if a < b:
+                con.execute("DELETE FROM lod WHERE sid=? AND level=? AND bucket>=? AND bucket<?", (sid, k, a, b))
+            cut = {lo // w} if lo % w else set()
+            if hi % w:
+                cut.add((hi - 1) // w)
+            for j in sorted(cut):
+                con.execute("DELETE FROM lod WHERE sid=? AND level=? AND bucket=?", (sid, k, j))
+                blo, bhi = j * w, (j + 1) * w
+                if k == level:
+                    con.execute(
+                        "INSERT INTO lod SELECT ?, 0, ?, ?, count(*), count(num), sum(num), min(num), max(num), "
+                        "min(ts), max(ts) FROM instances WHERE sid=? AND ts>? AND ts<=? HAVING count(*) > 0",
+                        (sid, k, j, sid, blo, bhi))
+                    con.execute(
+                        "INSERT INTO lod SELECT ?, cv.cid, ?, ?, count(*), count(*), sum(cv.num), min(cv.num), "
+                        "max(cv.num), min(cv.ts), max(cv.ts) FROM components c JOIN component_values cv "
+                        "ON cv.cid = c.cid WHERE c.sid=? AND cv.ts>? AND cv.ts<=? GROUP BY cv.cid",
+                        (sid, k, j, sid, blo, bhi))
+                else:
+                    r = w // LEVEL_WIDTHS_MS[k - 1]
+                    con.execute(
+                        "INSERT INTO lod SELECT sid, comp, ?, ?, sum(n), sum(nn), sum(s), min(mn), max(mx), "
+                        "min(f), max(l) FROM lod WHERE sid=? AND level=? AND bucket>=? AND bucket<? "
+                        "GROUP BY comp", (k, j, sid, k - 1, j * r, (j + 1) * r))
+
+    # -- reading -----------------------------------------------------------------------------------------------
+    def _sid_read(self, con, stream_id):
+        return self._sid(con, stream_id)
+
+    def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
+        lo, hi = _ms(start, _LO), _ms(end, _HI)
+        return self._read(stream_id, lo, hi)
+
+    def _read(self, stream_id, lo, hi, chunk: int = 65536):
+        new = tuple.__new__  # what StreamInstance._make does, minus its Python-level length check
+        epoch_add = EPOCH.__add__
+        with self._errors(f"reading stream {stream_id}"):
+            con = self._con()
+            sid = self._sid(con, stream_id)
+            if sid is None:
+                return
+            # ifnull(v, num): the float (v NULL), the int, or tagged-JSON text to decode
+            cur = con.execute("SELECT ts, ifnull(v, num) FROM instances WHERE sid=? AND ts>? AND ts<=? ORDER BY ts",
+                              (sid, lo, hi))
+            dec, si = decode_json, StreamInstance
+            while True:
+                rows = cur.fetchmany(chunk)
+                if not rows:
+                    break
+                yield from [new(si, (epoch_add(timedelta(0, 0, 0, t)), x if type(x) is not str else dec(x)))
+                            for t, x in rows]
+
+    def count(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> int:
+        lo, hi = _ms(start, _LO), _ms(end, _HI)
+        with self._errors(f"counting stream {stream_id}"):
+            con = self._con()
+            sid = self._sid(con, stream_id)
+            if sid is None:
+                return 0
+            return con.execute("SELECT count(*) FROM instances WHERE sid=? AND ts>? AND ts<=?",
+                               (sid, lo, hi)).fetchone()[0]
+
+    def _one(self, stream_id, start, end, order):
+        lo, hi = _ms(start, _LO), _ms(end, _HI)
+        with self._errors(f"reading stream {stream_id}"):
+            con = self._con()
+            sid = self._sid(con, stream_id)
+            if sid is None:
+                return None
+            row = con.execute(f"SELECT ts, v, num FROM instances WHERE sid=? AND ts>? AND ts<=? "
+                              f"ORDER BY ts {order} LIMIT 1", (sid, lo, hi)).fetchone()
+        if row is None:
+            return None
+        return StreamInstance._make((_dt(row[0]), _decode_row(row[1], row[2])))
+
+    def first(self, stream_id: StreamId, start=None, end=None) -> StreamInstance | None:
+        return self._one(stream_id, start, end, "ASC")
+
+    def last(self, stream_id: StreamId, start=None, end=None) -> StreamInstance | None:
+        return self._one(stream_id, start, end, "DESC")
+
+    def _cid(self, con, sid, component):
+        row = con.execute("SELECT cid FROM components WHERE sid=? AND name=?", (sid, str(component))).fetchone()
+        return None if row is None else row[0]
+
+    def columns(self, stream_id: StreamId, start, end, component: str | None = None):
+        """``(ms int64, values float64)`` of the instances with a numeric value (bools as 0/1, NaN left out).
+
+        With ``component``, of the instances whose dict value has a numeric ``value[component]``.
+        """
+        lo, hi = _ms(start, _LO), _ms(end, _HI)
+        dtype = np.dtype([("t", "<i8"), ("v", "<f8")])
+        with self._errors(f"reading columns of stream {stream_id}"):
+            con = self._con()
+            sid = self._sid(con, stream_id)
+            arr = np.zeros(0, dtype)
+            if sid is not None:
+                if component is None:
+                    cur = con.execute("SELECT ts, num FROM instances WHERE sid=? AND ts>? AND ts<=? "
+                                      "AND num IS NOT NULL ORDER BY ts", (sid, lo, hi))
+                    arr = np.fromiter(cur, dtype)
+                else:
+                    cid = self._cid(con, sid, component)
+                    if cid is not None:
+                        cur = con.execute("SELECT ts, num FROM component_values WHERE cid=? AND ts>? AND ts<=? "
+                                          "ORDER BY ts", (cid, lo, hi))
+                        arr = np.fromiter(cur, dtype)
+        return np.ascontiguousarray(arr["t"]), np.ascontiguousarray(arr["v"])
+
+    def summary(self, stream_id: StreamId, start: datetime, end: datetime, buckets: int,
+                component: str | None = None) -> Summary:
+        """Answered from the precomputed aggregates; see the module docstring for the method and its bound."""
+        s_ms, e_ms = _ms(start, None), _ms(end, None)
+        if s_ms is None or e_ms is None:
+            raise TimeError("a summary needs both a start and an end time")
+        edges = bucket_edges(s_ms, e_ms, int(buckets))
+        with self._errors(f"summarising stream {stream_id}"):
+            con = self._con()
+            sid = self._sid(con, stream_id)
+            parts_count, parts_stats = [], []
+            if sid is not None:
+                cid = 0
+                if component is not None:
+                    cid = self._cid(con, sid, component)
+                level = con.execute("SELECT lod_level FROM streams WHERE sid=?", (sid,)).fetchone()[0]
+                for piece in self._summary_plan(edges, level):
+                    self._fetch_piece(con, sid, cid, piece, parts_count, parts_stats)
+        return self._assemble(s_ms, e_ms, edges, parts_count, parts_stats)
+
+    @staticmethod
+    def _summary_plan(edges: np.ndarray, level) -> list[tuple]:
+        s_ms, e_ms = int(edges[0]), int(edges[-1])
+        buckets = len(edges) - 1
+        if level is None:
+            return [("raw", s_ms, e_ms)]
+        width = (e_ms - s_ms) / buckets
+        cands = [k for k in range(level, len(LEVEL_WIDTHS_MS)) if LEVEL_WIDTHS_MS[k] <= width]
+        if not cands:
+            return [("raw", s_ms, e_ms)]
+        top = cands[-1]
+        for k in reversed(cands):
+            w = LEVEL_WIDTHS_MS[k]
+            if (e_ms - s_ms) / w > _ALIGNED_ROWS_PER_BUCKET * buckets:
+                break
+            if not (edges % w).any():
+                top = k
+                break
+        return _plan(s_ms, e_ms, top, level)
+
+    @staticmethod
+    def _fetch_piece(con, sid, cid, piece, parts_count, parts_stats):
+        if piece[0] == "lod":
+            _, k, b0, b1 = piece
+            if cid is None:  # unknown component: counts only
+                rows = con.execute("SELECT n, f, l FROM lod WHERE sid=? AND comp=0 AND level=? AND bucket>=? "
+                                   "AND bucket<=?", (sid, k, b0, b1)).fetchall()
+                if rows:
+                    parts_count.append(np.array(rows, dtype=np.float64))
+                return
+            rows = con.execute("SELECT n, nn, s, mn, mx, f, l FROM lod WHERE sid=? AND comp=0 AND level=? "
+                               "AND bucket>=? AND bucket<=?", (sid, k, b0, b1)).fetchall()
+            if rows:
+                a = np.array(rows, dtype=np.float64)
+                parts_count.append(a[:, [0, 5, 6]])
+                if cid == 0:
+                    parts_stats.append(a[:, [5, 1, 2, 3, 4]])
+            if cid:
+                rows = con.execute("SELECT f, nn, s, mn, mx FROM lod WHERE sid=? AND comp=? AND level=? "
+                                   "AND bucket>=? AND bucket<=?", (sid, cid, k, b0, b1)).fetchall()
+                if rows:
+                    parts_stats.append(np.array(rows, dtype=np.float64))
+            return
+        _, lo, hi = piece
+        if cid == 0:
+            rows = con.execute("SELECT ts, num FROM instances WHERE sid=? AND ts>? AND ts<=?",
+                               (sid, lo, hi)).fetchall()
+            if rows:
+                a = np.array(rows, dtype=np.float64)
+                ts, v = a[:, 0], a[:, 1]
+                one = np.ones(len(ts))
+                parts_count.append(np.column_stack((one, ts, ts)))
+                isnum = ~np.isnan(v)
+                parts_stats.append(np.column_stack((ts, isnum, np.where(isnum, v, 0.0), v, v)))
+            return
+        rows = con.execute("SELECT ts FROM instances WHERE sid=? AND ts>? AND ts<=?", (sid, lo, hi)).fetchall()
+        if rows:
+            ts = np.array(rows, dtype=np.float64).reshape(-1)
+            parts_count.append(np.column_stack((np.ones(len(ts)), ts, ts)))
+        if cid:
+            rows = con.execute("SELECT ts, num FROM component_values WHERE cid=? AND ts>? AND ts<=?",
+                               (cid, lo, hi)).fetchall()
+            if rows:
+                a = np.array(rows, dtype=np.float64)
+                one = np.ones(len(a))
+                parts_stats.append(np.column_stack((a[:, 0], one, a[:, 1], a[:, 1], a[:, 1])))
+
+    @staticmethod
+    def _assemble(s_ms, e_ms, edges, parts_count, parts_stats) -> Summary:
+        buckets = len(edges) - 1
+        count = np.zeros(buckets, np.int64)
+        first = np.full(buckets, -1, np.int64)
+        last = np.full(buckets, -1, np.int64)
+        mn = np.full(buckets, np.nan)
+        mx = np.full(buckets, np.nan)
+        mean = np.full(buckets, np.nan)
+        if parts_count:
+            c = np.concatenate(parts_count)
+            f = c[:, 1].astype(np.int64)
+            idx = np.searchsorted(edges, f, side="left") - 1
+            count = np.bincount(idx, weights=c[:, 0], minlength=buckets).round().astype(np.int64)
+            big = np.iinfo(np.int64).max
+            fst = np.full(buckets, big, np.int64)
+            np.minimum.at(fst, idx, f)
+            lst = np.full(buckets, -1, np.int64)
+            np.maximum.at(lst, idx, c[:, 2].astype(np.int64))
+            has = count > 0
+            first[has] = fst[has]
+            last[has] = lst[has]
+        if parts_stats:
+            st = np.concatenate(parts_stats)
+            st = st[st[:, 1] > 0]
+            if len(st):
+                idx = np.searchsorted(edges, st[:, 0].astype(np.int64), side="left") - 1
+                nn = np.bincount(idx, weights=st[:, 1], minlength=buckets)
+                sums = np.bincount(idx, weights=st[:, 2], minlength=buckets)
+                lo = np.full(buckets, np.inf)
+                hi = np.full(buckets, -np.inf)
+                np.minimum.at(lo, idx, st[:, 3])
+                np.maximum.at(hi, idx, st[:, 4])
+                has = nn > 0
+                mn[has] = lo[has]
+                mx[has] = hi[has]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    mean[has] = sums[has] / nn[has]
+        return Summary(s_ms, e_ms, edges, count, mn, mx, mean, first, last)
+
+    # -- tool-run history --------------------------------------------------------------------------------------
+    def record_run(self, run: dict) -> None:
+        if not isinstance(run, dict):
+            raise ValueEncodingError(f"a run record must be a dict, got {type(run).__name__}")
+        text = encode_json(run)
+        with self._errors("recording a tool run"), self._write() as con:
+            con.execute("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", (_ms(utcnow(), 0), text))
+
+    def list_runs(self, limit: int | None = None) -> list[dict]:
+        with self._errors("listing tool runs"):
+            q = "SELECT record FROM runs ORDER BY id DESC"
+            rows = self._con().execute(q + (" LIMIT ?" if limit is not None else ""),
+                                       (() if limit is None else (int(limit),))).fetchall()
+        return [decode_json(r[0]) for r in rows]
+
+    def __repr__(self):
+        return f"SQLiteStore({self.path!r})"
+
+
+__all__ = ["SQLiteStore", "LEVEL_WIDTHS_MS", "SCHEMA_VERSION"]
