@@ -46,12 +46,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from .errors import (CancelledError, IncorrectInputCountError, ReadOnlyChannelError, ToolExecutionError,
                      ToolInitialisationError, ToolParameterError)
 from .stream import Stream, StreamId, StreamInstance, StreamMetaInstance
 from .time_interval import TimeInterval, TimeIntervals
 from .tool_params import coerce_parameters, to_jsonable
-from .utils import UTC, ensure_utc, get_timedelta, parse_datetime, to_ms, utcnow
+from .utils import UTC, ensure_utc, from_ms, get_timedelta, parse_datetime, to_ms, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -583,6 +585,40 @@ def stride_ms(tool_name: str, parameter: str, value) -> int:
     if ms < 1:
         raise ToolParameterError(tool_name, parameter, f"must be a positive duration of at least 1 ms, got {value!r}")
     return ms
+
+
+class TickTool(Tool):
+    """Base of the source tools (no inputs) that write one instance per tick ``first + k * stride``.
+
+    Subclasses call :meth:`_set_ticks` (and :meth:`_check_seed` when random) in
+    ``__init__`` and implement :meth:`_tick_values`, which maps the ticks of a
+    chunk (epoch-ms int64 array) to their values — vectorised, and a function
+    of the tick time only, so results do not depend on how a run is chunked.
+    """
+
+    def _set_ticks(self, first, stride) -> None:
+        from .errors import TimeError
+        try:
+            self._first = ensure_utc(first, "first")
+        except TimeError as e:
+            raise ToolParameterError(self.name, "first", str(e)) from None
+        self._stride_ms = stride_ms(self.name, "stride", stride)
+
+    def _check_seed(self, seed) -> None:
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ToolParameterError(self.name, "seed", f"must be a non-negative integer, got {seed!r}")
+
+    def _tick_values(self, ms: np.ndarray) -> list:
+        raise NotImplementedError
+
+    @check_input_stream_count(0)
+    def _execute(self, sources, alignment_stream, interval):
+        ticks = tick_range(self._first, self._stride_ms, interval)
+        if not ticks:
+            return
+        values = self._tick_values(np.arange(ticks.start, ticks.stop, ticks.step, dtype=np.int64))
+        for t, v in zip(ticks, values):
+            yield StreamInstance._make((from_ms(t), v))
 
 
 def apply_over_windows(tool_name: str, windows, data_stream, func, include_empty: bool = False):

@@ -5,14 +5,13 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from channels.errors import TimeError, ToolParameterError
+from channels.errors import ToolParameterError
 from channels.functions import hashed_uniform
-from channels.stream import StreamInstance
-from channels.tool import Tool, check_input_stream_count, stride_ms, tick_range
-from channels.utils import MIN_DATE, ensure_utc, from_ms
+from channels.tool import TickTool
+from channels.utils import MIN_DATE
 
 
-class Gauss(Tool):
+class Gauss(TickTool):
     """Normally distributed numbers with mean ``mu`` and standard deviation ``sigma``, one per tick.
 
     Ticks are at ``first + k * stride``. The number at a tick depends only on ``seed`` and
@@ -32,23 +31,11 @@ class Gauss(Tool):
             raise ToolParameterError("gauss", "sigma", f"must be a number >= 0, got {sigma!r}")
         if not isinstance(mu, (int, float)) or isinstance(mu, bool):
             raise ToolParameterError("gauss", "mu", f"must be a number, got {mu!r}")
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ToolParameterError("gauss", "seed", f"must be a non-negative integer, got {seed!r}")
-        try:
-            self._first = ensure_utc(first, "first")
-        except TimeError as e:
-            raise ToolParameterError("gauss", "first", str(e)) from None
-        self._stride_ms = stride_ms("gauss", "stride", stride)
+        self._check_seed(seed)
+        self._set_ticks(first, stride)
 
-    @check_input_stream_count(0)
-    def _execute(self, sources, alignment_stream, interval):
-        ticks = tick_range(self._first, self._stride_ms, interval)
-        if not ticks:
-            return
-        ms = np.arange(ticks.start, ticks.stop, ticks.step, dtype=np.int64)
+    def _tick_values(self, ms):
         u1 = 1.0 - hashed_uniform(self.seed, ms, lane=1)  # (0, 1]
         u2 = hashed_uniform(self.seed, ms, lane=2)
-        z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
-        values = (self.mu + self.sigma * z).tolist()
-        for t, v in zip(ticks, values):
-            yield StreamInstance._make((from_ms(t), v))
+        z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)  # Box-Muller
+        return (self.mu + self.sigma * z).tolist()

@@ -5,14 +5,13 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from channels.errors import TimeError, ToolParameterError
+from channels.errors import ToolParameterError
 from channels.functions import hashed_uniform
-from channels.stream import StreamInstance
-from channels.tool import Tool, check_input_stream_count, stride_ms, tick_range
-from channels.utils import MIN_DATE, ensure_utc, from_ms
+from channels.tool import TickTool
+from channels.utils import MIN_DATE
 
 
-class Randint(Tool):
+class Randint(TickTool):
     """Uniformly distributed integers from ``low`` to ``high`` inclusive, one per tick.
 
     Ticks are at ``first + k * stride``. The number at a tick depends only on ``seed`` and
@@ -33,21 +32,10 @@ class Randint(Tool):
                 raise ToolParameterError("randint", name, f"must be an integer, got {v!r}")
         if high < low:
             raise ToolParameterError("randint", "high", f"must be >= low ({low!r}), got {high!r}")
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ToolParameterError("randint", "seed", f"must be a non-negative integer, got {seed!r}")
-        try:
-            self._first = ensure_utc(first, "first")
-        except TimeError as e:
-            raise ToolParameterError("randint", "first", str(e)) from None
-        self._stride_ms = stride_ms("randint", "stride", stride)
+        self._check_seed(seed)
+        self._set_ticks(first, stride)
 
-    @check_input_stream_count(0)
-    def _execute(self, sources, alignment_stream, interval):
-        ticks = tick_range(self._first, self._stride_ms, interval)
-        if not ticks:
-            return
-        ms = np.arange(ticks.start, ticks.stop, ticks.step, dtype=np.int64)
+    def _tick_values(self, ms):
         n = self.high - self.low + 1
         idx = np.minimum((hashed_uniform(self.seed, ms) * n).astype(np.int64), n - 1)
-        for t, v in zip(ticks, (self.low + idx).tolist()):
-            yield StreamInstance._make((from_ms(t), int(v)))
+        return (self.low + idx).tolist()
