@@ -20,7 +20,7 @@ from .assets_channel import as_asset_instances, asset_interval
 from .errors import StreamIdError
 from .memory_channel import MemoryChannel
 from .stores.codec import decode_json, encode_json
-from .stream import Stream, StreamId, StreamInstance, get_stream_id
+from .stream import Stream, StreamId, StreamInstance, as_interval, get_stream_id
 from .time_interval import TimeIntervals
 from .utils import UTC
 
@@ -159,6 +159,7 @@ class AssetsFileChannel(MemoryChannel):
         super().purge_stream(sid, remove_definition, sandbox)
 
     def purge_interval(self, stream_id, time_interval):
+        time_interval = as_interval(time_interval)
         sid = get_stream_id(stream_id)
         self[sid]
         self._delete_files(sid, keep=lambda ts: ts not in time_interval)

@@ -74,7 +74,11 @@ class ChannelManager:
             self._add_tools("tools_" + os.path.basename(path.rstrip(os.sep)), path, now)
         for plugin in self.config.plugins:
             if plugin.has_tools:
-                self._add_tools(f"{plugin.channel_id_prefix}_tools", os.path.join(plugin.path, "tools"), now)
+                # HyperStream runs from the project folder (the config file's), where plugins import each
+                # other as ``plugins.<name>...``; put it and the plugin folder on sys.path while importing
+                project = os.path.dirname(os.path.abspath(self.config.source)) if self.config.source else None
+                self._add_tools(f"{plugin.channel_id_prefix}_tools", os.path.join(plugin.path, "tools"), now,
+                                sys_path=tuple(p for p in (project, plugin.path) if p))
             if plugin.has_assets:
                 from .assets_file_channel import AssetsFileChannel
                 folder = os.path.join(plugin.path, "assets")
@@ -100,12 +104,13 @@ class ChannelManager:
         log.warning("could not load %s: %s", where, error)
         self.load_errors.append((str(where), str(error)))
 
-    def _add_tools(self, channel_id, path, up_to):
+    def _add_tools(self, channel_id, path, up_to, sys_path=()):
         try:
             channel = ToolChannel(channel_id, path, up_to_timestamp=up_to)
         except (OSError, ValueError) as e:
             self._load_error(path, e)
             return
+        channel.sys_path = sys_path
         for full, reason in channel.skipped:
             self.load_errors.append((full, reason))
         self.add_channel(channel)

@@ -11,7 +11,7 @@ import threading
 from .base_channel import BaseChannel
 from .errors import StreamAlreadyExistsError
 from .stores.base import Store, StreamDefinition
-from .stream import Stream, StreamInstance, get_stream_id
+from .stream import Stream, StreamInstance, as_interval, get_stream_id
 from .time_interval import TimeIntervals
 from .utils import utcnow
 
@@ -75,6 +75,7 @@ class DatabaseChannel(BaseChannel):
 
     # -- reading ---------------------------------------------------------------
     def get_results(self, stream, time_interval):
+        time_interval = as_interval(time_interval)
         return self.store.read(stream.stream_id, time_interval.start, time_interval.end)
 
     def count_instances(self, stream, time_interval):
@@ -120,6 +121,7 @@ class DatabaseChannel(BaseChannel):
 
     def purge_interval(self, stream_id, time_interval):
         self._check_writable()
+        time_interval = as_interval(time_interval)
         stream = self[stream_id]
         ci = stream.calculated_intervals - time_interval
         n = self.store.purge(stream.stream_id, time_interval.start, time_interval.end, calculated_intervals=ci)

@@ -27,6 +27,7 @@ _TS_FORMATS = (
     (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z?$"), "%Y-%m-%dT%H%M%S"),
     (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z?$"), "%Y-%m-%dT%H:%M"),
     (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z?$"), "%Y-%m-%dT%H:%M:%S"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,6}Z?$"), "%Y-%m-%dT%H:%M:%S.%f"),
     (re.compile(r"^\d{4}_\d{2}_\d{2}$"), "%Y_%m_%d"),
     (re.compile(r"^\d{8}$"), "%Y%m%d"),
 )

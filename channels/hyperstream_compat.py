@@ -33,8 +33,8 @@ _saved: dict | None = None
 _MISSING = object()
 
 MODULE_NAMES = ("hyperstream", "hyperstream.tool", "hyperstream.stream", "hyperstream.utils",
-                "hyperstream.utils.time_utils", "hyperstream.utils.errors", "hyperstream.time_interval",
-                "hyperstream.channels")
+                "hyperstream.utils.time_utils", "hyperstream.utils.errors", "hyperstream.utils.decorators",
+                "hyperstream.utils.containers", "hyperstream.time_interval", "hyperstream.channels")
 
 
 def real_hyperstream_available() -> bool:
@@ -65,6 +65,13 @@ class Hashable:
         return hash(repr(self))
 
 
+def _passthrough_decorator(*args, **_kwargs):
+    """HyperStream's ``timeit`` / ``check_output_format(...)`` / ``check_tool_defined``: no-ops here."""
+    if len(args) == 1 and callable(args[0]) and not _kwargs:
+        return args[0]
+    return lambda func: func
+
+
 class StreamNotAvailableError(Exception):
     def __init__(self, up_to_timestamp=None):
         super().__init__(f"stream not available after {up_to_timestamp}")
@@ -84,30 +91,55 @@ def _build_modules() -> dict[str, types.ModuleType]:
         start, end = str(experiment_id).split("-")
         return time_interval.TimeInterval(utils.from_ms(int(start)), utils.from_ms(int(end)))
 
+    def _experiment_id(interval):
+        return f"{utils.to_ms(interval.start)}-{utils.to_ms(interval.end)}"
+
+    def _duration2str(x):
+        minutes, seconds = divmod(x.total_seconds(), 60)
+        return f"{int(minutes)} min {int(seconds)} sec"
+
     time_names = dict(MIN_DATE=utils.MIN_DATE, MAX_DATE=utils.MAX_DATE, UTC=utils.UTC, utcnow=utils.utcnow,
                       get_timedelta=utils.get_timedelta, parse_time_tuple=time_interval.parse_time_tuple,
                       unix_time_miliseconds=lambda dt: utils.to_ms(dt), unix_time_milliseconds=utils.to_ms,
-                      datetime_from_ms=utils.from_ms)
+                      datetime_from_ms=utils.from_ms,
+                      unix2datetime=lambda u: utils.from_ms(round(u)),           # HyperStream: u in ms
+                      datetime2unix=lambda dt: utils.to_ms(dt) / 1000.0,         # HyperStream: seconds
+                      construct_experiment_id=_experiment_id, duration2str=_duration2str)
     error_names = dict(StreamNotAvailableError=StreamNotAvailableError,
                        IncorrectToolError=errors.ToolInitialisationError,
                        ToolExecutionError=errors.ToolExecutionError, ToolNotFoundError=errors.ToolNotFoundError,
                        StreamNotFoundError=errors.StreamNotFoundError,
                        StreamAlreadyExistsError=errors.StreamAlreadyExistsError,
-                       ChannelNotFoundError=errors.ChannelNotFoundError)
+                       ChannelNotFoundError=errors.ChannelNotFoundError,
+                       ChannelAlreadyExistsError=errors.ChannelAlreadyExistsError,
+                       MultipleStreamsFoundError=errors.MultipleStreamsFoundError,
+                       ToolInitialisationError=errors.ToolInitialisationError,
+                       IncompatibleToolError=errors.ToolInitialisationError,
+                       ConfigurationError=errors.ConfigError)
     ti = dict(TimeInterval=time_interval.TimeInterval, TimeIntervals=time_interval.TimeIntervals,
               RelativeTimeInterval=time_interval.RelativeTimeInterval,
               parse_time_tuple=time_interval.parse_time_tuple, MIN_DATE=utils.MIN_DATE, MAX_DATE=utils.MAX_DATE)
     st = dict(StreamInstance=stream.StreamInstance, StreamMetaInstance=stream.StreamMetaInstance,
               StreamId=stream.StreamId, Stream=stream.Stream, StreamView=stream.StreamView,
               StreamDict=stream.StreamDict, get_stream_id=stream.get_stream_id)
-    tl = dict(Tool=tool.Tool, MultiOutputTool=tool.MultiOutputTool, AggregateTool=tool.AggregateTool,
-              SelectorTool=tool.SelectorTool, check_input_stream_count=tool.check_input_stream_count)
+    # HyperStream tools may align their output on ``interval.start`` (its own sliding_window does), so a
+    # plugin tool runs each missing interval as one piece unless a chunk length is asked for explicitly.
+    tl = {name: type(name, (getattr(tool, name),), {"chunkable": False, "__module__": "hyperstream.tool"})
+          for name in ("Tool", "MultiOutputTool", "AggregateTool", "SelectorTool")}
+    tl["check_input_stream_count"] = tool.check_input_stream_count
+    decorator_names = dict(timeit=_passthrough_decorator, check_output_format=_passthrough_decorator,
+                           check_tool_defined=_passthrough_decorator,
+                           check_input_stream_count=tool.check_input_stream_count)
 
     time_utils = module("hyperstream.utils.time_utils", "HyperStream Studio stand-in", **time_names)
     errs = module("hyperstream.utils.errors", "HyperStream Studio stand-in", **error_names)
+    decorators = module("hyperstream.utils.decorators", "HyperStream Studio stand-in", **decorator_names)
+    containers = module("hyperstream.utils.containers", "HyperStream Studio stand-in", Printable=Printable,
+                        Hashable=Hashable)
     hs_utils = module("hyperstream.utils", "HyperStream Studio stand-in", Printable=Printable, Hashable=Hashable,
                       camel_to_snake=tool.camel_to_snake, time_utils=time_utils, errors=errs,
-                      reconstruct_interval=_reconstruct_interval, **{**time_names, **error_names})
+                      decorators=decorators, containers=containers,
+                      reconstruct_interval=_reconstruct_interval, **{**time_names, **error_names, **decorator_names})
     hs_utils.__path__ = []
     hs_ti = module("hyperstream.time_interval", "HyperStream Studio stand-in", **ti)
     hs_stream = module("hyperstream.stream", "HyperStream Studio stand-in", **st)
@@ -128,7 +160,9 @@ def _build_modules() -> dict[str, types.ModuleType]:
     root.__version__ = "0.3.8-hyperstream-studio"
     return {"hyperstream": root, "hyperstream.tool": hs_tool, "hyperstream.stream": hs_stream,
             "hyperstream.utils": hs_utils, "hyperstream.utils.time_utils": time_utils,
-            "hyperstream.utils.errors": errs, "hyperstream.time_interval": hs_ti, "hyperstream.channels": hs_channels}
+            "hyperstream.utils.errors": errs, "hyperstream.utils.decorators": decorators,
+            "hyperstream.utils.containers": containers, "hyperstream.time_interval": hs_ti,
+            "hyperstream.channels": hs_channels}
 
 
 @contextmanager

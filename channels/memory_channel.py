@@ -15,7 +15,7 @@ import numpy as np
 from .base_channel import BaseChannel
 from .errors import DuplicateInstanceError, ReadOnlyChannelError, StreamAlreadyExistsError, StreamNotFoundError
 from .lod import numeric_or_nan, summarise_arrays
-from .stream import Stream, StreamInstance, get_stream_id
+from .stream import Stream, StreamInstance, as_interval, get_stream_id
 from .time_interval import TimeInterval, TimeIntervals
 from .utils import MIN_DATE, ensure_utc, to_ms
 
@@ -113,22 +113,25 @@ class _SeriesChannel(BaseChannel):
     def get_results(self, stream, time_interval):
         with self._lock:
             s = self._series(stream)
-            lo, hi = s.bounds(time_interval)
+            lo, hi = s.bounds(as_interval(time_interval))
             return s.insts[lo:hi]
 
     def count_instances(self, stream, time_interval):
-        lo, hi = self._series(stream).bounds(time_interval)
-        return hi - lo
+        with self._lock:
+            lo, hi = self._series(stream).bounds(as_interval(time_interval))
+            return hi - lo
 
     def first_instance(self, stream, time_interval):
-        s = self._series(stream)
-        lo, hi = s.bounds(time_interval)
-        return s.insts[lo] if hi > lo else None
+        with self._lock:
+            s = self._series(stream)
+            lo, hi = s.bounds(as_interval(time_interval))
+            return s.insts[lo] if hi > lo else None
 
     def last_instance(self, stream, time_interval):
-        s = self._series(stream)
-        lo, hi = s.bounds(time_interval)
-        return s.insts[hi - 1] if hi > lo else None
+        with self._lock:
+            s = self._series(stream)
+            lo, hi = s.bounds(as_interval(time_interval))
+            return s.insts[hi - 1] if hi > lo else None
 
     def get_columns(self, stream, time_interval, component=None):
         with self._lock:
@@ -195,6 +198,7 @@ class MemoryChannel(_SeriesChannel):
                 del self.data[stream_id]
 
     def purge_interval(self, stream_id, time_interval):
+        time_interval = as_interval(time_interval)
         with self._lock:
             stream = self[stream_id]
             s = self._series(stream)

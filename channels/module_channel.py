@@ -8,6 +8,7 @@ untouched.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -22,12 +23,15 @@ _import_lock = threading.RLock()
 _module_cache: dict = {}  # (path, mtime_ns) -> module
 
 
-def import_module_file(path: str, import_hook=None):
+def import_module_file(path: str, import_hook=None, sys_path=()):
     """Import the Python file at ``path`` without registering it in ``sys.modules``.
 
     ``import_hook`` is an optional context manager factory active while the
     module executes (used to provide ``hyperstream.*`` names to plugin files).
-    Errors are raised as ToolInitialisationError naming the file.
+    ``sys_path`` folders are put in front of ``sys.path`` while it executes, so
+    a plugin's own helpers (``from plugins.sphere.utils import ...``) resolve as
+    they do under HyperStream. Errors are raised as ToolInitialisationError
+    naming the file.
     """
     path = os.path.abspath(path)
     try:
@@ -45,16 +49,18 @@ def import_module_file(path: str, import_hook=None):
             raise ToolInitialisationError(f"cannot import {path}: not a Python module file")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # needed while executing (dataclasses, typing look it up)
+        added = [p for p in sys_path if p not in sys.path]
+        sys.path[:0] = added
         try:
-            if import_hook is not None:
-                with import_hook():
-                    spec.loader.exec_module(module)
-            else:
+            with (import_hook() if import_hook is not None else contextlib.nullcontext()):
                 spec.loader.exec_module(module)
         except Exception as e:
             raise ToolInitialisationError(f"error importing {path}: {type(e).__name__}: {e}") from e
         finally:
             sys.modules.pop(name, None)
+            for p in added:
+                if p in sys.path:
+                    sys.path.remove(p)
         _module_cache[key] = module
         return module
 
@@ -67,6 +73,9 @@ class ModuleChannel(FileChannel):
     #: optional context-manager factory used while importing module files
     import_hook = None
 
+    #: folders put on ``sys.path`` while a module file executes (set for plugin channels)
+    sys_path: tuple = ()
+
     def __init__(self, channel_id, path, up_to_timestamp=MIN_DATE):
         self.versions = {}
         super().__init__(channel_id, path, up_to_timestamp)
@@ -78,10 +87,9 @@ class ModuleChannel(FileChannel):
 
     def data_loader(self, short_path, file_info):
         path = file_info.long_filename
-        hook = self.import_hook
 
         def importer():
-            return import_module_file(path, hook)
+            return import_module_file(path, self.import_hook, self.sys_path)
 
         self.versions[(short_path, str(file_info.version))] = file_info
         return file_info.version, importer

@@ -205,7 +205,9 @@ class StreamMetaInstance(namedtuple("StreamMetaInstance", "stream_instance meta_
     __slots__ = ()
 
 
-def _to_interval(time_interval) -> TimeInterval:
+def as_interval(time_interval) -> TimeInterval:
+    """A TimeInterval from a TimeInterval, a RelativeTimeInterval (relative to now), a (start, end) pair
+    (see ``parse_time_tuple``), or None (all time)."""
     if time_interval is None:
         return TimeInterval.all_time()
     if isinstance(time_interval, TimeInterval):
@@ -249,7 +251,7 @@ class Stream:
         return self.stream_id.name
 
     def window(self, time_interval=None, force_calculation: bool = False) -> "StreamView":
-        return StreamView(self, _to_interval(time_interval), force_calculation)
+        return StreamView(self, as_interval(time_interval), force_calculation)
 
     @property
     def writer(self):
@@ -383,5 +385,5 @@ class StreamDict(dict):
         return dict.pop(self, self._k(key), *default)
 
 
-__all__ = ["StreamId", "get_stream_id", "StreamInstance", "StreamMetaInstance", "Stream", "StreamView",
+__all__ = ["StreamId", "get_stream_id", "as_interval", "StreamInstance", "StreamMetaInstance", "Stream", "StreamView",
            "StreamDict", "MIN_DATE", "MAX_DATE", "UTC"]

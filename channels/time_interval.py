@@ -60,6 +60,7 @@ class TimeInterval:
         if isinstance(item, TimeInterval):
             return self._start <= item._start and item._end <= self._end
         if isinstance(item, datetime):
+            item = ensure_utc(item, "timestamp")
             return self._start < item <= self._end
         raise TypeError(f"cannot test whether {type(item).__name__} is in a TimeInterval")
 
@@ -71,12 +72,16 @@ class TimeInterval:
         return TimeInterval._trusted(s, e) if s < e else None
 
     def __eq__(self, other):
-        return isinstance(other, TimeInterval) and self._start == other._start and self._end == other._end
+        if not isinstance(other, TimeInterval):
+            return NotImplemented
+        return self._start == other._start and self._end == other._end
 
     def __hash__(self):
         return hash((self._start, self._end))
 
     def __lt__(self, other):
+        if not isinstance(other, TimeInterval):
+            return NotImplemented
         return (self._start, self._end) < (other._start, other._end)
 
     def __add__(self, other):
@@ -193,6 +198,7 @@ class TimeIntervals:
 
     def __contains__(self, item) -> bool:
         if isinstance(item, datetime):
+            item = ensure_utc(item, "timestamp")
             i = bisect_left([iv._end for iv in self._items], item)
             return i < len(self._items) and item in self._items[i]
         if isinstance(item, TimeInterval):

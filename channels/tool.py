@@ -275,6 +275,11 @@ class Tool:
     #: what to do with an instance outside the chunk being computed: "error" or "drop" (logged)
     out_of_interval = "error"
 
+    #: whether the engine may split a missing interval into chunks by default. True only for tools whose
+    #: output does not depend on where a chunk starts (the built-ins); tools written for HyperStream
+    #: (``hyperstream.tool.Tool``) are False, and then run each missing interval in one piece.
+    chunkable = True
+
     #: set by :func:`load_tool` for tools loaded from a ToolChannel
     tool_version: str | None = None
     tool_source: str | None = None
@@ -422,9 +427,10 @@ class Tool:
             raise ToolExecutionError(f"tool {self.name!r}: {what} {s.stream_id} does not exist in channel "
                                      f"{s.channel.channel_id!r}")
 
-    @staticmethod
-    def _chunk_length(chunk, total: timedelta) -> timedelta:
-        if chunk is None:
+    def _chunk_length(self, chunk, total: timedelta) -> timedelta:
+        if chunk is None and not self.chunkable:
+            length = total  # each missing interval in one piece
+        elif chunk is None:
             length = max(total / DEFAULT_CHUNKS, MIN_CHUNK)
         else:
             if isinstance(chunk, bool) or not isinstance(chunk, (timedelta, int, float)):

@@ -67,7 +67,11 @@ class ToolChannel(ModuleChannel):
                                                  f"({self.path})")
         if version is None:
             return versions[-1]
-        wanted = semantic_version.Version.coerce(str(version).lstrip("v"))
+        try:
+            wanted = semantic_version.Version.coerce(str(version).lstrip("v"))
+        except ValueError:
+            raise ToolNotFoundError(name, str(version), detail="not a version number; available: "
+                                    + ", ".join(str(t.version) for t in versions)) from None
         for tv in versions:
             if tv.version == wanted:
                 return tv
@@ -76,7 +80,7 @@ class ToolChannel(ModuleChannel):
     def get_tool_class(self, name: str, version=None):
         tv = self.find_tool_version(name, version)
         from .module_channel import import_module_file
-        module = import_module_file(tv.path, self.import_hook)
+        module = import_module_file(tv.path, self.import_hook, self.sys_path)
         return self._class_from(module, camel_case(name), name, tv.version)
 
     def get_tool(self, name: str, parameters: dict | None = None, version=None):

@@ -6,6 +6,7 @@ always an error: guessing a zone silently would shift user data by hours.
 """
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -59,6 +60,8 @@ def get_timedelta(value) -> timedelta:
     if isinstance(value, bool):
         raise TimeError(f"cannot use {value!r} as a duration")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise TimeError(f"cannot use {value!r} as a duration")
         return timedelta(seconds=value)
     if isinstance(value, str):
         return parse_duration(value)

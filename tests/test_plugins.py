@@ -104,7 +104,8 @@ def test_hyperstream_names_restores_sys_modules_exactly():
             import hyperstream
             from hyperstream.tool import Tool
             from hyperstream.utils import MIN_DATE
-            assert Tool is channels.tool.Tool and MIN_DATE.year == 1
+            # HyperStream's Tool is ours, except that its runs are not split into chunks by default
+            assert issubclass(Tool, channels.tool.Tool) and Tool.chunkable is False and MIN_DATE.year == 1
             assert sys.modules["hyperstream"] is hyperstream
             with hyperstream_names():  # nested use keeps the outer names
                 assert "hyperstream.tool" in sys.modules
@@ -114,3 +115,60 @@ def test_hyperstream_names_restores_sys_modules_exactly():
     finally:
         del sys.modules["hyperstream.something_else"]
     assert no_hyperstream_modules() == []
+
+
+# A tool in the style of HyperStream's own sliding_window: windows are aligned on the *start of the
+# interval it is asked for*, so splitting a run into chunks would change its output.
+HS_WINDOWS_TOOL = textwrap.dedent('''
+    from hyperstream import Tool, StreamInstance, TimeInterval
+    from hyperstream.utils import check_input_stream_count, unix2datetime
+    from plugins.example.helpers import seconds
+
+
+    class HsWindows(Tool):
+        def __init__(self, lower=-3, upper=0, increment=1):
+            super(HsWindows, self).__init__(lower=lower, upper=upper, increment=increment)
+
+        @check_input_stream_count(0)
+        def _execute(self, sources, alignment_stream, interval):
+            assert unix2datetime(0).year == 1970
+            t = interval.start + seconds(self.upper - self.lower)  # first full window after the start
+            while t <= interval.end:
+                yield StreamInstance(t, TimeInterval(t + seconds(self.lower), t + seconds(self.upper)))
+                t += seconds(self.increment)
+''')
+
+
+def test_hyperstream_style_plugin_with_its_own_helpers_runs_unchunked(tmp_path):
+    """``from hyperstream import Tool``, ``from hyperstream.utils import check_input_stream_count`` and the
+    plugin's own ``plugins.<name>.helpers`` module all resolve, as under HyperStream; the run is not split
+    into chunks, so the output equals one pass over the whole interval."""
+    import json
+    from channels import ChannelManager, Config, TimeIntervals
+    project = tmp_path / "project"
+    tools = project / "plugins" / "example" / "tools" / "hs_windows"
+    tools.mkdir(parents=True)
+    (project / "plugins" / "__init__.py").write_text("")
+    (project / "plugins" / "example" / "__init__.py").write_text("")
+    (project / "plugins" / "example" / "helpers.py").write_text(
+        "from datetime import timedelta\n\ndef seconds(s):\n    return timedelta(seconds=s)\n")
+    (tools / "2016-11-14_v0.1.0.py").write_text(HS_WINDOWS_TOOL)
+    cfg = project / "hyperstream_config.json"
+    cfg.write_text(json.dumps({"plugins": [{"path": "plugins/example", "channel_id_prefix": "example",
+                                            "has_tools": True, "has_assets": False}]}))
+    manager = ChannelManager(config=Config.load(str(cfg)))
+    tc = manager.get_channel("example_tools")
+    tool = load_tool(tc, "hs_windows", {})
+    assert tool.chunkable is False
+    interval = TimeInterval(T0, T0 + timedelta(seconds=10))
+    sink = manager.memory.create_stream("windows")
+    tool.execute([], sink, interval, history=MemoryRunHistory())
+    # one pass: the first window ends 3 s after the interval start, then one every second up to the end
+    assert [i.timestamp for i in sink.window()] == [T0 + timedelta(seconds=s) for s in range(3, 11)]
+    assert sink.calculated_intervals == TimeIntervals([interval])
+    # asking for chunks explicitly does split it — and changes this tool's output, which is why it is not the default
+    chunked = manager.memory.create_stream("windows_chunked")
+    tool.execute([], chunked, interval, chunk=timedelta(seconds=4), history=MemoryRunHistory())
+    assert len(chunked.window().items()) < 8
+    assert no_hyperstream_modules() == []
+    assert not any(p.endswith("project") for p in sys.path)

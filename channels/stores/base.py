@@ -128,6 +128,15 @@ class Store(ABC):
         self.close()
 
 
+def check_not_future(stream_id, latest_ms: int) -> None:
+    """Stores refuse instances stamped after now (the same rule as StreamInstance), naming stream and time."""
+    from ..errors import TimeError
+    from ..utils import from_ms, to_ms, utcnow
+    if latest_ms > to_ms(utcnow()):
+        raise TimeError(f"stream {stream_id}: instance timestamp {from_ms(latest_ms).isoformat()} is in the future; "
+                        f"nothing of this batch was written")
+
+
 def iter_chunks(items: Iterable, size: int):
     batch = []
     for it in items:

@@ -49,7 +49,7 @@ from ..lod import Summary, bucket_edges, summarise_arrays
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
 from ..utils import EPOCH, UTC, utcnow
-from .base import UPDATABLE_FIELDS, Store, StreamDefinition
+from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_not_future
 from .codec import MONGO_TAG, decode_bson, dt_ms, encode_bson, ms_dt, numeric, values_equal
 
 log = logging.getLogger(__name__)
@@ -449,6 +449,7 @@ class MongoStore(Store):
             if calculated_intervals is not None:
                 self._set_intervals(stream_id, calculated_intervals)
             return 0
+        check_not_future(stream_id, max(ms))
         # duplicates within the batch
         order = sorted(range(len(ms)), key=ms.__getitem__)
         keep, first_of = [], {}

@@ -100,7 +100,7 @@ from ..lod import Summary, bucket_edges
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
 from ..utils import EPOCH, utcnow
-from .base import UPDATABLE_FIELDS, Store, StreamDefinition
+from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_not_future
 from .codec import decode_json, encode_json, numeric, values_equal
 
 SCHEMA_VERSION = 1
@@ -334,10 +334,29 @@ class SQLiteStore(Store):
         if len(head) < 100 or not head.startswith(SQLITE_HEADER):
             raise StoreError(f"{self.path} is not an SQLite database (wrong file header); "
                              f"it was left unchanged")
+        # a read-only open of a WAL-mode file may create its -wal/-shm side files; remove the ones this
+        # probe created if the file turns out to be unusable, so a rejected file's folder is left as it was
+        side = [self.path + "-wal", self.path + "-shm"]
+        created_by_probe = [f for f in side if not os.path.exists(f)]
         try:
             con = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True, timeout=self._busy_timeout_ms / 1000)
         except sqlite3.Error as e:
             raise StoreError(f"cannot open SQLite store {self.path}: {e}") from e
+        try:
+            self._check_probe(con, created_by_probe)
+        finally:
+            con.close()
+
+    def _check_probe(self, con, created_by_probe):
+        def reject(error: StoreError):
+            con.close()
+            for f in created_by_probe:
+                try:
+                    os.remove(f)
+                except OSError:
+                    pass
+            raise error
+
         try:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             version = None
@@ -348,17 +367,15 @@ class SQLiteStore(Store):
                     if t in tables:
                         con.execute(f"SELECT * FROM {t} LIMIT 1").fetchall()
         except (sqlite3.Error, ValueError) as e:
-            raise StoreError(f"{self.path} is corrupt or not a HyperStream Studio store ({e}); "
-                             f"it was left unchanged") from e
-        finally:
-            con.close()
+            reject(StoreError(f"{self.path} is corrupt or not a HyperStream Studio store ({e}); "
+                              f"it was left unchanged"))
         user_tables = {t for t in tables if not t.startswith("sqlite_")}
         if user_tables and "hsgui_meta" not in user_tables:
             names = ", ".join(sorted(user_tables)[:5])
-            raise StoreError(f"{self.path} is an SQLite database of another application (tables: {names}); "
-                             f"it was left unchanged")
+            reject(StoreError(f"{self.path} is an SQLite database of another application (tables: {names}); "
+                              f"it was left unchanged"))
         if version is not None and version > SCHEMA_VERSION:
-            raise self._newer(version)
+            reject(self._newer(version))
 
     def _con(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
@@ -514,6 +531,8 @@ class SQLiteStore(Store):
                 _ms(inst[0], 0)
             raise
         ms_arr = np.array(ms, dtype=np.int64) if n else np.zeros(0, np.int64)
+        if n:
+            check_not_future(stream_id, int(ms_arr.max()))
         types = set(map(type, vals))
         comp_items = None
         if types == {float}:
