@@ -280,6 +280,12 @@ class Tool:
     #: (``hyperstream.tool.Tool``) are False, and then run each missing interval in one piece.
     chunkable = True
 
+    #: a short human description of the input streams, e.g. "1 or more streams sharing timestamps", shown
+    #: by the Run Tool dialog for tools whose ``_execute`` declares no count with
+    #: :func:`check_input_stream_count` (because they accept alternatives). Documentation only: such tools
+    #: check their inputs themselves when they run. None: nothing to say.
+    inputs_doc: str | None = None
+
     #: set by :func:`load_tool` for tools loaded from a ToolChannel
     tool_version: str | None = None
     tool_source: str | None = None

@@ -197,7 +197,7 @@ class JobRunner(QObject):
                              (job.progress, on_progress), (job.finished, on_finished)):
             if slot is not None:
                 signal.connect(slot)
-        job.finished.connect(lambda j=job: self._on_finished(j))
+        job.finished.connect(guarded(self, lambda j=job: self._on_finished(j)))  # a job may outlive its runner
         self.jobs.append(job)
         if len(self.jobs) > 500:  # keep the list bounded: drop the oldest finished ones
             self.jobs = [j for j in self.jobs[:-400] if not j.is_finished] + self.jobs[-400:]

@@ -33,7 +33,7 @@ from .jobs import JobRunner, JobState, guarded
 from .jobs_dock import JobsDock, JobStatusWidget
 from .log_dock import LogDock
 from .stream_tree import StreamTreeWidget
-from .asset_editor import AssetEditor, CreateAssetDialog
+from .asset_editor import AssetEditor, AssetEditorDialog, CreateAssetDialog
 from .purge_dialog import PurgeDialog
 from .run_history import RunHistoryWidget
 from .run_tool_dialog import RunToolDialog, compute_missing, defining_run, make_compute_menu_hook
@@ -53,6 +53,9 @@ except Exception as _e:  # noqa: BLE001
     PlotArea = None
 
 AUTO_REFRESH_MS = 30_000
+#: job kinds that may change stored data: when one ends (done, failed or cancelled alike — a cancelled run
+#: keeps what it finished) every view that shows data re-reads it, whichever widget started the job
+WRITE_KINDS = {"tool", "purge", "write"}
 #: job kinds whose failures are not put in the error bar: the widget that asked shows them in place
 QUIET_KINDS = {"read", "count", "close"}
 
@@ -156,6 +159,8 @@ class MainWindow(QMainWindow):
         self._refresh_job = None
         self._syncing_range = False
         self.docks: dict[str, QDockWidget] = {}
+        self._dialogs: list = []          # open non-modal dialogs of the current connection
+        self._span_job = None
         self.menus: dict[str, QMenu] = {}
         self.persist = True                        # save layout and range on close (off for --screenshot)
 
@@ -220,6 +225,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.picker.sigRangeChanged.connect(lambda iv: self._range_changed(iv, from_picker=True))
         self.picker.sigTimeZoneChanged.connect(self._time_zone_changed)
+        if hasattr(self.picker, "sigError"):  # a refused entry (e.g. end before start) also shows in the status bar
+            self.picker.sigError.connect(lambda text: self.statusBar().showMessage(text, 10000) if text
+                                         else self.statusBar().clearMessage())
         self.menus["view"].addAction(bar.toggleViewAction())
 
     def _make_centre(self):
@@ -305,9 +313,9 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.asset_editor)
         scroll.setWidgetResizable(True)
         self.add_dock("asset", "Asset", scroll, Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="inspector")
-        self.asset_editor.sigSaved.connect(lambda stream: self.streams_changed([stream]))
         self.asset_editor.sigFailed.connect(self.show_error)
         self.tree.channel_menu_hooks.append(self._asset_channel_menu)
+        self.tree.context_menu_hooks.append(self._asset_stream_menu)
         self.menus["tools"].addAction("New asset…", lambda: self.create_asset())
 
     def _is_asset_channel(self, channel) -> bool:
@@ -318,6 +326,24 @@ class MainWindow(QMainWindow):
             menu.addSeparator()
             menu.addAction("New asset stream…", lambda: self.create_asset(channel))
 
+    def _asset_stream_menu(self, menu, streams):
+        if len(streams) == 1 and self._is_asset_channel(streams[0].channel):
+            menu.addSeparator()
+            menu.addAction("Edit asset…", lambda s=streams[0]: self.edit_asset(s))
+
+    def edit_asset(self, stream):
+        """The asset editor in its own window (the Asset dock shows the same for the selected stream)."""
+        dlg = AssetEditorDialog(self.runner, stream.channel, stream, self, tool_lookup=self._tool_class)
+        dlg.editor.sigFailed.connect(self.show_error)
+        return self._show_dialog(dlg)
+
+    def _show_dialog(self, dlg):
+        """Show a non-modal dialog bound to the current connection (closed when the connection changes)."""
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._dialogs = [d for d in self._dialogs if shiboken6.isValid(d)] + [dlg]
+        dlg.show()
+        return dlg
+
     def create_asset(self, channel=None):
         if self.manager is None:
             return self.show_error("not connected")
@@ -325,11 +351,9 @@ class MainWindow(QMainWindow):
         if channel is None:
             return self.show_error("this connection has no writable assets channel")
         dlg = CreateAssetDialog(self.runner, channel, self, tool_lookup=self._tool_class)
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.sigCreated.connect(lambda stream: (self.streams_changed([stream]),
-                                               self.tree.select_stream(channel.channel_id, stream.stream_id)))
-        dlg.show()
-        return dlg
+        dlg.sigCreated.connect(guarded(self, lambda stream: QTimer.singleShot(
+            0, lambda: self.tree.select_stream(channel.channel_id, stream.stream_id))))
+        return self._show_dialog(dlg)
 
     def _tool_class(self, name):
         channel, tv = self.manager.find_tool(name)
@@ -339,11 +363,7 @@ class MainWindow(QMainWindow):
     def open_run_dialog(self, channel_id, tool_name, version=None, inputs=()):
         dlg = RunToolDialog(self.manager, self.runner, self.resolve_stream, channel_id, tool_name, version,
                             self.picker.interval(), self.picker.time_zone(), inputs, self)
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.sigRunFinished.connect(lambda s: self.streams_changed([s]))
-        dlg.sigRunRecorded.connect(lambda _r: self.run_history.refresh())
-        dlg.show()  # non-modal, so streams can be dragged in from the tree
-        return dlg
+        return self._show_dialog(dlg)  # non-modal, so streams can be dragged in from the tree
 
     def run_again(self, record):
         try:
@@ -355,22 +375,27 @@ class MainWindow(QMainWindow):
         return dlg
 
     def compute_missing_for(self, stream):
-        record = defining_run(self.manager.run_history, stream)
-        if record is None:
-            return self.show_error(f"no recorded run made {stream.stream_id}; use Compute with…")
-        job = compute_missing(self.manager, self.runner, stream, self.picker.interval(), record, self.resolve_stream)
-        if job is None:
-            self.statusBar().showMessage(f"{stream.stream_id}: nothing missing in this range", 5000)
-            return None
-        job.finished.connect(guarded(self, lambda: (self.streams_changed([stream]), self.run_history.refresh())))
-        return job
+        """Find the run that made ``stream`` (a history read, so in a job), then compute its gaps in range."""
+        manager, interval = self.manager, self.picker.interval()
+
+        def found(record):
+            if manager is not self.manager:
+                return None
+            if record is None:
+                return self.show_error(f"no recorded run made {stream.stream_id}; use Compute with…")
+            job = compute_missing(manager, self.runner, stream, interval, record, self.resolve_stream)
+            if job is None:
+                self.statusBar().showMessage(f"{stream.stream_id}: nothing missing in this range", 5000)
+            return job
+
+        return self.runner.submit(f"Find the run that made {stream.stream_id}",
+                                  lambda ctx: defining_run(manager.run_history, stream), kind="read",
+                                  on_result=guarded(self, found),
+                                  on_error=guarded(self, lambda msg: self.show_error(msg)))
 
     def open_purge_dialog(self, streams):
         dlg = PurgeDialog(self.runner, streams, self.picker.interval(), self, tz=self.picker.time_zone())
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.sigPurged.connect(lambda *_: self.streams_changed(streams))
-        dlg.show()
-        return dlg
+        return self._show_dialog(dlg)
 
     def _make_status_bar(self):
         sb = self.statusBar()
@@ -431,6 +456,10 @@ class MainWindow(QMainWindow):
                     job.cancel()
             active = [j for j in self.runner.active if j.kind in ("read", "count")]
             self.runner.submit("Close previous connection", _close_manager, old, active, kind="close")
+        for dlg in self._dialogs:  # they hold streams and channels of the old connection
+            if shiboken6.isValid(dlg):
+                dlg.close()
+        self._dialogs = []
         self.inspector.set_stream(None)
         self.instances.set_stream(None)
         if self.plot_area is not None:
@@ -520,11 +549,35 @@ class MainWindow(QMainWindow):
             self.instances.set_stream(stream, self.picker.interval())
         else:
             self.instances.set_stream(None)
+        self._show_selection_span(stream)
         if stream is not None and self._is_asset_channel(stream.channel):
             self.asset_editor.set_stream(stream.channel, stream)
             self.docks["asset"].raise_()
         elif self.asset_editor.stream is not None and stream is not None:
             self.docks["inspector"].raise_()
+
+    def _show_selection_span(self, stream):
+        """Feed the picker's "All" and "Calc" presets: the selected stream's data span and calculated span."""
+        if self._span_job is not None:
+            self._span_job.cancel()
+            self._span_job = None
+        if stream is None:
+            self.picker.set_data_span(data_span(self.manager) if self.manager is not None else None)
+            if hasattr(self.picker, "set_calculated_span"):
+                self.picker.set_calculated_span(None)
+            return
+        ci = stream.calculated_intervals
+        if hasattr(self.picker, "set_calculated_span"):
+            calc = ci.span if ci and ci.start != MIN_DATE and ci.end != MAX_DATE else None
+            self.picker.set_calculated_span(calc)
+
+        def done(span):
+            self._span_job = None
+            if self.inspector.stream is stream:
+                self.picker.set_data_span(span)
+
+        self._span_job = self.runner.submit(f"Span of {stream.stream_id}", _stream_span, stream, kind="read",
+                                            on_result=guarded(self, done))
 
     def plot_streams(self, streams):
         if self.plot_area is None:
@@ -549,9 +602,23 @@ class MainWindow(QMainWindow):
         if self.plot_area is not None:
             for s in streams:
                 try:
-                    self.plot_area.refresh_stream(s)
+                    if s.stream_id in s.channel.streams:
+                        self.plot_area.refresh_stream(s)
+                    else:  # purged with its definition: its curves go
+                        self.plot_area.remove_stream(s)
                 except Exception:  # noqa: BLE001
                     log.exception("plot refresh failed")
+
+    def shown_streams(self) -> list:
+        """Every stream some view shows now (inspector, instances table, plot curves)."""
+        shown = [self.inspector.stream, self.instances.model.stream]
+        if self.plot_area is not None:
+            shown += [c.stream for c in self.plot_area.curves()]
+        out = []
+        for s in shown:
+            if s is not None and s not in out:
+                out.append(s)
+        return out
 
     # -- time range ----------------------------------------------------------------------------
     def _range_changed(self, iv, from_picker=False):
@@ -593,6 +660,10 @@ class MainWindow(QMainWindow):
     def _job_finished(self, job):
         if job.state == JobState.FAILED and job.kind not in QUIET_KINDS:
             self.show_error(f"{job.title} failed: {job.error}")
+        if job.kind in WRITE_KINDS and self.manager is not None:
+            self.streams_changed(self.shown_streams())
+            if job.kind == "tool":
+                self.run_history.refresh()
 
     def _about(self):
         from . import __version__
@@ -632,6 +703,15 @@ def data_span(manager) -> TimeInterval | None:
     if not starts:
         return None
     return TimeInterval(min(starts), max(ends))
+
+
+def _stream_span(ctx, stream) -> TimeInterval | None:
+    """(first instance - 1 ms, last instance]: the interval that holds all of the stream's data."""
+    view = stream.window(TimeInterval(MIN_DATE, MAX_DATE))
+    first, last = view.first(), view.last()
+    if first is None:
+        return None
+    return TimeInterval(first.timestamp - timedelta(milliseconds=1), last.timestamp)
 
 
 def _close_manager(ctx, manager, jobs):

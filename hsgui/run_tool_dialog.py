@@ -77,6 +77,12 @@ def expected_input_count(tool_class):
     return getattr(getattr(tool_class, "_execute", None), "expected_input_count", None)
 
 
+def input_description(tool_class) -> str | None:
+    """The tool's own description of its inputs (``Tool.inputs_doc``), for tools that declare no count."""
+    doc = getattr(tool_class, "inputs_doc", None)
+    return (doc.strip() or None) if isinstance(doc, str) else None
+
+
 # -- small widgets ------------------------------------------------------------------------------------
 class StreamListWidget(QListWidget):
     """A list of (channel_id, StreamId) that accepts streams dragged from the stream tree."""
@@ -440,6 +446,7 @@ class RunToolDialog(QDialog):
         in_box = QGroupBox("Input streams")
         il = QVBoxLayout(in_box)
         self.expected_label = QLabel()
+        self.expected_label.setWordWrap(True)  # a tool's own description of its inputs can be long
         il.addWidget(self.expected_label)
         row = QHBoxLayout()
         self.inputs = StreamListWidget()
@@ -619,7 +626,12 @@ class RunToolDialog(QDialog):
         expected = expected_input_count(self.tool_class) if self.tool_class else None
         n = len(self.inputs.streams())
         if expected is None:
-            self.expected_label.setText(f"{n} chosen · the tool does not declare how many it expects")
+            # no count to enforce: show what the tool says it takes, if anything (it checks when it runs)
+            doc = input_description(self.tool_class) if self.tool_class else None
+            if doc:
+                self.expected_label.setText(f"expects {doc} · {n} chosen")
+            else:
+                self.expected_label.setText(f"{n} chosen · the tool does not declare how many it expects")
             self.expected_label.setStyleSheet("")
         else:
             ok = n == expected
@@ -922,4 +934,5 @@ def make_compute_menu_hook(get_manager, open_run_dialog, compute_missing_for):
 
 
 __all__ = ["RunToolDialog", "make_compute_menu_hook", "StreamListWidget", "StreamPickerDialog", "MetaDataEditor", "IntervalEdit",
-           "compute_missing", "defining_run", "missing_intervals", "expected_input_count"]
+           "compute_missing", "defining_run", "missing_intervals", "expected_input_count",
+           "input_description"]

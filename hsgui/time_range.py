@@ -5,6 +5,14 @@ how the editors show and read wall-clock times. ``sigRangeChanged`` fires on
 the user's edits, presets, slider drags, back/forward and live ticks, and on
 ``set_interval(iv, emit=True)`` -- never on ``set_interval(iv)``, which is how
 the plots report a zoom without starting a loop.
+
+A refused entry (end before start, unknown zone) never changes the picker's
+size: the offending editor gets a red border and the message as its tool tip,
+a small balloon (:class:`ErrorBalloon`, a tool-tip window outside any layout)
+shows the message under that editor for a few seconds, and ``sigError(text)``
+carries it to whoever shows status messages (the main window's status bar).
+``sigError("")`` follows when the error is cleared. ``error_text()`` returns
+the current message, "" when there is none.
 """
 from __future__ import annotations
 
@@ -12,7 +20,8 @@ import time
 from datetime import datetime, timedelta
 
 import pytz
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimer, QTimeZone, Signal
+from PySide6.QtCore import QDate, QDateTime, QEvent, QPoint, Qt, QTime, QTimer, QTimeZone, Signal
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QComboBox, QCompleter, QDateTimeEdit, QHBoxLayout, QLabel, QToolButton, QWidget
 from superqt import QDoubleRangeSlider
 
@@ -26,6 +35,9 @@ PRESETS = [("1 h", timedelta(hours=1)), ("24 h", timedelta(hours=24)), ("7 d", t
 HISTORY_LIMIT = 100
 COALESCE_S = 1.5        # programmatic moves closer together than this replace one history entry
 SLIDER_DEBOUNCE_MS = 200
+ERROR_BALLOON_MS = 8000  # how long the error balloon stays; the red border and the editor's tool tip stay
+ERROR_COLOR = "#b00020"
+ERROR_BACKGROUND = "#fde8e6"
 _QT_MIN = QDateTime(QDate(1, 1, 1), QTime(0, 0), QTimeZone.utc())
 _QT_MAX = QDateTime(QDate(9999, 12, 31), QTime(23, 59, 59, 999), QTimeZone.utc())
 
@@ -35,12 +47,64 @@ def _default_interval() -> TimeInterval:
     return TimeInterval(now - timedelta(hours=24), now)
 
 
+class ErrorBalloon(QLabel):
+    """A small tool-tip window with an error message, shown just below a widget.
+
+    It is a separate top-level window, so it never takes space in (or widens) the
+    toolbar that holds the picker. A click on it, or the timeout, hides it.
+    """
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent, Qt.ToolTip | Qt.FramelessWindowHint)
+        self.setObjectName("TimeRangeErrorBalloon")
+        self.setAttribute(Qt.WA_ShowWithoutActivating)
+        self.setWordWrap(True)
+        self.setMaximumWidth(560)
+        self.setStyleSheet(f"QLabel#TimeRangeErrorBalloon {{ background: {ERROR_BACKGROUND}; color: {ERROR_COLOR};"
+                           f" border: 1px solid {ERROR_COLOR}; border-radius: 3px; padding: 4px 6px; }}")
+        self._anchor: QWidget | None = None
+        self._timer = QTimer(self, singleShot=True, interval=ERROR_BALLOON_MS)
+        self._timer.timeout.connect(self.hide)
+
+    def anchor(self) -> QWidget | None:
+        return self._anchor
+
+    def show_at(self, anchor: QWidget, text: str) -> None:
+        self._anchor = anchor
+        self.setText(text)
+        # one line when it fits, wrapped at maximumWidth() otherwise (adjustSize alone wraps far too early)
+        self.ensurePolished()
+        m = self.contentsMargins()
+        width = min(self.maximumWidth(), self.fontMetrics().horizontalAdvance(text) + m.left() + m.right() + 16)
+        self.resize(width, self.heightForWidth(width))
+        if anchor.isVisible():
+            self.reposition()
+            self.show()
+            self.raise_()
+            self._timer.start()
+
+    def reposition(self) -> None:
+        if self._anchor is None:
+            return
+        pos = self._anchor.mapToGlobal(QPoint(0, self._anchor.height() + 2))
+        screen = self._anchor.screen()
+        if screen is not None:  # keep it on screen when the editor sits near the right edge
+            right = screen.availableGeometry().right()
+            pos.setX(max(screen.availableGeometry().left(), min(pos.x(), right - self.width())))
+        self.move(pos)
+
+    def mousePressEvent(self, event):
+        self.hide()
+        event.accept()
+
+
 class TimeRangePicker(QWidget):
     """Start/end editors, presets, time zone, overview slider, back/forward and live follow."""
 
     sigRangeChanged = Signal(object)     # TimeInterval
     sigTimeZoneChanged = Signal(object)  # pytz zone
     sigLiveChanged = Signal(bool)
+    sigError = Signal(str)               # message of a refused entry; "" when the error is cleared
 
     def __init__(self, parent=None, interval: TimeInterval | None = None, live_period_ms: int = 2000):
         super().__init__(parent)
@@ -110,9 +174,11 @@ class TimeRangePicker(QWidget):
         self._live_timer = QTimer(self, interval=live_period_ms)
         self._live_timer.timeout.connect(self._live_tick)
 
-        self.message = QLabel()
-        self.message.setStyleSheet("color: #b00020;")
-        self.message.setVisible(False)
+        # the error is not a widget of the layout (it would widen the toolbar): see ErrorBalloon
+        self._error_text = ""
+        self._error_widget: QWidget | None = None
+        self.balloon = ErrorBalloon(self)
+        self._watched_window: QWidget | None = None
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -126,7 +192,6 @@ class TimeRangePicker(QWidget):
         lay.addWidget(self.overview, 1)
         lay.addWidget(self.zone_combo)
         lay.addWidget(self.live_button)
-        lay.addWidget(self.message)
         self._show()
         self._update_buttons()
 
@@ -138,8 +203,8 @@ class TimeRangePicker(QWidget):
         e.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
         e.setCalendarPopup(True)
         e.setToolTip(tip)
-        e.editingFinished.connect(self._commit_edits)
-        e.calendarWidget().clicked.connect(lambda _d: self._commit_edits())
+        e.editingFinished.connect(lambda e=e: self._commit_edits(e))
+        e.calendarWidget().clicked.connect(lambda _d, e=e: self._commit_edits(e))
         return e
 
     # -- public API ----------------------------------------------------------
@@ -201,7 +266,8 @@ class TimeRangePicker(QWidget):
         self.live_button.setChecked(bool(on))
 
     def error_text(self) -> str:
-        return self.message.text() if self.message.isVisible() else ""
+        """The message of the current error ("" when the last entry was accepted)."""
+        return self._error_text
 
     # -- internals -----------------------------------------------------------
     def _apply(self, iv: TimeInterval, emit: bool, push: bool, programmatic: bool = False):
@@ -275,26 +341,72 @@ class TimeRangePicker(QWidget):
         self.all_button.setEnabled(self._data_span is not None)
         self.calc_button.setEnabled(self._calc_span is not None)
 
-    def _error(self, text: str):
-        self.message.setText(text)
-        self.message.setVisible(True)
-        for e in (self.start_edit, self.end_edit):
-            e.setStyleSheet("QDateTimeEdit { border: 1px solid #b00020; }")
+    def _error(self, text: str, widget: QWidget | None = None):
+        """Refuse an entry: red border and tool tip on ``widget``, a balloon below it, ``sigError(text)``."""
+        widget = widget or self.end_edit
+        if text == self._error_text and widget is self._error_widget:
+            return  # the same refusal again (e.g. Enter, then focus out): nothing new to say
+        self._clear_marks()
+        self._error_text = text
+        self._error_widget = widget
+        widget.setProperty("_hs_tip", widget.toolTip())
+        widget.setToolTip(text)
+        widget.setProperty("hsError", True)
+        # colours, not a style sheet: a style-sheet border would change the editor's size hint
+        pal = widget.palette()
+        for role, colour in ((QPalette.Base, ERROR_BACKGROUND), (QPalette.Text, ERROR_COLOR)):
+            pal.setColor(role, QColor(colour))
+        widget.setPalette(pal)
+        self._watch_window()
+        self.balloon.show_at(widget, text)
+        self.sigError.emit(text)
+
+    def _clear_marks(self):
+        w = self._error_widget
+        if w is not None:
+            w.setPalette(QPalette())  # back to the inherited palette
+            w.setProperty("hsError", False)
+            w.setToolTip(w.property("_hs_tip") or "")
+        self._error_widget = None
+        self.balloon.hide()
 
     def _clear_error(self):
-        self.message.setVisible(False)
-        self.message.setText("")
-        for e in (self.start_edit, self.end_edit):
-            e.setStyleSheet("")
+        had = bool(self._error_text)
+        self._clear_marks()
+        self._error_text = ""
+        if had:
+            self.sigError.emit("")
 
-    def _commit_edits(self):
+    def _watch_window(self):
+        # keep the balloon under its editor when the window moves or is resized
+        win = self.window()
+        if win is not self and win is not self._watched_window:
+            if self._watched_window is not None:
+                self._watched_window.removeEventFilter(self)
+            win.installEventFilter(self)
+            self._watched_window = win
+
+    def eventFilter(self, obj, event):
+        if obj is self._watched_window and self.balloon.isVisible():
+            t = event.type()
+            if t in (QEvent.Move, QEvent.Resize):
+                self.balloon.reposition()
+            elif t in (QEvent.Hide, QEvent.WindowDeactivate, QEvent.WindowStateChange):
+                self.balloon.hide()
+        return super().eventFilter(obj, event)
+
+    def hideEvent(self, event):
+        self.balloon.hide()
+        super().hideEvent(event)
+
+    def _commit_edits(self, edited: QDateTimeEdit | None = None):
         if self._updating:
             return
         start = self._from_qt(self.start_edit.dateTime())
         end = self._from_qt(self.end_edit.dateTime())
         if end <= start:
             self._error(f"End {format_time(end, self._tz)} must be after start {format_time(start, self._tz)}"
-                        " — range not changed")
+                        " — range not changed", edited)
             return
         iv = TimeInterval(start, end)
         if iv == self._interval:
@@ -340,7 +452,7 @@ class TimeRangePicker(QWidget):
             try:
                 tz = pytz.timezone(text)
             except pytz.UnknownTimeZoneError:
-                self._error(f"Unknown time zone {text!r}")
+                self._error(f"Unknown time zone {text!r}", self.zone_combo)
                 self.zone_combo.setCurrentText(zone_name(self._tz))
                 return
         self._clear_error()

@@ -196,8 +196,9 @@ class ToolsDock(QWidget):
             parts.append(f"<table cellspacing=4><tr><th align=left>parameter</th><th align=left>type</th>"
                          f"<th align=left>default</th></tr>{rows}</table>")
         expected = getattr(getattr(cls, "_execute", None), "expected_input_count", None)
-        if expected is not None:
-            parts.append(f"<div>input streams: {expected}</div>")
+        inputs = str(expected) if expected is not None else getattr(cls, "inputs_doc", None)
+        if inputs:
+            parts.append(f"<div>input streams: {html.escape(inputs)}</div>")
         return "".join(parts)
 
     def _on_double_click(self, item, _col):

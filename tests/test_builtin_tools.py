@@ -283,3 +283,20 @@ def test_function_registry():
     assert set(docs) == set(FUNCTIONS) and all(docs.values())
     assert {"mean", "sum", "min", "max", "median", "std", "var", "count", "first", "last", "range"} <= set(
         function_docs("aggregate"))
+
+
+def test_every_builtin_tool_says_how_many_inputs_it_takes(tools):
+    """A declared count (check_input_stream_count) or, for tools that accept alternatives, Tool.inputs_doc."""
+    from channels.tool import Tool
+    assert Tool.inputs_doc is None
+    names = sorted(tools.list_tools())
+    assert {"aggregate", "aligned_merge", "clock", "sliding_apply"} <= set(names)
+    for name in names:
+        cls = tools.get_tool_class(name)
+        count = getattr(cls._execute, "expected_input_count", None)
+        doc = cls.inputs_doc
+        assert (count is None) != (doc is None), f"{name}: count {count!r}, inputs_doc {doc!r}"
+        assert doc is None or (isinstance(doc, str) and doc.strip()), name
+    assert tools.get_tool_class("aggregate").inputs_doc == \
+        "1 data stream + windows as alignment stream, or 2 streams: data, windows"
+    assert tools.get_tool_class("aligned_merge").inputs_doc.startswith("1 or more streams sharing timestamps")

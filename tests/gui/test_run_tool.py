@@ -326,6 +326,23 @@ def test_input_count_is_shown_and_enforced(qtbot, manager, runner, out_channel):
     assert dlg.run_button.isEnabled()
 
 
+def test_tools_without_a_declared_count_show_their_inputs_doc(qtbot, manager, runner, out_channel):
+    """aggregate and aligned_merge check their inputs themselves; the dialog shows what they say, enforces nothing."""
+    agg = make_dialog(qtbot, manager, runner, "aggregate", interval=HOUR)
+    doc = "1 data stream + windows as alignment stream, or 2 streams: data, windows"
+    assert agg.tool_class.inputs_doc == doc
+    assert agg.expected_label.text() == f"expects {doc} · 0 chosen"
+    assert "does not declare" not in agg.expected_label.text()
+    assert agg.expected_label.styleSheet() == ""
+    assert "input stream" not in agg.problems_label.text()           # no count is enforced
+    merge = make_dialog(qtbot, manager, runner, "aligned_merge", interval=HOUR)
+    assert merge.expected_label.text().startswith("expects 1 or more streams sharing timestamps")
+    assert merge.expected_label.text().endswith(" · 0 chosen")
+    # a tool with a declared count still shows and enforces it
+    clock = make_dialog(qtbot, manager, runner, "clock", interval=HOUR)
+    assert clock.expected_label.text() == "expects 0 input streams · 0 chosen"
+
+
 # -- cancel and failure -------------------------------------------------------------------------------------
 def assert_consistent(stream, interval):
     """Every instance lies in the calculated intervals, and each calculated minute has its instance."""

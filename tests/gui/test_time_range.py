@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 import pytest
 import pytz
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimeZone
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QWidget
 
 from channels.memory_channel import MemoryChannel
 from channels.stream import StreamInstance
@@ -47,17 +49,76 @@ def test_typing_a_new_start_emits_the_new_range_once(qtbot, picker):
     assert picker.interval() == sig.args[0]
 
 
+def marked(edit):
+    """The editor is shown in the error colours."""
+    return bool(edit.property("hsError")) and edit.palette().color(QPalette.Text).name() == "#b00020"
+
+
 def test_end_before_start_is_refused_with_a_message(qtbot, picker):
+    width = picker.sizeHint().width()
+    errors = []
+    picker.sigError.connect(errors.append)
     with qtbot.assertNotEmitted(picker.sigRangeChanged):
         type_into(qtbot, picker.end_edit, "2024-02-29 23:00:00")
     assert picker.interval() == IV
-    assert picker.message.isVisible()
     assert "must be after start" in picker.error_text()
-    # a valid edit clears the message
+    assert errors == [picker.error_text()]
+    # the message is shown next to the offending editor, never as a widget that widens the picker
+    assert picker.sizeHint().width() == width
+    assert picker.balloon.isVisible() and picker.balloon.anchor() is picker.end_edit
+    assert picker.balloon.isWindow() and "must be after start" in picker.balloon.text()
+    assert "must be after start" in picker.end_edit.toolTip()
+    assert marked(picker.end_edit) and not marked(picker.start_edit)
+    # the same refusal again (focus leaving the editor) says nothing new
+    picker.end_edit.editingFinished.emit()
+    assert len(errors) == 1
+    # a valid edit clears the message, the red border, the balloon; the status bar hears ""
     with qtbot.waitSignal(picker.sigRangeChanged):
         type_into(qtbot, picker.end_edit, "2024-03-01 08:00:00")
     assert picker.error_text() == ""
+    assert errors[-1] == ""
+    assert not picker.balloon.isVisible() and not marked(picker.end_edit)
+    assert picker.end_edit.toolTip() == "End of the range (inclusive)"
     assert picker.interval() == TimeInterval(T0, T0 + timedelta(hours=8))
+
+
+def test_start_after_end_marks_the_start_editor(qtbot, picker):
+    width = picker.sizeHint().width()
+    type_into(qtbot, picker.start_edit, "2024-03-01 07:00:00")
+    assert picker.interval() == IV and "must be after start" in picker.error_text()
+    assert picker.balloon.anchor() is picker.start_edit
+    assert marked(picker.start_edit) and not marked(picker.end_edit)
+    assert picker.sizeHint().width() == width
+
+
+def test_the_error_does_not_push_the_picker_out_of_a_toolbar(qtbot):
+    """In a toolbar just wide enough for the picker, a refused entry keeps the picker in view (no » overflow)."""
+    from PySide6.QtWidgets import QMainWindow, QToolBar
+
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    bar = QToolBar("Time range", win)
+    p = TimeRangePicker(bar, interval=IV)
+    action = bar.addWidget(p)
+    win.addToolBar(bar)
+    win.setCentralWidget(QWidget())
+    win.resize(p.sizeHint().width() + 60, 300)
+    win.show()
+    qtbot.waitExposed(win)
+    assert p.isVisible()
+    errors = []
+    p.sigError.connect(errors.append)
+    type_into(qtbot, p.end_edit, "2024-02-29 23:00:00")
+    qtbot.wait(50)
+    assert "must be after start" in p.error_text() and len(errors) == 1
+    assert p.isVisible() and bar.widgetForAction(action) is p
+    assert p.balloon.isVisible()
+    # the balloon sits just below the end editor (moved left only as far as needed to stay on the screen)
+    below = p.end_edit.mapToGlobal(p.end_edit.rect().bottomLeft())
+    avail = p.end_edit.screen().availableGeometry()
+    x = max(avail.left(), min(below.x(), avail.right() - p.balloon.width()))
+    assert abs(p.balloon.pos().x() - x) <= 1 and 0 <= p.balloon.pos().y() - below.y() <= 4
+    assert p.balloon.geometry().right() <= avail.right()
 
 
 def test_presets_last_hours_days_all_data_and_calculated_span(qtbot, picker):
@@ -142,6 +203,7 @@ def test_time_zone_changes_what_the_editors_show_not_the_interval(qtbot, picker)
     picker.zone_combo.setCurrentText("Mars/Olympus")
     picker.zone_combo.lineEdit().editingFinished.emit()
     assert "Unknown time zone" in picker.error_text()
+    assert picker.balloon.anchor() is picker.zone_combo and "Unknown time zone" in picker.zone_combo.toolTip()
     assert picker.time_zone().zone == "America/New_York"
 
 

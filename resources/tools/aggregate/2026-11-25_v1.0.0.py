@@ -19,6 +19,9 @@ class Aggregate(Tool):
     :param include_empty: Also write windows whose result is None (e.g. the mean of an empty window).
     """
 
+    #: the inputs are checked in ``_execute`` (two alternatives, so no ``check_input_stream_count``)
+    inputs_doc = "1 data stream + windows as alignment stream, or 2 streams: data, windows"
+
     def __init__(self, func: AggregateFunctionName = "mean", include_empty: bool = False):
         super().__init__(func=func, include_empty=include_empty)
         self._func = get_function(func, "aggregate")

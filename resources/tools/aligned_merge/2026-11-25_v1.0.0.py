@@ -17,6 +17,9 @@ class AlignedMerge(Tool):
     :param names: One name per input stream (keys of the merged dict); empty for a list value.
     """
 
+    #: the inputs are checked in ``_execute`` (any number from 1, as many as ``names`` when given)
+    inputs_doc = "1 or more streams sharing timestamps (as many as names, when names are given)"
+
     def __init__(self, names: Optional[list[str]] = None):
         super().__init__(names=names)
         if names is not None:
