@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import enum
+import typing
 from datetime import datetime, timedelta
 
 from channels.stream import get_stream_id
@@ -41,7 +42,10 @@ WORKFLOW_PARAMETERS = {
                       "description": "Function that summarises each window"},
         "window_seconds": {"type": "number", "minimum": 0, "default": 60.0,
                            "description": "Sliding-window length, in seconds"},
-        "houses": {"type": "array", "items": {"type": "integer"}, "description": "Houses to process"},
+        "houses": {"type": "array", "items": {"type": "integer"},
+                   "description": "Houses to process (their house_id, the streams' house meta-data)"},
+        "residents": {"type": "array", "items": {"type": "string"},
+                      "description": "Residents to process (their resident_id, the streams' resident meta-data)"},
         "tool_parameters": {"type": "object", "additionalProperties": {"type": "object"},
                             "description": "Per-tool parameter overrides: tool name -> parameters"},
     },
@@ -64,11 +68,13 @@ HOUSE = {
 RESIDENT = {
     "type": "object",
     "properties": {
-        "resident_id": {"type": "string", "description": "Pseudonymous id"},
-        "house_id": {"type": "integer", "minimum": 0},
+        "resident_id": {"type": "string", "description": "Pseudonymous id (the streams' resident meta-data)"},
+        "house_id": {"type": "integer", "minimum": 0, "description": "The house lived in (a house_id of houses)"},
         "role": {"enum": ["resident", "visitor", "carer"], "default": "resident"},
         "since": {"type": "datetime"},
         "until": {"type": ["datetime", "null"], "default": None},
+        "wearable": {"type": ["string", "null"], "default": None,
+                     "description": "Id of the wearable sensor, if the resident has one"},
     },
     "required": ["resident_id", "house_id", "role"],
 }
@@ -156,6 +162,77 @@ def _asset_value(v):
     return v
 
 
+def to_asset_value(v):
+    """A tool parameter value (or default) as an asset value: enums by value, durations in seconds,
+    time intervals as ``{start, end}``, tuples and sets as lists. AssetValueError when it has no asset form."""
+    return _asset_value(v)
+
+
+def _type_schema(hint) -> dict:
+    """The schema of one value of type ``hint`` (a list parameter's item type); {} when anything goes."""
+    if hint is None or hint is typing.Any:
+        return {}
+    origin = typing.get_origin(hint)
+    if origin is typing.Annotated:
+        return _type_schema(typing.get_args(hint)[0])
+    if origin is typing.Union or type(hint).__name__ == "UnionType":
+        args = typing.get_args(hint)
+        rest = [a for a in args if a is not type(None)]
+        s = _type_schema(rest[0]) if len(rest) == 1 else {}
+        if len(rest) != len(args):
+            if "type" in s:
+                s["type"] = [s["type"], "null"] if isinstance(s["type"], str) else list(s["type"]) + ["null"]
+            elif "enum" in s:
+                s["enum"] = s["enum"] + [None]
+        return s
+    if origin is typing.Literal:
+        choices = []
+        for c in typing.get_args(hint):
+            try:
+                choices.append(_asset_value(c))
+            except AssetValueError:
+                pass
+        return {"enum": choices} if choices else {}
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return {"enum": [_asset_value(m) for m in hint]}
+    if origin in (list, tuple, set, frozenset):
+        args = typing.get_args(hint)
+        s = {"type": "array"}
+        item = _type_schema(args[0]) if args and args[0] is not Ellipsis else {}
+        if item:
+            s["items"] = item
+        return s
+    if origin is dict:
+        return {"type": "object"}
+    if hint is timedelta:
+        return {"type": "number", "description": "seconds"}
+    if isinstance(hint, type):
+        for t, name in _SIMPLE.items():
+            if hint is t or (issubclass(hint, t) and t is not bool):
+                return {"type": name}
+    return {}
+
+
+def schema_for_parameter_value(spec) -> dict:
+    """The schema of a set value of a list / dict parameter (what a structured editor shows):
+    ``{"type": "array", "items": <item type>}`` or ``{"type": "object"}``; ``None`` (unset) is not part
+    of it — the form handles that with its own "unset" box."""
+    if spec.kind == "list":
+        s = {"type": "array"}
+        item = _type_schema(spec.item_type)
+        if item:
+            s["items"] = item
+    elif spec.kind == "dict":
+        s = {"type": "object"}
+    else:
+        s = _spec_schema(spec)
+        s.pop("default", None)
+    if spec.doc:
+        s["description"] = spec.doc
+    check_schema(s, f"schema of parameter {spec.name!r}")
+    return s
+
+
 def _spec_schema(spec) -> dict:
     kind = spec.kind
     doc = spec.doc or ""
@@ -226,4 +303,4 @@ def schema_for_tool(tool_class) -> dict:
 
 
 __all__ = ["BUILTIN_SCHEMAS", "register_asset_schema", "registered_schemas", "schema_for_stream",
-           "schema_from_parameter_specs", "schema_for_tool"]
+           "schema_from_parameter_specs", "schema_for_tool", "schema_for_parameter_value", "to_asset_value"]

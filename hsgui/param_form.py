@@ -22,14 +22,23 @@ timedelta                  QLineEdit: "60s", "5m", "2h", "1d", "HH:MM:SS", or
                            seconds
 choice, function           QComboBox (Literal / Enum members / function
                            registry names; function docs as tooltips)
-list                       QLineEdit: comma list (``1, 2, 3``) or JSON list
-dict                       QLineEdit: JSON object
+list                       QLineEdit: comma list (``1, 2, 3``) or JSON list,
+                           plus a structured editor (below)
+dict                       QLineEdit: JSON object, plus a structured editor
 time_interval              QLineEdit: ``start/end`` ISO text
 relative_time_interval     QLineEdit: ``-60s, 0``
 =========================  ==================================================
 
 Optional parameters get an "unset" check box: checked means the value is
 ``None`` and the editor is disabled.
+
+List and dict parameters also get a structured editor: the asset editor's
+:class:`hsgui.asset_editor.AssetValueForm` (a tree of typed fields with Add /
+Remove / Move, items typed and offered per the list's item type) in a small
+frame that the "items" / "keys" button next to the text shows and hides. Text
+and tree stay in sync both ways; a problem in either is shown next to the field
+and makes the form invalid. ``editor(name)`` stays the one-line text form;
+``structured_editor(name)`` is the tree form.
 """
 from __future__ import annotations
 
@@ -38,18 +47,26 @@ from datetime import datetime
 
 import pytz
 from PySide6.QtCore import QDate, QDateTime, QTime, Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateTimeEdit, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateTimeEdit, QFormLayout, QFrame, QHBoxLayout, QLabel,
+                               QLineEdit, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from channels.errors import ToolParameterError
 from channels.functions import FUNCTIONS
 from channels.tool_params import REQUIRED, ParameterSpec, coerce_value, value_to_text
 from channels.utils import MIN_DATE, UTC
 
+from .asset_editor import COL_KEY, COL_NOTE, COL_TYPE, COL_VALUE, AssetValueForm
+from .asset_model import AssetValueError, allowed_kinds, same_value
+from .asset_schemas import schema_for_parameter_value, to_asset_value
+
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 #: the earliest date a QDateTimeEdit here shows; it stands for MIN_DATE (year 1)
 EDIT_MIN_DATE = QDate(100, 1, 1)
 MIN_DATE_TEXT = "MIN_DATE (the beginning)"
+#: parameter kinds that get a structured (tree) editor besides their text form
+STRUCTURED_KINDS = ("list", "dict")
+#: visible rows of a structured editor's tree before it scrolls
+STRUCTURED_ROWS = 6
 
 _PLACEHOLDERS = {
     "float": "number, e.g. 0.5 or 1e-3",
@@ -84,6 +101,13 @@ class ParamField(QWidget):
         self.error: str | None = None
         self._extra_error: str | None = None   # set from outside (e.g. the tool's own constructor check)
         self._value = None
+        # list / dict: the structured editor, and which side (text or tree) was edited last
+        self.structured = None                 # AssetValueForm
+        self.structure_button: QToolButton | None = None
+        self.structure_frame: QFrame | None = None
+        self._source = "text"
+        self._tree_error: str | None = None
+        self._syncing = False
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -95,6 +119,8 @@ class ParamField(QWidget):
         row.addWidget(self.editor, 1)
         if spec.kind == "datetime":
             row.addWidget(QLabel(getattr(tz, "zone", str(tz))))
+        if spec.kind in STRUCTURED_KINDS:
+            self._make_structured(row)
         self.unset_box: QCheckBox | None = None
         if spec.optional:
             self.unset_box = QCheckBox("unset")
@@ -103,6 +129,8 @@ class ParamField(QWidget):
             self.unset_box.toggled.connect(self._on_unset)
             row.addWidget(self.unset_box)
         lay.addLayout(row)
+        if self.structure_frame is not None:
+            lay.addWidget(self.structure_frame)
         self.error_label = QLabel()
         self.error_label.setObjectName(f"error_{spec.name}")
         self.error_label.setStyleSheet("color: #c62828;")
@@ -119,6 +147,9 @@ class ParamField(QWidget):
 
         self._fill_default()
         self.validate()
+        if self.structured is not None:
+            # compact: open when required or holding something; unset or empty defaults stay closed
+            self._show_structure(not self.is_unset and (self.spec.required or bool(self.structured_value())))
 
     # -- editor per kind ------------------------------------------------------------
     def _make_editor(self):
@@ -156,8 +187,156 @@ class ParamField(QWidget):
         w = QLineEdit()
         w.setPlaceholderText(("required: " if spec.required else "") + _PLACEHOLDERS.get(kind, ""))
         w.setClearButtonEnabled(True)
-        w.textChanged.connect(self._edited)
+        w.textChanged.connect(self._on_text_changed if kind in STRUCTURED_KINDS else self._edited)
         return w
+
+    # -- the structured editor of list / dict parameters ---------------------------
+    def _make_structured(self, row: QHBoxLayout) -> None:
+        spec = self.spec
+        is_list = spec.kind == "list"
+        form = AssetValueForm()
+        form.setObjectName(f"structured_{spec.name}")
+        form.raw_toggle.setChecked(False)       # the line edit above is the text form
+        form.raw_toggle.hide()
+        form.summary_label.hide()               # problems show in the field's error label
+        if is_list:
+            form.rename_button.hide()
+        for b in (form.add_button, form.remove_button, form.rename_button, form.up_button, form.down_button):
+            b.setAutoRaise(True)
+        form.add_button.setToolTip("Add an item to the list (after the selected one)" if is_list else
+                                   "Add a key to the selected object or an item to the selected list")
+        schema = schema_for_parameter_value(spec)
+        tree = form.tree
+        tree.setColumnWidth(COL_KEY, 70 if is_list else 130)
+        tree.setColumnWidth(COL_VALUE, 200)
+        # compact: the doc text is shown below the field and problems in its error label (and as a red
+        # frame on the item), so no note column; no type column when the item type leaves no choice
+        tree.setColumnHidden(COL_NOTE, True)
+        if is_list and len(allowed_kinds(schema.get("items"))) == 1:
+            tree.setColumnHidden(COL_TYPE, True)
+        tree.setAlternatingRowColors(True)
+        self._row_height = max(tree.fontMetrics().height() + 8, QComboBox().sizeHint().height() - 2)
+        tree.itemExpanded.connect(lambda *_: self._fit_tree())
+        tree.itemCollapsed.connect(lambda *_: self._fit_tree())
+        form.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        form.set_value([] if is_list else {}, schema)
+        form.sigEdited.connect(self._on_tree_edited)
+        self.structured = form
+
+        frame = QFrame()
+        frame.setObjectName(f"structure_frame_{spec.name}")
+        frame.setFrameShape(QFrame.Shape.StyledPanel)
+        fl = QVBoxLayout(frame)
+        fl.setContentsMargins(3, 2, 3, 3)
+        fl.setSpacing(2)
+        self.structure_note = QLabel()
+        self.structure_note.setWordWrap(True)
+        self.structure_note.setStyleSheet("color: #b26a00; font-size: 8pt;")
+        self.structure_note.hide()
+        fl.addWidget(self.structure_note)
+        fl.addWidget(form)
+        self.structure_frame = frame
+
+        button = QToolButton()
+        button.setObjectName(f"structure_button_{spec.name}")
+        button.setCheckable(True)
+        button.setText("items" if is_list else "keys")
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        button.setToolTip("Show or hide the structured editor (a field per "
+                          + ("list item" if is_list else "key") + ")")
+        button.toggled.connect(self._show_structure)
+        self.structure_button = button
+        row.addWidget(button)
+        self._show_structure(False)
+
+    def _show_structure(self, on: bool) -> None:
+        if self.structure_button is None:
+            return
+        if self.structure_button.isChecked() != on:
+            self.structure_button.setChecked(on)   # re-enters with the same value
+            return
+        self.structure_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self.structure_frame.setVisible(on)
+
+    def _fit_tree(self) -> None:
+        """Size the tree to its visible rows (plus one free row), at most STRUCTURED_ROWS, then it scrolls."""
+        if self.structured is None:
+            return
+        tree = self.structured.tree
+        visible, it = 0, tree.topLevelItem(0)
+        while it is not None:
+            visible += 1
+            it = tree.itemBelow(it)
+        row = self._row_height
+        rows = max(2, min(visible + 1, STRUCTURED_ROWS))
+        tree.setFixedHeight(tree.header().sizeHint().height() + rows * row + 2 * tree.frameWidth())
+
+    def set_structure_visible(self, on: bool) -> None:
+        """Show / hide the structured editor (list and dict parameters only)."""
+        self._show_structure(on)
+
+    def _on_text_changed(self, _text=None) -> None:
+        self._source = "text"
+        self._tree_error = None
+        self._edited()
+
+    def _on_tree_edited(self) -> None:
+        if self._syncing:
+            return
+        problems = self.structured.problem_texts()
+        self._source = "tree"
+        if problems:
+            more = f" (and {len(problems) - 2} more)" if len(problems) > 2 else ""
+            self._tree_error = "; ".join(problems[:2]) + more
+        else:
+            self._tree_error = None
+            value = self.structured.value()
+            try:
+                shown = coerce_value(self.spec, value, self.tool_name)
+            except ToolParameterError:
+                shown = value
+            self.editor.blockSignals(True)
+            try:
+                self.editor.setText(value_to_text(shown) if shown not in (None, "") else
+                                    ("[]" if self.spec.kind == "list" else "{}"))
+            finally:
+                self.editor.blockSignals(False)
+        self._fit_tree()
+        self._edited()
+
+    def _push_to_tree(self, value) -> None:
+        """Show a converted value in the structured editor (unless it already shows it)."""
+        if self.structured is None:
+            return
+        if value is None:
+            value = [] if self.spec.kind == "list" else {}
+        try:
+            shown = to_asset_value(value)
+            if same_value(shown, self.structured.value()) and not self.structured.problem_texts():
+                self._set_tree_enabled(True)
+                return
+            self._syncing = True
+            try:
+                self.structured.set_value(shown)
+            finally:
+                self._syncing = False
+        except AssetValueError as e:
+            self._set_tree_enabled(False, f"This value has no structured form ({e}); edit the text above.")
+            return
+        self._fit_tree()
+        self._set_tree_enabled(True)
+
+    def _set_tree_enabled(self, on: bool, note: str = "") -> None:
+        if self.structured is None:
+            return
+        self.structured.tree.setEnabled(on)
+        self.structured.toolbar.setEnabled(on)
+        self.structure_note.setText(note)
+        self.structure_note.setVisible(bool(note))
+
+    def structured_value(self):
+        """What the structured editor shows (an asset value: lists, dicts, text, numbers, ...)."""
+        return None if self.structured is None else self.structured.value()
 
     # -- raw editor value <-> python value -----------------------------------------
     def _raw(self):
@@ -226,6 +405,10 @@ class ParamField(QWidget):
 
     def _on_unset(self, checked):
         self.editor.setEnabled(not checked)
+        if self.structure_frame is not None:
+            self.structure_frame.setEnabled(not checked)
+            if not checked:
+                self._show_structure(True)
         self._edited()
 
     def _edited(self, *_):
@@ -237,6 +420,14 @@ class ParamField(QWidget):
         """Convert the editor's value; show and remember the reason when it does not convert."""
         if self.is_unset:
             self._value, err = None, None
+        elif self.structured is not None and self._source == "tree":
+            if self._tree_error:
+                self._value, err = None, self._tree_error
+            else:
+                try:
+                    self._value, err = coerce_value(self.spec, self.structured.value(), self.tool_name), None
+                except ToolParameterError as e:
+                    self._value, err = None, _short_reason(e)
         else:
             raw = self._raw()
             if isinstance(raw, str) and raw.strip() == "" and self.spec.required and self.spec.kind not in ("str",):
@@ -246,6 +437,16 @@ class ParamField(QWidget):
                     self._value, err = coerce_value(self.spec, raw, self.tool_name), None
                 except ToolParameterError as e:
                     self._value, err = None, _short_reason(e)
+            if self.structured is not None:
+                if err is None:
+                    self._push_to_tree(self._value)
+                elif isinstance(raw, str) and raw.strip() == "":
+                    self._push_to_tree(None)      # empty and required: start from an empty list / dict
+                    err = "required: add " + ("items" if self.spec.kind == "list" else "keys") + \
+                        " below or enter a value"
+                else:
+                    self._set_tree_enabled(False, "The text above does not convert; the structure shows the "
+                                                  "last valid value.")
         self.error = err or self._extra_error
         self.error_label.setText(self.error or "")
         self.error_label.setVisible(bool(self.error))
@@ -270,6 +471,7 @@ class ParamField(QWidget):
 
     def set_value(self, value) -> None:
         """Set from a Python value or its text / JSON form (as a run record stores it)."""
+        self._source, self._tree_error = "text", None
         if value is None and self.unset_box is not None:
             self.unset_box.setChecked(True)
             self._edited()
@@ -354,6 +556,11 @@ class ParameterForm(QWidget):
     def editor(self, name: str):
         return self.fields[name].editor
 
+    def structured_editor(self, name: str):
+        """The structured editor (an :class:`hsgui.asset_editor.AssetValueForm`) of a list / dict parameter,
+        else None."""
+        return self.fields[name].structured
+
     def is_valid(self) -> bool:
         return all(f.is_valid for f in self.fields.values())
 
@@ -412,4 +619,4 @@ def _label_tip(spec: ParameterSpec, tz) -> str:
     return "<br>".join(parts)
 
 
-__all__ = ["ParameterForm", "ParamField", "qdatetime_from_utc", "utc_from_qdatetime"]
+__all__ = ["ParameterForm", "ParamField", "STRUCTURED_KINDS", "qdatetime_from_utc", "utc_from_qdatetime"]

@@ -12,7 +12,9 @@ Four weeks up to now (rounded down to the hour) for two houses x two residents:
   - ``windows_1h`` (sliding_window) and ``temperature_hourly: [house, resident]`` (aggregate mean)
     calculated for weeks 1-2 and week 4 only, and ``accelerometer_std_1min`` for two separate days,
     so their calculated intervals have gaps;
-* ``assets`` channel: ``houses``, ``residents`` and ``workflow_parameters``.
+* ``assets`` channel (see :func:`write_demo_assets`): ``houses``, ``residents`` and
+  ``workflow_parameters: [workflow=...]`` for the two derived workflows, each in the shape of the
+  built-in schema of that name (:mod:`hsgui.asset_schemas`), so the asset editor can edit and save them.
 
 Every run is recorded in the manager's run history like any other tool run.
 """
@@ -40,6 +42,71 @@ SHOWCASE = [
     ("mongo", StreamId("temperature", {"house": 1, "resident": "alice"})),
     ("mongo", StreamId("temperature_hourly", {"house": 1, "resident": "alice"})),
 ]
+
+
+#: the one wearable of the demo: the accelerometer stream's (house, resident)
+WEARABLE = (1, "alice", "acc-1a")
+
+
+def demo_assets(start, end) -> dict:
+    """The demo's asset values ``{StreamId: value}`` for data from ``start`` to ``end``.
+
+    Each follows the built-in schema of its stream name (``houses``, ``residents``,
+    ``workflow_parameters``); house ids and resident ids are the ``house`` / ``resident``
+    meta-data values of the demo's sensor streams, and the workflow parameters are the ones the
+    demo's derived streams are computed with.
+    """
+    houses = [{"house_id": h, "name": f"House {h}", "address": f"{h} Demo Street, Bristol",
+               "installed": start, "active": True, "rooms": ["kitchen", "lounge", "bedroom"]}
+              for h in HOUSES]
+    residents = [{"resident_id": r, "house_id": h, "role": "resident", "since": start, "until": None,
+                  "wearable": WEARABLE[2] if (h, r) == WEARABLE[:2] else None}
+                 for h in HOUSES for r in RESIDENTS]
+    high_rate_start = end - timedelta(days=HIGH_RATE_DAYS)
+    hourly = {
+        "workflow_id": "temperature_hourly",
+        "description": "Hourly mean temperature per house and resident",
+        "owner": "demo",
+        "online": False,
+        "start": start,
+        "end": end,
+        "chunk_seconds": 86400,
+        "aggregate": "mean",
+        "window_seconds": 3600.0,
+        "houses": list(HOUSES),
+        "residents": list(RESIDENTS),
+        "tool_parameters": {"sliding_window": {"lower": -3600.0, "upper": 0.0, "increment": 3600.0},
+                            "aggregate": {"func": "mean"}},
+    }
+    acc_std = {
+        "workflow_id": "accelerometer_std_1min",
+        "description": "Per-minute spread of the wearable accelerometer",
+        "owner": "demo",
+        "online": False,
+        "start": high_rate_start,
+        "end": end,
+        "chunk_seconds": 3600,
+        "aggregate": "std",
+        "window_seconds": 60.0,
+        "houses": [WEARABLE[0]],
+        "residents": [WEARABLE[1]],
+        "tool_parameters": {"sliding_window": {"lower": -60.0, "upper": 0.0, "increment": 60.0},
+                            "aggregate": {"func": "std"}},
+    }
+    return {
+        StreamId("houses"): houses,
+        StreamId("residents"): residents,
+        StreamId("workflow_parameters", {"workflow": hourly["workflow_id"]}): hourly,
+        StreamId("workflow_parameters", {"workflow": acc_std["workflow_id"]}): acc_std,
+    }
+
+
+def write_demo_assets(assets, start, end) -> list[StreamId]:
+    """Write :func:`demo_assets` into the assets channel ``assets``; returns the stream ids written."""
+    values = demo_assets(start, end)
+    for sid, value in values.items():
+        assets.write_to_stream(sid, value)
+    return list(values)
 
 
 class _NeverCancelled:
@@ -87,15 +154,7 @@ def build_demo_store(manager, progress=None, cancel=None) -> dict:
 
     # assets: who lives where, and the parameters of the derived streams
     step(1, "assets")
-    assets.write_to_stream(StreamId("houses"), {
-        str(h): {"name": f"House {h}", "residents": list(RESIDENTS), "rooms": ["kitchen", "lounge", "bedroom"]}
-        for h in HOUSES})
-    assets.write_to_stream(StreamId("residents"), [
-        {"id": r, "house": h, "wearable": f"acc-{h}{r[0]}"} for h in HOUSES for r in RESIDENTS])
-    assets.write_to_stream(StreamId("workflow_parameters"), {
-        "temperature_hourly": {"tool": "aggregate", "func": "mean", "window": "1h"},
-        "accelerometer_std_1min": {"tool": "aggregate", "func": "std", "window": "60s"},
-        "houses": list(HOUSES), "residents": list(RESIDENTS)})
+    write_demo_assets(assets, start, end)
 
     # environmental sensors, one pair per house and resident
     seed = 1
@@ -134,7 +193,7 @@ def build_demo_store(manager, progress=None, cancel=None) -> dict:
 
     # the high-rate stream: 1 Hz over the last 12 days
     step(52, "accelerometer (1,036,800 instances)")
-    acc_id = StreamId("accelerometer", {"house": 1, "resident": "alice"})
+    acc_id = StreamId("accelerometer", {"house": WEARABLE[0], "resident": WEARABLE[1]})
     hi = TimeInterval(end - timedelta(days=HIGH_RATE_DAYS), end)
     acc = run("gauss", {"mu": 0.0, "sigma": 1.0, "seed": 7, "stride": timedelta(seconds=1), "first": hi.start},
               acc_id, hi, weight=52)
@@ -157,7 +216,7 @@ def build_demo_store(manager, progress=None, cancel=None) -> dict:
                          StreamId("windows_1min"), hi, weight=2)
     for day in (2, 6):
         part = TimeInterval(hi.start + timedelta(days=day), hi.start + timedelta(days=day + 1))
-        run("aggregate", {"func": "std"}, StreamId("accelerometer_std_1min", {"house": 1, "resident": "alice"}),
+        run("aggregate", {"func": "std"}, StreamId("accelerometer_std_1min", dict(acc_id.meta_data)),
             part, sources=[acc], alignment=minute_windows, weight=2)
     report(1.0, "done")
     counts = {str(s.stream_id): s.window().count() for s in db}
