@@ -247,8 +247,12 @@ class InspectorDock(QWidget):
 
     # -- inputs ----------------------------------------------------------------------
     def set_time_zone(self, tz) -> None:
+        """Show every time in ``tz``: last updated, coverage, first/last, the range and the timeline."""
         self.time_zone = tz
         self.timeline.time_zone = tz
+        self.timeline_label.setText("")   # a hover text in the old zone; the next hover writes it anew
+        if self.stream is not None:
+            self._show_static()
         self._show_info()
         self.timeline.update()
 
@@ -309,7 +313,12 @@ class InspectorDock(QWidget):
     def _show_static(self):
         s = self.stream
         ci = s.calculated_intervals
-        text = describe_coverage(ci)
+        if ci and ci.start == MIN_DATE:   # "all up to <date>": the date in the shown time zone
+            text = "all up to " + format_time(ci.end, self.time_zone)[:16]
+            if len(ci) > 1:
+                text = f"{len(ci)} intervals, {text}"
+        else:
+            text = describe_coverage(ci)
         gaps = len(ci) - 1 if len(ci) > 1 else 0
         if gaps:
             text += f" ({gaps} gap{'s' if gaps != 1 else ''})"

@@ -2,10 +2,13 @@
 
 Opening a million-instance stream must be instant and scrolling anywhere
 smooth, so rows are never read from the start. :class:`RowIndex` finds row
-``r`` by descending a tree of store-side summaries (count per time bucket),
-splitting a bucket again until it holds at most ``LEAF`` rows, and reads only
-that bucket. Each level costs one ``summary`` call (O(buckets) in the store),
-so jumping to row 900,000 reads a few thousand rows, not 900,000.
+``r`` by descending a tree of time segments with *exact* counts
+(``window(segment).count()``, answered from the aggregates on the SQLite store
+and by bisection on memory channels), splitting a segment into ``SPLIT`` equal
+time segments until it holds at most ``LEAF`` rows, and reads only that leaf.
+Store summaries are not used for this: their per-bucket counts are approximate
+near bucket edges (only their total is exact), which would shift rows. Jumping
+to row 900,000 costs a few dozen counts and one leaf read, not 900,000 rows.
 
 :class:`InstancesModel` shows "…" for rows not yet loaded and asks for their
 pages; one background job at a time loads the most recently asked pages.
@@ -30,7 +33,8 @@ from channels.utils import UTC, from_ms, to_ms
 
 from .jobs import guarded
 
-LEAF = 2000
+LEAF = 2000              # a segment with at most this many rows is read whole
+SPLIT = 32               # children per split segment (each counted exactly)
 PAGE = 256
 MAX_PAGES = 400          # pages kept (about 100,000 rows)
 MAX_LEAVES = 64          # leaf buckets whose rows are kept by the row index
@@ -84,7 +88,15 @@ class _Segment:
 
 
 class RowIndex:
-    """Random access to row ``r`` of ``stream.window(interval)`` (used from jobs; thread-safe)."""
+    """Random access to row ``r`` of ``stream.window(interval)`` (used from jobs; thread-safe).
+
+    A tree of time segments ``(start_ms, end_ms]`` with *exact* counts: a
+    segment holding more than ``LEAF`` rows is split into up to ``SPLIT`` equal
+    time segments, each counted with ``window(segment).count()`` (exact; cheap
+    on the stores and memory channels). Row ``r`` descends by cumulative counts
+    to a leaf, whose rows (at most ``LEAF``) are read once and kept in an LRU.
+    Store summaries are not used: their per-bucket counts are approximate.
+    """
 
     def __init__(self, stream, interval: TimeInterval):
         self.stream = stream
@@ -94,7 +106,9 @@ class RowIndex:
         self.root: _Segment | None = None
         self._lock = threading.Lock()
         self._leaves: OrderedDict = OrderedDict()
-        self.summary_calls = 0
+        self._start_ms = to_ms(interval.start)
+        self._end_ms = to_ms(interval.end)
+        self.count_calls = 0
         self.rows_read = 0
 
     def prepare(self) -> int:
@@ -104,13 +118,18 @@ class RowIndex:
             self.total = total
             if total:
                 first, last = self.view.first(), self.view.last()
-                self.root = _Segment(to_ms(first.timestamp) - 1, to_ms(last.timestamp), total)
+                if first is None or last is None:   # emptied meanwhile
+                    self.total = total = 0
+                else:
+                    # one ms of margin on each side: timestamps may carry sub-millisecond parts
+                    self.root = _Segment(to_ms(first.timestamp) - 1, to_ms(last.timestamp) + 1, total)
             return total
 
     def rows(self, start: int, stop: int, ctx=None) -> list:
         """Instances ``start <= row < stop`` (fewer if the data shrank meanwhile)."""
         if self.total is None:
             self.prepare()
+        start = max(0, start)
         stop = min(stop, self.total or 0)
         out = []
         with self._lock:
@@ -129,6 +148,16 @@ class RowIndex:
                 r += len(take)
         return out
 
+    # -- internals (under the lock) ------------------------------------------------------------
+    def _window(self, a_ms: int, b_ms: int):
+        """The view of ``(a_ms, b_ms]`` clipped to the interval (None when empty)."""
+        iv = self.interval
+        s = iv.start if a_ms <= self._start_ms else from_ms(a_ms)
+        e = iv.end if b_ms > self._end_ms else from_ms(b_ms)
+        if s >= e:
+            return None
+        return self.stream.window(TimeInterval(s, e))
+
     def _locate(self, r: int):
         seg = self.root
         if seg is None:
@@ -136,7 +165,8 @@ class RowIndex:
         while True:
             if seg.count <= LEAF or seg.end_ms - seg.start_ms <= 1:
                 if seg.rows is None:
-                    seg.rows = self.stream.window(TimeInterval(from_ms(seg.start_ms), from_ms(seg.end_ms))).items()
+                    view = self._window(seg.start_ms, seg.end_ms)
+                    seg.rows = view.items() if view is not None else []
                     self.rows_read += len(seg.rows)
                     self._leaves[id(seg)] = seg
                     while len(self._leaves) > MAX_LEAVES:
@@ -145,7 +175,7 @@ class RowIndex:
                 else:
                     self._leaves.move_to_end(id(seg), last=True)
                 if r >= len(seg.rows):
-                    return self._next_after(seg, r - len(seg.rows))
+                    return None   # the data changed since it was counted: give up on this row
                 return seg, r
             if seg.children is None:
                 self._split(seg)
@@ -157,17 +187,17 @@ class RowIndex:
             r -= int(seg.cum[i - 1]) if i else 0
             seg = seg.children[i]
 
-    def _next_after(self, seg, r):
-        """The leaf data was shorter than the summary said (data changed): give up on this row."""
-        return None
-
     def _split(self, seg: _Segment) -> None:
         width = seg.end_ms - seg.start_ms
-        buckets = int(min(2000, max(2, seg.count // (LEAF // 4) + 1), width))
-        summary = self.stream.window(TimeInterval(from_ms(seg.start_ms), from_ms(seg.end_ms))).summary(buckets)
-        self.summary_calls += 1
-        edges, counts = summary.edges_ms, summary.count
-        children = [_Segment(edges[i], edges[i + 1], counts[i]) for i in range(len(counts)) if counts[i] > 0]
+        k = int(min(SPLIT, max(2, -(-seg.count // (LEAF // 2))), width))
+        edges = sorted({seg.start_ms + (width * i) // k for i in range(k + 1)})
+        children = []
+        for a, b in zip(edges[:-1], edges[1:]):
+            view = self._window(a, b)
+            n = view.count() if view is not None else 0
+            self.count_calls += 1
+            if n > 0:
+                children.append(_Segment(a, b, n))
         seg.children = children
         seg.cum = np.cumsum([c.count for c in children]) if children else np.zeros(0, dtype=np.int64)
 
@@ -468,8 +498,10 @@ class InstancesTable(QWidget):
         self.model.dataChanged.connect(self._maybe_detail)
         self.view.selectionModel().currentRowChanged.connect(lambda cur, _p: self._show_detail(cur.row()))
         self._detail_row = -1
+        self._status_text = ""
 
     def _status(self, text):
+        self._status_text = text   # the model's own text, rebuilt with the range when the time zone changes
         if self.model.stream is not None and self.model.interval is not None and text:
             iv = self.model.interval
             tz = self.model.time_zone
@@ -492,6 +524,10 @@ class InstancesTable(QWidget):
     def set_time_zone(self, tz) -> None:
         self.model.set_time_zone(tz)
         self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 0)
+        if self._status_text:
+            self._status(self._status_text)
+        if self._detail_row >= 0:
+            self._show_detail(self._detail_row)
 
     def _show_detail(self, row):
         self._detail_row = row

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 
 from channels.time_interval import TimeInterval
@@ -144,3 +144,53 @@ def test_cancelled_export_leaves_no_file(qtbot, runner, streams, tmp_path):
     qtbot.waitUntil(lambda: job.is_finished, timeout=10000)
     assert job.state.value == "cancelled"
     assert not path.exists() and not (tmp_path / "big.json.part").exists()
+
+
+
+def test_time_zone_change_rewrites_every_time_shown(qtbot, runner, streams):
+    """Switching to Asia/Kolkata (UTC+05:30) leaves no UTC text behind: inspector and instances status."""
+    import pytz
+    kolkata = pytz.timezone("Asia/Kolkata")
+    s = streams["gappy"]
+    s.last_updated = T0 + 30 * HOUR + timedelta(minutes=5)
+    iv = TimeInterval(T0 + 12 * HOUR + timedelta(minutes=50), T0 + 25 * HOUR + timedelta(minutes=10))
+    # inspector
+    ins = InspectorDock(runner)
+    qtbot.addWidget(ins)
+    ins.set_interval(iv)
+    ins.set_stream(s)
+    qtbot.waitUntil(lambda: ins.fields["count"].text().startswith("5 instances"), timeout=5000)
+    assert ins.fields["updated"].text() == "2024-03-02 06:05:00"
+    assert ins.fields["count"].text() == "5 instances in 2024-03-01 12:50 → 2024-03-02 01:10"
+    ins.timeline_label.setText("gap: (2024-03-01 10:00:00, 2024-03-01 20:00:00]  — 10 h")
+    ins.set_time_zone(kolkata)
+    assert ins.fields["updated"].text() == "2024-03-02 11:35:00"
+    assert ins.fields["first"].text() == "2024-03-01 06:30:00"
+    assert ins.fields["last"].text() == "2024-03-02 11:30:00"
+    assert ins.fields["count"].text() == "5 instances in 2024-03-01 18:20 → 2024-03-02 06:40"
+    assert ins.timeline_label.text() == ""   # the UTC hover text is gone
+    # a stream open to the beginning of time reads "all up to <date>" in the shown zone too
+    from channels.time_interval import TimeIntervals
+    from channels.utils import MIN_DATE
+    saved = s.calculated_intervals
+    s.set_calculated_intervals_silently(TimeIntervals([TimeInterval(MIN_DATE, T0 + 30 * HOUR)]))
+    try:
+        ins.refresh()
+        assert ins.fields["calculated"].text() == "all up to 2024-03-02 11:30"
+    finally:
+        s.set_calculated_intervals_silently(saved)
+    # instances table: the status line's range and the detail view follow the zone, as the column header does
+    table = InstancesTable(runner)
+    qtbot.addWidget(table)
+    table.show()
+    table.set_stream(s, iv)
+    qtbot.waitUntil(lambda: table.model.rowCount() == 5, timeout=5000)
+    qtbot.waitUntil(lambda: table.model.index(0, 1).data() != "…", timeout=5000)
+    assert table.status.text() == "hourly_mean: [house=1] — 5 instances in 2024-03-01 12:50 → 2024-03-02 01:10"
+    table.view.selectRow(0)
+    assert table.detail.toPlainText().startswith("2024-03-01 21:00:00.000")
+    table.set_time_zone(kolkata)
+    assert table.model.headerData(0, Qt.Orientation.Horizontal) == "Timestamp (Asia/Kolkata)"
+    assert table.status.text() == "hourly_mean: [house=1] — 5 instances in 2024-03-01 18:20 → 2024-03-02 06:40"
+    assert table.model.index(0, 0).data() == "2024-03-02 02:30:00.000"
+    assert table.detail.toPlainText().startswith("2024-03-02 02:30:00.000")
