@@ -103,7 +103,6 @@ class StallMeter:
 
 
 def run(cache: Path, n: int, baseline: bool) -> None:
-    import numpy as np
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
 

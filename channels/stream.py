@@ -12,7 +12,7 @@ import itertools
 import json
 from collections import namedtuple
 from datetime import datetime
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from .errors import StreamIdError, TimeError
 from .time_interval import RelativeTimeInterval, TimeInterval, TimeIntervals, parse_time_tuple

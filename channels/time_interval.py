@@ -6,7 +6,7 @@ finished, so union and difference must be exact for every arrangement.
 """
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from datetime import datetime, timedelta
 from typing import Iterable
 

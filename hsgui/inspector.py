@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (QFormLayout, QFrame, QLabel, QLineEdit, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout,
                                QWidget)
 
@@ -313,12 +313,7 @@ class InspectorDock(QWidget):
     def _show_static(self):
         s = self.stream
         ci = s.calculated_intervals
-        if ci and ci.start == MIN_DATE:   # "all up to <date>": the date in the shown time zone
-            text = "all up to " + format_time(ci.end, self.time_zone)[:16]
-            if len(ci) > 1:
-                text = f"{len(ci)} intervals, {text}"
-        else:
-            text = describe_coverage(ci)
+        text = describe_coverage(ci, self.time_zone)
         gaps = len(ci) - 1 if len(ci) > 1 else 0
         if gaps:
             text += f" ({gaps} gap{'s' if gaps != 1 else ''})"

@@ -19,11 +19,11 @@ from datetime import timedelta
 import shiboken6
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QDateTimeEdit, QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu,
                                QMessageBox, QPushButton, QScrollArea, QToolBar, QVBoxLayout, QWidget)
 
-from channels.time_interval import TimeInterval, TimeIntervals
+from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, UTC, utcnow
 
 from . import settings as hs_settings

@@ -48,12 +48,12 @@ def stream_key(stream) -> tuple:
     return (stream.channel.channel_id, stream.stream_id)
 
 
-def describe_coverage(intervals) -> str:
-    """'3 intervals, 12 d'; intervals open to the beginning of time read 'all up to <date>'."""
+def describe_coverage(intervals, tz=UTC) -> str:
+    """'3 intervals, 12 d'; intervals open to the beginning of time read 'all up to <date>' (in ``tz``)."""
     if not intervals:
         return "none"
     if intervals.start == MIN_DATE:
-        text = "all up to " + intervals.end.strftime("%Y-%m-%d %H:%M")
+        text = "all up to " + intervals.end.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         return text if len(intervals) == 1 else f"{len(intervals)} intervals, {text}"
     return intervals.describe()
 
@@ -384,7 +384,7 @@ class StreamTreeModel(QAbstractItemModel):
                 return self._count_text(node)
             if col == COL_CALC:
                 if node.stream is not None:
-                    return describe_coverage(node.stream.calculated_intervals)
+                    return describe_coverage(node.stream.calculated_intervals, self.time_zone)
                 if node.kind == NAME:
                     n = len(node.source)
                     return f"{n:,} variant{'s' if n != 1 else ''}"

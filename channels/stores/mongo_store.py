@@ -48,7 +48,7 @@ from ..errors import (ConfigError, DuplicateInstanceError, StoreError, StreamAlr
 from ..lod import Summary, bucket_edges, summarise_arrays
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
-from ..utils import EPOCH, UTC, utcnow
+from ..utils import UTC, utcnow
 from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_not_future
 from .codec import MONGO_TAG, decode_bson, dt_ms, encode_bson, ms_dt, numeric, values_equal
 
