@@ -954,7 +954,9 @@ class AssetEditor(QWidget):
         self.stream = stream
         self.versions = []
         self._loaded = False
+        self.history_list.blockSignals(True)  # its rows point into the old stream's versions
         self.history_list.clear()
+        self.history_list.blockSignals(False)
         if stream is None:
             self.title_label.setText("No asset selected")
             self.info_label.setText("Select an asset stream to edit it.")
@@ -984,7 +986,7 @@ class AssetEditor(QWidget):
         self._load_token += 1
         token = self._load_token
         self._set_busy(True, "Loading versions…" if show_status else "")
-        self.runner.submit(f"Read asset {self.stream.stream_id}", read_versions, self.stream,
+        self.runner.submit(f"Read asset {self.stream.stream_id}", read_versions, self.stream, owner=self,
                            on_result=lambda versions, t=token: self._on_loaded(t, versions),
                            on_error=lambda msg, t=token: self._on_load_failed(t, msg))
 
@@ -1068,7 +1070,10 @@ class AssetEditor(QWidget):
 
     def selected_version(self) -> StreamInstance | None:
         item = self.history_list.currentItem()
-        return self.versions[item.data(Qt.ItemDataRole.UserRole)] if item is not None else None
+        if item is None:
+            return None
+        i = item.data(Qt.ItemDataRole.UserRole)
+        return self.versions[i] if 0 <= i < len(self.versions) else None
 
     def _show_version(self, _row) -> None:
         inst = self.selected_version()
@@ -1170,7 +1175,7 @@ class AssetEditor(QWidget):
         stream = self.stream
         self._set_busy(True, "Saving…")
         self.runner.submit(f"Save asset {stream.stream_id}", write_version, self.channel, stream.stream_id, value,
-                           cur.timestamp if cur is not None else None, kind="write",
+                           cur.timestamp if cur is not None else None, kind="write", owner=self,
                            on_result=lambda res, s=stream, t=done_text: self._on_written(s, res, t),
                            on_error=self._on_write_failed)
 

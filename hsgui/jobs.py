@@ -186,17 +186,19 @@ class JobRunner(QObject):
         self.jobs: list[Job] = []
 
     def submit(self, title: str, fn, *args, kind: str = "read", on_result=None, on_error=None, on_cancel=None,
-               on_progress=None, on_finished=None, **kwargs) -> Job:
+               on_progress=None, on_finished=None, owner: QObject | None = None, **kwargs) -> Job:
         """Start ``fn(ctx, *args, **kwargs)`` on the pool.
 
         Pass callbacks here rather than connecting to the returned job's signals
         afterwards: a fast job may finish before a later ``connect`` happens.
+        With ``owner`` (the widget that asked), every callback is skipped once
+        the owner is deleted — a job often outlives the dialog that started it.
         """
         job = Job(title, fn, args, kwargs, kind)
         for signal, slot in ((job.succeeded, on_result), (job.failed, on_error), (job.cancelled, on_cancel),
                              (job.progress, on_progress), (job.finished, on_finished)):
             if slot is not None:
-                signal.connect(slot)
+                signal.connect(guarded(owner, slot) if owner is not None else slot)
         job.finished.connect(guarded(self, lambda j=job: self._on_finished(j)))  # a job may outlive its runner
         self.jobs.append(job)
         if len(self.jobs) > 500:  # keep the list bounded: drop the oldest finished ones

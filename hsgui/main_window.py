@@ -21,7 +21,7 @@ import shiboken6
 from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QDateTimeEdit, QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu,
-                               QMessageBox, QPushButton, QScrollArea, QToolBar, QVBoxLayout, QWidget)
+                               QMessageBox, QPushButton, QToolBar, QVBoxLayout, QWidget)
 
 from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, UTC, utcnow
@@ -309,10 +309,9 @@ class MainWindow(QMainWindow):
     def _make_asset_dock(self):
         """Asset editor (right, tabbed with the inspector); raised when an asset stream is selected."""
         self.asset_editor = AssetEditor(self.runner, parent=self, tool_lookup=self._tool_class)
-        scroll = QScrollArea(self)  # the editor is wide; scrolling keeps the right dock narrow
-        scroll.setWidget(self.asset_editor)
-        scroll.setWidgetResizable(True)
-        self.add_dock("asset", "Asset", scroll, Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="inspector")
+        # the editor wants width (field tree, raw JSON, buttons): it lives in the full-width bottom area
+        self.add_dock("asset", "Asset", self.asset_editor, Qt.DockWidgetArea.BottomDockWidgetArea,
+                      tabify_with="runs")
         self.asset_editor.sigFailed.connect(self.show_error)
         self.tree.channel_menu_hooks.append(self._asset_channel_menu)
         self.tree.context_menu_hooks.append(self._asset_stream_menu)
@@ -386,6 +385,10 @@ class MainWindow(QMainWindow):
             job = compute_missing(manager, self.runner, stream, interval, record, self.resolve_stream)
             if job is None:
                 self.statusBar().showMessage(f"{stream.stream_id}: nothing missing in this range", 5000)
+                return None
+            job.succeeded.connect(guarded(self, lambda run: self.statusBar().showMessage(
+                f"{stream.stream_id}: computed {getattr(run, 'instances_written', '?')} instances over the gaps",
+                8000)))
             return job
 
         return self.runner.submit(f"Find the run that made {stream.stream_id}",
@@ -433,11 +436,7 @@ class MainWindow(QMainWindow):
         if job is not self._open_job:
             return
         self._open_job = None
-        shown = hs_settings.redact_target(target) if target else "(no store)"
-        self.connection_label.setText(self._connection_text())
-        if msg:
-            # the error bar shows it (connect jobs are "loud"); the log has it too
-            log.error("could not open %s: %s", shown, msg)
+        self.connection_label.setText(self._connection_text())  # the error bar and the log already have msg
 
     def _connection_text(self) -> str:
         if self.manager is None:
@@ -552,9 +551,12 @@ class MainWindow(QMainWindow):
         self._show_selection_span(stream)
         if stream is not None and self._is_asset_channel(stream.channel):
             self.asset_editor.set_stream(stream.channel, stream)
+            self.instances.set_stream(stream, TimeInterval.all_time())  # every version, not just the range's
             self.docks["asset"].raise_()
+            self.resizeDocks([self.docks["asset"]], [max(self.docks["asset"].height(), 420)],
+                             Qt.Orientation.Vertical)
         elif self.asset_editor.stream is not None and stream is not None:
-            self.docks["inspector"].raise_()
+            self.docks["instances"].raise_()
 
     def _show_selection_span(self, stream):
         """Feed the picker's "All" and "Calc" presets: the selected stream's data span and calculated span."""

@@ -79,6 +79,10 @@ class RunHistoryWidget(QWidget):
         self.details.setReadOnly(True)
         self.details.setMaximumHeight(140)
         split.addWidget(self.details)
+        split.setStretchFactor(0, 3)  # the runs get the room; the detail pane shows the selected one
+        split.setStretchFactor(1, 1)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         lay.addWidget(split, 1)
         self.status_label = QLabel()
         lay.addWidget(self.status_label)

@@ -702,7 +702,7 @@ class RunToolDialog(QDialog):
             return
         self.output_label.setText("existing stream: counting its instances in the interval…")
         self._state_job = self.runner.submit(f"count {ch.channel_id}/{sid}", _output_state_job, stream, iv,
-                                             kind="read",
+                                             kind="read", owner=self,
                                              on_result=lambda res, g=gen, iv=iv: self._show_output_state(g, iv, res))
 
     def _show_output_state(self, gen, iv, result):

@@ -28,7 +28,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QStyle,
                                QTreeView, QVBoxLayout, QWidget)
 
-from channels.utils import MIN_DATE, UTC
+from channels.utils import MAX_DATE, MIN_DATE, UTC, utcnow
 
 from .jobs import guarded
 from .mime import STREAM_MIME, streams_to_mime
@@ -48,12 +48,13 @@ def stream_key(stream) -> tuple:
     return (stream.channel.channel_id, stream.stream_id)
 
 
-def describe_coverage(intervals, tz=UTC) -> str:
-    """'3 intervals, 12 d'; intervals open to the beginning of time read 'all up to <date>' (in ``tz``)."""
+def describe_coverage(intervals, tz=UTC, short: bool = False) -> str:
+    """'3 intervals, 12 d'; intervals open to the beginning of time read 'all up to <date>' (in ``tz``;
+    ``short``: the compact date of :func:`short_time`, for the tree's narrow column)."""
     if not intervals:
         return "none"
     if intervals.start == MIN_DATE:
-        text = "all up to " + intervals.end.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        text = "all up to " + (short_time(intervals.end, tz) if short else format_time(intervals.end, tz)[:16])
         return text if len(intervals) == 1 else f"{len(intervals)} intervals, {text}"
     return intervals.describe()
 
@@ -61,7 +62,19 @@ def describe_coverage(intervals, tz=UTC) -> str:
 def format_time(dt: datetime | None, tz=UTC) -> str:
     if dt is None:
         return ""
+    if dt == MAX_DATE:
+        return "MAX_DATE"  # no zone can show the end of time (it would overflow)
     return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def short_time(dt: datetime | None, tz=UTC) -> str:
+    """'11-25 02:13' within the current year, '2024-11-25' otherwise (the full time is in the tooltip)."""
+    if dt is None:
+        return ""
+    text = format_time(dt, tz)
+    if dt == MAX_DATE or text[:4] != format_time(utcnow(), tz)[:4]:
+        return text[:10]
+    return text[5:16]
 
 
 def format_count(n) -> str:
@@ -384,14 +397,14 @@ class StreamTreeModel(QAbstractItemModel):
                 return self._count_text(node)
             if col == COL_CALC:
                 if node.stream is not None:
-                    return describe_coverage(node.stream.calculated_intervals, self.time_zone)
+                    return describe_coverage(node.stream.calculated_intervals, self.time_zone, short=True)
                 if node.kind == NAME:
                     n = len(node.source)
                     return f"{n:,} variant{'s' if n != 1 else ''}"
                 return ""
             if col == COL_UPDATED:
                 if node.stream is not None:
-                    return format_time(node.stream.last_updated, self.time_zone)[:16]
+                    return short_time(node.stream.last_updated, self.time_zone)
                 return ""
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_COUNT:
@@ -434,6 +447,8 @@ class StreamTreeModel(QAbstractItemModel):
             lines += [f"  {iv}" for iv in ivs[:8]]
             if len(ivs) > 8:
                 lines.append(f"  … and {len(ivs) - 8} more")
+        if s.last_updated is not None:
+            lines.append(f"last updated: {format_time(s.last_updated, self.time_zone)}")
         err = self._counts.get(stream_key(s))
         if isinstance(err, str):
             lines.append(f"count failed: {err}")
@@ -633,7 +648,9 @@ class StreamTreeWidget(QWidget):
         self.channel_menu_hooks: list = []   # hook(menu, channel): right-click on a channel row
         header = self.view.header()
         header.setStretchLastSection(True)
-        for c, w in ((COL_NAME, 215), (COL_COUNT, 78), (COL_CALC, 118), (COL_UPDATED, 110)):
+        # meta-data variants differ at the end ("house=2, resident=alice"): elide in the middle, not the end
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        for c, w in ((COL_NAME, 215), (COL_COUNT, 84), (COL_CALC, 145), (COL_UPDATED, 90)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(c, w)
         self.filter_edit = QLineEdit(self)

@@ -20,6 +20,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytz
+import shiboken6
 from PySide6.QtCore import QDate, QDateTime, QEvent, QPoint, Qt, QTime, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QComboBox, QCompleter, QDateTimeEdit, QHBoxLayout, QLabel, QToolButton, QWidget
@@ -381,7 +382,7 @@ class TimeRangePicker(QWidget):
         # keep the balloon under its editor when the window moves or is resized
         win = self.window()
         if win is not self and win is not self._watched_window:
-            if self._watched_window is not None:
+            if self._watched_window is not None and shiboken6.isValid(self._watched_window):
                 self._watched_window.removeEventFilter(self)
             win.installEventFilter(self)
             self._watched_window = win
