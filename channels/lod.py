@@ -49,14 +49,7 @@ def bucket_edges(start_ms: int, end_ms: int, buckets: int) -> np.ndarray:
     return start_ms + (np.arange(buckets + 1, dtype=np.int64) * (end_ms - start_ms)) // buckets
 
 
-def bucket_index(ms: np.ndarray, start_ms: int, end_ms: int, buckets: int) -> np.ndarray:
-    """Bucket of each time in ``(start, end]`` (callers pass only times in range)."""
-    edges = bucket_edges(start_ms, end_ms, buckets)
-    return np.searchsorted(edges, ms, side="left") - 1
-
-
-def summarise_arrays(ms: np.ndarray, values: np.ndarray, start_ms: int, end_ms: int, buckets: int,
-                     numeric_mask: np.ndarray | None = None) -> Summary:
+def summarise_arrays(ms: np.ndarray, values: np.ndarray, start_ms: int, end_ms: int, buckets: int) -> Summary:
     """Summary of instances at times ``ms`` (sorted) with float ``values`` (NaN = not numeric)."""
     ms = np.asarray(ms, dtype=np.int64)
     values = np.asarray(values, dtype=np.float64)

@@ -315,10 +315,6 @@ class Tool:
         """Same as :attr:`parameters` (HyperStream's name)."""
         return self.parameters
 
-    def parameters_json(self) -> dict:
-        """The parameters in JSON-only form (datetimes as ISO text, durations in seconds)."""
-        return to_jsonable(self.parameters)
-
     def _key(self):
         return type(self), repr(sorted((k, repr(v)) for k, v in self.parameters.items()))
 

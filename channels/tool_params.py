@@ -70,12 +70,6 @@ class ParameterSpec:
     def required(self) -> bool:
         return self.default is REQUIRED
 
-    def default_text(self) -> str:
-        """The default as a form would show it ('' when required or None)."""
-        if self.default is REQUIRED or self.default is None:
-            return ""
-        return value_to_text(self.default)
-
 
 # -- docstrings -----------------------------------------------------------------------------------
 _SPHINX = re.compile(r"^\s*:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$")

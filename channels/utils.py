@@ -19,8 +19,6 @@ MIN_DATE = datetime(1, 1, 1, tzinfo=UTC)
 MAX_DATE = datetime.max.replace(microsecond=0, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
-MIN_MS = -62135596800000  # MIN_DATE in epoch milliseconds
-MAX_MS = 253402300799000  # MAX_DATE in epoch milliseconds
 
 
 def utcnow() -> datetime:
@@ -115,3 +113,22 @@ def parse_datetime(text: str, default_tz=UTC) -> datetime:
 def camel_case(name: str) -> str:
     """``sliding_window`` -> ``SlidingWindow`` (the class-name rule for tool folders)."""
     return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` with any password replaced by ``***`` (for settings, logs and error messages)."""
+    if not isinstance(uri, str):
+        return str(uri)
+    text = uri
+    if "://" in text:
+        scheme, rest = text.split("://", 1)
+        head = rest.split("?", 1)[0]
+        at = head.rfind("@")
+        if at >= 0:
+            userinfo, tail = rest[:at], rest[at:]
+            if ":" in userinfo:
+                userinfo = userinfo.split(":", 1)[0] + ":***"
+            rest = userinfo + tail
+        text = scheme + "://" + rest
+    # options such as tlsCertificateKeyFilePassword=...
+    return re.sub(r"((?:[?&;])[^=&;]*password[^=&;]*=)[^&;]*", r"\1***", text, flags=re.I)

@@ -479,7 +479,6 @@ class InstancesTable(QWidget):
             b.setText(text)
             b.clicked.connect(slot)
             buttons.append(b)
-        self.export_buttons = buttons[1:]
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.status, 1)

@@ -7,9 +7,8 @@ docks (tools, assets) are one method each; context-menu entries for streams
 go to ``self.tree.context_menu_hooks``.
 
 The time-range picker and plot area come from ``hsgui.time_range`` and
-``hsgui.plots``; if either cannot be imported the window uses a small
-stand-in, so the rest of the app keeps working (integration is in
-:meth:`_make_centre` and :meth:`_make_time_range`).
+``hsgui.plots`` (integration is in :meth:`_make_centre` and
+:meth:`_make_time_range`).
 """
 from __future__ import annotations
 
@@ -18,13 +17,13 @@ from datetime import timedelta
 
 import shiboken6
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (QDateTimeEdit, QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu,
+from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu,
                                QMessageBox, QPushButton, QToolBar, QVBoxLayout, QWidget)
 
 from channels.time_interval import TimeInterval
-from channels.utils import MAX_DATE, MIN_DATE, UTC, utcnow
+from channels.utils import MAX_DATE, MIN_DATE, utcnow
 
 from . import settings as hs_settings
 from .inspector import InspectorDock
@@ -32,7 +31,10 @@ from .instances_table import InstancesTable
 from .jobs import JobRunner, JobState, guarded
 from .jobs_dock import JobsDock, JobStatusWidget
 from .log_dock import LogDock
+from .plot_time import zone_name
+from .plots import PlotArea
 from .stream_tree import StreamTreeWidget
+from .time_range import TimeRangePicker
 from .asset_editor import AssetEditor, AssetEditorDialog, CreateAssetDialog
 from .purge_dialog import PurgeDialog
 from .run_history import RunHistoryWidget
@@ -41,78 +43,12 @@ from .tools_dock import ToolsDock
 
 log = logging.getLogger(__name__)
 
-try:
-    from .time_range import TimeRangePicker
-except Exception as _e:  # noqa: BLE001 - keep the app usable without the picker
-    log.warning("time-range picker unavailable (%s); using a plain one", _e)
-    TimeRangePicker = None
-try:
-    from .plots import PlotArea
-except Exception as _e:  # noqa: BLE001
-    log.warning("plot area unavailable (%s); plotting disabled", _e)
-    PlotArea = None
-
 AUTO_REFRESH_MS = 30_000
 #: job kinds that may change stored data: when one ends (done, failed or cancelled alike — a cancelled run
 #: keeps what it finished) every view that shows data re-reads it, whichever widget started the job
 WRITE_KINDS = {"tool", "purge", "write"}
 #: job kinds whose failures are not put in the error bar: the widget that asked shows them in place
 QUIET_KINDS = {"read", "count", "close"}
-
-
-class SimpleRangePicker(QWidget):
-    """Stand-in for TimeRangePicker: two UTC date-time editors."""
-
-    sigRangeChanged = Signal(object)
-    sigTimeZoneChanged = Signal(object)
-
-    def __init__(self, parent=None, interval=None):
-        super().__init__(parent)
-        now = utcnow()
-        self._interval = interval or TimeInterval(now - timedelta(days=1), now)
-        self.start_edit, self.end_edit = QDateTimeEdit(self), QDateTimeEdit(self)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        for label, e in (("From", self.start_edit), ("to", self.end_edit)):
-            e.setTimeZone(QTimeZone.utc())
-            e.setDisplayFormat("yyyy-MM-dd HH:mm")
-            e.editingFinished.connect(self._edited)
-            lay.addWidget(QLabel(label))
-            lay.addWidget(e)
-        lay.addWidget(QLabel("UTC"))
-        self._show()
-
-    def _show(self):
-        for e, t in ((self.start_edit, self._interval.start), (self.end_edit, self._interval.end)):
-            e.blockSignals(True)
-            e.setDateTime(QDateTime.fromMSecsSinceEpoch(int(t.timestamp() * 1000), QTimeZone.utc()))
-            e.blockSignals(False)
-
-    def _edited(self):
-        from channels.utils import from_ms
-        s = from_ms(self.start_edit.dateTime().toMSecsSinceEpoch())
-        e = from_ms(self.end_edit.dateTime().toMSecsSinceEpoch())
-        if s < e and TimeInterval(s, e) != self._interval:
-            self._interval = TimeInterval(s, e)
-            self.sigRangeChanged.emit(self._interval)
-
-    def interval(self):
-        return self._interval
-
-    def set_interval(self, iv, emit=False):
-        self._interval = iv
-        self._show()
-        if emit:
-            self.sigRangeChanged.emit(iv)
-
-    def time_zone(self):
-        return UTC
-
-    def set_time_zone(self, tz, emit=True):
-        pass
-
-    def set_data_span(self, iv):
-        pass
 
 
 class ErrorBar(QFrame):
@@ -190,6 +126,12 @@ class MainWindow(QMainWindow):
             iv = hs_settings.load_time_range()
             if iv is not None:
                 self.picker.set_interval(iv)
+            zone = hs_settings.load_time_zone()
+            if zone:
+                try:
+                    self.picker.set_time_zone(zone)  # emits: every view follows
+                except Exception:  # noqa: BLE001 - an unknown zone in old settings: stay in UTC
+                    log.warning("saved time zone %r is unknown; using UTC", zone)
         self._range_changed(self.picker.interval(), from_picker=True)
         self._auto_refresh = QTimer(self)
         self._auto_refresh.setInterval(AUTO_REFRESH_MS)
@@ -220,14 +162,14 @@ class MainWindow(QMainWindow):
         bar.addAction(self.connect_action)
         bar.addAction(self.refresh_action)
         bar.addSeparator()
-        self.picker = TimeRangePicker(bar) if TimeRangePicker is not None else SimpleRangePicker(bar)
+        self.picker = TimeRangePicker(bar)
         bar.addWidget(self.picker)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.picker.sigRangeChanged.connect(lambda iv: self._range_changed(iv, from_picker=True))
         self.picker.sigTimeZoneChanged.connect(self._time_zone_changed)
-        if hasattr(self.picker, "sigError"):  # a refused entry (e.g. end before start) also shows in the status bar
-            self.picker.sigError.connect(lambda text: self.statusBar().showMessage(text, 10000) if text
-                                         else self.statusBar().clearMessage())
+        # a refused entry (e.g. end before start) also shows in the status bar
+        self.picker.sigError.connect(lambda text: self.statusBar().showMessage(text, 10000) if text
+                                     else self.statusBar().clearMessage())
         self.menus["view"].addAction(bar.toggleViewAction())
 
     def _make_centre(self):
@@ -237,18 +179,10 @@ class MainWindow(QMainWindow):
         lay.setSpacing(2)
         self.error_bar = ErrorBar(centre)
         lay.addWidget(self.error_bar)
-        if PlotArea is not None:
-            self.plot_area = PlotArea(self.runner, self.resolve_stream, centre)
-            self.plot_area.sigRangeChanged.connect(self._plot_range_changed)
-            if hasattr(self.plot_area, "sigStatus"):
-                self.plot_area.sigStatus.connect(lambda text: self.statusBar().showMessage(text, 8000))
-            lay.addWidget(self.plot_area, 1)
-        else:
-            self.plot_area = None
-            placeholder = QLabel("Plot panes are not available in this build.\n"
-                                 "Select a stream to inspect it; its instances are listed below.", centre)
-            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            lay.addWidget(placeholder, 1)
+        self.plot_area = PlotArea(self.runner, self.resolve_stream, centre)
+        self.plot_area.sigRangeChanged.connect(self._plot_range_changed)
+        self.plot_area.sigStatus.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        lay.addWidget(self.plot_area, 1)
         self.setCentralWidget(centre)
 
     def add_dock(self, name: str, title: str, widget: QWidget, area=Qt.DockWidgetArea.LeftDockWidgetArea,
@@ -461,8 +395,7 @@ class MainWindow(QMainWindow):
         self._dialogs = []
         self.inspector.set_stream(None)
         self.instances.set_stream(None)
-        if self.plot_area is not None:
-            self.plot_area.clear()
+        self.plot_area.clear()
         self.tree.set_manager(manager)
         if target:
             hs_settings.add_recent_connection(target)
@@ -565,13 +498,10 @@ class MainWindow(QMainWindow):
             self._span_job = None
         if stream is None:
             self.picker.set_data_span(data_span(self.manager) if self.manager is not None else None)
-            if hasattr(self.picker, "set_calculated_span"):
-                self.picker.set_calculated_span(None)
+            self.picker.set_calculated_span(None)
             return
         ci = stream.calculated_intervals
-        if hasattr(self.picker, "set_calculated_span"):
-            calc = ci.span if ci and ci.start != MIN_DATE and ci.end != MAX_DATE else None
-            self.picker.set_calculated_span(calc)
+        self.picker.set_calculated_span(ci.span if ci and ci.start != MIN_DATE and ci.end != MAX_DATE else None)
 
         def done(span):
             self._span_job = None
@@ -582,9 +512,6 @@ class MainWindow(QMainWindow):
                                             on_result=guarded(self, done))
 
     def plot_streams(self, streams):
-        if self.plot_area is None:
-            self.statusBar().showMessage("Plotting is not available in this build", 5000)
-            return
         for s in streams:
             self.plot_area.add_stream(s)
 
@@ -601,21 +528,18 @@ class MainWindow(QMainWindow):
             self._check_shown_stream()
         if self.instances.model.stream in streams:
             self.instances.model.reload()
-        if self.plot_area is not None:
-            for s in streams:
-                try:
-                    if s.stream_id in s.channel.streams:
-                        self.plot_area.refresh_stream(s)
-                    else:  # purged with its definition: its curves go
-                        self.plot_area.remove_stream(s)
-                except Exception:  # noqa: BLE001
-                    log.exception("plot refresh failed")
+        for s in streams:
+            try:
+                if s.stream_id in s.channel.streams:
+                    self.plot_area.refresh_stream(s)
+                else:  # purged with its definition: its curves go
+                    self.plot_area.remove_stream(s)
+            except Exception:  # noqa: BLE001 - a plot glitch must not stop the other views refreshing
+                log.exception("plot refresh failed")
 
     def shown_streams(self) -> list:
         """Every stream some view shows now (inspector, instances table, plot curves)."""
-        shown = [self.inspector.stream, self.instances.model.stream]
-        if self.plot_area is not None:
-            shown += [c.stream for c in self.plot_area.curves()]
+        shown = [self.inspector.stream, self.instances.model.stream] + [c.stream for c in self.plot_area.curves()]
         out = []
         for s in shown:
             if s is not None and s not in out:
@@ -628,7 +552,7 @@ class MainWindow(QMainWindow):
             return
         self._syncing_range = True
         try:
-            if self.plot_area is not None and from_picker:
+            if from_picker:
                 self.plot_area.set_interval(iv)
             self.inspector.set_interval(iv)
             self.instances.set_interval(iv)
@@ -646,8 +570,7 @@ class MainWindow(QMainWindow):
         self._range_changed(iv, from_picker=False)
 
     def _time_zone_changed(self, tz):
-        if self.plot_area is not None:
-            self.plot_area.set_time_zone(tz)
+        self.plot_area.set_time_zone(tz)
         self.inspector.set_time_zone(tz)
         self.instances.set_time_zone(tz)
         self.tree.model.time_zone = tz
@@ -676,12 +599,13 @@ class MainWindow(QMainWindow):
     def busy(self) -> bool:
         if self.runner.active or self.tree.model.counts_pending() or self.instances.model.pending():
             return True
-        return bool(self.plot_area is not None and getattr(self.plot_area, "busy", False))
+        return self.plot_area.busy
 
     def closeEvent(self, event):
         if self.persist:
             hs_settings.save_window(self)
             hs_settings.save_time_range(self.picker.interval())
+            hs_settings.save_time_zone(zone_name(self.picker.time_zone()))
         self._auto_refresh.stop()
         self.runner.shutdown()
         if self.manager is not None:

@@ -271,10 +271,6 @@ class ParamField(QWidget):
         rows = max(2, min(visible + 1, STRUCTURED_ROWS))
         tree.setFixedHeight(tree.header().sizeHint().height() + rows * row + 2 * tree.frameWidth())
 
-    def set_structure_visible(self, on: bool) -> None:
-        """Show / hide the structured editor (list and dict parameters only)."""
-        self._show_structure(on)
-
     def _on_text_changed(self, _text=None) -> None:
         self._source = "text"
         self._tree_error = None

@@ -6,43 +6,14 @@ is ever written to settings" is enforced in one place (:func:`redact_target`).
 from __future__ import annotations
 
 import os
-import re
-from urllib.parse import urlsplit, urlunsplit
 
 from PySide6.QtCore import QSettings, QStandardPaths
+
+from channels.utils import redact_uri  # noqa: F401 - the one redaction rule, used by the dialogs via this module
 
 ORGANIZATION = "HyperStream"
 APPLICATION = "hsgui"
 MAX_RECENT = 10
-
-try:  # the store module owns the canonical version; keep a local one until/unless it exists
-    from channels.stores.mongo_store import redact_uri as _store_redact_uri  # type: ignore
-except Exception:  # noqa: BLE001 - pymongo missing or module not written yet
-    _store_redact_uri = None
-
-
-def _local_redact_uri(uri: str) -> str:
-    """``mongodb://user:secret@host/db`` -> ``mongodb://user@host/db`` (also drops ``password=`` options)."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return re.sub(r"(://[^:/@]+):[^@]*@", r"\1@", uri)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, hosts = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}@{hosts}" if user else hosts
-    query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith("password="))
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def redact_uri(uri: str) -> str:
-    if _store_redact_uri is not None:
-        try:
-            return _store_redact_uri(uri)
-        except Exception:  # noqa: BLE001 - fall back to ours rather than risk leaking
-            pass
-    return _local_redact_uri(uri)
 
 
 def is_mongo_uri(target: str) -> bool:
@@ -87,11 +58,6 @@ def add_recent_connection(target: str) -> list[str]:
     s.setValue("connections/recent", recent)
     s.sync()
     return recent
-
-
-def last_connection() -> str | None:
-    recent = recent_connections()
-    return recent[0] if recent else None
 
 
 # -- time range ------------------------------------------------------------------

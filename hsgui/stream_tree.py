@@ -482,10 +482,6 @@ class StreamTreeModel(QAbstractItemModel):
                 total += c
         return "…" if total is None else format_count(total)
 
-    def count_of(self, stream):
-        """The cached count of ``stream`` (None until a job delivered it)."""
-        return self._counts.get(stream_key(stream))
-
     def _request_count(self, key, stream) -> None:
         if self.runner is None or key in self._pending_counts:
             return

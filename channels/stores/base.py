@@ -21,7 +21,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 from ..lod import Summary
 from ..stream import StreamId, StreamInstance
@@ -136,13 +136,3 @@ def check_not_future(stream_id, latest_ms: int) -> None:
         raise TimeError(f"stream {stream_id}: instance timestamp {from_ms(latest_ms).isoformat()} is in the future; "
                         f"nothing of this batch was written")
 
-
-def iter_chunks(items: Iterable, size: int):
-    batch = []
-    for it in items:
-        batch.append(it)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import threading
 from datetime import datetime
 from typing import Iterator, Sequence
@@ -48,7 +47,7 @@ from ..errors import (ConfigError, DuplicateInstanceError, StoreError, StreamAlr
 from ..lod import Summary, bucket_edges, summarise_arrays
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
-from ..utils import UTC, utcnow
+from ..utils import UTC, redact_uri, utcnow  # noqa: F401 - redact_uri re-exported
 from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_not_future
 from .codec import MONGO_TAG, decode_bson, dt_ms, encode_bson, ms_dt, numeric, values_equal
 
@@ -59,25 +58,6 @@ DEFINITIONS = "stream_definitions"
 RUNS = "hsgui_tool_runs"
 _IN_CHUNK = 10_000
 _NUMERIC_TYPES = (int, float)
-
-
-def redact_uri(uri: str) -> str:
-    """``uri`` with any password replaced by ``***`` (for settings, logs and error messages)."""
-    if not isinstance(uri, str):
-        return str(uri)
-    text = uri
-    if "://" in text:
-        scheme, rest = text.split("://", 1)
-        head = rest.split("?", 1)[0]
-        at = head.rfind("@")
-        if at >= 0:
-            userinfo, tail = rest[:at], rest[at:]
-            if ":" in userinfo:
-                userinfo = userinfo.split(":", 1)[0] + ":***"
-            rest = userinfo + tail
-        text = scheme + "://" + rest
-    # options such as tlsCertificateKeyFilePassword=...
-    return re.sub(r"((?:[?&;])[^=&;]*password[^=&;]*=)[^&;]*", r"\1***", text, flags=re.I)
 
 
 def _short(e: Exception) -> str:

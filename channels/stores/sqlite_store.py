@@ -767,9 +767,6 @@ class SQLiteStore(Store):
                         "GROUP BY comp", (k, j, sid, k - 1, j * r, (j + 1) * r))
 
     # -- reading -----------------------------------------------------------------------------------------------
-    def _sid_read(self, con, stream_id):
-        return self._sid(con, stream_id)
-
     def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         return self._read(stream_id, lo, hi)

@@ -204,6 +204,7 @@ def test_layout_range_and_recent_connections_persist_without_passwords(qtbot, st
     w.docks["log"].hide()
     iv = TimeInterval(T0, T0 + 7 * HOUR)
     w.picker.set_interval(iv, emit=True)
+    w.picker.set_time_zone("Asia/Kolkata")
     hs_settings.add_recent_connection("mongodb://ann:hunter2@db.example:27017/hs")
     w.close()
     assert hs_settings.load_time_range() == iv
@@ -212,6 +213,7 @@ def test_layout_range_and_recent_connections_persist_without_passwords(qtbot, st
     w2 = MainWindow(restore=True)
     qtbot.addWidget(w2)
     assert w2.picker.interval() == iv
+    assert str(w2.picker.time_zone()) == "Asia/Kolkata"
     assert w2.docks["log"].isHidden()
     w2.runner.shutdown()
 
