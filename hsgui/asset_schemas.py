@@ -14,6 +14,7 @@ Two sources (the schema format is documented in :mod:`hsgui.asset_model`):
 from __future__ import annotations
 
 import copy
+import logging
 import enum
 import typing
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from channels.stream import get_stream_id
 from channels.time_interval import RelativeTimeInterval, TimeInterval
 
 from .asset_model import AssetValueError, check_schema, kind_of
+
+log = logging.getLogger(__name__)
 
 DATETIME = {"type": "datetime"}
 
@@ -129,7 +132,8 @@ def schema_for_stream(stream_id, tool_lookup=None) -> dict | None:
         if tool:
             try:
                 return schema_for_tool(tool_lookup(tool))
-            except Exception:  # noqa: BLE001 - unknown tool: edit without hints rather than fail
+            except Exception as e:  # noqa: BLE001 - unknown tool: edit without hints rather than fail
+                log.warning("no schema for %s: tool %r cannot be loaded (%s)", sid, tool, e)
                 return None
     schema = _REGISTRY.get(sid.name)
     return copy.deepcopy(schema) if schema is not None else None

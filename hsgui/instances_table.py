@@ -32,6 +32,7 @@ from channels.time_interval import TimeInterval
 from channels.utils import UTC, from_ms, to_ms
 
 from .jobs import guarded
+from .plot_time import format_time
 
 LEAF = 2000              # a segment with at most this many rows is read whole
 SPLIT = 32               # children per split segment (each counted exactly)
@@ -71,8 +72,7 @@ def value_detail(value) -> str:
 
 
 def format_timestamp(ts: datetime, tz=UTC) -> str:
-    local = ts.astimezone(tz)
-    return local.strftime("%Y-%m-%d %H:%M:%S.") + f"{local.microsecond // 1000:03d}"
+    return format_time(ts, tz, with_ms=True)
 
 
 class _Segment:

@@ -90,12 +90,34 @@ def interval_from_seconds(x0: float, x1: float) -> TimeInterval | None:
     return TimeInterval(from_ms(a), from_ms(b))
 
 
-def format_time(dt: datetime, tz, with_ms: bool = False) -> str:
+def as_zone(tz):
+    """A pytz zone from a zone, its name, or None (UTC)."""
+    return pytz.timezone(tz) if isinstance(tz, str) else (tz or UTC)
+
+
+def format_time(dt: datetime | None, tz, with_ms: bool | None = False) -> str:
+    """``YYYY-mm-dd HH:MM:SS`` in ``tz`` (never overflows at the ends of the calendar); milliseconds always
+    (``with_ms=True``), never (False) or only when not zero (None). ``None`` -> ``""``."""
+    if dt is None:
+        return ""
     local = to_zone(dt, tz)
     text = local.strftime("%Y-%m-%d %H:%M:%S")
-    if with_ms:
+    if with_ms or (with_ms is None and local.microsecond):
         text += f".{local.microsecond // 1000:03d}"
     return text
+
+
+def format_interval(iv, tz) -> str:
+    """``(start, end]`` in ``tz``."""
+    return f"({format_time(iv.start, tz, None)}, {format_time(iv.end, tz, None)}]"
+
+
+def format_intervals(ivs, tz, limit: int = 4) -> str:
+    items = list(ivs)
+    text = ", ".join(format_interval(iv, tz) for iv in items[:limit])
+    if len(items) > limit:
+        text += f" and {len(items) - limit} more"
+    return text or "nothing"
 
 
 class TimeAxisItem(pg.DateAxisItem):

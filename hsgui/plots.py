@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -743,13 +744,21 @@ class PlotArea(QWidget):
 
         def work(ctx):
             rows = read_for_csv(ctx, curve.stream, curve.component, curve.kind, iv)
-            with open(path, "w", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
-                w.writerow(header)
-                for ms, v in rows:
-                    w.writerow([from_ms(ms).astimezone(tz).isoformat(timespec="milliseconds"), ms, v])
+            tmp = path + ".part"  # written whole, then renamed: a failure never leaves half a file at ``path``
+            try:
+                with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                    w = csv.writer(fh)
+                    w.writerow(header)
+                    for i, (ms, v) in enumerate(rows):
+                        if i % 50_000 == 0:
+                            ctx.check()
+                        w.writerow([from_ms(ms).astimezone(tz).isoformat(timespec="milliseconds"), ms, v])
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
             return len(rows)
 
-        return self.runner.submit(f"export {curve.label}", work,
+        return self.runner.submit(f"export {curve.label}", work, kind="export", owner=self,
                                   on_result=lambda n: self.sigStatus.emit(f"Wrote {n} rows to {path}"),
                                   on_error=lambda msg: self.sigStatus.emit(f"Export failed: {msg}"))

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from channels.utils import UTC
 
-from .run_tool_dialog import _tz, fmt_interval, fmt_time
+from .plot_time import as_zone as _tz, format_interval as fmt_interval, format_time
 
 COLUMNS = ["started", "tool", "version", "parameters", "inputs", "output", "interval", "instances", "duration",
            "outcome"]
@@ -28,7 +28,7 @@ def _record_cells(rec, tz) -> list[str]:
     inputs = ", ".join(f"{c}/{s}" for c, s in zip(rec.input_channels or [], rec.input_streams or []))
     if rec.alignment_stream:
         inputs += (", " if inputs else "") + f"align: {rec.alignment_channel}/{rec.alignment_stream}"
-    return [fmt_time(rec.started_at, tz) if rec.started_at else "",
+    return [format_time(rec.started_at, tz, with_ms=None) if rec.started_at else "",
             rec.tool, rec.tool_version or "", params, inputs,
             f"{rec.output_channel}/{rec.output_stream}" if rec.output_stream else "",
             fmt_interval(rec.interval, tz) if rec.interval is not None else "",

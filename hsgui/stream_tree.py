@@ -32,6 +32,7 @@ from channels.utils import MAX_DATE, MIN_DATE, UTC, utcnow
 
 from .jobs import guarded
 from .mime import STREAM_MIME, streams_to_mime
+from .plot_time import format_time
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,6 @@ def describe_coverage(intervals, tz=UTC, short: bool = False) -> str:
         text = "all up to " + (short_time(intervals.end, tz) if short else format_time(intervals.end, tz)[:16])
         return text if len(intervals) == 1 else f"{len(intervals)} intervals, {text}"
     return intervals.describe()
-
-
-def format_time(dt: datetime | None, tz=UTC) -> str:
-    if dt is None:
-        return ""
-    if dt == MAX_DATE:
-        return "MAX_DATE"  # no zone can show the end of time (it would overflow)
-    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def short_time(dt: datetime | None, tz=UTC) -> str:

@@ -244,8 +244,8 @@ class MongoStore(Store):
         if getattr(self, "_own_client", False):
             try:
                 self.client.close()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception as e:  # noqa: BLE001 - closing must not fail the caller (app shutdown)
+                log.warning("closing the MongoDB client failed: %s", e)
 
     def _errors(self, what: str):
         return _MongoErrors(self, what)
