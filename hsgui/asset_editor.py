@@ -25,7 +25,7 @@ from PySide6.QtGui import QAction, QBrush, QColor, QFont, QFontDatabase, QTextCh
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox,
                                QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QMenu, QMessageBox, QPlainTextEdit, QPushButton,
-                               QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QTextEdit, QToolButton,
+                               QSplitter, QTabWidget, QTextEdit, QToolButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from channels.errors import ChannelsError, StreamIdError
@@ -38,6 +38,7 @@ from .asset_model import (KIND_LABELS, KINDS, AssetValueError, JsonTextError, No
                           problems_by_node, same_value, scalar_text, schema_for_node, summarize_diff,
                           to_json_text, tree_from_value, validate_tree)
 from .asset_schemas import schema_for_stream
+from .meta_editor import MetaDataEditor
 
 COL_KEY, COL_TYPE, COL_VALUE, COL_NOTE = range(4)
 ERROR_COLOR = QColor("#c62828")
@@ -1253,22 +1254,12 @@ class CreateAssetDialog(QDialog):
         self.name_error = QLabel()
         self.name_error.setStyleSheet("color: #c62828;")
         self.name_error.setWordWrap(True)
-        self.meta_table = QTableWidget(0, 2)
-        self.meta_table.setHorizontalHeaderLabels(["Meta-data key", "Value"])
-        self.meta_table.horizontalHeader().setStretchLastSection(True)
-        self.meta_table.setMaximumHeight(120)
-        self.meta_table.itemChanged.connect(lambda _i: self._update_state())
-        self.add_meta_button = QToolButton(text="Add pair")
-        self.add_meta_button.clicked.connect(lambda: self.add_meta_pair("", ""))
-        self.remove_meta_button = QToolButton(text="Remove pair")
-        self.remove_meta_button.clicked.connect(self._remove_meta_pair)
-        meta_buttons = QVBoxLayout()
-        meta_buttons.addWidget(self.add_meta_button)
-        meta_buttons.addWidget(self.remove_meta_button)
-        meta_buttons.addStretch(1)
-        meta_row = QHBoxLayout()
-        meta_row.addWidget(self.meta_table, 1)
-        meta_row.addLayout(meta_buttons)
+        # the same editor as the Run Tool dialog's output: both dialogs name streams by one rule (StreamId's)
+        self.meta = MetaDataEditor(headers=("Meta-data key", "Value"))
+        self.meta.sigChanged.connect(self._update_state)
+        self.meta_table = self.meta.table
+        self.add_meta_button = self.meta.add_button
+        self.remove_meta_button = self.meta.remove_button
         self.schema_label = QLabel()
         self.schema_label.setStyleSheet("color: #555555;")
 
@@ -1281,7 +1272,7 @@ class CreateAssetDialog(QDialog):
         fl = QFormLayout()
         fl.addRow("Name", self.name_edit)
         fl.addRow("", self.name_error)
-        fl.addRow("Meta-data", meta_row)
+        fl.addRow("Meta-data", self.meta)
         fl.addRow("Schema", self.schema_label)
         buttons = QDialogButtonBox()
         self.create_button = buttons.addButton("Create", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -1297,43 +1288,29 @@ class CreateAssetDialog(QDialog):
         self._on_name_edited("")
 
     def add_meta_pair(self, key: str, value: str) -> None:
-        r = self.meta_table.rowCount()
-        self.meta_table.insertRow(r)
-        self.meta_table.setItem(r, 0, QTableWidgetItem(key))
-        self.meta_table.setItem(r, 1, QTableWidgetItem(value))
-        self._update_state()
+        self.meta.add_pair(key, value)
 
     def _remove_meta_pair(self) -> None:
-        r = self.meta_table.currentRow()
-        if r >= 0:
-            self.meta_table.removeRow(r)
-            self._update_state()
+        self.meta.remove_selected()
 
     def meta_data(self) -> list[tuple[str, str]]:
-        out = []
-        for r in range(self.meta_table.rowCount()):
-            k = (self.meta_table.item(r, 0).text() if self.meta_table.item(r, 0) else "").strip()
-            v = (self.meta_table.item(r, 1).text() if self.meta_table.item(r, 1) else "").strip()
-            if k or v:
-                out.append((k, v))
-        return out
+        """The non-blank meta-data rows, unchecked (see :meth:`stream_id` for the checks)."""
+        return self.meta.rows()
 
     def stream_id(self) -> StreamId:
-        """The id being created; StreamIdError with the reason when name or meta-data are malformed."""
+        """The id being created; StreamIdError with the reason when name or meta-data are malformed.
+
+        The rules are StreamId's own, as in the Run Tool dialog: a name may hold ':', '[' or ']' (the
+        text form quotes it), so whatever a tool run can name, an asset can be named too.
+        """
         name = self.name_edit.text().strip()
         if not name:
             raise StreamIdError("enter a name for the asset")
-        if any(c in name for c in ":[]"):
-            raise StreamIdError(f"name {name!r} must not contain ':', '[' or ']'")
-        for k, v in self.meta_data():
-            if not k:
-                raise StreamIdError(f"meta-data value {v!r} has no key")
-        return StreamId(name, self.meta_data())
+        return StreamId(name, self.meta.pairs())
 
     def _on_name_edited(self, _text: str) -> None:
         name = self.name_edit.text().strip()
-        schema = schema_for_stream(StreamId(name), self.tool_lookup) if name and not any(
-            c in name for c in ":[]") else None
+        schema = schema_for_stream(StreamId(name), self.tool_lookup) if name else None
         if schema != self.form.schema:
             if self._value_touched:
                 self.form.set_schema(schema)

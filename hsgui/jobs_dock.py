@@ -2,9 +2,17 @@
 
 A table model over ``JobRunner.jobs`` (newest first); a delegate paints the
 progress bar and the Cancel button, so a thousand finished count jobs cost
-nothing. Background tree counts are hidden unless "Show counts" is ticked.
+nothing. Background tree counts are hidden unless "Show tree counts" is ticked.
+
+Reads (table pages, inspector statistics, spans, run-dialog counts…) happen
+all the time and would bury the tool run the user cares about, so unless
+"Show reads" is ticked a read is listed only while it runs and for
+:data:`READ_LINGER_S` seconds after it finished — long enough to see it
+happen, short enough not to pile up. A failed read stays listed.
 """
 from __future__ import annotations
+
+import time
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QHBoxLayout, QHeaderView, QLabel,
@@ -16,6 +24,7 @@ from .jobs import JobState, guarded
 COL_TITLE, COL_STATE, COL_PROGRESS, COL_ELAPSED, COL_CANCEL = range(5)
 HEADERS = ("Job", "State", "Progress", "Elapsed", "")
 JobRole = Qt.ItemDataRole.UserRole + 1
+READ_LINGER_S = 3.0   # a finished read stays listed this long (unless it failed: then it stays)
 
 
 def format_elapsed(seconds: float) -> str:
@@ -117,14 +126,30 @@ class JobListModel(QAbstractTableModel):
         return None
 
 
+def read_is_listed(job, now: float | None = None) -> bool:
+    """Whether a read job is listed while "Show reads" is off: running or queued, failed, or finished less
+    than READ_LINGER_S ago."""
+    if not job.is_finished or job.state == JobState.FAILED:
+        return True
+    now = time.monotonic() if now is None else now
+    return job.ended_at is None or now - job.ended_at < READ_LINGER_S
+
+
 class _KindFilter(QSortFilterProxyModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.show_counts = False
+        self.show_reads = False
+
+    def accepts(self, job, now: float | None = None) -> bool:
+        if job.kind == "count":
+            return self.show_counts
+        if job.kind == "read" and not self.show_reads:
+            return read_is_listed(job, now)
+        return True
 
     def filterAcceptsRow(self, row, parent):
-        job = self.sourceModel().job(row)
-        return self.show_counts or job.kind != "count"
+        return self.accepts(self.sourceModel().job(row))
 
 
 class JobDelegate(QStyledItemDelegate):
@@ -182,12 +207,18 @@ class JobsDock(QWidget):
         self.view.clicked.connect(self._clicked)
         self.show_counts = QCheckBox("Show tree counts", self)
         self.show_counts.toggled.connect(self._toggle_counts)
+        self.show_reads = QCheckBox("Show reads", self)
+        self.show_reads.setToolTip("List every finished read (table pages, inspector, spans…). Off: a read is "
+                                   f"listed while it runs and for {READ_LINGER_S:.0f} s after; failed reads "
+                                   "always stay listed.")
+        self.show_reads.toggled.connect(self._toggle_reads)
         self.cancel_all = QPushButton("Cancel all", self)
         self.cancel_all.clicked.connect(runner.cancel_all)
         self.summary = QLabel("", self)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.summary, 1)
+        bar.addWidget(self.show_reads)
         bar.addWidget(self.show_counts)
         bar.addWidget(self.cancel_all)
         layout = QVBoxLayout(self)
@@ -196,21 +227,49 @@ class JobsDock(QWidget):
         layout.addWidget(self.view, 1)
         runner.jobAdded.connect(guarded(self, lambda _j: self._update_summary()))
         runner.jobFinished.connect(guarded(self, lambda _j: self._update_summary()))
+        # finished reads leave the list once their linger time is over (nothing to do while none is listed)
+        self._linger_timer = QTimer(self)
+        self._linger_timer.setInterval(500)
+        self._linger_timer.timeout.connect(self._drop_lingering_reads)
+        self._linger_timer.start()
         self._update_summary()
 
-    def _toggle_counts(self, on):
+    def _set_filter(self, **flags):
         if hasattr(self.proxy, "beginFilterChange"):  # Qt >= 6.9
             self.proxy.beginFilterChange()
-            self.proxy.show_counts = on
+            for k, v in flags.items():
+                setattr(self.proxy, k, v)
             self.proxy.endFilterChange()
         else:
-            self.proxy.show_counts = on
+            for k, v in flags.items():
+                setattr(self.proxy, k, v)
             self.proxy.invalidateFilter()
+
+    def _toggle_counts(self, on):
+        self._set_filter(show_counts=on)
+        self._update_summary()
+
+    def _toggle_reads(self, on):
+        self._set_filter(show_reads=on)
+        self._update_summary()
+
+    def _drop_lingering_reads(self):
+        """Re-filter when a listed job should no longer be listed (a finished read past its linger time)."""
+        now = time.monotonic()
+        if any(not self.proxy.accepts(job, now) for job in self.visible_jobs()):
+            self._set_filter()
+            self._update_summary()
 
     def _update_summary(self):
         active = self.runner.active
         failed = sum(1 for j in self.runner.jobs if j.state == JobState.FAILED)
-        self.summary.setText(f"{len(active)} running" + (f", {failed} failed" if failed else ""))
+        text = f"{len(active)} running" + (f", {failed} failed" if failed else "")
+        if not self.proxy.show_reads:
+            reads = sum(1 for r in range(self.model.rowCount()) if self.model.job(r).kind == "read")
+            hidden_reads = reads - sum(1 for j in self.visible_jobs() if j.kind == "read")
+            if hidden_reads > 0:
+                text += f" · {hidden_reads} read{'s' if hidden_reads != 1 else ''} hidden"
+        self.summary.setText(text)
 
     def _clicked(self, proxy_index):
         if proxy_index.column() != COL_CANCEL:
@@ -224,6 +283,7 @@ class JobsDock(QWidget):
         return self.proxy.index(row, 0).data(JobRole)
 
     def visible_jobs(self) -> list:
+        """The jobs listed in the view, top to bottom (newest first), after the count/read filters."""
         return [self.job_at(r) for r in range(self.proxy.rowCount())]
 
 

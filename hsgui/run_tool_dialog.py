@@ -17,13 +17,11 @@ import inspect
 import re
 from datetime import timedelta
 
-import pytz
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout,
-                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListView, QListWidget,
-                               QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
+                               QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from channels.errors import ChannelsError, StreamIdError, ToolParameterError
 from channels.stream import StreamId, get_stream_id
@@ -34,31 +32,15 @@ from channels.tool_params import parameter_specs
 from channels.utils import UTC, format_duration, utcnow
 
 from .mime import STREAM_MIME, streams_from_mime
+from .meta_editor import MetaDataEditor  # noqa: F401 - also importable from here
+from .plot_time import as_zone as _tz, format_intervals as fmt_intervals, format_time
 from .param_form import ParameterForm, qdatetime_from_utc, utc_from_qdatetime
 
 ROLE_STREAM = Qt.ItemDataRole.UserRole  # (channel_id, StreamId)
 
 
-def _tz(tz):
-    return pytz.timezone(tz) if isinstance(tz, str) else (tz or UTC)
-
-
 def fmt_time(dt, tz) -> str:
-    local = dt.astimezone(tz)
-    text = local.strftime("%Y-%m-%d %H:%M:%S")
-    return text + (f".{local.microsecond // 1000:03d}" if local.microsecond else "")
-
-
-def fmt_interval(iv, tz) -> str:
-    return f"({fmt_time(iv.start, tz)}, {fmt_time(iv.end, tz)}]"
-
-
-def fmt_intervals(ivs: TimeIntervals, tz, limit: int = 4) -> str:
-    items = list(ivs)
-    text = ", ".join(fmt_interval(iv, tz) for iv in items[:limit])
-    if len(items) > limit:
-        text += f" and {len(items) - limit} more"
-    return text or "nothing"
+    return format_time(dt, tz, with_ms=None)
 
 
 def rst_to_html(text: str) -> str:
@@ -207,75 +189,6 @@ class StreamPickerDialog(QDialog):
     def selected(self) -> list[tuple[str, StreamId]]:
         rows = sorted(self.view.selectionModel().selectedRows(), key=lambda i: i.row())
         return [self.proxy.data(i, ROLE_STREAM) for i in rows]
-
-
-class MetaDataEditor(QWidget):
-    """Key/value pairs of the output stream's meta-data."""
-
-    sigChanged = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["key", "value"])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().hide()
-        self.table.setMaximumHeight(100)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.table.itemChanged.connect(lambda *_: self.sigChanged.emit())
-        lay.addWidget(self.table, 1)
-        col = QVBoxLayout()
-        self.add_button = QPushButton("+")
-        self.add_button.setToolTip("add a meta-data pair")
-        self.add_button.setFixedWidth(28)
-        self.add_button.clicked.connect(lambda: self.add_pair("", ""))
-        self.remove_button = QPushButton("−")
-        self.remove_button.setToolTip("remove the selected pair")
-        self.remove_button.setFixedWidth(28)
-        self.remove_button.clicked.connect(self.remove_selected)
-        col.addWidget(self.add_button)
-        col.addWidget(self.remove_button)
-        col.addStretch(1)
-        lay.addLayout(col)
-
-    def add_pair(self, key: str, value: str) -> None:
-        self.table.blockSignals(True)
-        r = self.table.rowCount()
-        self.table.insertRow(r)
-        self.table.setItem(r, 0, QTableWidgetItem(str(key)))
-        self.table.setItem(r, 1, QTableWidgetItem(str(value)))
-        self.table.blockSignals(False)
-        self.sigChanged.emit()
-
-    def remove_selected(self) -> None:
-        rows = sorted({i.row() for i in self.table.selectedIndexes()} or {self.table.currentRow()}, reverse=True)
-        for r in rows:
-            if r >= 0:
-                self.table.removeRow(r)
-        self.sigChanged.emit()
-
-    def set_pairs(self, pairs) -> None:
-        self.table.blockSignals(True)
-        self.table.setRowCount(0)
-        self.table.blockSignals(False)
-        for k, v in (pairs.items() if isinstance(pairs, dict) else pairs):
-            self.add_pair(k, v)
-        self.sigChanged.emit()
-
-    def pairs(self) -> list[tuple[str, str]]:
-        """Non-empty rows as (key, value); a row with a value but no key is an error."""
-        out = []
-        for r in range(self.table.rowCount()):
-            k = (self.table.item(r, 0).text() if self.table.item(r, 0) else "").strip()
-            v = (self.table.item(r, 1).text() if self.table.item(r, 1) else "").strip()
-            if not k and not v:
-                continue
-            if not k:
-                raise StreamIdError(f"meta-data row {r + 1} has a value ({v!r}) but no key")
-            out.append((k, v))
-        return out
 
 
 class IntervalEdit(QWidget):
@@ -437,12 +350,21 @@ class RunToolDialog(QDialog):
         self.tool_error_label.setWordWrap(True)
         self.tool_error_label.hide()
         pl.addWidget(self.tool_error_label)
-        cols.addWidget(self.params_box, 1)
+        left = QVBoxLayout()
+        left.addWidget(self.params_box, 1)
+        cols.addLayout(left, 1)
         self.form = ParameterForm([], self.tz, self.tool_name)
 
-        # right: inputs, output, interval
-        right = QVBoxLayout()
-        cols.addLayout(right, 1)
+        # right: inputs and output, scrolling rather than squeezing when the output warning is long
+        self.right_scroll = QScrollArea()
+        self.right_scroll.setWidgetResizable(True)
+        self.right_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right_widget = QWidget()
+        right = QVBoxLayout(right_widget)
+        right.setContentsMargins(0, 0, 0, 0)
+        self.right_scroll.setWidget(right_widget)
+        cols.addWidget(self.right_scroll, 1)
         in_box = QGroupBox("Input streams")
         il = QVBoxLayout(in_box)
         self.expected_label = QLabel()
@@ -505,12 +427,13 @@ class RunToolDialog(QDialog):
         ol.addRow(self.output_label)
         right.addWidget(out_box)
 
+        right.addStretch(1)
+        # the interval sits under the parameters: the left column has room, the right one does not
         iv_box = QGroupBox("Interval")
         ivl = QVBoxLayout(iv_box)
         self.interval_edit = IntervalEdit(self.tz)
         ivl.addWidget(self.interval_edit)
-        right.addWidget(iv_box)
-        right.addStretch(1)
+        left.addWidget(iv_box)
 
         # bottom: status, progress, buttons
         self.problems_label = QLabel()
@@ -684,6 +607,7 @@ class RunToolDialog(QDialog):
         """Show whether the output already has data / calculated intervals in the interval (counted by a job)."""
         self._state_generation += 1
         gen = self._state_generation
+        self._set_nothing_to_compute(False)
         try:
             sid = self.output_stream_id()
             iv = self.interval_edit.interval()
@@ -718,10 +642,18 @@ class RunToolDialog(QDialog):
                  f"already calculated: {html.escape(fmt_intervals(calc, self.tz))}"]
         if missing.is_empty:
             parts.append("<b>everything is calculated: Run will compute nothing</b> (purge first to recompute)")
+            self._set_nothing_to_compute(True)
         else:
             parts.append(f"Run computes only the missing part: {html.escape(fmt_intervals(missing, self.tz))} "
                          f"({format_duration(missing.total_width)})")
         self.output_label.setText("<span style='color:#b26a00'>" + "<br>".join(parts) + "</span>")
+
+    def _set_nothing_to_compute(self, nothing: bool) -> None:
+        """Say on the Run button that the run will compute nothing (it stays enabled: running records the
+        run and is harmless)."""
+        self.run_button.setText("Run (nothing to compute)" if nothing else "Run")
+        self.run_button.setToolTip("the output already has everything in this interval calculated; purge it "
+                                   "first to recompute" if nothing else "")
 
     # -- pickers --------------------------------------------------------------------------------------
     def pick_inputs(self) -> None:

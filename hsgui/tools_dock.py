@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import inspect
+import re
+import textwrap
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter, QTextBrowser, QTreeWidget,
@@ -22,6 +24,50 @@ ROLE_CHANNEL = Qt.ItemDataRole.UserRole + 1
 ROLE_TOOL = Qt.ItemDataRole.UserRole + 2
 ROLE_VERSION = Qt.ItemDataRole.UserRole + 3
 ROLE_PATH = Qt.ItemDataRole.UserRole + 4
+
+
+_ITEM_START = re.compile(r"(:\w|[-*+•]\s|\d+[.)]\s|>>>|[-=~^]{3,}$)")   # starts its own line
+
+
+def reflow_docstring(doc: str) -> list[tuple[str, str]]:
+    """A docstring as ``(kind, text)`` paragraphs, with the source's hard line breaks undone.
+
+    ``kind`` is ``"text"`` (lines of a paragraph joined into one; a ``:param``/``:return`` field, a bullet
+    or a numbered item starts a new line, its indented continuation lines join it) or ``"literal"``
+    (an indented block, a block after ``::`` or a doctest: kept line by line). Blank lines separate
+    paragraphs, as in the source.
+    """
+    out: list[tuple[str, str]] = []
+    literal_next = False
+    for para in re.split(r"\n[ \t]*\n", doc.strip("\n")):
+        lines = para.splitlines()
+        if not lines:
+            continue
+        if literal_next or lines[0].lstrip().startswith(">>>") or all(ln[:1].isspace() for ln in lines):
+            out.append(("literal", textwrap.dedent("\n".join(lines))))
+        else:
+            logical: list[str] = []
+            for line in lines:
+                text = line.strip()
+                if logical and not _ITEM_START.match(text):
+                    logical[-1] += " " + text
+                else:
+                    logical.append(text)
+            out.append(("text", "\n".join(logical)))
+        literal_next = para.rstrip().endswith("::")
+    return out
+
+
+def docstring_html(doc: str) -> str:
+    """HTML of a reflowed docstring: paragraphs wrap to the pane; RST ``literals`` become code."""
+    parts = []
+    for kind, text in reflow_docstring(doc):
+        if kind == "literal":
+            parts.append(f"<pre>{html.escape(text)}</pre>")
+        else:
+            body = re.sub(r"``(.+?)``", r"<code>\1</code>", html.escape(text)).replace("\n", "<br>")
+            parts.append(f"<p>{body}</p>")
+    return "".join(parts)
 
 
 class ToolsDock(QWidget):
@@ -183,7 +229,7 @@ class ToolsDock(QWidget):
             parts.append(f"<p style='color:#c62828'>cannot load: {html.escape(str(e))}</p>")
             return "".join(parts)
         doc = inspect.getdoc(cls) or "(no docstring)"
-        parts.append(f"<pre style='white-space:pre-wrap'>{html.escape(doc)}</pre>")
+        parts.append(docstring_html(doc))
         try:
             specs = parameter_specs(cls)
         except Exception:  # noqa: BLE001
@@ -211,4 +257,4 @@ class ToolsDock(QWidget):
             self._on_double_click(item, 0)
 
 
-__all__ = ["ToolsDock"]
+__all__ = ["ToolsDock", "reflow_docstring", "docstring_html"]

@@ -455,6 +455,32 @@ def test_create_asset_dialog_writes_a_new_stream(qtbot, runner, channel):
     assert not dlg.isVisible()
 
 
+def test_create_asset_dialog_accepts_the_names_a_tool_output_may_have(qtbot, runner, sqlite_channel):
+    """Same editor and same rule as the Run Tool dialog's output: whatever StreamId accepts."""
+    from channels.stream import StreamId, get_stream_id
+    from hsgui.run_tool_dialog import MetaDataEditor
+    dlg = CreateAssetDialog(runner, sqlite_channel)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert isinstance(dlg.meta, MetaDataEditor) and dlg.meta_table is dlg.meta.table
+    assert dlg.meta.visible_row_capacity() >= 3
+    key_text(qtbot, dlg.name_edit, "limits: [a]")                  # ':', '[' and ']' are allowed in a name
+    assert dlg.name_error.text() == ""
+    assert dlg.create_button.isEnabled(), dlg.blocked_reason()
+    assert dlg.stream_id() == StreamId("limits: [a]")
+    dlg.add_meta_pair("", "orphan")                                   # a value without a key is still refused
+    assert not dlg.create_button.isEnabled()
+    assert "no key" in dlg.name_error.text()
+    dlg.meta_table.item(0, 0).setText("site")
+    assert dlg.create_button.isEnabled()
+    with qtbot.waitSignal(dlg.sigCreated, timeout=5000) as blocker:
+        qtbot.mouseClick(dlg.create_button, Qt.MouseButton.LeftButton)
+    sid = blocker.args[0].stream_id
+    assert sid == StreamId("limits: [a]", {"site": "orphan"})
+    assert get_stream_id(str(sid)) == sid                             # the text form quotes the name
+    assert sid in sqlite_channel.streams
+
+
 def test_asset_editor_dialog_wraps_the_editor(qtbot, runner, sqlite_channel):
     sqlite_channel.write_to_stream("p", StreamInstance(T0, {"x": [1, 2]}))
     dlg = AssetEditorDialog(runner, sqlite_channel, sqlite_channel["p"])

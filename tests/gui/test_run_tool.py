@@ -254,6 +254,37 @@ def test_clock_sliding_window_aggregate_pipeline(qtbot, manager, runner, out_cha
     assert "Run will compute nothing" in again.output_label.text()
 
 
+def test_run_again_on_a_calculated_output_keeps_the_output_box_readable(qtbot, manager, runner, out_channel):
+    ticks, windows, counts, agg = run_pipeline(qtbot, manager, runner, out_channel)
+    record = manager.run_history.list(1)[0]
+    again = make_dialog(qtbot, manager, runner, record.tool)
+    assert (again.width(), again.height()) == (980, 640)
+    assert again.run_button.text() == "Run"
+    again.set_from_run(record)
+    qtbot.waitUntil(lambda: "Run will compute nothing" in again.output_label.text(), timeout=5000)
+    qtbot.wait(50)   # let the layout settle
+    # the Run button says so, and stays enabled (running records the run and computes nothing)
+    assert again.run_button.text() == "Run (nothing to compute)"
+    assert again.run_button.isEnabled(), again.problems
+    # the meta-data table shows at least three whole rows, the warning is not cut
+    assert again.meta.visible_row_capacity() >= 3
+    for k in ("a", "b", "c"):
+        again.meta.add_pair(k, k)
+    qtbot.waitUntil(lambda: "new stream" in again.output_label.text(), timeout=5000)
+    table = again.meta.table
+    assert all(table.rowViewportPosition(r) + table.rowHeight(r) <= table.viewport().height() for r in range(3))
+    again.meta.set_pairs(list(counts.stream_id.meta_data))
+    qtbot.waitUntil(lambda: "Run will compute nothing" in again.output_label.text(), timeout=5000)
+    qtbot.wait(50)
+    label = again.output_label
+    assert label.height() >= label.heightForWidth(label.width())
+    assert label.visibleRegion().boundingRect().height() == label.height()   # not clipped by the scroll area
+    # another interval has something to compute: the button is plain "Run" again
+    set_dt(again.interval_edit.end_edit, HOUR.end + timedelta(minutes=30), UTC)
+    qtbot.waitUntil(lambda: "Run computes only the missing part" in again.output_label.text(), timeout=5000)
+    assert again.run_button.text() == "Run"
+
+
 def test_compute_missing_fills_only_the_gaps(qtbot, manager, runner, out_channel):
     ticks, windows, counts, agg = run_pipeline(qtbot, manager, runner, out_channel)
     hole = TimeInterval(T0 + timedelta(minutes=20), T0 + timedelta(minutes=40))

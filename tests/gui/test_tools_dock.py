@@ -138,3 +138,21 @@ def test_double_click_and_run_button_request_a_run(qtbot, dock):
     assert blocker.args == ["tools_plugin_tools", "doubler", "0.1.0"]
     assert dock.select_tool("tools", "clock")
     assert dock.tree.currentItem().data(0, ROLE_TOOL) == "clock"
+
+
+def test_docstring_is_reflowed_not_shown_with_the_source_line_breaks(dock):
+    from hsgui.tools_dock import reflow_docstring
+    doc = ("Averages the input over\nsliding windows, the way\nthe dashboards do.\n\n"
+           ":param width: window length,\n    at least one second\n:param func: aggregation\n\n"
+           "Example::\n\n    sliding(width=60)\n    sliding(width=5)\n\n- one\n  item\n- two")
+    assert reflow_docstring(doc) == [
+        ("text", "Averages the input over sliding windows, the way the dashboards do."),
+        ("text", ":param width: window length, at least one second\n:param func: aggregation"),
+        ("text", "Example::"),
+        ("literal", "sliding(width=60)\nsliding(width=5)"),
+        ("text", "- one item\n- two"),
+    ]
+    dock.tree.setCurrentItem(tool_item(dock, "tools_plugin_tools", "doubler"))
+    lines = dock.info.toPlainText().splitlines()
+    assert "Multiplies every value of the input stream by factor." in lines   # one line, ``factor`` as code
+    assert ":param factor: The multiplier." in lines
