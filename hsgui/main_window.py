@@ -522,7 +522,8 @@ class MainWindow(QMainWindow):
 
     def streams_changed(self, streams):
         """Call after a job wrote or purged ``streams``: re-read what shows them."""
-        self.tree.model.reload()
+        if not self.tree.model.refresh_data():
+            self.tree.view.viewport().update()
         if self.inspector.stream in streams:
             self.inspector.refresh()
             self._check_shown_stream()

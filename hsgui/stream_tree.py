@@ -185,6 +185,7 @@ class StreamTreeModel(QAbstractItemModel):
         self._count_timer.setInterval(20)
         self._count_timer.timeout.connect(self._flush_counts)
         self.matched = 0
+        self._built_keys: dict = {}
 
     # -- building -----------------------------------------------------------------
     def set_manager(self, manager) -> None:
@@ -205,6 +206,16 @@ class StreamTreeModel(QAbstractItemModel):
         self._pending_counts.clear()
         self._rebuild()
 
+    def refresh_data(self) -> bool:
+        """After a job wrote or purged data: rebuild only if streams came or went (returns True then);
+        otherwise just forget the cached counts, which visible rows ask again when repainted."""
+        if self.stream_keys() != self._built_keys:
+            self.reload()
+            return True
+        self._counts.clear()
+        self._pending_counts.clear()
+        return False
+
     def stream_keys(self) -> dict:
         """``channel_id -> set of StreamIds`` as the model shows them (unfiltered snapshot)."""
         if self.manager is None:
@@ -213,6 +224,7 @@ class StreamTreeModel(QAbstractItemModel):
 
     def _rebuild(self) -> None:
         t0 = time.perf_counter()
+        self._built_keys = self.stream_keys()
         self.beginResetModel()
         self._root = Node(CHANNEL, None, 0, "")
         self._nodes_by_key = {}

@@ -87,3 +87,25 @@ def test_selecting_a_stream_feeds_the_all_and_calc_presets(qtbot, window):
     qtbot.waitUntil(all_gives_data_span, timeout=10000)  # the span is read in a job
     window.picker.calc_button.click()
     assert window.picker.interval() == TimeInterval(T0, T0 + 30 * HOUR)
+
+
+def test_a_purge_updates_counts_without_resetting_the_tree(qtbot, window):
+    from hsgui.purge_dialog import SCOPE_RANGE
+    from hsgui.stream_tree import COL_COUNT
+    model = window.tree.model
+    idx = model.find_index("mongo", StreamId("events"))
+    assert idx.isValid()
+    count = lambda: model.index(idx.row(), COL_COUNT, idx.parent()).data()  # noqa: E731
+    qtbot.waitUntil(lambda: count() == "3", timeout=10000)
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    stream = window.manager.get_channel("mongo")[StreamId("events")]
+    # events at T0+3h, +6h, +9h: purging (T0+2h, T0+7h] removes two
+    window.picker.set_interval(TimeInterval(T0 + 2 * HOUR, T0 + 7 * HOUR), emit=True)
+    dlg = window.open_purge_dialog([stream])
+    dlg.set_scope(SCOPE_RANGE)
+    dlg.confirm_box.setChecked(True)
+    job = dlg.purge()
+    qtbot.waitUntil(lambda: job.is_finished, timeout=10000)
+    qtbot.waitUntil(lambda: count() == "1", timeout=10000)
+    assert resets == []  # same streams: only the counts were asked again
