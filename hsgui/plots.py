@@ -22,7 +22,7 @@ from datetime import timedelta
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401 - registers the exporters
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QPainter, QPainterPath
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (QFileDialog, QGraphicsPathItem, QHBoxLayout, QLabel, QMenu, QSizePolicy, QSplitter, QToolBar,
@@ -33,6 +33,7 @@ from channels.utils import UTC, from_ms
 
 from .mime import streams_from_mime
 from .plot_data import CurveData, boundaries_of, probe_stream, query_curve, read_for_csv
+from .svg_export import export_svg
 from .plot_time import (TimeAxisItem, datetime_to_seconds, format_time, interval_from_seconds,
                         seconds_to_datetime, to_zone, zone_name)
 
@@ -187,17 +188,23 @@ class PlotCurve(QObject):
 
     def _draw(self):
         d = self.data
+        # The items hold x relative to an origin and are placed at it: epoch seconds (~1.8e9) lose their
+        # sub-second digits in float32 paths and in SVG export (6 significant digits), small offsets do not.
+        origin = float(np.floor(d.x[0])) if len(d.x) else 0.0
+        for item in (self.line, self.env_hi, self.env_lo, self.envelope):
+            item.setPos(origin, 0.0)
+        x = d.x - origin
         if self.kind == "event":
-            self.line.setData(d.x, d.y)
+            self.line.setData(x, d.y)
         else:
             few = d.mode == "raw" and d.points < SYMBOLS_BELOW
-            self.line.setData(d.x, d.y, connect="finite", symbol="o" if few else None, symbolSize=4,
+            self.line.setData(x, d.y, connect="finite", symbol="o" if few else None, symbolSize=4,
                               symbolPen=None, symbolBrush=pg.mkBrush(self.colour))
             if d.mode == "summary" and d.lo is not None:
-                self.env_hi.setData(d.x, d.hi, connect="finite")
-                self.env_lo.setData(d.x, d.lo, connect="finite")
+                self.env_hi.setData(x, d.hi, connect="finite")
+                self.env_lo.setData(x, d.lo, connect="finite")
                 half = d.interval.width.total_seconds() / max(d.buckets, 1) / 2
-                self.envelope.setPath(envelope_path(d.x, d.lo, d.hi, half))
+                self.envelope.setPath(envelope_path(x, d.lo, d.hi, half))
             else:
                 self.env_hi.setData([], [])
                 self.env_lo.setData([], [])
@@ -716,18 +723,7 @@ class PlotArea(QWidget):
     def export_image(self, pane: PlotPane, path: str) -> str:
         """Write the pane as PNG (or SVG when ``path`` ends in .svg)."""
         if str(path).lower().endswith(".svg"):
-            # pyqtgraph's SVGExporter cannot parse the path data of Qt 6.12; QSvgGenerator draws the same scene
-            view = pane.plot_widget
-            gen = QSvgGenerator()
-            gen.setFileName(str(path))
-            gen.setSize(view.viewport().size())
-            gen.setViewBox(view.viewport().rect())
-            gen.setTitle(", ".join(c.label for c in pane.curves) or "plot")
-            painter = QPainter(gen)
-            try:
-                view.render(painter)
-            finally:
-                painter.end()
+            export_svg(pane.plot_item, str(path))
         else:
             exp = pg.exporters.ImageExporter(pane.plot_item)
             exp.parameters()["width"] = max(int(pane.plot_item.width()), 400)

@@ -307,6 +307,16 @@ def test_export_writes_png_svg_and_the_visible_rows_as_csv(qtbot, area, channel,
     img = QImage(str(png))
     assert img.width() >= 400 and img.height() > 100
     assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
+    # the curve is drawn where it belongs: its 10 visible points have 10 distinct page x coordinates spread over
+    # the plot (epoch-second coordinates written with 6 significant digits would all collapse onto one x)
+    import re
+    paths = [re.findall(r"(-?[\d.]+(?:e[+-]?\d+)?),(-?[\d.]+(?:e[+-]?\d+)?)", d)
+             for d in re.findall(r'\sd="([^"]+)"', svg.read_text())]
+    curve = max(paths, key=len)
+    xs = sorted({round(float(x), 1) for x, _y in curve})
+    width = float(re.search(r'viewBox\s*="0 0 ([\d.]+)', svg.read_text()).group(1))
+    on_page = [x for x in xs if 0 <= x <= width]  # points fetched beyond the view (for panning) fall off the page
+    assert len(on_page) >= 10 and on_page[-1] - on_page[0] > 0.5 * width
     job = area.export_curve_csv(area.curves()[0], str(out))
     assert job.wait(5)
     rows = list(csv.reader(out.open()))
