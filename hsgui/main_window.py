@@ -563,6 +563,8 @@ class MainWindow(QMainWindow):
     def _plot_range_changed(self, iv):
         if self._syncing_range or iv is None:
             return
+        if self.picker.is_live() and utcnow() - iv.end > timedelta(seconds=5):
+            self.picker.set_live(False)  # the user zoomed or panned away from "now": stop following it
         self._syncing_range = True
         try:
             self.picker.set_interval(iv)

@@ -302,7 +302,7 @@ class PlotPane(QWidget):
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
         # one fixed y-axis width for every pane, so linked panes show exactly the same time range
         self.plot_item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
-        self.plot_item.addLegend(offset=(8, 8), labelTextSize="8pt")
+        self.plot_item.addLegend(offset=(8, 8), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200))  # readable over curves
         self.plot_item.setClipToView(False)
         self.view_box.setMouseEnabled(x=True, y=False)
         self.view_box.enableAutoRange(axis="y")

@@ -246,11 +246,13 @@ class TimeRangePicker(QWidget):
 
     def back(self) -> None:
         if self._pos > 0:
+            self.set_live(False)  # going back to an earlier range means leaving "now"
             self._pos -= 1
             self._apply(self._history[self._pos], emit=True, push=False)
 
     def forward(self) -> None:
         if self._pos < len(self._history) - 1:
+            self.set_live(False)
             self._pos += 1
             self._apply(self._history[self._pos], emit=True, push=False)
 

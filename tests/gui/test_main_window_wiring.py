@@ -109,3 +109,17 @@ def test_a_purge_updates_counts_without_resetting_the_tree(qtbot, window):
     qtbot.waitUntil(lambda: job.is_finished, timeout=10000)
     qtbot.waitUntil(lambda: count() == "1", timeout=10000)
     assert resets == []  # same streams: only the counts were asked again
+
+
+def test_zooming_away_from_now_or_going_back_stops_live_follow(qtbot, window):
+    from channels.utils import utcnow
+    now = utcnow()
+    window.picker.set_interval(TimeInterval(now - 2 * HOUR, now), emit=True)
+    window.picker.set_interval(TimeInterval(now - HOUR, now), emit=True)
+    window.picker.set_live(True)
+    window.picker.back()
+    assert not window.picker.is_live()
+    window.picker.set_live(True)
+    window._plot_range_changed(TimeInterval(now - 3 * HOUR, now - 2 * HOUR))  # what a zoom/pan reports
+    assert not window.picker.is_live()
+    assert window.picker.interval() == TimeInterval(now - 3 * HOUR, now - 2 * HOUR)
