@@ -14,6 +14,7 @@ move never echoes back.
 from __future__ import annotations
 
 import csv
+import html
 import logging
 import os
 from dataclasses import dataclass
@@ -22,9 +23,8 @@ from datetime import timedelta
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401 - registers the exporters
-from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QPainter, QPainterPath
-from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QPainterPath
 from PySide6.QtWidgets import (QFileDialog, QGraphicsPathItem, QHBoxLayout, QLabel, QMenu, QSizePolicy, QSplitter, QToolBar,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -88,6 +88,10 @@ class PlotCurve(QObject):
         self.pending = False
         self.error: str | None = None
         self.label = str(stream.stream_id) + (f" · {component}" if component is not None else "")
+        # for the cursor read-out: name, meta-data values (which tell variants apart) and component
+        meta = ", ".join(v for _k, v in stream.stream_id.meta_data)
+        self.short_label = stream.stream_id.name + (f" [{meta}]" if meta else "") + \
+            (f" · {component}" if component is not None else "")
         c = QColor(colour)
         env = QColor(c)
         env.setAlpha(90)
@@ -244,6 +248,8 @@ class PlotCurve(QObject):
             return None
         if d.labels is not None:
             return d.labels[i]
+        if self.kind == "bool":
+            return "true" if d.y[i] >= 0.5 else "false"
         return f"{d.y[i]:.6g}"
 
 
@@ -315,6 +321,7 @@ class PlotPane(QWidget):
         self.readout = QLabel()
         self.readout.setTextFormat(Qt.RichText)
         self.readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.readout.setWordWrap(True)
         self.curves_button = QToolButton(text="Curves", popupMode=QToolButton.InstantPopup)
         self.curves_menu = QMenu(self.curves_button)
         self.curves_menu.aboutToShow.connect(self._fill_curves_menu)
@@ -371,9 +378,9 @@ class PlotPane(QWidget):
             if not c.visible:
                 continue
             v = c.value_at(x)
-            name = c.component if c.component is not None else c.stream.stream_id.name
-            parts.append(f"<span style='color:{c.colour}'>■ {name}</span> {v if v is not None else '–'}")
-        self.readout.setText("&nbsp;&nbsp;".join(parts))
+            parts.append(f"<span style='color:{c.colour}'>■ {html.escape(c.short_label)}</span> "
+                         f"{html.escape(v) if v is not None else '–'}")
+        self.readout.setText("&nbsp;&nbsp; ".join(parts))  # breakable: the label wraps when a pane has many curves
 
     def update_category_axis(self):
         """A pane of event streams only labels its y levels with the states' text."""

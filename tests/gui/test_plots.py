@@ -345,3 +345,25 @@ def test_clear_leaves_one_empty_pane(qtbot, area, channel):
     settle(qtbot, area, 2)
     area.clear()
     assert len(area.panes) == 1 and area.curves() == []
+
+
+def test_cursor_readout_tells_variants_apart_and_shows_booleans(qtbot, runner):
+    from channels import StreamId
+    ch = MemoryChannel("variants")
+    a_, b_ = ch.create_stream(StreamId("temp", {"house": 1})), ch.create_stream(StreamId("temp", {"house": 2}))
+    flag = ch.create_stream("flag")
+    _fill(a_, [1.5, 2.5], step=timedelta(hours=1))
+    _fill(b_, [7.5, 8.5], step=timedelta(hours=1))
+    _fill(flag, [True, False], step=timedelta(hours=1))
+    area = PlotArea(runner, lambda cid, sid: ch[sid])
+    qtbot.addWidget(area)
+    area.resize(900, 400)
+    area.show()
+    for s in (a_, b_, flag):
+        area.add_stream(s)
+    settle(qtbot, area, 3)
+    area.set_cursor(datetime_to_seconds(T0 + timedelta(hours=1, minutes=30)))
+    text = area.panes[0].readout.text()
+    assert "temp [1]</span> 1.5" in text and "temp [2]</span> 7.5" in text
+    assert "flag</span> true" in text
+    assert area.panes[0].readout.wordWrap()
