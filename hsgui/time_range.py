@@ -402,11 +402,18 @@ class TimeRangePicker(QWidget):
         self.balloon.hide()
         super().hideEvent(event)
 
+    def _read_edit(self, edit: QDateTimeEdit, current: datetime) -> datetime:
+        """The editor's instant; an editor the user did not change keeps its exact instant (a wall-clock time
+        in the repeated hour of a DST change would otherwise be re-read as the other of its two instants)."""
+        if edit.dateTime() == self._to_qt(current):
+            return current
+        return self._from_qt(edit.dateTime())
+
     def _commit_edits(self, edited: QDateTimeEdit | None = None):
         if self._updating:
             return
-        start = self._from_qt(self.start_edit.dateTime())
-        end = self._from_qt(self.end_edit.dateTime())
+        start = self._read_edit(self.start_edit, self._interval.start)
+        end = self._read_edit(self.end_edit, self._interval.end)
         if end <= start:
             self._error(f"End {format_time(end, self._tz)} must be after start {format_time(start, self._tz)}"
                         " — range not changed", edited)

@@ -308,3 +308,16 @@ def test_zone_change_relabels_both_and_keeps_the_interval(qtbot, wired):
     assert axis.tickStrings([datetime_to_seconds(T0)], 1, 3600) == ["09:00"]
     qtbot.wait(300)
     assert picker.interval() == IV and area.interval() == IV
+
+
+def test_editing_the_end_keeps_a_start_in_the_repeated_dst_hour(qtbot):
+    picker = TimeRangePicker()
+    qtbot.addWidget(picker)
+    picker.set_time_zone(pytz.timezone("America/New_York"))
+    # 05:30 UTC on 2026-11-01 is 01:30 EDT, the first of the two 01:30s that day
+    start = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    picker.set_interval(TimeInterval(start, datetime(2026, 11, 1, 12, 0, tzinfo=UTC)))
+    new_end = picker.end_edit.dateTime().addSecs(7200)
+    picker.end_edit.setDateTime(new_end)
+    picker.end_edit.editingFinished.emit()
+    assert picker.interval() == TimeInterval(start, datetime(2026, 11, 1, 14, 0, tzinfo=UTC))
