@@ -15,7 +15,6 @@ from channels.utils import UTC, utcnow
 from hsgui.asset_editor import AssetEditor, AssetEditorDialog, CreateAssetDialog
 from hsgui.asset_model import same_value
 from hsgui.asset_schemas import schema_for_tool
-from hsgui.jobs import JobRunner
 
 T0 = datetime(2024, 1, 5, 9, 0, 0, 250000, tzinfo=UTC)
 
@@ -57,13 +56,6 @@ def sqlite_channel(tmp_path):
     ch = _store_channel("sqlite", tmp_path)
     yield ch
     ch.store.close()
-
-
-@pytest.fixture
-def runner():
-    r = JobRunner()
-    yield r
-    assert r.shutdown(10000)
 
 
 def versions(channel, name):

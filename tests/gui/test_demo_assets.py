@@ -11,7 +11,6 @@ from channels.time_interval import TimeInterval
 from channels.utils import UTC
 from hsgui.asset_model import tree_from_value, validate_tree
 from hsgui.asset_schemas import schema_for_stream
-from hsgui.jobs import JobRunner
 from resources import demo
 from resources.demo import HOUSES, RESIDENTS, build_demo_store, demo_assets, write_demo_assets
 
@@ -40,13 +39,6 @@ def assets(demo_store):
     m = ChannelManager.open(demo_store)
     yield m.channels["assets"]
     m.close()
-
-
-@pytest.fixture
-def runner():
-    r = JobRunner()
-    yield r
-    assert r.shutdown(10000)
 
 
 def test_demo_assets_match_their_schemas_and_the_demo_streams():

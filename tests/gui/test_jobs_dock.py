@@ -5,15 +5,8 @@ import threading
 
 import pytest
 
-from hsgui.jobs import JobRunner, JobState
+from hsgui.jobs import JobState
 from hsgui.jobs_dock import READ_LINGER_S, JobsDock
-
-
-@pytest.fixture
-def runner():
-    r = JobRunner()
-    yield r
-    assert r.shutdown(10000)
 
 
 @pytest.fixture

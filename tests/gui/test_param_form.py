@@ -16,7 +16,6 @@ from channels.tool import Tool
 from channels.tool_params import parameter_specs
 from channels.utils import UTC
 from hsgui.asset_editor import AssetValueForm
-from hsgui.jobs import JobRunner
 from hsgui.param_form import ParameterForm
 from hsgui.run_tool_dialog import RunToolDialog
 
@@ -147,13 +146,6 @@ def manager(tmp_path):
     m = ChannelManager.open(str(tmp_path / "s.sqlite"))
     yield m
     m.close()
-
-
-@pytest.fixture
-def runner():
-    r = JobRunner()
-    yield r
-    assert r.shutdown(10000)
 
 
 def make_dialog(qtbot, manager, runner, tool, **kw):

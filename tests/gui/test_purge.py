@@ -12,7 +12,6 @@ from channels.stream import StreamId
 from channels.time_interval import TimeInterval, TimeIntervals
 from channels.tool import load_tool
 from channels.utils import UTC
-from hsgui.jobs import JobRunner
 from hsgui.purge_dialog import SCOPE_ALL, SCOPE_DEFINITION, SCOPE_RANGE, PurgeDialog
 from hsgui.stream_tree import StreamTreeWidget
 
@@ -32,13 +31,6 @@ def manager(tmp_path):
     m = ChannelManager.open(str(tmp_path / "s.sqlite")) if HAVE_STORE else ChannelManager()
     yield m
     m.close()
-
-
-@pytest.fixture
-def runner():
-    r = JobRunner()
-    yield r
-    assert r.shutdown(10000)
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from channels.time_interval import TimeInterval, TimeIntervals
 from channels.tool import Tool
 from channels.tool_params import parameter_specs
 from channels.utils import MIN_DATE, UTC
-from hsgui.jobs import JobRunner
 from hsgui.mime import streams_to_mime
 from hsgui.param_form import MIN_DATE_TEXT, ParameterForm
 from hsgui.run_history import RunHistoryWidget
@@ -102,13 +101,6 @@ def manager(tmp_path):
         m = ChannelManager(config=config)
     yield m
     m.close()
-
-
-@pytest.fixture
-def runner():
-    r = JobRunner()
-    yield r
-    assert r.shutdown(10000)
 
 
 @pytest.fixture
