@@ -47,7 +47,7 @@ from ..errors import (ConfigError, DuplicateInstanceError, StoreError, StreamAlr
 from ..lod import Summary, bucket_edges, summarise_arrays
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
-from ..utils import UTC, redact_uri, utcnow  # noqa: F401 - redact_uri re-exported
+from ..utils import UTC, ensure_utc, redact_uri, utcnow  # noqa: F401 - redact_uri re-exported
 from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_not_future
 from .codec import MONGO_TAG, decode_bson, dt_ms, encode_bson, ms_dt, numeric, values_equal
 
@@ -75,13 +75,7 @@ def _aware(dt):
 
 def _date(dt: datetime | None, what: str):
     """Aware UTC datetime truncated to ms (what BSON can hold), for queries and documents."""
-    if dt is None:
-        return None
-    if not isinstance(dt, datetime):
-        raise TimeError(f"{what} must be a datetime or None, got {type(dt).__name__} {dt!r}")
-    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
-        raise TimeError(f"{what} {dt.isoformat()} is naive: give a timezone-aware datetime (e.g. tzinfo=UTC)")
-    return ms_dt(dt_ms(dt))
+    return None if dt is None else ensure_utc(dt, what)
 
 
 def _is_mongomock(client) -> bool:

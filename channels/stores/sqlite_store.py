@@ -99,7 +99,7 @@ from ..errors import (ChannelsError, DuplicateInstanceError, StoreError, StreamA
 from ..lod import Summary, bucket_edges
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
-from ..utils import EPOCH, utcnow
+from ..utils import EPOCH, ensure_utc, to_ms, utcnow
 from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_not_future
 from .codec import decode_json, encode_json, numeric, values_equal
 
@@ -154,13 +154,7 @@ _NAN = float("nan")
 
 
 def _ms(dt: datetime | None, default: int) -> int:
-    if dt is None:
-        return default
-    if not isinstance(dt, datetime):
-        raise TimeError(f"expected a datetime or None, got {type(dt).__name__} {dt!r}")
-    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
-        raise TimeError(f"{dt.isoformat()} is naive: give a timezone-aware datetime (e.g. tzinfo=UTC)")
-    return (dt - EPOCH) // _ONE_MS
+    return default if dt is None else to_ms(ensure_utc(dt, "time"))
 
 
 def _dt(ms):
