@@ -190,11 +190,11 @@ class PlotCurve(QObject):
         self.error = msg
         self.pane.area.sigStatus.emit(f"Could not read {self.label}: {msg}")
 
-    def _draw(self):
+    def _draw(self, origin: float = 0.0):
+        """Put the data in the items. ``origin`` (seconds) shifts the items' own x so they hold small numbers
+        and places them at the origin instead — only for SVG export, whose 6 significant digits would collapse
+        epoch seconds (~1.8e9); on screen the items keep view x, which the y auto-range of the visible part needs."""
         d = self.data
-        # The items hold x relative to an origin and are placed at it: epoch seconds (~1.8e9) lose their
-        # sub-second digits in float32 paths and in SVG export (6 significant digits), small offsets do not.
-        origin = float(np.floor(d.x[0])) if len(d.x) else 0.0
         for item in (self.line, self.env_hi, self.env_lo, self.envelope):
             item.setPos(origin, 0.0)
         x = d.x - origin
@@ -730,7 +730,19 @@ class PlotArea(QWidget):
     def export_image(self, pane: PlotPane, path: str) -> str:
         """Write the pane as PNG (or SVG when ``path`` ends in .svg)."""
         if str(path).lower().endswith(".svg"):
-            export_svg(pane.plot_item, str(path))
+            vb = pane.view_box
+            auto = list(vb.state["autoRange"])
+            vb.disableAutoRange()  # the shifted items must not move the view while the SVG is written
+            try:
+                for c in pane.curves:
+                    if c.data is not None and len(c.data.x):
+                        c._draw(origin=float(np.floor(c.data.x[0])))
+                export_svg(pane.plot_item, str(path))
+            finally:
+                for c in pane.curves:
+                    if c.data is not None:
+                        c._draw()
+                vb.enableAutoRange(x=auto[0], y=auto[1])
         else:
             exp = pg.exporters.ImageExporter(pane.plot_item)
             exp.parameters()["width"] = max(int(pane.plot_item.width()), 400)

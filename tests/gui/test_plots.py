@@ -97,6 +97,8 @@ def test_dropping_a_stream_adds_a_curve_with_every_point(qtbot, area, channel):
     assert (c.mode, c.points, c.visible) == ("raw", 40, True)
     x, y = c.curve.line.getData()
     assert len(x) == 40 and y[0] == 0.0 and y[-1] == 39.0
+    y0, y1 = pane.view_box.viewRange()[1]
+    assert y0 <= 0.0 and y1 >= 39.0  # the curve is on screen: y fits the data
     # the range was fitted to the data: first and last instance are visible
     iv = area.interval()
     assert iv.start < T0 + timedelta(hours=1) and iv.end >= T0 + timedelta(hours=40)
@@ -304,6 +306,9 @@ def test_export_writes_png_svg_and_the_visible_rows_as_csv(qtbot, area, channel,
     png, svg, out = tmp_path / "pane.png", tmp_path / "pane.svg", tmp_path / "small.csv"
     area.export_image(area.panes[0], str(png))
     area.export_image(area.panes[0], str(svg))
+    # the view still scales y to the visible values (hours 11..20 -> 10..19) after the export
+    qtbot.waitUntil(lambda: area.panes[0].view_box.viewRange()[1][0] <= 10.0
+                    and area.panes[0].view_box.viewRange()[1][1] >= 19.0, timeout=3000)
     img = QImage(str(png))
     assert img.width() >= 400 and img.height() > 100
     assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
