@@ -32,7 +32,7 @@ from .jobs import JobRunner, JobState, guarded
 from .jobs_dock import JobsDock, JobStatusWidget
 from .log_dock import LogDock
 from .plot_time import zone_name
-from .plots import PlotArea
+from .plots import MANY_CURVES, PlotArea
 from .stream_tree import StreamTreeWidget
 from .time_range import TimeRangePicker
 from .asset_editor import AssetEditor, AssetEditorDialog, CreateAssetDialog
@@ -202,6 +202,7 @@ class MainWindow(QMainWindow):
         self.tree = StreamTreeWidget(self.runner, self)
         self.tree.currentStreamChanged.connect(self._stream_selected)
         self.tree.plotRequested.connect(self.plot_streams)
+        self.tree.context_menu_hooks.append(self._plot_menu)
         self.tree.instancesRequested.connect(self.show_instances)
         self.tree.purgeRequested.connect(self.open_purge_dialog)
         self.add_dock("streams", "Streams", self.tree, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -511,9 +512,18 @@ class MainWindow(QMainWindow):
         self._span_job = self.runner.submit(f"Span of {stream.stream_id}", _stream_span, stream, kind="read",
                                             on_result=guarded(self, done))
 
-    def plot_streams(self, streams):
+    def plot_streams(self, streams, new_pane: bool = False):
+        if len(streams) > MANY_CURVES and QMessageBox.question(
+                self, "Plot many streams", f"Plot {len(streams)} streams?") != QMessageBox.StandardButton.Yes:
+            return
+        pane = self.plot_area.add_pane() if new_pane else None
         for s in streams:
-            self.plot_area.add_stream(s)
+            self.plot_area.add_stream(s, pane=pane)
+
+    def _plot_menu(self, menu, streams):
+        """"Plot in new pane": a stream on another scale does not flatten the curves already shown."""
+        action = menu.addAction("Plot in new pane")
+        action.triggered.connect(lambda: self.plot_streams(streams, new_pane=True))
 
     def show_instances(self, stream):
         self.instances.set_stream(stream, self.picker.interval())

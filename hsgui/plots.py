@@ -25,8 +25,8 @@ import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401 - registers the exporters
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QPainterPath
-from PySide6.QtWidgets import (QFileDialog, QGraphicsPathItem, QHBoxLayout, QLabel, QMenu, QSizePolicy, QSplitter, QToolBar,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QGraphicsPathItem, QHBoxLayout, QLabel, QMenu, QMessageBox, QSizePolicy,
+                               QSplitter, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, from_ms
@@ -46,6 +46,7 @@ MAX_DEFAULT_COMPONENTS = 8
 EXTEND = 0.25          # fetch this fraction of the visible width beyond each side (smooth panning)
 LEFT_AXIS_WIDTH = 60
 SYMBOLS_BELOW = 150    # raw curves with fewer points also show point markers
+MANY_CURVES = 12  # a drop of more streams than this (e.g. a whole channel) asks first
 
 pg.setConfigOptions(antialias=False, background="w", foreground="k")
 
@@ -526,6 +527,9 @@ class PlotArea(QWidget):
 
     # -- streams -------------------------------------------------------------
     def add_dropped(self, items, pane=None):
+        if len(items) > MANY_CURVES and QMessageBox.question(
+                self, "Plot many streams", f"Plot {len(items)} streams in one pane?") != QMessageBox.StandardButton.Yes:
+            return
         for channel_id, stream_id in items:
             try:
                 stream = self.resolve_stream(channel_id, stream_id)

@@ -123,3 +123,16 @@ def test_zooming_away_from_now_or_going_back_stops_live_follow(qtbot, window):
     window._plot_range_changed(TimeInterval(now - 3 * HOUR, now - 2 * HOUR))  # what a zoom/pan reports
     assert not window.picker.is_live()
     assert window.picker.interval() == TimeInterval(now - 3 * HOUR, now - 2 * HOUR)
+
+
+def test_plot_in_new_pane_keeps_scales_apart(qtbot, window):
+    temp = window.manager.get_channel("mongo")[StreamId("temperature", {"house": 1, "resident": "alice"})]
+    events = window.manager.get_channel("mongo")[StreamId("hourly_mean", {"house": 1})]
+    window.plot_streams([temp])
+    qtbot.waitUntil(lambda: len(window.plot_area.curves()) == 1, timeout=10000)
+    action = [a for a in window.tree.build_context_menu([events]).actions() if a.text() == "Plot in new pane"]
+    assert len(action) == 1
+    action[0].trigger()
+    qtbot.waitUntil(lambda: len(window.plot_area.curves()) == 2, timeout=10000)
+    panes = {c.stream.stream_id: c.pane for c in window.plot_area.curves()}
+    assert len(window.plot_area.panes) == 2 and panes[temp.stream_id] is not panes[events.stream_id]

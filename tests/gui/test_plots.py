@@ -97,8 +97,9 @@ def test_dropping_a_stream_adds_a_curve_with_every_point(qtbot, area, channel):
     assert (c.mode, c.points, c.visible) == ("raw", 40, True)
     x, y = c.curve.line.getData()
     assert len(x) == 40 and y[0] == 0.0 and y[-1] == 39.0
-    y0, y1 = pane.view_box.viewRange()[1]
-    assert y0 <= 0.0 and y1 >= 39.0  # the curve is on screen: y fits the data
+    # the curve is on screen: y fits the data (the auto-range follows on the next paint)
+    qtbot.waitUntil(lambda: pane.view_box.viewRange()[1][0] <= 0.0 and pane.view_box.viewRange()[1][1] >= 39.0,
+                    timeout=3000)
     # the range was fitted to the data: first and last instance are visible
     iv = area.interval()
     assert iv.start < T0 + timedelta(hours=1) and iv.end >= T0 + timedelta(hours=40)
