@@ -219,3 +219,204 @@ def test_failed_insert_many_is_rolled_back():
         store.insert(sid, [StreamInstance(T0 + timedelta(seconds=k), float(k)) for k in range(2, 100)])
     store._streams.find = real_find
     assert store.count(sid, None, None) == 2  # the first instance and the sneaked-in one only
+
+
+# -- precomputed level-of-detail aggregates (hsgui_lod / hsgui_lod_state) ----------------------------------------
+
+from channels.stores.mongo_store import LOD, LOD_STATE  # noqa: E402
+from test_store_contract import SID, T0 as CT0, _assert_summary_equal, _oracle, _random_stream  # noqa: E402
+
+HOUR = 3_600_000
+_ALIGNED = [(0, 6 * HOUR, 1), (0, 6 * HOUR, 6), (0, 6 * HOUR, 24), (-HOUR, 7 * HOUR, 8), (HOUR, 2 * HOUR, 4),
+            (0, 6 * HOUR, 360), (5_000, 65_000, 1000)]
+
+
+def _no_pipeline(store):
+    """Make the O(n) aggregation pipeline on ``streams`` fail, so a passing summary proves the fast path."""
+    def boom(*a, **kw):
+        raise AssertionError("the aggregation pipeline over streams was used")
+    store._streams.aggregate = boom
+
+
+def _check(store, data, component=None, cases=_ALIGNED):
+    s0 = to_ms(CT0)
+    for lo, hi, b in cases:
+        got = store.summary(SID, from_ms(s0 + lo), from_ms(s0 + hi), b, component=component)
+        _assert_summary_equal(got, _oracle(data, s0 + lo, s0 + hi, b, component))
+
+
+def _lod_store(batches=((0, 300), (700, 1000), (300, 700)), n=1000, seed=11):
+    client = mongomock.MongoClient()
+    store = MongoStore(client, db_name="lod")
+    data = _random_stream(n, seed=seed)
+    for a, b in batches:
+        store.insert(SID, data[a:b])
+    return client, store, data
+
+
+def _state(client):
+    return client["lod"][LOD_STATE].find_one({"key": SID.key})
+
+
+def test_lod_summary_uses_aggregates_and_equals_reference():
+    client, store, data = _lod_store()
+    st = _state(client)
+    assert st is not None and st["n"] == 1000 and st["pending"] == 0 and st["level"] is not None
+    assert client["lod"][LOD].count_documents({"key": SID.key, "comp": "power"}) > 0
+    _no_pipeline(store)
+    for component in (None, "power", "flag", "state", "missing"):
+        _check(store, data, component)
+    # arbitrary (unaligned) ranges: exact cover, so the total always equals count()
+    rng = np.random.default_rng(3)
+    s0 = to_ms(CT0)
+    for _ in range(12):
+        lo = int(rng.integers(s0 - HOUR, s0 + 4 * HOUR))
+        hi = lo + int(rng.integers(1, 8 * HOUR))
+        b = int(rng.choice([1, 3, 7, 50, 333]))
+        got = store.summary(SID, from_ms(lo), from_ms(hi), b)
+        assert got.total == store.count(SID, from_ms(lo), from_ms(hi)) == _oracle(data, lo, hi, b).total
+
+
+def test_lod_small_stream_keeps_to_the_pipeline_and_adds_no_collections():
+    client = mongomock.MongoClient()
+    store = MongoStore(client, db_name="lod")
+    data, more = _random_stream(500, seed=2)[:100], _random_stream(500, seed=2)[100:]
+    store.insert(SID, data)
+    assert LOD not in client["lod"].list_collection_names()
+    _check(store, data, None, _ALIGNED[:3])
+    # growing past the threshold builds the aggregates from the (still small) stream
+    store.insert(SID, more)
+    assert _state(client)["n"] == store.count(SID, None, None) == 500
+    _no_pipeline(store)
+    _check(store, data + more)
+
+
+def test_lod_purge_range_and_all():
+    client, store, data = _lod_store()
+    _no_pipeline(store)
+    s0 = to_ms(CT0)
+    for lo, hi in ((1_234_567, 9_000_123), (-HOUR, 600_000), (5 * HOUR + 1_111, None)):
+        store.purge(SID, from_ms(s0 + lo), None if hi is None else from_ms(s0 + hi))
+        data = [i for i in data if not (s0 + lo < to_ms(i.timestamp) <= (s0 + hi if hi else 2 ** 62))]
+        assert store.count(SID, None, None) == len(data) == _state(client)["n"]
+        _check(store, data)
+        _check(store, data, "power", _ALIGNED[:4])
+    store.purge(SID)
+    assert _state(client) is None and client["lod"][LOD].count_documents({"key": SID.key}) == 0
+    assert store.summary(SID, CT0, from_ms(s0 + HOUR), 10).total == 0
+    store.insert(SID, data)  # and it is built again
+    assert _state(client)["n"] == len(data)
+    _check(store, data)
+
+
+def test_lod_catches_up_with_instances_hyperstream_appended():
+    client, store, data = _lod_store(batches=((0, 800),))
+    raw = client["lod"].streams.find_one()["stream_id"]
+    # HyperStream writes documents directly (naive UTC datetimes), after our last instance and before our first
+    extra = [{"stream_id": raw, "datetime": i.timestamp.replace(tzinfo=None), "value": i.value} for i in data[800:]]
+    early = StreamInstance(from_ms(to_ms(data[0].timestamp) - 5_000), 1234.5)
+    extra.append({"stream_id": raw, "datetime": early.timestamp.replace(tzinfo=None), "value": early.value})
+    client["lod"].streams.insert_many(extra)
+    _no_pipeline(store)
+    everything = [early] + data
+    _check(store, everything)
+    _check(store, everything, "power")
+    st = _state(client)
+    assert st["n"] == 1001 and st["first_ms"] == to_ms(early.timestamp) and st["last_ms"] == to_ms(data[-1].timestamp)
+    # and our own inserts continue incrementally from there
+    later = StreamInstance(from_ms(to_ms(data[-1].timestamp) + 1), 7.0)
+    store.insert(SID, [later])
+    assert _state(client)["n"] == 1002
+    _check(store, everything + [later], None, _ALIGNED[:3])
+
+
+def test_lod_stale_aggregates_fall_back_or_rebuild():
+    client, store, data = _lod_store()
+    epoch = _state(client)["epoch"]
+    # HyperStream deletes the last instances: detected (the last instance changed)
+    last_ms = [to_ms(i.timestamp) for i in data[-3:]]
+    client["lod"].streams.delete_many({"datetime": {"$in": [from_ms(m).replace(tzinfo=None) for m in last_ms]}})
+    kept = data[:-3]
+    calls = []
+    real = store._streams.aggregate
+
+    def counting(*a, **kw):
+        calls.append(a)
+        return real(*a, **kw)
+    store._streams.aggregate = counting
+    _check(store, kept, None, _ALIGNED[:2])  # a small stream: the pipeline, aggregates left alone
+    assert calls and _state(client)["epoch"] == epoch
+    calls.clear()
+    store.lod_rebuild_min = 500  # "large": rebuilt once (two passes), then the aggregates answer
+    _check(store, kept)
+    _check(store, kept, "power")
+    _check(store, kept, "flag")
+    st = _state(client)
+    assert st["epoch"] != epoch and st["n"] == len(kept) == store.count(SID, None, None)
+    assert len(calls) == 2
+    # a writer that died between claiming and releasing the aggregates: pipeline until the claim is old
+    client["lod"][LOD_STATE].update_one({"key": SID.key}, {"$set": {"pending": 1,
+                                                                   "pending_at": datetime.utcnow()}})
+    calls.clear()
+    _check(store, kept, None, _ALIGNED[:1])
+    assert len(calls) == 1
+    client["lod"][LOD_STATE].update_one({"key": SID.key}, {"$set": {"pending_at": datetime(2000, 1, 1)}})
+    calls.clear()
+    _check(store, kept, None, _ALIGNED[:2])
+    assert len(calls) == 2 and _state(client)["pending"] == 0  # rebuilt
+
+
+def test_lod_rebuild_of_a_hyperstream_database():
+    client, docs = _hyperstream_db()
+    store = MongoStore(client, db_name="hyperstream")
+    store.lod_rebuild_min = 100
+    ms = np.array([to_ms(doc["datetime"].replace(tzinfo=UTC)) for doc in docs])
+    temp = np.array([doc["value"]["temperature"] if doc["value"] else np.nan for doc in docs])
+    want = summarise_arrays(ms, temp, to_ms(T0), to_ms(T0) + 3_000_000, 30)
+    got = store.summary(HS_ID, T0, T0 + timedelta(seconds=3000), 30, component="temperature")
+    assert client["hyperstream"][LOD_STATE].find_one({"key": HS_ID.key})["n"] == 300
+    real = store._streams.aggregate
+    _no_pipeline(store)
+    got = store.summary(HS_ID, T0, T0 + timedelta(seconds=3000), 30, component="temperature")
+    np.testing.assert_array_equal(got.count, want.count)
+    np.testing.assert_array_equal(got.min, want.min)
+    np.testing.assert_array_equal(got.max, want.max)
+    np.testing.assert_allclose(got.mean, want.mean, equal_nan=True)
+    np.testing.assert_array_equal(got.first_ms, want.first_ms)
+    store._streams.aggregate = real
+    assert store.rebuild_lod(HS_ID)["n"] == 300
+    # tagged values: an escaped dict's components, an int beyond int64
+    store.insert(HS_ID, [StreamInstance(T0 + timedelta(seconds=3001), {"a.b": 1, "temperature": 99.0}),
+                         StreamInstance(T0 + timedelta(seconds=3002), 2 ** 70)])
+    store.rebuild_lod(HS_ID)
+    got = store.summary(HS_ID, T0 + timedelta(seconds=3000), T0 + timedelta(seconds=3010), 1, component="temperature")
+    assert got.count[0] == 2 and got.max[0] == 99.0
+    got = store.summary(HS_ID, T0 + timedelta(seconds=3000), T0 + timedelta(seconds=3010), 1)
+    assert got.count[0] == 2 and got.max[0] == float(2 ** 70)
+    _no_pipeline(store)  # the same from whole level buckets
+    got = store.summary(HS_ID, T0, T0 + timedelta(hours=2), 2, component="temperature")
+    assert got.total == 302 and np.nanmax(got.max) == 99.0
+    got = store.summary(HS_ID, T0, T0 + timedelta(hours=2), 2)
+    assert got.total == 302 and np.nanmax(got.max) == float(2 ** 70)
+
+
+def test_lod_upserts_for_a_real_server():
+    """The $inc/$min/$max upserts a real server gets (mongomock's bulk_write cannot take them: applied one by one)."""
+    client = mongomock.MongoClient()
+    store = MongoStore(client, db_name="lod")
+    store._bulk_upserts = True
+    sent = []
+
+    def bulk_write(ops, ordered=True):
+        for op in ops:
+            sent.append(op)
+            store._lod.update_one(op._filter, op._doc, upsert=op._upsert)
+    store._lod.bulk_write = bulk_write
+    data = _random_stream(1000, seed=11)
+    for a, b in ((0, 300), (700, 1000), (300, 700)):
+        store.insert(SID, data[a:b])
+    assert sent and all(set(op._doc) <= {"$inc", "$min", "$max"} for op in sent)
+    assert not any("mn" in op._doc["$min"] for op in sent if op._doc["$inc"]["nn"] == 0)
+    _no_pipeline(store)
+    _check(store, data)
+    _check(store, data, "power")

@@ -102,18 +102,14 @@ from ..time_interval import TimeInterval, TimeIntervals
 from ..utils import EPOCH, ensure_utc, to_ms, utcnow
 from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_not_future
 from .codec import decode_json, encode_json, numeric, values_equal
+from .lod_levels import LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET  # noqa: F401 - re-exported
+from .lod_levels import Agg as _Agg, assemble, summary_plan
+from .lod_levels import choose_lod_level as _choose_lod_level
 
 SCHEMA_VERSION = 1
 APPLICATION = "hyperstream-studio"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
-LEVEL_WIDTHS_MS = tuple(int(x) for x in (
-    1_000, 5_000, 15_000, 60_000, 300_000, 900_000, 3_600_000, 10_800_000, 43_200_000, 86_400_000,
-    7 * 86_400_000, 28 * 86_400_000, 112 * 86_400_000, 448 * 86_400_000, 1792 * 86_400_000,
-    7168 * 86_400_000, 28672 * 86_400_000))
-LOD_PER_BUCKET = 32
-LOD_MIN_INSTANCES = 128
-_ALIGNED_ROWS_PER_BUCKET = 16
 _LO = -(2 ** 62)  # "no start"
 _HI = 2 ** 62     # "no end"
 _ONE_MS = timedelta(milliseconds=1)
@@ -195,77 +191,6 @@ def _intervals_to_text(intervals) -> str:
 
 def _intervals_from_text(text: str) -> TimeIntervals:
     return TimeIntervals._from_sorted([TimeInterval._trusted(_dt(s), _dt(e)) for s, e in json.loads(text)])
-
-
-# -- level-of-detail arithmetic (numpy) ---------------------------------------------------------------------
-
-class _Agg:
-    """Aggregate rows sorted by ``bucket``: n, nn, s, mn, mx, f, l arrays."""
-
-    __slots__ = ("bucket", "n", "nn", "s", "mn", "mx", "f", "l")
-
-    def __init__(self, bucket, n, nn, s, mn, mx, f, l):
-        self.bucket, self.n, self.nn, self.s, self.mn, self.mx, self.f, self.l = bucket, n, nn, s, mn, mx, f, l
-
-    @classmethod
-    def from_instances(cls, ms: np.ndarray, vals: np.ndarray, width: int) -> "_Agg":
-        isnum = ~np.isnan(vals)
-        return cls((ms - 1) // width, np.ones(len(ms), np.int64), isnum.astype(np.int64),
-                   np.where(isnum, vals, 0.0), vals, vals, ms, ms)._group()
-
-    def coarser(self, from_width: int, to_width: int) -> "_Agg":
-        return _Agg((self.bucket * from_width) // to_width, self.n, self.nn, self.s, self.mn, self.mx,
-                    self.f, self.l)._group()
-
-    def _group(self) -> "_Agg":
-        b = self.bucket
-        if len(b) == 0:
-            return self
-        brk = np.flatnonzero(b[1:] != b[:-1]) + 1
-        if len(brk) == len(b) - 1:  # already one row per bucket
-            return self
-        starts = np.concatenate(([0], brk))
-        ends = np.concatenate((brk, [len(b)])) - 1
-        return _Agg(b[starts], np.add.reduceat(self.n, starts), np.add.reduceat(self.nn, starts),
-                    np.add.reduceat(self.s, starts), np.fmin.reduceat(self.mn, starts),
-                    np.fmax.reduceat(self.mx, starts), self.f[starts], self.l[ends])
-
-    def rows(self, sid: int, comp: int, level: int):
-        return zip(repeat(sid), repeat(comp), repeat(level), self.bucket.tolist(), self.n.tolist(),
-                   self.nn.tolist(), self.s.tolist(), self.mn.tolist(), self.mx.tolist(), self.f.tolist(),
-                   self.l.tolist())
-
-
-def _choose_lod_level(ms: np.ndarray) -> int:
-    spacing = float(np.median(np.diff(ms))) if len(ms) > 1 else 60_000.0
-    for k, w in enumerate(LEVEL_WIDTHS_MS):
-        if w >= LOD_PER_BUCKET * spacing:
-            return k
-    return len(LEVEL_WIDTHS_MS) - 1
-
-
-def _plan(lo: int, hi: int, top: int, finest: int) -> list[tuple]:
-    """Exact cover of ``(lo, hi]``: ``("lod", level, first_bucket, last_bucket)`` and ``("raw", lo, hi)`` pieces."""
-    pieces: list[tuple] = []
-
-    def rec(lo, hi, k):
-        if lo >= hi:
-            return
-        if k < finest:
-            pieces.append(("raw", lo, hi))
-            return
-        w = LEVEL_WIDTHS_MS[k]
-        a = -(-lo // w) * w
-        b = (hi // w) * w
-        if a >= b:
-            rec(lo, hi, k - 1)
-            return
-        rec(lo, a, k - 1)
-        pieces.append(("lod", k, a // w, b // w - 1))
-        rec(b, hi, k - 1)
-
-    rec(lo, hi, top)
-    return pieces
 
 
 class SQLiteStore(Store):
@@ -876,25 +801,7 @@ class SQLiteStore(Store):
                     self._fetch_piece(con, sid, cid, piece, parts_count, parts_stats)
         return self._assemble(s_ms, e_ms, edges, parts_count, parts_stats)
 
-    @staticmethod
-    def _summary_plan(edges: np.ndarray, level) -> list[tuple]:
-        s_ms, e_ms = int(edges[0]), int(edges[-1])
-        buckets = len(edges) - 1
-        if level is None:
-            return [("raw", s_ms, e_ms)]
-        width = (e_ms - s_ms) / buckets
-        cands = [k for k in range(level, len(LEVEL_WIDTHS_MS)) if LEVEL_WIDTHS_MS[k] <= width]
-        if not cands:
-            return [("raw", s_ms, e_ms)]
-        top = cands[-1]
-        for k in reversed(cands):
-            w = LEVEL_WIDTHS_MS[k]
-            if (e_ms - s_ms) / w > _ALIGNED_ROWS_PER_BUCKET * buckets:
-                break
-            if not (edges % w).any():
-                top = k
-                break
-        return _plan(s_ms, e_ms, top, level)
+    _summary_plan = staticmethod(summary_plan)
 
     @staticmethod
     def _fetch_piece(con, sid, cid, piece, parts_count, parts_stats):
@@ -943,45 +850,7 @@ class SQLiteStore(Store):
                 one = np.ones(len(a))
                 parts_stats.append(np.column_stack((a[:, 0], one, a[:, 1], a[:, 1], a[:, 1])))
 
-    @staticmethod
-    def _assemble(s_ms, e_ms, edges, parts_count, parts_stats) -> Summary:
-        buckets = len(edges) - 1
-        count = np.zeros(buckets, np.int64)
-        first = np.full(buckets, -1, np.int64)
-        last = np.full(buckets, -1, np.int64)
-        mn = np.full(buckets, np.nan)
-        mx = np.full(buckets, np.nan)
-        mean = np.full(buckets, np.nan)
-        if parts_count:
-            c = np.concatenate(parts_count)
-            f = c[:, 1].astype(np.int64)
-            idx = np.searchsorted(edges, f, side="left") - 1
-            count = np.bincount(idx, weights=c[:, 0], minlength=buckets).round().astype(np.int64)
-            big = np.iinfo(np.int64).max
-            fst = np.full(buckets, big, np.int64)
-            np.minimum.at(fst, idx, f)
-            lst = np.full(buckets, -1, np.int64)
-            np.maximum.at(lst, idx, c[:, 2].astype(np.int64))
-            has = count > 0
-            first[has] = fst[has]
-            last[has] = lst[has]
-        if parts_stats:
-            st = np.concatenate(parts_stats)
-            st = st[st[:, 1] > 0]
-            if len(st):
-                idx = np.searchsorted(edges, st[:, 0].astype(np.int64), side="left") - 1
-                nn = np.bincount(idx, weights=st[:, 1], minlength=buckets)
-                sums = np.bincount(idx, weights=st[:, 2], minlength=buckets)
-                lo = np.full(buckets, np.inf)
-                hi = np.full(buckets, -np.inf)
-                np.minimum.at(lo, idx, st[:, 3])
-                np.maximum.at(hi, idx, st[:, 4])
-                has = nn > 0
-                mn[has] = lo[has]
-                mx[has] = hi[has]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    mean[has] = sums[has] / nn[has]
-        return Summary(s_ms, e_ms, edges, count, mn, mx, mean, first, last)
+    _assemble = staticmethod(assemble)
 
     # -- tool-run history --------------------------------------------------------------------------------------
     def record_run(self, run: dict) -> None:
