@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.p
 import numpy as np  # noqa: E402
 
 from channels import MemoryChannel, TimeInterval, ToolChannel, UTC  # noqa: E402
-from channels.tool import MemoryRunHistory, load_tool  # noqa: E402
+from channels.tools import MemoryRunHistory, load_tool  # noqa: E402
 from channels.utils import utcnow  # noqa: E402
 
 TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "resources", "tools")

@@ -8,8 +8,7 @@ from .memory_channel import MemoryChannel, ReadOnlyMemoryChannel
 from .file_channel import FileChannel, FileDateTimeVersion
 from .module_channel import ModuleChannel
 from .tool_channel import ToolChannel
-from . import tool  # installs the hyperstream.* import hook on ToolChannel before any is built
-from .tool import Tool, check_input_stream_count, RunRecord
+from .tools import Tool, check_input_stream_count, RunRecord  # also installs the hyperstream.* import hook
 from .database_channel import DatabaseChannel
 from .assets_channel import AssetsChannel
 from .assets_file_channel import AssetsFileChannel

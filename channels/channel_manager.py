@@ -7,7 +7,10 @@ Channels (HyperStream's ids where they exist):
   channel; we keep it on the embedded store too, so definitions stay portable)
 * ``assets``   – AssetsChannel on the store
 * any other channel id found in the store's definitions – a DatabaseChannel
-* ``tools``    – ToolChannel over the built-in tools (resources/tools)
+* ``tools``    – ToolChannel over the built-in tool folder. ``channels`` does not know where
+  that is: the app ships it and registers it as the entry point ``tools`` of the group
+  ``hyperstream_studio.tool_folders`` (see :func:`registered_tool_folders`), or the caller
+  hands a folder in with ``builtin_tools=PATH``.
 * ``<prefix>_tools`` / ``<prefix>_assets`` – per configured plugin
 * ``tools_<folder>`` – extra tool folders from config
 """
@@ -29,9 +32,31 @@ from .utils import utcnow
 log = logging.getLogger(__name__)
 
 
-def builtin_tools_path() -> str:
-    import resources
-    return os.path.join(os.path.dirname(os.path.abspath(resources.__file__)), "tools")
+#: entry-point group under which installed packages register tool folders (name -> a str path, or a
+#: callable returning one); the entry named ``tools`` becomes the ``tools`` channel
+TOOL_FOLDER_GROUP = "hyperstream_studio.tool_folders"
+
+
+def registered_tool_folders() -> dict[str, str]:
+    """Tool folders registered by installed packages (entry points of :data:`TOOL_FOLDER_GROUP`).
+
+    A registration that cannot be loaded is logged and left out, so one broken package does not
+    stop the others.
+    """
+    from importlib.metadata import entry_points
+    out = {}
+    for ep in entry_points(group=TOOL_FOLDER_GROUP):
+        try:
+            target = ep.load()
+            out[ep.name] = str(target() if callable(target) else target)
+        except Exception as e:  # noqa: BLE001 - a third-party registration may fail in any way
+            log.warning("tool folder %r (%s) could not be loaded: %s", ep.name, ep.value, e)
+    return out
+
+
+def builtin_tools_path() -> str | None:
+    """The folder of the built-in tools as registered by the app (None when nothing registered one)."""
+    return registered_tool_folders().get("tools")
 
 
 def open_store(target: str | None = None, config: Config | None = None) -> Store:
@@ -56,7 +81,10 @@ def open_store(target: str | None = None, config: Config | None = None) -> Store
 class ChannelManager:
     """Holds the channels of one connection and opens them from a store and config."""
 
-    def __init__(self, store: Store | None = None, config: Config | None = None, builtin_tools: bool = True):
+    def __init__(self, store: Store | None = None, config: Config | None = None,
+                 builtin_tools: bool | str = True):
+        """``builtin_tools``: True for the registered built-in folder (:func:`builtin_tools_path`),
+        a folder path, or False for none."""
         self.store = store
         self.config = config or Config()
         self.channels: dict[str, BaseChannel] = {}
@@ -68,8 +96,9 @@ class ChannelManager:
             for cid in sorted({d.channel_id for d in store.list_definitions()} - set(self.channels)):
                 self.add_channel(DatabaseChannel(cid, store))
         now = utcnow()
-        if builtin_tools:
-            self._add_tools("tools", builtin_tools_path(), now)
+        builtin = builtin_tools_path() if builtin_tools is True else (builtin_tools or None)
+        if builtin:
+            self._add_tools("tools", builtin, now)
         for path in self.config.tool_paths:
             self._add_tools("tools_" + os.path.basename(path.rstrip(os.sep)), path, now)
         for plugin in self.config.plugins:
@@ -97,8 +126,8 @@ class ChannelManager:
         return cls(open_store(target, config), config)
 
     def _make_history(self):
-        from . import tool
-        return tool.StoreRunHistory(self.store) if self.store is not None else tool.MemoryRunHistory()
+        from .tools import MemoryRunHistory, StoreRunHistory
+        return StoreRunHistory(self.store) if self.store is not None else MemoryRunHistory()
 
     def _load_error(self, where, error):
         log.warning("could not load %s: %s", where, error)

@@ -6,7 +6,7 @@ Two sources (the schema format is documented in :mod:`hsgui.asset_model`):
   ``workflow_parameters``, ``houses``, ``residents`` and ``sensor_layout``;
   more can be added with :func:`register_asset_schema`;
 * a tool's parameters: :func:`schema_from_parameter_specs` turns
-  :func:`channels.tool_params.parameter_specs` into an object schema (required
+  :func:`channels.tools.params.parameter_specs` into an object schema (required
   keys, types, choices, defaults, descriptions). An asset stream named
   ``tool_parameters`` with meta-data ``tool=<name>`` gets the schema of that
   tool when the caller can resolve tool names (``tool_lookup``).
@@ -283,7 +283,7 @@ def _spec_schema(spec) -> dict:
 
 
 def schema_from_parameter_specs(specs, title: str | None = None) -> dict:
-    """An object schema from ``channels.tool_params.parameter_specs(tool_class)``.
+    """An object schema from ``channels.tools.params.parameter_specs(tool_class)``.
 
     Each parameter becomes a property: its type (Optional -> also null;
     durations in seconds; time intervals as ``{start, end}``), its choices,
@@ -302,7 +302,7 @@ def schema_from_parameter_specs(specs, title: str | None = None) -> dict:
 
 
 def schema_for_tool(tool_class) -> dict:
-    from channels.tool_params import parameter_specs
+    from channels.tools.params import parameter_specs
     return schema_from_parameter_specs(parameter_specs(tool_class), title=getattr(tool_class, "__name__", None))
 
 

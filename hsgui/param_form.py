@@ -1,4 +1,4 @@
-"""A form built from a tool's parameter specs (``channels.tool_params.parameter_specs``).
+"""A form built from a tool's parameter specs (``channels.tools.params.parameter_specs``).
 
 Pattern after magicgui's type map: each spec ``kind`` maps to one editor
 widget; every field validates itself on each edit with the library's own
@@ -51,8 +51,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateTimeEdit, QFormLayout,
                                QLineEdit, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from channels.errors import ToolParameterError
-from channels.functions import FUNCTIONS
-from channels.tool_params import REQUIRED, ParameterSpec, coerce_value, value_to_text
+from channels.tools.functions import FUNCTIONS
+from channels.tools.params import REQUIRED, ParameterSpec, coerce_value, value_to_text
 from channels.utils import MIN_DATE, UTC
 
 from .asset_editor import COL_KEY, COL_NOTE, COL_TYPE, COL_VALUE, AssetValueForm

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QDia
 from channels.errors import ChannelsError, StreamIdError, ToolParameterError
 from channels.stream import StreamId, get_stream_id
 from channels.time_interval import TimeInterval, TimeIntervals
-from channels.tool import load_tool
+from channels.tools import load_tool
 from channels.tool_channel import ToolChannel
-from channels.tool_params import parameter_specs
+from channels.tools.params import parameter_specs
 from channels.utils import UTC, format_duration, utcnow
 
 from .mime import STREAM_MIME, streams_from_mime

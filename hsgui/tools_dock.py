@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter, QTextBrowser, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from channels.tool_params import parameter_specs, value_to_text
+from channels.tools.params import parameter_specs, value_to_text
 
 ROLE_KIND = Qt.ItemDataRole.UserRole          # "channel" | "tool" | "version" | "error"
 ROLE_CHANNEL = Qt.ItemDataRole.UserRole + 1

@@ -27,7 +27,7 @@ from datetime import timedelta
 from channels.errors import CancelledError
 from channels.stream import StreamId, StreamInstance
 from channels.time_interval import TimeInterval
-from channels.tool import load_tool
+from channels.tools import load_tool
 from channels.utils import utcnow
 
 log = logging.getLogger(__name__)

@@ -219,7 +219,7 @@ class _Aggregate:
 
 
 def test_schema_from_tool_parameter_specs():
-    from channels.tool_params import parameter_specs
+    from channels.tools.params import parameter_specs
     schema = schema_from_parameter_specs(parameter_specs(_Aggregate), title="_Aggregate")
     assert schema == schema_for_tool(_Aggregate)
     props = schema["properties"]

@@ -9,7 +9,7 @@ import pytest
 
 from channels import (MemoryChannel, StreamId, StreamInstance, TimeInterval, TimeIntervals, ToolChannel, UTC,
                       get_timedelta)
-from channels.channel_manager import builtin_tools_path
+from resources import TOOLS_PATH
 from channels.errors import StoreError, TimeError, ToolNotFoundError
 from channels.file_channel import FileDateTimeVersion
 from channels.stores.base import StreamDefinition
@@ -53,7 +53,7 @@ def test_non_finite_durations_are_refused(bad):
 
 
 def test_a_version_that_is_not_a_version_is_tool_not_found():
-    tc = ToolChannel("tools", builtin_tools_path(), up_to_timestamp=utcnow())
+    tc = ToolChannel("tools", TOOLS_PATH, up_to_timestamp=utcnow())
     with pytest.raises(ToolNotFoundError, match="garbage"):
         tc.get_tool_class("clock", version="garbage")
 

@@ -7,8 +7,8 @@ import pytest
 
 from channels import MemoryChannel, StreamId, StreamInstance, TimeInterval, TimeIntervals, ToolChannel, UTC
 from channels.errors import IncorrectInputCountError, ToolExecutionError
-from channels.functions import FUNCTIONS, FunctionNotFoundError, function_docs, get_function
-from channels.tool import MemoryRunHistory, load_tool
+from channels.tools.functions import FUNCTIONS, FunctionNotFoundError, function_docs, get_function
+from channels.tools import MemoryRunHistory, load_tool
 from channels.utils import utcnow
 
 TOOLS = os.path.join(os.path.dirname(__file__), os.pardir, "resources", "tools")
@@ -287,7 +287,7 @@ def test_function_registry():
 
 def test_every_builtin_tool_says_how_many_inputs_it_takes(tools):
     """A declared count (check_input_stream_count) or, for tools that accept alternatives, Tool.inputs_doc."""
-    from channels.tool import Tool
+    from channels.tools import Tool
     assert Tool.inputs_doc is None
     names = sorted(tools.list_tools())
     assert {"aggregate", "aligned_merge", "clock", "sliding_apply"} <= set(names)

@@ -5,11 +5,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-import channels.tool  # noqa: F401  (installs the import hook on ToolChannel)
+import channels.tools  # noqa: F401  (installs the import hook on ToolChannel)
 from channels import MemoryChannel, StreamInstance, TimeInterval, ToolChannel, UTC
 from channels.errors import ToolInitialisationError
-from channels.hyperstream_compat import hyperstream_names
-from channels.tool import MemoryRunHistory, load_tool, scan_tools
+from channels.tools.hyperstream_compat import hyperstream_names
+from channels.tools import MemoryRunHistory, load_tool, scan_tools
 from channels.utils import utcnow
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -105,7 +105,7 @@ def test_hyperstream_names_restores_sys_modules_exactly():
             from hyperstream.tool import Tool
             from hyperstream.utils import MIN_DATE
             # HyperStream's Tool is ours, except that its runs are not split into chunks by default
-            assert issubclass(Tool, channels.tool.Tool) and Tool.chunkable is False and MIN_DATE.year == 1
+            assert issubclass(Tool, channels.tools.Tool) and Tool.chunkable is False and MIN_DATE.year == 1
             assert sys.modules["hyperstream"] is hyperstream
             with hyperstream_names():  # nested use keeps the outer names
                 assert "hyperstream.tool" in sys.modules

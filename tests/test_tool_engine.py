@@ -1,4 +1,4 @@
-"""The tool engine (channels.tool.Tool.execute): only-missing, chunked commits, errors, cancel, history."""
+"""The tool engine (channels.tools.Tool.execute): only-missing, chunked commits, errors, cancel, history."""
 import json
 import threading
 from datetime import datetime, timedelta
@@ -8,7 +8,7 @@ import pytest
 from channels import MemoryChannel, ReadOnlyMemoryChannel, StreamInstance, TimeInterval, TimeIntervals, UTC
 from channels.errors import (CancelledError, IncorrectInputCountError, ReadOnlyChannelError, ToolExecutionError,
                              ToolInitialisationError)
-from channels.tool import (MemoryRunHistory, RunRecord, StoreRunHistory, Tool, check_input_stream_count,
+from channels.tools import (MemoryRunHistory, RunRecord, StoreRunHistory, Tool, check_input_stream_count,
                            get_default_history)
 from channels.utils import utcnow
 

@@ -1,4 +1,4 @@
-"""Parameter introspection and coercion (channels.tool_params) on real built-in tools and on local ones."""
+"""Parameter introspection and coercion (channels.tools.params) on real built-in tools and on local ones."""
 from __future__ import annotations
 
 import enum
@@ -10,9 +10,9 @@ import pytest
 
 from channels import MIN_DATE, UTC, RelativeTimeInterval, TimeInterval, ToolChannel
 from channels.errors import ToolParameterError
-from channels.functions import function_names
-from channels.tool import Tool, load_tool
-from channels.tool_params import (REQUIRED, coerce_parameters, coerce_value, parameter_specs, parse_param_docs,
+from channels.tools.functions import function_names
+from channels.tools import Tool, load_tool
+from channels.tools.params import (REQUIRED, coerce_parameters, coerce_value, parameter_specs, parse_param_docs,
                                   to_jsonable, value_to_text)
 from channels.utils import utcnow
 
@@ -206,7 +206,7 @@ def test_text_and_json_forms_round_trip():
 
 def test_recorded_json_parameters_rebuild_the_same_tool(tools):
     from channels import MemoryChannel
-    from channels.tool import MemoryRunHistory
+    from channels.tools import MemoryRunHistory
     first = datetime(2026, 1, 1, tzinfo=UTC)
     original = load_tool(tools, "sliding_window", {"first": first, "lower": "-90s", "upper": "-30s",
                                                    "increment": "1m"})

@@ -112,7 +112,7 @@ class Store(ABC):
     # -- tool-run history ----------------------------------------------------
     @abstractmethod
     def record_run(self, run: dict) -> None:
-        """Append one JSON-like run record (see channels.tool.RunRecord.to_dict)."""
+        """Append one JSON-like run record (see channels.tools.RunRecord.to_dict)."""
 
     @abstractmethod
     def list_runs(self, limit: int | None = None) -> list[dict]:

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QLineEdit
 from channels.channel_manager import ChannelManager
 from channels.stream import StreamId, StreamInstance
 from channels.time_interval import TimeInterval
-from channels.tool import Tool
-from channels.tool_params import parameter_specs
+from channels.tools import Tool
+from channels.tools.params import parameter_specs
 from channels.utils import UTC
 from hsgui.asset_editor import AssetValueForm
 from hsgui.param_form import ParameterForm

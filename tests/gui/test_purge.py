@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval, TimeIntervals
-from channels.tool import load_tool
+from channels.tools import load_tool
 from channels.utils import UTC
 from hsgui.purge_dialog import SCOPE_ALL, SCOPE_DEFINITION, SCOPE_RANGE, PurgeDialog
 from hsgui.stream_tree import StreamTreeWidget

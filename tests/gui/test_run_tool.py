@@ -15,10 +15,10 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDateTimeEdit, QLineEdit, QS
 
 from channels.channel_manager import ChannelManager
 from channels.config import Config
-from channels.functions import AggregateFunctionName
+from channels.tools.functions import AggregateFunctionName
 from channels.time_interval import TimeInterval, TimeIntervals
-from channels.tool import Tool
-from channels.tool_params import parameter_specs
+from channels.tools import Tool
+from channels.tools.params import parameter_specs
 from channels.utils import MIN_DATE, UTC
 from hsgui.mime import streams_to_mime
 from hsgui.param_form import MIN_DATE_TEXT, ParameterForm
@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - the store is part of the product; memo
 BOOM = '''
 from datetime import datetime, timedelta
 from channels.stream import StreamInstance
-from channels.tool import Tool, check_input_stream_count
+from channels.tools import Tool, check_input_stream_count
 from channels.utils import MIN_DATE
 
 
@@ -64,7 +64,7 @@ SLOW = '''
 import time
 from datetime import timedelta
 from channels.stream import StreamInstance
-from channels.tool import Tool, check_input_stream_count
+from channels.tools import Tool, check_input_stream_count
 
 
 class Slow(Tool):

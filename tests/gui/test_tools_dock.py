@@ -11,7 +11,7 @@ from channels.config import Config
 from hsgui.tools_dock import ROLE_KIND, ROLE_TOOL, ToolsDock
 
 PLUGIN_V1 = '''
-from channels.tool import Tool
+from channels.tools import Tool
 
 
 class Doubler(Tool):
@@ -22,7 +22,7 @@ class Doubler(Tool):
 '''
 
 PLUGIN_V2 = '''
-from channels.tool import Tool, check_input_stream_count
+from channels.tools import Tool, check_input_stream_count
 
 
 class Doubler(Tool):

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from channels.errors import IncorrectInputCountError
-from channels.functions import AggregateFunctionName, get_function
-from channels.tool import Tool, apply_over_windows
+from channels.tools.functions import AggregateFunctionName, get_function
+from channels.tools import Tool, apply_over_windows
 
 
 class Aggregate(Tool):

@@ -5,7 +5,7 @@ from typing import Optional
 
 from channels.errors import IncorrectInputCountError, ToolParameterError
 from channels.stream import StreamInstance
-from channels.tool import Tool
+from channels.tools import Tool
 
 
 class AlignedMerge(Tool):

@@ -1,9 +1,9 @@
 """Built-in tool: a named function applied to every instance."""
 from __future__ import annotations
 
-from channels.functions import ElementFunctionName, get_function
+from channels.tools.functions import ElementFunctionName, get_function
 from channels.stream import StreamInstance
-from channels.tool import Tool, check_input_stream_count
+from channels.tools import Tool, check_input_stream_count
 
 
 class Apply(Tool):

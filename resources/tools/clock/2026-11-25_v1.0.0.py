@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from channels.tool import TickTool
+from channels.tools import TickTool
 from channels.utils import MIN_DATE, from_ms
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from channels.errors import ToolParameterError
-from channels.tool import Tool, check_input_stream_count
+from channels.tools import Tool, check_input_stream_count
 
 
 class Component(Tool):

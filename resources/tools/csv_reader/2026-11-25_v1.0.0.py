@@ -12,7 +12,7 @@ import pytz
 
 from channels.errors import ToolExecutionError, ToolParameterError
 from channels.stream import StreamInstance
-from channels.tool import Tool, check_input_stream_count
+from channels.tools import Tool, check_input_stream_count
 from channels.utils import ensure_utc, from_ms, to_ms
 
 

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from channels.errors import ToolParameterError
-from channels.functions import hashed_uniform
-from channels.tool import TickTool
+from channels.tools.functions import hashed_uniform
+from channels.tools import TickTool
 from channels.utils import MIN_DATE
 
 

@@ -1,8 +1,8 @@
 """Built-in tool: HyperStream's sliding_apply with a named function."""
 from __future__ import annotations
 
-from channels.functions import AggregateFunctionName, get_function
-from channels.tool import Tool, apply_over_windows, check_input_stream_count
+from channels.tools.functions import AggregateFunctionName, get_function
+from channels.tools import Tool, apply_over_windows, check_input_stream_count
 
 
 class SlidingApply(Tool):

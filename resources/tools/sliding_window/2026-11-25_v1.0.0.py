@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from channels.errors import TimeError, ToolParameterError
 from channels.stream import StreamInstance
 from channels.time_interval import TimeInterval
-from channels.tool import Tool, check_input_stream_count, stride_ms, tick_range
+from channels.tools import Tool, check_input_stream_count, stride_ms, tick_range
 from channels.utils import MIN_DATE, ensure_utc, from_ms, get_timedelta
 
 

@@ -6,7 +6,7 @@ from typing import Optional
 
 from channels.errors import ToolParameterError
 from channels.stream import StreamInstance, StreamMetaInstance
-from channels.tool import MultiOutputTool, check_input_stream_count
+from channels.tools import MultiOutputTool, check_input_stream_count
 
 log = logging.getLogger(__name__)
 

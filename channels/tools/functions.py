@@ -27,7 +27,7 @@ Two kinds of function:
 ``.doc``, callable); ``function_docs(kind)`` gives ``name -> doc`` for a form.
 
 ``AggregateFunctionName`` / ``ElementFunctionName`` are the annotations a tool
-uses for such a parameter; :mod:`channels.tool_params` turns them into a
+uses for such a parameter; :mod:`channels.tools.params` turns them into a
 choice list.
 """
 from __future__ import annotations
@@ -39,8 +39,8 @@ from typing import Callable, NewType
 
 import numpy as np
 
-from .errors import ChannelsError
-from .utils import EPOCH
+from ..errors import ChannelsError
+from ..utils import EPOCH
 
 #: annotation for a parameter naming an aggregate function (choices: the aggregate names)
 AggregateFunctionName = NewType("AggregateFunctionName", str)

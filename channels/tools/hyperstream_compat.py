@@ -17,7 +17,7 @@ plate-based ``MultiOutputTool._execute(source, splitting_stream, interval,
 meta_data_id, output_plate_values)`` signature; a multi-output plugin must
 yield StreamMetaInstances from ``_execute(sources, alignment_stream, interval)``.
 
-``channels.tool`` installs this as ``ToolChannel.import_hook`` when imported.
+``channels.tools`` installs this as ``ToolChannel.import_hook`` when imported.
 """
 from __future__ import annotations
 
@@ -78,7 +78,8 @@ class StreamNotAvailableError(Exception):
 
 
 def _build_modules() -> dict[str, types.ModuleType]:
-    from . import errors, functions, stream, time_interval, tool, utils
+    from .. import base_channel, errors, memory_channel, stream, time_interval, utils
+    from . import engine, functions
 
     def module(name, doc, **attrs):
         m = types.ModuleType(name, doc)
@@ -124,12 +125,12 @@ def _build_modules() -> dict[str, types.ModuleType]:
               StreamDict=stream.StreamDict, get_stream_id=stream.get_stream_id)
     # HyperStream tools may align their output on ``interval.start`` (its own sliding_window does), so a
     # plugin tool runs each missing interval as one piece unless a chunk length is asked for explicitly.
-    tl = {name: type(name, (getattr(tool, name),), {"chunkable": False, "__module__": "hyperstream.tool"})
+    tl = {name: type(name, (getattr(engine, name),), {"chunkable": False, "__module__": "hyperstream.tool"})
           for name in ("Tool", "MultiOutputTool", "AggregateTool", "SelectorTool")}
-    tl["check_input_stream_count"] = tool.check_input_stream_count
+    tl["check_input_stream_count"] = engine.check_input_stream_count
     decorator_names = dict(timeit=_passthrough_decorator, check_output_format=_passthrough_decorator,
                            check_tool_defined=_passthrough_decorator,
-                           check_input_stream_count=tool.check_input_stream_count)
+                           check_input_stream_count=engine.check_input_stream_count)
 
     time_utils = module("hyperstream.utils.time_utils", "HyperStream Studio stand-in", **time_names)
     errs = module("hyperstream.utils.errors", "HyperStream Studio stand-in", **error_names)
@@ -137,14 +138,13 @@ def _build_modules() -> dict[str, types.ModuleType]:
     containers = module("hyperstream.utils.containers", "HyperStream Studio stand-in", Printable=Printable,
                         Hashable=Hashable)
     hs_utils = module("hyperstream.utils", "HyperStream Studio stand-in", Printable=Printable, Hashable=Hashable,
-                      camel_to_snake=tool.camel_to_snake, time_utils=time_utils, errors=errs,
+                      camel_to_snake=engine.camel_to_snake, time_utils=time_utils, errors=errs,
                       decorators=decorators, containers=containers,
                       reconstruct_interval=_reconstruct_interval, **{**time_names, **error_names, **decorator_names})
     hs_utils.__path__ = []
     hs_ti = module("hyperstream.time_interval", "HyperStream Studio stand-in", **ti)
     hs_stream = module("hyperstream.stream", "HyperStream Studio stand-in", **st)
     hs_tool = module("hyperstream.tool", "HyperStream Studio stand-in", **tl)
-    from . import base_channel, memory_channel
     hs_channels = module("hyperstream.channels", "HyperStream Studio stand-in", BaseChannel=base_channel.BaseChannel,
                          MemoryChannel=memory_channel.MemoryChannel,
                          ReadOnlyMemoryChannel=memory_channel.ReadOnlyMemoryChannel)

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .errors import TimeError, ToolParameterError
+from ..errors import TimeError, ToolParameterError
 from .functions import AggregateFunctionName, ElementFunctionName, function_names
-from .time_interval import RelativeTimeInterval, TimeInterval, TimeIntervals
-from .utils import ensure_utc, get_timedelta, parse_datetime
+from ..time_interval import RelativeTimeInterval, TimeInterval, TimeIntervals
+from ..utils import ensure_utc, get_timedelta, parse_datetime
 
 
 class _Required:

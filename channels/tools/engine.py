@@ -30,30 +30,27 @@ sibling of a meta key the run produced is marked calculated over them too.
 Per chunk the siblings are committed first and the sink last, so after an
 interruption each stream's data agrees with its own calculated intervals.
 
-Importing this module installs :func:`channels.hyperstream_compat.hyperstream_names`
-as ``ToolChannel.import_hook`` so HyperStream plugin files import unchanged.
+Run records live in :mod:`channels.tools.history`; helpers for writing tools
+in :mod:`channels.tools.helpers`; loading from tool channels in
+:mod:`channels.tools.loading`.
 """
 from __future__ import annotations
 
 import functools
-from bisect import bisect_right
 import logging
 import re
-import threading
 import time
 import uuid
-from collections import deque
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import numpy as np
 
-from .errors import (CancelledError, IncorrectInputCountError, ReadOnlyChannelError, ToolExecutionError,
-                     ToolInitialisationError, ToolParameterError)
-from .stream import Stream, StreamId, StreamInstance, StreamMetaInstance
-from .time_interval import TimeInterval, TimeIntervals
-from .tool_params import coerce_parameters, to_jsonable
-from .utils import UTC, ensure_utc, from_ms, get_timedelta, parse_datetime, to_ms, utcnow
+from ..errors import (CancelledError, IncorrectInputCountError, ReadOnlyChannelError, ToolExecutionError,
+                     ToolInitialisationError)
+from ..stream import Stream, StreamId, StreamInstance, StreamMetaInstance
+from ..time_interval import TimeInterval, TimeIntervals
+from .history import RunRecord, get_default_history
+from .params import to_jsonable
+from ..utils import UTC, ensure_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -115,133 +112,6 @@ class _WorkInterval(TimeInterval):
     @end.setter
     def end(self, value):
         self._end = ensure_utc(value, "interval end")
-
-
-# -- run records ------------------------------------------------------------------------------
-def _iso(dt):
-    return dt.isoformat() if isinstance(dt, datetime) else None
-
-
-def _from_iso(text):
-    return parse_datetime(text) if text else None
-
-
-@dataclass
-class RunRecord:
-    """One tool run: what ran, on what, over which interval, and how it ended."""
-
-    id: str
-    tool: str
-    parameters: dict
-    output_stream: str | None
-    output_channel: str | None
-    interval: TimeInterval | None
-    started_at: datetime
-    tool_version: str | None = None
-    tool_source: str | None = None
-    input_streams: list = field(default_factory=list)   # str(StreamId) per input
-    input_channels: list = field(default_factory=list)  # channel id per input
-    alignment_stream: str | None = None
-    alignment_channel: str | None = None
-    instances_written: int = 0
-    duration_s: float = 0.0
-    outcome: str = "running"  # "ok", "error", "cancelled" once finished
-    error: str | None = None
-    computed: TimeIntervals = field(default_factory=TimeIntervals)  # what this run committed
-    chunks: int = 0
-
-    def to_dict(self) -> dict:
-        """JSON-only form (times as ISO text)."""
-        d = {f: getattr(self, f) for f in self.__dataclass_fields__}
-        d["interval"] = ({"start": _iso(self.interval.start), "end": _iso(self.interval.end)}
-                         if self.interval is not None else None)
-        d["started_at"] = _iso(self.started_at)
-        d["computed"] = [{"start": _iso(iv.start), "end": _iso(iv.end)} for iv in self.computed]
-        d["parameters"] = to_jsonable(self.parameters)
-        d["input_streams"] = list(map(str, self.input_streams))
-        d["input_channels"] = list(map(str, self.input_channels))
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "RunRecord":
-        d = dict(d)
-        iv = d.get("interval")
-        interval = TimeInterval(_from_iso(iv["start"]), _from_iso(iv["end"])) if iv else None
-        computed = TimeIntervals([TimeInterval(_from_iso(c["start"]), _from_iso(c["end"]))
-                                  for c in d.get("computed") or []])
-        names = {f for f in cls.__dataclass_fields__}
-        kwargs = {k: v for k, v in d.items() if k in names}
-        kwargs.update(interval=interval, computed=computed, started_at=_from_iso(d.get("started_at")),
-                      input_streams=list(d.get("input_streams") or []),
-                      input_channels=list(d.get("input_channels") or []),
-                      parameters=dict(d.get("parameters") or {}))
-        return cls(**kwargs)
-
-    def describe(self) -> str:
-        """One line for a log or jobs panel."""
-        what = f"{self.tool}" + (f" v{self.tool_version}" if self.tool_version else "")
-        text = (f"{what} -> {self.output_channel}/{self.output_stream} over {self.interval}: {self.outcome}, "
-                f"{self.instances_written} instances in {self.duration_s:.2f} s")
-        return text + (f" ({self.error})" if self.error else "")
-
-
-class RunHistory:
-    """Where runs are recorded: ``record(run)`` and ``list(limit=None)`` (newest first)."""
-
-    def record(self, run: RunRecord) -> None:
-        raise NotImplementedError
-
-    def list(self, limit: int | None = None) -> list[RunRecord]:
-        raise NotImplementedError
-
-
-class MemoryRunHistory(RunHistory):
-    """Runs kept in memory (the newest ``max_records``)."""
-
-    def __init__(self, max_records: int | None = 10000):
-        self._runs: deque = deque(maxlen=max_records)
-        self._lock = threading.Lock()
-
-    def record(self, run: RunRecord) -> None:
-        with self._lock:
-            self._runs.append(RunRecord.from_dict(run.to_dict()))  # a snapshot, detached from the caller
-
-    def list(self, limit: int | None = None) -> list[RunRecord]:
-        with self._lock:
-            runs = list(reversed(self._runs))
-        return runs if limit is None else runs[:limit]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._runs.clear()
-
-
-class StoreRunHistory(RunHistory):
-    """Runs kept in a store (``store.record_run(dict)`` / ``store.list_runs(limit)``)."""
-
-    def __init__(self, store):
-        self.store = store
-
-    def record(self, run: RunRecord) -> None:
-        self.store.record_run(run.to_dict())
-
-    def list(self, limit: int | None = None) -> list[RunRecord]:
-        return [RunRecord.from_dict(d) for d in self.store.list_runs(limit)]
-
-
-_default_history: RunHistory = MemoryRunHistory()
-
-
-def get_default_history() -> RunHistory:
-    """The history runs are recorded in when ``execute`` is given none."""
-    return _default_history
-
-
-def set_default_history(history: RunHistory) -> None:
-    global _default_history
-    if not isinstance(history, RunHistory) and not (hasattr(history, "record") and hasattr(history, "list")):
-        raise TypeError(f"expected a RunHistory, got {type(history).__name__}")
-    _default_history = history
 
 
 # -- the tool base class --------------------------------------------------------------------------------
@@ -373,7 +243,7 @@ class Tool:
             raise
         finally:
             run.duration_s = time.perf_counter() - t0
-            hist = history if history is not None else _default_history
+            hist = history if history is not None else get_default_history()
             try:
                 hist.record(run)
             except Exception:  # never hide the run's own outcome behind a history failure
@@ -571,155 +441,6 @@ class SelectorTool(Tool):
     """HyperStream's name for tools that select among input streams; runs like any other tool here."""
 
 
-# -- helpers for tool implementations ------------------------------------------------------------------------
-def tick_range(first: datetime, stride_ms: int, interval) -> range:
-    """Epoch-ms of the ticks ``first + k * stride`` (k >= 0) with ``start < tick <= end``."""
-    f, a, b = to_ms(first), to_ms(interval.start), to_ms(interval.end)
-    if b < f:
-        return range(0)
-    k0 = 0 if a < f else (a - f) // stride_ms + 1
-    k1 = (b - f) // stride_ms
-    return range(f + k0 * stride_ms, f + k1 * stride_ms + 1, stride_ms)
 
-
-def stride_ms(tool_name: str, parameter: str, value) -> int:
-    """A positive duration parameter in whole milliseconds (ToolParameterError otherwise)."""
-    from .errors import TimeError
-    try:
-        td = get_timedelta(value)
-    except TimeError as e:
-        raise ToolParameterError(tool_name, parameter, str(e)) from None
-    ms = int(round(td.total_seconds() * 1000))
-    if ms < 1:
-        raise ToolParameterError(tool_name, parameter, f"must be a positive duration of at least 1 ms, got {value!r}")
-    return ms
-
-
-class TickTool(Tool):
-    """Base of the source tools (no inputs) that write one instance per tick ``first + k * stride``.
-
-    Subclasses call :meth:`_set_ticks` (and :meth:`_check_seed` when random) in
-    ``__init__`` and implement :meth:`_tick_values`, which maps the ticks of a
-    chunk (epoch-ms int64 array) to their values — vectorised, and a function
-    of the tick time only, so results do not depend on how a run is chunked.
-    """
-
-    def _set_ticks(self, first, stride) -> None:
-        from .errors import TimeError
-        try:
-            self._first = ensure_utc(first, "first")
-        except TimeError as e:
-            raise ToolParameterError(self.name, "first", str(e)) from None
-        self._stride_ms = stride_ms(self.name, "stride", stride)
-
-    def _check_seed(self, seed) -> None:
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ToolParameterError(self.name, "seed", f"must be a non-negative integer, got {seed!r}")
-
-    def _tick_values(self, ms: np.ndarray) -> list:
-        raise NotImplementedError
-
-    @check_input_stream_count(0)
-    def _execute(self, sources, alignment_stream, interval):
-        ticks = tick_range(self._first, self._stride_ms, interval)
-        if not ticks:
-            return
-        values = self._tick_values(np.arange(ticks.start, ticks.stop, ticks.step, dtype=np.int64))
-        for t, v in zip(ticks, values):
-            yield StreamInstance._make((from_ms(t), v))
-
-
-def apply_over_windows(tool_name: str, windows, data_stream, func, include_empty: bool = False):
-    """Yield ``(window timestamp, func(values of data_stream inside the window))`` for each window instance.
-
-    ``windows`` are StreamInstances whose values are TimeIntervals (e.g. from ``sliding_window``);
-    the data of all windows is read in one go and located by bisection. Results that are None
-    are skipped unless ``include_empty``.
-    """
-    windows = list(windows)
-    if not windows:
-        return
-    for ts, w in windows:
-        if not isinstance(w, TimeInterval):
-            raise ToolExecutionError(f"tool {tool_name!r}: window instance at {ts.isoformat()} has value {w!r}; "
-                                     f"expected a TimeInterval (e.g. from the sliding_window tool)")
-    lo = min(w.start for _, w in windows)
-    hi = max(w.end for _, w in windows)
-    data = data_stream.window(TimeInterval._trusted(lo, hi)).items()
-    ms = [to_ms(d.timestamp) for d in data]
-    vals = [d.value for d in data]
-    for ts, w in windows:
-        i = bisect_right(ms, to_ms(w.start))
-        j = bisect_right(ms, to_ms(w.end))
-        v = func(vals[i:j])
-        if v is None and not include_empty:
-            continue
-        yield StreamInstance._make((ts, v))
-
-
-# -- loading tools from tool channels ------------------------------------------------------------------------
-def load_tool(tool_channel, name: str, parameters: dict | None = None, version=None, coerce: bool = True) -> Tool:
-    """An instance of tool ``name`` from ``tool_channel``, with ``tool_version``/``tool_source``/``tool_channel`` set.
-
-    With ``coerce`` (default), ``parameters`` may be form text; they are converted
-    with :func:`channels.tool_params.coerce_parameters` first.
-    """
-    tv = tool_channel.find_tool_version(name, version)
-    cls = tool_channel.get_tool_class(name, version)
-    params = coerce_parameters(cls, parameters or {}) if coerce else dict(parameters or {})
-    try:
-        tool = cls(**params)
-    except (ToolParameterError, ToolInitialisationError):
-        raise
-    except Exception as e:
-        raise ToolInitialisationError(f"tool {name!r} v{tv.version} ({tv.path}) could not be created with "
-                                      f"{to_jsonable(params)!r}: {type(e).__name__}: {e}") from e
-    tool.tool_version = str(tv.version)
-    tool.tool_source = tv.path
-    tool.tool_channel = tool_channel.channel_id
-    return tool
-
-
-@dataclass
-class ToolInfo:
-    """One tool version found in a tool channel, with its class or the error that stopped it loading."""
-
-    name: str
-    version: str
-    path: str
-    channel_id: str
-    tool_class: type | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-def scan_tools(tool_channel, all_versions: bool = False) -> list[ToolInfo]:
-    """Import every tool of ``tool_channel`` (newest version of each, or all); a file that fails to
-    import is reported in its ToolInfo (``error`` names the path) and does not stop the others."""
-    out = []
-    for name, versions in tool_channel.list_tools().items():
-        for tv in (versions if all_versions else versions[-1:]):
-            info = ToolInfo(name, str(tv.version), tv.path, tv.channel_id)
-            try:
-                info.tool_class = tool_channel.get_tool_class(name, tv.version)
-            except Exception as e:
-                info.error = str(e) if str(e) and tv.path in str(e) else f"{tv.path}: {type(e).__name__}: {e}"
-            out.append(info)
-    return out
-
-
-def _install_import_hook():
-    from .hyperstream_compat import hyperstream_names
-    from .tool_channel import ToolChannel
-    ToolChannel.import_hook = staticmethod(hyperstream_names)
-
-
-_install_import_hook()
-
-__all__ = ["Tool", "MultiOutputTool", "AggregateTool", "SelectorTool", "check_input_stream_count", "RunRecord",
-           "RunHistory", "MemoryRunHistory", "StoreRunHistory", "get_default_history", "set_default_history",
-           "load_tool", "scan_tools", "ToolInfo", "camel_to_snake", "tick_range", "stride_ms",
-           "apply_over_windows"]
+__all__ = ["Tool", "MultiOutputTool", "AggregateTool", "SelectorTool", "check_input_stream_count", "camel_to_snake",
+           "DEFAULT_CHUNKS", "MIN_CHUNK"]

@@ -1,0 +1,33 @@
+"""The tool machinery: what a tool is, how it runs, what it is given, and how HyperStream tools fit in.
+
+=====================  ==============================================================
+``engine``             :class:`Tool` and its ``execute`` (only-missing, chunked commits,
+                       progress, cancel); multi-output tools
+``history``            :class:`RunRecord` and where runs are kept (memory or the store)
+``params``             parameter specs from ``__init__`` annotations/docstrings; coercion
+                       of form text with errors that name the parameter
+``functions``          the named function registry (mean, sum, ...) tools take by name
+``helpers``            building blocks for tool code: ticks, durations, windowed apply
+``loading``            a configured tool from a ToolChannel; scanning a channel's tools
+``hyperstream_compat`` the ``hyperstream.*`` stand-in that lets HyperStream plugin files
+                       import unchanged
+=====================  ==============================================================
+
+Importing this package installs :func:`hyperstream_compat.hyperstream_names` as
+``ToolChannel.import_hook``: the tool channel itself knows nothing of HyperStream.
+"""
+from ..tool_channel import ToolChannel
+from .engine import (DEFAULT_CHUNKS, MIN_CHUNK, AggregateTool, MultiOutputTool, SelectorTool, Tool,
+                     camel_to_snake, check_input_stream_count)
+from .helpers import TickTool, apply_over_windows, stride_ms, tick_range
+from .history import (MemoryRunHistory, RunHistory, RunRecord, StoreRunHistory, get_default_history,
+                      set_default_history)
+from .hyperstream_compat import hyperstream_names
+from .loading import ToolInfo, load_tool, scan_tools
+
+ToolChannel.import_hook = staticmethod(hyperstream_names)
+
+__all__ = ["Tool", "MultiOutputTool", "AggregateTool", "SelectorTool", "TickTool", "check_input_stream_count",
+           "RunRecord", "RunHistory", "MemoryRunHistory", "StoreRunHistory", "get_default_history",
+           "set_default_history", "load_tool", "scan_tools", "ToolInfo", "camel_to_snake", "tick_range",
+           "stride_ms", "apply_over_windows", "DEFAULT_CHUNKS", "MIN_CHUNK"]

@@ -1,0 +1,146 @@
+"""Run records: what ran, on what, over which interval, and how it ended; where they are kept.
+
+A :class:`RunRecord` is JSON-only in its ``to_dict`` form, so both stores can
+keep it (``store.record_run``) and the app can show and repeat it.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..time_interval import TimeInterval, TimeIntervals
+from ..utils import parse_datetime
+from .params import to_jsonable
+
+# -- run records ------------------------------------------------------------------------------
+def _iso(dt):
+    return dt.isoformat() if isinstance(dt, datetime) else None
+
+
+def _from_iso(text):
+    return parse_datetime(text) if text else None
+
+
+@dataclass
+class RunRecord:
+    """One tool run: what ran, on what, over which interval, and how it ended."""
+
+    id: str
+    tool: str
+    parameters: dict
+    output_stream: str | None
+    output_channel: str | None
+    interval: TimeInterval | None
+    started_at: datetime
+    tool_version: str | None = None
+    tool_source: str | None = None
+    input_streams: list = field(default_factory=list)   # str(StreamId) per input
+    input_channels: list = field(default_factory=list)  # channel id per input
+    alignment_stream: str | None = None
+    alignment_channel: str | None = None
+    instances_written: int = 0
+    duration_s: float = 0.0
+    outcome: str = "running"  # "ok", "error", "cancelled" once finished
+    error: str | None = None
+    computed: TimeIntervals = field(default_factory=TimeIntervals)  # what this run committed
+    chunks: int = 0
+
+    def to_dict(self) -> dict:
+        """JSON-only form (times as ISO text)."""
+        d = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        d["interval"] = ({"start": _iso(self.interval.start), "end": _iso(self.interval.end)}
+                         if self.interval is not None else None)
+        d["started_at"] = _iso(self.started_at)
+        d["computed"] = [{"start": _iso(iv.start), "end": _iso(iv.end)} for iv in self.computed]
+        d["parameters"] = to_jsonable(self.parameters)
+        d["input_streams"] = list(map(str, self.input_streams))
+        d["input_channels"] = list(map(str, self.input_channels))
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunRecord":
+        d = dict(d)
+        iv = d.get("interval")
+        interval = TimeInterval(_from_iso(iv["start"]), _from_iso(iv["end"])) if iv else None
+        computed = TimeIntervals([TimeInterval(_from_iso(c["start"]), _from_iso(c["end"]))
+                                  for c in d.get("computed") or []])
+        names = {f for f in cls.__dataclass_fields__}
+        kwargs = {k: v for k, v in d.items() if k in names}
+        kwargs.update(interval=interval, computed=computed, started_at=_from_iso(d.get("started_at")),
+                      input_streams=list(d.get("input_streams") or []),
+                      input_channels=list(d.get("input_channels") or []),
+                      parameters=dict(d.get("parameters") or {}))
+        return cls(**kwargs)
+
+    def describe(self) -> str:
+        """One line for a log or jobs panel."""
+        what = f"{self.tool}" + (f" v{self.tool_version}" if self.tool_version else "")
+        text = (f"{what} -> {self.output_channel}/{self.output_stream} over {self.interval}: {self.outcome}, "
+                f"{self.instances_written} instances in {self.duration_s:.2f} s")
+        return text + (f" ({self.error})" if self.error else "")
+
+
+class RunHistory:
+    """Where runs are recorded: ``record(run)`` and ``list(limit=None)`` (newest first)."""
+
+    def record(self, run: RunRecord) -> None:
+        raise NotImplementedError
+
+    def list(self, limit: int | None = None) -> list[RunRecord]:
+        raise NotImplementedError
+
+
+class MemoryRunHistory(RunHistory):
+    """Runs kept in memory (the newest ``max_records``)."""
+
+    def __init__(self, max_records: int | None = 10000):
+        self._runs: deque = deque(maxlen=max_records)
+        self._lock = threading.Lock()
+
+    def record(self, run: RunRecord) -> None:
+        with self._lock:
+            self._runs.append(RunRecord.from_dict(run.to_dict()))  # a snapshot, detached from the caller
+
+    def list(self, limit: int | None = None) -> list[RunRecord]:
+        with self._lock:
+            runs = list(reversed(self._runs))
+        return runs if limit is None else runs[:limit]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._runs.clear()
+
+
+class StoreRunHistory(RunHistory):
+    """Runs kept in a store (``store.record_run(dict)`` / ``store.list_runs(limit)``)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def record(self, run: RunRecord) -> None:
+        self.store.record_run(run.to_dict())
+
+    def list(self, limit: int | None = None) -> list[RunRecord]:
+        return [RunRecord.from_dict(d) for d in self.store.list_runs(limit)]
+
+
+_default_history: RunHistory = MemoryRunHistory()
+
+
+def get_default_history() -> RunHistory:
+    """The history runs are recorded in when ``execute`` is given none."""
+    return _default_history
+
+
+def set_default_history(history: RunHistory) -> None:
+    global _default_history
+    if not isinstance(history, RunHistory) and not (hasattr(history, "record") and hasattr(history, "list")):
+        raise TypeError(f"expected a RunHistory, got {type(history).__name__}")
+    _default_history = history
+
+
+
+__all__ = ["RunRecord", "RunHistory", "MemoryRunHistory", "StoreRunHistory", "get_default_history",
+           "set_default_history"]
