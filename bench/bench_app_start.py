@@ -60,7 +60,7 @@ def main():
     else:
         folder = tempfile.mkdtemp(prefix="hsgui-bench-start-")
         store = os.path.join(folder, "demo.sqlite")
-        from hsgui.app import build_demo_file
+        from hsgui.connection import build_demo_file
         print("building the demo store once …", flush=True)
         build_demo_file(store)
     runs = 5

@@ -31,9 +31,9 @@ from channels.memory_channel import MemoryChannel  # noqa: E402
 from channels.stream import StreamId, StreamInstance  # noqa: E402
 from channels.time_interval import TimeInterval  # noqa: E402
 from channels.utils import UTC  # noqa: E402
-from hsgui.instances_table import InstancesTable  # noqa: E402
-from hsgui.jobs import JobRunner  # noqa: E402
-from hsgui.stream_tree import StreamTreeWidget  # noqa: E402
+from hsgui.browse.instances_table import InstancesTable  # noqa: E402
+from hsgui.common.background import JobRunner  # noqa: E402
+from hsgui.browse.stream_tree import StreamTreeWidget  # noqa: E402
 
 N = 1_000_000
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -108,8 +108,8 @@ def run(cache: Path, n: int, baseline: bool) -> None:
 
     from channels.database_channel import DatabaseChannel
     from channels.stores.sqlite_store import SQLiteStore
-    from hsgui.jobs import JobRunner
-    from hsgui.plots import DEBOUNCE_MS, PlotArea
+    from hsgui.common.background import JobRunner
+    from hsgui.plotting.plot_area import DEBOUNCE_MS, PlotArea
 
     app = QApplication.instance() or QApplication([])
     store = SQLiteStore(store_path(cache, n))

@@ -1,9 +1,7 @@
-"""Application set-up: QApplication, opening a connection, the demo store on first start, screenshots.
+"""Application set-up: QApplication, the command line, the first window, screenshots.
 
-``open_connection`` runs inside a job (never on the GUI thread). The demo
-store is built into ``<store>.building`` and renamed into place only when it
-is complete, so an interrupted first start never leaves a half-built store
-that later starts would take for the real one.
+Opening stores (and building the demo store on first start) is
+:mod:`hsgui.connection`; the window is :mod:`hsgui.main_window`.
 """
 from __future__ import annotations
 
@@ -14,8 +12,6 @@ import time
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-
-from channels.errors import StoreError
 
 from . import __version__
 from . import settings as hs_settings
@@ -34,64 +30,6 @@ def create_application(argv=None) -> QApplication:
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv[:1]))
     configure_application(app)
     return app
-
-
-def _remove_sqlite(path: str) -> None:
-    for p in (path, path + "-wal", path + "-shm", path + "-journal"):
-        if os.path.exists(p):
-            os.remove(p)
-
-
-def build_demo_file(path: str, ctx=None) -> None:
-    """Create the demo store at ``path`` (built next to it, renamed when complete)."""
-    from channels.channel_manager import ChannelManager
-    from resources.demo import build_demo_store
-    building = path + ".building"
-    _remove_sqlite(building)
-    manager = ChannelManager.open(building)
-    ok = False
-    try:
-        build_demo_store(manager,
-                         progress=(lambda f, text="": ctx.report(f, text)) if ctx is not None else None,
-                         cancel=ctx.cancel_event if ctx is not None else None)
-        ok = True
-    finally:
-        manager.close()
-        if not ok:
-            _remove_sqlite(building)
-    os.replace(building, path)
-    for ext in ("-wal", "-shm"):
-        _remove_sqlite(building + ext) if os.path.exists(building + ext) else None
-
-
-def open_connection(ctx, target: str | None, create: bool = False, demo: bool = False):
-    """Job: a ChannelManager for ``target`` (SQLite file, mongodb:// URI or HyperStream config .json).
-
-    A missing SQLite file is an error unless ``create`` (empty store) or
-    ``demo`` (demo store) is set.
-    """
-    from channels.channel_manager import ChannelManager
-    if not target:
-        raise StoreError("no store given: choose File ▸ Connect…")
-    if hs_settings.is_mongo_uri(target) or target.lower().endswith(".json"):
-        if target.lower().endswith(".json") and not os.path.isfile(target):
-            raise StoreError(f"config file {target} does not exist")
-        return ChannelManager.open(target)
-    path = os.path.abspath(os.path.expanduser(target))
-    if os.path.isdir(path):
-        raise StoreError(f"{path} is a folder, not a store file")
-    if not os.path.exists(path):
-        if demo:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            t0 = time.perf_counter()
-            build_demo_file(path, ctx)
-            log.info("demo store created at %s in %.1f s", path, time.perf_counter() - t0)
-        elif create:
-            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        else:
-            raise StoreError(f"store file {path} does not exist (use File ▸ Connect… ▸ New to create one)")
-    ctx.check()
-    return ChannelManager.open(path)
 
 
 def when_idle(window, callback, timeout_s: float = 120.0, settle_polls: int = 3) -> None:

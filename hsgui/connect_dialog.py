@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
                                QListWidget, QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
 from . import settings as hs_settings
-from .jobs import guarded
+from hsgui.common.background import guarded
 
 TEST_TIMEOUT_S = 8.0
 EMBEDDED, MONGO, CONFIG = range(3)

@@ -6,8 +6,8 @@ one ``_make_*_dock`` method and registered with :meth:`add_dock`, so later
 docks (tools, assets) are one method each; context-menu entries for streams
 go to ``self.tree.context_menu_hooks``.
 
-The time-range picker and plot area come from ``hsgui.time_range`` and
-``hsgui.plots`` (integration is in :meth:`_make_centre` and
+The time-range picker and plot area come from ``hsgui.plotting.time_range`` and
+``hsgui.plotting.plot_area`` (integration is in :meth:`_make_centre` and
 :meth:`_make_time_range`).
 """
 from __future__ import annotations
@@ -26,20 +26,23 @@ from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, utcnow
 
 from . import settings as hs_settings
-from .inspector import InspectorDock
-from .instances_table import InstancesTable
-from .jobs import JobRunner, JobState, guarded
-from .jobs_dock import JobsDock, JobStatusWidget
-from .log_dock import LogDock
-from .plot_time import zone_name
-from .plots import MANY_CURVES, PlotArea
-from .stream_tree import StreamTreeWidget
-from .time_range import TimeRangePicker
-from .asset_editor import AssetEditor, AssetEditorDialog, CreateAssetDialog
-from .purge_dialog import PurgeDialog
-from .run_history import RunHistoryWidget
-from .run_tool_dialog import RunToolDialog, compute_missing, defining_run, make_compute_menu_hook
-from .tools_dock import ToolsDock
+from .connection import close_manager, data_span, open_connection, refresh_manager, stream_span
+from hsgui.browse.inspector import InspectorDock
+from hsgui.browse.instances_table import InstancesTable
+from hsgui.common.background import JobRunner, JobState, guarded
+from hsgui.jobs.jobs_dock import JobsDock, JobStatusWidget
+from hsgui.jobs.log_dock import LogDock
+from hsgui.common.timefmt import zone_name
+from hsgui.plotting.plot_area import MANY_CURVES, PlotArea
+from hsgui.browse.stream_tree import StreamTreeWidget
+from hsgui.plotting.time_range import TimeRangePicker
+from hsgui.assets.editor import AssetEditor
+from hsgui.assets.dialogs import AssetEditorDialog, CreateAssetDialog
+from hsgui.compute.purge_dialog import PurgeDialog
+from hsgui.compute.run_history import RunHistoryWidget
+from hsgui.compute.compute_missing import compute_missing, defining_run, make_compute_menu_hook
+from hsgui.compute.run_tool_dialog import RunToolDialog
+from hsgui.compute.tools_dock import ToolsDock
 
 log = logging.getLogger(__name__)
 
@@ -345,7 +348,6 @@ class MainWindow(QMainWindow):
     # -- connection -------------------------------------------------------------------
     def open_target(self, target: str | None, create: bool = False, demo: bool = False):
         """Open ``target`` in a job; the tree is rebuilt when it succeeds. Returns the job."""
-        from .app import open_connection
         if self._open_job is not None:
             self._open_job.cancel()
         shown = hs_settings.redact_target(target) if target else "(no store)"
@@ -389,7 +391,7 @@ class MainWindow(QMainWindow):
                 if job.kind in ("read", "count"):
                     job.cancel()
             active = [j for j in self.runner.active if j.kind in ("read", "count")]
-            self.runner.submit("Close previous connection", _close_manager, old, active, kind="close")
+            self.runner.submit("Close previous connection", close_manager, old, active, kind="close")
         for dlg in self._dialogs:  # they hold streams and channels of the old connection
             if shiboken6.isValid(dlg):
                 dlg.close()
@@ -458,7 +460,7 @@ class MainWindow(QMainWindow):
                 if self.instances.model.stream is not None:
                     self.instances.model.reload()
 
-        job = self.runner.submit("Refresh stream definitions", _refresh_manager, manager,
+        job = self.runner.submit("Refresh stream definitions", refresh_manager, manager,
                                  kind="count" if auto else "refresh", on_result=guarded(self, done),
                                  on_error=guarded(self, lambda _m: setattr(self, "_refresh_job", None)),
                                  on_cancel=guarded(self, lambda: setattr(self, "_refresh_job", None)))
@@ -509,7 +511,7 @@ class MainWindow(QMainWindow):
             if self.inspector.stream is stream:
                 self.picker.set_data_span(span)
 
-        self._span_job = self.runner.submit(f"Span of {stream.stream_id}", _stream_span, stream, kind="read",
+        self._span_job = self.runner.submit(f"Span of {stream.stream_id}", stream_span, stream, kind="read",
                                             on_result=guarded(self, done))
 
     def plot_streams(self, streams, new_pane: bool = False):
@@ -628,37 +630,3 @@ class MainWindow(QMainWindow):
                 log.exception("closing the connection failed")
         self.log_view.detach()
         super().closeEvent(event)
-
-
-def data_span(manager) -> TimeInterval | None:
-    """The span of every calculated interval in the data channels (in memory; no store reads)."""
-    starts, ends = [], []
-    for channel in manager.database_channels:
-        for stream in list(channel.streams.values()):
-            ci = stream.calculated_intervals
-            if ci and ci.start != MIN_DATE:
-                starts.append(ci.start)
-                ends.append(ci.end if ci.end != MAX_DATE else utcnow())
-    if not starts:
-        return None
-    return TimeInterval(min(starts), max(ends))
-
-
-def _stream_span(ctx, stream) -> TimeInterval | None:
-    """(first instance - 1 ms, last instance]: the interval that holds all of the stream's data."""
-    view = stream.window(TimeInterval(MIN_DATE, MAX_DATE))
-    first, last = view.first(), view.last()
-    if first is None:
-        return None
-    return TimeInterval(first.timestamp - timedelta(milliseconds=1), last.timestamp)
-
-
-def _close_manager(ctx, manager, jobs):
-    for j in jobs:
-        j.wait(10)
-    manager.close()
-
-
-def _refresh_manager(ctx, manager):
-    manager.refresh()
-

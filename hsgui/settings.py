@@ -11,18 +11,11 @@ from PySide6.QtCore import QSettings, QStandardPaths
 
 from channels.utils import redact_uri  # noqa: F401 - the one redaction rule, used by the dialogs via this module
 
+from .connection import is_mongo_uri, redact_target  # noqa: F401 - used through this module by the dialogs
+
 ORGANIZATION = "HyperStream"
 APPLICATION = "hsgui"
 MAX_RECENT = 10
-
-
-def is_mongo_uri(target: str) -> bool:
-    return target.startswith("mongodb://") or target.startswith("mongodb+srv://")
-
-
-def redact_target(target: str) -> str:
-    """A connection target as it may be shown or saved: URIs lose their password."""
-    return redact_uri(target) if is_mongo_uri(target) else target
 
 
 def settings() -> QSettings:

@@ -14,7 +14,7 @@ Four weeks up to now (rounded down to the hour) for two houses x two residents:
     so their calculated intervals have gaps;
 * ``assets`` channel (see :func:`write_demo_assets`): ``houses``, ``residents`` and
   ``workflow_parameters: [workflow=...]`` for the two derived workflows, each in the shape of the
-  built-in schema of that name (:mod:`hsgui.asset_schemas`), so the asset editor can edit and save them.
+  built-in schema of that name (:mod:`hsgui.forms.schemas`), so the asset editor can edit and save them.
 
 Every run is recorded in the manager's run history like any other tool run.
 """

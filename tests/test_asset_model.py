@@ -8,10 +8,12 @@ import pytest
 
 from channels.stores.codec import decode_json, encode_json
 from channels.utils import UTC
-from hsgui.asset_model import (AssetValueError, JsonTextError, SchemaError, check_schema, convert_value,
-                               default_for_schema, diff_values, format_diff, kind_of, parse_json_text, same_value,
-                               schema_for_node, to_json_text, tree_from_value, validate_tree)
-from hsgui.asset_schemas import (BUILTIN_SCHEMAS, register_asset_schema, schema_for_stream, schema_for_tool,
+from hsgui.forms.value_kinds import AssetValueError, JsonTextError, kind_of, SchemaError
+from hsgui.forms.value_text import parse_json_text, to_json_text
+from hsgui.forms.value_model import convert_value, same_value, tree_from_value
+from hsgui.forms.value_schema import check_schema, default_for_schema, schema_for_node, validate_tree
+from hsgui.forms.value_diff import diff_values, format_diff
+from hsgui.forms.schemas import (BUILTIN_SCHEMAS, register_asset_schema, schema_for_stream, schema_for_tool,
                                  schema_from_parameter_specs)
 
 T1 = datetime(2017, 6, 20, 12, 0, 0, 123000, tzinfo=UTC)
@@ -246,7 +248,7 @@ def test_kind_of_rejects_time_intervals_with_a_clear_message():
 
 def test_core_does_not_import_qt():
     import subprocess
-    code = ("import sys, hsgui.asset_model, hsgui.asset_schemas; "
+    code = ("import sys, hsgui.forms.value_model, hsgui.forms.schemas; "
             "print(any(m.startswith('PySide6') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

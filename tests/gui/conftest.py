@@ -1,7 +1,7 @@
 """Fixtures shared by the widget tests."""
 import pytest
 
-from hsgui.jobs import JobRunner
+from hsgui.common.background import JobRunner
 
 
 @pytest.fixture

@@ -12,9 +12,10 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDateTimeEdit,
 
 from channels import AssetsChannel, AssetsFileChannel, StreamInstance, TimeInterval
 from channels.utils import UTC, utcnow
-from hsgui.asset_editor import AssetEditor, AssetEditorDialog, CreateAssetDialog
-from hsgui.asset_model import same_value
-from hsgui.asset_schemas import schema_for_tool
+from hsgui.assets.editor import AssetEditor
+from hsgui.assets.dialogs import AssetEditorDialog, CreateAssetDialog
+from hsgui.forms.value_model import same_value
+from hsgui.forms.schemas import schema_for_tool
 
 T0 = datetime(2024, 1, 5, 9, 0, 0, 250000, tzinfo=UTC)
 
@@ -450,7 +451,7 @@ def test_create_asset_dialog_writes_a_new_stream(qtbot, runner, channel):
 def test_create_asset_dialog_accepts_the_names_a_tool_output_may_have(qtbot, runner, sqlite_channel):
     """Same editor and same rule as the Run Tool dialog's output: whatever StreamId accepts."""
     from channels.stream import StreamId, get_stream_id
-    from hsgui.run_tool_dialog import MetaDataEditor
+    from hsgui.forms.meta_editor import MetaDataEditor
     dlg = CreateAssetDialog(runner, sqlite_channel)
     qtbot.addWidget(dlg)
     dlg.show()

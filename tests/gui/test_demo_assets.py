@@ -9,8 +9,9 @@ from channels.errors import CancelledError
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval
 from channels.utils import UTC
-from hsgui.asset_model import tree_from_value, validate_tree
-from hsgui.asset_schemas import schema_for_stream
+from hsgui.forms.value_model import tree_from_value
+from hsgui.forms.value_schema import validate_tree
+from hsgui.forms.schemas import schema_for_stream
 from resources import demo
 from resources.demo import HOUSES, RESIDENTS, build_demo_store, demo_assets, write_demo_assets
 

@@ -10,9 +10,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 
 from channels.time_interval import TimeInterval
-from hsgui.inspector import InspectorDock
-from hsgui.instances_table import LEAF, PAGE, InstancesTable, RowIndex
-from hsgui.jobs import JobRunner
+from hsgui.browse.inspector import InspectorDock
+from hsgui.browse.instances_table import LEAF, PAGE, InstancesTable, RowIndex
+from hsgui.common.background import JobRunner
 
 from hsgui_test_stores import HOUR, T0, memory_manager
 

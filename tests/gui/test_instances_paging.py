@@ -18,8 +18,8 @@ from channels.channel_manager import ChannelManager
 from channels.stream import StreamId, StreamInstance
 from channels.time_interval import TimeInterval
 from channels.utils import UTC
-from hsgui.instances_table import LEAF, PAGE, InstancesTable, RowIndex, format_timestamp
-from hsgui.jobs import JobRunner
+from hsgui.browse.instances_table import LEAF, PAGE, InstancesTable, RowIndex, format_timestamp
+from hsgui.common.background import JobRunner
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 N_REGULAR = 1_200_000

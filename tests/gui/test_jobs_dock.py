@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from hsgui.jobs import JobState
-from hsgui.jobs_dock import READ_LINGER_S, JobsDock
+from hsgui.common.background import JobState
+from hsgui.jobs.jobs_dock import READ_LINGER_S, JobsDock
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval
 from hsgui import settings as hs_settings
-from hsgui.jobs import JobState
+from hsgui.common.background import JobState
 from hsgui.main_window import MainWindow
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store

@@ -9,7 +9,7 @@ from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval
 from hsgui.main_window import MainWindow
-from hsgui.purge_dialog import SCOPE_DEFINITION, PurgeDialog
+from hsgui.compute.purge_dialog import SCOPE_DEFINITION, PurgeDialog
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
 
@@ -90,8 +90,8 @@ def test_selecting_a_stream_feeds_the_all_and_calc_presets(qtbot, window):
 
 
 def test_a_purge_updates_counts_without_resetting_the_tree(qtbot, window):
-    from hsgui.purge_dialog import SCOPE_RANGE
-    from hsgui.stream_tree import COL_COUNT
+    from hsgui.compute.purge_dialog import SCOPE_RANGE
+    from hsgui.browse.tree_model import COL_COUNT
     model = window.tree.model
     idx = model.find_index("mongo", StreamId("events"))
     assert idx.isValid()

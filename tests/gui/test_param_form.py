@@ -15,9 +15,9 @@ from channels.time_interval import TimeInterval
 from channels.tools import Tool
 from channels.tools.params import parameter_specs
 from channels.utils import UTC
-from hsgui.asset_editor import AssetValueForm
-from hsgui.param_form import ParameterForm
-from hsgui.run_tool_dialog import RunToolDialog
+from hsgui.forms.value_form import AssetValueForm
+from hsgui.compute.param_form import ParameterForm
+from hsgui.compute.run_tool_dialog import RunToolDialog
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 HOUR = TimeInterval(T0, T0 + timedelta(hours=1))

@@ -15,10 +15,10 @@ from channels.memory_channel import MemoryChannel
 from channels.stream import StreamInstance
 from channels.time_interval import TimeInterval
 from channels.utils import UTC
-from hsgui.jobs import JobRunner
-from hsgui.mime import streams_to_mime
-from hsgui.plot_time import datetime_to_seconds
-from hsgui.plots import PlotArea
+from hsgui.common.background import JobRunner
+from hsgui.common.mime import streams_to_mime
+from hsgui.common.timefmt import datetime_to_seconds
+from hsgui.plotting.plot_area import PlotArea
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 N_BIG = 40_000

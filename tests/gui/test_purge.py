@@ -12,8 +12,8 @@ from channels.stream import StreamId
 from channels.time_interval import TimeInterval, TimeIntervals
 from channels.tools import load_tool
 from channels.utils import UTC
-from hsgui.purge_dialog import SCOPE_ALL, SCOPE_DEFINITION, SCOPE_RANGE, PurgeDialog
-from hsgui.stream_tree import StreamTreeWidget
+from hsgui.compute.purge_dialog import SCOPE_ALL, SCOPE_DEFINITION, SCOPE_RANGE, PurgeDialog
+from hsgui.browse.stream_tree import StreamTreeWidget
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 HOUR = TimeInterval(T0, T0 + timedelta(hours=1))

@@ -20,12 +20,13 @@ from channels.time_interval import TimeInterval, TimeIntervals
 from channels.tools import Tool
 from channels.tools.params import parameter_specs
 from channels.utils import MIN_DATE, UTC
-from hsgui.mime import streams_to_mime
-from hsgui.param_form import MIN_DATE_TEXT, ParameterForm
-from hsgui.run_history import RunHistoryWidget
-from hsgui.run_tool_dialog import (RunToolDialog, StreamPickerDialog, compute_missing, defining_run,
-                                   missing_intervals)
-from hsgui.stream_tree import StreamTreeWidget
+from hsgui.common.mime import streams_to_mime
+from hsgui.compute.param_form import MIN_DATE_TEXT, ParameterForm
+from hsgui.compute.run_history import RunHistoryWidget
+from hsgui.compute.compute_missing import compute_missing, defining_run, missing_intervals
+from hsgui.compute.run_tool_dialog import RunToolDialog
+from hsgui.compute.stream_inputs import StreamPickerDialog
+from hsgui.browse.stream_tree import StreamTreeWidget
 
 BERLIN = pytz.timezone("Europe/Berlin")
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -546,7 +547,7 @@ def test_parameter_form_widgets_per_kind(qtbot):
 
 
 def test_compute_with_context_menu_opens_dialog_with_inputs(qtbot, manager, runner, out_channel):
-    from hsgui.run_tool_dialog import make_compute_menu_hook
+    from hsgui.compute.compute_missing import make_compute_menu_hook
     run = make_dialog(qtbot, manager, runner, "clock", interval=HOUR)
     fill_output(run, out_channel, "c", HOUR, UTC)
     stream = run_and_wait(qtbot, run)

@@ -8,9 +8,11 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
 
 from channels.stream import StreamId
-from hsgui.jobs import JobRunner
-from hsgui.mime import STREAM_MIME, streams_from_mime
-from hsgui.stream_tree import COL_CALC, COL_COUNT, FETCH_BATCH, StreamFilter, StreamTreeWidget
+from hsgui.common.background import JobRunner
+from hsgui.common.mime import STREAM_MIME, streams_from_mime
+from hsgui.browse.stream_tree import StreamTreeWidget
+from hsgui.browse.tree_model import COL_CALC, COL_COUNT, FETCH_BATCH
+from hsgui.common.stream_filter import StreamFilter
 
 from hsgui_test_stores import many_streams_manager, memory_manager
 

@@ -13,10 +13,10 @@ from channels.memory_channel import MemoryChannel
 from channels.stream import StreamInstance
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, utcnow
-from hsgui.jobs import JobRunner
-from hsgui.plot_time import datetime_to_seconds
-from hsgui.plots import PlotArea
-from hsgui.time_range import TimeRangePicker
+from hsgui.common.background import JobRunner
+from hsgui.common.timefmt import datetime_to_seconds
+from hsgui.plotting.plot_area import PlotArea
+from hsgui.plotting.time_range import TimeRangePicker
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 IV = TimeInterval(T0, T0 + timedelta(hours=6))

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from channels.channel_manager import ChannelManager
 from channels.config import Config
-from hsgui.tools_dock import ROLE_KIND, ROLE_TOOL, ToolsDock
+from hsgui.compute.tools_dock import ROLE_KIND, ROLE_TOOL, ToolsDock
 
 PLUGIN_V1 = '''
 from channels.tools import Tool
@@ -141,7 +141,7 @@ def test_double_click_and_run_button_request_a_run(qtbot, dock):
 
 
 def test_docstring_is_reflowed_not_shown_with_the_source_line_breaks(dock):
-    from hsgui.tools_dock import reflow_docstring
+    from hsgui.compute.tools_dock import reflow_docstring
     doc = ("Averages the input over\nsliding windows, the way\nthe dashboards do.\n\n"
            ":param width: window length,\n    at least one second\n:param func: aggregation\n\n"
            "Example::\n\n    sliding(width=60)\n    sliding(width=5)\n\n- one\n  item\n- two")

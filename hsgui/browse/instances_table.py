@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, from_ms, to_ms
 
-from .jobs import guarded
-from .plot_time import format_time
+from hsgui.common.background import guarded
+from hsgui.common.timefmt import format_time
 
 LEAF = 2000              # a segment with at most this many rows is read whole
 SPLIT = 32               # children per split segment (each counted exactly)

@@ -1,21 +1,19 @@
-"""Time zones for display, and a date axis that labels ticks in a chosen zone.
+"""Time zones for display and the one way every widget writes times, intervals and coverage.
 
 Stored data is always UTC; a zone only changes how times are shown and typed.
-pyqtgraph's ``DateAxisItem`` formats ticks with one fixed offset (or the
-machine's local zone); :class:`TimeAxisItem` instead formats every tick in a
-pytz zone, so a range that crosses a daylight-saving change is labelled right.
+Pure Python (pytz, no Qt), so every feature formats the same way and it can be
+tested without a display.
 """
 from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import pyqtgraph as pg
 import pytz
 
 from channels.time_interval import TimeInterval
-from channels.utils import UTC, ensure_utc, from_ms
+from channels.utils import MAX_DATE, MIN_DATE, UTC, ensure_utc, from_ms, utcnow
 
 # pyqtgraph's date axis refuses values outside these (years 1 .. 9999)
 MIN_X = -62135596800.0
@@ -120,44 +118,22 @@ def format_intervals(ivs, tz, limit: int = 4) -> str:
     return text or "nothing"
 
 
-class TimeAxisItem(pg.DateAxisItem):
-    """A bottom axis of epoch seconds whose tick labels are in a pytz zone."""
+def describe_coverage(intervals, tz=UTC, short: bool = False) -> str:
+    """'3 intervals, 12 d'; intervals open to the beginning of time read 'all up to <date>' (in ``tz``;
+    ``short``: the compact date of :func:`short_time`, for the tree's narrow column)."""
+    if not intervals:
+        return "none"
+    if intervals.start == MIN_DATE:
+        text = "all up to " + (short_time(intervals.end, tz) if short else format_time(intervals.end, tz)[:16])
+        return text if len(intervals) == 1 else f"{len(intervals)} intervals, {text}"
+    return intervals.describe()
 
-    def __init__(self, tz=UTC, **kwargs):
-        super().__init__(orientation="bottom", utcOffset=0, **kwargs)
-        self.tz = tz
 
-    def set_time_zone(self, tz) -> None:
-        self.tz = tz
-        self.picture = None  # force the ticks to be regenerated
-        self.update()
-
-    def _offset_at(self, x: float) -> int:
-        try:
-            dt = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=x)
-            return int(dt.astimezone(self.tz).utcoffset().total_seconds())
-        except (OverflowError, ValueError):
-            return 0
-
-    def tickValues(self, minVal, maxVal, size):
-        # place day/month ticks at midnight in the zone of the middle of the view
-        self.utcOffset = -self._offset_at((minVal + maxVal) / 2.0)
-        return super().tickValues(minVal, maxVal, size)
-
-    def tickStrings(self, values, scale, spacing):
-        spec = next((s for s in self.zoomLevel.tickSpecs if s.spacing == spacing), None)
-        fmt = spec.format if spec is not None else "%Y-%m-%d %H:%M"
-        out = []
-        for v in values:
-            try:
-                dt = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=float(v))).astimezone(self.tz)
-                s = dt.strftime(fmt)
-            except (OverflowError, ValueError):
-                out.append("")
-                continue
-            if "%f" in fmt:
-                s = s[:-3]
-            elif "%Y" in fmt:
-                s = s.lstrip("0")
-            out.append(s)
-        return out
+def short_time(dt: datetime | None, tz=UTC) -> str:
+    """'11-25 02:13' within the current year, '2024-11-25' otherwise (the full time is in the tooltip)."""
+    if dt is None:
+        return ""
+    text = format_time(dt, tz)
+    if dt == MAX_DATE or text[:4] != format_time(utcnow(), tz)[:4]:
+        return text[:10]
+    return text[5:16]

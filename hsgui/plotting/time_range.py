@@ -29,7 +29,7 @@ from superqt import QDoubleRangeSlider
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, utcnow
 
-from .plot_time import format_time, from_wall_clock, local_zone, to_zone, zone_name
+from hsgui.common.timefmt import format_time, from_wall_clock, local_zone, to_zone, zone_name
 
 PRESETS = [("1 h", timedelta(hours=1)), ("24 h", timedelta(hours=24)), ("7 d", timedelta(days=7)),
            ("30 d", timedelta(days=30))]

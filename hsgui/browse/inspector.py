@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (QFormLayout, QFrame, QLabel, QLineEdit, QScrollAr
 from channels.time_interval import TimeInterval, TimeIntervals
 from channels.utils import MAX_DATE, MIN_DATE, UTC, format_duration
 
-from .jobs import guarded
-from .stream_tree import describe_coverage, format_time
+from hsgui.common.background import guarded
+from hsgui.common.timefmt import describe_coverage, format_time
 
 BAR = QColor(46, 139, 87)
 BAR_HOVER = QColor(60, 179, 113)

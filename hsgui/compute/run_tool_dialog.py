@@ -3,12 +3,12 @@
 The dialog never reads or writes a store on the GUI thread: the output's
 existing data is counted by a job, and the run itself (creating the output
 stream, loading the tool, ``Tool.execute`` in chunks) is a job whose progress
-and cancel go through :class:`hsgui.jobs.JobRunner`. The engine decides what
+and cancel go through :class:`hsgui.common.background.JobRunner`. The engine decides what
 to compute (only what the output has not calculated yet) and records the run
 in ``manager.run_history``; the dialog shows what it will skip beforehand.
 
-Also here: :func:`compute_missing` (the "Compute missing" action of a derived
-stream) and :func:`defining_run` (find the run that made a stream).
+Its input widgets are in :mod:`.stream_inputs`; the job that runs the tool and
+"Compute missing" in :mod:`.compute_missing`.
 """
 from __future__ import annotations
 
@@ -17,27 +17,23 @@ import inspect
 import re
 from datetime import timedelta
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
-                               QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from channels.errors import ChannelsError, StreamIdError, ToolParameterError
 from channels.stream import StreamId, get_stream_id
 from channels.time_interval import TimeInterval, TimeIntervals
-from channels.tools import load_tool
 from channels.tool_channel import ToolChannel
 from channels.tools.params import parameter_specs
 from channels.utils import UTC, format_duration, utcnow
 
-from .mime import STREAM_MIME, streams_from_mime
-from .meta_editor import MetaDataEditor  # noqa: F401 - also importable from here
-from .plot_time import as_zone as _tz, format_intervals as fmt_intervals, format_time
-from .param_form import ParameterForm, qdatetime_from_utc, utc_from_qdatetime
+from hsgui.common.timefmt import as_zone as _tz, format_intervals as fmt_intervals, format_time
+from hsgui.forms.meta_editor import MetaDataEditor
 
-ROLE_STREAM = Qt.ItemDataRole.UserRole  # (channel_id, StreamId)
-
+from .compute_missing import default_resolver, output_state_job, run_tool_job
+from .param_form import ParameterForm
+from .stream_inputs import IntervalEdit, StreamListWidget, StreamPickerDialog
 
 def fmt_time(dt, tz) -> str:
     return format_time(dt, tz, with_ms=None)
@@ -46,12 +42,6 @@ def fmt_time(dt, tz) -> str:
 def rst_to_html(text: str) -> str:
     """Escaped text with RST ``literals`` shown as code."""
     return re.sub(r"``(.+?)``", r"<code>\1</code>", html.escape(text))
-
-
-def _default_resolver(manager):
-    def resolve(channel_id, stream_id):
-        return manager.get_channel(channel_id)[stream_id]
-    return resolve
 
 
 def expected_input_count(tool_class):
@@ -63,192 +53,6 @@ def input_description(tool_class) -> str | None:
     """The tool's own description of its inputs (``Tool.inputs_doc``), for tools that declare no count."""
     doc = getattr(tool_class, "inputs_doc", None)
     return (doc.strip() or None) if isinstance(doc, str) else None
-
-
-# -- small widgets ------------------------------------------------------------------------------------
-class StreamListWidget(QListWidget):
-    """A list of (channel_id, StreamId) that accepts streams dragged from the stream tree."""
-
-    sigChanged = Signal()
-
-    def __init__(self, max_items: int | None = None, parent=None):
-        super().__init__(parent)
-        self.max_items = max_items
-        self.setAcceptDrops(True)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-
-    def streams(self) -> list[tuple[str, StreamId]]:
-        return [self.item(i).data(ROLE_STREAM) for i in range(self.count())]
-
-    def add_streams(self, streams) -> None:
-        for cid, sid in streams:
-            if self.max_items is not None and self.count() >= self.max_items:
-                if self.max_items == 1:
-                    self.clear()
-                else:
-                    break
-            item = QListWidgetItem(f"{cid} / {sid}")
-            item.setData(ROLE_STREAM, (cid, sid))
-            item.setToolTip(f"channel {cid}, stream {sid}")
-            self.addItem(item)
-        self.sigChanged.emit()
-
-    def set_streams(self, streams) -> None:
-        self.clear()
-        self.add_streams(streams)
-
-    def remove_selected(self) -> None:
-        for item in self.selectedItems():
-            self.takeItem(self.row(item))
-        self.sigChanged.emit()
-
-    def move_selected(self, delta: int) -> None:
-        row = self.currentRow()
-        new = row + delta
-        if row < 0 or not (0 <= new < self.count()):
-            return
-        item = self.takeItem(row)
-        self.insertItem(new, item)
-        self.setCurrentRow(new)
-        self.sigChanged.emit()
-
-    # drops from the stream tree
-    def dragEnterEvent(self, e):
-        if e.mimeData().hasFormat(STREAM_MIME):
-            e.acceptProposedAction()
-        else:
-            e.ignore()
-
-    def dragMoveEvent(self, e):
-        if e.mimeData().hasFormat(STREAM_MIME):
-            e.acceptProposedAction()
-        else:
-            e.ignore()
-
-    def dropEvent(self, e):
-        streams = streams_from_mime(e.mimeData())
-        if streams:
-            self.add_streams(streams)
-            e.acceptProposedAction()
-        else:
-            e.ignore()
-
-
-class StreamPickerDialog(QDialog):
-    """Pick streams from every non-tool channel, filtered by typing (channel, name or meta-data)."""
-
-    def __init__(self, manager, parent=None, title="Pick input streams"):
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.resize(520, 420)
-        lay = QVBoxLayout(self)
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("search channel, stream name, meta-data…")
-        self.filter_edit.setClearButtonEnabled(True)
-        lay.addWidget(self.filter_edit)
-        self.model = QStandardItemModel(self)
-        for channel in manager:
-            if isinstance(channel, ToolChannel):
-                continue
-            for sid in sorted(channel.streams):
-                item = QStandardItem(f"{channel.channel_id} / {sid}")
-                item.setData((channel.channel_id, sid), ROLE_STREAM)
-                item.setEditable(False)
-                self.model.appendRow(item)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
-        self.view = QListView()
-        self.view.setModel(self.proxy)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.doubleClicked.connect(lambda _i: self.accept())
-        lay.addWidget(self.view, 1)
-        self.count_label = QLabel()
-        lay.addWidget(self.count_label)
-        self.proxy.rowsInserted.connect(self._count)
-        self.proxy.rowsRemoved.connect(self._count)
-        self.proxy.modelReset.connect(self._count)
-        self.proxy.layoutChanged.connect(self._count)
-        self._count()
-        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        bb.accepted.connect(self.accept)
-        bb.rejected.connect(self.reject)
-        lay.addWidget(bb)
-
-    def _count(self, *_):
-        self.count_label.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} streams")
-
-    def select_row(self, row: int) -> None:
-        self.view.selectionModel().select(self.proxy.index(row, 0),
-                                          self.view.selectionModel().SelectionFlag.Select)
-
-    def selected(self) -> list[tuple[str, StreamId]]:
-        rows = sorted(self.view.selectionModel().selectedRows(), key=lambda i: i.row())
-        return [self.proxy.data(i, ROLE_STREAM) for i in rows]
-
-
-class IntervalEdit(QWidget):
-    """Start and end of a ``(start, end]`` interval, shown as wall-clock time in a time zone."""
-
-    sigChanged = Signal()
-
-    def __init__(self, tz=UTC, parent=None):
-        super().__init__(parent)
-        self.tz = _tz(tz)
-        lay = QFormLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        self.start_edit = self._edit()
-        self.end_edit = self._edit()
-        zone = getattr(self.tz, "zone", str(self.tz))
-        lay.addRow(f"start ({zone}, exclusive)", self.start_edit)
-        lay.addRow(f"end ({zone}, inclusive)", self.end_edit)
-
-    def _edit(self):
-        w = QDateTimeEdit()
-        w.setDisplayFormat("yyyy-MM-dd HH:mm:ss.zzz")
-        w.setCalendarPopup(True)
-        w.dateTimeChanged.connect(lambda *_: self.sigChanged.emit())
-        return w
-
-    def set_interval(self, interval: TimeInterval) -> None:
-        for w, dt in ((self.start_edit, interval.start), (self.end_edit, interval.end)):
-            w.blockSignals(True)
-            w.setDateTime(qdatetime_from_utc(dt, self.tz))
-            w.blockSignals(False)
-        self.sigChanged.emit()
-
-    def start(self):
-        return utc_from_qdatetime(self.start_edit.dateTime(), self.tz)
-
-    def end(self):
-        return utc_from_qdatetime(self.end_edit.dateTime(), self.tz)
-
-    def interval(self) -> TimeInterval:
-        """The interval; ValueError (TimeError) when start is not before end."""
-        return TimeInterval(self.start(), self.end())
-
-
-# -- the job functions (run on a worker thread; no widgets) ---------------------------------------------
-def _run_tool_job(ctx, tool_channel, tool_name, version, parameters, sources, out_channel, out_sid, interval,
-                  history, alignment=None, chunk=None):
-    tool = load_tool(tool_channel, tool_name, parameters, version)
-    sink = out_channel.get_or_create_stream(out_sid)
-    ctx.report(0.0, "starting")
-    record = tool.execute(sources, sink, interval, alignment_stream=alignment,
-                          progress=lambda f, n: ctx.report(f, f"{n:,} instances written"),
-                          cancel=ctx.cancel_event, chunk=chunk, history=history)
-    return record
-
-
-def _output_state_job(ctx, stream, interval):
-    """(instances in interval, calculated part of interval) of an existing output stream."""
-    calc = stream.calculated_intervals & TimeIntervals([interval])
-    n = stream.window(interval).count()
-    return n, calc
 
 
 # -- the dialog -------------------------------------------------------------------------------------
@@ -264,7 +68,7 @@ class RunToolDialog(QDialog):
         super().__init__(parent)
         self.manager = manager
         self.runner = runner
-        self.resolve_stream = resolve_stream or _default_resolver(manager)
+        self.resolve_stream = resolve_stream or default_resolver(manager)
         version = version or None   # "" (the Tools dock's "newest") means the newest version
         self.tz = _tz(tz)
         if tool_channel_id is None:
@@ -625,7 +429,7 @@ class RunToolDialog(QDialog):
             self.output_state = (0, TimeIntervals())
             return
         self.output_label.setText("existing stream: counting its instances in the interval…")
-        self._state_job = self.runner.submit(f"count {ch.channel_id}/{sid}", _output_state_job, stream, iv,
+        self._state_job = self.runner.submit(f"count {ch.channel_id}/{sid}", output_state_job, stream, iv,
                                              kind="read", owner=self,
                                              on_result=lambda res, g=gen, iv=iv: self._show_output_state(g, iv, res))
 
@@ -686,7 +490,7 @@ class RunToolDialog(QDialog):
         self.progress.setValue(0)
         self.status_label.setText("queued")
         self.job = self.runner.submit(
-            f"run {self.tool_name} → {out_channel.channel_id}/{sid}", _run_tool_job, self.tool_channel,
+            f"run {self.tool_name} → {out_channel.channel_id}/{sid}", run_tool_job, self.tool_channel,
             self.tool_name, self.version, params, sources, out_channel, sid, iv, self.manager.run_history,
             al[0] if al else None, self.chunk, kind="tool",
             # outcome slots go in through submit() so they are connected before the job can finish
@@ -789,82 +593,4 @@ def _reason(e: ToolParameterError) -> str:
     return text[len(prefix):] if text.startswith(prefix) else text
 
 
-# -- "Compute missing" ---------------------------------------------------------------------------------
-def defining_run(history, stream):
-    """The newest run in ``history`` that wrote ``stream`` (preferring successful ones); None if there is none."""
-    fallback = None
-    cid = stream.channel.channel_id
-    for rec in history.list():
-        if rec.output_channel != cid or not rec.output_stream:
-            continue
-        try:
-            if get_stream_id(rec.output_stream) != stream.stream_id:
-                continue
-        except StreamIdError:
-            continue
-        if rec.outcome == "ok":
-            return rec
-        if fallback is None and rec.outcome in ("cancelled", "error"):
-            fallback = rec
-    return fallback
-
-
-def missing_intervals(stream, interval: TimeInterval) -> TimeIntervals:
-    """The parts of ``interval`` (clipped to now) that ``stream`` has not calculated."""
-    end = min(interval.end, utcnow())
-    if end <= interval.start:
-        return TimeIntervals()
-    return TimeIntervals([TimeInterval(interval.start, end)]) - stream.calculated_intervals
-
-
-def compute_missing(manager, runner, stream, interval: TimeInterval, record, resolve_stream=None, chunk=None):
-    """Run ``record``'s tool (same version, parameters, inputs) over the gaps of ``stream``'s calculated
-    intervals within ``interval``; returns the Job, or None when nothing is missing.
-
-    The engine itself skips what is calculated, so the job is one ``execute`` over the clipped interval.
-    """
-    resolve = resolve_stream or _default_resolver(manager)
-    gaps = missing_intervals(stream, interval)
-    if gaps.is_empty:
-        return None
-    tool_channel, _tv = manager.find_tool(record.tool, record.tool_version)
-    sources = [resolve(cid, get_stream_id(s)) for cid, s in zip(record.input_channels, record.input_streams)]
-    alignment = (resolve(record.alignment_channel, get_stream_id(record.alignment_stream))
-                 if record.alignment_stream and record.alignment_channel else None)
-    span = TimeInterval(gaps.start, gaps.end)
-    return runner.submit(f"compute missing {stream.channel.channel_id}/{stream.stream_id} "
-                         f"({format_duration(gaps.total_width)})", _run_tool_job, tool_channel, record.tool,
-                         record.tool_version, dict(record.parameters), sources, stream.channel, stream.stream_id,
-                         span, manager.run_history, alignment, chunk, kind="tool")
-
-
-def make_compute_menu_hook(get_manager, open_run_dialog, compute_missing_for):
-    """A ``StreamTreeWidget.context_menu_hooks`` entry adding "Compute with…" and "Compute missing".
-
-    :param get_manager: ``() -> ChannelManager | None``
-    :param open_run_dialog: ``(tool_channel_id, tool_name, streams)``: open a RunToolDialog with ``streams`` as inputs
-    :param compute_missing_for: ``(stream)``: look up its defining run and start :func:`compute_missing`
-    """
-    def hook(menu, streams):
-        manager = get_manager()
-        if manager is None or not streams:
-            return
-        menu.addSeparator()
-        sub = menu.addMenu("Compute with…")
-        several = len(manager.tool_channels) > 1
-        for ch in manager.tool_channels:
-            for name in ch.list_tools():
-                action = sub.addAction(f"{name}  ({ch.channel_id})" if several else name)
-                action.triggered.connect(lambda _=False, c=ch.channel_id, n=name: open_run_dialog(c, n, list(streams)))
-        if len(streams) == 1:
-            action = menu.addAction("Compute missing")
-            action.setToolTip("compute the gaps of the calculated intervals in the current range with the run "
-                              "that made this stream")
-            action.setEnabled(not getattr(streams[0].channel, "read_only", False))
-            action.triggered.connect(lambda _=False, s=streams[0]: compute_missing_for(s))
-    return hook
-
-
-__all__ = ["RunToolDialog", "make_compute_menu_hook", "StreamListWidget", "StreamPickerDialog", "MetaDataEditor", "IntervalEdit",
-           "compute_missing", "defining_run", "missing_intervals", "expected_input_count",
-           "input_description"]
+__all__ = ["RunToolDialog", "expected_input_count", "input_description"]

@@ -1,38 +1,25 @@
-"""The channel/stream tree: channel -> stream name -> meta-data variant.
+"""The channel/stream tree model: channel -> stream name -> meta-data variant.
 
-``StreamTreeModel`` is a real ``QAbstractItemModel`` over the channel
-manager's channels (no copy into a QStandardItemModel):
-
-* nodes are created lazily: a channel's streams are grouped by name only when
-  the channel is first expanded or filtered, and rows are handed to the view in
-  batches through ``canFetchMore``/``fetchMore``, so a 50,000-stream channel
-  costs one small batch to show;
-* the filter (substring, or glob when the text has ``* ? [``; several words
-  must all match) runs over one precomputed text per stream and rebuilds only
-  the top level, so filtering 50,000 streams takes milliseconds, not a freeze;
-* instance counts are asked for only for rows the view actually paints, and
-  computed in background jobs in batches; the cell shows "…" until they arrive.
-
-Reading ``channel.streams`` (already-loaded definitions) is an in-memory
-lookup and happens on the GUI thread; every count goes through the JobRunner.
+A real ``QAbstractItemModel`` over the channel manager's channels (no copy into
+a QStandardItemModel); see :mod:`hsgui.browse.stream_tree` for how it stays
+cheap on 50,000 streams (lazy nodes, batched ``fetchMore``, counts only for
+painted rows, computed in background jobs).
 """
 from __future__ import annotations
 
 import logging
-import re
 import time
-from datetime import datetime
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QStyle,
-                               QTreeView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QStyle)
 
-from channels.utils import MAX_DATE, MIN_DATE, UTC, utcnow
+from channels.utils import UTC
 
-from .jobs import guarded
-from .mime import STREAM_MIME, streams_to_mime
-from .plot_time import format_time
+from hsgui.common.background import guarded
+from hsgui.common.mime import STREAM_MIME, streams_to_mime
+from hsgui.common.stream_filter import StreamFilter, search_entries
+from hsgui.common.timefmt import describe_coverage, format_time, short_time
 
 log = logging.getLogger(__name__)
 
@@ -49,89 +36,10 @@ def stream_key(stream) -> tuple:
     return (stream.channel.channel_id, stream.stream_id)
 
 
-def describe_coverage(intervals, tz=UTC, short: bool = False) -> str:
-    """'3 intervals, 12 d'; intervals open to the beginning of time read 'all up to <date>' (in ``tz``;
-    ``short``: the compact date of :func:`short_time`, for the tree's narrow column)."""
-    if not intervals:
-        return "none"
-    if intervals.start == MIN_DATE:
-        text = "all up to " + (short_time(intervals.end, tz) if short else format_time(intervals.end, tz)[:16])
-        return text if len(intervals) == 1 else f"{len(intervals)} intervals, {text}"
-    return intervals.describe()
-
-
-def short_time(dt: datetime | None, tz=UTC) -> str:
-    """'11-25 02:13' within the current year, '2024-11-25' otherwise (the full time is in the tooltip)."""
-    if dt is None:
-        return ""
-    text = format_time(dt, tz)
-    if dt == MAX_DATE or text[:4] != format_time(utcnow(), tz)[:4]:
-        return text[:10]
-    return text[5:16]
 
 
 def format_count(n) -> str:
     return f"{n:,}"
-
-
-# -- filter -------------------------------------------------------------------------
-def _glob_to_regex(word: str) -> str:
-    out, i = [], 0
-    while i < len(word):
-        c = word[i]
-        if c == "*":
-            out.append(r"[^\n]*")
-        elif c == "?":
-            out.append(r"[^\n]")
-        elif c == "[":
-            j = word.find("]", i + 1)
-            if j == -1:
-                out.append(re.escape(c))
-            else:
-                body = word[i + 1:j].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append("[" + body + "]")
-                i = j
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return "".join(out)
-
-
-class StreamFilter:
-    """Compiled filter text. Each word must match: a plain word is a case-insensitive
-    substring of the name or any ``key=value``; a word with ``* ? [..]`` is a glob
-    that must match the whole name or a whole ``key=value``."""
-
-    def __init__(self, text: str):
-        self.text = text.strip()
-        self.substrings: list[str] = []
-        self.globs: list[re.Pattern] = []
-        for word in self.text.split():
-            if any(c in word for c in "*?["):
-                self.globs.append(re.compile("^" + _glob_to_regex(word) + "$", re.M | re.I))
-            else:
-                self.substrings.append(word.casefold())
-
-    def __bool__(self):
-        return bool(self.text)
-
-    @staticmethod
-    def search_text(stream_id) -> str:
-        """One line per token: the name, then each ``k=v`` (globs anchor on lines)."""
-        if not stream_id.meta_data:
-            return stream_id.name
-        return stream_id.name + "\n" + "\n".join([k + "=" + v for k, v in stream_id.meta_data])
-
-    def matches(self, text: str, folded: str) -> bool:
-        for s in self.substrings:
-            if s not in folded:
-                return False
-        for g in self.globs:
-            if g.search(text) is None:
-                return False
-        return True
 
 
 # -- nodes --------------------------------------------------------------------------
@@ -582,15 +490,6 @@ class StreamTreeModel(QAbstractItemModel):
         return Qt.DropAction.CopyAction
 
 
-def search_entries(streams) -> list:
-    out = []
-    text_of = StreamFilter.search_text
-    for s in streams:
-        text = text_of(s.stream_id)
-        out.append((s, text, text.casefold()))
-    return out
-
-
 def _build_search_index(ctx, snapshot) -> dict:
     out = {}
     for cid, streams in snapshot.items():
@@ -614,211 +513,5 @@ def _count_streams(ctx, streams) -> dict:
     return out
 
 
-class StreamTreeView(QTreeView):
-    """Tree view with a context-menu signal; drags streams out."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setUniformRowHeights(True)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setDragEnabled(True)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.setAlternatingRowColors(True)
-        self.setAnimated(False)
-
-
-class StreamTreeWidget(QWidget):
-    """Filter box + tree. Emits what the user wants done; the main window does it.
-
-    Others add context-menu entries by appending ``hook(menu, streams)`` to
-    :attr:`context_menu_hooks`.
-    """
-
-    currentStreamChanged = Signal(object)   # Stream or None
-    plotRequested = Signal(list)            # [Stream]
-    instancesRequested = Signal(object)     # Stream
-    purgeRequested = Signal(list)           # [Stream]
-
-    def __init__(self, runner=None, parent=None):
-        super().__init__(parent)
-        self.model = StreamTreeModel(runner, self)
-        self.view = StreamTreeView(self)
-        self.view.setModel(self.model)
-        self.context_menu_hooks: list = []   # hook(menu, streams)
-        self.channel_menu_hooks: list = []   # hook(menu, channel): right-click on a channel row
-        header = self.view.header()
-        header.setStretchLastSection(True)
-        # meta-data variants differ at the end ("house=2, resident=alice"): elide in the middle, not the end
-        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        for c, w in ((COL_NAME, 215), (COL_COUNT, 84), (COL_CALC, 145), (COL_UPDATED, 90)):
-            header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(c, w)
-        self.filter_edit = QLineEdit(self)
-        self.filter_edit.setPlaceholderText("Filter streams: name or key=value, globs * ? allowed")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.match_label = QLabel("", self)
-        self._filter_timer = QTimer(self)
-        self._filter_timer.setSingleShot(True)
-        self._filter_timer.setInterval(150)
-        self._filter_timer.timeout.connect(self.apply_filter)
-        self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
-        self.filter_edit.returnPressed.connect(self.apply_filter)
-
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.filter_edit, 1)
-        top.addWidget(self.match_label)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(top)
-        layout.addWidget(self.view, 1)
-
-        self.view.customContextMenuRequested.connect(self._context_menu)
-        self.view.doubleClicked.connect(self._double_clicked)
-        self.view.selectionModel().currentChanged.connect(self._current_changed)
-        self.model.modelReset.connect(self._after_reset)
-        self._expanded_before: set = set()
-        self._current_before = None
-        self.model.modelAboutToBeReset.connect(self._before_reset)
-
-    # -- state across resets ----------------------------------------------------------
-    def _before_reset(self):
-        self._expanded_before = set()
-        m = self.model
-        for chan in m._root.children:
-            ci = m.createIndex(chan.row, 0, chan)
-            if self.view.isExpanded(ci):
-                self._expanded_before.add((chan.label,))
-                for name in chan.children:
-                    if self.view.isExpanded(m.createIndex(name.row, 0, name)):
-                        self._expanded_before.add((chan.label, name.name))
-        cur = self.view.currentIndex()
-        self._current_before = m.stream_for_index(cur) if cur.isValid() else None
-
-    def _after_reset(self):
-        m = self.model
-        # the selection model re-binds after the reset; reconnect is not needed (same model)
-        few = bool(m.filter_text) and m.matched <= 300
-        for chan in list(m._root.children):
-            ci = m.createIndex(chan.row, 0, chan)
-            if few or (chan.label,) in self._expanded_before:
-                self.view.expand(ci)
-                if m.canFetchMore(ci):
-                    m.fetchMore(ci)
-                for name in list(chan.children):
-                    if name.stream is None and (few or (chan.label, name.name) in self._expanded_before):
-                        ni = m.createIndex(name.row, 0, name)
-                        self.view.expand(ni)
-                        if few and m.canFetchMore(ni):
-                            m.fetchMore(ni)
-        if m.filter_text:
-            self.match_label.setText(f"{m.matched:,} match{'es' if m.matched != 1 else ''}")
-        else:
-            self.match_label.setText("")
-        prev = self._current_before
-        self._current_before = None
-        if prev is not None:
-            idx = m.find_index(prev.channel.channel_id, prev.stream_id)
-            if idx.isValid():
-                self.view.setCurrentIndex(idx)
-                return
-            self.currentStreamChanged.emit(None)
-
-    # -- actions -----------------------------------------------------------------------
-    def set_manager(self, manager):
-        self.model.set_manager(manager)
-        if manager is not None and len(manager.channels) <= 12:
-            for chan in self.model._root.children:
-                # open the data channels; tools and scratch memory stay folded
-                if chan.label in ("mongo", "assets") or (chan.source and not chan.channel.read_only
-                                                         and chan.label != "memory"):
-                    self.view.expand(self.model.createIndex(chan.row, 0, chan))
-
-    def apply_filter(self):
-        self._filter_timer.stop()
-        self.model.set_filter(self.filter_edit.text())
-
-    def selected_streams(self) -> list:
-        seen, out = set(), []
-        rows = self.view.selectionModel().selectedRows(0)
-        if not rows and self.view.currentIndex().isValid():
-            rows = [self.view.currentIndex()]
-        for idx in rows:
-            for s in self.model.streams_for_index(idx):
-                if stream_key(s) not in seen:
-                    seen.add(stream_key(s))
-                    out.append(s)
-        return out
-
-    def current_stream(self):
-        idx = self.view.currentIndex()
-        return self.model.stream_for_index(idx) if idx.isValid() else None
-
-    def select_stream(self, channel_id, stream_id) -> bool:
-        idx = self.model.find_index(channel_id, stream_id)
-        if not idx.isValid():
-            return False
-        self.view.scrollTo(idx)
-        self.view.setCurrentIndex(idx)
-        return True
-
-    def _current_changed(self, current, _previous):
-        self.currentStreamChanged.emit(self.model.stream_for_index(current) if current.isValid() else None)
-
-    def _double_clicked(self, index):
-        s = self.model.stream_for_index(index)
-        if s is not None:
-            self.plotRequested.emit([s])
-
-    def build_context_menu(self, streams) -> QMenu:
-        menu = QMenu(self)
-        plural = "s" if len(streams) != 1 else ""
-        a = menu.addAction(f"Plot{' ' + str(len(streams)) + ' streams' if len(streams) > 1 else ''}")
-        a.triggered.connect(lambda: self.plotRequested.emit(streams))
-        a = menu.addAction("Show instances")
-        a.setEnabled(len(streams) == 1)
-        a.triggered.connect(lambda: self.instancesRequested.emit(streams[0]))
-        a = menu.addAction(f"Purge{' ' + str(len(streams)) + ' streams' if len(streams) > 1 else ''}…")
-        a.setEnabled(all(not getattr(s.channel, "read_only", False) for s in streams))
-        a.triggered.connect(lambda: self.purgeRequested.emit(streams))
-        menu.addSeparator()
-        a = menu.addAction(f"Copy stream id{plural}")
-        a.triggered.connect(lambda: QGuiApplication.clipboard().setText(
-            "\n".join(str(s.stream_id) for s in streams)))
-        a = menu.addAction(f"Copy stream key{plural} (JSON)")
-        a.triggered.connect(lambda: QGuiApplication.clipboard().setText(
-            "\n".join(s.stream_id.key for s in streams)))
-        for hook in self.context_menu_hooks:
-            try:
-                hook(menu, streams)
-            except Exception:  # noqa: BLE001 - a faulty extension must not break the menu
-                log.exception("context-menu hook %r failed", hook)
-        return menu
-
-    def build_channel_menu(self, channel, streams) -> QMenu | None:
-        """The menu for a channel row: the stream actions (if it has streams) plus the channel hooks."""
-        menu = self.build_context_menu(streams) if streams else QMenu(self)
-        for hook in self.channel_menu_hooks:
-            try:
-                hook(menu, channel)
-            except Exception:  # noqa: BLE001
-                log.exception("channel-menu hook %r failed", hook)
-        return menu if not menu.isEmpty() else None
-
-    def _context_menu(self, pos):
-        streams = self.selected_streams()
-        idx = self.view.indexAt(pos)
-        if idx.isValid() and not self.view.selectionModel().isSelected(idx):
-            streams = self.model.streams_for_index(idx)
-        node = self.model._node(idx) if idx.isValid() else None
-        if node is not None and node.kind == CHANNEL:
-            menu = self.build_channel_menu(node.channel, streams)
-        else:
-            menu = self.build_context_menu(streams) if streams else None
-        if menu is not None:
-            menu.popup(self.view.viewport().mapToGlobal(pos))
-
-
-__all__ = ["StreamTreeModel", "StreamTreeView", "StreamTreeWidget", "StreamFilter", "describe_coverage",
-           "format_time", "COLUMNS", "StreamRole"]
+__all__ = ["StreamTreeModel", "Node", "COLUMNS", "COL_NAME", "COL_COUNT", "COL_CALC", "COL_UPDATED", "StreamRole",
+           "KeyRole", "FETCH_BATCH", "COUNT_BATCH", "CHANNEL", "NAME", "STREAM", "stream_key", "format_count"]

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QGroupBox, QHBo
 from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, UTC
 
-from .plot_time import as_zone as _tz, format_interval as fmt_interval
+from hsgui.common.timefmt import as_zone as _tz, format_interval as fmt_interval
 
 SCOPE_ALL = "all"
 SCOPE_RANGE = "range"

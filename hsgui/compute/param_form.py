@@ -33,7 +33,7 @@ Optional parameters get an "unset" check box: checked means the value is
 ``None`` and the editor is disabled.
 
 List and dict parameters also get a structured editor: the asset editor's
-:class:`hsgui.asset_editor.AssetValueForm` (a tree of typed fields with Add /
+:class:`hsgui.assets.editor.AssetValueForm` (a tree of typed fields with Add /
 Remove / Move, items typed and offered per the list's item type) in a small
 frame that the "items" / "keys" button next to the text shows and hides. Text
 and tree stay in sync both ways; a problem in either is shown next to the field
@@ -55,9 +55,11 @@ from channels.tools.functions import FUNCTIONS
 from channels.tools.params import REQUIRED, ParameterSpec, coerce_value, value_to_text
 from channels.utils import MIN_DATE, UTC
 
-from .asset_editor import COL_KEY, COL_NOTE, COL_TYPE, COL_VALUE, AssetValueForm
-from .asset_model import AssetValueError, allowed_kinds, same_value
-from .asset_schemas import schema_for_parameter_value, to_asset_value
+from hsgui.forms.value_form import COL_KEY, COL_NOTE, COL_TYPE, COL_VALUE, AssetValueForm
+from hsgui.forms.value_kinds import AssetValueError
+from hsgui.forms.value_model import same_value
+from hsgui.forms.value_schema import allowed_kinds
+from hsgui.forms.schemas import schema_for_parameter_value, to_asset_value
 
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 #: the earliest date a QDateTimeEdit here shows; it stands for MIN_DATE (year 1)
@@ -553,7 +555,7 @@ class ParameterForm(QWidget):
         return self.fields[name].editor
 
     def structured_editor(self, name: str):
-        """The structured editor (an :class:`hsgui.asset_editor.AssetValueForm`) of a list / dict parameter,
+        """The structured editor (an :class:`hsgui.assets.editor.AssetValueForm`) of a list / dict parameter,
         else None."""
         return self.fields[name].structured
 

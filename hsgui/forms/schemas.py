@@ -1,6 +1,6 @@
 """Where the asset editor's schema hints come from — pure Python, no Qt.
 
-Two sources (the schema format is documented in :mod:`hsgui.asset_model`):
+Two sources (the schema format is documented in :mod:`hsgui.forms.value_model`):
 
 * a registry keyed by asset stream name: built-in schemas for
   ``workflow_parameters``, ``houses``, ``residents`` and ``sensor_layout``;
@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from channels.stream import get_stream_id
 from channels.time_interval import RelativeTimeInterval, TimeInterval
 
-from .asset_model import AssetValueError, check_schema, kind_of
+from .value_kinds import AssetValueError, kind_of
+from .value_schema import check_schema
 
 log = logging.getLogger(__name__)
 

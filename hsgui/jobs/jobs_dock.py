@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QHBox
                                QProgressBar, QPushButton, QStyle, QStyledItemDelegate, QStyleOptionButton,
                                QStyleOptionProgressBar, QTableView, QVBoxLayout, QWidget)
 
-from .jobs import JobState, guarded
+from hsgui.common.background import JobState, guarded
 
 COL_TITLE, COL_STATE, COL_PROGRESS, COL_ELAPSED, COL_CANCEL = range(5)
 HEADERS = ("Job", "State", "Progress", "Elapsed", "")

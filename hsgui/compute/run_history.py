@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from channels.utils import UTC
 
-from .plot_time import as_zone as _tz, format_interval as fmt_interval, format_time
+from hsgui.common.timefmt import as_zone as _tz, format_interval as fmt_interval, format_time
 
 COLUMNS = ["started", "tool", "version", "parameters", "inputs", "output", "interval", "instances", "duration",
            "outcome"]

@@ -2,9 +2,9 @@
 
 Shows the widgets without the main window, and renders the README screenshots::
 
-    python -m hsgui.plot_demo                      # interactive
-    python -m hsgui.plot_demo --screenshots docs   # writes docs/plot_*.png and exits
-    python -m hsgui.plot_demo --screenshots docs --big ~/.local/share/.../demo.sqlite \
+    python -m hsgui.plotting.demo                      # interactive
+    python -m hsgui.plotting.demo --screenshots docs   # writes docs/plot_*.png and exits
+    python -m hsgui.plotting.demo --screenshots docs --big ~/.local/share/.../demo.sqlite \
         --big-channel mongo --big-stream "accelerometer: [house=1, resident=alice]"
 
 ``--big`` names an embedded store holding a 1,000,000-instance float stream
@@ -73,8 +73,8 @@ class DemoWindow:
     def __init__(self, channels):
         from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-        from .jobs import JobRunner
-        from .plots import PlotArea
+        from hsgui.common.background import JobRunner
+        from .plot_area import PlotArea
         from .time_range import TimeRangePicker
 
         self.channels = {c.channel_id: c for c in channels}

@@ -1,0 +1,254 @@
+"""One curve of a pane: a stream (or one component of it) drawn from summaries or raw points.
+
+A curve re-reads as a job when its pane's view changes, drops late results of older
+requests, and draws the min/max envelope, the mean (or raw) line, and breaks at
+calculated-interval gaps.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters  # noqa: F401 - registers the exporters
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QColor, QPainterPath
+from PySide6.QtWidgets import (QGraphicsPathItem)
+
+from channels.time_interval import TimeInterval
+
+
+from .plot_data import CurveData, boundaries_of, query_curve
+
+log = logging.getLogger(__name__)
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf"]
+DEBOUNCE_MS = 100
+MAX_DEFAULT_COMPONENTS = 8
+EXTEND = 0.25          # fetch this fraction of the visible width beyond each side (smooth panning)
+LEFT_AXIS_WIDTH = 60
+SYMBOLS_BELOW = 150    # raw curves with fewer points also show point markers
+MANY_CURVES = 12  # a drop of more streams than this (e.g. a whole channel) asks first
+
+pg.setConfigOptions(antialias=False, background="w", foreground="k")
+
+
+@dataclass
+class CurveInfo:
+    """What a user sees of one curve (for tests and the main window)."""
+
+    stream: object
+    component: object
+    label: str
+    kind: str
+    mode: str | None
+    points: int
+    visible: bool
+    pane: object   # the PlotPane showing it
+    curve: "PlotCurve"
+
+
+def same_stream(a, b) -> bool:
+    return a.channel.channel_id == b.channel.channel_id and a.stream_id == b.stream_id
+
+
+class PlotCurve(QObject):
+    """One stream (or one numeric component of a dict stream) in one pane."""
+
+    sigUpdated = Signal(object)
+
+    def __init__(self, pane, stream, component, kind: str, colour: str, span: TimeInterval | None):
+        super().__init__()
+        self.pane = pane
+        self.stream = stream
+        self.component = component
+        self.kind = kind
+        self.colour = colour
+        self.span = span
+        self.data: CurveData | None = None
+        self.job = None
+        self.seq = 0
+        self.pending = False
+        self.error: str | None = None
+        self.label = str(stream.stream_id) + (f" · {component}" if component is not None else "")
+        # for the cursor read-out: name, meta-data values (which tell variants apart) and component
+        meta = ", ".join(v for _k, v in stream.stream_id.meta_data)
+        self.short_label = stream.stream_id.name + (f" [{meta}]" if meta else "") + \
+            (f" · {component}" if component is not None else "")
+        c = QColor(colour)
+        env = QColor(c)
+        env.setAlpha(90)
+        if kind == "event":
+            self.line = pg.PlotDataItem(name=self.label, pen=None, symbol="|", symbolSize=14,
+                                        symbolPen=pg.mkPen(c), symbolBrush=pg.mkBrush(c))
+        else:
+            self.line = pg.PlotDataItem(name=self.label, pen=pg.mkPen(c, width=1), connect="finite")
+        # the min/max envelope: the area between the buckets' maxima and minima (NaN = gap, so it breaks too)
+        self.env_hi = pg.PlotCurveItem(pen=None, connect="finite")
+        self.env_lo = pg.PlotCurveItem(pen=None, connect="finite")
+        self.envelope = QGraphicsPathItem()
+        self.envelope.setBrush(pg.mkBrush(env))
+        self.envelope.setPen(pg.mkPen(None))
+        self.envelope.setZValue(-1)
+        pi = pane.plot_item
+        for item in (self.env_hi, self.env_lo, self.line):
+            pi.addItem(item)
+        pi.addItem(self.envelope, ignoreBounds=True)  # env_hi/env_lo (no pen) give the y-range its bounds
+        # legend clicks toggle the line; keep the envelope in step
+        self.line.visibleChanged.connect(self._sync_visibility)
+
+    # -- state ---------------------------------------------------------------
+    @property
+    def visible(self) -> bool:
+        return self.line.isVisible()
+
+    def set_visible(self, on: bool) -> None:
+        self.line.setVisible(on)
+        self._sync_visibility()
+
+    def _sync_visibility(self):
+        on = self.line.isVisible() and self.data is not None and self.data.mode == "summary"
+        for item in (self.envelope, self.env_hi, self.env_lo):
+            item.setVisible(on)
+
+    @property
+    def points(self) -> int:
+        return self.data.points if self.data is not None else 0
+
+    def matches(self, stream, component) -> bool:
+        return same_stream(self.stream, stream) and self.component == component
+
+    # -- data ----------------------------------------------------------------
+    def needs(self, interval: TimeInterval, buckets: int) -> bool:
+        """Whether the data in hand cannot serve ``interval`` at ``buckets`` resolution."""
+        d = self.data
+        if d is None or d.interval.start > interval.start or d.interval.end < interval.end:
+            return True
+        if d.mode == "raw":
+            return False
+        have = d.interval.width.total_seconds() / max(d.buckets, 1)
+        want = interval.width.total_seconds() / max(buckets, 1)
+        return not (0.7 <= have / want <= 1.4)
+
+    def request(self, runner, interval: TimeInterval, buckets: int) -> None:
+        if self.job is not None:
+            self.job.cancel()
+        self.seq += 1
+        seq = self.seq
+        self.pending = True
+        self.job = runner.submit(f"plot {self.label}", query_curve, self.stream, self.component, self.kind,
+                                 interval, buckets, boundaries_of(self.stream.calculated_intervals),
+                                 on_result=lambda d, s=seq: self._on_data(s, d),
+                                 on_error=lambda msg, s=seq: self._on_error(s, msg),
+                                 on_cancel=lambda s=seq: self._on_cancel(s))
+
+    @property
+    def busy(self) -> bool:
+        """Whether the latest request has not delivered yet (its result may still be queued)."""
+        return self.pending
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+        self.seq += 1
+        self.pending = False
+
+    def _on_cancel(self, seq):
+        if seq == self.seq:
+            self.pending = False
+
+    def _on_data(self, seq, data: CurveData):
+        if seq != self.seq:
+            return  # a newer request is on its way
+        self.pending = False
+        self.data = data
+        self.error = None
+        self._draw()
+        self.sigUpdated.emit(self)
+
+    def _on_error(self, seq, msg):
+        if seq != self.seq:
+            return
+        self.pending = False
+        self.error = msg
+        self.pane.area.sigStatus.emit(f"Could not read {self.label}: {msg}")
+
+    def _draw(self, origin: float = 0.0):
+        """Put the data in the items. ``origin`` (seconds) shifts the items' own x so they hold small numbers
+        and places them at the origin instead — only for SVG export, whose 6 significant digits would collapse
+        epoch seconds (~1.8e9); on screen the items keep view x, which the y auto-range of the visible part needs."""
+        d = self.data
+        for item in (self.line, self.env_hi, self.env_lo, self.envelope):
+            item.setPos(origin, 0.0)
+        x = d.x - origin
+        if self.kind == "event":
+            self.line.setData(x, d.y)
+        else:
+            few = d.mode == "raw" and d.points < SYMBOLS_BELOW
+            self.line.setData(x, d.y, connect="finite", symbol="o" if few else None, symbolSize=4,
+                              symbolPen=None, symbolBrush=pg.mkBrush(self.colour))
+            if d.mode == "summary" and d.lo is not None:
+                self.env_hi.setData(x, d.hi, connect="finite")
+                self.env_lo.setData(x, d.lo, connect="finite")
+                half = d.interval.width.total_seconds() / max(d.buckets, 1) / 2
+                self.envelope.setPath(envelope_path(x, d.lo, d.hi, half))
+            else:
+                self.env_hi.setData([], [])
+                self.env_lo.setData([], [])
+                self.envelope.setPath(QPainterPath())
+        self._sync_visibility()
+
+    def detach(self):
+        self.cancel()
+        pi = self.pane.plot_item
+        if pi.legend is not None:
+            pi.legend.removeItem(self.line)
+        for item in (self.line, self.envelope, self.env_hi, self.env_lo):
+            pi.removeItem(item)
+
+    # -- read-out ------------------------------------------------------------
+    def value_at(self, x: float) -> str | None:
+        """Text of the curve's value at time ``x`` (seconds), or None where it has none."""
+        d = self.data
+        if d is None or len(d.x) == 0:
+            return None
+        if d.mode == "summary":
+            i = int(np.searchsorted(d.x, x))
+            cands = [j for j in (i - 1, i) if 0 <= j < len(d.x)]
+            if not cands:
+                return None
+            j = min(cands, key=lambda k: abs(d.x[k] - x))
+            half = d.interval.width.total_seconds() / max(d.buckets, 1)
+            if abs(d.x[j] - x) > half or not np.isfinite(d.y[j]):
+                return None
+            if d.labels is not None:
+                return d.labels[j]
+            if d.lo is not None and d.lo[j] != d.hi[j]:
+                return f"{d.y[j]:.6g} ({d.lo[j]:.4g}…{d.hi[j]:.4g})"
+            return f"{d.y[j]:.6g}"
+        i = int(np.searchsorted(d.x, x, side="right")) - 1
+        if i < 0 or not np.isfinite(d.y[i]):
+            return None
+        if d.labels is not None:
+            return d.labels[i]
+        if self.kind == "bool":
+            return "true" if d.y[i] >= 0.5 else "false"
+        return f"{d.y[i]:.6g}"
+
+
+def envelope_path(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, half_width: float) -> QPainterPath:
+    """The area between the buckets' maxima and minima: one polygon per run of non-empty buckets."""
+    path = QPainterPath()
+    idx = np.flatnonzero(np.isfinite(lo) & np.isfinite(hi))
+    if len(idx) == 0:
+        return path
+    for run in np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1):
+        xs, top, bottom = x[run], hi[run], lo[run]
+        if len(run) == 1:  # a lone bucket: as wide as the bucket
+            xs = np.array([xs[0] - half_width, xs[0] + half_width])
+            top, bottom = np.repeat(top, 2), np.repeat(bottom, 2)
+        path.addPath(pg.arrayToQPath(np.concatenate([xs, xs[::-1]]), np.concatenate([top, bottom[::-1]])))
+        path.closeSubpath()
+    return path

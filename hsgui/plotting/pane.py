@@ -1,0 +1,203 @@
+"""One plot pane: a pyqtgraph plot with the zone-aware time axis, a legend, a cursor read-out
+and stream drops; holds its curves.
+"""
+from __future__ import annotations
+
+import html
+import logging
+
+import pyqtgraph as pg
+import pyqtgraph.exporters  # noqa: F401 - registers the exporters
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy,
+                               QToolButton, QVBoxLayout, QWidget)
+
+
+from hsgui.common.mime import streams_from_mime
+from hsgui.common.timefmt import (format_time, seconds_to_datetime,
+                                  to_zone, zone_name)
+
+from .time_axis import TimeAxisItem
+
+from .curve import LEFT_AXIS_WIDTH, PALETTE, PlotCurve, same_stream
+
+log = logging.getLogger(__name__)
+
+
+class _DropPlotWidget(pg.PlotWidget):
+    """A PlotWidget that accepts streams dragged from the tree."""
+
+    def __init__(self, pane: "PlotPane", **kwargs):
+        super().__init__(**kwargs)
+        self.pane = pane
+        self.setAcceptDrops(True)
+
+    def dragEnterEvent(self, ev):
+        if streams_from_mime(ev.mimeData()):
+            ev.acceptProposedAction()
+        else:
+            ev.ignore()
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, ev):
+        items = streams_from_mime(ev.mimeData())
+        if not items:
+            ev.ignore()
+            return
+        ev.acceptProposedAction()
+        self.pane.area.add_dropped(items, self.pane)
+
+
+class PlotPane(QWidget):
+    """One plot with a header (curves menu, fit, export, close) and a value read-out."""
+
+    def __init__(self, area):  # the PlotArea it belongs to
+        super().__init__()
+        self.area = area
+        self.curves: list[PlotCurve] = []
+        self.axis = TimeAxisItem(area.time_zone())
+        self.plot_widget = _DropPlotWidget(self, axisItems={"bottom": self.axis})
+        self.plot_item = self.plot_widget.getPlotItem()
+        self.view_box = self.plot_item.getViewBox()
+        self.plot_item.showGrid(x=True, y=True, alpha=0.25)
+        # one fixed y-axis width for every pane, so linked panes show exactly the same time range
+        self.plot_item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+        self.plot_item.addLegend(offset=(8, 8), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200))  # readable over curves
+        self.plot_item.setClipToView(False)
+        self.view_box.setMouseEnabled(x=True, y=False)
+        self.view_box.enableAutoRange(axis="y")
+        self.view_box.setAutoVisible(y=True)
+        self.view_box.disableAutoRange(axis="x")
+        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#555555", style=Qt.DashLine))
+        self.cursor.setVisible(False)
+        self.plot_item.addItem(self.cursor, ignoreBounds=True)
+
+        self.readout = QLabel()
+        self.readout.setTextFormat(Qt.RichText)
+        self.readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.readout.setWordWrap(True)
+        self.curves_button = QToolButton(text="Curves", popupMode=QToolButton.InstantPopup)
+        self.curves_menu = QMenu(self.curves_button)
+        self.curves_menu.aboutToShow.connect(self._fill_curves_menu)
+        self.curves_button.setMenu(self.curves_menu)
+        self.export_button = QToolButton(text="Export", popupMode=QToolButton.InstantPopup)
+        em = QMenu(self.export_button)
+        em.addAction("Pane as PNG…", lambda: self._ask_export("png"))
+        em.addAction("Pane as SVG…", lambda: self._ask_export("svg"))
+        self.export_button.setMenu(em)
+        fit = QToolButton(text="Fit")
+        fit.setToolTip("Fit the time range to the data of every pane")
+        fit.clicked.connect(area.fit_to_data)
+        close = QToolButton(text="✕")
+        close.setToolTip("Remove this pane")
+        close.clicked.connect(lambda: area.remove_pane(self))
+        head = QHBoxLayout()
+        head.setContentsMargins(4, 0, 4, 0)
+        head.addWidget(self.readout, 1)
+        for b in (self.curves_button, fit, self.export_button, close):
+            b.setAutoRaise(True)
+            head.addWidget(b)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(head)
+        lay.addWidget(self.plot_widget, 1)
+        self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse)
+        self.show_cursor(None)
+
+    # -- geometry ------------------------------------------------------------
+    def pixel_width(self) -> int:
+        w = int(self.view_box.width())
+        return w if w >= 50 else 800
+
+    def x_range(self) -> tuple[float, float]:
+        return tuple(self.view_box.viewRange()[0])
+
+    # -- cursor --------------------------------------------------------------
+    def _on_mouse(self, pos):
+        if self.view_box.sceneBoundingRect().contains(pos):
+            self.area.set_cursor(self.view_box.mapSceneToView(pos).x())
+
+    def show_cursor(self, x: float | None):
+        tz = self.area.time_zone()
+        if x is None:
+            self.cursor.setVisible(False)
+            self.readout.setText(f"<span style='color:#777'>times in {zone_name(tz)}</span>")
+            return
+        self.cursor.setPos(x)
+        self.cursor.setVisible(True)
+        t = seconds_to_datetime(x)
+        parts = [f"{format_time(t, tz, with_ms=True)} {to_zone(t, tz).strftime('%Z')}"]
+        for c in self.curves:
+            if not c.visible:
+                continue
+            v = c.value_at(x)
+            parts.append(f"<span style='color:{c.colour}'>■ {html.escape(c.short_label)}</span> "
+                         f"{html.escape(v) if v is not None else '–'}")
+        self.readout.setText("&nbsp;&nbsp; ".join(parts))  # breakable: the label wraps when a pane has many curves
+
+    def update_category_axis(self):
+        """A pane of event streams only labels its y levels with the states' text."""
+        axis = self.plot_item.getAxis("left")
+        events = [c for c in self.curves if c.kind == "event"]
+        cats = next((c.data.categories for c in events if c.data is not None and c.data.categories), None)
+        if events and len(events) == len(self.curves) and cats:
+            axis.setTicks([[(float(i), t if len(t) <= 12 else t[:11] + "…") for i, t in enumerate(cats)]])
+        else:
+            axis.setTicks(None)
+
+    # -- menus ---------------------------------------------------------------
+    def _fill_curves_menu(self):
+        m = self.curves_menu
+        m.clear()
+        if not self.curves:
+            m.addAction("(drop a stream here)").setEnabled(False)
+        streams = []
+        for c in self.curves:
+            if not any(same_stream(c.stream, s) for s in streams):
+                streams.append(c.stream)
+        for s in streams:
+            for c in [c for c in self.curves if same_stream(c.stream, s)]:
+                sub = m.addMenu(c.label)
+                a = sub.addAction("Show")
+                a.setCheckable(True)
+                a.setChecked(c.visible)
+                a.toggled.connect(c.set_visible)
+                sub.addAction("Export visible data as CSV…", lambda c=c: self._ask_csv(c))
+                sub.addAction("Remove", lambda c=c: self.remove_curve(c))
+            comps = self.area.components_of(s)
+            if comps:
+                sub = m.addMenu(f"{s.stream_id} — components")
+                for comp in comps:
+                    a = sub.addAction(str(comp))
+                    a.setCheckable(True)
+                    a.setChecked(any(c.matches(s, comp) for c in self.curves))
+                    a.toggled.connect(lambda on, s=s, comp=comp: self.area.toggle_component(s, comp, on, self))
+
+    def _ask_export(self, fmt):
+        path, _ = QFileDialog.getSaveFileName(self, "Export pane", f"plot.{fmt}", f"{fmt.upper()} (*.{fmt})")
+        if path:
+            self.area.export_image(self, path)
+
+    def _ask_csv(self, curve):
+        path, _ = QFileDialog.getSaveFileName(self, "Export visible data", "curve.csv", "CSV (*.csv)")
+        if path:
+            self.area.export_curve_csv(curve, path)
+
+    # -- curves --------------------------------------------------------------
+    def add_curve(self, stream, component, kind, span) -> PlotCurve:
+        used = {c.colour for c in self.curves}
+        colour = next((p for p in PALETTE if p not in used), PALETTE[len(self.curves) % len(PALETTE)])
+        curve = PlotCurve(self, stream, component, kind, colour, span)
+        curve.sigUpdated.connect(self.area._on_curve_updated)
+        self.curves.append(curve)
+        return curve
+
+    def remove_curve(self, curve: PlotCurve):
+        if curve in self.curves:
+            self.curves.remove(curve)
+            curve.detach()
+
+    def find(self, stream, component) -> PlotCurve | None:
+        return next((c for c in self.curves if c.matches(stream, component)), None)

@@ -1,0 +1,376 @@
+"""The plot area: stacked, x-linked panes of time plots, drawn at each pane's level of detail.
+
+Curves are :mod:`.curve`, panes :mod:`.pane`; this module owns the panes, the shared range
+and the exports.
+
+Each curve asks the store for no more than it can show: a bucketed summary
+(min/max envelope + mean) sized to the pane's pixel width over the visible
+range, or the raw points when the range holds few enough. Every read runs as
+a job; range changes are debounced, the previous job of a curve is cancelled
+and a late result of an older request is dropped (sequence number).
+
+Range sync without loops: :meth:`PlotArea.set_interval` moves the panes and
+records the interval; the debounced range handler emits ``sigRangeChanged``
+only when the view differs from the last interval it knows, so a programmatic
+move never echoes back.
+"""
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from datetime import timedelta
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters  # noqa: F401 - registers the exporters
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget)
+
+from channels.time_interval import TimeInterval
+from channels.utils import UTC, from_ms
+
+from hsgui.common.mime import streams_from_mime
+from hsgui.common.timefmt import (datetime_to_seconds, interval_from_seconds)
+
+from .plot_data import probe_stream, read_for_csv
+from .svg_export import export_svg
+from .curve import DEBOUNCE_MS, EXTEND, MANY_CURVES, MAX_DEFAULT_COMPONENTS, CurveInfo, same_stream
+from .pane import PlotPane
+
+log = logging.getLogger(__name__)
+
+
+class PlotArea(QWidget):
+    """Several stacked, x-linked plot panes; see the module docstring for the range protocol."""
+
+    sigRangeChanged = Signal(object)    # TimeInterval, after a user zoom/pan/fit (debounced)
+    sigCurveUpdated = Signal(object)    # PlotCurve, whenever a curve drew new data
+    sigStatus = Signal(str)             # a message for the status bar / log
+
+    def __init__(self, runner, resolve_stream, parent=None):
+        super().__init__(parent)
+        self.runner = runner
+        self.resolve_stream = resolve_stream
+        self.panes: list[PlotPane] = []
+        self._interval: TimeInterval | None = None
+        self._tz = UTC
+        self._probes: dict = {}       # (channel_id, StreamId) -> Probe
+        self._cursor_x: float | None = None
+        self._force = False
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._on_range_settled)
+
+        bar = QToolBar()
+        bar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        bar.addAction("Add pane", self.add_pane)
+        bar.addAction("Fit to data", self.fit_to_data)
+        self.cursor_action = QAction("Cursor", self, checkable=True, checked=True)
+        self.cursor_action.toggled.connect(lambda on: self.set_cursor(self._cursor_x if on else None))
+        bar.addAction(self.cursor_action)
+        self.splitter = QSplitter(Qt.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(bar)
+        lay.addWidget(self.splitter, 1)
+        self.setAcceptDrops(True)
+        self.add_pane()
+
+    # -- panes ---------------------------------------------------------------
+    def add_pane(self) -> PlotPane:
+        pane = PlotPane(self)
+        if self.panes:
+            pane.plot_item.setXLink(self.panes[0].plot_item)
+        elif self._interval is not None:
+            self._apply_view(self._interval, pane)
+        self.panes.append(pane)
+        self.splitter.addWidget(pane)
+        pane.view_box.sigXRangeChanged.connect(self._on_view_range_changed)
+        pane.view_box.sigResized.connect(self._on_view_range_changed)
+        return pane
+
+    def remove_pane(self, pane: PlotPane) -> None:
+        if pane not in self.panes:
+            return
+        for c in list(pane.curves):
+            pane.remove_curve(c)
+        was_master = pane is self.panes[0]
+        self.panes.remove(pane)
+        if was_master and self.panes:
+            x0, x1 = pane.x_range()
+            master = self.panes[0]
+            master.plot_item.setXLink(None)
+            for p in self.panes[1:]:
+                p.plot_item.setXLink(master.plot_item)
+            master.view_box.setXRange(x0, x1, padding=0)
+        pane.setParent(None)
+        pane.deleteLater()
+
+    def clear(self) -> None:
+        """Remove every curve and every pane but one."""
+        for pane in list(self.panes[1:]):
+            self.remove_pane(pane)
+        if not self.panes:
+            self.add_pane()
+        for c in list(self.panes[0].curves):
+            self.panes[0].remove_curve(c)
+
+    # -- streams -------------------------------------------------------------
+    def add_dropped(self, items, pane=None):
+        if len(items) > MANY_CURVES and QMessageBox.question(
+                self, "Plot many streams", f"Plot {len(items)} streams in one pane?") != QMessageBox.StandardButton.Yes:
+            return
+        for channel_id, stream_id in items:
+            try:
+                stream = self.resolve_stream(channel_id, stream_id)
+            except Exception as exc:  # noqa: BLE001 - an unknown stream is a message, not a crash
+                self.sigStatus.emit(f"Cannot plot {channel_id}/{stream_id}: {exc}")
+                continue
+            if stream is None:
+                self.sigStatus.emit(f"Cannot plot {channel_id}/{stream_id}: no such stream")
+                continue
+            self.add_stream(stream, pane=pane)
+
+    def dragEnterEvent(self, ev):
+        if streams_from_mime(ev.mimeData()):
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev):
+        items = streams_from_mime(ev.mimeData())
+        if items:
+            ev.acceptProposedAction()
+            self.add_dropped(items, self.panes[0] if self.panes else None)
+
+    @staticmethod
+    def _key(stream):
+        return (stream.channel.channel_id, stream.stream_id)
+
+    def add_stream(self, stream, component=None, pane: PlotPane | None = None):
+        """Add ``stream`` (or one component of it) to ``pane`` (default: the first pane).
+
+        The stream's kind is learned first by a small sampling job; a dict
+        stream with no component given gets one curve per numeric component
+        (the others can be switched on in the pane's Curves menu). Returns the
+        probe job, or None when the stream was probed before.
+        """
+        if pane is None or pane not in self.panes:
+            pane = self.panes[0] if self.panes else self.add_pane()
+        probe = self._probes.get(self._key(stream))
+        if probe is not None:
+            self._place(stream, component, pane, probe)
+            return None
+        return self.runner.submit(f"inspect {stream.stream_id}", probe_stream, stream,
+                                  on_result=lambda p: self._on_probe(stream, component, pane, p),
+                                  on_error=lambda msg: self.sigStatus.emit(f"Cannot plot {stream}: {msg}"))
+
+    def _on_probe(self, stream, component, pane, probe):
+        self._probes[self._key(stream)] = probe
+        if pane not in self.panes:
+            pane = self.panes[0] if self.panes else self.add_pane()
+        self._place(stream, component, pane, probe)
+
+    def _place(self, stream, component, pane, probe):
+        if probe.kind == "dict":
+            if component is not None:
+                comps = [component]
+            else:
+                comps = probe.components[:MAX_DEFAULT_COMPONENTS]
+            specs = [(c, "number") for c in comps] or [(None, "event")]
+        else:
+            specs = [(component if probe.kind == "dict" else None, probe.kind if probe.kind != "empty" else "number")]
+        new = []
+        for comp, kind in specs:
+            if pane.find(stream, comp) is None:
+                new.append(pane.add_curve(stream, comp, kind, probe.span))
+        if not new:
+            return
+        if self._interval is None:
+            if probe.span is not None:
+                self._fit([probe.span], emit=True)
+            return
+        self._request(new, force=True)
+
+    def components_of(self, stream) -> list:
+        """Numeric components a dict stream offers (empty for other streams or before it was inspected)."""
+        probe = self._probes.get(self._key(stream))
+        return list(probe.components) if probe is not None and probe.kind == "dict" else []
+
+    def toggle_component(self, stream, component, on: bool, pane: PlotPane | None = None):
+        pane = pane or (self.panes[0] if self.panes else self.add_pane())
+        existing = pane.find(stream, component)
+        if on and existing is None:
+            self.add_stream(stream, component, pane)
+        elif not on and existing is not None:
+            pane.remove_curve(existing)
+
+    def remove_stream(self, stream):
+        for pane in self.panes:
+            for c in [c for c in pane.curves if same_stream(c.stream, stream)]:
+                pane.remove_curve(c)
+
+    def refresh_stream(self, stream):
+        """Re-read a stream's curves (after a tool run or a purge changed its data)."""
+        self._probes.pop(self._key(stream), None)
+        curves = [c for p in self.panes for c in p.curves if same_stream(c.stream, stream)]
+        self._request(curves, force=True)
+
+    def refresh(self):
+        self._request(self._all_curves(), force=True)
+
+    def curves(self) -> list[CurveInfo]:
+        return [CurveInfo(c.stream, c.component, c.label, c.kind, c.data.mode if c.data else None, c.points,
+                          c.visible, p, c) for p in self.panes for c in p.curves]
+
+    def _all_curves(self):
+        return [c for p in self.panes for c in p.curves]
+
+    @property
+    def busy(self) -> bool:
+        """Whether any curve still waits for data."""
+        return any(c.busy for c in self._all_curves())
+
+    # -- range ---------------------------------------------------------------
+    def interval(self) -> TimeInterval | None:
+        """The visible time range (None until a range was set or data was fitted)."""
+        if self._interval is None or not self.panes:
+            return self._interval
+        return interval_from_seconds(*self.panes[0].x_range()) or self._interval
+
+    def set_interval(self, iv: TimeInterval) -> None:
+        """Move every pane to ``iv`` and re-read; never emits ``sigRangeChanged``."""
+        self._interval = iv
+        self._force = True
+        if self.panes:
+            self._apply_view(iv, self.panes[0])
+        self._debounce.start()
+
+    def _apply_view(self, iv: TimeInterval, pane: PlotPane):
+        pane.view_box.setXRange(datetime_to_seconds(iv.start), datetime_to_seconds(iv.end), padding=0)
+
+    def fit_to_data(self) -> None:
+        """Show the whole data span of every plotted stream (and autoscale y)."""
+        spans = [c.span for c in self._all_curves() if c.span is not None]
+        if spans:
+            self._fit(spans, emit=True)
+        for p in self.panes:
+            p.view_box.enableAutoRange(axis="y")
+
+    def _fit(self, spans, emit: bool):
+        start = min(s.start for s in spans)
+        end = max(s.end for s in spans)
+        pad = max((end - start) * 0.02, timedelta(seconds=1))
+        iv = interval_from_seconds(datetime_to_seconds(start - pad), datetime_to_seconds(end + pad))
+        self.set_interval(iv)
+        if emit:
+            self.sigRangeChanged.emit(iv)
+
+    def _on_view_range_changed(self, *args):
+        self._debounce.start()
+
+    def _on_range_settled(self):
+        if not self.panes:
+            return
+        iv = interval_from_seconds(*self.panes[0].x_range())
+        if iv is None:
+            return
+        known = self._interval
+        force, self._force = self._force, False
+        if known is None or abs((iv.start - known.start).total_seconds()) > 0.001 or \
+                abs((iv.end - known.end).total_seconds()) > 0.001:
+            self._interval = iv
+            self.sigRangeChanged.emit(iv)
+        self._request(self._all_curves(), force=force)
+
+    def _request(self, curves, force: bool = False):
+        if not self.panes or self._interval is None:
+            return
+        x0, x1 = self.panes[0].x_range()
+        w = (x1 - x0) * EXTEND
+        ext = interval_from_seconds(x0 - w, x1 + w)
+        if ext is None:
+            return
+        for c in curves:
+            width = c.pane.pixel_width()
+            buckets = max(1, int(width * (1 + 2 * EXTEND)))
+            if force or c.needs(ext, buckets):
+                c.request(self.runner, ext, buckets)
+
+    def _on_curve_updated(self, curve):
+        curve.pane.update_category_axis()
+        if self._cursor_x is not None:
+            curve.pane.show_cursor(self._cursor_x)
+        self.sigCurveUpdated.emit(curve)
+
+    # -- cursor and time zone ------------------------------------------------
+    def set_cursor(self, x: float | None) -> None:
+        """Put the shared time cursor at ``x`` (epoch seconds) in every pane; None hides it."""
+        if not self.cursor_action.isChecked():
+            x = None
+        self._cursor_x = x if x is not None else self._cursor_x
+        for p in self.panes:
+            p.show_cursor(x)
+
+    def time_zone(self):
+        return self._tz
+
+    def set_time_zone(self, tz) -> None:
+        """Label times in ``tz``; the data and the interval stay as they are."""
+        self._tz = tz
+        for p in self.panes:
+            p.axis.set_time_zone(tz)
+            p.show_cursor(self._cursor_x if self.cursor_action.isChecked() else None)
+
+    # -- export --------------------------------------------------------------
+    def export_image(self, pane: PlotPane, path: str) -> str:
+        """Write the pane as PNG (or SVG when ``path`` ends in .svg)."""
+        if str(path).lower().endswith(".svg"):
+            vb = pane.view_box
+            auto = list(vb.state["autoRange"])
+            vb.disableAutoRange()  # the shifted items must not move the view while the SVG is written
+            try:
+                for c in pane.curves:
+                    if c.data is not None and len(c.data.x):
+                        c._draw(origin=float(np.floor(c.data.x[0])))
+                export_svg(pane.plot_item, str(path))
+            finally:
+                for c in pane.curves:
+                    if c.data is not None:
+                        c._draw()
+                vb.enableAutoRange(x=auto[0], y=auto[1])
+        else:
+            exp = pg.exporters.ImageExporter(pane.plot_item)
+            exp.parameters()["width"] = max(int(pane.plot_item.width()), 400)
+            exp.export(str(path))
+        self.sigStatus.emit(f"Saved {path}")
+        return str(path)
+
+    def export_curve_csv(self, curve, path: str):
+        """Write the instances of ``curve`` in the visible range to ``path`` (a job; returns it)."""
+        curve = curve.curve if isinstance(curve, CurveInfo) else curve
+        iv = self.interval()
+        tz = self._tz
+        header = ["time", "epoch_ms", curve.component if curve.component is not None else "value"]
+
+        def work(ctx):
+            rows = read_for_csv(ctx, curve.stream, curve.component, curve.kind, iv)
+            tmp = path + ".part"  # written whole, then renamed: a failure never leaves half a file at ``path``
+            try:
+                with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                    w = csv.writer(fh)
+                    w.writerow(header)
+                    for i, (ms, v) in enumerate(rows):
+                        if i % 50_000 == 0:
+                            ctx.check()
+                        w.writerow([from_ms(ms).astimezone(tz).isoformat(timespec="milliseconds"), ms, v])
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+            return len(rows)
+
+        return self.runner.submit(f"export {curve.label}", work, kind="export", owner=self,
+                                  on_result=lambda n: self.sigStatus.emit(f"Wrote {n} rows to {path}"),
+                                  on_error=lambda msg: self.sigStatus.emit(f"Export failed: {msg}"))
