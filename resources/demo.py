@@ -109,6 +109,38 @@ def write_demo_assets(assets, start, end) -> list[StreamId]:
     return list(values)
 
 
+#: the demo's workflow (HyperStream's layout): hourly means of both sensors over every resident of every
+#: house, and the two side by side; its nodes are streams the demo also computes (in part) by hand
+DEMO_WORKFLOW_ID = "environment_hourly"
+
+
+def write_demo_workflow(store, start) -> None:
+    """Meta-data tree (houses → residents), plates ``H`` / ``H.R`` and :data:`DEMO_WORKFLOW_ID` in ``store``."""
+    from channels.workflows import (FactorDefinition, MetaDataItem, NodeDefinition, PlateDefinition, ToolSpec,
+                                    WorkflowDefinition, add_meta_data, add_plates, add_workflow)
+    items = [MetaDataItem("house", str(h)) for h in HOUSES]
+    items += [MetaDataItem("resident", r, f"house_{h}") for h in HOUSES for r in RESIDENTS]
+    add_meta_data(store, items)
+    add_plates(store, [PlateDefinition("H", "house", "every house", [], True),
+                       PlateDefinition("H.R", "resident", "every resident of every house", [], True, "H")])
+    nodes = [NodeDefinition(name, plates, "mongo") for name, plates in (
+        ("windows_1h", []), ("temperature", ["H.R"]), ("humidity", ["H.R"]), ("temperature_hourly", ["H.R"]),
+        ("humidity_hourly", ["H.R"]), ("comfort_hourly", ["H.R"]))]
+    window = {"first": start, "lower": -3600.0, "upper": 0.0, "increment": 3600.0}
+    factors = [
+        FactorDefinition(ToolSpec("sliding_window", "1.0.0", window), "Factor", [], ["windows_1h"]),
+        FactorDefinition(ToolSpec("aggregate", "1.0.0", {"func": "mean"}), "Factor", ["temperature"],
+                         ["temperature_hourly"], alignment_node="windows_1h"),
+        FactorDefinition(ToolSpec("aggregate", "1.0.0", {"func": "mean"}), "Factor", ["humidity"],
+                         ["humidity_hourly"], alignment_node="windows_1h"),
+        FactorDefinition(ToolSpec("aligned_merge", "1.0.0", {"names": ["temperature", "humidity"]}), "Factor",
+                         ["temperature_hourly", "humidity_hourly"], ["comfort_hourly"]),
+    ]
+    add_workflow(store, WorkflowDefinition(DEMO_WORKFLOW_ID, "Hourly environment",
+                                           "Hourly mean temperature and humidity per resident, side by side",
+                                           {n.stream_name: n for n in nodes}, factors, owner="demo"))
+
+
 class _NeverCancelled:
     @staticmethod
     def is_set():
@@ -152,9 +184,10 @@ def build_demo_store(manager, progress=None, cancel=None) -> dict:
                      history=history)
         return sink
 
-    # assets: who lives where, and the parameters of the derived streams
+    # assets: who lives where, and the parameters of the derived streams; the meta-data tree, plates, workflow
     step(1, "assets")
     write_demo_assets(assets, start, end)
+    write_demo_workflow(manager.store, start)
 
     # environmental sensors, one pair per house and resident
     seed = 1

@@ -45,6 +45,17 @@ class StreamDefinition:
 UPDATABLE_FIELDS = ("calculated_intervals", "last_updated", "last_accessed", "sandbox", "stream_type")
 
 
+#: HyperStream 0.3.8's collections for the meta-data tree, plates and workflows (its MongoDB names)
+DOCUMENT_COLLECTIONS = ("meta_data", "plate_definitions", "workflow_definitions", "workflow_status")
+
+
+def check_collection(collection: str) -> None:
+    if collection not in DOCUMENT_COLLECTIONS:
+        from ..errors import StoreError
+        raise StoreError(f"unknown document collection {collection!r}; expected one of "
+                         f"{', '.join(DOCUMENT_COLLECTIONS)}")
+
+
 class Store(ABC):
     """Persistent stream definitions, instances, summaries and tool-run history."""
 
@@ -117,6 +128,22 @@ class Store(ABC):
     @abstractmethod
     def list_runs(self, limit: int | None = None) -> list[dict]:
         """Run records, newest first."""
+
+    # -- HyperStream's meta-data, plate and workflow collections ----------------------------------
+    def list_documents(self, collection: str) -> list[dict]:
+        """Every document of one of :data:`DOCUMENT_COLLECTIONS`, in stored order, without ``_id``.
+
+        On MongoDB these are HyperStream's own collections, read as they are (never modified by reading).
+        """
+        raise NotImplementedError(f"{type(self).__name__} keeps no {collection!r} documents")
+
+    def insert_documents(self, collection: str, documents: list[dict]) -> None:
+        """Append documents (all or none)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no {collection!r} documents")
+
+    def delete_documents(self, collection: str, match: dict) -> int:
+        """Delete the documents whose fields equal every item of ``match``; return how many."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no {collection!r} documents")
 
     def close(self) -> None:
         pass

@@ -105,7 +105,7 @@ from ..lod import Summary, bucket_edges, summarise_arrays
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
 from ..utils import UTC, ensure_utc, redact_uri, utcnow  # noqa: F401 - redact_uri re-exported
-from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_not_future
+from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_collection, check_not_future
 from .codec import MONGO_TAG, decode_bson, dt_ms, encode_bson, ms_dt, numeric, values_equal
 from .lod_levels import LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET, Agg, assemble, choose_lod_level, summary_plan
 
@@ -1199,6 +1199,32 @@ class MongoStore(Store):
             if limit is not None:
                 cur = cur.limit(int(limit))
             return [decode_bson(d["record"]) for d in cur]
+
+    # -- HyperStream's meta_data / plate_definitions / workflow_definitions / workflow_status -----------------
+    def list_documents(self, collection: str) -> list[dict]:
+        check_collection(collection)
+        with self._errors(f"reading {collection}"):
+            return [d for d in self.db[collection].find({}, {"_id": 0}).sort([("_id", 1)])]
+
+    def insert_documents(self, collection: str, documents: list[dict]) -> None:
+        check_collection(collection)
+        docs = []
+        for d in documents:
+            if not isinstance(d, dict):
+                raise ValueEncodingError(f"a {collection} document must be a dict, got {type(d).__name__}")
+            docs.append({k: v for k, v in d.items() if k != "_id"})
+        if not docs:
+            return
+        with self._errors(f"writing {collection}"):
+            result = self.db[collection].insert_many(docs, ordered=True)
+            if len(result.inserted_ids) != len(docs):  # pragma: no cover - insert_many raises before this
+                self.db[collection].delete_many({"_id": {"$in": list(result.inserted_ids)}})
+                raise StoreError(f"writing {collection}: only {len(result.inserted_ids)} of {len(docs)} written")
+
+    def delete_documents(self, collection: str, match: dict) -> int:
+        check_collection(collection)
+        with self._errors(f"deleting from {collection}"):
+            return self.db[collection].delete_many(dict(match)).deleted_count
 
     def __repr__(self):
         return f"MongoStore({self._where!r}, db_name={self.db_name!r})"

@@ -100,7 +100,7 @@ from ..lod import Summary, bucket_edges
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
 from ..utils import EPOCH, ensure_utc, to_ms, utcnow
-from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_not_future
+from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_collection, check_not_future
 from .codec import decode_json, encode_json, numeric, values_equal
 from .lod_levels import LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET  # noqa: F401 - re-exported
 from .lod_levels import Agg as _Agg, assemble, summary_plan
@@ -135,6 +135,9 @@ CREATE TABLE IF NOT EXISTS lod (
     PRIMARY KEY (sid, comp, level, bucket)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, recorded_ms INTEGER NOT NULL,
     record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (id INTEGER PRIMARY KEY AUTOINCREMENT, collection TEXT NOT NULL,
+    doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_collection ON documents (collection, id);
 """
 
 _UPSERT_LOD = """
@@ -866,6 +869,32 @@ class SQLiteStore(Store):
             rows = self._con().execute(q + (" LIMIT ?" if limit is not None else ""),
                                        (() if limit is None else (int(limit),))).fetchall()
         return [decode_json(r[0]) for r in rows]
+
+    # -- meta-data, plates, workflows (HyperStream's collections as tagged-JSON documents) ---------------
+    def list_documents(self, collection: str) -> list[dict]:
+        check_collection(collection)
+        with self._errors(f"reading {collection}"):
+            rows = self._con().execute("SELECT doc FROM documents WHERE collection=? ORDER BY id",
+                                       (collection,)).fetchall()
+        return [decode_json(r[0]) for r in rows]
+
+    def insert_documents(self, collection: str, documents: list[dict]) -> None:
+        check_collection(collection)
+        texts = []
+        for d in documents:
+            if not isinstance(d, dict):
+                raise ValueEncodingError(f"a {collection} document must be a dict, got {type(d).__name__}")
+            texts.append(encode_json({k: v for k, v in d.items() if k != "_id"}))
+        with self._errors(f"writing {collection}"), self._write() as con:
+            con.executemany("INSERT INTO documents (collection, doc) VALUES (?, ?)", [(collection, t) for t in texts])
+
+    def delete_documents(self, collection: str, match: dict) -> int:
+        check_collection(collection)
+        with self._errors(f"deleting from {collection}"), self._write() as con:
+            rows = con.execute("SELECT id, doc FROM documents WHERE collection=?", (collection,)).fetchall()
+            ids = [i for i, text in rows if all(decode_json(text).get(k) == v for k, v in match.items())]
+            con.executemany("DELETE FROM documents WHERE id=?", [(i,) for i in ids])
+        return len(ids)
 
     def __repr__(self):
         return f"SQLiteStore({self.path!r})"

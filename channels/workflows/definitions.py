@@ -1,0 +1,187 @@
+"""Workflow definitions as HyperStream stores them (collections ``workflow_definitions``, ``workflow_status``).
+
+A workflow has **nodes** (``{stream_name, plate_ids, channel_id}``: one stream per plate value of the
+node's plates, named ``stream_name`` with the plate value as meta-data) and **factors**
+(``{tool: {name, version, parameters: [{key, value, is_function, is_set}]}, factor_type, sources,
+sinks, alignment_node, splitting_node, output_plate}``; ``factor_type`` is ``Factor``,
+``MultiOutputFactor`` or ``NodeCreationFactor``).
+
+Documents are kept as read: :attr:`WorkflowDefinition.document` is the stored document, untouched,
+so opening a HyperStream database never rewrites its workflows. Tool parameters that HyperStream
+stored as serialised Python code (``is_function: true``, a marshalled function) are never
+deserialised here: :attr:`ToolSpec.code_parameters` names them, and running such a factor is refused
+with an error that says so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import ChannelsError
+
+FACTOR_TYPES = ("Factor", "MultiOutputFactor", "NodeCreationFactor")
+
+
+class WorkflowDefinitionError(ChannelsError):
+    """A workflow document that does not describe a workflow (missing field, unknown node, bad type)."""
+
+
+@dataclass
+class ToolSpec:
+    name: str
+    version: str | None
+    parameters: dict                      # key -> value, for parameters that hold plain values
+    code_parameters: list = field(default_factory=list)   # keys whose value is stored Python code
+
+    @classmethod
+    def from_document(cls, d: dict, where: str) -> "ToolSpec":
+        if not isinstance(d, dict) or not d.get("name"):
+            raise WorkflowDefinitionError(f"{where}: tool has no name: {d!r}")
+        params, code = {}, []
+        for p in d.get("parameters") or []:
+            key = p.get("key")
+            if not key:
+                raise WorkflowDefinitionError(f"{where}: tool {d['name']!r} has a parameter without key: {p!r}")
+            if p.get("is_function"):
+                code.append(key)
+            else:
+                params[key] = p.get("value")
+        return cls(str(d["name"]), str(d["version"]) if d.get("version") else None, params, code)
+
+    def to_document(self) -> dict:
+        return {"name": self.name, "version": self.version or "0.0.0",
+                "parameters": [{"key": k, "value": v, "is_function": False, "is_set": True}
+                               for k, v in self.parameters.items()]}
+
+
+@dataclass
+class NodeDefinition:
+    stream_name: str
+    plate_ids: list
+    channel_id: str
+
+    @property
+    def node_id(self) -> str:
+        return self.stream_name
+
+
+@dataclass
+class FactorDefinition:
+    tool: ToolSpec
+    factor_type: str
+    sources: list
+    sinks: list
+    alignment_node: str | None = None
+    splitting_node: str | None = None
+    output_plate: dict | None = None
+
+    @property
+    def label(self) -> str:
+        return self.tool.name
+
+
+@dataclass
+class WorkflowDefinition:
+    workflow_id: str
+    name: str
+    description: str
+    nodes: dict            # node_id -> NodeDefinition, in stored order
+    factors: list          # FactorDefinition, in stored order
+    owner: str | None = None
+    online: bool = False
+    monitor: bool = False
+    document: dict | None = None   # the stored document, as read
+
+    @classmethod
+    def from_document(cls, d: dict) -> "WorkflowDefinition":
+        wid = d.get("workflow_id")
+        if not wid:
+            raise WorkflowDefinitionError(f"workflow document without workflow_id: keys {sorted(d)}")
+        where = f"workflow {wid!r}"
+        nodes = {}
+        for i, n in enumerate(d.get("nodes") or []):
+            if not n.get("stream_name") or not n.get("channel_id"):
+                raise WorkflowDefinitionError(f"{where}: node {i} needs stream_name and channel_id: {n!r}")
+            nodes[n["stream_name"]] = NodeDefinition(n["stream_name"], list(n.get("plate_ids") or []),
+                                                     n["channel_id"])
+        factors = []
+        for i, f in enumerate(d.get("factors") or []):
+            fwhere = f"{where}, factor {i}"
+            ftype = f.get("factor_type", "Factor")
+            if ftype not in FACTOR_TYPES:
+                raise WorkflowDefinitionError(f"{fwhere}: unknown factor_type {ftype!r} (expected one of "
+                                              f"{', '.join(FACTOR_TYPES)})")
+            fd = FactorDefinition(ToolSpec.from_document(f.get("tool"), fwhere), ftype, list(f.get("sources") or []),
+                                  list(f.get("sinks") or []), f.get("alignment_node") or None,
+                                  f.get("splitting_node") or None, f.get("output_plate") or None)
+            for nid in fd.sources + fd.sinks + [x for x in (fd.alignment_node, fd.splitting_node) if x]:
+                if nid not in nodes:
+                    raise WorkflowDefinitionError(f"{fwhere} ({fd.tool.name}): node {nid!r} is not a node of the "
+                                                  f"workflow (nodes: {', '.join(nodes) or 'none'})")
+            factors.append(fd)
+        return cls(str(wid), str(d.get("name") or wid), str(d.get("description") or ""), nodes, factors,
+                   d.get("owner"), bool(d.get("online", False)), bool(d.get("monitor", False)), d)
+
+    def to_document(self) -> dict:
+        """HyperStream's document for a workflow defined here (field order of its models)."""
+        if self.document is not None:
+            return self.document
+        factors = []
+        for f in self.factors:
+            fd = {"tool": f.tool.to_document(), "factor_type": f.factor_type, "sources": list(f.sources),
+                  "sinks": list(f.sinks)}
+            for k in ("alignment_node", "splitting_node", "output_plate"):
+                if getattr(f, k):
+                    fd[k] = getattr(f, k)
+            factors.append(fd)
+        d = {"workflow_id": self.workflow_id, "name": self.name, "description": self.description or self.name,
+             "nodes": [{"stream_name": n.stream_name, "plate_ids": list(n.plate_ids), "channel_id": n.channel_id}
+                       for n in self.nodes.values()],
+             "factors": factors}
+        if self.owner:
+            d["owner"] = self.owner
+        d.update(online=self.online, monitor=self.monitor)
+        return d
+
+    def factor_order(self) -> list[FactorDefinition]:
+        """Factors in dependency order: a factor comes after every factor that writes one of its inputs.
+
+        Stored order is kept where it allows (HyperStream runs factors in stored order)."""
+        writers = {}
+        for f in self.factors:
+            for s in f.sinks:
+                writers.setdefault(s, []).append(f)
+        done, out, visiting = set(), [], set()
+
+        def visit(f):
+            if id(f) in done:
+                return
+            if id(f) in visiting:
+                raise WorkflowDefinitionError(f"workflow {self.workflow_id!r}: factors form a cycle through "
+                                              f"{f.tool.name!r}")
+            visiting.add(id(f))
+            for nid in f.sources + [x for x in (f.alignment_node, f.splitting_node) if x]:
+                for w in writers.get(nid, []):
+                    if w is not f:
+                        visit(w)
+            visiting.discard(id(f))
+            done.add(id(f))
+            out.append(f)
+
+        for f in self.factors:
+            visit(f)
+        return out
+
+
+def load_workflows(documents) -> tuple[list[WorkflowDefinition], list[tuple[str, str]]]:
+    """Workflows from documents; a document that is not a workflow is reported, not fatal."""
+    out, errors = [], []
+    for d in documents:
+        try:
+            out.append(WorkflowDefinition.from_document(d))
+        except WorkflowDefinitionError as e:
+            errors.append((str(d.get("workflow_id", "?")), str(e)))
+    return out, errors
+
+
+__all__ = ["WorkflowDefinition", "NodeDefinition", "FactorDefinition", "ToolSpec", "WorkflowDefinitionError",
+           "FACTOR_TYPES", "load_workflows"]
