@@ -26,6 +26,7 @@ from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, utcnow
 
 from . import settings as hs_settings
+from .workflow_docks import install_workflow_docks
 from .connection import close_manager, data_span, open_connection, refresh_manager, stream_span
 from hsgui.browse.inspector import InspectorDock
 from hsgui.browse.instances_table import InstancesTable
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["jobs"], self.docks["log"])
         self._make_tools_docks()
         self._make_asset_dock()
+        install_workflow_docks(self)
         self.docks["instances"].raise_()
         self.docks["streams"].raise_()
         self.docks["inspector"].raise_()

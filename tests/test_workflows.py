@@ -317,3 +317,28 @@ def test_stale_when_an_asset_input_has_a_newer_version(tmp_path):
     stale = lineage_index(manager).lineage("mongo", StreamId("copy"))
     assert stale.stale_intervals == TimeIntervals([iv]) and "asset offset has a version newer" in stale.stale[0].reason
     manager.close()
+
+
+def test_recompute_stale_purges_and_recomputes_exactly_the_stale_interval():
+    from channels.tools import load_tool
+    from channels.workflows import recompute, recompute_plan
+    model, wf = _demo_like_model()
+    manager = ChannelManager()
+    iv = TimeInterval(T0, T0 + timedelta(minutes=30))
+    run_workflow(manager, model, wf, iv)
+    mem = manager.get_channel("memory")
+    ticks = mem[StreamId("ticks", {"house": "1", "resident": "a"})]
+    part = TimeInterval(T0 + timedelta(minutes=10), T0 + timedelta(minutes=20))
+    mem.purge_interval(ticks.stream_id, part)
+    load_tool(manager.get_channel("tools"), "clock", {"stride": 20.0, "first": T0}).execute(  # sparser ticks now
+        [], ticks, part, history=manager.run_history)
+    count_a = StreamId("count_per_resident", {"house": "1", "resident": "a"})
+    plan_ = recompute_plan(manager, lineage_index(manager).lineage("memory", count_a))
+    assert plan_.intervals == TimeIntervals([part]) and plan_.instances == 10
+    before = dict(mem[count_a].window(iv).items())
+    assert recompute(manager, plan_) == 10
+    after = dict(mem[count_a].window(iv).items())
+    changed = {ts for ts in after if after[ts] != before.get(ts)}
+    assert changed and all(ts in part for ts in changed) and set(after.values()) == {6, 3}
+    assert mem[count_a].calculated_intervals == TimeIntervals([iv])
+    assert lineage_index(manager).lineage("memory", count_a).stale == []  # recomputed: no longer stale

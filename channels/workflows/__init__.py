@@ -8,6 +8,7 @@ workflows (HyperStream 0.3.8's own collections), how a workflow runs, and lineag
 ``model``       the three loaded together from a store; writing them back
 ``execution``   running a workflow: factors in dependency order, one tool run per plate value
 ``lineage``     from run records: which run wrote what from what; stale intervals
+``recompute``   purge and recompute exactly the stale intervals of a stream
 ==============  ============================================================================
 """
 from .definitions import FactorDefinition, NodeDefinition, ToolSpec, WorkflowDefinition, WorkflowDefinitionError
@@ -16,9 +17,10 @@ from .lineage import Lineage, LineageIndex, StaleReason, lineage_index
 from .meta_data import MetaDataError, MetaDataItem, MetaDataTree
 from .model import WorkflowModel, add_meta_data, add_plates, add_workflow, load_model
 from .plates import Plate, PlateDefinition, PlateError, overlapping_values, resolve_plates
+from .recompute import RecomputePlan, recompute, recompute_plan
 
 __all__ = ["MetaDataTree", "MetaDataItem", "MetaDataError", "Plate", "PlateDefinition", "PlateError",
            "resolve_plates", "overlapping_values", "WorkflowDefinition", "NodeDefinition", "FactorDefinition",
            "ToolSpec", "WorkflowDefinitionError", "WorkflowModel", "load_model", "add_meta_data", "add_plates",
            "add_workflow", "plan", "run_workflow", "Step", "WorkflowRun", "WorkflowExecutionError", "Lineage",
-           "LineageIndex", "StaleReason", "lineage_index"]
+           "LineageIndex", "StaleReason", "lineage_index", "RecomputePlan", "recompute_plan", "recompute"]

@@ -22,7 +22,8 @@ import logging
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QTreeView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton,
+                               QTreeView, QVBoxLayout, QWidget)
 
 
 
@@ -86,9 +87,21 @@ class StreamTreeWidget(QWidget):
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.match_label)
+        # "Only streams of plate H.R (4 values)  [Show all]" while a plate restricts the tree
+        self.restriction_label = QLabel("", self)
+        self.restriction_clear = QPushButton("Show all", self)
+        self.restriction_clear.clicked.connect(lambda: self.set_restriction(None))
+        restriction = QHBoxLayout()
+        restriction.setContentsMargins(0, 0, 0, 0)
+        restriction.addWidget(self.restriction_label, 1)
+        restriction.addWidget(self.restriction_clear)
+        self.restriction_bar = QWidget(self)
+        self.restriction_bar.setLayout(restriction)
+        self.restriction_bar.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(top)
+        layout.addWidget(self.restriction_bar)
         layout.addWidget(self.view, 1)
 
         self.view.customContextMenuRequested.connect(self._context_menu)
@@ -151,6 +164,15 @@ class StreamTreeWidget(QWidget):
                 if chan.label in ("mongo", "assets") or (chan.source and not chan.channel.read_only
                                                          and chan.label != "memory"):
                     self.view.expand(self.model.createIndex(chan.row, 0, chan))
+
+    def set_restriction(self, meta_sets, label: str = "") -> int:
+        """Show only streams whose meta-data is one of ``meta_sets`` (e.g. a plate's values), or every
+        stream for None; ``label`` names the restriction in the bar above the tree."""
+        n = self.model.set_restriction(meta_sets)
+        self.restriction_bar.setVisible(meta_sets is not None)
+        self.restriction_label.setText(f"Only {label or 'selected meta-data'}: {n:,} stream{'s' if n != 1 else ''}"
+                                       if meta_sets is not None else "")
+        return n
 
     def apply_filter(self):
         self._filter_timer.stop()

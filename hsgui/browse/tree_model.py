@@ -83,6 +83,7 @@ class StreamTreeModel(QAbstractItemModel):
         self.time_zone = UTC
         self._root = Node(CHANNEL, None, 0, "")
         self._filter = StreamFilter("")
+        self._restriction = None   # None, or the set of frozenset(meta-data pairs) a stream must have (a plate)
         self._search: dict = {}            # channel_id -> list of (stream, text, folded)
         self._counts: dict = {}            # stream key -> int or Exception text (str)
         self._pending_counts: dict = {}    # stream key -> stream
@@ -140,6 +141,10 @@ class StreamTreeModel(QAbstractItemModel):
         if self.manager is not None:
             for cid, channel in list(self.manager.channels.items()):
                 streams = list(channel.streams.values())
+                if self._restriction is not None:
+                    streams = [s for s in streams if frozenset(s.stream_id.meta_data) in self._restriction]
+                    if not streams:
+                        continue
                 if self._filter:
                     streams = self._filtered(cid, streams)
                     if not streams:
@@ -182,6 +187,12 @@ class StreamTreeModel(QAbstractItemModel):
         if new.text == self._filter.text:
             return self.matched
         self._filter = new
+        self._rebuild()
+        return self.matched
+
+    def set_restriction(self, meta_sets) -> int:
+        """Show only streams whose meta-data is one of ``meta_sets`` (a plate's values; None: every stream)."""
+        self._restriction = None if meta_sets is None else set(meta_sets)
         self._rebuild()
         return self.matched
 

@@ -1,0 +1,165 @@
+"""The Lineage dock: for the selected stream (any store, with or without workflows), the streams it was
+computed from and the streams computed from it, the runs between them, its stale intervals with their
+reasons, and "Recompute stale" (purge and recompute exactly those intervals, after a confirm that says
+how many instances it deletes)."""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
+                               QTextBrowser, QVBoxLayout, QWidget)
+
+from channels.utils import UTC
+
+from hsgui.common.timefmt import format_intervals
+
+ROLE = Qt.ItemDataRole.UserRole
+
+
+def lineage_job(ctx, manager, channel_id, stream_id):
+    from channels.workflows import lineage_index
+    return lineage_index(manager).lineage(channel_id, stream_id)
+
+
+def plan_job(ctx, manager, lineage):
+    from channels.workflows import recompute_plan
+    return recompute_plan(manager, lineage)
+
+
+def recompute_job(ctx, manager, plan):
+    from channels.workflows import recompute
+    return recompute(manager, plan, progress=lambda f, n: ctx.report(f, f"{n:,} instances"), cancel=ctx.cancel_event)
+
+
+class LineageView(QWidget):
+    sigStreamActivated = Signal(str, object)   # channel_id, StreamId (double click on an up/downstream stream)
+    sigStatus = Signal(str)
+
+    def __init__(self, runner, parent=None):
+        super().__init__(parent)
+        self.runner = runner
+        self.manager = None
+        self.stream = None
+        self.lineage = None
+        self.tz = UTC
+        self.title = QLabel("<i>Select a stream to see where it comes from.</i>")
+        self.title.setWordWrap(True)
+        self.upstream = QListWidget()
+        self.downstream = QListWidget()
+        for lst in (self.upstream, self.downstream):
+            lst.itemDoubleClicked.connect(self._activated)
+        self.runs = QTextBrowser()
+        self.recompute_button = QPushButton("Recompute stale…")
+        self.recompute_button.setEnabled(False)
+        self.recompute_button.clicked.connect(self.recompute_stale)
+        lists = QHBoxLayout()
+        for label, lst in (("Computed from", self.upstream), ("Used by", self.downstream)):
+            col = QVBoxLayout()
+            col.addWidget(QLabel(f"<b>{label}</b>"))
+            col.addWidget(lst)
+            lists.addLayout(col)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.title)
+        lay.addLayout(lists, 1)
+        lay.addWidget(self.runs, 1)
+        lay.addWidget(self.recompute_button)
+
+    def set_manager(self, manager) -> None:
+        self.manager = manager
+        self.set_stream(None)
+
+    def set_time_zone(self, tz) -> None:
+        self.tz = tz
+        self._show()
+
+    def set_stream(self, stream) -> None:
+        self.stream, self.lineage = stream, None
+        self.upstream.clear()
+        self.downstream.clear()
+        self.runs.clear()
+        self.recompute_button.setEnabled(False)
+        if stream is None or self.manager is None:
+            self.title.setText("<i>Select a stream to see where it comes from.</i>")
+            return
+        self.title.setText(f"<b>{html.escape(str(stream.stream_id))}</b> <i>reading its runs…</i>")
+        manager = self.manager
+        self.runner.submit(f"Lineage of {stream.stream_id}", lineage_job, manager, stream.channel.channel_id,
+                           stream.stream_id, kind="read", owner=self,
+                           on_result=lambda lin, s=stream: self._loaded(s, lin))
+
+    def refresh(self) -> None:
+        self.set_stream(self.stream)
+
+    def _loaded(self, stream, lineage) -> None:
+        if stream is not self.stream:
+            return
+        self.lineage = lineage
+        self._show()
+
+    def _show(self) -> None:
+        lin = self.lineage
+        if lin is None:
+            return
+        stale = lin.stale_intervals
+        self.title.setText(f"<b>{html.escape(str(lin.stream_id))}</b> ({html.escape(lin.channel_id)}): "
+                           + (f"{len(lin.writers)} run(s) wrote it" if lin.writers else "no recorded run wrote it")
+                           + (f"; <span style='color:#6a1b9a'><b>stale</b>: "
+                              f"{html.escape(format_intervals(stale, self.tz))}</span>" if not stale.is_empty else ""))
+        for lst, pairs in ((self.upstream, lin.upstream), (self.downstream, lin.downstream)):
+            lst.clear()
+            for cid, sid in pairs:
+                item = QListWidgetItem(f"{sid}  ({cid})")
+                item.setData(ROLE, (cid, sid))
+                lst.addItem(item)
+            if not pairs:
+                lst.addItem(QListWidgetItem("(none)"))
+        rows = []
+        for r in reversed(lin.writers):
+            params = ", ".join(f"{k}={v!r}" for k, v in r.parameters.items())
+            rows.append(f"<li><b>{html.escape(r.tool)}</b> v{html.escape(r.tool_version or '?')} "
+                        f"({html.escape(params)}) computed {html.escape(format_intervals(r.computed, self.tz))}, "
+                        f"{r.instances_written:,} instances</li>")
+        reasons = "".join(f"<li>{html.escape(format_intervals(s.intervals, self.tz))}: {html.escape(s.reason)}</li>"
+                          for s in lin.stale)
+        self.runs.setHtml((f"<b>Runs</b><ul>{''.join(rows)}</ul>" if rows else "")
+                          + (f"<b>Stale</b><ul>{reasons}</ul>" if reasons else "<i>Nothing stale.</i>"))
+        self.recompute_button.setEnabled(bool(lin.stale) and not getattr(self.stream.channel, "read_only", False))
+
+    def _activated(self, item) -> None:
+        data = item.data(ROLE)
+        if data:
+            self.sigStreamActivated.emit(*data)
+
+    def recompute_stale(self) -> None:
+        lin, manager = self.lineage, self.manager
+        if lin is None or manager is None:
+            return
+        self.recompute_button.setEnabled(False)
+        self.runner.submit(f"Count stale instances of {lin.stream_id}", plan_job, manager, lin, kind="count",
+                           owner=self, on_result=lambda plan: self._confirm(manager, plan),
+                           on_error=lambda msg: (self.sigStatus.emit(msg), self._show()))
+
+    def _confirm(self, manager, plan) -> None:
+        if manager is not self.manager:
+            return
+        text = (f"Purge {plan.instances:,} instance(s) of {plan.stream_id} in "
+                f"{format_intervals(plan.intervals, self.tz)} and recompute them with the runs that made them?")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Recompute stale", text,
+                          QMessageBox.StandardButton.Cancel, self)
+        go = box.addButton(f"Purge {plan.instances:,} and recompute", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is not go:
+            self._show()
+            return
+        self.runner.submit(f"Recompute stale {plan.stream_id}", recompute_job, manager, plan, kind="tool", owner=self,
+                           on_result=lambda n: self.sigStatus.emit(f"{plan.stream_id}: recomputed "
+                                                                   f"{format_intervals(plan.intervals, self.tz)}, "
+                                                                   f"{n:,} instances written"),
+                           on_error=lambda msg: self.sigStatus.emit(f"recompute failed: {msg}"),
+                           on_finished=self.refresh)
+
+
+__all__ = ["LineageView"]

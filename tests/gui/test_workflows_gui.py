@@ -1,0 +1,142 @@
+"""The Workflows, Meta-data and Lineage docks, driven as a user does: a graph coloured by what is
+computed, Run over range, clicking a node to plot it, a plate restricting the stream tree, lineage with
+stale marks and Recompute stale."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from channels import ChannelManager, StreamId, TimeInterval, UTC
+from channels.stores.sqlite_store import SQLiteStore
+from channels.tools import load_tool
+from channels.workflows import (FactorDefinition, MetaDataItem, NodeDefinition, PlateDefinition, ToolSpec,
+                                WorkflowDefinition, add_meta_data, add_plates, add_workflow)
+from hsgui.main_window import MainWindow
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+IV = TimeInterval(T0, T0 + timedelta(hours=1))
+
+
+def _store(path):
+    store = SQLiteStore(path)
+    add_meta_data(store, [MetaDataItem("house", "1"), MetaDataItem("house", "2"),
+                          MetaDataItem("resident", "a", "house_1"), MetaDataItem("resident", "b", "house_2")])
+    add_plates(store, [PlateDefinition("H", "house", "houses", [], True),
+                       PlateDefinition("H.R", "resident", "residents", [], True, "H")])
+    nodes = [NodeDefinition("ticks", ["H.R"], "mongo"), NodeDefinition("windows", [], "mongo"),
+             NodeDefinition("counts", ["H.R"], "mongo")]
+    factors = [FactorDefinition(ToolSpec("clock", "1.0.0", {"stride": 30.0, "first": T0}), "Factor", [], ["ticks"]),
+               FactorDefinition(ToolSpec("sliding_window", "1.0.0", {"first": T0, "lower": -300.0, "upper": 0.0,
+                                                                     "increment": 300.0}), "Factor", [], ["windows"]),
+               FactorDefinition(ToolSpec("aggregate", "1.0.0", {"func": "count"}), "Factor", ["ticks"], ["counts"],
+                                alignment_node="windows")]
+    add_workflow(store, WorkflowDefinition("wf", "Counting", "ticks counted per 5 min",
+                                           {n.stream_name: n for n in nodes}, factors))
+    return store
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = MainWindow(restore=False)
+    w.persist = False
+    qtbot.addWidget(w)
+    w.show()
+    manager = ChannelManager(_store(tmp_path / "wf.sqlite"))
+    w.set_manager(manager)
+    w.picker.set_interval(IV, emit=True)
+    qtbot.waitUntil(lambda: w.workflows.workflow() is not None, timeout=10000)
+    w.docks["workflows"].show()
+    w.docks["workflows"].raise_()
+    yield w
+    w.runner.shutdown()
+
+
+def _states(w):
+    return {k: v.state for k, v in w.workflows.states.items()}
+
+
+def test_graph_shows_every_node_and_factor_and_colours_follow_a_run(qtbot, window):
+    dock = window.workflows
+    assert dock.combo.currentData() == "wf"
+    keys = set(dock.view.boxes)
+    assert keys == {"node:ticks", "node:windows", "node:counts", "factor:0", "factor:1", "factor:2"}
+    qtbot.waitUntil(lambda: _states(window) == {"ticks": "none", "windows": "none", "counts": "none"}, timeout=10000)
+    assert dock.view.state_of("counts") == "none"
+    qtbot.mouseClick(dock.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dock.run_button.isEnabled() and _states(window) == {
+        "ticks": "all", "windows": "all", "counts": "all"}, timeout=20000)
+    assert dock.view.state_of("counts") == "all"
+    counts = window.manager.get_channel("mongo")[StreamId("counts", {"house": "2", "resident": "b"})]
+    assert counts.window(IV).values() == [10] * 12
+    # a wider range is only partly calculated
+    window.picker.set_interval(TimeInterval(T0, T0 + timedelta(hours=2)), emit=True)
+    qtbot.waitUntil(lambda: _states(window).get("counts") == "part", timeout=10000)
+    tip = dock.view.boxes["node:counts"].toolTip()
+    assert "house=1, resident=a: 50% calculated" in tip
+
+
+def test_clicking_a_node_plots_its_streams_and_a_factor_shows_its_runs(qtbot, window):
+    dock = window.workflows
+    qtbot.mouseClick(dock.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _states(window).get("counts") == "all", timeout=20000)
+    dock._vertex_clicked("node:counts")
+    qtbot.waitUntil(lambda: len(window.plot_area.curves()) == 2, timeout=10000)
+    assert {c.stream.stream_id.name for c in window.plot_area.curves()} == {"counts"}
+    dock._vertex_clicked("factor:2")
+    qtbot.waitUntil(lambda: "2 runs" in dock.details.toPlainText(), timeout=10000)
+    assert "aggregate" in dock.details.toPlainText() and "func = 'count'" in dock.details.toPlainText()
+
+
+def test_selecting_a_plate_shows_only_its_streams(qtbot, window):
+    dock = window.workflows
+    qtbot.mouseClick(dock.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _states(window).get("counts") == "all", timeout=20000)
+    window.tree.set_manager(window.manager)  # streams the run created
+    md = window.meta_data
+    assert md.tree.topLevelItemCount() == 2 and md.plates.topLevelItemCount() == 2
+    plate = next(md.plates.topLevelItem(i) for i in range(2) if md.plates.topLevelItem(i).text(0) == "H.R")
+    md.plates.setCurrentItem(plate)
+    assert window.tree.model.matched == 4  # ticks and counts of two residents
+    assert window.tree.restriction_bar.isVisible()
+    qtbot.mouseClick(window.tree.restriction_clear, Qt.MouseButton.LeftButton)
+    assert not window.tree.restriction_bar.isVisible() and window.tree.model.matched > 4
+
+
+def test_lineage_marks_stale_and_recompute_stale_fixes_it(qtbot, window):
+    dock = window.workflows
+    qtbot.mouseClick(dock.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _states(window).get("counts") == "all", timeout=20000)
+    mongo = window.manager.get_channel("mongo")
+    ticks = mongo[StreamId("ticks", {"house": "1", "resident": "a"})]
+    part = TimeInterval(T0 + timedelta(minutes=10), T0 + timedelta(minutes=20))
+    mongo.purge_interval(ticks.stream_id, part)
+    load_tool(window.manager.get_channel("tools"), "clock", {"stride": 60.0, "first": T0}).execute(
+        [], ticks, part, history=window.manager.run_history)
+    counts = mongo[StreamId("counts", {"house": "1", "resident": "a"})]
+    window.tree.set_manager(window.manager)
+    qtbot.waitUntil(lambda: window.tree.select_stream("mongo", counts.stream_id), timeout=10000)
+    lineage = window.lineage
+    qtbot.waitUntil(lambda: lineage.lineage is not None and lineage.lineage.stream_id == counts.stream_id,
+                    timeout=10000)
+    assert "stale" in lineage.title.text() and lineage.recompute_button.isEnabled()
+    assert [lineage.upstream.item(i).text() for i in range(lineage.upstream.count())] == [
+        "ticks: [house=1, resident=a]  (mongo)", "windows  (mongo)"]
+    dock.refresh_states()
+    qtbot.waitUntil(lambda: _states(window).get("counts") == "stale", timeout=10000)
+
+    def confirm():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            return QTimer.singleShot(50, confirm)
+        assert "Purge 2 instance(s)" in box.text()
+        button = next(b for b in box.buttons() if b.text().startswith("Purge 2"))
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(50, confirm)
+    qtbot.mouseClick(lineage.recompute_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: lineage.lineage is not None and lineage.lineage.stale == [], timeout=20000)
+    assert counts.window(IV).values() == [10, 10, 5, 5] + [10] * 8
+    qtbot.waitUntil(lambda: _states(window).get("counts") == "all", timeout=10000)
