@@ -127,11 +127,18 @@ class WorkflowGraphView(QGraphicsView):
         self.auto_fit = True
         self._fit()
 
+    #: fitting never shrinks the graph below this scale: labels stay readable, a big graph scrolls instead
+    MIN_FIT_SCALE = 0.6
+
     def _fit(self) -> None:
         if self.scene().items():
             self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
-            if self.transform().m11() > 1.0:  # never blow small graphs up
+            scale = self.transform().m11()
+            if scale > 1.0 or scale < self.MIN_FIT_SCALE:  # never blow small graphs up, nor shrink big ones away
                 self.resetTransform()
+                if scale < self.MIN_FIT_SCALE:
+                    self.scale(self.MIN_FIT_SCALE, self.MIN_FIT_SCALE)
+                    self.centerOn(self.scene().sceneRect().left(), self.scene().sceneRect().center().y())
 
     def wheelEvent(self, event):
         factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
+from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from channels.utils import UTC
@@ -53,12 +53,10 @@ class LineageView(QWidget):
         self.recompute_button = QPushButton("Recompute stale…")
         self.recompute_button.setEnabled(False)
         self.recompute_button.clicked.connect(self.recompute_stale)
-        lists = QHBoxLayout()
+        lists = QVBoxLayout()   # stacked: the dock is narrow and stream ids are long
         for label, lst in (("Computed from", self.upstream), ("Used by", self.downstream)):
-            col = QVBoxLayout()
-            col.addWidget(QLabel(f"<b>{label}</b>"))
-            col.addWidget(lst)
-            lists.addLayout(col)
+            lists.addWidget(QLabel(f"<b>{label}</b> <small>(double-click to select)</small>"))
+            lists.addWidget(lst)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(self.title)

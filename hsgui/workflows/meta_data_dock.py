@@ -48,7 +48,8 @@ class MetaDataDock(QWidget):
                                                 d.description if d else ""])
             row.setData(0, Qt.ItemDataRole.UserRole, pid)
             for v in plate.values:
-                QTreeWidgetItem(row, [", ".join(f"{k}={x}" for k, x in v)])
+                child = QTreeWidgetItem(row, [", ".join(f"{k}={x}" for k, x in v)])
+                child.setFirstColumnSpanned(True)
         self.hint.setText(f"{len(model.tree)} meta-data items, {len(model.plates)} plates"
                           + (f"; {len(model.errors)} problem(s): {model.errors[0][1]}" if model.errors else "")
                           + (". Select a plate to show only its streams." if model.plates else ""))

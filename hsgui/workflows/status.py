@@ -56,7 +56,7 @@ def workflow_status(ctx, manager, model, workflow, interval: TimeInterval, descr
             fractions.append(frac)
             label = ", ".join(f"{k}={v}" for k, v in sid.meta_data) or sid.name
             calc = (stream.calculated_intervals & rng) if stream is not None else TimeIntervals()
-            text = f"{label}: {frac:.0%} calculated" + (f" ({describe(calc)})" if not calc.is_empty else "")
+            text = f"{label}: {frac:.0%} calculated" + (f" — {describe(calc)}" if not calc.is_empty else "")
             stale = index.lineage(node.channel_id, sid).stale_intervals & rng if stream is not None else TimeIntervals()
             if not stale.is_empty:
                 stale_any = True

@@ -140,3 +140,68 @@ def test_lineage_marks_stale_and_recompute_stale_fixes_it(qtbot, window):
     qtbot.waitUntil(lambda: lineage.lineage is not None and lineage.lineage.stale == [], timeout=20000)
     assert counts.window(IV).values() == [10, 10, 5, 5] + [10] * 8
     qtbot.waitUntil(lambda: _states(window).get("counts") == "all", timeout=10000)
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("HSGUI_SCREENSHOTS"),
+                    reason="set HSGUI_SCREENSHOTS=dir to write screenshots")
+def test_screenshots(qtbot, tmp_path):
+    """docs/workflow_graph.png, docs/lineage_view.png, docs/meta_data_plates.png on the demo store."""
+    import os
+    from resources.demo import build_demo_store
+    out = os.environ["HSGUI_SCREENSHOTS"]
+    manager = ChannelManager.open(str(tmp_path / "demo.sqlite"))
+    build_demo_store(manager)
+    w = MainWindow(restore=False)
+    w.persist = False
+    qtbot.addWidget(w)
+    w.resize(1500, 950)
+    w.show()
+    w.set_manager(manager)
+    qtbot.waitUntil(lambda: w.workflows.workflow() is not None, timeout=10000)
+    db = manager.get_channel("mongo")
+    span = db[StreamId("windows_1h")].calculated_intervals
+    w.picker.set_interval(TimeInterval(span.end - timedelta(days=14), span.end), emit=True)
+    w.docks["workflows"].show()
+    w.docks["workflows"].raise_()
+    w.resizeDocks([w.docks["workflows"]], [340], Qt.Orientation.Vertical)
+    # compute humidity_hourly for one resident only: that node is partly calculated, comfort_hourly none
+    hum = db[StreamId("humidity", {"house": 1, "resident": "alice"})]
+    out_stream = db.get_or_create_stream(StreamId("humidity_hourly", {"house": 1, "resident": "alice"}))
+    load_tool(manager.get_channel("tools"), "aggregate", {"func": "mean"}).execute(
+        [hum], out_stream, TimeInterval(span.end - timedelta(days=14), span.end),
+        alignment_stream=db[StreamId("windows_1h")], history=manager.run_history)
+    w.workflows.refresh_states()
+    qtbot.waitUntil(lambda: _states(w).get("humidity_hourly") == "part", timeout=20000)
+    w.workflows._vertex_clicked("node:temperature_hourly")
+    qtbot.waitUntil(lambda: len(w.plot_area.curves()) >= 4, timeout=20000)
+    qtbot.wait(800)
+    w.grab().save(os.path.join(out, "workflow_graph.png"))
+    # the raw temperature of one day is written again: what was computed from it that day is stale
+    raw = db[StreamId("temperature", {"house": 1, "resident": "alice"})]
+    day = TimeInterval(span.end - timedelta(days=3), span.end - timedelta(days=2))
+    rec = next(r for r in manager.run_history.list() if r.output_stream == str(raw.stream_id))
+    db.purge_interval(raw.stream_id, day)
+    load_tool(manager.get_channel("tools"), rec.tool, dict(rec.parameters)).execute(
+        [], raw, day, history=manager.run_history)
+    temp = db[StreamId("temperature_hourly", {"house": 1, "resident": "alice"})]
+    w.tree.select_stream("mongo", temp.stream_id)
+    w.lineage.refresh()  # written outside a job: what a finished tool job triggers by itself
+    w.docks["lineage"].show()
+    w.docks["lineage"].raise_()
+    qtbot.waitUntil(lambda: w.lineage.lineage is not None and bool(w.lineage.lineage.stale), timeout=10000)
+    w.workflows.refresh_states()
+    qtbot.waitUntil(lambda: _states(w).get("temperature_hourly") == "stale", timeout=20000)
+    qtbot.wait(300)
+    w.grab().save(os.path.join(out, "workflow_stale.png"))
+    w.docks["lineage"].grab().save(os.path.join(out, "lineage_view.png"))
+    w.docks["metadata"].show()
+    w.docks["metadata"].raise_()
+    md = w.meta_data
+    md.plates.setCurrentItem(md.plates.topLevelItem(1))
+    md.plates.topLevelItem(1).setExpanded(True)
+    md.tree.expandAll()
+    qtbot.wait(300)
+    w.docks["metadata"].grab().save(os.path.join(out, "meta_data_plates.png"))
+    assert _states(w)["comfort_hourly"] == "none"
+    manager.close()
+    w.runner.shutdown()

@@ -1,0 +1,112 @@
+"""Benchmark: a workflow of 5 factors over 10 plate values for one day vs the sum of the single tool runs
+it consists of (DESIGN §7: the workflow must cost no more than 1.2x that sum).
+
+The workflow (plates: 5 houses x 2 residents = 10 values of ``H.R``):
+    gauss(60 s) -> readings [H.R];  sliding_window(10 min) -> windows [];
+    aggregate(mean) readings + windows -> mean_10min [H.R];  aggregate(max) -> max_10min [H.R];
+    aligned_merge(mean_10min, max_10min) -> summary_10min [H.R]
+The baseline runs the same 41 tool runs by hand (load_tool + execute on the same streams) in a fresh
+store; both are timed end to end into the embedded store (and into memory with --memory). Medians of
+--repeat runs, alternating.
+
+    python bench/bench_workflow.py [--repeat 3] [--memory]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+
+from channels import ChannelManager, StreamId, TimeInterval, UTC  # noqa: E402
+from channels.tools import load_tool  # noqa: E402
+from channels.workflows import (FactorDefinition, MetaDataItem, NodeDefinition, PlateDefinition, ToolSpec,  # noqa: E402
+                                WorkflowDefinition, add_meta_data, add_plates, add_workflow, load_model, plan,
+                                run_workflow)
+
+DAY0 = datetime(2026, 1, 1, tzinfo=UTC)
+INTERVAL = TimeInterval(DAY0, DAY0 + timedelta(days=1))
+HOUSES, RESIDENTS = 5, 2
+
+
+def workflow(channel_id):
+    nodes = [NodeDefinition("readings", ["H.R"], channel_id), NodeDefinition("windows", [], channel_id),
+             NodeDefinition("mean_10min", ["H.R"], channel_id), NodeDefinition("max_10min", ["H.R"], channel_id),
+             NodeDefinition("summary_10min", ["H.R"], channel_id)]
+    f = [FactorDefinition(ToolSpec("gauss", None, {"mu": 20.0, "sigma": 1.0, "seed": 3, "stride": 60.0,
+                                                   "first": DAY0}), "Factor", [], ["readings"]),
+         FactorDefinition(ToolSpec("sliding_window", None, {"first": DAY0, "lower": -600.0, "upper": 0.0,
+                                                            "increment": 600.0}), "Factor", [], ["windows"]),
+         FactorDefinition(ToolSpec("aggregate", None, {"func": "mean"}), "Factor", ["readings"], ["mean_10min"],
+                          alignment_node="windows"),
+         FactorDefinition(ToolSpec("aggregate", None, {"func": "max"}), "Factor", ["readings"], ["max_10min"],
+                          alignment_node="windows"),
+         FactorDefinition(ToolSpec("aligned_merge", None, {"names": ["mean", "max"]}), "Factor",
+                          ["mean_10min", "max_10min"], ["summary_10min"])]
+    return WorkflowDefinition("bench", "bench", "bench", {n.stream_name: n for n in nodes}, f)
+
+
+def fresh(tmp, i, memory):
+    manager = ChannelManager.open(os.path.join(tmp, f"s{i}.sqlite"))
+    store = manager.store
+    add_meta_data(store, [MetaDataItem("house", str(h)) for h in range(HOUSES)] +
+                  [MetaDataItem("resident", str(r), f"house_{h}") for h in range(HOUSES) for r in range(RESIDENTS)])
+    add_plates(store, [PlateDefinition("H", "house", complement=True),
+                       PlateDefinition("H.R", "resident", complement=True, parent_plate="H")])
+    add_workflow(store, workflow("memory" if memory else "mongo"))
+    return manager
+
+
+def run_as_workflow(manager):
+    model = load_model(manager.store)
+    t0 = time.perf_counter()
+    r = run_workflow(manager, model, model.workflows["bench"], INTERVAL)
+    return time.perf_counter() - t0, r.instances_written, len(r.records)
+
+
+def run_by_hand(manager):
+    """The same steps as plain tool runs: the plan only tells which streams (untimed, like a script's constants)."""
+    model = load_model(manager.store)
+    steps = plan(model, model.workflows["bench"])
+    tools = manager.get_channel("tools")
+    t0 = time.perf_counter()
+    n = 0
+    for s in steps:
+        tool = load_tool(tools, s.factor.tool.name, dict(s.factor.tool.parameters))
+        get = lambda cid, sid: manager.get_channel(cid)[sid]  # noqa: E731
+        sink = manager.get_channel(s.sink[0]).get_or_create_stream(s.sink[1])
+        rec = tool.execute([get(*x) for x in s.sources], sink, INTERVAL,
+                           alignment_stream=get(*s.alignment) if s.alignment else None, history=manager.run_history)
+        n += rec.instances_written
+    return time.perf_counter() - t0, n, len(steps)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--memory", action="store_true", help="nodes in the memory channel instead of the store")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp()
+    wf_t, hand_t = [], []
+    for i in range(args.repeat):
+        for label, fn, out in (("workflow", run_as_workflow, wf_t), ("by hand", run_by_hand, hand_t)):
+            m = fresh(tmp, f"{label[0]}{i}", args.memory)
+            t, n, steps = fn(m)
+            out.append(t)
+            m.close()
+            print(f"  run {i + 1} {label:9s}: {t:.3f} s, {steps} tool runs, {n:,} instances")
+    w, h = statistics.median(wf_t), statistics.median(hand_t)
+    where = "memory" if args.memory else "embedded store"
+    print(f"\nworkflow of 5 factors x {HOUSES * RESIDENTS} plate values, one day, into the {where}:")
+    print(f"  workflow        {w:.3f} s (median of {args.repeat})")
+    print(f"  single runs sum {h:.3f} s")
+    print(f"  ratio           {w / h:.2f}x  (target <= 1.2x)")
+
+
+if __name__ == "__main__":
+    main()
