@@ -26,6 +26,7 @@ from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, utcnow
 
 from . import settings as hs_settings
+from .import_actions import install_import_actions
 from .workflow_docks import install_workflow_docks
 from .connection import close_manager, data_span, open_connection, refresh_manager, stream_span
 from hsgui.browse.inspector import InspectorDock
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self._make_tools_docks()
         self._make_asset_dock()
         install_workflow_docks(self)
+        install_import_actions(self)
         self.docks["instances"].raise_()
         self.docks["streams"].raise_()
         self.docks["inspector"].raise_()
