@@ -30,6 +30,14 @@ def install_workflow_docks(window) -> None:
     window.managerChanged.connect(window.lineage.set_manager)
     window.managerChanged.connect(lambda _m: window.tree.set_restriction(None))
     window.workflows.sigModelLoaded.connect(window.meta_data.set_model)
+
+    def first_model(model, shown=[]):  # noqa: B006 - once per window: the first store with workflows shows them
+        if model is not None and model.workflows and not shown:
+            shown.append(True)
+            if not window.plot_area.curves():
+                window.docks["workflows"].raise_()
+
+    window.workflows.sigModelLoaded.connect(first_model)
     window.workflows.sigStatus.connect(status)
     window.lineage.sigStatus.connect(status)
     window.meta_data.sigPlateSelected.connect(
