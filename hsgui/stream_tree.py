@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QTreeView, QVBoxLayout, QWidget)
 
 from channels.utils import MAX_DATE, MIN_DATE, UTC, utcnow
+from channels.time_interval import TimeInterval
 
 from .jobs import guarded
 from .mime import STREAM_MIME, streams_to_mime
@@ -606,7 +607,7 @@ def _count_streams(ctx, streams) -> dict:
     for i, s in enumerate(streams):
         ctx.check()
         try:
-            out[stream_key(s)] = s.window().count()
+            out[stream_key(s)] = s.window(TimeInterval.all_time()).count()
         except Exception as e:  # noqa: BLE001 - one bad stream must not hide the others' counts
             out[stream_key(s)] = f"{type(e).__name__}: {e}"
         if i % 20 == 0:

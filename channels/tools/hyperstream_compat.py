@@ -36,7 +36,10 @@ _MISSING = object()
 MODULE_NAMES = ("hyperstream", "hyperstream.tool", "hyperstream.stream", "hyperstream.utils",
                 "hyperstream.utils.time_utils", "hyperstream.utils.errors", "hyperstream.utils.decorators",
                 "hyperstream.utils.containers", "hyperstream.utils.misc", "hyperstream.utils.serialization",
-                "hyperstream.utils.statistics", "hyperstream.time_interval", "hyperstream.channels")
+                "hyperstream.utils.statistics", "hyperstream.time_interval", "hyperstream.channels") + tuple(
+    "hyperstream.channels." + m for m in ("base_channel", "memory_channel", "tool_channel", "file_channel",
+                                          "module_channel", "database_channel", "assets_channel",
+                                          "assets_file_channel"))
 
 
 def real_hyperstream_available() -> bool:
@@ -190,6 +193,14 @@ def _build_modules() -> dict[str, types.ModuleType]:
             "hyperstream.utils.containers": containers, "hyperstream.utils.misc": misc,
             "hyperstream.utils.serialization": serialization, "hyperstream.utils.statistics": statistics,
             "hyperstream.time_interval": hs_ti, "hyperstream.channels": hs_channels}
+    # hyperstream.channels.<module>: plugin channel files import their base class from there
+    for mod_name in MODULE_NAMES:
+        if mod_name.startswith("hyperstream.channels."):
+            short = mod_name.rsplit(".", 1)[1]
+            sub = module(mod_name, doc, **{k: v for k, v in ch.items() if v.__module__.endswith("." + short)})
+            sub.__dict__.update(UTC=utils.UTC, MIN_DATE=utils.MIN_DATE, MAX_DATE=utils.MAX_DATE, utcnow=utils.utcnow)
+            mods[mod_name] = sub
+            setattr(hs_channels, short, sub)
     assert set(mods) == set(MODULE_NAMES)
     return mods
 
