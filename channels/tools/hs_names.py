@@ -51,8 +51,19 @@ def remove_microseconds(ts: datetime) -> datetime:
     return ts.replace(microsecond=ts.microsecond - ts.microsecond % 1000)
 
 
+class _SameAs(type):
+    """Metaclass of the stand-in classes: ``isinstance(x, hyperstream.TimeInterval)`` is true for every
+    ``channels`` TimeInterval too (tools check the values they read, which our channels made)."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, cls.__dict__.get("_same_as", cls.__mro__[1]))
+
+    def __subclasscheck__(cls, sub):
+        return issubclass(sub, cls.__dict__.get("_same_as", cls.__mro__[1]))
+
+
 # -- time intervals ------------------------------------------------------------------------------------------
-class TimeInterval(_ti.TimeInterval):
+class TimeInterval(_ti.TimeInterval, metaclass=_SameAs):
     """HyperStream's TimeInterval: naive ends are UTC; ``start`` / ``end`` may be assigned."""
 
     __slots__ = ()
@@ -77,7 +88,7 @@ class TimeInterval(_ti.TimeInterval):
         _ti.TimeInterval.__init__(self, self._start, as_utc(value))
 
 
-class RelativeTimeInterval(_ti.RelativeTimeInterval):
+class RelativeTimeInterval(_ti.RelativeTimeInterval, metaclass=_SameAs):
     """HyperStream's RelativeTimeInterval: ``start`` / ``end`` are offsets in seconds."""
 
     __slots__ = ()
@@ -89,7 +100,7 @@ class RelativeTimeInterval(_ti.RelativeTimeInterval):
         return super().absolute(as_utc(reference))
 
 
-class TimeIntervals(_ti.TimeIntervals):
+class TimeIntervals(_ti.TimeIntervals, metaclass=_SameAs):
     """HyperStream's TimeIntervals (pieces given as TimeIntervals or (start, end) pairs; naive means UTC)."""
 
     __slots__ = ()
@@ -115,10 +126,11 @@ class _WorkInterval(TimeInterval):
     """The interval handed to a HyperStream tool's ``_execute``: a private copy; assigning naive ends means UTC."""
 
     __slots__ = ()
+    _same_as = TimeInterval
 
 
 # -- streams -------------------------------------------------------------------------------------------------
-class StreamInstance(_stream.StreamInstance):
+class StreamInstance(_stream.StreamInstance, metaclass=_SameAs):
     """HyperStream's StreamInstance: a naive timestamp is UTC."""
 
     __slots__ = ()
@@ -127,7 +139,7 @@ class StreamInstance(_stream.StreamInstance):
         return _stream.StreamInstance.__new__(cls, as_utc(timestamp), value)
 
 
-class StreamMetaInstance(_stream.StreamMetaInstance):
+class StreamMetaInstance(_stream.StreamMetaInstance, metaclass=_SameAs):
     __slots__ = ()
 
 

@@ -45,7 +45,10 @@ def plate_values(meta_data_id, values) -> list[tuple] | None:
         return None
     out = []
     for v in values:
-        if isinstance(v, (tuple, list)) and v and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in v):
+        if isinstance(v, (tuple, list)) and not v:
+            out.append(())  # the stream itself (a selector's output with no meta-data left)
+            continue
+        if isinstance(v, (tuple, list)) and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in v):
             pairs = tuple((str(k), str(x)) for k, x in v)
         elif isinstance(v, (tuple, list)) and len(v) == 2 and isinstance(v[0], str):
             pairs = ((str(v[0]), str(v[1])),)
@@ -83,16 +86,27 @@ class _PlateTool(Tool):
             if item is not None:
                 yield item
 
-    def _run_plate(self, sources, sink, interval, alignment_stream, meta_data_id, output_plate_values, options):
+    _raw_sources = None
+
+    def _run_plate(self, sources, sink, interval, alignment_stream, meta_data_id, output_plate_values, options,
+                   temporary_sink=False):
         self._plate_id = meta_data_id
         self._plate_values = plate_values(meta_data_id, output_plate_values)
+        flat = []
+        for s in sources:  # HyperStream's index_of_by_stream takes [selector stream, [streams ...]]
+            flat.extend(s if isinstance(s, (list, tuple)) else [s])
+        self._raw_sources = sources if len(flat) != len(sources) else None
         try:
-            return Tool.execute(self, sources, sink, interval, alignment_stream, **options)
+            return Tool.execute(self, flat, sink, interval, alignment_stream, **options)
         finally:
-            self._plate_id = self._plate_values = None
+            self._plate_id = self._plate_values = self._raw_sources = None
+            if temporary_sink and sink.stream_id in sink.channel.streams and not sink.window(
+                    TimeInterval.all_time()).count():
+                # the common stream we made for HyperStream's list of sinks: not one of the outputs
+                sink.channel.purge_stream(sink.stream_id, remove_definition=True)
 
 
-def _common_sink(sinks, meta_data_id, tool_name) -> Stream:
+def _common_sink(sinks, meta_data_id, tool_name) -> tuple[Stream, bool]:
     """The stream whose id is the sinks' id without ``meta_data_id`` (created in their channel if needed),
     calculated over what every sink has calculated."""
     sinks = list(sinks)
@@ -104,13 +118,21 @@ def _common_sink(sinks, meta_data_id, tool_name) -> Stream:
         raise ToolExecutionError(f"tool {tool_name!r}: the sinks {[str(s.stream_id) for s in sinks]} are not one "
                                  f"stream split over {meta_data_id!r} in one channel")
     sid = base.pop()
+    return _base_stream(channel, sid, sinks)
+
+
+def _base_stream(channel, sid, sinks) -> tuple[Stream, bool]:
+    """``sid`` in ``channel`` (made if needed; True then), calculated over what all ``sinks`` have calculated."""
+    created = sid not in channel.streams
     sink = channel.get_or_create_stream(sid)
+    if any(s.stream_id == sid for s in sinks):
+        return sink, False
     done = sinks[0].calculated_intervals
     for s in sinks[1:]:
         done = done & s.calculated_intervals
-    if done and sink.calculated_intervals != done:
+    if sink.calculated_intervals != done:
         sink.calculated_intervals = done
-    return sink
+    return sink, created
 
 
 class MultiOutputTool(_PlateTool):
@@ -134,7 +156,7 @@ class MultiOutputTool(_PlateTool):
         if "sinks" in kwargs or (len(args) >= 3 and isinstance(args[2], (list, tuple))):
             names = ("source", "splitting_stream", "sinks", "interval", "meta_data_id", "output_plate_values")
             call = dict(zip(names, args), **kwargs)
-            sink = _common_sink(call["sinks"], call.get("meta_data_id"), self.name)
+            sink, temporary = _common_sink(call["sinks"], call.get("meta_data_id"), self.name)
             given = call.get("output_plate_values")
             if given is None:
                 given = [tuple(p for p in s.stream_id.meta_data if p[0] == call.get("meta_data_id"))
@@ -142,7 +164,8 @@ class MultiOutputTool(_PlateTool):
             options = {k: call[k] for k in ("progress", "cancel", "chunk", "history") if k in call}
             source = call.get("source")
             return self._run_plate([source] if source is not None else [], sink, call["interval"],
-                                   call.get("splitting_stream"), call.get("meta_data_id"), given, options)
+                                   call.get("splitting_stream"), call.get("meta_data_id"), given, options,
+                                   temporary_sink=temporary)
         names = ("sources", "sink", "interval", "splitting_stream")
         call = dict(zip(names, args), **kwargs)
         splitting = call.pop("splitting_stream", None)
@@ -165,7 +188,7 @@ class SelectorTool(_PlateTool):
         raise NotImplementedError(f"tool {self.name!r} does not implement _execute")
 
     def _produce(self, sources, alignment_stream, interval):
-        return self._filtered(self._execute(sources=sources, interval=interval))
+        return self._filtered(self._execute(sources=self._raw_sources or sources, interval=interval))
 
     def execute(self, sources, sink, interval, alignment_stream=None, **kwargs):
         """``execute(sources, sink, interval)``: writes ``sink`` + the yielded meta-data; or HyperStream's
@@ -177,14 +200,10 @@ class SelectorTool(_PlateTool):
             names = {s.stream_id.name for s in sinks}
             if len(names) != 1:
                 raise ToolExecutionError(f"tool {self.name!r}: sinks have different names {sorted(names)}")
-            base = sinks[0].channel.get_or_create_stream(StreamId(names.pop()))
-            done = sinks[0].calculated_intervals
-            for s in sinks[1:]:
-                done = done & s.calculated_intervals
-            if done and base.calculated_intervals != done:
-                base.calculated_intervals = done
+            base, temporary = _base_stream(sinks[0].channel, StreamId(names.pop()), sinks)
             values = [tuple(s.stream_id.meta_data) for s in sinks]
-            return self._run_plate(list(sources or []), base, interval, alignment_stream, None, values, kwargs)
+            return self._run_plate(list(sources or []), base, interval, alignment_stream, None, values, kwargs,
+                                   temporary_sink=temporary)
         return self._run_plate(list(sources or []), sink, interval, alignment_stream, None,
                                kwargs.pop("output_plate_values", None), kwargs)
 
