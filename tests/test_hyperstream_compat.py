@@ -312,3 +312,17 @@ def test_relative_window_style_tool_runs(tmp_path):
 
 def test_no_hyperstream_modules_left_behind():
     assert [m for m in sys.modules if m == "hyperstream" or m.startswith("hyperstream.")] == []
+
+
+def test_calculated_intervals_added_one_by_one_lose_nothing():
+    """HyperStream 0.3.8 gives (5,10] U (11,14] for this sequence (it loses (14,17]); ours is exact."""
+    acc = TimeIntervals()
+    for a, b in ((11, 14), (14, 17), (7, 10), (5, 8)):
+        acc = acc + TimeInterval(sec(a), sec(b))
+    assert acc == TimeIntervals([TimeInterval(sec(5), sec(10)), TimeInterval(sec(11), sec(17))])
+    with hyperstream_names():
+        from hyperstream import TimeIntervals as HsTimeIntervals, TimeInterval as HsTimeInterval
+        acc = HsTimeIntervals()
+        for a, b in ((11, 14), (14, 17), (7, 10), (5, 8)):
+            acc += HsTimeInterval(sec(a), sec(b))
+        assert acc.intervals == [TimeInterval(sec(5), sec(10)), TimeInterval(sec(11), sec(17))]
