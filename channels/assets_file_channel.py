@@ -4,6 +4,10 @@ Layout under the channel's path::
 
     <stream folder>/<YYYY-MM-DDTHHMMSS.fffZ>.json     one file per version
 
+HyperStream's file names are read too (``2017-06-12T10:05:59.000Z.json``,
+``2017-06-12T10-05-59.000Z.json``, ``2017-07-06.json``; see :func:`parse_file_name`);
+files whose name or content cannot be read are listed in ``skipped``.
+
 The folder name is the stream name, plus ``@k=v&k2=v2`` for meta-data (sorted,
 percent-quoted). File content is the value in the store codec's tagged JSON,
 so datetimes and TimeIntervals round-trip exactly. Files are written to a
@@ -12,8 +16,9 @@ temporary name and renamed, so a crash never leaves a half-written version.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote, unquote
 
 from .assets_channel import as_asset_instances, asset_interval
@@ -50,10 +55,35 @@ def file_name(ts: datetime) -> str:
     return ts.strftime(_TS_FORMAT) + f".{ts.microsecond // 1000:03d}Z.json"
 
 
+_HS_NAME = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{2})[:\-]?(\d{2})(?:[:\-]?(\d{2})(?:\.(\d{1,6}))?)?)?"
+                      r"(Z|[+-]\d{2}:?\d{2})?$")
+
+
 def parse_file_name(name: str) -> datetime:
-    stem = name[:-len("Z.json")]
-    base, _, ms = stem.rpartition(".")
-    return datetime.strptime(base, _TS_FORMAT).replace(microsecond=int(ms) * 1000, tzinfo=UTC)
+    """The timestamp of a version file: ours (``2017-06-12T100559.000Z.json``) and every form HyperStream
+    writes or reads — ``2017-06-12T10:05:59.000Z.json`` (its writer), ``2017-06-12T10-05-59.000Z.json``,
+    ``2017-07-06.json``, ``20170706.json``, with or without ``Z`` / an offset. No offset means UTC."""
+    if not name.endswith(".json"):
+        raise ValueError(f"asset file {name!r} is not a .json file")
+    m = _HS_NAME.match(name[:-len(".json")])
+    if not m:
+        raise ValueError(f"asset file {name!r}: cannot read a date-time from its name (expected e.g. "
+                         f"2017-06-12T10-05-59.000Z.json or 2017-07-06.json)")
+    y, mo, d, hh, mm, ss, frac, tz = m.groups()
+    try:
+        ts = datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0),
+                      int((frac or "0").ljust(6, "0")), tzinfo=UTC)
+    except ValueError as e:
+        raise ValueError(f"asset file {name!r}: {e}") from None
+    if tz and tz != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        digits = tz[1:].replace(":", "")
+        ts -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return ts.replace(microsecond=ts.microsecond - ts.microsecond % 1000)
+
+
+def _is_version_file(name: str) -> bool:
+    return name.endswith(".json") and not name.startswith(".")
 
 
 class AssetsFileChannel(MemoryChannel):
@@ -80,15 +110,23 @@ class AssetsFileChannel(MemoryChannel):
             except StreamIdError as e:
                 self.skipped.append((full, str(e)))
                 continue
-            instances = []
+            by_time = {}
             for name in sorted(os.listdir(full)):
-                if not name.endswith("Z.json"):
+                if not _is_version_file(name):
                     continue
                 try:
+                    ts = parse_file_name(name)
                     with open(os.path.join(full, name), encoding="utf-8") as f:
-                        instances.append(StreamInstance._make((parse_file_name(name), decode_json(f.read()))))
+                        value = decode_json(f.read())
                 except (ValueError, OSError) as e:
                     self.skipped.append((os.path.join(full, name), str(e)))
+                    continue
+                if ts in by_time and by_time[ts] != value:
+                    self.skipped.append((os.path.join(full, name), f"another file of {folder!r} has the time "
+                                                                    f"{ts.isoformat()} with a different value"))
+                    continue
+                by_time[ts] = value
+            instances = [StreamInstance._make(item) for item in sorted(by_time.items(), key=lambda kv: kv[0])]
             stream = MemoryChannel.create_stream(self, sid)
             if instances:
                 self._write(stream, instances)
@@ -144,7 +182,13 @@ class AssetsFileChannel(MemoryChannel):
         if not os.path.isdir(folder):
             return
         for name in os.listdir(folder):
-            if name.endswith("Z.json") and not keep(parse_file_name(name)):
+            if not _is_version_file(name):
+                continue
+            try:
+                ts = parse_file_name(name)
+            except ValueError:
+                continue
+            if not keep(ts):
                 os.unlink(os.path.join(folder, name))
 
     def purge_stream(self, stream_id, remove_definition=False, sandbox=None):

@@ -23,7 +23,7 @@ from .assets_channel import AssetsChannel
 from .base_channel import BaseChannel
 from .config import Config
 from .database_channel import DatabaseChannel
-from .errors import ChannelAlreadyExistsError, ChannelNotFoundError, ToolNotFoundError
+from .errors import ChannelAlreadyExistsError, ChannelNotFoundError, TimeError, ToolNotFoundError
 from .memory_channel import MemoryChannel
 from .stores.base import Store
 from .tool_channel import ToolChannel, ToolVersion
@@ -102,6 +102,8 @@ class ChannelManager:
         for path in self.config.tool_paths:
             self._add_tools("tools_" + os.path.basename(path.rstrip(os.sep)), path, now)
         for plugin in self.config.plugins:
+            if plugin.channel_names:
+                self._add_plugin_channels(plugin)
             if plugin.has_tools:
                 # HyperStream runs from the project folder (the config file's), where plugins import each
                 # other as ``plugins.<name>...``; put it and the plugin folder on sys.path while importing
@@ -132,6 +134,39 @@ class ChannelManager:
     def _load_error(self, where, error):
         log.warning("could not load %s: %s", where, error)
         self.load_errors.append((str(where), str(error)))
+
+    def _plugin_sys_path(self, plugin) -> tuple:
+        project = os.path.dirname(os.path.abspath(self.config.source)) if self.config.source else None
+        return tuple(p for p in (project, plugin.path) if p)
+
+    def _add_plugin_channels(self, plugin) -> None:
+        """The channels a plugin names in ``channel_names`` (HyperStream's rule: module
+        ``<path>/channels/<name>.py``, class ``<Name>`` in CamelCase, id = the name up to its first ``_``).
+        One that cannot be loaded is recorded in :attr:`load_errors` (and logged) and does not stop the others."""
+        from .module_channel import import_module_file
+        from .tools.hyperstream_compat import hyperstream_names
+        from .utils import camel_case
+        for name in plugin.channel_names:
+            path = os.path.join(plugin.path, "channels", name + ".py")
+            where = f"channel {name!r} of plugin {plugin.channel_id_prefix!r} ({path})"
+            try:
+                if not os.path.isfile(path):
+                    raise FileNotFoundError(f"no module file {path}")
+                module = import_module_file(path, hyperstream_names, self._plugin_sys_path(plugin))
+                cls_name = camel_case(name)
+                cls = getattr(module, cls_name, None)
+                if cls is None:
+                    raise AttributeError(f"{path} defines no class {cls_name!r}")
+                channel_id = name.split("_")[0]
+                try:
+                    channel = cls(channel_id, up_to_timestamp=None)
+                except (TypeError, TimeError):
+                    channel = cls(channel_id)
+                if not isinstance(channel, BaseChannel):
+                    raise TypeError(f"{cls_name} is not a channel class (it does not derive from BaseChannel)")
+                self.add_channel(channel)
+            except Exception as e:  # noqa: BLE001 - plugin code may fail in any way; report it, load the rest
+                self._load_error(where, f"not loaded: {type(e).__name__}: {e}")
 
     def _add_tools(self, channel_id, path, up_to, sys_path=()):
         try:
@@ -171,6 +206,40 @@ class ChannelManager:
     def memory(self) -> MemoryChannel:
         return self.channels["memory"]
 
+    # -- HyperStream's ChannelManager API: channels by attribute and as a mapping, tools by name ---------
+    def __getattr__(self, name):
+        """``manager.mongo``, ``manager.assets``, ``manager.tools``, ``manager.<plugin>_tools`` …: the channel
+        of that id (HyperStream's attribute access)."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        channels = self.__dict__.get("channels") or {}
+        if name in channels:
+            return channels[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute or channel {name!r} "
+                             f"(channels: {', '.join(sorted(channels))})")
+
+    def keys(self) -> list[str]:
+        return list(self.channels)
+
+    def values(self) -> list[BaseChannel]:
+        return list(self.channels.values())
+
+    def items(self) -> list[tuple[str, BaseChannel]]:
+        return list(self.channels.items())
+
+    def get_tool_class(self, name: str, version=None):
+        """The class of tool ``name`` (newest version unless one is asked for) from the first tool channel
+        that has it."""
+        channel, tv = self.find_tool(name, version)
+        return channel.get_tool_class(name, tv.version)
+
+    def get_tool(self, name: str, parameters: dict | None = None, version=None):
+        """An instance of tool ``name`` made with ``parameters`` (HyperStream's ``get_tool``); its
+        ``tool_version`` / ``tool_source`` / ``tool_channel`` say where it came from."""
+        from .tools.loading import load_tool
+        channel, tv = self.find_tool(name, version)
+        return load_tool(channel, name, parameters, tv.version, coerce=False)
+
     @property
     def tool_channels(self) -> list[ToolChannel]:
         return [c for c in self if isinstance(c, ToolChannel)]
@@ -209,3 +278,11 @@ class ChannelManager:
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
+
+
+def _offer_to_hyperstream_code() -> None:
+    from .tools.hyperstream_compat import register_name
+    register_name("ChannelManager", ChannelManager)
+
+
+_offer_to_hyperstream_code()

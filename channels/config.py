@@ -7,7 +7,10 @@ Accepted JSON (all keys optional unless said):
     {"mongo": {"host": "localhost", "port": 27017, "db": "hyperstream", "tz_aware": true,
                "username": ..., "password": ...},
      "plugins": [{"path": "plugins/example", "channel_id_prefix": "example",
-                  "has_tools": true, "has_assets": false}]}
+                  "has_tools": true, "has_assets": false, "channel_names": ["sphere_channel"]}]}
+
+  ``channel_names`` are modules ``<plugin path>/channels/<name>.py``; each defines the class
+  ``<Name>`` (``sphere_channel`` -> ``SphereChannel``), registered under the id ``sphere``.
 
 * our embedded form: ``{"store": {"sqlite": "path/to/store.sqlite"}}``, or
   ``{"store": {"mongo_uri": "mongodb://..."}}``; plus ``"tool_paths": [...]``.
@@ -30,6 +33,7 @@ class PluginConfig:
     channel_id_prefix: str
     has_tools: bool = True
     has_assets: bool = False
+    channel_names: list[str] = field(default_factory=list)  # modules <path>/channels/<name>.py (HyperStream's)
 
 
 @dataclass
@@ -106,8 +110,12 @@ class Config:
             for key in ("has_tools", "has_assets"):
                 if key in p and not isinstance(p[key], bool):
                     raise ConfigError(f"config key 'plugins[{i}].{key}'{where} must be true or false, got {p[key]!r}")
+            names = p.get("channel_names", [])
+            if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+                raise ConfigError(f"config key 'plugins[{i}].channel_names'{where} must be a list of module names, "
+                                  f"got {names!r}")
             cfg.plugins.append(PluginConfig(resolve(p["path"], f"plugins[{i}].path"), p["channel_id_prefix"],
-                                            p.get("has_tools", True), p.get("has_assets", False)))
+                                            p.get("has_tools", True), p.get("has_assets", False), list(names)))
         tool_paths = raw.get("tool_paths", [])
         if not isinstance(tool_paths, list):
             raise ConfigError(f"config key 'tool_paths'{where} must be a list of folders")

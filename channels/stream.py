@@ -251,6 +251,11 @@ class Stream:
         return self.stream_id.name
 
     def window(self, time_interval=None, force_calculation: bool = False) -> "StreamView":
+        """A view of ``time_interval`` (a TimeInterval, a RelativeTimeInterval relative to now, or a
+        ``(start, end)`` pair). Without one: the last calculated interval, as in HyperStream; all time when
+        nothing has been calculated (HyperStream raises then)."""
+        if time_interval is None and self._calculated_intervals:
+            time_interval = self._calculated_intervals[-1]
         return StreamView(self, as_interval(time_interval), force_calculation)
 
     @property
@@ -309,6 +314,12 @@ class StreamView:
 
     def values(self) -> list:
         return [i.value for i in self]
+
+    def itertimestamps(self) -> Iterator[datetime]:
+        return (i.timestamp for i in self)
+
+    def itervalues(self) -> Iterator:
+        return (i.value for i in self)
 
     def component(self, key) -> Iterator[StreamInstance]:
         """Instances whose dict value has ``key``, with the value replaced by ``value[key]``."""

@@ -85,14 +85,34 @@ class TimeInterval:
         return (self._start, self._end) < (other._start, other._end)
 
     def __add__(self, other):
+        """``interval + timedelta``: shifted; ``interval + RelativeTimeInterval`` (or a ``(start, end)`` pair of
+        offsets): each end moved by its offset, as HyperStream's tools use it; otherwise the union."""
+        if isinstance(other, timedelta):
+            return TimeInterval(self._start + other, self._end + other)
+        if isinstance(other, (tuple, list)) and len(other) == 2 and all(_is_relative(v) for v in other):
+            other = RelativeTimeInterval(*other)
+        if isinstance(other, RelativeTimeInterval):
+            return TimeInterval(self._start + other._start, self._end + other._end)
         return TimeIntervals([self]) + other
 
     def __sub__(self, other):
+        if isinstance(other, timedelta):
+            return TimeInterval(self._start - other, self._end - other)
         return TimeIntervals([self]) - other
 
     def __iter__(self):  # allows ``start, end = interval``
         yield self._start
         yield self._end
+
+    def __getitem__(self, i):
+        """``interval[0]`` is the start, ``interval[1]`` the end (HyperStream's TimeInterval is a 2-tuple)."""
+        return (self._start, self._end)[i]
+
+    def __len__(self):
+        return 2
+
+    def to_tuple(self) -> tuple:
+        return self._start, self._end
 
     def to_dict(self) -> dict:
         return {"start": self._start, "end": self._end}
@@ -234,6 +254,36 @@ class TimeIntervals:
     def __iter__(self):
         return iter(self._items)
 
+    # -- HyperStream's list-of-pieces API -------------------------------------
+    @property
+    def intervals(self) -> list[TimeInterval]:
+        """The pieces, in order (a copy; assign a list to replace them)."""
+        return list(self._items)
+
+    @intervals.setter
+    def intervals(self, value):
+        self._items = self._normalise(_as_interval_list(value))
+
+    def split(self, points) -> None:
+        """Cut the pieces at each of ``points`` that lies strictly inside one (in place, as HyperStream does).
+
+        The set covered is unchanged; the result keeps touching pieces apart until :meth:`compress`
+        or any set operation merges them again."""
+        cuts = sorted({ensure_utc(p, "split point") for p in points})
+        out = []
+        for iv in self._items:
+            s = iv._start
+            for p in cuts:
+                if s < p < iv._end:
+                    out.append(TimeInterval._trusted(s, p))
+                    s = p
+            out.append(TimeInterval._trusted(s, iv._end))
+        self._items = out
+
+    def compress(self) -> None:
+        """Merge touching pieces again (in place)."""
+        self._items = self._normalise(self._items)
+
     def __len__(self):
         return len(self._items)
 
@@ -288,6 +338,18 @@ class RelativeTimeInterval:
     @property
     def width(self) -> timedelta:
         return self._end - self._start
+
+    @property
+    def start_seconds(self) -> float:
+        """The start offset in seconds (what HyperStream's ``RelativeTimeInterval.start`` gives)."""
+        return self._start.total_seconds()
+
+    @property
+    def end_seconds(self) -> float:
+        return self._end.total_seconds()
+
+    def to_tuple(self) -> tuple:
+        return self._start, self._end
 
     def absolute(self, reference: datetime) -> TimeInterval:
         reference = ensure_utc(reference, "reference time")

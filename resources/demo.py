@@ -252,7 +252,7 @@ def build_demo_store(manager, progress=None, cancel=None) -> dict:
         run("aggregate", {"func": "std"}, StreamId("accelerometer_std_1min", dict(acc_id.meta_data)),
             part, sources=[acc], alignment=minute_windows, weight=2)
     report(1.0, "done")
-    counts = {str(s.stream_id): s.window().count() for s in db}
+    counts = {str(s.stream_id): s.window(TimeInterval.all_time()).count() for s in db}
     log.info("demo store built in %.1f s: %d streams, %s instances", time.perf_counter() - t0, len(counts),
              f"{sum(counts.values()):,}")
     return counts

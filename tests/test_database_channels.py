@@ -123,7 +123,8 @@ def test_purge_interval_and_purge_with_definition(store_factory):
     s = ch.create_stream(StreamId("p"))
     ch.write_chunk(s, [StreamInstance(t(i), i) for i in range(1, 11)], TimeInterval(T0, t(10)))
     assert ch.purge_interval(StreamId("p"), TimeInterval(t(3), t(6))) == 3
-    assert [i.value for i in s.window()] == [1, 2, 3, 7, 8, 9, 10]
+    assert [i.value for i in s.window(TimeInterval.all_time())] == [1, 2, 3, 7, 8, 9, 10]
+    assert [i.value for i in s.window()] == [7, 8, 9, 10]  # no interval: the last calculated one (HyperStream's rule)
     assert s.calculated_intervals == TimeIntervals([TimeInterval(T0, t(3)), TimeInterval(t(6), t(10))])
     ch.purge_stream(StreamId("p"))
     assert s.window().count() == 0 and s.calculated_intervals.is_empty

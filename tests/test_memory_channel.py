@@ -259,7 +259,8 @@ def test_purge_interval(mc):
     s.calculated_intervals = TimeInterval(t(0), t(10))
     n = mc.purge_interval("x", TimeInterval(t(3), t(6)))
     assert n == 3
-    assert s.window().values() == [1, 2, 3, 7, 8, 9, 10]
+    assert s.window(TimeInterval.all_time()).values() == [1, 2, 3, 7, 8, 9, 10]
+    assert s.window().values() == [7, 8, 9, 10]  # no interval: the last calculated one (HyperStream's rule)
     assert list(s.calculated_intervals) == [TimeInterval(t(0), t(3)), TimeInterval(t(6), t(10))]
 
 

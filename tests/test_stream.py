@@ -372,7 +372,8 @@ def test_view_summary(numbers):
 def test_stream_writer_and_purge(channel, numbers):
     numbers.calculated_intervals = TimeInterval(t(0), t(10))
     numbers.writer([StreamInstance(t(11), 11)])
-    assert numbers.window().count() == 11
+    assert numbers.window(TimeInterval.all_time()).count() == 11
+    assert numbers.window().count() == 10  # no interval: the last calculated one (HyperStream's rule)
     numbers.purge()
     assert numbers.window().items() == []
     assert numbers.calculated_intervals.is_empty

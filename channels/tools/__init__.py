@@ -10,7 +10,9 @@
 ``helpers``            building blocks for tool code: ticks, durations, windowed apply
 ``loading``            a configured tool from a ToolChannel; scanning a channel's tools
 ``hyperstream_compat`` the ``hyperstream.*`` stand-in that lets HyperStream plugin files
-                       import unchanged
+                       import unchanged (its classes: ``hs_names``)
+``plates``             HyperStream's plate-style tools (MultiOutputTool, SelectorTool,
+                       PlateCreationTool) run with the output plate as meta-data values
 =====================  ==============================================================
 
 Importing this package installs :func:`hyperstream_compat.hyperstream_names` as

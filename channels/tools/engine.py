@@ -210,6 +210,13 @@ class Tool:
         """Yield the StreamInstances of ``interval`` (``(start, end]``). Must not yield outside it."""
         raise NotImplementedError(f"tool {self.name!r} does not implement _execute")
 
+    def _produce(self, sources, alignment_stream, interval):
+        """The engine's one call into tool code: ``_execute(sources, alignment_stream, interval)``.
+
+        Tools with another ``_execute`` signature (HyperStream's plate-style tools,
+        :mod:`channels.tools.plates`) override this adapter."""
+        return self._execute(sources=sources, alignment_stream=alignment_stream, interval=interval)
+
     def execute(self, sources, sink, interval, alignment_stream=None, *, progress=None, cancel=None, chunk=None,
                 history=None) -> RunRecord:
         """Compute the parts of ``interval`` the sink has not calculated yet; return the run's record.
@@ -354,7 +361,7 @@ class Tool:
         dropped = 0
         n = 0
         try:
-            produced = self._execute(sources=sources, alignment_stream=alignment_stream, interval=work)
+            produced = self._produce(sources, alignment_stream, work)
             for inst in produced or ():
                 n += 1
                 if cancel is not None and n % CANCEL_CHECK_EVERY == 0 and cancel.is_set():
@@ -389,7 +396,10 @@ class Tool:
             raise ToolExecutionError(f"tool {self.name!r} failed computing {sink.stream_id} over {piece}: "
                                      f"{type(e).__name__}: {e}") from e
         if dropped:
-            log.warning("tool %s: dropped %d instance(s) outside %s", self.name, dropped, piece)
+            if not run.dropped_instances:  # one warning per run; the run record keeps the count
+                log.warning("tool %s: dropped instance(s) outside the interval it was asked to compute (first in "
+                            "%s); the run record counts them", self.name, piece)
+            run.dropped_instances += dropped
         return plain, meta
 
     def _commit(self, sink, piece, plain, meta, meta_keys, siblings) -> int:

@@ -46,6 +46,7 @@ class RunRecord:
     error: str | None = None
     computed: TimeIntervals = field(default_factory=TimeIntervals)  # what this run committed
     chunks: int = 0
+    dropped_instances: int = 0  # instances the tool yielded outside the interval asked for (tools that drop them)
 
     def to_dict(self) -> dict:
         """JSON-only form (times as ISO text)."""

@@ -12,10 +12,11 @@ get their old value back; the others are removed). Nested use is fine.
 What a plugin file binds at import (``from hyperstream.tool import Tool``)
 stays bound, so its classes keep working after the block.
 
-Not provided: plates, workflows, the HyperStream session object and the
-plate-based ``MultiOutputTool._execute(source, splitting_stream, interval,
-meta_data_id, output_plate_values)`` signature; a multi-output plugin must
-yield StreamMetaInstances from ``_execute(sources, alignment_stream, interval)``.
+Every public name of HyperStream 0.3.8's ``hyperstream``, ``hyperstream.utils``,
+``hyperstream.stream``, ``hyperstream.tool``, ``hyperstream.time_interval`` and
+``hyperstream.channels`` is offered (the classes are in :mod:`channels.tools.hs_names`;
+plate-style tools in :mod:`channels.tools.plates`). The session object, plates
+and workflows import but raise ``NotSupportedError`` when used.
 
 ``channels.tools`` installs this as ``ToolChannel.import_hook`` when imported.
 """
@@ -34,7 +35,11 @@ _MISSING = object()
 
 MODULE_NAMES = ("hyperstream", "hyperstream.tool", "hyperstream.stream", "hyperstream.utils",
                 "hyperstream.utils.time_utils", "hyperstream.utils.errors", "hyperstream.utils.decorators",
-                "hyperstream.utils.containers", "hyperstream.time_interval", "hyperstream.channels")
+                "hyperstream.utils.containers", "hyperstream.utils.misc", "hyperstream.utils.serialization",
+                "hyperstream.utils.statistics", "hyperstream.time_interval", "hyperstream.channels") + tuple(
+    "hyperstream.channels." + m for m in ("base_channel", "memory_channel", "tool_channel", "file_channel",
+                                          "module_channel", "database_channel", "assets_channel",
+                                          "assets_file_channel"))
 
 
 def real_hyperstream_available() -> bool:
@@ -77,9 +82,32 @@ class StreamNotAvailableError(Exception):
         super().__init__(f"stream not available after {up_to_timestamp}")
 
 
+#: names the stand-in offers that live above the tool machinery (the channel manager): registered by their
+#: own modules with :func:`register_name`, so this module never imports them (no import cycle)
+_REGISTERED: dict[str, object] = {}
+
+
+def register_name(name: str, obj) -> None:
+    """Offer ``obj`` as ``hyperstream.<name>`` and ``hyperstream.channels.<name>`` to plugin code."""
+    _REGISTERED[name] = obj
+
+
+def _registered(name: str):
+    try:
+        return _REGISTERED[name]
+    except KeyError:
+        raise ImportError(f"hyperstream.{name} is not available: {name} was not registered "
+                          f"(import channels first)") from None
+
+
 def _build_modules() -> dict[str, types.ModuleType]:
-    from .. import base_channel, errors, memory_channel, stream, time_interval, utils
+    import collections
+    import datetime as _dt
+
+    from .. import base_channel, memory_channel, stream, utils
+    from .. import assets_channel, assets_file_channel, database_channel, file_channel, module_channel, tool_channel
     from . import engine, functions
+    from . import hs_names as hs
 
     def module(name, doc, **attrs):
         m = types.ModuleType(name, doc)
@@ -90,79 +118,109 @@ def _build_modules() -> dict[str, types.ModuleType]:
     def _reconstruct_interval(experiment_id):
         """``"<start ms>-<end ms>"`` -> TimeInterval (HyperStream's experiment-id form)."""
         start, end = str(experiment_id).split("-")
-        return time_interval.TimeInterval(utils.from_ms(int(start)), utils.from_ms(int(end)))
+        return hs.TimeInterval(utils.from_ms(int(float(start))), utils.from_ms(int(float(end))))
 
     def _experiment_id(interval):
-        return f"{utils.to_ms(interval.start)}-{utils.to_ms(interval.end)}"
+        return f"{utils.to_ms(hs.as_utc(interval.start))}-{utils.to_ms(hs.as_utc(interval.end))}"
 
     def _duration2str(x):
         minutes, seconds = divmod(x.total_seconds(), 60)
         return f"{int(minutes)} min {int(seconds)} sec"
 
+    def _unix_ms(dt):
+        return utils.to_ms(hs.as_utc(dt))
+
     time_names = dict(MIN_DATE=utils.MIN_DATE, MAX_DATE=utils.MAX_DATE, UTC=utils.UTC, utcnow=utils.utcnow,
-                      get_timedelta=utils.get_timedelta, parse_time_tuple=time_interval.parse_time_tuple,
-                      unix_time_miliseconds=lambda dt: utils.to_ms(dt), unix_time_milliseconds=utils.to_ms,
-                      datetime_from_ms=utils.from_ms,
+                      get_timedelta=utils.get_timedelta, parse_time_tuple=hs.parse_time_tuple,
+                      unix_time_miliseconds=_unix_ms, unix_time_milliseconds=_unix_ms,
+                      datetime_from_ms=utils.from_ms, is_naive=hs.is_naive, remove_microseconds=hs.remove_microseconds,
                       unix2datetime=lambda u: utils.from_ms(round(u)),           # HyperStream: u in ms
-                      datetime2unix=lambda dt: utils.to_ms(dt) / 1000.0,         # HyperStream: seconds
-                      construct_experiment_id=_experiment_id, duration2str=_duration2str)
-    error_names = dict(StreamNotAvailableError=StreamNotAvailableError,
-                       IncorrectToolError=errors.ToolInitialisationError,
-                       ToolExecutionError=errors.ToolExecutionError, ToolNotFoundError=errors.ToolNotFoundError,
-                       StreamNotFoundError=errors.StreamNotFoundError,
-                       StreamAlreadyExistsError=errors.StreamAlreadyExistsError,
-                       ChannelNotFoundError=errors.ChannelNotFoundError,
-                       ChannelAlreadyExistsError=errors.ChannelAlreadyExistsError,
-                       MultipleStreamsFoundError=errors.MultipleStreamsFoundError,
-                       ToolInitialisationError=errors.ToolInitialisationError,
-                       IncompatibleToolError=errors.ToolInitialisationError,
-                       ConfigurationError=errors.ConfigError)
-    ti = dict(TimeInterval=time_interval.TimeInterval, TimeIntervals=time_interval.TimeIntervals,
-              RelativeTimeInterval=time_interval.RelativeTimeInterval,
-              parse_time_tuple=time_interval.parse_time_tuple, MIN_DATE=utils.MIN_DATE, MAX_DATE=utils.MAX_DATE)
-    st = dict(StreamInstance=stream.StreamInstance, StreamMetaInstance=stream.StreamMetaInstance,
+                      datetime2unix=lambda dt: (hs.as_utc(dt) - utils.EPOCH).total_seconds(),  # seconds
+                      construct_experiment_id=_experiment_id, reconstruct_interval=_reconstruct_interval,
+                      duration2str=_duration2str)
+    error_names = dict(hs.error_classes(), StreamNotAvailableError=StreamNotAvailableError,
+                       handle_exception=hs.handle_exception)
+    placeholders = {name: hs.not_supported(name, what) for name, what in hs.UNSUPPORTED.items()}
+    container_names = dict(Printable=Printable, Hashable=Hashable, FrozenKeyDict=hs.FrozenKeyDict,
+                           Singleton=hs.Singleton,
+                           **{k: placeholders[k] for k in ("MetaDataTree", "TypedBiDict", "TypedFrozenKeyDict",
+                                                           "ToolContainer", "PluginContainer", "PluginWrapper",
+                                                           "FactorContainer")})
+    ti = dict(TimeInterval=hs.TimeInterval, TimeIntervals=hs.TimeIntervals,
+              RelativeTimeInterval=hs.RelativeTimeInterval, parse_time_tuple=hs.parse_time_tuple,
+              MIN_DATE=utils.MIN_DATE, MAX_DATE=utils.MAX_DATE, UTC=utils.UTC, utcnow=utils.utcnow,
+              get_timedelta=utils.get_timedelta, is_naive=hs.is_naive, remove_microseconds=hs.remove_microseconds,
+              Printable=Printable, date=_dt.date, datetime=_dt.datetime, timedelta=_dt.timedelta,
+              namedtuple=collections.namedtuple, profile=lambda f: f)
+    st = dict(StreamInstance=hs.StreamInstance, StreamMetaInstance=hs.StreamMetaInstance,
               StreamId=stream.StreamId, Stream=stream.Stream, StreamView=stream.StreamView,
-              StreamDict=stream.StreamDict, get_stream_id=stream.get_stream_id)
+              DatabaseStream=hs.DatabaseStream, AssetStream=hs.AssetStream, StreamDict=stream.StreamDict,
+              StreamInstanceCollection=hs.StreamInstanceCollection, get_stream_id=stream.get_stream_id)
     # HyperStream tools may align their output on ``interval.start`` (its own sliding_window does), so a
     # plugin tool runs each missing interval as one piece unless a chunk length is asked for explicitly.
-    tl = {name: type(name, (getattr(engine, name),), {"chunkable": False, "__module__": "hyperstream.tool"})
-          for name in ("Tool", "MultiOutputTool", "AggregateTool", "SelectorTool")}
-    tl["check_input_stream_count"] = engine.check_input_stream_count
+    tl = dict(Tool=hs.Tool, BaseTool=hs.BaseTool, MultiOutputTool=hs.MultiOutputTool, AggregateTool=hs.AggregateTool,
+              SelectorTool=hs.SelectorTool, PlateCreationTool=hs.PlateCreationTool,
+              check_input_stream_count=engine.check_input_stream_count)
     decorator_names = dict(timeit=_passthrough_decorator, check_output_format=_passthrough_decorator,
                            check_tool_defined=_passthrough_decorator,
                            check_input_stream_count=engine.check_input_stream_count)
+    misc_names = dict(camel_to_snake=engine.camel_to_snake, snake_to_camel=hs.snake_to_camel, touch=hs.touch)
+    stats = dict(histogram=hs.histogram, percentile=hs.percentile)
+    ch = dict(BaseChannel=base_channel.BaseChannel, MemoryChannel=memory_channel.MemoryChannel,
+              ReadOnlyMemoryChannel=memory_channel.ReadOnlyMemoryChannel, ToolChannel=tool_channel.ToolChannel,
+              FileChannel=file_channel.FileChannel, ModuleChannel=module_channel.ModuleChannel,
+              DatabaseChannel=database_channel.DatabaseChannel, AssetsChannel=assets_channel.AssetsChannel,
+              AssetsFileChannel=assets_file_channel.AssetsFileChannel, ChannelManager=_registered("ChannelManager"))
 
-    time_utils = module("hyperstream.utils.time_utils", "HyperStream Studio stand-in", **time_names)
-    errs = module("hyperstream.utils.errors", "HyperStream Studio stand-in", **error_names)
-    decorators = module("hyperstream.utils.decorators", "HyperStream Studio stand-in", **decorator_names)
-    containers = module("hyperstream.utils.containers", "HyperStream Studio stand-in", Printable=Printable,
-                        Hashable=Hashable)
-    hs_utils = module("hyperstream.utils", "HyperStream Studio stand-in", Printable=Printable, Hashable=Hashable,
-                      camel_to_snake=engine.camel_to_snake, time_utils=time_utils, errors=errs,
-                      decorators=decorators, containers=containers,
-                      reconstruct_interval=_reconstruct_interval, **{**time_names, **error_names, **decorator_names})
+    doc = "HyperStream Studio stand-in"
+    time_utils = module("hyperstream.utils.time_utils", doc, **time_names)
+    errs = module("hyperstream.utils.errors", doc, **error_names)
+    decorators = module("hyperstream.utils.decorators", doc, **decorator_names)
+    containers = module("hyperstream.utils.containers", doc, **container_names)
+    misc = module("hyperstream.utils.misc", doc, **misc_names)
+    serialization = module("hyperstream.utils.serialization", doc, func_dump=hs.func_dump, func_load=hs.func_load)
+    statistics = module("hyperstream.utils.statistics", doc, **stats)
+    hs_utils = module("hyperstream.utils", doc, time_utils=time_utils, errors=errs, decorators=decorators,
+                      containers=containers, misc=misc, serialization=serialization, statistics=statistics,
+                      HyperStreamLogger=placeholders["HyperStreamLogger"], func_dump=hs.func_dump,
+                      func_load=hs.func_load,
+                      **{**time_names, **error_names, **decorator_names, **container_names, **misc_names, **stats})
     hs_utils.__path__ = []
-    hs_ti = module("hyperstream.time_interval", "HyperStream Studio stand-in", **ti)
-    hs_stream = module("hyperstream.stream", "HyperStream Studio stand-in", **st)
-    hs_tool = module("hyperstream.tool", "HyperStream Studio stand-in", **tl)
-    hs_channels = module("hyperstream.channels", "HyperStream Studio stand-in", BaseChannel=base_channel.BaseChannel,
-                         MemoryChannel=memory_channel.MemoryChannel,
-                         ReadOnlyMemoryChannel=memory_channel.ReadOnlyMemoryChannel)
+    hs_ti = module("hyperstream.time_interval", doc, **ti)
+    hs_stream = module("hyperstream.stream", doc, **st)
+    hs_stream.__path__ = []
+    hs_tool = module("hyperstream.tool", doc, **tl)
+    hs_tool.__path__ = []
+    hs_channels = module("hyperstream.channels", doc, **ch)
     hs_channels.__path__ = []
-    root_names = dict(time_names)
+    root_names = {k: v for k, v in {**time_names, **error_names}.items()}
     root_names.update(ti)
     root_names.update(st)
     root_names.update(tl)
+    root_names.update({k: placeholders[k] for k in ("HyperStream", "Client", "HyperStreamConfig", "OnlineEngine",
+                                                    "PlateManager", "Workflow", "WorkflowManager")})
+    root_names["ChannelManager"] = _registered("ChannelManager")
     root = module("hyperstream", "HyperStream Studio stand-in for HyperStream's public names",
                   tool=hs_tool, stream=hs_stream, utils=hs_utils, time_interval=hs_ti, channels=hs_channels,
-                  functions=functions, **root_names)
+                  functions=functions, NotSupportedError=hs.NotSupportedError, **root_names)
     root.__path__ = []
     root.__version__ = "0.3.8-hyperstream-studio"
-    return {"hyperstream": root, "hyperstream.tool": hs_tool, "hyperstream.stream": hs_stream,
+    mods = {"hyperstream": root, "hyperstream.tool": hs_tool, "hyperstream.stream": hs_stream,
             "hyperstream.utils": hs_utils, "hyperstream.utils.time_utils": time_utils,
             "hyperstream.utils.errors": errs, "hyperstream.utils.decorators": decorators,
-            "hyperstream.utils.containers": containers, "hyperstream.time_interval": hs_ti,
-            "hyperstream.channels": hs_channels}
+            "hyperstream.utils.containers": containers, "hyperstream.utils.misc": misc,
+            "hyperstream.utils.serialization": serialization, "hyperstream.utils.statistics": statistics,
+            "hyperstream.time_interval": hs_ti, "hyperstream.channels": hs_channels}
+    # hyperstream.channels.<module>: plugin channel files import their base class from there
+    for mod_name in MODULE_NAMES:
+        if mod_name.startswith("hyperstream.channels."):
+            short = mod_name.rsplit(".", 1)[1]
+            sub = module(mod_name, doc, **{k: v for k, v in ch.items() if v.__module__.endswith("." + short)})
+            sub.__dict__.update(UTC=utils.UTC, MIN_DATE=utils.MIN_DATE, MAX_DATE=utils.MAX_DATE, utcnow=utils.utcnow)
+            mods[mod_name] = sub
+            setattr(hs_channels, short, sub)
+    assert set(mods) == set(MODULE_NAMES)
+    return mods
 
 
 @contextmanager

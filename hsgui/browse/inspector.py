@@ -380,7 +380,7 @@ class InspectorDock(QWidget):
 
 def _inspect(ctx, stream, interval) -> dict:
     """Job: first/last instance over all time, count in ``interval``, value type."""
-    whole = stream.window()
+    whole = stream.window(TimeInterval.all_time())
     first = whole.first()
     ctx.check()
     last = whole.last()

@@ -14,6 +14,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QStyle)
 
+from channels.time_interval import TimeInterval
 from channels.utils import UTC
 
 from hsgui.common.background import guarded
@@ -516,7 +517,7 @@ def _count_streams(ctx, streams) -> dict:
     for i, s in enumerate(streams):
         ctx.check()
         try:
-            out[stream_key(s)] = s.window().count()
+            out[stream_key(s)] = s.window(TimeInterval.all_time()).count()
         except Exception as e:  # noqa: BLE001 - one bad stream must not hide the others' counts
             out[stream_key(s)] = f"{type(e).__name__}: {e}"
         if i % 20 == 0:
