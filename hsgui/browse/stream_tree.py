@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+import shiboken6
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QTreeView, QVBoxLayout, QWidget)
 
 
@@ -32,7 +33,17 @@ log = logging.getLogger(__name__)
 
 
 class StreamTreeView(QTreeView):
-    """Tree view with a context-menu signal; drags streams out."""
+    """Tree view that drags streams out and asks for a context menu on the right row.
+
+    ``sigMenuRequested(index, viewport_pos, keyboard)``: by mouse, ``index`` is the row under
+    the pointer; by keyboard (Menu key, Shift+F10) it is the current row and the menu opens on
+    it. (Qt's own ``customContextMenuRequested`` gives a keyboard position in the view's
+    coordinates, not the viewport's, which maps to the row below the selection.)
+    Enter on a row emits ``sigActivated(index)``.
+    """
+
+    sigMenuRequested = Signal(object, object, bool)
+    sigActivated = Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -40,9 +51,42 @@ class StreamTreeView(QTreeView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
         self.setAlternatingRowColors(True)
         self.setAnimated(False)
+        self.menu_open = None      # the QMenu shown now (one at a time: the Menu key may come twice)
+
+    def contextMenuEvent(self, event):
+        if event.reason() == QContextMenuEvent.Reason.Keyboard:
+            self.request_keyboard_menu()
+        else:
+            self.sigMenuRequested.emit(self.indexAt(event.pos()), event.pos(), False)
+        event.accept()
+
+    def request_keyboard_menu(self):
+        if self.menu_open is not None and shiboken6.isValid(self.menu_open) and self.menu_open.isVisible():
+            return
+        idx = self.currentIndex()
+        if idx.isValid():
+            self.scrollTo(idx)
+            rect = self.visualRect(idx)
+            pos = QPoint(min(rect.left() + 40, rect.center().x()), rect.center().y())
+        else:
+            pos = QPoint(10, 10)
+        self.sigMenuRequested.emit(idx, pos, True)
+
+    def keyPressEvent(self, event):
+        key, mods = event.key(), event.modifiers()
+        if key == Qt.Key.Key_Menu or (key == Qt.Key.Key_F10 and mods & Qt.KeyboardModifier.ShiftModifier):
+            self.request_keyboard_menu()
+            event.accept()
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.state() != QAbstractItemView.State.EditingState:
+            if self.currentIndex().isValid():
+                self.sigActivated.emit(self.currentIndex())
+                event.accept()
+                return
+        super().keyPressEvent(event)
 
 
 class StreamTreeWidget(QWidget):
@@ -91,8 +135,9 @@ class StreamTreeWidget(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
 
-        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.sigMenuRequested.connect(self._context_menu)
         self.view.doubleClicked.connect(self._double_clicked)
+        self.view.sigActivated.connect(self._activated)
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._after_reset)
         self._expanded_before: set = set()
@@ -223,10 +268,18 @@ class StreamTreeWidget(QWidget):
                 log.exception("channel-menu hook %r failed", hook)
         return menu if not menu.isEmpty() else None
 
-    def _context_menu(self, pos):
+    def _activated(self, index):
+        """Enter on a stream row plots the selected streams; on a channel or name group it opens/closes it."""
+        if self.model.stream_for_index(index) is not None:
+            self.plotRequested.emit(self.selected_streams())
+        elif index.isValid():
+            self.view.setExpanded(index, not self.view.isExpanded(index))
+
+    def _context_menu(self, idx, pos, keyboard: bool = False):
+        """The menu for the selection (by keyboard) or for the row under the pointer (by mouse:
+        the selection if that row is in it, else that row alone)."""
         streams = self.selected_streams()
-        idx = self.view.indexAt(pos)
-        if idx.isValid() and not self.view.selectionModel().isSelected(idx):
+        if not keyboard and idx.isValid() and not self.view.selectionModel().isSelected(idx):
             streams = self.model.streams_for_index(idx)
         node = self.model._node(idx) if idx.isValid() else None
         if node is not None and node.kind == CHANNEL:
@@ -234,6 +287,7 @@ class StreamTreeWidget(QWidget):
         else:
             menu = self.build_context_menu(streams) if streams else None
         if menu is not None:
+            self.last_menu = self.view.menu_open = menu
             menu.popup(self.view.viewport().mapToGlobal(pos))
 
 
