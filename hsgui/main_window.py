@@ -398,12 +398,16 @@ class MainWindow(QMainWindow):
         self._dialogs = []
         self.inspector.set_stream(None)
         self.instances.set_stream(None)
+        self.asset_editor.set_stream(None, None)   # it must not keep editing (and fail to save) the old store's asset
         self.plot_area.clear()
+        if manager is not None:
+            self.error_bar.hide()                  # a failed earlier connect is no longer the state shown
         self.tree.set_manager(manager)
         if target:
             hs_settings.add_recent_connection(target)
         self.connection_label.setText(self._connection_text())
-        self.setWindowTitle(f"HyperStream Studio — {self._connection_text()}")
+        # the application name last: Qt appends the display name to a title that does not end with it
+        self.setWindowTitle(f"{self._connection_text()} — HyperStream Studio")
         if manager is not None:
             for where, why in manager.load_errors[:20]:
                 log.warning("not loaded: %s: %s", where, why)

@@ -198,6 +198,7 @@ class PlotPane(QWidget):
         if curve in self.curves:
             self.curves.remove(curve)
             curve.detach()
+            self.show_cursor(self.area.cursor_x_in_view())   # its name leaves the read-out now, not on the next mouse move
 
     def find(self, stream, component) -> PlotCurve | None:
         return next((c for c in self.curves if c.matches(stream, component)), None)

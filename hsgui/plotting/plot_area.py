@@ -117,6 +117,9 @@ class PlotArea(QWidget):
             self.add_pane()
         for c in list(self.panes[0].curves):
             self.panes[0].remove_curve(c)
+        self._probes.clear()       # they describe streams of a store that may be gone
+        self._cursor_x = None
+        self.panes[0].show_cursor(None)
 
     # -- streams -------------------------------------------------------------
     def add_dropped(self, items, pane=None):
@@ -282,6 +285,9 @@ class PlotArea(QWidget):
                 abs((iv.end - known.end).total_seconds()) > 0.001:
             self._interval = iv
             self.sigRangeChanged.emit(iv)
+        x = self.cursor_x_in_view()
+        for p in self.panes:      # a cursor time the view no longer shows leaves the read-out
+            p.show_cursor(x)
         self._request(self._all_curves(), force=force)
 
     def _request(self, curves, force: bool = False):
@@ -300,8 +306,7 @@ class PlotArea(QWidget):
 
     def _on_curve_updated(self, curve):
         curve.pane.update_category_axis()
-        if self._cursor_x is not None:
-            curve.pane.show_cursor(self._cursor_x)
+        curve.pane.show_cursor(self.cursor_x_in_view())
         self.sigCurveUpdated.emit(curve)
 
     # -- cursor and time zone ------------------------------------------------
@@ -313,6 +318,14 @@ class PlotArea(QWidget):
         for p in self.panes:
             p.show_cursor(x)
 
+    def cursor_x_in_view(self) -> float | None:
+        """The cursor's time if it is on and inside the visible range, else None."""
+        x = self._cursor_x
+        if x is None or not self.cursor_action.isChecked() or not self.panes:
+            return None
+        x0, x1 = self.panes[0].x_range()
+        return x if x0 <= x <= x1 else None
+
     def time_zone(self):
         return self._tz
 
@@ -321,7 +334,7 @@ class PlotArea(QWidget):
         self._tz = tz
         for p in self.panes:
             p.axis.set_time_zone(tz)
-            p.show_cursor(self._cursor_x if self.cursor_action.isChecked() else None)
+            p.show_cursor(self.cursor_x_in_view())
 
     # -- export --------------------------------------------------------------
     def export_image(self, pane: PlotPane, path: str) -> str:
