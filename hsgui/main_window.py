@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
             iv = hs_settings.load_time_range()
             if iv is not None:
                 self.picker.set_interval(iv)
+                self.picker.last_preset = hs_settings.load_last_preset()
             zone = hs_settings.load_time_zone()
             if zone:
                 try:
@@ -623,7 +624,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event):
         if self.persist:
             hs_settings.save_window(self)
-            hs_settings.save_time_range(self.picker.interval())
+            hs_settings.save_time_range(self.picker.interval(), self.picker.last_preset)
             hs_settings.save_time_zone(zone_name(self.picker.time_zone()))
         self._auto_refresh.stop()
         self.runner.shutdown()

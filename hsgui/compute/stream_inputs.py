@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (QAbstractItemView, QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout,
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFormLayout,
                                QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -15,6 +15,7 @@ from channels.utils import UTC
 
 from hsgui.common.mime import STREAM_MIME, streams_from_mime
 from hsgui.common.timefmt import as_zone as _tz
+from hsgui.forms.datetime_edit import DateTimeEdit
 
 from .param_form import qdatetime_from_utc, utc_from_qdatetime
 
@@ -163,10 +164,9 @@ class IntervalEdit(QWidget):
         lay.addRow(f"end ({zone}, inclusive)", self.end_edit)
 
     def _edit(self):
-        w = QDateTimeEdit()
-        w.setDisplayFormat("yyyy-MM-dd HH:mm:ss.zzz")
-        w.setCalendarPopup(True)
+        w = DateTimeEdit()       # type or paste a time; what is typed is what is used
         w.dateTimeChanged.connect(lambda *_: self.sigChanged.emit())
+        w.textEdited.connect(lambda *_: self.sigChanged.emit())   # an invalid text is reported at once
         return w
 
     def set_interval(self, interval: TimeInterval) -> None:
@@ -176,11 +176,16 @@ class IntervalEdit(QWidget):
             w.blockSignals(False)
         self.sigChanged.emit()
 
+    def _read(self, edit, which: str):
+        if not edit.is_valid():
+            raise ValueError(f"{which} {edit.text().strip()!r}: {edit.error()}")
+        return utc_from_qdatetime(edit.dateTime(), self.tz)
+
     def start(self):
-        return utc_from_qdatetime(self.start_edit.dateTime(), self.tz)
+        return self._read(self.start_edit, "start")
 
     def end(self):
-        return utc_from_qdatetime(self.end_edit.dateTime(), self.tz)
+        return self._read(self.end_edit, "end")
 
     def interval(self) -> TimeInterval:
         """The interval; ValueError (TimeError) when start is not before end."""
