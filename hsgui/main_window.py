@@ -40,7 +40,8 @@ from hsgui.assets.editor import AssetEditor
 from hsgui.assets.dialogs import AssetEditorDialog, CreateAssetDialog
 from hsgui.compute.purge_dialog import PurgeDialog
 from hsgui.compute.run_history import RunHistoryWidget
-from hsgui.compute.compute_missing import compute_missing, defining_run, make_compute_menu_hook
+from hsgui.compute.compute_missing import make_compute_menu_hook
+from hsgui.compute.compute_missing_dialog import start_compute_missing
 from hsgui.compute.run_tool_dialog import RunToolDialog
 from hsgui.compute.tools_dock import ToolsDock
 
@@ -313,27 +314,9 @@ class MainWindow(QMainWindow):
         return dlg
 
     def compute_missing_for(self, stream):
-        """Find the run that made ``stream`` (a history read, so in a job), then compute its gaps in range."""
-        manager, interval = self.manager, self.picker.interval()
-
-        def found(record):
-            if manager is not self.manager:
-                return None
-            if record is None:
-                return self.show_error(f"no recorded run made {stream.stream_id}; use Compute with…")
-            job = compute_missing(manager, self.runner, stream, interval, record, self.resolve_stream)
-            if job is None:
-                self.statusBar().showMessage(f"{stream.stream_id}: nothing missing in this range", 5000)
-                return None
-            job.succeeded.connect(guarded(self, lambda run: self.statusBar().showMessage(
-                f"{stream.stream_id}: computed {getattr(run, 'instances_written', '?')} instances over the gaps",
-                8000)))
-            return job
-
-        return self.runner.submit(f"Find the run that made {stream.stream_id}",
-                                  lambda ctx: defining_run(manager.run_history, stream), kind="read",
-                                  on_result=guarded(self, found),
-                                  on_error=guarded(self, lambda msg: self.show_error(msg)))
+        """"Compute missing…": find the run that made ``stream`` (a job), offer the visible range or the
+        whole calculated span with the gaps each would fill, run the chosen one."""
+        return start_compute_missing(self, stream)
 
     def open_purge_dialog(self, streams):
         dlg = PurgeDialog(self.runner, streams, self.picker.interval(), self, tz=self.picker.time_zone())

@@ -103,8 +103,9 @@ class _StreamFilterProxy(QSortFilterProxyModel):
         self._filter = StreamFilter("")
 
     def set_filter_text(self, text: str) -> None:
+        self.beginFilterChange()
         self._filter = StreamFilter(text)
-        self.invalidateFilter()
+        self.endFilterChange()
 
     def filterAcceptsRow(self, row, parent):
         if not self._filter:
