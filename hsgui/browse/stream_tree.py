@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 
 import shiboken6
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QTreeView, QVBoxLayout, QWidget)
 
@@ -125,6 +125,8 @@ class StreamTreeWidget(QWidget):
         self._filter_timer.timeout.connect(self.apply_filter)
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.filter_edit.returnPressed.connect(self.apply_filter)
+        self.filter_edit.installEventFilter(self)    # Esc clears it, Down goes into the tree
+        self._unfiltered_expanded: set | None = None  # the tree's expansion before a filter was typed
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -138,14 +140,33 @@ class StreamTreeWidget(QWidget):
         self.view.sigMenuRequested.connect(self._context_menu)
         self.view.doubleClicked.connect(self._double_clicked)
         self.view.sigActivated.connect(self._activated)
+        self._fit_timer = QTimer(self, singleShot=True, interval=0)   # once after a burst of expansions
+        self._fit_timer.timeout.connect(self._fit_name_column)
+        self.view.expanded.connect(lambda _i: self._fit_timer.start())
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._after_reset)
         self._expanded_before: set = set()
+        self._was_filtered = False
+        self._shown_filter = ""       # the filter of what the tree shows (until the reset ends)
         self._current_before = None
         self.model.modelAboutToBeReset.connect(self._before_reset)
 
     # -- state across resets ----------------------------------------------------------
+    def eventFilter(self, obj, event):
+        if obj is self.filter_edit and event.type() == QEvent.Type.KeyPress:
+            if event.key() == Qt.Key.Key_Escape and self.filter_edit.text():
+                self.filter_edit.clear()
+                self.apply_filter()
+                return True
+            if event.key() == Qt.Key.Key_Down:
+                self.view.setFocus(Qt.FocusReason.TabFocusReason)
+                if not self.view.currentIndex().isValid() and self.model.rowCount():
+                    self.view.setCurrentIndex(self.model.index(0, 0))
+                return True
+        return super().eventFilter(obj, event)
+
     def _before_reset(self):
+        self._was_filtered = bool(self._shown_filter)   # the model already holds the new filter text
         self._expanded_before = set()
         m = self.model
         for chan in m._root.children:
@@ -157,9 +178,20 @@ class StreamTreeWidget(QWidget):
                         self._expanded_before.add((chan.label, name.name))
         cur = self.view.currentIndex()
         self._current_before = m.stream_for_index(cur) if cur.isValid() else None
+        if not self._was_filtered:
+            self._unfiltered_expanded = set(self._expanded_before)
+        elif self._unfiltered_expanded is not None:
+            # clearing the filter brings back the user's own expansion (plus the way to the selection)
+            self._expanded_before = set(self._unfiltered_expanded)
+            if self._current_before is not None:
+                s = self._current_before
+                label = next((c.label for c in m._root.children if c.channel is s.channel), None)
+                if label is not None:
+                    self._expanded_before |= {(label,), (label, s.stream_id.name)}
 
     def _after_reset(self):
         m = self.model
+        self._shown_filter = m.filter_text
         # the selection model re-binds after the reset; reconnect is not needed (same model)
         few = bool(m.filter_text) and m.matched <= 300
         for chan in list(m._root.children):
@@ -267,6 +299,15 @@ class StreamTreeWidget(QWidget):
             except Exception:  # noqa: BLE001
                 log.exception("channel-menu hook %r failed", hook)
         return menu if not menu.isEmpty() else None
+
+    def _fit_name_column(self):
+        """Widen the name column to its rows (never narrower than now, at most 60 % of the tree) so
+        meta-data variants read whole instead of "house=1,…nt=alice"."""
+        want = self.view.sizeHintForColumn(COL_NAME) + 12
+        cap = max(215, int(self.view.viewport().width() * 0.6))
+        cur = self.view.header().sectionSize(COL_NAME)
+        if want > cur:
+            self.view.header().resizeSection(COL_NAME, min(want, cap))
 
     def _activated(self, index):
         """Enter on a stream row plots the selected streams; on a channel or name group it opens/closes it."""

@@ -87,3 +87,61 @@ def test_enter_on_a_stream_plots_it(qtbot, tree):
     with qtbot.waitSignal(tree.plotRequested, timeout=1000) as sig:
         qtbot.keyClick(tree.view, Qt.Key.Key_Return)
     assert sig.args == [[events]]
+
+
+def test_esc_clears_the_filter_and_the_tree_keeps_its_expansion(qtbot, tree):
+    from PySide6.QtCore import QModelIndex
+    m = tree.model
+    memory = m.index(0, 0, QModelIndex())
+    tree.view.expand(memory)
+    temp = tree.model.find_index("memory", name="temperature")
+    tree.view.expand(temp)
+    assert tree.view.isExpanded(memory) and tree.view.isExpanded(temp)
+    tree.filter_edit.setFocus()
+    qtbot.keyClicks(tree.filter_edit, "events")
+    qtbot.keyClick(tree.filter_edit, Qt.Key.Key_Return)
+    assert m.matched == 1
+    qtbot.keyClick(tree.filter_edit, Qt.Key.Key_Escape)
+    assert tree.filter_edit.text() == "" and m.filter_text == ""
+    memory = m.index(0, 0, QModelIndex())
+    temp = tree.model.find_index("memory", name="temperature")
+    assert tree.view.isExpanded(memory) and tree.view.isExpanded(temp)   # as the user left it
+    # Down from the filter goes into the tree
+    qtbot.keyClick(tree.filter_edit, Qt.Key.Key_Down)
+    assert tree.view.hasFocus() or QApplication.focusWidget() is tree.view
+
+
+def test_group_counts_show_without_opening_the_group(qtbot, tree):
+    from hsgui.browse.tree_model import COL_COUNT
+    temp = tree.model.find_index("memory", name="temperature")
+    tree.view.collapse(temp)
+    idx = temp.siblingAtColumn(COL_COUNT)
+    tree.model.data(idx)                      # painted once: asks for the variants' counts
+    qtbot.waitUntil(lambda: tree.model.data(idx) not in ("…", ""), timeout=5000)
+    assert tree.model.data(idx) == "192"      # 4 variants x 48
+    assert not tree.view.isExpanded(temp)
+
+
+def test_variant_rows_show_what_tells_them_apart(qtbot, tree):
+    from hsgui.browse.tree_model import variant_label, common_pairs
+    from channels.stream import StreamId
+    a, b = StreamId("t", {"site": "lab", "room": "1"}), StreamId("t", {"site": "lab", "room": "2"})
+
+    class S:
+        def __init__(self, sid):
+            self.stream_id = sid
+    common = common_pairs([S(a), S(b)])
+    assert variant_label(a, common) == "room=1" and variant_label(b, common) == "room=2"
+    assert variant_label(a, common_pairs([S(a)])) == "site=lab, room=1"
+
+
+def test_variant_names_are_not_cut(qtbot, tree):
+    from PySide6.QtCore import QModelIndex
+    tree.view.expand(tree.model.index(0, 0, QModelIndex()))
+    temp = tree.model.find_index("memory", name="temperature")
+    tree.view.expand(temp)
+    row = tree.model.index(0, 0, temp)
+    assert row.data() == "house=1, resident=alice"
+    qtbot.waitUntil(lambda: tree.view.header().sectionSize(0) >=
+                    tree.view.visualRect(row).left() + tree.view.fontMetrics().horizontalAdvance(row.data()),
+                    timeout=2000)
