@@ -26,6 +26,7 @@ from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, utcnow
 
 from . import settings as hs_settings
+from .window_actions import OfferBar, WindowActions
 from .connection import close_manager, data_span, open_connection, refresh_manager, stream_span
 from hsgui.browse.inspector import InspectorDock
 from hsgui.browse.instances_table import InstancesTable
@@ -33,7 +34,7 @@ from hsgui.common.background import JobRunner, JobState, guarded
 from hsgui.jobs.jobs_dock import JobsDock, JobStatusWidget
 from hsgui.jobs.log_dock import LogDock
 from hsgui.common.timefmt import zone_name
-from hsgui.plotting.plot_area import MANY_CURVES, PlotArea
+from hsgui.plotting.plot_area import PlotArea
 from hsgui.browse.stream_tree import StreamTreeWidget
 from hsgui.plotting.time_range import TimeRangePicker
 from hsgui.assets.editor import AssetEditor
@@ -82,7 +83,7 @@ class ErrorBar(QFrame):
         return self.label.text() if self.isVisible() else ""
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowActions, QMainWindow):
     """HyperStream Studio's main window."""
 
     managerChanged = Signal(object)   # ChannelManager or None
@@ -120,6 +121,8 @@ class MainWindow(QMainWindow):
         self.docks["streams"].raise_()
         self.docks["inspector"].raise_()
         self._make_status_bar()
+        self._make_help()
+        self._set_tab_order()
         self.runner.jobFinished.connect(self._job_finished)
         self.resize(1400, 900)
         self.setDockNestingEnabled(True)
@@ -158,8 +161,7 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.menus["view"] = bar.addMenu("&View")
         self.menus["tools"] = bar.addMenu("&Tools")
-        self.menus["help"] = bar.addMenu("&Help")
-        self.menus["help"].addAction("About HyperStream Studio", self._about)
+        self.menus["help"] = bar.addMenu("&Help")   # filled by _make_help (window_actions)
 
     def _make_time_range(self):
         bar = QToolBar("Time range", self)
@@ -184,6 +186,8 @@ class MainWindow(QMainWindow):
         lay.setSpacing(2)
         self.error_bar = ErrorBar(centre)
         lay.addWidget(self.error_bar)
+        self.offer_bar = OfferBar(centre)
+        lay.addWidget(self.offer_bar)
         self.plot_area = PlotArea(self.runner, self.resolve_stream, centre)
         self.plot_area.sigRangeChanged.connect(self._plot_range_changed)
         self.plot_area.sigStatus.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -384,6 +388,7 @@ class MainWindow(QMainWindow):
         self.instances.set_stream(None)
         self.asset_editor.set_stream(None, None)   # it must not keep editing (and fail to save) the old store's asset
         self.plot_area.clear()
+        self.offer_bar.hide()
         if manager is not None:
             self.error_bar.hide()                  # a failed earlier connect is no longer the state shown
         self.tree.set_manager(manager)
@@ -501,19 +506,6 @@ class MainWindow(QMainWindow):
 
         self._span_job = self.runner.submit(f"Span of {stream.stream_id}", stream_span, stream, kind="read",
                                             on_result=guarded(self, done))
-
-    def plot_streams(self, streams, new_pane: bool = False):
-        if len(streams) > MANY_CURVES and QMessageBox.question(
-                self, "Plot many streams", f"Plot {len(streams)} streams?") != QMessageBox.StandardButton.Yes:
-            return
-        pane = self.plot_area.add_pane() if new_pane else None
-        for s in streams:
-            self.plot_area.add_stream(s, pane=pane)
-
-    def _plot_menu(self, menu, streams):
-        """"Plot in new pane": a stream on another scale does not flatten the curves already shown."""
-        action = menu.addAction("Plot in new pane")
-        action.triggered.connect(lambda: self.plot_streams(streams, new_pane=True))
 
     def show_instances(self, stream):
         self.instances.set_stream(stream, self.picker.interval())
