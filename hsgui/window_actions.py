@@ -13,10 +13,6 @@ from . import help as hs_help
 from hsgui.compute.tools_dock import ROLE_KIND
 from hsgui.plotting.plot_area import MANY_CURVES
 
-#: with this many panes or more the bottom docks give the plots room
-MANY_PANES = 3
-
-
 class OfferBar(QFrame):
     """A one-line offer above the plots ("… differs from … — Move to a new pane"); never modal."""
 
@@ -101,9 +97,7 @@ class WindowActions:
             self.plot_streams(streams, new_pane=True)
 
     def new_pane(self):
-        pane = self.plot_area.add_pane()
-        self._give_plots_room()
-        return pane
+        return self.plot_area.add_pane()
 
     def toggle_maximise_pane(self):
         self.plot_area.toggle_maximise()
@@ -173,18 +167,10 @@ class WindowActions:
                 pane.remove_curve(c)
         self.plot_streams(streams, new_pane=True)
 
-    def _give_plots_room(self):
-        """With several panes the bottom docks shrink, so each pane stays tall enough to read."""
-        if len(self.plot_area.panes) >= MANY_PANES:
-            bottom = [d for d in (self.docks.get("instances"), self.docks.get("jobs"), self.docks.get("log"))
-                      if d is not None and d.isVisible()]
-            if bottom:
-                self.resizeDocks(bottom[:1], [140], Qt.Orientation.Vertical)
-
     def _plot_menu(self, menu, streams):
         """"Plot in new pane": a stream on another scale does not flatten the curves already shown."""
         action = menu.addAction("Plot in new pane")
         action.triggered.connect(lambda: self.plot_streams(streams, new_pane=True))
 
 
-__all__ = ["WindowActions", "OfferBar", "MANY_PANES"]
+__all__ = ["WindowActions", "OfferBar"]
