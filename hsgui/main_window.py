@@ -20,7 +20,7 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu,
-                               QMessageBox, QPushButton, QToolBar, QVBoxLayout, QWidget)
+                               QMessageBox, QPushButton, QScrollArea, QToolBar, QVBoxLayout, QWidget)
 
 from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, utcnow
@@ -195,11 +195,21 @@ class MainWindow(WindowActions, QMainWindow):
         self.setCentralWidget(centre)
 
     def add_dock(self, name: str, title: str, widget: QWidget, area=Qt.DockWidgetArea.LeftDockWidgetArea,
-                 tabify_with: str | None = None) -> QDockWidget:
-        """Add a dock (its object name is stable so QSettings restores its place) and a View-menu toggle."""
+                 tabify_with: str | None = None, scroll: bool = False) -> QDockWidget:
+        """Add a dock (its object name is stable so QSettings restores its place) and a View-menu toggle.
+
+        ``scroll``: the widget scrolls inside the dock instead of setting the dock area's minimum (tabbed
+        docks share the largest minimum, and a tall one would keep the plots from getting the room)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name}")
-        dock.setWidget(widget)
+        if scroll:
+            area_widget = QScrollArea(dock)
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setWidget(widget)
+            dock.setWidget(area_widget)
+        else:
+            dock.setWidget(widget)
         self.addDockWidget(area, dock)
         if tabify_with and tabify_with in self.docks:
             self.tabifyDockWidget(self.docks[tabify_with], dock)
@@ -239,7 +249,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.tools_dock.sigRunTool.connect(lambda c, n, v: self.open_run_dialog(c, n, version=v or None))
         self.run_history = RunHistoryWidget(None, self.runner, parent=self)
         self.add_dock("runs", "Run history", self.run_history, Qt.DockWidgetArea.BottomDockWidgetArea,
-                      tabify_with="log")
+                      tabify_with="log", scroll=True)
         self.run_history.sigRunAgain.connect(self.run_again)
         self.tree.context_menu_hooks.append(make_compute_menu_hook(
             lambda: self.manager,
@@ -255,7 +265,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.asset_editor = AssetEditor(self.runner, parent=self, tool_lookup=self._tool_class)
         # the editor wants width (field tree, raw JSON, buttons): it lives in the full-width bottom area
         self.add_dock("asset", "Asset", self.asset_editor, Qt.DockWidgetArea.BottomDockWidgetArea,
-                      tabify_with="runs")
+                      tabify_with="runs", scroll=True)
         self.asset_editor.sigFailed.connect(self.show_error)
         self.tree.channel_menu_hooks.append(self._asset_channel_menu)
         self.tree.context_menu_hooks.append(self._asset_stream_menu)

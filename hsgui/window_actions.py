@@ -13,6 +13,11 @@ from . import help as hs_help
 from hsgui.compute.tools_dock import ROLE_KIND
 from hsgui.plotting.plot_area import MANY_CURVES
 
+#: with this many panes or more the bottom docks give the plots room, down to this height
+MANY_PANES = 3
+BOTTOM_WHEN_MANY_PANES = 150
+
+
 class OfferBar(QFrame):
     """A one-line offer above the plots ("… differs from … — Move to a new pane"); never modal."""
 
@@ -97,7 +102,9 @@ class WindowActions:
             self.plot_streams(streams, new_pane=True)
 
     def new_pane(self):
-        return self.plot_area.add_pane()
+        pane = self.plot_area.add_pane()
+        self._give_plots_room()
+        return pane
 
     def toggle_maximise_pane(self):
         self.plot_area.toggle_maximise()
@@ -166,6 +173,15 @@ class WindowActions:
             for c in [c for c in pane.curves if c.stream is s]:
                 pane.remove_curve(c)
         self.plot_streams(streams, new_pane=True)
+
+    def _give_plots_room(self):
+        """With three panes or more the bottom docks shrink, so each pane stays tall enough to read."""
+        if len(self.plot_area.panes) < MANY_PANES:
+            return
+        bottom = [d for d in self.docks.values() if d.isVisible() and not d.isFloating()
+                  and self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
+        if bottom and bottom[0].height() > BOTTOM_WHEN_MANY_PANES:
+            self.resizeDocks(bottom[:1], [BOTTOM_WHEN_MANY_PANES], Qt.Orientation.Vertical)
 
     def _plot_menu(self, menu, streams):
         """"Plot in new pane": a stream on another scale does not flatten the curves already shown."""
