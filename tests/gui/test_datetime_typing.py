@@ -157,3 +157,15 @@ def test_restored_last_24_h_is_the_last_24_h_up_to_now(qtbot):
     assert hs_settings.load_time_range().start == T0
     w2.runner.shutdown()
     w.runner.shutdown()
+
+
+def test_asset_form_times_are_typed_the_same_way(qtbot):
+    from hsgui.forms.value_form import AssetValueForm
+    form = AssetValueForm()
+    qtbot.addWidget(form)
+    form.show()
+    form.set_value({"when": datetime(2024, 2, 1, 9, 0, 0, 500000, tzinfo=UTC)}, None)
+    ed = form.value_editor(("when",))
+    assert isinstance(ed, DateTimeEdit) and ed.text() == "2024-02-01 09:00:00.500"
+    retype(qtbot, ed, "2024-03-02 06:00:00")
+    assert form.value() == {"when": datetime(2024, 3, 2, 6, tzinfo=UTC)}
