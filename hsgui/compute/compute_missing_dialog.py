@@ -63,6 +63,9 @@ class ComputeMissingDialog(QDialog):
         self.buttons_box.accepted.connect(self.accept)
         self.buttons_box.rejected.connect(self.reject)
         lay.addWidget(self.buttons_box)
+        for b in self.buttons_box.buttons():       # Enter computes, whichever control has the focus
+            b.setAutoDefault(b is self.compute_button)
+        (chosen or self.compute_button).setFocus()
 
     def choose(self, key: str) -> None:
         self.buttons[key].setChecked(True)

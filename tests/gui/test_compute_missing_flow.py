@@ -70,3 +70,21 @@ def test_compute_missing_fills_a_purged_tail_outside_the_view(qtbot, window):
     assert copy.window(tail).count() == 8
     qtbot.waitUntil(lambda: "computed 8 instances" in window.statusBar().currentMessage(), timeout=3000)
     assert "whole calculated span" in window.statusBar().currentMessage()
+
+
+def test_enter_in_the_dialog_computes(qtbot):
+    from channels.time_interval import TimeInterval as TI
+
+    class Rec:
+        tool = "apply"
+
+    class Sid:
+        stream_id = StreamId("copy")
+    seen = []
+    gaps = TimeIntervals([TI(T0, T0 + HOUR)])
+    dlg = ComputeMissingDialog(Sid(), Rec(), [("visible", "the visible range", TI(T0, T0 + HOUR), gaps)])
+    qtbot.addWidget(dlg)
+    dlg.sigCompute.connect(lambda *a: seen.append(a[0]))
+    dlg.show()
+    qtbot.keyClick(dlg.focusWidget() or dlg, Qt.Key.Key_Return)
+    assert seen == ["visible"]
