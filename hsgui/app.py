@@ -86,6 +86,9 @@ def showcase(window) -> None:
 def run(args) -> int:
     """Start the app with parsed command-line ``args`` (see ``hsgui.__main__``)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from .platform_check import check_display
+    if not check_display():
+        return 1      # missing system libraries: said which and how to install them, instead of Qt's abort
     app = create_application()
     from .main_window import MainWindow
     window = MainWindow(restore=not args.screenshot)

@@ -20,13 +20,14 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu,
-                               QMessageBox, QPushButton, QToolBar, QVBoxLayout, QWidget)
+                               QMessageBox, QPushButton, QScrollArea, QToolBar, QVBoxLayout, QWidget)
 
 from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, utcnow
 
 from . import settings as hs_settings
 from .import_actions import install_import_actions
+from .window_actions import OfferBar, WindowActions
 from .workflow_docks import install_workflow_docks
 from .connection import close_manager, data_span, open_connection, refresh_manager, stream_span
 from hsgui.browse.inspector import InspectorDock
@@ -35,14 +36,15 @@ from hsgui.common.background import JobRunner, JobState, guarded
 from hsgui.jobs.jobs_dock import JobsDock, JobStatusWidget
 from hsgui.jobs.log_dock import LogDock
 from hsgui.common.timefmt import zone_name
-from hsgui.plotting.plot_area import MANY_CURVES, PlotArea
+from hsgui.plotting.plot_area import PlotArea
 from hsgui.browse.stream_tree import StreamTreeWidget
 from hsgui.plotting.time_range import TimeRangePicker
 from hsgui.assets.editor import AssetEditor
 from hsgui.assets.dialogs import AssetEditorDialog, CreateAssetDialog
 from hsgui.compute.purge_dialog import PurgeDialog
 from hsgui.compute.run_history import RunHistoryWidget
-from hsgui.compute.compute_missing import compute_missing, defining_run, make_compute_menu_hook
+from hsgui.compute.compute_missing import make_compute_menu_hook
+from hsgui.compute.compute_missing_dialog import start_compute_missing
 from hsgui.compute.run_tool_dialog import RunToolDialog
 from hsgui.compute.tools_dock import ToolsDock
 
@@ -83,7 +85,7 @@ class ErrorBar(QFrame):
         return self.label.text() if self.isVisible() else ""
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowActions, QMainWindow):
     """HyperStream Studio's main window."""
 
     managerChanged = Signal(object)   # ChannelManager or None
@@ -123,6 +125,8 @@ class MainWindow(QMainWindow):
         self.docks["streams"].raise_()
         self.docks["inspector"].raise_()
         self._make_status_bar()
+        self._make_help()
+        self._set_tab_order()
         self.runner.jobFinished.connect(self._job_finished)
         self.resize(1400, 900)
         self.setDockNestingEnabled(True)
@@ -133,6 +137,7 @@ class MainWindow(QMainWindow):
             iv = hs_settings.load_time_range()
             if iv is not None:
                 self.picker.set_interval(iv)
+                self.picker.last_preset = hs_settings.load_last_preset()
             zone = hs_settings.load_time_zone()
             if zone:
                 try:
@@ -160,8 +165,7 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.menus["view"] = bar.addMenu("&View")
         self.menus["tools"] = bar.addMenu("&Tools")
-        self.menus["help"] = bar.addMenu("&Help")
-        self.menus["help"].addAction("About HyperStream Studio", self._about)
+        self.menus["help"] = bar.addMenu("&Help")   # filled by _make_help (window_actions)
 
     def _make_time_range(self):
         bar = QToolBar("Time range", self)
@@ -186,6 +190,8 @@ class MainWindow(QMainWindow):
         lay.setSpacing(2)
         self.error_bar = ErrorBar(centre)
         lay.addWidget(self.error_bar)
+        self.offer_bar = OfferBar(centre)
+        lay.addWidget(self.offer_bar)
         self.plot_area = PlotArea(self.runner, self.resolve_stream, centre)
         self.plot_area.sigRangeChanged.connect(self._plot_range_changed)
         self.plot_area.sigStatus.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -193,11 +199,21 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(centre)
 
     def add_dock(self, name: str, title: str, widget: QWidget, area=Qt.DockWidgetArea.LeftDockWidgetArea,
-                 tabify_with: str | None = None) -> QDockWidget:
-        """Add a dock (its object name is stable so QSettings restores its place) and a View-menu toggle."""
+                 tabify_with: str | None = None, scroll: bool = False) -> QDockWidget:
+        """Add a dock (its object name is stable so QSettings restores its place) and a View-menu toggle.
+
+        ``scroll``: the widget scrolls inside the dock instead of setting the dock area's minimum (tabbed
+        docks share the largest minimum, and a tall one would keep the plots from getting the room)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name}")
-        dock.setWidget(widget)
+        if scroll:
+            area_widget = QScrollArea(dock)
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setWidget(widget)
+            dock.setWidget(area_widget)
+        else:
+            dock.setWidget(widget)
         self.addDockWidget(area, dock)
         if tabify_with and tabify_with in self.docks:
             self.tabifyDockWidget(self.docks[tabify_with], dock)
@@ -237,7 +253,7 @@ class MainWindow(QMainWindow):
         self.tools_dock.sigRunTool.connect(lambda c, n, v: self.open_run_dialog(c, n, version=v or None))
         self.run_history = RunHistoryWidget(None, self.runner, parent=self)
         self.add_dock("runs", "Run history", self.run_history, Qt.DockWidgetArea.BottomDockWidgetArea,
-                      tabify_with="log")
+                      tabify_with="log", scroll=True)
         self.run_history.sigRunAgain.connect(self.run_again)
         self.tree.context_menu_hooks.append(make_compute_menu_hook(
             lambda: self.manager,
@@ -253,7 +269,7 @@ class MainWindow(QMainWindow):
         self.asset_editor = AssetEditor(self.runner, parent=self, tool_lookup=self._tool_class)
         # the editor wants width (field tree, raw JSON, buttons): it lives in the full-width bottom area
         self.add_dock("asset", "Asset", self.asset_editor, Qt.DockWidgetArea.BottomDockWidgetArea,
-                      tabify_with="runs")
+                      tabify_with="runs", scroll=True)
         self.asset_editor.sigFailed.connect(self.show_error)
         self.tree.channel_menu_hooks.append(self._asset_channel_menu)
         self.tree.context_menu_hooks.append(self._asset_stream_menu)
@@ -316,27 +332,9 @@ class MainWindow(QMainWindow):
         return dlg
 
     def compute_missing_for(self, stream):
-        """Find the run that made ``stream`` (a history read, so in a job), then compute its gaps in range."""
-        manager, interval = self.manager, self.picker.interval()
-
-        def found(record):
-            if manager is not self.manager:
-                return None
-            if record is None:
-                return self.show_error(f"no recorded run made {stream.stream_id}; use Compute with…")
-            job = compute_missing(manager, self.runner, stream, interval, record, self.resolve_stream)
-            if job is None:
-                self.statusBar().showMessage(f"{stream.stream_id}: nothing missing in this range", 5000)
-                return None
-            job.succeeded.connect(guarded(self, lambda run: self.statusBar().showMessage(
-                f"{stream.stream_id}: computed {getattr(run, 'instances_written', '?')} instances over the gaps",
-                8000)))
-            return job
-
-        return self.runner.submit(f"Find the run that made {stream.stream_id}",
-                                  lambda ctx: defining_run(manager.run_history, stream), kind="read",
-                                  on_result=guarded(self, found),
-                                  on_error=guarded(self, lambda msg: self.show_error(msg)))
+        """"Compute missing…": find the run that made ``stream`` (a job), offer the visible range or the
+        whole calculated span with the gaps each would fill, run the chosen one."""
+        return start_compute_missing(self, stream)
 
     def open_purge_dialog(self, streams):
         dlg = PurgeDialog(self.runner, streams, self.picker.interval(), self, tz=self.picker.time_zone())
@@ -402,12 +400,17 @@ class MainWindow(QMainWindow):
         self._dialogs = []
         self.inspector.set_stream(None)
         self.instances.set_stream(None)
+        self.asset_editor.set_stream(None, None)   # it must not keep editing (and fail to save) the old store's asset
         self.plot_area.clear()
+        self.offer_bar.hide()
+        if manager is not None:
+            self.error_bar.hide()                  # a failed earlier connect is no longer the state shown
         self.tree.set_manager(manager)
         if target:
             hs_settings.add_recent_connection(target)
         self.connection_label.setText(self._connection_text())
-        self.setWindowTitle(f"HyperStream Studio — {self._connection_text()}")
+        # the application name last: Qt appends the display name to a title that does not end with it
+        self.setWindowTitle(f"{self._connection_text()} — HyperStream Studio")
         if manager is not None:
             for where, why in manager.load_errors[:20]:
                 log.warning("not loaded: %s: %s", where, why)
@@ -518,19 +521,6 @@ class MainWindow(QMainWindow):
         self._span_job = self.runner.submit(f"Span of {stream.stream_id}", stream_span, stream, kind="read",
                                             on_result=guarded(self, done))
 
-    def plot_streams(self, streams, new_pane: bool = False):
-        if len(streams) > MANY_CURVES and QMessageBox.question(
-                self, "Plot many streams", f"Plot {len(streams)} streams?") != QMessageBox.StandardButton.Yes:
-            return
-        pane = self.plot_area.add_pane() if new_pane else None
-        for s in streams:
-            self.plot_area.add_stream(s, pane=pane)
-
-    def _plot_menu(self, menu, streams):
-        """"Plot in new pane": a stream on another scale does not flatten the curves already shown."""
-        action = menu.addAction("Plot in new pane")
-        action.triggered.connect(lambda: self.plot_streams(streams, new_pane=True))
-
     def show_instances(self, stream):
         self.instances.set_stream(stream, self.picker.interval())
         self.docks["instances"].show()
@@ -623,7 +613,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event):
         if self.persist:
             hs_settings.save_window(self)
-            hs_settings.save_time_range(self.picker.interval())
+            hs_settings.save_time_range(self.picker.interval(), self.picker.last_preset)
             hs_settings.save_time_zone(zone_name(self.picker.time_zone()))
         self._auto_refresh.stop()
         self.runner.shutdown()

@@ -54,19 +54,26 @@ def add_recent_connection(target: str) -> list[str]:
 
 
 # -- time range ------------------------------------------------------------------
-def save_time_range(interval) -> None:
+def save_time_range(interval, last=None) -> None:
+    """Save the range; ``last`` (a timedelta) when it is "the last …" preset, restored up to the next now."""
     if interval is None:
         return
     s = settings()
     s.setValue("time_range/start", interval.start.isoformat())
     s.setValue("time_range/end", interval.end.isoformat())
+    s.setValue("time_range/last_seconds", float(last.total_seconds()) if last is not None else 0.0)
 
 
 def load_time_range():
-    """The last TimeInterval the user looked at, or None."""
+    """The last TimeInterval the user looked at (a "last 24 h" preset: the last 24 h up to now), or None."""
     from channels.time_interval import TimeInterval
     from channels.utils import parse_datetime
     s = settings()
+    last = load_last_preset()
+    if last is not None:
+        from channels.utils import utcnow
+        now = utcnow()
+        return TimeInterval(now - last, now)
     start, end = s.value("time_range/start"), s.value("time_range/end")
     if not start or not end:
         return None
@@ -101,3 +108,13 @@ def restore_window(window) -> bool:
     if state is not None:
         ok = bool(window.restoreState(state)) and ok
     return ok
+
+
+def load_last_preset():
+    """The "last …" preset of the saved range (a timedelta), or None for a fixed window."""
+    from datetime import timedelta
+    try:
+        last = float(settings().value("time_range/last_seconds") or 0)
+    except (TypeError, ValueError):
+        return None
+    return timedelta(seconds=last) if last > 0 else None

@@ -91,6 +91,8 @@ data that is not there).
 """
 from __future__ import annotations
 
+import re
+
 import itertools
 import logging
 import threading
@@ -125,9 +127,26 @@ _IN_CHUNK = 10_000
 _NUMERIC_TYPES = (int, float)
 
 
+_ERRNO_WORDS = (("Connection refused", "the server refused the connection (is MongoDB running on that port?)"),
+                ("Name or service not known", "unknown host name"),
+                ("Temporary failure in name resolution", "the host name could not be looked up"),
+                ("No route to host", "no route to that host"),
+                ("Network is unreachable", "the network is unreachable"),
+                ("timed out", "no answer"))
+
+
 def _short(e: Exception) -> str:
-    """A pymongo error's text without the long topology dump, password redacted."""
-    return redact_uri(str(e).split(", Topology Description:", 1)[0])
+    """A pymongo error in words: ``host:port: what went wrong (gave up after N s)``, without the topology
+    dump, the socket options or errno numbers; password redacted."""
+    text = str(e).split(", Topology Description:", 1)[0]
+    timeout = re.search(r",?\s*Timeout: ([\d.]+)s", text)
+    text = re.sub(r",?\s*Timeout: [\d.]+s", "", text)
+    text = re.sub(r"\s*\(configured timeouts:[^)]*\)", "", text)
+    for raw, words in _ERRNO_WORDS:
+        text = re.sub(r"(\[Errno -?\d+\]\s*)?" + re.escape(raw), words, text)
+    if timeout:
+        text += f" (gave up after {float(timeout.group(1)):g} s)"
+    return redact_uri(text)
 
 
 def _aware(dt):

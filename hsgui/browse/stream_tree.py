@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+import shiboken6
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton,
                                QTreeView, QVBoxLayout, QWidget)
 
@@ -33,7 +34,17 @@ log = logging.getLogger(__name__)
 
 
 class StreamTreeView(QTreeView):
-    """Tree view with a context-menu signal; drags streams out."""
+    """Tree view that drags streams out and asks for a context menu on the right row.
+
+    ``sigMenuRequested(index, viewport_pos, keyboard)``: by mouse, ``index`` is the row under
+    the pointer; by keyboard (Menu key, Shift+F10) it is the current row and the menu opens on
+    it. (Qt's own ``customContextMenuRequested`` gives a keyboard position in the view's
+    coordinates, not the viewport's, which maps to the row below the selection.)
+    Enter on a row emits ``sigActivated(index)``.
+    """
+
+    sigMenuRequested = Signal(object, object, bool)
+    sigActivated = Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -41,9 +52,42 @@ class StreamTreeView(QTreeView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
         self.setAlternatingRowColors(True)
         self.setAnimated(False)
+        self.menu_open = None      # the QMenu shown now (one at a time: the Menu key may come twice)
+
+    def contextMenuEvent(self, event):
+        if event.reason() == QContextMenuEvent.Reason.Keyboard:
+            self.request_keyboard_menu()
+        else:
+            self.sigMenuRequested.emit(self.indexAt(event.pos()), event.pos(), False)
+        event.accept()
+
+    def request_keyboard_menu(self):
+        if self.menu_open is not None and shiboken6.isValid(self.menu_open) and self.menu_open.isVisible():
+            return
+        idx = self.currentIndex()
+        if idx.isValid():
+            self.scrollTo(idx)
+            rect = self.visualRect(idx)
+            pos = QPoint(min(rect.left() + 40, rect.center().x()), rect.center().y())
+        else:
+            pos = QPoint(10, 10)
+        self.sigMenuRequested.emit(idx, pos, True)
+
+    def keyPressEvent(self, event):
+        key, mods = event.key(), event.modifiers()
+        if key == Qt.Key.Key_Menu or (key == Qt.Key.Key_F10 and mods & Qt.KeyboardModifier.ShiftModifier):
+            self.request_keyboard_menu()
+            event.accept()
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.state() != QAbstractItemView.State.EditingState:
+            if self.currentIndex().isValid():
+                self.sigActivated.emit(self.currentIndex())
+                event.accept()
+                return
+        super().keyPressEvent(event)
 
 
 class StreamTreeWidget(QWidget):
@@ -82,6 +126,8 @@ class StreamTreeWidget(QWidget):
         self._filter_timer.timeout.connect(self.apply_filter)
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.filter_edit.returnPressed.connect(self.apply_filter)
+        self.filter_edit.installEventFilter(self)    # Esc clears it, Down goes into the tree
+        self._unfiltered_expanded: set | None = None  # the tree's expansion before a filter was typed
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -104,16 +150,36 @@ class StreamTreeWidget(QWidget):
         layout.addWidget(self.restriction_bar)
         layout.addWidget(self.view, 1)
 
-        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.sigMenuRequested.connect(self._context_menu)
         self.view.doubleClicked.connect(self._double_clicked)
+        self.view.sigActivated.connect(self._activated)
+        self._fit_timer = QTimer(self, singleShot=True, interval=0)   # once after a burst of expansions
+        self._fit_timer.timeout.connect(self._fit_name_column)
+        self.view.expanded.connect(lambda _i: self._fit_timer.start())
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._after_reset)
         self._expanded_before: set = set()
+        self._was_filtered = False
+        self._shown_filter = ""       # the filter of what the tree shows (until the reset ends)
         self._current_before = None
         self.model.modelAboutToBeReset.connect(self._before_reset)
 
     # -- state across resets ----------------------------------------------------------
+    def eventFilter(self, obj, event):
+        if obj is self.filter_edit and event.type() == QEvent.Type.KeyPress:
+            if event.key() == Qt.Key.Key_Escape and self.filter_edit.text():
+                self.filter_edit.clear()
+                self.apply_filter()
+                return True
+            if event.key() == Qt.Key.Key_Down:
+                self.view.setFocus(Qt.FocusReason.TabFocusReason)
+                if not self.view.currentIndex().isValid() and self.model.rowCount():
+                    self.view.setCurrentIndex(self.model.index(0, 0))
+                return True
+        return super().eventFilter(obj, event)
+
     def _before_reset(self):
+        self._was_filtered = bool(self._shown_filter)   # the model already holds the new filter text
         self._expanded_before = set()
         m = self.model
         for chan in m._root.children:
@@ -125,9 +191,20 @@ class StreamTreeWidget(QWidget):
                         self._expanded_before.add((chan.label, name.name))
         cur = self.view.currentIndex()
         self._current_before = m.stream_for_index(cur) if cur.isValid() else None
+        if not self._was_filtered:
+            self._unfiltered_expanded = set(self._expanded_before)
+        elif self._unfiltered_expanded is not None:
+            # clearing the filter brings back the user's own expansion (plus the way to the selection)
+            self._expanded_before = set(self._unfiltered_expanded)
+            if self._current_before is not None:
+                s = self._current_before
+                label = next((c.label for c in m._root.children if c.channel is s.channel), None)
+                if label is not None:
+                    self._expanded_before |= {(label,), (label, s.stream_id.name)}
 
     def _after_reset(self):
         m = self.model
+        self._shown_filter = m.filter_text
         # the selection model re-binds after the reset; reconnect is not needed (same model)
         few = bool(m.filter_text) and m.matched <= 300
         for chan in list(m._root.children):
@@ -245,10 +322,27 @@ class StreamTreeWidget(QWidget):
                 log.exception("channel-menu hook %r failed", hook)
         return menu if not menu.isEmpty() else None
 
-    def _context_menu(self, pos):
+    def _fit_name_column(self):
+        """Widen the name column to its rows (never narrower than now, at most 60 % of the tree) so
+        meta-data variants read whole instead of "house=1,…nt=alice"."""
+        want = self.view.sizeHintForColumn(COL_NAME) + 12
+        cap = max(215, int(self.view.viewport().width() * 0.6))
+        cur = self.view.header().sectionSize(COL_NAME)
+        if want > cur:
+            self.view.header().resizeSection(COL_NAME, min(want, cap))
+
+    def _activated(self, index):
+        """Enter on a stream row plots the selected streams; on a channel or name group it opens/closes it."""
+        if self.model.stream_for_index(index) is not None:
+            self.plotRequested.emit(self.selected_streams())
+        elif index.isValid():
+            self.view.setExpanded(index, not self.view.isExpanded(index))
+
+    def _context_menu(self, idx, pos, keyboard: bool = False):
+        """The menu for the selection (by keyboard) or for the row under the pointer (by mouse:
+        the selection if that row is in it, else that row alone)."""
         streams = self.selected_streams()
-        idx = self.view.indexAt(pos)
-        if idx.isValid() and not self.view.selectionModel().isSelected(idx):
+        if not keyboard and idx.isValid() and not self.view.selectionModel().isSelected(idx):
             streams = self.model.streams_for_index(idx)
         node = self.model._node(idx) if idx.isValid() else None
         if node is not None and node.kind == CHANNEL:
@@ -256,6 +350,7 @@ class StreamTreeWidget(QWidget):
         else:
             menu = self.build_context_menu(streams) if streams else None
         if menu is not None:
+            self.last_menu = self.view.menu_open = menu
             menu.popup(self.view.viewport().mapToGlobal(pos))
 
 

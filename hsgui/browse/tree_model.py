@@ -71,6 +71,26 @@ class Node:
         return []
 
 
+def common_pairs(streams) -> set:
+    """The ``(key, value)`` pairs every one of several variants has: they do not tell the rows apart."""
+    if len(streams) < 2:
+        return set()
+    it = iter(streams)
+    common = set(next(it).stream_id.meta_data)
+    for s in it:
+        common &= set(s.stream_id.meta_data)
+        if not common:
+            break
+    return common
+
+
+def variant_label(stream_id, common=frozenset()) -> str:
+    """A variant row's text: its meta-data without the pairs all its siblings share (the part that tells
+    it apart; the full id is in the tooltip)."""
+    pairs = [(k, v) for k, v in stream_id.meta_data if (k, v) not in common] or list(stream_id.meta_data)
+    return ", ".join(f"{k}={v}" for k, v in pairs) or "(no meta-data)"
+
+
 class StreamTreeModel(QAbstractItemModel):
     """Channels -> stream names -> meta-data variants, with lazy counts."""
 
@@ -138,6 +158,7 @@ class StreamTreeModel(QAbstractItemModel):
         self.beginResetModel()
         self._root = Node(CHANNEL, None, 0, "")
         self._nodes_by_key = {}
+        self._group_of = {}       # stream key -> its name row, for groups whose total waits on counts
         matched = 0
         if self.manager is not None:
             for cid, channel in list(self.manager.channels.items()):
@@ -216,6 +237,8 @@ class StreamTreeModel(QAbstractItemModel):
 
     def _materialise(self, parent: Node, items) -> None:
         base = len(parent.children)
+        # under a filter the rows are a subset: show them whole
+        common = common_pairs(parent.source) if parent.kind == NAME and parent.source and not self._filter else set()
         for i, item in enumerate(items):
             if parent.kind == CHANNEL:
                 name, variants = item
@@ -227,7 +250,7 @@ class StreamTreeModel(QAbstractItemModel):
                     self._nodes_by_key[stream_key(child.stream)] = child
             else:
                 s = item
-                label = ", ".join(f"{k}={v}" for k, v in s.stream_id.meta_data) or "(no meta-data)"
+                label = variant_label(s.stream_id, common)
                 child = Node(STREAM, parent, base + i, label, channel=parent.channel, stream=s, name=parent.name)
                 child.pending = []
                 self._nodes_by_key[stream_key(s)] = child
@@ -397,6 +420,7 @@ class StreamTreeModel(QAbstractItemModel):
             c = self._counts.get(stream_key(s))
             if c is None:
                 if len(node.source) <= 50:
+                    self._group_of[stream_key(s)] = node   # so the total shows when the counts come, unopened
                     self._request_count(stream_key(s), s)
                     total = None
                     continue
@@ -441,6 +465,9 @@ class StreamTreeModel(QAbstractItemModel):
                 touched.add(node)
                 if node.kind == STREAM:
                     touched.add(node.parent)
+            group = self._group_of.pop(key, None)
+            if group is not None:
+                touched.add(group)
         for node in touched:
             idx = self.createIndex(node.row, COL_COUNT, node)
             self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DisplayRole])

@@ -7,13 +7,14 @@ tested without a display.
 from __future__ import annotations
 
 import os
+import re
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytz
 
 from channels.time_interval import TimeInterval
-from channels.utils import MAX_DATE, MIN_DATE, UTC, ensure_utc, from_ms, utcnow
+from channels.utils import MAX_DATE, MIN_DATE, UTC, ensure_utc, format_duration, from_ms, utcnow
 
 # pyqtgraph's date axis refuses values outside these (years 1 .. 9999)
 MIN_X = -62135596800.0
@@ -137,3 +138,34 @@ def short_time(dt: datetime | None, tz=UTC) -> str:
     if dt == MAX_DATE or text[:4] != format_time(utcnow(), tz)[:4]:
         return text[:10]
     return text[5:16]
+
+
+_TIMEDELTA_REPR = re.compile(r"datetime\.timedelta\(([^()]*)\)")
+_DATETIME_REPR = re.compile(r"datetime\.datetime\(([\d, ]+)(?:, tzinfo=[^()]*(?:\([^()]*\))?)?\)")
+
+
+def humanise_reprs(text: str) -> str:
+    """Python reprs in a message in a user's words: ``datetime.timedelta(seconds=10)`` -> ``10 s``,
+    ``datetime.datetime(2024, 3, 1, 6, 0, tzinfo=…)`` -> ``2024-03-01 06:00:00``."""
+    def td(m):
+        args, kw = [], {}
+        try:
+            for part in filter(None, (p.strip() for p in m.group(1).split(","))):
+                if "=" in part:
+                    k, v = part.split("=", 1)
+                    kw[k.strip()] = float(v)
+                else:
+                    args.append(float(part))
+            seconds = timedelta(*args, **kw).total_seconds()
+        except (TypeError, ValueError):
+            return m.group(0)
+        return f"{seconds:g} s" if abs(seconds) < 120 else format_duration(timedelta(seconds=seconds))
+
+    def dt(m):
+        try:
+            parts = [int(p) for p in m.group(1).split(",") if p.strip()]
+            return datetime(*parts).strftime("%Y-%m-%d %H:%M:%S")
+        except (TypeError, ValueError):
+            return m.group(0)
+
+    return _DATETIME_REPR.sub(dt, _TIMEDELTA_REPR.sub(td, text))

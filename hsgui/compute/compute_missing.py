@@ -10,6 +10,8 @@ from channels.time_interval import TimeInterval, TimeIntervals
 from channels.tools import load_tool
 from channels.utils import format_duration, utcnow
 
+from .run_interval import calculated_span
+
 
 def default_resolver(manager):
     """``(channel_id, stream_id) -> Stream`` through the manager's channels."""
@@ -57,12 +59,52 @@ def defining_run(history, stream):
     return fallback
 
 
-def missing_intervals(stream, interval: TimeInterval) -> TimeIntervals:
-    """The parts of ``interval`` (clipped to now) that ``stream`` has not calculated."""
-    end = min(interval.end, utcnow())
-    if end <= interval.start:
+def missing_intervals(stream, interval: TimeInterval, inputs=()) -> TimeIntervals:
+    """The parts of ``interval`` that ``stream`` has not calculated, clipped to now and to where the
+    ``inputs`` are calculated (computing where no input was calculated would only mark an empty stretch
+    as calculated: "0 instances", and the stream's calculated intervals split around it)."""
+    start, end = interval.start, min(interval.end, utcnow())
+    span = calculated_span(inputs)
+    if span is not None:
+        start, end = max(start, span.start), min(end, span.end)
+    if end <= start:
         return TimeIntervals()
-    return TimeIntervals([TimeInterval(interval.start, end)]) - stream.calculated_intervals
+    return TimeIntervals([TimeInterval(start, end)]) - stream.calculated_intervals
+
+
+def whole_span(stream, record) -> TimeInterval | None:
+    """The stream's whole calculated span: from the first calculated time (or the defining run's start) to
+    the last (or the run's end) — a purged tail or head counts as missing."""
+    ci = stream.calculated_intervals
+    ends = [iv for iv in (record.interval if record is not None else None,
+                          TimeInterval(ci.start, ci.end) if ci and not ci.is_empty else None) if iv is not None]
+    if not ends:
+        return None
+    return TimeInterval(min(i.start for i in ends), max(i.end for i in ends))
+
+
+def _sources(manager, record, resolve):
+    sources = [resolve(cid, get_stream_id(s)) for cid, s in zip(record.input_channels, record.input_streams)]
+    alignment = (resolve(record.alignment_channel, get_stream_id(record.alignment_stream))
+                 if record.alignment_stream and record.alignment_channel else None)
+    return sources, alignment
+
+
+def missing_options(manager, stream, record, visible: TimeInterval | None, resolve_stream=None) -> list:
+    """``[(key, label, interval, gaps)]`` for "Compute missing": the visible range and the whole calculated
+    span, each with the gaps a run over it would fill (clipped to now and the inputs' calculated span)."""
+    resolve = resolve_stream or default_resolver(manager)
+    try:
+        sources, _al = _sources(manager, record, resolve)
+    except Exception:  # noqa: BLE001 - an input gone since the run: the run itself will say so
+        sources = []
+    out = []
+    if visible is not None:
+        out.append(("visible", "the visible range", visible, missing_intervals(stream, visible, sources)))
+    span = whole_span(stream, record)
+    if span is not None:
+        out.append(("span", "the whole calculated span", span, missing_intervals(stream, span, sources)))
+    return out
 
 
 def compute_missing(manager, runner, stream, interval: TimeInterval, record, resolve_stream=None, chunk=None):
@@ -72,13 +114,11 @@ def compute_missing(manager, runner, stream, interval: TimeInterval, record, res
     The engine itself skips what is calculated, so the job is one ``execute`` over the clipped interval.
     """
     resolve = resolve_stream or default_resolver(manager)
-    gaps = missing_intervals(stream, interval)
+    sources, alignment = _sources(manager, record, resolve)
+    gaps = missing_intervals(stream, interval, sources)
     if gaps.is_empty:
         return None
     tool_channel, _tv = manager.find_tool(record.tool, record.tool_version)
-    sources = [resolve(cid, get_stream_id(s)) for cid, s in zip(record.input_channels, record.input_streams)]
-    alignment = (resolve(record.alignment_channel, get_stream_id(record.alignment_stream))
-                 if record.alignment_stream and record.alignment_channel else None)
     span = TimeInterval(gaps.start, gaps.end)
     return runner.submit(f"compute missing {stream.channel.channel_id}/{stream.stream_id} "
                          f"({format_duration(gaps.total_width)})", run_tool_job, tool_channel, record.tool,
@@ -106,12 +146,13 @@ def make_compute_menu_hook(get_manager, open_run_dialog, compute_missing_for):
                 action.triggered.connect(lambda _=False, c=ch.channel_id, n=name: open_run_dialog(c, n, list(streams)))
         if len(streams) == 1:
             action = menu.addAction("Compute missing")
-            action.setToolTip("compute the gaps of the calculated intervals in the current range with the run "
-                              "that made this stream")
+            action.setToolTip("compute the gaps of the calculated intervals (in the visible range or over the "
+                              "whole calculated span) with the run that made this stream")
             action.setEnabled(not getattr(streams[0].channel, "read_only", False))
             action.triggered.connect(lambda _=False, s=streams[0]: compute_missing_for(s))
     return hook
 
 
 __all__ = ["run_tool_job", "output_state_job", "defining_run", "missing_intervals", "compute_missing",
+           "missing_options", "whole_span",
            "make_compute_menu_hook", "default_resolver"]

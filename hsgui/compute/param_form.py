@@ -16,8 +16,9 @@ int                        QSpinBox (32-bit range) or a validated line edit
 float                      validated QLineEdit (keeps full precision, 1e-3)
 str, any                   QLineEdit ("any": text that reads as JSON becomes
                            that value)
-datetime                   QDateTimeEdit showing wall-clock time in the form's
-                           pytz time zone; read back as aware UTC
+datetime                   DateTimeEdit (hsgui.forms: type or paste a time)
+                           showing wall-clock time in the form's pytz
+                           time zone; read back as aware UTC
 timedelta                  QLineEdit: "60s", "5m", "2h", "1d", "HH:MM:SS", or
                            seconds
 choice, function           QComboBox (Literal / Enum members / function
@@ -47,7 +48,7 @@ from datetime import datetime
 
 import pytz
 from PySide6.QtCore import QDate, QDateTime, QTime, Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateTimeEdit, QFormLayout, QFrame, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QHBoxLayout, QLabel,
                                QLineEdit, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from channels.errors import ToolParameterError
@@ -55,6 +56,7 @@ from channels.tools.functions import FUNCTIONS
 from channels.tools.params import REQUIRED, ParameterSpec, coerce_value, value_to_text
 from channels.utils import MIN_DATE, UTC
 
+from hsgui.forms.datetime_edit import DateTimeEdit
 from hsgui.forms.value_form import COL_KEY, COL_NOTE, COL_TYPE, COL_VALUE, AssetValueForm
 from hsgui.forms.value_kinds import AssetValueError
 from hsgui.forms.value_model import same_value
@@ -169,13 +171,13 @@ class ParamField(QWidget):
             w.valueChanged.connect(self._edited)
             return w
         if kind == "datetime":
-            w = QDateTimeEdit()
-            w.setDisplayFormat("yyyy-MM-dd HH:mm:ss.zzz")
-            w.setCalendarPopup(True)
-            # Qt cannot show year 1; the minimum stands for MIN_DATE (the default "from the beginning")
+            # the shared typeable editor; its minimum stands for MIN_DATE (the default "from the beginning"),
+            # shown as MIN_DATE_TEXT, which typing a time replaces
+            w = DateTimeEdit()
             w.setMinimumDateTime(QDateTime(EDIT_MIN_DATE, QTime(0, 0)))
             w.setSpecialValueText(MIN_DATE_TEXT)
             w.dateTimeChanged.connect(self._edited)
+            w.textEdited.connect(self._edited)   # an invalid text shows its reason at once
             return w
         if kind in ("choice", "function"):
             w = QComboBox()
@@ -343,7 +345,7 @@ class ParamField(QWidget):
             return w.isChecked()
         if isinstance(w, QSpinBox):
             return w.value()
-        if isinstance(w, QDateTimeEdit):
+        if isinstance(w, DateTimeEdit):
             return self._datetime_from_edit()
         if isinstance(w, QComboBox):
             return w.currentData() if w.currentIndex() >= 0 else ""
@@ -361,7 +363,7 @@ class ParamField(QWidget):
                 w.setChecked(bool(value))
             elif isinstance(w, QSpinBox):
                 w.setValue(int(value))
-            elif isinstance(w, QDateTimeEdit):
+            elif isinstance(w, DateTimeEdit):
                 w.setDateTime(qdatetime_from_utc(value, self.tz))
             elif isinstance(w, QComboBox):
                 idx = -1
@@ -381,11 +383,11 @@ class ParamField(QWidget):
         if self.unset_box is not None and default is None:
             self.unset_box.setChecked(True)
             self.editor.setEnabled(False)
-            if isinstance(self.editor, QDateTimeEdit):
+            if isinstance(self.editor, DateTimeEdit):
                 self._set_editor(_today(self.tz))
             return
         if default is REQUIRED or default is None:
-            if isinstance(self.editor, QDateTimeEdit):
+            if isinstance(self.editor, DateTimeEdit):
                 self._set_editor(_today(self.tz))
             elif isinstance(self.editor, QComboBox):
                 self.editor.setCurrentIndex(0 if self.editor.count() else -1)
@@ -426,6 +428,8 @@ class ParamField(QWidget):
                     self._value, err = coerce_value(self.spec, self.structured.value(), self.tool_name), None
                 except ToolParameterError as e:
                     self._value, err = None, _short_reason(e)
+        elif isinstance(self.editor, DateTimeEdit) and not self.editor.is_valid():
+            self._value, err = None, self.editor.error()
         else:
             raw = self._raw()
             if isinstance(raw, str) and raw.strip() == "" and self.spec.required and self.spec.kind not in ("str",):

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import html
 import inspect
-import re
-from datetime import timedelta
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFormLayout,
@@ -28,32 +26,14 @@ from channels.tool_channel import ToolChannel
 from channels.tools.params import parameter_specs
 from channels.utils import UTC, format_duration, utcnow
 
-from hsgui.common.timefmt import as_zone as _tz, format_intervals as fmt_intervals, format_time
+from hsgui.common.timefmt import as_zone as _tz, format_intervals as fmt_intervals, humanise_reprs
 from hsgui.forms.meta_editor import MetaDataEditor
 
 from .compute_missing import default_resolver, output_state_job, run_tool_job
+from .dialog_text import expected_input_count, fmt_time, input_description, reason_text, rst_to_html
+from .run_interval import runnable_interval
 from .param_form import ParameterForm
 from .stream_inputs import IntervalEdit, StreamListWidget, StreamPickerDialog
-
-def fmt_time(dt, tz) -> str:
-    return format_time(dt, tz, with_ms=None)
-
-
-def rst_to_html(text: str) -> str:
-    """Escaped text with RST ``literals`` shown as code."""
-    return re.sub(r"``(.+?)``", r"<code>\1</code>", html.escape(text))
-
-
-def expected_input_count(tool_class):
-    """The number of input streams a tool declares with ``@check_input_stream_count`` (None: not declared)."""
-    return getattr(getattr(tool_class, "_execute", None), "expected_input_count", None)
-
-
-def input_description(tool_class) -> str | None:
-    """The tool's own description of its inputs (``Tool.inputs_doc``), for tools that declare no count."""
-    doc = getattr(tool_class, "inputs_doc", None)
-    return (doc.strip() or None) if isinstance(doc, str) else None
-
 
 # -- the dialog -------------------------------------------------------------------------------------
 class RunToolDialog(QDialog):
@@ -99,12 +79,9 @@ class RunToolDialog(QDialog):
         self.version_combo.blockSignals(False)
         self._load_version()
 
-        if interval is None:
-            end = utcnow().replace(second=0, microsecond=0)
-            interval = TimeInterval(end - timedelta(hours=1), end)
-        self.interval_edit.set_interval(interval)
         self.inputs.set_streams(list(inputs))
         self._fill_output_defaults()
+        self.set_default_interval(interval)
         self._state_timer = QTimer(self)
         self._state_timer.setSingleShot(True)
         self._state_timer.setInterval(250)
@@ -237,13 +214,25 @@ class RunToolDialog(QDialog):
         ivl = QVBoxLayout(iv_box)
         self.interval_edit = IntervalEdit(self.tz)
         ivl.addWidget(self.interval_edit)
+        self.interval_note = QLabel()     # which interval was chosen on opening, and why
+        self.interval_note.setWordWrap(True)
+        self.interval_note.setStyleSheet("color: #555;")
+        ivl.addWidget(self.interval_note)
         left.addWidget(iv_box)
 
         # bottom: status, progress, buttons
         self.problems_label = QLabel()
         self.problems_label.setStyleSheet("color: #c62828;")
         self.problems_label.setWordWrap(True)
-        outer.addWidget(self.problems_label)
+        self.problems_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # problems sit beside the buttons in a fixed, scrolling box: the dialog never jumps when one appears
+        self.problems_scroll = QScrollArea()
+        self.problems_scroll.setWidgetResizable(True)
+        self.problems_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.problems_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.problems_scroll.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 6)
+        self.problems_scroll.setWidget(self.problems_label)
         prow = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -261,7 +250,7 @@ class RunToolDialog(QDialog):
         self.error_label.hide()
         outer.addWidget(self.error_label)
         brow = QHBoxLayout()
-        brow.addStretch(1)
+        brow.addWidget(self.problems_scroll, 1)
         self.run_button = QPushButton("Run")
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(self.run)
@@ -273,6 +262,19 @@ class RunToolDialog(QDialog):
         for b in (self.run_button, self.cancel_button, self.close_button):
             brow.addWidget(b)
         outer.addLayout(brow)
+
+    def set_default_interval(self, requested: TimeInterval | None) -> None:
+        """Open with an interval that can run: ``requested`` (the visible range) clipped to the inputs'
+        calculated span and to now; the note under it says what was chosen."""
+        try:
+            inputs = self._resolve_all(self.inputs.streams())
+        except (ChannelsError, KeyError):
+            inputs = []
+        ch = self.output_channel_obj()
+        horizon = getattr(ch, "up_to_timestamp", None) if ch is not None else None
+        iv, note = runnable_interval(requested, inputs, utcnow(), horizon, self.tz)
+        self.interval_edit.set_interval(iv)
+        self.interval_note.setText(note)
 
     # -- tool version / form ----------------------------------------------------------
     @property
@@ -337,18 +339,17 @@ class RunToolDialog(QDialog):
                 self.tool_class(**self.form.values())
             except ToolParameterError as e:
                 if e.parameter in self.form.fields:
-                    self.form.set_error(e.parameter, _reason(e))
+                    self.form.set_error(e.parameter, reason_text(e))
                 else:
-                    tool_error = str(e)
+                    tool_error = humanise_reprs(str(e))
             except Exception as e:  # noqa: BLE001
-                tool_error = f"the tool rejects these parameters: {type(e).__name__}: {e}"
+                tool_error = f"the tool rejects these parameters: {humanise_reprs(str(e))}"
         self.tool_error_label.setText(tool_error or "")
         self.tool_error_label.setVisible(bool(tool_error))
         if tool_error:
             problems.append(tool_error)
-        bad = self.form.errors()
-        if bad:
-            problems.append("invalid parameter" + ("s " if len(bad) > 1 else " ") + ", ".join(bad))
+        for name, why in self.form.errors().items():   # every one, not only the first
+            problems.append(f"parameter {name}: {why}")
 
         expected = expected_input_count(self.tool_class) if self.tool_class else None
         n = len(self.inputs.streams())
@@ -390,8 +391,8 @@ class RunToolDialog(QDialog):
         except (ValueError, ChannelsError) as e:
             problems.append(f"interval: {e}")
         self.problems = problems
-        self.problems_label.setText("Cannot run: " + "; ".join(problems) if problems else "")
-        self.problems_label.setVisible(bool(problems))
+        # always shown, space reserved: the layout does not jump when a problem comes or goes
+        self.problems_label.setText("Cannot run:\n" + "\n".join(f"• {p}" for p in problems) if problems else "")
         self.run_button.setEnabled(not problems and not self.is_running)
         return not problems
 
@@ -585,12 +586,6 @@ class RunToolDialog(QDialog):
         if record.interval is not None:
             self.interval_edit.set_interval(record.interval)
         self.update_state()
-
-
-def _reason(e: ToolParameterError) -> str:
-    text = str(e)
-    prefix = f"{e.tool}: parameter {e.parameter!r}: "
-    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 __all__ = ["RunToolDialog", "expected_input_count", "input_description"]

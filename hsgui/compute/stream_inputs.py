@@ -2,9 +2,9 @@
 stream picker (search over every stream) and the ``(start, end]`` interval editor."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (QAbstractItemView, QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout,
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFormLayout,
                                QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -14,7 +14,9 @@ from channels.time_interval import TimeInterval
 from channels.utils import UTC
 
 from hsgui.common.mime import STREAM_MIME, streams_from_mime
+from hsgui.common.stream_filter import StreamFilter
 from hsgui.common.timefmt import as_zone as _tz
+from hsgui.forms.datetime_edit import DateTimeEdit
 
 from .param_form import qdatetime_from_utc, utc_from_qdatetime
 
@@ -92,8 +94,34 @@ class StreamListWidget(QListWidget):
             e.ignore()
 
 
+class _StreamFilterProxy(QSortFilterProxyModel):
+    """Rows whose stream matches the Streams dock's filter (words, ``key=value``, globs); the channel id
+    and the row's text count as more tokens."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._filter = StreamFilter("")
+
+    def set_filter_text(self, text: str) -> None:
+        self.beginFilterChange()
+        self._filter = StreamFilter(text)
+        self.endFilterChange()
+
+    def filterAcceptsRow(self, row, parent):
+        if not self._filter:
+            return True
+        item = self.sourceModel().index(row, 0, parent)
+        channel_id, sid = item.data(ROLE_STREAM)
+        # the shown "channel / stream" line too, so a pasted row text matches
+        text = item.data(Qt.ItemDataRole.DisplayRole) + "\n" + channel_id + "\n" + StreamFilter.search_text(sid)
+        return self._filter.matches(text, text.casefold())
+
+
 class StreamPickerDialog(QDialog):
-    """Pick streams from every non-tool channel, filtered by typing (channel, name or meta-data)."""
+    """Pick streams from every non-tool channel. The search box is the Streams dock's filter (name,
+    ``key=value``, globs ``* ? [..]``, several words must all match); Up/Down in it move through the
+    matches, Enter takes the highlighted one (the only match, or the first), and OK with nothing chosen
+    says so instead of closing."""
 
     def __init__(self, manager, parent=None, title="Pick input streams"):
         super().__init__(parent)
@@ -101,8 +129,9 @@ class StreamPickerDialog(QDialog):
         self.resize(520, 420)
         lay = QVBoxLayout(self)
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("search channel, stream name, meta-data…")
+        self.filter_edit.setPlaceholderText("search: name or key=value, globs * ? allowed (e.g. house=1 temp*)")
         self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.installEventFilter(self)
         lay.addWidget(self.filter_edit)
         self.model = QStandardItemModel(self)
         for channel in manager:
@@ -113,10 +142,9 @@ class StreamPickerDialog(QDialog):
                 item.setData((channel.channel_id, sid), ROLE_STREAM)
                 item.setEditable(False)
                 self.model.appendRow(item)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = _StreamFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        self.filter_edit.textChanged.connect(self._filter_changed)
         self.view = QListView()
         self.view.setModel(self.proxy)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -134,12 +162,51 @@ class StreamPickerDialog(QDialog):
         bb.rejected.connect(self.reject)
         lay.addWidget(bb)
 
+    def _filter_changed(self, text):
+        self.proxy.set_filter_text(text)
+        self._count()
+
     def _count(self, *_):
+        self.count_label.setStyleSheet("")
         self.count_label.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} streams")
 
+    def _say(self, text: str) -> None:
+        self.count_label.setStyleSheet("color: #c62828;")
+        self.count_label.setText(text)
+
+    def eventFilter(self, obj, event):
+        if obj is self.filter_edit and event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_PageDown, Qt.Key.Key_PageUp):
+                self._move(1 if key in (Qt.Key.Key_Down, Qt.Key.Key_PageDown) else -1)
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                if not self.view.selectionModel().selectedRows() and self.proxy.rowCount():
+                    self.select_row(max(0, self.view.currentIndex().row()))
+                self.accept()
+                return True
+        return super().eventFilter(obj, event)
+
+    def _move(self, delta: int) -> None:
+        n = self.proxy.rowCount()
+        if not n:
+            return
+        cur = self.view.currentIndex()
+        row = 0 if not cur.isValid() or not self.view.selectionModel().selectedRows() \
+            else min(max(cur.row() + delta, 0), n - 1)
+        self.view.selectionModel().setCurrentIndex(
+            self.proxy.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+    def accept(self) -> None:
+        if not self.selected():
+            self._say("No stream matches the search." if not self.proxy.rowCount() else
+                      "Choose a stream: click one, or use Up/Down and Enter.")
+            return
+        super().accept()
+
     def select_row(self, row: int) -> None:
-        self.view.selectionModel().select(self.proxy.index(row, 0),
-                                          self.view.selectionModel().SelectionFlag.Select)
+        self.view.selectionModel().setCurrentIndex(self.proxy.index(row, 0),
+                                                   QItemSelectionModel.SelectionFlag.Select)
 
     def selected(self) -> list[tuple[str, StreamId]]:
         rows = sorted(self.view.selectionModel().selectedRows(), key=lambda i: i.row())
@@ -163,10 +230,9 @@ class IntervalEdit(QWidget):
         lay.addRow(f"end ({zone}, inclusive)", self.end_edit)
 
     def _edit(self):
-        w = QDateTimeEdit()
-        w.setDisplayFormat("yyyy-MM-dd HH:mm:ss.zzz")
-        w.setCalendarPopup(True)
+        w = DateTimeEdit()       # type or paste a time; what is typed is what is used
         w.dateTimeChanged.connect(lambda *_: self.sigChanged.emit())
+        w.textEdited.connect(lambda *_: self.sigChanged.emit())   # an invalid text is reported at once
         return w
 
     def set_interval(self, interval: TimeInterval) -> None:
@@ -176,11 +242,16 @@ class IntervalEdit(QWidget):
             w.blockSignals(False)
         self.sigChanged.emit()
 
+    def _read(self, edit, which: str):
+        if not edit.is_valid():
+            raise ValueError(f"{which} {edit.text().strip()!r}: {edit.error()}")
+        return utc_from_qdatetime(edit.dateTime(), self.tz)
+
     def start(self):
-        return utc_from_qdatetime(self.start_edit.dateTime(), self.tz)
+        return self._read(self.start_edit, "start")
 
     def end(self):
-        return utc_from_qdatetime(self.end_edit.dateTime(), self.tz)
+        return self._read(self.end_edit, "end")
 
     def interval(self) -> TimeInterval:
         """The interval; ValueError (TimeError) when start is not before end."""

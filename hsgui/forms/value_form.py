@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTimer, QTimeZone, Signal
+from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QFontDatabase, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateTimeEdit, QHBoxLayout, QHeaderView,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QMenu, QPlainTextEdit, QSplitter, QTextEdit, QToolButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from channels.utils import EPOCH
 
+from .datetime_edit import DateTimeEdit
 from .value_kinds import AssetValueError, JsonTextError, KIND_LABELS, kind_of, KINDS, scalar_text
 from .value_text import parse_json_text, to_json_text
 from .value_model import blank_like, Node, same_value, tree_from_value
@@ -230,7 +231,7 @@ class AssetValueForm(QWidget):
         return self._widgets[id(self.node(path))]["type"]
 
     def value_editor(self, path) -> QWidget:
-        """The widget that edits the field at ``path`` (QLineEdit, QCheckBox, QDateTimeEdit, QComboBox, QLabel)."""
+        """The widget that edits the field at ``path`` (QLineEdit, QCheckBox, DateTimeEdit, QComboBox, QLabel)."""
         return self._widgets[id(self.node(path))]["value"]
 
     def note_text(self, path) -> str:
@@ -380,12 +381,8 @@ class AssetValueForm(QWidget):
             box.toggled.connect(lambda on, n=node, b=box: self._on_bool(n, b, on))
             return box
         if node.kind == "datetime":
-            edit = QDateTimeEdit()
-            edit.setTimeZone(_UTC)
-            edit.setMinimumDate(QDate(1, 1, 1))
-            edit.setMaximumDate(QDate(9999, 12, 31))
-            edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss.zzz 'UTC'")
-            edit.setCalendarPopup(True)
+            edit = DateTimeEdit()   # the shared typeable editor; times here are UTC
+            edit.setToolTip("UTC time: type or paste e.g. 2024-03-02 06:00:00 (optionally .mmm)")
             edit.setFrame(False)
             edit.setDateTime(_qdt(node.value))
             edit.dateTimeChanged.connect(lambda q, n=node: self._on_datetime(n, q))

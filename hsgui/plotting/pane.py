@@ -89,13 +89,21 @@ class PlotPane(QWidget):
         fit = QToolButton(text="Fit")
         fit.setToolTip("Fit the time range to the data of every pane")
         fit.clicked.connect(area.fit_to_data)
+        self.maximise_button = QToolButton(text="⤢")
+        self.maximise_button.setToolTip("Maximise this pane (again: show all panes) — Ctrl+M")
+        self.maximise_button.clicked.connect(lambda: area.toggle_maximise(self))
         close = QToolButton(text="✕")
         close.setToolTip("Remove this pane")
         close.clicked.connect(lambda: area.remove_pane(self))
+        self.current_mark = QLabel("▶")
+        self.current_mark.setToolTip("The selected pane: new plots go here (click a pane to select it)")
+        self.current_mark.setStyleSheet("color: #1565c0;")
+        self.current_mark.setVisible(False)
         head = QHBoxLayout()
         head.setContentsMargins(4, 0, 4, 0)
+        head.addWidget(self.current_mark)
         head.addWidget(self.readout, 1)
-        for b in (self.curves_button, fit, self.export_button, close):
+        for b in (self.curves_button, fit, self.export_button, self.maximise_button, close):
             b.setAutoRaise(True)
             head.addWidget(b)
         lay = QVBoxLayout(self)
@@ -104,6 +112,8 @@ class PlotPane(QWidget):
         lay.addLayout(head)
         lay.addWidget(self.plot_widget, 1)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse)
+        self.plot_widget.scene().sigMouseClicked.connect(lambda _ev: area.set_current_pane(self))
+        self.plot_widget.setFocusPolicy(Qt.StrongFocus)    # reachable with Tab
         self.show_cursor(None)
 
     # -- geometry ------------------------------------------------------------
@@ -198,6 +208,7 @@ class PlotPane(QWidget):
         if curve in self.curves:
             self.curves.remove(curve)
             curve.detach()
+            self.show_cursor(self.area.cursor_x_in_view())   # its name leaves the read-out now, not on the next mouse move
 
     def find(self, stream, component) -> PlotCurve | None:
         return next((c for c in self.curves if c.matches(stream, component)), None)

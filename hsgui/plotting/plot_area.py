@@ -54,6 +54,7 @@ class PlotArea(QWidget):
         self.runner = runner
         self.resolve_stream = resolve_stream
         self.panes: list[PlotPane] = []
+        self.current_pane: PlotPane | None = None   # where new plots go (the last pane clicked or added)
         self._interval: TimeInterval | None = None
         self._tz = UTC
         self._probes: dict = {}       # (channel_id, StreamId) -> Probe
@@ -71,6 +72,7 @@ class PlotArea(QWidget):
         bar.addAction(self.cursor_action)
         self.splitter = QSplitter(Qt.Vertical)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(6)      # a handle one can find: drag it to resize the panes
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -88,6 +90,8 @@ class PlotArea(QWidget):
             self._apply_view(self._interval, pane)
         self.panes.append(pane)
         self.splitter.addWidget(pane)
+        self.show_all_panes()
+        self.set_current_pane(pane)
         pane.view_box.sigXRangeChanged.connect(self._on_view_range_changed)
         pane.view_box.sigResized.connect(self._on_view_range_changed)
         return pane
@@ -108,6 +112,34 @@ class PlotArea(QWidget):
             master.view_box.setXRange(x0, x1, padding=0)
         pane.setParent(None)
         pane.deleteLater()
+        if self.current_pane is pane or self.current_pane not in self.panes:
+            self.set_current_pane(self.panes[-1] if self.panes else None)
+        if all(p.isHidden() for p in self.panes):
+            self.show_all_panes()
+
+    def set_current_pane(self, pane) -> None:
+        """Select the pane new plots go to (marked in its header when there are several)."""
+        self.current_pane = pane if pane in self.panes else None
+        for p in self.panes:
+            p.current_mark.setVisible(p is self.current_pane and len(self.panes) > 1)
+
+    def toggle_maximise(self, pane=None) -> None:
+        """Show only ``pane`` (default: the selected one), or all panes again if one is maximised."""
+        pane = pane or self.current_pane or (self.panes[0] if self.panes else None)
+        if pane is None:
+            return
+        if any(p.isHidden() for p in self.panes):
+            self.show_all_panes()
+            return
+        for p in self.panes:
+            p.setVisible(p is pane)
+        pane.maximise_button.setText("⤡")
+        self.set_current_pane(pane)
+
+    def show_all_panes(self) -> None:
+        for p in self.panes:
+            p.setVisible(True)
+            p.maximise_button.setText("⤢")
 
     def clear(self) -> None:
         """Remove every curve and every pane but one."""
@@ -117,6 +149,9 @@ class PlotArea(QWidget):
             self.add_pane()
         for c in list(self.panes[0].curves):
             self.panes[0].remove_curve(c)
+        self._probes.clear()       # they describe streams of a store that may be gone
+        self._cursor_x = None
+        self.panes[0].show_cursor(None)
 
     # -- streams -------------------------------------------------------------
     def add_dropped(self, items, pane=None):
@@ -149,7 +184,7 @@ class PlotArea(QWidget):
         return (stream.channel.channel_id, stream.stream_id)
 
     def add_stream(self, stream, component=None, pane: PlotPane | None = None):
-        """Add ``stream`` (or one component of it) to ``pane`` (default: the first pane).
+        """Add ``stream`` (or one component of it) to ``pane`` (default: the selected pane).
 
         The stream's kind is learned first by a small sampling job; a dict
         stream with no component given gets one curve per numeric component
@@ -157,7 +192,8 @@ class PlotArea(QWidget):
         probe job, or None when the stream was probed before.
         """
         if pane is None or pane not in self.panes:
-            pane = self.panes[0] if self.panes else self.add_pane()
+            pane = self.current_pane if self.current_pane in self.panes else (self.panes[0] if self.panes
+                                                                               else self.add_pane())
         probe = self._probes.get(self._key(stream))
         if probe is not None:
             self._place(stream, component, pane, probe)
@@ -282,6 +318,9 @@ class PlotArea(QWidget):
                 abs((iv.end - known.end).total_seconds()) > 0.001:
             self._interval = iv
             self.sigRangeChanged.emit(iv)
+        x = self.cursor_x_in_view()
+        for p in self.panes:      # a cursor time the view no longer shows leaves the read-out
+            p.show_cursor(x)
         self._request(self._all_curves(), force=force)
 
     def _request(self, curves, force: bool = False):
@@ -300,8 +339,7 @@ class PlotArea(QWidget):
 
     def _on_curve_updated(self, curve):
         curve.pane.update_category_axis()
-        if self._cursor_x is not None:
-            curve.pane.show_cursor(self._cursor_x)
+        curve.pane.show_cursor(self.cursor_x_in_view())
         self.sigCurveUpdated.emit(curve)
 
     # -- cursor and time zone ------------------------------------------------
@@ -313,6 +351,14 @@ class PlotArea(QWidget):
         for p in self.panes:
             p.show_cursor(x)
 
+    def cursor_x_in_view(self) -> float | None:
+        """The cursor's time if it is on and inside the visible range, else None."""
+        x = self._cursor_x
+        if x is None or not self.cursor_action.isChecked() or not self.panes:
+            return None
+        x0, x1 = self.panes[0].x_range()
+        return x if x0 <= x <= x1 else None
+
     def time_zone(self):
         return self._tz
 
@@ -321,7 +367,7 @@ class PlotArea(QWidget):
         self._tz = tz
         for p in self.panes:
             p.axis.set_time_zone(tz)
-            p.show_cursor(self._cursor_x if self.cursor_action.isChecked() else None)
+            p.show_cursor(self.cursor_x_in_view())
 
     # -- export --------------------------------------------------------------
     def export_image(self, pane: PlotPane, path: str) -> str:

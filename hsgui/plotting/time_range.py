@@ -23,13 +23,14 @@ import pytz
 import shiboken6
 from PySide6.QtCore import QDate, QDateTime, QEvent, QPoint, Qt, QTime, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QComboBox, QCompleter, QDateTimeEdit, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QCompleter, QHBoxLayout, QLabel, QToolButton, QWidget
 from superqt import QDoubleRangeSlider
 
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, utcnow
 
 from hsgui.common.timefmt import format_time, from_wall_clock, local_zone, to_zone, zone_name
+from hsgui.forms.datetime_edit import DateTimeEdit
 
 PRESETS = [("1 h", timedelta(hours=1)), ("24 h", timedelta(hours=24)), ("7 d", timedelta(days=7)),
            ("30 d", timedelta(days=30))]
@@ -99,6 +100,20 @@ class ErrorBalloon(QLabel):
         event.accept()
 
 
+def complete_zone(text: str) -> list[str]:
+    """Zones ``text`` can only mean: a case-insensitive exact name, else those it starts, else those it is in."""
+    low = text.strip().lower()
+    if not low:
+        return []
+    zones = list(pytz.common_timezones)
+    for test in (lambda z: z.lower() == low, lambda z: z.lower().startswith(low),
+                 lambda z: low in z.lower()):
+        found = [z for z in zones if test(z)]
+        if found:
+            return found
+    return []
+
+
 class TimeRangePicker(QWidget):
     """Start/end editors, presets, time zone, overview slider, back/forward and live follow."""
 
@@ -129,6 +144,7 @@ class TimeRangePicker(QWidget):
         self.start_edit = self._make_edit("Start of the range (exclusive)")
         self.end_edit = self._make_edit("End of the range (inclusive)")
 
+        self.last_preset: timedelta | None = None   # the "last …" preset the range came from, if any
         self.preset_buttons = {}
         for text, delta in PRESETS:
             b = QToolButton(text=text)
@@ -196,13 +212,10 @@ class TimeRangePicker(QWidget):
         self._show()
         self._update_buttons()
 
-    def _make_edit(self, tip: str) -> QDateTimeEdit:
-        e = QDateTimeEdit()
-        # editors hold wall-clock time of the chosen zone; a UTC spec keeps Qt from applying the machine's DST
-        e.setTimeZone(QTimeZone.utc())
-        e.setDateTimeRange(_QT_MIN, _QT_MAX)
-        e.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
-        e.setCalendarPopup(True)
+    def _make_edit(self, tip: str) -> DateTimeEdit:
+        # the shared typeable editor: wall-clock time of the chosen zone, the text is the value (no hidden ms)
+        e = DateTimeEdit()
+        e.setMinimumDateTime(_QT_MIN)
         e.setToolTip(tip)
         e.editingFinished.connect(lambda e=e: self._commit_edits(e))
         e.calendarWidget().clicked.connect(lambda _d, e=e: self._commit_edits(e))
@@ -273,7 +286,10 @@ class TimeRangePicker(QWidget):
         return self._error_text
 
     # -- internals -----------------------------------------------------------
-    def _apply(self, iv: TimeInterval, emit: bool, push: bool, programmatic: bool = False):
+    def _apply(self, iv: TimeInterval, emit: bool, push: bool, programmatic: bool = False,
+               keep_preset: bool = False):
+        if not keep_preset:
+            self.last_preset = None     # a range the user picked otherwise is a fixed window
         self._interval = iv
         self._clear_error()
         if push:
@@ -402,16 +418,20 @@ class TimeRangePicker(QWidget):
         self.balloon.hide()
         super().hideEvent(event)
 
-    def _read_edit(self, edit: QDateTimeEdit, current: datetime) -> datetime:
+    def _read_edit(self, edit: DateTimeEdit, current: datetime) -> datetime:
         """The editor's instant; an editor the user did not change keeps its exact instant (a wall-clock time
         in the repeated hour of a DST change would otherwise be re-read as the other of its two instants)."""
         if edit.dateTime() == self._to_qt(current):
             return current
         return self._from_qt(edit.dateTime())
 
-    def _commit_edits(self, edited: QDateTimeEdit | None = None):
+    def _commit_edits(self, edited: DateTimeEdit | None = None):
         if self._updating:
             return
+        for edit in (self.start_edit, self.end_edit):
+            if not edit.is_valid():
+                self._error(f"{edit.text().strip() or 'empty'}: {edit.error()} — range not changed", edit)
+                return
         start = self._read_edit(self.start_edit, self._interval.start)
         end = self._read_edit(self.end_edit, self._interval.end)
         if end <= start:
@@ -429,6 +449,7 @@ class TimeRangePicker(QWidget):
     def _preset_last(self, delta: timedelta):
         now = utcnow()
         self._apply(TimeInterval(now - delta, now), emit=True, push=True)
+        self.last_preset = delta        # "the last 24 h": saved as such, restored up to the new now
 
     def _preset_span(self, span: TimeInterval | None):
         if span is None:
@@ -462,9 +483,14 @@ class TimeRangePicker(QWidget):
             try:
                 tz = pytz.timezone(text)
             except pytz.UnknownTimeZoneError:
-                self._error(f"Unknown time zone {text!r}", self.zone_combo)
-                self.zone_combo.setCurrentText(zone_name(self._tz))
-                return
+                matches = complete_zone(text)
+                if len(matches) != 1:
+                    more = (f"; {len(matches)} zones match: {', '.join(matches[:4])}{', …' if len(matches) > 4 else ''}"
+                            " — type more") if matches else ""
+                    self._error(f"Unknown time zone {text!r}{more}", self.zone_combo)
+                    self.zone_combo.setCurrentText(zone_name(self._tz))
+                    return
+                tz = pytz.timezone(matches[0])    # a typed prefix ("Europe/Berl") completes to its one zone
         self._clear_error()
         self.set_time_zone(tz)
 
@@ -479,4 +505,4 @@ class TimeRangePicker(QWidget):
     def _live_tick(self):
         now = utcnow()
         width = self._interval.width
-        self._apply(TimeInterval(now - width, now), emit=True, push=False)
+        self._apply(TimeInterval(now - width, now), emit=True, push=False, keep_preset=True)

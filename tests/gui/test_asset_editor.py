@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 import pytest
 from PySide6.QtCore import QDateTime, QEvent, QPoint, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDateTimeEdit, QLineEdit
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit
 
 from channels import AssetsChannel, AssetsFileChannel, StreamInstance, TimeInterval
 from channels.utils import UTC, utcnow
 from hsgui.assets.editor import AssetEditor
 from hsgui.assets.dialogs import AssetEditorDialog, CreateAssetDialog
+from hsgui.forms.datetime_edit import DateTimeEdit
 from hsgui.forms.value_model import same_value
 from hsgui.forms.schemas import schema_for_tool
 
@@ -130,7 +131,7 @@ def test_edit_nested_value_through_widgets_and_save_a_new_instance(qtbot, runner
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))  # on the indicator
     assert box.isChecked() and box.text() == "true"
     dt_edit = form.value_editor(("houses", 0, "installed"))                        # date-time
-    assert isinstance(dt_edit, QDateTimeEdit)
+    assert isinstance(dt_edit, DateTimeEdit)
     dt_edit.setDateTime(dt_edit.dateTime().addSecs(3600))
     type_into(qtbot, form.key_editor(("site",)), "site_name")                      # rename a key
     form.select(("houses", 0, "rooms", 1))                                         # reorder list items
@@ -250,7 +251,7 @@ def test_raw_json_edits_round_trip_into_the_form_and_back(qtbot, runner, sqlite_
                     timeout=2000)
     assert form.type_combo(("n",)).currentText() == "number"
     assert form.value_editor(("n",)).text() == "2.0"
-    assert isinstance(form.value_editor(("when",)), QDateTimeEdit)
+    assert isinstance(form.value_editor(("when",)), DateTimeEdit)
     assert form.value_editor(("when",)).dateTime() == QDateTime.fromString("2024-02-01T09:00:00.500Z",
                                                                            Qt.DateFormat.ISODateWithMs)
     assert isinstance(form.value_editor(("list", 0)), QCheckBox) and form.value_editor(("list", 0)).isChecked()
@@ -275,7 +276,7 @@ def test_type_change_is_explicit_and_converts(qtbot, runner, sqlite_channel):
     assert form.value()["n"] == "43"
     form.set_kind(("n",), "integer")
     form.set_kind(("t",), "datetime")
-    assert isinstance(form.value_editor(("t",)), QDateTimeEdit)
+    assert isinstance(form.value_editor(("t",)), DateTimeEdit)
     assert form.value() == {"n": 43, "t": datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)}
     save_through_dialog(qtbot, editor)
     assert versions(sqlite_channel, "p")[-1].value == {"n": 43, "t": datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)}
@@ -378,7 +379,7 @@ def test_schema_hints_required_keys_types_and_choices(qtbot, runner, sqlite_chan
     form.select(())
     assert [a.text() for a in form.add_menu.actions()][0].startswith("start  (required)")
     qtbot.mouseClick(form.add_button, Qt.MouseButton.LeftButton)
-    assert isinstance(form.value_editor(("start",)), QDateTimeEdit)
+    assert isinstance(form.value_editor(("start",)), DateTimeEdit)
     assert "*" in [w.text() for w in form.item_for(("workflow_id",)).treeWidget().itemWidget(
         form.item_for(("workflow_id",)), 0).findChildren(type(form.summary_label))]
     assert form.summary_label.text() == "✔ No problems" and editor.save_button.isEnabled()

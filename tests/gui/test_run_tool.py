@@ -11,7 +11,7 @@ import pytest
 import pytz
 from PySide6.QtCore import QDate, QDateTime, QPointF, Qt, QTime, QTimer
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDateTimeEdit, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
 from channels.channel_manager import ChannelManager
 from channels.config import Config
@@ -22,6 +22,7 @@ from channels.tools.params import parameter_specs
 from channels.utils import MIN_DATE, UTC
 from hsgui.common.mime import streams_to_mime
 from hsgui.compute.param_form import MIN_DATE_TEXT, ParameterForm
+from hsgui.forms.datetime_edit import DateTimeEdit
 from hsgui.compute.run_history import RunHistoryWidget
 from hsgui.compute.compute_missing import compute_missing, defining_run, missing_intervals
 from hsgui.compute.run_tool_dialog import RunToolDialog
@@ -509,7 +510,7 @@ def test_parameter_form_widgets_per_kind(qtbot):
     qtbot.addWidget(form)
     form.show()
     kinds = {n: type(form.editor(n)) for n in form.fields}
-    assert kinds == {"n": QSpinBox, "big": QLineEdit, "x": QLineEdit, "flag": QCheckBox, "when": QDateTimeEdit,
+    assert kinds == {"n": QSpinBox, "big": QLineEdit, "x": QLineEdit, "flag": QCheckBox, "when": DateTimeEdit,
                      "every": QLineEdit, "side": QComboBox, "mode": QComboBox, "func": QComboBox, "limit": QLineEdit,
                      "keys": QLineEdit, "extra": QLineEdit, "label": QLineEdit}
     assert form.editor("when").text() == MIN_DATE_TEXT                 # MIN_DATE shown as such, read back exactly

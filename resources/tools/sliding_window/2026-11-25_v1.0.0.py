@@ -39,7 +39,8 @@ class SlidingWindow(Tool):
                 raise ToolParameterError("sliding_window", name, str(e)) from None
             offsets[name] = int(round(td.total_seconds() * 1000))
         if offsets["lower"] >= offsets["upper"]:
-            raise ToolParameterError("sliding_window", "lower", f"must be below upper ({upper!r}), got {lower!r}")
+            raise ToolParameterError("sliding_window", "lower", f"must be below upper ({offsets['upper'] / 1000:g} s), "
+                                                                f"got {offsets['lower'] / 1000:g} s")
         self._lower_ms, self._upper_ms = offsets["lower"], offsets["upper"]
         self._increment_ms = stride_ms("sliding_window", "increment", increment)
 

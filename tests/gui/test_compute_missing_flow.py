@@ -1,0 +1,90 @@
+""""Compute missing…" after purging a stream's tail, while the view shows another time."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from channels.channel_manager import ChannelManager
+from channels.stream import StreamId
+from channels.time_interval import TimeInterval, TimeIntervals
+from channels.utils import utcnow
+from hsgui.compute.compute_missing import run_tool_job
+from hsgui.compute.compute_missing_dialog import ComputeMissingDialog
+from hsgui.main_window import MainWindow
+
+from hsgui_test_stores import HOUR, T0, make_sqlite_store
+
+
+class _Ctx:
+    cancel_event = None
+
+    def report(self, *_a):
+        pass
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = MainWindow(restore=False)
+    qtbot.addWidget(w)
+    w.show()
+    m = ChannelManager.open(make_sqlite_store(tmp_path / "store.sqlite"))
+    w.set_manager(m)
+    yield w
+    w.runner.shutdown()
+
+
+def test_compute_missing_fills_a_purged_tail_outside_the_view(qtbot, window):
+    m = window.manager
+    db = m.channels["mongo"]
+    source = db[StreamId("temperature", {"house": 1, "resident": "alice"})]     # calculated (T0, T0+48h]
+    made = TimeInterval(T0, T0 + 48 * HOUR)
+    tools, _tv = m.find_tool("apply")
+    run_tool_job(_Ctx(), tools, "apply", None, {"func": "identity"}, [source], db, StreamId("copy"), made,
+                 m.run_history)
+    copy = db[StreamId("copy")]
+    assert copy.calculated_intervals == TimeIntervals([made])
+    tail = TimeInterval(T0 + 40 * HOUR, T0 + 48 * HOUR)
+    db.purge_interval(copy.stream_id, tail)
+    assert copy.calculated_intervals == TimeIntervals([TimeInterval(T0, T0 + 40 * HOUR)])
+    # the user looks at "the last 7 days" (no data there) and asks for Compute missing
+    now = utcnow()
+    window.picker.set_interval(TimeInterval(now - timedelta(days=7), now), emit=True)
+    window.compute_missing_for(copy)
+    qtbot.waitUntil(lambda: any(isinstance(d, ComputeMissingDialog) and d.isVisible() for d in window._dialogs),
+                    timeout=10000)
+    dlg = next(d for d in window._dialogs if isinstance(d, ComputeMissingDialog))
+    # nothing of the inputs is in view: that choice is off; the whole span is chosen and shows the tail
+    assert not dlg.buttons["visible"].isEnabled()
+    assert dlg.buttons["span"].isChecked()
+    assert dlg.buttons["span"].text() == \
+        "the whole calculated span: 2024-03-01 00:00:00 → 2024-03-03 00:00:00"
+    notes = [lab.text() for lab in dlg.findChildren(QLabel)]
+    assert "  missing: (2024-03-02 16:00:00, 2024-03-03 00:00:00] (8 h)" in notes, notes
+    qtbot.mouseClick(dlg.compute_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: getattr(window, "last_compute_missing", None) is not None
+                    and window.last_compute_missing.is_finished, timeout=15000)
+    assert copy.calculated_intervals == TimeIntervals([made])                  # one piece again, tail filled
+    assert copy.window(tail).count() == 8
+    qtbot.waitUntil(lambda: "computed 8 instances" in window.statusBar().currentMessage(), timeout=3000)
+    assert "whole calculated span" in window.statusBar().currentMessage()
+
+
+def test_enter_in_the_dialog_computes(qtbot):
+    from channels.time_interval import TimeInterval as TI
+
+    class Rec:
+        tool = "apply"
+
+    class Sid:
+        stream_id = StreamId("copy")
+    seen = []
+    gaps = TimeIntervals([TI(T0, T0 + HOUR)])
+    dlg = ComputeMissingDialog(Sid(), Rec(), [("visible", "the visible range", TI(T0, T0 + HOUR), gaps)])
+    qtbot.addWidget(dlg)
+    dlg.sigCompute.connect(lambda *a: seen.append(a[0]))
+    dlg.show()
+    qtbot.keyClick(dlg.focusWidget() or dlg, Qt.Key.Key_Return)
+    assert seen == ["visible"]
