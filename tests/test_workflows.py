@@ -257,8 +257,8 @@ def test_factors_that_cannot_run_are_refused_with_the_reason():
     with pytest.raises(WorkflowExecutionError, match="func hold Python code stored in the database"):
         plan(model, bad)
     bad = copy.deepcopy(wf)
-    bad.factors[1].factor_type = "MultiOutputFactor"
-    with pytest.raises(WorkflowExecutionError, match="MultiOutputFactor factors .* not supported yet"):
+    bad.factors[0].factor_type = "MultiOutputFactor"  # its sink is on the same plates as its source
+    with pytest.raises(WorkflowExecutionError, match="must be on exactly one plate more than the source"):
         plan(model, bad)
     with pytest.raises(WorkflowDefinitionError, match="node 'nope' is not a node"):
         WorkflowDefinition.from_document({"workflow_id": "x", "nodes": [], "factors": [
@@ -342,3 +342,145 @@ def test_recompute_stale_purges_and_recomputes_exactly_the_stale_interval():
     assert changed and all(ts in part for ts in changed) and set(after.values()) == {6, 3}
     assert mem[count_a].calculated_intervals == TimeIntervals([iv])
     assert lineage_index(manager).lineage("memory", count_a).stale == []  # recomputed: no longer stale
+
+
+# -- factors that split onto a plate, and factors that make plates ----------------------------------------------
+
+HS_PLUGIN_TOOLS = {
+    "broadcast": '''
+from hyperstream.tool import MultiOutputTool
+from hyperstream.stream import StreamInstance, StreamMetaInstance
+
+
+class Broadcast(MultiOutputTool):
+    """HyperStream-style: every instance of the source onto every value of the output plate."""
+
+    def __init__(self):
+        super(Broadcast, self).__init__()
+
+    def _execute(self, source, splitting_stream, interval, meta_data_id, output_plate_values):
+        for doc in source.window(interval, force_calculation=True):
+            for vv in output_plate_values:
+                yield StreamMetaInstance(StreamInstance(doc.timestamp, doc.value), vv)
+''',
+    "rooms_from_asset": '''
+from hyperstream.tool import PlateCreationTool
+from hyperstream.stream import StreamInstance, StreamMetaInstance
+
+
+class RoomsFromAsset(PlateCreationTool):
+    """HyperStream-style (as its asset_plate_generator): the keys of the last value become plate values."""
+
+    def __init__(self):
+        super(RoomsFromAsset, self).__init__()
+
+    def _execute(self, source, interval):
+        last = source.window(interval, force_calculation=True).last()
+        if last:
+            for key in last.value:
+                yield StreamMetaInstance(StreamInstance(last.timestamp, None), key)
+''',
+}
+
+
+def _plugin_manager(tmp_path, store=None):
+    from channels.config import Config
+    root = tmp_path / "hs_tools"
+    for name, code in HS_PLUGIN_TOOLS.items():
+        (root / name).mkdir(parents=True)
+        (root / name / "2017-01-01_v0.1.0.py").write_text(code)
+    return ChannelManager(store, config=Config(tool_paths=[str(root)]))
+
+
+def _rooms_model(extra_rooms=True):
+    from channels.workflows.model import WorkflowModel
+    items = [MetaDataItem("house", "1"), MetaDataItem("house", "2")]
+    if extra_rooms:
+        items += [MetaDataItem("room", r, "house_1") for r in ("kitchen", "lounge")]
+        items += [MetaDataItem("room", "kitchen", "house_2")]
+    tree = MetaDataTree(items)
+    defs = [PlateDefinition("H", "house", complement=True)]
+    if extra_rooms:
+        defs.append(PlateDefinition("H.Rm", "room", complement=True, parent_plate="H"))
+    return WorkflowModel(tree, defs, resolve_plates(defs, tree), {})
+
+
+def _events(manager):
+    from channels.tools import load_tool  # noqa: F401
+    mem = manager.get_channel("memory")
+    for h in ("1", "2"):
+        s = mem.get_or_create_stream(StreamId("events", {"house": h}))
+        mem.write_chunk(s, [StreamInstance(T0 + timedelta(minutes=m), {"room": room, "v": m})
+                            for m, room in enumerate(["kitchen", "lounge", "kitchen", "attic"], 1)],
+                        TimeIntervals([TimeInterval(T0, T0 + timedelta(hours=1))]))
+
+
+def test_multi_output_factor_splits_each_house_onto_its_rooms_with_our_splitter():
+    model = _rooms_model()
+    nodes = {n.stream_name: n for n in [NodeDefinition("events", ["H"], "memory"),
+                                        NodeDefinition("by_room", ["H.Rm"], "memory")]}
+    wf = WorkflowDefinition("split", "split", "", nodes, [FactorDefinition(
+        ToolSpec("splitter", None, {"element": "room"}), "MultiOutputFactor", ["events"], ["by_room"])])
+    manager = ChannelManager()
+    _events(manager)
+    iv = TimeInterval(T0, T0 + timedelta(hours=1))
+    result = run_workflow(manager, model, wf, iv)
+    assert result.outcome == "ok" and len(result.records) == 2   # one run per house
+    mem = manager.get_channel("memory")
+    kitchen1 = mem[StreamId("by_room", {"house": "1", "room": "kitchen"})]
+    assert kitchen1.window(iv).values() == [{"v": 1}, {"v": 3}]
+    assert mem[StreamId("by_room", {"house": "1", "room": "lounge"})].window(iv).values() == [{"v": 2}]
+    assert kitchen1.calculated_intervals == TimeIntervals([iv])
+    assert StreamId("by_room", {"house": "1"}) not in mem.streams  # the stream they split from is not left over
+    again = run_workflow(manager, model, wf, iv)
+    assert again.instances_written == 0
+
+
+def test_multi_output_factor_runs_hyperstream_plate_style_tools_with_the_output_plate_values(tmp_path):
+    model = _rooms_model()
+    nodes = {n.stream_name: n for n in [NodeDefinition("events", ["H"], "memory"),
+                                        NodeDefinition("copies", ["H.Rm"], "memory")]}
+    wf = WorkflowDefinition("bc", "bc", "", nodes, [FactorDefinition(
+        ToolSpec("broadcast", "0.1.0", {}), "MultiOutputFactor", ["events"], ["copies"])])
+    manager = _plugin_manager(tmp_path)
+    _events(manager)
+    iv = TimeInterval(T0, T0 + timedelta(hours=1))
+    run_workflow(manager, model, wf, iv)
+    mem = manager.get_channel("memory")
+    made = sorted(str(sid) for sid in mem.streams if sid.name == "copies")
+    assert made == ["copies: [house=1, room=kitchen]", "copies: [house=1, room=lounge]",
+                    "copies: [house=2, room=kitchen]"]  # exactly the output plate's values under each house
+    assert len(mem[StreamId("copies", {"house": "2", "room": "kitchen"})].window(iv).items()) == 4
+
+
+def test_node_creation_factor_adds_plate_values_then_later_factors_use_them(tmp_path):
+    from channels.stores.sqlite_store import SQLiteStore
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    add_meta_data(store, [MetaDataItem("house", "1")])
+    add_plates(store, [PlateDefinition("H", "house", complement=True)])
+    manager = _plugin_manager(tmp_path, store)
+    assets = manager.get_channel("assets")
+    assets.write_to_stream(StreamId("layout", {"house": "1"}), StreamInstance(T0, {"kitchen": 1, "hall": 2}))
+    db = manager.get_channel("mongo")
+    events = db.get_or_create_stream(StreamId("events", {"house": "1"}))
+    db.write_chunk(events, [StreamInstance(T0 + timedelta(minutes=1), 5.0)],
+                   TimeIntervals([TimeInterval(T0, T0 + timedelta(hours=1))]))
+    nodes = {n.stream_name: n for n in [NodeDefinition("layout", ["H"], "assets"),
+                                        NodeDefinition("events", ["H"], "mongo"),
+                                        NodeDefinition("per_room", ["H.Rm"], "mongo")]}
+    wf = WorkflowDefinition("mk", "mk", "", nodes, [
+        FactorDefinition(ToolSpec("rooms_from_asset", None, {}), "NodeCreationFactor", ["layout"], [],
+                         output_plate={"plate_id": "H.Rm", "meta_data_id": "room", "description": "rooms",
+                                       "use_provided_values": False}),
+        FactorDefinition(ToolSpec("broadcast", None, {}), "MultiOutputFactor", ["events"], ["per_room"])])
+    add_workflow(store, wf)
+    model = load_model(store)
+    iv = TimeInterval(T0 - timedelta(seconds=1), T0 + timedelta(hours=1))
+    result = run_workflow(manager, model, model.workflows["mk"], iv)
+    assert sorted(v for _p, v in result.created_plate_values) == [(("house", "1"), ("room", "hall")),
+                                                                 (("house", "1"), ("room", "kitchen"))]
+    reread = load_model(store)  # written to the store as HyperStream's collections
+    assert "house_1.room_kitchen" in reread.tree and reread.plates["H.Rm"].parent is reread.plates["H"]
+    assert len(reread.plates["H.Rm"].values) == 2
+    assert db[StreamId("per_room", {"house": "1", "room": "hall"})].window(iv).values() == [5.0]
+    manager.close()

@@ -118,10 +118,10 @@ def _common_sink(sinks, meta_data_id, tool_name) -> tuple[Stream, bool]:
         raise ToolExecutionError(f"tool {tool_name!r}: the sinks {[str(s.stream_id) for s in sinks]} are not one "
                                  f"stream split over {meta_data_id!r} in one channel")
     sid = base.pop()
-    return _base_stream(channel, sid, sinks)
+    return base_stream(channel, sid, sinks)
 
 
-def _base_stream(channel, sid, sinks) -> tuple[Stream, bool]:
+def base_stream(channel, sid, sinks) -> tuple[Stream, bool]:
     """``sid`` in ``channel`` (made if needed; True then), calculated over what all ``sinks`` have calculated."""
     created = sid not in channel.streams
     sink = channel.get_or_create_stream(sid)
@@ -200,7 +200,7 @@ class SelectorTool(_PlateTool):
             names = {s.stream_id.name for s in sinks}
             if len(names) != 1:
                 raise ToolExecutionError(f"tool {self.name!r}: sinks have different names {sorted(names)}")
-            base, temporary = _base_stream(sinks[0].channel, StreamId(names.pop()), sinks)
+            base, temporary = base_stream(sinks[0].channel, StreamId(names.pop()), sinks)
             values = [tuple(s.stream_id.meta_data) for s in sinks]
             return self._run_plate(list(sources or []), base, interval, alignment_stream, None, values, kwargs,
                                    temporary_sink=temporary)

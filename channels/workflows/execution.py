@@ -1,48 +1,62 @@
-"""Running a workflow over a time interval: its factors in dependency order, each tool once per
-plate value of its sink node.
+"""Running a workflow over a time interval: its factors in dependency order, each tool once per plate value.
 
-For a factor whose sink node is on plates, each plate value ``pv`` of the sink gives one tool run:
-the sink is the sink node's stream of ``pv``; the sources are, for every source node, its streams
-whose plate value agrees with ``pv`` (the same value, a value of a parent plate — a house's stream
-for each of its residents — or, for a sink on fewer plates, every finer value under ``pv``: the
-residents of a house aggregated into the house). A node on no plates has one stream, used by every
-plate value. The alignment node must be on no plates (as in HyperStream).
+**Factor** (HyperStream's ``Factor``): for each plate value ``pv`` of the sink node, one tool run. The sink
+is the sink node's stream of ``pv``; the sources are, for every source node, its streams whose plate value
+agrees with ``pv`` (the same value, a value of a parent plate — a house's stream for each of its residents —
+or, for a sink on fewer plates, every finer value under ``pv``: the residents of a house aggregated into the
+house). A node on no plates has one stream, used by every plate value. The alignment node must be on no
+plates (as in HyperStream).
 
-Each run is an ordinary ``Tool.execute``: only what the sink is missing is computed, in chunks,
-each chunk's data and calculated intervals committed together, recorded in the run history. So an
-interrupted workflow leaves every stream consistent with its calculated intervals, and running it
-again continues where it stopped.
+**MultiOutputFactor**: the sink node is on one plate more than its source (the *output plate*, e.g. rooms
+under houses). For each plate value ``pv`` of the source, the tool splits the source's stream onto the sink
+node's streams under ``pv`` — the output plate's values there are handed to HyperStream-style tools as
+``meta_data_id`` and ``output_plate_values``; a tool of ours (e.g. the built-in ``splitter``) names them
+itself. The optional splitting node goes to the tool as its splitting (alignment) stream.
+
+**NodeCreationFactor**: a plate-creation tool reads its source and returns the values of a new plate; they
+are added to the meta-data tree (under each input plate value) and the output plate is defined if it is not
+yet, in the store, as HyperStream's ``NodeCreationFactor`` does. Later factors see the new plate.
+
+Each tool run is an ordinary ``Tool.execute``: only what the sink is missing is computed, in chunks, each
+chunk's data and calculated intervals committed together, recorded in the run history. So an interrupted
+workflow leaves every stream consistent with its calculated intervals, and running it again continues where
+it stopped.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from ..errors import CancelledError, ChannelsError
+from ..stream import StreamId
 from ..time_interval import TimeInterval
 from .definitions import FactorDefinition, WorkflowDefinition
 from .model import WorkflowModel
 
 
 class WorkflowExecutionError(ChannelsError):
-    """A factor that cannot run (unsupported type, stored code, unknown tool or channel)."""
+    """A factor that cannot run (stored code, unknown tool or channel, plates that do not fit its type)."""
 
 
 @dataclass
 class Step:
-    """One tool run of a workflow: a factor at one plate value of its sink."""
+    """One tool run of a workflow: a factor at one plate value."""
 
     factor: FactorDefinition
     plate_value: tuple
     sources: list            # [(channel_id, StreamId)]
-    sink: tuple              # (channel_id, StreamId)
-    alignment: tuple | None  # (channel_id, StreamId) | None
+    sink: tuple | None       # (channel_id, StreamId); for a MultiOutputFactor the stream the sinks split from
+    alignment: tuple | None  # (channel_id, StreamId) | None: the alignment or splitting stream
+    sinks: list = field(default_factory=list)      # MultiOutputFactor: [(channel_id, StreamId)] it writes
+    meta_data_id: str | None = None                # MultiOutputFactor / NodeCreationFactor: the output key
+    output_values: list = field(default_factory=list)   # MultiOutputFactor: output plate values under pv
 
 
 @dataclass
 class WorkflowRun:
     workflow_id: str
     interval: TimeInterval
-    records: list = field(default_factory=list)     # RunRecord of every step that ran
+    records: list = field(default_factory=list)     # RunRecord of every tool run
+    created_plate_values: list = field(default_factory=list)   # (plate id, plate value) made by NodeCreation
     outcome: str = "running"                          # ok / error / cancelled
     error: str | None = None
 
@@ -60,79 +74,151 @@ def _compatible(a: tuple, b: tuple) -> bool:
     return shared == set(da) or shared == set(db)
 
 
+def _where(workflow, f) -> str:
+    return f"workflow {workflow.workflow_id!r}, factor {f.tool.name!r}"
+
+
+def _single_stream(model, workflow, f, node_id, role) -> tuple:
+    node = workflow.nodes[node_id]
+    streams = model.node_streams(node)
+    if len(streams) != 1:
+        raise WorkflowExecutionError(f"{_where(workflow, f)}: {role} node {node.stream_name!r} is on plates "
+                                     f"{node.plate_ids}; only {role} nodes on no plate are supported")
+    return node.channel_id, next(iter(streams.values()))
+
+
+def plan_factor(model: WorkflowModel, workflow: WorkflowDefinition, f: FactorDefinition) -> list[Step]:
+    """The tool runs of one factor with the plates as they are now."""
+    where = _where(workflow, f)
+    if f.tool.code_parameters:
+        raise WorkflowExecutionError(f"{where}: parameter{'s' if len(f.tool.code_parameters) > 1 else ''} "
+                                     f"{', '.join(f.tool.code_parameters)} hold Python code stored in the "
+                                     f"database; it is never run from here")
+    if f.factor_type == "Factor":
+        return _plan_plain(model, workflow, f)
+    if f.factor_type == "MultiOutputFactor":
+        return _plan_multi(model, workflow, f)
+    return _plan_node_creation(model, workflow, f)
+
+
+def _plan_plain(model, workflow, f) -> list[Step]:
+    if len(f.sinks) != 1:
+        raise WorkflowExecutionError(f"{_where(workflow, f)}: a factor needs exactly one sink node, has "
+                                     f"{len(f.sinks)}")
+    sink_node = workflow.nodes[f.sinks[0]]
+    source_streams = [(workflow.nodes[s], model.node_streams(workflow.nodes[s])) for s in f.sources]
+    alignment = _single_stream(model, workflow, f, f.alignment_node, "alignment") if f.alignment_node else None
+    steps = []
+    for pv, sink_id in model.node_streams(sink_node).items():
+        sources = []
+        for node, streams in source_streams:
+            sources += [(node.channel_id, sid) for spv, sid in streams.items() if _compatible(spv, pv)]
+        steps.append(Step(f, pv, sources, (sink_node.channel_id, sink_id), alignment))
+    return steps
+
+
+def _plan_multi(model, workflow, f) -> list[Step]:
+    where = _where(workflow, f)
+    if len(f.sources) > 1 or len(f.sinks) != 1:
+        raise WorkflowExecutionError(f"{where}: a MultiOutputFactor needs at most one source node and exactly one "
+                                     f"sink node, has {len(f.sources)} and {len(f.sinks)}")
+    sink_node = workflow.nodes[f.sinks[0]]
+    source_node = workflow.nodes[f.sources[0]] if f.sources else None
+    source_plates = set(source_node.plate_ids) if source_node else set()
+    new = [p for p in sink_node.plate_ids if p not in source_plates]
+    if len(new) != 1:
+        raise WorkflowExecutionError(f"{where}: the sink node {sink_node.stream_name!r} must be on exactly one plate "
+                                     f"more than the source (the output plate), is on {sink_node.plate_ids}")
+    out_plate = model.node_plates(sink_node)[sink_node.plate_ids.index(new[0])]
+    key = out_plate.meta_data_id
+    splitting = _single_stream(model, workflow, f, f.splitting_node, "splitting") if f.splitting_node else None
+    sinks = model.node_streams(sink_node)
+    sources = model.node_streams(source_node) if source_node else {(): None}
+    steps = []
+    for pv, src in sources.items():
+        under = [(spv, sid) for spv, sid in sinks.items()
+                 if {p for p in spv if p[0] != key} == set(pv)]
+        if not under:
+            continue
+        values = [dict(spv)[key] for spv, _sid in under]
+        base = StreamId(sink_node.stream_name, list(pv))
+        steps.append(Step(f, pv, [(source_node.channel_id, src)] if src is not None else [],
+                          (sink_node.channel_id, base), splitting,
+                          sinks=[(sink_node.channel_id, sid) for _spv, sid in under], meta_data_id=key,
+                          output_values=values))
+    return steps
+
+
+def _plan_node_creation(model, workflow, f) -> list[Step]:
+    where = _where(workflow, f)
+    out = f.output_plate or {}
+    if not out.get("plate_id") or not out.get("meta_data_id"):
+        raise WorkflowExecutionError(f"{where}: a NodeCreationFactor needs an output_plate with plate_id and "
+                                     f"meta_data_id, has {out!r}")
+    if len(f.sources) > 1 or f.sinks:
+        raise WorkflowExecutionError(f"{where}: a NodeCreationFactor has at most one source node and no sink node")
+    source_node = workflow.nodes[f.sources[0]] if f.sources else None
+    streams = model.node_streams(source_node) if source_node else {(): None}
+    return [Step(f, pv, [(source_node.channel_id, sid)] if sid is not None else [], None, None,
+                 meta_data_id=out["meta_data_id"]) for pv, sid in streams.items()]
+
+
 def plan(model: WorkflowModel, workflow: WorkflowDefinition) -> list[Step]:
-    """Every step of ``workflow``, in the order they run; raises WorkflowExecutionError naming the factor
-    that cannot run."""
+    """Every step of ``workflow`` with the plates as they are now, in the order they run (a NodeCreationFactor's
+    new plate values are added when it runs, so the steps after it may grow then)."""
     steps = []
     for f in workflow.factor_order():
-        where = f"workflow {workflow.workflow_id!r}, factor {f.tool.name!r}"
-        if f.factor_type != "Factor":
-            raise WorkflowExecutionError(f"{where}: {f.factor_type} factors (splitting onto a new plate) are not "
-                                         f"supported yet")
-        if f.tool.code_parameters:
-            raise WorkflowExecutionError(f"{where}: parameter{'s' if len(f.tool.code_parameters) > 1 else ''} "
-                                         f"{', '.join(f.tool.code_parameters)} hold Python code stored in the "
-                                         f"database; it is never run from here")
-        if len(f.sinks) != 1:
-            raise WorkflowExecutionError(f"{where}: a factor needs exactly one sink node, has {len(f.sinks)}")
-        sink_node = workflow.nodes[f.sinks[0]]
-        sink_streams = model.node_streams(sink_node)
-        source_streams = [(workflow.nodes[s], model.node_streams(workflow.nodes[s])) for s in f.sources]
-        alignment = None
-        if f.alignment_node:
-            an = workflow.nodes[f.alignment_node]
-            a_streams = model.node_streams(an)
-            if len(a_streams) != 1:
-                raise WorkflowExecutionError(f"{where}: alignment node {an.stream_name!r} is on plates "
-                                             f"{an.plate_ids}; only alignment nodes on no plate are supported")
-            alignment = (an.channel_id, next(iter(a_streams.values())))
-        for pv, sink_id in sink_streams.items():
-            sources = []
-            for node, streams in source_streams:
-                sources += [(node.channel_id, sid) for spv, sid in streams.items() if _compatible(spv, pv)]
-            steps.append(Step(f, pv, sources, (sink_node.channel_id, sink_id), alignment))
+        steps += plan_factor(model, workflow, f)
     return steps
 
 
 def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, interval: TimeInterval, *,
                  progress=None, cancel=None, chunk=None) -> WorkflowRun:
-    """Run every step of ``workflow`` over ``interval``.
+    """Run every factor of ``workflow`` over ``interval``.
 
     :param progress: ``progress(fraction, text)``: after every committed chunk of every step
     :param cancel: object with ``is_set()``; checked between chunks (a cancel raises CancelledError
         after recording the outcome; everything committed so far stays, consistent)
     """
-    from ..tools import load_tool
-
-    steps = plan(model, workflow)
+    factors = workflow.factor_order()
+    # refuse a workflow that cannot run before running any of it (factors on plates that a
+    # NodeCreationFactor of this workflow makes are checked when their turn comes)
+    made = {f.output_plate.get("plate_id") for f in factors if f.factor_type == "NodeCreationFactor"
+            and f.output_plate and f.output_plate.get("plate_id") not in model.plates}
+    for f in factors:
+        nodes = [workflow.nodes[n] for n in f.sources + f.sinks]
+        if not any(p in made for n in nodes for p in n.plate_ids):
+            plan_factor(model, workflow, f)
     result = WorkflowRun(workflow.workflow_id, interval)
-    report = progress or (lambda f, text: None)
+    done = [0.0]
+
+    def report(fraction, text):  # never backwards, whatever the rounding
+        done[0] = max(done[0], min(1.0, fraction))
+        if progress is not None:
+            progress(done[0], text)
     tools = {}
     try:
-        for i, step in enumerate(steps):
-            if cancel is not None and cancel.is_set():
-                raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled before {step.factor.tool.name}")
-            spec = step.factor.tool
-            key = (spec.name, spec.version)
-            if key not in tools:
-                channel, _tv = _find_tool(manager, spec)
-                tools[key] = (channel, spec.version if _has_version(channel, spec) else None)
-            channel, version = tools[key]
-            tool = load_tool(channel, spec.name, dict(spec.parameters), version, coerce=True)
-            sink_channel = manager.get_channel(step.sink[0])
-            sink = sink_channel.get_or_create_stream(step.sink[1])
-            sources = [_stream(manager, cid, sid, workflow, spec) for cid, sid in step.sources]
-            alignment = _stream(manager, *step.alignment, workflow, spec) if step.alignment else None
-            label = f"{spec.name} → {step.sink[1]}"
+        for fi, factor in enumerate(factors):
+            steps = plan_factor(model, workflow, factor)
+            for si, step in enumerate(steps):
+                if cancel is not None and cancel.is_set():
+                    raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled before {factor.tool.name}")
+                base = (fi + si / max(1, len(steps))) / len(factors)
+                span = 1.0 / len(factors) / max(1, len(steps))
+                label = f"factor {fi + 1}/{len(factors)} {factor.tool.name}, {_pv_text(step.plate_value)}"
+                report(base, label)
 
-            def prog(fraction, _written, i=i, label=label):
-                report((i + fraction) / len(steps), f"step {i + 1}/{len(steps)}: {label}")
+                def prog(fraction, _written, base=base, span=span, label=label):
+                    report(base + span * fraction, label)
 
-            report(i / len(steps), f"step {i + 1}/{len(steps)}: {label}")
-            result.records.append(tool.execute(sources, sink, interval, alignment_stream=alignment, progress=prog,
-                                               cancel=cancel, chunk=chunk, history=manager.run_history))
+                tool = _tool(manager, tools, factor.tool)
+                if factor.factor_type == "NodeCreationFactor":
+                    _create_nodes(manager, model, workflow, factor, step, tool, interval, result)
+                    continue
+                record = _run_step(manager, workflow, step, tool, interval, prog, cancel, chunk)
+                result.records.append(record)
         result.outcome = "ok"
-        report(1.0, f"{len(steps)} steps, {result.instances_written:,} instances written")
+        report(1.0, f"{len(result.records)} tool runs, {result.instances_written:,} instances written")
         return result
     except CancelledError as e:
         result.outcome, result.error = "cancelled", str(e)
@@ -142,17 +228,116 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
         raise
 
 
-def _find_tool(manager, spec):
+def _pv_text(pv) -> str:
+    return ", ".join(f"{k}={v}" for k, v in pv) or "no plate"
+
+
+def _tool(manager, cache, spec):
+    from ..tools import load_tool
+    key = (spec.name, spec.version)
+    if key not in cache:
+        try:
+            channel, _tv = manager.find_tool(spec.name, None)
+        except ChannelsError as e:
+            raise WorkflowExecutionError(f"tool {spec.name!r}: {e}") from None
+        has = spec.version and any(str(v.version) == spec.version for v in channel.list_tools().get(spec.name, []))
+        cache[key] = (channel, spec.version if has else None)
+    channel, version = cache[key]
+    return load_tool(channel, spec.name, dict(spec.parameters), version, coerce=True)
+
+
+def _run_step(manager, workflow, step, tool, interval, prog, cancel, chunk):
+    from ..tools.plates import MultiOutputTool as PlateStyleTool, base_stream
+    spec = step.factor.tool
+    sources = [_stream(manager, cid, sid, workflow, spec) for cid, sid in step.sources]
+    alignment = _stream(manager, *step.alignment, workflow, spec) if step.alignment else None
+    options = dict(progress=prog, cancel=cancel, chunk=chunk, history=manager.run_history)
+    channel = manager.get_channel(step.sink[0])
+    if step.factor.factor_type == "Factor":
+        sink = channel.get_or_create_stream(step.sink[1])
+        return tool.execute(sources, sink, interval, alignment_stream=alignment, **options)
+    # MultiOutputFactor: the sink node's streams under this plate value split from one base stream, which
+    # holds what they have all calculated and is removed again when it holds no data of its own
+    sinks = [channel.get_or_create_stream(sid) for _cid, sid in step.sinks]
+    base, created = base_stream(channel, step.sink[1], sinks)
     try:
-        return manager.find_tool(spec.name, None)
-    except ChannelsError as e:
-        raise WorkflowExecutionError(f"tool {spec.name!r}: {e}") from None
+        if isinstance(tool, PlateStyleTool):
+            return tool.execute(sources, base, interval, alignment, meta_data_id=step.meta_data_id,
+                                output_plate_values=list(step.output_values), **options)
+        return tool.execute(sources, base, interval, alignment_stream=alignment, **options)
+    finally:
+        from ..time_interval import TimeInterval as _TI
+        if created and base.stream_id in channel.streams and not base.window(_TI.all_time()).count():
+            channel.purge_stream(base.stream_id, remove_definition=True)
 
 
-def _has_version(channel, spec) -> bool:
-    if not spec.version:
-        return False
-    return any(str(v.version) == spec.version for v in channel.list_tools().get(spec.name, []))
+def _create_nodes(manager, model, workflow, factor, step, tool, interval, result) -> None:
+    """Run a plate-creation tool and add the plate values it finds to the meta-data tree and the plate."""
+    from .meta_data import MetaDataItem, identifier_of
+    from .model import add_meta_data, add_plates
+    from ..tools.plates import PlateCreationTool
+    from .plates import PlateDefinition, resolve_plates
+    spec = factor.tool
+    if not isinstance(tool, PlateCreationTool):
+        raise WorkflowExecutionError(f"{_where(workflow, factor)}: {spec.name} is not a plate-creation tool "
+                                     f"(a NodeCreationFactor needs one)")
+    source = _stream(manager, *step.sources[0], workflow, spec) if step.sources else None
+    found = tool.execute(source, interval, step.plate_value or None)
+    key = step.meta_data_id
+    parent = ROOT_ID if not step.plate_value else _identifier(step.plate_value)
+    new_items = []
+    for meta in sorted(found or (), key=str):
+        for k, v in _meta_pairs(meta, key):
+            if k != key:
+                continue
+            ident = identifier_of(k, str(v), parent)
+            if ident not in model.tree and all(i.identifier != ident for i in new_items):
+                new_items.append(MetaDataItem(k, str(v), parent))
+    store = manager.store
+    if new_items:
+        add_meta_data(store, new_items)
+        model.tree.add_all([MetaDataItem(i.tag, i.data, i.parent) for i in new_items])
+    out = factor.output_plate
+    if out["plate_id"] not in model.plates:
+        parent_plate = _parent_plate(model, step.plate_value)
+        pd = PlateDefinition(out["plate_id"], key, out.get("description") or "", [], True, parent_plate)
+        add_plates(store, [pd])
+        model.plate_definitions.append(pd)
+    model.plates.update(resolve_plates(model.plate_definitions, model.tree))
+    result.created_plate_values += [(out["plate_id"], model.tree.path(model.tree[i.identifier])) for i in new_items]
+
+
+ROOT_ID = "root"
+
+
+def _meta_pairs(meta, key) -> list[tuple]:
+    """What a plate-creation tool yields as meta-data: a plain value of ``key`` (HyperStream's
+    ``asset_plate_generator``), a ``(key, value)`` pair, or a tuple of pairs."""
+    if isinstance(meta, (str, int, float)):
+        return [(key, str(meta))]
+    if isinstance(meta, (tuple, list)) and len(meta) == 2 and isinstance(meta[0], str) and not isinstance(
+            meta[1], (tuple, list)):
+        return [(meta[0], str(meta[1]))]
+    return [(str(k), str(v)) for k, v in meta]
+
+
+def _identifier(pv) -> str:
+    from .meta_data import identifier_of
+    parent = ROOT_ID
+    for k, v in pv:
+        parent = identifier_of(k, v, parent)
+    return parent
+
+
+def _parent_plate(model, pv) -> str | None:
+    """The plate whose values have the meta-data keys of ``pv`` (the input plate), if any."""
+    keys = tuple(k for k, _v in pv)
+    if not keys:
+        return None
+    for pid, plate in model.plates.items():
+        if plate.meta_data_ids == keys:
+            return pid
+    return None
 
 
 def _stream(manager, channel_id, stream_id, workflow, spec):
@@ -167,4 +352,4 @@ def _stream(manager, channel_id, stream_id, workflow, spec):
     return stream
 
 
-__all__ = ["plan", "run_workflow", "Step", "WorkflowRun", "WorkflowExecutionError"]
+__all__ = ["plan", "plan_factor", "run_workflow", "Step", "WorkflowRun", "WorkflowExecutionError"]
