@@ -90,7 +90,8 @@ class PlotCurve(QObject):
         self.env_lo = pg.PlotCurveItem(pen=None, connect="finite")
         self.envelope = QGraphicsPathItem()
         self.envelope.setBrush(pg.mkBrush(env))
-        self.envelope.setPen(pg.mkPen(None))
+        # a cosmetic outline in the fill's colour: a bucket narrower than a pixel is still drawn to its min and max
+        self.envelope.setPen(pg.mkPen(env, width=1, cosmetic=True))
         self.envelope.setZValue(-1)
         pi = pane.plot_item
         for item in (self.env_hi, self.env_lo, self.line):
@@ -239,16 +240,17 @@ class PlotCurve(QObject):
 
 
 def envelope_path(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, half_width: float) -> QPainterPath:
-    """The area between the buckets' maxima and minima: one polygon per run of non-empty buckets."""
+    """The area between the buckets' maxima and minima, as a staircase: every bucket is its full min..max over
+    its full width (``x ± half_width``), so a one-bucket spike is drawn to its height, not as a thin triangle
+    between neighbouring centres. One polygon per run of non-empty buckets."""
     path = QPainterPath()
     idx = np.flatnonzero(np.isfinite(lo) & np.isfinite(hi))
     if len(idx) == 0:
         return path
     for run in np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1):
-        xs, top, bottom = x[run], hi[run], lo[run]
-        if len(run) == 1:  # a lone bucket: as wide as the bucket
-            xs = np.array([xs[0] - half_width, xs[0] + half_width])
-            top, bottom = np.repeat(top, 2), np.repeat(bottom, 2)
-        path.addPath(pg.arrayToQPath(np.concatenate([xs, xs[::-1]]), np.concatenate([top, bottom[::-1]])))
+        centres = x[run]
+        edges = np.column_stack([centres - half_width, centres + half_width]).ravel()
+        top, bottom = np.repeat(hi[run], 2), np.repeat(lo[run], 2)
+        path.addPath(pg.arrayToQPath(np.concatenate([edges, edges[::-1]]), np.concatenate([top, bottom[::-1]])))
         path.closeSubpath()
     return path

@@ -1,0 +1,59 @@
+"""The min/max envelope of a summarised curve shows every bucket's full range, a one-instance spike included."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+from PySide6.QtCore import QPointF
+
+from channels.memory_channel import MemoryChannel
+from channels.stream import StreamInstance
+from channels.utils import UTC
+from hsgui.common.background import JobRunner
+from hsgui.plotting.plot_area import PlotArea
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+N = 300_000
+SPIKE = 42.5
+
+
+def test_a_one_instance_spike_is_drawn_to_its_full_height(qtbot):
+    ch = MemoryChannel("mem")
+    rng = np.random.default_rng(3)
+    values = (rng.random(N) * 2.0).tolist()
+    values[123_457] = SPIKE
+    ch.create_stream("spiky").writer([StreamInstance._make((T0 + timedelta(seconds=i + 1), v))
+                                      for i, v in enumerate(values)])
+    runner = JobRunner()
+    area = PlotArea(runner, lambda cid, sid: ch[sid])
+    qtbot.addWidget(area)
+    area.resize(900, 600)
+    area.show()
+    qtbot.waitExposed(area)
+    try:
+        area.add_stream(ch["spiky"])
+        qtbot.waitUntil(lambda: bool(area.curves()) and area.curves()[0].mode == "summary" and not area.busy
+                        and not area._debounce.isActive(), timeout=10000)
+        curve = area.curves()[0].curve
+        d = curve.data
+        assert np.nanmax(d.hi) == SPIKE
+        j = int(np.nanargmax(d.hi))
+        half = d.interval.width.total_seconds() / d.buckets / 2
+        path = curve.envelope.path()
+        assert path.boundingRect().bottom() >= SPIKE   # item coordinates: y up
+        # the spike's bucket is filled to its maximum over its whole width, not just at its centre
+        for dx in (-0.8 * half, 0.0, 0.8 * half):
+            assert path.contains(QPointF(d.x[j] + dx, SPIKE * 0.99)), dx
+        # and the rendered pane shows envelope colour up at the spike's height
+        pane = area.panes[0]
+        vb = pane.view_box
+        top = vb.mapViewToScene(QPointF(d.x[j], SPIKE))
+        view = pane.plot_widget if hasattr(pane, "plot_widget") else pane
+        img = view.grab().toImage()
+        px = view.mapFromScene(top) if hasattr(view, "mapFromScene") else top.toPoint()
+        colours = {img.pixelColor(px.x() + dx, px.y() + dy).name()
+                   for dx in (-1, 0, 1) for dy in (0, 1, 2)}
+        assert colours - {"#ffffff"}, colours
+    finally:
+        area.close()
+        assert runner.shutdown(10000)
