@@ -485,7 +485,7 @@ class MainWindow(QMainWindow):
         else:
             self.instances.set_stream(None)
         self._show_selection_span(stream)
-        if stream is not None and self._is_asset_channel(stream.channel):
+        if stream is not None and self._is_asset_channel(stream.channel) and self._may_leave_asset(stream):
             self.asset_editor.set_stream(stream.channel, stream)
             self.instances.set_stream(stream, TimeInterval.all_time())  # every version, not just the range's
             self.docks["asset"].raise_()
@@ -493,6 +493,18 @@ class MainWindow(QMainWindow):
                              Qt.Orientation.Vertical)
         elif self.asset_editor.stream is not None and stream is not None:
             self.docks["instances"].raise_()
+
+    def _may_leave_asset(self, stream) -> bool:
+        """Whether the Asset dock may show ``stream``: asks before unsaved edits of another asset are dropped
+        (the same asset selected again, e.g. after a tree rebuild, keeps its edits without asking)."""
+        ed = self.asset_editor
+        if ed.stream is None or not ed.has_unsaved_changes or (
+                ed.channel.channel_id == stream.channel.channel_id and ed.stream.stream_id == stream.stream_id):
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Discard the unsaved changes to the asset {ed.stream.stream_id}?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
 
     def _show_selection_span(self, stream):
         """Feed the picker's "All" and "Calc" presets: the selected stream's data span and calculated span."""
