@@ -98,6 +98,7 @@ def run(args) -> int:
         target = hs_settings.default_store_path(args.store_dir)
         demo = not args.no_demo
     window.show()
+    gc_policy.install()   # no full garbage collection stalls the event loop (see hsgui.common.gc_policy)
     window.open_target(target, create=not args.target, demo=demo)
 
     if args.screenshot:
