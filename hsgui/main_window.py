@@ -32,7 +32,7 @@ from hsgui.browse.instances_table import InstancesTable
 from hsgui.common.background import JobRunner, JobState, guarded
 from hsgui.jobs.jobs_dock import JobsDock, JobStatusWidget
 from hsgui.jobs.log_dock import LogDock
-from hsgui.common.timefmt import zone_name
+from hsgui.common.timefmt import readable_times, zone_name
 from hsgui.plotting.plot_area import MANY_CURVES, PlotArea
 from hsgui.browse.stream_tree import StreamTreeWidget
 from hsgui.plotting.time_range import TimeRangePicker
@@ -605,6 +605,7 @@ class MainWindow(QMainWindow):
 
     # -- errors -----------------------------------------------------------------------------------
     def show_error(self, text: str) -> None:
+        text = readable_times(text, self.picker.time_zone())   # the times as the editors show them
         self.error_bar.show_message(text)
         self.statusBar().showMessage(text, 10000)
         self.errorShown.emit(text)

@@ -101,3 +101,37 @@ def test_multi_day_axis_labels_carry_the_month(qtbot):
     spacing, values = [(sp, v) for sp, v in ticks if sp % 86400 == 0 and sp < 30 * 86400][-1]
     labels = axis.tickStrings(values, 1.0, spacing)
     assert any(lab.startswith("Apr ") for lab in labels), labels
+
+
+def test_a_wrong_number_is_explained_once(qtbot, runner):
+    from channels.channel_manager import ChannelManager
+    from hsgui.compute.run_tool_dialog import RunToolDialog
+    m = ChannelManager()
+    dlg = RunToolDialog(m, runner, None, "tools", "gauss", tz=UTC)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.form.editor("mu").setText("twenty")
+    text = dlg.form.field("mu").error_label.text()
+    assert "got str 'twenty'" in text and text.count("expected") == 1, text
+    assert not dlg.run_button.isEnabled()
+
+
+def test_errors_show_times_as_the_editors_do(qtbot, tmp_path):
+    import pytz
+    from channels.channel_manager import ChannelManager
+    from hsgui.common.timefmt import readable_times
+    from hsgui.main_window import MainWindow
+    w = MainWindow(restore=False)
+    qtbot.addWidget(w)
+    w.persist = False
+    w.show()
+    w.set_manager(ChannelManager())
+    w.picker.set_time_zone(pytz.timezone("Europe/London"))
+    job = w.runner.submit("bad interval", lambda ctx: TimeInterval(T0 + HOUR, T0), kind="tool")
+    qtbot.waitUntil(lambda: job.is_finished and bool(w.error_bar.text()), timeout=5000)
+    text = w.error_bar.text()
+    assert "T01:00:00" not in text and "+00:00" not in text, text
+    assert "2024-03-01 01:00:00" in text and "2024-03-01 00:00:00" in text, text
+    assert readable_times("at 2024-06-01T12:00:00.250000+00:00.", pytz.timezone("Europe/London")) == \
+        "at 2024-06-01 13:00:00.250."
+    w.runner.shutdown()
