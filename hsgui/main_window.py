@@ -26,7 +26,8 @@ from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, utcnow
 
 from . import settings as hs_settings
-from .connection import close_manager, data_span, open_connection, refresh_manager, stream_span
+from .connection import (close_manager, data_span, open_connection, open_ended_span, refresh_manager,
+                         stream_span)
 from hsgui.browse.inspector import InspectorDock
 from hsgui.browse.instances_table import InstancesTable
 from hsgui.common.background import JobRunner, JobState, guarded
@@ -410,10 +411,24 @@ class MainWindow(QMainWindow):
             span = data_span(manager)
             self.picker.set_data_span(span)
             if hs_settings.load_time_range() is None and span is not None:
-                end = span.end
-                start = max(span.start, end - timedelta(days=7))
-                self.picker.set_interval(TimeInterval(start, end), emit=True)
+                self._show_default_range(span)
+            elif span is None:
+                # only assets (calculated "all up to" a time): find where their versions are, in a job
+                self.runner.submit("Span of the asset streams", open_ended_span, manager, kind="read",
+                                   on_result=guarded(self, lambda sp, m=manager: self._open_ended_span(m, sp)))
         self.managerChanged.emit(manager)
+
+    def _show_default_range(self, span):
+        end = span.end
+        start = max(span.start, end - timedelta(days=7))
+        self.picker.set_interval(TimeInterval(start, end), emit=True)
+
+    def _open_ended_span(self, manager, span):
+        if manager is not self.manager or span is None or data_span(manager) is not None:
+            return
+        self.picker.set_data_span(span)
+        if hs_settings.load_time_range() is None:
+            self._show_default_range(span)
 
     def resolve_stream(self, channel_id, stream_id):
         """``(channel id, StreamId)`` -> Stream of the current connection (for drops, plots, tool inputs)."""

@@ -135,3 +135,27 @@ def test_errors_show_times_as_the_editors_do(qtbot, tmp_path):
     assert readable_times("at 2024-06-01T12:00:00.250000+00:00.", pytz.timezone("Europe/London")) == \
         "at 2024-06-01 13:00:00.250."
     w.runner.shutdown()
+
+
+def test_a_store_of_only_assets_opens_on_the_range_of_their_versions(qtbot, tmp_path, monkeypatch):
+    from channels.channel_manager import ChannelManager
+    from channels.stream import StreamId
+    from hsgui import settings as hs_settings
+    from hsgui.main_window import MainWindow
+    monkeypatch.setattr(hs_settings, "load_time_range", lambda: None)   # a first start
+    path = str(tmp_path / "assets_only.sqlite")
+    m = ChannelManager.open(path)
+    m.channels["assets"].write_to_stream(StreamId("site"), StreamInstance(T0, {"a": 1}))
+    m.channels["assets"].write_to_stream(StreamId("site"), StreamInstance(T0 + HOUR, {"a": 2}))
+    m.close()
+    w = MainWindow(restore=False)
+    qtbot.addWidget(w)
+    w.persist = False
+    w.show()
+    w.set_manager(ChannelManager.open(path))
+    qtbot.waitUntil(lambda: T0 + HOUR in w.picker.interval() and T0 + timedelta(minutes=1) in w.picker.interval(),
+                    timeout=5000)
+    assert w.tree.select_stream("assets", StreamId("site"))
+    qtbot.waitUntil(lambda: w.inspector.fields["count"].text().startswith("2 instances"), timeout=5000)
+    w.runner.shutdown()
+    w.manager.close()
