@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 import pyqtgraph.exporters  # noqa: F401 - registers the exporters
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QPainterPath
@@ -160,8 +161,8 @@ class PlotCurve(QObject):
             self.pending = False
 
     def _on_data(self, seq, data: CurveData):
-        if seq != self.seq:
-            return  # a newer request is on its way
+        if seq != self.seq or not shiboken6.isValid(self.line):
+            return  # a newer request is on its way, or the pane is gone
         self.pending = False
         self.data = data
         self.error = None

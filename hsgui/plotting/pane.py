@@ -63,7 +63,10 @@ class PlotPane(QWidget):
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
         # one fixed y-axis width for every pane, so linked panes show exactly the same time range
         self.plot_item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
-        self.plot_item.addLegend(offset=(8, 8), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200))  # readable over curves
+        self.plot_item.addLegend(offset=(8, 8), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200),
+                                 colCount=4)
+        self.legend_inside = True
+        self.set_legend_inside(False)   # above the data by default: a legend inside covers curves
         self.plot_item.setClipToView(False)
         self.view_box.setMouseEnabled(x=True, y=False)
         self.view_box.enableAutoRange(axis="y")
@@ -147,10 +150,40 @@ class PlotPane(QWidget):
         else:
             axis.setTicks(None)
 
+    def set_legend_inside(self, inside: bool) -> None:
+        """The legend over the data (top left, draggable) or in the title row above the plot, which these
+        panes leave empty (never covers data)."""
+        if inside == self.legend_inside:
+            return
+        self.legend_inside = inside
+        legend = self.plot_item.legend
+        if inside:
+            legend.opts["offset"] = (8, 8)
+            legend.setColumnCount(1)
+            legend.setParentItem(self.view_box)
+        else:
+            legend.opts["offset"] = (LEFT_AXIS_WIDTH, 1)
+            legend.setColumnCount(4)
+            legend.setParentItem(self.plot_item)
+        self.fit_legend_row()
+
+    def fit_legend_row(self) -> None:
+        """Make the title row as tall as the legend above the plot (nothing when it is inside or empty)."""
+        legend = self.plot_item.legend
+        legend.updateSize()
+        h = 0 if self.legend_inside or not legend.items else int(legend.boundingRect().height()) + 2
+        self.plot_item.titleLabel.setMaximumHeight(h)
+        self.plot_item.layout.setRowFixedHeight(0, h)
+
     # -- menus ---------------------------------------------------------------
     def _fill_curves_menu(self):
         m = self.curves_menu
         m.clear()
+        a = m.addAction("Legend inside the plot (drag to move)")
+        a.setCheckable(True)
+        a.setChecked(self.legend_inside)
+        a.toggled.connect(self.set_legend_inside)
+        m.addSeparator()
         if not self.curves:
             m.addAction("(drop a stream here)").setEnabled(False)
         streams = []
@@ -192,12 +225,14 @@ class PlotPane(QWidget):
         curve = PlotCurve(self, stream, component, kind, colour, span)
         curve.sigUpdated.connect(self.area._on_curve_updated)
         self.curves.append(curve)
+        self.fit_legend_row()
         return curve
 
     def remove_curve(self, curve: PlotCurve):
         if curve in self.curves:
             self.curves.remove(curve)
             curve.detach()
+            self.fit_legend_row()
 
     def find(self, stream, component) -> PlotCurve | None:
         return next((c for c in self.curves if c.matches(stream, component)), None)

@@ -42,7 +42,7 @@ class TimeAxisItem(pg.DateAxisItem):
         fmt = spec.format if spec is not None else "%Y-%m-%d %H:%M"
         out = []
         # day-level ticks ("%d", "%a %d") carry no month: add it to the first label and wherever the month changes,
-        # so a multi-day view reads "Mar 03 … 08 … Apr 02", not bare "03", "08"
+        # so a multi-day view reads "03 Mar … 08 … 02 Apr", not bare "03", "08"
         day_only = "%d" in fmt and not any(c in fmt for c in ("%b", "%m", "%B", "%Y", "%H"))
         month_shown = None
         for v in values:
@@ -54,7 +54,7 @@ class TimeAxisItem(pg.DateAxisItem):
                 continue
             if day_only and (dt.year, dt.month) != month_shown:
                 month_shown = (dt.year, dt.month)
-                s = dt.strftime("%b ") + s
+                s += dt.strftime(" %b")
             if "%f" in fmt:
                 s = s[:-3]
             elif "%Y" in fmt:

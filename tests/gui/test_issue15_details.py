@@ -90,8 +90,8 @@ def test_multi_day_axis_labels_carry_the_month(qtbot):
     assert day, ticks
     spacing, values = day[-1]
     labels = axis.tickStrings(values, 1.0, spacing)
-    assert labels[0].startswith("Mar "), labels
-    assert all(lab.isdigit() or lab.startswith("Mar ") for lab in labels)
+    assert labels[0].endswith(" Mar"), labels
+    assert all(lab.isdigit() for lab in labels[1:]), labels
     # a month change shows the new month
     lo2 = datetime_to_seconds(datetime(2024, 3, 25, tzinfo=UTC))
     hi2 = datetime_to_seconds(datetime(2024, 4, 6, tzinfo=UTC))
@@ -100,7 +100,7 @@ def test_multi_day_axis_labels_carry_the_month(qtbot):
     ticks = axis.tickValues(lo2, hi2, 700)
     spacing, values = [(sp, v) for sp, v in ticks if sp % 86400 == 0 and sp < 30 * 86400][-1]
     labels = axis.tickStrings(values, 1.0, spacing)
-    assert any(lab.startswith("Apr ") for lab in labels), labels
+    assert any(lab.endswith(" Apr") for lab in labels), labels
 
 
 def test_a_wrong_number_is_explained_once(qtbot, runner):

@@ -59,3 +59,35 @@ def test_a_one_instance_spike_is_drawn_to_its_full_height(qtbot):
     finally:
         area.close()
         assert runner.shutdown(10000)
+
+
+def test_the_legend_sits_above_the_data_and_can_go_inside(qtbot):
+    ch = MemoryChannel("mem")
+    for name in ("temperature", "humidity"):
+        ch.create_stream(name).writer([StreamInstance._make((T0 + timedelta(hours=i + 1), float(i % 7)))
+                                       for i in range(40)])
+    runner = JobRunner()
+    area = PlotArea(runner, lambda cid, sid: ch[sid])
+    qtbot.addWidget(area)
+    area.resize(800, 400)
+    area.show()
+    qtbot.waitExposed(area)
+    try:
+        for name in ("temperature", "humidity"):
+            area.add_stream(ch[name])
+        qtbot.waitUntil(lambda: len(area.curves()) == 2 and not area.busy, timeout=5000)
+        pane = area.panes[0]
+        legend = pane.plot_item.legend
+        data_rect = pane.view_box.sceneBoundingRect()
+        qtbot.waitUntil(lambda: legend.sceneBoundingRect().height() > 0, timeout=3000)
+        assert legend.isVisible() and len(legend.items) == 2
+        assert not legend.sceneBoundingRect().intersects(data_rect)      # never covers a curve
+        assert legend.sceneBoundingRect().bottom() <= data_rect.top() + 1
+        pane._fill_curves_menu()
+        toggle = next(a for a in pane.curves_menu.actions() if a.text().startswith("Legend inside"))
+        toggle.trigger()
+        qtbot.wait(50)
+        assert pane.legend_inside and pane.view_box.sceneBoundingRect().contains(legend.sceneBoundingRect())
+    finally:
+        area.close()
+        assert runner.shutdown(10000)
