@@ -26,6 +26,7 @@ from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, utcnow
 
 from . import settings as hs_settings
+from .workspaces import WorkspaceController
 from .connection import (close_manager, data_span, open_connection, open_ended_span, refresh_manager,
                          stream_span)
 from hsgui.browse.inspector import InspectorDock
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self.docks["streams"].raise_()
         self.docks["inspector"].raise_()
         self._make_status_bar()
+        self.workspaces = WorkspaceController(self)
         self.runner.jobFinished.connect(self._job_finished)
         self.resize(1400, 900)
         self.setDockNestingEnabled(True)
@@ -153,7 +155,7 @@ class MainWindow(QMainWindow):
         self.refresh_action = m.addAction("&Refresh", self.refresh)
         self.refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
         m.addSeparator()
-        quit_action = m.addAction("&Quit", self.close)
+        quit_action = self.quit_action = m.addAction("&Quit", self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.menus["view"] = bar.addMenu("&View")
         self.menus["tools"] = bar.addMenu("&Tools")
@@ -646,6 +648,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         if self.persist:
+            self.workspaces.save_last()
             hs_settings.save_window(self)
             hs_settings.save_time_range(self.picker.interval())
             hs_settings.save_time_zone(zone_name(self.picker.time_zone()))

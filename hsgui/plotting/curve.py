@@ -170,7 +170,7 @@ class PlotCurve(QObject):
         self.sigUpdated.emit(self)
 
     def _on_error(self, seq, msg):
-        if seq != self.seq:
+        if seq != self.seq or not shiboken6.isValid(self.line) or not shiboken6.isValid(self.pane.area):
             return
         self.pending = False
         self.error = msg

@@ -219,9 +219,9 @@ class PlotPane(QWidget):
             self.area.export_curve_csv(curve, path)
 
     # -- curves --------------------------------------------------------------
-    def add_curve(self, stream, component, kind, span) -> PlotCurve:
+    def add_curve(self, stream, component, kind, span, colour: str | None = None) -> PlotCurve:
         used = {c.colour for c in self.curves}
-        colour = next((p for p in PALETTE if p not in used), PALETTE[len(self.curves) % len(PALETTE)])
+        colour = colour or next((p for p in PALETTE if p not in used), PALETTE[len(self.curves) % len(PALETTE)])
         curve = PlotCurve(self, stream, component, kind, colour, span)
         curve.sigUpdated.connect(self.area._on_curve_updated)
         self.curves.append(curve)

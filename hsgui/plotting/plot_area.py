@@ -148,7 +148,40 @@ class PlotArea(QWidget):
     def _key(stream):
         return (stream.channel.channel_id, stream.stream_id)
 
-    def add_stream(self, stream, component=None, pane: PlotPane | None = None):
+    # -- workspace state (plain dicts: the shell owns the document) ------------
+    def pane_states(self) -> list[dict]:
+        """Every pane and its curves: ``[{"curves": [{channel, name, meta_data, component, colour, visible}]}]``."""
+        return [{"curves": [{"channel": c.stream.channel.channel_id, "name": c.stream.stream_id.name,
+                             "meta_data": [list(p) for p in c.stream.stream_id.meta_data],
+                             "component": c.component, "colour": c.colour, "visible": c.visible}
+                            for c in pane.curves],
+                 "options": pane.options() if hasattr(pane, "options") else {}} for pane in self.panes]
+
+    def restore_panes(self, states: list[dict]) -> list[str]:
+        """Replace the panes by ``states`` (as :meth:`pane_states` gives them); returns the labels of the
+        curves whose streams no longer exist (the rest is shown)."""
+        from channels.stream import StreamId
+        self.clear()
+        missing = []
+        for i, state in enumerate(states or [{}]):
+            pane = self.panes[0] if i == 0 else self.add_pane()
+            if hasattr(pane, "set_options"):
+                pane.set_options(state.get("options") or {})
+            for c in state.get("curves", []):
+                sid = StreamId(c["name"], [tuple(p) for p in c.get("meta_data", [])])
+                label = f"{c['channel']}/{sid}" + (f" · {c['component']}" if c.get("component") else "")
+                try:
+                    stream = self.resolve_stream(c["channel"], sid)
+                except Exception:  # noqa: BLE001 - an unknown channel or stream: reported, the rest opens
+                    stream = None
+                if stream is None:
+                    missing.append(label)
+                    continue
+                self.add_stream(stream, c.get("component"), pane,
+                                style={"colour": c.get("colour"), "visible": c.get("visible", True)})
+        return missing
+
+    def add_stream(self, stream, component=None, pane: PlotPane | None = None, style: dict | None = None):
         """Add ``stream`` (or one component of it) to ``pane`` (default: the first pane).
 
         The stream's kind is learned first by a small sampling job; a dict
@@ -160,19 +193,19 @@ class PlotArea(QWidget):
             pane = self.panes[0] if self.panes else self.add_pane()
         probe = self._probes.get(self._key(stream))
         if probe is not None:
-            self._place(stream, component, pane, probe)
+            self._place(stream, component, pane, probe, style)
             return None
         return self.runner.submit(f"inspect {stream.stream_id}", probe_stream, stream,
-                                  on_result=lambda p: self._on_probe(stream, component, pane, p),
+                                  on_result=lambda p: self._on_probe(stream, component, pane, p, style),
                                   on_error=lambda msg: self.sigStatus.emit(f"Cannot plot {stream}: {msg}"))
 
-    def _on_probe(self, stream, component, pane, probe):
+    def _on_probe(self, stream, component, pane, probe, style=None):
         self._probes[self._key(stream)] = probe
         if pane not in self.panes:
             pane = self.panes[0] if self.panes else self.add_pane()
-        self._place(stream, component, pane, probe)
+        self._place(stream, component, pane, probe, style)
 
-    def _place(self, stream, component, pane, probe):
+    def _place(self, stream, component, pane, probe, style=None):
         if probe.kind == "dict":
             if component is not None:
                 comps = [component]
@@ -184,7 +217,10 @@ class PlotArea(QWidget):
         new = []
         for comp, kind in specs:
             if pane.find(stream, comp) is None:
-                new.append(pane.add_curve(stream, comp, kind, probe.span))
+                curve = pane.add_curve(stream, comp, kind, probe.span, colour=(style or {}).get("colour"))
+                if style is not None and not style.get("visible", True):
+                    curve.set_visible(False)
+                new.append(curve)
         if not new:
             return
         if self._interval is None:
