@@ -191,10 +191,15 @@ class PlotCurve(QObject):
             self.line.setData(x, d.y, connect="finite", symbol="o" if few else None, symbolSize=4,
                               symbolPen=None, symbolBrush=pg.mkBrush(self.colour))
             if d.mode == "summary" and d.lo is not None:
-                self.env_hi.setData(x, d.hi, connect="finite")
-                self.env_lo.setData(x, d.lo, connect="finite")
+                lo, hi = d.lo, d.hi
+                if getattr(self.pane, "log_y", False):   # the line's PlotDataItem logs itself; these items do not
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        lo = np.where(lo > 0, np.log10(np.where(lo > 0, lo, 1.0)), np.nan)
+                        hi = np.where(hi > 0, np.log10(np.where(hi > 0, hi, 1.0)), np.nan)
+                self.env_hi.setData(x, hi, connect="finite")
+                self.env_lo.setData(x, lo, connect="finite")
                 half = d.interval.width.total_seconds() / max(d.buckets, 1) / 2
-                self.envelope.setPath(envelope_path(x, d.lo, d.hi, half))
+                self.envelope.setPath(envelope_path(x, lo, hi, half))
             else:
                 self.env_hi.setData([], [])
                 self.env_lo.setData([], [])

@@ -89,6 +89,13 @@ class PlotPane(QWidget):
         em.addAction("Pane as PNG…", lambda: self._ask_export("png"))
         em.addAction("Pane as SVG…", lambda: self._ask_export("svg"))
         self.export_button.setMenu(em)
+        self.log_y = False
+        self.ref_value: float | None = None
+        self.ref_line: pg.InfiniteLine | None = None
+        self.options_button = QToolButton(text="Options", popupMode=QToolButton.InstantPopup)
+        self.options_menu = QMenu(self.options_button)
+        self.options_menu.aboutToShow.connect(self._fill_options_menu)
+        self.options_button.setMenu(self.options_menu)
         fit = QToolButton(text="Fit")
         fit.setToolTip("Fit the time range to the data of every pane")
         fit.clicked.connect(area.fit_to_data)
@@ -98,7 +105,7 @@ class PlotPane(QWidget):
         head = QHBoxLayout()
         head.setContentsMargins(4, 0, 4, 0)
         head.addWidget(self.readout, 1)
-        for b in (self.curves_button, fit, self.export_button, close):
+        for b in (self.curves_button, self.options_button, fit, self.export_button, close):
             b.setAutoRaise(True)
             head.addWidget(b)
         lay = QVBoxLayout(self)
@@ -174,6 +181,68 @@ class PlotPane(QWidget):
         h = 0 if self.legend_inside or not legend.items else int(legend.boundingRect().height()) + 2
         self.plot_item.titleLabel.setMaximumHeight(h)
         self.plot_item.layout.setRowFixedHeight(0, h)
+
+    # -- plot options (kept in workspaces) ----------------------------------
+    def options(self) -> dict:
+        return {"log_y": self.log_y, "reference_line": self.ref_value, "legend_inside": self.legend_inside}
+
+    def set_options(self, opts: dict) -> None:
+        self.set_log_y(bool(opts.get("log_y", False)))
+        ref = opts.get("reference_line")
+        self.set_reference_line(float(ref) if isinstance(ref, (int, float)) and not isinstance(ref, bool) else None)
+        self.set_legend_inside(bool(opts.get("legend_inside", False)))
+
+    def set_log_y(self, on: bool) -> None:
+        """Log-scale y: values <= 0 are left out (a log axis cannot show them)."""
+        if on == self.log_y:
+            return
+        self.log_y = on
+        self.plot_item.setLogMode(x=False, y=on)
+        for c in self.curves:
+            if c.data is not None:
+                c._draw()
+        self.set_reference_line(self.ref_value)
+
+    def set_reference_line(self, value: float | None) -> None:
+        """A horizontal line at ``value`` (a threshold, a set point); None removes it. Drag it to move it."""
+        if self.ref_line is not None:
+            self.plot_item.removeItem(self.ref_line)
+            self.ref_line = None
+        self.ref_value = value
+        if value is None:
+            return
+        import math
+        if self.log_y and value <= 0:
+            return   # not on a log axis; kept in the options for when the axis is linear again
+        pos = math.log10(value) if self.log_y else value
+        self.ref_line = pg.InfiniteLine(pos=pos, angle=0, movable=True, pen=pg.mkPen("#c62828", width=1,
+                                                                                      style=Qt.DashLine),
+                                        label=f"{value:.6g}", labelOpts={"position": 0.02, "color": "#c62828"})
+        self.ref_line.sigPositionChangeFinished.connect(self._ref_moved)
+        self.plot_item.addItem(self.ref_line, ignoreBounds=False)
+
+    def _ref_moved(self, line):
+        y = line.value()
+        self.ref_value = 10 ** y if self.log_y else y
+        line.label.setFormat(f"{self.ref_value:.6g}")
+
+    def _ask_reference_line(self):
+        from PySide6.QtWidgets import QInputDialog
+        value, ok = QInputDialog.getDouble(self, "Reference line", "Horizontal line at y =",
+                                           self.ref_value if self.ref_value is not None else 0.0, -1e300, 1e300, 6)
+        if ok:
+            self.set_reference_line(value)
+
+    def _fill_options_menu(self):
+        m = self.options_menu
+        m.clear()
+        a = m.addAction("Log-scale y")
+        a.setCheckable(True)
+        a.setChecked(self.log_y)
+        a.toggled.connect(self.set_log_y)
+        m.addAction("Reference line…", self._ask_reference_line)
+        a = m.addAction("Remove reference line", lambda: self.set_reference_line(None))
+        a.setEnabled(self.ref_value is not None)
 
     # -- menus ---------------------------------------------------------------
     def _fill_curves_menu(self):
