@@ -31,6 +31,7 @@ class CurveDoc:
     component: str | None = None
     colour: str | None = None
     visible: bool = True
+    axis: str = "left"                               # "left" or "right" (a second y axis for another scale)
 
     def label(self) -> str:
         meta = ", ".join(f"{k}={v}" for k, v in self.meta_data)
@@ -72,7 +73,8 @@ def to_json(doc: WorkspaceDoc) -> str:
         "zone": doc.zone,
         "panes": [{"curves": [{"channel": c.channel, "stream": {"name": c.name, "meta_data": [list(p) for p in
                                                                                               c.meta_data]},
-                               "component": c.component, "colour": c.colour, "visible": c.visible}
+                               "component": c.component, "colour": c.colour, "visible": c.visible,
+                               "axis": c.axis}
                               for c in p.curves],
                    "options": p.options} for p in doc.panes],
         "dock_state": doc.dock_state,
@@ -117,7 +119,9 @@ def _curve(c, where: str) -> CurveDoc:
           "a colour like '#1f77b4'", colour)
     visible = c.get("visible", True)
     _need(isinstance(visible, bool), f"{where}.visible", "true or false", visible)
-    return CurveDoc(channel, name, [list(p) for p in meta], component, colour, visible)
+    axis = c.get("axis", "left")
+    _need(axis in ("left", "right"), f"{where}.axis", "'left' or 'right'", axis)
+    return CurveDoc(channel, name, [list(p) for p in meta], component, colour, visible, axis)
 
 
 def parse_workspace(text: str) -> WorkspaceDoc:

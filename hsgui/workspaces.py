@@ -140,7 +140,7 @@ class WorkspaceController(QObject):
         if doc.start is not None and doc.end is not None:
             w.picker.set_interval(TimeInterval(doc.start, doc.end), emit=True)
         states = [{"curves": [dict(channel=c.channel, name=c.name, meta_data=c.meta_data, component=c.component,
-                                   colour=c.colour, visible=c.visible) for c in p.curves],
+                                   colour=c.colour, visible=c.visible, axis=c.axis) for c in p.curves],
                    "options": p.options} for p in doc.panes]
         self.missing = w.plot_area.restore_panes(states) if states else []
         if self.missing:

@@ -99,6 +99,28 @@ class PlotCurve(QObject):
         pi.addItem(self.envelope, ignoreBounds=True)  # env_hi/env_lo (no pen) give the y-range its bounds
         # legend clicks toggle the line; keep the envelope in step
         self.line.visibleChanged.connect(self._sync_visibility)
+        self.axis = "left"
+
+    def move_to_axis(self, axis: str) -> None:
+        """Draw against the pane's left or right y axis (for a curve on another scale); the legend keeps it."""
+        if axis == self.axis or axis not in ("left", "right"):
+            return
+        pi, right = self.pane.plot_item, self.pane.right_view()
+        items = (self.env_hi, self.env_lo, self.line, self.envelope)
+        for item in items:
+            (pi if self.axis == "left" else right).removeItem(item)
+        self.axis = axis
+        for item in items:
+            if axis == "right":
+                right.addItem(item, ignoreBounds=item is self.envelope)
+            else:
+                pi.addItem(item, ignoreBounds=item is self.envelope)
+        if pi.legend is not None and axis == "right":
+            pi.legend.addItem(self.line, self.label + "  (right axis)")
+        elif pi.legend is not None:
+            pi.legend.removeItem(self.line)
+            pi.legend.addItem(self.line, self.label)
+        self.pane.update_right_axis()
 
     # -- state ---------------------------------------------------------------
     @property
@@ -211,8 +233,9 @@ class PlotCurve(QObject):
         pi = self.pane.plot_item
         if pi.legend is not None:
             pi.legend.removeItem(self.line)
+        holder = pi if self.axis == "left" else self.pane.right_view()
         for item in (self.line, self.envelope, self.env_hi, self.env_lo):
-            pi.removeItem(item)
+            holder.removeItem(item)
 
     # -- read-out ------------------------------------------------------------
     def value_at(self, x: float) -> str | None:

@@ -89,6 +89,7 @@ class PlotPane(QWidget):
         em.addAction("Pane as PNG…", lambda: self._ask_export("png"))
         em.addAction("Pane as SVG…", lambda: self._ask_export("svg"))
         self.export_button.setMenu(em)
+        self._right: pg.ViewBox | None = None
         self.log_y = False
         self.ref_value: float | None = None
         self.ref_line: pg.InfiniteLine | None = None
@@ -182,6 +183,30 @@ class PlotPane(QWidget):
         self.plot_item.titleLabel.setMaximumHeight(h)
         self.plot_item.layout.setRowFixedHeight(0, h)
 
+    # -- second y axis -------------------------------------------------------
+    def right_view(self) -> pg.ViewBox:
+        """The view box of the right y axis (made on first use), x-linked to the pane, its own y auto-range."""
+        if self._right is None:
+            pi = self.plot_item
+            vb = self._right = pg.ViewBox()
+            vb.setMouseEnabled(x=True, y=False)
+            pi.scene().addItem(vb)
+            pi.getAxis("right").linkToView(vb)
+            vb.setXLink(pi)
+            vb.enableAutoRange(axis="y")
+            vb.setAutoVisible(y=True)
+            sync = lambda *_: vb.setGeometry(pi.vb.sceneBoundingRect())  # noqa: E731
+            pi.vb.sigResized.connect(sync)
+            sync()
+        return self._right
+
+    def update_right_axis(self) -> None:
+        """Show the right axis while a curve uses it."""
+        on = any(c.axis == "right" for c in self.curves)
+        self.plot_item.showAxis("right", on)
+        if on:
+            self.plot_item.getAxis("right").setWidth(LEFT_AXIS_WIDTH)
+
     # -- plot options (kept in workspaces) ----------------------------------
     def options(self) -> dict:
         return {"log_y": self.log_y, "reference_line": self.ref_value, "legend_inside": self.legend_inside}
@@ -266,6 +291,10 @@ class PlotPane(QWidget):
                 a.setCheckable(True)
                 a.setChecked(c.visible)
                 a.toggled.connect(c.set_visible)
+                a = sub.addAction("On the right axis")
+                a.setCheckable(True)
+                a.setChecked(c.axis == "right")
+                a.toggled.connect(lambda on, c=c: c.move_to_axis("right" if on else "left"))
                 sub.addAction("Export visible data as CSV…", lambda c=c: self._ask_csv(c))
                 sub.addAction("Remove", lambda c=c: self.remove_curve(c))
             comps = self.area.components_of(s)
@@ -302,6 +331,7 @@ class PlotPane(QWidget):
             self.curves.remove(curve)
             curve.detach()
             self.fit_legend_row()
+            self.update_right_axis()
 
     def find(self, stream, component) -> PlotCurve | None:
         return next((c for c in self.curves if c.matches(stream, component)), None)

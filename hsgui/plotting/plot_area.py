@@ -153,7 +153,8 @@ class PlotArea(QWidget):
         """Every pane and its curves: ``[{"curves": [{channel, name, meta_data, component, colour, visible}]}]``."""
         return [{"curves": [{"channel": c.stream.channel.channel_id, "name": c.stream.stream_id.name,
                              "meta_data": [list(p) for p in c.stream.stream_id.meta_data],
-                             "component": c.component, "colour": c.colour, "visible": c.visible}
+                             "component": c.component, "colour": c.colour, "visible": c.visible,
+                             "axis": c.axis}
                             for c in pane.curves],
                  "options": pane.options() if hasattr(pane, "options") else {}} for pane in self.panes]
 
@@ -178,7 +179,8 @@ class PlotArea(QWidget):
                     missing.append(label)
                     continue
                 self.add_stream(stream, c.get("component"), pane,
-                                style={"colour": c.get("colour"), "visible": c.get("visible", True)})
+                                style={"colour": c.get("colour"), "visible": c.get("visible", True),
+                                       "axis": c.get("axis", "left")})
         return missing
 
     def add_stream(self, stream, component=None, pane: PlotPane | None = None, style: dict | None = None):
@@ -220,6 +222,8 @@ class PlotArea(QWidget):
                 curve = pane.add_curve(stream, comp, kind, probe.span, colour=(style or {}).get("colour"))
                 if style is not None and not style.get("visible", True):
                     curve.set_visible(False)
+                if style is not None and style.get("axis") == "right":
+                    curve.move_to_axis("right")
                 new.append(curve)
         if not new:
             return

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -15,12 +16,13 @@ from hsgui.common.background import JobRunner
 from hsgui.plotting.plot_area import PlotArea
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
+DOCS = os.environ.get("HSGUI_SCREENSHOTS")
 
 
 @pytest.fixture
 def area(qtbot):
     ch = MemoryChannel("mem")
-    ch.create_stream("growth").writer([StreamInstance._make((T0 + timedelta(minutes=i + 1), 1.5 ** (i / 100)))
+    ch.create_stream("growth").writer([StreamInstance._make((T0 + timedelta(minutes=i + 1), 1.5 ** (i / 2000)))
                                        for i in range(20_000)])
     runner = JobRunner()
     a = PlotArea(runner, lambda cid, sid: ch[sid])
@@ -73,3 +75,29 @@ def test_reference_line_is_drawn_and_kept_in_the_pane_state(qtbot, area, monkeyp
     assert not pane.log_y and pane.ref_line.value() == 5.0
     action(pane.options_menu, "Remove reference line").trigger()
     assert pane.ref_line is None and pane.options()["reference_line"] is None
+
+
+def test_a_curve_of_another_scale_goes_on_the_right_axis(qtbot, area):
+    ch = area.channel
+    ch.create_stream("small").writer([StreamInstance._make((T0 + timedelta(minutes=10 * (i + 1)), 0.5 + 0.3 * math.sin(i / 40)))
+                                      for i in range(1000)])
+    area.add_stream(ch["small"])
+    qtbot.waitUntil(lambda: len(area.curves()) == 2 and not area.busy, timeout=10000)
+    pane = area.panes[0]
+    small = next(c for c in pane.curves if c.stream.stream_id.name == "small")
+    pane.curves_menu.aboutToShow.emit()
+    sub = next(a.menu() for a in pane.curves_menu.actions() if a.menu() and a.text().startswith("small"))
+    next(a for a in sub.actions() if a.text() == "On the right axis").trigger()
+    assert small.axis == "right" and pane.plot_item.getAxis("right").isVisible()
+    right = pane.right_view()
+    assert small.line in right.addedItems and small.line not in pane.plot_item.items
+    # each axis fits its own curves: the right one the small values, the left one the big ones
+    qtbot.waitUntil(lambda: right.viewRange()[1][1] < 3 and pane.view_box.viewRange()[1][1] > 20, timeout=5000)
+    assert any("right axis" in label.text for _s, label in pane.plot_item.legend.items)
+    assert [c["axis"] for c in area.pane_states()[0]["curves"]] == ["left", "right"]
+    if DOCS:
+        qtbot.wait(300)
+        area.grab().save(os.path.join(DOCS, "plot_second_axis.png"))
+    # and back
+    small.move_to_axis("left")
+    assert small.line in pane.plot_item.items and not pane.plot_item.getAxis("right").isVisible()
