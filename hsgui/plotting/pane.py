@@ -88,6 +88,7 @@ class PlotPane(QWidget):
         em = QMenu(self.export_button)
         em.addAction("Pane as PNG…", lambda: self._ask_export("png"))
         em.addAction("Pane as SVG…", lambda: self._ask_export("svg"))
+        em.addAction("Visible data of every curve as CSV (aligned columns)…", self._ask_pane_csv)
         self.export_button.setMenu(em)
         self._right: pg.ViewBox | None = None
         self.log_y = False
@@ -310,6 +311,11 @@ class PlotPane(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Export pane", f"plot.{fmt}", f"{fmt.upper()} (*.{fmt})")
         if path:
             self.area.export_image(self, path)
+
+    def _ask_pane_csv(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Export visible data", "pane.csv", "CSV (*.csv)")
+        if path:
+            self.area.export_pane_csv(self, path)
 
     def _ask_csv(self, curve):
         path, _ = QFileDialog.getSaveFileName(self, "Export visible data", "curve.csv", "CSV (*.csv)")

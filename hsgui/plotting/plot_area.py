@@ -34,7 +34,7 @@ from channels.utils import UTC, from_ms
 from hsgui.common.mime import streams_from_mime
 from hsgui.common.timefmt import (datetime_to_seconds, interval_from_seconds)
 
-from .plot_data import probe_stream, read_for_csv
+from .plot_data import align_columns, probe_stream, read_for_csv
 from .svg_export import export_svg
 from .curve import DEBOUNCE_MS, EXTEND, MANY_CURVES, MAX_DEFAULT_COMPONENTS, CurveInfo, same_stream
 from .pane import PlotPane
@@ -66,6 +66,7 @@ class PlotArea(QWidget):
         bar.setToolButtonStyle(Qt.ToolButtonTextOnly)
         bar.addAction("Add pane", self.add_pane)
         bar.addAction("Fit to data", self.fit_to_data)
+        bar.addAction("Export all panes as PNG…", self._ask_export_all)
         self.cursor_action = QAction("Cursor", self, checkable=True, checked=True)
         self.cursor_action.toggled.connect(lambda on: self.set_cursor(self._cursor_x if on else None))
         bar.addAction(self.cursor_action)
@@ -364,6 +365,15 @@ class PlotArea(QWidget):
             p.show_cursor(self._cursor_x if self.cursor_action.isChecked() else None)
 
     # -- export --------------------------------------------------------------
+    def _ask_export_all(self):
+        from PySide6.QtWidgets import QFileDialog
+        path, _ = QFileDialog.getSaveFileName(self, "Export all panes", "plots.png", "PNG (*.png)")
+        if path:
+            try:
+                self.export_all_png(path)
+            except OSError as e:
+                self.sigStatus.emit(f"Export failed: {e}")
+
     def export_image(self, pane: PlotPane, path: str) -> str:
         """Write the pane as PNG (or SVG when ``path`` ends in .svg)."""
         if str(path).lower().endswith(".svg"):
@@ -386,6 +396,44 @@ class PlotArea(QWidget):
             exp.export(str(path))
         self.sigStatus.emit(f"Saved {path}")
         return str(path)
+
+    def export_all_png(self, path: str) -> str:
+        """Every pane, stacked as on screen, in one PNG."""
+        if not self.splitter.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
+        self.sigStatus.emit(f"Saved {path}")
+        return str(path)
+
+    def export_pane_csv(self, pane: PlotPane, path: str):
+        """Every curve of ``pane`` over the visible range as aligned columns (one row per timestamp any of them
+        has; empty where a curve has no instance then). A job; returns it."""
+        curves = list(pane.curves)
+        iv = self.interval()
+        tz = self._tz
+        header = ["time", "epoch_ms"] + [c.short_label for c in curves]
+
+        def work(ctx):
+            cols = [read_for_csv(ctx, c.stream, c.component, c.kind, iv) for c in curves]
+            rows = align_columns(cols)
+            tmp = path + ".part"
+            try:
+                with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                    w = csv.writer(fh)
+                    w.writerow(header)
+                    for i, (ms, vals) in enumerate(rows):
+                        if i % 50_000 == 0:
+                            ctx.check()
+                        w.writerow([from_ms(ms).astimezone(tz).isoformat(timespec="milliseconds"), ms]
+                                   + ["" if v is None else v for v in vals])
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+            return len(rows)
+
+        return self.runner.submit(f"export pane ({len(curves)} curves)", work, kind="export", owner=self,
+                                  on_result=lambda n: self.sigStatus.emit(f"Wrote {n} rows to {path}"),
+                                  on_error=lambda msg: self.sigStatus.emit(f"Export failed: {msg}"))
 
     def export_curve_csv(self, curve, path: str):
         """Write the instances of ``curve`` in the visible range to ``path`` (a job; returns it)."""
