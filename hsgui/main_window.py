@@ -26,6 +26,7 @@ from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, utcnow
 
 from . import settings as hs_settings
+from .notebook import add_copy_as_python
 from .workspaces import WorkspaceController
 from .connection import (close_manager, data_span, open_connection, open_ended_span, refresh_manager,
                          stream_span)
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         self.docks["inspector"].raise_()
         self._make_status_bar()
         self.workspaces = WorkspaceController(self)
+        add_copy_as_python(self)
         self.runner.jobFinished.connect(self._job_finished)
         self.resize(1400, 900)
         self.setDockNestingEnabled(True)
