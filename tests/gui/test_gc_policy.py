@@ -41,7 +41,11 @@ def test_full_collections_wait_for_jobs_and_big_survivors_are_frozen(qtbot, poli
     qtbot.waitUntil(lambda: job.is_finished and not gc_policy.deferring(), timeout=20000)
     assert seen["threshold"][2] > 10 ** 9 and seen["threshold"][:2] == default[:2]   # deferred while it ran
     assert gc.get_threshold() == default                                            # restored after
-    assert gc.get_freeze_count() >= frozen_before + len(held)                       # survivors frozen
+    # survivors frozen: out of the old generation a full collection traverses (a few unrelated frozen objects
+    # may have been freed meanwhile, so the count is compared loosely)
+    assert gc.get_freeze_count() >= frozen_before + 0.95 * len(held)
+    old = {id(o) for o in gc.get_objects(generation=2)}
+    assert id(held[0]) not in old and id(held[-1]) not in old
     small = runner.submit("small", lambda ctx: [(1, 2.0)] * 10)
     qtbot.waitUntil(lambda: small.is_finished and not gc_policy.deferring(), timeout=5000)
     assert runner.shutdown(5000)
