@@ -14,7 +14,8 @@ Figures (each with its same-run baseline):
 5. largest 10 ms-timer gap during a one-day clock(1 s) run into the memory channel, as the Run Tool dialog
    runs it (``run_tool_job`` in the JobRunner, default chunking).
 
-``--only 4,5`` runs a subset; ``--no-gc-policy`` runs without :mod:`hsgui.common.gc_policy` (the before).
+``--only 4,5`` runs a subset; ``--no-gc-policy`` runs without :mod:`hsgui.common.gc_policy` (the before:
+full garbage collections and the default 5 ms GIL switch interval).
 
 Run: ``QT_QPA_PLATFORM=offscreen python bench/bench_gui_responsiveness.py``
 """

@@ -46,6 +46,8 @@ def test_full_collections_wait_for_jobs_and_big_survivors_are_frozen(qtbot, poli
     assert gc.get_freeze_count() >= frozen_before + 0.95 * len(held)
     old = {id(o) for o in gc.get_objects(generation=2)}
     assert id(held[0]) not in old and id(held[-1]) not in old
+    import sys
+    assert sys.getswitchinterval() == pytest.approx(gc_policy.SWITCH_INTERVAL)   # the GIL changes hands quickly
     small = runner.submit("small", lambda ctx: [(1, 2.0)] * 10)
     qtbot.waitUntil(lambda: small.is_finished and not gc_policy.deferring(), timeout=5000)
     assert runner.shutdown(5000)
