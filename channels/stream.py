@@ -362,6 +362,35 @@ class StreamView:
     def __repr__(self):
         return f"StreamView({self.stream!r}, {self.time_interval})"
 
+    # -- notebooks (optional extra ``notebook``: pandas, pyarrow) -----------
+    def _table(self):
+        items = self.items()
+        values = [i.value for i in items]
+        if values and all(isinstance(v, dict) for v in values):
+            keys = list(dict.fromkeys(k for v in values for k in v))
+            return [i.timestamp for i in items], {str(k): [v.get(k) for v in values] for k in keys}
+        return [i.timestamp for i in items], {"value": values}
+
+    def to_pandas(self):
+        """A pandas DataFrame: UTC ``timestamp`` index; a ``value`` column, or one column per key of dict values."""
+        pd = _optional("pandas", "to_pandas")
+        ts, cols = self._table()
+        return pd.DataFrame(cols, index=pd.DatetimeIndex(ts, name="timestamp"))
+
+    def to_arrow(self):
+        """A pyarrow Table: ``timestamp`` (ms, UTC) and the columns of :meth:`to_pandas`."""
+        pa = _optional("pyarrow", "to_arrow")
+        ts, cols = self._table()
+        return pa.table({"timestamp": pa.array(ts, type=pa.timestamp("ms", tz="UTC")), **cols})
+
+
+def _optional(module: str, method: str):
+    try:
+        return __import__(module)
+    except ImportError:
+        raise ImportError(f"StreamView.{method}() needs {module}: pip install 'hyperstream-studio[notebook]' "
+                          f"(or pip install {module})") from None
+
 
 class StreamDict(dict):
     """``StreamId -> Stream``; also looked up by the text or dict form of an id."""

@@ -1,4 +1,4 @@
-"""Command line: ``hsgui [TARGET] [--screenshot FILE] [--no-demo] [--store-dir DIR]``."""
+"""Command line: ``hsgui [TARGET] [--workspace FILE] [--screenshot FILE] [--no-demo] [--store-dir DIR]``."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +14,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="embedded store file, mongodb:// URI, or HyperStream config file (.json)")
     p.add_argument("--screenshot", metavar="FILE",
                    help="render the main window to a PNG once it has loaded, then exit (for headless checks)")
+    p.add_argument("--workspace", metavar="FILE",
+                   help="open a saved workspace (panes, curves, range, zone, layout); on TARGET if given, else "
+                        "on the store it names")
     p.add_argument("--no-demo", action="store_true", help="do not create the demo dataset on first start")
     p.add_argument("--store-dir", metavar="DIR", default=None,
                    help="folder of the default embedded store (default: the user's data folder)")

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from . import __version__
 from . import settings as hs_settings
+from hsgui.common import gc_policy
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +97,31 @@ def run(args) -> int:
         window.persist = False   # a headless check must not change the user's saved layout
         window.resize(1500, 950)
     target = args.target
+    workspace = None
+    from .workspaces import last_workspace_path
+    from .workspace import WorkspaceError
+    ws_path = getattr(args, "workspace", None)
+    if ws_path is None and not args.screenshot and os.path.exists(last_workspace_path()):
+        ws_path = last_workspace_path()     # the last session comes back
+    if ws_path:
+        try:
+            workspace = window.workspaces.read(ws_path)
+        except WorkspaceError as e:
+            if getattr(args, "workspace", None):
+                print(f"hsgui: {e}", file=sys.stderr)
+                return 2
+            log.warning("last workspace not reopened: %s", e)
+        else:
+            target = target or workspace.store
     demo = False
     if not target:
         target = hs_settings.default_store_path(args.store_dir)
         demo = not args.no_demo
     window.show()
-    window.open_target(target, create=not args.target, demo=demo)
+    gc_policy.install()   # no full garbage collection stalls the event loop (see hsgui.common.gc_policy)
+    window.open_target(target, create=not (args.target or (workspace and workspace.store)), demo=demo)
+    if workspace is not None:
+        window.workspaces.pending = workspace   # applied once the store is connected
 
     if args.screenshot:
         path = os.path.abspath(args.screenshot)

@@ -101,6 +101,27 @@ def data_span(manager) -> TimeInterval | None:
     return TimeInterval(min(starts), max(ends))
 
 
+def open_ended_span(ctx, manager, limit: int = 200) -> TimeInterval | None:
+    """Job: the span of the data of streams calculated "all up to" a time (assets), for a store that has no
+    other data — :func:`data_span` cannot tell where their versions are without reading them. At most
+    ``limit`` streams are read (first and last instance each)."""
+    span = None
+    n = 0
+    for channel in manager.database_channels:
+        for stream in list(channel.streams.values()):
+            ci = stream.calculated_intervals
+            if not ci or ci.start != MIN_DATE:
+                continue
+            n += 1
+            if n > limit:
+                return span
+            ctx.check()
+            s = stream_span(ctx, stream)
+            if s is not None:
+                span = s if span is None else TimeInterval(min(span.start, s.start), max(span.end, s.end))
+    return span
+
+
 def stream_span(ctx, stream) -> TimeInterval | None:
     """(first instance - 1 ms, last instance]: the interval that holds all of the stream's data."""
     view = stream.window(TimeInterval(MIN_DATE, MAX_DATE))

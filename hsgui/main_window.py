@@ -27,15 +27,18 @@ from channels.utils import MAX_DATE, MIN_DATE, utcnow
 
 from . import settings as hs_settings
 from .import_actions import install_import_actions
+from .notebook import add_copy_as_python
 from .window_actions import OfferBar, WindowActions
 from .workflow_docks import install_workflow_docks
-from .connection import close_manager, data_span, open_connection, refresh_manager, stream_span
+from .workspaces import WorkspaceController
+from .connection import (close_manager, data_span, open_connection, open_ended_span, refresh_manager,
+                         stream_span)
 from hsgui.browse.inspector import InspectorDock
 from hsgui.browse.instances_table import InstancesTable
 from hsgui.common.background import JobRunner, JobState, guarded
 from hsgui.jobs.jobs_dock import JobsDock, JobStatusWidget
 from hsgui.jobs.log_dock import LogDock
-from hsgui.common.timefmt import zone_name
+from hsgui.common.timefmt import readable_times, zone_name
 from hsgui.plotting.plot_area import PlotArea
 from hsgui.browse.stream_tree import StreamTreeWidget
 from hsgui.plotting.time_range import TimeRangePicker
@@ -127,6 +130,8 @@ class MainWindow(WindowActions, QMainWindow):
         self._make_status_bar()
         self._make_help()
         self._set_tab_order()
+        self.workspaces = WorkspaceController(self)
+        add_copy_as_python(self)
         self.runner.jobFinished.connect(self._job_finished)
         self.resize(1400, 900)
         self.setDockNestingEnabled(True)
@@ -161,7 +166,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.refresh_action = m.addAction("&Refresh", self.refresh)
         self.refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
         m.addSeparator()
-        quit_action = m.addAction("&Quit", self.close)
+        quit_action = self.quit_action = m.addAction("&Quit", self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.menus["view"] = bar.addMenu("&View")
         self.menus["tools"] = bar.addMenu("&Tools")
@@ -417,10 +422,24 @@ class MainWindow(WindowActions, QMainWindow):
             span = data_span(manager)
             self.picker.set_data_span(span)
             if hs_settings.load_time_range() is None and span is not None:
-                end = span.end
-                start = max(span.start, end - timedelta(days=7))
-                self.picker.set_interval(TimeInterval(start, end), emit=True)
+                self._show_default_range(span)
+            elif span is None:
+                # only assets (calculated "all up to" a time): find where their versions are, in a job
+                self.runner.submit("Span of the asset streams", open_ended_span, manager, kind="read",
+                                   on_result=guarded(self, lambda sp, m=manager: self._open_ended_span(m, sp)))
         self.managerChanged.emit(manager)
+
+    def _show_default_range(self, span):
+        end = span.end
+        start = max(span.start, end - timedelta(days=7))
+        self.picker.set_interval(TimeInterval(start, end), emit=True)
+
+    def _open_ended_span(self, manager, span):
+        if manager is not self.manager or span is None or data_span(manager) is not None:
+            return
+        self.picker.set_data_span(span)
+        if hs_settings.load_time_range() is None:
+            self._show_default_range(span)
 
     def resolve_stream(self, channel_id, stream_id):
         """``(channel id, StreamId)`` -> Stream of the current connection (for drops, plots, tool inputs)."""
@@ -492,7 +511,7 @@ class MainWindow(WindowActions, QMainWindow):
         else:
             self.instances.set_stream(None)
         self._show_selection_span(stream)
-        if stream is not None and self._is_asset_channel(stream.channel):
+        if stream is not None and self._is_asset_channel(stream.channel) and self._may_leave_asset(stream):
             self.asset_editor.set_stream(stream.channel, stream)
             self.instances.set_stream(stream, TimeInterval.all_time())  # every version, not just the range's
             self.docks["asset"].raise_()
@@ -500,6 +519,18 @@ class MainWindow(WindowActions, QMainWindow):
                              Qt.Orientation.Vertical)
         elif self.asset_editor.stream is not None and stream is not None:
             self.docks["instances"].raise_()
+
+    def _may_leave_asset(self, stream) -> bool:
+        """Whether the Asset dock may show ``stream``: asks before unsaved edits of another asset are dropped
+        (the same asset selected again, e.g. after a tree rebuild, keeps its edits without asking)."""
+        ed = self.asset_editor
+        if ed.stream is None or not ed.has_unsaved_changes or (
+                ed.channel.channel_id == stream.channel.channel_id and ed.stream.stream_id == stream.stream_id):
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Discard the unsaved changes to the asset {ed.stream.stream_id}?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
 
     def _show_selection_span(self, stream):
         """Feed the picker's "All" and "Calc" presets: the selected stream's data span and calculated span."""
@@ -587,6 +618,7 @@ class MainWindow(WindowActions, QMainWindow):
 
     # -- errors -----------------------------------------------------------------------------------
     def show_error(self, text: str) -> None:
+        text = readable_times(text, self.picker.time_zone())   # the times as the editors show them
         self.error_bar.show_message(text)
         self.statusBar().showMessage(text, 10000)
         self.errorShown.emit(text)
@@ -612,6 +644,7 @@ class MainWindow(WindowActions, QMainWindow):
 
     def closeEvent(self, event):
         if self.persist:
+            self.workspaces.save_last()
             hs_settings.save_window(self)
             hs_settings.save_time_range(self.picker.interval(), self.picker.last_preset)
             hs_settings.save_time_zone(zone_name(self.picker.time_zone()))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from .. import stream as _stream
 from .. import time_interval as _ti

@@ -471,7 +471,7 @@ def coerce_value(spec: ParameterSpec, value, tool_name: str = "tool"):
     except _Bad as e:
         if spec.inferred:  # no annotation: best effort only
             return value
-        raise ToolParameterError(tool_name, spec.name, f"{e}; expected type {_type_text(spec)}, "
+        raise ToolParameterError(tool_name, spec.name, f"{e} ({_type_text(spec)}), "   # said once
                                                        f"got {type(value).__name__} {value!r}") from None
 
 

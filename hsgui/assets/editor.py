@@ -29,11 +29,11 @@ from channels.stream import Stream, StreamId, StreamInstance, get_stream_id
 from channels.time_interval import TimeInterval
 from channels.utils import utcnow
 
-from hsgui.forms.value_kinds import AssetValueError, datetime_text
+from hsgui.forms.value_kinds import AssetValueError, datetime_text, path_text
 from hsgui.forms.value_text import to_json_text
 from hsgui.forms.value_model import same_value
 from hsgui.forms.value_schema import default_for_schema
-from hsgui.forms.value_diff import diff_values, format_diff, summarize_diff
+from hsgui.forms.value_diff import diff_values, format_diff, merge_edits, summarize_diff
 from hsgui.forms.schemas import schema_for_stream
 from hsgui.forms.value_form import AssetValueForm, mono_font
 
@@ -147,6 +147,7 @@ class AssetEditor(QWidget):
         self._load_token = 0
         self._busy = False
         self._loaded = False
+        self._reapply = None      # (base value, edited value) to re-apply after a Reload
         self.confirm_dialog: DiffConfirmDialog | None = None
 
         self.title_label = QLabel()
@@ -168,12 +169,16 @@ class AssetEditor(QWidget):
         self.revert_button = QPushButton("Revert")
         self.revert_button.setToolTip("Discard the edits and show the current version again")
         self.revert_button.clicked.connect(self.revert)
+        self.reload_button = QPushButton("Reload")
+        self.reload_button.setToolTip("Read the newest version again and re-apply your edits on top of it")
+        self.reload_button.clicked.connect(self.reload_keeping_edits)
         self.save_button = QPushButton("Save…")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.request_save)
         bottom = QHBoxLayout()
         bottom.addWidget(self.changes_label)
         bottom.addWidget(self.status_label, 1)
+        bottom.addWidget(self.reload_button)
         bottom.addWidget(self.revert_button)
         bottom.addWidget(self.save_button)
         edit_page = QWidget()
@@ -251,11 +256,20 @@ class AssetEditor(QWidget):
         return format_diff(diff_values(self.current_value, self.form.value()))
 
     def set_stream(self, channel, stream) -> None:
-        """Show an asset stream (a Stream, a StreamId or its text) of ``channel``; None clears the editor."""
-        self._load_token += 1
-        self.channel = channel
+        """Show an asset stream (a Stream, a StreamId or its text) of ``channel``; None clears the editor.
+
+        The stream already shown, while it has unsaved edits, keeps them: a tree rebuild (refresh, a tool run
+        creating a stream) selects it again with a fresh Stream object, and that must not throw edits away."""
         if stream is not None and not isinstance(stream, Stream):
             stream = channel.get_or_create_stream(get_stream_id(stream), try_create=False)
+        if (stream is not None and self.stream is not None and self.has_unsaved_changes
+                and channel is not None and self.channel is not None
+                and channel.channel_id == self.channel.channel_id and stream.stream_id == self.stream.stream_id):
+            self.channel, self.stream = channel, stream
+            return
+        self._load_token += 1
+        self._reapply = None
+        self.channel = channel
         self.stream = stream
         self.versions = []
         self._loaded = False
@@ -295,6 +309,18 @@ class AssetEditor(QWidget):
                            on_result=lambda versions, t=token: self._on_loaded(t, versions),
                            on_error=lambda msg, t=token: self._on_load_failed(t, msg))
 
+    def reload_keeping_edits(self) -> None:
+        """Re-read the versions (someone may have saved meanwhile) and re-apply the unsaved edits on the newest
+        one: fields the user did not touch take the newer values; where both changed a field, the user's edit
+        stays and the status names the field."""
+        if self.stream is None or self._busy:
+            return
+        if self._loaded and self.has_unsaved_changes and self.form.is_valid:
+            self._reapply = (self.current_value, self.form.value())
+        else:
+            self._reapply = None
+        self.reload()
+
     def revert(self) -> None:
         if self.stream is None:
             return
@@ -312,8 +338,23 @@ class AssetEditor(QWidget):
             self._set_status("")
         self.form.setEnabled(True)
         self._show_current()
+        reapply, self._reapply = self._reapply, None
+        if reapply is not None:
+            self._reapply_edits(*reapply)
         self._fill_history()
         self.sigLoaded.emit(self.stream)
+
+    def _reapply_edits(self, base, edited) -> None:
+        cur = self.current_version
+        merged, conflicts = merge_edits(base, edited, cur.value if cur is not None else base)
+        self.form.set_value(merged)
+        self._update_state()
+        when = datetime_text(cur.timestamp) if cur is not None else "none"
+        text = f"Reloaded (current version {when}); your edits are applied on it."
+        if conflicts:
+            text += " Changed in both, your edit kept: " + ", ".join(
+                path_text(c) for c in conflicts[:5]) + "."
+        self._set_status(text)
 
     def _on_load_failed(self, token, message) -> None:
         if token != self._load_token:
@@ -433,6 +474,7 @@ class AssetEditor(QWidget):
         self.save_button.setEnabled(not reason)
         self.save_button.setToolTip(reason or "Review the changes and save them as a new version")
         self.revert_button.setEnabled(self._loaded and not self._busy and self.has_unsaved_changes)
+        self.reload_button.setEnabled(self.stream is not None and not self._busy)
         if self._loaded and self.stream is not None and self.form.is_valid and self.current_version is not None:
             n = len(diff_values(self.current_value, self.form.value()))
             self.changes_label.setText(f"{n} unsaved change{'s' if n != 1 else ''}" if n else "No changes")
@@ -496,7 +538,7 @@ class AssetEditor(QWidget):
 
     def _on_write_failed(self, message: str) -> None:
         self._set_busy(False, "")
-        self._set_status(f"Not saved: {message}", error=True)
+        self._set_status(f"Not saved: {message}" + (" — click Reload" if "reload it" in message else ""), error=True)
         self.sigFailed.emit(message)
 
 

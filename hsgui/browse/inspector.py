@@ -10,7 +10,7 @@ stream's span so gaps stand out; hovering shows the exact interval or gap.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
@@ -82,6 +82,10 @@ class CalculatedTimeline(QWidget):
             # open to the beginning of time (assets, tools): show the last stretch before its end
             starts.append(min(ends) - (self.view_interval.width if self.view_interval else (max(ends) - min(ends))
                                        or (max(ends) - MIN_DATE) / 1000))
+        if starts and ends and min(starts) >= max(ends) and self.intervals:
+            # one instant of data (a one-version asset, calculated "all up to" it): show a stretch before it
+            end = max(ends)
+            starts = [end - (self.view_interval.width if self.view_interval else timedelta(days=1))]
         if starts and ends and min(starts) < max(ends):
             self.span = TimeInterval(min(starts), max(ends))
         else:
@@ -119,7 +123,7 @@ class CalculatedTimeline(QWidget):
         tol = (self.span.end - self.span.start) * (2.0 / max(1.0, self._track().width()))
         for kind, ivs in (("calculated", self.intervals), ("gap", self.gaps())):
             for iv in ivs:
-                if iv.start - tol <= t <= iv.end + tol:
+                if t + tol >= iv.start and t - tol <= iv.end:   # (an interval may start at MIN_DATE)
                     return kind, iv
         return None
 
@@ -289,10 +293,11 @@ class InspectorDock(QWidget):
         self._load()
 
     def refresh(self) -> None:
-        """Re-read after the stream changed (tool run, purge, refresh from the store)."""
+        """Re-read after the stream changed (tool run, purge, refresh from the store); the figures shown stay
+        until the new ones arrive."""
         if self.stream is not None:
             self._show_static()
-            self._load()
+            self._load(keep=True)
 
     def stream_removed(self) -> None:
         """The stream shown no longer exists (deleted, possibly by another process)."""
@@ -347,11 +352,12 @@ class InspectorDock(QWidget):
                     f"{format_time(self.interval.end, self.time_zone)[:16]}" if self.interval else ""
             self.fields["count"].setText(f"{n:,} instances{where}")
 
-    def _load(self):
+    def _load(self, keep: bool = False):
         if self._job is not None:
             self._job.cancel()
-        self._info = {}
-        self._show_info()
+        if not keep:
+            self._info = {}
+            self._show_info()
         stream, interval = self.stream, self.interval
         box = {}  # callbacks run later, on the GUI thread, after box["job"] is set
         self._job = box["job"] = self.runner.submit(

@@ -107,6 +107,7 @@ class StreamTreeModel(QAbstractItemModel):
         self._restriction = None   # None, or the set of frozenset(meta-data pairs) a stream must have (a plate)
         self._search: dict = {}            # channel_id -> list of (stream, text, folded)
         self._counts: dict = {}            # stream key -> int or Exception text (str)
+        self._stale_counts: dict = {}      # the previous figures, shown until the new count arrives
         self._pending_counts: dict = {}    # stream key -> stream
         self._count_job = None
         self._nodes_by_key: dict = {}      # stream key -> node showing it
@@ -122,6 +123,7 @@ class StreamTreeModel(QAbstractItemModel):
         self.manager = manager
         self._search.clear()
         self._counts.clear()
+        self._stale_counts.clear()
         self._pending_counts.clear()
         if self._count_job is not None:
             self._count_job.cancel()
@@ -129,10 +131,15 @@ class StreamTreeModel(QAbstractItemModel):
         self._rebuild()
         self._index_in_background()
 
+    def _forget_counts(self) -> None:
+        """Ask every count again, but keep showing the old figure until the new one arrives (no "…" flash)."""
+        self._stale_counts.update(self._counts)
+        self._counts.clear()
+
     def reload(self) -> None:
         """Re-read stream lists from the (already refreshed) channels; counts are asked again."""
         self._search.clear()
-        self._counts.clear()
+        self._forget_counts()
         self._pending_counts.clear()
         self._rebuild()
 
@@ -142,7 +149,7 @@ class StreamTreeModel(QAbstractItemModel):
         if self.stream_keys() != self._built_keys:
             self.reload()
             return True
-        self._counts.clear()
+        self._forget_counts()
         self._pending_counts.clear()
         return False
 
@@ -412,7 +419,9 @@ class StreamTreeModel(QAbstractItemModel):
             c = self._counts.get(key)
             if c is None:
                 self._request_count(key, node.stream)
-                return "…"
+                c = self._stale_counts.get(key)
+                if c is None:
+                    return "…"
             return "?" if isinstance(c, str) else format_count(c)
         # a name with several variants: the sum, when every variant is known (ask only for small groups)
         total = 0
@@ -422,9 +431,12 @@ class StreamTreeModel(QAbstractItemModel):
                 if len(node.source) <= 50:
                     self._group_of[stream_key(s)] = node   # so the total shows when the counts come, unopened
                     self._request_count(stream_key(s), s)
-                    total = None
-                    continue
-                return ""
+                    c = self._stale_counts.get(stream_key(s))
+                    if c is None:
+                        total = None
+                        continue
+                else:
+                    return ""
             if isinstance(c, str):
                 return "?"
             if total is not None:

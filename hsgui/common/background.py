@@ -20,6 +20,8 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from channels.errors import CancelledError, ChannelsError
 
+from . import gc_policy
+
 log = logging.getLogger(__name__)
 
 
@@ -200,6 +202,8 @@ class JobRunner(QObject):
             if slot is not None:
                 signal.connect(guarded(owner, slot) if owner is not None else slot)
         job.finished.connect(guarded(self, lambda j=job: self._on_finished(j)))  # a job may outlive its runner
+        job.finished.connect(gc_policy.work_ended)   # not guarded: the count must come down whoever is gone
+        gc_policy.work_started()
         self.jobs.append(job)
         if len(self.jobs) > 500:  # keep the list bounded: drop the oldest finished ones
             self.jobs = [j for j in self.jobs[:-400] if not j.is_finished] + self.jobs[-400:]

@@ -6,6 +6,8 @@ tested without a display.
 """
 from __future__ import annotations
 
+import re
+
 import os
 import re
 import time
@@ -169,3 +171,19 @@ def humanise_reprs(text: str) -> str:
             return m.group(0)
 
     return _DATETIME_REPR.sub(dt, _TIMEDELTA_REPR.sub(td, text))
+
+
+_ISO = re.compile(r"\b(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)(Z|[+-]\d{2}:\d{2})")
+
+
+def readable_times(text: str, tz=UTC) -> str:
+    """``text`` with every ISO timestamp (``2024-03-01T01:00:00.000+00:00``, as the channel layer's messages
+    write them) rewritten in the one format the editors show (``2024-03-01 02:00:00`` in ``tz``, milliseconds
+    when not zero), so an error names a time the way the form next to it does."""
+    def repl(m):
+        try:
+            dt = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{'+00:00' if m.group(3) == 'Z' else m.group(3)}")
+        except ValueError:
+            return m.group(0)
+        return format_time(dt, tz, None)
+    return _ISO.sub(repl, text) if text else text

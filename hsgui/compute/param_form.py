@@ -57,6 +57,7 @@ from channels.tools.params import REQUIRED, ParameterSpec, coerce_value, value_t
 from channels.utils import MIN_DATE, UTC
 
 from hsgui.forms.datetime_edit import DateTimeEdit
+from hsgui.common.timefmt import readable_times
 from hsgui.forms.value_form import COL_KEY, COL_NOTE, COL_TYPE, COL_VALUE, AssetValueForm
 from hsgui.forms.value_kinds import AssetValueError
 from hsgui.forms.value_model import same_value
@@ -450,7 +451,7 @@ class ParamField(QWidget):
                     self._set_tree_enabled(False, "The text above does not convert; the structure shows the "
                                                   "last valid value.")
         self.error = err or self._extra_error
-        self.error_label.setText(self.error or "")
+        self.error_label.setText(readable_times(self.error, self.tz) if self.error else "")
         self.error_label.setVisible(bool(self.error))
         self.editor.setStyleSheet("" if not self.error else
                                   f"{type(self.editor).__name__} {{ border: 1px solid #c62828; }}")

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QGroupBox, QHBo
 from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, UTC
 
-from hsgui.common.timefmt import as_zone as _tz, format_interval as fmt_interval
+from hsgui.common.timefmt import as_zone as _tz, format_interval as fmt_interval, readable_times
 
 SCOPE_ALL = "all"
 SCOPE_RANGE = "range"
@@ -243,7 +243,8 @@ class PurgeDialog(QDialog):
     def _on_failed(self, message):
         self.outcome = "error"
         self.error = message
-        self.error_label.setText(f"Purge failed after {len(self.purged)} stream(s): {message}")
+        self.error_label.setText(f"Purge failed after {len(self.purged)} stream(s): "
+                                 f"{readable_times(message, self.tz)}")
         self.error_label.show()
         self._on_finished()
 

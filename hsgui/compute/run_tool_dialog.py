@@ -26,7 +26,7 @@ from channels.tool_channel import ToolChannel
 from channels.tools.params import parameter_specs
 from channels.utils import UTC, format_duration, utcnow
 
-from hsgui.common.timefmt import as_zone as _tz, format_intervals as fmt_intervals, humanise_reprs
+from hsgui.common.timefmt import as_zone as _tz, format_intervals as fmt_intervals, humanise_reprs, readable_times
 from hsgui.forms.meta_editor import MetaDataEditor
 
 from .compute_missing import default_resolver, output_state_job, run_tool_job
@@ -392,7 +392,8 @@ class RunToolDialog(QDialog):
             problems.append(f"interval: {e}")
         self.problems = problems
         # always shown, space reserved: the layout does not jump when a problem comes or goes
-        self.problems_label.setText("Cannot run:\n" + "\n".join(f"• {p}" for p in problems) if problems else "")
+        self.problems_label.setText(readable_times("Cannot run:\n" + "\n".join(f"• {p}" for p in problems), self.tz)
+                                    if problems else "")
         self.run_button.setEnabled(not problems and not self.is_running)
         return not problems
 
@@ -534,7 +535,7 @@ class RunToolDialog(QDialog):
         self.last_error = message
         self.last_outcome = "error"
         self.status_label.setText("failed")
-        self.error_label.setText(f"Run failed: {message}")
+        self.error_label.setText(f"Run failed: {readable_times(message, self.tz)}")
         self.error_label.show()
         self._on_finished()
 

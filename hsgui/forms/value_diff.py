@@ -95,3 +95,45 @@ def summarize_diff(changes) -> str:
         n[c.op] += 1
     parts = [f"{v} {k}" for k, v in n.items() if v]
     return ", ".join(parts) if parts else "no changes"
+
+
+# -- re-applying edits on a newer version ------------------------------------------------------------------
+
+_MISSING = object()
+
+
+def merge_edits(base, edited, theirs, path=()) -> tuple[object, list[tuple]]:
+    """Re-apply the edits that turned ``base`` into ``edited`` on top of ``theirs`` (a newer version).
+
+    A three-way merge by key: what the user did not touch takes ``theirs``; what only the user changed takes
+    ``edited``; where both changed the same field differently the user's edit wins and the field's path is
+    returned in the second item (the conflicts), so the editor can say which fields to check. Lists and
+    scalars are merged as a whole.
+    """
+    if same_value(edited, base):
+        return theirs, []
+    if same_value(theirs, base) or same_value(theirs, edited):
+        return edited, []
+    if isinstance(base, dict) and isinstance(edited, dict) and isinstance(theirs, dict):
+        out, conflicts = {}, []
+        keys = list(theirs) + [k for k in edited if k not in theirs]
+        for k in keys:
+            b, e, t = base.get(k, _MISSING), edited.get(k, _MISSING), theirs.get(k, _MISSING)
+            if e is _MISSING and b is not _MISSING:       # the user removed it
+                if t is not _MISSING and not same_value(t, b):
+                    conflicts.append(path + (k,))
+                continue
+            if e is _MISSING:                             # only theirs has it
+                out[k] = t
+                continue
+            if b is _MISSING or t is _MISSING:            # the user added it (or they removed an edited one)
+                out[k] = e
+                other = b if t is _MISSING else t
+                if other is not _MISSING and not same_value(e, other):
+                    conflicts.append(path + (k,))
+                continue
+            v, c = merge_edits(b, e, t, path + (k,))
+            out[k] = v
+            conflicts.extend(c)
+        return out, conflicts
+    return edited, [path]

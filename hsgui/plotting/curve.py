@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 import pyqtgraph.exporters  # noqa: F401 - registers the exporters
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QPainterPath
@@ -85,12 +86,12 @@ class PlotCurve(QObject):
                                         symbolPen=pg.mkPen(c), symbolBrush=pg.mkBrush(c))
         else:
             self.line = pg.PlotDataItem(name=self.label, pen=pg.mkPen(c, width=1), connect="finite")
-        # the min/max envelope: the area between the buckets' maxima and minima (NaN = gap, so it breaks too)
+        # the min/max envelope: every bucket's min..max (NaN = gap, so it breaks too)
         self.env_hi = pg.PlotCurveItem(pen=None, connect="finite")
         self.env_lo = pg.PlotCurveItem(pen=None, connect="finite")
-        self.envelope = QGraphicsPathItem()
-        self.envelope.setBrush(pg.mkBrush(env))
-        self.envelope.setPen(pg.mkPen(None))
+        self.envelope = QGraphicsPathItem()   # one min-max segment per bucket (see envelope_path)
+        self.envelope.setBrush(pg.mkBrush(None))
+        self.envelope.setPen(pg.mkPen(env, width=1, cosmetic=True))
         self.envelope.setZValue(-1)
         pi = pane.plot_item
         for item in (self.env_hi, self.env_lo, self.line):
@@ -98,6 +99,28 @@ class PlotCurve(QObject):
         pi.addItem(self.envelope, ignoreBounds=True)  # env_hi/env_lo (no pen) give the y-range its bounds
         # legend clicks toggle the line; keep the envelope in step
         self.line.visibleChanged.connect(self._sync_visibility)
+        self.axis = "left"
+
+    def move_to_axis(self, axis: str) -> None:
+        """Draw against the pane's left or right y axis (for a curve on another scale); the legend keeps it."""
+        if axis == self.axis or axis not in ("left", "right"):
+            return
+        pi, right = self.pane.plot_item, self.pane.right_view()
+        items = (self.env_hi, self.env_lo, self.line, self.envelope)
+        for item in items:
+            (pi if self.axis == "left" else right).removeItem(item)
+        self.axis = axis
+        for item in items:
+            if axis == "right":
+                right.addItem(item, ignoreBounds=item is self.envelope)
+            else:
+                pi.addItem(item, ignoreBounds=item is self.envelope)
+        if pi.legend is not None and axis == "right":
+            pi.legend.addItem(self.line, self.label + "  (right axis)")
+        elif pi.legend is not None:
+            pi.legend.removeItem(self.line)
+            pi.legend.addItem(self.line, self.label)
+        self.pane.update_right_axis()
 
     # -- state ---------------------------------------------------------------
     @property
@@ -160,8 +183,8 @@ class PlotCurve(QObject):
             self.pending = False
 
     def _on_data(self, seq, data: CurveData):
-        if seq != self.seq:
-            return  # a newer request is on its way
+        if seq != self.seq or not shiboken6.isValid(self.line):
+            return  # a newer request is on its way, or the pane is gone
         self.pending = False
         self.data = data
         self.error = None
@@ -169,7 +192,7 @@ class PlotCurve(QObject):
         self.sigUpdated.emit(self)
 
     def _on_error(self, seq, msg):
-        if seq != self.seq:
+        if seq != self.seq or not shiboken6.isValid(self.line) or not shiboken6.isValid(self.pane.area):
             return
         self.pending = False
         self.error = msg
@@ -190,10 +213,15 @@ class PlotCurve(QObject):
             self.line.setData(x, d.y, connect="finite", symbol="o" if few else None, symbolSize=4,
                               symbolPen=None, symbolBrush=pg.mkBrush(self.colour))
             if d.mode == "summary" and d.lo is not None:
-                self.env_hi.setData(x, d.hi, connect="finite")
-                self.env_lo.setData(x, d.lo, connect="finite")
+                lo, hi = d.lo, d.hi
+                if getattr(self.pane, "log_y", False):   # the line's PlotDataItem logs itself; these items do not
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        lo = np.where(lo > 0, np.log10(np.where(lo > 0, lo, 1.0)), np.nan)
+                        hi = np.where(hi > 0, np.log10(np.where(hi > 0, hi, 1.0)), np.nan)
+                self.env_hi.setData(x, hi, connect="finite")
+                self.env_lo.setData(x, lo, connect="finite")
                 half = d.interval.width.total_seconds() / max(d.buckets, 1) / 2
-                self.envelope.setPath(envelope_path(x, d.lo, d.hi, half))
+                self.envelope.setPath(envelope_path(x, lo, hi, half))
             else:
                 self.env_hi.setData([], [])
                 self.env_lo.setData([], [])
@@ -205,8 +233,9 @@ class PlotCurve(QObject):
         pi = self.pane.plot_item
         if pi.legend is not None:
             pi.legend.removeItem(self.line)
+        holder = pi if self.axis == "left" else self.pane.right_view()
         for item in (self.line, self.envelope, self.env_hi, self.env_lo):
-            pi.removeItem(item)
+            holder.removeItem(item)
 
     # -- read-out ------------------------------------------------------------
     def value_at(self, x: float) -> str | None:
@@ -238,17 +267,17 @@ class PlotCurve(QObject):
         return f"{d.y[i]:.6g}"
 
 
-def envelope_path(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, half_width: float) -> QPainterPath:
-    """The area between the buckets' maxima and minima: one polygon per run of non-empty buckets."""
-    path = QPainterPath()
-    idx = np.flatnonzero(np.isfinite(lo) & np.isfinite(hi))
-    if len(idx) == 0:
-        return path
-    for run in np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1):
-        xs, top, bottom = x[run], hi[run], lo[run]
-        if len(run) == 1:  # a lone bucket: as wide as the bucket
-            xs = np.array([xs[0] - half_width, xs[0] + half_width])
-            top, bottom = np.repeat(top, 2), np.repeat(bottom, 2)
-        path.addPath(pg.arrayToQPath(np.concatenate([xs, xs[::-1]]), np.concatenate([top, bottom[::-1]])))
-        path.closeSubpath()
-    return path
+def envelope_path(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, half_width: float = 0.0) -> QPainterPath:
+    """The min/max envelope as one vertical segment per non-empty bucket, from its minimum to its maximum.
+
+    Buckets are about one per pixel, so the segments (drawn with a 1-px cosmetic pen) read as a band, and
+    every bucket shows its full range at any width: a one-instance spike reaches its height (a polygon
+    through the bucket centres drew it as a sliver that the rasteriser cut short). Strokes are also cheap to
+    paint where a filled polygon of the same buckets took ~0.5 s per frame once zoomed in.
+    ``half_width`` is unused (kept for callers)."""
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    if not ok.any():
+        return QPainterPath()
+    xs = np.repeat(x[ok], 2)
+    ys = np.column_stack([lo[ok], hi[ok]]).ravel()
+    return pg.arrayToQPath(xs, ys, connect="pairs")

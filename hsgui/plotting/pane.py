@@ -63,7 +63,10 @@ class PlotPane(QWidget):
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
         # one fixed y-axis width for every pane, so linked panes show exactly the same time range
         self.plot_item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
-        self.plot_item.addLegend(offset=(8, 8), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200))  # readable over curves
+        self.plot_item.addLegend(offset=(8, 8), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200),
+                                 colCount=4)
+        self.legend_inside = True
+        self.set_legend_inside(False)   # above the data by default: a legend inside covers curves
         self.plot_item.setClipToView(False)
         self.view_box.setMouseEnabled(x=True, y=False)
         self.view_box.enableAutoRange(axis="y")
@@ -85,7 +88,16 @@ class PlotPane(QWidget):
         em = QMenu(self.export_button)
         em.addAction("Pane as PNG…", lambda: self._ask_export("png"))
         em.addAction("Pane as SVG…", lambda: self._ask_export("svg"))
+        em.addAction("Visible data of every curve as CSV (aligned columns)…", self._ask_pane_csv)
         self.export_button.setMenu(em)
+        self._right: pg.ViewBox | None = None
+        self.log_y = False
+        self.ref_value: float | None = None
+        self.ref_line: pg.InfiniteLine | None = None
+        self.options_button = QToolButton(text="Options", popupMode=QToolButton.InstantPopup)
+        self.options_menu = QMenu(self.options_button)
+        self.options_menu.aboutToShow.connect(self._fill_options_menu)
+        self.options_button.setMenu(self.options_menu)
         fit = QToolButton(text="Fit")
         fit.setToolTip("Fit the time range to the data of every pane")
         fit.clicked.connect(area.fit_to_data)
@@ -103,7 +115,7 @@ class PlotPane(QWidget):
         head.setContentsMargins(4, 0, 4, 0)
         head.addWidget(self.current_mark)
         head.addWidget(self.readout, 1)
-        for b in (self.curves_button, fit, self.export_button, self.maximise_button, close):
+        for b in (self.curves_button, self.options_button, fit, self.export_button, self.maximise_button, close):
             b.setAutoRaise(True)
             head.addWidget(b)
         lay = QVBoxLayout(self)
@@ -157,10 +169,126 @@ class PlotPane(QWidget):
         else:
             axis.setTicks(None)
 
+    def set_legend_inside(self, inside: bool) -> None:
+        """The legend over the data (top left, draggable) or in the title row above the plot, which these
+        panes leave empty (never covers data)."""
+        if inside == self.legend_inside:
+            return
+        self.legend_inside = inside
+        legend = self.plot_item.legend
+        if inside:
+            legend.opts["offset"] = (8, 8)
+            legend.setColumnCount(1)
+            legend.setParentItem(self.view_box)
+        else:
+            legend.opts["offset"] = (LEFT_AXIS_WIDTH, 1)
+            legend.setColumnCount(4)
+            legend.setParentItem(self.plot_item)
+        self.fit_legend_row()
+
+    def fit_legend_row(self) -> None:
+        """Make the title row as tall as the legend above the plot (nothing when it is inside or empty)."""
+        legend = self.plot_item.legend
+        legend.updateSize()
+        h = 0 if self.legend_inside or not legend.items else int(legend.boundingRect().height()) + 2
+        self.plot_item.titleLabel.setMaximumHeight(h)
+        self.plot_item.layout.setRowFixedHeight(0, h)
+
+    # -- second y axis -------------------------------------------------------
+    def right_view(self) -> pg.ViewBox:
+        """The view box of the right y axis (made on first use), x-linked to the pane, its own y auto-range."""
+        if self._right is None:
+            pi = self.plot_item
+            vb = self._right = pg.ViewBox()
+            vb.setMouseEnabled(x=True, y=False)
+            pi.scene().addItem(vb)
+            pi.getAxis("right").linkToView(vb)
+            vb.setXLink(pi)
+            vb.enableAutoRange(axis="y")
+            vb.setAutoVisible(y=True)
+            sync = lambda *_: vb.setGeometry(pi.vb.sceneBoundingRect())  # noqa: E731
+            pi.vb.sigResized.connect(sync)
+            sync()
+        return self._right
+
+    def update_right_axis(self) -> None:
+        """Show the right axis while a curve uses it."""
+        on = any(c.axis == "right" for c in self.curves)
+        self.plot_item.showAxis("right", on)
+        if on:
+            self.plot_item.getAxis("right").setWidth(LEFT_AXIS_WIDTH)
+
+    # -- plot options (kept in workspaces) ----------------------------------
+    def options(self) -> dict:
+        return {"log_y": self.log_y, "reference_line": self.ref_value, "legend_inside": self.legend_inside}
+
+    def set_options(self, opts: dict) -> None:
+        self.set_log_y(bool(opts.get("log_y", False)))
+        ref = opts.get("reference_line")
+        self.set_reference_line(float(ref) if isinstance(ref, (int, float)) and not isinstance(ref, bool) else None)
+        self.set_legend_inside(bool(opts.get("legend_inside", False)))
+
+    def set_log_y(self, on: bool) -> None:
+        """Log-scale y: values <= 0 are left out (a log axis cannot show them)."""
+        if on == self.log_y:
+            return
+        self.log_y = on
+        self.plot_item.setLogMode(x=False, y=on)
+        for c in self.curves:
+            if c.data is not None:
+                c._draw()
+        self.set_reference_line(self.ref_value)
+
+    def set_reference_line(self, value: float | None) -> None:
+        """A horizontal line at ``value`` (a threshold, a set point); None removes it. Drag it to move it."""
+        if self.ref_line is not None:
+            self.plot_item.removeItem(self.ref_line)
+            self.ref_line = None
+        self.ref_value = value
+        if value is None:
+            return
+        import math
+        if self.log_y and value <= 0:
+            return   # not on a log axis; kept in the options for when the axis is linear again
+        pos = math.log10(value) if self.log_y else value
+        self.ref_line = pg.InfiniteLine(pos=pos, angle=0, movable=True, pen=pg.mkPen("#c62828", width=1,
+                                                                                      style=Qt.DashLine),
+                                        label=f"{value:.6g}", labelOpts={"position": 0.02, "color": "#c62828"})
+        self.ref_line.sigPositionChangeFinished.connect(self._ref_moved)
+        self.plot_item.addItem(self.ref_line, ignoreBounds=False)
+
+    def _ref_moved(self, line):
+        y = line.value()
+        self.ref_value = 10 ** y if self.log_y else y
+        line.label.setFormat(f"{self.ref_value:.6g}")
+
+    def _ask_reference_line(self):
+        from PySide6.QtWidgets import QInputDialog
+        value, ok = QInputDialog.getDouble(self, "Reference line", "Horizontal line at y =",
+                                           self.ref_value if self.ref_value is not None else 0.0, -1e300, 1e300, 6)
+        if ok:
+            self.set_reference_line(value)
+
+    def _fill_options_menu(self):
+        m = self.options_menu
+        m.clear()
+        a = m.addAction("Log-scale y")
+        a.setCheckable(True)
+        a.setChecked(self.log_y)
+        a.toggled.connect(self.set_log_y)
+        m.addAction("Reference line…", self._ask_reference_line)
+        a = m.addAction("Remove reference line", lambda: self.set_reference_line(None))
+        a.setEnabled(self.ref_value is not None)
+
     # -- menus ---------------------------------------------------------------
     def _fill_curves_menu(self):
         m = self.curves_menu
         m.clear()
+        a = m.addAction("Legend inside the plot (drag to move)")
+        a.setCheckable(True)
+        a.setChecked(self.legend_inside)
+        a.toggled.connect(self.set_legend_inside)
+        m.addSeparator()
         if not self.curves:
             m.addAction("(drop a stream here)").setEnabled(False)
         streams = []
@@ -174,6 +302,10 @@ class PlotPane(QWidget):
                 a.setCheckable(True)
                 a.setChecked(c.visible)
                 a.toggled.connect(c.set_visible)
+                a = sub.addAction("On the right axis")
+                a.setCheckable(True)
+                a.setChecked(c.axis == "right")
+                a.toggled.connect(lambda on, c=c: c.move_to_axis("right" if on else "left"))
                 sub.addAction("Export visible data as CSV…", lambda c=c: self._ask_csv(c))
                 sub.addAction("Remove", lambda c=c: self.remove_curve(c))
             comps = self.area.components_of(s)
@@ -190,18 +322,24 @@ class PlotPane(QWidget):
         if path:
             self.area.export_image(self, path)
 
+    def _ask_pane_csv(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Export visible data", "pane.csv", "CSV (*.csv)")
+        if path:
+            self.area.export_pane_csv(self, path)
+
     def _ask_csv(self, curve):
         path, _ = QFileDialog.getSaveFileName(self, "Export visible data", "curve.csv", "CSV (*.csv)")
         if path:
             self.area.export_curve_csv(curve, path)
 
     # -- curves --------------------------------------------------------------
-    def add_curve(self, stream, component, kind, span) -> PlotCurve:
+    def add_curve(self, stream, component, kind, span, colour: str | None = None) -> PlotCurve:
         used = {c.colour for c in self.curves}
-        colour = next((p for p in PALETTE if p not in used), PALETTE[len(self.curves) % len(PALETTE)])
+        colour = colour or next((p for p in PALETTE if p not in used), PALETTE[len(self.curves) % len(PALETTE)])
         curve = PlotCurve(self, stream, component, kind, colour, span)
         curve.sigUpdated.connect(self.area._on_curve_updated)
         self.curves.append(curve)
+        self.fit_legend_row()
         return curve
 
     def remove_curve(self, curve: PlotCurve):
@@ -209,6 +347,8 @@ class PlotPane(QWidget):
             self.curves.remove(curve)
             curve.detach()
             self.show_cursor(self.area.cursor_x_in_view())   # its name leaves the read-out now, not on the next mouse move
+            self.fit_legend_row()
+            self.update_right_axis()
 
     def find(self, stream, component) -> PlotCurve | None:
         return next((c for c in self.curves if c.matches(stream, component)), None)

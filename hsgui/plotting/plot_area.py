@@ -34,7 +34,7 @@ from channels.utils import UTC, from_ms
 from hsgui.common.mime import streams_from_mime
 from hsgui.common.timefmt import (datetime_to_seconds, interval_from_seconds)
 
-from .plot_data import probe_stream, read_for_csv
+from .plot_data import align_columns, probe_stream, read_for_csv
 from .svg_export import export_svg
 from .curve import DEBOUNCE_MS, EXTEND, MANY_CURVES, MAX_DEFAULT_COMPONENTS, CurveInfo, same_stream
 from .pane import PlotPane
@@ -67,6 +67,7 @@ class PlotArea(QWidget):
         bar.setToolButtonStyle(Qt.ToolButtonTextOnly)
         bar.addAction("Add pane", self.add_pane)
         bar.addAction("Fit to data", self.fit_to_data)
+        bar.addAction("Export all panes as PNG…", self._ask_export_all)
         self.cursor_action = QAction("Cursor", self, checkable=True, checked=True)
         self.cursor_action.toggled.connect(lambda on: self.set_cursor(self._cursor_x if on else None))
         bar.addAction(self.cursor_action)
@@ -183,7 +184,42 @@ class PlotArea(QWidget):
     def _key(stream):
         return (stream.channel.channel_id, stream.stream_id)
 
-    def add_stream(self, stream, component=None, pane: PlotPane | None = None):
+    # -- workspace state (plain dicts: the shell owns the document) ------------
+    def pane_states(self) -> list[dict]:
+        """Every pane and its curves: ``[{"curves": [{channel, name, meta_data, component, colour, visible}]}]``."""
+        return [{"curves": [{"channel": c.stream.channel.channel_id, "name": c.stream.stream_id.name,
+                             "meta_data": [list(p) for p in c.stream.stream_id.meta_data],
+                             "component": c.component, "colour": c.colour, "visible": c.visible,
+                             "axis": c.axis}
+                            for c in pane.curves],
+                 "options": pane.options() if hasattr(pane, "options") else {}} for pane in self.panes]
+
+    def restore_panes(self, states: list[dict]) -> list[str]:
+        """Replace the panes by ``states`` (as :meth:`pane_states` gives them); returns the labels of the
+        curves whose streams no longer exist (the rest is shown)."""
+        from channels.stream import StreamId
+        self.clear()
+        missing = []
+        for i, state in enumerate(states or [{}]):
+            pane = self.panes[0] if i == 0 else self.add_pane()
+            if hasattr(pane, "set_options"):
+                pane.set_options(state.get("options") or {})
+            for c in state.get("curves", []):
+                sid = StreamId(c["name"], [tuple(p) for p in c.get("meta_data", [])])
+                label = f"{c['channel']}/{sid}" + (f" · {c['component']}" if c.get("component") else "")
+                try:
+                    stream = self.resolve_stream(c["channel"], sid)
+                except Exception:  # noqa: BLE001 - an unknown channel or stream: reported, the rest opens
+                    stream = None
+                if stream is None:
+                    missing.append(label)
+                    continue
+                self.add_stream(stream, c.get("component"), pane,
+                                style={"colour": c.get("colour"), "visible": c.get("visible", True),
+                                       "axis": c.get("axis", "left")})
+        return missing
+
+    def add_stream(self, stream, component=None, pane: PlotPane | None = None, style: dict | None = None):
         """Add ``stream`` (or one component of it) to ``pane`` (default: the selected pane).
 
         The stream's kind is learned first by a small sampling job; a dict
@@ -196,19 +232,19 @@ class PlotArea(QWidget):
                                                                                else self.add_pane())
         probe = self._probes.get(self._key(stream))
         if probe is not None:
-            self._place(stream, component, pane, probe)
+            self._place(stream, component, pane, probe, style)
             return None
         return self.runner.submit(f"inspect {stream.stream_id}", probe_stream, stream,
-                                  on_result=lambda p: self._on_probe(stream, component, pane, p),
+                                  on_result=lambda p: self._on_probe(stream, component, pane, p, style),
                                   on_error=lambda msg: self.sigStatus.emit(f"Cannot plot {stream}: {msg}"))
 
-    def _on_probe(self, stream, component, pane, probe):
+    def _on_probe(self, stream, component, pane, probe, style=None):
         self._probes[self._key(stream)] = probe
         if pane not in self.panes:
             pane = self.panes[0] if self.panes else self.add_pane()
-        self._place(stream, component, pane, probe)
+        self._place(stream, component, pane, probe, style)
 
-    def _place(self, stream, component, pane, probe):
+    def _place(self, stream, component, pane, probe, style=None):
         if probe.kind == "dict":
             if component is not None:
                 comps = [component]
@@ -220,7 +256,12 @@ class PlotArea(QWidget):
         new = []
         for comp, kind in specs:
             if pane.find(stream, comp) is None:
-                new.append(pane.add_curve(stream, comp, kind, probe.span))
+                curve = pane.add_curve(stream, comp, kind, probe.span, colour=(style or {}).get("colour"))
+                if style is not None and not style.get("visible", True):
+                    curve.set_visible(False)
+                if style is not None and style.get("axis") == "right":
+                    curve.move_to_axis("right")
+                new.append(curve)
         if not new:
             return
         if self._interval is None:
@@ -370,6 +411,15 @@ class PlotArea(QWidget):
             p.show_cursor(self.cursor_x_in_view())
 
     # -- export --------------------------------------------------------------
+    def _ask_export_all(self):
+        from PySide6.QtWidgets import QFileDialog
+        path, _ = QFileDialog.getSaveFileName(self, "Export all panes", "plots.png", "PNG (*.png)")
+        if path:
+            try:
+                self.export_all_png(path)
+            except OSError as e:
+                self.sigStatus.emit(f"Export failed: {e}")
+
     def export_image(self, pane: PlotPane, path: str) -> str:
         """Write the pane as PNG (or SVG when ``path`` ends in .svg)."""
         if str(path).lower().endswith(".svg"):
@@ -392,6 +442,44 @@ class PlotArea(QWidget):
             exp.export(str(path))
         self.sigStatus.emit(f"Saved {path}")
         return str(path)
+
+    def export_all_png(self, path: str) -> str:
+        """Every pane, stacked as on screen, in one PNG."""
+        if not self.splitter.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
+        self.sigStatus.emit(f"Saved {path}")
+        return str(path)
+
+    def export_pane_csv(self, pane: PlotPane, path: str):
+        """Every curve of ``pane`` over the visible range as aligned columns (one row per timestamp any of them
+        has; empty where a curve has no instance then). A job; returns it."""
+        curves = list(pane.curves)
+        iv = self.interval()
+        tz = self._tz
+        header = ["time", "epoch_ms"] + [c.short_label for c in curves]
+
+        def work(ctx):
+            cols = [read_for_csv(ctx, c.stream, c.component, c.kind, iv) for c in curves]
+            rows = align_columns(cols)
+            tmp = path + ".part"
+            try:
+                with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                    w = csv.writer(fh)
+                    w.writerow(header)
+                    for i, (ms, vals) in enumerate(rows):
+                        if i % 50_000 == 0:
+                            ctx.check()
+                        w.writerow([from_ms(ms).astimezone(tz).isoformat(timespec="milliseconds"), ms]
+                                   + ["" if v is None else v for v in vals])
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+            return len(rows)
+
+        return self.runner.submit(f"export pane ({len(curves)} curves)", work, kind="export", owner=self,
+                                  on_result=lambda n: self.sigStatus.emit(f"Wrote {n} rows to {path}"),
+                                  on_error=lambda msg: self.sigStatus.emit(f"Export failed: {msg}"))
 
     def export_curve_csv(self, curve, path: str):
         """Write the instances of ``curve`` in the visible range to ``path`` (a job; returns it)."""

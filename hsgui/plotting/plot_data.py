@@ -197,3 +197,17 @@ def read_for_csv(ctx, stream, component, kind, interval: TimeInterval):
     ms, vals = view.columns(component)
     ctx.check()
     return list(zip(ms.tolist(), vals.tolist()))
+
+
+def align_columns(columns) -> list:
+    """Rows ``(epoch_ms, [v0, v1, …])`` over the union of the columns' timestamps, in time order; a column with
+    no instance at a timestamp has ``None`` there. ``columns`` is a list of ``[(epoch_ms, value), …]``."""
+    table: dict = {}
+    n = len(columns)
+    for j, col in enumerate(columns):
+        for ms, v in col:
+            row = table.get(ms)
+            if row is None:
+                row = table[ms] = [None] * n
+            row[j] = v
+    return [(ms, table[ms]) for ms in sorted(table)]

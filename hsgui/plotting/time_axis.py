@@ -41,6 +41,10 @@ class TimeAxisItem(pg.DateAxisItem):
         spec = next((s for s in self.zoomLevel.tickSpecs if s.spacing == spacing), None)
         fmt = spec.format if spec is not None else "%Y-%m-%d %H:%M"
         out = []
+        # day-level ticks ("%d", "%a %d") carry no month: add it to the first label and wherever the month changes,
+        # so a multi-day view reads "03 Mar … 08 … 02 Apr", not bare "03", "08"
+        day_only = "%d" in fmt and not any(c in fmt for c in ("%b", "%m", "%B", "%Y", "%H"))
+        month_shown = None
         for v in values:
             try:
                 dt = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=float(v))).astimezone(self.tz)
@@ -48,6 +52,9 @@ class TimeAxisItem(pg.DateAxisItem):
             except (OverflowError, ValueError):
                 out.append("")
                 continue
+            if day_only and (dt.year, dt.month) != month_shown:
+                month_shown = (dt.year, dt.month)
+                s += dt.strftime(" %b")
             if "%f" in fmt:
                 s = s[:-3]
             elif "%Y" in fmt:

@@ -1,0 +1,80 @@
+"""Exports a user asks for: a pane's curves as aligned CSV columns over the visible range; all panes as one PNG."""
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timedelta
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QFileDialog
+
+from channels.memory_channel import MemoryChannel
+from channels.stream import StreamInstance
+from channels.time_interval import TimeInterval
+from channels.utils import UTC
+from hsgui.common.background import JobRunner
+from hsgui.plotting.plot_area import PlotArea
+from hsgui.plotting.plot_data import align_columns
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def make_area(qtbot):
+    ch = MemoryChannel("mem")
+    ch.create_stream("hourly").writer([StreamInstance._make((T0 + timedelta(hours=i + 1), float(i)))
+                                       for i in range(24)])
+    ch.create_stream("two_hourly").writer([StreamInstance._make((T0 + timedelta(hours=2 * (i + 1)), 100.0 + i))
+                                           for i in range(12)])
+    runner = JobRunner()
+    area = PlotArea(runner, lambda cid, sid: ch[sid])
+    qtbot.addWidget(area)
+    area.resize(900, 600)
+    area.show()
+    qtbot.waitExposed(area)
+    area.add_stream(ch["hourly"])
+    area.add_stream(ch["two_hourly"])
+    qtbot.waitUntil(lambda: len(area.curves()) == 2 and not area.busy, timeout=5000)
+    return area, runner, ch
+
+
+def test_pane_csv_has_one_aligned_column_per_curve(qtbot, tmp_path, monkeypatch):
+    area, runner, _ch = make_area(qtbot)
+    try:
+        area.set_interval(TimeInterval(T0 + timedelta(hours=4), T0 + timedelta(hours=8)))
+        out = tmp_path / "pane.csv"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "CSV (*.csv)"))
+        pane = area.panes[0]
+        menu = pane.export_button.menu()
+        next(a for a in menu.actions() if a.text().startswith("Visible data of every curve")).trigger()
+        qtbot.waitUntil(lambda: out.exists(), timeout=5000)
+        rows = list(csv.reader(out.open()))
+        assert rows[0][:2] == ["time", "epoch_ms"] and sorted(rows[0][2:]) == ["hourly", "two_hourly"]
+        h, t = rows[0].index("hourly"), rows[0].index("two_hourly")
+        # hours 5..8: hourly at each, two_hourly at 6 and 8 only
+        assert [[r[h], r[t]] for r in rows[1:]] == [["4.0", ""], ["5.0", "102.0"], ["6.0", ""], ["7.0", "103.0"]]
+        assert rows[1][0] == "2024-03-01T05:00:00.000+00:00"
+    finally:
+        area.close()
+        assert runner.shutdown(10000)
+
+
+def test_all_panes_in_one_png(qtbot, tmp_path, monkeypatch):
+    area, runner, ch = make_area(qtbot)
+    try:
+        pane2 = area.add_pane()
+        area.add_stream(ch["hourly"], pane=pane2)
+        qtbot.waitUntil(lambda: len(area.curves()) == 3 and not area.busy, timeout=5000)
+        out = tmp_path / "all.png"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PNG (*.png)"))
+        area._ask_export_all()
+        img = QImage(str(out))
+        assert img.width() >= 800
+        top, bottom = area.panes[0].height(), area.panes[1].height()
+        assert img.height() >= top + bottom          # both panes, stacked
+    finally:
+        area.close()
+        assert runner.shutdown(10000)
+
+
+def test_align_columns():
+    assert align_columns([[(1, "a"), (3, "c")], [(2, 20.0), (3, 30.0)]]) == \
+        [(1, ["a", None]), (2, [None, 20.0]), (3, ["c", 30.0])]
