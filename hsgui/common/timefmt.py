@@ -6,8 +6,6 @@ tested without a display.
 """
 from __future__ import annotations
 
-import re
-
 import os
 import re
 import time
