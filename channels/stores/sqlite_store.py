@@ -81,6 +81,7 @@ whole transactions only (WAL snapshots).
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -147,6 +148,9 @@ ON CONFLICT (sid, comp, level, bucket) DO UPDATE SET
 """
 
 _NAN = float("nan")
+#: the tagged text of -0.0: SQLite's REAL storage drops the sign of zero, so v keeps it (num stays 0.0)
+_NEG_ZERO_TEXT = '{"$t":"f","v":"-0"}'
+_NAN_TEXT = '{"$t":"f","v":"nan"}'
 
 
 def _ms(dt: datetime | None, default: int) -> int:
@@ -162,8 +166,10 @@ def _encode_row(value):
     t = type(value)
     if t is float:
         if value == value:
+            if value == 0.0 and math.copysign(1.0, value) < 0:
+                return _NEG_ZERO_TEXT, value
             return None, value
-        return '{"$t":"f","v":"nan"}', None
+        return _NAN_TEXT, None
     if t is int:
         if -9223372036854775808 <= value <= 9223372036854775807:
             return value, float(value)
@@ -174,6 +180,20 @@ def _encode_row(value):
         return "null", None
     text = encode_json(value)
     return text, numeric(value)
+
+
+def _float_vcol(num_arr: np.ndarray):
+    """The ``v`` column of a batch of floats: None when every value is in ``num`` alone (no NaN, no -0.0)."""
+    nan = np.isnan(num_arr)
+    negz = (num_arr == 0.0) & np.signbit(num_arr)
+    if not (nan.any() or negz.any()):
+        return None
+    vcol = [None] * len(num_arr)
+    for i in np.flatnonzero(nan).tolist():
+        vcol[i] = _NAN_TEXT
+    for i in np.flatnonzero(negz).tolist():
+        vcol[i] = _NEG_ZERO_TEXT
+    return vcol
 
 
 def _decode_row(v, num):
@@ -329,6 +349,25 @@ class SQLiteStore(Store):
             con.execute("COMMIT")
 
     @contextmanager
+    def _snapshot(self):
+        """One read transaction on this thread's connection: every query inside sees the same committed state.
+
+        In WAL mode a deferred ``BEGIN`` takes its snapshot at the first read and keeps it until ``COMMIT``, so
+        an answer built from several queries (count, summary, first/last, columns) never mixes a writer's
+        batches. Inside a transaction already open on this connection, that one is used.
+        """
+        con = self._con()
+        if con.in_transaction:
+            yield con
+            return
+        con.execute("BEGIN")
+        try:
+            yield con
+        finally:
+            if con.in_transaction:
+                con.execute("COMMIT")  # read-only: ends the snapshot
+
+    @contextmanager
     def _errors(self, what: str):
         try:
             yield
@@ -456,10 +495,7 @@ class SQLiteStore(Store):
         comp_items = None
         if types == {float}:
             num_arr = np.array(vals, dtype=np.float64)
-            if np.isnan(num_arr).any():
-                vcol = [None if x == x else '{"$t":"f","v":"nan"}' for x in vals]
-            else:
-                vcol = None  # all plain floats: v is NULL, the value is num
+            vcol = _float_vcol(num_arr)  # None when all plain floats: v is NULL, the value is num
             numcol = vals
         else:
             vcol, numcol = [], []
@@ -712,8 +748,7 @@ class SQLiteStore(Store):
     def count(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> int:
         """Exact count; wide ranges of large streams are answered from the aggregates (O(levels), not O(n))."""
         lo, hi = _ms(start, _LO), _ms(end, _HI)
-        with self._errors(f"counting stream {stream_id}"):
-            con = self._con()
+        with self._errors(f"counting stream {stream_id}"), self._snapshot() as con:
             sid = self._sid(con, stream_id)
             if sid is None:
                 return 0
@@ -736,8 +771,7 @@ class SQLiteStore(Store):
 
     def _one(self, stream_id, start, end, order):
         lo, hi = _ms(start, _LO), _ms(end, _HI)
-        with self._errors(f"reading stream {stream_id}"):
-            con = self._con()
+        with self._errors(f"reading stream {stream_id}"), self._snapshot() as con:
             sid = self._sid(con, stream_id)
             if sid is None:
                 return None
@@ -764,8 +798,7 @@ class SQLiteStore(Store):
         """
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         dtype = np.dtype([("t", "<i8"), ("v", "<f8")])
-        with self._errors(f"reading columns of stream {stream_id}"):
-            con = self._con()
+        with self._errors(f"reading columns of stream {stream_id}"), self._snapshot() as con:
             sid = self._sid(con, stream_id)
             arr = np.zeros(0, dtype)
             if sid is not None:
@@ -773,6 +806,12 @@ class SQLiteStore(Store):
                     cur = con.execute("SELECT ts, num FROM instances WHERE sid=? AND ts>? AND ts<=? "
                                       "AND num IS NOT NULL ORDER BY ts", (sid, lo, hi))
                     arr = np.fromiter(cur, dtype)
+                    if len(arr) and (arr["v"] == 0.0).any():  # REAL drops the sign of zero; v keeps it
+                        neg = [r[0] for r in con.execute(
+                            "SELECT ts FROM instances WHERE sid=? AND ts>? AND ts<=? AND num=0 AND v=?",
+                            (sid, lo, hi, _NEG_ZERO_TEXT))]
+                        if neg:
+                            arr["v"][np.searchsorted(arr["t"], np.array(neg, dtype=np.int64))] = -0.0
                 else:
                     cid = self._cid(con, sid, component)
                     if cid is not None:
@@ -788,8 +827,7 @@ class SQLiteStore(Store):
         if s_ms is None or e_ms is None:
             raise TimeError("a summary needs both a start and an end time")
         edges = bucket_edges(s_ms, e_ms, int(buckets))
-        with self._errors(f"summarising stream {stream_id}"):
-            con = self._con()
+        with self._errors(f"summarising stream {stream_id}"), self._snapshot() as con:
             sid = self._sid(con, stream_id)
             parts_count, parts_stats = [], []
             if sid is not None:
