@@ -139,6 +139,22 @@ class BaseChannel:
             self.get_stream_writer(stream)(instances)
         stream.calculated_intervals = calculated_intervals
 
+    def insert_arrays(self, stream: Stream, ms, values, calculated_intervals=None) -> int:
+        """Columnar write: ``ms`` epoch-ms int64 and ``values`` float64 arrays (see
+        :func:`channels.columnar.check_arrays` for what is accepted). Same rules as instance writes (same value:
+        no-op; different value: DuplicateInstanceError; nothing half-written); with ``calculated_intervals``
+        the stream's calculated intervals are set in the same step, as :meth:`write_chunk` does.
+        Returns how many instances were new (when the channel can tell; else the batch length)."""
+        from .columnar import check_arrays, instances_from_arrays
+        self._check_writable()
+        ms, values = check_arrays(stream.stream_id, ms, values)
+        insts = instances_from_arrays(ms, values)
+        if calculated_intervals is None:
+            n = self.get_stream_writer(stream)(insts)
+        else:
+            n = self.write_chunk(stream, insts, calculated_intervals)
+        return n if isinstance(n, int) else len(insts)
+
     def calculated_intervals_changed(self, stream: Stream) -> None:
         """Hook: persist ``stream.calculated_intervals`` (no-op for in-memory channels)."""
 

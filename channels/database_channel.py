@@ -108,6 +108,16 @@ class DatabaseChannel(BaseChannel):
         stream.set_calculated_intervals_silently(ci)
         stream.last_updated = utcnow()
 
+    def insert_arrays(self, stream, ms, values, calculated_intervals=None) -> int:
+        """See :meth:`BaseChannel.insert_arrays`: straight to the store's columnar write, one transaction."""
+        self._check_writable()
+        ci = None if calculated_intervals is None else TimeIntervals(calculated_intervals)
+        n = self.store.insert_arrays(stream.stream_id, ms, values, calculated_intervals=ci)
+        if ci is not None:
+            stream.set_calculated_intervals_silently(ci)
+            stream.last_updated = utcnow()
+        return n
+
     # -- purging ---------------------------------------------------------------
     def purge_stream(self, stream_id, remove_definition=False, sandbox=None):
         self._check_writable()

@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 import threading
 from bisect import bisect_right
+from datetime import datetime
+from itertools import islice
+from operator import itemgetter, lt as _lt
 
 import numpy as np
 
@@ -17,7 +20,7 @@ from .errors import DuplicateInstanceError, ReadOnlyChannelError, StreamAlreadyE
 from .lod import numeric_or_nan, summarise_arrays
 from .stream import Stream, StreamInstance, as_interval, get_stream_id
 from .time_interval import TimeInterval, TimeIntervals
-from .utils import MIN_DATE, ensure_utc, to_ms
+from .utils import MIN_DATE, UTC, ensure_utc, to_ms
 
 
 def same_value(a, b) -> bool:
@@ -26,72 +29,118 @@ def same_value(a, b) -> bool:
     return isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
 
 
-class _Series:
-    """Sorted data of one stream."""
+def _ms_array(timestamps) -> np.ndarray:
+    """Epoch ms (int64) of aware datetimes, vectorised (``datetime.timestamp`` is exact to far below 1 ms)."""
+    secs = np.fromiter(map(datetime.timestamp, timestamps), dtype=np.float64, count=len(timestamps))
+    return np.rint(secs * 1000.0).astype(np.int64)
 
-    __slots__ = ("ms", "insts", "_num_cache")
+
+class _Series:
+    """Sorted data of one stream.
+
+    ``ts`` (the instances' datetimes, for bisection) and ``insts`` (ready-made StreamInstances, so reads are
+    slices) are parallel lists; numeric columns are built lazily and cached.
+    """
+
+    __slots__ = ("ts", "insts", "_num_cache")
 
     def __init__(self):
-        self.ms: list[int] = []            # epoch ms, for bisection
+        self.ts: list = []                 # aware UTC datetimes, sorted, unique
         self.insts: list = []              # ready-made StreamInstances (immutable), so reads are slices
         self._num_cache: dict = {}
 
-    def bounds(self, interval: TimeInterval) -> tuple[int, int]:
-        return bisect_right(self.ms, to_ms(interval.start)), bisect_right(self.ms, to_ms(interval.end))
+    @property
+    def ms(self) -> list:
+        """Epoch ms of the instances (built on demand)."""
+        return _ms_array(self.ts).tolist()
 
-    def prepare(self, stream_id, instances) -> list[tuple[int, StreamInstance]]:
-        """Validate a batch; return the rows that are new, sorted. Raises before anything changes."""
+    def bounds(self, interval: TimeInterval) -> tuple[int, int]:
+        return bisect_right(self.ts, interval.start), bisect_right(self.ts, interval.end)
+
+    def fast_rows(self, instances):
+        """The batch as ``(timestamps, instances)`` when it can be appended as is, else None.
+
+        That is: every item a StreamInstance (validated when it was made), timestamps strictly increasing and
+        after the last stored one. Checked with C-level maps, no per-instance Python code.
+        """
+        if not instances or set(map(type, instances)) != _SI_TYPES:
+            return None
+        tss = list(map(_first, instances))
+        if len(tss) > 1 and not all(map(_lt, tss, islice(tss, 1, None))):
+            return None
+        if self.ts and not tss[0] > self.ts[-1]:
+            return None
+        return tss
+
+    def prepare(self, stream_id, instances) -> list[tuple]:
+        """Validate a batch; return the rows ``(timestamp, instance)`` that are new, sorted. Raises before
+        anything changes."""
         rows = {}
         for inst in instances:
             if not isinstance(inst, StreamInstance):
                 if not isinstance(inst, (tuple, list)) or len(inst) != 2:
                     raise TypeError(f"stream {stream_id}: expected StreamInstance or (timestamp, value), got {inst!r}")
                 inst = StreamInstance(*inst)
-            ms = to_ms(inst.timestamp)
-            prev = rows.get(ms)
+            ts = inst.timestamp
+            if ts.tzinfo is not UTC or ts.microsecond % 1000:  # e.g. made with StreamInstance._make
+                inst = StreamInstance(ts, inst.value)
+                ts = inst.timestamp
+            prev = rows.get(ts)
             if prev is not None and not same_value(prev[1].value, inst.value):
                 raise DuplicateInstanceError(stream_id, inst.timestamp, prev[1].value, inst.value)
-            rows[ms] = (ms, inst)
+            rows[ts] = (ts, inst)
         new = []
-        for ms in sorted(rows):
-            i = bisect_right(self.ms, ms)
-            if i and self.ms[i - 1] == ms:
-                old, inst = self.insts[i - 1], rows[ms][1]
+        for ts in sorted(rows):
+            i = bisect_right(self.ts, ts)
+            if i and self.ts[i - 1] == ts:
+                old, inst = self.insts[i - 1], rows[ts][1]
                 if not same_value(old.value, inst.value):
                     raise DuplicateInstanceError(stream_id, inst.timestamp, old.value, inst.value)
                 continue
-            new.append(rows[ms])
+            new.append(rows[ts])
         return new
+
+    def append(self, tss, instances) -> None:
+        """Append a batch :meth:`fast_rows` accepted."""
+        self._num_cache.clear()
+        self.ts.extend(tss)
+        self.insts.extend(instances)
 
     def apply(self, rows) -> None:
         if not rows:
             return
         self._num_cache.clear()
-        if not self.ms or rows[0][0] > self.ms[-1]:
-            self.ms.extend(r[0] for r in rows)
+        if not self.ts or rows[0][0] > self.ts[-1]:
+            self.ts.extend(r[0] for r in rows)
             self.insts.extend(r[1] for r in rows)
             return
-        for ms, inst in rows:
-            i = bisect_right(self.ms, ms)
-            self.ms.insert(i, ms)
+        for ts, inst in rows:
+            i = bisect_right(self.ts, ts)
+            self.ts.insert(i, ts)
             self.insts.insert(i, inst)
 
     def delete(self, lo: int, hi: int) -> int:
         if hi <= lo:
             return 0
         self._num_cache.clear()
-        del self.ms[lo:hi], self.insts[lo:hi]
+        del self.ts[lo:hi], self.insts[lo:hi]
         return hi - lo
 
     def numeric(self, component):
         """Cached (ms, float values with NaN for non-numeric) arrays for the whole series."""
         cached = self._num_cache.get(component)
         if cached is None:
-            ms = np.fromiter(self.ms, dtype=np.int64, count=len(self.ms))
+            ms = self._num_cache.get("\0ms")
+            if ms is None:
+                ms = self._num_cache["\0ms"] = _ms_array(self.ts)
             vals = np.fromiter((numeric_or_nan(i.value, component) for i in self.insts), dtype=np.float64,
                                count=len(self.insts))
             cached = self._num_cache[component] = (ms, vals)
         return cached
+
+
+_SI_TYPES = {StreamInstance}
+_first = itemgetter(0)
 
 
 class _SeriesChannel(BaseChannel):
@@ -151,17 +200,25 @@ class _SeriesChannel(BaseChannel):
                                     buckets)
 
     def _write(self, stream: Stream, instances, calculated_intervals=None) -> int:
+        if not isinstance(instances, list):
+            instances = list(instances)
         with self._lock:
             s = self._series(stream)
-            rows = s.prepare(stream.stream_id, instances)
-            s.apply(rows)
+            tss = s.fast_rows(instances)
+            if tss is not None:
+                s.append(tss, instances)
+                n = len(tss)
+            else:
+                rows = s.prepare(stream.stream_id, instances)
+                s.apply(rows)
+                n = len(rows)
             if calculated_intervals is not None:
                 stream.calculated_intervals = calculated_intervals
-            return len(rows)
+            return n
 
     @property
     def non_empty_streams(self) -> list:
-        return [sid for sid, s in self.data.items() if s.ms]
+        return [sid for sid, s in self.data.items() if s.ts]
 
 
 class MemoryChannel(_SeriesChannel):
@@ -185,7 +242,13 @@ class MemoryChannel(_SeriesChannel):
         return writer
 
     def write_chunk(self, stream, instances, calculated_intervals):
-        self._write(stream, instances, calculated_intervals)
+        return self._write(stream, instances, calculated_intervals)
+
+    def insert_arrays(self, stream, ms, values, calculated_intervals=None) -> int:
+        """See :meth:`BaseChannel.insert_arrays` (validated with vectorised checks, then stored as instances)."""
+        from .columnar import check_arrays, instances_from_arrays
+        ms, values = check_arrays(stream.stream_id, ms, values)
+        return self._write(stream, instances_from_arrays(ms, values), calculated_intervals)
 
     def purge_stream(self, stream_id, remove_definition=False, sandbox=None):
         stream_id = get_stream_id(stream_id)
