@@ -30,9 +30,9 @@ def same_value(a, b) -> bool:
 
 
 def _ms_array(timestamps) -> np.ndarray:
-    """Epoch ms (int64) of aware datetimes, vectorised (``datetime.timestamp`` is exact to far below 1 ms)."""
-    secs = np.fromiter(map(datetime.timestamp, timestamps), dtype=np.float64, count=len(timestamps))
-    return np.rint(secs * 1000.0).astype(np.int64)
+    """Epoch ms (int64) of aware datetimes, with C-level maps."""
+    from .columnar import _ms_of
+    return _ms_of(timestamps)
 
 
 class _Series:
@@ -42,12 +42,54 @@ class _Series:
     slices) are parallel lists; numeric columns are built lazily and cached.
     """
 
-    __slots__ = ("ts", "insts", "_num_cache")
+    __slots__ = ("_ts", "_insts", "_pending", "_num_cache")
 
     def __init__(self):
-        self.ts: list = []                 # aware UTC datetimes, sorted, unique
-        self.insts: list = []              # ready-made StreamInstances (immutable), so reads are slices
+        self._ts: list = []                # aware UTC datetimes, sorted, unique
+        self._insts: list = []             # ready-made StreamInstances (immutable), so reads are slices
+        self._pending: list = []           # Columns appended by columnar writes, not yet made instances
         self._num_cache: dict = {}
+
+    def _flush(self) -> None:
+        """Make the instances of the pending columnar batches (on the first read that needs instances)."""
+        pending, self._pending = self._pending, []
+        for cols in pending:
+            insts = cols.instances()
+            self._ts.extend(map(_first, insts))
+            self._insts.extend(insts)
+
+    @property
+    def ts(self) -> list:
+        if self._pending:
+            self._flush()
+        return self._ts
+
+    @property
+    def insts(self) -> list:
+        if self._pending:
+            self._flush()
+        return self._insts
+
+    def last_ms(self):
+        """Epoch ms of the last instance, None when empty (without making pending instances)."""
+        if self._pending:
+            return int(self._pending[-1].ms[-1])
+        return to_ms(self._ts[-1]) if self._ts else None
+
+    def append_columns(self, cols) -> bool:
+        """Append a Columns batch lazily if it lies after everything stored; False if it does not."""
+        last = self.last_ms()
+        if last is not None and not cols.ms[0] > last:
+            return False
+        prev = self._num_cache.get(_TYPED) if last is not None else None
+        self._num_cache.clear()
+        if last is None:
+            self._num_cache[_TYPED] = cols
+        elif prev is not None and prev.kind == cols.kind:
+            from .columnar import concat_columns
+            self._num_cache[_TYPED] = concat_columns(prev, cols)
+        self._pending.append(cols)
+        return True
 
     @property
     def ms(self) -> list:
@@ -104,7 +146,7 @@ class _Series:
         """Append a batch :meth:`fast_rows` accepted."""
         self._num_cache.clear()
         self.ts.extend(tss)
-        self.insts.extend(instances)
+        self._insts.extend(instances)
 
     def apply(self, rows) -> None:
         if not rows:
@@ -140,6 +182,7 @@ class _Series:
 
 
 _SI_TYPES = {StreamInstance}
+_TYPED = "\0typed"
 _first = itemgetter(0)
 
 
@@ -199,6 +242,34 @@ class _SeriesChannel(BaseChannel):
             return summarise_arrays(ms[lo:hi], vals[lo:hi], to_ms(time_interval.start), to_ms(time_interval.end),
                                     buckets)
 
+    def get_typed_columns(self, stream, time_interval):
+        """See :meth:`BaseChannel.get_typed_columns` (built once per series state, then sliced)."""
+        from .columnar import columns_from_instances
+        time_interval = as_interval(time_interval)
+        with self._lock:
+            s = self._series(stream)
+            if _TYPED not in s._num_cache:
+                s._num_cache[_TYPED] = columns_from_instances(s.insts)
+            cols = s._num_cache[_TYPED]
+            if cols is None:
+                return None
+            lo, hi = np.searchsorted(cols.ms, [to_ms(time_interval.start), to_ms(time_interval.end)], side="right")
+            return cols.slice(int(lo), int(hi))
+
+    def write_columns_chunk(self, stream, columns, calculated_intervals) -> int:
+        """Write a Columns batch. Appended after everything stored, it is kept as columns and made instances
+        only when something reads instances; otherwise it is written as instances."""
+        from .columnar import check_arrays
+        with self._lock:
+            s = self._series(stream)
+            if len(columns):
+                check_arrays(stream.stream_id, columns.ms, columns.values)
+            if not len(columns) or not s.append_columns(columns):
+                return self._write(stream, columns.instances(), calculated_intervals)
+            if calculated_intervals is not None:
+                stream.calculated_intervals = calculated_intervals
+            return len(columns)
+
     def _write(self, stream: Stream, instances, calculated_intervals=None) -> int:
         if not isinstance(instances, list):
             instances = list(instances)
@@ -223,6 +294,8 @@ class _SeriesChannel(BaseChannel):
 
 class MemoryChannel(_SeriesChannel):
     """Channel whose data lives in memory."""
+
+    supports_columns = True
 
     def __init__(self, channel_id):
         super().__init__(channel_id, can_calc=True, can_create=True)

@@ -183,6 +183,16 @@ def _encode_row(value):
     return text, numeric(value)
 
 
+class _LazyValues:
+    """``values[i]`` of a Columns batch as its Python object, made only when asked (for a conflict message)."""
+
+    def __init__(self, columns):
+        self.columns = columns
+
+    def __getitem__(self, i):
+        return self.columns.slice(i, i + 1).python_values()[0]
+
+
 def _insert_rows(con, head: str, row: str, columns) -> None:
     """INSERT the rows ``zip(*columns)``: many rows per statement (``VALUES (..),(..),...``), which costs
     SQLite and the sqlite3 module about a third of one ``executemany`` step per row."""
@@ -559,6 +569,51 @@ class SQLiteStore(Store):
         vcol = _float_vcol(num_arr)  # as for a batch of float instances (NaN binds as NULL num)
         return self._insert_prepared(stream_id, len(ms_l), ms_l, ms_arr, num_arr, vcol, numcol, numcol, None, None,
                                      calculated_intervals)
+
+    def insert_columns(self, stream_id: StreamId, columns, calculated_intervals: TimeIntervals | None = None) -> int:
+        """Write a :class:`channels.columnar.Columns` batch (floats, datetimes or TimeIntervals) like :meth:`insert`,
+        without making per-instance objects: the tagged JSON of datetimes/intervals is formatted from the arrays."""
+        if columns.kind == "float":
+            return self.insert_arrays(stream_id, columns.ms, columns.values, calculated_intervals)
+        ms_arr, _ = check_arrays(stream_id, columns.ms, columns.values)
+        ms_l = ms_arr.tolist()
+        n = len(ms_l)
+        if columns.kind == "datetime":
+            vcol = [f'{{"$t":"dt","ms":{m}}}' for m in columns.values.tolist()]
+        else:
+            vcol = [f'{{"$t":"ti","s":{a},"e":{b}}}' for a, b in zip(columns.starts.tolist(), columns.values.tolist())]
+        return self._insert_prepared(stream_id, n, ms_l, ms_arr, np.full(n, np.nan), vcol, [None] * n,
+                                     _LazyValues(columns), None, None, calculated_intervals)
+
+    def typed_columns(self, stream_id: StreamId, start, end):
+        """The instances in ``(start, end]`` as :class:`channels.columnar.Columns` when their values are all floats,
+        all datetimes or all TimeIntervals (decoded in SQL, no per-instance Python objects); None otherwise."""
+        from ..columnar import Columns
+        lo, hi = _ms(start, _LO), _ms(end, _HI)
+        with self._errors(f"reading columns of stream {stream_id}"), self._snapshot() as con:
+            sid = self._sid(con, stream_id)
+            if sid is None:
+                return Columns(np.zeros(0, np.int64), "float", np.zeros(0))
+            rng = "FROM instances WHERE sid=? AND ts>? AND ts<=?"
+            n, nnull, ndt, nti = con.execute(
+                f"SELECT count(*), count(*) - count(v), sum(v LIKE '{{\"$t\":\"dt\",%'), "
+                f"sum(v LIKE '{{\"$t\":\"ti\",%') {rng}", (sid, lo, hi)).fetchone()
+            if n == 0:
+                return Columns(np.zeros(0, np.int64), "float", np.zeros(0))
+            if nnull == n:
+                a = np.fromiter(con.execute(f"SELECT ts, num {rng} ORDER BY ts", (sid, lo, hi)),
+                                np.dtype([("t", "<i8"), ("v", "<f8")]), count=n)
+                return Columns(a["t"], "float", a["v"])
+            if ndt == n:
+                a = np.fromiter(con.execute(f"SELECT ts, json_extract(v, '$.ms') {rng} ORDER BY ts", (sid, lo, hi)),
+                                np.dtype([("t", "<i8"), ("v", "<i8")]), count=n)
+                return Columns(a["t"], "datetime", a["v"])
+            if nti == n:
+                a = np.fromiter(con.execute(f"SELECT ts, json_extract(v, '$.s'), json_extract(v, '$.e') {rng} "
+                                            f"ORDER BY ts", (sid, lo, hi)),
+                                np.dtype([("t", "<i8"), ("s", "<i8"), ("e", "<i8")]), count=n)
+                return Columns(a["t"], "interval", a["e"], a["s"])
+            return None
 
     def _insert_prepared(self, stream_id, n, ms, ms_arr, num_arr, vcol, numcol, vals, keep, comp_items,
                          calculated_intervals):
