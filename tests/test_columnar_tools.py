@@ -127,3 +127,20 @@ def test_memory_columns_are_made_instances_lazily_and_reads_agree(tc):
     from channels.errors import DuplicateInstanceError
     with pytest.raises(DuplicateInstanceError):
         clock.writer([StreamInstance(first.timestamp, 1.0)])
+
+
+@pytest.mark.parametrize("func", ["epoch_seconds", "identity", "sqrt", "round"])
+def test_apply_same_results_both_paths(tc, channel, func):
+    out = {}
+    for columnar in (True, False):
+        tag = "c" if columnar else "i"
+        clock = channel.get_or_create_stream(f"clock_{tag}")
+        secs = channel.get_or_create_stream(f"secs_{tag}")
+        res = channel.get_or_create_stream(f"res_{tag}")
+        run(tc, "clock", {"first": T0, "stride": 1.5}, [], clock, columnar, chunk=333)
+        run(tc, "apply", {"func": "epoch_seconds"}, [clock], secs, columnar, chunk=333)
+        neg = channel.get_or_create_stream(f"neg_{tag}")
+        run(tc, "apply", {"func": "negate"}, [secs], neg, columnar)
+        run(tc, "apply", {"func": func}, [neg if func == "sqrt" else secs], res, columnar)
+        out[tag] = (items(secs), items(neg), items(res))
+    assert out["c"] == out["i"] and len(out["c"][0]) == 4800

@@ -1,6 +1,7 @@
 """Building blocks for tool implementations: ticks of source tools, durations in ms, windowed apply."""
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from datetime import datetime
 
@@ -88,6 +89,16 @@ def tick_ms(first: datetime, stride_ms_: int, interval) -> np.ndarray:
 _DT_AGGREGATES = ("mean", "min", "max", "first", "last")
 
 
+#: for float windows without NaN, what the registry functions compute once their numeric filter has kept every
+#: value (see channels.tools.functions: mean = fsum / n, sum = fsum, min/max); None for an empty window
+_FLOAT_AGGREGATES = {
+    "mean": lambda xs: math.fsum(xs) / len(xs),
+    "sum": math.fsum,
+    "min": min,
+    "max": max,
+}
+
+
 def aggregate_columns(windows, data, func, include_empty: bool = False):
     """Columnar :func:`apply_over_windows` for a registry function: ``windows`` interval Columns, ``data``
     Columns; returns Columns of the results, or None when this cannot be done column-wise with results equal
@@ -123,7 +134,11 @@ def aggregate_columns(windows, data, func, include_empty: bool = False):
             res = base + (2 * s_ + n_) // (2 * n_)
         return Columns(out_ms, "datetime", res)
     vals = data.values.tolist()
-    res = [func(vals[a:b]) for a, b in zip(i.tolist(), j.tolist())]
+    fast = _FLOAT_AGGREGATES.get(name) if not np.isnan(data.values).any() else None
+    if fast is not None:  # no NaN: the registry function's own arithmetic on the window's floats, minus its filtering
+        res = [fast(vals[a:b]) if b > a else None for a, b in zip(i.tolist(), j.tolist())]
+    else:
+        res = [func(vals[a:b]) for a, b in zip(i.tolist(), j.tolist())]
     out_ms = windows.ms
     if any(r is None for r in res):
         if include_empty:
