@@ -27,6 +27,9 @@ class BaseChannel:
 
     #: read-only channels refuse create/write/purge
     read_only = False
+    #: whether the tool engine may run tools' columnar variant with this channel's streams as inputs and sink
+    #: (``get_typed_columns`` / ``write_columns_chunk`` below; the defaults go through instances)
+    supports_columns = False
 
     def __init__(self, channel_id: str, can_calc: bool = False, can_create: bool = False, calc_agent=None):
         if not isinstance(channel_id, str) or not channel_id:
@@ -138,6 +141,34 @@ class BaseChannel:
         if instances:
             self.get_stream_writer(stream)(instances)
         stream.calculated_intervals = calculated_intervals
+
+    def insert_arrays(self, stream: Stream, ms, values, calculated_intervals=None) -> int:
+        """Columnar write: ``ms`` epoch-ms int64 and ``values`` float64 arrays (see
+        :func:`channels.columnar.check_arrays` for what is accepted). Same rules as instance writes (same value:
+        no-op; different value: DuplicateInstanceError; nothing half-written); with ``calculated_intervals``
+        the stream's calculated intervals are set in the same step, as :meth:`write_chunk` does.
+        Returns how many instances were new (when the channel can tell; else the batch length)."""
+        from .columnar import check_arrays, instances_from_arrays
+        self._check_writable()
+        ms, values = check_arrays(stream.stream_id, ms, values)
+        insts = instances_from_arrays(ms, values)
+        if calculated_intervals is None:
+            n = self.get_stream_writer(stream)(insts)
+        else:
+            n = self.write_chunk(stream, insts, calculated_intervals)
+        return n if isinstance(n, int) else len(insts)
+
+    def get_typed_columns(self, stream: Stream, time_interval: TimeInterval):
+        """The instances in the interval as :class:`channels.columnar.Columns`, or None when their values are
+        not all floats, all datetimes or all TimeIntervals."""
+        from .columnar import columns_from_instances
+        return columns_from_instances(list(self.get_results(stream, time_interval)))
+
+    def write_columns_chunk(self, stream: Stream, columns, calculated_intervals) -> int:
+        """:meth:`write_chunk` of a :class:`channels.columnar.Columns` batch."""
+        insts = columns.instances()
+        self.write_chunk(stream, insts, calculated_intervals)
+        return len(insts)
 
     def calculated_intervals_changed(self, stream: Stream) -> None:
         """Hook: persist ``stream.calculated_intervals`` (no-op for in-memory channels)."""

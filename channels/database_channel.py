@@ -30,6 +30,8 @@ def _validated(instances):
 class DatabaseChannel(BaseChannel):
     """Data stored in and read from a :class:`channels.stores.base.Store`."""
 
+    supports_columns = True
+
     def __init__(self, channel_id, store: Store):
         super().__init__(channel_id, can_calc=True, can_create=True)
         if store is None:
@@ -107,6 +109,33 @@ class DatabaseChannel(BaseChannel):
         self.store.insert(stream.stream_id, _validated(instances), calculated_intervals=ci)
         stream.set_calculated_intervals_silently(ci)
         stream.last_updated = utcnow()
+
+    def insert_arrays(self, stream, ms, values, calculated_intervals=None) -> int:
+        """See :meth:`BaseChannel.insert_arrays`: straight to the store's columnar write, one transaction."""
+        self._check_writable()
+        ci = None if calculated_intervals is None else TimeIntervals(calculated_intervals)
+        n = self.store.insert_arrays(stream.stream_id, ms, values, calculated_intervals=ci)
+        if ci is not None:
+            stream.set_calculated_intervals_silently(ci)
+            stream.last_updated = utcnow()
+        return n
+
+    def get_typed_columns(self, stream, time_interval):
+        typed = getattr(self.store, "typed_columns", None)
+        if typed is None:
+            return super().get_typed_columns(stream, time_interval)
+        return typed(stream.stream_id, time_interval.start, time_interval.end)
+
+    def write_columns_chunk(self, stream, columns, calculated_intervals) -> int:
+        self._check_writable()
+        insert = getattr(self.store, "insert_columns", None)
+        if insert is None:
+            return super().write_columns_chunk(stream, columns, calculated_intervals)
+        ci = TimeIntervals(calculated_intervals)
+        n = insert(stream.stream_id, columns, calculated_intervals=ci)
+        stream.set_calculated_intervals_silently(ci)
+        stream.last_updated = utcnow()
+        return n
 
     # -- purging ---------------------------------------------------------------
     def purge_stream(self, stream_id, remove_definition=False, sandbox=None):

@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 import threading
 from bisect import bisect_right
+from datetime import datetime
+from itertools import islice
+from operator import itemgetter, lt as _lt
 
 import numpy as np
 
@@ -17,7 +20,7 @@ from .errors import DuplicateInstanceError, ReadOnlyChannelError, StreamAlreadyE
 from .lod import numeric_or_nan, summarise_arrays
 from .stream import Stream, StreamInstance, as_interval, get_stream_id
 from .time_interval import TimeInterval, TimeIntervals
-from .utils import MIN_DATE, ensure_utc, to_ms
+from .utils import MIN_DATE, UTC, ensure_utc, to_ms
 
 
 def same_value(a, b) -> bool:
@@ -26,72 +29,161 @@ def same_value(a, b) -> bool:
     return isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
 
 
-class _Series:
-    """Sorted data of one stream."""
+def _ms_array(timestamps) -> np.ndarray:
+    """Epoch ms (int64) of aware datetimes, with C-level maps."""
+    from .columnar import _ms_of
+    return _ms_of(timestamps)
 
-    __slots__ = ("ms", "insts", "_num_cache")
+
+class _Series:
+    """Sorted data of one stream.
+
+    ``ts`` (the instances' datetimes, for bisection) and ``insts`` (ready-made StreamInstances, so reads are
+    slices) are parallel lists; numeric columns are built lazily and cached.
+    """
+
+    __slots__ = ("_ts", "_insts", "_pending", "_num_cache")
 
     def __init__(self):
-        self.ms: list[int] = []            # epoch ms, for bisection
-        self.insts: list = []              # ready-made StreamInstances (immutable), so reads are slices
+        self._ts: list = []                # aware UTC datetimes, sorted, unique
+        self._insts: list = []             # ready-made StreamInstances (immutable), so reads are slices
+        self._pending: list = []           # Columns appended by columnar writes, not yet made instances
         self._num_cache: dict = {}
 
-    def bounds(self, interval: TimeInterval) -> tuple[int, int]:
-        return bisect_right(self.ms, to_ms(interval.start)), bisect_right(self.ms, to_ms(interval.end))
+    def _flush(self) -> None:
+        """Make the instances of the pending columnar batches (on the first read that needs instances)."""
+        pending, self._pending = self._pending, []
+        for cols in pending:
+            insts = cols.instances()
+            self._ts.extend(map(_first, insts))
+            self._insts.extend(insts)
 
-    def prepare(self, stream_id, instances) -> list[tuple[int, StreamInstance]]:
-        """Validate a batch; return the rows that are new, sorted. Raises before anything changes."""
+    @property
+    def ts(self) -> list:
+        if self._pending:
+            self._flush()
+        return self._ts
+
+    @property
+    def insts(self) -> list:
+        if self._pending:
+            self._flush()
+        return self._insts
+
+    def last_ms(self):
+        """Epoch ms of the last instance, None when empty (without making pending instances)."""
+        if self._pending:
+            return int(self._pending[-1].ms[-1])
+        return to_ms(self._ts[-1]) if self._ts else None
+
+    def append_columns(self, cols) -> bool:
+        """Append a Columns batch lazily if it lies after everything stored; False if it does not."""
+        last = self.last_ms()
+        if last is not None and not cols.ms[0] > last:
+            return False
+        prev = self._num_cache.get(_TYPED) if last is not None else None
+        self._num_cache.clear()
+        if last is None:
+            self._num_cache[_TYPED] = cols
+        elif prev is not None and prev.kind == cols.kind:
+            from .columnar import concat_columns
+            self._num_cache[_TYPED] = concat_columns(prev, cols)
+        self._pending.append(cols)
+        return True
+
+    @property
+    def ms(self) -> list:
+        """Epoch ms of the instances (built on demand)."""
+        return _ms_array(self.ts).tolist()
+
+    def bounds(self, interval: TimeInterval) -> tuple[int, int]:
+        return bisect_right(self.ts, interval.start), bisect_right(self.ts, interval.end)
+
+    def fast_rows(self, instances):
+        """The batch as ``(timestamps, instances)`` when it can be appended as is, else None.
+
+        That is: every item a StreamInstance (validated when it was made), timestamps strictly increasing and
+        after the last stored one. Checked with C-level maps, no per-instance Python code.
+        """
+        if not instances or set(map(type, instances)) != _SI_TYPES:
+            return None
+        tss = list(map(_first, instances))
+        if len(tss) > 1 and not all(map(_lt, tss, islice(tss, 1, None))):
+            return None
+        if self.ts and not tss[0] > self.ts[-1]:
+            return None
+        return tss
+
+    def prepare(self, stream_id, instances) -> list[tuple]:
+        """Validate a batch; return the rows ``(timestamp, instance)`` that are new, sorted. Raises before
+        anything changes."""
         rows = {}
         for inst in instances:
             if not isinstance(inst, StreamInstance):
                 if not isinstance(inst, (tuple, list)) or len(inst) != 2:
                     raise TypeError(f"stream {stream_id}: expected StreamInstance or (timestamp, value), got {inst!r}")
                 inst = StreamInstance(*inst)
-            ms = to_ms(inst.timestamp)
-            prev = rows.get(ms)
+            ts = inst.timestamp
+            if ts.tzinfo is not UTC or ts.microsecond % 1000:  # e.g. made with StreamInstance._make
+                inst = StreamInstance(ts, inst.value)
+                ts = inst.timestamp
+            prev = rows.get(ts)
             if prev is not None and not same_value(prev[1].value, inst.value):
                 raise DuplicateInstanceError(stream_id, inst.timestamp, prev[1].value, inst.value)
-            rows[ms] = (ms, inst)
+            rows[ts] = (ts, inst)
         new = []
-        for ms in sorted(rows):
-            i = bisect_right(self.ms, ms)
-            if i and self.ms[i - 1] == ms:
-                old, inst = self.insts[i - 1], rows[ms][1]
+        for ts in sorted(rows):
+            i = bisect_right(self.ts, ts)
+            if i and self.ts[i - 1] == ts:
+                old, inst = self.insts[i - 1], rows[ts][1]
                 if not same_value(old.value, inst.value):
                     raise DuplicateInstanceError(stream_id, inst.timestamp, old.value, inst.value)
                 continue
-            new.append(rows[ms])
+            new.append(rows[ts])
         return new
+
+    def append(self, tss, instances) -> None:
+        """Append a batch :meth:`fast_rows` accepted."""
+        self._num_cache.clear()
+        self.ts.extend(tss)
+        self._insts.extend(instances)
 
     def apply(self, rows) -> None:
         if not rows:
             return
         self._num_cache.clear()
-        if not self.ms or rows[0][0] > self.ms[-1]:
-            self.ms.extend(r[0] for r in rows)
+        if not self.ts or rows[0][0] > self.ts[-1]:
+            self.ts.extend(r[0] for r in rows)
             self.insts.extend(r[1] for r in rows)
             return
-        for ms, inst in rows:
-            i = bisect_right(self.ms, ms)
-            self.ms.insert(i, ms)
+        for ts, inst in rows:
+            i = bisect_right(self.ts, ts)
+            self.ts.insert(i, ts)
             self.insts.insert(i, inst)
 
     def delete(self, lo: int, hi: int) -> int:
         if hi <= lo:
             return 0
         self._num_cache.clear()
-        del self.ms[lo:hi], self.insts[lo:hi]
+        del self.ts[lo:hi], self.insts[lo:hi]
         return hi - lo
 
     def numeric(self, component):
         """Cached (ms, float values with NaN for non-numeric) arrays for the whole series."""
         cached = self._num_cache.get(component)
         if cached is None:
-            ms = np.fromiter(self.ms, dtype=np.int64, count=len(self.ms))
+            ms = self._num_cache.get("\0ms")
+            if ms is None:
+                ms = self._num_cache["\0ms"] = _ms_array(self.ts)
             vals = np.fromiter((numeric_or_nan(i.value, component) for i in self.insts), dtype=np.float64,
                                count=len(self.insts))
             cached = self._num_cache[component] = (ms, vals)
         return cached
+
+
+_SI_TYPES = {StreamInstance}
+_TYPED = "\0typed"
+_first = itemgetter(0)
 
 
 class _SeriesChannel(BaseChannel):
@@ -150,22 +242,60 @@ class _SeriesChannel(BaseChannel):
             return summarise_arrays(ms[lo:hi], vals[lo:hi], to_ms(time_interval.start), to_ms(time_interval.end),
                                     buckets)
 
-    def _write(self, stream: Stream, instances, calculated_intervals=None) -> int:
+    def get_typed_columns(self, stream, time_interval):
+        """See :meth:`BaseChannel.get_typed_columns` (built once per series state, then sliced)."""
+        from .columnar import columns_from_instances
+        time_interval = as_interval(time_interval)
         with self._lock:
             s = self._series(stream)
-            rows = s.prepare(stream.stream_id, instances)
-            s.apply(rows)
+            if _TYPED not in s._num_cache:
+                s._num_cache[_TYPED] = columns_from_instances(s.insts)
+            cols = s._num_cache[_TYPED]
+            if cols is None:
+                return None
+            lo, hi = np.searchsorted(cols.ms, [to_ms(time_interval.start), to_ms(time_interval.end)], side="right")
+            return cols.slice(int(lo), int(hi))
+
+    def write_columns_chunk(self, stream, columns, calculated_intervals) -> int:
+        """Write a Columns batch. Appended after everything stored, it is kept as columns and made instances
+        only when something reads instances; otherwise it is written as instances."""
+        from .columnar import check_arrays
+        with self._lock:
+            s = self._series(stream)
+            if len(columns):
+                check_arrays(stream.stream_id, columns.ms, columns.values)
+            if not len(columns) or not s.append_columns(columns):
+                return self._write(stream, columns.instances(), calculated_intervals)
             if calculated_intervals is not None:
                 stream.calculated_intervals = calculated_intervals
-            return len(rows)
+            return len(columns)
+
+    def _write(self, stream: Stream, instances, calculated_intervals=None) -> int:
+        if not isinstance(instances, list):
+            instances = list(instances)
+        with self._lock:
+            s = self._series(stream)
+            tss = s.fast_rows(instances)
+            if tss is not None:
+                s.append(tss, instances)
+                n = len(tss)
+            else:
+                rows = s.prepare(stream.stream_id, instances)
+                s.apply(rows)
+                n = len(rows)
+            if calculated_intervals is not None:
+                stream.calculated_intervals = calculated_intervals
+            return n
 
     @property
     def non_empty_streams(self) -> list:
-        return [sid for sid, s in self.data.items() if s.ms]
+        return [sid for sid, s in self.data.items() if s.ts]
 
 
 class MemoryChannel(_SeriesChannel):
     """Channel whose data lives in memory."""
+
+    supports_columns = True
 
     def __init__(self, channel_id):
         super().__init__(channel_id, can_calc=True, can_create=True)
@@ -185,7 +315,13 @@ class MemoryChannel(_SeriesChannel):
         return writer
 
     def write_chunk(self, stream, instances, calculated_intervals):
-        self._write(stream, instances, calculated_intervals)
+        return self._write(stream, instances, calculated_intervals)
+
+    def insert_arrays(self, stream, ms, values, calculated_intervals=None) -> int:
+        """See :meth:`BaseChannel.insert_arrays` (validated with vectorised checks, then stored as instances)."""
+        from .columnar import check_arrays, instances_from_arrays
+        ms, values = check_arrays(stream.stream_id, ms, values)
+        return self._write(stream, instances_from_arrays(ms, values), calculated_intervals)
 
     def purge_stream(self, stream_id, remove_definition=False, sandbox=None):
         stream_id = get_stream_id(stream_id)

@@ -193,10 +193,22 @@ class StreamInstance(namedtuple("StreamInstance", "timestamp value")):
     __slots__ = ()
 
     def __new__(cls, timestamp, value):
+        global _past
+        # fast path: already aware UTC, whole ms, and not after a time known to be past (no clock read)
+        if (timestamp.__class__ is datetime and timestamp.tzinfo is UTC and timestamp <= _past
+                and not timestamp.microsecond % 1000):
+            return _tuple_new(cls, (timestamp, value))
         ts = ensure_utc(timestamp, "instance timestamp")
-        if ts > utcnow():
+        now = utcnow()
+        if ts > now:
             raise TimeError(f"instance timestamp {ts.isoformat()} is in the future")
-        return tuple.__new__(cls, (ts, value))
+        _past = now
+        return _tuple_new(cls, (ts, value))
+
+
+#: a time that has passed (the last "now" a StreamInstance was checked against); only ever moves forward
+_past = MIN_DATE
+_tuple_new = tuple.__new__
 
 
 class StreamMetaInstance(namedtuple("StreamMetaInstance", "stream_instance meta_data")):

@@ -393,3 +393,33 @@ def test_run_history_newest_first(store):
     assert [r["n"] for r in store.list_runs(limit=2)] == [4, 3]
     with pytest.raises(ValueEncodingError):
         store.record_run({"bad": {1, 2}})
+
+
+# -- exact floats ------------------------------------------------------------------------------------------------------
+
+EXACT_FLOATS = [-0.0, 0.0, math.inf, -math.inf, math.nan, 5e-324, -5e-324, 1.7976931348623157e308, -1.5, 0.1]
+
+
+def _bits(x):
+    import struct
+    return struct.pack("<d", x)
+
+
+def test_every_float_round_trips_bit_exactly(store):
+    define(store)
+    batch = [inst(i + 1, v) for i, v in enumerate(EXACT_FLOATS)]
+    batch.append(inst(100, {"neg": -0.0, "pos": 0.0}))
+    batch.append(inst(101, [-0.0]))
+    store.insert(SID, batch)
+    got = list(store.read(SID, None, None))
+    for (ts, value), expected in zip(got, EXACT_FLOATS):
+        assert type(value) is float and _bits(value) == _bits(expected), (ts, value, expected)
+    assert _bits(got[-2].value["neg"]) == _bits(-0.0) and _bits(got[-2].value["pos"]) == _bits(0.0)
+    assert _bits(got[-1].value[0]) == _bits(-0.0)
+    assert _bits(store.first(SID, t(0), t(1)).value) == _bits(-0.0)
+    assert _bits(store.last(SID, t(0), t(1)).value) == _bits(-0.0)
+    ms, vals = store.columns(SID, t(0), t(len(EXACT_FLOATS)))
+    expected = [x for x in EXACT_FLOATS if x == x]
+    assert [_bits(v) for v in vals.tolist()] == [_bits(x) for x in expected]
+    # writing the same floats again is a no-op (NaN equals NaN, -0.0 equals -0.0)
+    assert store.insert(SID, [inst(i + 1, v) for i, v in enumerate(EXACT_FLOATS)]) == 0

@@ -93,6 +93,17 @@ class Store(ABC):
         to it in the same transaction.
         """
 
+    def insert_arrays(self, stream_id: StreamId, ms, values, calculated_intervals: TimeIntervals | None = None) -> int:
+        """Columnar :meth:`insert`: ``ms`` epoch-ms int64 and ``values`` float64 arrays of the same length.
+
+        Timestamps must be strictly increasing within the batch (see :func:`channels.columnar.check_arrays`);
+        the duplicate/conflict rules, atomicity and ``calculated_intervals`` are those of :meth:`insert`.
+        This default goes through :meth:`insert`; stores override it with a path without per-instance objects.
+        """
+        from ..columnar import check_arrays, instances_from_arrays
+        ms, values = check_arrays(stream_id, ms, values)
+        return self.insert(stream_id, instances_from_arrays(ms, values), calculated_intervals=calculated_intervals)
+
     @abstractmethod
     def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
         """Instances in ``(start, end]`` in time order."""

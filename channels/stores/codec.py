@@ -49,7 +49,7 @@ ONE_MS = timedelta(milliseconds=1)
 TAG = "$t"
 MONGO_TAG = "__hs_type__"
 _INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
-_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf, "-0": -0.0}  # "-0": see sqlite_store
 
 
 def _path_text(path: str) -> str:

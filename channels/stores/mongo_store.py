@@ -88,6 +88,14 @@ for very large batches), then written with one ``insert_many``; if that fails
 part-way, the documents it did insert are deleted again before the error is
 raised. Calculated intervals are written after the data (so they never claim
 data that is not there).
+
+Reads against writes: MongoDB without a replica set has no snapshot reads, so a
+count or summary racing an ``insert_many`` could see part of a batch. Within
+one process the store serialises its batch writes (``insert``, ``purge``) with
+its multi-document reads (``count``, ``first``/``last``, ``columns``,
+``summary``) by a lock, so those never see half a batch written through this
+store object. Writes by other processes (or other store objects) are not
+covered: that would need a replica set and snapshot sessions.
 """
 from __future__ import annotations
 
@@ -254,6 +262,8 @@ class MongoStore(Store):
                                                                    where != "mongomock" else "")
         self._raw_ids: dict[StreamId, dict] = {}
         self._lock = threading.Lock()
+        #: serialises batch writes with multi-document reads (see "Reads against writes" above)
+        self._batch_lock = threading.RLock()
         self._lod_indexed = False
         # mongomock's bulk_write does not take the UpdateOne of pymongo >= 4.9 (``sort``): merge in Python there
         self._bulk_upserts = not self._mock
@@ -516,6 +526,11 @@ class MongoStore(Store):
     # -- instances ---------------------------------------------------------------------------------------------
     def insert(self, stream_id: StreamId, instances: Sequence[StreamInstance],
                calculated_intervals: TimeIntervals | None = None) -> int:
+        with self._batch_lock:
+            return self._insert_locked(stream_id, instances, calculated_intervals=calculated_intervals)
+
+    def _insert_locked(self, stream_id: StreamId, instances: Sequence[StreamInstance],
+               calculated_intervals: TimeIntervals | None = None) -> int:
         """See :meth:`Store.insert` and the module docstring on atomicity (best-effort without a replica set)."""
         from bson import ObjectId
         from pymongo.errors import BulkWriteError, PyMongoError
@@ -626,6 +641,10 @@ class MongoStore(Store):
                 yield make((_aware(d["datetime"]), decode_bson(d.get("value"))))
 
     def count(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> int:
+        with self._batch_lock:
+            return self._count_locked(stream_id, start, end)
+
+    def _count_locked(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> int:
         with self._errors(f"counting stream {stream_id}"):
             return self._streams.count_documents(self._filter(stream_id, start, end))
 
@@ -638,12 +657,25 @@ class MongoStore(Store):
         return StreamInstance._make((_aware(d["datetime"]), decode_bson(d.get("value"))))
 
     def first(self, stream_id: StreamId, start=None, end=None) -> StreamInstance | None:
+        with self._batch_lock:
+            return self._first_locked(stream_id, start=start, end=end)
+
+    def _first_locked(self, stream_id: StreamId, start=None, end=None) -> StreamInstance | None:
         return self._one(stream_id, start, end, 1)
 
     def last(self, stream_id: StreamId, start=None, end=None) -> StreamInstance | None:
+        with self._batch_lock:
+            return self._last_locked(stream_id, start=start, end=end)
+
+    def _last_locked(self, stream_id: StreamId, start=None, end=None) -> StreamInstance | None:
         return self._one(stream_id, start, end, -1)
 
     def purge(self, stream_id: StreamId, start: datetime | None = None, end: datetime | None = None,
+              calculated_intervals: TimeIntervals | None = None) -> int:
+        with self._batch_lock:
+            return self._purge_locked(stream_id, start=start, end=end, calculated_intervals=calculated_intervals)
+
+    def _purge_locked(self, stream_id: StreamId, start: datetime | None = None, end: datetime | None = None,
               calculated_intervals: TimeIntervals | None = None) -> int:
         if calculated_intervals is not None and self.get_definition(stream_id) is None:
             raise StreamNotFoundError(stream_id)
@@ -688,6 +720,10 @@ class MongoStore(Store):
         return ms, nums
 
     def columns(self, stream_id: StreamId, start, end, component: str | None = None):
+        with self._batch_lock:
+            return self._columns_locked(stream_id, start, end, component=component)
+
+    def _columns_locked(self, stream_id: StreamId, start, end, component: str | None = None):
         """``(ms int64, values float64)`` of the instances with a numeric value (or ``value[component]``)."""
         ms, nums = self._numeric_docs(stream_id, start, end, component)
         keep = [i for i, x in enumerate(nums) if x is not None]
@@ -695,6 +731,11 @@ class MongoStore(Store):
                 np.array([nums[i] for i in keep], dtype=np.float64))
 
     def summary(self, stream_id: StreamId, start: datetime, end: datetime, buckets: int,
+                component: str | None = None) -> Summary:
+        with self._batch_lock:
+            return self._summary_locked(stream_id, start, end, buckets, component=component)
+
+    def _summary_locked(self, stream_id: StreamId, start: datetime, end: datetime, buckets: int,
                 component: str | None = None) -> Summary:
         """Bucketed summary from the precomputed aggregates when they are current (see "Level of detail"
         in the module docstring), else by :meth:`_summary_pipeline`."""

@@ -81,6 +81,7 @@ whole transactions only (WAL snapshots).
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -96,6 +97,7 @@ import numpy as np
 
 from ..errors import (ChannelsError, DuplicateInstanceError, StoreError, StreamAlreadyExistsError,
                       StreamNotFoundError, TimeError, ValueEncodingError)
+from ..columnar import check_arrays
 from ..lod import Summary, bucket_edges
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
@@ -150,6 +152,9 @@ ON CONFLICT (sid, comp, level, bucket) DO UPDATE SET
 """
 
 _NAN = float("nan")
+#: the tagged text of -0.0: SQLite's REAL storage drops the sign of zero, so v keeps it (num stays 0.0)
+_NEG_ZERO_TEXT = '{"$t":"f","v":"-0"}'
+_NAN_TEXT = '{"$t":"f","v":"nan"}'
 
 
 def _ms(dt: datetime | None, default: int) -> int:
@@ -165,8 +170,10 @@ def _encode_row(value):
     t = type(value)
     if t is float:
         if value == value:
+            if value == 0.0 and math.copysign(1.0, value) < 0:
+                return _NEG_ZERO_TEXT, value
             return None, value
-        return '{"$t":"f","v":"nan"}', None
+        return _NAN_TEXT, None
     if t is int:
         if -9223372036854775808 <= value <= 9223372036854775807:
             return value, float(value)
@@ -177,6 +184,49 @@ def _encode_row(value):
         return "null", None
     text = encode_json(value)
     return text, numeric(value)
+
+
+class _LazyValues:
+    """``values[i]`` of a Columns batch as its Python object, made only when asked (for a conflict message)."""
+
+    def __init__(self, columns):
+        self.columns = columns
+
+    def __getitem__(self, i):
+        return self.columns.slice(i, i + 1).python_values()[0]
+
+
+def _insert_rows(con, head: str, row: str, columns) -> None:
+    """INSERT the rows ``zip(*columns)``: many rows per statement (``VALUES (..),(..),...``), which costs
+    SQLite and the sqlite3 module about a third of one ``executemany`` step per row."""
+    k = len(columns)
+    n = len(columns[0])
+    per = max(1, _MAX_PARAMS // k)  # stay within SQLite's oldest default limit of 999 bound parameters
+    if n < 2 * per:
+        con.executemany(head + row, zip(*columns))
+        return
+    flat = [None] * (k * n)
+    for j, col in enumerate(columns):
+        flat[j::k] = col
+    full = n - n % per
+    step = k * per
+    con.executemany(head + ",".join([row] * per), (flat[i:i + step] for i in range(0, k * full, step)))
+    if full < n:
+        con.execute(head + ",".join([row] * (n - full)), flat[k * full:])
+
+
+def _float_vcol(num_arr: np.ndarray):
+    """The ``v`` column of a batch of floats: None when every value is in ``num`` alone (no NaN, no -0.0)."""
+    nan = np.isnan(num_arr)
+    negz = (num_arr == 0.0) & np.signbit(num_arr)
+    if not (nan.any() or negz.any()):
+        return None
+    vcol = [None] * len(num_arr)
+    for i in np.flatnonzero(nan).tolist():
+        vcol[i] = _NAN_TEXT
+    for i in np.flatnonzero(negz).tolist():
+        vcol[i] = _NEG_ZERO_TEXT
+    return vcol
 
 
 def _decode_row(v, num):
@@ -332,6 +382,25 @@ class SQLiteStore(Store):
             con.execute("COMMIT")
 
     @contextmanager
+    def _snapshot(self):
+        """One read transaction on this thread's connection: every query inside sees the same committed state.
+
+        In WAL mode a deferred ``BEGIN`` takes its snapshot at the first read and keeps it until ``COMMIT``, so
+        an answer built from several queries (count, summary, first/last, columns) never mixes a writer's
+        batches. Inside a transaction already open on this connection, that one is used.
+        """
+        con = self._con()
+        if con.in_transaction:
+            yield con
+            return
+        con.execute("BEGIN")
+        try:
+            yield con
+        finally:
+            if con.in_transaction:
+                con.execute("COMMIT")  # read-only: ends the snapshot
+
+    @contextmanager
     def _errors(self, what: str):
         try:
             yield
@@ -459,10 +528,7 @@ class SQLiteStore(Store):
         comp_items = None
         if types == {float}:
             num_arr = np.array(vals, dtype=np.float64)
-            if np.isnan(num_arr).any():
-                vcol = [None if x == x else '{"$t":"f","v":"nan"}' for x in vals]
-            else:
-                vcol = None  # all plain floats: v is NULL, the value is num
+            vcol = _float_vcol(num_arr)  # None when all plain floats: v is NULL, the value is num
             numcol = vals
         else:
             vcol, numcol = [], []
@@ -495,6 +561,65 @@ class SQLiteStore(Store):
                 keep = order[~is_dup].tolist()
             else:
                 keep = order.tolist()
+        return self._insert_prepared(stream_id, n, ms, ms_arr, num_arr, vcol, numcol, vals, keep, comp_items,
+                                     calculated_intervals)
+
+    def insert_arrays(self, stream_id: StreamId, ms, values, calculated_intervals: TimeIntervals | None = None) -> int:
+        """See :meth:`Store.insert_arrays`: straight from the arrays to ``executemany``, one transaction."""
+        ms_arr, num_arr = check_arrays(stream_id, ms, values)
+        ms_l = ms_arr.tolist()
+        numcol = num_arr.tolist()
+        vcol = _float_vcol(num_arr)  # as for a batch of float instances (NaN binds as NULL num)
+        return self._insert_prepared(stream_id, len(ms_l), ms_l, ms_arr, num_arr, vcol, numcol, numcol, None, None,
+                                     calculated_intervals)
+
+    def insert_columns(self, stream_id: StreamId, columns, calculated_intervals: TimeIntervals | None = None) -> int:
+        """Write a :class:`channels.columnar.Columns` batch (floats, datetimes or TimeIntervals) like :meth:`insert`,
+        without making per-instance objects: the tagged JSON of datetimes/intervals is formatted from the arrays."""
+        if columns.kind == "float":
+            return self.insert_arrays(stream_id, columns.ms, columns.values, calculated_intervals)
+        ms_arr, _ = check_arrays(stream_id, columns.ms, columns.values)
+        ms_l = ms_arr.tolist()
+        n = len(ms_l)
+        if columns.kind == "datetime":
+            vcol = [f'{{"$t":"dt","ms":{m}}}' for m in columns.values.tolist()]
+        else:
+            vcol = [f'{{"$t":"ti","s":{a},"e":{b}}}' for a, b in zip(columns.starts.tolist(), columns.values.tolist())]
+        return self._insert_prepared(stream_id, n, ms_l, ms_arr, np.full(n, np.nan), vcol, [None] * n,
+                                     _LazyValues(columns), None, None, calculated_intervals)
+
+    def typed_columns(self, stream_id: StreamId, start, end):
+        """The instances in ``(start, end]`` as :class:`channels.columnar.Columns` when their values are all floats,
+        all datetimes or all TimeIntervals (decoded in SQL, no per-instance Python objects); None otherwise."""
+        from ..columnar import Columns
+        lo, hi = _ms(start, _LO), _ms(end, _HI)
+        with self._errors(f"reading columns of stream {stream_id}"), self._snapshot() as con:
+            sid = self._sid(con, stream_id)
+            if sid is None:
+                return Columns(np.zeros(0, np.int64), "float", np.zeros(0))
+            rng = "FROM instances WHERE sid=? AND ts>? AND ts<=?"
+            n, nnull, ndt, nti = con.execute(
+                f"SELECT count(*), count(*) - count(v), sum(v LIKE '{{\"$t\":\"dt\",%'), "
+                f"sum(v LIKE '{{\"$t\":\"ti\",%') {rng}", (sid, lo, hi)).fetchone()
+            if n == 0:
+                return Columns(np.zeros(0, np.int64), "float", np.zeros(0))
+            if nnull == n:
+                a = np.fromiter(con.execute(f"SELECT ts, num {rng} ORDER BY ts", (sid, lo, hi)),
+                                np.dtype([("t", "<i8"), ("v", "<f8")]), count=n)
+                return Columns(a["t"], "float", a["v"])
+            if ndt == n:
+                a = np.fromiter(con.execute(f"SELECT ts, json_extract(v, '$.ms') {rng} ORDER BY ts", (sid, lo, hi)),
+                                np.dtype([("t", "<i8"), ("v", "<i8")]), count=n)
+                return Columns(a["t"], "datetime", a["v"])
+            if nti == n:
+                a = np.fromiter(con.execute(f"SELECT ts, json_extract(v, '$.s'), json_extract(v, '$.e') {rng} "
+                                            f"ORDER BY ts", (sid, lo, hi)),
+                                np.dtype([("t", "<i8"), ("s", "<i8"), ("e", "<i8")]), count=n)
+                return Columns(a["t"], "interval", a["e"], a["s"])
+            return None
+
+    def _insert_prepared(self, stream_id, n, ms, ms_arr, num_arr, vcol, numcol, vals, keep, comp_items,
+                         calculated_intervals):
         try:
             with self._errors(f"writing to stream {stream_id}"), self._write() as con:
                 sid = self._sid(con, stream_id, create=True)
@@ -562,10 +687,10 @@ class SQLiteStore(Store):
         if level is None:
             prior = con.execute("SELECT count(*) FROM instances WHERE sid=?", (sid,)).fetchone()[0]
         if v_l is None:
-            con.executemany(f"INSERT INTO instances (sid, ts, num) VALUES ({sid:d}, ?, ?)", zip(ms_l, num_l))
+            _insert_rows(con, "INSERT INTO instances (sid, ts, num) VALUES ", f"({sid:d},?,?)", (ms_l, num_l))
         else:
-            con.executemany(f"INSERT INTO instances (sid, ts, v, num) VALUES ({sid:d}, ?, ?, ?)",
-                            zip(ms_l, v_l, num_l))
+            _insert_rows(con, "INSERT INTO instances (sid, ts, v, num) VALUES ", f"({sid:d},?,?,?)",
+                         (ms_l, v_l, num_l))
         # numeric components of dict values
         comps: dict[str, tuple[list, list]] = {}
         if comp_items:
@@ -715,8 +840,7 @@ class SQLiteStore(Store):
     def count(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> int:
         """Exact count; wide ranges of large streams are answered from the aggregates (O(levels), not O(n))."""
         lo, hi = _ms(start, _LO), _ms(end, _HI)
-        with self._errors(f"counting stream {stream_id}"):
-            con = self._con()
+        with self._errors(f"counting stream {stream_id}"), self._snapshot() as con:
             sid = self._sid(con, stream_id)
             if sid is None:
                 return 0
@@ -739,8 +863,7 @@ class SQLiteStore(Store):
 
     def _one(self, stream_id, start, end, order):
         lo, hi = _ms(start, _LO), _ms(end, _HI)
-        with self._errors(f"reading stream {stream_id}"):
-            con = self._con()
+        with self._errors(f"reading stream {stream_id}"), self._snapshot() as con:
             sid = self._sid(con, stream_id)
             if sid is None:
                 return None
@@ -767,8 +890,7 @@ class SQLiteStore(Store):
         """
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         dtype = np.dtype([("t", "<i8"), ("v", "<f8")])
-        with self._errors(f"reading columns of stream {stream_id}"):
-            con = self._con()
+        with self._errors(f"reading columns of stream {stream_id}"), self._snapshot() as con:
             sid = self._sid(con, stream_id)
             arr = np.zeros(0, dtype)
             if sid is not None:
@@ -776,6 +898,12 @@ class SQLiteStore(Store):
                     cur = con.execute("SELECT ts, num FROM instances WHERE sid=? AND ts>? AND ts<=? "
                                       "AND num IS NOT NULL ORDER BY ts", (sid, lo, hi))
                     arr = np.fromiter(cur, dtype)
+                    if len(arr) and (arr["v"] == 0.0).any():  # REAL drops the sign of zero; v keeps it
+                        neg = [r[0] for r in con.execute(
+                            "SELECT ts FROM instances WHERE sid=? AND ts>? AND ts<=? AND num=0 AND v=?",
+                            (sid, lo, hi, _NEG_ZERO_TEXT))]
+                        if neg:
+                            arr["v"][np.searchsorted(arr["t"], np.array(neg, dtype=np.int64))] = -0.0
                 else:
                     cid = self._cid(con, sid, component)
                     if cid is not None:
@@ -791,8 +919,7 @@ class SQLiteStore(Store):
         if s_ms is None or e_ms is None:
             raise TimeError("a summary needs both a start and an end time")
         edges = bucket_edges(s_ms, e_ms, int(buckets))
-        with self._errors(f"summarising stream {stream_id}"):
-            con = self._con()
+        with self._errors(f"summarising stream {stream_id}"), self._snapshot() as con:
             sid = self._sid(con, stream_id)
             parts_count, parts_stats = [], []
             if sid is not None:

@@ -21,7 +21,8 @@ Importing this package installs :func:`hyperstream_compat.hyperstream_names` as
 from ..tool_channel import ToolChannel
 from .engine import (DEFAULT_CHUNKS, MIN_CHUNK, AggregateTool, MultiOutputTool, SelectorTool, Tool,
                      camel_to_snake, check_input_stream_count)
-from .helpers import TickTool, apply_over_windows, stride_ms, tick_range
+from .helpers import (TickTool, aggregate_columns, apply_over_windows, stride_ms, tick_ms, tick_range,
+                      windows_aggregate_columns)
 from .history import (MemoryRunHistory, RunHistory, RunRecord, StoreRunHistory, get_default_history,
                       set_default_history)
 from .hyperstream_compat import hyperstream_names
@@ -32,4 +33,4 @@ ToolChannel.import_hook = staticmethod(hyperstream_names)
 __all__ = ["Tool", "MultiOutputTool", "AggregateTool", "SelectorTool", "TickTool", "check_input_stream_count",
            "RunRecord", "RunHistory", "MemoryRunHistory", "StoreRunHistory", "get_default_history",
            "set_default_history", "load_tool", "scan_tools", "ToolInfo", "camel_to_snake", "tick_range",
-           "stride_ms", "apply_over_windows", "DEFAULT_CHUNKS", "MIN_CHUNK"]
+           "stride_ms", "apply_over_windows", "aggregate_columns", "tick_ms", "windows_aggregate_columns", "DEFAULT_CHUNKS", "MIN_CHUNK"]

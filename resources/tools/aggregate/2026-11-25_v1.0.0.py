@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from channels.errors import IncorrectInputCountError
 from channels.tools.functions import AggregateFunctionName, get_function
-from channels.tools import Tool, apply_over_windows
+from channels.tools import Tool, apply_over_windows, windows_aggregate_columns
 
 
 class Aggregate(Tool):
@@ -25,6 +25,16 @@ class Aggregate(Tool):
     def __init__(self, func: AggregateFunctionName = "mean", include_empty: bool = False):
         super().__init__(func=func, include_empty=include_empty)
         self._func = get_function(func, "aggregate")
+
+    def _execute_columns(self, sources, alignment_stream, interval):
+        sources = sources or []
+        if alignment_stream is not None and len(sources) == 1:
+            data, windows = sources[0], alignment_stream
+        elif alignment_stream is None and len(sources) == 2:
+            data, windows = sources
+        else:
+            return None  # _execute raises the input error
+        return windows_aggregate_columns(windows, data, interval, self._func, self.include_empty)
 
     def _execute(self, sources, alignment_stream, interval):
         sources = sources or []

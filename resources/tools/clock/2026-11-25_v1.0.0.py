@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from channels.columnar import Columns
 from channels.tools import TickTool
 from channels.utils import MIN_DATE, from_ms
 
@@ -23,3 +24,6 @@ class Clock(TickTool):
 
     def _tick_values(self, ms):
         return [from_ms(t) for t in ms.tolist()]
+
+    def _tick_columns(self, ms):
+        return Columns(ms, "datetime", ms)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from channels.tools.functions import AggregateFunctionName, get_function
-from channels.tools import Tool, apply_over_windows, check_input_stream_count
+from channels.tools import Tool, apply_over_windows, check_input_stream_count, windows_aggregate_columns
 
 
 class SlidingApply(Tool):
@@ -19,6 +19,12 @@ class SlidingApply(Tool):
     def __init__(self, func: AggregateFunctionName = "mean", include_empty: bool = False):
         super().__init__(func=func, include_empty=include_empty)
         self._func = get_function(func, "aggregate")
+
+    def _execute_columns(self, sources, alignment_stream, interval):
+        if not sources or len(sources) != 2:
+            return None  # _execute raises the input-count error
+        windows, data = sources
+        return windows_aggregate_columns(windows, data, interval, self._func, self.include_empty)
 
     @check_input_stream_count(2)
     def _execute(self, sources, alignment_stream, interval):

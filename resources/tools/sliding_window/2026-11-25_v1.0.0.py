@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from channels.errors import TimeError, ToolParameterError
 from channels.stream import StreamInstance
 from channels.time_interval import TimeInterval
-from channels.tools import Tool, check_input_stream_count, stride_ms, tick_range
+from channels.columnar import Columns
+from channels.tools import Tool, check_input_stream_count, stride_ms, tick_ms, tick_range
 from channels.utils import MIN_DATE, ensure_utc, from_ms, get_timedelta
 
 
@@ -43,6 +44,16 @@ class SlidingWindow(Tool):
                                                                 f"got {offsets['lower'] / 1000:g} s")
         self._lower_ms, self._upper_ms = offsets["lower"], offsets["upper"]
         self._increment_ms = stride_ms("sliding_window", "increment", increment)
+
+    def _first_end(self):
+        k_min = -(self._lower_ms // self._increment_ms) if self._lower_ms < 0 else 0
+        return self._first + timedelta(milliseconds=k_min * self._increment_ms + self._upper_ms)
+
+    def _execute_columns(self, sources, alignment_stream, interval):
+        if sources:
+            return None  # let _execute raise the input-count error
+        ends = tick_ms(self._first_end(), self._increment_ms, interval)
+        return Columns(ends, "interval", ends, ends - (self._upper_ms - self._lower_ms))
 
     @check_input_stream_count(0)
     def _execute(self, sources, alignment_stream, interval):
