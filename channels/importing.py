@@ -455,14 +455,19 @@ def import_file(channel, spec: ImportSpec, progress=None, cancel=None) -> Import
                                       np.any(np.diff(ms[np.flatnonzero(ok)]) < 0)):
                     report.sorted = False
                 good = np.flatnonzero(~dup)
-                insts = [StreamInstance._make((from_ms(int(t[j])), vals[j])) for j in good]
                 lo, hi = int(t[good[0]]), int(t[good[-1]])
                 first_ms[key] = min(first_ms.get(key, lo), lo)
                 last_ms[key] = max(last_ms.get(key, hi), hi)
                 calc = stream.calculated_intervals
                 if report.sorted:
                     calc = calc + _span(first_ms[key], last_ms[key])
-                written = _write(channel, stream, insts, calc, [int(lines[idx[j]]) for j in good], report)
+                good_lines = [int(lines[idx[j]]) for j in good]
+                if key is not None and numeric[key]:  # floats: the columnar write, no per-instance objects
+                    written = _write_arrays(channel, stream, t[good], np.array([vals[j] for j in good], dtype=float),
+                                            calc, good_lines, report)
+                else:
+                    insts = [StreamInstance._make((from_ms(int(t[j])), vals[j])) for j in good]
+                    written = _write(channel, stream, insts, calc, good_lines, report)
                 report.written[str(ids[key])] = report.written.get(str(ids[key]), 0) + written
             if progress is not None:
                 progress(min(0.99, report.rows_read / rows_total) if rows_total else 0.0, report)
@@ -482,6 +487,17 @@ def import_file(channel, spec: ImportSpec, progress=None, cancel=None) -> Import
 
 def _span(lo_ms, hi_ms) -> TimeIntervals:
     return TimeIntervals([TimeInterval(from_ms(lo_ms) - timedelta(milliseconds=1), from_ms(hi_ms))])
+
+
+def _write_arrays(channel, stream, ms, values, calc, lines, report) -> int:
+    """A batch of floats through ``insert_arrays``; on a conflict with what is stored, row by row (reported)."""
+    from .errors import DuplicateInstanceError
+    try:
+        channel.insert_arrays(stream, ms, values, calc)
+        return len(ms)
+    except DuplicateInstanceError:
+        insts = [StreamInstance._make((from_ms(int(m)), float(v))) for m, v in zip(ms, values)]
+        return _write(channel, stream, insts, calc, lines, report)
 
 
 def _write(channel, stream, insts, calc, lines, report) -> int:
