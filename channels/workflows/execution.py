@@ -30,6 +30,7 @@ from ..errors import CancelledError, ChannelsError
 from ..stream import StreamId
 from ..time_interval import TimeInterval
 from .definitions import FactorDefinition, WorkflowDefinition
+from .meta_data import ROOT
 from .model import WorkflowModel
 
 
@@ -284,7 +285,7 @@ def _create_nodes(manager, model, workflow, factor, step, tool, interval, result
     source = _stream(manager, *step.sources[0], workflow, spec) if step.sources else None
     found = tool.execute(source, interval, step.plate_value or None)
     key = step.meta_data_id
-    parent = ROOT_ID if not step.plate_value else _identifier(step.plate_value)
+    parent = ROOT if not step.plate_value else _identifier(step.plate_value)
     new_items = []
     for meta in sorted(found or (), key=str):
         for k, v in _meta_pairs(meta, key):
@@ -307,9 +308,6 @@ def _create_nodes(manager, model, workflow, factor, step, tool, interval, result
     result.created_plate_values += [(out["plate_id"], model.tree.path(model.tree[i.identifier])) for i in new_items]
 
 
-ROOT_ID = "root"
-
-
 def _meta_pairs(meta, key) -> list[tuple]:
     """What a plate-creation tool yields as meta-data: a plain value of ``key`` (HyperStream's
     ``asset_plate_generator``), a ``(key, value)`` pair, or a tuple of pairs."""
@@ -323,7 +321,7 @@ def _meta_pairs(meta, key) -> list[tuple]:
 
 def _identifier(pv) -> str:
     from .meta_data import identifier_of
-    parent = ROOT_ID
+    parent = ROOT
     for k, v in pv:
         parent = identifier_of(k, v, parent)
     return parent
