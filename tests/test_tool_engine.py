@@ -95,12 +95,13 @@ def test_chunks_are_committed_one_by_one_with_progress(sink):
 def test_default_chunking_splits_the_missing_span(sink):
     tool = PerSecond()
     tool.execute([], sink, TimeInterval(sec(0), sec(200)), history=MemoryRunHistory())
-    assert len(tool.calls) == 20
-    assert tool.calls[0] == (sec(0), sec(10)) and tool.calls[-1] == (sec(190), sec(200))
+    # the first chunk is 1/20 of the span; later ones are as long or longer (see the growth test below)
+    assert tool.calls[0] == (sec(0), sec(10)) and tool.calls[-1][1] == sec(200)
+    assert all(e - s >= timedelta(seconds=10) for s, e in tool.calls[:-1])
     small = PerSecond()
     small.execute([], MemoryChannel("m2").create_stream("s"), TimeInterval(sec(0), sec(5)),
                   history=MemoryRunHistory())
-    assert len(small.calls) == 5  # never below 1 s per chunk
+    assert small.calls[0] == (sec(0), sec(1))  # never below 1 s per chunk
 
 
 def test_error_mid_run_keeps_data_and_intervals_consistent(sink):
@@ -343,3 +344,40 @@ def test_sqlite_store_history_when_available(tmp_path):
         assert listed[0].to_dict() == r2.to_dict()
     finally:
         store.close()
+
+
+class SlowPerSecond(PerSecond):
+    """PerSecond that takes 40 ms per chunk (slower than the engine's growth threshold)."""
+
+    def _execute(self, sources, alignment_stream, interval):
+        import time
+        time.sleep(0.04)
+        yield from super()._execute(sources, alignment_stream, interval)
+
+
+def test_default_chunks_grow_for_a_fast_tool_and_stay_small_for_a_slow_one():
+    day = TimeInterval(sec(0), sec(86400))
+    fast_sink = MemoryChannel("a").create_stream("fast")
+    fast = PerSecond()
+    fast_run = fast.execute([], fast_sink, TimeInterval(sec(0), sec(2000)), history=MemoryRunHistory())
+    # the first chunk is 1/20 of the span (100 s); quick chunks double the next: 100, 200, 400, 800, rest 500
+    assert fast.calls[0] == (sec(0), sec(100))
+    assert fast_run.chunks < 20 and fast.calls[1] == (sec(100), sec(300))
+    assert fast_sink.calculated_intervals == TimeIntervals([TimeInterval(sec(0), sec(2000))])
+    assert_consistent(fast_sink)
+    # a chunk per call, contiguous, in order, covering the interval once
+    assert [c[0] for c in fast.calls[1:]] == [c[1] for c in fast.calls[:-1]] and fast.calls[-1][1] == sec(2000)
+
+    slow_sink = MemoryChannel("b").create_stream("slow")
+    slow = SlowPerSecond()
+    progress = []
+    slow.execute([], slow_sink, TimeInterval(sec(0), sec(200)), history=MemoryRunHistory(),
+                 progress=lambda f, n: progress.append(f))
+    assert len(slow.calls) == 20 and all(e - s == timedelta(seconds=10) for s, e in slow.calls)
+    assert len(progress) == 20 and progress[-1] == 1.0
+    assert_consistent(slow_sink)
+    # an explicit chunk length is kept as given, however fast the tool
+    explicit_sink = MemoryChannel("c").create_stream("explicit")
+    explicit = PerSecond()
+    run = explicit.execute([], explicit_sink, day, chunk=3600, history=MemoryRunHistory())
+    assert run.chunks == 24 and all(e - s == timedelta(hours=1) for s, e in explicit.calls)

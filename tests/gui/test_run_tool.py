@@ -416,11 +416,14 @@ def test_tool_that_raises_shows_error_and_records_failed_run(qtbot, manager, run
     assert dlg.error_label.isVisible()
     assert "sensor exploded" in dlg.error_label.text()
     assert "boom" in dlg.error_label.text()
-    # chunks before the failure stay, consistently; nothing after it is marked calculated
-    assert stream.calculated_intervals == TimeIntervals([TimeInterval(T0, T0 + timedelta(minutes=30))])
+    # chunks before the failure stay, consistently; nothing after it is marked calculated (the first chunk is
+    # 1/20 of the hour, later quick ones grow, so the committed part ends at a chunk boundary before 00:30)
+    calc = stream.calculated_intervals
+    assert len(calc) == 1 and calc.start == T0
+    assert T0 + timedelta(minutes=3) <= calc.end <= T0 + timedelta(minutes=30)
     assert_consistent(stream, HOUR)
     rec = manager.run_history.list(1)[0]
-    assert rec.tool == "boom" and rec.outcome == "error"
+    assert rec.tool == "boom" and rec.outcome == "error" and rec.computed == calc
     assert "sensor exploded" in rec.error
     hist = RunHistoryWidget(manager, runner)
     qtbot.addWidget(hist)
