@@ -215,6 +215,10 @@ def _insert_rows(con, head: str, row: str, columns) -> None:
         con.execute(head + ",".join([row] * (n - full)), flat[k * full:])
 
 
+_DT_PREFIX = '{"$t":"dt","ms":'
+_TI_PREFIX = '{"$t":"ti","s":'
+
+
 def _float_vcol(num_arr: np.ndarray):
     """The ``v`` column of a batch of floats: None when every value is in ``num`` alone (no NaN, no -0.0)."""
     nan = np.isnan(num_arr)
@@ -598,24 +602,42 @@ class SQLiteStore(Store):
             if sid is None:
                 return Columns(np.zeros(0, np.int64), "float", np.zeros(0))
             rng = "FROM instances WHERE sid=? AND ts>? AND ts<=?"
-            n, nnull, ndt, nti = con.execute(
-                f"SELECT count(*), count(*) - count(v), sum(v LIKE '{{\"$t\":\"dt\",%'), "
-                f"sum(v LIKE '{{\"$t\":\"ti\",%') {rng}", (sid, lo, hi)).fetchone()
-            if n == 0:
+            # one query per read: the kind is that of the first row, and a row of another kind makes the query
+            # yield something its int64/float64 column cannot take (None or text), which means "not columnar".
+            # Datetimes and intervals are read from their tagged JSON by prefix: encode_json writes a top-level
+            # datetime exactly as {"$t":"dt","ms":N} and an interval as {"$t":"ti","s":A,"e":B} (a user dict with
+            # a "$t" key is escaped as {"$t":"d",...}), and CAST takes the integer at the start of the text.
+            first = con.execute(f"SELECT v IS NULL, substr(v, 1, 16) {rng} ORDER BY ts LIMIT 1",
+                                (sid, lo, hi)).fetchone()
+            if first is None:
                 return Columns(np.zeros(0, np.int64), "float", np.zeros(0))
-            if nnull == n:
-                a = np.fromiter(con.execute(f"SELECT ts, num {rng} ORDER BY ts", (sid, lo, hi)),
-                                np.dtype([("t", "<i8"), ("v", "<f8")]), count=n)
-                return Columns(a["t"], "float", a["v"])
-            if ndt == n:
-                a = np.fromiter(con.execute(f"SELECT ts, json_extract(v, '$.ms') {rng} ORDER BY ts", (sid, lo, hi)),
-                                np.dtype([("t", "<i8"), ("v", "<i8")]), count=n)
-                return Columns(a["t"], "datetime", a["v"])
-            if nti == n:
-                a = np.fromiter(con.execute(f"SELECT ts, json_extract(v, '$.s'), json_extract(v, '$.e') {rng} "
-                                            f"ORDER BY ts", (sid, lo, hi)),
-                                np.dtype([("t", "<i8"), ("s", "<i8"), ("e", "<i8")]), count=n)
-                return Columns(a["t"], "interval", a["e"], a["s"])
+            try:
+                if first[0] or first[1] in (_NAN_TEXT[:16], _NEG_ZERO_TEXT[:16]):
+                    # floats: v is NULL (the value is num), or NaN / -0.0 spelled in v (flag 1 / 2)
+                    a = np.fromiter(con.execute(
+                        f"SELECT ts, num, CASE WHEN v IS NULL THEN 0 WHEN v = ? THEN 1 WHEN v = ? THEN 2 "
+                        f"ELSE 'x' END {rng} ORDER BY ts", (_NAN_TEXT, _NEG_ZERO_TEXT, sid, lo, hi)),
+                        np.dtype([("t", "<i8"), ("v", "<f8"), ("f", "<i1")]))
+                    values = a["v"]
+                    if a["f"].any():
+                        values = values.copy()
+                        values[a["f"] == 1] = np.nan
+                        values[a["f"] == 2] = -0.0
+                    return Columns(a["t"], "float", values)
+                if first[1] == _DT_PREFIX:
+                    a = np.fromiter(con.execute(f"SELECT ts, CASE WHEN substr(v, 1, 16) = '{_DT_PREFIX}' THEN "
+                                                f"CAST(substr(v, 17) AS INTEGER) END {rng} ORDER BY ts", (sid, lo, hi)),
+                                    np.dtype([("t", "<i8"), ("v", "<i8")]))
+                    return Columns(a["t"], "datetime", a["v"])
+                if first[1][:15] == _TI_PREFIX:
+                    a = np.fromiter(con.execute(f"SELECT ts, CASE WHEN substr(v, 1, 15) = '{_TI_PREFIX}' THEN "
+                                                f"CAST(substr(v, 16) AS INTEGER) END, "
+                                                f"CAST(substr(v, instr(v, ',\"e\":') + 5) AS INTEGER) {rng} "
+                                                f"ORDER BY ts", (sid, lo, hi)),
+                                    np.dtype([("t", "<i8"), ("s", "<i8"), ("e", "<i8")]))
+                    return Columns(a["t"], "interval", a["e"], a["s"])
+            except (TypeError, ValueError):
+                return None  # mixed kinds: the caller reads instances
             return None
 
     def _insert_prepared(self, stream_id, n, ms, ms_arr, num_arr, vcol, numcol, vals, keep, comp_items,
