@@ -110,6 +110,7 @@ class PlotCurve(QObject):
         for item in items:
             (pi if self.axis == "left" else right).removeItem(item)
         self.axis = axis
+        self.line.setLogMode(False, self.pane.axis_log(axis))
         for item in items:
             if axis == "right":
                 right.addItem(item, ignoreBounds=item is self.envelope)
@@ -214,7 +215,7 @@ class PlotCurve(QObject):
                               symbolPen=None, symbolBrush=pg.mkBrush(self.colour))
             if d.mode == "summary" and d.lo is not None:
                 lo, hi = d.lo, d.hi
-                if getattr(self.pane, "log_y", False):   # the line's PlotDataItem logs itself; these items do not
+                if self.pane.axis_log(self.axis):   # the line's PlotDataItem logs itself; these items do not
                     with np.errstate(divide="ignore", invalid="ignore"):
                         lo = np.where(lo > 0, np.log10(np.where(lo > 0, lo, 1.0)), np.nan)
                         hi = np.where(hi > 0, np.log10(np.where(hi > 0, hi, 1.0)), np.nan)

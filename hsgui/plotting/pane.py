@@ -92,6 +92,7 @@ class PlotPane(QWidget):
         self.export_button.setMenu(em)
         self._right: pg.ViewBox | None = None
         self.log_y = False
+        self.log_right = False
         self.ref_value: float | None = None
         self.ref_line: pg.InfiniteLine | None = None
         self.options_button = QToolButton(text="Options", popupMode=QToolButton.InstantPopup)
@@ -220,10 +221,12 @@ class PlotPane(QWidget):
 
     # -- plot options (kept in workspaces) ----------------------------------
     def options(self) -> dict:
-        return {"log_y": self.log_y, "reference_line": self.ref_value, "legend_inside": self.legend_inside}
+        return {"log_y": self.log_y, "log_right": self.log_right, "reference_line": self.ref_value,
+                "legend_inside": self.legend_inside}
 
     def set_options(self, opts: dict) -> None:
         self.set_log_y(bool(opts.get("log_y", False)))
+        self.set_log_right(bool(opts.get("log_right", False)))
         ref = opts.get("reference_line")
         self.set_reference_line(float(ref) if isinstance(ref, (int, float)) and not isinstance(ref, bool) else None)
         self.set_legend_inside(bool(opts.get("legend_inside", False)))
@@ -238,6 +241,23 @@ class PlotPane(QWidget):
             if c.data is not None:
                 c._draw()
         self.set_reference_line(self.ref_value)
+
+    def axis_log(self, axis: str) -> bool:
+        """Whether the ``"left"`` or ``"right"`` y axis is log-scaled."""
+        return self.log_right if axis == "right" else self.log_y
+
+    def set_log_right(self, on: bool) -> None:
+        """Log-scale the right y axis; its curves' values <= 0 are left out, as on the left."""
+        if on == self.log_right:
+            return
+        self.log_right = on
+        self.right_view()
+        self.plot_item.getAxis("right").setLogMode(False, on)
+        for c in self.curves:
+            if c.axis == "right":
+                c.line.setLogMode(False, on)
+                if c.data is not None:
+                    c._draw()
 
     def set_reference_line(self, value: float | None) -> None:
         """A horizontal line at ``value`` (a threshold, a set point); None removes it. Drag it to move it."""
@@ -276,6 +296,10 @@ class PlotPane(QWidget):
         a.setCheckable(True)
         a.setChecked(self.log_y)
         a.toggled.connect(self.set_log_y)
+        a = m.addAction("Log-scale right y")
+        a.setCheckable(True)
+        a.setChecked(self.log_right)
+        a.toggled.connect(self.set_log_right)
         m.addAction("Reference line…", self._ask_reference_line)
         a = m.addAction("Remove reference line", lambda: self.set_reference_line(None))
         a.setEnabled(self.ref_value is not None)

@@ -69,7 +69,8 @@ def test_reference_line_is_drawn_and_kept_in_the_pane_state(qtbot, area, monkeyp
     pane.set_log_y(True)
     assert pane.ref_line.value() == pytest.approx(2.0)         # on the log axis at log10(100)
     state = area.pane_states()
-    assert state[0]["options"] == {"log_y": True, "reference_line": 100.0, "legend_inside": False}
+    assert state[0]["options"] == {"log_y": True, "log_right": False, "reference_line": 100.0,
+                                  "legend_inside": False}
     area.restore_panes([{"curves": state[0]["curves"], "options": {"log_y": False, "reference_line": 5.0}}])
     pane = area.panes[0]
     assert not pane.log_y and pane.ref_line.value() == 5.0
@@ -101,3 +102,26 @@ def test_a_curve_of_another_scale_goes_on_the_right_axis(qtbot, area):
     # and back
     small.move_to_axis("left")
     assert small.line in pane.plot_item.items and not pane.plot_item.getAxis("right").isVisible()
+
+
+def test_log_scale_on_the_right_axis_is_drawn_and_kept_in_the_pane_state(qtbot, area):
+    pane = area.panes[0]
+    curve = area.curves()[0].curve
+    curve.move_to_axis("right")
+    top = float(np.nanmax(curve.data.hi))
+    action(pane.options_menu, "Log-scale right y").trigger()
+    assert pane.log_right and not pane.log_y
+    assert pane.plot_item.getAxis("right").logMode and not pane.plot_item.getAxis("left").logMode
+    _x, hi = curve.env_hi.getData()
+    assert np.nanmax(hi) == pytest.approx(math.log10(top))
+    _x, y = curve.line.getData()
+    assert np.nanmax(y) <= math.log10(top) + 1e-9
+    state = area.pane_states()
+    assert state[0]["options"]["log_right"] is True
+    area.restore_panes([{"curves": state[0]["curves"], "options": state[0]["options"]}])
+    assert area.panes[0].log_right and area.panes[0].plot_item.getAxis("right").logMode
+    qtbot.waitUntil(lambda: bool(area.panes[0].curves) and not area.busy, timeout=10000)
+    restored = area.panes[0].curves[0]
+    assert restored.axis == "right" and restored.line.opts["logMode"][1]
+    area.restore_panes([{"curves": state[0]["curves"], "options": {"log_y": True}}])   # an older file
+    assert not area.panes[0].log_right
