@@ -216,3 +216,28 @@ def test_instances_written_by_other_programs_are_read_leniently(db):
                        (T0 + 3 * H, "not an annotation")], TimeInterval(MIN_DATE, T0 + 3 * H))
     got = AnnotationSet(db).list()
     assert [(a.label, a.start) for a in got] == [("ms start", T0), ("iso start", T0 + 1.5 * H)]
+
+
+def test_the_demo_store_has_annotations_in_its_first_week_shown(tmp_path):
+    """build_demo_store writes them with its first step (stopped right after it), inside the last week, the
+    range the app shows first."""
+    from channels.errors import CancelledError
+    from resources.demo import build_demo_store
+
+    class CancelAfterFirstStep:
+        calls = 0
+
+        def is_set(self):
+            self.calls += 1
+            return self.calls > 1
+
+    m = ChannelManager.open(str(tmp_path / "d.sqlite"))
+    try:
+        with pytest.raises(CancelledError):
+            build_demo_store(m, cancel=CancelAfterFirstStep())
+        got = AnnotationSet.of(m).list()
+        assert len(got) == 3 and sum(a.is_instant for a in got) == 1
+        week = TimeInterval(utcnow() - timedelta(days=7), utcnow())
+        assert all(a.overlaps(week) and a.colour and a.note for a in got)
+    finally:
+        m.close()

@@ -32,7 +32,7 @@ from hsgui.common.timefmt import format_time, readable_times
 
 from .dialog import AnnotationDialog
 
-COL_TIME, COL_LABEL, COL_COLOUR, COL_NOTE = range(4)
+COL_LABEL, COL_TIME, COL_COLOUR, COL_NOTE = range(4)
 SCOPE_VISIBLE, SCOPE_ALL = "In the visible range", "All"
 #: the titles of this dock's write jobs start so (the window re-reads the annotations after any other write)
 JOB_PREFIX = "Annotations: "
@@ -42,7 +42,8 @@ def describe_time(a, tz) -> str:
     """``start – end`` of a range, the time of an instant (in ``tz``, ms when not zero)."""
     if a.start is None:
         return format_time(a.end, tz, None)
-    return f"{format_time(a.start, tz, None)} – {format_time(a.end, tz, None)}"
+    start, end = format_time(a.start, tz, None), format_time(a.end, tz, None)
+    return f"{start} – {end[11:] if end[:10] == start[:10] else end}"   # the date once when it is one day
 
 
 def _read_all(ctx, aset):
@@ -111,14 +112,15 @@ class AnnotationsDock(QWidget):
         self.message.setStyleSheet("color: #555;")
         self.list = _AnnotationList()
         self.list.setColumnCount(4)
-        self.list.setHeaderLabels(["Time", "Label", "Colour", "Note"])
+        self.list.setHeaderLabels(["Label", "Time", "Colour", "Note"])
         self.list.setRootIsDecorated(False)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed
                                   | QAbstractItemView.EditTrigger.SelectedClicked)
         self.list.setItemDelegate(_LabelOnlyDelegate(self.list))
-        self.list.setColumnWidth(COL_TIME, 270)
-        self.list.setColumnWidth(COL_LABEL, 160)
+        self.list.setColumnWidth(COL_LABEL, 170)
+        self.list.setColumnWidth(COL_TIME, 240)
+        self.list.setColumnWidth(COL_COLOUR, 70)
         self.list.itemDoubleClicked.connect(lambda item, _c: self.jump_to(item.data(0, Qt.ItemDataRole.UserRole)))
         self.list.itemChanged.connect(self._item_changed)
         self.list.deletePressed.connect(self.delete_selected)
@@ -209,7 +211,7 @@ class AnnotationsDock(QWidget):
             if self.scope_box.currentText() == SCOPE_VISIBLE and self.interval is not None:
                 items = [a for a in items if a.overlaps(self.interval)]
             for a in items:
-                item = QTreeWidgetItem([describe_time(a, self.tz), a.label, a.colour or "", a.note or ""])
+                item = QTreeWidgetItem([a.label, describe_time(a, self.tz), a.colour or "", a.note or ""])
                 item.setData(0, Qt.ItemDataRole.UserRole, a)
                 if a.colour:
                     item.setBackground(COL_COLOUR, QColor(a.colour))

@@ -58,10 +58,10 @@ class PaneAnnotations:
             self.pane.plot_item.removeItem(item)
         self.items = []
         self.annotations = list(annotations)[:MAX_BANDS]
-        for a in self.annotations:
-            self.items.append((a, self._make_item(a)))
+        for i, a in enumerate(self.annotations):
+            self.items.append((a, self._make_item(a, 0.95 - 0.09 * (i % 4))))   # staggered: neighbours' labels
 
-    def _make_item(self, a):
+    def _make_item(self, a, height: float):
         colour = _colour(a)
         tip = self.tooltip(a)
         end = datetime_to_seconds(a.end)
@@ -69,7 +69,7 @@ class PaneAnnotations:
         line_colour.setAlpha(200)
         if a.start is None:
             item = pg.InfiniteLine(pos=end, angle=90, movable=False, pen=pg.mkPen(line_colour, width=2),
-                                   label=a.label, labelOpts={"position": 0.93, "color": colour.darker(130),
+                                   label=a.label, labelOpts={"position": height, "color": colour.darker(130),
                                                              "anchors": [(0, 0), (0, 0)]})
         else:
             fill = QColor(colour)
@@ -77,7 +77,7 @@ class PaneAnnotations:
             item = pg.LinearRegionItem(values=(datetime_to_seconds(a.start), end), orientation="vertical",
                                        movable=False, brush=pg.mkBrush(fill),
                                        pen=pg.mkPen(line_colour, width=1))
-            pg.InfLineLabel(item.lines[0], text=a.label, position=0.93, anchors=[(0, 0), (0, 0)],
+            pg.InfLineLabel(item.lines[0], text=a.label, position=height, anchors=[(0, 0), (0, 0)],
                             color=colour.darker(130))
         item.setZValue(-20)      # under the curves
         item.setToolTip(tip)

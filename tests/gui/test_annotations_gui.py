@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from channels.annotations import AnnotationSet, annotation_stream_id
 from channels.channel_manager import ChannelManager
 from channels.time_interval import TimeInterval
+from hsgui.annotations.dock import COL_LABEL, COL_TIME
 from hsgui.common.timefmt import datetime_to_seconds
 from hsgui.main_window import MainWindow
 
@@ -85,6 +86,7 @@ def test_add_from_the_dock_writes_an_instance_and_draws_a_band_on_every_pane(qtb
     assert [i.timestamp for i in insts] == [DAY.end]
     assert insts[0].value["label"] == "door left open" and insts[0].value["start"] == DAY.start
     assert insts[0].value["note"] == "checked by Bob"
+    assert dock.list.topLevelItem(0).text(COL_TIME) == "2024-03-01 00:00:00 – 2024-03-02 00:00:00"
     # a band on every pane, over exactly the annotation's range; a pane added later gets it too
     window.plot_area.add_pane()
     want = (datetime_to_seconds(DAY.start), datetime_to_seconds(DAY.end))
@@ -99,7 +101,7 @@ def test_edit_label_in_place_with_f2_and_enter(qtbot, window, tmp_path):
     dock = connect(qtbot, window, path)
     qtbot.waitUntil(lambda: [a.label for a in dock.shown()] == ["typo"], timeout=5000)
     dock.list.setFocus()
-    dock.list.setCurrentItem(dock.list.topLevelItem(0), 1)
+    dock.list.setCurrentItem(dock.list.topLevelItem(0), COL_LABEL)
     qtbot.keyClick(dock.list, Qt.Key.Key_F2)
     editor = QApplication.focusWidget()
     assert editor is not dock.list
@@ -134,6 +136,8 @@ def test_edit_dialog_changes_range_and_refuses_end_before_start(qtbot, window, t
     qtbot.mouseClick(dock.edit_button, Qt.MouseButton.LeftButton)
     assert "not before its end" in seen["error"] and "2024-03-01 09:00:00" in seen["error"]
     qtbot.waitUntil(lambda: [a.interval for a in in_store(window)] == [TimeInterval(T0 + HOUR, T0 + 3 * HOUR)],
+                    timeout=5000)
+    qtbot.waitUntil(lambda: dock.list.topLevelItem(0).text(COL_TIME) == "2024-03-01 01:00:00 – 03:00:00",
                     timeout=5000)
 
 
@@ -271,3 +275,38 @@ def test_pane_menu_annotate_uses_the_visible_range(qtbot, window, tmp_path):
     assert pane.annotation_bands.annotate_action in pane.view_box.menu.actions()
     pane.annotation_bands.annotate_action.trigger()
     qtbot.waitUntil(lambda: [x.interval for x in in_store(window)] == [DAY], timeout=5000)
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("HSGUI_SCREENSHOTS"),
+                    reason="set HSGUI_SCREENSHOTS=dir to write screenshots")
+def test_screenshot(qtbot, tmp_path):
+    """docs/plot_annotations.png: the demo store's annotations as bands on two panes and in the dock."""
+    import os
+    from datetime import timedelta
+
+    from channels.stream import StreamId
+    from resources.demo import build_demo_store
+    manager = ChannelManager.open(str(tmp_path / "demo.sqlite"))
+    build_demo_store(manager)
+    w = MainWindow(restore=False)
+    w.persist = False
+    qtbot.addWidget(w)
+    w.resize(1500, 950)
+    w.show()
+    w.set_manager(manager)
+    db = manager.get_channel("mongo")
+    end = db[StreamId("temperature", {"house": 1, "resident": "alice"})].calculated_intervals.end
+    w.picker.set_interval(TimeInterval(end - timedelta(days=7), end), emit=True)
+    w.plot_streams([db[StreamId("temperature", {"house": 1, "resident": "alice"})]])
+    qtbot.waitUntil(lambda: len(w.plot_area.curves()) == 1 and not w.plot_area.busy, timeout=20000)
+    pane = w.plot_area.add_pane()
+    w.plot_area.add_stream(db[StreamId("humidity", {"house": 2, "resident": "bob"})], pane=pane)
+    qtbot.waitUntil(lambda: len(w.plot_area.curves()) == 2 and not w.plot_area.busy, timeout=20000)
+    w.docks["annotations"].show()
+    w.docks["annotations"].raise_()
+    w.docks["instances"].raise_()
+    w.resizeDocks([w.docks["instances"]], [170], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: len(w.annotations.shown()) == 3 and
+                    all(len(p.annotation_bands.items) == 3 for p in w.plot_area.panes), timeout=10000)
+    qtbot.wait(300)
+    assert w.grab().save(os.path.join(os.environ["HSGUI_SCREENSHOTS"], "plot_annotations.png"))
