@@ -148,11 +148,15 @@ class DatabaseChannel(BaseChannel):
                 self.store.delete_definition(stream.stream_id)
                 del self.streams[stream.stream_id]
 
-    def purge_interval(self, stream_id, time_interval):
+    def purge_interval(self, stream_id, time_interval, calculated_intervals=None):
+        """Delete the instances in ``(start, end]``; the stream's calculated intervals lose that interval, or
+        become ``calculated_intervals`` when given (user data such as annotations stays calculated where one was
+        deleted), in the same store transaction."""
         self._check_writable()
         time_interval = as_interval(time_interval)
         stream = self[stream_id]
-        ci = stream.calculated_intervals - time_interval
+        ci = stream.calculated_intervals - time_interval if calculated_intervals is None \
+            else TimeIntervals(calculated_intervals)
         n = self.store.purge(stream.stream_id, time_interval.start, time_interval.end, calculated_intervals=ci)
         stream.set_calculated_intervals_silently(ci)
         return n

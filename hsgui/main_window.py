@@ -26,6 +26,7 @@ from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, utcnow
 
 from . import settings as hs_settings
+from .annotation_docks import install_annotation_docks
 from .import_actions import install_import_actions
 from .notebook import add_copy_as_python
 from .window_actions import OfferBar, WindowActions
@@ -124,6 +125,7 @@ class MainWindow(WindowActions, QMainWindow):
         self._make_asset_dock()
         install_workflow_docks(self)
         install_import_actions(self)
+        install_annotation_docks(self)
         self.docks["instances"].raise_()
         self.docks["streams"].raise_()
         self.docks["inspector"].raise_()

@@ -12,6 +12,8 @@ Four weeks up to now (rounded down to the hour) for two houses x two residents:
   - ``windows_1h`` (sliding_window) and ``temperature_hourly: [house, resident]`` (aggregate mean)
     calculated for weeks 1-2 and week 4 only, and ``accelerometer_std_1min`` for two separate days,
     so their calculated intervals have gaps;
+  - ``annotations`` — three annotations in the last week (two ranges, one instant; see
+    :func:`write_demo_annotations`), so a new user sees bands on the plots at first start;
 * ``assets`` channel (see :func:`write_demo_assets`): ``houses``, ``residents`` and
   ``workflow_parameters: [workflow=...]`` for the two derived workflows, each in the shape of the
   built-in schema of that name (:mod:`hsgui.forms.schemas`), so the asset editor can edit and save them.
@@ -109,6 +111,22 @@ def write_demo_assets(assets, start, end) -> list[StreamId]:
     return list(values)
 
 
+def write_demo_annotations(db, end) -> list:
+    """Three annotations (:mod:`channels.annotations`) in the week before ``end``, in the database channel
+    ``db``; returns them."""
+    from channels.annotations import AnnotationSet
+    day = timedelta(days=1)
+    ann = AnnotationSet(db)
+    return [
+        ann.add("Heating serviced", end - 5 * day + timedelta(hours=12), start=end - 5 * day + timedelta(hours=9),
+                colour="#fb8c00", note="Engineer visit, house 1; the boiler was off for three hours"),
+        ann.add("Wearable battery swapped", end - 3 * day - timedelta(hours=4), colour="#43a047",
+                note="Accelerometer acc-1a (alice)"),
+        ann.add("Guests staying", end - 1 * day - timedelta(hours=8), start=end - 2 * day - timedelta(hours=20),
+                colour="#1e88e5", note="Two guests in house 2"),
+    ]
+
+
 #: the demo's workflow (HyperStream's layout): hourly means of both sensors over every resident of every
 #: house, and the two side by side; its nodes are streams the demo also computes (in part) by hand
 DEMO_WORKFLOW_ID = "environment_hourly"
@@ -188,6 +206,7 @@ def build_demo_store(manager, progress=None, cancel=None) -> dict:
     step(1, "assets")
     write_demo_assets(assets, start, end)
     write_demo_workflow(manager.store, start)
+    write_demo_annotations(db, end)
 
     # environmental sensors, one pair per house and resident
     seed = 1

@@ -38,6 +38,7 @@ from .plot_data import align_columns, probe_stream, read_for_csv
 from .svg_export import export_svg
 from .curve import DEBOUNCE_MS, EXTEND, MANY_CURVES, MAX_DEFAULT_COMPONENTS, CurveInfo, same_stream
 from .pane import PlotPane
+from .annotation_bands import PaneAnnotations
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class PlotArea(QWidget):
     sigRangeChanged = Signal(object)    # TimeInterval, after a user zoom/pan/fit (debounced)
     sigCurveUpdated = Signal(object)    # PlotCurve, whenever a curve drew new data
     sigStatus = Signal(str)             # a message for the status bar / log
+    sigAnnotateRequested = Signal(object, object)   # start (None: an instant), end: a pane asked to annotate
 
     def __init__(self, runner, resolve_stream, parent=None):
         super().__init__(parent)
@@ -60,6 +62,7 @@ class PlotArea(QWidget):
         self._probes: dict = {}       # (channel_id, StreamId) -> Probe
         self._cursor_x: float | None = None
         self._force = False
+        self._annotations: list = []  # drawn on every pane (annotation_bands)
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self._on_range_settled)
 
@@ -95,6 +98,7 @@ class PlotArea(QWidget):
         self.set_current_pane(pane)
         pane.view_box.sigXRangeChanged.connect(self._on_view_range_changed)
         pane.view_box.sigResized.connect(self._on_view_range_changed)
+        PaneAnnotations(pane, self.sigAnnotateRequested.emit).set_annotations(self._annotations)
         return pane
 
     def remove_pane(self, pane: PlotPane) -> None:
@@ -153,6 +157,15 @@ class PlotArea(QWidget):
         self._probes.clear()       # they describe streams of a store that may be gone
         self._cursor_x = None
         self.panes[0].show_cursor(None)
+
+    def set_annotations(self, annotations) -> None:
+        """Draw ``annotations`` (:class:`channels.annotations.Annotation`) on every pane, and on panes added
+        later."""
+        self._annotations = list(annotations)
+        for p in self.panes:
+            bands = getattr(p, "annotation_bands", None)   # panes without a time axis have none
+            if bands is not None:
+                bands.set_annotations(self._annotations)
 
     # -- streams -------------------------------------------------------------
     def add_dropped(self, items, pane=None):
