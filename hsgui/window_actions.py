@@ -187,6 +187,17 @@ class WindowActions:
         """"Plot in new pane": a stream on another scale does not flatten the curves already shown."""
         action = menu.addAction("Plot in new pane")
         action.triggered.connect(lambda: self.plot_streams(streams, new_pane=True))
+        if len(streams) == 2:
+            x, y = streams
+            action = menu.addAction(f"XY pane: {y.stream_id.name} against {x.stream_id.name}")
+            action.setToolTip("The second selected stream's values against the first's, paired on time")
+            action.triggered.connect(lambda: self.plot_xy(x, y))
+
+    def plot_xy(self, x_stream, y_stream):
+        """A new XY pane of ``y_stream`` against ``x_stream`` over the visible range."""
+        pane = self.plot_area.add_xy_pane(x_stream, y_stream)
+        self._give_plots_room()
+        return pane
 
 
 __all__ = ["WindowActions", "OfferBar"]

@@ -43,6 +43,7 @@ class CurveDoc:
 class PaneDoc:
     curves: list = field(default_factory=list)       # CurveDoc
     options: dict = field(default_factory=dict)      # per-pane plot options (free-form, forward compatible)
+    kind: str = "time"                               # "time", or "xy": curves are its X then its Y
 
 
 @dataclass
@@ -71,7 +72,7 @@ def to_json(doc: WorkspaceDoc) -> str:
         "time_range": None if doc.start is None or doc.end is None else
         {"start": doc.start.isoformat(), "end": doc.end.isoformat()},
         "zone": doc.zone,
-        "panes": [{"curves": [{"channel": c.channel, "stream": {"name": c.name, "meta_data": [list(p) for p in
+        "panes": [{"kind": p.kind, "curves": [{"channel": c.channel, "stream": {"name": c.name, "meta_data": [list(p) for p in
                                                                                               c.meta_data]},
                                "component": c.component, "colour": c.colour, "visible": c.visible,
                                "axis": c.axis}
@@ -155,7 +156,11 @@ def parse_workspace(text: str) -> WorkspaceDoc:
         _need(isinstance(curves, list), f"panes[{i}].curves", "a list", curves)
         options = p.get("options", {})
         _need(isinstance(options, dict), f"panes[{i}].options", "an object", options)
-        panes.append(PaneDoc([_curve(c, f"panes[{i}].curves[{j}]") for j, c in enumerate(curves)], options))
+        kind = p.get("kind", "time")
+        _need(kind in ("time", "xy"), f"panes[{i}].kind", "'time' or 'xy'", kind)
+        if kind == "xy":
+            _need(len(curves) == 2, f"panes[{i}].curves", "two streams (X, then Y) for an XY pane", curves)
+        panes.append(PaneDoc([_curve(c, f"panes[{i}].curves[{j}]") for j, c in enumerate(curves)], options, kind))
     dock = raw.get("dock_state")
     _need(dock is None or isinstance(dock, str), "dock_state", "a base64 text or null", dock)
     return WorkspaceDoc(redact(store), start, end, zone, panes, dock)

@@ -66,7 +66,7 @@ class WorkspaceController(QObject):
     def capture(self) -> WorkspaceDoc:
         w = self.window
         iv = w.picker.interval()
-        panes = [PaneDoc([CurveDoc(**c) for c in p["curves"]], p.get("options") or {})
+        panes = [PaneDoc([CurveDoc(**c) for c in p["curves"]], p.get("options") or {}, p.get("kind", "time"))
                  for p in w.plot_area.pane_states()]
         dock = base64.b64encode(bytes(w.saveState())).decode("ascii")
         return WorkspaceDoc(w.target, iv.start, iv.end, zone_name(w.picker.time_zone()), panes, dock)
@@ -141,7 +141,7 @@ class WorkspaceController(QObject):
             w.picker.set_interval(TimeInterval(doc.start, doc.end), emit=True)
         states = [{"curves": [dict(channel=c.channel, name=c.name, meta_data=c.meta_data, component=c.component,
                                    colour=c.colour, visible=c.visible, axis=c.axis) for c in p.curves],
-                   "options": p.options} for p in doc.panes]
+                   "options": p.options, "kind": p.kind} for p in doc.panes]
         self.missing = w.plot_area.restore_panes(states) if states else []
         if self.missing:
             w.show_error(f"Workspace opened without {len(self.missing)} stream"

@@ -319,6 +319,7 @@ class PlotPane(QWidget):
         for c in self.curves:
             if not any(same_stream(c.stream, s) for s in streams):
                 streams.append(c.stream)
+        self._fill_xy_menu(m)
         for s in streams:
             for c in [c for c in self.curves if same_stream(c.stream, s)]:
                 sub = m.addMenu(c.label)
@@ -340,6 +341,20 @@ class PlotPane(QWidget):
                     a.setCheckable(True)
                     a.setChecked(any(c.matches(s, comp) for c in self.curves))
                     a.toggled.connect(lambda on, s=s, comp=comp: self.area.toggle_component(s, comp, on, self))
+
+    def _fill_xy_menu(self, m):
+        """"XY pane of…": any two of this pane's curves (the first few), one against the other."""
+        curves = self.curves[:5]
+        if len(curves) < 2:
+            return
+        sub = m.addMenu("New XY pane of…")
+        for y in curves:
+            for x in curves:
+                if x is not y:
+                    sub.addAction(f"{y.short_label} against {x.short_label}",
+                                  lambda x=x, y=y: self.area.add_xy_pane(x.stream, y.stream, x.component,
+                                                                         y.component))
+        m.addSeparator()
 
     def _ask_export(self, fmt):
         path, _ = QFileDialog.getSaveFileName(self, "Export pane", f"plot.{fmt}", f"{fmt.upper()} (*.{fmt})")

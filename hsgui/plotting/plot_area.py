@@ -39,6 +39,7 @@ from .svg_export import export_svg
 from .curve import DEBOUNCE_MS, EXTEND, MANY_CURVES, MAX_DEFAULT_COMPONENTS, CurveInfo, same_stream
 from .pane import PlotPane
 from .annotation_bands import PaneAnnotations
+from .xy_pane import XYPane
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class PlotArea(QWidget):
         self.runner = runner
         self.resolve_stream = resolve_stream
         self.panes: list[PlotPane] = []
+        self.xy_panes: list[XYPane] = []    # one stream against another (no time axis; not x-linked)
         self.current_pane: PlotPane | None = None   # where new plots go (the last pane clicked or added)
         self._interval: TimeInterval | None = None
         self._tz = UTC
@@ -136,15 +138,45 @@ class PlotArea(QWidget):
         if any(p.isHidden() for p in self.panes):
             self.show_all_panes()
             return
-        for p in self.panes:
+        for p in self.panes + self.xy_panes:
             p.setVisible(p is pane)
         pane.maximise_button.setText("⤡")
         self.set_current_pane(pane)
 
     def show_all_panes(self) -> None:
-        for p in self.panes:
+        for p in self.panes + self.xy_panes:
             p.setVisible(True)
             p.maximise_button.setText("⤢")
+
+    # -- XY panes ------------------------------------------------------------
+    def add_xy_pane(self, x_stream, y_stream, x_component=None, y_component=None, options: dict | None = None,
+                    colour: str | None = None) -> XYPane:
+        """A pane of ``y_stream`` against ``x_stream`` (a dict stream without a component: its first numeric
+        one), paired on time over the visible range and re-read when it changes."""
+        pane = XYPane(self, x_stream, x_component, y_stream, y_component, colour=colour)
+        if options:
+            pane.set_options(options)
+        self.xy_panes.append(pane)
+        self.splitter.addWidget(pane)
+        self.show_all_panes()
+        self.request_xy(pane)
+        return pane
+
+    def remove_xy_pane(self, pane: XYPane) -> None:
+        if pane not in self.xy_panes:
+            return
+        pane.detach()
+        self.xy_panes.remove(pane)
+        pane.setParent(None)
+        pane.deleteLater()
+        if all(p.isHidden() for p in self.panes + self.xy_panes):
+            self.show_all_panes()
+
+    def request_xy(self, pane: XYPane) -> None:
+        """Re-read ``pane`` over the visible range (all time before any range is known)."""
+        iv = self.interval() or TimeInterval.all_time()
+        pane.requested = iv
+        pane.request(self.runner, iv)
 
     def clear(self) -> None:
         """Remove every curve and every pane but one."""
@@ -154,6 +186,8 @@ class PlotArea(QWidget):
             self.add_pane()
         for c in list(self.panes[0].curves):
             self.panes[0].remove_curve(c)
+        for xy in list(self.xy_panes):
+            self.remove_xy_pane(xy)
         self._probes.clear()       # they describe streams of a store that may be gone
         self._cursor_x = None
         self.panes[0].show_cursor(None)
@@ -199,13 +233,23 @@ class PlotArea(QWidget):
 
     # -- workspace state (plain dicts: the shell owns the document) ------------
     def pane_states(self) -> list[dict]:
-        """Every pane and its curves: ``[{"curves": [{channel, name, meta_data, component, colour, visible}]}]``."""
-        return [{"curves": [{"channel": c.stream.channel.channel_id, "name": c.stream.stream_id.name,
-                             "meta_data": [list(p) for p in c.stream.stream_id.meta_data],
-                             "component": c.component, "colour": c.colour, "visible": c.visible,
-                             "axis": c.axis}
-                            for c in pane.curves],
-                 "options": pane.options() if hasattr(pane, "options") else {}} for pane in self.panes]
+        """Every pane, top to bottom: ``{"kind": "time", "curves": [{channel, name, meta_data, component, colour,
+        visible, axis}], "options": {…}}``; an XY pane is ``"kind": "xy"`` with its X then its Y as curves."""
+        def curve(stream, component, colour, visible=True, axis="left"):
+            return {"channel": stream.channel.channel_id, "name": stream.stream_id.name,
+                    "meta_data": [list(p) for p in stream.stream_id.meta_data], "component": component,
+                    "colour": colour, "visible": visible, "axis": axis}
+
+        out = []
+        for pane in sorted(self.panes + self.xy_panes, key=self.splitter.indexOf):
+            if isinstance(pane, XYPane):
+                out.append({"kind": "xy", "curves": [curve(pane.x_stream, pane.x_component, pane.colour),
+                                                     curve(pane.y_stream, pane.y_component, pane.colour)],
+                            "options": pane.options()})
+            else:
+                out.append({"kind": "time", "curves": [curve(c.stream, c.component, c.colour, c.visible, c.axis)
+                                                       for c in pane.curves], "options": pane.options()})
+        return out
 
     def restore_panes(self, states: list[dict]) -> list[str]:
         """Replace the panes by ``states`` (as :meth:`pane_states` gives them); returns the labels of the
@@ -213,19 +257,32 @@ class PlotArea(QWidget):
         from channels.stream import StreamId
         self.clear()
         missing = []
-        for i, state in enumerate(states or [{}]):
-            pane = self.panes[0] if i == 0 else self.add_pane()
-            if hasattr(pane, "set_options"):
-                pane.set_options(state.get("options") or {})
+
+        def resolve(c):
+            sid = StreamId(c["name"], [tuple(p) for p in c.get("meta_data", [])])
+            try:
+                stream = self.resolve_stream(c["channel"], sid)
+            except Exception:  # noqa: BLE001 - an unknown channel or stream: reported, the rest opens
+                stream = None
+            if stream is None:
+                missing.append(f"{c['channel']}/{sid}" + (f" · {c['component']}" if c.get("component") else ""))
+            return stream
+
+        first_time_pane_used = False
+        for state in states or [{}]:
+            if state.get("kind") == "xy":
+                sides = [resolve(c) for c in state.get("curves", [])]
+                if len(sides) == 2 and None not in sides:
+                    cx, cy = state["curves"]
+                    self.add_xy_pane(sides[0], sides[1], cx.get("component"), cy.get("component"),
+                                     options=state.get("options") or {}, colour=cx.get("colour"))
+                continue
+            pane = self.panes[0] if not first_time_pane_used else self.add_pane()
+            first_time_pane_used = True
+            pane.set_options(state.get("options") or {})
             for c in state.get("curves", []):
-                sid = StreamId(c["name"], [tuple(p) for p in c.get("meta_data", [])])
-                label = f"{c['channel']}/{sid}" + (f" · {c['component']}" if c.get("component") else "")
-                try:
-                    stream = self.resolve_stream(c["channel"], sid)
-                except Exception:  # noqa: BLE001 - an unknown channel or stream: reported, the rest opens
-                    stream = None
+                stream = resolve(c)
                 if stream is None:
-                    missing.append(label)
                     continue
                 self.add_stream(stream, c.get("component"), pane,
                                 style={"colour": c.get("colour"), "visible": c.get("visible", True),
@@ -306,9 +363,14 @@ class PlotArea(QWidget):
         self._probes.pop(self._key(stream), None)
         curves = [c for p in self.panes for c in p.curves if same_stream(c.stream, stream)]
         self._request(curves, force=True)
+        for xy in self.xy_panes:
+            if xy.uses(stream):
+                self.request_xy(xy)
 
     def refresh(self):
         self._request(self._all_curves(), force=True)
+        for xy in self.xy_panes:
+            self.request_xy(xy)
 
     def curves(self) -> list[CurveInfo]:
         return [CurveInfo(c.stream, c.component, c.label, c.kind, c.data.mode if c.data else None, c.points,
@@ -319,8 +381,8 @@ class PlotArea(QWidget):
 
     @property
     def busy(self) -> bool:
-        """Whether any curve still waits for data."""
-        return any(c.busy for c in self._all_curves())
+        """Whether any curve or XY pane still waits for data."""
+        return any(c.busy for c in self._all_curves()) or any(xy.busy for xy in self.xy_panes)
 
     # -- range ---------------------------------------------------------------
     def interval(self) -> TimeInterval | None:
@@ -376,6 +438,9 @@ class PlotArea(QWidget):
         for p in self.panes:      # a cursor time the view no longer shows leaves the read-out
             p.show_cursor(x)
         self._request(self._all_curves(), force=force)
+        for xy in self.xy_panes:
+            if force or xy.requested != self.interval():
+                self.request_xy(xy)
 
     def _request(self, curves, force: bool = False):
         if not self.panes or self._interval is None:
@@ -440,12 +505,12 @@ class PlotArea(QWidget):
             auto = list(vb.state["autoRange"])
             vb.disableAutoRange()  # the shifted items must not move the view while the SVG is written
             try:
-                for c in pane.curves:
+                for c in getattr(pane, "curves", ()):   # an XY pane has no time curves
                     if c.data is not None and len(c.data.x):
                         c._draw(origin=float(np.floor(c.data.x[0])))
                 export_svg(pane.plot_item, str(path))
             finally:
-                for c in pane.curves:
+                for c in getattr(pane, "curves", ()):
                     if c.data is not None:
                         c._draw()
                 vb.enableAutoRange(x=auto[0], y=auto[1])

@@ -172,6 +172,8 @@ def test_workspace_document_validation_names_the_bad_field():
         (lambda d: d.update(version=99), "version: expected 1..1, got 99"),
         (lambda d: d.update(format="other"), "format"),
         (lambda d: d["panes"][0]["curves"][0].update(visible="yes"), "panes[0].curves[0].visible: expected true"),
+        (lambda d: d["panes"][0].update(kind="pie"), "panes[0].kind: expected 'time' or 'xy', got 'pie'"),
+        (lambda d: d["panes"][0].update(kind="xy"), "panes[0].curves: expected two streams (X, then Y) for an XY pane"),
     ]
     for change, message in cases:
         d = json.loads(json.dumps(good))
