@@ -15,7 +15,7 @@ from channels.memory_channel import MemoryChannel
 from channels.stream import StreamInstance
 from channels.time_interval import TimeInterval
 from channels.utils import UTC
-from hsgui.common.background import JobRunner
+from hsgui.common.background import JobRunner, JobState
 from hsgui.common.mime import streams_to_mime
 from hsgui.common.timefmt import datetime_to_seconds
 from hsgui.plotting.plot_area import PlotArea
@@ -309,7 +309,7 @@ def test_export_writes_png_svg_and_the_visible_rows_as_csv(qtbot, area, channel,
     area.export_image(area.panes[0], str(svg))
     # the view still scales y to the visible values (hours 11..20 -> 10..19) after the export
     qtbot.waitUntil(lambda: area.panes[0].view_box.viewRange()[1][0] <= 10.0
-                    and area.panes[0].view_box.viewRange()[1][1] >= 19.0, timeout=3000)
+                    and area.panes[0].view_box.viewRange()[1][1] >= 19.0, timeout=15000)
     img = QImage(str(png))
     assert img.width() >= 400 and img.height() > 100
     assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
@@ -324,7 +324,8 @@ def test_export_writes_png_svg_and_the_visible_rows_as_csv(qtbot, area, channel,
     on_page = [x for x in xs if 0 <= x <= width]  # points fetched beyond the view (for panning) fall off the page
     assert len(on_page) >= 10 and on_page[-1] - on_page[0] > 0.5 * width
     job = area.export_curve_csv(area.curves()[0], str(out))
-    assert job.wait(5)
+    qtbot.waitUntil(lambda: job.is_finished, timeout=30000)   # a shared, loaded machine: no fixed wait
+    assert job.state is JobState.DONE
     rows = list(csv.reader(out.open()))
     assert rows[0] == ["time", "epoch_ms", "value"]
     assert [float(r[2]) for r in rows[1:]] == [float(v) for v in range(10, 20)]  # hours 11..20 -> values 10..19
