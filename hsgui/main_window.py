@@ -27,6 +27,7 @@ from channels.utils import MAX_DATE, MIN_DATE, utcnow
 
 from . import settings as hs_settings
 from .annotation_docks import install_annotation_docks
+from .console_docks import install_console_dock
 from .import_actions import install_import_actions
 from .notebook import add_copy_as_python
 from .window_actions import OfferBar, WindowActions
@@ -94,6 +95,7 @@ class MainWindow(WindowActions, QMainWindow):
 
     managerChanged = Signal(object)   # ChannelManager or None
     errorShown = Signal(str)
+    sigClosing = Signal()             # the window is closing (features stop what they started)
 
     def __init__(self, runner: JobRunner | None = None, parent=None, restore: bool = True):
         super().__init__(parent)
@@ -126,6 +128,7 @@ class MainWindow(WindowActions, QMainWindow):
         install_workflow_docks(self)
         install_import_actions(self)
         install_annotation_docks(self)
+        install_console_dock(self)
         self.docks["instances"].raise_()
         self.docks["streams"].raise_()
         self.docks["inspector"].raise_()
@@ -651,6 +654,7 @@ class MainWindow(WindowActions, QMainWindow):
             hs_settings.save_time_range(self.picker.interval(), self.picker.last_preset)
             hs_settings.save_time_zone(zone_name(self.picker.time_zone()))
         self._auto_refresh.stop()
+        self.sigClosing.emit()
         self.runner.shutdown()
         if self.manager is not None:
             try:

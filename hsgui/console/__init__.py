@@ -1,0 +1,1 @@
+"""The optional Python console dock (the ``console`` extra: qtconsole with an in-process IPython kernel)."""
