@@ -112,6 +112,7 @@ class XYPane(QWidget):
         lay.addLayout(head)
         info = QHBoxLayout()
         info.setContentsMargins(4, 0, 4, 0)
+        info.setSpacing(16)
         info.addWidget(self.count_label)
         info.addWidget(self.readout, 1)
         lay.addLayout(info)
