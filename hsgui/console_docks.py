@@ -27,7 +27,8 @@ def install_console_dock(window) -> None:
     def show():
         dock.show()
         dock.raise_()
-        console.start()
+        if console.start():
+            console.focus_input()      # typing goes to the console, not to the tree behind the menu
 
     window.menus["tools"].addAction("Python console", show)
     window.sigClosing.connect(console.shutdown)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,11 @@ class ConsoleDock(QWidget):
         self._layout.addWidget(w)
         km.kernel.shell.push(dict(self.names))
         return True
+
+    def focus_input(self) -> None:
+        """Put the keyboard focus on the console's input line (what a user types next goes there)."""
+        if self.widget is not None:
+            self.widget._control.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _show_hint(self, error) -> None:
         self.placeholder.hide()

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
@@ -47,11 +48,11 @@ def test_the_console_starts_on_demand_with_the_selected_stream_and_view(qtbot, w
     assert window.tree.select_stream("mongo", sid)
     qtbot.waitUntil(lambda: ns["stream"] is not None, timeout=5000)
     assert ns["stream"].stream_id == sid and ns["view"].time_interval == TimeInterval(T0, T0 + 12 * HOUR)
-    # typed as a user types it, with Enter
+    # opened from the menu, the console has the keyboard; typed as a user types it, with Enter
     control = console.widget._control
     qtbot.waitUntil(lambda: "In [1]:" in control.toPlainText(), timeout=10000)   # the prompt is up
     assert "Bound: manager, stream" in control.toPlainText()
-    control.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is control, timeout=3000)
     qtbot.keyClicks(control, "n = view.count() + len(manager.channels)")
     qtbot.keyClick(control, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "n" in ns, timeout=10000)
