@@ -72,7 +72,7 @@ class PlotArea(QWidget):
         bar.setToolButtonStyle(Qt.ToolButtonTextOnly)
         bar.addAction("Add pane", self.add_pane)
         bar.addAction("Fit to data", self.fit_to_data)
-        bar.addAction("Export all panes as PNG…", self._ask_export_all)
+        bar.addAction("Export all panes…", self._ask_export_all)
         self.cursor_action = QAction("Cursor", self, checkable=True, checked=True)
         self.cursor_action.toggled.connect(lambda on: self.set_cursor(self._cursor_x if on else None))
         bar.addAction(self.cursor_action)
@@ -491,10 +491,10 @@ class PlotArea(QWidget):
     # -- export --------------------------------------------------------------
     def _ask_export_all(self):
         from PySide6.QtWidgets import QFileDialog
-        path, _ = QFileDialog.getSaveFileName(self, "Export all panes", "plots.png", "PNG (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self, "Export all panes", "plots.png", "PNG (*.png);;SVG (*.svg)")
         if path:
             try:
-                self.export_all_png(path)
+                self.export_all(path)
             except OSError as e:
                 self.sigStatus.emit(f"Export failed: {e}")
 
@@ -521,10 +521,53 @@ class PlotArea(QWidget):
         self.sigStatus.emit(f"Saved {path}")
         return str(path)
 
-    def export_all_png(self, path: str) -> str:
-        """Every pane, stacked as on screen, in one PNG."""
-        if not self.splitter.grab().save(str(path), "PNG"):
-            raise OSError(f"could not write {path}")
+    def export_all(self, path: str) -> str:
+        """Every visible pane (time and XY), stacked as on screen, in one PNG — or one SVG when ``path`` ends in
+        .svg (each pane's vector drawing placed at its height on the page)."""
+        if not str(path).lower().endswith(".svg"):
+            if not self.splitter.grab().save(str(path), "PNG"):
+                raise OSError(f"could not write {path}")
+            self.sigStatus.emit(f"Saved {path}")
+            return str(path)
+        import re
+        import tempfile
+        from xml.dom import minidom
+        panes = [p for p in sorted(self.panes + self.xy_panes, key=self.splitter.indexOf) if p.isVisible()]
+        doc = minidom.Document()
+        root = doc.createElement("svg")
+        root.setAttribute("version", "1.2")
+        root.setAttribute("baseProfile", "tiny")
+        root.setAttribute("xmlns", "http://www.w3.org/2000/svg")
+        root.setAttribute("xmlns:xlink", "http://www.w3.org/1999/xlink")
+        doc.appendChild(root)
+        y = width = 0.0
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, pane in enumerate(panes):
+                part = os.path.join(tmp, f"pane{i}.svg")
+                self.export_image(pane, part)
+                with open(part, encoding="utf-8") as fh:     # each pane's ids (clip paths) made its own
+                    text = re.sub(r'(id="|url\(#|href="#)', rf"\1p{i}_", fh.read())
+                sub = minidom.parseString(text.encode("utf-8")).documentElement
+                w, h = (float(v) for v in sub.getAttribute("viewBox").split()[2:4])   # pyqtgraph: a viewBox only
+                top = y + pane.plot_widget.mapTo(pane, pane.plot_widget.rect().topLeft()).y()  # below its header
+                group = doc.createElement("g")              # SVG Tiny (Qt, many viewers) has no nested <svg>
+                group.setAttribute("transform", f"translate(0,{top:g})")
+                for node in list(sub.childNodes):
+                    if getattr(node, "tagName", None) not in ("title", "desc"):
+                        group.appendChild(doc.importNode(node, True))
+                root.appendChild(group)
+                y, width = top + h, max(width, w)
+        root.setAttribute("width", f"{width:g}")
+        root.setAttribute("height", f"{y:g}")
+        root.setAttribute("viewBox", f"0 0 {width:g} {y:g}")
+        tmp_path = str(path) + ".part"     # written whole, then renamed
+        try:
+            with open(tmp_path, "w", encoding="utf-8") as fh:
+                doc.writexml(fh, encoding="utf-8")
+            os.replace(tmp_path, path)
+        finally:
+            if os.path.exists(tmp_path):
+                os.remove(tmp_path)
         self.sigStatus.emit(f"Saved {path}")
         return str(path)
 

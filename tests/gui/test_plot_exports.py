@@ -1,4 +1,5 @@
-"""Exports a user asks for: a pane's curves as aligned CSV columns over the visible range; all panes as one PNG."""
+"""Exports a user asks for: a pane's curves as aligned CSV columns over the visible range; all panes as one PNG
+or SVG."""
 from __future__ import annotations
 
 import csv
@@ -70,6 +71,45 @@ def test_all_panes_in_one_png(qtbot, tmp_path, monkeypatch):
         assert img.width() >= 800
         top, bottom = area.panes[0].height(), area.panes[1].height()
         assert img.height() >= top + bottom          # both panes, stacked
+    finally:
+        area.close()
+        assert runner.shutdown(10000)
+
+
+def test_all_panes_in_one_svg_time_and_xy(qtbot, tmp_path, monkeypatch):
+    from xml.dom import minidom
+    area, runner, ch = make_area(qtbot)
+    try:
+        pane2 = area.add_pane()
+        area.add_stream(ch["hourly"], pane=pane2)
+        area.add_xy_pane(ch["hourly"], ch["two_hourly"])
+        area.set_interval(TimeInterval(T0, T0 + timedelta(hours=24)))
+        qtbot.waitUntil(lambda: len(area.curves()) == 3 and not area.busy, timeout=5000)
+        out = tmp_path / "all.svg"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "SVG (*.svg)"))
+        area._ask_export_all()
+        root = minidom.parse(str(out)).documentElement
+        parts = [n for n in root.childNodes if getattr(n, "tagName", None) == "g"]
+        assert len(parts) == 3                                   # two time panes and the XY pane, in order
+        ys = [float(p.getAttribute("transform").split(",")[1].rstrip(")")) for p in parts]
+        assert ys == sorted(ys) and ys[2] - ys[0] > 200 and float(root.getAttribute("height")) > ys[2] + 100
+        assert all(p.getElementsByTagName("path") for p in parts)  # each pane's vector drawing is there
+        ids = [e.getAttribute("id") for e in root.getElementsByTagName("*") if e.getAttribute("id")]
+        assert len(ids) == len(set(ids))                         # no pane's clip path stands in for another's
+        # a renderer of SVG Tiny draws it: something on the page in each pane's band
+        from PySide6.QtGui import QColor, QPainter
+        from PySide6.QtSvg import QSvgRenderer
+        r = QSvgRenderer(str(out))
+        assert r.isValid()
+        img = QImage(r.defaultSize(), QImage.Format.Format_ARGB32)
+        img.fill(QColor("white"))
+        painter = QPainter(img)
+        r.render(painter)
+        painter.end()
+        for top in ys:
+            row = int(top) + 60
+            assert any(img.pixelColor(x, row) != QColor("white") for x in range(0, img.width(), 3)), top
+        assert not (tmp_path / "all.svg.part").exists()
     finally:
         area.close()
         assert runner.shutdown(10000)
