@@ -381,8 +381,9 @@ class PlotArea(QWidget):
 
     @property
     def busy(self) -> bool:
-        """Whether any curve or XY pane still waits for data."""
-        return any(c.busy for c in self._all_curves()) or any(xy.busy for xy in self.xy_panes)
+        """Whether any curve or XY pane still waits for data, or a range change is about to re-read them."""
+        return (self._debounce.isActive() or any(c.busy for c in self._all_curves())
+                or any(xy.busy for xy in self.xy_panes))
 
     # -- range ---------------------------------------------------------------
     def interval(self) -> TimeInterval | None:
