@@ -42,8 +42,8 @@ class Randint(TickTool):
         return (self.low + idx).tolist()
 
     def _tick_columns(self, ms):
-        if not (INT64_MIN <= self.low and self.high <= INT64_MAX and self.high - self.low < 2 ** 53):
-            return None  # Python ints beyond int64 (or ranges numpy cannot take exactly): the instance path
+        if not (INT64_MIN <= self.low and self.high <= INT64_MAX and self.high - self.low < INT64_MAX):
+            return None  # beyond int64: the instance path (and its error)
         n = self.high - self.low + 1
         idx = np.minimum((hashed_uniform(self.seed, ms) * n).astype(np.int64), n - 1)
-        return Columns(ms, "int", self.low + idx)
+        return Columns(ms, "int", self.low + idx)  # the arithmetic of _tick_values, kept as int64
