@@ -251,7 +251,8 @@ class SQLiteColumnar:
             if sid is None:
                 return _empty()
             cid = self._cid(con, sid, key)
-            n = con.execute("SELECT count(*) FROM instances WHERE sid=? AND ts>? AND ts<=?", (sid, lo, hi)).fetchone()[0]
+            n = con.execute("SELECT count(*) FROM instances WHERE sid=? AND ts>? AND ts<=?",
+                            (sid, lo, hi)).fetchone()[0]
             m = 0 if cid is None else con.execute("SELECT count(*) FROM component_values WHERE cid=? AND ts>? "
                                                   "AND ts<=?", (cid, lo, hi)).fetchone()[0]
             try:

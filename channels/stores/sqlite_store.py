@@ -20,11 +20,15 @@ Schema (version 1)
     same rule as :func:`channels.lod.numeric_or_nan`); NULL for NaN and
     non-numeric values. So range aggregates and the columnar path never decode
     JSON.
-``components(cid, sid, name)`` and ``component_values(cid, ts, num) WITHOUT ROWID``
+``components(cid, sid, name)`` and ``component_values(cid, ts, num, k) WITHOUT ROWID``
     The numeric top-level components of dict values (``value[name]`` that is
     int/float/bool, not NaN), one row each, written on insert. This side
     table makes ``columns(component=...)`` and component summaries plain
-    index range scans instead of decoding every JSON document.
+    index range scans instead of decoding every JSON document. ``k`` is the
+    kind of the value (float, -0.0, bool, int, other; see
+    :mod:`channels.stores.sqlite_columnar`), so the sign of zero and ints read
+    back exactly; files of earlier versions get the column on opening (NULL:
+    kind unknown).
 ``lod(sid, comp, level, bucket, n, nn, s, mn, mx, f, l) WITHOUT ROWID``
     Precomputed level-of-detail aggregates, see below.
 ``runs(id, recorded_ms, record)``
