@@ -204,3 +204,24 @@ def test_aligned_merge_declines_for_values_that_are_not_numbers(tc, channel):
         assert calls[0] is False if columnar else not calls  # the chunk with the data: the instance path
         return items(out)
     assert len(both_paths(channel, build)) == 50
+
+
+@pytest.mark.parametrize("escaped", [False, True])
+def test_component_on_every_store_same_results_both_paths(tc, store, escaped):
+    ch = DatabaseChannel("db", store)
+    others = [3.0, [{"a": 1.0}], "a", TimeInterval(T0, T0 + timedelta(seconds=1)), 2 ** 70, {"b": 1}, None]
+    values = []
+    for i in range(300):
+        values.append({"a": [-0.0, math.nan, 0.5 * i][i % 3], "b": i} if i % 2 else others[i // 2 % len(others)])
+    if escaped:  # a user dict MongoDB stores escaped (a '$' key), and SQLite too (the tag key)
+        values[10] = {"$t": 1, "$x": 2, "a": 9.0}
+
+    def build(tag, columnar):
+        src = dict_source(ch, f"src_{tag}", values)
+        out = ch.get_or_create_stream(f"comp_{tag}")
+        calls = run(tc, "component", {"key": "a"}, [src], out, columnar)
+        if columnar and not escaped:
+            assert all(calls)
+        return items(out)
+    got = both_paths(ch, build)
+    assert len(got) == 150 + escaped and any(v == "-0.0" for _, v, _ in got)

@@ -72,12 +72,9 @@ def test_special_floats_read_back_exactly_plain_and_as_components(store, how):
     assert_floats(typed.python_values(), FLOATS)
     x = ch.get_typed_component_columns(comp, IV, "x")
     i = ch.get_typed_component_columns(comp, IV, "i")
-    if isinstance(store, SQLiteStore):  # MongoDB has no typed component read: the tool reads instances
-        assert x.kind == "float" and x.ms.tolist() == MS.tolist()
-        assert_floats(x.python_values(), FLOATS)
-        assert i.kind == "int" and i.python_values() == ints.tolist()
-    else:
-        assert x is None and i is None
+    assert x.kind == "float" and x.ms.tolist() == MS.tolist()
+    assert_floats(x.python_values(), FLOATS)
+    assert i.kind == "int" and i.python_values() == ints.tolist()
 
 
 def test_sqlite_record_columns_are_stored_byte_for_byte_as_their_instances(tmp_path):
