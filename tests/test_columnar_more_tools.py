@@ -225,3 +225,41 @@ def test_component_on_every_store_same_results_both_paths(tc, store, escaped):
         return items(out)
     got = both_paths(ch, build)
     assert len(got) == 150 + escaped and any(v == "-0.0" for _, v, _ in got)
+
+
+@pytest.mark.parametrize("func", ["mean", "sum", "max", "count"])
+def test_window_aggregates_and_apply_of_ints_same_results_both_paths(tc, channel, func):
+    def build(tag, columnar):
+        r = channel.get_or_create_stream(f"r_{tag}")
+        w = channel.get_or_create_stream(f"w_{tag}")
+        a = channel.get_or_create_stream(f"a_{tag}")
+        p = channel.get_or_create_stream(f"p_{tag}")
+        run(tc, "randint", {"first": T0, "stride": 1, "low": -9, "high": 9}, [], r, columnar)
+        run(tc, "sliding_window", {"first": T0, "lower": -60, "upper": 0, "increment": 60}, [], w, columnar)
+        agg = load_tool(tc, "aggregate", {"func": func})
+        agg.use_columns = columnar
+        agg.execute([r], a, IV, alignment_stream=w, history=MemoryRunHistory())
+        run(tc, "apply", {"func": "square"}, [r], p, columnar)
+        return items(a), items(p)
+    a, p = both_paths(channel, build)
+    assert len(a) == 120 and len(p) == 7200
+
+
+def test_int_and_record_columns_as_python_values():
+    ms = np.array([1, 2, 3], dtype=np.int64)
+    ints = Columns(ms, "int", [5, -(2 ** 63), 2 ** 63 - 1])
+    assert ints.python_values() == [5, -(2 ** 63), 2 ** 63 - 1] and {type(v) for v in ints.python_values()} == {int}
+    rec = Columns(ms, "record", [np.array([0.5, -0.0, math.inf]), np.array([1, 2, 3], dtype=np.int64)],
+                  names=("f", "i"))
+    assert [repr(v) for v in rec.python_values()] == ["{'f': 0.5, 'i': 1}", "{'f': -0.0, 'i': 2}",
+                                                       "{'f': inf, 'i': 3}"]
+    lists = Columns(ms, "record", rec.values)
+    assert lists.select(np.array([True, False, True])).python_values() == [[0.5, 1], [math.inf, 3]]
+    with pytest.raises(ValueError, match="2 fields but 1 names"):
+        Columns(ms, "record", rec.values, names=("f",))
+    from channels.columnar import columns_from_instances
+    from channels.utils import from_ms
+    insts = [(from_ms(10 ** 12 + k), v) for k, v in enumerate([1, 2, 3])]
+    assert columns_from_instances(insts).kind == "int"
+    assert columns_from_instances(insts[:2] + [(insts[2][0], 2 ** 63)]) is None  # beyond int64
+    assert columns_from_instances(insts[:2] + [(insts[2][0], True)]) is None     # a bool is not an int here
