@@ -164,6 +164,13 @@ class BaseChannel:
         from .columnar import columns_from_instances
         return columns_from_instances(list(self.get_results(stream, time_interval)))
 
+    def get_typed_component_columns(self, stream: Stream, time_interval: TimeInterval, key):
+        """``value[key]`` of the instances in the interval whose dict value has ``key`` (others skipped, as
+        :meth:`StreamView.component` does), as float or int :class:`channels.columnar.Columns`; None when the
+        channel cannot tell them exactly without reading instances (the default) or they are not all floats or
+        all ints."""
+        return None
+
     def write_columns_chunk(self, stream: Stream, columns, calculated_intervals) -> int:
         """:meth:`write_chunk` of a :class:`channels.columnar.Columns` batch."""
         insts = columns.instances()

@@ -83,25 +83,43 @@ __all__ = ["check_arrays", "instances_from_arrays", "MIN_MS", "MAX_MS"]
 
 
 # -- typed columns (the columnar path of tools) -------------------------------------------------------------------
-KINDS = ("float", "datetime", "interval")
+KINDS = ("float", "datetime", "interval", "int", "record")
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
 
 class Columns:
     """A batch of instances as arrays: ``ms`` (int64 epoch ms, strictly increasing) and the values by ``kind``.
 
     * ``"float"``: ``values`` float64 -- each value a Python float;
+    * ``"int"``: ``values`` int64 -- each value a Python int;
     * ``"datetime"``: ``values`` int64 epoch ms -- each value an aware UTC datetime;
     * ``"interval"``: ``starts`` and ``values`` int64 epoch ms -- each value ``TimeInterval(start, end)`` with
-      ``end = values``.
+      ``end = values``;
+    * ``"record"``: ``values`` a tuple of float64/int64 arrays, one per field -- each value the dict
+      ``{names[i]: values[i][k]}``, or the list ``[values[0][k], values[1][k], ...]`` when ``names`` is None.
     """
 
-    __slots__ = ("ms", "kind", "values", "starts")
+    __slots__ = ("ms", "kind", "values", "starts", "names")
 
-    def __init__(self, ms, kind: str, values, starts=None):
+    def __init__(self, ms, kind: str, values, starts=None, names=None):
         if kind not in KINDS:
             raise ValueError(f"column kind must be one of {', '.join(KINDS)}, got {kind!r}")
         self.ms = np.asarray(ms, dtype=np.int64)
         self.kind = kind
+        self.names = None
+        if kind == "record":
+            fields = tuple(np.asarray(a) for a in values)
+            if not fields or any(a.dtype not in (np.float64, np.int64) for a in fields):
+                raise ValueError("record columns need one or more float64/int64 arrays")
+            if names is not None:
+                names = tuple(names)
+                if len(names) != len(fields):
+                    raise ValueError(f"record columns have {len(fields)} fields but {len(names)} names")
+            self.values, self.names = fields, names
+            if any(len(a) != len(self.ms) for a in fields):
+                raise ValueError("columns of different lengths")
+            self.starts = None
+            return
         self.values = np.asarray(values, dtype=np.float64 if kind == "float" else np.int64)
         self.starts = None if starts is None else np.asarray(starts, dtype=np.int64)
         if len(self.values) != len(self.ms) or (kind == "interval" and (self.starts is None or
@@ -111,18 +129,29 @@ class Columns:
     def __len__(self):
         return len(self.ms)
 
+    def _take(self, key) -> "Columns":
+        if self.kind == "record":
+            return Columns(self.ms[key], "record", [a[key] for a in self.values], names=self.names)
+        return Columns(self.ms[key], self.kind, self.values[key], None if self.starts is None else self.starts[key])
+
     def slice(self, i: int, j: int) -> "Columns":
-        return Columns(self.ms[i:j], self.kind, self.values[i:j], None if self.starts is None else self.starts[i:j])
+        return self._take(slice(i, j))
 
     def select(self, mask) -> "Columns":
-        return Columns(self.ms[mask], self.kind, self.values[mask], None if self.starts is None else self.starts[mask])
+        return self._take(mask)
 
     def python_values(self) -> list:
         """The values as the Python objects the instances hold."""
-        if self.kind == "float":
+        if self.kind in ("float", "int"):
             return self.values.tolist()
         if self.kind == "datetime":
             return _datetimes(self.values)
+        if self.kind == "record":
+            rows = zip(*[a.tolist() for a in self.values])
+            if self.names is None:
+                return list(map(list, rows))
+            names = self.names
+            return [dict(zip(names, r)) for r in rows]
         from .time_interval import TimeInterval
         make = TimeInterval._trusted
         return [make(a, b) for a, b in zip(_datetimes(self.starts), _datetimes(self.values))]
@@ -146,8 +175,8 @@ def _datetimes(ms) -> list:
 
 
 def columns_from_instances(instances):
-    """Columns of StreamInstances whose values are all floats, all aware datetimes or all TimeIntervals;
-    None otherwise (e.g. mixed types, ints, dicts)."""
+    """Columns of StreamInstances whose values are all floats, all ints within int64, all aware datetimes or all
+    TimeIntervals; None otherwise (e.g. mixed types, bools, dicts)."""
     from .time_interval import TimeInterval
     n = len(instances)
     ts = [i[0] for i in instances]
@@ -158,6 +187,10 @@ def columns_from_instances(instances):
         return Columns(ms, "float", np.zeros(0))
     if types == {float}:
         return Columns(ms, "float", np.fromiter(vals, dtype=np.float64, count=n))
+    if types == {int}:
+        if min(vals) < INT64_MIN or max(vals) > INT64_MAX:
+            return None
+        return Columns(ms, "int", np.fromiter(vals, dtype=np.int64, count=n))
     if types == {datetime}:
         if any(v.tzinfo is None for v in vals):
             return None
@@ -181,10 +214,22 @@ def _ms_of(datetimes) -> np.ndarray:
 _ONE_MS = timedelta(milliseconds=1)
 
 
+def can_concat(a: Columns, b: Columns) -> bool:
+    """True when ``b`` can follow ``a`` in one Columns (same kind; records: same names and field types)."""
+    if a.kind != b.kind:
+        return False
+    if a.kind != "record":
+        return True
+    return a.names == b.names and [x.dtype for x in a.values] == [y.dtype for y in b.values]
+
+
 def concat_columns(a: Columns, b: Columns) -> Columns:
-    """``a`` then ``b`` (same kind)."""
-    return Columns(np.concatenate((a.ms, b.ms)), a.kind, np.concatenate((a.values, b.values)),
+    """``a`` then ``b`` (see :func:`can_concat`)."""
+    ms = np.concatenate((a.ms, b.ms))
+    if a.kind == "record":
+        return Columns(ms, "record", [np.concatenate(p) for p in zip(a.values, b.values)], names=a.names)
+    return Columns(ms, a.kind, np.concatenate((a.values, b.values)),
                    None if a.starts is None else np.concatenate((a.starts, b.starts)))
 
 
-__all__ += ["Columns", "columns_from_instances", "concat_columns", "KINDS"]
+__all__ += ["Columns", "columns_from_instances", "concat_columns", "can_concat", "KINDS"]

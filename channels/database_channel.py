@@ -126,6 +126,13 @@ class DatabaseChannel(BaseChannel):
             return super().get_typed_columns(stream, time_interval)
         return typed(stream.stream_id, time_interval.start, time_interval.end)
 
+    def get_typed_component_columns(self, stream, time_interval, key):
+        typed = getattr(self.store, "typed_component_columns", None)
+        if typed is None:
+            return None
+        time_interval = as_interval(time_interval)
+        return typed(stream.stream_id, time_interval.start, time_interval.end, key)
+
     def write_columns_chunk(self, stream, columns, calculated_intervals) -> int:
         self._check_writable()
         insert = getattr(self.store, "insert_columns", None)

@@ -16,6 +16,7 @@ from operator import itemgetter, lt as _lt
 import numpy as np
 
 from .base_channel import BaseChannel
+from .columnar import Columns, can_concat, columns_from_instances, concat_columns
 from .errors import DuplicateInstanceError, ReadOnlyChannelError, StreamAlreadyExistsError, StreamNotFoundError
 from .lod import numeric_or_nan, summarise_arrays
 from .stream import Stream, StreamInstance, as_interval, get_stream_id
@@ -81,13 +82,15 @@ class _Series:
         last = self.last_ms()
         if last is not None and not cols.ms[0] > last:
             return False
-        prev = self._num_cache.get(_TYPED) if last is not None else None
+        # the whole series as one Columns, while every batch so far was columnar and of one kind: records under
+        # their own key (readers of typed columns take floats, ints, datetimes and intervals only)
+        key = _RECORDS if cols.kind == "record" else _TYPED
+        prev = self._num_cache.get(key) if last is not None else None
         self._num_cache.clear()
         if last is None:
-            self._num_cache[_TYPED] = cols
-        elif prev is not None and prev.kind == cols.kind:
-            from .columnar import concat_columns
-            self._num_cache[_TYPED] = concat_columns(prev, cols)
+            self._num_cache[key] = cols
+        elif prev is not None and can_concat(prev, cols):
+            self._num_cache[key] = concat_columns(prev, cols)
         self._pending.append(cols)
         return True
 
@@ -183,6 +186,8 @@ class _Series:
 
 _SI_TYPES = {StreamInstance}
 _TYPED = "\0typed"
+_RECORDS = "\0records"
+_MISSING = object()
 _first = itemgetter(0)
 
 
@@ -244,7 +249,6 @@ class _SeriesChannel(BaseChannel):
 
     def get_typed_columns(self, stream, time_interval):
         """See :meth:`BaseChannel.get_typed_columns` (built once per series state, then sliced)."""
-        from .columnar import columns_from_instances
         time_interval = as_interval(time_interval)
         with self._lock:
             s = self._series(stream)
@@ -256,6 +260,29 @@ class _SeriesChannel(BaseChannel):
             lo, hi = np.searchsorted(cols.ms, [to_ms(time_interval.start), to_ms(time_interval.end)], side="right")
             return cols.slice(int(lo), int(hi))
 
+    def get_typed_component_columns(self, stream, time_interval, key):
+        """See :meth:`BaseChannel.get_typed_component_columns`: from the series' record columns when it was
+        written by columnar record batches (no Python per instance), else from its values."""
+        time_interval = as_interval(time_interval)
+        lo_ms, hi_ms = to_ms(time_interval.start), to_ms(time_interval.end)
+        with self._lock:
+            s = self._series(stream)
+            rec = s._num_cache.get(_RECORDS)
+            if rec is not None and rec.names is not None:
+                lo, hi = np.searchsorted(rec.ms, [lo_ms, hi_ms], side="right")
+                if key not in rec.names:
+                    return Columns(np.zeros(0, np.int64), "float", np.zeros(0))
+                arr = rec.values[rec.names.index(key)][lo:hi]
+                return Columns(rec.ms[lo:hi], "float" if arr.dtype == np.float64 else "int", arr)
+            lo, hi = s.bounds(time_interval)
+            ts, insts = s.ts[lo:hi], s.insts[lo:hi]
+        miss = _MISSING
+        comp = [v[key] if isinstance(v, dict) and key in v else miss for _, v in insts]
+        sel = [j for j, c in enumerate(comp) if c is not miss]
+        vals = [comp[j] for j in sel]
+        cols = columns_from_instances([(ts[j], c) for j, c in zip(sel, vals)])
+        return cols if cols is not None and cols.kind in ("float", "int") else None
+
     def write_columns_chunk(self, stream, columns, calculated_intervals) -> int:
         """Write a Columns batch. Appended after everything stored, it is kept as columns and made instances
         only when something reads instances; otherwise it is written as instances."""
@@ -263,7 +290,7 @@ class _SeriesChannel(BaseChannel):
         with self._lock:
             s = self._series(stream)
             if len(columns):
-                check_arrays(stream.stream_id, columns.ms, columns.values)
+                check_arrays(stream.stream_id, columns.ms, np.zeros(len(columns)))
             if not len(columns) or not s.append_columns(columns):
                 return self._write(stream, columns.instances(), calculated_intervals)
             if calculated_intervals is not None:

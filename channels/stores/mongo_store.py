@@ -122,10 +122,11 @@ log = logging.getLogger(__name__)
 
 from .mongo_common import (DEFINITIONS, LOD, LOD_STATE, RUNS, STREAMS, _EMPTY, _IN_CHUNK, _NO_END, _NO_START,
                            _NUMERIC_TYPES, _aware, _date, _is_mongomock, _short, _where)
+from .mongo_columnar import MongoColumnar
 from .mongo_lod import MongoLevelOfDetail
 
 
-class MongoStore(MongoLevelOfDetail, Store):
+class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
     """HyperStream's MongoDB layout through pymongo (works on a real server and on mongomock).
 
     ``client_or_uri`` is a ``pymongo.MongoClient`` (or mongomock's) or a

@@ -20,11 +20,15 @@ Schema (version 1)
     same rule as :func:`channels.lod.numeric_or_nan`); NULL for NaN and
     non-numeric values. So range aggregates and the columnar path never decode
     JSON.
-``components(cid, sid, name)`` and ``component_values(cid, ts, num) WITHOUT ROWID``
+``components(cid, sid, name)`` and ``component_values(cid, ts, num, k) WITHOUT ROWID``
     The numeric top-level components of dict values (``value[name]`` that is
     int/float/bool, not NaN), one row each, written on insert. This side
     table makes ``columns(component=...)`` and component summaries plain
-    index range scans instead of decoding every JSON document.
+    index range scans instead of decoding every JSON document. ``k`` is the
+    kind of the value (float, -0.0, bool, int, other; see
+    :mod:`channels.stores.sqlite_columnar`), so the sign of zero and ints read
+    back exactly; files of earlier versions get the column on opening (NULL:
+    kind unknown).
 ``lod(sid, comp, level, bucket, n, nn, s, mn, mx, f, l) WITHOUT ROWID``
     Precomputed level-of-detail aggregates, see below.
 ``runs(id, recorded_ms, record)``
@@ -101,19 +105,18 @@ from ..columnar import check_arrays
 from ..lod import Summary, bucket_edges
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
-from ..utils import EPOCH, ensure_utc, to_ms, utcnow
+from ..utils import EPOCH, utcnow
 from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_collection, check_not_future
 from .codec import decode_json, encode_json, numeric, values_equal
 from .lod_levels import LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET  # noqa: F401 - re-exported
 from .lod_levels import Agg as _Agg, assemble, summary_plan
 from .lod_levels import choose_lod_level as _choose_lod_level
+from .sqlite_columnar import _HI, _LO, _NAN_TEXT, _NEG_ZERO_TEXT, K_NEG_ZERO, SQLiteColumnar, _ms, dict_components
 
 SCHEMA_VERSION = 1
 APPLICATION = "hyperstream-studio"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
-_LO = -(2 ** 62)  # "no start"
-_HI = 2 ** 62     # "no end"
 _ONE_MS = timedelta(milliseconds=1)
 _MAX_PARAMS = 900
 
@@ -130,7 +133,7 @@ CREATE TABLE IF NOT EXISTS instances (
 CREATE TABLE IF NOT EXISTS components (
     cid INTEGER PRIMARY KEY, sid INTEGER NOT NULL, name TEXT NOT NULL, UNIQUE (sid, name));
 CREATE TABLE IF NOT EXISTS component_values (
-    cid INTEGER NOT NULL, ts INTEGER NOT NULL, num REAL NOT NULL, PRIMARY KEY (cid, ts)) WITHOUT ROWID;
+    cid INTEGER NOT NULL, ts INTEGER NOT NULL, num REAL NOT NULL, k INTEGER, PRIMARY KEY (cid, ts)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lod (
     sid INTEGER NOT NULL, comp INTEGER NOT NULL, level INTEGER NOT NULL, bucket INTEGER NOT NULL,
     n INTEGER NOT NULL, nn INTEGER NOT NULL, s REAL, mn REAL, mx REAL, f INTEGER NOT NULL, l INTEGER NOT NULL,
@@ -152,13 +155,6 @@ ON CONFLICT (sid, comp, level, bucket) DO UPDATE SET
 """
 
 _NAN = float("nan")
-#: the tagged text of -0.0: SQLite's REAL storage drops the sign of zero, so v keeps it (num stays 0.0)
-_NEG_ZERO_TEXT = '{"$t":"f","v":"-0"}'
-_NAN_TEXT = '{"$t":"f","v":"nan"}'
-
-
-def _ms(dt: datetime | None, default: int) -> int:
-    return default if dt is None else to_ms(ensure_utc(dt, "time"))
 
 
 def _dt(ms):
@@ -186,16 +182,6 @@ def _encode_row(value):
     return text, numeric(value)
 
 
-class _LazyValues:
-    """``values[i]`` of a Columns batch as its Python object, made only when asked (for a conflict message)."""
-
-    def __init__(self, columns):
-        self.columns = columns
-
-    def __getitem__(self, i):
-        return self.columns.slice(i, i + 1).python_values()[0]
-
-
 def _insert_rows(con, head: str, row: str, columns) -> None:
     """INSERT the rows ``zip(*columns)``: many rows per statement (``VALUES (..),(..),...``), which costs
     SQLite and the sqlite3 module about a third of one ``executemany`` step per row."""
@@ -213,10 +199,6 @@ def _insert_rows(con, head: str, row: str, columns) -> None:
     con.executemany(head + ",".join([row] * per), (flat[i:i + step] for i in range(0, k * full, step)))
     if full < n:
         con.execute(head + ",".join([row] * (n - full)), flat[k * full:])
-
-
-_DT_PREFIX = '{"$t":"dt","ms":'
-_TI_PREFIX = '{"$t":"ti","s":'
 
 
 def _float_vcol(num_arr: np.ndarray):
@@ -250,7 +232,7 @@ def _intervals_from_text(text: str) -> TimeIntervals:
     return TimeIntervals._from_sorted([TimeInterval._trusted(_dt(s), _dt(e)) for s, e in json.loads(text)])
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLiteColumnar, Store):
     """The embedded store in one SQLite file (created if missing). See the module docstring for the schema."""
 
     def __init__(self, path, busy_timeout_ms: int = 30_000):
@@ -269,6 +251,8 @@ class SQLiteStore(Store):
                 for stmt in _SCHEMA.strip().split(";"):
                     if stmt.strip():
                         con.execute(stmt)
+                if "k" not in {r[1] for r in con.execute("PRAGMA table_info(component_values)")}:
+                    con.execute("ALTER TABLE component_values ADD COLUMN k INTEGER")  # files of earlier versions
                 row = con.execute("SELECT value FROM hsgui_meta WHERE key='schema_version'").fetchone()
                 if row is None:
                     con.execute("INSERT INTO hsgui_meta VALUES ('schema_version', ?), ('application', ?)",
@@ -577,69 +561,6 @@ class SQLiteStore(Store):
         return self._insert_prepared(stream_id, len(ms_l), ms_l, ms_arr, num_arr, vcol, numcol, numcol, None, None,
                                      calculated_intervals)
 
-    def insert_columns(self, stream_id: StreamId, columns, calculated_intervals: TimeIntervals | None = None) -> int:
-        """Write a :class:`channels.columnar.Columns` batch (floats, datetimes or TimeIntervals) like :meth:`insert`,
-        without making per-instance objects: the tagged JSON of datetimes/intervals is formatted from the arrays."""
-        if columns.kind == "float":
-            return self.insert_arrays(stream_id, columns.ms, columns.values, calculated_intervals)
-        ms_arr, _ = check_arrays(stream_id, columns.ms, columns.values)
-        ms_l = ms_arr.tolist()
-        n = len(ms_l)
-        if columns.kind == "datetime":
-            vcol = [f'{{"$t":"dt","ms":{m}}}' for m in columns.values.tolist()]
-        else:
-            vcol = [f'{{"$t":"ti","s":{a},"e":{b}}}' for a, b in zip(columns.starts.tolist(), columns.values.tolist())]
-        return self._insert_prepared(stream_id, n, ms_l, ms_arr, np.full(n, np.nan), vcol, [None] * n,
-                                     _LazyValues(columns), None, None, calculated_intervals)
-
-    def typed_columns(self, stream_id: StreamId, start, end):
-        """The instances in ``(start, end]`` as :class:`channels.columnar.Columns` when their values are all floats,
-        all datetimes or all TimeIntervals (decoded in SQL, no per-instance Python objects); None otherwise."""
-        from ..columnar import Columns
-        lo, hi = _ms(start, _LO), _ms(end, _HI)
-        with self._errors(f"reading columns of stream {stream_id}"), self._snapshot() as con:
-            sid = self._sid(con, stream_id)
-            if sid is None:
-                return Columns(np.zeros(0, np.int64), "float", np.zeros(0))
-            rng = "FROM instances WHERE sid=? AND ts>? AND ts<=?"
-            # one query per read: the kind is that of the first row, and a row of another kind makes the query
-            # yield something its int64/float64 column cannot take (None or text), which means "not columnar".
-            # Datetimes and intervals are read from their tagged JSON by prefix: encode_json writes a top-level
-            # datetime exactly as {"$t":"dt","ms":N} and an interval as {"$t":"ti","s":A,"e":B} (a user dict with
-            # a "$t" key is escaped as {"$t":"d",...}), and CAST takes the integer at the start of the text.
-            first = con.execute(f"SELECT v IS NULL, substr(v, 1, 16) {rng} ORDER BY ts LIMIT 1",
-                                (sid, lo, hi)).fetchone()
-            if first is None:
-                return Columns(np.zeros(0, np.int64), "float", np.zeros(0))
-            try:
-                if first[0] or first[1] in (_NAN_TEXT[:16], _NEG_ZERO_TEXT[:16]):
-                    # floats: v is NULL (the value is num), or NaN / -0.0 spelled in v (flag 1 / 2)
-                    a = np.fromiter(con.execute(
-                        f"SELECT ts, num, CASE WHEN v IS NULL THEN 0 WHEN v = ? THEN 1 WHEN v = ? THEN 2 "
-                        f"ELSE 'x' END {rng} ORDER BY ts", (_NAN_TEXT, _NEG_ZERO_TEXT, sid, lo, hi)),
-                        np.dtype([("t", "<i8"), ("v", "<f8"), ("f", "<i1")]))
-                    values = a["v"]
-                    if a["f"].any():
-                        values = values.copy()
-                        values[a["f"] == 1] = np.nan
-                        values[a["f"] == 2] = -0.0
-                    return Columns(a["t"], "float", values)
-                if first[1] == _DT_PREFIX:
-                    a = np.fromiter(con.execute(f"SELECT ts, CASE WHEN substr(v, 1, 16) = '{_DT_PREFIX}' THEN "
-                                                f"CAST(substr(v, 17) AS INTEGER) END {rng} ORDER BY ts", (sid, lo, hi)),
-                                    np.dtype([("t", "<i8"), ("v", "<i8")]))
-                    return Columns(a["t"], "datetime", a["v"])
-                if first[1][:15] == _TI_PREFIX:
-                    a = np.fromiter(con.execute(f"SELECT ts, CASE WHEN substr(v, 1, 15) = '{_TI_PREFIX}' THEN "
-                                                f"CAST(substr(v, 16) AS INTEGER) END, "
-                                                f"CAST(substr(v, instr(v, ',\"e\":') + 5) AS INTEGER) {rng} "
-                                                f"ORDER BY ts", (sid, lo, hi)),
-                                    np.dtype([("t", "<i8"), ("s", "<i8"), ("e", "<i8")]))
-                    return Columns(a["t"], "interval", a["e"], a["s"])
-            except (TypeError, ValueError):
-                return None  # mixed kinds: the caller reads instances
-            return None
-
     def _insert_prepared(self, stream_id, n, ms, ms_arr, num_arr, vcol, numcol, vals, keep, comp_items,
                          calculated_intervals):
         try:
@@ -714,27 +635,14 @@ class SQLiteStore(Store):
             _insert_rows(con, "INSERT INTO instances (sid, ts, v, num) VALUES ", f"({sid:d},?,?,?)",
                          (ms_l, v_l, num_l))
         # numeric components of dict values
-        comps: dict[str, tuple[list, list]] = {}
-        if comp_items:
-            wanted = None if keep is None else set(keep)
-            for i, x in comp_items:
-                if wanted is not None and i not in wanted:
-                    continue
-                t = ms[i]
-                for k, cv in x.items():
-                    f = numeric(cv)
-                    if f is not None:
-                        entry = comps.get(k)
-                        if entry is None:
-                            entry = comps[k] = ([], [])
-                        entry[0].append(t)
-                        entry[1].append(f)
+        comps = dict_components(comp_items, ms, keep, numeric)
         comp_arrays = {}
-        for name, (cms, cvals) in comps.items():
+        for name, (cms, cvals, kinds) in comps.items():
             row = con.execute("SELECT cid FROM components WHERE sid=? AND name=?", (sid, name)).fetchone()
             cid = row[0] if row else con.execute("INSERT INTO components (sid, name) VALUES (?, ?)",
                                                  (sid, name)).lastrowid
-            con.executemany(f"INSERT INTO component_values (cid, ts, num) VALUES ({cid:d}, ?, ?)", zip(cms, cvals))
+            _insert_rows(con, "INSERT INTO component_values (cid, ts, num, k) VALUES ", f"({cid:d},?,?,?)",
+                         (cms, cvals, kinds))
             a = np.array(cms, dtype=np.int64)
             v = np.array(cvals, dtype=np.float64)
             o = np.argsort(a, kind="stable")
@@ -932,6 +840,12 @@ class SQLiteStore(Store):
                         cur = con.execute("SELECT ts, num FROM component_values WHERE cid=? AND ts>? AND ts<=? "
                                           "ORDER BY ts", (cid, lo, hi))
                         arr = np.fromiter(cur, dtype)
+                        if len(arr) and (arr["v"] == 0.0).any():  # the kind k keeps the sign of zero
+                            neg = [r[0] for r in con.execute(
+                                "SELECT ts FROM component_values WHERE cid=? AND ts>? AND ts<=? AND num=0 AND k=?",
+                                (cid, lo, hi, K_NEG_ZERO))]
+                            if neg:
+                                arr["v"][np.searchsorted(arr["t"], np.array(neg, dtype=np.int64))] = -0.0
         return np.ascontiguousarray(arr["t"]), np.ascontiguousarray(arr["v"])
 
     def summary(self, stream_id: StreamId, start: datetime, end: datetime, buckets: int,

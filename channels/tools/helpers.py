@@ -104,7 +104,7 @@ def aggregate_columns(windows, data, func, include_empty: bool = False):
     Columns; returns Columns of the results, or None when this cannot be done column-wise with results equal
     to the instance path (the engine then runs ``_execute``)."""
     from ..columnar import Columns
-    if windows is None or data is None or windows.kind != "interval" or data.kind == "interval":
+    if windows is None or data is None or windows.kind != "interval" or data.kind not in ("float", "datetime"):
         return None
     i = np.searchsorted(data.ms, windows.starts, side="right")
     j = np.searchsorted(data.ms, windows.values, side="right")

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from typing import Optional
 
+import numpy as np
+
+from channels.columnar import Columns
 from channels.errors import IncorrectInputCountError, ToolParameterError
 from channels.stream import StreamInstance
 from channels.tools import Tool
@@ -27,6 +30,22 @@ class AlignedMerge(Tool):
                 raise ToolParameterError("aligned_merge", "names", f"must be a list of non-empty texts, got {names!r}")
             if len(set(names)) != len(names):
                 raise ToolParameterError("aligned_merge", "names", f"names must be distinct, got {names!r}")
+
+    def _execute_columns(self, sources, alignment_stream, interval):
+        sources = sources or []
+        if not sources or (self.names and len(self.names) != len(sources)):
+            return None  # _execute raises the input-count error
+        cols = []
+        for s in sources:
+            c = s.channel.get_typed_columns(s, interval)
+            if c is None or c.kind not in ("float", "int"):
+                return None
+            cols.append(c)
+        common = cols[0].ms
+        for c in cols[1:]:
+            common = np.intersect1d(common, c.ms, assume_unique=True)
+        fields = [c.values[np.searchsorted(c.ms, common)] for c in cols]
+        return Columns(common, "record", fields, names=self.names or None)
 
     def _execute(self, sources, alignment_stream, interval):
         sources = sources or []

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from channels.columnar import Columns
 from channels.errors import ToolParameterError
 from channels.tools.functions import hashed_uniform
 from channels.tools import TickTool
@@ -34,8 +35,14 @@ class Gauss(TickTool):
         self._check_seed(seed)
         self._set_ticks(first, stride)
 
-    def _tick_values(self, ms):
+    def _tick_array(self, ms):
         u1 = 1.0 - hashed_uniform(self.seed, ms, lane=1)  # (0, 1]
         u2 = hashed_uniform(self.seed, ms, lane=2)
         z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)  # Box-Muller
-        return (self.mu + self.sigma * z).tolist()
+        return self.mu + self.sigma * z
+
+    def _tick_values(self, ms):
+        return self._tick_array(ms).tolist()
+
+    def _tick_columns(self, ms):
+        return Columns(ms, "float", self._tick_array(ms))

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from channels.columnar import Columns
 from channels.errors import ToolParameterError
 from channels.tools.functions import hashed_uniform
 from channels.tools import TickTool
@@ -35,6 +36,12 @@ class Uniform(TickTool):
         self._check_seed(seed)
         self._set_ticks(first, stride)
 
-    def _tick_values(self, ms):
+    def _tick_array(self, ms):
         values = self.low + (self.high - self.low) * hashed_uniform(self.seed, ms)
-        return np.minimum(values, np.nextafter(float(self.high), float(self.low))).tolist()  # never == high
+        return np.minimum(values, np.nextafter(float(self.high), float(self.low)))  # never == high
+
+    def _tick_values(self, ms):
+        return self._tick_array(ms).tolist()
+
+    def _tick_columns(self, ms):
+        return Columns(ms, "float", self._tick_array(ms))

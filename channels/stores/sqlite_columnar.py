@@ -1,0 +1,293 @@
+"""The columnar reads and writes of the SQLite store (a mixin of :class:`channels.stores.sqlite_store.SQLiteStore`).
+
+``insert_columns`` writes a :class:`channels.columnar.Columns` batch exactly as ``insert`` writes the same
+instances (same ``v``/``num`` columns, same component rows), formatting the text from the arrays;
+``typed_columns`` and ``typed_component_columns`` read them back as Columns in one query each.
+
+Component kinds: ``component_values.k`` records the Python type of each component value, so a column of them
+reads back exactly (REAL drops the sign of zero and the int/float distinction): :data:`K_FLOAT` (the value is
+``num``), :data:`K_NEG_ZERO` (-0.0), :data:`K_BOOL`, :data:`K_INT` (an int that ``num`` holds exactly, i.e.
+within +-2**53), :data:`K_OTHER` (another number). NULL: written by a version that did not record the kind
+(read back as ``num``; the typed read declines).
+"""
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from itertools import repeat
+
+import numpy as np
+
+from ..columnar import Columns, check_arrays
+from ..utils import ensure_utc, to_ms
+
+_LO = -(2 ** 62)  # "no start"
+_HI = 2 ** 62     # "no end"
+#: the tagged text of -0.0: SQLite's REAL storage drops the sign of zero, so v keeps it (num stays 0.0)
+_NEG_ZERO_TEXT = '{"$t":"f","v":"-0"}'
+_NAN_TEXT = '{"$t":"f","v":"nan"}'
+_DT_PREFIX = '{"$t":"dt","ms":'
+_TI_PREFIX = '{"$t":"ti","s":'
+_NONFINITE_JSON = {"nan": _NAN_TEXT, "inf": '{"$t":"f","v":"inf"}', "-inf": '{"$t":"f","v":"-inf"}'}
+
+K_FLOAT, K_NEG_ZERO, K_BOOL, K_INT, K_OTHER = 0, 1, 2, 3, 4
+_K_NAN, _K_SKIP = 5, 9  # typed_component_columns only: a NaN (no component row), an instance the key skips
+_EXACT_INT = 2 ** 53
+
+
+def _ms(dt: datetime | None, default: int) -> int:
+    return default if dt is None else to_ms(ensure_utc(dt, "time"))
+
+
+def _empty() -> Columns:
+    return Columns(np.zeros(0, np.int64), "float", np.zeros(0))
+
+
+class _LazyValues:
+    """``values[i]`` of a Columns batch as its Python object, made only when asked (for a conflict message)."""
+
+    def __init__(self, columns):
+        self.columns = columns
+
+    def __getitem__(self, i):
+        return self.columns.slice(i, i + 1).python_values()[0]
+
+
+def component_kind(cv, f: float) -> int:
+    """The ``component_values.k`` of a numeric component value ``cv`` whose ``num`` is ``f``."""
+    t = type(cv)
+    if t is float:
+        return K_NEG_ZERO if f == 0.0 and math.copysign(1.0, f) < 0 else K_FLOAT
+    if t is int:
+        return K_INT if -_EXACT_INT <= cv <= _EXACT_INT else K_OTHER
+    if t is bool or isinstance(cv, (bool, np.bool_)):
+        return K_BOOL
+    if isinstance(cv, (int, np.integer)):
+        return K_INT if -_EXACT_INT <= int(cv) <= _EXACT_INT else K_OTHER
+    if isinstance(cv, (float, np.floating)):
+        return K_NEG_ZERO if f == 0.0 and math.copysign(1.0, f) < 0 else K_FLOAT
+    return K_OTHER
+
+
+def dict_components(comp_items, ms, keep, numeric) -> dict:
+    """``{name: (ms list, num list, k list)}`` of the numeric top-level components of the dicts ``comp_items``
+    (``(batch index, dict)`` pairs; only the indices in ``keep`` unless it is None), or of a
+    :class:`RecordComponents`."""
+    if not comp_items:
+        return {}
+    if isinstance(comp_items, RecordComponents):
+        return comp_items.components(keep)
+    comps: dict = {}
+    wanted = None if keep is None else set(keep)
+    for i, x in comp_items:
+        if wanted is not None and i not in wanted:
+            continue
+        t = ms[i]
+        for k, cv in x.items():
+            f = numeric(cv)
+            if f is not None:
+                entry = comps.get(k)
+                if entry is None:
+                    entry = comps[k] = ([], [], [])
+                entry[0].append(t)
+                entry[1].append(f)
+                entry[2].append(component_kind(cv, f))
+    return comps
+
+
+class RecordComponents:
+    """The component rows of a record Columns batch with names, computed from its arrays."""
+
+    def __init__(self, columns):
+        self.columns = columns
+
+    def components(self, keep) -> dict:
+        c = self.columns
+        ka = None if keep is None else np.asarray(keep, dtype=np.int64)
+        ms = c.ms if ka is None else c.ms[ka]
+        out = {}
+        for name, arr in zip(c.names, c.values):
+            a = arr if ka is None else arr[ka]
+            if a.dtype == np.float64:
+                m = ~np.isnan(a)
+                t, v = ms[m], a[m]
+                k = np.where((v == 0.0) & np.signbit(v), K_NEG_ZERO, K_FLOAT)
+            else:
+                t, v = ms, a.astype(np.float64)
+                k = np.where((a >= -_EXACT_INT) & (a <= _EXACT_INT), K_INT, K_OTHER)
+            if len(t):
+                out[name] = (t.tolist(), v.tolist(), k.tolist())
+        return out
+
+
+def _field_texts(arr: np.ndarray) -> list:
+    """JSON texts of a float64/int64 array as encode_json writes them inside a dict or list (repr of each
+    number; non-finite floats tagged)."""
+    texts = list(map(repr, arr.tolist()))
+    if arr.dtype == np.float64:
+        for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+            texts[i] = _NONFINITE_JSON[texts[i]]
+    return texts
+
+
+def record_texts(columns) -> list | None:
+    """The tagged-JSON ``v`` text of each value of a record Columns, byte for byte what ``encode_json`` writes
+    for the dicts (lists) ``python_values()`` makes; None when that cannot be formatted here (a name that is the
+    tag key, which encode_json escapes)."""
+    fields = [_field_texts(a) for a in columns.values]
+    if columns.names is None:
+        parts = [repeat("[")]
+        for j, f in enumerate(fields):
+            parts += [repeat(","), f] if j else [f]
+        parts.append(repeat("]"))
+    else:
+        if "$t" in columns.names:
+            return None
+        parts = []
+        for j, (name, f) in enumerate(zip(columns.names, fields)):
+            parts += [repeat(("{" if j == 0 else ",") + json.dumps(name) + ":"), f]
+        parts.append(repeat("}"))
+    return list(map("".join, zip(*parts)))
+
+
+def _safe_json_key(key: str) -> bool:
+    return key.isascii() and key.isprintable() and '"' not in key and "\\" not in key
+
+
+class SQLiteColumnar:
+    """Columnar writes and reads; see the module docstring."""
+
+    def insert_columns(self, stream_id, columns, calculated_intervals=None) -> int:
+        """Write a :class:`channels.columnar.Columns` batch like :meth:`insert` writes its instances, without
+        making per-instance objects: the ``v`` text of datetimes, intervals and records is formatted from the
+        arrays (records whose text cannot be formatted here are written as instances)."""
+        kind = columns.kind
+        if kind == "float":
+            return self.insert_arrays(stream_id, columns.ms, columns.values, calculated_intervals)
+        ms_arr, _ = check_arrays(stream_id, columns.ms, np.zeros(len(columns)))
+        ms_l = ms_arr.tolist()
+        n = len(ms_l)
+        comps = None
+        if kind == "int":  # as insert: v the INTEGER, num its REAL
+            num_arr = columns.values.astype(np.float64)
+            vcol, numcol = columns.values.tolist(), num_arr.tolist()
+        else:
+            num_arr, numcol = np.full(n, np.nan), [None] * n
+            if kind == "datetime":
+                vcol = [f'{{"$t":"dt","ms":{m}}}' for m in columns.values.tolist()]
+            elif kind == "interval":
+                vcol = [f'{{"$t":"ti","s":{a},"e":{b}}}' for a, b in zip(columns.starts.tolist(),
+                                                                         columns.values.tolist())]
+            else:
+                vcol = record_texts(columns)
+                if vcol is None:
+                    return self.insert(stream_id, columns.instances(), calculated_intervals=calculated_intervals)
+                if columns.names is not None:
+                    comps = RecordComponents(columns)
+        return self._insert_prepared(stream_id, n, ms_l, ms_arr, num_arr, vcol, numcol, _LazyValues(columns), None,
+                                     comps, calculated_intervals)
+
+    def typed_columns(self, stream_id, start, end):
+        """The instances in ``(start, end]`` as :class:`channels.columnar.Columns` when their values are all floats,
+        all ints, all datetimes or all TimeIntervals (decoded in SQL, no per-instance Python objects); None
+        otherwise."""
+        lo, hi = _ms(start, _LO), _ms(end, _HI)
+        with self._errors(f"reading columns of stream {stream_id}"), self._snapshot() as con:
+            sid = self._sid(con, stream_id)
+            if sid is None:
+                return _empty()
+            rng = "FROM instances WHERE sid=? AND ts>? AND ts<=?"
+            # one query per read: the kind is that of the first row, and a row of another kind makes the query
+            # yield something its int64/float64 column cannot take (None or text), which means "not columnar".
+            # Datetimes and intervals are read from their tagged JSON by prefix: encode_json writes a top-level
+            # datetime exactly as {"$t":"dt","ms":N} and an interval as {"$t":"ti","s":A,"e":B} (a user dict with
+            # a "$t" key is escaped as {"$t":"d",...}), and CAST takes the integer at the start of the text.
+            first = con.execute(f"SELECT v IS NULL, substr(v, 1, 16), typeof(v) {rng} ORDER BY ts LIMIT 1",
+                                (sid, lo, hi)).fetchone()
+            if first is None:
+                return _empty()
+            try:
+                if first[0] or first[1] in (_NAN_TEXT[:16], _NEG_ZERO_TEXT[:16]):
+                    # floats: v is NULL (the value is num), or NaN / -0.0 spelled in v (flag 1 / 2)
+                    a = np.fromiter(con.execute(
+                        f"SELECT ts, num, CASE WHEN v IS NULL THEN 0 WHEN v = ? THEN 1 WHEN v = ? THEN 2 "
+                        f"ELSE 'x' END {rng} ORDER BY ts", (_NAN_TEXT, _NEG_ZERO_TEXT, sid, lo, hi)),
+                        np.dtype([("t", "<i8"), ("v", "<f8"), ("f", "<i1")]))
+                    values = a["v"]
+                    if a["f"].any():
+                        values = values.copy()
+                        values[a["f"] == 1] = np.nan
+                        values[a["f"] == 2] = -0.0
+                    return Columns(a["t"], "float", values)
+                if first[2] == "integer":  # ints within int64 are stored as the INTEGER itself
+                    a = np.fromiter(con.execute(f"SELECT ts, CASE WHEN typeof(v) = 'integer' THEN v END {rng} "
+                                                f"ORDER BY ts", (sid, lo, hi)), np.dtype([("t", "<i8"), ("v", "<i8")]))
+                    return Columns(a["t"], "int", a["v"])
+                if first[1] == _DT_PREFIX:
+                    a = np.fromiter(con.execute(f"SELECT ts, CASE WHEN substr(v, 1, 16) = '{_DT_PREFIX}' THEN "
+                                                f"CAST(substr(v, 17) AS INTEGER) END {rng} ORDER BY ts", (sid, lo, hi)),
+                                    np.dtype([("t", "<i8"), ("v", "<i8")]))
+                    return Columns(a["t"], "datetime", a["v"])
+                if first[1][:15] == _TI_PREFIX:
+                    a = np.fromiter(con.execute(f"SELECT ts, CASE WHEN substr(v, 1, 15) = '{_TI_PREFIX}' THEN "
+                                                f"CAST(substr(v, 16) AS INTEGER) END, "
+                                                f"CAST(substr(v, instr(v, ',\"e\":') + 5) AS INTEGER) {rng} "
+                                                f"ORDER BY ts", (sid, lo, hi)),
+                                    np.dtype([("t", "<i8"), ("s", "<i8"), ("e", "<i8")]))
+                    return Columns(a["t"], "interval", a["e"], a["s"])
+            except (TypeError, ValueError):
+                return None  # mixed kinds: the caller reads instances
+            return None
+
+    def typed_component_columns(self, stream_id, start, end, key):
+        """``value[key]`` of the instances in ``(start, end]`` whose dict value has ``key`` (the others skipped, as
+        ``StreamView.component`` does) as float or int Columns, exactly; None when they are not all floats or all
+        ints, or the store cannot tell (component rows written without their kind)."""
+        lo, hi = _ms(start, _LO), _ms(end, _HI)
+        dtype = np.dtype([("t", "<i8"), ("v", "<f8"), ("k", "<i1")])
+        with self._errors(f"reading component {key!r} of stream {stream_id}"), self._snapshot() as con:
+            sid = self._sid(con, stream_id)
+            if sid is None:
+                return _empty()
+            cid = self._cid(con, sid, key)
+            n = con.execute("SELECT count(*) FROM instances WHERE sid=? AND ts>? AND ts<=?",
+                            (sid, lo, hi)).fetchone()[0]
+            m = 0 if cid is None else con.execute("SELECT count(*) FROM component_values WHERE cid=? AND ts>? "
+                                                  "AND ts<=?", (cid, lo, hi)).fetchone()[0]
+            try:
+                if n == m:  # every instance has a numeric value[key]: the component rows alone
+                    if n == 0:
+                        return _empty()
+                    a = np.fromiter(con.execute("SELECT ts, num, k FROM component_values WHERE cid=? AND ts>? "
+                                                "AND ts<=? ORDER BY ts", (cid, lo, hi)), dtype)
+                elif not _safe_json_key(key):
+                    return None
+                else:  # the others: skipped (not a dict, no such key), NaN, or anything else ('x': decline)
+                    path = "$." + json.dumps(key)
+                    a = np.fromiter(con.execute(
+                        f"SELECT i.ts, ifnull(cv.num, 0.0), CASE WHEN cv.ts IS NOT NULL THEN cv.k "
+                        f"WHEN typeof(i.v) <> 'text' OR substr(i.v, 1, 1) <> '{{' THEN {_K_SKIP} "
+                        f"WHEN substr(i.v, 1, 6) = '{{\"$t\":' THEN "
+                        f"CASE WHEN substr(i.v, 1, 10) = '{{\"$t\":\"d\",' THEN 'x' ELSE {_K_SKIP} END "
+                        f"WHEN json_type(i.v, ?) IS NULL THEN {_K_SKIP} "
+                        f"WHEN json_extract(i.v, ?) = ? THEN {_K_NAN} ELSE 'x' END "
+                        f"FROM instances i LEFT JOIN component_values cv ON cv.cid = ? AND cv.ts = i.ts "
+                        f"WHERE i.sid=? AND i.ts>? AND i.ts<=? ORDER BY i.ts",
+                        (path, path, _NAN_TEXT, -1 if cid is None else cid, sid, lo, hi)), dtype)
+                    a = a[a["k"] != _K_SKIP]
+            except (TypeError, ValueError):
+                return None
+        kinds = set(np.unique(a["k"]).tolist())
+        if not kinds:
+            return _empty()
+        if kinds <= {K_FLOAT, K_NEG_ZERO, _K_NAN}:
+            values = a["v"]
+            if kinds != {K_FLOAT}:
+                values = values.copy()
+                values[a["k"] == K_NEG_ZERO] = -0.0
+                values[a["k"] == _K_NAN] = np.nan
+            return Columns(a["t"], "float", values)
+        if kinds == {K_INT}:
+            return Columns(a["t"], "int", a["v"].astype(np.int64))
+        return None
