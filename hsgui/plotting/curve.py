@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (QGraphicsPathItem)
 from channels.time_interval import TimeInterval
 
 
+from hsgui.common.latest_job import LatestJob
+
 from .plot_data import CurveData, boundaries_of, query_curve
 
 log = logging.getLogger(__name__)
@@ -69,9 +71,7 @@ class PlotCurve(QObject):
         self.colour = colour
         self.span = span
         self.data: CurveData | None = None
-        self.job = None
-        self.seq = 0
-        self.pending = False
+        self.reads = LatestJob(alive=lambda: shiboken6.isValid(self.line) and shiboken6.isValid(self.pane.area))
         self.error: str | None = None
         self.label = str(stream.stream_id) + (f" · {component}" if component is not None else "")
         # for the cursor read-out: name, meta-data values (which tell variants apart) and component
@@ -157,45 +157,25 @@ class PlotCurve(QObject):
         return not (0.7 <= have / want <= 1.4)
 
     def request(self, runner, interval: TimeInterval, buckets: int) -> None:
-        if self.job is not None:
-            self.job.cancel()
-        self.seq += 1
-        seq = self.seq
-        self.pending = True
-        self.job = runner.submit(f"plot {self.label}", query_curve, self.stream, self.component, self.kind,
-                                 interval, buckets, boundaries_of(self.stream.calculated_intervals),
-                                 on_result=lambda d, s=seq: self._on_data(s, d),
-                                 on_error=lambda msg, s=seq: self._on_error(s, msg),
-                                 on_cancel=lambda s=seq: self._on_cancel(s))
+        self.reads.submit(runner, f"plot {self.label}", query_curve, self.stream, self.component, self.kind,
+                          interval, buckets, boundaries_of(self.stream.calculated_intervals),
+                          on_result=self._on_data, on_error=self._on_error)
 
     @property
     def busy(self) -> bool:
         """Whether the latest request has not delivered yet (its result may still be queued)."""
-        return self.pending
+        return self.reads.busy
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-        self.seq += 1
-        self.pending = False
+        self.reads.cancel()
 
-    def _on_cancel(self, seq):
-        if seq == self.seq:
-            self.pending = False
-
-    def _on_data(self, seq, data: CurveData):
-        if seq != self.seq or not shiboken6.isValid(self.line):
-            return  # a newer request is on its way, or the pane is gone
-        self.pending = False
+    def _on_data(self, data: CurveData):
         self.data = data
         self.error = None
         self._draw()
         self.sigUpdated.emit(self)
 
-    def _on_error(self, seq, msg):
-        if seq != self.seq or not shiboken6.isValid(self.line) or not shiboken6.isValid(self.pane.area):
-            return
-        self.pending = False
+    def _on_error(self, msg):
         self.error = msg
         self.pane.area.sigStatus.emit(f"Could not read {self.label}: {msg}")
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from channels.utils import from_ms
+from hsgui.common.latest_job import LatestJob
 from hsgui.common.timefmt import format_time, to_zone
 
 from .curve import LEFT_AXIS_WIDTH, PALETTE
@@ -52,10 +53,8 @@ class XYPane(QWidget):
         self.y_components: list = []
         self.colour = colour or PALETTE[0]
         self.log_x = self.log_y = False
-        self.job = None
+        self.reads = LatestJob()
         self.requested = None        # the time range of the last read (PlotArea.request_xy)
-        self.seq = 0
-        self.pending = False
         self.result = None           # the last XYRead drawn
         self.error: str | None = None
         self._shown = (np.empty(0), np.empty(0), np.empty(0))   # drawn x, y (view coordinates) and t (ms)
@@ -202,45 +201,26 @@ class XYPane(QWidget):
 
     # -- reading ---------------------------------------------------------------------------------------------
     def request(self, runner, interval) -> None:
-        if self.job is not None:
-            self.job.cancel()
-        self.seq += 1
-        seq = self.seq
-        self.pending = True
-        self.count_label.setText("reading…" if self.result is None else self.count_label.text())
-        self.job = runner.submit(f"XY {self.y_label} against {self.x_label}", read_xy, self.x_stream,
-                                 self.x_component, self.y_stream, self.y_component, interval, MAX_POINTS,
-                                 on_result=lambda r, s=seq: self._on_data(s, r),
-                                 on_error=lambda msg, s=seq: self._on_error(s, msg),
-                                 on_cancel=lambda s=seq: self._on_cancel(s))
+        if self.result is None:
+            self.count_label.setText("reading…")
+        self.reads.submit(runner, f"XY {self.y_label} against {self.x_label}", read_xy, self.x_stream,
+                          self.x_component, self.y_stream, self.y_component, interval, MAX_POINTS,
+                          on_result=self._on_data, on_error=self._on_error)
 
     @property
     def busy(self) -> bool:
-        return self.pending
+        return self.reads.busy
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-        self.seq += 1
-        self.pending = False
+        self.reads.cancel()
 
-    def _on_cancel(self, seq):
-        if seq == self.seq:
-            self.pending = False
-
-    def _on_error(self, seq, msg):
-        if seq != self.seq:
-            return
-        self.pending = False
+    def _on_error(self, msg):
         self.error = msg
         self.count_label.setText("cannot plot")
         self.readout.setText(f"<span style='color:#c62828'>{html.escape(msg)}</span>")
         self.area.sigStatus.emit(f"XY pane: {msg}")
 
-    def _on_data(self, seq, result):
-        if seq != self.seq:
-            return
-        self.pending = False
+    def _on_data(self, result):
         self.error = None
         self.result = result
         self.x_component, self.y_component = result.x_component, result.y_component

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from hsgui_test_stores import HOUR, T0, make_sqlite_store
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -12,8 +13,6 @@ from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval
 from hsgui.main_window import MainWindow
-
-from hsgui_test_stores import HOUR, T0, make_sqlite_store
 
 pytest.importorskip("qtconsole")
 
