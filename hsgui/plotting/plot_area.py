@@ -135,13 +135,14 @@ class PlotArea(QWidget):
         pane = pane or self.current_pane or (self.panes[0] if self.panes else None)
         if pane is None:
             return
-        if any(p.isHidden() for p in self.panes):
+        if any(p.isHidden() for p in self.panes + self.xy_panes):
             self.show_all_panes()
             return
         for p in self.panes + self.xy_panes:
             p.setVisible(p is pane)
         pane.maximise_button.setText("⤡")
-        self.set_current_pane(pane)
+        if pane in self.panes:            # an XY pane never takes new time curves
+            self.set_current_pane(pane)
 
     def show_all_panes(self) -> None:
         for p in self.panes + self.xy_panes:

@@ -266,3 +266,16 @@ def test_screenshot(qtbot, tmp_path):
     qtbot.wait(300)
     w.grab().save(os.path.join(DOCS, "plot_xy_pane.png"))
     w.close()
+
+
+def test_maximise_an_xy_pane_and_back(qtbot, area):
+    xy = area.add_xy_pane(area.channel["x"], area.channel["y"])
+    settled(qtbot, area)
+    time_pane = area.panes[0]
+    assert area.current_pane is time_pane
+    qtbot.mouseClick(xy.maximise_button, Qt.MouseButton.LeftButton)
+    assert xy.isVisible() and not time_pane.isVisible() and area.current_pane is time_pane
+    qtbot.mouseClick(xy.maximise_button, Qt.MouseButton.LeftButton)
+    assert xy.isVisible() and time_pane.isVisible()
+    qtbot.mouseClick(time_pane.maximise_button, Qt.MouseButton.LeftButton)
+    assert time_pane.isVisible() and not xy.isVisible()
