@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from channels.time_interval import TimeInterval
+from channels.utils import MIN_DATE, to_ms
+
 
 @dataclass(frozen=True)
 class XYPairs:
@@ -106,8 +109,6 @@ def _numeric_side(ctx, role: str, stream, component):
 
 def _with_the_one_before(stream, component, interval, ms, values):
     """``ms, values`` with the stream's last numeric instance before the interval prepended (if any)."""
-    from channels.time_interval import TimeInterval
-    from channels.utils import MIN_DATE, to_ms
     if interval.start <= MIN_DATE:
         return ms, values
     last = stream.window(TimeInterval(MIN_DATE, interval.start)).last()
@@ -119,13 +120,18 @@ def _with_the_one_before(stream, component, interval, ms, values):
     return np.concatenate(([to_ms(last.timestamp)], ms)), np.concatenate(([float(v)], values))
 
 
-def read_xy(ctx, x_stream, x_component, y_stream, y_component, interval, max_points: int = MAX_POINTS) -> XYRead:
+def read_xy(ctx, x_stream, x_component, y_stream, y_component, interval, max_points: int = MAX_POINTS,
+            components=None) -> XYRead:
     """A job: both streams' numeric columns over ``interval``, paired on time (:func:`align`), at most
-    ``max_points`` of them kept (every ``stride``-th)."""
-    x_component, x_comps = _numeric_side(ctx, "X", x_stream, x_component)
-    ctx.check()
-    y_component, y_comps = _numeric_side(ctx, "Y", y_stream, y_component)
-    ctx.check()
+    ``max_points`` of them kept (every ``stride``-th). ``components``: the (X, Y) numeric component lists an
+    earlier read found — given, the streams are not probed again (a re-read per range change needs no probe)."""
+    if components is None:
+        x_component, x_comps = _numeric_side(ctx, "X", x_stream, x_component)
+        ctx.check()
+        y_component, y_comps = _numeric_side(ctx, "Y", y_stream, y_component)
+        ctx.check()
+    else:
+        x_comps, y_comps = components
     xms, xv = x_stream.window(interval).columns(x_component)
     ctx.check()
     yms, yv = y_stream.window(interval).columns(y_component)

@@ -96,8 +96,6 @@ class XYPane(QWidget):
         self.close_button = QToolButton(text="✕")
         self.close_button.setToolTip("Remove this XY pane")
         self.close_button.clicked.connect(lambda: area.remove_xy_pane(self))
-        self.current_mark = QLabel()      # XY panes never take new time curves; kept for the area's bookkeeping
-        self.current_mark.setVisible(False)
         head = QHBoxLayout()
         head.setContentsMargins(4, 0, 4, 0)
         head.addWidget(QLabel("<b>XY</b>"))
@@ -203,8 +201,9 @@ class XYPane(QWidget):
     def request(self, runner, interval) -> None:
         if self.result is None:
             self.count_label.setText("reading…")
+        known = None if self.result is None else (self.x_components, self.y_components)   # probed once
         self.reads.submit(runner, f"XY {self.y_label} against {self.x_label}", read_xy, self.x_stream,
-                          self.x_component, self.y_stream, self.y_component, interval, MAX_POINTS,
+                          self.x_component, self.y_stream, self.y_component, interval, MAX_POINTS, known,
                           on_result=self._on_data, on_error=self._on_error)
 
     @property
