@@ -31,26 +31,29 @@ class ToolSpec:
     version: str | None
     parameters: dict                      # key -> value, for parameters that hold plain values
     code_parameters: list = field(default_factory=list)   # keys whose value is stored Python code
+    code_values: dict = field(default_factory=dict)       # key -> the stored value as read (never decoded here)
 
     @classmethod
     def from_document(cls, d: dict, where: str) -> "ToolSpec":
         if not isinstance(d, dict) or not d.get("name"):
             raise WorkflowDefinitionError(f"{where}: tool has no name: {d!r}")
-        params, code = {}, []
+        params, code, values = {}, [], {}
         for p in d.get("parameters") or []:
             key = p.get("key")
             if not key:
                 raise WorkflowDefinitionError(f"{where}: tool {d['name']!r} has a parameter without key: {p!r}")
             if p.get("is_function"):
                 code.append(key)
+                values[key] = p.get("value")
             else:
                 params[key] = p.get("value")
-        return cls(str(d["name"]), str(d["version"]) if d.get("version") else None, params, code)
+        return cls(str(d["name"]), str(d["version"]) if d.get("version") else None, params, code, values)
 
     def to_document(self) -> dict:
-        return {"name": self.name, "version": self.version or "0.0.0",
-                "parameters": [{"key": k, "value": v, "is_function": False, "is_set": True}
-                               for k, v in self.parameters.items()]}
+        params = [{"key": k, "value": v, "is_function": False, "is_set": True} for k, v in self.parameters.items()]
+        params += [{"key": k, "value": self.code_values.get(k), "is_function": True, "is_set": True}
+                   for k in self.code_parameters]
+        return {"name": self.name, "version": self.version or "0.0.0", "parameters": params}
 
 
 @dataclass
@@ -73,6 +76,9 @@ class FactorDefinition:
     alignment_node: str | None = None
     splitting_node: str | None = None
     output_plate: dict | None = None
+    #: a live tool object to run instead of loading ``tool`` by name (a HyperStream script's own tool, whose
+    #: function parameters are live functions of that script); never stored
+    tool_instance: object | None = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
