@@ -91,7 +91,7 @@ def _single_stream(model, workflow, f, node_id, role) -> tuple:
 def plan_factor(model: WorkflowModel, workflow: WorkflowDefinition, f: FactorDefinition) -> list[Step]:
     """The tool runs of one factor with the plates as they are now."""
     where = _where(workflow, f)
-    if f.tool.code_parameters:
+    if f.tool.code_parameters and f.tool_instance is None:
         raise WorkflowExecutionError(f"{where}: parameter{'s' if len(f.tool.code_parameters) > 1 else ''} "
                                      f"{', '.join(f.tool.code_parameters)} hold Python code stored in the "
                                      f"database; it is never run from here")
@@ -212,7 +212,8 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
                 def prog(fraction, _written, base=base, span=span, label=label):
                     report(base + span * fraction, label)
 
-                tool = _tool(manager, tools, factor.tool)
+                tool = factor.tool_instance if factor.tool_instance is not None else _tool(manager, tools,
+                                                                                              factor.tool)
                 if factor.factor_type == "NodeCreationFactor":
                     _create_nodes(manager, model, workflow, factor, step, tool, interval, result)
                     continue
