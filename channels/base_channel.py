@@ -184,6 +184,14 @@ class BaseChannel:
         if self.read_only:
             raise ReadOnlyChannelError(f"channel {self.channel_id!r} is read-only")
 
+    # -- change log (channels.changes) ---------------------------------------------------------------
+    #: True when every write and purge of this channel's streams is recorded as a Change
+    keeps_changes = False
+
+    def list_changes(self, stream_id=None, since=None) -> list:
+        """The :class:`channels.changes.Change` s of one stream (or all of this channel's), after ``since``."""
+        return []
+
     # -- purging ---------------------------------------------------------------
     def purge_stream(self, stream_id, remove_definition: bool = False, sandbox=None) -> None:
         raise NotImplementedError
@@ -195,6 +203,11 @@ class BaseChannel:
     def purge_node(self, node_id: str, remove_definition: bool = False, sandbox=None) -> None:
         """Purge every stream whose name is ``node_id`` (a node = one name, all meta-data variants)."""
         self._check_writable()
+        from .changes import change_origin
+        with change_origin(f"purge node {node_id}", override=False):
+            self._purge_node(node_id, remove_definition, sandbox)
+
+    def _purge_node(self, node_id, remove_definition, sandbox):
         for stream in [s for s in self.streams.values() if s.stream_id.name == node_id]:
             self.purge_stream(stream.stream_id, remove_definition=remove_definition, sandbox=sandbox)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from .base_channel import BaseChannel
+from .changes import change_origin
 from .errors import StreamAlreadyExistsError
 from .stores.base import Store, StreamDefinition
 from .stream import Stream, StreamInstance, as_interval, get_stream_id
@@ -144,11 +145,22 @@ class DatabaseChannel(BaseChannel):
         stream.last_updated = utcnow()
         return n
 
+    # -- change log ------------------------------------------------------------
+    @property
+    def keeps_changes(self):
+        return bool(getattr(self.store, "keeps_changes", False))
+
+    def list_changes(self, stream_id=None, since=None) -> list:
+        """Recorded in the store with the data (so other processes' changes too); see :mod:`channels.changes`."""
+        if stream_id is not None:
+            return self.store.list_changes(get_stream_id(stream_id), since=since)
+        return self.store.list_changes(since=since, channel_id=self.channel_id)
+
     # -- purging ---------------------------------------------------------------
     def purge_stream(self, stream_id, remove_definition=False, sandbox=None):
         self._check_writable()
         stream = self[stream_id]
-        with self._lock:
+        with self._lock, change_origin("purge definition" if remove_definition else "purge stream", override=False):
             self.store.purge(stream.stream_id, calculated_intervals=TimeIntervals())
             stream.set_calculated_intervals_silently(TimeIntervals())
             if remove_definition:

@@ -29,6 +29,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from .changes import change_origin
 from .errors import CancelledError, ChannelsError
 from .stream import StreamId, StreamInstance
 from .time_interval import TimeInterval, TimeIntervals
@@ -418,6 +419,8 @@ def import_file(channel, spec: ImportSpec, progress=None, cancel=None) -> Import
     t0 = time.perf_counter()
     now_ms = to_ms(utcnow())
     rows_total = _estimate_rows(spec.path, fmt)
+    origin = change_origin(f"import {os.path.basename(spec.path)}")
+    origin.__enter__()
     try:
         for columns, lines in _batches(spec.path, fmt, spec.delimiter, report, []):
             report.next_batch()
@@ -481,6 +484,7 @@ def import_file(channel, spec: ImportSpec, progress=None, cancel=None) -> Import
         report.outcome = "cancelled"
         raise
     finally:
+        origin.__exit__(None, None, None)
         report.seconds = time.perf_counter() - t0
         report.malformed.sort()
 

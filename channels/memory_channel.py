@@ -21,7 +21,11 @@ from .errors import DuplicateInstanceError, ReadOnlyChannelError, StreamAlreadyE
 from .lod import numeric_or_nan, summarise_arrays
 from .stream import Stream, StreamInstance, as_interval, get_stream_id
 from .time_interval import TimeInterval, TimeIntervals
-from .utils import MIN_DATE, UTC, ensure_utc, to_ms
+from .utils import MIN_DATE, UTC, ensure_utc, to_ms, utcnow, from_ms
+from .changes import PURGE, WRITE, MemoryChangeLog, change_origin, current_origin
+
+from datetime import timedelta as _td
+_ONE_MS = _td(milliseconds=1)
 
 
 def same_value(a, b) -> bool:
@@ -293,6 +297,7 @@ class _SeriesChannel(BaseChannel):
                 check_arrays(stream.stream_id, columns.ms, np.zeros(len(columns)))
             if not len(columns) or not s.append_columns(columns):
                 return self._write(stream, columns.instances(), calculated_intervals)
+            self._changed(stream.stream_id, from_ms(int(columns.ms[0]) - 1), from_ms(int(columns.ms[-1])), WRITE)
             if calculated_intervals is not None:
                 stream.calculated_intervals = calculated_intervals
             return len(columns)
@@ -306,13 +311,23 @@ class _SeriesChannel(BaseChannel):
             if tss is not None:
                 s.append(tss, instances)
                 n = len(tss)
+                span = (tss[0], tss[-1]) if n else None
             else:
                 rows = s.prepare(stream.stream_id, instances)
                 s.apply(rows)
                 n = len(rows)
+                span = (rows[0][0], rows[-1][0]) if n else None
+            if span is not None:
+                self._changed(stream.stream_id, span[0] - _ONE_MS, span[1], WRITE)
             if calculated_intervals is not None:
                 stream.calculated_intervals = calculated_intervals
             return n
+
+    def _changed(self, stream_id, start, end, kind) -> None:
+        log_ = getattr(self, "changes", None)
+        if log_ is not None:
+            log_.record(self.channel_id, stream_id, TimeInterval._trusted(start, end), kind, current_origin(kind),
+                        utcnow())
 
     @property
     def non_empty_streams(self) -> list:
@@ -323,9 +338,14 @@ class MemoryChannel(_SeriesChannel):
     """Channel whose data lives in memory."""
 
     supports_columns = True
+    keeps_changes = True
 
     def __init__(self, channel_id):
         super().__init__(channel_id, can_calc=True, can_create=True)
+        self.changes = MemoryChangeLog()
+
+    def list_changes(self, stream_id=None, since=None) -> list:
+        return self.changes.list(None if stream_id is None else get_stream_id(stream_id), since)
 
     def create_stream(self, stream_id, sandbox=None) -> Stream:
         stream_id = get_stream_id(stream_id)
@@ -354,6 +374,10 @@ class MemoryChannel(_SeriesChannel):
         stream_id = get_stream_id(stream_id)
         with self._lock:
             stream = self[stream_id]
+            old = self.data.get(stream_id)
+            if old is not None and old.ts:
+                with change_origin("purge definition" if remove_definition else "purge stream", override=False):
+                    self._changed(stream_id, old.ts[0] - _ONE_MS, old.ts[-1], PURGE)
             self.data[stream_id] = _Series()
             stream.calculated_intervals = TimeIntervals()
             if remove_definition:
@@ -365,7 +389,10 @@ class MemoryChannel(_SeriesChannel):
         with self._lock:
             stream = self[stream_id]
             s = self._series(stream)
-            n = s.delete(*s.bounds(time_interval))
+            lo, hi = s.bounds(time_interval)
+            if hi > lo:
+                self._changed(stream.stream_id, max(time_interval.start, s.ts[lo] - _ONE_MS), s.ts[hi - 1], PURGE)
+            n = s.delete(lo, hi)
             stream.calculated_intervals = stream.calculated_intervals - time_interval
             return n
 

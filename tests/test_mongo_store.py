@@ -132,7 +132,12 @@ def test_writes_exactly_hyperstreams_layout():
     # the run history lives in its own collection
     store.record_run({"tool": "clock"})
     assert db.hsgui_tool_runs.count_documents({}) == 1
-    assert sorted(db.list_collection_names()) == ["hsgui_tool_runs", "stream_definitions", "streams"]
+    # and the change log (issue 22) in its own: one document per batch, naming the stream, its channel and the span
+    assert sorted(db.list_collection_names()) == ["hsgui_changes", "hsgui_tool_runs", "stream_definitions", "streams"]
+    change = db.hsgui_changes.find_one({})
+    assert change["stream_id"] == raw and change["channel_id"] == "mongo" and change["kind"] == "write"
+    assert (change["start"], change["end"]) == (NAIVE0 + timedelta(seconds=1, milliseconds=-1),
+                                                NAIVE0 + timedelta(seconds=3))
     # and reading back gives the values written
     assert [i.value for i in store.read(sid, None, None)] == [1.5, {"a": [1, 2], "when": T0}, iv_value]
 

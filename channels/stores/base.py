@@ -140,6 +140,26 @@ class Store(ABC):
     def list_runs(self, limit: int | None = None) -> list[dict]:
         """Run records, newest first."""
 
+    # -- change log (see channels.changes) -------------------------------------------------------------------
+    #: True when every insert/purge through this store records a Change in the batch's transaction
+    keeps_changes: bool = False
+
+    def list_changes(self, stream_id: StreamId | None = None, since: datetime | None = None,
+                     channel_id: str | None = None) -> list:
+        """The recorded :class:`channels.changes.Change` s, oldest first: of one stream, after ``since``
+        (strictly), of one channel. Reading never writes."""
+        return []
+
+    def inserted_after(self, stream_id: StreamId, start, end, after: datetime):
+        """Instances in ``(start, end]`` this store can tell were inserted after ``after`` whoever inserted them
+        (MongoDB: ObjectId times, whole seconds): a TimeInterval covering their timestamps, or None. Stores that
+        cannot tell answer None."""
+        return None
+
+    def newest_insert_time(self, stream_id: StreamId, start, end) -> datetime | None:
+        """When the newest instance in ``(start, end]`` was inserted, if the store can tell (MongoDB); else None."""
+        return None
+
     # -- HyperStream's meta-data, plate and workflow collections ----------------------------------
     def list_documents(self, collection: str) -> list[dict]:
         """Every document of one of :data:`DOCUMENT_COLLECTIONS`, in stored order, without ``_id``.

@@ -17,6 +17,7 @@ DEFINITIONS = "stream_definitions"
 RUNS = "hsgui_tool_runs"
 LOD = "hsgui_lod"
 LOD_STATE = "hsgui_lod_state"
+CHANGES = "hsgui_changes"
 LOD_VERSION = 1
 _PENDING_STALE_S = 600  # a write that claimed the aggregates this long ago and never released them has died
 _BULK_CHUNK = 5_000

@@ -13,6 +13,13 @@ Collections
     calculated_intervals: [{start, end}, ...], sandbox}``, unique index ``stream_id``.
 ``hsgui_tool_runs``
     HyperStream Studio's tool-run history (an extra collection HyperStream ignores).
+``hsgui_changes``
+    The change log (:mod:`channels.changes`, an extra collection HyperStream ignores, created with its
+    indexes on the first change only): ``{key: StreamId.key, stream_id: <raw>, channel_id, start, end, at,
+    kind, by}`` per batch, written right after the batch's instances (a failure removes the batch again,
+    as a failed ``insert_many`` does); a purge records its change first and removes it if the delete fails.
+    Writes by programs that keep no change log (HyperStream itself, a user's pymongo script) are still
+    visible through the instances' ObjectId times: :meth:`MongoStore.inserted_after`.
 ``hsgui_lod`` and ``hsgui_lod_state``
     Precomputed level-of-detail aggregates (extra collections HyperStream
     ignores; created on the first aggregate write), see below.
@@ -110,6 +117,7 @@ import numpy as np
 
 from ..errors import (ConfigError, DuplicateInstanceError, StoreError, StreamAlreadyExistsError, StreamIdError,
                       StreamNotFoundError, TimeError, ValueEncodingError)
+from ..changes import PURGE, WRITE, Change, current_origin
 from ..lod import Summary, bucket_edges, summarise_arrays
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
@@ -120,7 +128,7 @@ from .lod_levels import assemble
 
 log = logging.getLogger(__name__)
 
-from .mongo_common import (DEFINITIONS, LOD, LOD_STATE, RUNS, STREAMS, _EMPTY, _IN_CHUNK, _NO_END, _NO_START,
+from .mongo_common import (CHANGES, DEFINITIONS, LOD, LOD_STATE, RUNS, STREAMS, _EMPTY, _IN_CHUNK, _NO_END, _NO_START,
                            _NUMERIC_TYPES, _aware, _date, _is_mongomock, _short, _where)
 from .mongo_columnar import MongoColumnar
 from .mongo_lod import MongoLevelOfDetail
@@ -137,6 +145,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
 
     #: a stream without current aggregates is rebuilt by ``summary()`` when it has more instances than this
     lod_rebuild_min = 10_000
+    keeps_changes = True
 
     def __init__(self, client_or_uri, db_name: str | None = "hyperstream", server_selection_timeout_ms: int = 3000,
                  *, _where_text: str = "", _client_class=None):
@@ -176,6 +185,8 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         #: serialises batch writes with multi-document reads (see "Reads against writes" above)
         self._batch_lock = threading.RLock()
         self._lod_indexed = False
+        self._changes_indexed = False
+        self._channel_of: dict[StreamId, str] = {}
         # mongomock's bulk_write does not take the UpdateOne of pymongo >= 4.9 (``sort``): merge in Python there
         self._bulk_upserts = not self._mock
         try:
@@ -187,6 +198,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             self._runs = self.db[RUNS]
             self._lod = self.db[LOD]
             self._lod_state = self.db[LOD_STATE]
+            self._changes = self.db[CHANGES]
         except PyMongoError as e:
             self.close()
             raise StoreError(f"cannot reach MongoDB {where} (database {self.db_name!r}): {_short(e)}") from e
@@ -340,6 +352,8 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             log.warning("MongoDB %s: skipping stream definition with unreadable stream id %r: %s", self._where, raw, e)
             return None
         self._remember(sid, raw)
+        if doc.get("channel_id") is not None:
+            self._channel_of[sid] = doc.get("channel_id")
         ivs = []
         for iv in doc.get("calculated_intervals") or []:
             try:
@@ -392,6 +406,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                 raise StreamAlreadyExistsError(sid, definition.channel_id) from None
             raise
         self._remember(sid, raw)
+        self._channel_of[sid] = definition.channel_id
 
     @staticmethod
     def _intervals(intervals) -> list[dict]:
@@ -526,6 +541,14 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                                                  decode_bson(op.get("value"))) from e
                 raise StoreError(f"MongoDB {self._where}: writing to stream {stream_id} failed "
                                  f"(the part written was removed again): {e}") from e
+            w = [ms[i] for i in keep]
+            try:
+                self._record_change(stream_id, raw, min(w) - 1, max(w), WRITE)
+            except PyMongoError as e:
+                self._rollback([d["_id"] for d in docs])
+                self._lod_release(claim)
+                raise StoreError(f"MongoDB {self._where}: writing to stream {stream_id} failed: could not record "
+                                 f"the change in {CHANGES} (the batch was removed again): {_short(e)}") from e
             self._lod_after_insert(stream_id, raw, claim, prev[1] is None, [ms[i] for i in keep],
                                    [values[i] for i in keep])
         self._remember(stream_id, raw)
@@ -594,9 +617,24 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         claim = None
         if not whole:
             claim = self._lod_claim_current(stream_id)
+        change_id = None
         try:
             with self._errors(f"purging stream {stream_id}"):
-                n = self._streams.delete_many(self._filter(stream_id, start, end)).deleted_count
+                q = self._filter(stream_id, start, end)
+                f = self._streams.find_one(q, {"_id": 0, "datetime": 1, "stream_id": 1}, sort=[("datetime", 1)])
+                if f is not None:
+                    l_ = self._streams.find_one(q, {"_id": 0, "datetime": 1}, sort=[("datetime", -1)])
+                    lo_ms = dt_ms(_aware(f["datetime"])) - 1
+                    if start is not None:
+                        lo_ms = max(lo_ms, dt_ms(_date(start, "start")))
+                    change_id = self._record_change(stream_id, f["stream_id"], lo_ms, dt_ms(_aware(l_["datetime"])),
+                                                    PURGE)
+                try:
+                    n = self._streams.delete_many(q).deleted_count
+                except Exception:
+                    if change_id is not None:
+                        self._changes.delete_one({"_id": change_id})
+                    raise
         except StoreError:
             self._lod_release(claim)
             raise
@@ -726,6 +764,77 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                     s = float(str(s)) if not isinstance(s, _NUMERIC_TYPES) else float(s)
                     mean[i] = s / nn
         return Summary(s_ms, e_ms, edges, count, mn, mx, mean, first, last)
+
+    # -- change log ---------------------------------------------------------------------------------------------
+    def _record_change(self, stream_id: StreamId, raw: dict, lo_ms: int, hi_ms: int, kind: str):
+        """Insert one change document (indexes created with the first); returns its ``_id``."""
+        from bson import ObjectId
+        from pymongo.errors import OperationFailure
+
+        if not self._changes_indexed:
+            for keys in ([("key", 1), ("at", 1)], [("at", 1)]):
+                try:
+                    self._changes.create_index(keys)
+                except OperationFailure as e:
+                    log.info("MongoDB %s: index %s on %s not created: %s", self._where, keys, CHANGES, e)
+            self._changes_indexed = True
+        channel_id = self._channel_of.get(stream_id)
+        if channel_id is None and stream_id not in self._channel_of:
+            d = self.get_definition(stream_id)
+            channel_id = d.channel_id if d is not None else None
+        doc = {"_id": ObjectId(), "key": stream_id.key, "stream_id": raw, "channel_id": channel_id,
+               "start": ms_dt(lo_ms), "end": ms_dt(hi_ms), "at": _date(utcnow(), "now"), "kind": kind,
+               "by": current_origin(kind)}
+        self._changes.insert_one(doc)
+        return doc["_id"]
+
+    def list_changes(self, stream_id: StreamId | None = None, since: datetime | None = None,
+                     channel_id: str | None = None) -> list[Change]:
+        """See :meth:`Store.list_changes` (reads ``hsgui_changes``; never creates it)."""
+        q: dict = {}
+        if stream_id is not None:
+            q["key"] = stream_id.key
+        if since is not None:
+            q["at"] = {"$gt": _date(since, "since")}
+        if channel_id is not None:
+            q["channel_id"] = channel_id
+        out, ids = [], {}
+        with self._errors("listing changes"):
+            for i, d in enumerate(self._changes.find(q).sort([("at", 1), ("_id", 1)])):
+                try:
+                    sid = stream_id or ids.get(d["key"]) or ids.setdefault(d["key"], StreamId.from_key(d["key"]))
+                    iv = TimeInterval._trusted(_aware(d["start"]), _aware(d["end"]))
+                except (KeyError, TypeError, ValueError, StreamIdError) as e:
+                    log.warning("MongoDB %s: skipping unreadable %s document %r: %s", self._where, CHANGES,
+                                d.get("_id"), e)
+                    continue
+                out.append(Change(d.get("channel_id"), sid, iv, _aware(d["at"]), d.get("kind", WRITE),
+                                  d.get("by", "?"), i))
+        return out
+
+    def inserted_after(self, stream_id: StreamId, start, end, after: datetime):
+        """See :meth:`Store.inserted_after`: instances whose ObjectId was made in a whole second after the one
+        of ``after`` (ObjectIds keep seconds; what was inserted later within that same second is not seen)."""
+        from bson import ObjectId
+        from datetime import timedelta
+
+        q = self._filter(stream_id, start, end)
+        floor = ensure_utc(after, "after").replace(microsecond=0) + timedelta(seconds=1)
+        q["_id"] = {"$gt": ObjectId.from_datetime(floor)}
+        with self._errors(f"reading stream {stream_id}"):
+            f = self._streams.find_one(q, {"_id": 0, "datetime": 1}, sort=[("datetime", 1)])
+            if f is None:
+                return None
+            l_ = self._streams.find_one(q, {"_id": 0, "datetime": 1}, sort=[("datetime", -1)])
+        return TimeInterval(ms_dt(dt_ms(_aware(f["datetime"])) - 1), _aware(l_["datetime"]))
+
+    def newest_insert_time(self, stream_id: StreamId, start, end) -> datetime | None:
+        """See :meth:`Store.newest_insert_time`: the newest ObjectId time (whole seconds) in ``(start, end]``."""
+        with self._errors(f"reading stream {stream_id}"):
+            d = self._streams.find_one(self._filter(stream_id, start, end), {"_id": 1}, sort=[("_id", -1)])
+        if d is None or not hasattr(d["_id"], "generation_time"):
+            return None
+        return _aware(d["_id"].generation_time)
 
     # -- tool-run history --------------------------------------------------------------------------------------
     def record_run(self, run: dict) -> None:

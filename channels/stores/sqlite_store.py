@@ -33,6 +33,10 @@ Schema (version 1)
     Precomputed level-of-detail aggregates, see below.
 ``runs(id, recorded_ms, record)``
     Tool-run history (tagged JSON records).
+``changes(id, sid, channel_id, lo, hi, at, kind, by)``
+    The change log (:mod:`channels.changes`): one row per batch that added or deleted instances, written in
+    the batch's own transaction; ``(lo, hi]`` covers the changed timestamps, ``at`` is when (epoch ms),
+    ``kind`` ``write``/``purge``, ``by`` what did it. Indexed by ``(sid, at)`` and ``at``.
 
 Level of detail
 ---------------
@@ -103,6 +107,7 @@ from ..errors import (ChannelsError, DuplicateInstanceError, StoreError, StreamA
                       StreamNotFoundError, TimeError, ValueEncodingError)
 from ..columnar import check_arrays
 from ..lod import Summary, bucket_edges
+from ..changes import PURGE, WRITE, Change, current_origin
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
 from ..utils import EPOCH, utcnow
@@ -143,6 +148,10 @@ CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, recorded_
 CREATE TABLE IF NOT EXISTS documents (id INTEGER PRIMARY KEY AUTOINCREMENT, collection TEXT NOT NULL,
     doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS documents_collection ON documents (collection, id);
+CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY AUTOINCREMENT, sid INTEGER NOT NULL, channel_id TEXT,
+    lo INTEGER NOT NULL, hi INTEGER NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, by TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_stream ON changes (sid, at);
+CREATE INDEX IF NOT EXISTS changes_at ON changes (at);
 """
 
 _UPSERT_LOD = """
@@ -234,6 +243,8 @@ def _intervals_from_text(text: str) -> TimeIntervals:
 
 class SQLiteStore(SQLiteColumnar, Store):
     """The embedded store in one SQLite file (created if missing). See the module docstring for the schema."""
+
+    keeps_changes = True
 
     def __init__(self, path, busy_timeout_ms: int = 30_000):
         self.path = str(Path(path).expanduser())
@@ -574,6 +585,8 @@ class SQLiteStore(SQLiteColumnar, Store):
                     written = n if keep is None else len(keep)
                     if written:
                         self._write_rows(con, sid, ms, ms_arr, num_arr, vcol, numcol, keep, comp_items)
+                        w = ms_arr if keep is None else ms_arr[np.asarray(keep, dtype=np.int64)]
+                        self._record_change(con, sid, int(w.min()) - 1, int(w.max()), WRITE)
                 else:
                     written = 0
                 if calculated_intervals is not None:
@@ -692,6 +705,8 @@ class SQLiteStore(SQLiteColumnar, Store):
             sid = self._sid(con, stream_id)
             deleted = 0
             if sid is not None:
+                span = con.execute("SELECT min(ts), max(ts) FROM instances WHERE sid=? AND ts>? AND ts<=?",
+                                   (sid, lo, hi)).fetchone() if lo < hi else (None, None)
                 cids = [r[0] for r in con.execute("SELECT cid FROM components WHERE sid=?", (sid,))]
                 if start is None and end is None:
                     deleted = con.execute("DELETE FROM instances WHERE sid=?", (sid,)).rowcount
@@ -706,9 +721,46 @@ class SQLiteStore(SQLiteColumnar, Store):
                                     [(c, lo, hi) for c in cids])
                     if deleted:
                         self._fix_aggregates(con, sid, lo, hi)
+                if deleted and span[0] is not None:
+                    self._record_change(con, sid, max(lo, span[0] - 1), span[1], PURGE)
             if calculated_intervals is not None:
                 self._set_intervals(con, stream_id, calculated_intervals)
         return deleted
+
+    @staticmethod
+    def _record_change(con, sid, lo, hi, kind) -> None:
+        """One change-log row for a batch, inside the batch's transaction (see :mod:`channels.changes`)."""
+        row = con.execute("SELECT channel_id FROM definitions WHERE sid=?", (sid,)).fetchone()
+        con.execute("INSERT INTO changes (sid, channel_id, lo, hi, at, kind, by) VALUES (?,?,?,?,?,?,?)",
+                    (sid, row[0] if row else None, lo, hi, _ms(utcnow(), 0), kind, current_origin(kind)))
+
+    def list_changes(self, stream_id: StreamId | None = None, since: datetime | None = None,
+                     channel_id: str | None = None) -> list[Change]:
+        """See :meth:`Store.list_changes`."""
+        q = ("SELECT c.id, c.channel_id, s.key, c.lo, c.hi, c.at, c.kind, c.by FROM changes c "
+             "JOIN streams s ON s.sid = c.sid WHERE 1")
+        params: list = []
+        with self._errors("listing changes"):
+            con = self._con()
+            if stream_id is not None:
+                sid = self._sid(con, stream_id)
+                if sid is None:
+                    return []
+                q += " AND c.sid=?"
+                params.append(sid)
+            if since is not None:
+                q += " AND c.at>?"
+                params.append(_ms(since, 0))
+            if channel_id is not None:
+                q += " AND c.channel_id=?"
+                params.append(channel_id)
+            rows = con.execute(q + " ORDER BY c.at, c.id", params).fetchall()
+        keys: dict = {}
+        out = []
+        for rid, cid, key, lo, hi, at, kind, by in rows:
+            sid_ = stream_id if stream_id is not None else keys.get(key) or keys.setdefault(key, StreamId.from_key(key))
+            out.append(Change(cid, sid_, TimeInterval._trusted(_dt(lo), _dt(hi)), _dt(at), kind, by, rid))
+        return out
 
     @staticmethod
     def _fix_aggregates(con, sid, lo, hi):

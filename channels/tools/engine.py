@@ -50,6 +50,7 @@ from ..errors import (CancelledError, IncorrectInputCountError, ReadOnlyChannelE
                      ToolInitialisationError)
 from ..stream import Stream, StreamId, StreamInstance, StreamMetaInstance
 from ..time_interval import TimeInterval, TimeIntervals
+from ..changes import change_origin, run_origin
 from .history import RunRecord, get_default_history
 from .params import to_jsonable
 from ..utils import UTC, ensure_utc, utcnow
@@ -243,7 +244,8 @@ class Tool:
             if cancel is not None and not callable(getattr(cancel, "is_set", None)):
                 raise ToolExecutionError(f"tool {self.name!r}: cancel must have an is_set() method "
                                          f"(e.g. threading.Event), got {cancel!r}")
-            self._run(sources, sink, interval, alignment_stream, progress, cancel, chunk, run)
+            with change_origin(run_origin(run.id, self.name)):  # the change log names this run as the writer
+                self._run(sources, sink, interval, alignment_stream, progress, cancel, chunk, run)
             run.outcome = "ok"
         except CancelledError as e:
             run.outcome = "cancelled"
