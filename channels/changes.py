@@ -28,7 +28,8 @@ _origin: contextvars.ContextVar = contextvars.ContextVar("channels_change_origin
 
 @dataclass(frozen=True)
 class Change:
-    """One batch that changed a stream: ``interval`` covers the changed timestamps (``(start, end]``)."""
+    """One batch that changed a stream: ``interval`` is ``(start, end]`` covering the timestamps written, or the
+    interval purged (an open end of a purge: the purged data's first/last timestamp)."""
 
     channel_id: str | None
     stream_id: StreamId

@@ -391,7 +391,7 @@ class MemoryChannel(_SeriesChannel):
             s = self._series(stream)
             lo, hi = s.bounds(time_interval)
             if hi > lo:
-                self._changed(stream.stream_id, max(time_interval.start, s.ts[lo] - _ONE_MS), s.ts[hi - 1], PURGE)
+                self._changed(stream.stream_id, time_interval.start, time_interval.end, PURGE)  # the purged interval
             n = s.delete(lo, hi)
             stream.calculated_intervals = stream.calculated_intervals - time_interval
             return n

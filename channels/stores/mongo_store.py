@@ -624,11 +624,10 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                 f = self._streams.find_one(q, {"_id": 0, "datetime": 1, "stream_id": 1}, sort=[("datetime", 1)])
                 if f is not None:
                     l_ = self._streams.find_one(q, {"_id": 0, "datetime": 1}, sort=[("datetime", -1)])
-                    lo_ms = dt_ms(_aware(f["datetime"])) - 1
-                    if start is not None:
-                        lo_ms = max(lo_ms, dt_ms(_date(start, "start")))
-                    change_id = self._record_change(stream_id, f["stream_id"], lo_ms, dt_ms(_aware(l_["datetime"])),
-                                                    PURGE)
+                    # the purged interval; an open end: the data's
+                    lo_ms = dt_ms(_aware(f["datetime"])) - 1 if start is None else dt_ms(_date(start, "start"))
+                    hi_ms = dt_ms(_aware(l_["datetime"])) if end is None else dt_ms(_date(end, "end"))
+                    change_id = self._record_change(stream_id, f["stream_id"], lo_ms, hi_ms, PURGE)
                 try:
                     n = self._streams.delete_many(q).deleted_count
                 except Exception:

@@ -721,8 +721,9 @@ class SQLiteStore(SQLiteColumnar, Store):
                                     [(c, lo, hi) for c in cids])
                     if deleted:
                         self._fix_aggregates(con, sid, lo, hi)
-                if deleted and span[0] is not None:
-                    self._record_change(con, sid, max(lo, span[0] - 1), span[1], PURGE)
+                if deleted and span[0] is not None:  # the purged interval; an open end: the data's
+                    self._record_change(con, sid, span[0] - 1 if start is None else lo,
+                                        span[1] if end is None else hi, PURGE)
             if calculated_intervals is not None:
                 self._set_intervals(con, stream_id, calculated_intervals)
         return deleted

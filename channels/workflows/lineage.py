@@ -1,33 +1,85 @@
-"""Lineage and stale marks for every stream, from the run records (no workflow needed).
+"""Lineage and stale marks for every stream: from run records, from stored workflow definitions, and from
+the change log (every write and purge, whoever made it).
 
-HyperStream keeps no back-reference from a stream to the tool that made it (its issue #10); the
-run history does: every ``Tool.execute`` records tool, version, parameters, input streams, output
-stream and what it computed. From that:
+A derived stream is made of **computations**: parts of its time line computed at one time from given inputs.
+Two sources say what they are:
 
-* :func:`lineage` — the runs that wrote a stream (upstream: their inputs) and the runs that read it
-  (downstream: their outputs);
-* stale intervals of a stream — parts of what a run computed that no longer follow from its inputs:
-  a newer version of the tool exists (the whole of what the run computed); an asset it read has a
-  version newer than the run (the whole); an input stream was written again, by a later run, inside
-  what this run computed (that overlap). Staleness flows downstream: what was computed from a stale
-  interval is stale too.
+* the run records (``manager.run_history``): each ``Tool.execute`` records tool, version, parameters, inputs,
+  output, when it started and what it committed; a later run of a part replaces an earlier one there;
+* for what no run record covers (streams HyperStream itself computed), the stored workflow definitions: each
+  plan step (factor x plate value) whose sink is the stream, over the stream's calculated intervals, computed
+  when its newest instance was inserted (MongoDB ObjectId time) or, failing that, at its definition's
+  ``last_updated``. Function-valued parameters are only named, never decoded.
+
+A part of a computation is **stale** when, after it was computed,
+
+* a newer version of its tool exists (the whole computation);
+* an asset input got a new version (the whole computation);
+* an input changed inside that part: the change log (:mod:`channels.changes`) records every write and purge
+  of a store's or a memory channel's stream, by this or any other process; on MongoDB instances inserted
+  by programs that keep no change log (HyperStream, a pymongo script) are found by their ObjectId time;
+* an input is stale there (staleness flows downstream).
+
+Each :class:`StaleReason` names its cause: the input, the changed interval, when and by what. A run's own
+writes are not a change of its inputs; a recompute is a new computation, so it clears exactly what it
+recomputed. Everything is read when asked and cached per stream in the :class:`LineageIndex`, so one
+stream's lineage reads only that stream's writers, their inputs' changes and what is upstream of them.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import semantic_version
 
+from ..changes import PURGE, Change
 from ..errors import StreamIdError
 from ..stream import get_stream_id
 from ..time_interval import TimeIntervals
+
+log = logging.getLogger(__name__)
+
+TOOL, ASSET, CHANGE, INSERT, UPSTREAM = "tool", "asset", "change", "insert", "upstream"
 
 
 @dataclass
 class StaleReason:
     intervals: TimeIntervals
     reason: str
-    run_id: str
+    run_id: str | None                       # the run that computed the stale part (None: a workflow step)
+    kind: str = CHANGE                       # tool / asset / change / insert / upstream
+    input: tuple | None = None               # (channel_id, StreamId) of the input that changed or is stale
+    change: Change | None = None             # the recorded change (kind change / asset)
+    at: datetime | None = None               # when the input changed (change / insert / asset)
+    by: str | None = None                    # what changed it ("run <id> <tool>", "import f.csv", "write", ...)
+    step: object | None = None               # the workflow Step, for a computation from a definition
+    computed_at: datetime | None = None      # when the stale part was computed
+    cause: "StaleReason | None" = None       # upstream: the input's own reason
+
+
+@dataclass
+class Computation:
+    """Part of a stream computed at one time from ``inputs`` by a recorded run or a workflow step."""
+    part: TimeIntervals
+    at: datetime | None
+    inputs: list                              # [(channel_id, StreamId)]
+    run: object | None = None                 # RunRecord
+    step: object | None = None                # channels.workflows.execution.Step
+
+    @property
+    def tool(self) -> str:
+        return self.run.tool if self.run is not None else self.step.factor.tool.name
+
+    @property
+    def tool_version(self) -> str | None:
+        return self.run.tool_version if self.run is not None else self.step.factor.tool.version
+
+    def describe(self) -> str:
+        if self.run is not None:
+            return f"run {self.run.id[:8]} ({self.run.tool})"
+        pv = ", ".join(f"{k}={v}" for k, v in self.step.plate_value) or "no plate"
+        return f"workflow step {self.step.factor.tool.name} ({pv})"
 
 
 @dataclass
@@ -36,16 +88,21 @@ class Lineage:
     stream_id: object
     writers: list = field(default_factory=list)      # RunRecord (ok) that wrote the stream, oldest first
     readers: list = field(default_factory=list)      # RunRecord (ok) that read it, oldest first
-    stale: list = field(default_factory=list)        # StaleReason
+    stale: list = field(default_factory=list)        # StaleReason, newest cause first
+    steps: list = field(default_factory=list)        # workflow Steps whose sink is the stream (definition lineage)
+    reader_steps: list = field(default_factory=list)  # workflow Steps that read it
+    computations: list = field(default_factory=list)  # Computation: what made which part, when
 
     @property
     def upstream(self) -> list[tuple[str, object]]:
         """(channel_id, StreamId) of every input of every writer (in first-seen order)."""
-        return _unique((c, s) for r in self.writers for c, s in _inputs(r))
+        return _unique([(c, s) for r in self.writers for c, s in _inputs(r)]
+                       + [p for st in self.steps for p in _step_inputs(st)])
 
     @property
     def downstream(self) -> list[tuple[str, object]]:
-        return _unique((r.output_channel, _sid(r.output_stream)) for r in self.readers if r.output_stream)
+        return _unique([(r.output_channel, _sid(r.output_stream)) for r in self.readers if r.output_stream]
+                       + [p for st in self.reader_steps for p in _step_outputs(st)])
 
     @property
     def stale_intervals(self) -> TimeIntervals:
@@ -56,9 +113,10 @@ class Lineage:
 
 
 def _unique(pairs):
-    out = []
+    out, seen = [], set()
     for p in pairs:
-        if p[1] is not None and p not in out:
+        if p[1] is not None and p not in seen:
+            seen.add(p)
             out.append(p)
     return out
 
@@ -77,33 +135,95 @@ def _inputs(run):
     return [(c, _sid(s)) for c, s in pairs]
 
 
-class LineageIndex:
-    """Run records indexed by the streams they wrote and read; answers lineage and staleness."""
+def _step_inputs(step):
+    return list(step.sources) + ([step.alignment] if step.alignment else [])
 
-    def __init__(self, runs, newest_tool_version=None, asset_updated=None):
+
+def _step_outputs(step):
+    return list(step.sinks) if step.sinks else ([step.sink] if step.sink else [])
+
+
+def _newer(a: str, b: str) -> bool:
+    try:
+        return semantic_version.Version.coerce(a) > semantic_version.Version.coerce(b)
+    except ValueError:
+        return False
+
+
+def _fmt(iv) -> str:
+    return f"({iv.start.isoformat()}, {iv.end.isoformat()}]"
+
+
+class LineageIndex:
+    """Run records and workflow steps indexed by the streams they write and read; answers lineage and staleness
+    (cached per stream: build one per question burst, e.g. per graph colouring)."""
+
+    def __init__(self, runs, newest_tool_version=None, asset_updated=None, *, channel=None, steps=(), store=None):
         """
         :param runs: RunRecords (any order)
         :param newest_tool_version: ``(tool name) -> version text | None`` (None: don't check tool versions)
-        :param asset_updated: ``(channel_id, StreamId) -> datetime | None``: when an asset input last got a
-            version (None for streams that are not assets)
+        :param asset_updated: ``(channel_id, StreamId) -> datetime | None``: when an asset input last got a version
+            (used for asset channels that keep no change log; None for streams that are not assets)
+        :param channel: ``channel_id -> channel | None``: the channels, for their change logs, calculated intervals
+            and stores (None: lineage from run records only, no change checks)
+        :param steps: workflow plan Steps (lineage of streams no run record covers)
+        :param store: the store the workflow definitions came from (unused here; kept for callers)
         """
         self.runs = sorted((r for r in runs if r.outcome == "ok" and not r.computed.is_empty),
                            key=lambda r: r.started_at)
         self.newest_tool_version = newest_tool_version
         self.asset_updated = asset_updated
+        self._channel = channel
         self._writers, self._readers = {}, {}
         for r in self.runs:
             out = (r.output_channel, _sid(r.output_stream))
             self._writers.setdefault(out, []).append(r)
             for inp in _inputs(r):
                 self._readers.setdefault(inp, []).append(r)
-        self._stale_cache = {}
+        self._step_writers, self._step_readers = {}, {}
+        for st in steps or ():
+            for out in _step_outputs(st):
+                self._step_writers.setdefault(out, []).append(st)
+            for inp in _step_inputs(st):
+                self._step_readers.setdefault(inp, []).append(st)
+        self._stale_cache: dict = {}
+        self._comp_cache: dict = {}
 
+    # -- questions ------------------------------------------------------------------------------------------
     def lineage(self, channel_id, stream_id) -> Lineage:
         key = (channel_id, stream_id)
-        lin = Lineage(channel_id, stream_id, list(self._writers.get(key, [])), list(self._readers.get(key, [])))
+        lin = Lineage(channel_id, stream_id, list(self._writers.get(key, [])), list(self._readers.get(key, [])),
+                      steps=list(self._step_writers.get(key, [])), reader_steps=list(self._step_readers.get(key, [])))
+        lin.computations = self.computations(channel_id, stream_id)
         lin.stale = self.stale(channel_id, stream_id)
         return lin
+
+    def computations(self, channel_id, stream_id) -> list[Computation]:
+        """What made which part of the stream and when: newest run first wins its part; workflow steps cover
+        the calculated intervals no run covers. Limited to what the stream has calculated now (if known)."""
+        key = (channel_id, stream_id)
+        if key in self._comp_cache:
+            return self._comp_cache[key]
+        stream = self._stream(channel_id, stream_id)
+        calc = stream.calculated_intervals if stream is not None else None
+        out, covered = [], TimeIntervals()
+        for r in reversed(self._writers.get(key, [])):
+            part = r.computed - covered
+            covered = covered + r.computed
+            if calc is not None:
+                part = part & calc
+            if not part.is_empty:
+                out.append(Computation(part, r.started_at, _inputs(r), run=r))
+        out.reverse()
+        steps = self._step_writers.get(key, [])
+        if steps and calc is not None:
+            rest = calc - covered
+            if not rest.is_empty:
+                at = self._computed_at(channel_id, stream_id, stream, rest)
+                for st in steps:
+                    out.append(Computation(rest, at, _step_inputs(st), step=st))
+        self._comp_cache[key] = out
+        return out
 
     def stale(self, channel_id, stream_id, _seen=None) -> list[StaleReason]:
         key = (channel_id, stream_id)
@@ -114,63 +234,186 @@ class LineageIndex:
             return []
         seen.add(key)
         out = []
-        for r in self._writers.get(key, []):
-            newest = self.newest_tool_version(r.tool) if self.newest_tool_version else None
-            if newest and r.tool_version and _newer(newest, r.tool_version):
-                out.append(StaleReason(r.computed, f"tool {r.tool} has a newer version {newest} than the run's "
-                                                   f"{r.tool_version}", r.id))
-            for inp in _inputs(r):
-                if inp[1] is None:
-                    continue
-                updated = self.asset_updated(*inp) if self.asset_updated else None
-                if updated is not None and updated > r.started_at:
-                    out.append(StaleReason(r.computed, f"asset {inp[1]} has a version newer than the run "
-                                                       f"({updated.isoformat()})", r.id))
-                for later in self._writers.get(inp, []):
-                    if later.started_at > r.started_at:
-                        overlap = later.computed & r.computed
-                        if not overlap.is_empty:
-                            out.append(StaleReason(overlap, f"input {inp[1]} was written again (run {later.id[:8]}, "
-                                                            f"{later.tool}) inside what this run computed", r.id))
-                for upstream in self.stale(*inp, _seen=seen):
-                    overlap = upstream.intervals & r.computed
-                    if not overlap.is_empty:
-                        out.append(StaleReason(overlap, f"input {inp[1]} is stale there ({upstream.reason})", r.id))
-        # a later run of this stream's own tool over the same part recomputed it: not stale any more
-        fresh = []
-        for s in out:
-            later = [w for w in self._writers.get(key, []) if w.started_at > _run(self, s.run_id).started_at]
-            remaining = s.intervals
-            for w in later:
-                if not _still_stale_for(self, w, s):
-                    remaining = remaining - w.computed
-            if not remaining.is_empty:
-                fresh.append(StaleReason(remaining, s.reason, s.run_id))
-        self._stale_cache[key] = fresh
-        return fresh
+        comps = self.computations(channel_id, stream_id)
+        changes = self._input_changes(comps)
+        for c in comps:
+            out += self._stale_of(c, changes, seen)
+        out.sort(key=lambda s: (s.at.timestamp() if s.at else 0.0, s.change.seq if s.change else 0), reverse=True)
+        self._stale_cache[key] = out
+        return out
+
+    # -- the parts ----------------------------------------------------------------------------------------------
+    def _get_channel(self, channel_id):
+        if self._channel is None:
+            return None
+        try:
+            return self._channel(channel_id)
+        except Exception:  # noqa: BLE001 - a channel of an old run may be gone
+            return None
+
+    def _stream(self, channel_id, stream_id):
+        ch = self._get_channel(channel_id)
+        return None if ch is None or stream_id is None else ch.streams.get(stream_id)
+
+    def _computed_at(self, channel_id, stream_id, stream, part) -> datetime | None:
+        """When a part no run record covers was computed: its newest instance's insertion (MongoDB), else the
+        definition's last_updated."""
+        store = getattr(self._get_channel(channel_id), "store", None)
+        newest = None
+        if store is not None:
+            for iv in part:
+                try:
+                    t = store.newest_insert_time(stream_id, iv.start, iv.end)
+                except Exception as e:  # noqa: BLE001 - a failed probe leaves the time to last_updated
+                    log.info("lineage: newest insert of %s: %s", stream_id, e)
+                    t = None
+                if t is not None and (newest is None or t > newest):
+                    newest = t
+        return newest if newest is not None else getattr(stream, "last_updated", None)
+
+    def _input_changes(self, comps) -> dict:
+        """``(channel_id, StreamId) -> [Change]`` after the oldest computation reading it (one read per input)."""
+        since: dict = {}
+        for c in comps:
+            if c.at is None:
+                continue
+            for inp in c.inputs:
+                if inp[1] is not None and (inp not in since or c.at < since[inp]):
+                    since[inp] = c.at
+        out = {}
+        for inp, t in since.items():
+            ch = self._get_channel(inp[0])
+            if ch is None or not getattr(ch, "keeps_changes", False):
+                continue
+            try:
+                out[inp] = ch.list_changes(inp[1], since=t)
+            except Exception as e:  # noqa: BLE001 - an unreadable change log shows as no change, logged
+                log.warning("lineage: cannot read the changes of %s/%s: %s", inp[0], inp[1], e)
+        return out
+
+    def _stale_of(self, c: Computation, changes: dict, seen) -> list[StaleReason]:
+        from ..assets_channel import AssetsChannel
+        from ..assets_file_channel import AssetsFileChannel
+
+        out = []
+        run_id = c.run.id if c.run is not None else None
+        what = "run" if c.run is not None else "computation"
+
+        def reason(intervals, text, kind, **kw):
+            return StaleReason(intervals, text, run_id, kind, step=c.step, computed_at=c.at, **kw)
+
+        newest = self.newest_tool_version(c.tool) if self.newest_tool_version else None
+        if newest and c.tool_version and _newer(newest, c.tool_version):
+            out.append(reason(c.part, f"tool {c.tool} has a newer version {newest} than the {what}'s "
+                                      f"{c.tool_version}", TOOL))
+        own = f"run {c.run.id} " if c.run is not None else None
+        for inp in c.inputs:
+            cid, sid = inp
+            if sid is None:
+                continue
+            ch = self._get_channel(cid)
+            is_asset = isinstance(ch, (AssetsChannel, AssetsFileChannel))
+            logged = changes.get(inp)
+            if c.at is not None and is_asset:
+                if logged is not None:
+                    later = [ch_ for ch_ in logged if ch_.at > c.at and ch_.kind != PURGE]
+                    if later:
+                        last = later[-1]
+                        out.append(reason(c.part, f"asset {sid} has a version newer than the {what} "
+                                                  f"({last.describe()})", ASSET, input=inp, change=last, at=last.at,
+                                          by=last.by))
+                else:
+                    updated = self.asset_updated(cid, sid) if self.asset_updated else None
+                    if updated is not None and updated > c.at:
+                        out.append(reason(c.part, f"asset {sid} has a version newer than the {what} "
+                                                  f"({updated.isoformat()})", ASSET, input=inp, at=updated))
+            elif c.at is not None:
+                written = TimeIntervals()
+                merged: dict = {}  # (kind, by) -> [changed, overlap, newest change]: one reason per batch source
+                for change in logged or ():
+                    if change.at <= c.at or (own and change.by.startswith(own)):
+                        continue
+                    ov = TimeIntervals([change.interval]) & c.part
+                    if change.kind != PURGE:
+                        written = written + change.interval
+                    if ov.is_empty:
+                        continue
+                    m = merged.setdefault((change.kind, change.by), [TimeIntervals(), TimeIntervals(), change])
+                    m[0], m[1], m[2] = m[0] + change.interval, m[1] + ov, change
+                for (kind, _by), (changed, ov, change) in merged.items():
+                    verb = "was purged" if kind == PURGE else "was written again"
+                    where = ", ".join(_fmt(iv) for iv in changed)
+                    out.append(reason(ov, f"input {sid} {verb} in {where} inside what this {what} computed "
+                                          f"({change.describe()})", CHANGE, input=inp, change=change,
+                                      at=change.at, by=change.by))
+                out += self._unlogged(c, inp, ch, written, reason)
+            # staleness flows downstream: one reason per input, the input's newest cause named
+            ups = self.stale(cid, sid, _seen=seen)
+            ov = TimeIntervals()
+            for u in ups:
+                ov = ov + (u.intervals & c.part)
+            if not ov.is_empty:
+                first = next(u for u in ups if not (u.intervals & c.part).is_empty)
+                out.append(reason(ov, f"input {sid} is stale there ({first.reason})", UPSTREAM, input=inp,
+                                  at=first.at, by=first.by, cause=first))
+        return out
+
+    def _unlogged(self, c, inp, ch, written, reason) -> list:
+        """MongoDB: instances of the input inserted after the computation by a program that keeps no change log
+        (their ObjectId time), inside what it computed and outside what the change log already explains."""
+        store = getattr(ch, "store", None)
+        probe = getattr(store, "inserted_after", None)
+        if probe is None or getattr(store, "newest_insert_time", None) is None:
+            return []
+        out = []
+        for piece in c.part - written:
+            try:
+                iv = probe(inp[1], piece.start, piece.end, c.at)
+            except Exception as e:  # noqa: BLE001 - an unreachable server must not hide the rest
+                log.warning("lineage: cannot probe %s for inserts: %s", inp[1], e)
+                return out
+            if iv is None:
+                continue
+            ov = TimeIntervals([iv]) & TimeIntervals([piece])
+            if not ov.is_empty:
+                out.append(reason(ov, f"input {inp[1]} has instances in {_fmt(iv)} inserted after "
+                                      f"{c.at.isoformat()} by a program that keeps no change log "
+                                      f"(their ObjectId times)", INSERT, input=inp, by="insert (ObjectId)"))
+        return out
 
 
-def _run(index, run_id):
-    return next(r for r in index.runs if r.id == run_id)
-
-
-def _still_stale_for(index, later_run, reason) -> bool:
-    """A later run recomputed the part unless the reason applies to it too (same old tool version)."""
-    if reason.reason.startswith("tool ") and index.newest_tool_version:
-        newest = index.newest_tool_version(later_run.tool)
-        return bool(newest and later_run.tool_version and _newer(newest, later_run.tool_version))
-    return False
-
-
-def _newer(a: str, b: str) -> bool:
+def workflow_steps(store) -> list:
+    """Every plan step of every workflow stored in ``store`` (factors that cannot be planned are skipped and
+    logged, the rest kept); [] for a store without workflows."""
+    from .execution import WorkflowExecutionError, plan_factor
+    from .model import load_model
+    if store is None:
+        return []
     try:
-        return semantic_version.Version.coerce(a) > semantic_version.Version.coerce(b)
-    except ValueError:
-        return False
+        model = load_model(store)
+    except Exception as e:  # noqa: BLE001 - lineage from runs still works without the definitions
+        log.warning("lineage: cannot load the workflow definitions: %s", e)
+        return []
+    steps = []
+    for wf in model.workflows.values():
+        try:
+            factors = wf.factor_order()
+        except Exception as e:  # noqa: BLE001
+            log.warning("lineage: workflow %s: %s", wf.workflow_id, e)
+            continue
+        for f in factors:
+            try:
+                steps += plan_factor(model, wf, f)
+            except WorkflowExecutionError as e:
+                log.info("lineage: workflow %s, factor %s skipped: %s", wf.workflow_id, f.tool.name, e)
+            except Exception as e:  # noqa: BLE001 - a malformed factor hides only itself
+                log.warning("lineage: workflow %s, factor %s skipped: %s", wf.workflow_id, f.tool.name, e)
+    return steps
 
 
-def lineage_index(manager) -> LineageIndex:
-    """A LineageIndex over ``manager``'s run history, with its tool channels and assets for the checks."""
+def lineage_index(manager, steps=None) -> LineageIndex:
+    """A LineageIndex over ``manager``'s run history, its store's workflow definitions (``steps``: plan steps
+    already made, to skip reading them again), its tool channels, assets and change logs."""
     from ..assets_channel import AssetsChannel
     from ..assets_file_channel import AssetsFileChannel
 
@@ -191,7 +434,9 @@ def lineage_index(manager) -> LineageIndex:
         last = stream.window().last() if stream is not None else None
         return last.timestamp if last is not None else None
 
-    return LineageIndex(manager.run_history.list(), newest, asset_updated)
+    if steps is None:
+        steps = workflow_steps(getattr(manager, "store", None))
+    return LineageIndex(manager.run_history.list(), newest, asset_updated, channel=manager.get_channel, steps=steps)
 
 
-__all__ = ["Lineage", "LineageIndex", "StaleReason", "lineage_index"]
+__all__ = ["Computation", "Lineage", "LineageIndex", "StaleReason", "lineage_index", "workflow_steps"]
