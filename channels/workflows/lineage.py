@@ -158,7 +158,8 @@ class LineageIndex:
     """Run records and workflow steps indexed by the streams they write and read; answers lineage and staleness
     (cached per stream: build one per question burst, e.g. per graph colouring)."""
 
-    def __init__(self, runs, newest_tool_version=None, asset_updated=None, *, channel=None, steps=(), store=None):
+    def __init__(self, runs, newest_tool_version=None, asset_updated=None, *, channel=None, steps=(),
+                 known_tool_version=None):
         """
         :param runs: RunRecords (any order)
         :param newest_tool_version: ``(tool name) -> version text | None`` (None: don't check tool versions)
@@ -167,8 +168,10 @@ class LineageIndex:
         :param channel: ``channel_id -> channel | None``: the channels, for their change logs, calculated intervals
             and stores (None: lineage from run records only, no change checks)
         :param steps: workflow plan Steps (lineage of streams no run record covers)
-        :param store: the store the workflow definitions came from (unused here; kept for callers)
+        :param known_tool_version: ``(tool name, version) -> bool``: the version is one of the tool folders'
+            (only then is a workflow step's tool version compared with the newest)
         """
+        self.known_tool_version = known_tool_version
         self.runs = sorted((r for r in runs if r.outcome == "ok" and not r.computed.is_empty),
                            key=lambda r: r.started_at)
         self.newest_tool_version = newest_tool_version
@@ -303,7 +306,11 @@ class LineageIndex:
             return StaleReason(intervals, text, run_id, kind, step=c.step, computed_at=c.at, **kw)
 
         newest = self.newest_tool_version(c.tool) if self.newest_tool_version else None
-        if newest and c.tool_version and _newer(newest, c.tool_version):
+        # a workflow step's version is comparable only when that very version is one of ours (HyperStream's own
+        # tools are numbered apart from our re-implementations of them)
+        comparable = c.run is not None or (self.known_tool_version is not None
+                                           and self.known_tool_version(c.tool, c.tool_version))
+        if newest and c.tool_version and comparable and _newer(newest, c.tool_version):
             out.append(reason(c.part, f"tool {c.tool} has a newer version {newest} than the {what}'s "
                                       f"{c.tool_version}", TOOL))
         own = f"run {c.run.id} " if c.run is not None else None
@@ -382,18 +389,21 @@ class LineageIndex:
         return out
 
 
-def workflow_steps(store) -> list:
-    """Every plan step of every workflow stored in ``store`` (factors that cannot be planned are skipped and
-    logged, the rest kept); [] for a store without workflows."""
+def workflow_steps(store=None, model=None) -> list:
+    """Every plan step of every workflow of ``model`` (else loaded from ``store``); factors that cannot be
+    planned (e.g. stored code, until plan marks them) are skipped and logged, the rest kept; [] without any."""
     from .execution import WorkflowExecutionError, plan_factor
     from .model import load_model
-    if store is None:
-        return []
-    try:
-        model = load_model(store)
-    except Exception as e:  # noqa: BLE001 - lineage from runs still works without the definitions
-        log.warning("lineage: cannot load the workflow definitions: %s", e)
-        return []
+    if model is None:
+        if store is None:
+            return []
+        try:
+            model = load_model(store)
+        except NotImplementedError:  # a store that keeps no workflow documents
+            return []
+        except Exception as e:  # noqa: BLE001 - lineage from runs still works without the definitions
+            log.warning("lineage: cannot load the workflow definitions: %s", e)
+            return []
     steps = []
     for wf in model.workflows.values():
         try:
@@ -411,9 +421,9 @@ def workflow_steps(store) -> list:
     return steps
 
 
-def lineage_index(manager, steps=None) -> LineageIndex:
-    """A LineageIndex over ``manager``'s run history, its store's workflow definitions (``steps``: plan steps
-    already made, to skip reading them again), its tool channels, assets and change logs."""
+def lineage_index(manager, steps=None, model=None) -> LineageIndex:
+    """A LineageIndex over ``manager``'s run history, its store's workflow definitions (``model``: the ones
+    already loaded; ``steps``: plan steps already made), its tool channels, assets and change logs."""
     from ..assets_channel import AssetsChannel
     from ..assets_file_channel import AssetsFileChannel
 
@@ -434,9 +444,14 @@ def lineage_index(manager, steps=None) -> LineageIndex:
         last = stream.window().last() if stream is not None else None
         return last.timestamp if last is not None else None
 
+    def known(name, version):
+        return any(str(v.version) == str(version) for ch in manager.tool_channels
+                   for v in ch.list_tools().get(name, []))
+
     if steps is None:
-        steps = workflow_steps(getattr(manager, "store", None))
-    return LineageIndex(manager.run_history.list(), newest, asset_updated, channel=manager.get_channel, steps=steps)
+        steps = workflow_steps(getattr(manager, "store", None), model)
+    return LineageIndex(manager.run_history.list(), newest, asset_updated, channel=manager.get_channel, steps=steps,
+                        known_tool_version=known)
 
 
 __all__ = ["Computation", "Lineage", "LineageIndex", "StaleReason", "lineage_index", "workflow_steps"]

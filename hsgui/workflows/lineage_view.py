@@ -81,7 +81,7 @@ class LineageView(QWidget):
         if stream is None or self.manager is None:
             self.title.setText("<i>Select a stream to see where it comes from.</i>")
             return
-        self.title.setText(f"<b>{html.escape(str(stream.stream_id))}</b> <i>reading its runs…</i>")
+        self.title.setText(f"<b>{html.escape(str(stream.stream_id))}</b> <i>reading its runs and changes…</i>")
         manager = self.manager
         self.runner.submit(f"Lineage of {stream.stream_id}", lineage_job, manager, stream.channel.channel_id,
                            stream.stream_id, kind="read", owner=self,
@@ -101,8 +101,11 @@ class LineageView(QWidget):
         if lin is None:
             return
         stale = lin.stale_intervals
-        self.title.setText(f"<b>{html.escape(str(lin.stream_id))}</b> ({html.escape(lin.channel_id)}): "
-                           + (f"{len(lin.writers)} run(s) wrote it" if lin.writers else "no recorded run wrote it")
+        steps = getattr(lin, "steps", [])
+        made = (f"{len(lin.writers)} run(s) wrote it" if lin.writers else
+                f"computed by {len(steps)} workflow step(s) (from the stored definition)" if steps else
+                "no recorded run wrote it")
+        self.title.setText(f"<b>{html.escape(str(lin.stream_id))}</b> ({html.escape(lin.channel_id)}): " + made
                            + (f"; <span style='color:#6a1b9a'><b>stale</b>: "
                               f"{html.escape(format_intervals(stale, self.tz))}</span>" if not stale.is_empty else ""))
         for lst, pairs in ((self.upstream, lin.upstream), (self.downstream, lin.downstream)):
@@ -119,6 +122,14 @@ class LineageView(QWidget):
             rows.append(f"<li><b>{html.escape(r.tool)}</b> v{html.escape(r.tool_version or '?')} "
                         f"({html.escape(params)}) computed {html.escape(format_intervals(r.computed, self.tz))}, "
                         f"{r.instances_written:,} instances</li>")
+        for st in steps:
+            f = st.factor
+            params = ", ".join(f"{k}={v!r}" for k, v in f.tool.parameters.items())
+            code = getattr(f.tool, "code_parameters", None) or []
+            params += (", " if params and code else "") + ", ".join(f"{k}=<stored code>" for k in code)
+            pv = ", ".join(f"{k}={v}" for k, v in st.plate_value) or "no plate"
+            rows.append(f"<li><b>{html.escape(f.tool.name)}</b> v{html.escape(f.tool.version or '?')} "
+                        f"({html.escape(params)}), workflow step for {html.escape(pv)}</li>")
         reasons = "".join(f"<li>{html.escape(format_intervals(s.intervals, self.tz))}: {html.escape(s.reason)}</li>"
                           for s in lin.stale)
         self.runs.setHtml((f"<b>Runs</b><ul>{''.join(rows)}</ul>" if rows else "")

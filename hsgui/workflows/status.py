@@ -1,7 +1,8 @@
 """How much of a range each workflow node has computed, and whether any of it is stale (pure Python).
 
 :func:`workflow_status` is a job body: it reads the streams' calculated intervals (in memory) and
-the run history (a store read, for stale marks) and never touches a widget.
+the run history, the workflow definitions and the inputs' change logs (store reads, for stale marks) and
+never touches a widget.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _coverage(stream, interval: TimeInterval) -> float:
 def workflow_status(ctx, manager, model, workflow, interval: TimeInterval, describe=str) -> dict:
     """``{node name: NodeStatus}`` over ``interval``; ``describe(TimeIntervals) -> text`` for tooltips."""
     from channels.workflows import lineage_index
-    index = lineage_index(manager)
+    index = lineage_index(manager, model=model)
     out = {}
     rng = TimeIntervals([interval])
     for name, node in workflow.nodes.items():
