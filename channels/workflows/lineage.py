@@ -335,21 +335,28 @@ class LineageIndex:
                         out.append(reason(c.part, f"asset {sid} has a version newer than the {what} "
                                                   f"({updated.isoformat()})", ASSET, input=inp, at=updated))
             elif c.at is not None:
-                written = TimeIntervals()
-                merged: dict = {}  # (kind, by) -> [changed, overlap, newest change]: one reason per batch source
+                written = []
+                merged: dict = {}  # (kind, by) -> [changed intervals, newest change]: one reason per writer
+                lo, hi = c.part.start, c.part.end
                 for change in logged or ():
                     if change.at <= c.at or (own and change.by.startswith(own)):
                         continue
-                    ov = TimeIntervals([change.interval]) & c.part
                     if change.kind != PURGE:
-                        written = written + change.interval
+                        written.append(change.interval)
+                    if change.interval.end <= lo or change.interval.start >= hi:
+                        continue  # outside the computation's span: no overlap
+                    m = merged.setdefault((change.kind, change.by), [[], change])
+                    m[0].append(change.interval)
+                    m[1] = change
+                written = TimeIntervals(written)
+                for (kind, _by), (ivs, change) in merged.items():
+                    changed = TimeIntervals(ivs)
+                    ov = changed & c.part
                     if ov.is_empty:
                         continue
-                    m = merged.setdefault((change.kind, change.by), [TimeIntervals(), TimeIntervals(), change])
-                    m[0], m[1], m[2] = m[0] + change.interval, m[1] + ov, change
-                for (kind, _by), (changed, ov, change) in merged.items():
                     verb = "was purged" if kind == PURGE else "was written again"
-                    where = ", ".join(_fmt(iv) for iv in changed)
+                    where = ", ".join(_fmt(iv) for iv in list(changed)[:5]) + (
+                        f" and {len(changed) - 5} more" if len(changed) > 5 else "")
                     out.append(reason(ov, f"input {sid} {verb} in {where} inside what this {what} computed "
                                           f"({change.describe()})", CHANGE, input=inp, change=change,
                                       at=change.at, by=change.by))
