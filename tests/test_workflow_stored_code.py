@@ -288,3 +288,48 @@ def test_a_factor_runs_the_tool_whose_signature_takes_its_parameters(hs_db):
     assert resolve_tool(bare, sliding).channel.channel_id == "tools"
     with pytest.raises(Exception, match="as a function name only"):
         resolve_tool(bare, sliding, callables={"func"})
+
+
+def _on_sqlite(data, path):
+    """HyperStream's documents in an embedded store, the nodes moved from the memory channel into the store's."""
+    from channels.stores.sqlite_store import SQLiteStore
+    store = SQLiteStore(str(path))
+    docs = _bson(data["documents"])
+    for wf in docs["workflow_definitions"]:
+        for n in wf["nodes"]:
+            n["channel_id"] = "mongo"
+    for name in ("meta_data", "plate_definitions", "workflow_definitions", "workflow_status"):
+        store.insert_documents(name, [{k: v for k, v in d.items() if k != "_id"} for d in docs[name]])
+    store.close()
+    return str(path)
+
+
+def test_consented_code_runs_in_a_worker_process_on_the_same_store(tmp_path, hs_tools):
+    pytest.importorskip("xdis")
+    from channels.workflows.process_run import run_workflow_in_process
+    data = json.loads(FIXTURE.read_text())
+    if tuple(data["python"]) != sys.version_info[:2]:
+        pytest.skip("the fixture's code was marshalled by another Python")
+    target = _on_sqlite(data, tmp_path / "store.sqlite")
+    manager = ChannelManager.open(target, Config(tool_paths=[hs_tools]))
+    wf = load_model(manager.store).workflows["stored_code_wf"]
+    iv = _interval(data)
+    fractions = []
+    result = run_workflow_in_process(manager, wf, iv, allow_stored_code=True,
+                                     progress=lambda f, _text: fractions.append(f))
+    assert result.outcome == "ok" and result.runs == 13 and fractions and fractions[-1] == 1.0
+    manager.refresh()
+    mongo = manager.get_channel("mongo")
+    got = {}
+    for sid, stream in mongo.streams.items():
+        key = sid.name + "|" + ",".join(f"{k}={v}" for k, v in sorted(dict(sid.meta_data).items()))
+        got[key] = [[ts.isoformat(), [v.start.isoformat(), v.end.isoformat()] if isinstance(v, TimeInterval) else
+                     {"$date": v.isoformat()} if isinstance(v, datetime) else v] for ts, v in stream.window(iv).items()]
+    assert got == data["results"]
+    # a workflow whose nodes are in the memory channel cannot hand its results back: refused, named
+    mem_wf = copy.deepcopy(wf)
+    for n in mem_wf.nodes.values():
+        n.channel_id = "memory"
+    with pytest.raises(WorkflowExecutionError, match="memory channel"):
+        run_workflow_in_process(manager, mem_wf, iv, allow_stored_code=True)
+    manager.close()
