@@ -50,6 +50,16 @@ def stored_value_hash(value) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def database_identity(manager) -> str:
+    """Which database a consent is for: the embedded store's real path, or MongoDB's host and database as
+    shown (never a password)."""
+    store = getattr(manager, "store", None)
+    path = getattr(store, "path", None)
+    if path:
+        return "sqlite:" + os.path.realpath(path)
+    return str(getattr(store, "description", None) or type(store).__name__)
+
+
 # -- bindings ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Binding:
@@ -360,5 +370,5 @@ def tool_for(check: FactorCheck):
 
 
 __all__ = ["Binding", "CodeBindings", "CodeParameterError", "FactorCheck", "NamedFunction", "ToolChoice",
-           "BINDINGS_COLLECTION", "check_factor", "check_function", "load_bound_function", "resolve_tool",
+           "BINDINGS_COLLECTION", "check_factor", "check_function", "database_identity", "load_bound_function", "resolve_tool",
            "stored_value_hash", "tool_for"]
