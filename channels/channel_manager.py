@@ -87,6 +87,7 @@ class ChannelManager:
         a folder path, or False for none."""
         self.store = store
         self.config = config or Config()
+        self.open_target: str | None = None   # set by open(): how another process opens the same store
         self.channels: dict[str, BaseChannel] = {}
         self.load_errors: list[tuple[str, str]] = []  # (path or channel, message)
         self.add_channel(MemoryChannel("memory"))
@@ -122,10 +123,14 @@ class ChannelManager:
     @classmethod
     def open(cls, target: str | None = None, config: Config | None = None) -> "ChannelManager":
         """Open ``target`` (SQLite path, mongodb:// URI or a config .json file) with its channels."""
+        opened = target
         if target and target.endswith(".json") and config is None:
             config = Config.load(target)
             target = None
-        return cls(open_store(target, config), config)
+        manager = cls(open_store(target, config), config)
+        #: how another process opens the same store (in memory only, never written: a URI may hold a password)
+        manager.open_target = opened
+        return manager
 
     def _make_history(self):
         from .tools import MemoryRunHistory, StoreRunHistory

@@ -17,6 +17,7 @@ Two encodings:
   ``{"$t": "dt", "ms": <epoch ms>}`` a datetime,
   ``{"$t": "ti", "s": <ms>, "e": <ms>}`` a TimeInterval,
   ``{"$t": "f", "v": "nan" | "inf" | "-inf"}`` a non-finite float,
+  ``{"$t": "b", "v": <base64>}`` bytes (in documents only: HyperStream's stored functions),
   ``{"$t": "d", "v": [[k, v], ...]}`` a user dict that itself has a ``"$t"``
   key (escaped, so every value round-trips exactly).
 
@@ -31,6 +32,7 @@ Two encodings:
 """
 from __future__ import annotations
 
+import base64
 import json
 import math
 from datetime import datetime, timedelta
@@ -82,7 +84,7 @@ def ms_dt(ms: int) -> datetime:
 
 # -- tagged JSON (SQLite) -----------------------------------------------------
 
-def _to_json(x, path: str):
+def _to_json(x, path: str, binary: bool = False):
     t = type(x)
     if t is str or x is None or t is bool or t is int:
         return x
@@ -99,11 +101,13 @@ def _to_json(x, path: str):
                 if not isinstance(k, str):
                     _fail(f"{_path_text(path)} key {k!r}", "not text")
                 k = str(k)
-            out[k] = _to_json(v, f"{_path_text(path)}[{k!r}]")
+            out[k] = _to_json(v, f"{_path_text(path)}[{k!r}]", binary)
         # escaped as a list of pairs, so the decoder (which works inside-out) never mistakes it for a tag
         return {TAG: "d", "v": [[k, v] for k, v in out.items()]} if TAG in x else out
     if t is list or t is tuple:
-        return [_to_json(v, f"{_path_text(path)}[{i}]") for i, v in enumerate(x)]
+        return [_to_json(v, f"{_path_text(path)}[{i}]", binary) for i, v in enumerate(x)]
+    if binary and isinstance(x, (bytes, bytearray)):
+        return {TAG: "b", "v": base64.b64encode(bytes(x)).decode("ascii")}
     if isinstance(x, datetime):
         return {TAG: "dt", "ms": dt_ms(x, path)}
     if isinstance(x, TimeInterval):
@@ -114,13 +118,13 @@ def _to_json(x, path: str):
     if isinstance(x, (int, _NP_INT)):
         return int(x)
     if isinstance(x, (float, _NP_FLOAT)):
-        return _to_json(float(x), path)
+        return _to_json(float(x), path, binary)
     if isinstance(x, str):
         return str(x)
     if isinstance(x, dict):
-        return _to_json(dict(x), path)
+        return _to_json(dict(x), path, binary)
     if isinstance(x, (list, tuple)):
-        return _to_json(list(x), path)
+        return _to_json(list(x), path, binary)
     _fail(path, _type_name(x))
 
 
@@ -138,11 +142,13 @@ def _needs_tagging(x) -> bool:
     return True
 
 
-def encode_json(value) -> str:
-    """Tagged-JSON text of a value; ValueEncodingError names the offending part."""
+def encode_json(value, binary: bool = False) -> str:
+    """Tagged-JSON text of a value; ValueEncodingError names the offending part. ``binary``: bytes are
+    allowed too (``{"$t": "b", "v": <base64>}``) — for documents (HyperStream stores functions as bytes),
+    never for stream values."""
     if not _needs_tagging(value):
         return json.dumps(value, separators=(",", ":"))
-    return json.dumps(_to_json(value, ""), separators=(",", ":"), allow_nan=False)
+    return json.dumps(_to_json(value, "", binary), separators=(",", ":"), allow_nan=False)
 
 
 def _untag(obj: dict):
@@ -157,6 +163,8 @@ def _untag(obj: dict):
         return _NONFINITE[obj["v"]]
     if tag == "d" and len(obj) == 2:
         return {k: v for k, v in obj["v"]}
+    if tag == "b" and len(obj) == 2:
+        return base64.b64decode(obj["v"])
     return obj
 
 

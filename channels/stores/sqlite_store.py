@@ -947,7 +947,7 @@ class SQLiteStore(SQLiteColumnar, Store):
         for d in documents:
             if not isinstance(d, dict):
                 raise ValueEncodingError(f"a {collection} document must be a dict, got {type(d).__name__}")
-            texts.append(encode_json({k: v for k, v in d.items() if k != "_id"}))
+            texts.append(encode_json({k: v for k, v in d.items() if k != "_id"}, binary=True))
         with self._errors(f"writing {collection}"), self._write() as con:
             con.executemany("INSERT INTO documents (collection, doc) VALUES (?, ?)", [(collection, t) for t in texts])
 
