@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from datetime import timedelta
 
 from ..channel_manager import ChannelManager, open_store
 from ..config import Config
@@ -327,6 +328,8 @@ def _tool_document(tool) -> dict:
             value, is_function = stored_function(value), True
         elif isinstance(value, (set, frozenset)):
             value, is_set = list(value), True
+        elif isinstance(value, timedelta):   # our tools' durations; HyperStream's take seconds
+            value = value.total_seconds()
         params.append({"key": key, "value": value, "is_function": is_function, "is_set": is_set})
     return {"name": tool.name, "version": "0.0.0", "parameters": params}
 
