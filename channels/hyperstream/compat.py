@@ -100,7 +100,7 @@ def _registered(name: str):
                           f"(import channels first)") from None
 
 
-def _build_modules() -> dict[str, types.ModuleType]:
+def _build_modules(script: bool = False) -> dict[str, types.ModuleType]:
     import collections
     import datetime as _dt
 
@@ -197,8 +197,10 @@ def _build_modules() -> dict[str, types.ModuleType]:
     root_names.update(ti)
     root_names.update(st)
     root_names.update(tl)
-    # the session objects are registered by channels.hyperstream.session (placeholders until it is imported)
-    root_names.update({k: _REGISTERED.get(k, placeholders.get(k)) for k in (
+    # a script run on this layer gets the session objects (registered by channels.hyperstream.session); a
+    # plugin file being loaded gets placeholders: a tool file opening a session of its own (a store from the
+    # current directory's config) inside the app would be wrong
+    root_names.update({k: (_REGISTERED.get(k) if script else None) or placeholders.get(k) for k in (
         "HyperStream", "Client", "HyperStreamConfig", "OnlineEngine", "PlateManager", "Workflow", "WorkflowManager")})
     root_names["ChannelManager"] = _registered("ChannelManager")
     root = module("hyperstream", "HyperStream Studio stand-in for HyperStream's public names",
@@ -234,7 +236,7 @@ def hyperstream_names(force: bool = False):
             if real_hyperstream_available() and not force:
                 _saved = None
             else:
-                fakes = _build_modules()
+                fakes = _build_modules(script=force)
                 _saved = {name: sys.modules.get(name, _MISSING) for name in sys.modules
                           if name == "hyperstream" or name.startswith("hyperstream.")}
                 _saved.update({name: sys.modules.get(name, _MISSING) for name in fakes})
