@@ -149,7 +149,7 @@ class ChannelManager:
         ``<path>/channels/<name>.py``, class ``<Name>`` in CamelCase, id = the name up to its first ``_``).
         One that cannot be loaded is recorded in :attr:`load_errors` (and logged) and does not stop the others."""
         from .module_channel import import_module_file
-        from .tools.hyperstream_compat import hyperstream_names
+        from .hyperstream.compat import hyperstream_names
         from .utils import camel_case
         for name in plugin.channel_names:
             path = os.path.join(plugin.path, "channels", name + ".py")
@@ -286,7 +286,7 @@ class ChannelManager:
 
 
 def _offer_to_hyperstream_code() -> None:
-    from .tools.hyperstream_compat import register_name
+    from .hyperstream.compat import register_name
     register_name("ChannelManager", ChannelManager)
 
 
