@@ -237,7 +237,7 @@ class WorkflowsDock(QWidget):
         if action == "code":
             self.runner.submit(f"Show stored code of {factor.tool.name}", describe_code_job,
                                factor.tool.code_values.get(key), kind="read", owner=self,
-                               on_result=lambda code, f=factor: self.details.setHtml(self._factor_html(f, None, code)),
+                               on_result=lambda code, f=factor: self._show_code(f, code),
                                on_error=lambda msg: self.sigStatus.emit(f"cannot show the code: {msg}"))
         elif action == "bind":
             self.bind_parameter(index, key)
@@ -246,6 +246,10 @@ class WorkflowsDock(QWidget):
                                factor.tool.code_values.get(key), kind="read", owner=self,
                                on_result=lambda code, i=index, k=key: self.ask_consent(i, k, code),
                                on_error=lambda msg: self.sigStatus.emit(f"cannot read the code: {msg}"))
+
+    def _show_code(self, factor, code) -> None:
+        self.details.setHtml(self._factor_html(factor, None, code))
+        self.details.scrollToAnchor("code")
 
     def bind_parameter(self, index: int, key: str, function: str | None = None) -> None:
         """Ask for a function (registry name, or ``file.py:name``) and bind the factor's parameter to it."""
@@ -436,7 +440,7 @@ class WorkflowsDock(QWidget):
             text += "<p style='color:#c62828'>Cannot run:<br>" + "<br>".join(html.escape(p) for p in check.problems) \
                 + "</p>"
         if code is not None:
-            text += f"<p><b>The stored code</b> (not run to be shown):</p><pre>{html.escape(code.describe())}</pre>"
+            text += f"<p><a name='code'></a><b>The stored code</b> (not run to be shown):</p><pre>{html.escape(code.describe())}</pre>"
             return text
         if runs is None:
             return text + "<i>reading its runs…</i>"
