@@ -87,6 +87,7 @@ class ChannelManager:
         a folder path, or False for none."""
         self.store = store
         self.config = config or Config()
+        self.open_target: str | None = None   # set by open(): how another process opens the same store
         self.channels: dict[str, BaseChannel] = {}
         self.load_errors: list[tuple[str, str]] = []  # (path or channel, message)
         self.add_channel(MemoryChannel("memory"))
@@ -122,10 +123,14 @@ class ChannelManager:
     @classmethod
     def open(cls, target: str | None = None, config: Config | None = None) -> "ChannelManager":
         """Open ``target`` (SQLite path, mongodb:// URI or a config .json file) with its channels."""
+        opened = target
         if target and target.endswith(".json") and config is None:
             config = Config.load(target)
             target = None
-        return cls(open_store(target, config), config)
+        manager = cls(open_store(target, config), config)
+        #: how another process opens the same store (in memory only, never written: a URI may hold a password)
+        manager.open_target = opened
+        return manager
 
     def _make_history(self):
         from .tools import MemoryRunHistory, StoreRunHistory
@@ -144,7 +149,7 @@ class ChannelManager:
         ``<path>/channels/<name>.py``, class ``<Name>`` in CamelCase, id = the name up to its first ``_``).
         One that cannot be loaded is recorded in :attr:`load_errors` (and logged) and does not stop the others."""
         from .module_channel import import_module_file
-        from .tools.hyperstream_compat import hyperstream_names
+        from .hyperstream.compat import hyperstream_names
         from .utils import camel_case
         for name in plugin.channel_names:
             path = os.path.join(plugin.path, "channels", name + ".py")
@@ -281,7 +286,7 @@ class ChannelManager:
 
 
 def _offer_to_hyperstream_code() -> None:
-    from .tools.hyperstream_compat import register_name
+    from .hyperstream.compat import register_name
     register_name("ChannelManager", ChannelManager)
 
 

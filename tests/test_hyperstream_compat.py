@@ -12,7 +12,7 @@ import channels.tools  # noqa: F401  (installs the import hook)
 from channels import (MemoryChannel, RelativeTimeInterval, StreamId, StreamInstance, TimeError, TimeInterval,
                       TimeIntervals, ToolChannel, UTC)
 from channels.tools import MemoryRunHistory, load_tool
-from channels.tools.hyperstream_compat import hyperstream_names
+from channels.hyperstream.compat import hyperstream_names
 from channels.utils import utcnow
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -8,7 +8,7 @@ import pytest
 import channels.tools  # noqa: F401  (installs the import hook on ToolChannel)
 from channels import MemoryChannel, StreamInstance, TimeInterval, ToolChannel, UTC
 from channels.errors import ToolInitialisationError
-from channels.tools.hyperstream_compat import hyperstream_names
+from channels.hyperstream.compat import hyperstream_names
 from channels.tools import MemoryRunHistory, load_tool, scan_tools
 from channels.utils import utcnow
 

@@ -254,8 +254,12 @@ def test_factors_that_cannot_run_are_refused_with_the_reason():
     model, wf = _demo_like_model()
     bad = copy.deepcopy(wf)
     bad.factors[0].tool.code_parameters = ["func"]
-    with pytest.raises(WorkflowExecutionError, match="func hold Python code stored in the database"):
-        plan(model, bad)
+    # planning shows every step and marks those whose factor carries stored code; running refuses them
+    steps = plan(model, bad)
+    assert len(steps) == len(plan(model, wf)) and {tuple(s.stored_code) for s in steps if s.factor is bad.factors[0]} \
+        == {("func",)}
+    with pytest.raises(WorkflowExecutionError, match="'func' holds Python code stored in the database"):
+        run_workflow(ChannelManager(), model, bad, TimeInterval(T0, T0 + timedelta(minutes=5)))
     bad = copy.deepcopy(wf)
     bad.factors[0].factor_type = "MultiOutputFactor"  # its sink is on the same plates as its source
     with pytest.raises(WorkflowExecutionError, match="must be on exactly one plate more than the source"):

@@ -48,12 +48,15 @@ UPDATABLE_FIELDS = ("calculated_intervals", "last_updated", "last_accessed", "sa
 #: HyperStream 0.3.8's collections for the meta-data tree, plates and workflows (its MongoDB names)
 DOCUMENT_COLLECTIONS = ("meta_data", "plate_definitions", "workflow_definitions", "workflow_status")
 
+#: the app's own records beside them (never HyperStream's documents): function bindings of stored code
+APP_COLLECTIONS = ("hsgui_code_bindings",)
+
 
 def check_collection(collection: str) -> None:
-    if collection not in DOCUMENT_COLLECTIONS:
+    if collection not in DOCUMENT_COLLECTIONS + APP_COLLECTIONS:
         from ..errors import StoreError
         raise StoreError(f"unknown document collection {collection!r}; expected one of "
-                         f"{', '.join(DOCUMENT_COLLECTIONS)}")
+                         f"{', '.join(DOCUMENT_COLLECTIONS + APP_COLLECTIONS)}")
 
 
 class Store(ABC):

@@ -18,7 +18,9 @@ Two encodings:
   ``{"$t": "ti", "s": <ms>, "e": <ms>}`` a TimeInterval,
   ``{"$t": "f", "v": "nan" | "inf" | "-inf"}`` a non-finite float,
   ``{"$t": "d", "v": [[k, v], ...]}`` a user dict that itself has a ``"$t"``
-  key (escaped, so every value round-trips exactly).
+  key (escaped, so every value round-trips exactly);
+  ``{"$t": "b", "v": <base64>}`` bytes, in documents only (:func:`encode_document_json`: HyperStream's
+  stored code parameters, never decoded here); stream values stay bytes-free.
 
 * **BSON-native** (MongoDB, HyperStream's layout): values are stored as they
   are (datetimes as BSON dates, NaN as BSON double), except
@@ -31,6 +33,7 @@ Two encodings:
 """
 from __future__ import annotations
 
+import base64
 import json
 import math
 from datetime import datetime, timedelta
@@ -82,7 +85,7 @@ def ms_dt(ms: int) -> datetime:
 
 # -- tagged JSON (SQLite) -----------------------------------------------------
 
-def _to_json(x, path: str):
+def _to_json(x, path: str, _bytes: bool = False):
     t = type(x)
     if t is str or x is None or t is bool or t is int:
         return x
@@ -99,13 +102,15 @@ def _to_json(x, path: str):
                 if not isinstance(k, str):
                     _fail(f"{_path_text(path)} key {k!r}", "not text")
                 k = str(k)
-            out[k] = _to_json(v, f"{_path_text(path)}[{k!r}]")
+            out[k] = _to_json(v, f"{_path_text(path)}[{k!r}]", _bytes)
         # escaped as a list of pairs, so the decoder (which works inside-out) never mistakes it for a tag
         return {TAG: "d", "v": [[k, v] for k, v in out.items()]} if TAG in x else out
     if t is list or t is tuple:
-        return [_to_json(v, f"{_path_text(path)}[{i}]") for i, v in enumerate(x)]
+        return [_to_json(v, f"{_path_text(path)}[{i}]", _bytes) for i, v in enumerate(x)]
     if isinstance(x, datetime):
         return {TAG: "dt", "ms": dt_ms(x, path)}
+    if _bytes and t is bytes:
+        return {TAG: "b", "v": base64.b64encode(x).decode("ascii")}
     if isinstance(x, TimeInterval):
         return {TAG: "ti", "s": dt_ms(x.start, path), "e": dt_ms(x.end, path)}
     # subclasses and numpy scalars
@@ -118,9 +123,9 @@ def _to_json(x, path: str):
     if isinstance(x, str):
         return str(x)
     if isinstance(x, dict):
-        return _to_json(dict(x), path)
+        return _to_json(dict(x), path, _bytes)
     if isinstance(x, (list, tuple)):
-        return _to_json(list(x), path)
+        return _to_json(list(x), path, _bytes)
     _fail(path, _type_name(x))
 
 
@@ -138,6 +143,12 @@ def _needs_tagging(x) -> bool:
     return True
 
 
+def encode_document_json(document: dict) -> str:
+    """Tagged-JSON text of a meta-data/plate/workflow document: as :func:`encode_json`, and ``bytes`` (HyperStream
+    stores a function-valued tool parameter as pickled bytes, kept opaque here) as ``{"$t": "b", "v": <base64>}``."""
+    return json.dumps(_to_json(document, "", True), separators=(",", ":"), allow_nan=False)
+
+
 def encode_json(value) -> str:
     """Tagged-JSON text of a value; ValueEncodingError names the offending part."""
     if not _needs_tagging(value):
@@ -149,6 +160,8 @@ def _untag(obj: dict):
     tag = obj.get(TAG)
     if tag is None or len(obj) > 3:
         return obj
+    if tag == "b" and len(obj) == 2:
+        return base64.b64decode(obj["v"])
     if tag == "dt" and len(obj) == 2:
         return EPOCH + timedelta(milliseconds=obj["ms"])
     if tag == "ti" and len(obj) == 3:

@@ -112,7 +112,7 @@ from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
 from ..utils import EPOCH, utcnow
 from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_collection, check_not_future
-from .codec import decode_json, encode_json, numeric, values_equal
+from .codec import decode_json, encode_document_json, encode_json, numeric, values_equal
 from .lod_levels import LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET  # noqa: F401 - re-exported
 from .lod_levels import Agg as _Agg, assemble, summary_plan
 from .lod_levels import choose_lod_level as _choose_lod_level
@@ -1000,7 +1000,7 @@ class SQLiteStore(SQLiteColumnar, Store):
         for d in documents:
             if not isinstance(d, dict):
                 raise ValueEncodingError(f"a {collection} document must be a dict, got {type(d).__name__}")
-            texts.append(encode_json({k: v for k, v in d.items() if k != "_id"}))
+            texts.append(encode_document_json({k: v for k, v in d.items() if k != "_id"}))
         with self._errors(f"writing {collection}"), self._write() as con:
             con.executemany("INSERT INTO documents (collection, doc) VALUES (?, ?)", [(collection, t) for t in texts])
 

@@ -9,13 +9,12 @@
 ``functions``          the named function registry (mean, sum, ...) tools take by name
 ``helpers``            building blocks for tool code: ticks, durations, windowed apply
 ``loading``            a configured tool from a ToolChannel; scanning a channel's tools
-``hyperstream_compat`` the ``hyperstream.*`` stand-in that lets HyperStream plugin files
-                       import unchanged (its classes: ``hs_names``)
 ``plates``             HyperStream's plate-style tools (MultiOutputTool, SelectorTool,
                        PlateCreationTool) run with the output plate as meta-data values
 =====================  ==============================================================
 
-Importing this package installs :func:`hyperstream_compat.hyperstream_names` as
+Importing this package installs :func:`channels.hyperstream.compat.hyperstream_names` (the
+``hyperstream.*`` stand-in that lets HyperStream plugin files import unchanged) as
 ``ToolChannel.import_hook``: the tool channel itself knows nothing of HyperStream.
 """
 from ..tool_channel import ToolChannel
@@ -25,7 +24,7 @@ from .helpers import (TickTool, aggregate_columns, apply_over_windows, stride_ms
                       windows_aggregate_columns)
 from .history import (MemoryRunHistory, RunHistory, RunRecord, StoreRunHistory, get_default_history,
                       set_default_history)
-from .hyperstream_compat import hyperstream_names
+from ..hyperstream.compat import hyperstream_names
 from .loading import ToolInfo, load_tool, scan_tools
 
 ToolChannel.import_hook = staticmethod(hyperstream_names)

@@ -21,6 +21,13 @@ Each tool run is an ordinary ``Tool.execute``: only what the sink is missing is 
 chunk's data and calculated intervals committed together, recorded in the run history. So an interrupted
 workflow leaves every stream consistent with its calculated intervals, and running it again continues where
 it stopped.
+
+**Stored code** (:mod:`.code_params`): :func:`plan` never decodes it; it marks the steps whose factor has
+function parameters HyperStream stored as code (:attr:`Step.stored_code`). :func:`run_workflow` checks every
+factor before anything runs and refuses, naming every factor it cannot run and why (code neither bound to a
+named function nor allowed to run, code of another Python version, no tool that takes the stored
+parameters) — or, with ``only_runnable=True``, runs the others and reports what it skipped. A factor whose
+steps have nothing left to compute over the interval is not checked: there is nothing to run.
 """
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ from dataclasses import dataclass, field
 
 from ..errors import CancelledError, ChannelsError
 from ..stream import StreamId
-from ..time_interval import TimeInterval
+from ..time_interval import TimeInterval, TimeIntervals
 from .definitions import FactorDefinition, WorkflowDefinition
 from .meta_data import ROOT
 from .model import WorkflowModel
@@ -51,12 +58,19 @@ class Step:
     meta_data_id: str | None = None                # MultiOutputFactor / NodeCreationFactor: the output key
     output_values: list = field(default_factory=list)   # MultiOutputFactor: output plate values under pv
 
+    @property
+    def stored_code(self) -> list:
+        """Parameters of this step's factor that HyperStream stored as Python code (none for a script's
+        live tool)."""
+        return [] if self.factor.tool_instance is not None else list(self.factor.tool.code_parameters)
+
 
 @dataclass
 class WorkflowRun:
     workflow_id: str
     interval: TimeInterval
     records: list = field(default_factory=list)     # RunRecord of every tool run
+    skipped: list = field(default_factory=list)     # (factor label, why) of factors not run (only_runnable)
     created_plate_values: list = field(default_factory=list)   # (plate id, plate value) made by NodeCreation
     outcome: str = "running"                          # ok / error / cancelled
     error: str | None = None
@@ -90,11 +104,6 @@ def _single_stream(model, workflow, f, node_id, role) -> tuple:
 
 def plan_factor(model: WorkflowModel, workflow: WorkflowDefinition, f: FactorDefinition) -> list[Step]:
     """The tool runs of one factor with the plates as they are now."""
-    where = _where(workflow, f)
-    if f.tool.code_parameters and f.tool_instance is None:
-        raise WorkflowExecutionError(f"{where}: parameter{'s' if len(f.tool.code_parameters) > 1 else ''} "
-                                     f"{', '.join(f.tool.code_parameters)} hold Python code stored in the "
-                                     f"database; it is never run from here")
     if f.factor_type == "Factor":
         return _plan_plain(model, workflow, f)
     if f.factor_type == "MultiOutputFactor":
@@ -174,23 +183,57 @@ def plan(model: WorkflowModel, workflow: WorkflowDefinition) -> list[Step]:
 
 
 def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, interval: TimeInterval, *,
-                 progress=None, cancel=None, chunk=None) -> WorkflowRun:
+                 progress=None, cancel=None, chunk=None, bindings=None, allow_stored_code=False,
+                 only_runnable: bool = False) -> WorkflowRun:
     """Run every factor of ``workflow`` over ``interval``.
 
     :param progress: ``progress(fraction, text)``: after every committed chunk of every step
     :param cancel: object with ``is_set()``; checked between chunks (a cancel raises CancelledError
         after recording the outcome; everything committed so far stays, consistent)
+    :param bindings: :class:`~.code_params.CodeBindings` for parameters stored as code (default: the
+        bindings kept in ``manager.store``)
+    :param allow_stored_code: run stored code that has no binding: ``True`` for all, or a set of content
+        hashes (sha256 hex) the user consented to. Only code marshalled by this Python version runs. The
+        caller is responsible for running this outside any process that must not run foreign code.
+    :param only_runnable: run the factors that can run and skip the others (and what reads their output),
+        listed in :attr:`WorkflowRun.skipped`, instead of refusing the whole workflow
     """
+    from .code_params import CodeBindings, check_factor, tool_for
+    if bindings is None:
+        bindings = CodeBindings(manager.store)
     factors = workflow.factor_order()
-    # refuse a workflow that cannot run before running any of it (factors on plates that a
-    # NodeCreationFactor of this workflow makes are checked when their turn comes)
+    index_of = {id(f): i for i, f in enumerate(workflow.factors)}
+    # refuse a workflow that cannot run before running any of it, naming every factor that cannot (factors on
+    # plates that a NodeCreationFactor of this workflow makes are planned when their turn comes)
     made = {f.output_plate.get("plate_id") for f in factors if f.factor_type == "NodeCreationFactor"
             and f.output_plate and f.output_plate.get("plate_id") not in model.plates}
+    checks, blocked, idle = {}, {}, set()
     for f in factors:
         nodes = [workflow.nodes[n] for n in f.sources + f.sinks]
-        if not any(p in made for n in nodes for p in n.plate_ids):
-            plan_factor(model, workflow, f)
+        later = any(p in made for n in nodes for p in n.plate_ids)
+        try:
+            steps = None if later else plan_factor(model, workflow, f)
+        except WorkflowExecutionError as e:
+            blocked[id(f)] = [str(e)]
+            continue
+        if steps is not None and _nothing_to_compute(manager, steps, interval):
+            idle.add(id(f))
+            continue
+        checks[id(f)] = check = check_factor(manager, workflow, index_of[id(f)], bindings, allow_stored_code)
+        if not check.runnable:
+            blocked[id(f)] = check.problems
+    skip = _downstream_of(workflow, factors, blocked)
+    if blocked and not only_runnable:
+        lines = [p for f in factors if id(f) in blocked for p in blocked[id(f)]]
+        raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r} cannot run: {len(blocked)} "
+                                     f"factor{'s' if len(blocked) > 1 else ''} cannot run, nothing was run:\n  "
+                                     + "\n  ".join(lines))
     result = WorkflowRun(workflow.workflow_id, interval)
+    for f in factors:
+        if id(f) in skip:
+            why = "; ".join(blocked[id(f)]) if id(f) in blocked else "reads the output of a factor that cannot run"
+            result.skipped.append((f"factor {index_of[id(f)]} ({f.tool.name})", why))
+    factors = [f for f in factors if id(f) not in skip and id(f) not in idle]
     done = [0.0]
 
     def report(fraction, text):  # never backwards, whatever the rounding
@@ -198,6 +241,14 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
         if progress is not None:
             progress(done[0], text)
     tools = {}
+
+    def tool_of(f):
+        if id(f) not in tools:
+            check = checks.get(id(f)) or check_factor(manager, workflow, index_of[id(f)], bindings, allow_stored_code)
+            if not check.runnable:
+                raise WorkflowExecutionError("; ".join(check.problems))
+            tools[id(f)] = tool_for(check)
+        return tools[id(f)]
     try:
         for fi, factor in enumerate(factors):
             steps = plan_factor(model, workflow, factor)
@@ -212,8 +263,7 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
                 def prog(fraction, _written, base=base, span=span, label=label):
                     report(base + span * fraction, label)
 
-                tool = factor.tool_instance if factor.tool_instance is not None else _tool(manager, tools,
-                                                                                              factor.tool)
+                tool = tool_of(factor)
                 if factor.factor_type == "NodeCreationFactor":
                     _create_nodes(manager, model, workflow, factor, step, tool, interval, result)
                     continue
@@ -234,18 +284,31 @@ def _pv_text(pv) -> str:
     return ", ".join(f"{k}={v}" for k, v in pv) or "no plate"
 
 
-def _tool(manager, cache, spec):
-    from ..tools import load_tool
-    key = (spec.name, spec.version)
-    if key not in cache:
-        try:
-            channel, _tv = manager.find_tool(spec.name, None)
-        except ChannelsError as e:
-            raise WorkflowExecutionError(f"tool {spec.name!r}: {e}") from None
-        has = spec.version and any(str(v.version) == spec.version for v in channel.list_tools().get(spec.name, []))
-        cache[key] = (channel, spec.version if has else None)
-    channel, version = cache[key]
-    return load_tool(channel, spec.name, dict(spec.parameters), version, coerce=True)
+def _nothing_to_compute(manager, steps, interval) -> bool:
+    """Every step's sink streams exist and are calculated over ``interval`` (NodeCreation steps always run)."""
+    for step in steps:
+        if step.factor.factor_type == "NodeCreationFactor" or step.sink is None:
+            return False
+        targets = step.sinks if step.factor.factor_type == "MultiOutputFactor" else [step.sink]
+        for channel_id, stream_id in targets:
+            try:
+                stream = manager.get_channel(channel_id).streams.get(stream_id)
+            except ChannelsError:
+                return False
+            if stream is None or not (TimeIntervals([interval]) - stream.calculated_intervals).is_empty:
+                return False
+    return True
+
+
+def _downstream_of(workflow, factors, blocked) -> set:
+    """ids of the blocked factors and of every factor that reads (transitively) a node one of them writes."""
+    out, written = set(blocked), set()
+    for f in factors:  # dependency order: a writer comes before its readers
+        reads = f.sources + [x for x in (f.alignment_node, f.splitting_node) if x]
+        if id(f) in out or any(n in written for n in reads):
+            out.add(id(f))
+            written.update(f.sinks)
+    return out
 
 
 def _run_step(manager, workflow, step, tool, interval, prog, cancel, chunk):

@@ -29,7 +29,9 @@ class ConsoleDock(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.names: dict = {"manager": None, "stream": None, "view": None}
+        from channels.hyperstream import run_script
+        # run_script(path, argv): a HyperStream 0.3.8 script, unchanged (``import hyperstream`` is our layer)
+        self.names: dict = {"manager": None, "stream": None, "view": None, "run_script": run_script}
         self.kernel_manager = None
         self.kernel_client = None
         self.widget = None          # the RichJupyterWidget, once started

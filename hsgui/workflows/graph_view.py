@@ -45,6 +45,7 @@ class WorkflowGraphView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.boxes: dict[str, _Box] = {}
+        self.blocked: dict = {}       # factor index -> reasons it cannot run
         self.layout_: GraphLayout | None = None
         self.auto_fit = True   # fit the graph to the view on resize until the user zooms
 
@@ -115,6 +116,23 @@ class WorkflowGraphView(QGraphicsView):
             title = self.layout_.vertices[key].label if self.layout_ else key
             box.setToolTip(f"<b>{title}</b>: {STATE_TEXT[st.state]}<br>" + "<br>".join(st.lines[:20])
                            + (f"<br>… and {len(st.lines) - 20} more" if len(st.lines) > 20 else ""))
+
+    def set_blocked(self, blocked: dict) -> None:
+        """``{factor index: [reasons]}``: factors that cannot run get a red border, a ⚠ and the reasons as
+        their tooltip; the others look as usual."""
+        self.blocked = dict(blocked)
+        for key, box in self.boxes.items():
+            if box.kind != "factor":
+                continue
+            reasons = blocked.get(int(key.split(":", 1)[1]))
+            label = self.layout_.vertices[key].label if self.layout_ else key
+            text = next((c for c in box.childItems() if isinstance(c, QGraphicsSimpleTextItem)), None)
+            if text is not None:
+                text.setText(_elide(("⚠ " if reasons else "") + label, 18))
+                r = text.boundingRect()
+                text.setPos(-r.width() / 2, -r.height() / 2)
+            box.setPen(QPen(QColor("#e53935"), 2.5) if reasons else QPen(QColor("#263238"), 1.0))
+            box.setToolTip(f"<b>{label}</b>: cannot run<br>" + "<br>".join(reasons) if reasons else label)
 
     def state_of(self, node_name: str) -> str | None:
         box = self.boxes.get(f"node:{node_name}")

@@ -1,14 +1,22 @@
 """The Workflows dock: pick a workflow, see it as a graph coloured by what is computed over the current
 range (all / part / none / stale, with the intervals in each node's tooltip), click a node to select and
 plot its streams, click a factor for its tool, parameters and runs, and run the workflow over the range
-in the background (progress per factor and plate value in the Jobs dock; colours follow as it runs)."""
+in the background (progress per factor and plate value in the Jobs dock; colours follow as it runs).
+
+Factors whose parameters HyperStream stored as Python code are marked on the graph (⚠, red border, the
+reason in the tooltip) before anyone presses Run. Their details show what the code is — decompiled, or its
+disassembly, version and content hash — without running it, and offer **Bind to a function…** (a registry
+or plugin function, kept in the store's app records) and **Allow this code to run…** (consent for this
+database and this content hash, kept on this computer; the code then runs in a worker process, never in
+the window's). Run refuses a workflow with factors that cannot run, naming them, and offers to run the
+others only."""
 from __future__ import annotations
 
 import html
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QTextBrowser, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QInputDialog, QLabel, QMessageBox, QPushButton, QSplitter,
+                               QTextBrowser, QVBoxLayout, QWidget)
 
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, utcnow
@@ -27,9 +35,34 @@ def load_model_job(ctx, manager):
     return load_model(manager.store) if manager.store is not None else None
 
 
-def run_workflow_job(ctx, manager, model, workflow, interval):
+def run_workflow_job(ctx, manager, model, workflow, interval, allow_stored_code=frozenset(), only_runnable=False):
+    """Runs in a job thread; stored code the user consented to runs only in a worker process."""
+    if allow_stored_code:
+        from channels.workflows.process_run import run_workflow_in_process
+        return run_workflow_in_process(manager, workflow, interval, allow_stored_code=set(allow_stored_code),
+                                       only_runnable=only_runnable, progress=ctx.report, cancel=ctx.cancel_event)
     from channels.workflows import run_workflow
-    return run_workflow(manager, model, workflow, interval, progress=ctx.report, cancel=ctx.cancel_event)
+    return run_workflow(manager, model, workflow, interval, progress=ctx.report, cancel=ctx.cancel_event,
+                        only_runnable=only_runnable)
+
+
+def factor_checks_job(ctx, manager, workflow, consented):
+    """``{factor index: FactorCheck}`` for every factor (decodes only code the user consented to run)."""
+    from channels.workflows.code_params import CodeBindings, check_factor
+    bindings = CodeBindings(manager.store)
+    return {i: check_factor(manager, workflow, i, bindings, allow_stored_code=set(consented))
+            for i in range(len(workflow.factors))}
+
+
+def describe_code_job(ctx, value):
+    """What stored code is, without running it (decompiled source or disassembly, version, hash)."""
+    from channels.workflows.stored_code import read_stored_code
+    return read_stored_code(value)
+
+
+def bind_job(ctx, manager, workflow, index, parameter, function):
+    from channels.workflows.code_params import CodeBindings
+    return CodeBindings(manager.store).bind(workflow, index, parameter, function)
 
 
 def factor_runs_job(ctx, manager, factor, sinks):
@@ -53,6 +86,8 @@ class WorkflowsDock(QWidget):
         self.states: dict = {}
         self._status_job = None
         self._run_job = None
+        self.checks: dict = {}          # factor index -> FactorCheck of the current workflow
+        self.consents = None            # CodeConsents (created on first use; tests may set their own)
         self.combo = QComboBox()
         self.combo.setMinimumWidth(200)
         self.combo.currentIndexChanged.connect(self._workflow_chosen)
@@ -81,6 +116,7 @@ class WorkflowsDock(QWidget):
         self.view.vertexActivated.connect(self._vertex_activated)
         self.details = QTextBrowser()
         self.details.setOpenLinks(False)
+        self.details.anchorClicked.connect(self._link_clicked)
         self.details.setMinimumWidth(220)
         self.details.setMaximumWidth(420)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -153,10 +189,110 @@ class WorkflowsDock(QWidget):
         self.view.set_layout(layout_workflow(wf) if wf else None)
         self.view.fit()
         self.states = {}
+        self.checks = {}
         self.details.setHtml(self._workflow_html(wf) if wf else
                              "<i>No workflows in this store.</i>" if self.model is not None else "")
         self._update_buttons()
         self.refresh_states()
+        self.refresh_checks()
+
+    # -- stored code: checks, bindings, consent -------------------------------------------------------------
+    def _consents(self):
+        if self.consents is None:
+            from channels.workflows.stored_code import CodeConsents
+            self.consents = CodeConsents()
+        return self.consents
+
+    def _consented_hashes(self, wf) -> set:
+        from channels.workflows.code_params import database_identity, stored_value_hash
+        db = database_identity(self.manager)
+        hashes = {stored_value_hash(v) for f in wf.factors for v in f.tool.code_values.values()}
+        if not hashes:
+            return set()
+        consents = self._consents()
+        return {h for h in hashes if consents.allowed(db, h)}
+
+    def refresh_checks(self) -> None:
+        wf = self.workflow()
+        if wf is None or self.manager is None:
+            return
+        self.runner.submit(f"Check factors of {wf.workflow_id}", factor_checks_job, self.manager, wf,
+                           self._consented_hashes(wf), kind="read", owner=self,
+                           on_result=lambda checks, w=wf: self._checks_ready(w, checks))
+
+    def _checks_ready(self, wf, checks) -> None:
+        if wf is not self.workflow():
+            return
+        self.checks = checks
+        self.view.set_blocked({i: c.problems for i, c in checks.items() if not c.runnable})
+
+    def _link_clicked(self, url) -> None:
+        action, _, rest = url.toString().partition(":")
+        wf = self.workflow()
+        if wf is None or not rest:
+            return
+        index, _, key = rest.partition(":")
+        index = int(index)
+        factor = wf.factors[index]
+        if action == "code":
+            self.runner.submit(f"Show stored code of {factor.tool.name}", describe_code_job,
+                               factor.tool.code_values.get(key), kind="read", owner=self,
+                               on_result=lambda code, f=factor: self._show_code(f, code),
+                               on_error=lambda msg: self.sigStatus.emit(f"cannot show the code: {msg}"))
+        elif action == "bind":
+            self.bind_parameter(index, key)
+        elif action == "consent":
+            self.runner.submit(f"Show stored code of {factor.tool.name}", describe_code_job,
+                               factor.tool.code_values.get(key), kind="read", owner=self,
+                               on_result=lambda code, i=index, k=key: self.ask_consent(i, k, code),
+                               on_error=lambda msg: self.sigStatus.emit(f"cannot read the code: {msg}"))
+
+    def _show_code(self, factor, code) -> None:
+        self.details.setHtml(self._factor_html(factor, None, code))
+        self.details.scrollToAnchor("code")
+
+    def bind_parameter(self, index: int, key: str, function: str | None = None) -> None:
+        """Ask for a function (registry name, or ``file.py:name``) and bind the factor's parameter to it."""
+        from channels.tools.functions import function_names
+        wf = self.workflow()
+        if function is None:
+            function, ok = QInputDialog.getItem(
+                self, "Bind to a function", f"Function for {wf.factors[index].tool.name}'s parameter {key!r} (a "
+                f"registry function, or type /path/to/file.py:function_name):", function_names(), 0, True)
+            if not ok or not function.strip():
+                return
+        self.runner.submit(f"Bind {wf.factors[index].tool.name}.{key}", bind_job, self.manager, wf, index, key,
+                           function.strip(), kind="write", owner=self,
+                           on_result=lambda b: (self.sigStatus.emit(f"{wf.factors[index].tool.name}: {key} bound to "
+                                                                    f"{b.function}"), self.refresh_checks()),
+                           on_error=lambda msg: self.sigStatus.emit(f"binding failed: {msg}"))
+
+    def ask_consent(self, index: int, key: str, code) -> bool:
+        """Show the code and ask, in words, whether it may run; remember a yes for this database and hash."""
+        from channels.workflows.code_params import database_identity
+        wf = self.workflow()
+        db = database_identity(self.manager)
+        if not code.runnable_here:
+            QMessageBox.information(self, "Stored code cannot run here", f"This code was marshalled by Python "
+                                    f"{'.'.join(map(str, code.python_version or ())) or '?'}; it cannot run on this "
+                                    f"Python. Bind the parameter to a named function instead.")
+            return False
+        box = QMessageBox(QMessageBox.Icon.Warning, "Run Python code from the database?",
+                          f"The parameter {key!r} of {wf.factors[index].tool.name} (workflow {wf.workflow_id}) is "
+                          f"Python code stored in the database {db}. Running it runs that code on this computer, "
+                          f"with your permissions, in a worker process.\n\nContent hash (sha256): {code.sha256}\n"
+                          f"Only allow it if you trust whoever wrote this database.", parent=self)
+        box.setDetailedText(code.describe())
+        allow = box.addButton("Allow this code to run", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is not allow:
+            return False
+        self._consents().grant(db, code.sha256, f"{wf.workflow_id} / {wf.factors[index].tool.name}.{key}")
+        self.sigStatus.emit(f"{wf.factors[index].tool.name}.{key}: stored code {code.short_hash} may run "
+                            f"(for this database)")
+        self.refresh_checks()
+        return True
 
     def refresh_states(self) -> None:
         wf = self.workflow()
@@ -222,17 +358,34 @@ class WorkflowsDock(QWidget):
             self.sigStatus.emit("the time range lies in the future: nothing to compute")
             return
         iv = TimeInterval(self.interval.start, end)
-        self.sigStatus.emit(f"running workflow {wf.workflow_id} over {format_interval(iv, self.tz)}")
+        only_runnable = False
+        blocked = [c for c in self.checks.values() if not c.runnable]
+        if blocked:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Factors that cannot run",
+                              f"{len(blocked)} factor{'s' if len(blocked) > 1 else ''} of {wf.workflow_id} cannot run:",
+                              parent=self)
+            box.setInformativeText("\n".join(p for c in blocked for p in c.problems))
+            others = box.addButton("Run the others only", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.exec()
+            if box.clickedButton() is not others:
+                return
+            only_runnable = True
+        consented = frozenset(self._consented_hashes(wf))
+        self.sigStatus.emit(f"running workflow {wf.workflow_id} over {format_interval(iv, self.tz)}"
+                            + (" (stored code in a worker process)" if consented else ""))
         self._run_job = self.runner.submit(
-            f"Run workflow {wf.workflow_id}", run_workflow_job, self.manager, self.model, wf, iv, kind="tool",
+            f"Run workflow {wf.workflow_id}", run_workflow_job, self.manager, self.model, wf, iv, consented,
+            only_runnable, kind="tool",
             owner=self, on_result=self._run_done, on_error=lambda msg: self.sigStatus.emit(f"workflow failed: {msg}"),
             on_finished=self._run_finished)
         self._recolour.start()
         self._update_buttons()
 
     def _run_done(self, result) -> None:
+        skipped = f"; skipped {len(result.skipped)} factors that cannot run" if result.skipped else ""
         self.sigStatus.emit(f"workflow {result.workflow_id}: {len(result.records)} tool runs, "
-                            f"{result.instances_written:,} instances written")
+                            f"{result.instances_written:,} instances written{skipped}")
 
     def _run_finished(self) -> None:
         self._recolour.stop()
@@ -261,17 +414,34 @@ class WorkflowsDock(QWidget):
         return head + f"<br>{STATE_TEXT[st.state]}<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in st.lines) \
             + "</ul>"
 
-    def _factor_html(self, factor, runs) -> str:
+    def _factor_html(self, factor, runs, code=None) -> str:
         t = factor.tool
+        wf = self.workflow()
+        index = wf.factors.index(factor) if wf is not None and factor in wf.factors else -1
+        check = self.checks.get(index)
         params = "".join(f"<li><code>{html.escape(k)}</code> = {html.escape(repr(v))}</li>"
                          for k, v in t.parameters.items())
-        code = "".join(f"<li><code>{html.escape(k)}</code>: Python code stored in the database (not run)</li>"
-                       for k in t.code_parameters)
+        code_items = ""
+        for k in t.code_parameters:
+            how = check.supply.get(k) if check is not None else None
+            state = ("bound to <b>" + html.escape(how[1].function) + "</b>" if how and how[0] == "bound" else
+                     "stored code allowed to run (in a worker process)" if how else "not bound: cannot run yet")
+            code_items += (f"<li><code>{html.escape(k)}</code>: Python code stored in the database — {state}<br>"
+                           f"<a href='code:{index}:{k}'>Show the code</a> · <a href='bind:{index}:{k}'>Bind to a "
+                           f"function…</a> · <a href='consent:{index}:{k}'>Allow this code to run…</a></li>")
         text = (f"<b>{html.escape(t.name)}</b> <small>v{html.escape(t.version or '?')}, {factor.factor_type}</small>"
                 f"<br>sources: {html.escape(', '.join(factor.sources) or 'none')}; sink: "
                 f"{html.escape(', '.join(factor.sinks) or 'none')}"
                 + (f"; alignment: {html.escape(factor.alignment_node)}" if factor.alignment_node else "")
-                + f"<ul>{params}{code}</ul>")
+                + f"<ul>{params}{code_items}</ul>")
+        if check is not None and check.tool is not None:
+            text += f"<small>runs tool {html.escape(check.tool.where)}</small><br>"
+        if check is not None and check.problems:
+            text += "<p style='color:#c62828'>Cannot run:<br>" + "<br>".join(html.escape(p) for p in check.problems) \
+                + "</p>"
+        if code is not None:
+            text += f"<p><a name='code'></a><b>The stored code</b> (not run to be shown):</p><pre>{html.escape(code.describe())}</pre>"
+            return text
         if runs is None:
             return text + "<i>reading its runs…</i>"
         if not runs:

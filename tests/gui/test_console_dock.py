@@ -63,6 +63,19 @@ def test_the_console_starts_on_demand_with_the_selected_stream_and_view(qtbot, w
     qtbot.waitUntil(lambda: ns.get("m") == 2, timeout=10000)
 
 
+def test_the_console_runs_a_hyperstream_script_unchanged(qtbot, window, tmp_path):
+    script = tmp_path / "hs_script.py"
+    script.write_text("import sys\nfrom hyperstream import TimeInterval\nfrom datetime import datetime\n"
+                      "iv = TimeInterval(datetime(2024, 1, 1), datetime(2024, 1, 2))   # naive: UTC\n"
+                      "open(sys.argv[1], 'w').write(iv.start.isoformat())\n")
+    out = tmp_path / "out.txt"
+    console = open_console(qtbot, window)
+    console.execute(f"run_script({str(script)!r}, [{str(out)!r}])")
+    qtbot.waitUntil(out.exists, timeout=10000)
+    assert out.read_text() == "2024-01-01T00:00:00+00:00"
+    assert "hyperstream" not in sys.modules          # the layer was there for the script only
+
+
 def test_without_the_extra_the_dock_says_how_to_install_it(qtbot, window, monkeypatch):
     monkeypatch.setitem(sys.modules, "qtconsole", None)            # import qtconsole -> ImportError
     monkeypatch.setitem(sys.modules, "qtconsole.inprocess", None)

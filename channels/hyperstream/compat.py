@@ -14,7 +14,7 @@ stays bound, so its classes keep working after the block.
 
 Every public name of HyperStream 0.3.8's ``hyperstream``, ``hyperstream.utils``,
 ``hyperstream.stream``, ``hyperstream.tool``, ``hyperstream.time_interval`` and
-``hyperstream.channels`` is offered (the classes are in :mod:`channels.tools.hs_names`;
+``hyperstream.channels`` is offered (the classes are in :mod:`channels.hyperstream.names`;
 plate-style tools in :mod:`channels.tools.plates`). The session object, plates
 and workflows import but raise ``NotSupportedError`` when used.
 
@@ -100,14 +100,14 @@ def _registered(name: str):
                           f"(import channels first)") from None
 
 
-def _build_modules() -> dict[str, types.ModuleType]:
+def _build_modules(script: bool = False) -> dict[str, types.ModuleType]:
     import collections
     import datetime as _dt
 
     from .. import base_channel, memory_channel, stream, utils
     from .. import assets_channel, assets_file_channel, database_channel, file_channel, module_channel, tool_channel
-    from . import engine, functions
-    from . import hs_names as hs
+    from ..tools import engine, functions
+    from . import names as hs
 
     def module(name, doc, **attrs):
         m = types.ModuleType(name, doc)
@@ -197,8 +197,11 @@ def _build_modules() -> dict[str, types.ModuleType]:
     root_names.update(ti)
     root_names.update(st)
     root_names.update(tl)
-    root_names.update({k: placeholders[k] for k in ("HyperStream", "Client", "HyperStreamConfig", "OnlineEngine",
-                                                    "PlateManager", "Workflow", "WorkflowManager")})
+    # a script run on this layer gets the session objects (registered by channels.hyperstream.session); a
+    # plugin file being loaded gets placeholders: a tool file opening a session of its own (a store from the
+    # current directory's config) inside the app would be wrong
+    root_names.update({k: (_REGISTERED.get(k) if script else None) or placeholders.get(k) for k in (
+        "HyperStream", "Client", "HyperStreamConfig", "OnlineEngine", "PlateManager", "Workflow", "WorkflowManager")})
     root_names["ChannelManager"] = _registered("ChannelManager")
     root = module("hyperstream", "HyperStream Studio stand-in for HyperStream's public names",
                   tool=hs_tool, stream=hs_stream, utils=hs_utils, time_interval=hs_ti, channels=hs_channels,
@@ -224,15 +227,16 @@ def _build_modules() -> dict[str, types.ModuleType]:
 
 
 @contextmanager
-def hyperstream_names():
-    """Provide ``hyperstream.*`` names while the block runs (unless the real package is importable)."""
+def hyperstream_names(force: bool = False):
+    """Provide ``hyperstream.*`` names while the block runs (unless the real package is importable and
+    ``force`` is false: ``force=True`` shadows a real HyperStream too, for a script run on this layer)."""
     global _depth, _saved
     with _lock:
         if _depth == 0:
-            if real_hyperstream_available():
+            if real_hyperstream_available() and not force:
                 _saved = None
             else:
-                fakes = _build_modules()
+                fakes = _build_modules(script=force)
                 _saved = {name: sys.modules.get(name, _MISSING) for name in sys.modules
                           if name == "hyperstream" or name.startswith("hyperstream.")}
                 _saved.update({name: sys.modules.get(name, _MISSING) for name in fakes})

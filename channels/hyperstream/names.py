@@ -1,7 +1,7 @@
 """The HyperStream-flavoured classes and helpers behind the ``hyperstream.*`` stand-in.
 
 Code written for HyperStream (plugin tools, scripts) gets these through
-:mod:`channels.tools.hyperstream_compat`. They differ from the ``channels``
+:mod:`channels.hyperstream.compat`. They differ from the ``channels``
 classes only where HyperStream does:
 
 * naive datetimes mean UTC (``TimeInterval``, ``StreamInstance``, the interval a
@@ -27,7 +27,7 @@ from .. import stream as _stream
 from .. import time_interval as _ti
 from ..errors import ChannelsError
 from ..utils import UTC
-from . import engine, plates
+from ..tools import engine, plates
 
 
 class NotSupportedError(ChannelsError, NotImplementedError):
@@ -217,7 +217,7 @@ class _HyperStreamTool:
 
 def _tool_class(name, base):
     return type(name, (_HyperStreamTool, base), {"__module__": "hyperstream.tool",
-                                                 "__doc__": f"HyperStream's {name} (see channels.tools.hs_names)."})
+                                                 "__doc__": f"HyperStream's {name} (see channels.hyperstream.names)."})
 
 
 Tool = _tool_class("Tool", engine.Tool)
@@ -344,8 +344,17 @@ class Singleton(type):
         return Singleton._instances[cls]
 
 
+_ERROR_CLASSES: dict = {}
+
+
 def error_classes():
-    """HyperStream's error names: ours where one exists, otherwise new ChannelsError subclasses."""
+    """HyperStream's error names: ours where one exists, otherwise ChannelsError subclasses made once."""
+    if not _ERROR_CLASSES:
+        _ERROR_CLASSES.update(_make_error_classes())
+    return dict(_ERROR_CLASSES)
+
+
+def _make_error_classes():
     from .. import errors
     ours = dict(StreamNotFoundError=errors.StreamNotFoundError, StreamAlreadyExistsError=errors.StreamAlreadyExistsError,
                 ChannelNotFoundError=errors.ChannelNotFoundError,
