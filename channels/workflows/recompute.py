@@ -79,12 +79,18 @@ def _from_run(manager, run):
 
 def _from_step(manager, plan, step):
     """A workflow step's factor (a plain Factor writing this stream) as a tool run over its sources."""
-    from .execution import _tool
+    from .code_params import FactorCheck, resolve_tool, tool_for
     f = step.factor
     if f.factor_type != "Factor" or step.sink != (plan.channel_id, plan.stream_id):
         raise ChannelsError(f"it was computed by a {f.factor_type} of tool {f.tool.name}, which is recomputed by "
                             f"running its workflow, not stream by stream")
-    tool = f.tool_instance if getattr(f, "tool_instance", None) is not None else _tool(manager, {}, f.tool)
+    if f.tool_instance is None and f.tool.code_parameters:
+        raise ChannelsError(f"its factor ({f.tool.name}) has parameter(s) {', '.join(f.tool.code_parameters)} stored "
+                            f"as code; run its workflow (binding them or allowing that code) to recompute it")
+    check = FactorCheck(0, f)
+    if f.tool_instance is None:
+        check.tool = resolve_tool(manager, f, set())
+    tool = tool_for(check)
     sources = [manager.get_channel(c)[s] for c, s in step.sources]
     alignment = manager.get_channel(step.alignment[0])[step.alignment[1]] if step.alignment else None
     return tool, sources, alignment
