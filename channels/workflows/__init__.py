@@ -13,7 +13,7 @@ workflows (HyperStream 0.3.8's own collections), how a workflow runs, and lineag
 """
 from .definitions import FactorDefinition, NodeDefinition, ToolSpec, WorkflowDefinition, WorkflowDefinitionError
 from .execution import Step, WorkflowExecutionError, WorkflowRun, plan, run_workflow
-from .lineage import Computation, Lineage, LineageIndex, StaleReason, lineage_index, workflow_steps
+from .lineage import Computation, Lineage, LineageIndex, LineageTracker, StaleReason, lineage_index, workflow_steps
 from .meta_data import MetaDataError, MetaDataItem, MetaDataTree
 from .model import WorkflowModel, add_meta_data, add_plates, add_workflow, load_model
 from .plates import Plate, PlateDefinition, PlateError, overlapping_values, resolve_plates
@@ -23,4 +23,4 @@ __all__ = ["MetaDataTree", "MetaDataItem", "MetaDataError", "Plate", "PlateDefin
            "resolve_plates", "overlapping_values", "WorkflowDefinition", "NodeDefinition", "FactorDefinition",
            "ToolSpec", "WorkflowDefinitionError", "WorkflowModel", "load_model", "add_meta_data", "add_plates",
            "add_workflow", "plan", "run_workflow", "Step", "WorkflowRun", "WorkflowExecutionError", "Lineage",
-           "LineageIndex", "StaleReason", "lineage_index", "Computation", "workflow_steps", "RecomputePlan", "recompute_plan", "recompute"]
+           "LineageIndex", "LineageTracker", "StaleReason", "lineage_index", "Computation", "workflow_steps", "RecomputePlan", "recompute_plan", "recompute"]

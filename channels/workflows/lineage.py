@@ -192,6 +192,44 @@ class LineageIndex:
         self._stale_cache: dict = {}
         self._comp_cache: dict = {}
 
+    # -- keeping it up to date (LineageTracker) -------------------------------------------------------------
+    def add_runs(self, runs) -> set:
+        """Index runs recorded since it was built; return the (channel_id, StreamId) they wrote."""
+        new = sorted((r for r in runs if r.outcome == "ok" and not r.computed.is_empty), key=lambda r: r.started_at)
+        out = set()
+        for r in new:
+            self.runs.append(r)
+            key = (r.output_channel, _sid(r.output_stream))
+            writers = self._writers.setdefault(key, [])
+            writers.append(r)
+            if len(writers) > 1 and writers[-2].started_at > r.started_at:
+                writers.sort(key=lambda x: x.started_at)
+            for inp in _inputs(r):
+                self._readers.setdefault(inp, []).append(r)
+            out.add(key)
+        return out
+
+    def downstream_keys(self, keys) -> set:
+        """``keys`` and every stream computed (transitively) from one of them, by a run or a workflow step."""
+        out, todo = set(), list(keys)
+        while todo:
+            k = todo.pop()
+            if k in out:
+                continue
+            out.add(k)
+            for r in self._readers.get(k, ()):
+                if r.output_stream:
+                    todo.append((r.output_channel, _sid(r.output_stream)))
+            for st in self._step_readers.get(k, ()):
+                todo.extend(_step_outputs(st))
+        return out
+
+    def forget(self, keys) -> None:
+        """Drop the cached answers of ``keys`` (and of what is computed from them): they will be read again."""
+        for k in self.downstream_keys(keys):
+            self._stale_cache.pop(k, None)
+            self._comp_cache.pop(k, None)
+
     # -- questions ------------------------------------------------------------------------------------------
     def lineage(self, channel_id, stream_id) -> Lineage:
         key = (channel_id, stream_id)
@@ -396,6 +434,159 @@ class LineageIndex:
         return out
 
 
+class LineageTracker:
+    """A :class:`LineageIndex` built once and then kept up to date, for a window that asks often (the Workflows
+    dock recolours every few hundred ms while a workflow runs).
+
+    :meth:`update` reads only what happened since the last call — the run records newer than the newest one it
+    has (newest first, stopping at a known one) and each channel's change log after the last change it has seen
+    (one store call per channel) — adds the runs to the index and forgets the cached answers of the streams
+    touched and of everything computed from them. Streams that *may* be stale are kept as **suspects**: outputs
+    of a run that read an input changed, inside what the run computed, after it started; outputs of runs of a tool
+    that has a newer version or that read an asset; streams made by workflow steps whose inputs changed (or, on a
+    store that can probe inserts made without a change log, every one of them). :meth:`stale_streams` answers
+    only for suspects and what is downstream of a stale one, so colouring 100,000 streams costs what changed,
+    not the whole history.
+    """
+
+    def __init__(self, manager, model=None, steps=None):
+        self.manager = manager
+        self.index = lineage_index(manager, steps=steps, model=model)
+        self._seen_runs = {r.id for r in self.index.runs}
+        self._newest_run = None
+        self._change_mark: dict = {}     # channel_id -> (newest change time seen, ids of changes at that time)
+        self._suspects: set = set()
+        self._version_checked: set = set()
+        store = getattr(manager, "store", None)
+        self._probe = getattr(store, "inserted_after", None) is not None and \
+            getattr(store, "newest_insert_time", None) is not None and type(store).inserted_after is not \
+            _base_inserted_after()
+        self._suspect_runs(self.index.runs)
+        self._suspect_changes(self._read_changes())
+        if self._probe:
+            self._suspects.update(self.index._step_writers)
+
+    # -- what happened since --------------------------------------------------------------------------------
+    def update(self) -> set:
+        """Take in new runs and changes; return the streams whose answers were forgotten."""
+        new_runs = self._new_runs()
+        touched = self.index.add_runs(new_runs)
+        self._suspect_runs(new_runs)
+        changes = self._read_changes()
+        touched |= {(c.channel_id, c.stream_id) for c in changes}
+        self._suspect_changes(changes)
+        if touched:
+            self.index.forget(touched)
+        return touched
+
+    def _new_runs(self) -> list:
+        history = self.manager.run_history
+        limit = 64
+        while True:
+            batch = history.list(limit=limit)
+            fresh = [r for r in batch if r.id not in self._seen_runs]
+            if len(fresh) < len(batch) or len(batch) < limit:
+                break
+            limit *= 4
+        self._seen_runs.update(r.id for r in fresh)
+        return fresh
+
+    def _read_changes(self) -> list:
+        out = []
+        for channel in list(self.manager.channels.values()):
+            if not getattr(channel, "keeps_changes", False):
+                continue
+            cid = channel.channel_id
+            at, ids = self._change_mark.get(cid, (None, set()))
+            try:
+                # the boundary millisecond is read again (other changes may have landed in it) and de-duplicated
+                changes = channel.list_changes(since=None if at is None else at - _MS)
+            except Exception as e:  # noqa: BLE001 - an unreadable change log shows as no change, logged
+                log.warning("lineage: cannot read the changes of channel %s: %s", cid, e)
+                continue
+            fresh = [c for c in changes if (c.seq, c.at) not in ids]
+            if changes:
+                newest = max(c.at for c in changes)
+                self._change_mark[cid] = (newest, {(c.seq, c.at) for c in changes if c.at == newest})
+            for c in fresh:
+                out.append(c if c.channel_id == cid else _with_channel(c, cid))
+        return out
+
+    def _suspect_runs(self, runs) -> None:
+        from ..assets_channel import AssetsChannel
+        from ..assets_file_channel import AssetsFileChannel
+        idx = self.index
+        for r in runs:
+            out = (r.output_channel, _sid(r.output_stream))
+            if idx.newest_tool_version is not None and r.tool_version:
+                newest = idx.newest_tool_version(r.tool)
+                if newest and _newer(newest, r.tool_version):
+                    self._suspects.add(out)
+                    continue
+            for cid, _sid_ in _inputs(r):
+                ch = idx._get_channel(cid)
+                if isinstance(ch, (AssetsChannel, AssetsFileChannel)):
+                    self._suspects.add(out)
+                    break
+
+    def _suspect_changes(self, changes) -> None:
+        idx = self.index
+        for c in changes:
+            key = (c.channel_id, c.stream_id)
+            for r in idx._readers.get(key, ()):
+                if c.at > r.started_at and not c.by.startswith(f"run {r.id} ") and \
+                        c.interval.end > r.computed.start and c.interval.start < r.computed.end:
+                    self._suspects.add((r.output_channel, _sid(r.output_stream)))
+            for st in idx._step_readers.get(key, ()):
+                self._suspects.update(_step_outputs(st))
+
+    # -- questions ------------------------------------------------------------------------------------------
+    def lineage(self, channel_id, stream_id) -> Lineage:
+        return self.index.lineage(channel_id, stream_id)
+
+    def stale_streams(self, keys=None, check=None) -> dict:
+        """``{(channel_id, StreamId): stale TimeIntervals}`` of the stale streams (among ``keys`` if given): the
+        suspects are asked, and what is computed from a stale one. ``check()`` is called between streams (a job's
+        cancel check)."""
+        idx = self.index
+        out, asked, todo = {}, set(), list(self._suspects)
+        while todo:
+            k = todo.pop()
+            if k in asked or k[1] is None:
+                continue
+            asked.add(k)
+            if check is not None:
+                check()
+            reasons = idx.stale(*k)
+            if not reasons:
+                continue
+            ivs = TimeIntervals()
+            for s in reasons:
+                ivs = ivs + s.intervals
+            out[k] = ivs
+            for r in idx._readers.get(k, ()):
+                todo.append((r.output_channel, _sid(r.output_stream)))
+            for st in idx._step_readers.get(k, ()):
+                todo.extend(_step_outputs(st))
+        if keys is not None:
+            keys = set(keys)
+            out = {k: v for k, v in out.items() if k in keys}
+        return out
+
+
+_MS = __import__("datetime").timedelta(milliseconds=1)
+
+
+def _base_inserted_after():
+    from ..stores.base import Store
+    return Store.inserted_after
+
+
+def _with_channel(change, channel_id):
+    from dataclasses import replace
+    return replace(change, channel_id=channel_id)
+
+
 def workflow_steps(store=None, model=None) -> list:
     """Every plan step of every workflow of ``model`` (else loaded from ``store``); factors that cannot be
     planned (e.g. stored code, until plan marks them) are skipped and logged, the rest kept; [] without any."""
@@ -461,4 +652,4 @@ def lineage_index(manager, steps=None, model=None) -> LineageIndex:
                         known_tool_version=known)
 
 
-__all__ = ["Computation", "Lineage", "LineageIndex", "StaleReason", "lineage_index", "workflow_steps"]
+__all__ = ["Computation", "Lineage", "LineageIndex", "LineageTracker", "StaleReason", "lineage_index", "workflow_steps"]

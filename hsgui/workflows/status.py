@@ -1,8 +1,17 @@
 """How much of a range each workflow node has computed, and whether any of it is stale (pure Python).
 
-:func:`workflow_status` is a job body: it reads the streams' calculated intervals (in memory) and
-the run history, the workflow definitions and the inputs' change logs (store reads, for stale marks) and
-never touches a widget.
+Colouring must stay cheap when a workflow has 100,000 streams and is recoloured every few hundred ms while it
+runs, so the work is split by how often it is needed:
+
+* :class:`WorkflowStatusIndex` — made once per workflow and model, kept by the dock: every node's streams and a
+  :class:`~channels.workflows.LineageTracker` (the lineage index built once, then updated from new run records
+  and the change log, never rebuilt per refresh);
+* :func:`workflow_status` — per refresh: **one** definitions read per channel (the calculated intervals of
+  every stream, whoever wrote them, other processes too), the tracker's update, and stale marks only for the
+  streams that may be stale; each node gets counts per state and its worst few streams for its tooltip;
+* :func:`node_detail` — when a node is opened: one line per stream of that node only.
+
+Job bodies: they read the store and never touch a widget.
 """
 from __future__ import annotations
 
@@ -11,63 +20,189 @@ from dataclasses import dataclass, field
 from channels.time_interval import TimeInterval, TimeIntervals
 
 ALL, PART, NONE, STALE = "all", "part", "none", "stale"
+#: worst streams named in a node's tooltip
+WORST = 5
 
 
 @dataclass
 class NodeStatus:
     state: str                         # all / part / none / stale
     streams: list                      # (channel_id, StreamId) of the node, existing or not
-    lines: list = field(default_factory=list)   # tooltip: one line per stream
+    lines: list = field(default_factory=list)   # tooltip: a summary (counts, the worst streams), never one per stream
     fraction: float = 0.0              # calculated share of the range over all streams
+    counts: dict = field(default_factory=dict)   # state -> number of streams in it
+    worst: list = field(default_factory=list)    # text of the worst few streams (stale first, then least calculated)
 
 
-def _coverage(stream, interval: TimeInterval) -> float:
-    if stream is None:
+class WorkflowStatusIndex:
+    """What colouring one workflow needs that does not change between refreshes: each node's streams (planned
+    once) and the lineage tracker (built on first use, then updated)."""
+
+    def __init__(self, manager, model, workflow):
+        self.manager, self.model, self.workflow = manager, model, workflow
+        self._tracker = None
+        self.replan()
+
+    def replan(self) -> None:
+        """Plan the nodes' streams again (after a run that may have added plate values); the tracker stays."""
+        self.node_streams: dict = {}    # node name -> [(channel_id, StreamId)]
+        self.errors: dict = {}          # node name -> why its streams are unknown
+        workflow, model = self.workflow, self.model
+        for name, node in workflow.nodes.items():
+            try:
+                self.node_streams[name] = [(node.channel_id, sid) for sid in model.node_streams(node).values()]
+            except Exception as e:  # noqa: BLE001 - an unknown plate shows on the node, not as a failed job
+                self.errors[name] = str(e)
+
+    def tracker(self):
+        """The lineage tracker, up to date with what happened since it was last asked."""
+        from channels.workflows import LineageTracker
+        if self._tracker is None:
+            self._tracker = LineageTracker(self.manager, model=self.model)
+        else:
+            self._tracker.update()
+        return self._tracker
+
+    def calculated(self, channel_ids) -> dict:
+        """``{(channel_id, StreamId): calculated TimeIntervals}`` of every existing stream of the channels: one
+        definitions read per store-backed channel (what other processes wrote too), memory otherwise."""
+        out = {}
+        for cid in channel_ids:
+            try:
+                channel = self.manager.get_channel(cid)
+            except Exception:  # noqa: BLE001 - reported per node
+                continue
+            store = getattr(channel, "store", None)
+            if store is not None and hasattr(store, "list_definitions"):
+                for d in store.list_definitions(cid):
+                    out[(cid, d.stream_id)] = d.calculated_intervals
+            else:
+                for sid, stream in list(channel.streams.items()):
+                    out[(cid, sid)] = stream.calculated_intervals
+        return out
+
+
+def _covered(calc: TimeIntervals | None, lo, hi, width: float) -> float:
+    if calc is None or width <= 0:
         return 0.0
-    part = stream.calculated_intervals & TimeIntervals([interval])
-    total = (interval.end - interval.start).total_seconds()
-    return part.total_width.total_seconds() / total if total > 0 else 0.0
+    total = 0.0
+    for iv in calc:
+        a, b = max(iv.start, lo), min(iv.end, hi)
+        if b > a:
+            total += (b - a).total_seconds()
+    return total / width
 
 
-def workflow_status(ctx, manager, model, workflow, interval: TimeInterval, describe=str) -> dict:
-    """``{node name: NodeStatus}`` over ``interval``; ``describe(TimeIntervals) -> text`` for tooltips."""
-    from channels.workflows import lineage_index
-    index = lineage_index(manager, model=model)
-    out = {}
+def _label(sid) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sid.meta_data) or sid.name
+
+
+def _state_of(frac: float, stale: bool) -> str:
+    return STALE if stale else ALL if frac >= 0.999999 else NONE if frac <= 0.0 else PART
+
+
+def workflow_status(ctx, manager, model, workflow, interval: TimeInterval, describe=str, index=None,
+                    stale_marks: bool = True) -> dict:
+    """``{node name: NodeStatus}`` over ``interval``; ``describe(TimeIntervals) -> text`` for tooltips; ``index``:
+    the :class:`WorkflowStatusIndex` kept between refreshes (made here when None)."""
+    check = ctx.check if ctx is not None else None
+    if index is None:
+        index = WorkflowStatusIndex(manager, model, workflow)
+    calc = index.calculated({node.channel_id for node in workflow.nodes.values()})
+    stale = index.tracker().stale_streams(check=check) if stale_marks else {}
+    lo, hi = interval.start, interval.end
+    width = (hi - lo).total_seconds()
     rng = TimeIntervals([interval])
-    for name, node in workflow.nodes.items():
-        if ctx is not None:
-            ctx.check()
-        try:
-            streams = model.node_streams(node)
-        except Exception as e:  # noqa: BLE001 - an unknown plate shows on the node, not as a failed job
-            out[name] = NodeStatus(NONE, [], [str(e)])
+    out = {}
+    for name in workflow.nodes:
+        if check is not None:
+            check()
+        if name in index.errors:
+            out[name] = NodeStatus(NONE, [], [index.errors[name]])
             continue
-        try:
-            channel = manager.get_channel(node.channel_id)
-        except Exception as e:  # noqa: BLE001
-            out[name] = NodeStatus(NONE, [], [str(e)])
-            continue
-        fractions, lines, stale_any = [], [], False
-        pairs = []
-        for pv, sid in streams.items():
-            pairs.append((node.channel_id, sid))
-            stream = channel.streams.get(sid)
-            frac = _coverage(stream, interval)
-            fractions.append(frac)
-            label = ", ".join(f"{k}={v}" for k, v in sid.meta_data) or sid.name
-            calc = (stream.calculated_intervals & rng) if stream is not None else TimeIntervals()
-            text = f"{label}: {frac:.0%} calculated" + (f" — {describe(calc)}" if not calc.is_empty else "")
-            stale = index.lineage(node.channel_id, sid).stale_intervals & rng if stream is not None else TimeIntervals()
-            if not stale.is_empty:
-                stale_any = True
-                text += f"; stale: {describe(stale)}"
-            lines.append(text)
-        mean = sum(fractions) / len(fractions) if fractions else 0.0
-        state = STALE if stale_any else ALL if fractions and min(fractions) >= 0.999999 else \
-            NONE if mean <= 0.0 else PART
-        out[name] = NodeStatus(state, pairs, lines, mean)
+        pairs = index.node_streams[name]
+        counts = {ALL: 0, PART: 0, NONE: 0, STALE: 0}
+        total, ranked = 0.0, []
+        for key in pairs:
+            frac = _covered(calc.get(key), lo, hi, width)
+            total += frac
+            st = stale.get(key)
+            if st is not None:
+                st = st & rng
+                if st.is_empty:
+                    st = None
+            state = _state_of(frac, st is not None)
+            counts[state] += 1
+            if state != ALL:
+                ranked.append((0 if st is not None else 1, frac, key, st))
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        worst = []
+        for _o, frac, key, st in ranked[:WORST]:
+            sid = key[1]
+            c = calc.get(key)
+            c = (c & rng) if c is not None else TimeIntervals()
+            text = f"{_label(sid)}: {frac:.0%} calculated" + (f" — {describe(c)}" if not c.is_empty else "")
+            if st is not None:
+                text += f"; stale: {describe(st)}"
+            worst.append(text)
+        n = len(pairs)
+        mean = total / n if n else 0.0
+        state = STALE if counts[STALE] else ALL if n and counts[ALL] == n else NONE if mean <= 0.0 else PART
+        summary = f"{n:,} stream{'s' if n != 1 else ''}: " + ", ".join(
+            f"{counts[s]:,} {word}" for s, word in ((ALL, "all"), (PART, "part"), (NONE, "none"), (STALE, "stale"))
+            if counts[s])
+        lines = [summary] + worst + ([f"… and {len(ranked) - WORST:,} more not fully calculated"]
+                                     if len(ranked) > WORST else [])
+        out[name] = NodeStatus(state, list(pairs), lines, mean, counts, worst)
     return out
 
 
-__all__ = ["workflow_status", "NodeStatus", "ALL", "PART", "NONE", "STALE"]
+def node_detail(ctx, index: WorkflowStatusIndex, node_name: str, interval: TimeInterval, describe=str,
+                limit: int = 500) -> NodeStatus:
+    """One node's status with a line per stream (the first ``limit``, least calculated first), for when the user
+    opens it: reads only that node's streams' definitions and lineage."""
+    check = ctx.check if ctx is not None else None
+    if node_name in index.errors:
+        return NodeStatus(NONE, [], [index.errors[node_name]])
+    pairs = index.node_streams[node_name]
+    manager = index.manager
+    rng = TimeIntervals([interval])
+    lo, hi, width = interval.start, interval.end, (interval.end - interval.start).total_seconds()
+    stale = index.tracker().stale_streams(keys=pairs, check=check)
+    store_of = {}
+    rows, counts, total = [], {ALL: 0, PART: 0, NONE: 0, STALE: 0}, 0.0
+    for cid, sid in pairs:
+        if check is not None:
+            check()
+        if cid not in store_of:
+            try:
+                store_of[cid] = manager.get_channel(cid)
+            except Exception:  # noqa: BLE001
+                store_of[cid] = None
+        channel = store_of[cid]
+        store = getattr(channel, "store", None)
+        if store is not None and hasattr(store, "get_definition"):
+            d = store.get_definition(sid)
+            calc = d.calculated_intervals if d is not None else None
+        else:
+            stream = channel.streams.get(sid) if channel is not None else None
+            calc = stream.calculated_intervals if stream is not None else None
+        frac = _covered(calc, lo, hi, width)
+        total += frac
+        st = (stale[(cid, sid)] & rng) if (cid, sid) in stale else TimeIntervals()
+        state = _state_of(frac, not st.is_empty)
+        counts[state] += 1
+        c = (calc & rng) if calc is not None else TimeIntervals()
+        text = f"{_label(sid)}: {frac:.0%} calculated" + (f" — {describe(c)}" if not c.is_empty else "")
+        if not st.is_empty:
+            text += f"; stale: {describe(st)}"
+        rows.append((0 if not st.is_empty else 1, frac, text))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    n = len(pairs)
+    mean = total / n if n else 0.0
+    state = STALE if counts[STALE] else ALL if n and counts[ALL] == n else NONE if mean <= 0.0 else PART
+    lines = [r[2] for r in rows[:limit]] + ([f"… and {n - limit:,} more"] if n > limit else [])
+    return NodeStatus(state, list(pairs), lines, mean, counts, [r[2] for r in rows if r[0] == 0 or r[1] < 1][:WORST])
+
+
+__all__ = ["workflow_status", "node_detail", "WorkflowStatusIndex", "NodeStatus", "ALL", "PART", "NONE", "STALE"]

@@ -25,7 +25,7 @@ from hsgui.common.timefmt import format_interval, format_intervals
 
 from .graph_layout import layout_workflow
 from .graph_view import STATE_COLOURS, STATE_TEXT, WorkflowGraphView
-from .status import workflow_status
+from .status import WorkflowStatusIndex, node_detail, workflow_status
 
 RECOLOUR_MS = 700   # while a run is going, colours are re-read this often
 
@@ -44,6 +44,27 @@ def run_workflow_job(ctx, manager, model, workflow, interval, allow_stored_code=
     from channels.workflows import run_workflow
     return run_workflow(manager, model, workflow, interval, progress=ctx.report, cancel=ctx.cancel_event,
                         only_runnable=only_runnable)
+
+
+def status_job(ctx, holder, manager, model, workflow, interval, describe):
+    """The colours of ``workflow``: the index in ``holder`` (a one-item list owned by the dock, used by one job at a
+    time) is made on first use and kept, so later refreshes only read what changed."""
+    index = holder[0] if holder else None
+    if index is None or index.workflow is not workflow or index.model is not model or index.manager is not manager:
+        index = WorkflowStatusIndex(manager, model, workflow)
+        holder[:] = [index]
+    elif getattr(index, "stale_plan", False):
+        index.replan()
+        index.stale_plan = False
+    return workflow_status(ctx, manager, model, workflow, interval, describe, index=index)
+
+
+def node_detail_job(ctx, holder, manager, model, workflow, node_name, interval, describe):
+    index = holder[0] if holder and holder[0].workflow is workflow and holder[0].model is model else None
+    if index is None:
+        index = WorkflowStatusIndex(manager, model, workflow)
+        holder[:] = [index]
+    return node_detail(ctx, index, node_name, interval, describe)
 
 
 def factor_checks_job(ctx, manager, workflow, consented):
@@ -85,6 +106,8 @@ class WorkflowsDock(QWidget):
         self.tz = UTC
         self.states: dict = {}
         self._status_job = None
+        self._status_index: list = []   # [WorkflowStatusIndex] of the shown workflow, kept between refreshes
+        self._detail_node = None        # the node whose details are shown
         self._run_job = None
         self.checks: dict = {}          # factor index -> FactorCheck of the current workflow
         self.consents = None            # CodeConsents (created on first use; tests may set their own)
@@ -306,7 +329,7 @@ class WorkflowsDock(QWidget):
         iv = TimeInterval(self.interval.start, end)
         tz = self.tz
         self._status_job = self.runner.submit(
-            f"Status of workflow {wf.workflow_id}", workflow_status, self.manager, self.model, wf, iv,
+            f"Status of workflow {wf.workflow_id}", status_job, self._status_index, self.manager, self.model, wf, iv,
             lambda ivs: format_intervals(ivs, tz), kind="read", owner=self,
             on_result=lambda states, w=wf: self._states_ready(w, states))
 
@@ -329,9 +352,11 @@ class WorkflowsDock(QWidget):
         if kind == "node":
             node = wf.nodes[ident]
             st = self.states.get(ident)
-            self.details.setHtml(self._node_html(node, st))
+            self._detail_node = ident
+            self.details.setHtml(self._node_html(node, st, reading=True))
             if st is not None and st.streams:
                 self.sigStreamsActivated.emit(list(st.streams))
+            self._read_node_detail(wf, ident)
         else:
             factor = wf.factors[int(ident)]
             self.details.setHtml(self._factor_html(factor, None))
@@ -344,6 +369,28 @@ class WorkflowsDock(QWidget):
             self.runner.submit(f"Runs of {factor.tool.name}", factor_runs_job, self.manager, factor, sinks,
                                kind="read", owner=self,
                                on_result=lambda runs, f=factor: self.details.setHtml(self._factor_html(f, runs)))
+
+    def _read_node_detail(self, wf, name) -> None:
+        if self.manager is None or self.interval is None:
+            return
+        if self._status_job is not None and not self._status_job.is_finished:
+            # the index is in use by a refresh (one job at a time uses it): ask again shortly
+            QTimer.singleShot(100, lambda: self._detail_node == name and wf is self.workflow()
+                              and self._read_node_detail(wf, name))
+            return
+        end = min(self.interval.end, utcnow())
+        if end <= self.interval.start:
+            return
+        iv, tz = TimeInterval(self.interval.start, end), self.tz
+        self._status_job = self.runner.submit(
+            f"Streams of node {name}", node_detail_job, self._status_index, self.manager, self.model, wf, name, iv,
+            lambda ivs: format_intervals(ivs, tz), kind="read", owner=self,
+            on_result=lambda st, w=wf, n=name: self._detail_ready(w, n, st))
+
+    def _detail_ready(self, wf, name, st) -> None:
+        if wf is not self.workflow() or self._detail_node != name:
+            return
+        self.details.setHtml(self._node_html(wf.nodes[name], st))
 
     def _vertex_activated(self, key: str) -> None:
         self._vertex_clicked(key)
@@ -388,6 +435,8 @@ class WorkflowsDock(QWidget):
                             f"{result.instances_written:,} instances written{skipped}")
 
     def _run_finished(self) -> None:
+        if self._status_index:
+            self._status_index[0].stale_plan = True   # a run may have added plate values
         self._recolour.stop()
         self._run_job = None
         self._update_buttons()
@@ -405,14 +454,17 @@ class WorkflowsDock(QWidget):
                 f"{len(wf.nodes)} nodes, {len(wf.factors)} factors</small><p><i>Click a node to plot its streams, "
                 f"a factor for its tool and runs.</i></p>")
 
-    def _node_html(self, node, st) -> str:
+    def _node_html(self, node, st, reading=False) -> str:
         plates = ", ".join(node.plate_ids) or "none"
         head = (f"<b>{html.escape(node.stream_name)}</b><br>channel {html.escape(node.channel_id)}; plates "
                 f"{html.escape(plates)}")
         if st is None:
             return head
-        return head + f"<br>{STATE_TEXT[st.state]}<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in st.lines) \
-            + "</ul>"
+        counts = ", ".join(f"{n:,} {STATE_TEXT[s]}" for s, n in st.counts.items() if n) if st.counts else ""
+        lines = st.lines if not reading else st.lines[:1]
+        return head + f"<br>{STATE_TEXT[st.state]}" + (f" ({html.escape(counts)})" if counts else "") + "<ul>" \
+            + "".join(f"<li>{html.escape(x)}</li>" for x in lines) + "</ul>" \
+            + ("<i>reading its streams…</i>" if reading else "")
 
     def _factor_html(self, factor, runs, code=None) -> str:
         t = factor.tool
