@@ -44,6 +44,10 @@ class Config:
     plugins: list[PluginConfig] = field(default_factory=list)
     tool_paths: list[str] = field(default_factory=list)
     source: str | None = None          # file the config came from
+    #: ``"workflow_engine": {"workers": N, "scheduler": "tcp://host:8786"}``: worker processes of a workflow run
+    #: (None: as many as cores) and the Dask scheduler to run on (None: local worker processes)
+    workflow_workers: int | None = None
+    workflow_scheduler: str | None = None
 
     @property
     def store_kind(self) -> str:
@@ -120,4 +124,22 @@ class Config:
         if not isinstance(tool_paths, list):
             raise ConfigError(f"config key 'tool_paths'{where} must be a list of folders")
         cfg.tool_paths = [resolve(p, f"tool_paths[{i}]") for i, p in enumerate(tool_paths)]
+        cfg.workflow_workers, cfg.workflow_scheduler = _workflow_engine(raw.get("workflow_engine"), where)
         return cfg
+
+
+def _workflow_engine(engine, where) -> tuple:
+    """``workflow_engine``'s ``workers`` (an integer >= 1) and ``scheduler`` (a ``tcp://host:port`` address)."""
+    if engine is None:
+        return None, None
+    if not isinstance(engine, dict) or set(engine) - {"workers", "scheduler"}:
+        raise ConfigError(f"config key 'workflow_engine'{where} must be an object with 'workers' and/or "
+                          f"'scheduler', got {engine!r}")
+    workers = engine.get("workers")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
+        raise ConfigError(f"config key 'workflow_engine.workers'{where} must be an integer >= 1, got {workers!r}")
+    scheduler = engine.get("scheduler")
+    if scheduler is not None and (not isinstance(scheduler, str) or "://" not in scheduler):
+        raise ConfigError(f"config key 'workflow_engine.scheduler'{where} must be a Dask scheduler address such as "
+                          f"'tcp://host:8786', got {scheduler!r}")
+    return workers, scheduler or None

@@ -1,9 +1,25 @@
 """The workflow graph in a QGraphicsView: nodes (streams over plates) coloured by what is computed,
-factors (tools) as dark boxes, edges left to right; hover for details, click to act, wheel to zoom."""
+factors (tools) as dark boxes, edges left to right; hover for details, click to act, wheel to zoom.
+
+Made to stay readable at the size of real deployments (111 nodes, 76 factors):
+
+* **Fit** shows the whole graph, however small that makes it (the wheel zooms in from there);
+* a node's name is wrapped at its ``_`` onto two lines, its plates on a line of their own; a label that still
+  does not fit is cut with "…" and the full name and plates are the first line of its tooltip;
+* **selecting** a vertex (a click) emphasises what it is computed from (blue) and what is computed from it
+  (orange), transitively, and dims the rest; a click on the background clears it;
+* :meth:`WorkflowGraphView.set_search` highlights the vertices whose name contains the text and dims the rest;
+  :meth:`~WorkflowGraphView.centre_on_first_match` selects and centres the first one;
+* a vertex feeding more than :data:`FAN_LIMIT` factors (the window streams every aggregate reads) does not draw
+  one long edge to each — they would merge into one grey bundle — but a small tag naming it at each factor it
+  feeds, and a "→ n" badge on itself; its edges are drawn when it or one of those factors is selected;
+  other edges leave and enter their boxes at ports spread over the box's side, not at one point;
+* grouped by plate, each group's band gets a labelled frame.
+"""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene,
                                QGraphicsSimpleTextItem, QGraphicsView)
 
@@ -12,21 +28,30 @@ from .status import ALL, NONE, PART, STALE
 
 STATE_COLOURS = {ALL: "#81c784", PART: "#ffcc80", NONE: "#eeeeee", STALE: "#ce93d8"}
 STATE_TEXT = {ALL: "all calculated", PART: "partly calculated", NONE: "nothing calculated", STALE: "stale"}
-NODE_W, NODE_H = 150.0, 34.0
+NODE_W, NODE_H = 158.0, 40.0
 FACTOR_W, FACTOR_H = 112.0, 26.0
+#: a vertex with more outgoing edges than this gets tags at its targets instead of long edges
+FAN_LIMIT = 6
+DIM = 0.15
+EDGE = "#78909c"
+UP, DOWN, MATCH, SELECTED = "#1565c0", "#ef6c00", "#fbc02d", "#0d47a1"
 
 
 class _Box(QGraphicsRectItem):
     def __init__(self, view, key, kind, rect):
         super().__init__(rect)
         self.view, self.key, self.kind = view, key, kind
+        self.base_pen = QPen()
         self.setAcceptHoverEvents(True)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def mousePressEvent(self, event):
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.view.select_vertex(self.key)
+            self.view.vertexClicked.emit(self.key)
+            event.accept()
+            return
         super().mousePressEvent(event)
-        self.view.vertexClicked.emit(self.key)
 
     def mouseDoubleClickEvent(self, event):
         self.view.vertexActivated.emit(self.key)
@@ -37,6 +62,7 @@ class WorkflowGraphView(QGraphicsView):
 
     vertexClicked = Signal(str)      # vertex key ("node:<name>" / "factor:<i>")
     vertexActivated = Signal(str)    # double click
+    selectionChanged = Signal(str)   # the selected vertex key, "" when none
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -45,66 +71,165 @@ class WorkflowGraphView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.boxes: dict[str, _Box] = {}
+        self.texts: dict[str, list] = {}      # vertex key -> its label lines as drawn
+        self.edge_items: list = []            # (Edge, path item, arrow item, fanned)
+        self.tags: dict = {}                  # (source key, target key) -> tag item, for fanned-out edges
+        self.frames: dict = {}                # group key -> frame item
         self.blocked: dict = {}       # factor index -> reasons it cannot run
         self.layout_: GraphLayout | None = None
+        self.selected: str = ""
+        self.search_text: str = ""
         self.auto_fit = True   # fit the graph to the view on resize until the user zooms
 
+    # -- building -------------------------------------------------------------------------------------------
     def set_layout(self, layout: GraphLayout | None) -> None:
         scene = self.scene()
         scene.clear()
-        self.boxes = {}
+        self.boxes, self.texts, self.edge_items, self.tags, self.frames = {}, {}, [], {}, {}
         self.layout_ = layout
+        self.selected = ""
         if layout is None:
             return
         font = QFont()
         font.setPointSizeF(8.5)
+        small = QFont(font)
+        small.setPointSizeF(7.0)
+        fm, fm_small = QFontMetricsF(font), QFontMetricsF(small)
+        for g in (layout.groups or {}).values():
+            frame = scene.addRect(QRectF(g.left, g.top, g.right - g.left, g.bottom - g.top),
+                                  QPen(QColor("#90a4ae"), 1.0, Qt.PenStyle.DashLine), QBrush(QColor(236, 239, 241, 90)))
+            frame.setZValue(0)
+            title = QGraphicsSimpleTextItem(f"{g.key}  ({g.count} node{'s' if g.count != 1 else ''})", frame)
+            bold = QFont(font)
+            bold.setBold(True)
+            title.setFont(bold)
+            title.setBrush(QBrush(QColor("#455a64")))
+            title.setPos(g.left + 6, g.top + 2)
+            frame.setToolTip(f"plate group {g.key}: {g.count} nodes")
+            self.frames[g.key] = frame
         for v in layout.vertices.values():
-            w, h = (NODE_W, NODE_H) if v.kind == "node" else (FACTOR_W, FACTOR_H)
+            if v.kind == "node":
+                lines = _wrap(v.name or v.label, fm, NODE_W - 10)
+                plates = _fit_line(v.group, fm_small, NODE_W - 10)
+                h = max(NODE_H, 10 + 13 * len(lines) + 11)
+                w = NODE_W
+            else:
+                lines, plates = [_fit_line(v.label, fm, FACTOR_W - 8)], None
+                w, h = FACTOR_W, FACTOR_H
             box = _Box(self, v.key, v.kind, QRectF(-w / 2, -h / 2, w, h))
             box.setPos(v.x, v.y)
             if v.kind == "node":
                 box.setBrush(QBrush(QColor(STATE_COLOURS[NONE])))
-                box.setPen(QPen(QColor("#616161"), 1.2))
+                box.base_pen = QPen(QColor("#616161"), 1.2)
             else:
                 box.setBrush(QBrush(QColor("#37474f")))
-                box.setPen(QPen(QColor("#263238"), 1.0))
-            text = QGraphicsSimpleTextItem(_elide(v.label, 24 if v.kind == "node" else 18), box)
-            text.setFont(font)
-            text.setBrush(QBrush(QColor("#212121" if v.kind == "node" else "#ffffff")))
-            r = text.boundingRect()
-            text.setPos(-r.width() / 2, -r.height() / 2)
-            box.setToolTip(v.label)
-            box.setZValue(2)
+                box.base_pen = QPen(QColor("#263238"), 1.0)
+            box.setPen(box.base_pen)
+            drawn = []
+            total = 13 * len(lines) + (11 if plates else 0)
+            y = -total / 2
+            for line in lines:
+                text = QGraphicsSimpleTextItem(line, box)
+                text.setFont(font)
+                text.setBrush(QBrush(QColor("#212121" if v.kind == "node" else "#ffffff")))
+                text.setPos(-fm.horizontalAdvance(line) / 2, y - 1)
+                y += 13
+                drawn.append(line)
+            if plates:
+                text = QGraphicsSimpleTextItem(plates, box)
+                text.setFont(small)
+                text.setBrush(QBrush(QColor("#546e7a")))
+                text.setPos(-fm_small.horizontalAdvance(plates) / 2, y - 1)
+                drawn.append(plates)
+            self.texts[v.key] = drawn
+            box.setToolTip(self._title(v.key))
+            box.setZValue(3)
             scene.addItem(box)
             self.boxes[v.key] = box
-        for e in layout.edges:
-            a, b = layout.vertices.get(e.source), layout.vertices.get(e.target)
-            if a is None or b is None:
-                continue
-            aw = (NODE_W if a.kind == "node" else FACTOR_W) / 2
-            bw = (NODE_W if b.kind == "node" else FACTOR_W) / 2
-            p0, p1 = QPointF(a.x + aw, a.y), QPointF(b.x - bw, b.y)
-            path = QPainterPath(p0)
-            dx = max(30.0, (p1.x() - p0.x()) / 2)
-            path.cubicTo(QPointF(p0.x() + dx, p0.y()), QPointF(p1.x() - dx, p1.y()), p1)
-            item = QGraphicsPathItem(path)
-            pen = QPen(QColor("#78909c"), 1.4)
-            if e.role in ("alignment", "splitting"):
-                pen.setStyle(Qt.PenStyle.DashLine)
-            item.setPen(pen)
-            item.setToolTip(e.role)
-            item.setZValue(1)
-            scene.addItem(item)
-            head = QPainterPath(p1)
-            head.lineTo(p1 + QPointF(-7, -4))
-            head.lineTo(p1 + QPointF(-7, 4))
-            head.closeSubpath()
-            arrow = scene.addPath(head, QPen(Qt.PenStyle.NoPen), QBrush(QColor("#78909c")))
-            arrow.setZValue(1)
+        self._draw_edges(layout, small)
         scene.setSceneRect(scene.itemsBoundingRect().adjusted(-20, -20, 20, 20))
 
+    def _title(self, key) -> str:
+        v = self.layout_.vertices[key]
+        if v.kind == "factor":
+            return v.label
+        return f"{v.name} [{v.group}]" if v.name else v.label
+
+    def _draw_edges(self, layout, small) -> None:
+        scene = self.scene()
+        outs, ins = {}, {}
+        for e in layout.edges:
+            if e.source in layout.vertices and e.target in layout.vertices:
+                outs.setdefault(e.source, []).append(e)
+                ins.setdefault(e.target, []).append(e)
+        y_of = lambda k: layout.vertices[k].y  # noqa: E731
+        port_out, port_in = {}, {}
+        for key, es in outs.items():
+            es.sort(key=lambda e: y_of(e.target))
+            for i, e in enumerate(es):
+                port_out[id(e)] = self._port(key, i, len(es))
+        for key, es in ins.items():
+            es.sort(key=lambda e: y_of(e.source))
+            for i, e in enumerate(es):
+                port_in[id(e)] = self._port(key, i, len(es))
+        for key, es in outs.items():
+            fanned = len(es) > FAN_LIMIT
+            if fanned:
+                box = self.boxes[key]
+                badge = QGraphicsSimpleTextItem(f"→ {len(es)}", box)
+                badge.setFont(small)
+                badge.setBrush(QBrush(QColor("#00695c")))
+                badge.setPos(box.rect().right() + 3, -7)
+                badge.setToolTip(f"feeds {len(es)} factors: select it to see every edge")
+            for e in es:
+                a, b = layout.vertices[e.source], layout.vertices[e.target]
+                aw = (NODE_W if a.kind == "node" else FACTOR_W) / 2
+                bw = (NODE_W if b.kind == "node" else FACTOR_W) / 2
+                p0 = QPointF(a.x + aw, a.y + port_out[id(e)])
+                p1 = QPointF(b.x - bw, b.y + port_in[id(e)])
+                path = QPainterPath(p0)
+                dx = max(30.0, (p1.x() - p0.x()) / 2)
+                path.cubicTo(QPointF(p0.x() + dx, p0.y()), QPointF(p1.x() - dx, p1.y()), p1)
+                item = QGraphicsPathItem(path)
+                pen = QPen(QColor(EDGE), 1.4)
+                if e.role in ("alignment", "splitting"):
+                    pen.setStyle(Qt.PenStyle.DashLine)
+                item.setPen(pen)
+                item.setToolTip(f"{e.role}: {self._title(e.source)} → {self._title(e.target)}")
+                item.setZValue(1)
+                scene.addItem(item)
+                head = QPainterPath(p1)
+                head.lineTo(p1 + QPointF(-7, -4))
+                head.lineTo(p1 + QPointF(-7, 4))
+                head.closeSubpath()
+                arrow = scene.addPath(head, QPen(Qt.PenStyle.NoPen), QBrush(QColor(EDGE)))
+                arrow.setZValue(1)
+                if fanned:
+                    item.setVisible(False)
+                    arrow.setVisible(False)
+                    tag = QGraphicsSimpleTextItem(f"◂ {a.name or a.label}")
+                    tag.setFont(small)
+                    tag.setBrush(QBrush(QColor("#00695c")))
+                    r = tag.boundingRect()
+                    tag.setPos(p1.x() - r.width() - 4, p1.y() - r.height() / 2)
+                    tag.setToolTip(f"{e.role} input {self._title(e.source)} (it feeds {len(es)} factors: select it "
+                                   f"to see every edge)")
+                    tag.setZValue(2)
+                    scene.addItem(tag)
+                    self.tags[(e.source, e.target)] = tag
+                self.edge_items.append((e, item, arrow, fanned))
+
+    def _port(self, key, i, n) -> float:
+        """Vertical offset of the i-th of n edges on one side of a box: spread over the side, never one point."""
+        if n <= 1:
+            return 0.0
+        h = self.boxes[key].rect().height() - 8
+        step = min(6.0, h / (n - 1))
+        return (i - (n - 1) / 2) * step
+
+    # -- colours and marks ----------------------------------------------------------------------------------
     def set_states(self, states: dict) -> None:
-        """``{node name: NodeStatus}``: fill colour by state, tooltip with the per-stream lines."""
+        """``{node name: NodeStatus}``: fill colour by state, tooltip with a summary (counts, worst streams)."""
         for key, box in self.boxes.items():
             if box.kind != "node":
                 continue
@@ -112,15 +237,18 @@ class WorkflowGraphView(QGraphicsView):
             if st is None:
                 continue
             box.setBrush(QBrush(QColor(STATE_COLOURS[st.state])))
-            box.setPen(QPen(QColor("#6a1b9a" if st.state == STALE else "#616161"), 2.0 if st.state == STALE else 1.2))
-            title = self.layout_.vertices[key].label if self.layout_ else key
-            box.setToolTip(f"<b>{title}</b>: {STATE_TEXT[st.state]}<br>" + "<br>".join(st.lines[:20])
-                           + (f"<br>… and {len(st.lines) - 20} more" if len(st.lines) > 20 else ""))
+            box.base_pen = QPen(QColor("#6a1b9a" if st.state == STALE else "#616161"),
+                                2.0 if st.state == STALE else 1.2)
+            title = self._title(key)
+            box.setToolTip(f"<b>{title}</b>: {STATE_TEXT[st.state]}<br>" + "<br>".join(st.lines[:12])
+                           + (f"<br>… and {len(st.lines) - 12} more lines" if len(st.lines) > 12 else ""))
+        self._apply_emphasis()
 
     def set_blocked(self, blocked: dict) -> None:
         """``{factor index: [reasons]}``: factors that cannot run get a red border, a ⚠ and the reasons as
         their tooltip; the others look as usual."""
         self.blocked = dict(blocked)
+        fm = None
         for key, box in self.boxes.items():
             if box.kind != "factor":
                 continue
@@ -128,11 +256,15 @@ class WorkflowGraphView(QGraphicsView):
             label = self.layout_.vertices[key].label if self.layout_ else key
             text = next((c for c in box.childItems() if isinstance(c, QGraphicsSimpleTextItem)), None)
             if text is not None:
-                text.setText(_elide(("⚠ " if reasons else "") + label, 18))
+                fm = fm or QFontMetricsF(text.font())
+                shown = _fit_line(("⚠ " if reasons else "") + label, fm, FACTOR_W - 8)
+                text.setText(shown)
+                self.texts[key] = [shown]
                 r = text.boundingRect()
                 text.setPos(-r.width() / 2, -r.height() / 2)
-            box.setPen(QPen(QColor("#e53935"), 2.5) if reasons else QPen(QColor("#263238"), 1.0))
+            box.base_pen = QPen(QColor("#e53935"), 2.5) if reasons else QPen(QColor("#263238"), 1.0)
             box.setToolTip(f"<b>{label}</b>: cannot run<br>" + "<br>".join(reasons) if reasons else label)
+        self._apply_emphasis()
 
     def state_of(self, node_name: str) -> str | None:
         box = self.boxes.get(f"node:{node_name}")
@@ -141,22 +273,116 @@ class WorkflowGraphView(QGraphicsView):
         colour = box.brush().color().name()
         return next((s for s, c in STATE_COLOURS.items() if QColor(c).name() == colour), None)
 
+    # -- selection and search -----------------------------------------------------------------------------------
+    def select_vertex(self, key: str) -> None:
+        """Emphasise ``key``, what it is computed from and what is computed from it; dim the rest ("" clears)."""
+        key = key if key in self.boxes else ""
+        if key != self.selected:
+            self.selected = key
+            self._apply_emphasis()
+            self.selectionChanged.emit(key)
+
+    def set_search(self, text: str) -> list:
+        """Highlight the vertices whose name contains ``text`` and dim the others; return their keys."""
+        self.search_text = text
+        self._apply_emphasis()
+        return self.matches()
+
+    def matches(self) -> list:
+        return self.layout_.matching(self.search_text) if self.layout_ is not None else []
+
+    def centre_on_first_match(self) -> str:
+        """Select the first vertex matching the search and centre the view on it; its key ("" when none)."""
+        hits = self.matches()
+        if not hits:
+            return ""
+        self.auto_fit = False
+        box = self.boxes[hits[0]]
+        if self.transform().m11() < 0.6:   # a fitted big graph is too small to read the match: zoom in on it
+            self.resetTransform()
+            self.scale(0.9, 0.9)
+        self.centerOn(box)
+        self.select_vertex(hits[0])
+        self.vertexClicked.emit(hits[0])
+        return hits[0]
+
+    def look(self, key: str) -> str:
+        """What a vertex looks like now: "selected", "upstream", "downstream", "match", "dimmed" or "normal"
+        (read back from the drawn item)."""
+        box = self.boxes[key]
+        if box.opacity() < 0.5:
+            return "dimmed"
+        colour = box.pen().color().name()
+        return {QColor(SELECTED).name(): "selected", QColor(UP).name(): "upstream", QColor(DOWN).name(): "downstream",
+                QColor(MATCH).name(): "match"}.get(colour, "normal")
+
+    def _apply_emphasis(self) -> None:
+        if self.layout_ is None:
+            return
+        sel = self.selected
+        up = self.layout_.upstream(sel) if sel else set()
+        down = self.layout_.downstream(sel) if sel else set()
+        hits = set(self.matches()) if self.search_text.strip() else set()
+        focus = bool(sel) or bool(self.search_text.strip())
+        for key, box in self.boxes.items():
+            pen = QPen(box.base_pen)
+            lit = True
+            if key == sel:
+                pen = QPen(QColor(SELECTED), 3.0)
+            elif key in up:
+                pen = QPen(QColor(UP), 2.4)
+            elif key in down:
+                pen = QPen(QColor(DOWN), 2.4)
+            elif key in hits:
+                pen = QPen(QColor(MATCH), 3.0)
+            else:
+                lit = not focus
+            box.setPen(pen)
+            box.setOpacity(1.0 if lit else DIM)
+        for e, item, arrow, fanned in self.edge_items:
+            s, t = e.source, e.target
+            on_up = sel and (t == sel or t in up) and (s in up)
+            on_down = sel and (s == sel or s in down) and (t in down)
+            colour = UP if on_up else DOWN if on_down else EDGE
+            pen = QPen(item.pen())
+            pen.setColor(QColor(colour))
+            pen.setWidthF(2.2 if (on_up or on_down) else 1.4)
+            item.setPen(pen)
+            arrow.setBrush(QBrush(QColor(colour)))
+            lit = bool(on_up or on_down) or (not focus) or (not sel and (s in hits or t in hits))
+            for it in (item, arrow):
+                it.setOpacity(1.0 if lit else DIM)
+                it.setZValue(2 if (on_up or on_down) else 1)
+            if fanned:   # a fanned-out edge is drawn in full only when it lies on the selection's path
+                shown = bool(on_up or on_down)
+                item.setVisible(shown)
+                arrow.setVisible(shown)
+                tag = self.tags.get((s, t))
+                if tag is not None:
+                    tag.setVisible(not shown)
+                    tag.setOpacity(1.0 if (not focus or t in hits or t == sel or t in up or t in down) else DIM)
+
+    # -- view -----------------------------------------------------------------------------------------------------
     def fit(self) -> None:
         self.auto_fit = True
         self._fit()
 
-    #: fitting never shrinks the graph below this scale: labels stay readable, a big graph scrolls instead
-    MIN_FIT_SCALE = 0.6
-
     def _fit(self) -> None:
+        """The whole graph in view (small graphs are not blown up past 1:1)."""
         if self.scene().items():
             self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
-            scale = self.transform().m11()
-            if scale > 1.0 or scale < self.MIN_FIT_SCALE:  # never blow small graphs up, nor shrink big ones away
+            if self.transform().m11() > 1.0:
                 self.resetTransform()
-                if scale < self.MIN_FIT_SCALE:
-                    self.scale(self.MIN_FIT_SCALE, self.MIN_FIT_SCALE)
-                    self.centerOn(self.scene().sceneRect().left(), self.scene().sceneRect().center().y())
+                self.centerOn(self.scene().sceneRect().center())
+
+    def visible_scene_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def mousePressEvent(self, event):
+        if event.button() == Qt.MouseButton.LeftButton and not isinstance(self.itemAt(event.position().toPoint()),
+                                                                          (_Box, QGraphicsSimpleTextItem)):
+            self.select_vertex("")
+        super().mousePressEvent(event)
 
     def wheelEvent(self, event):
         factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
@@ -169,8 +395,27 @@ class WorkflowGraphView(QGraphicsView):
             self._fit()
 
 
-def _elide(text: str, n: int) -> str:
-    return text if len(text) <= n else text[:n - 1] + "…"
+def _fit_line(text: str, fm: QFontMetricsF, width: float) -> str:
+    """``text`` if it fits ``width``, else cut with "…" (the full text is in the tooltip)."""
+    if fm.horizontalAdvance(text) <= width:
+        return text
+    return fm.elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
-__all__ = ["WorkflowGraphView", "STATE_COLOURS", "STATE_TEXT"]
+def _wrap(name: str, fm: QFontMetricsF, width: float) -> list:
+    """A name on one line, or on two broken after an ``_`` (the first break that lets both halves fit best)."""
+    if fm.horizontalAdvance(name) <= width:
+        return [name]
+    cuts = [i + 1 for i, ch in enumerate(name) if ch in "_-." and 0 < i < len(name) - 1]
+    best = None
+    for c in cuts:
+        a, b = name[:c], name[c:]
+        worst = max(fm.horizontalAdvance(a), fm.horizontalAdvance(b))
+        if best is None or worst < best[0]:
+            best = (worst, a, b)
+    if best is None:
+        return [_fit_line(name, fm, width)]
+    return [_fit_line(best[1], fm, width), _fit_line(best[2], fm, width)]
+
+
+__all__ = ["WorkflowGraphView", "STATE_COLOURS", "STATE_TEXT", "FAN_LIMIT"]

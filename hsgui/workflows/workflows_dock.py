@@ -15,8 +15,8 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QInputDialog, QLabel, QMessageBox, QPushButton, QSplitter,
-                               QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox,
+                               QPushButton, QSpinBox, QSplitter, QTextBrowser, QVBoxLayout, QWidget)
 
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, utcnow
@@ -29,21 +29,55 @@ from .status import WorkflowStatusIndex, node_detail, workflow_status
 
 RECOLOUR_MS = 700   # while a run is going, colours are re-read this often
 
+#: engine settings given on the command line (``--workers``, ``--scheduler``); they win over the config's
+ENGINE_DEFAULTS: dict = {}
+
+
+def remote_store_problem(manager, scheduler) -> str | None:
+    """Why a run on the Dask cluster at ``scheduler`` cannot use this store (an embedded file its workers cannot
+    open), or None."""
+    if not scheduler or manager is None:
+        return None
+    store = getattr(manager, "store", None)
+    if store is None or type(store).__name__ != "SQLiteStore":
+        return None
+    path = getattr(store, "path", None) or getattr(store, "description", "") or "the embedded store"
+    return (f"The embedded store file {path} cannot be shared with the remote workers of the Dask scheduler "
+            f"{scheduler}: they open the store themselves, so a cluster needs a MongoDB store. Clear the scheduler "
+            f"address to run on this computer's worker processes, or connect to MongoDB.")
+
+
+def engine_arguments(run_workflow, workers, scheduler) -> dict:
+    """The engine keywords for ``run_workflow`` (``engine``, ``workers``, ``scheduler``), if it takes them."""
+    import inspect
+    try:
+        params = inspect.signature(run_workflow).parameters
+    except (TypeError, ValueError):
+        return {}
+    if "engine" not in params:
+        return {}
+    return {"engine": "dask" if scheduler else "auto", "workers": workers, "scheduler": scheduler or None}
+
 
 def load_model_job(ctx, manager):
     from channels.workflows import load_model
     return load_model(manager.store) if manager.store is not None else None
 
 
-def run_workflow_job(ctx, manager, model, workflow, interval, allow_stored_code=frozenset(), only_runnable=False):
-    """Runs in a job thread; stored code the user consented to runs only in a worker process."""
+def run_workflow_job(ctx, manager, model, workflow, interval, allow_stored_code=frozenset(), only_runnable=False,
+                     workers=None, scheduler=None):
+    """Runs in a job thread; stored code the user consented to runs only in a worker process; ``workers`` and
+    ``scheduler`` choose the engine (local worker processes / a Dask cluster)."""
     if allow_stored_code:
         from channels.workflows.process_run import run_workflow_in_process
         return run_workflow_in_process(manager, workflow, interval, allow_stored_code=set(allow_stored_code),
                                        only_runnable=only_runnable, progress=ctx.report, cancel=ctx.cancel_event)
     from channels.workflows import run_workflow
+    problem = remote_store_problem(manager, scheduler)
+    if problem:
+        raise RuntimeError(problem)
     return run_workflow(manager, model, workflow, interval, progress=ctx.report, cancel=ctx.cancel_event,
-                        only_runnable=only_runnable)
+                        only_runnable=only_runnable, **engine_arguments(run_workflow, workers, scheduler))
 
 
 def status_job(ctx, holder, manager, model, workflow, interval, describe):
@@ -118,13 +152,44 @@ class WorkflowsDock(QWidget):
         self.run_button.setToolTip("compute what the workflow's streams are missing in the current time range")
         self.run_button.clicked.connect(self.run_current)
         self.fit_button = QPushButton("Fit")
+        self.fit_button.setToolTip("show the whole graph")
         self.fit_button.clicked.connect(lambda: self.view.fit())
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Find node…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("type to highlight the nodes and tools whose name contains the text; Enter centres "
+                               "the first and selects it")
+        self.search.textChanged.connect(self._search_changed)
+        self.search.returnPressed.connect(self._search_enter)
+        self.group_box = QCheckBox("Group by plate")
+        self.group_box.setToolTip("place each plate's nodes in a labelled frame of their own")
+        self.group_box.toggled.connect(lambda _on: self._relayout())
+        self.workers = QSpinBox()
+        self.workers.setRange(0, 256)
+        self.workers.setSpecialValueText("all cores")
+        self.workers.setToolTip("worker processes of the next run (all cores by default; 1 runs the steps one "
+                                "after another)")
+        self.scheduler = QLineEdit()
+        self.scheduler.setPlaceholderText("Dask scheduler (optional), tcp://host:8786")
+        self.scheduler.setToolTip("run the next workflow on this Dask cluster; its workers open the store "
+                                  "themselves, so the store must be MongoDB")
+        self.scheduler.textChanged.connect(lambda _t: self._check_engine())
+        self.engine_error = QLabel("")
+        self.engine_error.setWordWrap(True)
+        self.engine_error.setStyleSheet("color: #c62828;")
+        self.engine_error.hide()
         self.summary = QLabel("")
         top = QHBoxLayout()
         top.addWidget(QLabel("Workflow"))
         top.addWidget(self.combo, 1)
+        top.addWidget(self.search, 1)
+        top.addWidget(self.group_box)
         top.addWidget(self.run_button)
         top.addWidget(self.fit_button)
+        engine = QHBoxLayout()
+        engine.addWidget(QLabel("Workers"))
+        engine.addWidget(self.workers)
+        engine.addWidget(self.scheduler, 1)
         legend = QHBoxLayout()
         for state, colour in STATE_COLOURS.items():
             swatch = QLabel()
@@ -150,15 +215,20 @@ class WorkflowsDock(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(top)
+        lay.addLayout(engine)
+        lay.addWidget(self.engine_error)
         lay.addLayout(legend)
         lay.addWidget(split, 1)
         self._recolour = QTimer(self, interval=RECOLOUR_MS)
         self._recolour.timeout.connect(self.refresh_states)
+        self._engine_defaults(None)
         self._update_buttons()
 
     # -- inputs from the shell ------------------------------------------------------------------------------
     def set_manager(self, manager) -> None:
         self.manager, self.model = manager, None
+        self._status_index[:] = []
+        self._engine_defaults(manager)
         self.combo.blockSignals(True)
         self.combo.clear()
         self.combo.blockSignals(False)
@@ -181,6 +251,47 @@ class WorkflowsDock(QWidget):
     def set_time_zone(self, tz) -> None:
         self.tz = tz
         self.refresh_states()
+
+    # -- engine settings ----------------------------------------------------------------------------------------
+    def _engine_defaults(self, manager) -> None:
+        """Workers and scheduler from the command line, else the connection's config, else all cores / none."""
+        config = getattr(manager, "config", None)
+        workers = ENGINE_DEFAULTS.get("workers", getattr(config, "workflow_workers", None))
+        scheduler = ENGINE_DEFAULTS.get("scheduler", getattr(config, "workflow_scheduler", None))
+        self.workers.setValue(int(workers or 0))
+        self.scheduler.setText(scheduler or "")
+        self._check_engine()
+
+    def engine_settings(self) -> tuple:
+        """``(workers or None for all cores, scheduler address or None)`` for the next run."""
+        return (self.workers.value() or None), (self.scheduler.text().strip() or None)
+
+    def _check_engine(self) -> str | None:
+        problem = remote_store_problem(self.manager, self.engine_settings()[1])
+        self.engine_error.setText(problem or "")
+        self.engine_error.setVisible(bool(problem))
+        return problem
+
+    # -- finding, grouping -------------------------------------------------------------------------------------
+    def _search_changed(self, text) -> None:
+        hits = self.view.set_search(text)
+        if text.strip():
+            self.sigStatus.emit(f"{len(hits)} match{'es' if len(hits) != 1 else ''} for {text.strip()!r}")
+
+    def _search_enter(self) -> None:
+        key = self.view.centre_on_first_match()
+        if not key and self.search.text().strip():
+            self.sigStatus.emit(f"no node or tool named like {self.search.text().strip()!r}")
+
+    def _relayout(self) -> None:
+        wf = self.workflow()
+        selected = self.view.selected
+        self.view.set_layout(layout_workflow(wf, group_by_plate=self.group_box.isChecked()) if wf else None)
+        self.view.set_states(self.states)
+        self.view.set_blocked({i: c.problems for i, c in self.checks.items() if not c.runnable})
+        self.view.set_search(self.search.text())
+        self.view.select_vertex(selected)
+        self.view.fit()
 
     # -- model, graph, colours --------------------------------------------------------------------------------
     def _model_loaded(self, manager, model) -> None:
@@ -209,7 +320,8 @@ class WorkflowsDock(QWidget):
 
     def _workflow_chosen(self, *_):
         wf = self.workflow()
-        self.view.set_layout(layout_workflow(wf) if wf else None)
+        self.view.set_layout(layout_workflow(wf, group_by_plate=self.group_box.isChecked()) if wf else None)
+        self.view.set_search(self.search.text())
         self.view.fit()
         self.states = {}
         self.checks = {}
@@ -405,6 +517,11 @@ class WorkflowsDock(QWidget):
             self.sigStatus.emit("the time range lies in the future: nothing to compute")
             return
         iv = TimeInterval(self.interval.start, end)
+        problem = self._check_engine()
+        if problem:
+            self.sigStatus.emit(problem)
+            return
+        workers, scheduler = self.engine_settings()
         only_runnable = False
         blocked = [c for c in self.checks.values() if not c.runnable]
         if blocked:
@@ -419,11 +536,13 @@ class WorkflowsDock(QWidget):
                 return
             only_runnable = True
         consented = frozenset(self._consented_hashes(wf))
-        self.sigStatus.emit(f"running workflow {wf.workflow_id} over {format_interval(iv, self.tz)}"
+        where = (f" on the Dask cluster at {scheduler}" if scheduler else
+                 f" on {workers} worker process{'es' if workers != 1 else ''}" if workers else "")
+        self.sigStatus.emit(f"running workflow {wf.workflow_id} over {format_interval(iv, self.tz)}{where}"
                             + (" (stored code in a worker process)" if consented else ""))
         self._run_job = self.runner.submit(
             f"Run workflow {wf.workflow_id}", run_workflow_job, self.manager, self.model, wf, iv, consented,
-            only_runnable, kind="tool",
+            only_runnable, workers, scheduler, kind="tool",
             owner=self, on_result=self._run_done, on_error=lambda msg: self.sigStatus.emit(f"workflow failed: {msg}"),
             on_finished=self._run_finished)
         self._recolour.start()
