@@ -221,6 +221,8 @@ class WorkflowsDock(QWidget):
         lay.addWidget(split, 1)
         self._recolour = QTimer(self, interval=RECOLOUR_MS)
         self._recolour.timeout.connect(self.refresh_states)
+        self._detail_retry = QTimer(self, singleShot=True, interval=100)   # owned: stops with the dock
+        self._detail_retry.timeout.connect(self._retry_detail)
         self._engine_defaults(None)
         self._update_buttons()
 
@@ -487,8 +489,7 @@ class WorkflowsDock(QWidget):
             return
         if self._status_job is not None and not self._status_job.is_finished:
             # the index is in use by a refresh (one job at a time uses it): ask again shortly
-            QTimer.singleShot(100, lambda: self._detail_node == name and wf is self.workflow()
-                              and self._read_node_detail(wf, name))
+            self._detail_retry.start()
             return
         end = min(self.interval.end, utcnow())
         if end <= self.interval.start:
@@ -498,6 +499,11 @@ class WorkflowsDock(QWidget):
             f"Streams of node {name}", node_detail_job, self._status_index, self.manager, self.model, wf, name, iv,
             lambda ivs: format_intervals(ivs, tz), kind="read", owner=self,
             on_result=lambda st, w=wf, n=name: self._detail_ready(w, n, st))
+
+    def _retry_detail(self) -> None:
+        wf = self.workflow()
+        if wf is not None and self._detail_node in wf.nodes:
+            self._read_node_detail(wf, self._detail_node)
 
     def _detail_ready(self, wf, name, st) -> None:
         if wf is not self.workflow() or self._detail_node != name:

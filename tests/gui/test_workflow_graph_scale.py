@@ -1,0 +1,169 @@
+"""The Workflows dock on the deployment-shaped workflow (111 nodes, 76 factors), driven with real mouse and key
+events: Fit shows every vertex, search highlights and Enter centres, a click emphasises what a node reads and
+what reads it, labels keep their full text at hand, grouped by plate draws labelled frames, the window stream
+feeding dozens of factors is not drawn as a bundle, and engine settings refuse a Dask scheduler on a SQLite
+store before anything runs."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from channels import ChannelManager, TimeInterval, UTC
+from hsgui.main_window import MainWindow
+from hsgui.workflows.graph_view import FAN_LIMIT
+from resources.demo.deployment import build_deployment
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    manager = ChannelManager.open(str(tmp_path / "dep.sqlite"))
+    build_deployment(manager.store, 2, T0)
+    w = MainWindow(restore=False)
+    w.persist = False
+    qtbot.addWidget(w)
+    w.resize(1500, 950)
+    w.show()
+    w.set_manager(manager)
+    w.picker.set_interval(TimeInterval(T0, T0 + timedelta(minutes=30)), emit=True)
+    qtbot.waitUntil(lambda: w.workflows.workflow() is not None, timeout=10000)
+    w.docks["workflows"].show()
+    w.docks["workflows"].raise_()
+    w.resizeDocks([w.docks["workflows"]], [420], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: len(w.workflows.states) == 111, timeout=20000)
+    yield w
+    w.runner.shutdown()
+    manager.close()
+
+
+def _click(qtbot, view, key):
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(view.boxes[key].scenePos()))
+
+
+def _in_view(view, key) -> bool:
+    return view.visible_scene_rect().contains(view.boxes[key].sceneBoundingRect())
+
+
+def test_fit_shows_every_vertex_of_the_111_node_graph(qtbot, window):
+    view = window.workflows.view
+    assert sum(1 for k in view.boxes if k.startswith("node:")) == 111
+    assert sum(1 for k in view.boxes if k.startswith("factor:")) == 76
+    view.scale(3, 3)   # zoomed in: most of it is out of view
+    assert not all(_in_view(view, k) for k in view.boxes)
+    qtbot.mouseClick(window.workflows.fit_button, Qt.MouseButton.LeftButton)
+    outside = [k for k in view.boxes if not _in_view(view, k)]
+    assert outside == []
+
+
+def test_typing_a_name_highlights_its_matches_and_enter_centres_the_first(qtbot, window):
+    dock = window.workflows
+    view = dock.view
+    qtbot.mouseClick(dock.search, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dock.search, "home_summ")
+    assert view.look("node:home_summary_5min") == "match"
+    assert view.look("node:env_raw") == "dimmed" and view.look("factor:0") == "dimmed"
+    qtbot.keyClick(dock.search, Qt.Key.Key_Return)
+    assert view.selected == "node:home_summary_5min"
+    centre = view.mapToScene(view.viewport().rect().center())
+    box = view.boxes["node:home_summary_5min"].sceneBoundingRect()
+    assert box.adjusted(-40, -40, 40, 40).contains(centre)
+    assert view.transform().m11() >= 0.6   # readable, not the fitted thumbnail
+    qtbot.waitUntil(lambda: "home_summary_5min" in dock.details.toPlainText(), timeout=5000)
+    # clearing the box shows everything again
+    dock.search.clear()
+    view.select_vertex("")
+    assert view.look("node:env_raw") == "normal"
+
+
+def test_clicking_a_node_emphasises_what_it_reads_and_what_reads_it(qtbot, window):
+    view = window.workflows.view
+    view.fit()
+    _click(qtbot, view, "node:env_summary_5min")
+    assert view.look("node:env_summary_5min") == "selected"
+    # upstream: its merge, the five 5-min nodes, their aggregates, env_clean, env_raw, the 5-min windows
+    for name in ("env_mean_5min", "env_quality_5min", "env_clean", "env_raw", "env_raw_quality", "windows_5min"):
+        assert view.look(f"node:{name}") == "upstream", name
+    # nothing reads it: the home summary is not downstream, other branches are dimmed
+    assert view.look("node:home_summary_5min") == "dimmed"
+    assert view.look("node:accel") == "dimmed" and view.look("node:windows_1h") == "dimmed"
+    _click(qtbot, view, "node:env_mean_5min")
+    assert view.look("node:home_env_5min") == "downstream" and view.look("node:home_summary_5min") == "downstream"
+    assert view.look("node:env_clean") == "upstream" and view.look("node:env_max_1min") == "dimmed"
+    lit = [e for e, item, _a, _f in view.edge_items if item.isVisible() and item.opacity() == 1.0]
+    assert lit and all({e.source, e.target} & (view.layout_.upstream("node:env_mean_5min")
+                                               | view.layout_.downstream("node:env_mean_5min")
+                                               | {"node:env_mean_5min"}) for e in lit)
+    # a click on the background clears the emphasis
+    empty = view.mapFromScene(view.scene().sceneRect().topLeft() + QPointF(5, 5))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=empty)
+    assert view.selected == "" and view.look("node:accel") == "normal"
+
+
+def test_labels_never_lose_the_full_name(qtbot, window):
+    view = window.workflows.view
+    wf = window.workflows.workflow()
+    for name, node in wf.nodes.items():
+        key = f"node:{name}"
+        drawn = view.texts[key]
+        shown = "".join(drawn[:-1])
+        tip = view.boxes[key].toolTip()
+        assert name in tip, (name, tip)    # the full name is always in the tooltip
+        if "…" not in shown:
+            assert shown == name, (name, drawn)   # wrapped, not cut
+    # the long names of the field plate are wrapped onto two lines, whole
+    assert view.texts["node:env_raw_gateway_rssi"][:2] == ["env_raw_", "gateway_rssi"] or \
+        "".join(view.texts["node:env_raw_gateway_rssi"][:-1]) == "env_raw_gateway_rssi"
+    assert view.texts["node:env_raw"][-1] == "H.EnvSensors.Fields"
+    tip = view.boxes["node:env_raw"].toolTip()
+    assert "env_raw [H.EnvSensors.Fields]" in tip and "96 streams" in tip
+
+
+def test_grouped_by_plate_draws_a_labelled_frame_per_plate(qtbot, window):
+    dock = window.workflows
+    qtbot.mouseClick(dock.group_box, Qt.MouseButton.LeftButton)
+    view = dock.view
+    assert set(view.frames) == {"no plate", "H", "H.EnvSensors", "H.EnvSensors.Fields", "H.W", "H.W.Coords3d",
+                                "H.APs", "H.Cameras", "H.W × H.APs"}
+    for group, frame in view.frames.items():
+        members = [k for k, v in view.layout_.vertices.items() if v.group == group]
+        assert members and all(frame.sceneBoundingRect().contains(view.boxes[k].scenePos()) for k in members)
+        title = frame.childItems()[0].text()
+        assert title.startswith(group)
+    assert [k for k in view.boxes if not _in_view(view, k)] == []   # fitted again
+    assert view.look("node:env_raw") == "normal"
+
+
+def test_a_window_feeding_dozens_of_factors_is_drawn_as_tags_not_a_bundle(qtbot, window):
+    view = window.workflows.view
+    fan = [(e, item) for e, item, _a, fanned in view.edge_items if e.source == "node:windows_1min"]
+    assert len(fan) > FAN_LIMIT
+    assert not any(item.isVisible() for _e, item in fan)
+    assert all(view.tags[(e.source, e.target)].isVisible() for e, _i in fan)
+    assert view.tags[(fan[0][0].source, fan[0][0].target)].text() == "◂ windows_1min"
+    # selecting the window stream draws its edges in full
+    _click(qtbot, view, "node:windows_1min")
+    assert all(item.isVisible() for _e, item in fan)
+    # other edges leave a box at distinct points
+    starts = [item.path().elementAt(0) for e, item, _a, f in view.edge_items if e.source == "node:env_clean"]
+    assert len(starts) > 3 and len({round(p.y, 1) for p in starts}) == len(starts)
+
+
+def test_a_dask_scheduler_with_the_embedded_store_is_refused_naming_both(qtbot, window):
+    dock = window.workflows
+    qtbot.mouseClick(dock.scheduler, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dock.scheduler, "tcp://cluster:8786")
+    assert dock.engine_error.isVisible()
+    text = dock.engine_error.text()
+    assert window.manager.store.path in text and "tcp://cluster:8786" in text
+    jobs = len(window.runner.jobs) if hasattr(window.runner, "jobs") else None
+    qtbot.mouseClick(dock.run_button, Qt.MouseButton.LeftButton)
+    assert dock._run_job is None and dock.run_button.isEnabled()
+    if jobs is not None:
+        assert len(window.runner.jobs) == jobs
+    dock.scheduler.clear()
+    assert not dock.engine_error.isVisible()
+    dock.workers.setValue(2)
+    assert dock.engine_settings() == (2, None)
