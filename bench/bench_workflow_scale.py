@@ -1,0 +1,246 @@
+"""Benchmark: a workflow in the shape of the largest public HyperStream deployment (resources/demo/deployment.py:
+111 nodes, 76 factors, 7 plates + [H.W, H.APs]; 769 tool runs and 1,361 node streams per home) on the embedded
+store in a temp dir, for 10 and 100 homes (DESIGN §7, issue 23). Every figure is printed with its same-run
+baseline and the ratio:
+
+* ``plan()`` vs building the list of the sink nodes' plate values alone;
+* colouring the whole graph for a range (``workflow_status``, first and a refresh) vs reading every node
+  stream's definition once (one ``list_definitions`` call) — every node stream has a definition and calculated
+  intervals (a run at the run size; written directly, as a run's end state, at larger sizes);
+* the lineage of one node's stream (``LineageTracker.lineage``, tracker already built) vs one definition read;
+* opening the store and building the graph layout vs opening the store;
+* a run over 30 minutes of recordings on 1 worker vs 2 local workers vs a 2-worker Dask LocalCluster (if
+  ``distributed`` is importable and the engine API is there; else "engine not available"), each on a fresh
+  copy of the same store; the core count is printed.
+
+    python bench/bench_workflow_scale.py [--homes 10,100] [--run-homes 10] [--smoke]
+
+``--smoke`` uses 1 home and 5 minutes and makes no timing claims (CI runs every bench so).
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+
+from channels import ChannelManager, TimeInterval, TimeIntervals, UTC  # noqa: E402
+from channels.stores.base import StreamDefinition  # noqa: E402
+from channels.workflows import load_model, plan, run_workflow  # noqa: E402
+from hsgui.workflows.graph_layout import layout_workflow  # noqa: E402
+from hsgui.workflows.status import WorkflowStatusIndex, workflow_status  # noqa: E402
+from resources.demo.deployment import WORKFLOW_ID, build_deployment, deployment_counts, record_inputs  # noqa: E402
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def timed(fn, repeat=3):
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def line(what, t, base_what, b, target=""):
+    ratio = t / b if b > 0 else float("inf")
+    print(f"  {what:44s} {t * 1e3:9.1f} ms   baseline ({base_what}) {b * 1e3:9.1f} ms   ratio {ratio:6.2f}x"
+          + (f"   [{target}]" if target else ""))
+
+
+def write_run_end_state(manager, model, wf, interval):
+    """Every node stream's definition as a run over ``interval`` leaves it (calculated; one field node half)."""
+    store = manager.store
+    full = TimeIntervals([interval])
+    half = TimeIntervals([TimeInterval(interval.start, interval.start + (interval.end - interval.start) / 2)])
+    existing = {d.stream_id for d in store.list_definitions()}
+    for name, node in wf.nodes.items():
+        ci = half if name == "env_mean_1h" else full
+        for sid in model.node_streams(node).values():
+            if sid not in existing:
+                store.create_definition(StreamDefinition(sid, node.channel_id, ci))
+
+
+def engine_api():
+    params = inspect.signature(run_workflow).parameters
+    return "engine" in params
+
+
+def run_once(path, interval, **engine):
+    manager = ChannelManager.open(path)
+    model = load_model(manager.store)
+    t = time.perf_counter()
+    result = run_workflow(manager, model, model.workflows[WORKFLOW_ID], interval, **engine)
+    dt = time.perf_counter() - t
+    manager.close()
+    return dt, len(result.records), result.instances_written
+
+
+def bench_size(tmp, homes, run, minutes, repeat):
+    counts = deployment_counts(homes)
+    print(f"\n{homes} home{'s' if homes != 1 else ''}: {counts['nodes']} nodes, {counts['factors']} factors, "
+          f"{counts['tool_runs']:,} tool runs, {counts['node_streams']:,} node streams")
+    path = os.path.join(tmp, f"deployment_{homes}.sqlite")
+    manager = ChannelManager.open(path)
+    build_deployment(manager.store, homes, T0)
+    interval = TimeInterval(T0, T0 + timedelta(minutes=minutes))
+    model = load_model(manager.store)
+    wf = model.workflows[WORKFLOW_ID]
+
+    # plan vs the plate values alone
+    def plate_values():
+        return [list(model.node_streams(wf.nodes[f.sinks[0]])) for f in wf.factors if f.sinks]
+    b, _ = timed(plate_values, repeat)
+    t, steps = timed(lambda: plan(model, wf), repeat)
+    line(f"plan() ({len(steps):,} steps)", t, "plate values of every sink", b, "<= 1 s at 100 homes")
+
+    # the streams as a run leaves them
+    pristine = os.path.join(tmp, f"deployment_{homes}_inputs.sqlite")
+    if run:
+        t0 = time.perf_counter()
+        n = record_inputs(manager, interval)
+        print(f"  (recordings: {n:,} instances in {time.perf_counter() - t0:.1f} s)")
+        manager.close()
+        shutil.copyfile(path, pristine)
+        manager = ChannelManager.open(path)
+        model = load_model(manager.store)
+        wf = model.workflows[WORKFLOW_ID]
+        t0 = time.perf_counter()
+        result = run_workflow(manager, model, wf, interval)
+        print(f"  (a run to colour: {len(result.records):,} tool runs in {time.perf_counter() - t0:.1f} s)")
+    else:
+        t0 = time.perf_counter()
+        write_run_end_state(manager, model, wf, interval)
+        print(f"  (definitions as a run leaves them, written in {time.perf_counter() - t0:.1f} s)")
+    manager.close()
+
+    # colouring vs one definitions read
+    manager = ChannelManager.open(path)
+    model = load_model(manager.store)
+    wf = model.workflows[WORKFLOW_ID]
+    b, defs = timed(lambda: manager.store.list_definitions("mongo"), repeat)
+    holder = {}
+
+    def first():
+        holder["index"] = WorkflowStatusIndex(manager, model, wf)
+        return workflow_status(None, manager, model, wf, interval, index=holder["index"])
+    t_first, _ = timed(first, 1)
+    line(f"colour the graph, first (index built)", t_first, f"read {len(defs):,} definitions", b)
+    t, states = timed(lambda: workflow_status(None, manager, model, wf, interval, index=holder["index"]), repeat)
+    line("colour the graph, refresh", t, f"read {len(defs):,} definitions", b, "<= 0.5 s at 100 homes")
+    states_seen = {}
+    for st in states.values():
+        states_seen[st.state] = states_seen.get(st.state, 0) + 1
+    print(f"    node states: {states_seen}")
+
+    # one node's lineage vs one definition read
+    index = holder["index"]
+    tracker = index.tracker()
+    cid, sid = index.node_streams["home_summary_5min"][-1]
+    b, _ = timed(lambda: manager.store.get_definition(sid), max(repeat, 5))
+
+    def lineage():
+        tracker.index.forget([(cid, sid)])
+        return tracker.lineage(cid, sid)
+    t, lin = timed(lineage, max(repeat, 5))
+    line(f"lineage of one stream of home_summary_5min", t, "one definition read", b, "<= 50 ms at 100 homes")
+    manager.close()
+
+    # opening the store and showing the graph vs opening the store
+    def open_only():
+        m = ChannelManager.open(path)
+        m.close()
+
+    def open_and_layout():
+        m = ChannelManager.open(path)
+        mo = load_model(m.store)
+        g = layout_workflow(mo.workflows[WORKFLOW_ID])
+        m.close()
+        return g
+    b, _ = timed(open_only, repeat)
+    t, _ = timed(open_and_layout, repeat)
+    line("open the store + load + graph layout", t, "open the store", b, "<= 2 s at 100 homes")
+    return pristine if run else None
+
+
+def bench_engines(tmp, pristine, homes, minutes):
+    interval = TimeInterval(T0, T0 + timedelta(minutes=minutes))
+    print(f"\nrun over {minutes} minutes of recordings, {homes} home{'s' if homes != 1 else ''} "
+          f"(os.cpu_count() = {os.cpu_count()}):")
+    runs = []
+    if not engine_api():
+        print("  engine not available (run_workflow has no engine= yet): the sequential run only")
+        copy = os.path.join(tmp, "run_seq.sqlite")
+        shutil.copyfile(pristine, copy)
+        t, n, inst = run_once(copy, interval)
+        print(f"  sequential        {t:8.2f} s  {n:,} tool runs, {inst:,} instances, {n / t:,.0f} runs/s")
+        return
+    configs = [("1 worker", dict(engine="local", workers=1)), ("2 local workers", dict(engine="local", workers=2))]
+    try:
+        import distributed  # noqa: F401
+        configs.append(("dask LocalCluster x2", "dask"))
+    except ImportError:
+        print("  dask: engine not available (distributed is not installed)")
+    cluster = None
+    for label, engine in configs:
+        copy = os.path.join(tmp, f"run_{len(runs)}.sqlite")
+        shutil.copyfile(pristine, copy)
+        try:
+            if engine == "dask":
+                from distributed import LocalCluster
+                cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
+                engine = dict(engine="dask", scheduler=cluster.scheduler_address)
+            t, n, inst = run_once(copy, interval, **engine)
+        except Exception as e:  # noqa: BLE001 - a missing engine is reported, the rest goes on
+            print(f"  {label:20s} engine not available: {type(e).__name__}: {e}")
+            continue
+        finally:
+            if cluster is not None and engine and engine.get("engine") == "dask":
+                cluster.close()
+                cluster = None
+        runs.append((label, t))
+        print(f"  {label:20s} {t:8.2f} s  {n:,} tool runs, {inst:,} instances, {n / t:,.0f} runs/s, "
+              f"{t / max(1, n) * 1e3:.2f} ms per step")
+    if runs and runs[0][0] == "1 worker":
+        base = runs[0][1]
+        for label, t in runs[1:]:
+            print(f"  speed-up {label:20s} {base / t:5.2f}x vs 1 worker (same run)")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--homes", default="10,100", help="comma-separated sizes")
+    ap.add_argument("--run-homes", type=int, default=10, help="the size that is run (recordings + engines)")
+    ap.add_argument("--minutes", type=int, default=30)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--smoke", action="store_true", help="1 home, 5 minutes, no timing claims")
+    args = ap.parse_args()
+    sizes = [int(h) for h in args.homes.split(",") if h.strip()]
+    if args.smoke:
+        sizes, args.run_homes, args.minutes, args.repeat = [1], 1, 5, 1
+        print("smoke mode: tiny sizes, the figures below are not timing claims")
+    print(f"os.cpu_count() = {os.cpu_count()}")
+    tmp = tempfile.mkdtemp(prefix="bench_workflow_scale_")
+    try:
+        pristine = None
+        for homes in sizes:
+            p = bench_size(tmp, homes, homes == args.run_homes, args.minutes, args.repeat)
+            pristine = p or pristine
+        if pristine is not None:
+            bench_engines(tmp, pristine, args.run_homes, args.minutes)
+        else:
+            print(f"\n(no run: --run-homes {args.run_homes} is not one of --homes)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
