@@ -80,15 +80,6 @@ class WorkflowRun:
         return sum(r.instances_written for r in self.records)
 
 
-def _compatible(a: tuple, b: tuple) -> bool:
-    """Plate values that agree on shared meta-data, one containing the other."""
-    da, db = dict(a), dict(b)
-    shared = set(da) & set(db)
-    if any(da[k] != db[k] for k in shared):
-        return False
-    return shared == set(da) or shared == set(db)
-
-
 def _where(workflow, f) -> str:
     return f"workflow {workflow.workflow_id!r}, factor {f.tool.name!r}"
 
@@ -116,15 +107,31 @@ def _plan_plain(model, workflow, f) -> list[Step]:
         raise WorkflowExecutionError(f"{_where(workflow, f)}: a factor needs exactly one sink node, has "
                                      f"{len(f.sinks)}")
     sink_node = workflow.nodes[f.sinks[0]]
-    source_streams = [(workflow.nodes[s], model.node_streams(workflow.nodes[s])) for s in f.sources]
+    sink_streams = model.node_streams(sink_node)
+    sink_keys = frozenset(k for pv in list(sink_streams)[:1] for k, _v in pv)
+    lookups = [_source_lookup(workflow.nodes[s], model.node_streams(workflow.nodes[s]), sink_keys) for s in f.sources]
     alignment = _single_stream(model, workflow, f, f.alignment_node, "alignment") if f.alignment_node else None
-    steps = []
-    for pv, sink_id in model.node_streams(sink_node).items():
-        sources = []
-        for node, streams in source_streams:
-            sources += [(node.channel_id, sid) for spv, sid in streams.items() if _compatible(spv, pv)]
-        steps.append(Step(f, pv, sources, (sink_node.channel_id, sink_id), alignment))
-    return steps
+    return [Step(f, pv, [src for lookup in lookups for src in lookup(pv)], (sink_node.channel_id, sink_id), alignment)
+            for pv, sink_id in sink_streams.items()]
+
+
+def _source_lookup(node, streams: dict, sink_keys: frozenset):
+    """``pv -> [(channel_id, StreamId)]``: a source node's streams whose plate value agrees with a sink plate
+    value ``pv`` (the same value, the value of a coarser plate it lies under, or every finer value under it),
+    found by index — planning costs one lookup per sink value, not a comparison with every source stream."""
+    items = list(streams.items())
+    if not items:
+        return lambda pv: []
+    keys = frozenset(k for k, _v in items[0][0])
+    if keys <= sink_keys:      # the source is as fine as the sink or coarser: one stream per sink value
+        exact = {frozenset(spv): [(node.channel_id, sid)] for spv, sid in items}
+        return lambda pv: exact.get(frozenset(p for p in pv if p[0] in keys), [])
+    if sink_keys < keys:       # the source is finer: every stream under the sink value (an aggregation)
+        under: dict = {}
+        for spv, sid in items:
+            under.setdefault(frozenset(p for p in spv if p[0] in sink_keys), []).append((node.channel_id, sid))
+        return lambda pv: under.get(frozenset(pv), [])
+    return lambda pv: []       # plates that share no line of the meta-data tree: no source agrees
 
 
 def _plan_multi(model, workflow, f) -> list[Step]:
@@ -144,10 +151,12 @@ def _plan_multi(model, workflow, f) -> list[Step]:
     splitting = _single_stream(model, workflow, f, f.splitting_node, "splitting") if f.splitting_node else None
     sinks = model.node_streams(sink_node)
     sources = model.node_streams(source_node) if source_node else {(): None}
+    by_parent: dict = {}
+    for spv, sid in sinks.items():
+        by_parent.setdefault(frozenset(p for p in spv if p[0] != key), []).append((spv, sid))
     steps = []
     for pv, src in sources.items():
-        under = [(spv, sid) for spv, sid in sinks.items()
-                 if {p for p in spv if p[0] != key} == set(pv)]
+        under = by_parent.get(frozenset(pv), [])
         if not under:
             continue
         values = [dict(spv)[key] for spv, _sid in under]

@@ -27,6 +27,7 @@ class WorkflowModel:
     workflows: dict              # workflow_id -> WorkflowDefinition
     status: dict = field(default_factory=dict)   # workflow_id -> workflow_status document
     errors: list = field(default_factory=list)   # (what, message)
+    _streams: dict = field(default_factory=dict, repr=False, compare=False)   # node_streams cache
 
     def node_plates(self, node: NodeDefinition) -> list[Plate]:
         missing = [p for p in node.plate_ids if p not in self.plates]
@@ -36,8 +37,18 @@ class WorkflowModel:
         return [self.plates[p] for p in node.plate_ids]
 
     def node_streams(self, node: NodeDefinition) -> dict:
-        """``{plate value: StreamId}`` of a node (one stream with no meta-data when it is on no plate)."""
-        return {pv: StreamId(node.stream_name, list(pv)) for pv in overlapping_values(self.node_plates(node))}
+        """``{plate value: StreamId}`` of a node (one stream with no meta-data when it is on no plate).
+
+        Kept per node until the node's plates change (a NodeCreationFactor resolves them anew), so planning
+        a workflow builds every node's streams once."""
+        plates = tuple(self.node_plates(node))
+        key = (node.stream_name, tuple(node.plate_ids))
+        cached = self._streams.get(key)
+        if cached is not None and len(cached[0]) == len(plates) and all(a is b for a, b in zip(cached[0], plates)):
+            return cached[1]
+        streams = {pv: StreamId(node.stream_name, list(pv)) for pv in overlapping_values(plates)}
+        self._streams[key] = (plates, streams)
+        return streams
 
     def plates_of_stream(self, stream_id: StreamId) -> list[str]:
         """Plates whose values include this stream's meta-data exactly."""
