@@ -71,6 +71,7 @@ class WorkflowRun:
     interval: TimeInterval
     records: list = field(default_factory=list)     # RunRecord of every tool run
     skipped: list = field(default_factory=list)     # (factor label, why) of factors not run (only_runnable)
+    engine: str = "inline"                            # where the steps ran: inline / local / dask
     created_plate_values: list = field(default_factory=list)   # (plate id, plate value) made by NodeCreation
     outcome: str = "running"                          # ok / error / cancelled
     error: str | None = None
@@ -191,9 +192,29 @@ def plan(model: WorkflowModel, workflow: WorkflowDefinition) -> list[Step]:
     return steps
 
 
+def choose_engine(manager, workflow, engine: str = "auto", workers: int | None = None, scheduler=None) -> str:
+    """The engine a run takes: ``auto`` is ``dask`` with a scheduler, ``inline`` for one worker or a workflow that
+    cannot leave this process (memory-channel nodes, a script's live tools, a store only this process can open),
+    else ``local`` worker processes. Asking for ``local``/``dask`` where that cannot work is an error that says why."""
+    from .engines import ENGINES, shareable
+    if engine not in ENGINES:
+        raise WorkflowExecutionError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise WorkflowExecutionError(f"workers must be a whole number ≥ 1, not {workers!r}")
+    why = shareable(manager, workflow)
+    if engine == "auto":
+        if scheduler is not None and why is None:
+            return "dask"
+        return "inline" if why is not None or workers == 1 else "local"
+    if engine in ("local", "dask") and why is not None:
+        raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r} cannot run on the {engine} engine: {why}")
+    return engine
+
+
 def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, interval: TimeInterval, *,
                  progress=None, cancel=None, chunk=None, bindings=None, allow_stored_code=False,
-                 only_runnable: bool = False) -> WorkflowRun:
+                 only_runnable: bool = False, engine: str = "auto", workers: int | None = None,
+                 scheduler=None) -> WorkflowRun:
     """Run every factor of ``workflow`` over ``interval``.
 
     :param progress: ``progress(fraction, text)``: after every committed chunk of every step
@@ -206,6 +227,9 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
         caller is responsible for running this outside any process that must not run foreign code.
     :param only_runnable: run the factors that can run and skip the others (and what reads their output),
         listed in :attr:`WorkflowRun.skipped`, instead of refusing the whole workflow
+    :param engine: ``auto`` (default), ``inline``, ``local`` or ``dask`` (see :func:`choose_engine` and
+        :mod:`.engines`); ``workers``: local worker processes (default: as many as cores; 1 = inline);
+        ``scheduler``: a Dask scheduler address (or Client / LocalCluster)
     """
     from .code_params import CodeBindings, check_factor, tool_for
     if bindings is None:
@@ -258,26 +282,45 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
                 raise WorkflowExecutionError("; ".join(check.problems))
             tools[id(f)] = tool_for(check)
         return tools[id(f)]
+    from .engines import run_steps
+    result.engine = engine = choose_engine(manager, workflow, engine, workers, scheduler)
+    # phases: the factors between two NodeCreationFactors run as one step graph; a NodeCreationFactor runs
+    # here, in order, and the factors after it are planned with the plate values it made
+    phases, phase = [], []
+    for f in factors:
+        if f.factor_type == "NodeCreationFactor":
+            phases += [phase, [f]] if phase else [[f]]
+            phase = []
+        else:
+            phase.append(f)
+    if phase:
+        phases.append(phase)
     try:
-        for fi, factor in enumerate(factors):
-            steps = plan_factor(model, workflow, factor)
-            for si, step in enumerate(steps):
-                if cancel is not None and cancel.is_set():
-                    raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled before {factor.tool.name}")
-                base = (fi + si / max(1, len(steps))) / len(factors)
-                span = 1.0 / len(factors) / max(1, len(steps))
-                label = f"factor {fi + 1}/{len(factors)} {factor.tool.name}, {_pv_text(step.plate_value)}"
-                report(base, label)
+        for pi, phase in enumerate(phases):
+            base, span = pi / len(phases), 1.0 / len(phases)
+            steps = [step for f in phase for step in plan_factor(model, workflow, f)]
+            if phase[0].factor_type == "NodeCreationFactor":
+                for step in steps:
+                    if cancel is not None and cancel.is_set():
+                        raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled before "
+                                             f"{step.factor.tool.name}")
+                    report(base, f"{step.factor.tool.name}, {_pv_text(step.plate_value)}")
+                    _create_nodes(manager, model, workflow, step.factor, step, tool_of(step.factor), interval, result)
+                continue
 
-                def prog(fraction, _written, base=base, span=span, label=label):
-                    report(base + span * fraction, label)
+            def run_inline(step, i, n, base=base, span=span):
+                label = f"{step.factor.tool.name}, {_pv_text(step.plate_value)}"
+                report(base + span * i / n, label)
 
-                tool = tool_of(factor)
-                if factor.factor_type == "NodeCreationFactor":
-                    _create_nodes(manager, model, workflow, factor, step, tool, interval, result)
-                    continue
-                record = _run_step(manager, workflow, step, tool, interval, prog, cancel, chunk)
-                result.records.append(record)
+                def prog(fraction, _written):
+                    report(base + span * (i + fraction) / n, label)
+                result.records.append(_run_step(manager, workflow, step, tool_of(step.factor), interval, prog,
+                                                cancel, chunk))
+
+            run_steps(engine, manager, workflow, steps, interval, tool_of=tool_of, run_inline=run_inline,
+                      result=result, report=lambda fraction, text, base=base, span=span:
+                      report(base + span * fraction, text), cancel=cancel, chunk=chunk, bindings=bindings,
+                      allow_stored_code=allow_stored_code, workers=workers, scheduler=scheduler)
         result.outcome = "ok"
         report(1.0, f"{len(result.records)} tool runs, {result.instances_written:,} instances written")
         return result
@@ -423,4 +466,4 @@ def _stream(manager, channel_id, stream_id, workflow, spec):
     return stream
 
 
-__all__ = ["plan", "plan_factor", "run_workflow", "Step", "WorkflowRun", "WorkflowExecutionError"]
+__all__ = ["plan", "plan_factor", "run_workflow", "choose_engine", "Step", "WorkflowRun", "WorkflowExecutionError"]
