@@ -182,15 +182,15 @@ KILL_SCRIPT = textwrap.dedent("""
     manager = ChannelManager.open(sys.argv[1])
     model = load_model(manager.store)
     print("started", flush=True)
-    run_workflow(manager, model, model.workflows["wf"], TimeInterval(T0, T0 + timedelta(hours=6)),
-                 engine="local", workers=2, chunk=timedelta(minutes=10))
+    run_workflow(manager, model, model.workflows["wf"], TimeInterval(T0, T0 + timedelta(hours=24)),
+                 engine="local", workers=2, chunk=timedelta(minutes=5))
 """)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.8, 2.5])
 def test_a_run_killed_at_any_moment_leaves_every_stream_consistent(tmp_path, delay):
-    iv = TimeInterval(T0, T0 + timedelta(hours=6))
+    iv = TimeInterval(T0, T0 + timedelta(hours=24))
     path = _store(tmp_path / "s.sqlite")
     script = tmp_path / "run.py"
     script.write_text(KILL_SCRIPT)
@@ -198,6 +198,7 @@ def test_a_run_killed_at_any_moment_leaves_every_stream_consistent(tmp_path, del
                             cwd=os.getcwd(), env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert proc.stdout.readline().strip() == b"started"
     time.sleep(delay)
+    assert proc.poll() is None, "the run ended before the kill: make it longer"
     os.killpg(proc.pid, signal.SIGKILL)      # the run and its worker processes, mid-chunk
     proc.wait(timeout=30)
     _consistent(path, iv)

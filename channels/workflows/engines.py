@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, wait
+from contextlib import contextmanager
 
 from ..errors import CancelledError, ChannelsError
 
@@ -213,7 +215,29 @@ class _Scheduler:
             self.error = (kind, f"{_label(self.steps[i])}: {value}")
 
 
+@contextmanager
+def _script_main_hidden():
+    """While worker processes start, hide a script's ``__main__`` file from ``spawn``: the workers then do not
+    re-run the script that called us (a script without ``if __name__ == "__main__":`` would otherwise start the
+    workflow again in every worker). Modules run with ``-m`` keep their name and are imported as usual."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None) if main is not None and getattr(main, "__spec__", None) is None else None
+    if path is None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 def _run_local(workflow, steps, deps, setup, result, report, cancel, workers):
+    with _script_main_hidden():
+        _run_local_pool(workflow, steps, deps, setup, result, report, cancel, workers)
+
+
+def _run_local_pool(workflow, steps, deps, setup, result, report, cancel, workers):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     ctx = multiprocessing.get_context("spawn")
