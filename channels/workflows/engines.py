@@ -123,8 +123,8 @@ def _local_step(spec):
     return _run_in_worker(_STATE[next(iter(_STATE))], spec)
 
 
-def _spec(workflow, step) -> tuple:
-    return (workflow.factors.index(step.factor), step.plate_value, list(step.sources), step.sink, step.alignment,
+def _spec(index_of, step) -> tuple:
+    return (index_of[id(step.factor)], step.plate_value, list(step.sources), step.sink, step.alignment,
             list(step.sinks), step.meta_data_id, list(step.output_values))
 
 
@@ -243,6 +243,7 @@ def _run_local_pool(workflow, steps, deps, setup, result, report, cancel, worker
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
     sched = _Scheduler(workflow, steps, deps, result, report, None)
+    index_of = {id(f): i for i, f in enumerate(workflow.factors)}
     pending = {}
     with ProcessPoolExecutor(max_workers=min(workers, len(steps)), mp_context=ctx, initializer=_init_local,
                              initargs=(setup, stop)) as pool:
@@ -253,7 +254,7 @@ def _run_local_pool(workflow, steps, deps, setup, result, report, cancel, worker
                     stop.set()
                 while sched.ready and not stopping and len(pending) < 4 * workers:
                     i = sched.ready.pop()
-                    pending[pool.submit(_local_step, _spec(workflow, steps[i]))] = i
+                    pending[pool.submit(_local_step, _spec(index_of, steps[i]))] = i
                 if not pending:
                     break
                 finished, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
@@ -348,6 +349,7 @@ def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, sch
         stop = Event(f"hsgui-cancel-{setup.run_id}", client=client)
         shared = client.scatter(setup, broadcast=True)
         sched = _Scheduler(workflow, steps, deps, result, report, None)
+        index_of = {id(f): i for i, f in enumerate(workflow.factors)}
         futures = [None] * len(steps)
         order = []
         # submit all in dependency order: Dask holds a step until the steps it depends on are done
@@ -362,7 +364,7 @@ def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, sch
                     ready.append(j)
         index = {}
         for i in order:
-            futures[i] = client.submit(_dask_step, shared, _spec(workflow, steps[i]), *[futures[j] for j in deps[i]],
+            futures[i] = client.submit(_dask_step, shared, _spec(index_of, steps[i]), *[futures[j] for j in deps[i]],
                                        key=f"step-{setup.run_id}-{i}", pure=False)
             index[futures[i].key] = i
         done = as_completed([futures[i] for i in order])
