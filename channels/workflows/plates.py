@@ -13,7 +13,6 @@ definition says; the usual form (``values: []``, ``complement: true`` = every va
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 from ..errors import ChannelsError
