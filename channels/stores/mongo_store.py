@@ -205,7 +205,8 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             self._changes = self.db[CHANGES]
         except PyMongoError as e:
             self.close()
-            raise StoreError(f"cannot reach MongoDB {where} (database {self.db_name!r}): {_short(e)}") from e
+            # not chained: the driver's own message (in a traceback) may quote the URI as given
+            raise StoreError(f"cannot reach MongoDB {where} (database {self.db_name!r}): {_short(e)}") from None
         self._ensure_indexes()
 
     # -- construction helpers ---------------------------------------------------------------------------------
@@ -299,7 +300,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             except OperationFailure as e:  # an equivalent index under another name/options, or no permission
                 log.info("MongoDB %s: index %s on %s not created: %s", self._where, keys, coll.name, e)
             except PyMongoError as e:
-                raise StoreError(f"cannot use MongoDB {self._where} (database {self.db_name!r}): {e}") from e
+                raise StoreError(f"cannot use MongoDB {self._where} (database {self.db_name!r}): {_short(e)}") from e
 
     def close(self) -> None:
         if getattr(self, "_own_client", False):
