@@ -134,6 +134,7 @@ class WorkspaceController(QObject):
         if job is not None and doc is not None:
             job.failed.connect(self._pending_open_ended)
             job.cancelled.connect(self._pending_open_ended)
+            self._pending_open_ended()   # the open may have ended before the connections were made
 
     def _pending_open_ended(self, *_args) -> None:
         job = self._pending_job
