@@ -77,6 +77,9 @@ def load_model(store) -> WorkflowModel:
             definitions.append(PlateDefinition.from_document(d))
         except PlateError as e:
             errors.append(("plate_definitions", str(e)))
+        except Exception as e:  # noqa: BLE001 - a field of the wrong type: this document is reported, not fatal
+            errors.append(("plate_definitions", f"plate definition {d.get('plate_id', '?') if isinstance(d, dict) else '?'!s}"
+                                                f" cannot be read: {type(e).__name__}: {e}"[:400]))
     plates = {}
     for pd in definitions:  # one bad plate does not hide the others
         try:
@@ -85,7 +88,7 @@ def load_model(store) -> WorkflowModel:
             errors.append((f"plate {pd.plate_id}", str(e)))
     workflows, wf_errors = load_workflows(docs("workflow_definitions"))
     errors += [(f"workflow {wid}", msg) for wid, msg in wf_errors]
-    status = {d.get("workflow_id"): d for d in docs("workflow_status")}
+    status = {d.get("workflow_id"): d for d in docs("workflow_status") if isinstance(d, dict)}
     for what, msg in errors:
         log.warning("%s: %s", what, msg)
     return WorkflowModel(tree, definitions, plates, {w.workflow_id: w for w in workflows}, status, errors)
