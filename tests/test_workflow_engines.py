@@ -127,6 +127,12 @@ def test_an_embedded_store_cannot_go_to_remote_dask_workers(tmp_path):
     manager.close()
 
 
+def test_a_workflow_without_factors_is_refused_not_reported_ok():
+    empty = WorkflowDefinition("empty", "E", "", {}, [])
+    with pytest.raises(WorkflowExecutionError, match="'empty' has no factors: nothing to run"):
+        run_workflow(ChannelManager(), None, empty, TimeInterval(T0, T0 + timedelta(minutes=1)))
+
+
 def test_engines_that_cannot_work_are_refused_saying_why(tmp_path):
     manager = ChannelManager()          # a memory-only manager: no store another process could open
     wf = _workflow(channel="memory")

@@ -232,6 +232,9 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
         ``scheduler``: a Dask scheduler address (or Client / LocalCluster)
     """
     from .code_params import CodeBindings, check_factor, tool_for
+    if not workflow.factors or not workflow.nodes:
+        raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r} has no "
+                                     f"{'factors' if not workflow.factors else 'nodes'}: nothing to run")
     if bindings is None:
         bindings = CodeBindings(manager.store)
     factors = workflow.factor_order()
