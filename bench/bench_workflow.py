@@ -9,7 +9,8 @@ The baseline runs the same 41 tool runs by hand (load_tool + execute on the same
 store; both are timed end to end into the embedded store (and into memory with --memory). Medians of
 --repeat runs, alternating.
 
-    python bench/bench_workflow.py [--repeat 3] [--memory]
+    python bench/bench_workflow.py [--repeat 3] [--memory] [--engine inline|local|auto] [--workers N]
+    python bench/bench_workflow.py --overhead 400     # per-step overhead: N tiny steps, workflow vs by hand
 """
 from __future__ import annotations
 
@@ -51,21 +52,57 @@ def workflow(channel_id):
     return WorkflowDefinition("bench", "bench", "bench", {n.stream_name: n for n in nodes}, f)
 
 
-def fresh(tmp, i, memory):
+def fresh(tmp, i, memory, houses=None, wf=None):
+    houses = HOUSES if houses is None else houses
     manager = ChannelManager.open(os.path.join(tmp, f"s{i}.sqlite"))
     store = manager.store
-    add_meta_data(store, [MetaDataItem("house", str(h)) for h in range(HOUSES)] +
-                  [MetaDataItem("resident", str(r), f"house_{h}") for h in range(HOUSES) for r in range(RESIDENTS)])
+    add_meta_data(store, [MetaDataItem("house", str(h)) for h in range(houses)] +
+                  [MetaDataItem("resident", str(r), f"house_{h}") for h in range(houses) for r in range(RESIDENTS)])
     add_plates(store, [PlateDefinition("H", "house", complement=True),
                        PlateDefinition("H.R", "resident", complement=True, parent_plate="H")])
-    add_workflow(store, workflow("memory" if memory else "mongo"))
+    add_workflow(store, (wf or workflow)("memory" if memory else "mongo"))
     return manager
+
+
+def tiny_workflow(channel_id):
+    """One clock per resident over one minute (12 instances): the tool's own work is tiny, so what a run costs
+    beyond it is the per-step overhead of the engine."""
+    nodes = [NodeDefinition("ticks", ["H.R"], channel_id)]
+    f = [FactorDefinition(ToolSpec("clock", None, {"stride": 5.0, "first": DAY0}), "Factor", [], ["ticks"])]
+    return WorkflowDefinition("bench", "bench", "bench", {n.stream_name: n for n in nodes}, f)
+
+
+def overhead(args):
+    global INTERVAL
+    INTERVAL = TimeInterval(DAY0, DAY0 + timedelta(minutes=1))
+    houses = args.overhead // RESIDENTS
+    tmp = tempfile.mkdtemp()
+    rows = {"by hand": [], "inline": [], "local": []}
+    for i in range(args.repeat):
+        for label in rows:
+            m = fresh(tmp, f"o{label[0]}{i}", False, houses, tiny_workflow)
+            ENGINE.clear()
+            ENGINE.update(engine=label, workers=args.workers) if label == "local" else ENGINE.update(engine="inline")
+            t, n, steps = (run_by_hand if label == "by hand" else run_as_workflow)(m)
+            rows[label].append(t)
+            m.close()
+    hand = statistics.median(rows["by hand"])
+    print(f"{houses * RESIDENTS} steps of clock over one minute into the embedded store, {os.cpu_count()} cores, "
+          f"medians of {args.repeat}:")
+    for label, ts in rows.items():
+        t = statistics.median(ts)
+        extra = "" if label == "by hand" else (f"  overhead {1000 * (t - hand) / (houses * RESIDENTS):+.2f} ms/step "
+                                               f"(ratio {t / hand:.2f}x)")
+        print(f"  {label:8s} {t:.3f} s{extra}")
+
+
+ENGINE = {"engine": "inline"}
 
 
 def run_as_workflow(manager):
     model = load_model(manager.store)
     t0 = time.perf_counter()
-    r = run_workflow(manager, model, model.workflows["bench"], INTERVAL)
+    r = run_workflow(manager, model, model.workflows["bench"], INTERVAL, **ENGINE)
     return time.perf_counter() - t0, r.instances_written, len(r.records)
 
 
@@ -90,7 +127,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--memory", action="store_true", help="nodes in the memory channel instead of the store")
+    ap.add_argument("--engine", default="inline", choices=("inline", "local", "auto"))
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--overhead", type=int, default=0, metavar="STEPS")
     args = ap.parse_args()
+    if args.overhead:
+        return overhead(args)
+    ENGINE.update(engine=args.engine, workers=args.workers)
     tmp = tempfile.mkdtemp()
     wf_t, hand_t = [], []
     for i in range(args.repeat):
@@ -102,7 +145,8 @@ def main():
             print(f"  run {i + 1} {label:9s}: {t:.3f} s, {steps} tool runs, {n:,} instances")
     w, h = statistics.median(wf_t), statistics.median(hand_t)
     where = "memory" if args.memory else "embedded store"
-    print(f"\nworkflow of 5 factors x {HOUSES * RESIDENTS} plate values, one day, into the {where}:")
+    print(f"\nworkflow of 5 factors x {HOUSES * RESIDENTS} plate values, one day, into the {where} "
+          f"(engine {args.engine}, workers {args.workers or os.cpu_count()}, {os.cpu_count()} cores):")
     print(f"  workflow        {w:.3f} s (median of {args.repeat})")
     print(f"  single runs sum {h:.3f} s")
     print(f"  ratio           {w / h:.2f}x  (target <= 1.2x)")

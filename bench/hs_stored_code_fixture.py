@@ -11,7 +11,6 @@ It is replaced at run time (in ``hyperstream.utils.serialization`` and the name 
 imported) by the same function reading ``__code__``; nothing under shared/ is edited. Bytes values are written
 as ``{"$binary": base64}`` (how BSON binary comes out of a JSON export).
 """
-import base64
 import json
 import os
 import platform
@@ -46,14 +45,7 @@ def make(k):
     return lambda xs: k * sum(xs)
 
 
-def plain(x):
-    if isinstance(x, bytes):
-        return {"$binary": base64.b64encode(x).decode("ascii")}
-    if isinstance(x, dict):
-        return {k: plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [plain(v) for v in x]
-    return x
+from hs_workflow_fixture import plain  # noqa: E402  (the same JSON form as the first fixture)
 
 
 def main(out_path):

@@ -12,7 +12,6 @@ marshalled by this Python (3.11), ``is_function: true``.
 HyperStream 0.3.8's ``func_dump`` reads ``func.func_code`` (Python 2 only); on Python 3 this script replaces it,
 at run time, by the same dump of ``func.__code__`` (nothing under site-packages is edited).
 """
-import base64
 import json
 import marshal
 import os
@@ -39,19 +38,7 @@ serialization.func_dump = base_tool.func_dump = func_dump
 COLLECTIONS = ("meta_data", "plate_definitions", "workflow_definitions", "workflow_status")
 
 
-def plain(x):
-    from bson import ObjectId
-    if isinstance(x, dict):
-        return {k: plain(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [plain(v) for v in x]
-    if isinstance(x, ObjectId):
-        return {"$oid": str(x)}
-    if isinstance(x, bytes):
-        return {"$binary": base64.b64encode(x).decode()}
-    if isinstance(x, datetime):
-        return {"$date": x.astimezone(UTC).isoformat() if x.tzinfo else x.replace(tzinfo=UTC).isoformat()}
-    return x
+from hs_workflow_fixture import plain  # noqa: E402  (the same JSON form as the first fixture)
 
 
 def main(out_path):

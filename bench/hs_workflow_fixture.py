@@ -24,11 +24,16 @@ COLLECTIONS = ("meta_data", "plate_definitions", "workflow_definitions", "workfl
 
 
 def plain(x):
+    """What HyperStream wrote, as JSON: ObjectIds as ``{"$oid"}``, dates as ``{"$date"}``, bytes as ``{"$binary"}``
+    (base64). The other fixture scripts of this folder use it too."""
+    import base64
     from bson import ObjectId
     if isinstance(x, dict):
         return {k: plain(v) for k, v in x.items()}
-    if isinstance(x, list):
+    if isinstance(x, (list, tuple)):
         return [plain(v) for v in x]
+    if isinstance(x, bytes):
+        return {"$binary": base64.b64encode(x).decode("ascii")}
     if isinstance(x, ObjectId):
         return {"$oid": str(x)}
     if isinstance(x, datetime):

@@ -25,6 +25,85 @@ import os
 from dataclasses import dataclass, field
 
 from .errors import ConfigError
+from .utils import _split_uri, redact_uri
+
+#: options naming a file the driver reads (a missing one is named here, not left to the driver's words)
+_FILE_OPTIONS = ("tlscertificatekeyfile", "tlscafile", "tlscrlfile", "ssl_certfile", "ssl_keyfile", "ssl_ca_certs")
+#: options that are a number of milliseconds (or a count)
+_NUMBER_OPTIONS = ("maxpoolsize", "minpoolsize", "maxidletimems", "waitqueuetimeoutms", "heartbeatfrequencyms",
+                   "localthresholdms", "maxconnecting", "maxstalenessseconds", "wtimeoutms")
+_RESERVED = ":/?#[]@"
+
+
+def _number_option(name: str) -> bool:
+    low = name.lower()
+    return low.endswith("timeoutms") or low in _NUMBER_OPTIONS
+
+
+def _check_option(name: str, value, where: str, what: str) -> None:
+    """One MongoDB client option (from a URI's query, text; or a config's mongo section, JSON)."""
+    low = name.lower()
+    if _number_option(name):
+        number = value
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                number = None
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not number >= 0:
+            raise ConfigError(f"{what} {name}{where} must be a number of milliseconds (or a count) "
+                              f"\u2265 0, got {value!r}")
+    elif low in _FILE_OPTIONS:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{what} {name}{where} must be a file path, got {value!r}")
+        path = os.path.expanduser(value)
+        if not os.path.isfile(path):
+            raise ConfigError(f"{what} {name}{where}: file {path} does not exist")
+
+
+def check_mongo_uri(uri: str, where: str = "") -> None:
+    """ConfigError naming the problem when ``uri`` cannot be a MongoDB URI as written: a user name or
+    password with an unescaped reserved character, a timeout that is not a number (the driver would ignore
+    it silently and wait its default 30 s), a TLS file that does not exist. The message shows the URI
+    redacted."""
+    from urllib.parse import unquote
+    if not isinstance(uri, str) or not (uri.startswith("mongodb://") or uri.startswith("mongodb+srv://")):
+        raise ConfigError(f"{redact_uri(uri)!s}{where} is not a MongoDB URI (mongodb:// or mongodb+srv://)")
+    shown = redact_uri(uri)
+    _scheme, user, password, rest = _split_uri(uri)
+    for label, text in (("user name", user), ("password", password)):
+        bad = sorted({c for c in (text or "") if c in _RESERVED})
+        if bad:
+            raise ConfigError(f"MongoDB URI {shown}{where}: the {label} contains an unescaped "
+                              f"{' '.join(repr(c) for c in bad)}; characters {_RESERVED} in a user name or "
+                              f"password must be percent-encoded (e.g. '?' as %3F, '@' as %40, '/' as %2F)")
+    q = rest.find("?")
+    if q >= 0:
+        for item in rest[q + 1:].replace(";", "&").split("&"):
+            name, eq, value = item.partition("=")
+            if eq:
+                _check_option(unquote(name), unquote(value), f" in the URI {shown}{where}", "option")
+
+
+def check_mongo_options(options: dict, where: str = "", prefix: str = "mongo.") -> None:
+    """ConfigError naming the key when a HyperStream ``mongo`` section has a value of the wrong type."""
+    for key, value in options.items():
+        if key == "port":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+                raise ConfigError(f"config key '{prefix}port'{where} must be a port number (1-65535), got {value!r}")
+        elif key in ("host", "db", "username", "authentication_database", "authSource"):
+            if not isinstance(value, str):
+                raise ConfigError(f"config key '{prefix}{key}'{where} must be text, got {value!r}")
+            if key == "host" and "://" in value:
+                check_mongo_uri(value, f" (config key '{prefix}host'{where})")
+        elif key == "password":
+            if not isinstance(value, str):
+                raise ConfigError(f"config key '{prefix}password'{where} must be text, got {type(value).__name__}")
+        elif key == "tz_aware":
+            if not isinstance(value, bool):
+                raise ConfigError(f"config key '{prefix}tz_aware'{where} must be true or false, got {value!r}")
+        else:
+            _check_option(key, value, where, f"config key '{prefix}{key}'")
 
 
 @dataclass
@@ -58,10 +137,21 @@ class Config:
     @classmethod
     def load(cls, path: str) -> "Config":
         try:
-            with open(path, encoding="utf-8") as f:
-                raw = json.load(f)
+            with open(path, "rb") as f:
+                data = f.read()
         except FileNotFoundError:
             raise ConfigError(f"config file {path} does not exist") from None
+        except OSError as e:
+            raise ConfigError(f"config file {path} cannot be read: {e.strerror or e}") from None
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 1 and (data[0] == 0 or data[1] == 0)):
+            raise ConfigError(f"config file {path} is UTF-16 (or UTF-32) text: save it as UTF-8")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"config file {path} is not UTF-8 text (byte {e.start} is {data[e.start:e.start + 1]!r})"
+                              ) from None
+        try:
+            raw = json.loads(text)
         except json.JSONDecodeError as e:
             raise ConfigError(f"config file {path} is not valid JSON: {e}") from None
         return cls.from_dict(raw, base_dir=os.path.dirname(os.path.abspath(path)), source=path)
@@ -83,11 +173,7 @@ class Config:
             m = raw["mongo"]
             if not isinstance(m, dict):
                 raise ConfigError(f"config key 'mongo'{where} must be an object, got {type(m).__name__}")
-            if "port" in m and not isinstance(m["port"], int):
-                raise ConfigError(f"config key 'mongo.port'{where} must be an integer, got {m['port']!r}")
-            for key in ("host", "db"):
-                if key in m and not isinstance(m[key], str):
-                    raise ConfigError(f"config key 'mongo.{key}'{where} must be text, got {m[key]!r}")
+            check_mongo_options(m, where)
             cfg.mongo = dict(m)
         store = raw.get("store")
         if store is not None:
@@ -99,6 +185,7 @@ class Config:
             if "mongo_uri" in store:
                 if not isinstance(store["mongo_uri"], str) or not store["mongo_uri"].startswith("mongodb"):
                     raise ConfigError(f"config key 'store.mongo_uri'{where} must be a mongodb:// URI")
+                check_mongo_uri(store["mongo_uri"], f" (config key 'store.mongo_uri'{where})")
                 cfg.mongo_uri = store["mongo_uri"]
         plugins = raw.get("plugins", [])
         if not isinstance(plugins, list):

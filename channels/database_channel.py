@@ -60,6 +60,23 @@ class DatabaseChannel(BaseChannel):
                     stream.set_calculated_intervals_silently(d.calculated_intervals)
                     stream.last_updated = d.last_updated
 
+    def refresh_stream(self, stream_id) -> Stream | None:
+        """Re-read one stream's definition (another process may have created it or computed more of it);
+        None when the store has no such stream."""
+        stream_id = get_stream_id(stream_id)
+        d = self.store.get_definition(stream_id)
+        with self._lock:
+            stream = self.streams.get(stream_id)
+            if d is None:
+                self.streams.pop(stream_id, None)
+                return None
+            if stream is None:
+                stream = self.streams[stream_id] = self._stream_from(d)
+            else:
+                stream.set_calculated_intervals_silently(d.calculated_intervals)
+                stream.last_updated = d.last_updated
+            return stream
+
     def create_stream(self, stream_id, sandbox=None) -> Stream:
         stream_id = get_stream_id(stream_id)
         with self._lock:

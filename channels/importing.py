@@ -13,6 +13,13 @@ parse, a time in the future, a value that is not a number in a numeric column, a
 timestamp already imported) is counted and reported with its line number (the first
 :data:`MAX_REPORTED` of each file in :attr:`ImportReport.malformed`, all of them in its counts).
 
+One rule for a bad file: **what is valid is imported and everything else is reported; a file that cannot
+be read to its end imports nothing.** Before anything is written the whole file is read once (a row longer
+than the read block, e.g. a run of NUL bytes, is an :class:`ImportError_` naming the file and line) and the
+zone is checked; a row with a field that is not valid UTF-8 is one malformed row. A stream is created only
+when its first instances are written, so a file none of whose rows can be imported is an ImportError_ (with
+the first reasons) and leaves no stream or definition behind.
+
 Calculated intervals: a file whose times only increase gets ``(first - 1 ms, last]`` per stream,
 extended after each batch. If the times of a file are not sorted, a part written early could still get
 rows from a later batch, so the calculated interval is only set once the whole file is imported (a
@@ -143,7 +150,7 @@ def _csv_reader(path, delimiter, handler, block_size=None):
     return pcsv.open_csv(path, read_options=pcsv.ReadOptions(use_threads=False,
                                                              block_size=block_size or CSV_BLOCK_BYTES),
                          parse_options=pcsv.ParseOptions(delimiter=delim, invalid_row_handler=handler),
-                         convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                         convert_options=pcsv.ConvertOptions(column_types={n: pa.binary() for n in names},
                                                              strings_can_be_null=True))
 
 
@@ -157,9 +164,15 @@ def _batches(path, fmt, delimiter, report, skipped):
             return "skip"
         reader = _csv_reader(path, delimiter, handler)
         counter = _LineCounter(skipped)
-        for batch in reader:
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except pa.ArrowInvalid as e:
+                raise _unreadable(path, counter.line + 1, e) from None
             lines = counter.next(batch.num_rows)
-            yield {name: batch.column(i) for i, name in enumerate(batch.schema.names)}, lines
+            yield _utf8_columns(batch, lines, report)
     elif fmt == "parquet":
         import pyarrow.parquet as pq
         done = 0
@@ -170,8 +183,13 @@ def _batches(path, fmt, delimiter, report, skipped):
             done += n
     else:  # JSON lines, line by line: a bad line is one malformed row, not a failed file
         rows, lines = [], []
-        with open(path, encoding="utf-8") as f:
-            for number, text in enumerate(f, 1):
+        with open(path, "rb") as f:
+            for number, raw in enumerate(f, 1):
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    report.bad(number, "not valid UTF-8 text")
+                    continue
                 if not text.strip():
                     continue
                 try:
@@ -188,6 +206,61 @@ def _batches(path, fmt, delimiter, report, skipped):
                     rows, lines = [], []
         if rows:
             yield _json_columns(rows, pa), np.array(lines, dtype=np.int64)
+
+
+def _unreadable(path, line, e) -> "ImportError_":
+    """The error for a file pyarrow cannot read past ``line`` (raised before anything is written)."""
+    text = str(e)
+    if "straddl" in text:
+        why = (f"a row longer than the {CSV_BLOCK_BYTES >> 20} MB read block starts near there (a quote that is "
+               f"never closed, or binary data such as NUL bytes)")
+    else:
+        why = text.splitlines()[0] if text else type(e).__name__
+    return ImportError_(f"{path} cannot be read past line {line:,}: {why}; nothing was imported")
+
+
+def _utf8_columns(batch, lines, report):
+    """``(columns as UTF-8 text, lines)`` of a CSV batch read as bytes; rows with a field that is not valid
+    UTF-8 are reported (line and column) and left out, the rest of the batch is kept."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    cols = {}
+    bad = np.zeros(batch.num_rows, dtype=bool)
+    for i, name in enumerate(batch.schema.names):
+        col = batch.column(i)
+        try:
+            cols[name] = pc.cast(col, pa.string())
+            continue
+        except pa.ArrowInvalid:
+            pass
+        values = []
+        for j, v in enumerate(col.to_pylist()):
+            try:
+                values.append(None if v is None else v.decode("utf-8"))
+            except UnicodeDecodeError as e:
+                values.append(None)
+                if not bad[j]:
+                    report.bad(int(lines[j]), f"column {name!r}: not valid UTF-8 text (byte {e.start + 1} of the field)")
+                bad[j] = True
+        cols[name] = pa.array(values, type=pa.string())
+    if bad.any():
+        keep = pa.array(~bad)
+        cols = {n: pc.filter(c, keep) for n, c in cols.items()}
+        lines = lines[~bad]
+    return cols, lines
+
+
+def _check_readable(path, fmt, delimiter, cancel=None) -> int:
+    """Read the whole file once without writing (a file that breaks off half-way must write nothing); the
+    number of rows, for the progress. Malformed rows are not counted here: the import reports them."""
+    scratch = ImportReport(path)
+    rows = 0
+    for columns, lines in _batches(path, fmt, delimiter, scratch, []):
+        rows += len(lines)
+        if cancel is not None and cancel.is_set():
+            raise CancelledError(f"import of {path} cancelled before anything was written")
+        scratch.malformed.clear()
+    return rows + scratch.rows_malformed
 
 
 def _json_columns(rows, pa):
@@ -341,6 +414,8 @@ def inspect_file(path: str, rows: int = 20, delimiter: str | None = None) -> Fil
         columns, _lines = next(_batches(path, fmt, delimiter, report, []))
     except StopIteration:
         raise ImportError_(f"{path} has no rows") from None
+    except ImportError_:
+        raise
     except Exception as e:  # noqa: BLE001 - pyarrow raises many kinds on a file that is not what it says
         raise ImportError_(f"{path} could not be read as {fmt}: {e}") from None
     names = list(columns)
@@ -411,14 +486,21 @@ def import_file(channel, spec: ImportSpec, progress=None, cancel=None) -> Import
     if missing:
         raise ImportError_(f"{spec.path}: no column {', '.join(map(repr, missing))} (columns: "
                            f"{', '.join(preview.columns)})")
+    _check_zone(spec.zone)
     numeric = {c: c in preview.numeric_columns for c in spec.value_columns}
     ids = spec.stream_ids()
-    streams = {key: channel.get_or_create_stream(sid) for key, sid in ids.items()}
+    t0 = time.perf_counter()
+    try:
+        rows_total = _check_readable(spec.path, fmt, spec.delimiter, cancel)
+    except (ImportError_, CancelledError):
+        raise
+    except Exception as e:  # noqa: BLE001 - pyarrow and the OS raise many kinds; nothing was written yet
+        raise ImportError_(f"{spec.path} could not be read as {fmt}: {e}; nothing was imported") from None
+    # a stream is created when its first instances are written: a file with nothing valid creates nothing
+    streams = _LazyStreams(channel, ids)
     report = ImportReport(spec.path, bytes=os.path.getsize(spec.path))
     first_ms, last_ms = {}, {}
-    t0 = time.perf_counter()
     now_ms = to_ms(utcnow())
-    rows_total = _estimate_rows(spec.path, fmt)
     origin = change_origin(f"import {os.path.basename(spec.path)}")
     origin.__enter__()
     try:
@@ -433,7 +515,7 @@ def import_file(channel, spec: ImportSpec, progress=None, cancel=None) -> Import
                 report.bad(int(lines[i]), f"time {from_ms(int(ms[i])).isoformat()} is in the future")
             ok &= ~future
             values = {c: _values(columns[c], numeric[c], lines, ok, report, c) for c in spec.value_columns}
-            for key, stream in streams.items():
+            for key in ids:
                 idx = np.flatnonzero(ok)
                 if key is None:
                     vals = [{c: values[c][i] for c in spec.value_columns if values[c][i] is not None} for i in idx]
@@ -444,6 +526,7 @@ def import_file(channel, spec: ImportSpec, progress=None, cancel=None) -> Import
                 vals = [vals[j] for j in keep]
                 if not len(idx):
                     continue
+                stream = streams[key]
                 t = ms[idx]
                 order = np.argsort(t, kind="stable")
                 t, idx = t[order], idx[order]
@@ -475,9 +558,16 @@ def import_file(channel, spec: ImportSpec, progress=None, cancel=None) -> Import
             if progress is not None:
                 progress(min(0.99, report.rows_read / rows_total) if rows_total else 0.0, report)
         if not report.sorted:  # the whole file is in: now its span is complete
-            for key, stream in streams.items():
+            for key, stream in streams.created.items():
                 if key in first_ms:
                     channel.write_chunk(stream, [], stream.calculated_intervals + _span(first_ms[key], last_ms[key]))
+        if not streams.created:   # no row reached a stream: every row was malformed, or there were none
+            report.outcome = "nothing imported"
+            first = "; ".join(f"line {ln}: {why}" for ln, why in sorted(report.malformed)[:3])
+            err = ImportError_(f"{spec.path}: none of its {report.rows_read:,} row(s) could be imported, nothing was "
+                               f"written" + (f" ({first}{' …' if report.rows_malformed > 3 else ''})" if first else ""))
+            err.report = report
+            raise err
         report.outcome = "ok"
         return report
     except CancelledError:
@@ -487,6 +577,27 @@ def import_file(channel, spec: ImportSpec, progress=None, cancel=None) -> Import
         origin.__exit__(None, None, None)
         report.seconds = time.perf_counter() - t0
         report.malformed.sort()
+
+
+class _LazyStreams:
+    """``{key: Stream}`` of an import, each created on first use; :attr:`created` holds those made or found."""
+
+    def __init__(self, channel, ids):
+        self.channel, self.ids, self.created = channel, ids, {}
+
+    def __getitem__(self, key):
+        if key not in self.created:
+            self.created[key] = self.channel.get_or_create_stream(self.ids[key])
+        return self.created[key]
+
+
+def _check_zone(zone) -> None:
+    import pytz
+    try:
+        pytz.timezone(zone)
+    except (pytz.UnknownTimeZoneError, AttributeError, TypeError, ValueError):
+        raise ImportError_(f"time zone {zone!r} is unknown (the zone of ISO times without an offset: use a name "
+                           f"such as 'UTC' or 'Europe/London'); nothing was imported") from None
 
 
 def _span(lo_ms, hi_ms) -> TimeIntervals:
@@ -529,18 +640,6 @@ def _write(channel, stream, insts, calc, lines, report) -> int:
 
 
 _MISSING = object()
-
-
-def _estimate_rows(path, fmt) -> int:
-    """Rows in the file: exact for Parquet, from the size of the first megabyte's lines otherwise."""
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-        return pq.ParquetFile(path).metadata.num_rows
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        head = f.read(1 << 20)
-    lines = head.count(b"\n")
-    return int(size / (len(head) / lines)) if lines else 1
 
 
 __all__ = ["inspect_file", "import_file", "ImportSpec", "ImportReport", "FilePreview", "ImportError_", "FORMATS",

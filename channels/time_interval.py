@@ -14,6 +14,16 @@ from .errors import TimeError
 from .utils import MAX_DATE, MIN_DATE, UTC, ensure_utc, format_duration, get_timedelta, parse_datetime, utcnow
 
 
+def _shift(dt: datetime, delta: timedelta, what: str) -> datetime:
+    """``dt + delta``; a TimeError naming both when the result is outside 0001-01-01 .. 9999-12-31."""
+    try:
+        return dt + delta
+    except OverflowError:
+        sign = "-" if delta < timedelta(0) else "+"
+        raise TimeError(f"{what} {dt.isoformat()} {sign} {format_duration(abs(delta))} is outside the range of "
+                        f"times ({MIN_DATE.isoformat()} to {MAX_DATE.isoformat()})") from None
+
+
 class TimeInterval:
     """The half-open interval ``(start, end]`` of aware UTC datetimes; ``start < end``."""
 
@@ -47,7 +57,7 @@ class TimeInterval:
         now = utcnow()
         delta = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds,
                           milliseconds=milliseconds)
-        return cls(now - delta, now)
+        return cls(_shift(now, -delta, "now"), now)
 
     start = property(lambda self: self._start)
     end = property(lambda self: self._end)
@@ -88,16 +98,17 @@ class TimeInterval:
         """``interval + timedelta``: shifted; ``interval + RelativeTimeInterval`` (or a ``(start, end)`` pair of
         offsets): each end moved by its offset, as HyperStream's tools use it; otherwise the union."""
         if isinstance(other, timedelta):
-            return TimeInterval(self._start + other, self._end + other)
+            return TimeInterval(_shift(self._start, other, "interval start"), _shift(self._end, other, "interval end"))
         if isinstance(other, (tuple, list)) and len(other) == 2 and all(_is_relative(v) for v in other):
             other = RelativeTimeInterval(*other)
         if isinstance(other, RelativeTimeInterval):
-            return TimeInterval(self._start + other._start, self._end + other._end)
+            return TimeInterval(_shift(self._start, other._start, "interval start"),
+                                _shift(self._end, other._end, "interval end"))
         return TimeIntervals([self]) + other
 
     def __sub__(self, other):
         if isinstance(other, timedelta):
-            return TimeInterval(self._start - other, self._end - other)
+            return TimeInterval(_shift(self._start, -other, "interval start"), _shift(self._end, -other, "interval end"))
         return TimeIntervals([self]) - other
 
     def __iter__(self):  # allows ``start, end = interval``
@@ -353,7 +364,8 @@ class RelativeTimeInterval:
 
     def absolute(self, reference: datetime) -> TimeInterval:
         reference = ensure_utc(reference, "reference time")
-        return TimeInterval(reference + self._start, reference + self._end)
+        return TimeInterval(_shift(reference, self._start, "reference time"),
+                            _shift(reference, self._end, "reference time"))
 
     def __eq__(self, other):
         return isinstance(other, RelativeTimeInterval) and (self._start, self._end) == (other._start, other._end)
@@ -399,10 +411,10 @@ def parse_time_tuple(start, end):
         return RelativeTimeInterval(start, end)
     if rs:
         e = _absolute(end, "interval end")
-        return TimeInterval(e + get_timedelta(start), e)
+        return TimeInterval(_shift(e, get_timedelta(start), "interval end"), e)
     if re_:
         s = _absolute(start, "interval start")
-        return TimeInterval(s, s + get_timedelta(end))
+        return TimeInterval(s, _shift(s, get_timedelta(end), "interval start"))
     return TimeInterval(_absolute(start, "interval start"), _absolute(end, "interval end"))
 
 

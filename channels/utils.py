@@ -115,20 +115,131 @@ def camel_case(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
 
 
+# -- secrets in connection URIs ---------------------------------------------------------------------------
+#: query options whose whole value is a secret: any name containing one of these words (case-insensitive)
+_SECRET_WORDS = ("password", "secret", "token")
+#: options whose value is a list ``KEY:value,KEY:value`` where a value may be a secret (e.g. AWS_SESSION_TOKEN)
+_PROPERTY_OPTIONS = ("authmechanismproperties",)
+_MASK = "***"
+_HOSTS = re.compile(r"^[A-Za-z0-9._~%\-\[\]:,]*$")   # what may follow the user-info's "@": hosts and ports
+_URI_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
+
+
+def _split_uri(uri: str):
+    """``(scheme://, user, password or None, rest)`` of a URI, tolerant of malformed user-info.
+
+    The user-info ends at the *last* ``@`` that is followed by something that looks like a host list (so a
+    password with an unescaped ``@``, ``/`` or ``?`` is still recognised as the password). When unsure, more
+    is taken as the password, never less."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        return None
+    at = -1
+    for m in re.finditer("@", rest):
+        following = re.split(r"[/?]", rest[m.end():], maxsplit=1)[0]
+        if _HOSTS.match(following):
+            at = m.start()
+    if at < 0:
+        return scheme + "://", None, None, rest
+    userinfo, after = rest[:at], rest[at + 1:]
+    user, colon, password = userinfo.partition(":")
+    return scheme + "://", user, (password if colon else None), after
+
+
+def _option_is_secret(name: str) -> bool:
+    from urllib.parse import unquote
+    low = unquote(name).lower()
+    return any(w in low for w in _SECRET_WORDS)
+
+
+def _redact_query(query: str) -> str:
+    from urllib.parse import unquote
+    out = []
+    for item in re.split(r"([&;])", query):
+        if item in ("&", ";") or item == "":
+            out.append(item)
+            continue
+        name, eq, value = item.partition("=")
+        if not eq:
+            out.append(_MASK)        # not name=value: perhaps the tail of a secret that held an unescaped '&'
+        elif _option_is_secret(name):
+            out.append(f"{name}={_MASK}")
+        elif unquote(name).lower() in _PROPERTY_OPTIONS:
+            props = [p.partition(":")[0] + ":" + _MASK if ":" in p else _MASK for p in unquote(value).split(",")]
+            out.append(f"{name}={','.join(props)}")
+        else:
+            out.append(item)
+    return "".join(out)
+
+
 def redact_uri(uri: str) -> str:
-    """``uri`` with any password replaced by ``***`` (for settings, logs and error messages)."""
+    """``uri`` as it may be written or shown: the one redaction rule of the project.
+
+    Masks with ``***`` the user-info password (also when it holds an unescaped ``?``, ``@`` or ``/``), the
+    value of every query option whose name contains ``password``, ``secret`` or ``token`` (any case, e.g.
+    ``tlsCertificateKeyFilePassword``), every value of ``authMechanismProperties`` (``AWS_SESSION_TOKEN:***``)
+    and any query item that is not ``name=value``. Never raises: text that is not a URI comes back as it is.
+    """
     if not isinstance(uri, str):
-        return str(uri)
-    text = uri
-    if "://" in text:
-        scheme, rest = text.split("://", 1)
-        head = rest.split("?", 1)[0]
-        at = head.rfind("@")
-        if at >= 0:
-            userinfo, tail = rest[:at], rest[at:]
-            if ":" in userinfo:
-                userinfo = userinfo.split(":", 1)[0] + ":***"
-            rest = userinfo + tail
-        text = scheme + "://" + rest
-    # options such as tlsCertificateKeyFilePassword=...
-    return re.sub(r"((?:[?&;])[^=&;]*password[^=&;]*=)[^&;]*", r"\1***", text, flags=re.I)
+        uri = str(uri)
+    parts = _split_uri(uri)
+    if parts is None:
+        return uri
+    scheme, user, password, rest = parts
+    head = scheme
+    if user is not None:
+        head += user + (":" + _MASK if password is not None else "") + "@"
+    q = rest.find("?")
+    if q >= 0:
+        rest = rest[:q + 1] + _redact_query(rest[q + 1:])
+    return head + rest
+
+
+def redact_text(text) -> str:
+    """``text`` (an error message, a log line, a traceback) with every URI in it redacted by :func:`redact_uri`."""
+    text = str(text)
+
+    def one(m):
+        uri = m.group(0)
+        tail = len(uri) - len(uri.rstrip(".,;)]"))   # sentence punctuation after the URI stays as it is
+        return redact_uri(uri[:len(uri) - tail]) + uri[len(uri) - tail:]
+    return _URI_IN_TEXT.sub(one, text) if "://" in text else text
+
+
+def uri_secrets(uri: str) -> list[str]:
+    """The secret pieces of ``uri`` (the texts :func:`redact_uri` masks) and their fragments split at URI
+    delimiters, longest first: a parser's message may quote a piece of a malformed password."""
+    if not isinstance(uri, str):
+        return []
+    from urllib.parse import unquote
+    parts = _split_uri(uri)
+    if parts is None:
+        return []
+    pieces = []
+    _scheme, _user, password, rest = parts
+    if password:
+        pieces.append(password)
+    q = rest.find("?")
+    if q >= 0:
+        for item in re.split(r"[&;]", rest[q + 1:]):
+            name, eq, value = item.partition("=")
+            if not eq:
+                pieces.append(item)
+            elif _option_is_secret(name):
+                pieces.append(value)
+            elif unquote(name).lower() in _PROPERTY_OPTIONS:
+                pieces += [p.partition(":")[2] or p for p in value.split(",")]
+    out = set()
+    for p in pieces:
+        for x in [p, unquote(p)] + re.split(r"[?@/:&=,;#]", p):
+            if x:
+                out.add(x)
+    return sorted(out, key=len, reverse=True)
+
+
+def scrub_secrets(text, uri: str) -> str:
+    """``text`` without any secret piece of ``uri`` (for a third-party message about that URI)."""
+    text = redact_text(text)
+    for piece in uri_secrets(uri):
+        text = text.replace(piece, _MASK)
+    return text

@@ -119,9 +119,15 @@ def run(args) -> int:
         demo = not args.no_demo
     window.show()
     gc_policy.install()   # no full garbage collection stalls the event loop (see hsgui.common.gc_policy)
-    window.open_target(target, create=not (args.target or (workspace and workspace.store)), demo=demo)
-    if workspace is not None:
-        window.workspaces.pending = workspace   # applied once the store is connected
+    if workspace is not None and target == workspace.store and hs_settings.needs_password(target):
+        # the workspace names a MongoDB store by its redacted URI: ask for the password that was never saved
+        window.workspaces.pending = workspace
+        from PySide6.QtCore import QTimer
+        QTimer.singleShot(0, lambda: window.open_recent(target))
+    else:
+        window.open_target(target, create=not (args.target or (workspace and workspace.store)), demo=demo)
+        if workspace is not None:
+            window.workspaces.pending = workspace   # applied once the store is connected
 
     if args.screenshot:
         path = os.path.abspath(args.screenshot)

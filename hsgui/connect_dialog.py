@@ -14,6 +14,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QListWidget, QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
+from channels.utils import redact_text
+
 from . import settings as hs_settings
 from hsgui.common.background import guarded
 
@@ -124,7 +126,8 @@ class ConnectDialog(QDialog):
             return
         if hs_settings.is_mongo_uri(target):
             self.tabs.setCurrentIndex(MONGO)
-            self.uri_edit.setText(target)
+            # shown redacted: the real URI stays in memory (target() gives it back while the text is unchanged)
+            self.uri_edit.setText(hs_settings.remember_target(target))
         elif target.lower().endswith(".json"):
             self.tabs.setCurrentIndex(CONFIG)
             self.config_edit.setText(target)
@@ -135,10 +138,14 @@ class ConnectDialog(QDialog):
     def target(self) -> str:
         tab = self.tabs.currentIndex()
         if tab == MONGO:
-            return self.uri_edit.text().strip()
+            return self._uri()
         if tab == CONFIG:
             return self.config_edit.text().strip()
         return self.file_edit.text().strip() or hs_settings.default_store_path()
+
+    def _uri(self) -> str:
+        text = self.uri_edit.text().strip()
+        return hs_settings.session_target(text) or text if "***" in text else text
 
     def validate(self) -> str | None:
         """A message when the target cannot work, else None."""
@@ -147,7 +154,9 @@ class ConnectDialog(QDialog):
         if not t:
             return "Enter a target first."
         if tab == MONGO and not hs_settings.is_mongo_uri(t):
-            return f"{t!r} is not a MongoDB URI (it must start with mongodb:// or mongodb+srv://)."
+            return f"{hs_settings.redact_uri(t)!r} is not a MongoDB URI (it must start with mongodb:// or mongodb+srv://)."
+        if tab == MONGO and hs_settings.needs_password(t):
+            return "The password is not saved: type it in place of *** in the URI."
         if tab == CONFIG and not os.path.isfile(t):
             return f"Config file {t} does not exist."
         if tab == EMBEDDED and os.path.isdir(t):
@@ -187,7 +196,7 @@ class ConnectDialog(QDialog):
     # -- test connection ------------------------------------------------------------------
     def test_connection(self):
         self._stop_test()
-        target = self.uri_edit.text().strip()
+        target = self._uri()
         if not hs_settings.is_mongo_uri(target):
             self._test_done(False, "Enter a mongodb:// URI first.")
             return None
@@ -214,5 +223,6 @@ class ConnectDialog(QDialog):
         self._test_job = None
         self.test_btn.setEnabled(True)
         self.test_label.setStyleSheet("" if ok else "color: #b02020;")
+        text = redact_text(text)
         self.test_label.setText(text)
         self.testFinished.emit(ok, text)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWi
                                QMessageBox, QPushButton, QScrollArea, QToolBar, QVBoxLayout, QWidget)
 
 from channels.time_interval import TimeInterval
-from channels.utils import MAX_DATE, MIN_DATE, utcnow
+from channels.utils import MAX_DATE, MIN_DATE, redact_text, utcnow
 
 from . import settings as hs_settings
 from .annotation_docks import install_annotation_docks
@@ -362,7 +362,7 @@ class MainWindow(WindowActions, QMainWindow):
         """Open ``target`` in a job; the tree is rebuilt when it succeeds. Returns the job."""
         if self._open_job is not None:
             self._open_job.cancel()
-        shown = hs_settings.redact_target(target) if target else "(no store)"
+        shown = hs_settings.remember_target(target) if target else "(no store)"   # the real URI: memory only
         self.connection_label.setText(f"Connecting to {shown}…")
         box = {}  # callbacks run later, on the GUI thread, after box["job"] is set
         self._open_job = box["job"] = self.runner.submit(
@@ -391,7 +391,7 @@ class MainWindow(WindowActions, QMainWindow):
         if self.manager is None:
             return "Not connected"
         desc = getattr(self.manager.store, "description", "") if self.manager.store is not None else ""
-        return desc or (hs_settings.redact_target(self.target) if self.target else "memory only")
+        return redact_text(desc) or (hs_settings.redact_target(self.target) if self.target else "memory only")
 
     def set_manager(self, manager, target: str | None = None) -> None:
         """Show ``manager``'s channels (closing the previous connection in the background)."""
@@ -452,9 +452,11 @@ class MainWindow(WindowActions, QMainWindow):
             raise LookupError("not connected")
         return self.manager.get_channel(channel_id)[stream_id]
 
-    def show_connect_dialog(self):
+    def show_connect_dialog(self, current: str | None = None, message: str = ""):
         from .connect_dialog import ConnectDialog
-        dlg = ConnectDialog(self.runner, self.target, self)
+        dlg = ConnectDialog(self.runner, current or self.target, self)
+        if message:
+            dlg.error_label.setText(message)
         if dlg.exec():
             import os
             t = dlg.target()
@@ -464,10 +466,20 @@ class MainWindow(WindowActions, QMainWindow):
 
     def _fill_recent(self):
         self.recent_menu.clear()
-        for t in hs_settings.recent_connections():
-            self.recent_menu.addAction(t, lambda t=t: self.open_target(t))
+        for t in hs_settings.recent_connections():   # saved redacted: the menu shows no password
+            self.recent_menu.addAction(t, lambda t=t: self.open_recent(t))
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def open_recent(self, shown: str):
+        """Reconnect to a recent connection: its real URI if this session opened it (kept in memory only),
+        else the Connect dialog asks for the password that was not saved."""
+        real = hs_settings.session_target(shown)
+        if real is not None:
+            return self.open_target(real)
+        if hs_settings.needs_password(shown):
+            return self.show_connect_dialog(shown, "The password is not saved: type it in place of *** in the URI.")
+        return self.open_target(shown)
 
     # -- refresh (other processes may change the store) ------------------------------------
     def refresh(self, auto: bool = False):
@@ -623,7 +635,7 @@ class MainWindow(WindowActions, QMainWindow):
 
     # -- errors -----------------------------------------------------------------------------------
     def show_error(self, text: str) -> None:
-        text = readable_times(text, self.picker.time_zone())   # the times as the editors show them
+        text = redact_text(readable_times(text, self.picker.time_zone()))   # the times as the editors show them
         self.error_bar.show_message(text)
         self.statusBar().showMessage(text, 10000)
         self.errorShown.emit(text)

@@ -1,7 +1,7 @@
 """Notebook hand-off: "Copy as Python" on a stream puts a snippet on the clipboard that opens the same store
 and the same time window, ready for ``view.to_pandas()`` / ``view.to_arrow()`` (the ``notebook`` extra).
 
-A MongoDB URI is written without its password (the snippet says where to put it); a stream of the app's
+A MongoDB URI is written redacted by :func:`channels.utils.redact_uri` (the snippet says where to put the secrets back); a stream of the app's
 memory channel has no store another process could open, and the snippet says so.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ def python_snippet(target: str | None, channel_id: str, stream_id, interval) -> 
                   "manager = ChannelManager()"]
     else:
         if shown != target:
-            lines.append("# the password is not copied: put it back into the URI")
+            lines.append("# the password and other secrets are not copied (***): put them back into the URI")
         lines.append(f"manager = ChannelManager.open({shown!r})")
     lines += [f"stream = manager.get_channel({channel_id!r})[StreamId.from_key({stream_id.key!r})]",
               f"window = TimeInterval(datetime.fromisoformat({interval.start.isoformat()!r}),",

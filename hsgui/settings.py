@@ -35,6 +35,28 @@ def default_store_path(store_dir: str | None = None) -> str:
 
 
 # -- recent connections -------------------------------------------------------
+#: redacted target -> the real one, for this session only (never written): reconnecting from the Recent menu
+#: or a workspace made on a URI with a password works without asking while the app runs; after a restart
+#: the Connect dialog asks for the password
+_SESSION_TARGETS: dict[str, str] = {}
+
+
+def remember_target(target: str) -> str:
+    """Keep ``target`` in memory for this session; returns its redacted form (what may be shown or saved)."""
+    shown = redact_target(target)
+    if shown != target:
+        _SESSION_TARGETS[shown] = target
+    return shown
+
+
+def session_target(shown: str | None) -> str | None:
+    """The real target behind a redacted one this session opened, or None."""
+    return _SESSION_TARGETS.get(redact_target(shown)) if shown else None
+
+
+def needs_password(shown: str) -> bool:
+    """Whether ``shown`` is a redacted target whose secret this session does not know."""
+    return bool(shown) and is_mongo_uri(shown) and "***" in shown and session_target(shown) is None
 def recent_connections() -> list[str]:
     value = settings().value("connections/recent", [])
     if isinstance(value, str):
@@ -43,7 +65,7 @@ def recent_connections() -> list[str]:
 
 
 def add_recent_connection(target: str) -> list[str]:
-    target = redact_target(target)
+    target = remember_target(target)
     recent = [t for t in recent_connections() if t != target]
     recent.insert(0, target)
     recent = recent[:MAX_RECENT]

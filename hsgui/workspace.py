@@ -13,10 +13,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from channels.errors import StreamIdError
+from channels.stream import StreamId
+from channels.utils import redact_uri
+
 FORMAT = "hsgui-workspace"
 VERSION = 1
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_PASSWORD = re.compile(r"(mongodb(?:\+srv)?://[^:/@]+):[^@/]*@")
+#: the pane options a workspace may carry and what each must be (other keys are kept, for newer versions)
+_BOOL_OPTIONS = ("log_x", "log_y", "log_right", "legend_inside")
 
 
 class WorkspaceError(ValueError):
@@ -60,8 +65,8 @@ class WorkspaceDoc:
 
 
 def redact(target: str | None) -> str | None:
-    """A store target without the password a MongoDB URI may carry."""
-    return _PASSWORD.sub(r"\1@", target) if target else target
+    """A store target as a workspace keeps it: :func:`channels.utils.redact_uri`, the project's one rule."""
+    return redact_uri(target) if target else target
 
 
 def to_json(doc: WorkspaceDoc) -> str:
@@ -112,6 +117,12 @@ def _curve(c, where: str) -> CurveDoc:
     for j, pair in enumerate(meta):
         _need(isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str),
               f"{where}.stream.meta_data[{j}]", "a [key, value] pair", pair)
+        _need(isinstance(pair[1], (str, int, float)) and not isinstance(pair[1], bool),
+              f"{where}.stream.meta_data[{j}]", "a value that is text or a number", pair[1])
+    try:
+        StreamId(name, [tuple(p) for p in meta])
+    except StreamIdError as e:
+        raise WorkspaceError(f"{where}.stream: {e}") from None
     component = c.get("component")
     _need(component is None or isinstance(component, str), f"{where}.component", "a component name or null",
           component)
@@ -123,6 +134,18 @@ def _curve(c, where: str) -> CurveDoc:
     axis = c.get("axis", "left")
     _need(axis in ("left", "right"), f"{where}.axis", "'left' or 'right'", axis)
     return CurveDoc(channel, name, [list(p) for p in meta], component, colour, visible, axis)
+
+
+def _pane_options(options: dict, where: str) -> None:
+    for key in _BOOL_OPTIONS:
+        if key in options:
+            _need(isinstance(options[key], bool), f"{where}.{key}", "true or false", options[key])
+    ref = options.get("reference_line")
+    _need(ref is None or (isinstance(ref, (int, float)) and not isinstance(ref, bool) and ref == ref),
+          f"{where}.reference_line", "a number or null", ref)
+    colour = options.get("colour")
+    _need(colour is None or (isinstance(colour, str) and _COLOUR.match(colour)), f"{where}.colour",
+          "a colour like '#1f77b4' or null", colour)
 
 
 def parse_workspace(text: str) -> WorkspaceDoc:
@@ -156,6 +179,7 @@ def parse_workspace(text: str) -> WorkspaceDoc:
         _need(isinstance(curves, list), f"panes[{i}].curves", "a list", curves)
         options = p.get("options", {})
         _need(isinstance(options, dict), f"panes[{i}].options", "an object", options)
+        _pane_options(options, f"panes[{i}].options")
         kind = p.get("kind", "time")
         _need(kind in ("time", "xy"), f"panes[{i}].kind", "'time' or 'xy'", kind)
         if kind == "xy":

@@ -14,9 +14,10 @@ from PySide6.QtCore import QByteArray, QObject, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from channels.time_interval import TimeInterval
+from hsgui.common.background import JobState
 
 from . import settings as hs_settings
-from .workspace import CurveDoc, PaneDoc, WorkspaceDoc, WorkspaceError, parse_workspace, to_json
+from .workspace import CurveDoc, PaneDoc, WorkspaceDoc, WorkspaceError, parse_workspace, redact, to_json
 from hsgui.common.timefmt import as_zone, zone_name
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,8 @@ class WorkspaceController(QObject):
     def __init__(self, window):
         super().__init__(window)
         self.window = window
-        self.pending: WorkspaceDoc | None = None
+        self._pending: WorkspaceDoc | None = None
+        self._pending_job = None
         self.missing: list[str] = []
         window.managerChanged.connect(self._on_manager_changed)
         m = window.menus["file"]
@@ -90,10 +92,15 @@ class WorkspaceController(QObject):
     # -- open ----------------------------------------------------------------------
     def read(self, path: str) -> WorkspaceDoc:
         try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+            with open(path, "rb") as f:
+                data = f.read()
         except OSError as e:
             raise WorkspaceError(f"cannot read {path}: {e.strerror or e}") from None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise WorkspaceError(f"workspace {os.path.basename(path)}: not a workspace file (not UTF-8 text: byte "
+                                 f"{e.start} is {data[e.start:e.start + 1]!r})") from None
         try:
             return parse_workspace(text)
         except WorkspaceError as e:
@@ -111,20 +118,70 @@ class WorkspaceController(QObject):
         self.apply(doc, store)
         return doc
 
+    # -- pending: a workspace waits for the store it was opened on, and for no other ---------------------------
+    @property
+    def pending(self) -> WorkspaceDoc | None:
+        return self._pending
+
+    @pending.setter
+    def pending(self, doc: WorkspaceDoc | None) -> None:
+        """``doc`` is applied once the store being opened now is connected; if that open fails or is cancelled
+        (or another store is connected instead) it is dropped, never applied to some later store."""
+        self._set_pending(doc, self.window._open_job)
+
+    def _set_pending(self, doc, job) -> None:
+        self._pending, self._pending_job = doc, (job if doc is not None else None)
+        if job is not None and doc is not None:
+            job.failed.connect(self._pending_open_ended)
+            job.cancelled.connect(self._pending_open_ended)
+            self._pending_open_ended()   # the open may have ended before the connections were made
+
+    def _pending_open_ended(self, *_args) -> None:
+        job = self._pending_job
+        if self._pending is not None and job is not None and job.state in (JobState.FAILED, JobState.CANCELLED):
+            doc, self._pending, self._pending_job = self._pending, None, None
+            what = redact(doc.store) or "its store"
+            self.window.statusBar().showMessage(f"Workspace not applied: {what} could not be opened", 10000)
+            log.info("workspace not applied: the store it was opened on could not be opened")
+
+    def _resolve_store(self, store: str | None) -> str | None:
+        """The target to open for a workspace's (redacted) store: the current one, or one this session opened
+        (the real URI is kept in memory only); None when its password is not known here."""
+        if not store:
+            return store
+        w = self.window
+        if w.target and redact(w.target) == redact(store):
+            return w.target
+        known = hs_settings.session_target(store)
+        if known is not None:
+            return known
+        return None if redact(store) != store or "***" in store else store
+
     def apply(self, doc: WorkspaceDoc, store: str | None = None) -> None:
         w = self.window
-        target = store or doc.store
+        wanted = store or doc.store
+        target = self._resolve_store(wanted)
+        if wanted and target is None:
+            # a URI whose password was (rightly) not saved: ask for it by connecting, then open the workspace again
+            self._set_pending(None, None)
+            w.show_error(f"The workspace was made on {redact(wanted)}, whose password is not kept: connect to it "
+                         f"with File \u25b8 Connect\u2026 (the password is asked there), then open the workspace again.")
+            return
         if (target and target != w.target) or w._open_job is not None:
-            self.pending = doc
-            if target and target != w.target:
-                w.open_target(target)
+            job = w.open_target(target) if target and target != w.target else w._open_job
+            self._set_pending(doc, job)
             return
         self._apply_now(doc)
 
     def _on_manager_changed(self, manager):
-        doc, self.pending = self.pending, None
-        if doc is not None and manager is not None:
-            self._apply_now(doc)
+        doc, job = self._pending, self._pending_job
+        self._pending, self._pending_job = None, None
+        if doc is None or manager is None:
+            return
+        if job is not None and not (job.state == JobState.DONE and job.result is manager):
+            log.info("workspace not applied: it waited for another store than the one connected now")
+            return   # the open this workspace waited for failed or was replaced: it is not for this store
+        self._apply_now(doc)
 
     def _apply_now(self, doc: WorkspaceDoc) -> None:
         w = self.window

@@ -27,6 +27,7 @@ from channels.tools.engine import Tool
 from channels.utils import utcnow
 from channels.workflows import lineage_index, recompute, recompute_plan
 from channels.workflows.lineage import ASSET, CHANGE, INSERT, UPSTREAM
+from hs_fixtures import bson_values
 
 from stores_fixtures import store  # noqa: F401 - the parametrised store fixture
 
@@ -348,11 +349,10 @@ def _hyperstream_db(channel_id="hs"):
     by HyperStream itself: instances with ObjectIds of an hour ago, definitions, no run records, no change log."""
     mongomock = pytest.importorskip("mongomock")
     from bson import ObjectId
-    import test_workflows
     data = json.loads(FIXTURE.read_text())
     client = mongomock.MongoClient(tz_aware=True)
     db = client["hyperstream"]
-    docs = test_workflows._bson(copy.deepcopy(data["documents"]))
+    docs = bson_values(copy.deepcopy(data["documents"]))
     for wf in docs["workflow_definitions"]:
         for node in wf["nodes"]:
             node["channel_id"] = channel_id
@@ -372,7 +372,7 @@ def _hyperstream_db(channel_id="hs"):
         for ts, v in rows:
             n += 1
             db.streams.insert_one({"_id": ObjectId(struct.pack(">I", made) + n.to_bytes(8, "big")), "stream_id": raw,
-                                   "datetime": datetime.fromisoformat(ts), "value": test_workflows._bson(v)})
+                                   "datetime": datetime.fromisoformat(ts), "value": bson_values(v)})
     return client, db, interval
 
 

@@ -4,7 +4,6 @@ naming every factor, run with bindings to named functions or â€” with consent â€
 own results; and HyperStream's tool signatures chosen over built-ins of the same name."""
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import sys
@@ -19,6 +18,7 @@ from channels.workflows import load_model, plan, run_workflow
 from channels.workflows.code_params import (BINDINGS_COLLECTION, CodeBindings, CodeParameterError, check_factor,
                                             resolve_tool)
 from channels.workflows.execution import WorkflowExecutionError
+from hs_fixtures import bson_values, load_into
 
 FIXTURE = Path(__file__).parent / "data" / "hyperstream_stored_code_db.json"
 
@@ -75,21 +75,6 @@ class SlidingApply(Tool):
 }
 
 
-def _bson(x):
-    from bson import ObjectId
-    if isinstance(x, dict):
-        if set(x) == {"$oid"}:
-            return ObjectId(x["$oid"])
-        if set(x) == {"$date"}:
-            return datetime.fromisoformat(x["$date"])
-        if set(x) == {"$binary"}:
-            return base64.b64decode(x["$binary"])
-        return {k: _bson(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_bson(v) for v in x]
-    return x
-
-
 @pytest.fixture
 def hs_tools(tmp_path):
     folder = tmp_path / "hyperstream_tools"
@@ -105,9 +90,7 @@ def hs_db(hs_tools):
     mongomock = pytest.importorskip("mongomock")
     data = json.loads(FIXTURE.read_text())
     client = mongomock.MongoClient(tz_aware=True)
-    for name, docs in data["documents"].items():
-        if docs:
-            client["hyperstream"][name].insert_many(_bson(docs))
+    load_into(client, data["documents"])
     store = MongoStore(client, db_name="hyperstream")
     manager = ChannelManager(store, Config(tool_paths=[hs_tools]))
     yield manager, load_model(store), data, client["hyperstream"]
@@ -294,7 +277,7 @@ def _on_sqlite(data, path):
     """HyperStream's documents in an embedded store, the nodes moved from the memory channel into the store's."""
     from channels.stores.sqlite_store import SQLiteStore
     store = SQLiteStore(str(path))
-    docs = _bson(data["documents"])
+    docs = bson_values(data["documents"])
     for wf in docs["workflow_definitions"]:
         for n in wf["nodes"]:
             n["channel_id"] = "mongo"
@@ -317,7 +300,8 @@ def test_consented_code_runs_in_a_worker_process_on_the_same_store(tmp_path, hs_
     fractions = []
     result = run_workflow_in_process(manager, wf, iv, allow_stored_code=True,
                                      progress=lambda f, _text: fractions.append(f))
-    assert result.outcome == "ok" and result.runs == 13 and fractions and fractions[-1] == 1.0
+    assert result.outcome == "ok" and result.engine == "local" and len(result.records) == 13
+    assert fractions and fractions[-1] == 1.0
     manager.refresh()
     mongo = manager.get_channel("mongo")
     got = {}

@@ -19,24 +19,11 @@ from channels.workflows import (FactorDefinition, MetaDataError, MetaDataItem, M
                                 WorkflowExecutionError, add_meta_data, add_plates, add_workflow, lineage_index,
                                 load_model, plan, resolve_plates, run_workflow)
 
+from hs_fixtures import load_into
 from stores_fixtures import store  # noqa: F401 - the parametrised store fixture
 
 FIXTURE = Path(__file__).parent / "data" / "hyperstream_workflow_db.json"
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
-
-
-def _bson(x):
-    """The fixture's JSON back into what HyperStream wrote: ObjectIds and dates."""
-    from bson import ObjectId
-    if isinstance(x, dict):
-        if set(x) == {"$oid"}:
-            return ObjectId(x["$oid"])
-        if set(x) == {"$date"}:
-            return datetime.fromisoformat(x["$date"])
-        return {k: _bson(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_bson(v) for v in x]
-    return x
 
 
 @pytest.fixture
@@ -45,10 +32,7 @@ def hyperstream_db():
     mongomock = pytest.importorskip("mongomock")
     data = json.loads(FIXTURE.read_text())
     client = mongomock.MongoClient(tz_aware=True)
-    db = client["hyperstream"]
-    for name, docs in data["documents"].items():
-        if docs:
-            db[name].insert_many(_bson(docs))
+    load_into(client, data["documents"])
     yield client, data
     client.close()
 

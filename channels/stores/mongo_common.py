@@ -8,7 +8,7 @@ from datetime import datetime
 
 import numpy as np
 
-from ..utils import UTC, ensure_utc, redact_uri
+from ..utils import UTC, ensure_utc, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _short(e: Exception) -> str:
         text = re.sub(r"(\[Errno -?\d+\]\s*)?" + re.escape(raw), words, text)
     if timeout:
         text += f" (gave up after {float(timeout.group(1)):g} s)"
-    return redact_uri(text)
+    return redact_text(text)
 
 
 def _aware(dt):

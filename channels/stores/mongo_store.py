@@ -121,7 +121,8 @@ from ..changes import PURGE, WRITE, Change, current_origin
 from ..lod import Summary, bucket_edges, summarise_arrays
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
-from ..utils import UTC, ensure_utc, redact_uri, utcnow  # noqa: F401 - redact_uri re-exported
+from ..config import check_mongo_options, check_mongo_uri
+from ..utils import UTC, ensure_utc, redact_uri, scrub_secrets, uri_secrets, utcnow  # noqa: F401 - redact_uri re-exported
 from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_collection, check_not_future
 from .codec import MONGO_TAG, decode_bson, dt_ms, encode_bson, ms_dt, numeric, values_equal
 from .lod_levels import assemble
@@ -162,10 +163,13 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                 opts["serverSelectionTimeoutMS"] = int(server_selection_timeout_ms)
             if "connecttimeoutms" not in uri.lower():
                 opts["connectTimeoutMS"] = int(server_selection_timeout_ms)
+            check_mongo_uri(uri)   # a malformed URI: ConfigError naming the problem, the URI redacted
             try:
                 client = cls(uri, **opts)
-            except PyMongoError as e:
-                raise StoreError(f"cannot connect to MongoDB {where}: {e}") from e
+            except (PyMongoError, ValueError, TypeError, OSError) as e:
+                # the driver's words may quote a piece of the URI: scrubbed, and not chained (a traceback
+                # would show the original)
+                raise StoreError(f"cannot connect to MongoDB {where}: {scrub_secrets(_short(e), uri)}") from None
             if db_name is None:
                 try:
                     db_name = client.get_default_database().name
@@ -201,7 +205,8 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             self._changes = self.db[CHANGES]
         except PyMongoError as e:
             self.close()
-            raise StoreError(f"cannot reach MongoDB {where} (database {self.db_name!r}): {_short(e)}") from e
+            # not chained: the driver's own message (in a traceback) may quote the URI as given
+            raise StoreError(f"cannot reach MongoDB {where} (database {self.db_name!r}): {_short(e)}") from None
         self._ensure_indexes()
 
     # -- construction helpers ---------------------------------------------------------------------------------
@@ -230,6 +235,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         mongo = config.get("mongo", config if "host" in config or "db" in config else None)
         if not isinstance(mongo, dict):
             raise ConfigError("the configuration has no 'mongo' section (expected {'mongo': {'host', 'port', 'db'}})")
+        check_mongo_options(mongo)
         mongo = dict(mongo)
         host = mongo.pop("host", "localhost")
         port = mongo.pop("port", None)
@@ -260,12 +266,20 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         if user and "://" not in str(host):
             where = f"{user}@{where}"
         cls_ = client_class or pymongo.MongoClient
+        secrets = [str(password)] if password else []
+        secrets += uri_secrets(host) if isinstance(host, str) else []
+
+        def scrub(e):
+            text = scrub_secrets(_short(e), host if isinstance(host, str) else "")
+            for piece in secrets:
+                text = text.replace(piece, "***")
+            return text
         try:
             client = cls_(host=host, port=port, **kwargs)
-        except (ConfigurationError, TypeError) as e:
-            raise ConfigError(f"bad MongoDB configuration for {where}: {e}") from e
+        except (ConfigurationError, TypeError, ValueError, OSError) as e:
+            raise ConfigError(f"bad MongoDB configuration for {where}: {scrub(e)}") from None
         except PyMongoError as e:
-            raise StoreError(f"cannot connect to MongoDB {where}: {e}") from e
+            raise StoreError(f"cannot connect to MongoDB {where}: {scrub(e)}") from None
         try:
             store = cls(client, db_name=db or "hyperstream", _where_text=where)
         except StoreError:
@@ -286,7 +300,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             except OperationFailure as e:  # an equivalent index under another name/options, or no permission
                 log.info("MongoDB %s: index %s on %s not created: %s", self._where, keys, coll.name, e)
             except PyMongoError as e:
-                raise StoreError(f"cannot use MongoDB {self._where} (database {self.db_name!r}): {e}") from e
+                raise StoreError(f"cannot use MongoDB {self._where} (database {self.db_name!r}): {_short(e)}") from e
 
     def close(self) -> None:
         if getattr(self, "_own_client", False):

@@ -21,7 +21,6 @@ preferring the stored version, then the folder order (built-in first).
 """
 from __future__ import annotations
 
-import hashlib
 import inspect
 import os
 from dataclasses import dataclass, field
@@ -39,15 +38,9 @@ class CodeParameterError(ChannelsError):
 
 
 def stored_value_hash(value) -> str:
-    """The content hash (hex sha256) of a stored code value: of its bytes, or of a text's latin-1 bytes
-    (HyperStream under Python 2 stored an ASCII pickle). Reads nothing inside the value."""
-    if isinstance(value, str):
-        data = value.encode("latin-1", "backslashreplace")
-    elif isinstance(value, (bytes, bytearray, memoryview)):
-        data = bytes(value)
-    else:
-        data = repr(value).encode()
-    return hashlib.sha256(data).hexdigest()
+    """The content hash of a stored code value (:func:`.stored_code.content_hash`): reads nothing inside it."""
+    from .stored_code import content_hash
+    return content_hash(value)
 
 
 def database_identity(manager) -> str:

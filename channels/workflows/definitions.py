@@ -25,6 +25,31 @@ class WorkflowDefinitionError(ChannelsError):
     """A workflow document that does not describe a workflow (missing field, unknown node, bad type)."""
 
 
+_JSON_TYPES = {dict: "an object", list: "a list", str: "text"}
+
+
+def _typed(value, kind, where: str, field_name: str, default=None):
+    """``value`` when it is of JSON type ``kind`` (``default`` when missing/null); else a clear error.
+
+    Text is never taken for a list: ``"sources": "xy"`` is an error, not the two nodes ``x`` and ``y``."""
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        got = "text" if isinstance(value, str) else "a list" if isinstance(value, list) else \
+            "an object" if isinstance(value, dict) else type(value).__name__
+        raise WorkflowDefinitionError(f"{where}: {field_name} must be {_JSON_TYPES.get(kind, kind.__name__)}, "
+                                      f"got {got} {value!r}"[:400])
+    return value
+
+
+def _text_list(value, where: str, field_name: str) -> list:
+    items = _typed(value, list, where, field_name, [])
+    for j, x in enumerate(items):
+        if not isinstance(x, str) or not x:
+            raise WorkflowDefinitionError(f"{where}: {field_name}[{j}] must be a node or plate id (text), got {x!r}")
+    return list(items)
+
+
 @dataclass
 class ToolSpec:
     name: str
@@ -35,12 +60,16 @@ class ToolSpec:
 
     @classmethod
     def from_document(cls, d: dict, where: str) -> "ToolSpec":
-        if not isinstance(d, dict) or not d.get("name"):
-            raise WorkflowDefinitionError(f"{where}: tool has no name: {d!r}")
+        if not isinstance(d, dict):
+            raise WorkflowDefinitionError(f"{where}: tool must be an object with name, version and parameters, "
+                                          f"got {d!r}"[:400])
+        if not d.get("name") or not isinstance(d["name"], str):
+            raise WorkflowDefinitionError(f"{where}: tool has no name: {d!r}"[:400])
         params, code, values = {}, [], {}
-        for p in d.get("parameters") or []:
+        for j, p in enumerate(_typed(d.get("parameters"), list, where, f"tool {d['name']!r} parameters", [])):
+            _typed(p, dict, where, f"tool {d['name']!r} parameters[{j}]")
             key = p.get("key")
-            if not key:
+            if not key or not isinstance(key, str):
                 raise WorkflowDefinitionError(f"{where}: tool {d['name']!r} has a parameter without key: {p!r}")
             if p.get("is_function"):
                 code.append(key)
@@ -99,26 +128,39 @@ class WorkflowDefinition:
 
     @classmethod
     def from_document(cls, d: dict) -> "WorkflowDefinition":
+        if not isinstance(d, dict):
+            raise WorkflowDefinitionError(f"a workflow document must be an object, got {type(d).__name__}")
         wid = d.get("workflow_id")
         if not wid:
-            raise WorkflowDefinitionError(f"workflow document without workflow_id: keys {sorted(d)}")
+            raise WorkflowDefinitionError(f"workflow document without workflow_id: keys {sorted(map(str, d))}")
+        if not isinstance(wid, str):
+            raise WorkflowDefinitionError(f"workflow_id must be text, got {wid!r}")
         where = f"workflow {wid!r}"
         nodes = {}
-        for i, n in enumerate(d.get("nodes") or []):
+        for i, n in enumerate(_typed(d.get("nodes"), list, where, "nodes", [])):
+            _typed(n, dict, where, f"node {i}")
             if not n.get("stream_name") or not n.get("channel_id"):
-                raise WorkflowDefinitionError(f"{where}: node {i} needs stream_name and channel_id: {n!r}")
-            nodes[n["stream_name"]] = NodeDefinition(n["stream_name"], list(n.get("plate_ids") or []),
+                raise WorkflowDefinitionError(f"{where}: node {i} needs stream_name and channel_id: {n!r}"[:400])
+            for key in ("stream_name", "channel_id"):
+                _typed(n[key], str, where, f"node {i} {key}")
+            nodes[n["stream_name"]] = NodeDefinition(n["stream_name"], _text_list(n.get("plate_ids"), where,
+                                                                                  f"node {i} plate_ids"),
                                                      n["channel_id"])
         factors = []
-        for i, f in enumerate(d.get("factors") or []):
+        for i, f in enumerate(_typed(d.get("factors"), list, where, "factors", [])):
             fwhere = f"{where}, factor {i}"
+            _typed(f, dict, where, f"factor {i}")
             ftype = f.get("factor_type", "Factor")
             if ftype not in FACTOR_TYPES:
                 raise WorkflowDefinitionError(f"{fwhere}: unknown factor_type {ftype!r} (expected one of "
                                               f"{', '.join(FACTOR_TYPES)})")
-            fd = FactorDefinition(ToolSpec.from_document(f.get("tool"), fwhere), ftype, list(f.get("sources") or []),
-                                  list(f.get("sinks") or []), f.get("alignment_node") or None,
-                                  f.get("splitting_node") or None, f.get("output_plate") or None)
+            for key in ("alignment_node", "splitting_node"):
+                _typed(f.get(key) or None, str, fwhere, key)
+            fd = FactorDefinition(ToolSpec.from_document(f.get("tool"), fwhere), ftype,
+                                  _text_list(f.get("sources"), fwhere, "sources"),
+                                  _text_list(f.get("sinks"), fwhere, "sinks"), f.get("alignment_node") or None,
+                                  f.get("splitting_node") or None,
+                                  _typed(f.get("output_plate") or None, dict, fwhere, "output_plate"))
             for nid in fd.sources + fd.sinks + [x for x in (fd.alignment_node, fd.splitting_node) if x]:
                 if nid not in nodes:
                     raise WorkflowDefinitionError(f"{fwhere} ({fd.tool.name}): node {nid!r} is not a node of the "
@@ -179,14 +221,35 @@ class WorkflowDefinition:
 
 
 def load_workflows(documents) -> tuple[list[WorkflowDefinition], list[tuple[str, str]]]:
-    """Workflows from documents; a document that is not a workflow is reported, not fatal."""
+    """Workflows from documents; each document that is not a runnable workflow is reported, never fatal, and the
+    others load: a field of the wrong JSON type, a workflow with no nodes or no factors (nothing to run: it
+    would report "ok" having done nothing), and two documents with the same ``workflow_id`` (which one is
+    meant cannot be told: neither is loaded)."""
     out, errors = [], []
-    for d in documents:
+    for n, d in enumerate(documents):
+        wid = d.get("workflow_id", "?") if isinstance(d, dict) else "?"
+        wid = wid if isinstance(wid, str) else repr(wid)
         try:
-            out.append(WorkflowDefinition.from_document(d))
+            w = WorkflowDefinition.from_document(d)
         except WorkflowDefinitionError as e:
-            errors.append((str(d.get("workflow_id", "?")), str(e)))
-    return out, errors
+            errors.append((wid, str(e)))
+            continue
+        except Exception as e:  # noqa: BLE001 - whatever else is wrong in one document must not hide the rest
+            errors.append((wid, f"workflow document {n} cannot be read: {type(e).__name__}: {e}"[:400]))
+            continue
+        empty = [what for what, items in (("nodes", w.nodes), ("factors", w.factors)) if not items]
+        if empty:
+            errors.append((wid, f"workflow {wid!r} has no {' and no '.join(empty)}: nothing to run (not loaded)"))
+            continue
+        out.append(w)
+    counts = {}
+    for w in out:
+        counts[w.workflow_id] = counts.get(w.workflow_id, 0) + 1
+    for wid, k in counts.items():
+        if k > 1:
+            errors.append((wid, f"{k} stored documents have workflow_id {wid!r}: which one is meant cannot be told, "
+                                f"so none is loaded (remove or rename the others)"))
+    return [w for w in out if counts[w.workflow_id] == 1], errors
 
 
 __all__ = ["WorkflowDefinition", "NodeDefinition", "FactorDefinition", "ToolSpec", "WorkflowDefinitionError",

@@ -71,6 +71,7 @@ class WorkflowRun:
     interval: TimeInterval
     records: list = field(default_factory=list)     # RunRecord of every tool run
     skipped: list = field(default_factory=list)     # (factor label, why) of factors not run (only_runnable)
+    engine: str = "inline"                            # where the steps ran: inline / local / dask
     created_plate_values: list = field(default_factory=list)   # (plate id, plate value) made by NodeCreation
     outcome: str = "running"                          # ok / error / cancelled
     error: str | None = None
@@ -78,15 +79,6 @@ class WorkflowRun:
     @property
     def instances_written(self) -> int:
         return sum(r.instances_written for r in self.records)
-
-
-def _compatible(a: tuple, b: tuple) -> bool:
-    """Plate values that agree on shared meta-data, one containing the other."""
-    da, db = dict(a), dict(b)
-    shared = set(da) & set(db)
-    if any(da[k] != db[k] for k in shared):
-        return False
-    return shared == set(da) or shared == set(db)
 
 
 def _where(workflow, f) -> str:
@@ -116,15 +108,31 @@ def _plan_plain(model, workflow, f) -> list[Step]:
         raise WorkflowExecutionError(f"{_where(workflow, f)}: a factor needs exactly one sink node, has "
                                      f"{len(f.sinks)}")
     sink_node = workflow.nodes[f.sinks[0]]
-    source_streams = [(workflow.nodes[s], model.node_streams(workflow.nodes[s])) for s in f.sources]
+    sink_streams = model.node_streams(sink_node)
+    sink_keys = frozenset(k for pv in list(sink_streams)[:1] for k, _v in pv)
+    lookups = [_source_lookup(workflow.nodes[s], model.node_streams(workflow.nodes[s]), sink_keys) for s in f.sources]
     alignment = _single_stream(model, workflow, f, f.alignment_node, "alignment") if f.alignment_node else None
-    steps = []
-    for pv, sink_id in model.node_streams(sink_node).items():
-        sources = []
-        for node, streams in source_streams:
-            sources += [(node.channel_id, sid) for spv, sid in streams.items() if _compatible(spv, pv)]
-        steps.append(Step(f, pv, sources, (sink_node.channel_id, sink_id), alignment))
-    return steps
+    return [Step(f, pv, [src for lookup in lookups for src in lookup(pv)], (sink_node.channel_id, sink_id), alignment)
+            for pv, sink_id in sink_streams.items()]
+
+
+def _source_lookup(node, streams: dict, sink_keys: frozenset):
+    """``pv -> [(channel_id, StreamId)]``: a source node's streams whose plate value agrees with a sink plate
+    value ``pv`` (the same value, the value of a coarser plate it lies under, or every finer value under it),
+    found by index — planning costs one lookup per sink value, not a comparison with every source stream."""
+    items = list(streams.items())
+    if not items:
+        return lambda pv: []
+    keys = frozenset(k for k, _v in items[0][0])
+    if keys <= sink_keys:      # the source is as fine as the sink or coarser: one stream per sink value
+        exact = {frozenset(spv): [(node.channel_id, sid)] for spv, sid in items}
+        return lambda pv: exact.get(frozenset(p for p in pv if p[0] in keys), [])
+    if sink_keys < keys:       # the source is finer: every stream under the sink value (an aggregation)
+        under: dict = {}
+        for spv, sid in items:
+            under.setdefault(frozenset(p for p in spv if p[0] in sink_keys), []).append((node.channel_id, sid))
+        return lambda pv: under.get(frozenset(pv), [])
+    return lambda pv: []       # plates that share no line of the meta-data tree: no source agrees
 
 
 def _plan_multi(model, workflow, f) -> list[Step]:
@@ -144,10 +152,12 @@ def _plan_multi(model, workflow, f) -> list[Step]:
     splitting = _single_stream(model, workflow, f, f.splitting_node, "splitting") if f.splitting_node else None
     sinks = model.node_streams(sink_node)
     sources = model.node_streams(source_node) if source_node else {(): None}
+    by_parent: dict = {}
+    for spv, sid in sinks.items():
+        by_parent.setdefault(frozenset(p for p in spv if p[0] != key), []).append((spv, sid))
     steps = []
     for pv, src in sources.items():
-        under = [(spv, sid) for spv, sid in sinks.items()
-                 if {p for p in spv if p[0] != key} == set(pv)]
+        under = by_parent.get(frozenset(pv), [])
         if not under:
             continue
         values = [dict(spv)[key] for spv, _sid in under]
@@ -182,9 +192,29 @@ def plan(model: WorkflowModel, workflow: WorkflowDefinition) -> list[Step]:
     return steps
 
 
+def choose_engine(manager, workflow, engine: str = "auto", workers: int | None = None, scheduler=None) -> str:
+    """The engine a run takes: ``auto`` is ``dask`` with a scheduler, ``inline`` for one worker or a workflow that
+    cannot leave this process (memory-channel nodes, a script's live tools, a store only this process can open),
+    else ``local`` worker processes. Asking for ``local``/``dask`` where that cannot work is an error that says why."""
+    from .engines import ENGINES, shareable
+    if engine not in ENGINES:
+        raise WorkflowExecutionError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise WorkflowExecutionError(f"workers must be a whole number ≥ 1, not {workers!r}")
+    why = shareable(manager, workflow)
+    if engine == "auto":
+        if scheduler is not None and why is None:
+            return "dask"
+        return "inline" if why is not None or workers == 1 else "local"
+    if engine in ("local", "dask") and why is not None:
+        raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r} cannot run on the {engine} engine: {why}")
+    return engine
+
+
 def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, interval: TimeInterval, *,
                  progress=None, cancel=None, chunk=None, bindings=None, allow_stored_code=False,
-                 only_runnable: bool = False) -> WorkflowRun:
+                 only_runnable: bool = False, engine: str = "auto", workers: int | None = None,
+                 scheduler=None) -> WorkflowRun:
     """Run every factor of ``workflow`` over ``interval``.
 
     :param progress: ``progress(fraction, text)``: after every committed chunk of every step
@@ -197,8 +227,14 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
         caller is responsible for running this outside any process that must not run foreign code.
     :param only_runnable: run the factors that can run and skip the others (and what reads their output),
         listed in :attr:`WorkflowRun.skipped`, instead of refusing the whole workflow
+    :param engine: ``auto`` (default), ``inline``, ``local`` or ``dask`` (see :func:`choose_engine` and
+        :mod:`.engines`); ``workers``: local worker processes (default: as many as cores; 1 = inline);
+        ``scheduler``: a Dask scheduler address (or Client / LocalCluster)
     """
     from .code_params import CodeBindings, check_factor, tool_for
+    if not workflow.factors or not workflow.nodes:
+        raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r} has no "
+                                     f"{'factors' if not workflow.factors else 'nodes'}: nothing to run")
     if bindings is None:
         bindings = CodeBindings(manager.store)
     factors = workflow.factor_order()
@@ -249,26 +285,45 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
                 raise WorkflowExecutionError("; ".join(check.problems))
             tools[id(f)] = tool_for(check)
         return tools[id(f)]
+    from .engines import run_steps
+    result.engine = engine = choose_engine(manager, workflow, engine, workers, scheduler)
+    # phases: the factors between two NodeCreationFactors run as one step graph; a NodeCreationFactor runs
+    # here, in order, and the factors after it are planned with the plate values it made
+    phases, phase = [], []
+    for f in factors:
+        if f.factor_type == "NodeCreationFactor":
+            phases += [phase, [f]] if phase else [[f]]
+            phase = []
+        else:
+            phase.append(f)
+    if phase:
+        phases.append(phase)
     try:
-        for fi, factor in enumerate(factors):
-            steps = plan_factor(model, workflow, factor)
-            for si, step in enumerate(steps):
-                if cancel is not None and cancel.is_set():
-                    raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled before {factor.tool.name}")
-                base = (fi + si / max(1, len(steps))) / len(factors)
-                span = 1.0 / len(factors) / max(1, len(steps))
-                label = f"factor {fi + 1}/{len(factors)} {factor.tool.name}, {_pv_text(step.plate_value)}"
-                report(base, label)
+        for pi, phase in enumerate(phases):
+            base, span = pi / len(phases), 1.0 / len(phases)
+            steps = [step for f in phase for step in plan_factor(model, workflow, f)]
+            if phase[0].factor_type == "NodeCreationFactor":
+                for step in steps:
+                    if cancel is not None and cancel.is_set():
+                        raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled before "
+                                             f"{step.factor.tool.name}")
+                    report(base, f"{step.factor.tool.name}, {_pv_text(step.plate_value)}")
+                    _create_nodes(manager, model, workflow, step.factor, step, tool_of(step.factor), interval, result)
+                continue
 
-                def prog(fraction, _written, base=base, span=span, label=label):
-                    report(base + span * fraction, label)
+            def run_inline(step, i, n, base=base, span=span):
+                label = f"{step.factor.tool.name}, {_pv_text(step.plate_value)}"
+                report(base + span * i / n, label)
 
-                tool = tool_of(factor)
-                if factor.factor_type == "NodeCreationFactor":
-                    _create_nodes(manager, model, workflow, factor, step, tool, interval, result)
-                    continue
-                record = _run_step(manager, workflow, step, tool, interval, prog, cancel, chunk)
-                result.records.append(record)
+                def prog(fraction, _written):
+                    report(base + span * (i + fraction) / n, label)
+                result.records.append(_run_step(manager, workflow, step, tool_of(step.factor), interval, prog,
+                                                cancel, chunk))
+
+            run_steps(engine, manager, workflow, steps, interval, tool_of=tool_of, run_inline=run_inline,
+                      result=result, report=lambda fraction, text, base=base, span=span:
+                      report(base + span * fraction, text), cancel=cancel, chunk=chunk, bindings=bindings,
+                      allow_stored_code=allow_stored_code, workers=workers, scheduler=scheduler)
         result.outcome = "ok"
         report(1.0, f"{len(result.records)} tool runs, {result.instances_written:,} instances written")
         return result
@@ -414,4 +469,4 @@ def _stream(manager, channel_id, stream_id, workflow, spec):
     return stream
 
 
-__all__ = ["plan", "plan_factor", "run_workflow", "Step", "WorkflowRun", "WorkflowExecutionError"]
+__all__ = ["plan", "plan_factor", "run_workflow", "choose_engine", "Step", "WorkflowRun", "WorkflowExecutionError"]

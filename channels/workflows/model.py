@@ -27,6 +27,7 @@ class WorkflowModel:
     workflows: dict              # workflow_id -> WorkflowDefinition
     status: dict = field(default_factory=dict)   # workflow_id -> workflow_status document
     errors: list = field(default_factory=list)   # (what, message)
+    _streams: dict = field(default_factory=dict, repr=False, compare=False)   # node_streams cache
 
     def node_plates(self, node: NodeDefinition) -> list[Plate]:
         missing = [p for p in node.plate_ids if p not in self.plates]
@@ -36,8 +37,18 @@ class WorkflowModel:
         return [self.plates[p] for p in node.plate_ids]
 
     def node_streams(self, node: NodeDefinition) -> dict:
-        """``{plate value: StreamId}`` of a node (one stream with no meta-data when it is on no plate)."""
-        return {pv: StreamId(node.stream_name, list(pv)) for pv in overlapping_values(self.node_plates(node))}
+        """``{plate value: StreamId}`` of a node (one stream with no meta-data when it is on no plate).
+
+        Kept per node until the node's plates change (a NodeCreationFactor resolves them anew), so planning
+        a workflow builds every node's streams once."""
+        plates = tuple(self.node_plates(node))
+        key = (node.stream_name, tuple(node.plate_ids))
+        cached = self._streams.get(key)
+        if cached is not None and len(cached[0]) == len(plates) and all(a is b for a, b in zip(cached[0], plates)):
+            return cached[1]
+        streams = {pv: StreamId(node.stream_name, list(pv)) for pv in overlapping_values(plates)}
+        self._streams[key] = (plates, streams)
+        return streams
 
     def plates_of_stream(self, stream_id: StreamId) -> list[str]:
         """Plates whose values include this stream's meta-data exactly."""
@@ -66,6 +77,9 @@ def load_model(store) -> WorkflowModel:
             definitions.append(PlateDefinition.from_document(d))
         except PlateError as e:
             errors.append(("plate_definitions", str(e)))
+        except Exception as e:  # noqa: BLE001 - a field of the wrong type: this document is reported, not fatal
+            errors.append(("plate_definitions", f"plate definition {d.get('plate_id', '?') if isinstance(d, dict) else '?'!s}"
+                                                f" cannot be read: {type(e).__name__}: {e}"[:400]))
     plates = {}
     for pd in definitions:  # one bad plate does not hide the others
         try:
@@ -74,7 +88,7 @@ def load_model(store) -> WorkflowModel:
             errors.append((f"plate {pd.plate_id}", str(e)))
     workflows, wf_errors = load_workflows(docs("workflow_definitions"))
     errors += [(f"workflow {wid}", msg) for wid, msg in wf_errors]
-    status = {d.get("workflow_id"): d for d in docs("workflow_status")}
+    status = {d.get("workflow_id"): d for d in docs("workflow_status") if isinstance(d, dict)}
     for what, msg in errors:
         log.warning("%s: %s", what, msg)
     return WorkflowModel(tree, definitions, plates, {w.workflow_id: w for w in workflows}, status, errors)

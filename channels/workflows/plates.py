@@ -13,7 +13,6 @@ definition says; the usual form (``values: []``, ``complement: true`` = every va
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 from ..errors import ChannelsError
@@ -112,25 +111,42 @@ def resolve_plates(definitions, tree: MetaDataTree) -> dict[str, Plate]:
 
 def overlapping_values(plates) -> list[PlateValue]:
     """The plate values of a node over several plates: combinations that agree on shared meta-data,
-    merged (a node on ``H`` and ``H.R`` has the values of ``H.R``)."""
+    merged (a node on ``H`` and ``H.R`` has the values of ``H.R``; one on ``[H.W, H.APs]`` pairs each
+    wearable with the access points of its own house).
+
+    Joined plate by plate on the shared meta-data (values grouped by what they share), so the cost grows
+    with the values and the result, never with the product of the plates."""
     plates = list(plates)
     if not plates:
         return [()]
     if len(plates) == 1:
         return list(plates[0].values)
-    out = []
-    for combo in itertools.product(*(p.values for p in plates)):
-        merged: dict = {}
-        ok = True
-        for value in combo:
-            for k, v in value:
-                if merged.setdefault(k, v) != v:
-                    ok = False
-        if ok:
-            value = tuple(merged.items())
-            if value not in out:
-                out.append(value)
-    return sorted(out)
+    acc = [dict(v) for v in plates[0].values]
+    for plate in plates[1:]:
+        groups: dict = {}   # key set of a value -> its values
+        for v in plate.values:
+            groups.setdefault(frozenset(k for k, _ in v), []).append(v)
+        out, seen = [], set()
+        by_index: dict = {}
+        for merged in acc:
+            mkeys = frozenset(merged)
+            for keys, values in groups.items():
+                shared = tuple(sorted(mkeys & keys))
+                index = by_index.get((keys, shared))
+                if index is None:
+                    index = by_index[(keys, shared)] = {}
+                    for v in values:
+                        d = dict(v)
+                        index.setdefault(tuple(d[k] for k in shared), []).append(v)
+                for v in index.get(tuple(merged[k] for k in shared), ()):
+                    m = dict(merged)
+                    m.update(v)
+                    key = tuple(m.items())
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(m)
+        acc = out
+    return sorted({tuple(m.items()) for m in acc})
 
 
 __all__ = ["PlateDefinition", "Plate", "PlateError", "resolve_plates", "overlapping_values", "PlateValue"]

@@ -570,6 +570,16 @@ _cache: OrderedDict = OrderedDict()
 _cache_lock = threading.Lock()
 
 
+def content_hash(value) -> str:
+    """The content hash (hex sha256) of a stored function value, as read: of its bytes, or of a Python 2
+    text's latin-1 bytes. Reads nothing inside the value (a value that is neither gets the hash of its repr,
+    so it can still be named)."""
+    try:
+        return _sha256(_value_bytes(value)).hexdigest()
+    except StoredCodeError:
+        return _sha256(repr(value).encode("utf-8", "backslashreplace")).hexdigest()
+
+
 def read_stored_code(value) -> StoredCode:
     """Read a stored function value (str: Python 2 pickle text; bytes: Python 3 pickle) WITHOUT running it.
 

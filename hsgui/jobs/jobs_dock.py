@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QHBox
                                QProgressBar, QPushButton, QStyle, QStyledItemDelegate, QStyleOptionButton,
                                QStyleOptionProgressBar, QTableView, QVBoxLayout, QWidget)
 
+from channels.utils import redact_text
 from hsgui.common.background import JobState, guarded
 
 COL_TITLE, COL_STATE, COL_PROGRESS, COL_ELAPSED, COL_CANCEL = range(5)
@@ -105,10 +106,10 @@ class JobListModel(QAbstractTableModel):
             return job
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_TITLE:
-                return job.title
+                return redact_text(job.title)
             if col == COL_STATE:
                 if job.state == JobState.FAILED:
-                    return "failed: " + (job.error or "")
+                    return "failed: " + redact_text(job.error or "")
                 return job.state.value
             if col == COL_PROGRESS:
                 return self._texts.get(job.id, "")
@@ -118,8 +119,8 @@ class JobListModel(QAbstractTableModel):
                 return "Cancel"
         if role == Qt.ItemDataRole.ToolTipRole:
             if job.state == JobState.FAILED:
-                return job.traceback or job.error
-            return job.title + (("\n" + self._texts[job.id]) if job.id in self._texts else "")
+                return redact_text(job.traceback or job.error or "")
+            return redact_text(job.title + (("\n" + self._texts[job.id]) if job.id in self._texts else ""))
         if role == Qt.ItemDataRole.ForegroundRole and col == COL_STATE and job.state == JobState.FAILED:
             from PySide6.QtGui import QColor
             return QColor(190, 30, 30)
@@ -330,7 +331,7 @@ class JobStatusWidget(QWidget):
                 self._timer.stop()
             return
         others = len([j for j in self.runner.active if j.kind != "count"]) - 1
-        self.label.setText(job.title + (f"  (+{others} more)" if others > 0 else "")
+        self.label.setText(redact_text(job.title) + (f"  (+{others} more)" if others > 0 else "")
                            + f"  {format_elapsed(job.elapsed)}")
         self.bar.setVisible(True)
         self.bar.setValue(int(job.fraction * 1000))

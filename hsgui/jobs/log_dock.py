@@ -10,11 +10,39 @@ import logging
 from datetime import datetime
 
 from PySide6.QtCore import QObject, Signal
+
+from channels.utils import redact_text
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 LOGGERS = ("channels", "hsgui", "resources")
 LEVELS = (("Debug", logging.DEBUG), ("Info", logging.INFO), ("Warning", logging.WARNING), ("Error", logging.ERROR))
+
+
+class RedactFilter(logging.Filter):
+    """Redacts every URI in a record (its message, arguments and traceback) with the project's one rule
+    (:func:`channels.utils.redact_text`) before any handler writes it: the Log dock, stderr, a log file."""
+
+    def filter(self, record):
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record whose arguments do not fit its format: keep it as it is
+            return True
+        clean = redact_text(message)
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        return True
+
+
+def install_redaction(logger: logging.Logger | None = None) -> None:
+    """Put :class:`RedactFilter` on every handler of ``logger`` (the root logger: stderr) that lacks one."""
+    for h in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, RedactFilter) for f in h.filters):
+            h.addFilter(RedactFilter())
 
 
 class _Emitter(QObject):
@@ -27,6 +55,7 @@ class QtLogHandler(logging.Handler):
     def __init__(self, level=logging.DEBUG):
         super().__init__(level)
         self.emitter = _Emitter()
+        self.addFilter(RedactFilter())
 
     def emit(self, record):
         try:
@@ -65,6 +94,7 @@ class LogDock(QWidget):
         self.handler = QtLogHandler()
         self.handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
         self.handler.emitter.record.connect(self._add)
+        install_redaction()   # stderr too (the handlers the app set up with logging.basicConfig)
         self._loggers = [logging.getLogger(n) for n in loggers]
         for lg in self._loggers:
             lg.addHandler(self.handler)

@@ -71,7 +71,8 @@ def run_workflow_job(ctx, manager, model, workflow, interval, allow_stored_code=
     if allow_stored_code:
         from channels.workflows.process_run import run_workflow_in_process
         return run_workflow_in_process(manager, workflow, interval, allow_stored_code=set(allow_stored_code),
-                                       only_runnable=only_runnable, progress=ctx.report, cancel=ctx.cancel_event)
+                                       only_runnable=only_runnable, progress=ctx.report, cancel=ctx.cancel_event,
+                                       model=model)
     from channels.workflows import run_workflow
     problem = remote_store_problem(manager, scheduler)
     if problem:

@@ -156,7 +156,7 @@ def test_workspace_document_validation_names_the_bad_field():
             "zone": "UTC", "panes": [{"curves": [{"channel": "mongo", "stream": {"name": "t", "meta_data": [["h", 1]]},
                                                   "component": None, "colour": "#1f77b4", "visible": True}]}]}
     doc = parse_workspace(json.dumps(good))
-    assert doc.store == "mongodb://ann@db:27017/hs"                           # never a password
+    assert doc.store == "mongodb://ann:***@db:27017/hs"                       # never a password
     assert "hunter2" not in to_json(WorkspaceDoc(store="mongodb://ann:hunter2@db:27017/hs"))
     assert parse_workspace(to_json(doc)) == doc
     cases = [

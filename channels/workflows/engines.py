@@ -1,0 +1,392 @@
+"""Where a workflow's steps run: inline, on local worker processes, or on a Dask cluster.
+
+A run is a graph of steps (factor × plate value, :class:`.execution.Step`). A step depends only on the steps
+that write its own sources, alignment or splitting stream — :func:`step_dependencies` finds them by stream, in
+one pass — not on whole factors, so the first houses' summaries can finish while other houses still compute.
+
+Engines (all keep the step contract: only what the sink is missing, chunks committed with their calculated
+intervals, a run record, a cancel checked between chunks):
+
+* ``inline`` — in this process, in dependency order (HyperStream's way; what runs a workflow whose nodes are in
+  the memory channel, a script's live tools, or a store no other process can open, e.g. mongomock);
+* ``local`` — worker processes (``spawn``; as many as cores unless told) that open the same store themselves
+  (an embedded store file or a MongoDB URI); a cancel sets an event every worker checks between chunks;
+* ``dask`` — a ``distributed`` cluster at a scheduler address (opt-in: ``pip install ".[dask]"``). Workers open
+  the store themselves: MongoDB for a real cluster; an embedded store file only when every worker runs on
+  this machine. A running Dask task cannot be killed, so cancel goes through a ``distributed.Event`` each
+  step checks between chunks.
+
+Workers get the workflow's document, the bindings and the consent once (process initializer / a scattered
+object), then each step as a small tuple; they answer with the step's run record, or an error as text (a
+worker's exception class may not survive the trip back).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, wait
+from contextlib import contextmanager
+
+from ..errors import CancelledError, ChannelsError
+
+ENGINES = ("auto", "inline", "local", "dask")
+
+
+def step_outputs(step) -> list:
+    if step.factor.factor_type == "MultiOutputFactor":
+        return list(step.sinks) + ([step.sink] if step.sink else [])
+    return [step.sink] if step.sink else []
+
+
+def step_inputs(step) -> list:
+    return list(step.sources) + ([step.alignment] if step.alignment else [])
+
+
+def step_dependencies(steps) -> list[list[int]]:
+    """For each step, the indexes of the steps that write one of its inputs (linear in steps and streams)."""
+    writer = {}
+    for i, step in enumerate(steps):
+        for out in step_outputs(step):
+            writer[out] = i
+    deps = []
+    for i, step in enumerate(steps):
+        deps.append(sorted({writer[s] for s in step_inputs(step) if s in writer and writer[s] != i}))
+    return deps
+
+
+# -- the worker side (local processes and Dask workers) --------------------------------------------------------
+_STATE: dict = {}
+
+
+class _Setup:
+    """What every worker needs once per run (picklable: sent to each worker process, never stored)."""
+
+    def __init__(self, run_id, target, config, workflow_document, allow_stored_code, bindings, interval, chunk):
+        self.run_id, self.target, self.config = run_id, target, config
+        self.workflow_document, self.allow_stored_code = workflow_document, allow_stored_code
+        self.bindings, self.interval, self.chunk = bindings, interval, chunk
+
+
+def _state(setup, cancel):
+    state = _STATE.get(setup.run_id)
+    if state is None:
+        from ..channel_manager import ChannelManager, open_store
+        from .code_params import CodeBindings
+        from .definitions import WorkflowDefinition
+        for old in list(_STATE.values()):   # one run at a time per worker: close the previous run's store
+            old["manager"].close()
+        _STATE.clear()
+        target = setup.target
+        manager = (ChannelManager.open(target) if target.lower().endswith(".json")
+                   else ChannelManager(open_store(target), setup.config))
+        state = _STATE[setup.run_id] = {
+            "manager": manager, "workflow": WorkflowDefinition.from_document(setup.workflow_document),
+            "bindings": CodeBindings(bindings=setup.bindings), "tools": {}, "cancel": cancel, "setup": setup}
+    return state
+
+
+def _init_local(setup, cancel_event):
+    _state(setup, cancel_event)
+
+
+def _run_in_worker(state, spec):
+    """Run one step (``spec`` from :func:`_spec`); returns ("ok", RunRecord | None) or ("error"/"cancelled", text)."""
+    from ..database_channel import DatabaseChannel
+    from .code_params import check_factor, tool_for
+    from .execution import Step, _run_step
+    setup, manager, workflow = state["setup"], state["manager"], state["workflow"]
+    index, pv, sources, sink, alignment, sinks, meta_data_id, values = spec
+    try:
+        for cid, sid in sources + sinks + [x for x in (sink, alignment) if x]:
+            channel = manager.get_channel(cid)
+            if isinstance(channel, DatabaseChannel):
+                channel.refresh_stream(sid)
+        tools = state["tools"]
+        if index not in tools:
+            check = check_factor(manager, workflow, index, state["bindings"], setup.allow_stored_code)
+            if not check.runnable:
+                return "error", "; ".join(check.problems)
+            tools[index] = tool_for(check)
+        step = Step(workflow.factors[index], pv, sources, sink, alignment, sinks, meta_data_id, values)
+        return "ok", _run_step(manager, workflow, step, tools[index], setup.interval, None, state["cancel"],
+                               setup.chunk)
+    except CancelledError as e:
+        return "cancelled", str(e)
+    except BaseException as e:  # noqa: BLE001 - tools (and consented code) may raise anything: report it by name
+        return "error", f"{type(e).__name__}: {e}"
+
+
+def _local_step(spec):
+    return _run_in_worker(_STATE[next(iter(_STATE))], spec)
+
+
+def _spec(index_of, step) -> tuple:
+    return (index_of[id(step.factor)], step.plate_value, list(step.sources), step.sink, step.alignment,
+            list(step.sinks), step.meta_data_id, list(step.output_values))
+
+
+# -- the calling side --------------------------------------------------------------------------------------------
+def _setup(manager, workflow, interval, chunk, bindings, allow_stored_code) -> _Setup:
+    from .process_run import store_target
+    return _Setup(uuid.uuid4().hex, store_target(manager), manager.config, workflow.to_document(),
+                  allow_stored_code if isinstance(allow_stored_code, bool) else set(allow_stored_code or ()),
+                  bindings.list(workflow.workflow_id) if bindings is not None else [], interval, chunk)
+
+
+def shareable(manager, workflow) -> str | None:
+    """Why ``workflow`` cannot run on worker processes (None when it can)."""
+    memory = [n.stream_name for n in workflow.nodes.values() if n.channel_id == "memory"]
+    if memory:
+        return f"nodes {', '.join(memory)} are in the memory channel"
+    if any(f.tool_instance is not None for f in workflow.factors):
+        return "it runs a script's own tool objects"
+    if not (getattr(manager, "open_target", None) or getattr(manager.store, "path", None)):
+        return "its store cannot be opened by another process"
+    return None
+
+
+def run_steps(engine, manager, workflow, steps, interval, *, tool_of, run_inline, result, report, cancel, chunk,
+              bindings, allow_stored_code, workers=None, scheduler=None) -> None:
+    """Run ``steps`` (one phase: no NodeCreationFactor among them) on ``engine``; records go to ``result``."""
+    if not steps:
+        return
+    if engine == "inline":
+        for i, step in enumerate(steps):
+            if cancel is not None and cancel.is_set():
+                raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled before {step.factor.tool.name}")
+            run_inline(step, i, len(steps))
+        return
+    deps = step_dependencies(steps)
+    setup = _setup(manager, workflow, interval, chunk, bindings, allow_stored_code)
+    try:
+        if engine == "local":
+            _run_local(workflow, steps, deps, setup, result, report, cancel, workers or os.cpu_count() or 1)
+        else:
+            _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler)
+    finally:
+        _refresh_outputs(manager, steps)
+
+
+def _refresh_outputs(manager, steps) -> None:
+    """The workers wrote the steps' outputs: this process re-reads their definitions (one read per stream)."""
+    from ..database_channel import DatabaseChannel
+    for step in steps:
+        for cid, sid in step_outputs(step):
+            channel = manager.get_channel(cid)
+            if isinstance(channel, DatabaseChannel):
+                channel.refresh_stream(sid)
+
+
+def _label(step) -> str:
+    from .execution import _pv_text
+    return f"{step.factor.tool.name}, {_pv_text(step.plate_value)}"
+
+
+class _Scheduler:
+    """Submits steps as their dependencies finish, at most ``window`` in flight, and collects the answers."""
+
+    def __init__(self, workflow, steps, deps, result, report, submit):
+        self.workflow, self.steps, self.result, self.report, self.submit = workflow, steps, result, report, submit
+        self.waiting = [len(d) for d in deps]
+        self.readers = [[] for _ in steps]
+        for i, d in enumerate(deps):
+            for j in d:
+                self.readers[j].append(i)
+        self.ready = [i for i, n in enumerate(self.waiting) if n == 0]
+        self.ready.reverse()   # pop() takes them in plan order
+        self.done = 0
+        self.error = None
+
+    def answer(self, i, outcome):
+        kind, value = outcome
+        self.done += 1
+        if kind == "ok":
+            if value is not None:
+                self.result.records.append(value)
+            for j in self.readers[i]:
+                self.waiting[j] -= 1
+                if self.waiting[j] == 0:
+                    self.ready.append(j)
+            self.report(self.done / len(self.steps), f"{self.done}/{len(self.steps)} steps; {_label(self.steps[i])}")
+        elif self.error is None:
+            self.error = (kind, f"{_label(self.steps[i])}: {value}")
+
+
+@contextmanager
+def _script_main_hidden():
+    """While worker processes start, hide a script's ``__main__`` file from ``spawn``: the workers then do not
+    re-run the script that called us (a script without ``if __name__ == "__main__":`` would otherwise start the
+    workflow again in every worker). Modules run with ``-m`` keep their name and are imported as usual."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None) if main is not None and getattr(main, "__spec__", None) is None else None
+    if path is None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
+def _run_local(workflow, steps, deps, setup, result, report, cancel, workers):
+    with _script_main_hidden():
+        _run_local_pool(workflow, steps, deps, setup, result, report, cancel, workers)
+
+
+def _run_local_pool(workflow, steps, deps, setup, result, report, cancel, workers):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    sched = _Scheduler(workflow, steps, deps, result, report, None)
+    index_of = {id(f): i for i, f in enumerate(workflow.factors)}
+    pending = {}
+    with ProcessPoolExecutor(max_workers=min(workers, len(steps)), mp_context=ctx, initializer=_init_local,
+                             initargs=(setup, stop)) as pool:
+        try:
+            while sched.ready or pending:
+                stopping = sched.error is not None or (cancel is not None and cancel.is_set())
+                if stopping:
+                    stop.set()
+                while sched.ready and not stopping and len(pending) < 4 * workers:
+                    i = sched.ready.pop()
+                    pending[pool.submit(_local_step, _spec(index_of, steps[i]))] = i
+                if not pending:
+                    break
+                finished, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    i = pending.pop(fut)
+                    try:
+                        sched.answer(i, fut.result())
+                    except Exception as e:  # noqa: BLE001 - a worker process that died: name it
+                        sched.answer(i, ("error", f"the worker process failed: {type(e).__name__}: {e}"))
+        finally:
+            stop.set() if (sched.error or (cancel is not None and cancel.is_set())) else None
+    _finish(workflow, sched, cancel)
+
+
+def _finish(workflow, sched, cancel):
+    from .execution import WorkflowExecutionError
+    if sched.error is not None:
+        kind, text = sched.error
+        if kind == "cancelled":
+            raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled: {text}")
+        raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}: {text}")
+    if cancel is not None and cancel.is_set() and sched.done < len(sched.steps):
+        raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled after {sched.done} of "
+                             f"{len(sched.steps)} steps")
+
+
+# -- Dask -------------------------------------------------------------------------------------------------------
+class _DaskCancel:
+    """``is_set()`` over a distributed.Event (checked between chunks; a running task cannot be killed)."""
+
+    def __init__(self, name):
+        self.name, self._event, self._checked, self._value = name, None, 0.0, False
+
+    def is_set(self):
+        now = time.monotonic()
+        if not self._value and now - self._checked > 0.2:   # at most 5 round trips a second
+            from distributed import Event
+            if self._event is None:
+                self._event = Event(self.name)
+            self._value = self._event.is_set()
+            self._checked = now
+        return self._value
+
+
+def _dask_step(setup, spec, *_deps):
+    return _run_in_worker(_state(setup, _DaskCancel(f"hsgui-cancel-{setup.run_id}")), spec)
+
+
+def _local_addresses() -> set:
+    names = {"127.0.0.1", "localhost", "::1", socket.gethostname()}
+    try:
+        names |= {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None)}
+    except OSError:
+        pass
+    return names
+
+
+def dask_client(scheduler):
+    """A ``distributed.Client`` for ``scheduler`` (an address, or a Client / LocalCluster given directly)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ChannelsError('the Dask engine needs the "dask" extra: pip install "hyperstream-studio[dask]"') from None
+    if isinstance(scheduler, Client):
+        return scheduler, False
+    if scheduler is None:
+        raise ChannelsError("the Dask engine needs a scheduler address (e.g. tcp://host:8786)")
+    if hasattr(scheduler, "scheduler_address"):   # a LocalCluster
+        return Client(scheduler), True
+    return Client(str(scheduler), timeout=10), True
+
+
+def check_store_for_cluster(manager, client) -> None:
+    """An embedded store file can be shared only with workers on this machine: say so, naming both."""
+    path = getattr(manager.store, "path", None)
+    if not path:
+        return
+    hosts = {w.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+             for w in client.scheduler_info().get("workers", {})}
+    remote = sorted(h for h in hosts if h not in _local_addresses())
+    if remote:
+        from .execution import WorkflowExecutionError
+        raise WorkflowExecutionError(f"the embedded store file {path} cannot be shared with remote Dask workers "
+                                     f"({', '.join(remote)}): connect to a MongoDB store to run on this cluster")
+
+
+def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler):
+    from distributed import Event, as_completed
+    client, own = dask_client(scheduler)
+    try:
+        check_store_for_cluster(manager, client)
+        stop = Event(f"hsgui-cancel-{setup.run_id}", client=client)
+        shared = client.scatter(setup, broadcast=True)
+        sched = _Scheduler(workflow, steps, deps, result, report, None)
+        index_of = {id(f): i for i, f in enumerate(workflow.factors)}
+        futures = [None] * len(steps)
+        order = []
+        # submit all in dependency order: Dask holds a step until the steps it depends on are done
+        remaining = list(sched.waiting)
+        ready = [i for i, n in enumerate(remaining) if n == 0]
+        while ready:
+            i = ready.pop(0)
+            order.append(i)
+            for j in sched.readers[i]:
+                remaining[j] -= 1
+                if remaining[j] == 0:
+                    ready.append(j)
+        index = {}
+        for i in order:
+            futures[i] = client.submit(_dask_step, shared, _spec(index_of, steps[i]), *[futures[j] for j in deps[i]],
+                                       key=f"step-{setup.run_id}-{i}", pure=False)
+            index[futures[i].key] = i
+        done = as_completed([futures[i] for i in order])
+        for fut in done:
+            if cancel is not None and cancel.is_set() and not stop.is_set():
+                stop.set()
+                client.cancel([f for f in futures if not f.done()])
+            if fut.cancelled():
+                continue
+            try:
+                outcome = fut.result()
+            except Exception as e:  # noqa: BLE001 - a lost worker or a task that did not start
+                outcome = ("error", f"{type(e).__name__}: {e}")
+            sched.answer(index[fut.key], outcome)
+            if sched.error is not None and not stop.is_set():
+                stop.set()
+                client.cancel([f for f in futures if not f.done()])
+        _finish(workflow, sched, cancel)
+    finally:
+        if own:
+            client.close()
+
+
+__all__ = ["ENGINES", "run_steps", "step_dependencies", "step_inputs", "step_outputs", "shareable", "dask_client",
+           "check_store_for_cluster"]

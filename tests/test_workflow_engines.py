@@ -1,0 +1,213 @@
+"""One step graph, several engines: inline, local worker processes, Dask distributed. The results are the same
+instance for instance whichever engine and however many workers ran them; a step waits only for the steps
+that write its inputs; a cancel or a kill leaves every stream consistent with its calculated intervals."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from channels import ChannelManager, TimeInterval, UTC
+from channels.errors import CancelledError
+from channels.stores.sqlite_store import SQLiteStore
+from channels.workflows import (FactorDefinition, MetaDataItem, NodeDefinition, PlateDefinition, ToolSpec,
+                                WorkflowDefinition, add_meta_data, add_plates, add_workflow, load_model, plan,
+                                run_workflow)
+from channels.workflows.engines import check_store_for_cluster, step_dependencies
+from channels.workflows.execution import WorkflowExecutionError, choose_engine
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+HOUSES = ("1", "2", "3")
+
+
+def _workflow(channel="mongo"):
+    nodes = [NodeDefinition("ticks", ["H.R"], channel), NodeDefinition("windows", [], channel),
+             NodeDefinition("noise", ["H.R"], channel), NodeDefinition("count_per_resident", ["H.R"], channel),
+             NodeDefinition("merged_per_house", ["H"], channel)]
+    factors = [
+        FactorDefinition(ToolSpec("clock", None, {"stride": 5.0, "first": T0}), "Factor", [], ["ticks"]),
+        FactorDefinition(ToolSpec("sliding_window", None, {"first": T0, "lower": -60.0, "upper": 0.0,
+                                                           "increment": 60.0}), "Factor", [], ["windows"]),
+        FactorDefinition(ToolSpec("gauss", None, {"stride": 5.0, "seed": 7}), "Factor", [], ["noise"]),
+        FactorDefinition(ToolSpec("aggregate", None, {"func": "count"}), "Factor", ["ticks"], ["count_per_resident"],
+                         alignment_node="windows"),
+        FactorDefinition(ToolSpec("aligned_merge", None, {}), "Factor", ["count_per_resident"], ["merged_per_house"]),
+    ]
+    return WorkflowDefinition("wf", "W", "engines", {n.stream_name: n for n in nodes}, factors)
+
+
+def _store(path, channel="mongo"):
+    store = SQLiteStore(str(path))
+    items = []
+    for h in HOUSES:
+        items.append(MetaDataItem("house", h))
+        items += [MetaDataItem("resident", r, f"house_{h}") for r in ("a", "b")]
+    add_meta_data(store, items)
+    add_plates(store, [PlateDefinition("H", "house", complement=True),
+                       PlateDefinition("H.R", "resident", complement=True, parent_plate="H")])
+    add_workflow(store, _workflow(channel))
+    store.close()
+    return str(path)
+
+
+def _contents(manager, iv):
+    manager.refresh()
+    out = {}
+    for sid, stream in manager.get_channel("mongo").streams.items():
+        out[str(sid)] = (list(stream.window(iv).items()), stream.calculated_intervals)
+    return out
+
+
+def _run(path, iv, **kwargs):
+    manager = ChannelManager.open(path)
+    try:
+        model = load_model(manager.store)
+        result = run_workflow(manager, model, model.workflows["wf"], iv, **kwargs)
+        return result, _contents(manager, iv)
+    finally:
+        manager.close()
+
+
+def test_a_step_waits_only_for_the_steps_that_write_its_inputs(tmp_path):
+    path = _store(tmp_path / "s.sqlite")
+    manager = ChannelManager.open(path)
+    model = load_model(manager.store)
+    steps = plan(model, model.workflows["wf"])
+    deps = step_dependencies(steps)
+    by = {(s.factor.tool.name, s.plate_value): i for i, s in enumerate(steps)}
+    resident = (("house", "2"), ("resident", "b"))
+    count = by[("aggregate", resident)]
+    # the count of house 2's resident b waits for b's ticks and the windows: not for other residents, not noise
+    assert sorted(steps[j].factor.tool.name + str(steps[j].plate_value) for j in deps[count]) == sorted(
+        ["clock" + str(resident), "sliding_window()"])
+    merge = by[("aligned_merge", (("house", "2"),))]
+    assert {steps[j].plate_value for j in deps[merge]} == {(("house", "2"), ("resident", "a")), resident}
+    assert deps[by[("gauss", resident)]] == []
+    manager.close()
+
+
+def test_every_engine_gives_the_same_streams_instance_for_instance(tmp_path):
+    iv = TimeInterval(T0, T0 + timedelta(minutes=20))
+    results = {}
+    for name, kwargs in {"inline": dict(engine="inline"), "local-1": dict(engine="local", workers=1),
+                         "local-2": dict(engine="local", workers=2), "auto": {}}.items():
+        path = _store(tmp_path / f"{name}.sqlite")
+        result, contents = _run(path, iv, **kwargs)
+        assert result.outcome == "ok" and len(result.records) == 6 + 1 + 6 + 6 + 3, name
+        results[name] = contents
+    assert results["auto"] and all(v == results["inline"] for v in results.values())
+    counts = results["inline"]["count_per_resident: [house=1, resident=a]"][0]
+    assert [v for _t, v in counts] == [12] * 20     # 12 ticks of 5 s in each 60 s window
+
+
+def test_the_dask_engine_on_a_local_cluster_gives_the_same_streams(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    iv = TimeInterval(T0, T0 + timedelta(minutes=10))
+    _path, expected = _run(_store(tmp_path / "inline.sqlite"), iv, engine="inline")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result, got = _run(_store(tmp_path / "dask.sqlite"), iv, engine="dask", scheduler=cluster.scheduler_address)
+    assert result.engine == "dask" and result.outcome == "ok"
+    assert got == expected
+
+
+def test_an_embedded_store_cannot_go_to_remote_dask_workers(tmp_path):
+    class FakeClient:
+        def scheduler_info(self):
+            return {"workers": {"tcp://10.1.2.3:40000": {}, "tcp://127.0.0.1:40001": {}}}
+    manager = ChannelManager.open(_store(tmp_path / "s.sqlite"))
+    with pytest.raises(WorkflowExecutionError, match=r"cannot be shared with remote Dask workers \(10\.1\.2\.3\)"):
+        check_store_for_cluster(manager, FakeClient())
+    manager.close()
+
+
+def test_a_workflow_without_factors_is_refused_not_reported_ok():
+    empty = WorkflowDefinition("empty", "E", "", {}, [])
+    with pytest.raises(WorkflowExecutionError, match="'empty' has no factors: nothing to run"):
+        run_workflow(ChannelManager(), None, empty, TimeInterval(T0, T0 + timedelta(minutes=1)))
+
+
+def test_engines_that_cannot_work_are_refused_saying_why(tmp_path):
+    manager = ChannelManager()          # a memory-only manager: no store another process could open
+    wf = _workflow(channel="memory")
+    assert choose_engine(manager, wf) == "inline"
+    with pytest.raises(WorkflowExecutionError, match="memory channel"):
+        choose_engine(manager, wf, "local")
+    with pytest.raises(WorkflowExecutionError, match="unknown engine 'threads'"):
+        choose_engine(manager, wf, "threads")
+    with pytest.raises(WorkflowExecutionError, match="workers must be a whole number"):
+        choose_engine(manager, wf, workers=0)
+    on_store = ChannelManager.open(_store(tmp_path / "s.sqlite"))
+    assert choose_engine(on_store, _workflow()) == "local" and choose_engine(on_store, _workflow(), workers=1) == "inline"
+    on_store.close()
+
+
+def _consistent(path, iv):
+    """Every stream's data lies inside its calculated intervals (data outside them would be a half-written run)."""
+    manager = ChannelManager.open(path)
+    try:
+        for sid, stream in manager.get_channel("mongo").streams.items():
+            calc = stream.calculated_intervals
+            for ts, _v in stream.window(TimeInterval(T0 - timedelta(days=1), iv.end)).items():
+                assert any(ts in c for c in calc), f"{sid}: {ts} outside {calc}"
+    finally:
+        manager.close()
+
+
+def test_a_cancel_stops_the_workers_and_leaves_streams_consistent_then_a_rerun_completes(tmp_path):
+    iv = TimeInterval(T0, T0 + timedelta(hours=6))
+    path = _store(tmp_path / "s.sqlite")
+    cancel = threading.Event()
+    seen = []
+
+    def progress(fraction, _text):
+        seen.append(fraction)
+        if fraction > 0.2:
+            cancel.set()
+    with pytest.raises(CancelledError):
+        _run(path, iv, engine="local", workers=2, cancel=cancel, progress=progress, chunk=timedelta(minutes=10))
+    _consistent(path, iv)
+    result, contents = _run(path, iv, engine="local", workers=2)
+    assert result.outcome == "ok"
+    _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    assert contents == expected
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import sys
+    from datetime import datetime, timedelta
+    from channels import ChannelManager, TimeInterval, UTC
+    from channels.workflows import load_model, run_workflow
+    T0 = datetime(2024, 3, 1, tzinfo=UTC)
+    manager = ChannelManager.open(sys.argv[1])
+    model = load_model(manager.store)
+    print("started", flush=True)
+    run_workflow(manager, model, model.workflows["wf"], TimeInterval(T0, T0 + timedelta(hours=24)),
+                 engine="local", workers=2, chunk=timedelta(minutes=5))
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.8, 2.5])
+def test_a_run_killed_at_any_moment_leaves_every_stream_consistent(tmp_path, delay):
+    iv = TimeInterval(T0, T0 + timedelta(hours=24))
+    path = _store(tmp_path / "s.sqlite")
+    script = tmp_path / "run.py"
+    script.write_text(KILL_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), path], stdout=subprocess.PIPE, start_new_session=True,
+                            cwd=os.getcwd(), env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert proc.stdout.readline().strip() == b"started"
+    time.sleep(delay)
+    assert proc.poll() is None, "the run ended before the kill: make it longer"
+    os.killpg(proc.pid, signal.SIGKILL)      # the run and its worker processes, mid-chunk
+    proc.wait(timeout=30)
+    _consistent(path, iv)
+    result, contents = _run(path, iv, engine="local", workers=2)
+    _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    assert result.outcome == "ok" and contents == expected
