@@ -161,23 +161,25 @@ def run_steps(engine, manager, workflow, steps, interval, *, tool_of, run_inline
         return
     deps = step_dependencies(steps)
     setup = _setup(manager, workflow, interval, chunk, bindings, allow_stored_code)
+    finished = lambda step: _refresh_outputs(manager, step)  # noqa: E731
     try:
         if engine == "local":
-            _run_local(workflow, steps, deps, setup, result, report, cancel, workers or os.cpu_count() or 1)
+            _run_local(workflow, steps, deps, setup, result, report, cancel, workers or os.cpu_count() or 1, finished)
         else:
-            _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler)
+            _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler, finished)
     finally:
-        _refresh_outputs(manager, steps)
+        for step in steps:   # a cancelled or failed run may have committed chunks of steps it did not finish
+            _refresh_outputs(manager, step)
 
 
-def _refresh_outputs(manager, steps) -> None:
-    """The workers wrote the steps' outputs: this process re-reads their definitions (one read per stream)."""
+def _refresh_outputs(manager, step) -> None:
+    """A worker wrote the step's outputs: this process re-reads their definitions (one read per stream), so its
+    channels show them while the run goes on."""
     from ..database_channel import DatabaseChannel
-    for step in steps:
-        for cid, sid in step_outputs(step):
-            channel = manager.get_channel(cid)
-            if isinstance(channel, DatabaseChannel):
-                channel.refresh_stream(sid)
+    for cid, sid in step_outputs(step):
+        channel = manager.get_channel(cid)
+        if isinstance(channel, DatabaseChannel):
+            channel.refresh_stream(sid)
 
 
 def _label(step) -> str:
@@ -188,8 +190,9 @@ def _label(step) -> str:
 class _Scheduler:
     """Submits steps as their dependencies finish, at most ``window`` in flight, and collects the answers."""
 
-    def __init__(self, workflow, steps, deps, result, report, submit):
-        self.workflow, self.steps, self.result, self.report, self.submit = workflow, steps, result, report, submit
+    def __init__(self, workflow, steps, deps, result, report, finished=None):
+        self.workflow, self.steps, self.result, self.report = workflow, steps, result, report
+        self.finished = finished   # finished(step): a step's outputs were committed by a worker
         self.waiting = [len(d) for d in deps]
         self.readers = [[] for _ in steps]
         for i, d in enumerate(deps):
@@ -206,6 +209,8 @@ class _Scheduler:
         if kind == "ok":
             if value is not None:
                 self.result.records.append(value)
+            if self.finished is not None:
+                self.finished(self.steps[i])
             for j in self.readers[i]:
                 self.waiting[j] -= 1
                 if self.waiting[j] == 0:
@@ -232,17 +237,17 @@ def _script_main_hidden():
         main.__file__ = path
 
 
-def _run_local(workflow, steps, deps, setup, result, report, cancel, workers):
+def _run_local(workflow, steps, deps, setup, result, report, cancel, workers, finished):
     with _script_main_hidden():
-        _run_local_pool(workflow, steps, deps, setup, result, report, cancel, workers)
+        _run_local_pool(workflow, steps, deps, setup, result, report, cancel, workers, finished)
 
 
-def _run_local_pool(workflow, steps, deps, setup, result, report, cancel, workers):
+def _run_local_pool(workflow, steps, deps, setup, result, report, cancel, workers, finished):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
-    sched = _Scheduler(workflow, steps, deps, result, report, None)
+    sched = _Scheduler(workflow, steps, deps, result, report, finished)
     index_of = {id(f): i for i, f in enumerate(workflow.factors)}
     pending = {}
     with ProcessPoolExecutor(max_workers=min(workers, len(steps)), mp_context=ctx, initializer=_init_local,
@@ -341,14 +346,14 @@ def check_store_for_cluster(manager, client) -> None:
                                      f"({', '.join(remote)}): connect to a MongoDB store to run on this cluster")
 
 
-def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler):
+def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler, finished):
     from distributed import Event, as_completed
     client, own = dask_client(scheduler)
     try:
         check_store_for_cluster(manager, client)
         stop = Event(f"hsgui-cancel-{setup.run_id}", client=client)
         shared = client.scatter(setup, broadcast=True)
-        sched = _Scheduler(workflow, steps, deps, result, report, None)
+        sched = _Scheduler(workflow, steps, deps, result, report, finished)
         index_of = {id(f): i for i, f in enumerate(workflow.factors)}
         futures = [None] * len(steps)
         order = []

@@ -81,7 +81,7 @@ def test_graph_shows_every_node_and_factor_and_colours_follow_a_run(qtbot, windo
 def test_clicking_a_node_plots_its_streams_and_a_factor_shows_its_runs(qtbot, window):
     dock = window.workflows
     qtbot.mouseClick(dock.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: _states(window).get("counts") == "all", timeout=20000)
+    qtbot.waitUntil(lambda: dock.run_button.isEnabled() and _states(window).get("counts") == "all", timeout=20000)
     dock._vertex_clicked("node:counts")
     qtbot.waitUntil(lambda: len(window.plot_area.curves()) == 2, timeout=10000)
     assert {c.stream.stream_id.name for c in window.plot_area.curves()} == {"counts"}
@@ -93,7 +93,7 @@ def test_clicking_a_node_plots_its_streams_and_a_factor_shows_its_runs(qtbot, wi
 def test_selecting_a_plate_shows_only_its_streams(qtbot, window):
     dock = window.workflows
     qtbot.mouseClick(dock.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: _states(window).get("counts") == "all", timeout=20000)
+    qtbot.waitUntil(lambda: dock.run_button.isEnabled() and _states(window).get("counts") == "all", timeout=20000)
     window.tree.set_manager(window.manager)  # streams the run created
     md = window.meta_data
     assert md.tree.topLevelItemCount() == 2 and md.plates.topLevelItemCount() == 2
@@ -108,7 +108,7 @@ def test_selecting_a_plate_shows_only_its_streams(qtbot, window):
 def test_lineage_marks_stale_and_recompute_stale_fixes_it(qtbot, window):
     dock = window.workflows
     qtbot.mouseClick(dock.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: _states(window).get("counts") == "all", timeout=20000)
+    qtbot.waitUntil(lambda: dock.run_button.isEnabled() and _states(window).get("counts") == "all", timeout=20000)
     mongo = window.manager.get_channel("mongo")
     ticks = mongo[StreamId("ticks", {"house": "1", "resident": "a"})]
     part = TimeInterval(T0 + timedelta(minutes=10), T0 + timedelta(minutes=20))
