@@ -93,6 +93,19 @@ def test_a_step_waits_only_for_the_steps_that_write_its_inputs(tmp_path):
     manager.close()
 
 
+def test_cluster_tasks_batch_the_steps_of_a_house_and_wait_only_for_the_groups_they_read(tmp_path):
+    from channels.workflows.engines import step_groups
+    manager = ChannelManager.open(_store(tmp_path / "s.sqlite"))
+    model = load_model(manager.store)
+    steps = plan(model, model.workflows["wf"])
+    groups, gdeps = step_groups(steps, step_dependencies(steps))
+    names = [{s.plate_value[0] if s.plate_value else None for s in (steps[i] for i in g)} for g in groups]
+    assert names == [{None}, {("house", "1")}, {("house", "2")}, {("house", "3")}]   # the windows first
+    assert gdeps == [[], [0], [0], [0]]       # each house waits for the windows only, not for other houses
+    assert sorted(i for g in groups for i in g) == list(range(len(steps)))
+    manager.close()
+
+
 def test_every_engine_gives_the_same_streams_instance_for_instance(tmp_path):
     iv = TimeInterval(T0, T0 + timedelta(minutes=20))
     results = {}

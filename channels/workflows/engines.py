@@ -304,10 +304,6 @@ class _DaskCancel:
         return self._value
 
 
-def _dask_step(setup, spec, *_deps):
-    return _run_in_worker(_state(setup, _DaskCancel(f"hsgui-cancel-{setup.run_id}")), spec)
-
-
 def _local_addresses() -> set:
     names = {"127.0.0.1", "localhost", "::1", socket.gethostname()}
     try:
@@ -346,8 +342,58 @@ def check_store_for_cluster(manager, client) -> None:
                                      f"({', '.join(remote)}): connect to a MongoDB store to run on this cluster")
 
 
+def step_groups(steps, deps) -> tuple[list[list[int]], list[list[int]]]:
+    """Steps batched by their top-level plate value (a house with everything under it; steps on no plate form
+    one group), each group in plan order, and the groups each group waits for. Where groups would wait for
+    each other in a circle, every step is its own group. Returns ``(groups in a dependency order, deps)``."""
+    key_of, groups = [], {}
+    for i, step in enumerate(steps):
+        key = step.plate_value[0] if step.plate_value else None
+        key_of.append(key)
+        groups.setdefault(key, []).append(i)
+    keys = list(groups)
+    gid = {k: n for n, k in enumerate(keys)}
+    gdeps = [set() for _ in keys]
+    for i, d in enumerate(deps):
+        for j in d:
+            if key_of[j] != key_of[i]:
+                gdeps[gid[key_of[i]]].add(gid[key_of[j]])
+    order, waiting = [], [len(d) for d in gdeps]
+    readers = [[] for _ in keys]
+    for g, d in enumerate(gdeps):
+        for h in d:
+            readers[h].append(g)
+    ready = [g for g, n in enumerate(waiting) if n == 0]
+    while ready:
+        g = ready.pop(0)
+        order.append(g)
+        for r in readers[g]:
+            waiting[r] -= 1
+            if waiting[r] == 0:
+                ready.append(r)
+    if len(order) < len(keys):   # a circle between groups: no batching
+        return [[i] for i in range(len(steps))], [list(d) for d in deps]
+    renum = {g: n for n, g in enumerate(order)}
+    return [groups[keys[g]] for g in order], [sorted(renum[h] for h in gdeps[g]) for g in order]
+
+
+def _dask_group(setup, specs, *dep_outcomes):
+    """One Dask task: a group's steps in order, on this worker; stops at the first that does not finish."""
+    if any(o[0] != "ok" for outcomes in dep_outcomes for o in outcomes):
+        return [("cancelled", "a step it depends on did not finish")]
+    state = _state(setup, _DaskCancel(f"hsgui-cancel-{setup.run_id}"))
+    outcomes = []
+    for spec in specs:
+        outcomes.append(_run_in_worker(state, spec))
+        if outcomes[-1][0] != "ok":
+            break
+    return outcomes
+
+
 def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler, finished):
-    from distributed import Event, as_completed
+    """Steps go to the cluster batched by top-level plate value (a house), so a 77,000-step run is a few
+    hundred tasks, not 77,000; a group waits for the groups that write its inputs."""
+    from distributed import Event, TimeoutError as DaskTimeout, wait as dask_wait
     client, own = dask_client(scheduler)
     try:
         check_store_for_cluster(manager, client)
@@ -355,43 +401,38 @@ def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, sch
         shared = client.scatter(setup, broadcast=True)
         sched = _Scheduler(workflow, steps, deps, result, report, finished)
         index_of = {id(f): i for i, f in enumerate(workflow.factors)}
-        futures = [None] * len(steps)
-        order = []
-        # submit all in dependency order: Dask holds a step until the steps it depends on are done
-        remaining = list(sched.waiting)
-        ready = [i for i, n in enumerate(remaining) if n == 0]
-        while ready:
-            i = ready.pop(0)
-            order.append(i)
-            for j in sched.readers[i]:
-                remaining[j] -= 1
-                if remaining[j] == 0:
-                    ready.append(j)
-        index = {}
-        for i in order:
-            futures[i] = client.submit(_dask_step, shared, _spec(index_of, steps[i]), *[futures[j] for j in deps[i]],
-                                       key=f"step-{setup.run_id}-{i}", pure=False)
-            index[futures[i].key] = i
-        done = as_completed([futures[i] for i in order])
-        for fut in done:
-            if cancel is not None and cancel.is_set() and not stop.is_set():
-                stop.set()
-                client.cancel([f for f in futures if not f.done()])
-            if fut.cancelled():
-                continue
+        groups, gdeps = step_groups(steps, deps)
+        futures = []
+        for g, members in enumerate(groups):
+            futures.append(client.submit(_dask_group, shared, [_spec(index_of, steps[i]) for i in members],
+                                         *[futures[h] for h in gdeps[g]], key=f"steps-{setup.run_id}-{g}",
+                                         pure=False))
+        group_of = {f.key: g for g, f in enumerate(futures)}
+        pending = set(futures)
+        while pending:
+            if (sched.error is not None or (cancel is not None and cancel.is_set())) and not stop.is_set():
+                stop.set()   # running groups stop within a chunk; the others are not started
+                client.cancel([f for f in pending if f.status == "pending"])
             try:
-                outcome = fut.result()
-            except Exception as e:  # noqa: BLE001 - a lost worker or a task that did not start
-                outcome = ("error", f"{type(e).__name__}: {e}")
-            sched.answer(index[fut.key], outcome)
-            if sched.error is not None and not stop.is_set():
-                stop.set()
-                client.cancel([f for f in futures if not f.done()])
+                done, pending = dask_wait(list(pending), timeout=0.2, return_when="FIRST_COMPLETED")
+            except DaskTimeout:
+                continue
+            for fut in done:
+                members = groups[group_of[fut.key]]
+                if fut.cancelled():
+                    continue
+                try:
+                    outcomes = fut.result()
+                except Exception as e:  # noqa: BLE001 - a lost worker or a task that did not start
+                    outcomes = [("error", f"{type(e).__name__}: {e}")]
+                for i, outcome in zip(members, outcomes):
+                    sched.answer(i, outcome)
+            pending = {f for f in pending if not f.done()}
         _finish(workflow, sched, cancel)
     finally:
         if own:
             client.close()
 
 
-__all__ = ["ENGINES", "run_steps", "step_dependencies", "step_inputs", "step_outputs", "shareable", "dask_client",
+__all__ = ["ENGINES", "run_steps", "step_dependencies", "step_groups", "step_inputs", "step_outputs", "shareable", "dask_client",
            "check_store_for_cluster"]
