@@ -363,6 +363,9 @@ class WorkflowsDock(QWidget):
             return
         self.checks = checks
         self.view.set_blocked({i: c.problems for i, c in checks.items() if not c.runnable})
+        shown = getattr(self, "_detail_factor", None)
+        if shown is not None and shown < len(wf.factors):   # the factor on show: its new state (e.g. just bound)
+            self._vertex_clicked(f"factor:{shown}")
 
     def _link_clicked(self, url) -> None:
         action, _, rest = url.toString().partition(":")
@@ -396,7 +399,8 @@ class WorkflowsDock(QWidget):
         if function is None:
             function, ok = QInputDialog.getItem(
                 self, "Bind to a function", f"Function for {wf.factors[index].tool.name}'s parameter {key!r} (a "
-                f"registry function, or type /path/to/file.py:function_name):", function_names(), 0, True)
+                f"registry function, or type /path/to/file.py:function_name):",
+                function_names("aggregate") + function_names("element"), 0, True)
             if not ok or not function.strip():
                 return
         self.runner.submit(f"Bind {wf.factors[index].tool.name}.{key}", bind_job, self.manager, wf, index, key,
@@ -467,13 +471,14 @@ class WorkflowsDock(QWidget):
         if kind == "node":
             node = wf.nodes[ident]
             st = self.states.get(ident)
-            self._detail_node = ident
+            self._detail_node, self._detail_factor = ident, None
             self.details.setHtml(self._node_html(node, st, reading=True))
             if st is not None and st.streams:
                 self.sigStreamsActivated.emit(list(st.streams))
             self._read_node_detail(wf, ident)
         else:
             factor = wf.factors[int(ident)]
+            self._detail_factor = int(ident)
             self.details.setHtml(self._factor_html(factor, None))
             sinks = []
             for s in factor.sinks:
@@ -535,7 +540,7 @@ class WorkflowsDock(QWidget):
             box = QMessageBox(QMessageBox.Icon.Warning, "Factors that cannot run",
                               f"{len(blocked)} factor{'s' if len(blocked) > 1 else ''} of {wf.workflow_id} cannot run:",
                               parent=self)
-            box.setInformativeText("\n".join(p for c in blocked for p in c.problems))
+            box.setInformativeText("\n".join("• " + p.split(", ", 1)[-1] for c in blocked for p in c.problems))
             others = box.addButton("Run the others only", QMessageBox.ButtonRole.AcceptRole)
             box.addButton(QMessageBox.StandardButton.Cancel)
             box.exec()

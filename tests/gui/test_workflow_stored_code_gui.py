@@ -84,8 +84,13 @@ def test_binding_in_the_dock_makes_the_factor_runnable(qtbot, window, tmp_path):
     dock = w.workflows
     qtbot.waitUntil(lambda: set(dock.view.blocked) == {1, 2, 4}, timeout=10000)
     functions = fx._plugin_functions(tmp_path)
+    qtbot.mouseClick(dock.view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=dock.view.mapFromScene(dock.view.boxes["factor:2"].scenePos()))
+    qtbot.waitUntil(lambda: "not bound: cannot run yet" in dock.details.toPlainText(), timeout=5000)
     dock.bind_parameter(1, "func", f"{functions}:minute")
     dock.bind_parameter(2, "func", "sum")
+    # the factor on show says what it is bound to as soon as the binding is kept
+    qtbot.waitUntil(lambda: "bound to sum" in dock.details.toPlainText(), timeout=10000)
     dock.bind_parameter(4, "func", f"{functions}:tenth_of_sum")
     qtbot.waitUntil(lambda: dock.view.blocked == {}, timeout=10000)
     assert dock.view.boxes["factor:2"].toolTip() == "aggregate"
