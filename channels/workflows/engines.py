@@ -31,6 +31,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from contextlib import contextmanager
 
 from ..errors import CancelledError, ChannelsError
+from .steps import WorkflowExecutionError, pv_text
 
 ENGINES = ("auto", "inline", "local", "dask")
 
@@ -96,7 +97,7 @@ def _run_in_worker(state, spec):
     """Run one step (``spec`` from :func:`_spec`); returns ("ok", RunRecord | None) or ("error"/"cancelled", text)."""
     from ..database_channel import DatabaseChannel
     from .code_params import check_factor, tool_for
-    from .execution import Step, _run_step
+    from .steps import Step, run_step
     setup, manager, workflow = state["setup"], state["manager"], state["workflow"]
     index, pv, sources, sink, alignment, sinks, meta_data_id, values = spec
     try:
@@ -111,7 +112,7 @@ def _run_in_worker(state, spec):
                 return "error", "; ".join(check.problems)
             tools[index] = tool_for(check)
         step = Step(workflow.factors[index], pv, sources, sink, alignment, sinks, meta_data_id, values)
-        return "ok", _run_step(manager, workflow, step, tools[index], setup.interval, None, state["cancel"],
+        return "ok", run_step(manager, workflow, step, tools[index], setup.interval, None, state["cancel"],
                                setup.chunk)
     except CancelledError as e:
         return "cancelled", str(e)
@@ -129,8 +130,17 @@ def _spec(index_of, step) -> tuple:
 
 
 # -- the calling side --------------------------------------------------------------------------------------------
+def store_target(manager) -> str:
+    """How another process opens ``manager``'s store (kept in memory only: a URI may hold a password)."""
+    target = getattr(manager, "open_target", None) or getattr(manager.store, "path", None)
+    if not target:
+        raise WorkflowExecutionError(f"this store ({getattr(manager.store, 'description', manager.store)!r}) cannot "
+                                     f"be opened by a worker process: connect to an embedded store file or a "
+                                     f"MongoDB URI")
+    return target
+
+
 def _setup(manager, workflow, interval, chunk, bindings, allow_stored_code) -> _Setup:
-    from .process_run import store_target
     return _Setup(uuid.uuid4().hex, store_target(manager), manager.config, workflow.to_document(),
                   allow_stored_code if isinstance(allow_stored_code, bool) else set(allow_stored_code or ()),
                   bindings.list(workflow.workflow_id) if bindings is not None else [], interval, chunk)
@@ -183,8 +193,7 @@ def _refresh_outputs(manager, step) -> None:
 
 
 def _label(step) -> str:
-    from .execution import _pv_text
-    return f"{step.factor.tool.name}, {_pv_text(step.plate_value)}"
+    return f"{step.factor.tool.name}, {pv_text(step.plate_value)}"
 
 
 class _Scheduler:
@@ -275,7 +284,6 @@ def _run_local_pool(workflow, steps, deps, setup, result, report, cancel, worker
 
 
 def _finish(workflow, sched, cancel):
-    from .execution import WorkflowExecutionError
     if sched.error is not None:
         kind, text = sched.error
         if kind == "cancelled":
@@ -337,8 +345,7 @@ def check_store_for_cluster(manager, client) -> None:
              for w in client.scheduler_info().get("workers", {})}
     remote = sorted(h for h in hosts if h not in _local_addresses())
     if remote:
-        from .execution import WorkflowExecutionError
-        raise WorkflowExecutionError(f"the embedded store file {path} cannot be shared with remote Dask workers "
+            raise WorkflowExecutionError(f"the embedded store file {path} cannot be shared with remote Dask workers "
                                      f"({', '.join(remote)}): connect to a MongoDB store to run on this cluster")
 
 
@@ -434,5 +441,5 @@ def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, sch
             client.close()
 
 
-__all__ = ["ENGINES", "run_steps", "step_dependencies", "step_groups", "step_inputs", "step_outputs", "shareable", "dask_client",
+__all__ = ["ENGINES", "run_steps", "store_target", "step_dependencies", "step_groups", "step_inputs", "step_outputs", "shareable", "dask_client",
            "check_store_for_cluster"]

@@ -39,30 +39,7 @@ from ..time_interval import TimeInterval, TimeIntervals
 from .definitions import FactorDefinition, WorkflowDefinition
 from .meta_data import ROOT
 from .model import WorkflowModel
-
-
-class WorkflowExecutionError(ChannelsError):
-    """A factor that cannot run (stored code, unknown tool or channel, plates that do not fit its type)."""
-
-
-@dataclass
-class Step:
-    """One tool run of a workflow: a factor at one plate value."""
-
-    factor: FactorDefinition
-    plate_value: tuple
-    sources: list            # [(channel_id, StreamId)]
-    sink: tuple | None       # (channel_id, StreamId); for a MultiOutputFactor the stream the sinks split from
-    alignment: tuple | None  # (channel_id, StreamId) | None: the alignment or splitting stream
-    sinks: list = field(default_factory=list)      # MultiOutputFactor: [(channel_id, StreamId)] it writes
-    meta_data_id: str | None = None                # MultiOutputFactor / NodeCreationFactor: the output key
-    output_values: list = field(default_factory=list)   # MultiOutputFactor: output plate values under pv
-
-    @property
-    def stored_code(self) -> list:
-        """Parameters of this step's factor that HyperStream stored as Python code (none for a script's
-        live tool)."""
-        return [] if self.factor.tool_instance is not None else list(self.factor.tool.code_parameters)
+from .steps import Step, WorkflowExecutionError, input_stream, pv_text, run_step
 
 
 @dataclass
@@ -307,17 +284,17 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
                     if cancel is not None and cancel.is_set():
                         raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled before "
                                              f"{step.factor.tool.name}")
-                    report(base, f"{step.factor.tool.name}, {_pv_text(step.plate_value)}")
+                    report(base, f"{step.factor.tool.name}, {pv_text(step.plate_value)}")
                     _create_nodes(manager, model, workflow, step.factor, step, tool_of(step.factor), interval, result)
                 continue
 
             def run_inline(step, i, n, base=base, span=span):
-                label = f"{step.factor.tool.name}, {_pv_text(step.plate_value)}"
+                label = f"{step.factor.tool.name}, {pv_text(step.plate_value)}"
                 report(base + span * i / n, label)
 
                 def prog(fraction, _written):
                     report(base + span * (i + fraction) / n, label)
-                result.records.append(_run_step(manager, workflow, step, tool_of(step.factor), interval, prog,
+                result.records.append(run_step(manager, workflow, step, tool_of(step.factor), interval, prog,
                                                 cancel, chunk))
 
             run_steps(engine, manager, workflow, steps, interval, tool_of=tool_of, run_inline=run_inline,
@@ -333,10 +310,6 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
     except BaseException as e:
         result.outcome, result.error = "error", f"{type(e).__name__}: {e}"
         raise
-
-
-def _pv_text(pv) -> str:
-    return ", ".join(f"{k}={v}" for k, v in pv) or "no plate"
 
 
 def _nothing_to_compute(manager, steps, interval) -> bool:
@@ -366,31 +339,6 @@ def _downstream_of(workflow, factors, blocked) -> set:
     return out
 
 
-def _run_step(manager, workflow, step, tool, interval, prog, cancel, chunk):
-    from ..tools.plates import MultiOutputTool as PlateStyleTool, base_stream
-    spec = step.factor.tool
-    sources = [_stream(manager, cid, sid, workflow, spec) for cid, sid in step.sources]
-    alignment = _stream(manager, *step.alignment, workflow, spec) if step.alignment else None
-    options = dict(progress=prog, cancel=cancel, chunk=chunk, history=manager.run_history)
-    channel = manager.get_channel(step.sink[0])
-    if step.factor.factor_type == "Factor":
-        sink = channel.get_or_create_stream(step.sink[1])
-        return tool.execute(sources, sink, interval, alignment_stream=alignment, **options)
-    # MultiOutputFactor: the sink node's streams under this plate value split from one base stream, which
-    # holds what they have all calculated and is removed again when it holds no data of its own
-    sinks = [channel.get_or_create_stream(sid) for _cid, sid in step.sinks]
-    base, created = base_stream(channel, step.sink[1], sinks)
-    try:
-        if isinstance(tool, PlateStyleTool):
-            return tool.execute(sources, base, interval, alignment, meta_data_id=step.meta_data_id,
-                                output_plate_values=list(step.output_values), **options)
-        return tool.execute(sources, base, interval, alignment_stream=alignment, **options)
-    finally:
-        from ..time_interval import TimeInterval as _TI
-        if created and base.stream_id in channel.streams and not base.window(_TI.all_time()).count():
-            channel.purge_stream(base.stream_id, remove_definition=True)
-
-
 def _create_nodes(manager, model, workflow, factor, step, tool, interval, result) -> None:
     """Run a plate-creation tool and add the plate values it finds to the meta-data tree and the plate."""
     from .meta_data import MetaDataItem, identifier_of
@@ -401,7 +349,7 @@ def _create_nodes(manager, model, workflow, factor, step, tool, interval, result
     if not isinstance(tool, PlateCreationTool):
         raise WorkflowExecutionError(f"{_where(workflow, factor)}: {spec.name} is not a plate-creation tool "
                                      f"(a NodeCreationFactor needs one)")
-    source = _stream(manager, *step.sources[0], workflow, spec) if step.sources else None
+    source = input_stream(manager, *step.sources[0], workflow, spec) if step.sources else None
     found = tool.execute(source, interval, step.plate_value or None)
     key = step.meta_data_id
     parent = ROOT if not step.plate_value else _identifier(step.plate_value)
@@ -455,18 +403,6 @@ def _parent_plate(model, pv) -> str | None:
         if plate.meta_data_ids == keys:
             return pid
     return None
-
-
-def _stream(manager, channel_id, stream_id, workflow, spec):
-    try:
-        channel = manager.get_channel(channel_id)
-    except ChannelsError as e:
-        raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}, factor {spec.name!r}: {e}") from None
-    stream = channel.streams.get(stream_id)
-    if stream is None:
-        raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}, factor {spec.name!r}: input "
-                                     f"{channel_id}/{stream_id} does not exist")
-    return stream
 
 
 __all__ = ["plan", "plan_factor", "run_workflow", "choose_engine", "Step", "WorkflowRun", "WorkflowExecutionError"]

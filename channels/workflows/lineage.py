@@ -590,7 +590,8 @@ def _with_channel(change, channel_id):
 def workflow_steps(store=None, model=None) -> list:
     """Every plan step of every workflow of ``model`` (else loaded from ``store``); factors that cannot be
     planned (e.g. stored code, until plan marks them) are skipped and logged, the rest kept; [] without any."""
-    from .execution import WorkflowExecutionError, plan_factor
+    from .execution import plan_factor
+    from .steps import WorkflowExecutionError
     from .model import load_model
     if model is None:
         if store is None:

@@ -9,17 +9,9 @@ memory channel is refused (the workers' memory is their own), and so is stored c
 from __future__ import annotations
 
 from ..time_interval import TimeInterval
-from .execution import WorkflowExecutionError, WorkflowRun
-
-
-def store_target(manager) -> str:
-    """How another process opens ``manager``'s store (kept in memory only: a URI may hold a password)."""
-    target = getattr(manager, "open_target", None) or getattr(manager.store, "path", None)
-    if not target:
-        raise WorkflowExecutionError(f"this store ({getattr(manager.store, 'description', manager.store)!r}) cannot "
-                                     f"be opened by a worker process: connect to an embedded store file or a "
-                                     f"MongoDB URI to run stored code")
-    return target
+from .engines import store_target
+from .execution import WorkflowRun
+from .steps import WorkflowExecutionError
 
 
 def run_workflow_in_process(manager, workflow, interval: TimeInterval, *, allow_stored_code=False,
@@ -41,4 +33,4 @@ def run_workflow_in_process(manager, workflow, interval: TimeInterval, *, allow_
                         cancel=cancel, engine="local", workers=workers)
 
 
-__all__ = ["run_workflow_in_process", "store_target"]
+__all__ = ["run_workflow_in_process"]
