@@ -7,7 +7,9 @@ has none); ``first_ms``/``last_ms`` are the first and last instance times
 (-1 when the bucket is empty).
 
 ``summarise_arrays`` is the numpy reference implementation used by the memory
-channel and as the oracle in store tests.
+channel and as the oracle in store tests. :func:`gap_breaks` says between which
+buckets a line drawn through a summary must break for gaps in the calculated
+intervals.
 """
 from __future__ import annotations
 
@@ -80,6 +82,55 @@ def summarise_arrays(ms: np.ndarray, values: np.ndarray, start_ms: int, end_ms: 
         first[has] = ms[starts[has]]
         last[has] = ms[ends[has]]
     return Summary(start_ms, end_ms, edges, count, mn, mx, mean, first, last)
+
+
+def gap_breaks(summary: Summary, boundaries_ms) -> np.ndarray:
+    """Where a line through the buckets of ``summary`` must break for the calculated intervals.
+
+    ``boundaries_ms`` are the calculated intervals' ends, flattened (``[s0, e0, s1, e1, …]``, sorted, epoch ms).
+    The answer ``b`` has one entry per pair of neighbouring buckets: ``b[i]`` is true when the line from
+    bucket ``i`` to bucket ``i + 1`` must not be drawn.
+
+    Buckets are placed by the instances they hold (their first and last times), never by their centres: the
+    first or last bucket of a stream usually starts before the first calculated interval (or ends after the
+    last one) while all its data lies inside, and judging it by its centre broke the line there. So:
+
+    - two non-empty neighbours break when the last instance of one and the first of the other lie in
+      different calculated intervals (or one of them in none);
+    - a bucket whose own instances lie on both sides of a gap (a gap narrower than a bucket) breaks on the side
+      nearer the gap; if no line is drawn on that side (the summary's first or last bucket, or a neighbour
+      without a value) on its other side, so the gap always shows, as exactly one break.
+
+    Buckets without a numeric value need nothing here: the line breaks there anyway.
+    """
+    n = summary.buckets
+    out = np.zeros(max(n - 1, 0), dtype=bool)
+    if boundaries_ms is None or n < 2:
+        return out
+    b = np.asarray(boundaries_ms, dtype=np.int64)
+    if len(b) == 0:
+        return out
+    has = summary.count > 0
+    drawn = has & ~np.isnan(summary.mean)
+    # segment s of time t: b[s-1] < t <= b[s]; odd = inside a calculated interval (s, e], even = outside
+    seg_first = np.searchsorted(b, summary.first_ms, side="left")
+    seg_last = np.searchsorted(b, summary.last_ms, side="left")
+    out |= has[:-1] & has[1:] & (seg_last[:-1] != seg_first[1:])
+    inside = np.flatnonzero(drawn & (seg_first != seg_last))
+    if len(inside):
+        # the crossings lie between the first boundary at/after the first instance and the last one before the
+        # last instance; their middle against the bucket's middle picks the side
+        lo = b[np.minimum(seg_first[inside], len(b) - 1)]
+        hi = b[np.maximum(seg_last[inside] - 1, 0)]
+        edges = summary.edges_ms
+        nearer_left = (lo + hi) < (edges[inside] + edges[inside + 1])
+        left_ok = (inside > 0) & drawn[np.maximum(inside - 1, 0)]
+        right_ok = (inside < n - 1) & drawn[np.minimum(inside + 1, n - 1)]
+        left = np.where(nearer_left, left_ok | ~right_ok, ~right_ok & left_ok)
+        go = left_ok | right_ok     # a bucket with no drawn neighbour is not joined to anything
+        k = inside[go]
+        out[np.where(left[go], k - 1, k)] = True
+    return out
 
 
 def numeric_or_nan(value, component=None) -> float:
