@@ -155,6 +155,12 @@ def query_curve(ctx, stream, component, kind: str, interval: TimeInterval, bucke
     return _summary(summary, kind, interval, buckets, boundaries, total)
 
 
+def read_curve(ctx, stream, component, kind: str, interval: TimeInterval, buckets: int) -> CurveData:
+    """What a curve's read job runs: :func:`query_curve` with the stream's calculated intervals (read here, in the
+    job, like everything else the picture needs)."""
+    return query_curve(ctx, stream, component, kind, interval, buckets, boundaries_of(stream.calculated_intervals))
+
+
 def _raw(view, component, kind, interval, boundaries, total) -> CurveData:
     if kind == "event":
         items = view.items()
