@@ -6,6 +6,7 @@ Baseline, in the same run: a fresh process that imports PySide6 + pyqtgraph
 and shows an empty QMainWindow — the floor no Qt app can beat.
 
     python bench/bench_app_start.py [STORE]    (default: builds the demo store in a temp folder once)
+    python bench/bench_app_start.py --smoke    (one run of each: does the bench still run? no timing claims)
 """
 from __future__ import annotations
 
@@ -45,8 +46,14 @@ print(f"READY {time.perf_counter() - t0:.3f}", flush=True)
 """
 
 
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+sys.path.insert(0, ROOT)
+
+
 def run_child(code: str, *args) -> float:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    # the children import the app from this checkout, whatever is installed
+    path = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=path)
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=300)
     for line in out.stdout.splitlines():
         if line.startswith("READY"):
@@ -55,15 +62,19 @@ def run_child(code: str, *args) -> float:
 
 
 def main():
-    if len(sys.argv) > 1:
-        store = sys.argv[1]
+    smoke = "--smoke" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--smoke"]
+    if args:
+        store = args[0]
     else:
         folder = tempfile.mkdtemp(prefix="hsgui-bench-start-")
         store = os.path.join(folder, "demo.sqlite")
         from hsgui.connection import build_demo_file
         print("building the demo store once …", flush=True)
         build_demo_file(store)
-    runs = 5
+    runs = 1 if smoke else 5
+    if smoke:
+        print("(smoke run: tiny sizes; no timing claims, the figures and verdicts below mean nothing)")
     app_times = [run_child(CHILD_APP, store) for _ in range(runs)]
     base_times = [run_child(CHILD_BASELINE) for _ in range(runs)]
     a, b = statistics.median(app_times), statistics.median(base_times)

@@ -8,6 +8,7 @@ keep columnar batches as arrays until something reads instances, so "+read" also
 Each figure is the median of --repeat runs; results of the two paths are checked equal.
 
     python bench/bench_columnar_tools.py [--repeat 3] [--hours 24]
+    python bench/bench_columnar_tools.py --smoke    # one hour, once: does it run? (no timing claims)
 """
 from __future__ import annotations
 
@@ -95,7 +96,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--hours", type=int, default=24)
+    ap.add_argument("--smoke", action="store_true", help="one hour, once: does it run? (no timing claims)")
     args = ap.parse_args(argv)
+    if args.smoke:
+        args.repeat, args.hours = 1, 1
+        print("(smoke run: tiny sizes; no timing claims, the figures and verdicts below mean nothing)")
     interval = TimeInterval(DAY0, DAY0 + timedelta(hours=args.hours))
     tc = ToolChannel("tools", TOOLS, up_to_timestamp=utcnow())
     for name, _, _ in CASES:

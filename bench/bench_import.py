@@ -5,11 +5,13 @@ to the RSS before it, and the baseline of the same process: pyarrow's streaming 
 same file with no conversion (the read limit). The file is generated first (streamed to disk).
 
     python bench/bench_import.py [--mb 1024] [--keep FILE]
+    python bench/bench_import.py --smoke     # a 1 MB file: does it run? (no timing claims)
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -29,14 +31,14 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
 
 
-def make_csv(path, mb):
+def make_csv(path, mb, block=200_000):
     t0 = datetime(2020, 1, 1).timestamp()
     rng = np.random.default_rng(1)
     with open(path, "w") as f:
         f.write("time,temperature,humidity\n")
         i = 0
         while f.tell() < mb * 2 ** 20:
-            n = 200_000
+            n = block
             secs = t0 + np.arange(i, i + n)
             times = np.datetime_as_string((secs * 1000).astype("datetime64[ms]"), unit="ms")
             a = np.round(20 + rng.standard_normal(n), 3)
@@ -50,12 +52,24 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=1024)
     ap.add_argument("--keep", help="reuse/keep the generated CSV at this path")
+    ap.add_argument("--smoke", action="store_true", help="a 1 MB file: does it run? (no timing claims)")
     args = ap.parse_args()
+    if args.smoke:
+        args.mb = 1
+        print("(smoke run: tiny sizes; no timing claims, the figures and verdicts below mean nothing)")
     tmp = tempfile.mkdtemp()
+    try:
+        run(args, tmp)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args, tmp):
     path = args.keep or os.path.join(tmp, "big.csv")
     if not os.path.exists(path):
         t = time.perf_counter()
-        size = make_csv(path, args.mb)
+        size = make_csv(path, args.mb, 10_000 if args.smoke else 200_000)
         print(f"generated {size / 2 ** 20:,.0f} MB in {time.perf_counter() - t:.1f} s")
     size = os.path.getsize(path)
 

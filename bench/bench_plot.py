@@ -12,6 +12,8 @@ Stores are built once and cached (``--cache``, default /tmp/hsgui-bench);
 building 10,000,000 instances takes a few minutes.
 
     python bench/bench_plot.py [--sizes 1000000,10000000] [--cache DIR]
+    python bench/bench_plot.py --smoke     # 20,000 instances in a temporary folder, fewer moves: checks that
+                                           # the bench runs and prints its figures (no timing claims)
 """
 from __future__ import annotations
 
@@ -102,7 +104,7 @@ class StallMeter:
         self.last = now
 
 
-def run(cache: Path, n: int, baseline: bool) -> None:
+def run(cache: Path, n: int, baseline: bool, smoke: bool = False) -> None:
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
 
@@ -153,39 +155,43 @@ def run(cache: Path, n: int, baseline: bool) -> None:
     centre = x0 + (x1 - x0) * 0.37
     moves = []
     w = x1 - x0
-    for _ in range(12):
+    zooms, pans, outs = (4, 2, 1) if smoke else (12, 6, 4)
+    for _ in range(zooms):
         w /= 2
         moves.append((centre - w / 2, centre + w / 2))
     a, b = moves[-1]
-    for _ in range(6):
+    for _ in range(pans):
         a, b = a + (b - a) / 2, b + (b - a) / 2
         moves.append((a, b))
-    for _ in range(4):
+    for _ in range(outs):
         c, h = (a + b) / 2, (b - a) * 8
         a, b = c - h / 2, c + h / 2
         moves.append((a, b))
     for a, b in moves:
         k = len(updates)
         c = area.curves()[0].curve
-        seq = c.seq
+        seq = c.reads.seq      # the curve's reads: a LatestJob, whose seq moves on with every request
         t = time.perf_counter()
         vb.setXRange(a, b, padding=0)
         # a move within the pre-fetched margin needs no read: wait the debounce out and check
         end = time.perf_counter() + DEBOUNCE_MS / 1000 + 0.05
-        while time.perf_counter() < end and c.seq == seq:
+        while time.perf_counter() < end and c.reads.seq == seq:
             app.processEvents()
             time.sleep(0.001)
-        if c.seq == seq:
+        if c.reads.seq == seq:
             continue
         wait_update(k + 1)
         seen_times.append(updates[-1] - t)
-        job_times.append(c.job.elapsed)
+        job_times.append(c.reads.job.elapsed)
         modes.append(area.curves()[0].mode)
     zoom_stall = meter.worst
     peak = vm("VmHWM")
 
-    print(f"--- {n:,} instances (SQLite store, {store_path(cache, n).stat().st_size / 1e6:.0f} MB file) ---")
+    print(f"--- {n:,} instances (SQLite store, {store_path(cache, n).stat().st_size / 1e6:.0f} MB file)"
+          f"{' (smoke run: sizes too small for the figures to mean anything)' if smoke else ''} ---")
     print(first_line)
+    if not job_times:
+        raise RuntimeError("no zoom/pan move needed a read: the bench measured nothing")
     print(f"re-query on zoom/pan: {len(job_times)} of {len(moves)} moves needed a read; job median "
           f"{statistics.median(job_times) * 1000:.0f} ms, max {max(job_times) * 1000:.0f} ms; as seen (incl. "
           f"{DEBOUNCE_MS} ms debounce) median {statistics.median(seen_times) * 1000:.0f} ms, max "
@@ -234,11 +240,22 @@ def main():
     ap.add_argument("--cache", default="/tmp/hsgui-bench")
     ap.add_argument("--run", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes in a temporary folder (does it run?)")
     args = ap.parse_args()
-    cache = Path(args.cache)
-    if args.run:
-        run(cache, args.run, args.baseline)
+    if args.smoke and not args.run:
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="hsgui-bench-plot-smoke-") as tmp:
+            args.cache, args.sizes = tmp, "20000"
+            sweep(args)
         return
+    if args.run:
+        run(Path(args.cache), args.run, args.baseline, args.smoke)
+        return
+    sweep(args)
+
+
+def sweep(args):
+    cache = Path(args.cache)
     sizes = [int(s) for s in args.sizes.split(",")]
     for n in sizes:
         build(cache, n)
@@ -246,6 +263,8 @@ def main():
         cmd = [sys.executable, __file__, "--cache", str(cache), "--run", str(n)]
         if n == min(sizes) and n <= 1_000_000:
             cmd.append("--baseline")
+        if args.smoke:
+            cmd.append("--smoke")
         subprocess.run(cmd, check=True)
 
 

@@ -1,7 +1,8 @@
 """Benchmarks of the stores against same-process baselines (DESIGN.md §7). Not a test: prints figures and ratios.
 
     python bench/bench_store.py            # 1,000,000 and 10,000,000 instances
-    python bench/bench_store.py --quick    # 100,000 and 1,000,000 (smoke run)
+    python bench/bench_store.py --quick    # 100,000 and 1,000,000
+    python bench/bench_store.py --smoke    # 2,000 and 20,000, once each: does it run? (no timing claims)
 
 Baselines are plain ``sqlite3`` on an equivalent table
 ``raw(ts INTEGER PRIMARY KEY, value REAL) WITHOUT ROWID`` in its own file with
@@ -84,20 +85,24 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100,000 / 1,000,000 instances instead of 1M / 10M")
     ap.add_argument("--dir", default=None, help="folder for the temporary database files")
+    ap.add_argument("--smoke", action="store_true", help="2,000 / 20,000 instances, once: does it run?")
     args = ap.parse_args()
     n = 100_000 if args.quick else 1_000_000
     big = 1_000_000 if args.quick else 10_000_000
     reps = 3
+    if args.smoke:
+        n, big, reps = 2_000, 20_000, 1
+        print("(smoke run: tiny sizes; no timing claims, the figures and verdicts below mean nothing)")
     tmp = Path(tempfile.mkdtemp(prefix="hsgui-bench-", dir=args.dir))
     print(f"bench_store: {n:,} / {big:,} instances, Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, "
           f"numpy {np.__version__}, {os.cpu_count()} CPUs, files in {tmp}")
     try:
-        run(tmp, n, big, reps)
+        run(tmp, n, big, reps, args.smoke)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(tmp: Path, n: int, big: int, reps: int):
+def run(tmp: Path, n: int, big: int, reps: int, smoke: bool = False):
     data = instances(n)
     rows = [(BASE_MS + (i + 1) * STEP_MS, v) for i, v in enumerate(values(n).tolist())]
 
@@ -215,7 +220,7 @@ def run(tmp: Path, n: int, big: int, reps: int):
     t_build = time.perf_counter()
     big_store = SQLiteStore(tmp / "big.sqlite")
     big_con = raw_connect(tmp / "big_raw.sqlite")
-    chunk = 1_000_000
+    chunk = min(big, 1_000_000)
     for c in range(0, big, chunk):
         m = min(chunk, big - c)
         batch = instances(m, offset=c, seed=c)
@@ -246,7 +251,7 @@ def run(tmp: Path, n: int, big: int, reps: int):
     except ImportError:
         return
     from channels.stores.mongo_store import MongoStore
-    m = 2_000
+    m = 200 if smoke else 2_000
     print(f"\nmongomock (in-process fake, for information only), {m:,} instances")
     ms_store = MongoStore(mongomock.MongoClient(), db_name="bench")
     small = instances(m)
@@ -258,7 +263,7 @@ def run(tmp: Path, n: int, big: int, reps: int):
     # mongomock has no real indexes (every find scans and sorts the collection) and MongoStore.insert on it is
     # quadratic, so the larger streams are written HyperStream-style (raw documents, no unique index) and
     # then rebuild_lod()
-    for m in (20_000, 200_000):
+    for m in (2_000,) if smoke else (20_000, 200_000):
         client = mongomock.MongoClient()
         ms_store = MongoStore(client, db_name="bench")
         client.bench.streams.drop_indexes()  # mongomock checks a unique index by scanning: quadratic

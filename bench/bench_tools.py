@@ -6,6 +6,7 @@ Targets: <= 0.35 s into the embedded store, <= 0.15 s into memory. Baselines in 
 Each figure is the median of --repeat runs; ratios are to the naive baseline.
 
     python bench/bench_tools.py [--repeat 3] [--days 1]
+    python bench/bench_tools.py --smoke    # two hours, once: does it run? (no timing claims)
     python bench/bench_tools.py --year     # 365 days of 1 s ticks (31.5 M) into the embedded store, in 1-day
                                            # chunks with progress; prints time and peak RSS (target <= 500 MB)
 """
@@ -133,12 +134,16 @@ def main(argv=None):
     ap.add_argument("--days", type=int, default=1)
     ap.add_argument("--year", action="store_true", help="a year of 1 s ticks into the embedded store")
     ap.add_argument("--year-days", type=int, default=365, help=argparse.SUPPRESS)
+    ap.add_argument("--smoke", action="store_true", help="two hours, once: does it run? (no timing claims)")
     args = ap.parse_args(argv)
     if args.year:
         tc = ToolChannel("tools", TOOLS, up_to_timestamp=utcnow())
         year(tc, args.year_days)
         return
-    interval = TimeInterval(DAY0, DAY0 + timedelta(days=args.days))
+    span = timedelta(hours=2) if args.smoke else timedelta(days=args.days)
+    if args.smoke:
+        args.repeat = 1
+    interval = TimeInterval(DAY0, DAY0 + span)
     tc = ToolChannel("tools", TOOLS, up_to_timestamp=utcnow())
     for name in ("clock", "sliding_window", "aggregate"):
         tc.get_tool_class(name)  # import once, outside the timings
@@ -148,8 +153,9 @@ def main(argv=None):
     t_mem, got = timed(lambda: pipeline(tc, MemoryChannel("bench"), interval), args.repeat)
     assert [(i.timestamp, i.value) for i in got] == ref, "pipeline result differs from the naive baseline"
     n = len(got)
-    print(f"clock(1 s) -> sliding_window(60 s) -> aggregate(mean), {args.days} day(s): "
-          f"{86400 * args.days} ticks, {n} means; median of {args.repeat}")
+    print(f"clock(1 s) -> sliding_window(60 s) -> aggregate(mean), {span.total_seconds() / 86400:g} day(s): "
+          f"{int(span.total_seconds())} ticks, {n} means; median of {args.repeat}"
+          f"{' (smoke run: the figures mean nothing)' if args.smoke else ''}")
     print(f"  baseline naive Python loops : {t_naive:7.3f} s")
     print(f"  baseline numpy reshape-mean : {t_numpy:7.3f} s")
     print(f"  MemoryChannel               : {t_mem:7.3f} s   ratio to naive {t_mem / t_naive:5.2f}x   "

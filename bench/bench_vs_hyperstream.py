@@ -4,6 +4,7 @@ Runs ``/tmp/venvhs/bin/python ../shared/peer/hs_bench.py`` in a subprocess (its 
 same workloads here with ``channels``, and prints the figures and the ratio HyperStream/ours (> 1: we are faster).
 
     python bench/bench_vs_hyperstream.py [--quick] [--hs-python /tmp/venvhs/bin/python]
+    python bench/bench_vs_hyperstream.py --smoke   # our side only, tiny sizes, once: does it run? (no ratios)
 
 Our equivalents (best of --repeats, like hs_bench):
   mem_*        MemoryChannel, N StreamInstance(ts, float) at 1 s spacing ending a minute before now: build the
@@ -169,10 +170,15 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--hs-python", default="/tmp/venvhs/bin/python")
     ap.add_argument("--hs-json", default=None, help="use this saved hs_bench output instead of running it")
+    ap.add_argument("--smoke", action="store_true", help="our side only, tiny sizes: does it run? (no ratios)")
     a = ap.parse_args(argv)
     n_mem, n_db, n_db_raw, repeats = (20000, 2000, 200, 1) if a.quick else (200000, 20000, 1000, 3)
 
-    if a.hs_json:
+    if a.smoke:
+        n_mem, n_db, n_db_raw, repeats = 2000, 200, 50, 1
+        hs = {"hyperstream_version": "(not run: smoke)"}
+        print("smoke run: HyperStream is not run, tiny sizes; the figures mean nothing", flush=True)
+    elif a.hs_json:
         hs = json.loads(open(a.hs_json).read().strip().splitlines()[-1])
     else:
         cmd = [a.hs_python, HS_BENCH] + (["--quick"] if a.quick else [])
@@ -213,7 +219,10 @@ def main(argv=None):
         ref = hs.get(k.replace("sqlite", "mongomock"))
         extra = f"   (vs HyperStream mongomock: {ref / ours[k]:.1f}x)" if ref else ""
         print(f"  {k:<34s} {'':12s} {ours[k]:10.4f}{extra}")
-    print("  all workloads >= 10x" if not missed else f"  below 10x: {', '.join(missed)}")
+    if a.smoke:
+        print("  (smoke run: no ratios)")
+    else:
+        print("  all workloads >= 10x" if not missed else f"  below 10x: {', '.join(missed)}")
     print(json.dumps({"hyperstream": {k: hs[k] for k in keys}, "ours": ours}, sort_keys=True))
 
 

@@ -47,13 +47,18 @@ class _Series:
     slices) are parallel lists; numeric columns are built lazily and cached.
     """
 
-    __slots__ = ("_ts", "_insts", "_pending", "_num_cache")
+    __slots__ = ("_ts", "_insts", "_pending", "_num_cache", "version")
 
     def __init__(self):
         self._ts: list = []                # aware UTC datetimes, sorted, unique
         self._insts: list = []             # ready-made StreamInstances (immutable), so reads are slices
         self._pending: list = []           # Columns appended by columnar writes, not yet made instances
         self._num_cache: dict = {}
+        self.version = 0                   # bumped by every change of the data (see numeric_window)
+
+    def _invalidate(self) -> None:
+        self._num_cache.clear()
+        self.version += 1
 
     def _flush(self) -> None:
         """Make the instances of the pending columnar batches (on the first read that needs instances)."""
@@ -90,7 +95,7 @@ class _Series:
         # their own key (readers of typed columns take floats, ints, datetimes and intervals only)
         key = _RECORDS if cols.kind == "record" else _TYPED
         prev = self._num_cache.get(key) if last is not None else None
-        self._num_cache.clear()
+        self._invalidate()
         if last is None:
             self._num_cache[key] = cols
         elif prev is not None and can_concat(prev, cols):
@@ -151,14 +156,14 @@ class _Series:
 
     def append(self, tss, instances) -> None:
         """Append a batch :meth:`fast_rows` accepted."""
-        self._num_cache.clear()
+        self._invalidate()
         self.ts.extend(tss)
         self._insts.extend(instances)
 
     def apply(self, rows) -> None:
         if not rows:
             return
-        self._num_cache.clear()
+        self._invalidate()
         if not self.ts or rows[0][0] > self.ts[-1]:
             self.ts.extend(r[0] for r in rows)
             self.insts.extend(r[1] for r in rows)
@@ -171,7 +176,7 @@ class _Series:
     def delete(self, lo: int, hi: int) -> int:
         if hi <= lo:
             return 0
-        self._num_cache.clear()
+        self._invalidate()
         del self.ts[lo:hi], self.insts[lo:hi]
         return hi - lo
 
@@ -181,11 +186,38 @@ class _Series:
         if cached is None:
             ms = self._num_cache.get("\0ms")
             if ms is None:
-                ms = self._num_cache["\0ms"] = _ms_array(self.ts)
-            vals = np.fromiter((numeric_or_nan(i.value, component) for i in self.insts), dtype=np.float64,
-                               count=len(self.insts))
-            cached = self._num_cache[component] = (ms, vals)
+                ms = self._num_cache["\0ms"] = _ms_in_steps(self.ts)
+            cached = self._num_cache[component] = (ms, _values_in_steps(self.insts, component))
         return cached
+
+
+# Converting a million instances to arrays takes ~0.5 s. In steps of this many, a worker doing it gives the GIL
+# back between steps (each a few ms of C), so the GUI thread is never held up by it.
+NUMERIC_STEP = 16_384
+
+
+def _copy_in_steps(items: list) -> list:
+    out: list = []
+    for a in range(0, len(items), NUMERIC_STEP * 8):
+        out.extend(items[a:a + NUMERIC_STEP * 8])
+    return out
+
+
+def _ms_in_steps(timestamps: list) -> np.ndarray:
+    out = np.empty(len(timestamps), dtype=np.int64)
+    for a in range(0, len(timestamps), NUMERIC_STEP):
+        chunk = timestamps[a:a + NUMERIC_STEP]
+        out[a:a + len(chunk)] = _ms_array(chunk)
+    return out
+
+
+def _values_in_steps(insts: list, component) -> np.ndarray:
+    out = np.empty(len(insts), dtype=np.float64)
+    for a in range(0, len(insts), NUMERIC_STEP):
+        chunk = insts[a:a + NUMERIC_STEP]
+        out[a:a + len(chunk)] = np.fromiter((numeric_or_nan(i.value, component) for i in chunk),
+                                            dtype=np.float64, count=len(chunk))
+    return out
 
 
 _SI_TYPES = {StreamInstance}
@@ -234,22 +266,42 @@ class _SeriesChannel(BaseChannel):
             lo, hi = s.bounds(as_interval(time_interval))
             return s.insts[hi - 1] if hi > lo else None
 
-    def get_columns(self, stream, time_interval, component=None):
+    def numeric_window(self, stream, time_interval, component=None):
+        """``(ms, values)`` arrays of the instances in ``time_interval`` (NaN = not numeric), from the series'
+        cached arrays.
+
+        Building that cache for a large series takes a while, so it is built from a copy of the series' lists
+        *outside* the lock (writers and other readers go on meanwhile) and kept only if the series did not
+        change in between; either way this answer is consistent with the series when it was called.
+        """
+        time_interval = as_interval(time_interval)
         with self._lock:
             s = self._series(stream)
             lo, hi = s.bounds(time_interval)
-            ms, vals = s.numeric(component)
-            ms, vals = ms[lo:hi], vals[lo:hi]
-            keep = ~np.isnan(vals)
-            return ms[keep], vals[keep]
+            cached = s._num_cache.get(component)
+            if cached is not None:
+                return cached[0][lo:hi], cached[1][lo:hi]
+            version, ms = s.version, s._num_cache.get("\0ms")
+            ts = None if ms is not None else _copy_in_steps(s.ts)
+            insts = _copy_in_steps(s.insts)
+        if ms is None:
+            ms = _ms_in_steps(ts)
+        vals = _values_in_steps(insts, component)
+        with self._lock:
+            if s.version == version and self.data.get(stream.stream_id) is s:
+                ms = s._num_cache.setdefault("\0ms", ms)
+                s._num_cache.setdefault(component, (ms, vals))
+        return ms[lo:hi], vals[lo:hi]
+
+    def get_columns(self, stream, time_interval, component=None):
+        ms, vals = self.numeric_window(stream, time_interval, component)
+        keep = ~np.isnan(vals)
+        return ms[keep], vals[keep]
 
     def get_summary(self, stream, time_interval, buckets, component=None):
-        with self._lock:
-            s = self._series(stream)
-            lo, hi = s.bounds(time_interval)
-            ms, vals = s.numeric(component)
-            return summarise_arrays(ms[lo:hi], vals[lo:hi], to_ms(time_interval.start), to_ms(time_interval.end),
-                                    buckets)
+        time_interval = as_interval(time_interval)
+        ms, vals = self.numeric_window(stream, time_interval, component)
+        return summarise_arrays(ms, vals, to_ms(time_interval.start), to_ms(time_interval.end), buckets)
 
     def get_typed_columns(self, stream, time_interval):
         """See :meth:`BaseChannel.get_typed_columns` (built once per series state, then sliced)."""

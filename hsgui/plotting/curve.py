@@ -22,7 +22,7 @@ from channels.time_interval import TimeInterval
 
 from hsgui.common.latest_job import LatestJob
 
-from .plot_data import CurveData, boundaries_of, query_curve
+from .plot_data import CurveData, read_curve
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +157,8 @@ class PlotCurve(QObject):
         return not (0.7 <= have / want <= 1.4)
 
     def request(self, runner, interval: TimeInterval, buckets: int) -> None:
-        self.reads.submit(runner, f"plot {self.label}", query_curve, self.stream, self.component, self.kind,
-                          interval, buckets, boundaries_of(self.stream.calculated_intervals),
-                          on_result=self._on_data, on_error=self._on_error)
+        self.reads.submit(runner, f"plot {self.label}", read_curve, self.stream, self.component, self.kind,
+                          interval, buckets, on_result=self._on_data, on_error=self._on_error)
 
     @property
     def busy(self) -> bool:

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from channels.lod import gap_breaks
 from channels.time_interval import TimeInterval
 from channels.utils import to_ms
 
@@ -103,11 +104,15 @@ def _segment_ids(ms: np.ndarray, boundaries: np.ndarray | None) -> np.ndarray | 
 
 
 def insert_breaks(x: np.ndarray, y: np.ndarray, ms: np.ndarray, boundaries, extra=()):
-    """Put a NaN between neighbours that lie in different calculated intervals, so gaps are not joined."""
+    """Put a NaN between raw points that lie in different calculated intervals, so gaps are not joined."""
     seg = _segment_ids(ms, boundaries)
     if seg is None or len(x) < 2:
         return (x, y) + tuple(extra)
-    cut = np.nonzero(np.diff(seg) != 0)[0] + 1
+    return _break_at(np.nonzero(np.diff(seg) != 0)[0] + 1, x, y, extra)
+
+
+def _break_at(cut: np.ndarray, x: np.ndarray, y: np.ndarray, extra=()):
+    """Insert a NaN point before each index of ``cut`` (x halfway between its neighbours)."""
     if len(cut) == 0:
         return (x, y) + tuple(extra)
     xb = np.insert(x.astype(np.float64), cut, (x[cut - 1] + x[cut]) / 2.0)
@@ -150,6 +155,12 @@ def query_curve(ctx, stream, component, kind: str, interval: TimeInterval, bucke
     return _summary(summary, kind, interval, buckets, boundaries, total)
 
 
+def read_curve(ctx, stream, component, kind: str, interval: TimeInterval, buckets: int) -> CurveData:
+    """What a curve's read job runs: :func:`query_curve` with the stream's calculated intervals (read here, in the
+    job, like everything else the picture needs)."""
+    return query_curve(ctx, stream, component, kind, interval, buckets, boundaries_of(stream.calculated_intervals))
+
+
 def _raw(view, component, kind, interval, boundaries, total) -> CurveData:
     if kind == "event":
         items = view.items()
@@ -170,8 +181,7 @@ def _raw(view, component, kind, interval, boundaries, total) -> CurveData:
 
 
 def _summary(s, kind, interval, buckets, boundaries, total) -> CurveData:
-    centres_ms = s.centres_ms()
-    x = centres_ms / 1000.0
+    x = s.centres_ms() / 1000.0
     counts = s.count
     if kind == "event":
         has = counts > 0
@@ -180,7 +190,9 @@ def _summary(s, kind, interval, buckets, boundaries, total) -> CurveData:
     y = np.where(counts > 0, s.mean, np.nan)   # empty bucket = gap
     lo = np.where(counts > 0, s.min, np.nan)
     hi = np.where(counts > 0, s.max, np.nan)
-    x, y, lo, hi, cnt = insert_breaks(x, y, centres_ms.astype(np.int64), boundaries, extra=(lo, hi, counts))
+    # breaks placed by the instances each bucket holds, not by bucket centres (see channels.lod.gap_breaks)
+    cut = np.flatnonzero(gap_breaks(s, boundaries)) + 1
+    x, y, lo, hi, cnt = _break_at(cut, x, y, extra=(lo, hi, counts))
     return CurveData("summary", interval, buckets, x, y, lo=lo, hi=hi, counts=cnt, total=total)
 
 
