@@ -74,7 +74,7 @@ def tiny_workflow(channel_id):
 
 def overhead(args):
     global INTERVAL
-    INTERVAL = TimeInterval(DAY0, DAY0 + timedelta(minutes=1))
+    saved, INTERVAL = INTERVAL, TimeInterval(DAY0, DAY0 + timedelta(minutes=1))
     houses = args.overhead // RESIDENTS
     tmp = tempfile.mkdtemp()
     rows = {"by hand": [], "inline": [], "local": []}
@@ -94,6 +94,7 @@ def overhead(args):
         extra = "" if label == "by hand" else (f"  overhead {1000 * (t - hand) / (houses * RESIDENTS):+.2f} ms/step "
                                                f"(ratio {t / hand:.2f}x)")
         print(f"  {label:8s} {t:.3f} s{extra}")
+    INTERVAL = saved
 
 
 ENGINE = {"engine": "inline"}
@@ -130,7 +131,15 @@ def main():
     ap.add_argument("--engine", default="inline", choices=("inline", "local", "auto"))
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--overhead", type=int, default=0, metavar="STEPS")
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, both modes, no timing claims")
     args = ap.parse_args()
+    if args.smoke:
+        global INTERVAL, HOUSES
+        print("smoke run: tiny sizes, the figures mean nothing")
+        args.repeat, args.overhead, args.workers = 1, 8, 2
+        overhead(args)
+        args.overhead, HOUSES = 0, 2
+        INTERVAL = TimeInterval(DAY0, DAY0 + timedelta(minutes=10))
     if args.overhead:
         return overhead(args)
     ENGINE.update(engine=args.engine, workers=args.workers)

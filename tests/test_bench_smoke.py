@@ -37,10 +37,12 @@ LABELS = {
                         "RSS before"],
     "bench_vs_hyperstream.py": ["mem_build_s", "mem_read_full_s", "db_sqlite_write_s", "db_mongomock_write_s",
                                 "tools_chain_total_s"],
-    # owned by others: run once they have --smoke (until then skipped, saying so)
-    "bench_workflow.py": [],
+    # not yet with --smoke: skipped, saying so, until they gain it
+    "bench_workflow.py": ["steps of clock over one minute", "by hand", "inline", "local", "single runs sum", "ratio"],
     "bench_changes.py": [],
-    "bench_workflow_scale.py": [],
+    "bench_workflow_scale.py": ["plan()", "colour the graph, first", "colour the graph, refresh", "lineage of one stream",
+                                "open the store + load + graph layout", "1 worker", "2 local workers",
+                                "speed-up 2 local workers"],
     "stress_calculated_intervals.py": [],
     "compare_hyperstream_tools.py": [],
 }
