@@ -99,11 +99,13 @@ def _run_in_worker(state, spec):
     from .code_params import check_factor, tool_for
     from .steps import Step, run_step
     setup, manager, workflow = state["setup"], state["manager"], state["workflow"]
-    index, pv, sources, sink, alignment, sinks, meta_data_id, values = spec
+    index, pv, sources, sink, alignment, sinks, meta_data_id, values, fresh = spec
     try:
+        # what other steps of this run wrote is re-read; the rest only when this worker has not seen it yet
+        # (a sink is written by its step alone, so this worker's copy of it stays true)
         for cid, sid in sources + sinks + [x for x in (sink, alignment) if x]:
             channel = manager.get_channel(cid)
-            if isinstance(channel, DatabaseChannel):
+            if isinstance(channel, DatabaseChannel) and ((cid, sid) in fresh or sid not in channel.streams):
                 channel.refresh_stream(sid)
         tools = state["tools"]
         if index not in tools:
@@ -124,9 +126,16 @@ def _local_step(spec):
     return _run_in_worker(_STATE[next(iter(_STATE))], spec)
 
 
-def _spec(index_of, step) -> tuple:
+def _spec(index_of, step, produced) -> tuple:
+    """A step as a small tuple for a worker; ``produced``: the streams steps of this run write (a worker re-reads
+    those of them the step reads)."""
+    inputs = step_inputs(step)
     return (index_of[id(step.factor)], step.plate_value, list(step.sources), step.sink, step.alignment,
-            list(step.sinks), step.meta_data_id, list(step.output_values))
+            list(step.sinks), step.meta_data_id, list(step.output_values), [s for s in inputs if s in produced])
+
+
+def _produced(steps) -> set:
+    return {out for step in steps for out in step_outputs(step)}
 
 
 # -- the calling side --------------------------------------------------------------------------------------------
@@ -258,6 +267,7 @@ def _run_local_pool(workflow, steps, deps, setup, result, report, cancel, worker
     stop = ctx.Event()
     sched = _Scheduler(workflow, steps, deps, result, report, finished)
     index_of = {id(f): i for i, f in enumerate(workflow.factors)}
+    produced = _produced(steps)
     pending = {}
     with ProcessPoolExecutor(max_workers=min(workers, len(steps)), mp_context=ctx, initializer=_init_local,
                              initargs=(setup, stop)) as pool:
@@ -268,7 +278,7 @@ def _run_local_pool(workflow, steps, deps, setup, result, report, cancel, worker
                     stop.set()
                 while sched.ready and not stopping and len(pending) < 4 * workers:
                     i = sched.ready.pop()
-                    pending[pool.submit(_local_step, _spec(index_of, steps[i]))] = i
+                    pending[pool.submit(_local_step, _spec(index_of, steps[i], produced))] = i
                 if not pending:
                     break
                 finished, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
@@ -409,9 +419,10 @@ def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, sch
         sched = _Scheduler(workflow, steps, deps, result, report, finished)
         index_of = {id(f): i for i, f in enumerate(workflow.factors)}
         groups, gdeps = step_groups(steps, deps)
+        produced = _produced(steps)
         futures = []
         for g, members in enumerate(groups):
-            futures.append(client.submit(_dask_group, shared, [_spec(index_of, steps[i]) for i in members],
+            futures.append(client.submit(_dask_group, shared, [_spec(index_of, steps[i], produced) for i in members],
                                          *[futures[h] for h in gdeps[g]], key=f"steps-{setup.run_id}-{g}",
                                          pure=False))
         group_of = {f.key: g for g, f in enumerate(futures)}
