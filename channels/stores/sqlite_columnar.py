@@ -166,7 +166,8 @@ class SQLiteColumnar:
         kind = columns.kind
         ivs = self._ivs(calculated_intervals, add_intervals, remove_intervals)
         if kind == "float":
-            return self.insert_arrays(stream_id, columns.ms, columns.values, *ivs)
+            return self.insert_arrays(stream_id, columns.ms, columns.values, ivs[0], add_intervals=ivs[1],
+                                      remove_intervals=ivs[2])
         ms_arr, _ = check_arrays(stream_id, columns.ms, np.zeros(len(columns)))
         ms_l = ms_arr.tolist()
         n = len(ms_l)
