@@ -220,13 +220,15 @@ class PurgeDialog(QDialog):
             return None
         busy = self.writing_jobs()
         if busy:
-            names = "; ".join(f"“{j.title}”" for j in busy[:3]) + (f" and {len(busy) - 3} more" if len(busy) > 3
-                                                                   else "")
-            self.error_label.setText(f"Not purged: {len(busy)} running job{'s' if len(busy) != 1 else ''} "
-                                     f"write{'s' if len(busy) == 1 else ''} {'this stream' if len(self.streams) == 1
-                                     else 'these streams'} ({names}). Wait for "
-                                     f"{'it' if len(busy) == 1 else 'them'} to finish or cancel "
-                                     f"{'it' if len(busy) == 1 else 'them'} in the Jobs dock, then purge.")
+            names = "; ".join(f"“{j.title}”" for j in busy[:3])
+            if len(busy) > 3:
+                names += f" and {len(busy) - 3} more"
+            one = len(busy) == 1
+            what = "this stream" if len(self.streams) == 1 else "these streams"
+            them = "it" if one else "them"
+            self.error_label.setText(f"Not purged: {len(busy)} running job{'' if one else 's'} "
+                                     f"write{'s' if one else ''} {what} ({names}). Wait for {them} to finish "
+                                     f"or cancel {them} in the Jobs dock, then purge.")
             self.error_label.show()
             return None
         self.error_label.hide()
