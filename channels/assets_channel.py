@@ -30,6 +30,8 @@ def asset_interval(instances, current: TimeIntervals) -> TimeIntervals:
 class AssetsChannel(DatabaseChannel):
     """Database channel for static assets and user input data."""
 
+    holds_assets = True
+
     def write_to_stream(self, stream_id, data, sandbox=None):
         """Write a new version (or versions) of an asset; creates the stream if needed."""
         stream = self.get_or_create_stream(get_stream_id(stream_id))

@@ -89,6 +89,8 @@ def _is_version_file(name: str) -> bool:
 class AssetsFileChannel(MemoryChannel):
     """Writable asset channel persisted as JSON files; served from memory once loaded."""
 
+    holds_assets = True
+
     def __init__(self, channel_id, path):
         super().__init__(channel_id)
         self.path = os.path.abspath(path)
@@ -167,9 +169,10 @@ class AssetsFileChannel(MemoryChannel):
             self._persist(stream, list(document_collection))
         return writer
 
-    def write_chunk(self, stream, instances, calculated_intervals):
+    def write_chunk(self, stream, instances, calculated_intervals=None, *, add_intervals=None):
+        add, remove = self._interval_change(stream, calculated_intervals, add_intervals)
         self._persist(stream, list(instances))
-        stream.calculated_intervals = calculated_intervals
+        self._apply_interval_change(stream, add, remove)
 
     def write_to_stream(self, stream_id, data, sandbox=None):
         stream = self.get_or_create_stream(get_stream_id(stream_id))

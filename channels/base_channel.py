@@ -9,6 +9,7 @@ overridden where the data lives somewhere smarter.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Iterable
 
 import numpy as np
@@ -30,6 +31,9 @@ class BaseChannel:
     #: whether the tool engine may run tools' columnar variant with this channel's streams as inputs and sink
     #: (``get_typed_columns`` / ``write_columns_chunk`` below; the defaults go through instances)
     supports_columns = False
+    #: whether this channel's streams are static assets: as a tool's input such a stream counts as calculated at
+    #: any time (its newest version holds until replaced), so a run is never limited by its calculated intervals
+    holds_assets = False
 
     def __init__(self, channel_id: str, can_calc: bool = False, can_create: bool = False, calc_agent=None):
         if not isinstance(channel_id, str) or not channel_id:
@@ -130,32 +134,76 @@ class BaseChannel:
     def get_stream_writer(self, stream: Stream):
         raise NotImplementedError
 
-    def write_chunk(self, stream: Stream, instances: list[StreamInstance], calculated_intervals) -> None:
-        """Write instances and set the stream's calculated intervals as one step.
+    def write_chunk(self, stream: Stream, instances: list[StreamInstance], calculated_intervals=None, *,
+                    add_intervals=None) -> None:
+        """Write instances and mark the piece they compute calculated, as one step.
 
+        ``add_intervals`` is the piece this batch computed: it is added to the stream's calculated intervals
+        as they are *stored* (merged inside the store's transaction where there is one), so concurrent writers
+        and purgers never lose or resurrect each other's pieces. ``calculated_intervals`` (the older form) is
+        the whole value the caller wants; what differs from the channel's copy is what is added/removed.
         Channels backed by a transactional store override this to commit both
         in one transaction; the default writes first, then records the intervals,
         so a failed write never marks anything calculated.
         """
         self._check_writable()
+        add, remove = self._interval_change(stream, calculated_intervals, add_intervals)
         if instances:
             self.get_stream_writer(stream)(instances)
-        stream.calculated_intervals = calculated_intervals
+        self._apply_interval_change(stream, add, remove)
 
-    def insert_arrays(self, stream: Stream, ms, values, calculated_intervals=None) -> int:
+    @staticmethod
+    def _interval_change(stream: Stream, calculated_intervals, add_intervals):
+        """``(add, remove)`` pieces (TimeIntervals or None) for a write given the older whole-value form
+        and/or the piece to add; see :meth:`write_chunk`."""
+        add = None if add_intervals is None else TimeIntervals(add_intervals)
+        remove = None
+        if calculated_intervals is not None:
+            wanted = TimeIntervals(calculated_intervals)
+            mine = stream.calculated_intervals
+            extra = wanted - mine
+            add = extra if add is None else add + extra
+            gone = mine - wanted
+            remove = None if gone.is_empty else gone
+        return add, remove
+
+    _calc_lock_guard = threading.Lock()
+
+    @property
+    def _calc_lock(self):
+        lock = self.__dict__.get("_calc_lock_")
+        if lock is None:
+            with BaseChannel._calc_lock_guard:
+                lock = self.__dict__.setdefault("_calc_lock_", threading.RLock())
+        return lock
+
+    def _apply_interval_change(self, stream: Stream, add, remove) -> None:
+        """Channels without a store transaction: ``(current - remove) + add`` under the channel's lock."""
+        if add is None and remove is None:
+            return
+        with self._calc_lock:
+            ci = stream.calculated_intervals
+            if remove is not None:
+                ci = ci - remove
+            if add is not None:
+                ci = ci + add
+            stream.calculated_intervals = ci
+
+    def insert_arrays(self, stream: Stream, ms, values, calculated_intervals=None, *, add_intervals=None) -> int:
         """Columnar write: ``ms`` epoch-ms int64 and ``values`` float64 arrays (see
         :func:`channels.columnar.check_arrays` for what is accepted). Same rules as instance writes (same value:
         no-op; different value: DuplicateInstanceError; nothing half-written); with ``calculated_intervals``
-        the stream's calculated intervals are set in the same step, as :meth:`write_chunk` does.
+        (or the piece ``add_intervals``) the stream's calculated intervals change in the same step, as
+        :meth:`write_chunk` does.
         Returns how many instances were new (when the channel can tell; else the batch length)."""
         from .columnar import check_arrays, instances_from_arrays
         self._check_writable()
         ms, values = check_arrays(stream.stream_id, ms, values)
         insts = instances_from_arrays(ms, values)
-        if calculated_intervals is None:
+        if calculated_intervals is None and add_intervals is None:
             n = self.get_stream_writer(stream)(insts)
         else:
-            n = self.write_chunk(stream, insts, calculated_intervals)
+            n = self.write_chunk(stream, insts, calculated_intervals, add_intervals=add_intervals)
         return n if isinstance(n, int) else len(insts)
 
     def get_typed_columns(self, stream: Stream, time_interval: TimeInterval):
@@ -171,10 +219,10 @@ class BaseChannel:
         all ints."""
         return None
 
-    def write_columns_chunk(self, stream: Stream, columns, calculated_intervals) -> int:
+    def write_columns_chunk(self, stream: Stream, columns, calculated_intervals=None, *, add_intervals=None) -> int:
         """:meth:`write_chunk` of a :class:`channels.columnar.Columns` batch."""
         insts = columns.instances()
-        self.write_chunk(stream, insts, calculated_intervals)
+        self.write_chunk(stream, insts, calculated_intervals, add_intervals=add_intervals)
         return len(insts)
 
     def calculated_intervals_changed(self, stream: Stream) -> None:

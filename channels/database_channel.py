@@ -89,6 +89,14 @@ class DatabaseChannel(BaseChannel):
             stream = self.streams[stream_id] = self._stream_from(d)
             return stream
 
+    @staticmethod
+    def _stored(stream, committed) -> None:
+        """Refresh the channel's copy from what the store's transaction stored (a :class:`Committed`)."""
+        ci = getattr(committed, "calculated_intervals", None)
+        if ci is not None:
+            stream.set_calculated_intervals_silently(ci)
+            stream.last_updated = utcnow()
+
     def calculated_intervals_changed(self, stream):
         self.store.update_definition(stream.stream_id, calculated_intervals=stream.calculated_intervals,
                                      last_updated=stream.last_updated or utcnow())
@@ -121,21 +129,21 @@ class DatabaseChannel(BaseChannel):
             return self.store.insert(stream.stream_id, _validated(document_collection))
         return writer
 
-    def write_chunk(self, stream, instances, calculated_intervals):
+    def write_chunk(self, stream, instances, calculated_intervals=None, *, add_intervals=None):
+        """See :meth:`BaseChannel.write_chunk`: data and the interval piece in one store transaction, where the
+        store merges the piece with the stored intervals; the stream's copy becomes what the store stored."""
         self._check_writable()
-        ci = TimeIntervals(calculated_intervals)
-        self.store.insert(stream.stream_id, _validated(instances), calculated_intervals=ci)
-        stream.set_calculated_intervals_silently(ci)
-        stream.last_updated = utcnow()
+        add, remove = self._interval_change(stream, calculated_intervals, add_intervals)
+        n = self.store.insert(stream.stream_id, _validated(instances), add_intervals=add, remove_intervals=remove)
+        self._stored(stream, n)
+        return n
 
-    def insert_arrays(self, stream, ms, values, calculated_intervals=None) -> int:
+    def insert_arrays(self, stream, ms, values, calculated_intervals=None, *, add_intervals=None) -> int:
         """See :meth:`BaseChannel.insert_arrays`: straight to the store's columnar write, one transaction."""
         self._check_writable()
-        ci = None if calculated_intervals is None else TimeIntervals(calculated_intervals)
-        n = self.store.insert_arrays(stream.stream_id, ms, values, calculated_intervals=ci)
-        if ci is not None:
-            stream.set_calculated_intervals_silently(ci)
-            stream.last_updated = utcnow()
+        add, remove = self._interval_change(stream, calculated_intervals, add_intervals)
+        n = self.store.insert_arrays(stream.stream_id, ms, values, add_intervals=add, remove_intervals=remove)
+        self._stored(stream, n)
         return n
 
     def get_typed_columns(self, stream, time_interval):
@@ -151,15 +159,14 @@ class DatabaseChannel(BaseChannel):
         time_interval = as_interval(time_interval)
         return typed(stream.stream_id, time_interval.start, time_interval.end, key)
 
-    def write_columns_chunk(self, stream, columns, calculated_intervals) -> int:
+    def write_columns_chunk(self, stream, columns, calculated_intervals=None, *, add_intervals=None) -> int:
         self._check_writable()
         insert = getattr(self.store, "insert_columns", None)
         if insert is None:
-            return super().write_columns_chunk(stream, columns, calculated_intervals)
-        ci = TimeIntervals(calculated_intervals)
-        n = insert(stream.stream_id, columns, calculated_intervals=ci)
-        stream.set_calculated_intervals_silently(ci)
-        stream.last_updated = utcnow()
+            return super().write_columns_chunk(stream, columns, calculated_intervals, add_intervals=add_intervals)
+        add, remove = self._interval_change(stream, calculated_intervals, add_intervals)
+        n = insert(stream.stream_id, columns, add_intervals=add, remove_intervals=remove)
+        self._stored(stream, n)
         return n
 
     # -- change log ------------------------------------------------------------
@@ -178,23 +185,29 @@ class DatabaseChannel(BaseChannel):
         self._check_writable()
         stream = self[stream_id]
         with self._lock, change_origin("purge definition" if remove_definition else "purge stream", override=False):
-            self.store.purge(stream.stream_id, calculated_intervals=TimeIntervals())
+            self._stored(stream, self.store.purge(stream.stream_id, calculated_intervals=TimeIntervals()))
             stream.set_calculated_intervals_silently(TimeIntervals())
             if remove_definition:
                 self.store.delete_definition(stream.stream_id)
                 del self.streams[stream.stream_id]
 
     def purge_interval(self, stream_id, time_interval, calculated_intervals=None):
-        """Delete the instances in ``(start, end]``; the stream's calculated intervals lose that interval, or
-        become ``calculated_intervals`` when given (user data such as annotations stays calculated where one was
-        deleted), in the same store transaction."""
+        """Delete the instances in ``(start, end]``; the stream's calculated intervals lose that interval (taken
+        from the stored value inside the store's transaction), or become ``calculated_intervals`` when given
+        (user data such as annotations stays calculated where one was deleted: what differs from the channel's
+        copy is added/removed), in the same store transaction."""
         self._check_writable()
         time_interval = as_interval(time_interval)
         stream = self[stream_id]
-        ci = stream.calculated_intervals - time_interval if calculated_intervals is None \
-            else TimeIntervals(calculated_intervals)
-        n = self.store.purge(stream.stream_id, time_interval.start, time_interval.end, calculated_intervals=ci)
-        stream.set_calculated_intervals_silently(ci)
+        if calculated_intervals is None:
+            add, remove = None, TimeIntervals([time_interval])
+        else:
+            add, remove = self._interval_change(stream, calculated_intervals, None)
+            if add is None and remove is None:
+                add = TimeIntervals()  # still answer with (and refresh to) what is stored
+        n = self.store.purge(stream.stream_id, time_interval.start, time_interval.end, add_intervals=add,
+                             remove_intervals=remove)
+        self._stored(stream, n)
         return n
 
     def update_streams(self, up_to_timestamp):

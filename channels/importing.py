@@ -544,9 +544,9 @@ def import_file(channel, spec: ImportSpec, progress=None, cancel=None) -> Import
                 lo, hi = int(t[good[0]]), int(t[good[-1]])
                 first_ms[key] = min(first_ms.get(key, lo), lo)
                 last_ms[key] = max(last_ms.get(key, hi), hi)
-                calc = stream.calculated_intervals
+                calc = None  # the piece this batch adds to the calculated intervals (merged in the store)
                 if report.sorted:
-                    calc = calc + _span(first_ms[key], last_ms[key])
+                    calc = _span(first_ms[key], last_ms[key])
                 good_lines = [int(lines[idx[j]]) for j in good]
                 if key is not None and numeric[key]:  # floats: the columnar write, no per-instance objects
                     written = _write_arrays(channel, stream, t[good], np.array([vals[j] for j in good], dtype=float),
@@ -560,7 +560,7 @@ def import_file(channel, spec: ImportSpec, progress=None, cancel=None) -> Import
         if not report.sorted:  # the whole file is in: now its span is complete
             for key, stream in streams.created.items():
                 if key in first_ms:
-                    channel.write_chunk(stream, [], stream.calculated_intervals + _span(first_ms[key], last_ms[key]))
+                    channel.write_chunk(stream, [], add_intervals=_span(first_ms[key], last_ms[key]))
         if not streams.created:   # no row reached a stream: every row was malformed, or there were none
             report.outcome = "nothing imported"
             first = "; ".join(f"line {ln}: {why}" for ln, why in sorted(report.malformed)[:3])
@@ -608,7 +608,7 @@ def _write_arrays(channel, stream, ms, values, calc, lines, report) -> int:
     """A batch of floats through ``insert_arrays``; on a conflict with what is stored, row by row (reported)."""
     from .errors import DuplicateInstanceError
     try:
-        channel.insert_arrays(stream, ms, values, calc)
+        channel.insert_arrays(stream, ms, values, add_intervals=calc)
         return len(ms)
     except DuplicateInstanceError:
         insts = [StreamInstance._make((from_ms(int(m)), float(v))) for m, v in zip(ms, values)]
@@ -619,7 +619,7 @@ def _write(channel, stream, insts, calc, lines, report) -> int:
     """Write one batch; rows the store refuses as a second value for a timestamp are reported, the rest written."""
     from .errors import DuplicateInstanceError
     try:
-        channel.write_chunk(stream, insts, calc)
+        channel.write_chunk(stream, insts, add_intervals=calc)
         return len(insts)
     except DuplicateInstanceError:
         pass
@@ -634,7 +634,7 @@ def _write(channel, stream, insts, calc, lines, report) -> int:
         elif old != inst.value:
             report.bad(line, f"{stream.stream_id}: a second value at {inst.timestamp.isoformat()} "
                              f"({inst.value!r}; {old!r} is there)")
-    channel.write_chunk(stream, fresh, calc)
+    channel.write_chunk(stream, fresh, add_intervals=calc)
     n += len(fresh)
     return n
 

@@ -235,6 +235,10 @@ class _SeriesChannel(BaseChannel):
         self.data: dict = {}
         self._lock = threading.RLock()
 
+    @property
+    def _calc_lock(self):  # interval changes and data changes under one lock
+        return self._lock
+
     def _series(self, stream: Stream) -> _Series:
         s = self.data.get(stream.stream_id)
         if s is None:
@@ -339,7 +343,7 @@ class _SeriesChannel(BaseChannel):
         cols = columns_from_instances([(ts[j], c) for j, c in zip(sel, vals)])
         return cols if cols is not None and cols.kind in ("float", "int") else None
 
-    def write_columns_chunk(self, stream, columns, calculated_intervals) -> int:
+    def write_columns_chunk(self, stream, columns, calculated_intervals=None, *, add_intervals=None) -> int:
         """Write a Columns batch. Appended after everything stored, it is kept as columns and made instances
         only when something reads instances; otherwise it is written as instances."""
         from .columnar import check_arrays
@@ -347,14 +351,15 @@ class _SeriesChannel(BaseChannel):
             s = self._series(stream)
             if len(columns):
                 check_arrays(stream.stream_id, columns.ms, np.zeros(len(columns)))
+            add, remove = self._interval_change(stream, calculated_intervals, add_intervals)
             if not len(columns) or not s.append_columns(columns):
-                return self._write(stream, columns.instances(), calculated_intervals)
+                return self._write(stream, columns.instances(), add_intervals=add, remove_intervals=remove)
             self._changed(stream.stream_id, from_ms(int(columns.ms[0]) - 1), from_ms(int(columns.ms[-1])), WRITE)
-            if calculated_intervals is not None:
-                stream.calculated_intervals = calculated_intervals
+            self._apply_interval_change(stream, add, remove)
             return len(columns)
 
-    def _write(self, stream: Stream, instances, calculated_intervals=None) -> int:
+    def _write(self, stream: Stream, instances, calculated_intervals=None, *, add_intervals=None,
+               remove_intervals=None) -> int:
         if not isinstance(instances, list):
             instances = list(instances)
         with self._lock:
@@ -371,8 +376,11 @@ class _SeriesChannel(BaseChannel):
                 span = (rows[0][0], rows[-1][0]) if n else None
             if span is not None:
                 self._changed(stream.stream_id, span[0] - _ONE_MS, span[1], WRITE)
-            if calculated_intervals is not None:
-                stream.calculated_intervals = calculated_intervals
+            if calculated_intervals is not None:  # under the lock: the copy it is compared with is current
+                add, remove = self._interval_change(stream, calculated_intervals, None)
+                add_intervals = add if add_intervals is None else TimeIntervals(add_intervals) + (add if add is not None else TimeIntervals())
+                remove_intervals = remove if remove_intervals is None else remove_intervals
+            self._apply_interval_change(stream, add_intervals, remove_intervals)
             return n
 
     def _changed(self, stream_id, start, end, kind) -> None:
@@ -413,14 +421,15 @@ class MemoryChannel(_SeriesChannel):
             return self._write(stream, document_collection)
         return writer
 
-    def write_chunk(self, stream, instances, calculated_intervals):
-        return self._write(stream, instances, calculated_intervals)
+    def write_chunk(self, stream, instances, calculated_intervals=None, *, add_intervals=None):
+        return self._write(stream, instances, calculated_intervals, add_intervals=add_intervals)
 
-    def insert_arrays(self, stream, ms, values, calculated_intervals=None) -> int:
+    def insert_arrays(self, stream, ms, values, calculated_intervals=None, *, add_intervals=None) -> int:
         """See :meth:`BaseChannel.insert_arrays` (validated with vectorised checks, then stored as instances)."""
         from .columnar import check_arrays, instances_from_arrays
         ms, values = check_arrays(stream.stream_id, ms, values)
-        return self._write(stream, instances_from_arrays(ms, values), calculated_intervals)
+        return self._write(stream, instances_from_arrays(ms, values), calculated_intervals,
+                           add_intervals=add_intervals)
 
     def purge_stream(self, stream_id, remove_definition=False, sandbox=None):
         stream_id = get_stream_id(stream_id)

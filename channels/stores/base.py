@@ -11,8 +11,13 @@ Conventions
 * Ranges are half-open ``(start, end]``; ``start``/``end`` may be ``None`` for
   unbounded.
 * Every method that changes data is atomic: it either fully happens or not at
-  all. ``insert`` and ``purge`` optionally set the stream's calculated intervals
-  in the same transaction, so data and bookkeeping never disagree.
+  all. ``insert`` and ``purge`` change the stream's calculated intervals in the
+  same transaction, so data and bookkeeping never disagree: with
+  ``add_intervals`` / ``remove_intervals`` the store reads the stored intervals
+  and writes ``(stored - remove) + add`` inside that transaction (so concurrent
+  writers and purgers, in any process, never lose each other's pieces), and
+  returns a :class:`Committed` count carrying the intervals it stored. The older
+  ``calculated_intervals=`` sets them to exactly that value (last writer wins).
 * Store objects are safe to use from several threads (the embedded store keeps
   one connection per thread).
 """
@@ -40,6 +45,33 @@ class StreamDefinition:
 
     def replace(self, **changes) -> "StreamDefinition":
         return replace(self, **changes)
+
+
+class Committed(int):
+    """The count an ``insert``/``purge`` returns (instances new / deleted), with ``calculated_intervals``: the
+    stream's calculated intervals as stored by that same transaction (None when the call did not change them)."""
+
+    calculated_intervals: TimeIntervals | None
+
+    def __new__(cls, n: int, calculated_intervals: TimeIntervals | None = None):
+        self = super().__new__(cls, n)
+        self.calculated_intervals = calculated_intervals
+        return self
+
+
+def merge_intervals(stored: TimeIntervals, add=None, remove=None) -> TimeIntervals:
+    """``(stored - remove) + add``: what a store writes for ``add_intervals`` / ``remove_intervals``."""
+    out = TimeIntervals(stored)
+    if remove is not None:
+        out = out - TimeIntervals(remove)
+    if add is not None:
+        out = out + TimeIntervals(add)
+    return out
+
+
+def intervals_arg(add, remove):
+    """``add_intervals``/``remove_intervals`` as TimeIntervals (or None), checked before any write."""
+    return (None if add is None else TimeIntervals(add)), (None if remove is None else TimeIntervals(remove))
 
 
 UPDATABLE_FIELDS = ("calculated_intervals", "last_updated", "last_accessed", "sandbox", "stream_type")
@@ -86,17 +118,22 @@ class Store(ABC):
     # -- instances ---------------------------------------------------------
     @abstractmethod
     def insert(self, stream_id: StreamId, instances: Sequence[StreamInstance],
-               calculated_intervals: TimeIntervals | None = None) -> int:
-        """Write a batch atomically; return how many instances were new.
+               calculated_intervals: TimeIntervals | None = None, *, add_intervals=None,
+               remove_intervals=None) -> int:
+        """Write a batch atomically; return how many instances were new (a :class:`Committed`).
 
         Same timestamp + equal value = no-op; same timestamp + different value
         (already stored, or twice within the batch) = DuplicateInstanceError
         naming stream and timestamp, and nothing of the batch is written.
         If ``calculated_intervals`` is given, the definition's intervals are set
-        to it in the same transaction.
+        to it in the same transaction. With ``add_intervals`` / ``remove_intervals`` they become
+        ``(stored - remove) + add``, the stored value read in that transaction; the result's
+        ``calculated_intervals`` is what was stored. Either needs the stream's definition
+        (StreamNotFoundError otherwise, nothing written).
         """
 
-    def insert_arrays(self, stream_id: StreamId, ms, values, calculated_intervals: TimeIntervals | None = None) -> int:
+    def insert_arrays(self, stream_id: StreamId, ms, values, calculated_intervals: TimeIntervals | None = None, *,
+                      add_intervals=None, remove_intervals=None) -> int:
         """Columnar :meth:`insert`: ``ms`` epoch-ms int64 and ``values`` float64 arrays of the same length.
 
         Timestamps must be strictly increasing within the batch (see :func:`channels.columnar.check_arrays`);
@@ -105,7 +142,8 @@ class Store(ABC):
         """
         from ..columnar import check_arrays, instances_from_arrays
         ms, values = check_arrays(stream_id, ms, values)
-        return self.insert(stream_id, instances_from_arrays(ms, values), calculated_intervals=calculated_intervals)
+        return self.insert(stream_id, instances_from_arrays(ms, values), calculated_intervals=calculated_intervals,
+                           add_intervals=add_intervals, remove_intervals=remove_intervals)
 
     @abstractmethod
     def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
@@ -122,8 +160,10 @@ class Store(ABC):
 
     @abstractmethod
     def purge(self, stream_id: StreamId, start: datetime | None = None, end: datetime | None = None,
-              calculated_intervals: TimeIntervals | None = None) -> int:
-        """Delete instances in ``(start, end]`` (all when both None); return the count deleted."""
+              calculated_intervals: TimeIntervals | None = None, *, add_intervals=None,
+              remove_intervals=None) -> int:
+        """Delete instances in ``(start, end]`` (all when both None); return the count deleted (a
+        :class:`Committed`). The calculated intervals change as for :meth:`insert`, in the same transaction."""
 
     @abstractmethod
     def columns(self, stream_id: StreamId, start, end, component: str | None = None):

@@ -18,6 +18,8 @@ RUNS = "hsgui_tool_runs"
 LOD = "hsgui_lod"
 LOD_STATE = "hsgui_lod_state"
 CHANGES = "hsgui_changes"
+#: write-ahead notes of batches whose calculated intervals are not committed yet (see MongoStore, "Orphans")
+PENDING = "hsgui_pending_batches"
 LOD_VERSION = 1
 _PENDING_STALE_S = 600  # a write that claimed the aggregates this long ago and never released them has died
 _BULK_CHUNK = 5_000

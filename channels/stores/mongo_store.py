@@ -96,6 +96,27 @@ part-way, the documents it did insert are deleted again before the error is
 raised. Calculated intervals are written after the data (so they never claim
 data that is not there).
 
+Calculated intervals under concurrency: ``add_intervals`` / ``remove_intervals`` are merged with the
+stored value by a compare-and-swap loop on the definition document: read ``calculated_intervals``, compute
+``(stored - remove) + add``, and ``update_one`` with a filter that requires ``calculated_intervals`` to
+still equal exactly what was read; if another writer (any process, HyperStream itself included) changed it
+in between, nothing is updated and the loop reads again. The value itself is the version, so the layout
+stays HyperStream's (no extra field, no per-piece documents HyperStream would not read) and a writer that
+does not take part (HyperStream) still makes the loop retry rather than be overwritten. The intervals are
+changed after the data is written (insert) and after it is deleted (purge). Within one process
+the store's batch lock serialises a batch and its interval update with other batches; between processes
+the compare-and-swap guarantees no piece is lost, while data and intervals of one batch are two steps (no
+multi-document transactions without a replica set).
+
+Orphans: before a batch that adds calculated intervals is written, a note of its document ids goes to
+``hsgui_pending_batches`` (an extra collection); it is deleted once the batch and its intervals are
+committed, or the batch removed again. If the write fails and removing the part written fails too, the
+error says how many documents may remain outside the calculated intervals, and the note stays: the next
+time the stream's definition is read (the next open) -- at once in this process, after
+``orphan_after_s`` in others (a live writer's note is younger) -- the noted documents outside the
+stream's calculated intervals are deleted, so ``count()`` and reads agree with the calculated intervals.
+Writes without calculated intervals (``Stream.writer``, HyperStream's own) are never noted nor removed.
+
 Reads against writes: MongoDB without a replica set has no snapshot reads, so a
 count or summary racing an ``insert_many`` could see part of a batch. Within
 one process the store serialises its batch writes (``insert``, ``purge``) with
@@ -109,7 +130,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import random
 import threading
+import time
 from datetime import datetime
 from typing import Iterator, Sequence
 
@@ -123,13 +146,14 @@ from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
 from ..config import check_mongo_options, check_mongo_uri
 from ..utils import UTC, ensure_utc, redact_uri, scrub_secrets, uri_secrets, utcnow  # noqa: F401 - redact_uri re-exported
-from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_collection, check_not_future
+from .base import (UPDATABLE_FIELDS, Committed, Store, StreamDefinition, check_collection, check_not_future,
+                   intervals_arg, merge_intervals)
 from .codec import MONGO_TAG, decode_bson, dt_ms, encode_bson, ms_dt, numeric, values_equal
 from .lod_levels import assemble
 
 log = logging.getLogger(__name__)
 
-from .mongo_common import (CHANGES, DEFINITIONS, LOD, LOD_STATE, RUNS, STREAMS, _EMPTY, _IN_CHUNK, _NO_END, _NO_START,
+from .mongo_common import (CHANGES, DEFINITIONS, LOD, LOD_STATE, PENDING, RUNS, STREAMS, _EMPTY, _IN_CHUNK, _NO_END, _NO_START,
                            _NUMERIC_TYPES, _aware, _date, _is_mongomock, _short, _where)
 from .mongo_columnar import MongoColumnar
 from .mongo_lod import MongoLevelOfDetail
@@ -147,6 +171,10 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
     #: a stream without current aggregates is rebuilt by ``summary()`` when it has more instances than this
     lod_rebuild_min = 10_000
     keeps_changes = True
+    #: a pending-batch note (see "Orphans") written by another process is taken as abandoned after this long
+    orphan_after_s = 600.0
+    #: compare-and-swap attempts on a definition's calculated intervals before giving up with a StoreError
+    cas_attempts = 64
 
     def __init__(self, client_or_uri, db_name: str | None = "hyperstream", server_selection_timeout_ms: int = 3000,
                  *, _where_text: str = "", _client_class=None):
@@ -191,6 +219,8 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         self._lod_indexed = False
         self._changes_indexed = False
         self._channel_of: dict[StreamId, str] = {}
+        #: tokens of pending-batch notes whose batch this store object could not remove again (see "Orphans")
+        self._orphan_tokens: set = set()
         # mongomock's bulk_write does not take the UpdateOne of pymongo >= 4.9 (``sort``): merge in Python there
         self._bulk_upserts = not self._mock
         try:
@@ -203,6 +233,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             self._lod = self.db[LOD]
             self._lod_state = self.db[LOD_STATE]
             self._changes = self.db[CHANGES]
+            self._pending = self.db[PENDING]
         except PyMongoError as e:
             self.close()
             # not chained: the driver's own message (in a traceback) may quote the URI as given
@@ -381,6 +412,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         with self._errors("listing stream definitions"):
             docs = list(self._defs.find({} if channel_id is None else {"channel_id": channel_id}, {"_id": 0}))
         out = [d for d in map(self._definition, docs) if d is not None]
+        self._clean_orphans({d.stream_id.key: d for d in out})
         out.sort(key=lambda d: d.stream_id)
         return out
 
@@ -395,7 +427,12 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                             break
                     except (StreamIdError, KeyError, TypeError):
                         continue
-        return None if doc is None else self._definition(doc)
+        if doc is None:
+            return None
+        d = self._definition(doc)
+        if d is not None:
+            self._clean_orphans({d.stream_id.key: d})
+        return d
 
     def create_definition(self, definition: StreamDefinition) -> None:
         from pymongo.errors import DuplicateKeyError
@@ -455,28 +492,135 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         with self._errors(f"deleting stream {stream_id}"):
             self._defs.delete_one({"stream_id": self._raw_ids[stream_id]})
 
-    def _set_intervals(self, stream_id, intervals):
+    def _parse_intervals(self, stream_id, stored) -> TimeIntervals:
+        ivs = []
+        for iv in stored or []:
+            try:
+                ivs.append(TimeInterval(_aware(iv["start"]), _aware(iv["end"])))
+            except Exception as e:  # noqa: BLE001 - a malformed interval is dropped (as when reading)
+                log.warning("MongoDB %s: stream %s: dropping calculated interval %r: %s", self._where, stream_id,
+                            iv, e)
+        return TimeIntervals(ivs)
+
+    @staticmethod
+    def _ivs(calculated_intervals, add_intervals, remove_intervals):
+        add, remove = intervals_arg(add_intervals, remove_intervals)
+        return (None if calculated_intervals is None else TimeIntervals(calculated_intervals)), add, remove
+
+    def _change_intervals(self, stream_id, ivs):
+        """The stream's calculated intervals become ``ivs = (set, add, remove)`` applied to the stored value, by
+        a compare-and-swap loop (see the module docstring); returns what was stored (None: nothing to change)."""
+        set_to, add, remove = ivs
+        if set_to is None and add is None and remove is None:
+            return None
+        raw = self._raw_ids.get(stream_id)
+        if raw is None:
+            if self.get_definition(stream_id) is None:
+                raise StreamNotFoundError(stream_id)
+            raw = self._raw_ids[stream_id]
         with self._errors(f"updating the calculated intervals of {stream_id}"):
-            res = self._defs.update_one({"stream_id": self._raw_ids[stream_id]},
-                                        {"$set": {"calculated_intervals": self._intervals(intervals),
-                                                  "last_updated": _date(utcnow(), "now")}})
-        if res.matched_count == 0:
-            raise StreamNotFoundError(stream_id)
+            for attempt in range(self.cas_attempts):
+                doc = self._defs.find_one({"stream_id": raw}, {"_id": 1, "calculated_intervals": 1})
+                if doc is None:
+                    raise StreamNotFoundError(stream_id)
+                present = "calculated_intervals" in doc
+                stored = doc.get("calculated_intervals")
+                base = set_to if set_to is not None else self._parse_intervals(stream_id, stored)
+                new = merge_intervals(base, add, remove)
+                cond = {"_id": doc["_id"],
+                        "calculated_intervals": stored if present else {"$exists": False}}
+                res = self._defs.update_one(cond, {"$set": {"calculated_intervals": self._intervals(new),
+                                                            "last_updated": _date(utcnow(), "now")}})
+                if res.matched_count:
+                    return new
+                time.sleep(min(0.2, 0.001 * (2 ** min(attempt, 8))) * random.random())
+        raise StoreError(f"MongoDB {self._where}: the calculated intervals of stream {stream_id} changed under "
+                         f"this write {self.cas_attempts} times in a row; they were not updated (the data of this "
+                         f"batch is written); try again")
+
+    # -- orphans (see the module docstring) --------------------------------------------------------------------
+    _NOTE_IDS = 50_000
+
+    def _note_batch(self, stream_id, raw, ids) -> str:
+        """Write the pending-batch note(s) of a batch about to be written; return its token."""
+        from bson import ObjectId
+        token = str(ObjectId())
+        now = _date(utcnow(), "now")
+        notes = [{"token": token, "key": stream_id.key, "stream_id": raw, "at": now,
+                  "ids": ids[c:c + self._NOTE_IDS]} for c in range(0, len(ids), self._NOTE_IDS)]
+        with self._errors(f"writing to stream {stream_id} (noting the batch in {PENDING})"):
+            self._pending.insert_many(notes, ordered=True)
+        return token
+
+    def _drop_note(self, token) -> None:
+        try:
+            self._pending.delete_many({"token": token})
+        except Exception as e:  # noqa: BLE001 - a note left behind is cleaned later; never fail a committed batch
+            log.warning("MongoDB %s: could not remove the note of a committed batch from %s: %s", self._where,
+                        PENDING, _short(e))
+
+    def _clean_orphans(self, defs: dict) -> None:
+        """Delete the noted documents of abandoned batches of streams in ``defs`` (key -> StreamDefinition) that
+        lie outside the stream's calculated intervals; drop the notes."""
+        try:
+            notes = list(self._pending.find({"key": {"$in": list(defs)}}, {"token": 1, "key": 1, "at": 1}))
+        except Exception as e:  # noqa: BLE001 - reading the definitions must not fail on this
+            log.debug("MongoDB %s: could not read %s: %s", self._where, PENDING, e)
+            return
+        if not notes:
+            return
+        now = utcnow()
+        for token in sorted({n["token"] for n in notes}):
+            mine = [n for n in notes if n["token"] == token]
+            at = _aware(mine[0].get("at"))
+            if token not in self._orphan_tokens and at is not None and \
+                    (now - at).total_seconds() < self.orphan_after_s:
+                continue  # maybe a writer still at work
+            key = mine[0]["key"]
+            try:
+                self._remove_orphans(token, key, defs[key])
+            except Exception as e:  # noqa: BLE001 - e.g. a read-only user: say so, keep the note
+                log.warning("MongoDB %s: stream %s: could not remove the documents of an abandoned batch: %s",
+                            self._where, defs[key].stream_id, _short(e))
+
+    def _remove_orphans(self, token, key, definition) -> None:
+        with self._batch_lock:
+            # read again under the lock: the intervals as they are now
+            doc = self._defs.find_one({"stream_id": self._raw_ids.get(definition.stream_id)
+                                       or definition.stream_id.as_raw()}, {"calculated_intervals": 1})
+            calc = self._parse_intervals(definition.stream_id, (doc or {}).get("calculated_intervals"))
+            removed = 0
+            for note in self._pending.find({"token": token}, {"ids": 1}):
+                ids = list(note.get("ids") or [])
+                for c in range(0, len(ids), _IN_CHUNK):
+                    docs = list(self._streams.find({"_id": {"$in": ids[c:c + _IN_CHUNK]}}, {"datetime": 1}))
+                    out = [d["_id"] for d in docs if _aware(d["datetime"]) not in calc]
+                    if out:
+                        removed += self._streams.delete_many({"_id": {"$in": out}}).deleted_count
+            if removed:
+                self._lod_drop(key)  # the aggregates counted them: rebuilt on demand
+                log.warning("MongoDB %s: stream %s: removed %d document(s) of an earlier batch whose write failed "
+                            "(they lay outside the calculated intervals)", self._where, definition.stream_id,
+                            removed)
+            self._pending.delete_many({"token": token})
+            self._orphan_tokens.discard(token)
 
     # -- instances ---------------------------------------------------------------------------------------------
     def insert(self, stream_id: StreamId, instances: Sequence[StreamInstance],
-               calculated_intervals: TimeIntervals | None = None) -> int:
+               calculated_intervals: TimeIntervals | None = None, *, add_intervals=None,
+               remove_intervals=None) -> int:
+        ivs = self._ivs(calculated_intervals, add_intervals, remove_intervals)
         with self._batch_lock:
-            return self._insert_locked(stream_id, instances, calculated_intervals=calculated_intervals)
+            return self._insert_locked(stream_id, instances, ivs)
 
-    def _insert_locked(self, stream_id: StreamId, instances: Sequence[StreamInstance],
-               calculated_intervals: TimeIntervals | None = None) -> int:
+    def _insert_locked(self, stream_id: StreamId, instances: Sequence[StreamInstance], ivs) -> int:
         """See :meth:`Store.insert` and the module docstring on atomicity (best-effort without a replica set)."""
         from bson import ObjectId
         from pymongo.errors import BulkWriteError, PyMongoError
 
         instances = list(instances)
-        if calculated_intervals is not None and self.get_definition(stream_id) is None:
+        changes_intervals = any(x is not None for x in ivs)
+        if changes_intervals and self.get_definition(stream_id) is None:
             raise StreamNotFoundError(stream_id)
         # validate and encode everything first
         ms, values, encoded = [], [], []
@@ -496,9 +640,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                                          f"nothing of this batch was written") from None
             values.append(value)
         if not instances:
-            if calculated_intervals is not None:
-                self._set_intervals(stream_id, calculated_intervals)
-            return 0
+            return Committed(0, self._change_intervals(stream_id, ivs))
         check_not_future(stream_id, max(ms))
         # duplicates within the batch
         order = sorted(range(len(ms)), key=ms.__getitem__)
@@ -537,6 +679,9 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                     keep = fresh
             docs = [{"_id": ObjectId(), "stream_id": raw, "datetime": ms_dt(ms[i]), "value": encoded[i]}
                     for i in keep]
+        token = None
+        if docs and ivs[1] is not None and not ivs[1].is_empty:  # a calculated write: note it first (orphans)
+            token = self._note_batch(stream_id, raw, [d["_id"] for d in docs])
         if docs:
             prev = (None if firstdoc is None else dt_ms(_aware(firstdoc["datetime"])),
                     None if last is None else dt_ms(_aware(last["datetime"])))
@@ -544,8 +689,19 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             try:
                 self._streams.insert_many(docs, ordered=True)
             except (BulkWriteError, PyMongoError) as e:
-                self._rollback([d["_id"] for d in docs])
+                inserted = e.details.get("nInserted") if isinstance(e, BulkWriteError) else None
+                left = self._rollback([d["_id"] for d in docs])
                 self._lod_release(claim)
+                if left is not None:
+                    self._keep_orphans(token)
+                    n_left = left if inserted is None else min(left, int(inserted))
+                    raise StoreError(
+                        f"MongoDB {self._where}: writing to stream {stream_id} failed: {_short(e)}; removing the "
+                        f"part written failed: {'up to ' if inserted is None else ''}{n_left} documents of this "
+                        f"batch may remain outside the calculated intervals"
+                        + (" (they are removed when the stream is next opened)" if token else "")) from e
+                if token is not None:
+                    self._drop_note(token)
                 if isinstance(e, BulkWriteError) and any(err.get("code") == 11000
                                                          for err in e.details.get("writeErrors", [])):
                     err = e.details["writeErrors"][0]
@@ -559,23 +715,45 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             try:
                 self._record_change(stream_id, raw, min(w) - 1, max(w), WRITE)
             except PyMongoError as e:
-                self._rollback([d["_id"] for d in docs])
+                left = self._rollback([d["_id"] for d in docs])
                 self._lod_release(claim)
+                if left is not None:
+                    self._keep_orphans(token)
+                    raise StoreError(f"MongoDB {self._where}: writing to stream {stream_id} failed: could not "
+                                     f"record the change in {CHANGES} ({_short(e)}); removing the part written "
+                                     f"failed: up to {left} documents of this batch may remain outside the "
+                                     f"calculated intervals") from e
+                if token is not None:
+                    self._drop_note(token)
                 raise StoreError(f"MongoDB {self._where}: writing to stream {stream_id} failed: could not record "
                                  f"the change in {CHANGES} (the batch was removed again): {_short(e)}") from e
             self._lod_after_insert(stream_id, raw, claim, prev[1] is None, [ms[i] for i in keep],
                                    [values[i] for i in keep])
         self._remember(stream_id, raw)
-        if calculated_intervals is not None:
-            self._set_intervals(stream_id, calculated_intervals)
-        return len(docs)
+        try:
+            stored = self._change_intervals(stream_id, ivs)
+        except BaseException:
+            self._keep_orphans(token)  # the data is in, its intervals are not: the next open removes it
+            raise
+        if token is not None:
+            self._drop_note(token)
+        return Committed(len(docs), stored)
 
-    def _rollback(self, ids) -> None:
+    def _keep_orphans(self, token) -> None:
+        if token is not None:
+            self._orphan_tokens.add(token)
+
+    def _rollback(self, ids):
+        """Delete a half-written batch again; None when done, else how many of ``ids`` may remain."""
+        done = 0
         try:
             for c in range(0, len(ids), _IN_CHUNK):
                 self._streams.delete_many({"_id": {"$in": ids[c:c + _IN_CHUNK]}})
+                done = c + len(ids[c:c + _IN_CHUNK])
         except Exception as e:  # noqa: BLE001 - report the original error, log this one
             log.error("MongoDB %s: could not remove a half-written batch: %s", self._where, e)
+            return len(ids) - done
+        return None
 
     def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
         q = self._filter(stream_id, start, end)
@@ -619,13 +797,14 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         return self._one(stream_id, start, end, -1)
 
     def purge(self, stream_id: StreamId, start: datetime | None = None, end: datetime | None = None,
-              calculated_intervals: TimeIntervals | None = None) -> int:
+              calculated_intervals: TimeIntervals | None = None, *, add_intervals=None,
+              remove_intervals=None) -> int:
+        ivs = self._ivs(calculated_intervals, add_intervals, remove_intervals)
         with self._batch_lock:
-            return self._purge_locked(stream_id, start=start, end=end, calculated_intervals=calculated_intervals)
+            return self._purge_locked(stream_id, start, end, ivs)
 
-    def _purge_locked(self, stream_id: StreamId, start: datetime | None = None, end: datetime | None = None,
-              calculated_intervals: TimeIntervals | None = None) -> int:
-        if calculated_intervals is not None and self.get_definition(stream_id) is None:
+    def _purge_locked(self, stream_id: StreamId, start, end, ivs) -> int:
+        if any(x is not None for x in ivs) and self.get_definition(stream_id) is None:
             raise StreamNotFoundError(stream_id)
         whole = start is None and end is None
         claim = None
@@ -657,9 +836,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             lo = _NO_START if start is None else dt_ms(_date(start, "start"))
             hi = _NO_END if end is None else dt_ms(_date(end, "end"))
             self._lod_after_purge(stream_id, claim, n, lo, hi)
-        if calculated_intervals is not None:
-            self._set_intervals(stream_id, calculated_intervals)
-        return n
+        return Committed(n, self._change_intervals(stream_id, ivs))
 
     def _numeric_docs(self, stream_id, start, end, component):
         """``(ms list, float-or-None list)`` of every instance in range, in time order."""

@@ -158,13 +158,16 @@ def _safe_json_key(key: str) -> bool:
 class SQLiteColumnar:
     """Columnar writes and reads; see the module docstring."""
 
-    def insert_columns(self, stream_id, columns, calculated_intervals=None) -> int:
+    def insert_columns(self, stream_id, columns, calculated_intervals=None, *, add_intervals=None,
+                       remove_intervals=None) -> int:
         """Write a :class:`channels.columnar.Columns` batch like :meth:`insert` writes its instances, without
         making per-instance objects: the ``v`` text of datetimes, intervals and records is formatted from the
         arrays (records whose text cannot be formatted here are written as instances)."""
         kind = columns.kind
+        ivs = self._ivs(calculated_intervals, add_intervals, remove_intervals)
         if kind == "float":
-            return self.insert_arrays(stream_id, columns.ms, columns.values, calculated_intervals)
+            return self.insert_arrays(stream_id, columns.ms, columns.values, ivs[0], add_intervals=ivs[1],
+                                      remove_intervals=ivs[2])
         ms_arr, _ = check_arrays(stream_id, columns.ms, np.zeros(len(columns)))
         ms_l = ms_arr.tolist()
         n = len(ms_l)
@@ -182,11 +185,12 @@ class SQLiteColumnar:
             else:
                 vcol = record_texts(columns)
                 if vcol is None:
-                    return self.insert(stream_id, columns.instances(), calculated_intervals=calculated_intervals)
+                    return self.insert(stream_id, columns.instances(), *ivs[:1], add_intervals=ivs[1],
+                                       remove_intervals=ivs[2])
                 if columns.names is not None:
                     comps = RecordComponents(columns)
         return self._insert_prepared(stream_id, n, ms_l, ms_arr, num_arr, vcol, numcol, _LazyValues(columns), None,
-                                     comps, calculated_intervals)
+                                     comps, ivs)
 
     def typed_columns(self, stream_id, start, end):
         """The instances in ``(start, end]`` as :class:`channels.columnar.Columns` when their values are all floats,

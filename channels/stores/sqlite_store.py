@@ -84,15 +84,27 @@ the instances of the range (which then spans fewer than ``B`` finest-level
 buckets, i.e. about ``32*B`` instances at the stream's typical density).
 
 Writes are transactions (``BEGIN IMMEDIATE`` ... ``COMMIT``); readers see
-whole transactions only (WAL snapshots).
+whole transactions only (WAL snapshots). Calculated intervals given as pieces
+(``add_intervals`` / ``remove_intervals``) are read from ``definitions`` and
+rewritten inside the batch's own write transaction, so writers and purgers in
+any number of processes and threads never lose each other's pieces.
+
+Several processes on one file: every connection waits up to ``busy_timeout_ms``
+for the write lock, and where SQLite still refuses ("database is locked" /
+"busy": a lock it cannot wait for, e.g. while another connection recovers the
+WAL or changes the journal mode) the whole transaction is rolled back and run
+again, up to ``WRITE_ATTEMPTS`` times with a growing pause; only then is the
+error raised (a StoreError naming the file and what was being written).
 """
 from __future__ import annotations
 
 import json
 import math
 import os
+import random
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import repeat
@@ -111,7 +123,8 @@ from ..changes import PURGE, WRITE, Change, current_origin
 from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
 from ..utils import EPOCH, utcnow
-from .base import UPDATABLE_FIELDS, Store, StreamDefinition, check_collection, check_not_future
+from .base import (UPDATABLE_FIELDS, Committed, Store, StreamDefinition, check_collection, check_not_future,
+                   intervals_arg, merge_intervals)
 from .codec import decode_json, encode_document_json, encode_json, numeric, values_equal
 from .lod_levels import LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET  # noqa: F401 - re-exported
 from .lod_levels import Agg as _Agg, assemble, summary_plan
@@ -124,6 +137,24 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 _ONE_MS = timedelta(milliseconds=1)
 _MAX_PARAMS = 900
+
+#: a write transaction SQLite refuses as locked/busy is run again up to this many times in all
+WRITE_ATTEMPTS = 12
+#: pause before the first repeat (seconds); doubled each time, with jitter, at most _RETRY_MAX_S
+_RETRY_FIRST_S = 0.005
+_RETRY_MAX_S = 0.5
+
+
+def _is_busy(e: BaseException) -> bool:
+    """Whether SQLite refused for a lock it could not get (worth running the transaction again)."""
+    if not isinstance(e, sqlite3.OperationalError):
+        return False
+    text = str(e).lower()
+    return "locked" in text or "busy" in text
+
+
+def _retry_pause(attempt: int) -> None:
+    time.sleep(min(_RETRY_MAX_S, _RETRY_FIRST_S * (2 ** attempt)) * (0.5 + random.random()))
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS hsgui_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -257,7 +288,7 @@ class SQLiteStore(SQLiteColumnar, Store):
         self._probe()
         con = self._con()
         try:
-            con.execute("PRAGMA journal_mode=WAL")
+            self._retrying(lambda: con.execute("PRAGMA journal_mode=WAL").fetchall())
             with self._write(con):
                 for stmt in _SCHEMA.strip().split(";"):
                     if stmt.strip():
@@ -368,17 +399,61 @@ class SQLiteStore(SQLiteColumnar, Store):
             self._all_connections.append(con)
         return con
 
+    @staticmethod
+    def _retrying(step):
+        """``step()``, run again (bounded, with pauses) while SQLite refuses it as locked/busy."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return step()
+            except sqlite3.OperationalError as e:
+                if not _is_busy(e) or attempt == WRITE_ATTEMPTS - 1:
+                    raise
+            _retry_pause(attempt)
+
+    def _begin(self, con) -> None:
+        self._retrying(lambda: con.execute("BEGIN IMMEDIATE"))
+
+    def _commit(self, con) -> None:
+        self._retrying(lambda: con.execute("COMMIT"))
+
+    @staticmethod
+    def _rollback_quietly(con) -> None:
+        if con.in_transaction:
+            try:
+                con.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
     @contextmanager
     def _write(self, con=None):
+        """One write transaction around the with-block (``BEGIN IMMEDIATE`` and ``COMMIT`` are retried while
+        SQLite answers locked/busy; the block itself runs once -- see :meth:`_transact` to retry it too)."""
         con = con or self._con()
-        con.execute("BEGIN IMMEDIATE")
+        self._begin(con)
         try:
             yield con
         except BaseException:
-            con.execute("ROLLBACK")
+            self._rollback_quietly(con)
             raise
         else:
-            con.execute("COMMIT")
+            try:
+                self._commit(con)
+            except BaseException:
+                self._rollback_quietly(con)
+                raise
+
+    def _transact(self, body):
+        """``body(con)`` in one write transaction; the whole transaction is rolled back and run again (up to
+        ``WRITE_ATTEMPTS`` times) while SQLite refuses any step of it as locked/busy. Returns ``body``'s result."""
+        for attempt in range(WRITE_ATTEMPTS):
+            con = self._con()
+            try:
+                with self._write(con):
+                    return body(con)
+            except sqlite3.OperationalError as e:
+                if not _is_busy(e) or attempt == WRITE_ATTEMPTS - 1:
+                    raise
+            _retry_pause(attempt)
 
     @contextmanager
     def _snapshot(self):
@@ -491,20 +566,37 @@ class SQLiteStore(SQLiteColumnar, Store):
         with self._errors(f"deleting stream {stream_id}"), self._write() as con:
             con.execute("DELETE FROM definitions WHERE key=?", (stream_id.key,))
 
-    def _set_intervals(self, con, stream_id: StreamId, intervals) -> None:
-        cur = con.execute("UPDATE definitions SET calculated_intervals=?, last_updated=? WHERE key=?",
-                          (_intervals_to_text(intervals), _ms(utcnow(), None), stream_id.key))
-        if cur.rowcount == 0:
+    def _change_intervals(self, con, stream_id: StreamId, ivs):
+        """Inside the caller's write transaction: the stream's calculated intervals become ``ivs = (set, add,
+        remove)`` applied to the stored value (read here, in the same transaction); returns what was stored, or
+        None when ``ivs`` changes nothing."""
+        set_to, add, remove = ivs
+        if set_to is None and add is None and remove is None:
+            return None
+        row = con.execute("SELECT calculated_intervals FROM definitions WHERE key=?", (stream_id.key,)).fetchone()
+        if row is None:
             raise StreamNotFoundError(stream_id)
+        new = merge_intervals(TimeIntervals(set_to) if set_to is not None else _intervals_from_text(row[0]),
+                              add, remove)
+        con.execute("UPDATE definitions SET calculated_intervals=?, last_updated=? WHERE key=?",
+                    (_intervals_to_text(new), _ms(utcnow(), None), stream_id.key))
+        return new
+
+    @staticmethod
+    def _ivs(calculated_intervals, add_intervals, remove_intervals):
+        add, remove = intervals_arg(add_intervals, remove_intervals)
+        return (None if calculated_intervals is None else TimeIntervals(calculated_intervals)), add, remove
 
     # -- writing -----------------------------------------------------------------------------------------------
     def insert(self, stream_id: StreamId, instances: Sequence[StreamInstance],
-               calculated_intervals: TimeIntervals | None = None) -> int:
-        """See :meth:`Store.insert`. Also sets ``last_updated`` when ``calculated_intervals`` is given.
+               calculated_intervals: TimeIntervals | None = None, *, add_intervals=None,
+               remove_intervals=None) -> int:
+        """See :meth:`Store.insert`. Also sets ``last_updated`` when the calculated intervals change.
 
         A stream needs no definition to hold instances (as in MongoDB), but
-        ``calculated_intervals`` needs one (StreamNotFoundError otherwise).
+        changing its calculated intervals needs one (StreamNotFoundError otherwise).
         """
+        ivs = self._ivs(calculated_intervals, add_intervals, remove_intervals)
         if not isinstance(instances, (list, tuple)):
             instances = list(instances)
         n = len(instances)
@@ -560,40 +652,45 @@ class SQLiteStore(SQLiteColumnar, Store):
                 keep = order[~is_dup].tolist()
             else:
                 keep = order.tolist()
-        return self._insert_prepared(stream_id, n, ms, ms_arr, num_arr, vcol, numcol, vals, keep, comp_items,
-                                     calculated_intervals)
+        return self._insert_prepared(stream_id, n, ms, ms_arr, num_arr, vcol, numcol, vals, keep, comp_items, ivs)
 
-    def insert_arrays(self, stream_id: StreamId, ms, values, calculated_intervals: TimeIntervals | None = None) -> int:
+    def insert_arrays(self, stream_id: StreamId, ms, values, calculated_intervals: TimeIntervals | None = None, *,
+                      add_intervals=None, remove_intervals=None) -> int:
         """See :meth:`Store.insert_arrays`: straight from the arrays to ``executemany``, one transaction."""
+        ivs = self._ivs(calculated_intervals, add_intervals, remove_intervals)
         ms_arr, num_arr = check_arrays(stream_id, ms, values)
         ms_l = ms_arr.tolist()
         numcol = num_arr.tolist()
         vcol = _float_vcol(num_arr)  # as for a batch of float instances (NaN binds as NULL num)
         return self._insert_prepared(stream_id, len(ms_l), ms_l, ms_arr, num_arr, vcol, numcol, numcol, None, None,
-                                     calculated_intervals)
+                                     ivs)
 
-    def _insert_prepared(self, stream_id, n, ms, ms_arr, num_arr, vcol, numcol, vals, keep, comp_items,
-                         calculated_intervals):
+    def _insert_prepared(self, stream_id, n, ms, ms_arr, num_arr, vcol, numcol, vals, keep0, comp_items, ivs):
+        if not isinstance(ivs, tuple):  # a caller's plain calculated_intervals (set)
+            ivs = self._ivs(ivs, None, None)
+        changes_intervals = any(x is not None for x in ivs)
+
+        def body(con):
+            keep = keep0
+            sid = self._sid(con, stream_id, create=True)
+            if changes_intervals and not con.execute("SELECT 1 FROM definitions WHERE sid=?", (sid,)).fetchone():
+                raise StreamNotFoundError(stream_id)
+            if n:
+                keep = self._drop_existing(con, sid, stream_id, ms_arr, keep, vcol, numcol, vals)
+                written = n if keep is None else len(keep)
+                if written:
+                    self._write_rows(con, sid, ms, ms_arr, num_arr, vcol, numcol, keep, comp_items)
+                    w = ms_arr if keep is None else ms_arr[np.asarray(keep, dtype=np.int64)]
+                    self._record_change(con, sid, int(w.min()) - 1, int(w.max()), WRITE)
+            else:
+                written = 0
+            return Committed(written, self._change_intervals(con, stream_id, ivs))
+
         try:
-            with self._errors(f"writing to stream {stream_id}"), self._write() as con:
-                sid = self._sid(con, stream_id, create=True)
-                if calculated_intervals is not None and not con.execute(
-                        "SELECT 1 FROM definitions WHERE sid=?", (sid,)).fetchone():
-                    raise StreamNotFoundError(stream_id)
-                if n:
-                    keep = self._drop_existing(con, sid, stream_id, ms_arr, keep, vcol, numcol, vals)
-                    written = n if keep is None else len(keep)
-                    if written:
-                        self._write_rows(con, sid, ms, ms_arr, num_arr, vcol, numcol, keep, comp_items)
-                        w = ms_arr if keep is None else ms_arr[np.asarray(keep, dtype=np.int64)]
-                        self._record_change(con, sid, int(w.min()) - 1, int(w.max()), WRITE)
-                else:
-                    written = 0
-                if calculated_intervals is not None:
-                    self._set_intervals(con, stream_id, calculated_intervals)
+            with self._errors(f"writing to stream {stream_id}"):
+                return self._transact(body)
         except sqlite3.IntegrityError as e:  # pragma: no cover - guarded by the checks above
             raise StoreError(f"SQLite store {self.path}: writing to stream {stream_id} failed: {e}") from e
-        return written
 
     def _drop_existing(self, con, sid, stream_id, ms_arr, keep, vcol, numcol, vals):
         """Check the batch against stored rows; return the indices to write (raise on a conflict)."""
@@ -698,35 +795,41 @@ class SQLiteStore(SQLiteColumnar, Store):
             con.executemany(_UPSERT_LOD, agg.rows(sid, comp, k))
 
     def purge(self, stream_id: StreamId, start: datetime | None = None, end: datetime | None = None,
-              calculated_intervals: TimeIntervals | None = None) -> int:
+              calculated_intervals: TimeIntervals | None = None, *, add_intervals=None,
+              remove_intervals=None) -> int:
         """See :meth:`Store.purge`; the affected level-of-detail buckets are recomputed in the same transaction."""
         lo, hi = _ms(start, _LO), _ms(end, _HI)
-        with self._errors(f"purging stream {stream_id}"), self._write() as con:
-            sid = self._sid(con, stream_id)
-            deleted = 0
-            if sid is not None:
-                span = con.execute("SELECT min(ts), max(ts) FROM instances WHERE sid=? AND ts>? AND ts<=?",
-                                   (sid, lo, hi)).fetchone() if lo < hi else (None, None)
-                cids = [r[0] for r in con.execute("SELECT cid FROM components WHERE sid=?", (sid,))]
-                if start is None and end is None:
-                    deleted = con.execute("DELETE FROM instances WHERE sid=?", (sid,)).rowcount
-                    con.executemany("DELETE FROM component_values WHERE cid=?", [(c,) for c in cids])
-                    con.execute("DELETE FROM components WHERE sid=?", (sid,))
-                    con.execute("DELETE FROM lod WHERE sid=?", (sid,))
-                    con.execute("UPDATE streams SET lod_level=NULL WHERE sid=?", (sid,))
-                elif lo < hi:
-                    deleted = con.execute("DELETE FROM instances WHERE sid=? AND ts>? AND ts<=?",
-                                          (sid, lo, hi)).rowcount
-                    con.executemany("DELETE FROM component_values WHERE cid=? AND ts>? AND ts<=?",
-                                    [(c, lo, hi) for c in cids])
-                    if deleted:
-                        self._fix_aggregates(con, sid, lo, hi)
-                if deleted and span[0] is not None:  # the purged interval; an open end: the data's
-                    self._record_change(con, sid, span[0] - 1 if start is None else lo,
-                                        span[1] if end is None else hi, PURGE)
-            if calculated_intervals is not None:
-                self._set_intervals(con, stream_id, calculated_intervals)
-        return deleted
+        ivs = self._ivs(calculated_intervals, add_intervals, remove_intervals)
+        with self._errors(f"purging stream {stream_id}"):
+            return self._transact(lambda con: self._purge_in(con, stream_id, start, end, lo, hi, ivs))
+
+    def _purge_in(self, con, stream_id, start, end, lo, hi, ivs):
+        if any(x is not None for x in ivs) and not con.execute(
+                "SELECT 1 FROM definitions WHERE key=?", (stream_id.key,)).fetchone():
+            raise StreamNotFoundError(stream_id)
+        sid = self._sid(con, stream_id)
+        deleted = 0
+        if sid is not None:
+            span = con.execute("SELECT min(ts), max(ts) FROM instances WHERE sid=? AND ts>? AND ts<=?",
+                               (sid, lo, hi)).fetchone() if lo < hi else (None, None)
+            cids = [r[0] for r in con.execute("SELECT cid FROM components WHERE sid=?", (sid,))]
+            if start is None and end is None:
+                deleted = con.execute("DELETE FROM instances WHERE sid=?", (sid,)).rowcount
+                con.executemany("DELETE FROM component_values WHERE cid=?", [(c,) for c in cids])
+                con.execute("DELETE FROM components WHERE sid=?", (sid,))
+                con.execute("DELETE FROM lod WHERE sid=?", (sid,))
+                con.execute("UPDATE streams SET lod_level=NULL WHERE sid=?", (sid,))
+            elif lo < hi:
+                deleted = con.execute("DELETE FROM instances WHERE sid=? AND ts>? AND ts<=?",
+                                      (sid, lo, hi)).rowcount
+                con.executemany("DELETE FROM component_values WHERE cid=? AND ts>? AND ts<=?",
+                                [(c, lo, hi) for c in cids])
+                if deleted:
+                    self._fix_aggregates(con, sid, lo, hi)
+            if deleted and span[0] is not None:  # the purged interval; an open end: the data's
+                self._record_change(con, sid, span[0] - 1 if start is None else lo,
+                                    span[1] if end is None else hi, PURGE)
+        return Committed(deleted, self._change_intervals(con, stream_id, ivs))
 
     @staticmethod
     def _record_change(con, sid, lo, hi, kind) -> None:

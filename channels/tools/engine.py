@@ -9,12 +9,18 @@ and ``_execute(sources, alignment_stream, interval)`` yields StreamInstances.
 1. refuses a read-only sink, an interval ending after the sink channel's
    ``up_to_timestamp`` or in the future, and missing input streams;
 2. computes only ``TimeIntervals([interval]) - sink.calculated_intervals``,
-   split into chunks (default: the first 1/20 of the missing span, at least
+   limited to where every input (and the alignment stream) is calculated -- an
+   input with no calculated intervals at all counts as calculated from its first
+   to its last instance; what is left out is recorded in ``RunRecord.skipped``
+   with the input and the reason, and logged (tools without inputs compute the
+   whole interval) -- split into chunks (default: the first 1/20 of the missing span, at least
    1 s; a chunk that took under ``GROW_BELOW_S`` doubles the next one, so a
    fast tool commits a day in ~5 chunks instead of 20, a slow one keeps 1/20);
 3. per chunk, runs ``_execute`` on a private copy of the chunk interval,
-   checks every instance lies inside the chunk, and commits data and
-   calculated intervals together with ``sink.channel.write_chunk``;
+   checks every instance lies inside the chunk, and commits data and the
+   chunk's interval together with ``sink.channel.write_chunk(...,
+   add_intervals=chunk)`` (the store adds it to the stored intervals in the
+   same transaction, so concurrent runs never lose each other's chunks);
 4. calls ``progress(fraction_done, instances_written)`` after each chunk and
    checks ``cancel.is_set()`` between chunks (and every few thousand
    instances inside one; an unfinished chunk is dropped, never half-written);
@@ -53,7 +59,7 @@ from ..time_interval import TimeInterval, TimeIntervals
 from ..changes import change_origin, run_origin
 from .history import RunRecord, get_default_history
 from .params import to_jsonable
-from ..utils import UTC, ensure_utc, utcnow
+from ..utils import MAX_DATE, MIN_DATE, UTC, ensure_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -339,9 +345,47 @@ class Tool:
                 if grow is not None and grow():
                     length *= 2
 
+    @staticmethod
+    def _input_available(s, wanted: TimeIntervals):
+        """Where input ``s`` counts as calculated (within ``wanted``) and, for the rest, why not."""
+        ci = s.calculated_intervals
+        if ci:
+            return ci, f"input {s.stream_id} is not calculated there"
+        everything = TimeInterval._trusted(MIN_DATE, MAX_DATE)
+        first = s.channel.first_instance(s, everything)
+        if first is None:
+            return TimeIntervals(), f"input {s.stream_id} has no calculated intervals and no data"
+        last = s.channel.last_instance(s, everything)
+        avail = TimeIntervals([TimeInterval._trusted(max(MIN_DATE, first.timestamp - timedelta(milliseconds=1)),
+                                                     last.timestamp)])
+        return avail, (f"input {s.stream_id} has no calculated intervals and no data there (it counts as "
+                       f"calculated from its first to its last instance)")
+
+    def _limit_to_inputs(self, sources, alignment_stream, missing: TimeIntervals, run) -> TimeIntervals:
+        """``missing`` limited to where every input is calculated; the rest goes to ``run.skipped``."""
+        inputs = [s for s in list(sources) + ([alignment_stream] if alignment_stream is not None else [])
+                  if not getattr(s.channel, "holds_assets", False)]
+        if not inputs or missing.is_empty:
+            return missing
+        todo = missing
+        for s in inputs:
+            avail, reason = self._input_available(s, missing)
+            gap = missing - avail
+            for iv in gap:
+                run.skipped.append({"start": iv.start.isoformat(), "end": iv.end.isoformat(),
+                                    "input": str(s.stream_id), "reason": reason})
+            todo = todo - gap
+        if run.skipped:
+            left = missing - todo
+            log.info("tool %s -> %s: not computing %s of the %s asked for: %s", self.name, run.output_stream,
+                     ", ".join(str(iv) for iv in left), ", ".join(str(iv) for iv in missing),
+                     "; ".join(f"{d['reason']} ({d['start']} .. {d['end']})" for d in run.skipped))
+        return todo
+
     def _run(self, sources, sink, interval, alignment_stream, progress, cancel, chunk, run):
         self._check_request(sources, sink, interval, alignment_stream)
         missing = TimeIntervals([TimeInterval._trusted(interval.start, interval.end)]) - sink.calculated_intervals
+        missing = self._limit_to_inputs(sources, alignment_stream, missing, run)
         total = missing.total_width
         if missing.is_empty:
             if progress is not None:
@@ -453,12 +497,12 @@ class Tool:
                     siblings[sid] = stream
         by_sid = {StreamId(sink.stream_id.name, tuple(sink.stream_id.meta_data) + pairs): insts
                   for pairs, insts in meta.items()}
-        sink_calc = sink.calculated_intervals
+        follow = sink.calculated_intervals + piece  # siblings follow the sink
         for sid, stream in siblings.items():
             insts = by_sid.get(sid, [])
-            channel.write_chunk(stream, insts, stream.calculated_intervals + sink_calc + piece)
+            channel.write_chunk(stream, insts, add_intervals=follow)
             written += len(insts)
-        channel.write_chunk(sink, plain, sink_calc + piece)
+        channel.write_chunk(sink, plain, add_intervals=TimeIntervals([piece]))
         return written + len(plain)
 
 
@@ -502,7 +546,7 @@ def _tool_compute_columns_chunk(self, sources, sink, piece, alignment_stream):
 
 
 def _tool_commit_columns(self, sink, piece, cols) -> int:
-    sink.channel.write_columns_chunk(sink, cols, sink.calculated_intervals + piece)
+    sink.channel.write_columns_chunk(sink, cols, add_intervals=TimeIntervals([piece]))
     return len(cols)
 
 

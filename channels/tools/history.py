@@ -47,6 +47,9 @@ class RunRecord:
     computed: TimeIntervals = field(default_factory=TimeIntervals)  # what this run committed
     chunks: int = 0
     dropped_instances: int = 0  # instances the tool yielded outside the interval asked for (tools that drop them)
+    #: parts of the interval asked for that this run did not compute because an input is not calculated there:
+    #: ``[{"start": iso, "end": iso, "input": str(StreamId), "reason": text}, ...]`` (JSON-only)
+    skipped: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-only form (times as ISO text)."""
@@ -80,6 +83,8 @@ class RunRecord:
         what = f"{self.tool}" + (f" v{self.tool_version}" if self.tool_version else "")
         text = (f"{what} -> {self.output_channel}/{self.output_stream} over {self.interval}: {self.outcome}, "
                 f"{self.instances_written} instances in {self.duration_s:.2f} s")
+        if self.skipped:
+            text += f"; skipped {len(self.skipped)} part(s) where an input is not calculated"
         return text + (f" ({self.error})" if self.error else "")
 
 

@@ -187,9 +187,16 @@ class JobRunner(QObject):
             self.pool.setMaxThreadCount(max(4, self.pool.maxThreadCount()))
         self.jobs: list[Job] = []
 
+    #: job kinds that write streams; such a job that declares no ``writes`` may write any stream
+    WRITING_KINDS = frozenset({"tool", "write", "import", "workflow"})
+
     def submit(self, title: str, fn, *args, kind: str = "read", on_result=None, on_error=None, on_cancel=None,
-               on_progress=None, on_finished=None, owner: QObject | None = None, **kwargs) -> Job:
+               on_progress=None, on_finished=None, owner: QObject | None = None, writes=None, **kwargs) -> Job:
         """Start ``fn(ctx, *args, **kwargs)`` on the pool.
+
+        ``writes``: the ``(channel_id, StreamId)`` pairs the job writes, so a purge of those streams can be
+        refused while it runs (:meth:`writers_of`); a writing job (:attr:`WRITING_KINDS`) that declares none
+        counts as writing every stream.
 
         Pass callbacks here rather than connecting to the returned job's signals
         afterwards: a fast job may finish before a later ``connect`` happens.
@@ -197,6 +204,7 @@ class JobRunner(QObject):
         the owner is deleted — a job often outlives the dialog that started it.
         """
         job = Job(title, fn, args, kwargs, kind)
+        job.writes = None if writes is None else frozenset((str(c), s) for c, s in writes)
         for signal, slot in ((job.succeeded, on_result), (job.failed, on_error), (job.cancelled, on_cancel),
                              (job.progress, on_progress), (job.finished, on_finished)):
             if slot is not None:
@@ -217,6 +225,20 @@ class JobRunner(QObject):
     @property
     def active(self) -> list[Job]:
         return [j for j in self.jobs if not j.is_finished]
+
+    def writers_of(self, streams) -> list[Job]:
+        """The unfinished jobs that write any of ``streams`` (``(channel_id, StreamId)`` pairs): those that
+        declared one of them, and writing jobs that declared nothing."""
+        wanted = {(str(c), s) for c, s in streams}
+        out = []
+        for job in self.active:
+            writes = getattr(job, "writes", None)
+            if writes is None:
+                if job.kind in self.WRITING_KINDS:
+                    out.append(job)
+            elif writes & wanted:
+                out.append(job)
+        return out
 
     def cancel_all(self) -> None:
         for job in self.active:

@@ -123,7 +123,8 @@ def compute_missing(manager, runner, stream, interval: TimeInterval, record, res
     return runner.submit(f"compute missing {stream.channel.channel_id}/{stream.stream_id} "
                          f"({format_duration(gaps.total_width)})", run_tool_job, tool_channel, record.tool,
                          record.tool_version, dict(record.parameters), sources, stream.channel, stream.stream_id,
-                         span, manager.run_history, alignment, chunk, kind="tool")
+                         span, manager.run_history, alignment, chunk, kind="tool",
+                         writes=[(stream.channel.channel_id, stream.stream_id)])
 
 
 def make_compute_menu_hook(get_manager, open_run_dialog, compute_missing_for):

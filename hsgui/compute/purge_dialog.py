@@ -8,6 +8,11 @@ Scopes:
   recomputes it on the next run;
 * **data and definition** – everything, and the stream disappears from its channel.
 
+A purge is refused, with a message naming the job, while a job that writes one of
+the streams runs (a tool run, an import, a workflow run: see
+``JobRunner.writers_of``): the purge and the job would race over the same data and
+calculated intervals. The user waits for the job or cancels it, then purges.
+
 The count of what will go is computed by a background job, and the purge itself
 is a job (one stream at a time, each stream's purge one store transaction; cancel
 stops between streams, so every stream is either untouched or fully purged).
@@ -213,6 +218,20 @@ class PurgeDialog(QDialog):
         """Start the purge job (only when confirmed); returns the Job."""
         if not self.purge_button.isEnabled():
             return None
+        busy = self.writing_jobs()
+        if busy:
+            names = "; ".join(f"“{j.title}”" for j in busy[:3])
+            if len(busy) > 3:
+                names += f" and {len(busy) - 3} more"
+            one = len(busy) == 1
+            what = "this stream" if len(self.streams) == 1 else "these streams"
+            them = "it" if one else "them"
+            self.error_label.setText(f"Not purged: {len(busy)} running job{'' if one else 's'} "
+                                     f"write{'s' if one else ''} {what} ({names}). Wait for {them} to finish "
+                                     f"or cancel {them} in the Jobs dock, then purge.")
+            self.error_label.show()
+            return None
+        self.error_label.hide()
         self.purged = []
         self._removed_definition = self.scope == SCOPE_DEFINITION
         # outcome slots go in through submit() so they are connected before the job can finish
@@ -223,6 +242,13 @@ class PurgeDialog(QDialog):
         self.job.progress.connect(self._on_progress)
         self._update_buttons()
         return self.job
+
+    def writing_jobs(self) -> list:
+        """Running jobs that write any of the streams to purge (the purge is refused while there are any)."""
+        writers_of = getattr(self.runner, "writers_of", None)
+        if writers_of is None:
+            return []
+        return writers_of([(s.channel.channel_id, s.stream_id) for s in self.streams])
 
     def cancel_purge(self):
         if self.job is not None and self.outcome is None:

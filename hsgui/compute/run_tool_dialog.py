@@ -494,7 +494,7 @@ class RunToolDialog(QDialog):
         self.job = self.runner.submit(
             f"run {self.tool_name} → {out_channel.channel_id}/{sid}", run_tool_job, self.tool_channel,
             self.tool_name, self.version, params, sources, out_channel, sid, iv, self.manager.run_history,
-            al[0] if al else None, self.chunk, kind="tool",
+            al[0] if al else None, self.chunk, kind="tool", writes=[(out_channel.channel_id, sid)],
             # outcome slots go in through submit() so they are connected before the job can finish
             on_result=self._on_succeeded, on_error=self._on_failed, on_cancel=self._on_cancelled)
         self.job.progress.connect(self._on_progress)

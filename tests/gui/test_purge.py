@@ -172,3 +172,50 @@ def test_cancel_before_the_purge_runs_deletes_nothing(qtbot, manager, runner, ch
     assert "0 of 2" in dlg.status_label.text()
     assert a.window(HOUR).count() == 60 and b.window(HOUR).count() == 60
     assert a.calculated_intervals == TimeIntervals([HOUR])
+
+
+def test_purge_refused_while_a_job_writes_the_stream_then_allowed(qtbot, manager, runner, channel):
+    """A purge and a running job that writes the same stream would race over its data and calculated
+    intervals: the dialog refuses, naming the job; once the job is over the purge runs."""
+    stream = make_clock_stream(manager, channel, StreamId("busy"))
+    other = make_clock_stream(manager, channel, StreamId("idle"))
+    release = threading.Event()
+    job = runner.submit("run clock → busy", lambda ctx: release.wait(10), kind="tool",
+                        writes=[(channel.channel_id, stream.stream_id)])
+    qtbot.waitUntil(lambda: job.started_at is not None, timeout=5000)
+    try:
+        dlg = open_dialog(qtbot, runner, [stream])
+        dlg.confirm_box.setChecked(True)
+        qtbot.mouseClick(dlg.purge_button, Qt.MouseButton.LeftButton)
+        assert dlg.job is None and dlg.outcome is None                     # nothing started
+        assert dlg.error_label.isVisible()
+        text = dlg.error_label.text()
+        assert "Not purged" in text and "run clock → busy" in text and "cancel" in text
+        assert stream.window(HOUR).count() == 60
+        # a stream the job does not write can be purged meanwhile
+        dlg2 = open_dialog(qtbot, runner, [other])
+        purge_and_wait(qtbot, dlg2)
+        assert other.window(HOUR).count() == 0
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: job.is_finished, timeout=5000)
+    qtbot.mouseClick(dlg.purge_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dlg.outcome is not None, timeout=10000)
+    assert dlg.outcome == "ok" and not dlg.error_label.isVisible()
+    assert stream.window(HOUR).count() == 0
+
+
+def test_a_writing_job_that_declares_no_streams_blocks_every_purge(qtbot, manager, runner, channel):
+    stream = make_clock_stream(manager, channel, StreamId("any"))
+    release = threading.Event()
+    job = runner.submit("Import data.csv", lambda ctx: release.wait(10), kind="write")
+    qtbot.waitUntil(lambda: job.started_at is not None, timeout=5000)
+    try:
+        dlg = open_dialog(qtbot, runner, [stream])
+        dlg.confirm_box.setChecked(True)
+        qtbot.mouseClick(dlg.purge_button, Qt.MouseButton.LeftButton)
+        assert dlg.job is None and "Import data.csv" in dlg.error_label.text()
+        assert stream.window(HOUR).count() == 60
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: job.is_finished, timeout=5000)
