@@ -104,6 +104,17 @@ def test_default_chunking_splits_the_missing_span(sink):
     assert small.calls[0] == (sec(0), sec(1))  # never below 1 s per chunk
 
 
+def test_a_tool_run_again_starts_with_the_chunks_it_grew_to(sink):
+    # a workflow runs one tool object for every plate value: the second run commits fewer, longer chunks
+    tool = PerSecond()
+    first = tool.execute([], sink, TimeInterval(sec(0), sec(200)), history=MemoryRunHistory())
+    other = MemoryChannel("m3").create_stream("s")
+    second = tool.execute([], other, TimeInterval(sec(0), sec(200)), history=MemoryRunHistory())
+    assert first.chunks > second.chunks >= 1
+    assert other.window(TimeInterval(sec(0), sec(200))).items() == sink.window(TimeInterval(sec(0), sec(200))).items()
+    assert_consistent(other)
+
+
 def test_error_mid_run_keeps_data_and_intervals_consistent(sink):
     history = MemoryRunHistory()
     tool = PerSecond(fail_on_call=3)

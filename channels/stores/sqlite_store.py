@@ -282,6 +282,7 @@ class SQLiteStore(SQLiteColumnar, Store):
         self.description = f"SQLite {self.path}"
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._local = threading.local()
+        self._sids: dict[str, int] = {}          # stream key -> committed row id (see _sid)
         self._all_connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -411,7 +412,23 @@ class SQLiteStore(SQLiteColumnar, Store):
             _retry_pause(attempt)
 
     def _begin(self, con) -> None:
-        self._retrying(lambda: con.execute("BEGIN IMMEDIATE"))
+        # the write lock is polled in short pauses, not left to SQLite's busy handler: its sleeps (1, 2, 5,
+        # 10 ms ...) are many times a write transaction here, so writers in several processes would spend
+        # their time asleep while the lock is free, and the one that just committed would take it again
+        con.execute("PRAGMA busy_timeout=0")
+        try:
+            pause, deadline = 20e-6, time.monotonic() + self._busy_timeout_ms / 1000
+            while True:
+                try:
+                    con.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as e:
+                    if not _is_busy(e) or time.monotonic() > deadline:
+                        raise
+                time.sleep(pause * (0.5 + random.random()))
+                pause = min(pause * 1.5, 1e-3)
+        finally:
+            con.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms:d}")
 
     def _commit(self, con) -> None:
         self._retrying(lambda: con.execute("COMMIT"))
@@ -430,6 +447,7 @@ class SQLiteStore(SQLiteColumnar, Store):
         SQLite answers locked/busy; the block itself runs once -- see :meth:`_transact` to retry it too)."""
         con = con or self._con()
         self._begin(con)
+        self._local.writing = True
         try:
             yield con
         except BaseException:
@@ -441,6 +459,8 @@ class SQLiteStore(SQLiteColumnar, Store):
             except BaseException:
                 self._rollback_quietly(con)
                 raise
+        finally:
+            self._local.writing = False
 
     def _transact(self, body):
         """``body(con)`` in one write transaction; the whole transaction is rolled back and run again (up to
@@ -494,12 +514,21 @@ class SQLiteStore(SQLiteColumnar, Store):
 
     # -- ids ---------------------------------------------------------------------------------------------------
     def _sid(self, con, stream_id: StreamId, create: bool = False):
-        row = con.execute("SELECT sid FROM streams WHERE key=?", (stream_id.key,)).fetchone()
+        """The row id of a stream key. Rows of ``streams`` are never deleted or changed, so a committed id is
+        kept for good (one lookup per stream and process instead of one per read); an id seen inside a write
+        transaction is not kept, as that transaction may have made it and may still roll back."""
+        key = stream_id.key
+        sid = self._sids.get(key)
+        if sid is not None:
+            return sid
+        row = con.execute("SELECT sid FROM streams WHERE key=?", (key,)).fetchone()
         if row is not None:
+            if not getattr(self._local, "writing", False):
+                self._sids[key] = row[0]
             return row[0]
         if not create:
             return None
-        return con.execute("INSERT INTO streams (key) VALUES (?)", (stream_id.key,)).lastrowid
+        return con.execute("INSERT INTO streams (key) VALUES (?)", (key,)).lastrowid
 
     # -- definitions -----------------------------------------------------------------------------------------
     _DEF_COLS = "name, meta, channel_id, calculated_intervals, last_updated, last_accessed, sandbox, stream_type"

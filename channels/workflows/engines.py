@@ -122,8 +122,19 @@ def _run_in_worker(state, spec):
         return "error", f"{type(e).__name__}: {e}"
 
 
-def _local_step(spec):
-    return _run_in_worker(_STATE[next(iter(_STATE))], spec)
+#: at most this many ready steps go to a local worker in one task
+BATCH_MAX = 32
+
+
+def _local_batch(specs):
+    """Ready steps (independent of each other) in one task; stops at the first that does not finish."""
+    state = _STATE[next(iter(_STATE))]
+    outcomes = []
+    for spec in specs:
+        outcomes.append(_run_in_worker(state, spec))
+        if outcomes[-1][0] != "ok":
+            break
+    return outcomes
 
 
 def _spec(index_of, step, produced) -> tuple:
@@ -276,18 +287,23 @@ def _run_local_pool(workflow, steps, deps, setup, result, report, cancel, worker
                 stopping = sched.error is not None or (cancel is not None and cancel.is_set())
                 if stopping:
                     stop.set()
-                while sched.ready and not stopping and len(pending) < 4 * workers:
-                    i = sched.ready.pop()
-                    pending[pool.submit(_local_step, _spec(index_of, steps[i], produced))] = i
+                while sched.ready and not stopping and len(pending) < 2 * workers:
+                    # ready steps do not depend on each other: several go in one task (fewer round trips),
+                    # while every worker still gets work
+                    size = min(BATCH_MAX, max(1, len(sched.ready) // (2 * workers)))
+                    batch = [sched.ready.pop() for _ in range(min(size, len(sched.ready)))]
+                    pending[pool.submit(_local_batch, [_spec(index_of, steps[i], produced) for i in batch])] = batch
                 if not pending:
                     break
                 finished, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    i = pending.pop(fut)
+                    batch = pending.pop(fut)
                     try:
-                        sched.answer(i, fut.result())
+                        outcomes = fut.result()
                     except Exception as e:  # noqa: BLE001 - a worker process that died: name it
-                        sched.answer(i, ("error", f"the worker process failed: {type(e).__name__}: {e}"))
+                        outcomes = [("error", f"the worker process failed: {type(e).__name__}: {e}")]
+                    for i, outcome in zip(batch, outcomes):
+                        sched.answer(i, outcome)
         finally:
             stop.set() if (sched.error or (cancel is not None and cancel.is_set())) else None
     _finish(workflow, sched, cancel)
