@@ -230,11 +230,13 @@ class _Scheduler:
         self.ready = [i for i, n in enumerate(self.waiting) if n == 0]
         self.ready.reverse()   # pop() takes them in plan order
         self.done = 0
+        self.answered = [False] * len(steps)
         self.error = None
 
     def answer(self, i, outcome):
         kind, value = outcome
         self.done += 1
+        self.answered[i] = True
         if kind == "ok":
             if value is not None:
                 self.result.records.append(value)
@@ -315,9 +317,14 @@ def _finish(workflow, sched, cancel):
         if kind == "cancelled":
             raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled: {text}")
         raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}: {text}")
-    if cancel is not None and cancel.is_set() and sched.done < len(sched.steps):
-        raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled after {sched.done} of "
-                             f"{len(sched.steps)} steps")
+    if sched.done < len(sched.steps):
+        if cancel is not None and cancel.is_set():
+            raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled after {sched.done} of "
+                                 f"{len(sched.steps)} steps")
+        # never a silent gap: every step answers, or the run says which did not
+        missing = [_label(sched.steps[i]) for i, n in enumerate(sched.answered) if not n][:5]
+        raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}: {len(sched.steps) - sched.done} step(s) "
+                                     f"did not report back (e.g. {'; '.join(missing)})")
 
 
 # -- Dask -------------------------------------------------------------------------------------------------------
@@ -461,7 +468,7 @@ def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, sch
                     outcomes = [("error", f"{type(e).__name__}: {e}")]
                 for i, outcome in zip(members, outcomes):
                     sched.answer(i, outcome)
-            pending = {f for f in pending if not f.done()}
+            pending = set(pending)
         _finish(workflow, sched, cancel)
     finally:
         if own:
