@@ -76,6 +76,24 @@ def test_definitions_create_get_list_update_delete(store):
     assert [d.stream_id for d in store.list_definitions()] == [OTHER]
 
 
+def test_definitions_updated_since_and_their_count(store):
+    a, b, c = StreamId("a"), StreamId("b"), StreamId("c")
+    define(store, a, last_updated=T0)
+    define(store, b, last_updated=T0 + timedelta(hours=1))
+    define(store, c, channel="other", last_updated=T0 + timedelta(hours=2))
+    assert [d.stream_id for d in store.list_definitions("mongo", updated_since=T0 + timedelta(minutes=30))] == [b]
+    assert {d.stream_id for d in store.list_definitions(updated_since=T0 + timedelta(minutes=30))} == {b, c}
+    assert store.list_definitions("mongo", updated_since=T0 + timedelta(hours=3)) == []
+    # a write that changes calculated intervals stamps the definition, so a reader that keeps them sees it
+    store.insert(a, [StreamInstance(T0 + timedelta(seconds=5), 1.0)],
+                 calculated_intervals=TimeIntervals([TimeInterval(T0, T0 + timedelta(seconds=10))]))
+    later = store.list_definitions("mongo", updated_since=T0 + timedelta(hours=1, minutes=30))
+    assert [d.stream_id for d in later] == [a] and not later[0].calculated_intervals.is_empty
+    assert store.count_definitions("mongo") == 2 and store.count_definitions() == 3
+    store.delete_definition(b)
+    assert store.count_definitions("mongo") == 1
+
+
 def test_definition_with_extreme_intervals(store):
     from channels.utils import MAX_DATE, MIN_DATE
     ivs = TimeIntervals([TimeInterval(MIN_DATE, MAX_DATE)])

@@ -99,7 +99,14 @@ class Store(ABC):
 
     # -- definitions -------------------------------------------------------
     @abstractmethod
-    def list_definitions(self, channel_id: str | None = None) -> list[StreamDefinition]: ...
+    def list_definitions(self, channel_id: str | None = None,
+                         updated_since: datetime | None = None) -> list[StreamDefinition]:
+        """Definitions (of one channel), or only those whose ``last_updated`` is after ``updated_since`` (a
+        caller that keeps them, e.g. the workflow colouring, re-reads what changed, not all 135,000)."""
+
+    def count_definitions(self, channel_id: str | None = None) -> int:
+        """How many definitions (of one channel) exist: a caller keeping them sees removals by the count."""
+        return len(self.list_definitions(channel_id))
 
     @abstractmethod
     def get_definition(self, stream_id: StreamId) -> StreamDefinition | None: ...

@@ -408,13 +408,21 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         return StreamDefinition(sid, doc.get("channel_id"), TimeIntervals(ivs), _aware(doc.get("last_updated")),
                                 _aware(doc.get("last_accessed")), doc.get("sandbox"), doc.get("stream_type"))
 
-    def list_definitions(self, channel_id: str | None = None) -> list[StreamDefinition]:
+    def list_definitions(self, channel_id: str | None = None,
+                         updated_since: datetime | None = None) -> list[StreamDefinition]:
+        query = {} if channel_id is None else {"channel_id": channel_id}
+        if updated_since is not None:
+            query["last_updated"] = {"$gt": updated_since}
         with self._errors("listing stream definitions"):
-            docs = list(self._defs.find({} if channel_id is None else {"channel_id": channel_id}, {"_id": 0}))
+            docs = list(self._defs.find(query, {"_id": 0}))
         out = [d for d in map(self._definition, docs) if d is not None]
         self._clean_orphans({d.stream_id.key: d for d in out})
         out.sort(key=lambda d: d.stream_id)
         return out
+
+    def count_definitions(self, channel_id: str | None = None) -> int:
+        with self._errors("counting stream definitions"):
+            return self._defs.count_documents({} if channel_id is None else {"channel_id": channel_id})
 
     def get_definition(self, stream_id: StreamId) -> StreamDefinition | None:
         with self._errors(f"reading the definition of {stream_id}"):

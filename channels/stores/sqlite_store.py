@@ -164,6 +164,7 @@ CREATE TABLE IF NOT EXISTS definitions (
     channel_id TEXT NOT NULL, stream_type TEXT, sandbox TEXT, last_updated INTEGER, last_accessed INTEGER,
     calculated_intervals TEXT NOT NULL DEFAULT '[]');
 CREATE INDEX IF NOT EXISTS definitions_channel ON definitions (channel_id, key);
+CREATE INDEX IF NOT EXISTS definitions_updated ON definitions (channel_id, last_updated);
 CREATE TABLE IF NOT EXISTS instances (
     sid INTEGER NOT NULL, ts INTEGER NOT NULL, v, num REAL, PRIMARY KEY (sid, ts)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS components (
@@ -539,15 +540,26 @@ class SQLiteStore(SQLiteColumnar, Store):
         return StreamDefinition(StreamId(name, [tuple(p) for p in json.loads(meta)]), channel_id,
                                 _intervals_from_text(ivs), _dt(lu), _dt(la), sandbox, stype)
 
-    def list_definitions(self, channel_id: str | None = None) -> list[StreamDefinition]:
+    def list_definitions(self, channel_id: str | None = None,
+                         updated_since: datetime | None = None) -> list[StreamDefinition]:
+        where, args = [], []
+        if channel_id is not None:
+            where.append("channel_id=?")
+            args.append(channel_id)
+        if updated_since is not None:
+            where.append("last_updated>?")
+            args.append(_ms(updated_since, 0))
+        q = f"SELECT {self._DEF_COLS} FROM definitions" + (" WHERE " + " AND ".join(where) if where else "")
         with self._errors("listing stream definitions"):
+            rows = self._con().execute(q + " ORDER BY key", args).fetchall()
+        return [self._definition(r) for r in rows]
+
+    def count_definitions(self, channel_id: str | None = None) -> int:
+        with self._errors("counting stream definitions"):
             con = self._con()
             if channel_id is None:
-                rows = con.execute(f"SELECT {self._DEF_COLS} FROM definitions ORDER BY key").fetchall()
-            else:
-                rows = con.execute(f"SELECT {self._DEF_COLS} FROM definitions WHERE channel_id=? ORDER BY key",
-                                   (channel_id,)).fetchall()
-        return [self._definition(r) for r in rows]
+                return con.execute("SELECT count(*) FROM definitions").fetchone()[0]
+            return con.execute("SELECT count(*) FROM definitions WHERE channel_id=?", (channel_id,)).fetchone()[0]
 
     def get_definition(self, stream_id: StreamId) -> StreamDefinition | None:
         with self._errors(f"reading the definition of {stream_id}"):

@@ -15,7 +15,9 @@ Job bodies: they read the store and never touch a widget.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from channels.time_interval import TimeInterval, TimeIntervals
 
@@ -41,6 +43,7 @@ class WorkflowStatusIndex:
     def __init__(self, manager, model, workflow):
         self.manager, self.model, self.workflow = manager, model, workflow
         self._tracker = None
+        self._defs: dict = {}    # channel id -> ({StreamId: StreamDefinition}, newest last_updated seen, read whole at)
         self.replan()
 
     def replan(self) -> None:
@@ -63,9 +66,18 @@ class WorkflowStatusIndex:
             self._tracker.update()
         return self._tracker
 
+    #: definitions updated this long before the newest one seen are read again at the next refresh: a writer
+    #: stamps ``last_updated`` just before it commits, so a commit may land a little after a later stamp
+    REREAD = timedelta(seconds=60)
+    #: and every this often the whole channel is read again: programs that change calculated intervals without
+    #: stamping ``last_updated`` (HyperStream itself) show within this time
+    FULL_EVERY_S = 30.0
+
     def calculated(self, channel_ids) -> dict:
-        """``{(channel_id, StreamId): calculated TimeIntervals}`` of every existing stream of the channels: one
-        definitions read per store-backed channel (what other processes wrote too), memory otherwise."""
+        """``{(channel_id, StreamId): calculated TimeIntervals}`` of every existing stream of the channels (what
+        other processes wrote too). A store-backed channel is read whole once, then only the definitions
+        updated since (plus a count, which shows removals: then it is read whole again); memory channels are
+        read from memory."""
         out = {}
         for cid in channel_ids:
             try:
@@ -73,12 +85,25 @@ class WorkflowStatusIndex:
             except Exception:  # noqa: BLE001 - reported per node
                 continue
             store = getattr(channel, "store", None)
-            if store is not None and hasattr(store, "list_definitions"):
-                for d in store.list_definitions(cid):
-                    out[(cid, d.stream_id)] = d.calculated_intervals
-            else:
+            if store is None or not hasattr(store, "list_definitions"):
                 for sid, stream in list(channel.streams.items()):
                     out[(cid, sid)] = stream.calculated_intervals
+                continue
+            known, mark, full_at = self._defs.get(cid, ({}, None, 0.0))
+            if mark is not None and time.monotonic() - full_at > self.FULL_EVERY_S:
+                mark = None
+            if mark is not None:
+                for d in store.list_definitions(cid, updated_since=mark - self.REREAD):
+                    known[d.stream_id] = d
+                if len(known) != store.count_definitions(cid):
+                    mark = None          # something was removed (or added unstamped): read whole again
+            if mark is None:
+                known = {d.stream_id: d for d in store.list_definitions(cid)}
+                full_at = time.monotonic()
+            stamps = [d.last_updated for d in known.values() if d.last_updated is not None]
+            self._defs[cid] = (known, max(stamps) if stamps else datetime(1970, 1, 1, tzinfo=timezone.utc), full_at)
+            for sid, d in known.items():
+                out[(cid, sid)] = d.calculated_intervals
         return out
 
 
