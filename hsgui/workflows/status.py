@@ -68,7 +68,7 @@ class WorkflowStatusIndex:
 
     #: definitions updated this long before the newest one seen are read again at the next refresh: a writer
     #: stamps ``last_updated`` just before it commits, so a commit may land a little after a later stamp
-    REREAD = timedelta(seconds=60)
+    REREAD = timedelta(seconds=2)
     #: and every this often the whole channel is read again: programs that change calculated intervals without
     #: stamping ``last_updated`` (HyperStream itself) show within this time
     FULL_EVERY_S = 30.0
