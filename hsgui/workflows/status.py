@@ -15,6 +15,7 @@ Job bodies: they read the store and never touch a widget.
 """
 from __future__ import annotations
 
+import heapq
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -44,6 +45,7 @@ class WorkflowStatusIndex:
         self.manager, self.model, self.workflow = manager, model, workflow
         self._tracker = None
         self._defs: dict = {}    # channel id -> ({StreamId: StreamDefinition}, newest last_updated seen, read whole at)
+        self._covered: dict = {}  # (channel id, StreamId) -> (calculated intervals, lo, hi, fraction covered)
         self.replan()
 
     def replan(self) -> None:
@@ -72,6 +74,16 @@ class WorkflowStatusIndex:
     #: and every this often the whole channel is read again: programs that change calculated intervals without
     #: stamping ``last_updated`` (HyperStream itself) show within this time
     FULL_EVERY_S = 30.0
+
+    def covered(self, key, calc, lo, hi, width: float) -> float:
+        """The fraction of (lo, hi] that ``calc`` covers, kept per stream until its intervals or the range
+        change (a refresh with nothing new costs a lookup per stream)."""
+        hit = self._covered.get(key)
+        if hit is not None and hit[0] is calc and hit[1] == lo and hit[2] == hi:
+            return hit[3]
+        frac = _covered(calc, lo, hi, width)
+        self._covered[key] = (calc, lo, hi, frac)
+        return frac
 
     def calculated(self, channel_ids) -> dict:
         """``{(channel_id, StreamId): calculated TimeIntervals}`` of every existing stream of the channels (what
@@ -149,7 +161,7 @@ def workflow_status(ctx, manager, model, workflow, interval: TimeInterval, descr
         counts = {ALL: 0, PART: 0, NONE: 0, STALE: 0}
         total, ranked = 0.0, []
         for key in pairs:
-            frac = _covered(calc.get(key), lo, hi, width)
+            frac = index.covered(key, calc.get(key), lo, hi, width)
             total += frac
             st = stale.get(key)
             if st is not None:
@@ -160,9 +172,8 @@ def workflow_status(ctx, manager, model, workflow, interval: TimeInterval, descr
             counts[state] += 1
             if state != ALL:
                 ranked.append((0 if st is not None else 1, frac, key, st))
-        ranked.sort(key=lambda r: (r[0], r[1]))
         worst = []
-        for _o, frac, key, st in ranked[:WORST]:
+        for _o, frac, key, st in heapq.nsmallest(WORST, ranked, key=lambda r: (r[0], r[1])):
             sid = key[1]
             c = calc.get(key)
             c = (c & rng) if c is not None else TimeIntervals()
