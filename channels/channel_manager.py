@@ -94,7 +94,7 @@ class ChannelManager:
         if store is not None:
             self.add_channel(DatabaseChannel("mongo", store))
             self.add_channel(AssetsChannel("assets", store))
-            for cid in sorted({d.channel_id for d in store.list_definitions()} - set(self.channels)):
+            for cid in sorted(store.channel_ids() - set(self.channels)):
                 self.add_channel(DatabaseChannel(cid, store))
         now = utcnow()
         builtin = builtin_tools_path() if builtin_tools is True else (builtin_tools or None)

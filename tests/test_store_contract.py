@@ -90,6 +90,7 @@ def test_definitions_updated_since_and_their_count(store):
     later = store.list_definitions("mongo", updated_since=T0 + timedelta(hours=1, minutes=30))
     assert [d.stream_id for d in later] == [a] and not later[0].calculated_intervals.is_empty
     assert store.count_definitions("mongo") == 2 and store.count_definitions() == 3
+    assert store.channel_ids() == {"mongo", "other"}
     store.delete_definition(b)
     assert store.count_definitions("mongo") == 1
 

@@ -104,6 +104,10 @@ class Store(ABC):
         """Definitions (of one channel), or only those whose ``last_updated`` is after ``updated_since`` (a
         caller that keeps them, e.g. the workflow colouring, re-reads what changed, not all 135,000)."""
 
+    def channel_ids(self) -> set[str]:
+        """The channel ids that have stream definitions (without reading every definition)."""
+        return {d.channel_id for d in self.list_definitions()}
+
     def count_definitions(self, channel_id: str | None = None) -> int:
         """How many definitions (of one channel) exist: a caller keeping them sees removals by the count."""
         return len(self.list_definitions(channel_id))

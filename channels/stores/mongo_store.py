@@ -420,6 +420,10 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         out.sort(key=lambda d: d.stream_id)
         return out
 
+    def channel_ids(self) -> set[str]:
+        with self._errors("listing channel ids"):
+            return {c for c in self._defs.distinct("channel_id") if isinstance(c, str)}
+
     def count_definitions(self, channel_id: str | None = None) -> int:
         with self._errors("counting stream definitions"):
             return self._defs.count_documents({} if channel_id is None else {"channel_id": channel_id})

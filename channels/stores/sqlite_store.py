@@ -554,6 +554,10 @@ class SQLiteStore(SQLiteColumnar, Store):
             rows = self._con().execute(q + " ORDER BY key", args).fetchall()
         return [self._definition(r) for r in rows]
 
+    def channel_ids(self) -> set[str]:
+        with self._errors("listing channel ids"):
+            return {r[0] for r in self._con().execute("SELECT DISTINCT channel_id FROM definitions")}
+
     def count_definitions(self, channel_id: str | None = None) -> int:
         with self._errors("counting stream definitions"):
             con = self._con()
