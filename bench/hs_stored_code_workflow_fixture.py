@@ -12,7 +12,6 @@ marshalled by this Python (3.11), ``is_function: true``.
 HyperStream 0.3.8's ``func_dump`` reads ``func.func_code`` (Python 2 only); on Python 3 this script replaces it,
 at run time, by the same dump of ``func.__code__`` (nothing under site-packages is edited).
 """
-import json
 import marshal
 import os
 import sys
@@ -38,7 +37,7 @@ serialization.func_dump = base_tool.func_dump = func_dump
 COLLECTIONS = ("meta_data", "plate_definitions", "workflow_definitions", "workflow_status")
 
 
-from hs_workflow_fixture import plain  # noqa: E402  (the same JSON form as the first fixture)
+from hs_workflow_fixture import dump  # noqa: E402  (the same JSON form as the first fixture)
 
 
 def main(out_path):
@@ -74,21 +73,7 @@ def main(out_path):
                         sources=[windows, house_sum], sink=means)
     hs.workflow_manager.commit_workflow("stored_code_wf")
     w.execute(interval)
-    from mongoengine.connection import get_db
-    db = get_db("hyperstream")
-    docs = {c: [plain(d) for d in db[c].find({})] for c in COLLECTIONS}
-    results = {}
-    for sid, stream in m.streams.items():
-        key = sid.name + "|" + ",".join(f"{k}={v}" for k, v in sorted(dict(sid.meta_data).items()))
-        results[key] = [[inst.timestamp.isoformat(), plain(inst.value) if not hasattr(inst.value, "start") else
-                         [inst.value.start.isoformat(), inst.value.end.isoformat()]]
-                        for inst in m.get_results(stream, interval)]
-    with open(out_path, "w") as f:
-        json.dump({"python": list(sys.version_info[:2]), "interval": [interval.start.isoformat(),
-                   interval.end.isoformat()], "documents": docs, "results": results},
-                  f, indent=1, sort_keys=False, default=str)
-    print(f"wrote {out_path}: " + ", ".join(f"{c} {len(v)}" for c, v in docs.items()) + f", {len(results)} streams")
-
+    dump(out_path, m, interval, python=list(sys.version_info[:2]))
 
 if __name__ == "__main__":
     main(os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "hyperstream_stored_code_db.json"))

@@ -43,7 +43,7 @@ def plain(x):
 
 def main(out_path):
     work = tempfile.mkdtemp()
-    cfg = hs_compat.write_config(os.path.join(work, "hyperstream_config.json"), db="hs_workflow_fixture")
+    hs_compat.write_config(os.path.join(work, "hyperstream_config.json"), db="hs_workflow_fixture")
     os.chdir(work)
     hs = HyperStream(loglevel=30, file_logger=False, console_logger=False, mqtt_logger=None)
     md = hs.plate_manager.meta_data_manager
@@ -68,20 +68,25 @@ def main(out_path):
                         sink=windows)
     hs.workflow_manager.commit_workflow("fixture_wf")
     w.execute(interval)
+    dump(out_path, m, interval)
+
+
+def dump(out_path, memory, interval, **extra):
+    """Write HyperStream's four collections and the memory channel's streams over ``interval`` as JSON (the
+    other fixture scripts of this folder use it too)."""
     from mongoengine.connection import get_db
     db = get_db("hyperstream")
     docs = {c: [plain(d) for d in db[c].find({})] for c in COLLECTIONS}
     results = {}
-    for sid, stream in m.streams.items():
+    for sid, stream in memory.streams.items():
         key = sid.name + "|" + ",".join(f"{k}={v}" for k, v in sorted(dict(sid.meta_data).items()))
         results[key] = [[inst.timestamp.isoformat(), plain(inst.value) if not hasattr(inst.value, "start") else
                          [inst.value.start.isoformat(), inst.value.end.isoformat()]]
-                        for inst in m.get_results(stream, interval)]
+                        for inst in memory.get_results(stream, interval)]
     with open(out_path, "w") as f:
-        json.dump({"interval": [interval.start.isoformat(), interval.end.isoformat()], "documents": docs,
+        json.dump({**extra, "interval": [interval.start.isoformat(), interval.end.isoformat()], "documents": docs,
                    "results": results}, f, indent=1, sort_keys=False, default=str)
     print(f"wrote {out_path}: " + ", ".join(f"{c} {len(v)}" for c, v in docs.items()) + f", {len(results)} streams")
-
 
 if __name__ == "__main__":
     main(os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "hyperstream_workflow_db.json"))

@@ -126,15 +126,19 @@ def _run_in_worker(state, spec):
 BATCH_MAX = 32
 
 
-def _local_batch(specs):
-    """Ready steps (independent of each other) in one task; stops at the first that does not finish."""
-    state = _STATE[next(iter(_STATE))]
+def _run_in_order(state, specs) -> list:
+    """Steps one after another on this worker; stops at the first that does not finish."""
     outcomes = []
     for spec in specs:
         outcomes.append(_run_in_worker(state, spec))
         if outcomes[-1][0] != "ok":
             break
     return outcomes
+
+
+def _local_batch(specs):
+    """Ready steps (independent of each other) in one task."""
+    return _run_in_order(_STATE[next(iter(_STATE))], specs)
 
 
 def _spec(index_of, step, produced) -> tuple:
@@ -421,13 +425,7 @@ def _dask_group(setup, specs, *dep_outcomes):
     """One Dask task: a group's steps in order, on this worker; stops at the first that does not finish."""
     if any(o[0] != "ok" for outcomes in dep_outcomes for o in outcomes):
         return [("cancelled", "a step it depends on did not finish")]
-    state = _state(setup, _DaskCancel(f"hsgui-cancel-{setup.run_id}"))
-    outcomes = []
-    for spec in specs:
-        outcomes.append(_run_in_worker(state, spec))
-        if outcomes[-1][0] != "ok":
-            break
-    return outcomes
+    return _run_in_order(_state(setup, _DaskCancel(f"hsgui-cancel-{setup.run_id}")), specs)
 
 
 def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler, finished):
