@@ -27,13 +27,16 @@ def _batches(size, count, offset):
 
 
 def main():
+    smoke = "--smoke" in sys.argv[1:]
+    if smoke:
+        print("smoke run: tiny sizes, the figures mean nothing")
     with tempfile.TemporaryDirectory() as d:
         store = SQLiteStore(Path(d) / "bench.sqlite")
         real = SQLiteStore.__dict__["_record_change"]
         print(f"{'batch':>8} {'with log':>12} {'without':>12} {'ratio':>7}")
         off = staticmethod(lambda *a, **k: None)
         offset = 0
-        for size, count in ((1, 2000), (100, 600), (10_000, 40)):
+        for size, count in (((1, 20), (100, 6), (10_000, 2)) if smoke else ((1, 2000), (100, 600), (10_000, 40))):
             sid = StreamId("a", {"n": str(size)})
             times = {True: [], False: []}
             for b, batch in enumerate(_batches(size, count, offset)):  # alternate batch by batch, one stream
@@ -68,7 +71,7 @@ def main():
         out = ch.get_or_create_stream(StreamId("out"))
         manager.get_tool("aligned_merge", {}).execute([raw], out, iv, history=manager.run_history)
         time.sleep(0.01)
-        for k in range(1000):
+        for k in range(10 if smoke else 1000):
             raw.writer([StreamInstance(T0 + timedelta(seconds=60 * k + 7), 2.0)])
         from channels.workflows import lineage_index
         ts = []
@@ -76,7 +79,7 @@ def main():
             t = time.perf_counter()
             lin = lineage_index(manager).lineage("mongo", StreamId("out"))
             ts.append(time.perf_counter() - t)
-        print(f"lineage of one stream after 1,000 corrections of its input: {statistics.median(ts) * 1e3:.1f} ms "
+        print(f"lineage of one stream after {10 if smoke else 1000:,} corrections of its input: {statistics.median(ts) * 1e3:.1f} ms "
               f"({len(lin.stale)} reason(s), {len(lin.stale_intervals)} stale intervals)")
         store.close()
 

@@ -291,7 +291,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ops", type=int, default=2000, help="operations per scenario (two workers share them)")
     ap.add_argument("--mongomock", action="store_true", help="also the thread scenarios on mongomock")
+    ap.add_argument("--smoke", action="store_true", help="40 operations per scenario, no figures to keep")
     args = ap.parse_args(argv)
+    if args.smoke:
+        print("smoke run: tiny sizes, the figures mean nothing")
+        args.ops = 40
     import channels
     print(f"channels from {Path(channels.__file__).parent}", flush=True)
     totals = [0, 0.0, 0.0, 0]

@@ -39,11 +39,12 @@ LABELS = {
                                 "tools_chain_total_s"],
     # not yet with --smoke: skipped, saying so, until they gain it
     "bench_workflow.py": ["steps of clock over one minute", "by hand", "inline", "local", "single runs sum", "ratio"],
-    "bench_changes.py": [],
+    "bench_changes.py": ["with log", "without", "purge of 100 instances with log", "lineage of one stream after"],
     "bench_workflow_scale.py": ["plan()", "colour the graph, first", "colour the graph, refresh", "lineage of one stream",
                                 "open the store + load + graph layout", "1 worker", "2 local workers",
                                 "speed-up 2 local workers"],
-    "stress_calculated_intervals.py": [],
+    "stress_calculated_intervals.py": ["purge-vs-write/processes", "disjoint-writers/threads", "clock-runs/threads",
+                                       "TOTAL:"],
     "compare_hyperstream_tools.py": [],
 }
 NOT_BENCHES = {"mongomock_hash_unique.py"}
