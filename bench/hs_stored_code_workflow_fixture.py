@@ -15,7 +15,6 @@ at run time, by the same dump of ``func.__code__`` (nothing under site-packages 
 import marshal
 import os
 import sys
-import tempfile
 from datetime import datetime, timedelta
 
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "peer")
@@ -24,7 +23,7 @@ import hs_compat  # noqa: E402,F401  (must precede hyperstream)
 
 import hyperstream.tool.base_tool as base_tool  # noqa: E402
 import hyperstream.utils.serialization as serialization  # noqa: E402
-from hyperstream import HyperStream, TimeInterval  # noqa: E402
+from hyperstream import TimeInterval  # noqa: E402
 from hyperstream.utils import UTC  # noqa: E402
 
 
@@ -37,21 +36,11 @@ serialization.func_dump = base_tool.func_dump = func_dump
 COLLECTIONS = ("meta_data", "plate_definitions", "workflow_definitions", "workflow_status")
 
 
-from hs_workflow_fixture import dump  # noqa: E402  (the same JSON form as the first fixture)
+from hs_workflow_fixture import dump, houses_session  # noqa: E402  (the same JSON form as the first fixture)
 
 
 def main(out_path):
-    work = tempfile.mkdtemp()
-    hs_compat.write_config(os.path.join(work, "hyperstream_config.json"), db="hs_stored_code_fixture")
-    os.chdir(work)
-    hs = HyperStream(loglevel=30, file_logger=False, console_logger=False, mqtt_logger=None)
-    md = hs.plate_manager.meta_data_manager
-    for h in ("1", "2"):
-        md.insert("house", f"house_{h}", "root", h)
-        for r in ("alice", "bob"):
-            md.insert("resident", f"house_{h}.resident_{r}", f"house_{h}", r)
-    hs.plate_manager.create_plate("H", "every house", "house", [], True, None)
-    hs.plate_manager.create_plate("H.R", "every resident", "resident", [], True, "H")
+    hs = houses_session("hs_stored_code_fixture")
     day = datetime(2024, 3, 1, tzinfo=UTC)
     interval = TimeInterval(day, day + timedelta(hours=1))
     H, HR = hs.plate_manager.plates["H"], hs.plate_manager.plates["H.R"]

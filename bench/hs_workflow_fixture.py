@@ -41,9 +41,11 @@ def plain(x):
     return x
 
 
-def main(out_path):
+def houses_session(db):
+    """HyperStream (mongomock database ``db``, in a fresh working folder) with houses 1, 2, residents alice and
+    bob in each, and plates H and H.R -- the start of every fixture script of this folder."""
     work = tempfile.mkdtemp()
-    hs_compat.write_config(os.path.join(work, "hyperstream_config.json"), db="hs_workflow_fixture")
+    hs_compat.write_config(os.path.join(work, "hyperstream_config.json"), db=db)
     os.chdir(work)
     hs = HyperStream(loglevel=30, file_logger=False, console_logger=False, mqtt_logger=None)
     md = hs.plate_manager.meta_data_manager
@@ -53,6 +55,11 @@ def main(out_path):
             md.insert("resident", f"house_{h}.resident_{r}", f"house_{h}", r)
     hs.plate_manager.create_plate("H", "every house", "house", [], True, None)
     hs.plate_manager.create_plate("H.R", "every resident", "resident", [], True, "H")
+    return hs
+
+
+def main(out_path):
+    hs = houses_session("hs_workflow_fixture")
     day = datetime(2024, 3, 1, tzinfo=UTC)
     interval = TimeInterval(day, day + timedelta(hours=2))
     with hs.create_workflow("fixture_wf", "Fixture workflow", "peer", "clocks per house, merged per resident") as w:

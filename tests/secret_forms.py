@@ -16,3 +16,21 @@ FORMS = [
     ("unescaped_slash", f"mongodb://alice:pa/{SECRET}@localhost:27017/hs", False),
 ]
 IDS = [f[0] for f in FORMS]
+
+
+def unreachable_client_class():
+    """A real pymongo client class whose server never answers and whose error quotes the URI as given (what a
+    driver may do): the sweeps check that the secret in it never reaches the user."""
+    import pymongo
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    class Unreachable(pymongo.MongoClient):
+        def __init__(self, host, **kw):
+            self._uri = host
+            super().__init__(host, connect=False, **kw)
+
+        @property
+        def admin(self):
+            raise ServerSelectionTimeoutError(f"{self._uri}: timed out, Timeout: 3.0s, Topology Description: x")
+
+    return Unreachable

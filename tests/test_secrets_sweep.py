@@ -9,8 +9,7 @@ import traceback
 import pytest
 
 mongomock = pytest.importorskip("mongomock")
-import pymongo  # noqa: E402
-from pymongo.errors import ConfigurationError, ServerSelectionTimeoutError  # noqa: E402
+from pymongo.errors import ConfigurationError  # noqa: E402
 
 from channels import ChannelManager  # noqa: E402
 from channels.config import Config  # noqa: E402
@@ -18,7 +17,7 @@ from channels.errors import ChannelsError, ConfigError, StoreError  # noqa: E402
 from channels.stores.mongo_store import MongoStore  # noqa: E402
 from channels.utils import redact_text, redact_uri  # noqa: E402
 
-from secret_forms import FORMS, IDS, SECRET  # noqa: E402
+from secret_forms import FORMS, IDS, SECRET, unreachable_client_class  # noqa: E402
 
 
 def _no_secret(*texts):
@@ -65,14 +64,7 @@ def test_store_description_repr_and_errors(uri, ok, caplog, capsys):
         assert "must be percent-encoded" in str(ei.value) and "mongodb://alice:***@localhost:27017/hs" in str(ei.value)
         _no_secret(_full_text(ei.value))
 
-    class Unreachable(pymongo.MongoClient):   # a real client whose server never answers, quoting the URI
-        def __init__(self, host, **kw):
-            self._uri = host
-            super().__init__(host, connect=False, **kw)
-
-        @property
-        def admin(self):
-            raise ServerSelectionTimeoutError(f"{self._uri}: timed out, Timeout: 3.0s, Topology Description: x")
+    Unreachable = unreachable_client_class()
 
     class Refused:                            # the driver refuses the URI and quotes it in its message
         def __init__(self, host, **kw):

@@ -11,7 +11,6 @@ import pytest
 
 mongomock = pytest.importorskip("mongomock")
 import pymongo  # noqa: E402
-from pymongo.errors import ServerSelectionTimeoutError  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 from PySide6.QtWidgets import QMenu  # noqa: E402
@@ -23,19 +22,10 @@ from hsgui.main_window import MainWindow  # noqa: E402
 from hsgui.workspaces import last_workspace_path  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
-from secret_forms import FORMS, IDS, SECRET  # noqa: E402
+from secret_forms import FORMS, IDS, SECRET, unreachable_client_class  # noqa: E402
 
 
-class Unreachable(pymongo.MongoClient):
-    """A real client whose server never answers and whose error quotes the URI as given."""
-
-    def __init__(self, host, **kw):
-        self._uri = host
-        super().__init__(host, connect=False, **kw)
-
-    @property
-    def admin(self):
-        raise ServerSelectionTimeoutError(f"{self._uri}: timed out, Timeout: 3.0s, Topology Description: x")
+Unreachable = unreachable_client_class()
 
 
 def _texts_of_window(w) -> list[str]:
