@@ -27,3 +27,14 @@ def test_command_line_options():
     args = parse_args(["store.sqlite", "--workers", "3", "--scheduler", "tcp://h:8786"])
     assert (args.workers, args.scheduler) == (3, "tcp://h:8786")
     assert parse_args([]).workers is None
+
+
+def test_only_a_scheduler_elsewhere_is_refused_for_an_embedded_store_before_the_run(tmp_path):
+    from channels import ChannelManager
+    from hsgui.workflows.workflows_dock import remote_store_problem
+    manager = ChannelManager.open(str(tmp_path / "s.sqlite"))
+    assert "cannot be shared" in remote_store_problem(manager, "tcp://10.9.9.9:8786")
+    # a scheduler on this machine may have its workers here too: the engine checks them when it runs
+    assert remote_store_problem(manager, "tcp://127.0.0.1:8786") is None
+    assert remote_store_problem(manager, "localhost:8786") is None
+    manager.close()

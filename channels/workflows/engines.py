@@ -22,6 +22,7 @@ worker's exception class may not survive the trip back).
 """
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import sys
@@ -349,13 +350,20 @@ class _DaskCancel:
         return self._value
 
 
-def _local_addresses() -> set:
+@functools.lru_cache(maxsize=1)
+def _local_addresses() -> frozenset:
     names = {"127.0.0.1", "localhost", "::1", socket.gethostname()}
     try:
         names |= {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None)}
     except OSError:
         pass
-    return names
+    return frozenset(names)
+
+
+def is_local_address(address: str) -> bool:
+    """Whether a ``tcp://host:port`` (or bare host) address names this machine."""
+    host = str(address).split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    return host in _local_addresses()
 
 
 def dask_client(scheduler):
@@ -378,9 +386,8 @@ def check_store_for_cluster(manager, client) -> None:
     path = getattr(manager.store, "path", None)
     if not path:
         return
-    hosts = {w.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
-             for w in client.scheduler_info().get("workers", {})}
-    remote = sorted(h for h in hosts if h not in _local_addresses())
+    remote = sorted({w.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+                     for w in client.scheduler_info().get("workers", {}) if not is_local_address(w)})
     if remote:
             raise WorkflowExecutionError(f"the embedded store file {path} cannot be shared with remote Dask workers "
                                      f"({', '.join(remote)}): connect to a MongoDB store to run on this cluster")

@@ -41,6 +41,9 @@ def remote_store_problem(manager, scheduler) -> str | None:
     store = getattr(manager, "store", None)
     if store is None or type(store).__name__ != "SQLiteStore":
         return None
+    from channels.workflows.engines import is_local_address
+    if is_local_address(scheduler):
+        return None   # a scheduler on this machine: the engine checks, when it runs, that its workers are too
     path = getattr(store, "path", None) or getattr(store, "description", "") or "the embedded store"
     return (f"The embedded store file {path} cannot be shared with the remote workers of the Dask scheduler "
             f"{scheduler}: they open the store themselves, so a cluster needs a MongoDB store. Clear the scheduler "
