@@ -69,7 +69,7 @@ def main():
     else:
         folder = tempfile.mkdtemp(prefix="hsgui-bench-start-")
         store = os.path.join(folder, "demo.sqlite")
-        from hsgui.connection import build_demo_file
+        from hsgui.common.connection import build_demo_file
         print("building the demo store once …", flush=True)
         build_demo_file(store)
     runs = 1 if smoke else 5

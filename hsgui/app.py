@@ -1,7 +1,7 @@
 """Application set-up: QApplication, the command line, the first window, screenshots.
 
 Opening stores (and building the demo store on first start) is
-:mod:`hsgui.connection`; the window is :mod:`hsgui.main_window`.
+:mod:`hsgui.common.connection`; the window is :mod:`hsgui.main_window`.
 """
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def showcase(window) -> None:
 def run(args) -> int:
     """Start the app with parsed command-line ``args`` (see ``hsgui.__main__``)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from .platform_check import check_display
+    from hsgui.common.platform_check import check_display
     if not check_display():
         return 1      # missing system libraries: said which and how to install them, instead of Qt's abort
     app = create_application()
@@ -98,8 +98,8 @@ def run(args) -> int:
         window.resize(1500, 950)
     target = args.target
     workspace = None
-    from .workspaces import last_workspace_path
-    from .workspace import WorkspaceError
+    from hsgui.workspace.controller import last_workspace_path
+    from hsgui.workspace.doc import WorkspaceError
     ws_path = getattr(args, "workspace", None)
     if ws_path is None and not args.screenshot and os.path.exists(last_workspace_path()):
         ws_path = last_workspace_path()     # the last session comes back

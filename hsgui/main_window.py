@@ -26,14 +26,14 @@ from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, redact_text, utcnow
 
 from . import settings as hs_settings
-from .annotation_docks import install_annotation_docks
-from .console_docks import install_console_dock
-from .import_actions import install_import_actions
-from .notebook import add_copy_as_python
-from .window_actions import OfferBar, WindowActions
-from .workflow_docks import install_workflow_docks
-from .workspaces import WorkspaceController
-from .connection import (close_manager, data_span, open_connection, open_ended_span, refresh_manager,
+from hsgui.annotations.install import install_annotation_docks
+from hsgui.console.install import install_console_dock
+from hsgui.importing.install import install_import_actions
+from hsgui.workspace.snippet import add_copy_as_python
+from hsgui.plotting.commands import OfferBar, WindowActions
+from hsgui.workflows.install import install_workflow_docks
+from hsgui.workspace.controller import WorkspaceController
+from hsgui.common.connection import (close_manager, data_span, open_connection, open_ended_span, refresh_manager,
                          stream_span)
 from hsgui.browse.inspector import InspectorDock
 from hsgui.browse.instances_table import InstancesTable
@@ -453,7 +453,7 @@ class MainWindow(WindowActions, QMainWindow):
         return self.manager.get_channel(channel_id)[stream_id]
 
     def show_connect_dialog(self, current: str | None = None, message: str = ""):
-        from .connect_dialog import ConnectDialog
+        from hsgui.connection.dialog import ConnectDialog
         dlg = ConnectDialog(self.runner, current or self.target, self)
         if message:
             dlg.error_label.setText(message)

@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings, QStandardPaths
 
 from channels.utils import redact_uri  # noqa: F401 - the one redaction rule, used by the dialogs via this module
 
-from .connection import is_mongo_uri, redact_target  # noqa: F401 - used through this module by the dialogs
+from hsgui.common.connection import is_mongo_uri, redact_target  # noqa: F401 - used through this module by the dialogs
 
 ORGANIZATION = "HyperStream"
 APPLICATION = "hsgui"

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from hsgui import platform_check as pc
+from hsgui.common import platform_check as pc
 
 
 def test_missing_library_found_by_ldd_and_dlopen():

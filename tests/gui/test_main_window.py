@@ -229,7 +229,7 @@ def test_command_line_screenshot(tmp_path, store_file):
 
 
 def test_connect_dialog_tests_an_unreachable_server_and_lists_recent_without_passwords(qtbot, window):
-    from hsgui.connect_dialog import CONFIG, MONGO, ConnectDialog
+    from hsgui.connection.dialog import CONFIG, MONGO, ConnectDialog
     hs_settings.add_recent_connection("mongodb://ann:hunter2@db.example:27017/hs")
     dlg = ConnectDialog(window.runner, None, window)
     qtbot.addWidget(dlg)

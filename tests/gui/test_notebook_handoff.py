@@ -73,7 +73,7 @@ def test_a_clear_message_without_pandas(tmp_path, monkeypatch):
 
 
 def test_snippet_never_carries_a_password():
-    from hsgui.notebook import python_snippet
+    from hsgui.workspace.snippet import python_snippet
     code = python_snippet("mongodb://ann:hunter2@db:27017/hs", "mongo", StreamId("t", {"h": 1}),
                           TimeInterval(T0, T0 + timedelta(hours=1)))
     assert "hunter2" not in code and "mongodb://ann:***@db:27017/hs" in code and "password" in code

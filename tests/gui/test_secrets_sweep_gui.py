@@ -19,7 +19,7 @@ from channels.stream import StreamId  # noqa: E402
 from hsgui import settings as hs_settings  # noqa: E402
 from hsgui.common.background import JobState  # noqa: E402
 from hsgui.main_window import MainWindow  # noqa: E402
-from hsgui.workspaces import last_workspace_path  # noqa: E402
+from hsgui.workspace.controller import last_workspace_path  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
 from secret_forms import FORMS, IDS, SECRET, unreachable_client_class  # noqa: E402
@@ -103,7 +103,7 @@ def test_secret_appears_in_no_place_the_gui_writes_or_shows(qtbot, runner, monke
         _assert_clean([job.title], "job title")
 
         # the Connect dialog: the URI field, the recent list and the test label
-        from hsgui.connect_dialog import ConnectDialog
+        from hsgui.connection.dialog import ConnectDialog
         monkeypatch.setattr(pymongo, "MongoClient", mongomock.MongoClient if ok else Unreachable)
         dlg = ConnectDialog(runner, uri, w)
         qtbot.addWidget(dlg)

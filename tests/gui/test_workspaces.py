@@ -15,8 +15,8 @@ from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval
 from hsgui.main_window import MainWindow
-from hsgui.workspace import WorkspaceError, parse_workspace, to_json, WorkspaceDoc
-from hsgui.workspaces import last_workspace_path, recent_workspaces
+from hsgui.workspace.doc import WorkspaceError, parse_workspace, to_json, WorkspaceDoc
+from hsgui.workspace.controller import last_workspace_path, recent_workspaces
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
 

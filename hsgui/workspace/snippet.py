@@ -6,7 +6,7 @@ memory channel has no store another process could open, and the snippet says so.
 """
 from __future__ import annotations
 
-from .workspace import redact
+from .doc import redact
 
 
 def python_snippet(target: str | None, channel_id: str, stream_id, interval) -> str:

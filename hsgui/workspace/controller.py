@@ -1,5 +1,5 @@
 """Workspaces in the main window: File › Save workspace…, Open workspace…, Open recent workspace, and the
-last workspace saved on quit and reopened on start. The document itself is :mod:`hsgui.workspace` (pure).
+last workspace saved on quit and reopened on start. The document itself is :mod:`hsgui.workspace.doc` (pure).
 
 Opening a workspace made on another store opens that store first and applies the rest once it is connected;
 streams that no longer exist are left out and named in one message.
@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QFileDialog
 from channels.time_interval import TimeInterval
 from hsgui.common.background import JobState
 
-from . import settings as hs_settings
-from .workspace import CurveDoc, PaneDoc, WorkspaceDoc, WorkspaceError, parse_workspace, redact, to_json
+from hsgui import settings as hs_settings
+from .doc import CurveDoc, PaneDoc, WorkspaceDoc, WorkspaceError, parse_workspace, redact, to_json
 from hsgui.common.timefmt import as_zone, zone_name
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
-from . import help as hs_help
+from hsgui import help as hs_help
 from hsgui.compute.tools_dock import ROLE_KIND
 from hsgui.plotting.plot_area import MANY_CURVES
 

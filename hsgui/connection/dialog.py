@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
 
 from channels.utils import redact_text
 
-from . import settings as hs_settings
+from hsgui import settings as hs_settings
 from hsgui.common.background import guarded
 
 TEST_TIMEOUT_S = 8.0

@@ -1,0 +1,1 @@
+"""Connecting to a store: the Connect dialog (the pure open/close functions are in hsgui.common.connection)."""
