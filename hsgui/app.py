@@ -117,6 +117,8 @@ def run(args) -> int:
     if not target:
         target = hs_settings.default_store_path(args.store_dir)
         demo = not args.no_demo
+    if workspace is not None and getattr(args, "workspace", None):
+        window.workspaces.apply_view(workspace)   # its range, zone and docks from the first paint; panes later
     window.show()
     gc_policy.install()   # no full garbage collection stalls the event loop (see hsgui.common.gc_policy)
     if workspace is not None and target == workspace.store and hs_settings.needs_password(target):

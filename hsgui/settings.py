@@ -1,4 +1,7 @@
-"""QSettings helpers: window layout, recent connections (never with passwords), last time range.
+"""QSettings helpers: window geometry, recent connections (never with passwords), last folders.
+
+The time range, zone, panes and dock layout are the workspace's (saved on quit, reopened on start): each
+setting has one owner.
 
 Everything the app persists goes through this module, so the rule "no password
 is ever written to settings" is enforced in one place (:func:`redact_target`).
@@ -75,68 +78,22 @@ def add_recent_connection(target: str) -> list[str]:
     return recent
 
 
-# -- time range ------------------------------------------------------------------
-def save_time_range(interval, last=None) -> None:
-    """Save the range; ``last`` (a timedelta) when it is "the last …" preset, restored up to the next now."""
-    if interval is None:
-        return
-    s = settings()
-    s.setValue("time_range/start", interval.start.isoformat())
-    s.setValue("time_range/end", interval.end.isoformat())
-    s.setValue("time_range/last_seconds", float(last.total_seconds()) if last is not None else 0.0)
+# -- window geometry (the dock layout, range and zone belong to the workspace: hsgui.workspace) ----------
+def save_geometry(window) -> None:
+    """The window's size and place on this machine's screen."""
+    settings().setValue("window/geometry", window.saveGeometry())
 
 
-def load_time_range():
-    """The last TimeInterval the user looked at (a "last 24 h" preset: the last 24 h up to now), or None."""
-    from channels.time_interval import TimeInterval
-    from channels.utils import parse_datetime
-    s = settings()
-    last = load_last_preset()
-    if last is not None:
-        from channels.utils import utcnow
-        now = utcnow()
-        return TimeInterval(now - last, now)
-    start, end = s.value("time_range/start"), s.value("time_range/end")
-    if not start or not end:
-        return None
-    try:
-        return TimeInterval(parse_datetime(str(start)), parse_datetime(str(end)))
-    except Exception:  # noqa: BLE001 - a damaged setting is ignored, not fatal
-        return None
+def restore_geometry(window) -> bool:
+    geometry = settings().value("window/geometry")
+    return geometry is not None and bool(window.restoreGeometry(geometry))
 
 
-def save_time_zone(name: str) -> None:
-    settings().setValue("time_range/time_zone", name)
+def last_folder(kind: str) -> str:
+    """The folder a file dialog of ``kind`` ("workspace", "import", …) opened last, else the home folder."""
+    value = settings().value(f"folders/{kind}")
+    return str(value) if value and os.path.isdir(str(value)) else os.path.expanduser("~")
 
 
-def load_time_zone() -> str | None:
-    v = settings().value("time_range/time_zone")
-    return str(v) if v else None
-
-
-# -- window layout --------------------------------------------------------------
-def save_window(window) -> None:
-    s = settings()
-    s.setValue("window/geometry", window.saveGeometry())
-    s.setValue("window/state", window.saveState())
-
-
-def restore_window(window) -> bool:
-    s = settings()
-    geometry, state = s.value("window/geometry"), s.value("window/state")
-    ok = False
-    if geometry is not None:
-        ok = bool(window.restoreGeometry(geometry))
-    if state is not None:
-        ok = bool(window.restoreState(state)) and ok
-    return ok
-
-
-def load_last_preset():
-    """The "last …" preset of the saved range (a timedelta), or None for a fixed window."""
-    from datetime import timedelta
-    try:
-        last = float(settings().value("time_range/last_seconds") or 0)
-    except (TypeError, ValueError):
-        return None
-    return timedelta(seconds=last) if last > 0 else None
+def remember_folder(kind: str, path: str) -> None:
+    settings().setValue(f"folders/{kind}", os.path.dirname(os.path.abspath(path)))

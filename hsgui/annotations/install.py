@@ -1,43 +1,51 @@
-"""Shell wiring of the Annotations feature: the dock, the bands on every plot pane, the panes' requests for a
-new annotation, and how they follow the connection, the time range, the zone and finished jobs."""
+"""The annotations feature: the Annotations dock, the bands on every plot pane, the panes' requests for a new
+annotation, following the connection, the range, the zone and finished jobs."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject
 
 from hsgui.annotations.dock import JOB_PREFIX, AnnotationsDock
+from hsgui.common.background import guarded
+from hsgui.shell import follow
 
 #: jobs after which the annotations stream may have changed (a tool or an import may write it too)
-WRITE_KINDS = {"tool", "purge", "write", "import"}
+WRITE_KINDS = {"tool", "purge", "write", "import", "workflow"}
 
 
-def install_annotation_docks(window) -> None:
-    """Add the Annotations dock to ``window`` (a MainWindow) and connect it to the plots."""
-    dock = window.annotations = AnnotationsDock(window.runner, window)
-    window.add_dock("annotations", "Annotations", dock, Qt.DockWidgetArea.RightDockWidgetArea,
-                    tabify_with="inspector")
-    window.managerChanged.connect(dock.set_manager)
-    dock.sigAnnotationsLoaded.connect(window.plot_area.set_annotations)
-    dock.sigJumpRequested.connect(lambda iv: window.picker.set_interval(iv, emit=True))
-    dock.sigStatus.connect(lambda text: window.statusBar().showMessage(text, 10000))
-    window.picker.sigRangeChanged.connect(dock.set_interval)
-    window.plot_area.sigRangeChanged.connect(dock.set_interval)
-    window.picker.sigTimeZoneChanged.connect(dock.set_time_zone)
-    dock.set_interval(window.picker.interval())
+class Annotations(QObject):
+    def __init__(self, shell):
+        super().__init__(shell.widget)
+        self.shell = shell
+        dock = self.annotations = AnnotationsDock(shell.runner, shell.widget)
+        shell.add_dock("annotations", "Annotations", dock, "right", tabify_with="inspector")
+        self.views = {"annotations": dock}
+        follow(self, shell.state, "manager", dock.set_manager)
+        follow(self, shell.state, "interval", lambda iv: iv is not None and dock.set_interval(iv))
+        follow(self, shell.state, "time_zone", dock.set_time_zone)
+        dock.sigAnnotationsLoaded.connect(shell.plots.set_annotations)
+        dock.sigJumpRequested.connect(self._jump)
+        dock.sigStatus.connect(lambda text: shell.show_status(text, 10000))
+        shell.plots.sigAnnotateRequested.connect(self.annotate)
+        shell.runner.jobFinished.connect(guarded(self, self._job_finished))
 
-    def annotate(start, end):
-        window.docks["annotations"].show()
-        window.docks["annotations"].raise_()
-        dock.ask_new(start, end)
+    def _jump(self, iv):
+        self.shell.state.range_preset = None
+        self.shell.state.interval = iv
 
-    window.plot_area.sigAnnotateRequested.connect(annotate)
+    def annotate(self, start, end):
+        self.shell.show_dock("annotations")
+        self.annotations.ask_new(start, end)
 
-    def job_finished(job):
-        if getattr(job, "kind", None) in WRITE_KINDS and not job.title.startswith(JOB_PREFIX):  # its own: done
-            dock.reload()
-
-    window.runner.jobFinished.connect(job_finished)
-    window.menus["tools"].addAction("Annotations", lambda: (window.docks["annotations"].show(),
-                                                            window.docks["annotations"].raise_()))
+    def _job_finished(self, job):
+        if job.kind in WRITE_KINDS and not job.title.startswith(JOB_PREFIX):  # its own: done
+            self.annotations.reload()
 
 
-__all__ = ["install_annotation_docks"]
+def install(shell) -> Annotations:
+    a = Annotations(shell)
+    shell.actions.add("annotations.show", "Annotations", lambda ctx: shell.show_dock("annotations"), menu="tools",
+                      order=500)
+    return a
+
+
+__all__ = ["Annotations", "install"]

@@ -22,7 +22,7 @@ import logging
 
 import shiboken6
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication
+from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton,
                                QTreeView, QVBoxLayout, QWidget)
 
@@ -93,22 +93,19 @@ class StreamTreeView(QTreeView):
 class StreamTreeWidget(QWidget):
     """Filter box + tree. Emits what the user wants done; the main window does it.
 
-    Others add context-menu entries by appending ``hook(menu, streams)`` to
-    :attr:`context_menu_hooks`.
+    Its context menus come from :attr:`menu_provider` ``(scope, streams, channel) -> QMenu | None`` (the
+    window's action registry, see :mod:`hsgui.shell`).
     """
 
     currentStreamChanged = Signal(object)   # Stream or None
     plotRequested = Signal(list)            # [Stream]
-    instancesRequested = Signal(object)     # Stream
-    purgeRequested = Signal(list)           # [Stream]
 
     def __init__(self, runner=None, parent=None):
         super().__init__(parent)
         self.model = StreamTreeModel(runner, self)
         self.view = StreamTreeView(self)
         self.view.setModel(self.model)
-        self.context_menu_hooks: list = []   # hook(menu, streams)
-        self.channel_menu_hooks: list = []   # hook(menu, channel): right-click on a channel row
+        self.menu_provider = None            # (scope, streams, channel) -> QMenu | None
         header = self.view.header()
         header.setStretchLastSection(True)
         # meta-data variants differ at the end ("house=2, resident=alice"): elide in the middle, not the end
@@ -287,40 +284,12 @@ class StreamTreeWidget(QWidget):
         if s is not None:
             self.plotRequested.emit([s])
 
-    def build_context_menu(self, streams) -> QMenu:
-        menu = QMenu(self)
-        plural = "s" if len(streams) != 1 else ""
-        a = menu.addAction(f"Plot{' ' + str(len(streams)) + ' streams' if len(streams) > 1 else ''}")
-        a.triggered.connect(lambda: self.plotRequested.emit(streams))
-        a = menu.addAction("Show instances")
-        a.setEnabled(len(streams) == 1)
-        a.triggered.connect(lambda: self.instancesRequested.emit(streams[0]))
-        a = menu.addAction(f"Purge{' ' + str(len(streams)) + ' streams' if len(streams) > 1 else ''}…")
-        a.setEnabled(all(not getattr(s.channel, "read_only", False) for s in streams))
-        a.triggered.connect(lambda: self.purgeRequested.emit(streams))
-        menu.addSeparator()
-        a = menu.addAction(f"Copy stream id{plural}")
-        a.triggered.connect(lambda: QGuiApplication.clipboard().setText(
-            "\n".join(str(s.stream_id) for s in streams)))
-        a = menu.addAction(f"Copy stream key{plural} (JSON)")
-        a.triggered.connect(lambda: QGuiApplication.clipboard().setText(
-            "\n".join(s.stream_id.key for s in streams)))
-        for hook in self.context_menu_hooks:
-            try:
-                hook(menu, streams)
-            except Exception:  # noqa: BLE001 - a faulty extension must not break the menu
-                log.exception("context-menu hook %r failed", hook)
-        return menu
-
-    def build_channel_menu(self, channel, streams) -> QMenu | None:
-        """The menu for a channel row: the stream actions (if it has streams) plus the channel hooks."""
-        menu = self.build_context_menu(streams) if streams else QMenu(self)
-        for hook in self.channel_menu_hooks:
-            try:
-                hook(menu, channel)
-            except Exception:  # noqa: BLE001
-                log.exception("channel-menu hook %r failed", hook)
-        return menu if not menu.isEmpty() else None
+    def build_context_menu(self, streams, channel=None) -> QMenu | None:
+        """The context menu for ``streams`` (and ``channel`` for a channel row): the window's actions of the
+        ``streams``/``channel`` scopes (:attr:`menu_provider`), or None when none applies."""
+        if self.menu_provider is None:
+            return None
+        return self.menu_provider("channel" if channel is not None else "streams", streams, channel)
 
     def _fit_name_column(self):
         """Widen the name column to its rows (never narrower than now, at most 60 % of the tree) so
@@ -346,7 +315,7 @@ class StreamTreeWidget(QWidget):
             streams = self.model.streams_for_index(idx)
         node = self.model._node(idx) if idx.isValid() else None
         if node is not None and node.kind == CHANNEL:
-            menu = self.build_channel_menu(node.channel, streams)
+            menu = self.build_context_menu(streams, node.channel)
         else:
             menu = self.build_context_menu(streams) if streams else None
         if menu is not None:

@@ -127,33 +127,6 @@ def compute_missing(manager, runner, stream, interval: TimeInterval, record, res
                          writes=[(stream.channel.channel_id, stream.stream_id)])
 
 
-def make_compute_menu_hook(get_manager, open_run_dialog, compute_missing_for):
-    """A ``StreamTreeWidget.context_menu_hooks`` entry adding "Compute with…" and "Compute missing".
-
-    :param get_manager: ``() -> ChannelManager | None``
-    :param open_run_dialog: ``(tool_channel_id, tool_name, streams)``: open a RunToolDialog with ``streams`` as inputs
-    :param compute_missing_for: ``(stream)``: look up its defining run and start :func:`compute_missing`
-    """
-    def hook(menu, streams):
-        manager = get_manager()
-        if manager is None or not streams:
-            return
-        menu.addSeparator()
-        sub = menu.addMenu("Compute with…")
-        several = len(manager.tool_channels) > 1
-        for ch in manager.tool_channels:
-            for name in ch.list_tools():
-                action = sub.addAction(f"{name}  ({ch.channel_id})" if several else name)
-                action.triggered.connect(lambda _=False, c=ch.channel_id, n=name: open_run_dialog(c, n, list(streams)))
-        if len(streams) == 1:
-            action = menu.addAction("Compute missing")
-            action.setToolTip("compute the gaps of the calculated intervals (in the visible range or over the "
-                              "whole calculated span) with the run that made this stream")
-            action.setEnabled(not getattr(streams[0].channel, "read_only", False))
-            action.triggered.connect(lambda _=False, s=streams[0]: compute_missing_for(s))
-    return hook
-
-
 __all__ = ["run_tool_job", "output_state_job", "defining_run", "missing_intervals", "compute_missing",
            "missing_options", "whole_span",
-           "make_compute_menu_hook", "default_resolver"]
+           "default_resolver"]

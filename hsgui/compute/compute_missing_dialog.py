@@ -78,31 +78,30 @@ class ComputeMissingDialog(QDialog):
         self.sigCompute.emit(*self.options[i])
 
 
-def start_compute_missing(window, stream):
-    """The main window's "Compute missing…" flow: find the defining run (a job), offer the choices, run.
-
-    ``window`` gives ``manager``, ``runner``, ``resolve_stream``, ``picker`` (visible range, zone),
-    ``show_error``, ``statusBar()`` and ``_show_dialog`` (non-modal, closed on a store switch)."""
-    manager, visible, tz = window.manager, window.picker.interval(), window.picker.time_zone()
-    say = lambda text, ms=10000: window.statusBar().showMessage(text, ms)  # noqa: E731
+def start_compute_missing(shell, stream, on_job=None):
+    """"Compute missing…": find the run that made ``stream`` (a job), offer the visible range or the whole
+    calculated span with the gaps each would fill, run the chosen one (``on_job(job)`` is told of its job)."""
+    state = shell.state
+    manager, visible, tz = state.manager, state.interval, state.time_zone
+    say = shell.show_status
 
     def found(record):
-        if manager is not window.manager:
+        if manager is not state.manager:
             return None
         if record is None:
-            return window.show_error(f"no recorded run made {stream.stream_id}; use Compute with…")
-        options = missing_options(manager, stream, record, visible, window.resolve_stream)
+            return shell.show_error(f"no recorded run made {stream.stream_id}; use Compute with…")
+        options = missing_options(manager, stream, record, visible, shell.resolve_stream)
         if all(gaps.is_empty for *_x, gaps in options):
             say(f"{stream.stream_id}: nothing missing in the visible range or its whole calculated span", 8000)
             return None
-        dlg = ComputeMissingDialog(stream, record, options, tz, window)
+        dlg = ComputeMissingDialog(stream, record, options, tz, shell.widget)
         dlg.sigCompute.connect(lambda key, label, interval, gaps: run(record, label, interval, gaps))
-        return window._show_dialog(dlg)
+        return shell.show_dialog(dlg)
 
     def run(record, label, interval, gaps):
-        job = compute_missing(manager, window.runner, stream, interval, record, window.resolve_stream)
+        job = compute_missing(manager, shell.runner, stream, interval, record, shell.resolve_stream)
         if job is None:
-            return say(f"{stream.stream_id}: nothing missing in {label}")
+            return say(f"{stream.stream_id}: nothing missing in {label}", 10000)
         where = f"{format_intervals(gaps, tz)} ({label})"
 
         def done(run_record):
@@ -110,14 +109,15 @@ def start_compute_missing(window, stream):
             extra = " — the inputs have no data there" if n == 0 else ""
             say(f"{stream.stream_id}: computed {n:,} instances over {where}{extra}", 15000)
 
-        job.succeeded.connect(guarded(window, done))
-        window.last_compute_missing = job
+        job.succeeded.connect(guarded(shell.widget, done))
+        if on_job is not None:
+            on_job(job)
         return job
 
-    return window.runner.submit(f"Find the run that made {stream.stream_id}",
-                                lambda ctx: defining_run(manager.run_history, stream), kind="read",
-                                on_result=guarded(window, found),
-                                on_error=guarded(window, lambda msg: window.show_error(msg)))
+    return shell.runner.submit(f"Find the run that made {stream.stream_id}",
+                               lambda ctx: defining_run(manager.run_history, stream), kind="read",
+                               on_result=guarded(shell.widget, found),
+                               on_error=guarded(shell.widget, lambda msg: shell.show_error(msg)))
 
 
 __all__ = ["ComputeMissingDialog", "start_compute_missing"]

@@ -1,37 +1,41 @@
-"""Shell wiring of the optional Python console: the dock (Tools › Python console) and the names it binds,
-kept current as the connection, the selected stream and the time range change."""
+"""The console feature: the optional Python console (Tools › Python console) and the names it binds, kept
+current as the connection, the selected stream and the time range change."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject
 
 from hsgui.console.dock import ConsoleDock
+from hsgui.shell import follow
 
 
-def install_console_dock(window) -> None:
-    """Add the (lazily started) console dock to ``window``, hidden until asked for."""
-    console = window.console = ConsoleDock(window)
-    dock = window.add_dock("console", "Python console", console, Qt.DockWidgetArea.BottomDockWidgetArea,
-                           tabify_with="instances")
-    dock.hide()
-    console.bind(window=window, manager=window.manager)
+class Console(QObject):
+    def __init__(self, shell):
+        super().__init__(shell.widget)
+        self.shell = shell
+        console = self.console = ConsoleDock(shell.widget)
+        self.dock = shell.add_dock("console", "Python console", console, "bottom", tabify_with="instances")
+        self.dock.hide()
+        self.views = {"console": console}
+        console.bind(window=shell.widget, manager=shell.state.manager)
+        follow(self, shell.state, "manager", lambda m: console.bind(manager=m), now=False)
+        for field in ("manager", "current_stream", "interval"):
+            follow(self, shell.state, field, self._rebind_view, now=False)
+        shell.on_close(console.shutdown)
 
-    def rebind_view(*_):
-        stream = window.tree.current_stream()
-        iv = window.picker.interval()
-        console.bind(stream=stream, view=None if stream is None or iv is None else stream.window(iv))
+    def _rebind_view(self, *_):
+        stream, iv = self.shell.state.current_stream, self.shell.state.interval
+        self.console.bind(stream=stream, view=None if stream is None or iv is None else stream.window(iv))
 
-    window.managerChanged.connect(lambda m: (console.bind(manager=m), rebind_view()))
-    window.tree.currentStreamChanged.connect(rebind_view)
-    window.picker.sigRangeChanged.connect(rebind_view)
-
-    def show():
-        dock.show()
-        dock.raise_()
-        if console.start():
-            console.focus_input()      # typing goes to the console, not to the tree behind the menu
-
-    window.menus["tools"].addAction("Python console", show)
-    window.sigClosing.connect(console.shutdown)
+    def show(self, _ctx=None):
+        self.shell.show_dock("console")
+        if self.console.start():
+            self.console.focus_input()      # typing goes to the console, not to the tree behind the menu
 
 
-__all__ = ["install_console_dock"]
+def install(shell) -> Console:
+    c = Console(shell)
+    shell.actions.add("console.show", "Python console", c.show, menu="tools", order=600)
+    return c
+
+
+__all__ = ["Console", "install"]

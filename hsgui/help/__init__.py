@@ -1,30 +1,13 @@
-"""Keyboard shortcuts and the Help menu's texts (Getting started, Keyboard shortcuts).
-
-One table, :data:`SHORTCUTS`, both binds the keys (:func:`install_shortcuts`) and is what
-Help › Keyboard shortcuts lists, so the two never disagree.
+"""The Help menu's texts: Getting started, and Keyboard shortcuts built from the window's action registry
+(every command with a key, so Help and the bindings never disagree) plus the keys views handle themselves.
 """
 from __future__ import annotations
 
 import html
 
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
-#: (name, key, what it does, main-window method); a method of None is a key that a widget handles itself
-SHORTCUTS = [
-    ("find", "Ctrl+F", "Find streams: put the cursor in the Streams filter", "focus_filter"),
-    ("plot", "Ctrl+P", "Plot the selected streams (in the selected pane)", "plot_selected"),
-    ("plot_new_pane", "Ctrl+Shift+P", "Plot the selected streams in a new pane", "plot_selected_new_pane"),
-    ("new_pane", "Ctrl+N", "Add an empty plot pane", "new_pane"),
-    ("maximise_pane", "Ctrl+M", "Maximise the selected pane / show all panes again", "toggle_maximise_pane"),
-    ("fit", "Ctrl+0", "Fit the time range to the plotted data", "fit_to_data"),
-    ("back", "Alt+Left", "Back to the previous time range", "range_back"),
-    ("forward", "Alt+Right", "Forward to the next time range", "range_forward"),
-    ("run_tool", "Ctrl+R", "Run the tool selected in the Tools dock (or open the Tools dock)", "run_selected_tool"),
-    ("cancel_job", "Ctrl+.", "Cancel the newest running job", "cancel_newest_job"),
-    ("help", "F1", "Getting started", "show_getting_started"),
-]
-#: keys the widgets handle themselves (listed, not bound here); plus the standard ones of the File menu
+#: keys the widgets handle themselves (listed in Help after the commands, not bound by the window)
 WIDGET_KEYS = [
     ("Enter", "in the stream tree: plot the selected stream; on a group: open or close it"),
     ("Menu key, Shift+F10", "in the stream tree: the menu of the selected streams (Plot, Purge…, Compute…)"),
@@ -32,9 +15,6 @@ WIDGET_KEYS = [
     ("Down", "in the Streams filter: go into the tree; in the stream picker's search: move through the matches"),
     ("Up / Down", "in a time box: step the part under the cursor (year … second)"),
     ("Tab / Shift+Tab", "move between the filter, tree, time range, plots, inspector and instances table"),
-    ("Ctrl+O", "Connect to a store"),
-    ("F5", "Refresh the stream definitions"),
-    ("Ctrl+Q", "Quit"),
 ]
 
 GETTING_STARTED = """
@@ -61,26 +41,20 @@ like <code>2024-03-02 06:00:00</code>; zoom and pan the plots; Alt+Left / Alt+Ri
 """
 
 
-def install_shortcuts(window) -> dict[str, QAction]:
-    """Bind :data:`SHORTCUTS` to ``window``'s methods as window-wide actions; returns them by name."""
-    actions = {}
-    for name, key, text, method in SHORTCUTS:
-        action = QAction(text, window)
-        action.setShortcut(QKeySequence(key))
-        action.setShortcutContext(action.shortcutContext().WindowShortcut)
-        action.triggered.connect(lambda _=False, m=method: getattr(window, m)())
-        window.addAction(action)
-        actions[name] = action
-    return actions
+def shortcuts_html(actions) -> str:
+    """Every command's key (from the action registry ``actions``), then the keys inside views."""
+    commands = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(t.replace('&', ''))}</td></tr>"
+                       for k, t in actions.keys())
+    inside = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(t)}</td></tr>" for k, t in WIDGET_KEYS)
+    return (f"<h3>Keyboard shortcuts</h3><table cellspacing=6>{commands}</table>"
+            f"<h4>Inside a view</h4><table cellspacing=6>{inside}</table>")
 
 
-def shortcuts_html(window=None) -> str:
-    rows = []
-    for _name, key, text, _m in SHORTCUTS:
-        rows.append((key, text))
-    rows += WIDGET_KEYS
-    body = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(t)}</td></tr>" for k, t in rows)
-    return f"<h3>Keyboard shortcuts</h3><table cellspacing=6>{body}</table>"
+def about(parent) -> None:
+    from PySide6.QtWidgets import QMessageBox
+    from hsgui import __version__
+    QMessageBox.about(parent, "HyperStream Studio",
+                      f"HyperStream Studio {__version__}\nBrowse, plot and compute HyperStream streams.")
 
 
 def show_text(parent, title: str, text: str) -> QDialog:
@@ -100,4 +74,4 @@ def show_text(parent, title: str, text: str) -> QDialog:
     return dlg
 
 
-__all__ = ["SHORTCUTS", "WIDGET_KEYS", "GETTING_STARTED", "install_shortcuts", "shortcuts_html", "show_text"]
+__all__ = ["WIDGET_KEYS", "GETTING_STARTED", "shortcuts_html", "show_text", "about"]

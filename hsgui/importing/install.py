@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QKeySequence
 
 from hsgui.importing.import_dialog import ImportDialog
 
@@ -24,9 +23,11 @@ def dropped_files(mime) -> list[str]:
 
 
 class _FileDrops(QObject):
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
+    """Files dropped anywhere on the window open the Import dialog."""
+
+    def __init__(self, importing):
+        super().__init__(importing)
+        self.importing = importing
 
     def eventFilter(self, obj, event):
         kind = event.type()
@@ -38,35 +39,37 @@ class _FileDrops(QObject):
             if files:
                 event.acceptProposedAction()
                 for path in files:
-                    open_import_dialog(self.window, path)
+                    self.importing.open_dialog(path)
                 return True
         return False
 
 
-def open_import_dialog(window, path: str | None = None):
-    if window.manager is None:
-        window.show_error("not connected: connect to a store before importing")
-        return None
-    zone = getattr(window.picker.time_zone(), "zone", "UTC")
-    dlg = ImportDialog(window.runner, window.manager, path, window, zone=zone)
-    dlg.sigImported.connect(lambda report: report is not None and window.statusBar().showMessage(
-        report.describe(), 15000))
-    return window._show_dialog(dlg)
+class Importing(QObject):
+    def __init__(self, shell):
+        super().__init__(shell.widget)
+        self.shell = shell
+        self.views = {}
+        shell.widget.setAcceptDrops(True)
+        self._drops = _FileDrops(self)
+        shell.widget.installEventFilter(self._drops)
+
+    def open_dialog(self, path: str | None = None):
+        shell = self.shell
+        if shell.state.manager is None:
+            shell.show_error("not connected: connect to a store before importing")
+            return None
+        zone = getattr(shell.state.time_zone, "zone", "UTC")
+        dlg = ImportDialog(shell.runner, shell.state.manager, path, shell.widget, zone=zone)
+        dlg.sigImported.connect(lambda report: report is not None and shell.show_status(report.describe(), 15000))
+        return shell.show_dialog(dlg)
 
 
-def install_import_actions(window) -> None:
+def install(shell) -> Importing:
     """File › Import… (Ctrl+I) and drops of CSV/Parquet/JSON-lines files on the window."""
-    file_menu = window.menus["file"]
-    action = file_menu.addAction("&Import file…", lambda: open_import_dialog(window))
-    action.setShortcut(QKeySequence("Ctrl+I"))
-    first = file_menu.actions()[2] if len(file_menu.actions()) > 2 else None
-    if first is not None:  # next to Connect / Recent, before Refresh
-        file_menu.removeAction(action)
-        file_menu.insertAction(first, action)
-    window.import_action = action
-    window.setAcceptDrops(True)
-    window._file_drops = _FileDrops(window)
-    window.installEventFilter(window._file_drops)
+    imp = Importing(shell)
+    shell.actions.add("file.import", "&Import file…", lambda ctx: imp.open_dialog(), menu="file", order=200,
+                      shortcut="Ctrl+I", tip="Import a CSV, Parquet or JSON-lines file into a stream")
+    return imp
 
 
-__all__ = ["install_import_actions", "open_import_dialog", "dropped_files", "IMPORTABLE"]
+__all__ = ["install", "Importing", "dropped_files", "IMPORTABLE"]

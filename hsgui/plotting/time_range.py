@@ -448,8 +448,8 @@ class TimeRangePicker(QWidget):
 
     def _preset_last(self, delta: timedelta):
         now = utcnow()
-        self._apply(TimeInterval(now - delta, now), emit=True, push=True)
         self.last_preset = delta        # "the last 24 h": saved as such, restored up to the new now
+        self._apply(TimeInterval(now - delta, now), emit=True, push=True, keep_preset=True)
 
     def _preset_span(self, span: TimeInterval | None):
         if span is None:

@@ -1,80 +1,97 @@
-"""Shell wiring of the Workflows feature: the Workflows, Meta-data and Lineage docks and how they follow
-the connection, the time range, the selection and finished jobs (kept out of ``main_window`` so each
-feature's wiring reads in one place)."""
+"""The workflows feature: the Workflows, Meta-data and Lineage docks, following the connection, the range, the
+zone, the selected stream and finished jobs; a plate chosen in the Meta-data dock restricts the Streams dock."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject
 
+from hsgui.actions import Context
+from hsgui.common.background import guarded
+from hsgui.shell import follow
 from hsgui.workflows.lineage_view import LineageView
 from hsgui.workflows.meta_data_dock import MetaDataDock
 from hsgui.workflows.workflows_dock import WorkflowsDock
 
 #: jobs after which what the docks show may have changed
-WRITE_KINDS = {"tool", "purge", "write"}
+WRITE_KINDS = {"tool", "purge", "write", "import", "workflow"}
 
 
-def install_workflow_docks(window) -> None:
-    """Add the docks to ``window`` (a MainWindow) and connect them."""
-    status = lambda text: window.statusBar().showMessage(text, 10000)  # noqa: E731
-    window.workflows = WorkflowsDock(window.runner, window)
-    window.add_dock("workflows", "Workflows", window.workflows, Qt.DockWidgetArea.BottomDockWidgetArea,
-                    tabify_with="instances")
-    window.meta_data = MetaDataDock(window)
-    window.add_dock("metadata", "Meta-data", window.meta_data, Qt.DockWidgetArea.LeftDockWidgetArea,
-                    tabify_with="tools")
-    window.lineage = LineageView(window.runner, window)
-    window.add_dock("lineage", "Lineage", window.lineage, Qt.DockWidgetArea.RightDockWidgetArea,
-                    tabify_with="inspector")
+class Workflows(QObject):
+    def __init__(self, shell):
+        super().__init__(shell.widget)
+        self.shell = shell
+        state = shell.state
+        self.workflows = WorkflowsDock(shell.runner, shell.widget)
+        shell.add_dock("workflows", "Workflows", self.workflows, "bottom", tabify_with="instances")
+        self.meta_data = MetaDataDock(shell.widget)
+        shell.add_dock("metadata", "Meta-data", self.meta_data, "left", tabify_with="tools")
+        self.lineage = LineageView(shell.runner, shell.widget)
+        shell.add_dock("lineage", "Lineage", self.lineage, "right", tabify_with="inspector")
+        self.views = {"workflows": self.workflows, "meta_data": self.meta_data, "lineage": self.lineage}
+        self._shown_first = False
 
-    window.managerChanged.connect(window.workflows.set_manager)
-    window.managerChanged.connect(window.lineage.set_manager)
-    window.managerChanged.connect(lambda _m: window.tree.set_restriction(None))
-    window.workflows.sigModelLoaded.connect(window.meta_data.set_model)
+        follow(self, state, "manager", self._connected)
+        follow(self, state, "interval", lambda iv: iv is not None and self.workflows.set_interval(iv))
+        follow(self, state, "time_zone", self._time_zone)
+        follow(self, state, "current_stream", self.lineage.set_stream, now=False)
+        self.workflows.sigModelLoaded.connect(self.meta_data.set_model)
+        self.workflows.sigModelLoaded.connect(self._first_model)
+        self.workflows.sigStatus.connect(lambda text: shell.show_status(text, 10000))
+        self.lineage.sigStatus.connect(lambda text: shell.show_status(text, 10000))
+        self.meta_data.sigPlateSelected.connect(self._plate_selected)
+        self.workflows.sigStreamsActivated.connect(self._node_streams)
+        self.lineage.sigStreamActivated.connect(self._select)
+        shell.runner.jobFinished.connect(guarded(self, self._job_finished))
 
-    def first_model(model, shown=[]):  # noqa: B006 - once per window: the first store with workflows shows them
-        if model is not None and model.workflows and not shown:
-            shown.append(True)
-            if not window.plot_area.curves():
-                window.docks["workflows"].raise_()
+    def _connected(self, manager):
+        self.workflows.set_manager(manager)
+        self.lineage.set_manager(manager)
 
-    window.workflows.sigModelLoaded.connect(first_model)
-    window.workflows.sigStatus.connect(status)
-    window.lineage.sigStatus.connect(status)
-    window.meta_data.sigPlateSelected.connect(
-        lambda pid, sets: window.tree.set_restriction(sets, f"streams over plate {pid}") if pid else
-        window.tree.set_restriction(None))
-    window.tree.currentStreamChanged.connect(window.lineage.set_stream)
-    window.picker.sigRangeChanged.connect(window.workflows.set_interval)
-    window.picker.sigTimeZoneChanged.connect(window.workflows.set_time_zone)
-    window.picker.sigTimeZoneChanged.connect(window.lineage.set_time_zone)
-    window.workflows.set_interval(window.picker.interval())
+    def _time_zone(self, tz):
+        self.workflows.set_time_zone(tz)
+        self.lineage.set_time_zone(tz)
 
-    def node_streams(pairs):
+    def _first_model(self, model):
+        # once per window: the first store with workflows shows them, unless plots are already up
+        if model is not None and model.workflows and not self._shown_first:
+            self._shown_first = True
+            if not self.shell.plots.curves():
+                self.shell.show_dock("workflows")
+
+    def _plate_selected(self, pid, sets):
+        self.shell.state.restriction = (sets, f"streams over plate {pid}") if pid else None
+
+    def _select(self, cid, sid):
+        try:
+            self.shell.state.current_stream = self.shell.resolve_stream(cid, sid)
+        except Exception:  # noqa: BLE001 - a stream that is gone since
+            self.shell.show_status(f"{sid} is not in this store (any more)", 8000)
+
+    def _node_streams(self, pairs):
         streams = []
         for cid, sid in pairs:
             try:
-                streams.append(window.resolve_stream(cid, sid))
-            except (KeyError, LookupError, Exception):  # noqa: BLE001 - a node's stream that was never computed
+                streams.append(self.shell.resolve_stream(cid, sid))
+            except Exception:  # noqa: BLE001 - a node's stream that was never computed
                 continue
         if not streams:
-            status("none of this node's streams exists yet: run the workflow first")
+            self.shell.show_status("none of this node's streams exists yet: run the workflow first", 10000)
             return
-        window.tree.select_stream(streams[0].channel.channel_id, streams[0].stream_id)
-        window.plot_streams(streams[:12])
+        self.shell.state.current_stream = streams[0]
+        self.shell.actions.trigger("plot.plot", Context(streams[:12]))
 
-    window.workflows.sigStreamsActivated.connect(node_streams)
-    window.lineage.sigStreamActivated.connect(lambda cid, sid: window.tree.select_stream(cid, sid))
-
-    def job_finished(job):
-        if getattr(job, "kind", None) in WRITE_KINDS:
-            window.workflows.refresh_states()
-            window.lineage.refresh()
-
-    window.runner.jobFinished.connect(job_finished)
-    window.menus["tools"].addAction("Workflows", lambda: (window.docks["workflows"].show(),
-                                                          window.docks["workflows"].raise_()))
-    window.menus["tools"].addAction("Lineage of the selected stream", lambda: (window.docks["lineage"].show(),
-                                                                               window.docks["lineage"].raise_()))
+    def _job_finished(self, job):
+        if job.kind in WRITE_KINDS:
+            self.workflows.refresh_states()
+            self.lineage.refresh()
 
 
-__all__ = ["install_workflow_docks"]
+def install(shell) -> Workflows:
+    w = Workflows(shell)
+    shell.actions.add("workflows.show", "Workflows", lambda ctx: shell.show_dock("workflows"), menu="tools",
+                      order=400)
+    shell.actions.add("workflows.lineage", "Lineage of the selected stream", lambda ctx: shell.show_dock("lineage"),
+                      menu="tools", order=410)
+    return w
+
+
+__all__ = ["Workflows", "install"]

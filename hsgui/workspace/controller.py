@@ -13,10 +13,15 @@ import os
 from PySide6.QtCore import QByteArray, QObject, Signal
 from PySide6.QtWidgets import QFileDialog
 
+from datetime import timedelta
+
 from channels.time_interval import TimeInterval
+from channels.utils import utcnow
 from hsgui.common.background import JobState
+from hsgui.shell import follow
 
 from hsgui import settings as hs_settings
+from .snippet import python_snippet
 from .doc import CurveDoc, PaneDoc, WorkspaceDoc, WorkspaceError, parse_workspace, redact, to_json
 from hsgui.common.timefmt import as_zone, zone_name
 
@@ -42,36 +47,29 @@ def add_recent_workspace(path: str) -> None:
 
 
 class WorkspaceController(QObject):
-    """Captures and applies the main window's working state."""
+    """Captures and applies the window's working state: the one owner of the range, zone, panes and docks
+    between sessions (QSettings keeps only the window's geometry)."""
 
     sigApplied = Signal(object)     # list of the missing streams' labels, after a workspace was applied
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
+    def __init__(self, shell):
+        super().__init__(shell.widget)
+        self.shell = shell
+        self.views = {"workspaces": self}
         self._pending: WorkspaceDoc | None = None
         self._pending_job = None
         self.missing: list[str] = []
-        window.managerChanged.connect(self._on_manager_changed)
-        m = window.menus["file"]
-        before = window.quit_action
-        self.save_action = m.addAction("Save workspace…", self.ask_save)
-        self.open_action = m.addAction("Open workspace…", self.ask_open)
-        self.recent_menu = m.addMenu("Recent workspaces")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        for a in (self.save_action, self.open_action, self.recent_menu.menuAction()):
-            m.removeAction(a)
-            m.insertAction(before, a)
-        m.insertSeparator(before)
+        follow(self, shell.state, "manager", self._on_manager_changed, now=False)
 
     # -- capture -------------------------------------------------------------------
     def capture(self) -> WorkspaceDoc:
-        w = self.window
-        iv = w.picker.interval()
+        state = self.shell.state
+        iv = state.interval
         panes = [PaneDoc([CurveDoc(**c) for c in p["curves"]], p.get("options") or {}, p.get("kind", "time"))
-                 for p in w.plot_area.pane_states()]
-        dock = base64.b64encode(bytes(w.saveState())).decode("ascii")
-        return WorkspaceDoc(w.target, iv.start, iv.end, zone_name(w.picker.time_zone()), panes, dock)
+                 for p in self.shell.plots.pane_states()]
+        dock = base64.b64encode(bytes(self.shell.widget.saveState())).decode("ascii")
+        last = state.range_preset.total_seconds() if state.range_preset else None
+        return WorkspaceDoc(state.target, iv.start, iv.end, zone_name(state.time_zone), panes, dock, last)
 
     def save(self, path: str) -> None:
         text = to_json(self.capture())
@@ -83,6 +81,11 @@ class WorkspaceController(QObject):
             add_recent_workspace(path)
 
     def save_last(self) -> None:
+        """Keep the working state for the next start — unless a workspace still waits for its store (its open
+        failed): then the file keeps that workspace instead of this session's empty window."""
+        if self._pending is not None and os.path.exists(last_workspace_path()):
+            log.info("last workspace kept: the one opened was never applied")
+            return
         try:
             os.makedirs(os.path.dirname(last_workspace_path()), exist_ok=True)
             self.save(last_workspace_path())
@@ -111,7 +114,7 @@ class WorkspaceController(QObject):
         try:
             doc = self.read(path)
         except WorkspaceError as e:
-            self.window.show_error(str(e))
+            self.shell.show_error(str(e))
             return None
         if path != last_workspace_path():
             add_recent_workspace(path)
@@ -127,7 +130,7 @@ class WorkspaceController(QObject):
     def pending(self, doc: WorkspaceDoc | None) -> None:
         """``doc`` is applied once the store being opened now is connected; if that open fails or is cancelled
         (or another store is connected instead) it is dropped, never applied to some later store."""
-        self._set_pending(doc, self.window._open_job)
+        self._set_pending(doc, self.shell.state.opening)
 
     def _set_pending(self, doc, job) -> None:
         self._pending, self._pending_job = doc, (job if doc is not None else None)
@@ -141,7 +144,7 @@ class WorkspaceController(QObject):
         if self._pending is not None and job is not None and job.state in (JobState.FAILED, JobState.CANCELLED):
             doc, self._pending, self._pending_job = self._pending, None, None
             what = redact(doc.store) or "its store"
-            self.window.statusBar().showMessage(f"Workspace not applied: {what} could not be opened", 10000)
+            self.shell.show_status(f"Workspace not applied: {what} could not be opened", 10000)
             log.info("workspace not applied: the store it was opened on could not be opened")
 
     def _resolve_store(self, store: str | None) -> str | None:
@@ -149,27 +152,28 @@ class WorkspaceController(QObject):
         (the real URI is kept in memory only); None when its password is not known here."""
         if not store:
             return store
-        w = self.window
-        if w.target and redact(w.target) == redact(store):
-            return w.target
+        current = self.shell.state.target
+        if current and redact(current) == redact(store):
+            return current
         known = hs_settings.session_target(store)
         if known is not None:
             return known
         return None if redact(store) != store or "***" in store else store
 
     def apply(self, doc: WorkspaceDoc, store: str | None = None) -> None:
-        w = self.window
+        """Show ``doc`` — once its store is connected if that is another one (a failed open applies nothing)."""
+        shell, state = self.shell, self.shell.state
         wanted = store or doc.store
         target = self._resolve_store(wanted)
         if wanted and target is None:
             # a URI whose password was (rightly) not saved: ask for it by connecting, then open the workspace again
             self._set_pending(None, None)
-            w.show_error(f"The workspace was made on {redact(wanted)}, whose password is not kept: connect to it "
+            shell.show_error(f"The workspace was made on {redact(wanted)}, whose password is not kept: connect to it "
                          f"with File \u25b8 Connect\u2026 (the password is asked there), then open the workspace again.")
             return
-        if (target and target != w.target) or w._open_job is not None:
-            job = w.open_target(target) if target and target != w.target else w._open_job
-            self._set_pending(doc, job)
+        if (target and target != state.target) or state.opening is not None:
+            job = shell.open_target(target) if target and target != state.target else state.opening
+            self._set_pending(doc, job)     # applied whole once that store is connected, or not at all
             return
         self._apply_now(doc)
 
@@ -184,48 +188,95 @@ class WorkspaceController(QObject):
         self._apply_now(doc)
 
     def _apply_now(self, doc: WorkspaceDoc) -> None:
-        w = self.window
+        self.apply_view(doc)
+        self._apply_panes(doc)
+
+    def restore_last_view(self) -> WorkspaceDoc | None:
+        """The last session's range, zone and docks (its panes wait for its store: see ``pending``)."""
+        path = last_workspace_path()
+        if not os.path.exists(path):
+            return None
+        try:
+            doc = self.read(path)
+        except WorkspaceError as e:
+            log.warning("last workspace not reopened: %s", e)
+            return None
+        self.apply_view(doc)
+        return doc
+
+    def apply_view(self, doc: WorkspaceDoc) -> None:
+        """The parts of ``doc`` that need no store: dock layout, zone, range (a "last …" range ends now)."""
+        shell, state = self.shell, self.shell.state
         if doc.dock_state:
             try:
-                w.restoreState(QByteArray(base64.b64decode(doc.dock_state)))
+                shell.widget.restoreState(QByteArray(base64.b64decode(doc.dock_state)))
             except (ValueError, TypeError):
                 log.warning("workspace: dock layout unreadable; kept the current one")
         try:
-            w.picker.set_time_zone(as_zone(doc.zone))
+            state.time_zone = as_zone(doc.zone)
         except Exception:  # noqa: BLE001 - an unknown zone name: keep the current one, say so
-            w.show_error(f"workspace: unknown time zone {doc.zone!r}; kept {zone_name(w.picker.time_zone())}")
-        if doc.start is not None and doc.end is not None:
-            w.picker.set_interval(TimeInterval(doc.start, doc.end), emit=True)
+            shell.show_error(f"workspace: unknown time zone {doc.zone!r}; kept {zone_name(state.time_zone)}")
+        if doc.last_seconds:
+            now = utcnow()
+            last = timedelta(seconds=doc.last_seconds)
+            state.interval = TimeInterval(now - last, now)
+            state.range_preset = last
+        elif doc.start is not None and doc.end is not None:
+            state.range_preset = None
+            state.interval = TimeInterval(doc.start, doc.end)
+
+    def _apply_panes(self, doc: WorkspaceDoc) -> None:
+        shell = self.shell
         states = [{"curves": [dict(channel=c.channel, name=c.name, meta_data=c.meta_data, component=c.component,
                                    colour=c.colour, visible=c.visible, axis=c.axis) for c in p.curves],
                    "options": p.options, "kind": p.kind} for p in doc.panes]
-        self.missing = w.plot_area.restore_panes(states) if states else []
+        self.missing = shell.plots.restore_panes(states) if states else []
         if self.missing:
-            w.show_error(f"Workspace opened without {len(self.missing)} stream"
+            shell.show_error(f"Workspace opened without {len(self.missing)} stream"
                          f"{'s' if len(self.missing) != 1 else ''} that no longer exist"
                          f"{'s' if len(self.missing) == 1 else ''}: " + "; ".join(self.missing[:6])
                          + (" …" if len(self.missing) > 6 else ""))
         self.sigApplied.emit(self.missing)
 
     # -- dialogs -------------------------------------------------------------------
-    def ask_save(self):
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save workspace", "workspace.hsgui.json",
-                                              "Workspace (*.json)")
+    def ask_save(self, _ctx=None):
+        start = os.path.join(hs_settings.last_folder("workspace"), "workspace.hsgui.json")
+        path, _ = QFileDialog.getSaveFileName(self.shell.widget, "Save workspace", start, "Workspace (*.json)")
         if path:
+            hs_settings.remember_folder("workspace", path)
             try:
                 self.save(path)
             except OSError as e:
-                self.window.show_error(f"Could not save the workspace to {path}: {e.strerror or e}")
+                self.shell.show_error(f"Could not save the workspace to {path}: {e.strerror or e}")
+            else:
+                self.shell.show_status(f"Workspace saved to {path}", 8000)
 
-    def ask_open(self):
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open workspace", "", "Workspace (*.json)")
+    def ask_open(self, _ctx=None):
+        path, _ = QFileDialog.getOpenFileName(self.shell.widget, "Open workspace", hs_settings.last_folder("workspace"),
+                                              "Workspace (*.json)")
         if path:
+            hs_settings.remember_folder("workspace", path)
             self.open(path)
 
-    def _fill_recent(self):
-        self.recent_menu.clear()
-        items = recent_workspaces()
-        if not items:
-            self.recent_menu.addAction("(none)").setEnabled(False)
-        for p in items:
-            self.recent_menu.addAction(p, lambda p=p: self.open(p))
+    def copy_as_python(self, stream):
+        from PySide6.QtGui import QGuiApplication
+        state = self.shell.state
+        QGuiApplication.clipboard().setText(python_snippet(state.target, stream.channel.channel_id, stream.stream_id,
+                                                           state.interval))
+        self.shell.show_status("Python snippet for the stream copied to the clipboard", 5000)
+
+    def recent_entries(self, _ctx=None):
+        return [(p, lambda p=p: self.open(p)) for p in recent_workspaces()]
+
+
+def install(shell) -> WorkspaceController:
+    c = WorkspaceController(shell)
+    add = shell.actions.add
+    add("file.save_workspace", "Save workspace…", c.ask_save, menu="file", order=400, shortcut="Ctrl+S",
+        tip="Save the store, range, zone, panes and dock layout to a file")
+    add("file.open_workspace", "Open workspace…", c.ask_open, menu="file", order=410, shortcut="Ctrl+Shift+O")
+    add("file.recent_workspaces", "Recent workspaces", menu="file", order=420, submenu=c.recent_entries)
+    add("workspace.copy_python", "Copy as Python", lambda ctx: c.copy_as_python(ctx.stream), scopes=("streams",),
+        order=420, when=lambda ctx: ctx.stream is not None,
+        tip="A snippet that opens this stream over the visible range in a notebook (no password in it)")
+    return c

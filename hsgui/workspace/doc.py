@@ -59,6 +59,7 @@ class WorkspaceDoc:
     zone: str = "UTC"
     panes: list = field(default_factory=list)        # PaneDoc
     dock_state: str | None = None                    # base64 of QMainWindow.saveState()
+    last_seconds: float | None = None                # the range is "the last …" preset: restored up to now
 
     def streams(self) -> list:
         return [c for p in self.panes for c in p.curves]
@@ -75,7 +76,8 @@ def to_json(doc: WorkspaceDoc) -> str:
         "version": VERSION,
         "store": redact(doc.store),
         "time_range": None if doc.start is None or doc.end is None else
-        {"start": doc.start.isoformat(), "end": doc.end.isoformat()},
+        {"start": doc.start.isoformat(), "end": doc.end.isoformat(),
+         **({"last_seconds": doc.last_seconds} if doc.last_seconds else {})},
         "zone": doc.zone,
         "panes": [{"kind": p.kind, "curves": [{"channel": c.channel, "stream": {"name": c.name, "meta_data": [list(p) for p in
                                                                                               c.meta_data]},
@@ -161,13 +163,16 @@ def parse_workspace(text: str) -> WorkspaceDoc:
     _need(isinstance(version, int) and 1 <= version <= VERSION, "version", f"1..{VERSION}", version)
     store = raw.get("store")
     _need(store is None or isinstance(store, str), "store", "a store target text or null", store)
-    start = end = None
+    start = end = last = None
     tr = raw.get("time_range")
     if tr is not None:
         _need(isinstance(tr, dict), "time_range", "an object with start and end", tr)
         start, end = _time(tr.get("start"), "time_range.start"), _time(tr.get("end"), "time_range.end")
         if not start < end:
             raise WorkspaceError(f"time_range: end {tr.get('end')} must be after start {tr.get('start')}")
+        last = tr.get("last_seconds")
+        _need(last is None or (isinstance(last, (int, float)) and not isinstance(last, bool) and last > 0),
+              "time_range.last_seconds", "a positive number of seconds", last)
     zone = raw.get("zone", "UTC")
     _need(isinstance(zone, str) and zone != "", "zone", "a time-zone name", zone)
     panes_raw = raw.get("panes", [])
@@ -187,7 +192,7 @@ def parse_workspace(text: str) -> WorkspaceDoc:
         panes.append(PaneDoc([_curve(c, f"panes[{i}].curves[{j}]") for j, c in enumerate(curves)], options, kind))
     dock = raw.get("dock_state")
     _need(dock is None or isinstance(dock, str), "dock_state", "a base64 text or null", dock)
-    return WorkspaceDoc(redact(store), start, end, zone, panes, dock)
+    return WorkspaceDoc(redact(store), start, end, zone, panes, dock, last)
 
 
 __all__ = ["CurveDoc", "PaneDoc", "WorkspaceDoc", "WorkspaceError", "parse_workspace", "to_json", "redact"]

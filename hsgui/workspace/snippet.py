@@ -28,20 +28,3 @@ def python_snippet(target: str | None, channel_id: str, stream_id, interval) -> 
               "df = view.to_pandas()        # or view.to_arrow(); pip install 'hyperstream-studio[notebook]'",
               ""]
     return "\n".join(lines)
-
-
-def add_copy_as_python(window) -> None:
-    """The stream context-menu entry "Copy as Python" of the main window's tree."""
-    def hook(menu, streams):
-        if len(streams) != 1:
-            return
-        s = streams[0]
-
-        def copy():
-            from PySide6.QtGui import QGuiApplication
-            QGuiApplication.clipboard().setText(python_snippet(window.target, s.channel.channel_id, s.stream_id,
-                                                               window.picker.interval()))
-            window.statusBar().showMessage("Python snippet for the stream copied to the clipboard", 5000)
-
-        menu.addAction("Copy as Python", copy)
-    window.tree.context_menu_hooks.append(hook)

@@ -30,7 +30,7 @@ def window(qtbot, tmp_path):
 
 def connect(qtbot, window, target):
     job = window.open_target(target)
-    qtbot.waitUntil(lambda: job.is_finished and window._open_job is None, timeout=15000)
+    qtbot.waitUntil(lambda: job.is_finished and window.state.opening is None, timeout=15000)
     window.picker.set_interval(DAY, emit=True)
     window.docks["annotations"].show()
     window.docks["annotations"].raise_()

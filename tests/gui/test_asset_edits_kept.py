@@ -41,8 +41,8 @@ def test_unsaved_edits_in_the_asset_dock_survive_a_refresh_and_a_new_stream(qtbo
     assert ed.has_unsaved_changes
     # a new stream appears (as a tool run makes one), then File > Refresh rebuilds the tree
     window.manager.get_channel("mongo").get_or_create_stream(StreamId("brand_new"))
-    window.refresh_action.trigger()
-    qtbot.waitUntil(lambda: window._refresh_job is None, timeout=10000)
+    window.qt_actions.bound["file.refresh"].trigger()
+    qtbot.waitUntil(lambda: not window.features["browse"].refreshing, timeout=10000)
     qtbot.waitUntil(lambda: window.tree.model.find_index("mongo", StreamId("brand_new")).isValid(), timeout=10000)
     # the tree lost its current row in the rebuild; the user selects the asset again
     assert window.tree.select_stream("assets", StreamId("houses"))
@@ -50,8 +50,8 @@ def test_unsaved_edits_in_the_asset_dock_survive_a_refresh_and_a_new_stream(qtbo
     assert ed.form.value_editor(("1", 0)).text() == "carol"
     assert ed.has_unsaved_changes and ed.revert_button.isEnabled()
     # the 30 s auto-refresh too
-    window.refresh(auto=True)
-    qtbot.waitUntil(lambda: window._refresh_job is None, timeout=10000)
+    window.features["browse"].refresh(auto=True)
+    qtbot.waitUntil(lambda: not window.features["browse"].refreshing, timeout=10000)
     assert ed.form.value()["1"][0] == "carol"
 
 

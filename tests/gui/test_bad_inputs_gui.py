@@ -83,11 +83,11 @@ def test_a_workspace_whose_store_failed_to_open_is_not_applied_to_the_next_store
     ws = tmp_path / "ws.json"
     ws.write_text(json.dumps(_good_doc(str(tmp_path / "gone" / "missing.sqlite"))))
     w.workspaces.open(str(ws))
-    qtbot.waitUntil(lambda: w._open_job is None, timeout=15000)
+    qtbot.waitUntil(lambda: w.state.opening is None, timeout=15000)
     qtbot.waitUntil(lambda: w.workspaces.pending is None, timeout=5000)   # dropped with the failed open
     assert "does not exist" in w.error_bar.text()
     job = w.open_target(other)
-    qtbot.waitUntil(lambda: job.is_finished and w._open_job is None, timeout=15000)
+    qtbot.waitUntil(lambda: job.is_finished and w.state.opening is None, timeout=15000)
     assert job.state == JobState.DONE and w.target == other
     qtbot.wait(100)
     assert str(w.picker.time_zone()) == "UTC"                                   # not the workspace's zone
@@ -104,7 +104,7 @@ def test_a_pending_workspace_is_applied_to_the_store_it_waited_for(qtbot, tmp_pa
     ws = tmp_path / "ws.json"
     ws.write_text(json.dumps(_good_doc(other)))
     w.workspaces.open(str(ws))
-    qtbot.waitUntil(lambda: w._open_job is None and w.target == other, timeout=15000)
+    qtbot.waitUntil(lambda: w.state.opening is None and w.target == other, timeout=15000)
     qtbot.waitUntil(lambda: str(w.picker.time_zone()) == "Europe/Paris", timeout=5000)
     qtbot.waitUntil(lambda: len(w.plot_area.curves()) == 1, timeout=10000)
     assert w.plot_area.curves()[0].stream.stream_id == StreamId("temperature", {"house": 1, "resident": "alice"})

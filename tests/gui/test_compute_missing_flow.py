@@ -52,7 +52,7 @@ def test_compute_missing_fills_a_purged_tail_outside_the_view(qtbot, window):
     # the user looks at "the last 7 days" (no data there) and asks for Compute missing
     now = utcnow()
     window.picker.set_interval(TimeInterval(now - timedelta(days=7), now), emit=True)
-    window.compute_missing_for(copy)
+    window.features["compute"].compute_missing_for(copy)
     qtbot.waitUntil(lambda: any(isinstance(d, ComputeMissingDialog) and d.isVisible() for d in window._dialogs),
                     timeout=10000)
     dlg = next(d for d in window._dialogs if isinstance(d, ComputeMissingDialog))
@@ -64,8 +64,8 @@ def test_compute_missing_fills_a_purged_tail_outside_the_view(qtbot, window):
     notes = [lab.text() for lab in dlg.findChildren(QLabel)]
     assert "  missing: (2024-03-02 16:00:00, 2024-03-03 00:00:00] (8 h)" in notes, notes
     qtbot.mouseClick(dlg.compute_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: getattr(window, "last_compute_missing", None) is not None
-                    and window.last_compute_missing.is_finished, timeout=15000)
+    qtbot.waitUntil(lambda: window.features["compute"].last_compute_missing is not None
+                    and window.features["compute"].last_compute_missing.is_finished, timeout=15000)
     assert copy.calculated_intervals == TimeIntervals([made])                  # one piece again, tail filled
     assert copy.window(tail).count() == 8
     qtbot.waitUntil(lambda: "computed 8 instances" in window.statusBar().currentMessage(), timeout=3000)

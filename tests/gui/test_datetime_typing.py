@@ -134,7 +134,6 @@ def test_min_date_parameter_can_be_typed_over(qtbot):
 
 
 def test_restored_last_24_h_is_the_last_24_h_up_to_now(qtbot):
-    from hsgui import settings as hs_settings
     from hsgui.main_window import MainWindow
     from channels.utils import utcnow
     w = MainWindow(restore=False)
@@ -144,7 +143,15 @@ def test_restored_last_24_h_is_the_last_24_h_up_to_now(qtbot):
     assert w.picker.last_preset == timedelta(hours=24)
     w.close()
     # a day later the saved window is old; the restored one ends now
-    hs_settings.settings().setValue("time_range/end", (utcnow() - timedelta(days=1)).isoformat())
+    import json
+    from hsgui.workspace.controller import last_workspace_path
+    with open(last_workspace_path()) as f:
+        doc = json.load(f)
+    assert doc["time_range"]["last_seconds"] == 24 * 3600
+    doc["time_range"]["start"] = (utcnow() - timedelta(days=2)).isoformat()
+    doc["time_range"]["end"] = (utcnow() - timedelta(days=1)).isoformat()
+    with open(last_workspace_path(), "w") as f:
+        json.dump(doc, f)
     w2 = MainWindow(restore=True)
     qtbot.addWidget(w2)
     iv = w2.picker.interval()
@@ -154,7 +161,7 @@ def test_restored_last_24_h_is_the_last_24_h_up_to_now(qtbot):
     retype(qtbot, w2.picker.start_edit, "2024-03-01 00:00:00")
     assert w2.picker.last_preset is None
     w2.close()
-    assert hs_settings.load_time_range().start == T0
+    assert w2.workspaces.read(last_workspace_path()).start == T0
     w2.runner.shutdown()
     w.runner.shutdown()
 

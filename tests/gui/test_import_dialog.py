@@ -78,7 +78,7 @@ def test_file_import_menu_and_stop_keep_calculated_intervals_true(qtbot, window,
     rows = [f"{(T0 + timedelta(seconds=i)).isoformat()},{i}" for i in range(1, 150_001)]
     path = str(tmp_path / "long.csv")
     (tmp_path / "long.csv").write_text("time,v\n" + "\n".join(rows) + "\n")
-    window.import_action.trigger()
+    window.qt_actions.bound["file.import"].trigger()   # what Ctrl+I and File › Import… run
     dlg = _dialog(window)
     dlg.set_path(path)
     qtbot.waitUntil(lambda: dlg.import_button.isEnabled(), timeout=10000)

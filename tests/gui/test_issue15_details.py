@@ -142,7 +142,6 @@ def test_a_store_of_only_assets_opens_on_the_range_of_their_versions(qtbot, tmp_
     from channels.stream import StreamId
     from hsgui import settings as hs_settings
     from hsgui.main_window import MainWindow
-    monkeypatch.setattr(hs_settings, "load_time_range", lambda: None)   # a first start
     path = str(tmp_path / "assets_only.sqlite")
     m = ChannelManager.open(path)
     m.channels["assets"].write_to_stream(StreamId("site"), StreamInstance(T0, {"a": 1}))

@@ -61,7 +61,7 @@ class GapMeter:
 def connect(qtbot, window, target, **kw):
     """Open ``target`` and wait until the window has taken the outcome in (tree rebuilt or error shown)."""
     job = window.open_target(target, **kw)
-    qtbot.waitUntil(lambda: job.is_finished and window._open_job is None, timeout=15000)
+    qtbot.waitUntil(lambda: job.is_finished and window.state.opening is None, timeout=15000)
     if job.state == JobState.FAILED:
         qtbot.waitUntil(lambda: window.error_bar.text() != "", timeout=2000)
     return job
@@ -186,7 +186,7 @@ def test_stream_deleted_by_another_process_while_shown(qtbot, window, tmp_path):
     other = ChannelManager.open(path)               # "another process"
     other.channels["mongo"].purge_stream(sid, remove_definition=True)
     other.close()
-    job = window.refresh()
+    job = window.features["browse"].refresh()
     qtbot.waitUntil(lambda: job.is_finished, timeout=5000)
     qtbot.waitUntil(lambda: window.inspector.message.isVisible(), timeout=5000)
     assert "no longer exists" in window.inspector.message.text()
@@ -207,7 +207,11 @@ def test_layout_range_and_recent_connections_persist_without_passwords(qtbot, st
     w.picker.set_time_zone("Asia/Kolkata")
     hs_settings.add_recent_connection("mongodb://ann:hunter2@db.example:27017/hs")
     w.close()
-    assert hs_settings.load_time_range() == iv
+    # the range, zone and docks have one owner: the last workspace (QSettings keeps the geometry)
+    from hsgui.workspace.controller import last_workspace_path
+    saved = w.workspaces.read(last_workspace_path())
+    assert (saved.start, saved.end, saved.zone) == (iv.start, iv.end, "Asia/Kolkata")
+    assert hs_settings.settings().value("time_range/start") is None
     assert not any("hunter2" in t for t in hs_settings.recent_connections())
     assert hs_settings.recent_connections()[:2] == ["mongodb://ann:***@db.example:27017/hs", store_file]
     w2 = MainWindow(restore=True)

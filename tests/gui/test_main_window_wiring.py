@@ -27,7 +27,7 @@ def window(qtbot, tmp_path):
 
 
 def test_output_of_a_run_whose_dialog_was_closed_appears_in_the_tree(qtbot, window):
-    dlg = window.open_run_dialog("tools", "clock")
+    dlg = window.features["compute"].open_run_dialog("tools", "clock")
     dlg.output_name.setText("ticks")
     sid = dlg.output_stream_id()
     channel_id = dlg.output_channel_obj().channel_id
@@ -45,7 +45,7 @@ def test_purge_with_definition_removes_the_curve_and_the_tree_row(qtbot, window)
     stream = window.manager.get_channel("mongo")[StreamId("events")]
     window.plot_streams([stream])
     qtbot.waitUntil(lambda: len(window.plot_area.curves()) == 1, timeout=10000)
-    dlg = window.open_purge_dialog([stream])
+    dlg = window.features["compute"].open_purge_dialog([stream])
     assert isinstance(dlg, PurgeDialog)
     dlg.set_scope(SCOPE_DEFINITION)
     dlg.confirm_box.setChecked(True)
@@ -57,8 +57,8 @@ def test_purge_with_definition_removes_the_curve_and_the_tree_row(qtbot, window)
 
 
 def test_switching_connection_closes_dialogs_of_the_old_one(qtbot, window, tmp_path):
-    run = window.open_run_dialog("tools", "clock")
-    purge = window.open_purge_dialog([window.manager.get_channel("mongo")[StreamId("events")]])
+    run = window.features["compute"].open_run_dialog("tools", "clock")
+    purge = window.features["compute"].open_purge_dialog([window.manager.get_channel("mongo")[StreamId("events")]])
     assert run.isVisible() and purge.isVisible()
     window.set_manager(ChannelManager.open(make_sqlite_store(tmp_path / "other.sqlite")))
     assert not run.isVisible() and not purge.isVisible()
@@ -71,7 +71,7 @@ def test_asset_streams_offer_edit_in_a_dialog(qtbot, window):
     assert len(edit) == 1
     data = window.manager.get_channel("mongo")[StreamId("events")]
     assert not [a for a in window.tree.build_context_menu([data]).actions() if a.text() == "Edit asset…"]
-    dlg = window.edit_asset(houses)
+    dlg = window.features["assets"].edit_asset(houses)
     assert dlg.isVisible() and dlg.editor.stream is houses
 
 
@@ -102,7 +102,7 @@ def test_a_purge_updates_counts_without_resetting_the_tree(qtbot, window):
     stream = window.manager.get_channel("mongo")[StreamId("events")]
     # events at T0+3h, +6h, +9h: purging (T0+2h, T0+7h] removes two
     window.picker.set_interval(TimeInterval(T0 + 2 * HOUR, T0 + 7 * HOUR), emit=True)
-    dlg = window.open_purge_dialog([stream])
+    dlg = window.features["compute"].open_purge_dialog([stream])
     dlg.set_scope(SCOPE_RANGE)
     dlg.confirm_box.setChecked(True)
     job = dlg.purge()
@@ -120,7 +120,7 @@ def test_zooming_away_from_now_or_going_back_stops_live_follow(qtbot, window):
     window.picker.back()
     assert not window.picker.is_live()
     window.picker.set_live(True)
-    window._plot_range_changed(TimeInterval(now - 3 * HOUR, now - 2 * HOUR))  # what a zoom/pan reports
+    window.plot_area.sigRangeChanged.emit(TimeInterval(now - 3 * HOUR, now - 2 * HOUR))  # what a zoom/pan reports
     assert not window.picker.is_live()
     assert window.picker.interval() == TimeInterval(now - 3 * HOUR, now - 2 * HOUR)
 

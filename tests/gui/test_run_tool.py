@@ -474,7 +474,7 @@ def test_screenshots(qtbot, manager, runner, out_channel):
     agg.grab().save(os.path.join(out, "run_tool_dialog.png"))
 
     win.picker.set_interval(iv, emit=True)
-    agg.sigRunFinished.connect(lambda s: win.streams_changed([s]))   # as the main window wires it
+    agg.sigRunFinished.connect(lambda s: win.features["browse"].streams_changed())   # the dialog runs on its own runner
     result = run_and_wait(qtbot, agg)
     assert result.window(iv).count() == 24
     win.plot_area.add_stream(temp)
@@ -551,25 +551,20 @@ def test_parameter_form_widgets_per_kind(qtbot):
 
 
 def test_compute_with_context_menu_opens_dialog_with_inputs(qtbot, manager, runner, out_channel):
-    from hsgui.compute.compute_missing import make_compute_menu_hook
+    from hsgui.main_window import MainWindow
     run = make_dialog(qtbot, manager, runner, "clock", interval=HOUR)
     fill_output(run, out_channel, "c", HOUR, UTC)
     stream = run_and_wait(qtbot, run)
-    tree = StreamTreeWidget(runner)
-    qtbot.addWidget(tree)
-    tree.set_manager(manager)
-    opened, missing = [], []
-    tree.context_menu_hooks.append(make_compute_menu_hook(
-        lambda: manager, lambda c, n, streams: opened.append((c, n, streams)), missing.append))
-    menu = tree.build_context_menu([stream])
+    window = MainWindow(restore=False)
+    qtbot.addWidget(window)
+    window.persist = False
+    window.set_manager(manager)
+    menu = window.tree.build_context_menu([stream])
     sub = next(a.menu() for a in menu.actions() if a.text() == "Compute with…")
     names = [a.text() for a in sub.actions()]
     assert "sliding_window  (tools)" in names and "boom  (tools_tools)" in names
+    assert "Compute missing…" in [a.text() for a in menu.actions()]
     next(a for a in sub.actions() if a.text() == "aggregate  (tools)").trigger()
-    assert opened == [("tools", "aggregate", [stream])]
-    next(a for a in menu.actions() if a.text() == "Compute missing").trigger()
-    assert missing == [stream]
-    c, n, streams = opened[0]
-    dlg = make_dialog(qtbot, manager, runner, n, channel=c,
-                      inputs=[(s.channel.channel_id, s.stream_id) for s in streams])
+    dlg = next(d for d in window.findChildren(RunToolDialog) if d.isVisible())
     assert dlg.inputs.streams() == [(out_channel, stream.stream_id)]
+    window.runner.shutdown()

@@ -13,7 +13,6 @@ mongomock = pytest.importorskip("mongomock")
 import pymongo  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
-from PySide6.QtWidgets import QMenu  # noqa: E402
 
 from channels.stream import StreamId  # noqa: E402
 from hsgui import settings as hs_settings  # noqa: E402
@@ -28,11 +27,17 @@ from secret_forms import FORMS, IDS, SECRET, unreachable_client_class  # noqa: E
 Unreachable = unreachable_client_class()
 
 
+def _recent_menu(w):
+    """File › Recent connections, as it is when the File menu opens."""
+    w.menus["file"].aboutToShow.emit()
+    return next(a.menu() for a in w.menus["file"].actions() if a.text() == "Recent connections")
+
+
 def _texts_of_window(w) -> list[str]:
-    w.recent_menu.aboutToShow.emit()
+    recent = _recent_menu(w)
     out = [w.windowTitle(), w.connection_label.text(), w.error_bar.label.text(), w.statusBar().currentMessage(),
            w.log_view.plain_text(), w.job_status.label.text()]
-    out += [a.text() for a in w.recent_menu.actions()]
+    out += [a.text() for a in recent.actions()]
     model = w.jobs.model   # every job, listed or not: titles, states, tracebacks (tooltips)
     assert model.rowCount() > 0
     if True:
@@ -58,7 +63,7 @@ def _assert_clean(texts, where=""):
 
 def _wait_open(qtbot, w, uri):
     job = w.open_target(uri)
-    qtbot.waitUntil(lambda: job.is_finished and w._open_job is None, timeout=15000)
+    qtbot.waitUntil(lambda: job.is_finished and w.state.opening is None, timeout=15000)
     return job
 
 
@@ -80,9 +85,7 @@ def test_secret_appears_in_no_place_the_gui_writes_or_shows(qtbot, runner, monke
             assert hs_settings.session_target(hs_settings.recent_connections()[0]) == uri
             channel = w.manager.channels["mongo"]
             stream = channel.create_stream(StreamId("t"))
-            menu = QMenu()
-            for hook in w.tree.context_menu_hooks:
-                hook(menu, [stream])
+            menu = w.tree.build_context_menu([stream])
             copy = next(a for a in menu.actions() if a.text() == "Copy as Python")
             copy.trigger()
             snippet = QGuiApplication.clipboard().text()
@@ -128,7 +131,8 @@ def test_recent_entry_without_a_known_password_asks_for_it(qtbot, runner, monkey
     qtbot.addWidget(w)
     shown = "mongodb://zed:***@db.example:27017/hs"
     asked = {}
-    monkeypatch.setattr(w, "show_connect_dialog", lambda current=None, message="": asked.update(c=current, m=message))
+    monkeypatch.setattr(w.features["connection"], "show_connect_dialog",
+                        lambda current=None, message="": asked.update(c=current, m=message))
     opened = []
     monkeypatch.setattr(w, "open_target", lambda t, **kw: opened.append(t))
     w.open_recent(shown)

@@ -168,24 +168,6 @@ def test_fifty_thousand_streams_paint_and_filter_fast(qtbot, tree):
     assert filter_glob < 0.5
 
 
-def test_context_menu_actions_and_copy(qtbot, tree):
-    manager, made = memory_manager()
-    tree.set_manager(manager)
-    s = made["gappy"]
-    tree.select_stream("memory", s.stream_id)
-    hooked = []
-    tree.context_menu_hooks.append(lambda menu, streams: hooked.append(streams) or menu.addAction("Extra"))
-    menu = tree.build_context_menu([s])
-    names = [a.text() for a in menu.actions() if a.text()]
-    assert names[:3] == ["Plot", "Show instances", "Purge…"]
-    assert "Copy stream id" in names and "Extra" in names and hooked == [[s]]
-    with qtbot.waitSignal(tree.plotRequested) as sig:
-        next(a for a in menu.actions() if a.text() == "Plot").trigger()
-    assert sig.args == [[s]]
-    next(a for a in menu.actions() if a.text() == "Copy stream id").trigger()
-    assert QGuiApplication.clipboard().text() == "hourly_mean: [house=1]"
-
-
 def test_drag_out_carries_stream_ids(qtbot, tree):
     manager, made = memory_manager()
     tree.set_manager(manager)

@@ -1,0 +1,102 @@
+"""The compute feature: the Tools dock (left, tabbed with the Streams) and the Run history (bottom); Run tool
+(Ctrl+R), Compute with… / Compute missing… / Purge… on streams, Run again from the history."""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt
+
+from hsgui.common.background import guarded
+from hsgui.compute.compute_missing_dialog import start_compute_missing
+from hsgui.compute.purge_dialog import PurgeDialog
+from hsgui.compute.run_history import RunHistoryWidget
+from hsgui.compute.run_tool_dialog import RunToolDialog
+from hsgui.compute.tools_dock import ROLE_KIND, ToolsDock
+from hsgui.shell import follow
+
+
+class Compute(QObject):
+    def __init__(self, shell):
+        super().__init__(shell.widget)
+        self.shell = shell
+        self.tools_dock = ToolsDock(None, shell.widget)
+        shell.add_dock("tools", "Tools", self.tools_dock, "left", tabify_with="streams")
+        self.tools_dock.sigRunTool.connect(lambda c, n, v: self.open_run_dialog(c, n, version=v or None))
+        self.run_history = RunHistoryWidget(None, shell.runner, parent=shell.widget)
+        shell.add_dock("runs", "Run history", self.run_history, "bottom", tabify_with="log", scroll=True)
+        self.run_history.sigRunAgain.connect(self.run_again)
+        follow(self, shell.state, "manager", self._connected)
+        shell.runner.jobFinished.connect(guarded(self, lambda job: job.kind == "tool" and self.run_history.refresh()))
+        self.last_compute_missing = None
+        self.views = {"tools_dock": self.tools_dock, "run_history": self.run_history}
+
+    def _connected(self, manager):
+        self.tools_dock.set_manager(manager)
+        self.run_history.set_manager(manager)
+
+    def open_run_dialog(self, channel_id, tool_name, version=None, inputs=()):
+        state = self.shell.state
+        dlg = RunToolDialog(state.manager, self.shell.runner, self.shell.resolve_stream, channel_id, tool_name,
+                            version, state.interval, state.time_zone, inputs, self.shell.widget)
+        return self.shell.show_dialog(dlg)  # non-modal, so streams can be dragged in from the tree
+
+    def run_again(self, record):
+        try:
+            channel, _tv = self.shell.state.manager.find_tool(record.tool, record.tool_version)
+        except Exception as e:  # noqa: BLE001 - a tool removed since the run
+            return self.shell.show_error(str(e))
+        dlg = self.open_run_dialog(channel.channel_id, record.tool, record.tool_version)
+        dlg.set_from_run(record)
+        return dlg
+
+    def run_selected_tool(self, _ctx=None):
+        item = self.tools_dock.tree.currentItem()
+        if item is not None and item.data(0, ROLE_KIND) in ("tool", "version"):
+            self.tools_dock.run_selected()
+            return
+        self.shell.show_dock("tools")
+        self.tools_dock.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.shell.show_status("Choose a tool (Up/Down), then Ctrl+R or Enter to run it", 6000)
+
+    def compute_with_entries(self, ctx):
+        """"Compute with…": the tools that take input streams, each opening the Run dialog with ``ctx``'s."""
+        manager = self.shell.state.manager
+        if manager is None:
+            return []
+        several = len(manager.tool_channels) > 1
+        inputs = [(s.channel.channel_id, s.stream_id) for s in ctx.streams]
+        return [(f"{name}  ({ch.channel_id})" if several else name,
+                 lambda c=ch.channel_id, n=name: self.open_run_dialog(c, n, inputs=inputs))
+                for ch in manager.tool_channels for name in ch.list_tools()]
+
+    def compute_missing_for(self, stream):
+        """"Compute missing…": find the run that made ``stream`` (a job), offer the visible range or the
+        whole calculated span with the gaps each would fill, run the chosen one."""
+        return start_compute_missing(self.shell, stream, on_job=lambda job: setattr(self, "last_compute_missing", job))
+
+    def open_purge_dialog(self, streams):
+        state = self.shell.state
+        dlg = PurgeDialog(self.shell.runner, streams, state.interval, self.shell.widget, tz=state.time_zone)
+        return self.shell.show_dialog(dlg)
+
+
+def _writable(ctx) -> bool:
+    return bool(ctx.streams) and all(not getattr(s.channel, "read_only", False) for s in ctx.streams)
+
+
+def install(shell) -> Compute:
+    c = Compute(shell)
+    add = shell.actions.add
+    add("tools.run", "Run tool…", c.run_selected_tool, menu="tools", order=100, shortcut="Ctrl+R",
+        tip="Run the tool selected in the Tools dock (or open the Tools dock)")
+    add("tools.history", "Run history", lambda ctx: shell.show_dock("runs"), menu="tools", order=810)
+    add("compute.purge", lambda ctx: "Purge" + (f" {len(ctx.streams)} streams" if len(ctx.streams) > 1 else "") + "…",
+        lambda ctx: c.open_purge_dialog(ctx.streams), scopes=("streams",), order=130, when=_writable)
+    add("compute.with", "Compute with…", scopes=("streams",), order=600, submenu=c.compute_with_entries,
+        when=lambda ctx: bool(ctx.streams) and shell.state.manager is not None)
+    add("compute.missing", "Compute missing…", lambda ctx: c.compute_missing_for(ctx.stream), scopes=("streams",),
+        order=610, when=lambda ctx: ctx.stream is not None and _writable(ctx),
+        tip="compute the gaps of the calculated intervals (in the visible range or over the whole calculated "
+            "span) with the run that made this stream")
+    return c
+
+
+__all__ = ["Compute", "install"]

@@ -1,0 +1,118 @@
+"""The connection feature: File › Connect… (Ctrl+O), Recent connections, Quit, opening a store in a job and
+switching the state to it (the previous connection is closed in the background once its jobs ended)."""
+from __future__ import annotations
+
+import logging
+import os
+
+import shiboken6
+from PySide6.QtCore import QObject
+
+from hsgui import settings as hs_settings
+from hsgui.common.background import guarded
+from hsgui.common.connection import close_manager, open_connection
+
+log = logging.getLogger(__name__)
+
+
+class Connection(QObject):
+    """Opens stores and puts the open one into ``shell.state``."""
+
+    def __init__(self, shell):
+        super().__init__(shell.widget)
+        self.shell = shell
+        self.views = {}
+
+    @property
+    def open_job(self):
+        return self.shell.state.opening
+
+    @open_job.setter
+    def open_job(self, job):
+        self.shell.state.opening = job
+
+    def open_target(self, target: str | None, create: bool = False, demo: bool = False):
+        """Open ``target`` in a job; the state switches to it when it succeeds. Returns the job."""
+        if self.open_job is not None:
+            self.open_job.cancel()
+        shown = hs_settings.remember_target(target) if target else "(no store)"   # the real URI: memory only
+        self.shell.show_status(f"Connecting to {shown}…", 0)
+        box = {}  # callbacks run later, on the GUI thread, after box["job"] is set
+        self.open_job = box["job"] = self.shell.runner.submit(
+            f"Open {shown}" + (" (creating the demo store)" if demo else ""), open_connection, target,
+            create=create, demo=demo, kind="connect",
+            on_result=lambda manager: self._opened(box["job"], target, manager) if shiboken6.isValid(self)
+            else manager.close(),
+            on_error=guarded(self, lambda _msg: self._open_ended(box["job"])),
+            on_cancel=guarded(self, lambda: self._open_ended(box["job"])))
+        return box["job"]
+
+    def _opened(self, job, target, manager):
+        if job is not self.open_job:
+            manager.close()
+            return
+        self.open_job = None
+        self.shell.show_status("", 1)
+        self.set_manager(manager, target)
+
+    def _open_ended(self, job):
+        if job is self.open_job:
+            self.open_job = None
+            self.shell.show_status("", 1)   # the error bar and the log already say why
+
+    def set_manager(self, manager, target: str | None = None) -> None:
+        """Show ``manager``'s channels; the previous connection is closed in the background after the jobs
+        that read it ended."""
+        state = self.shell.state
+        old = state.manager
+        if old is not None and old is not manager:
+            runner = self.shell.runner
+            for job in runner.active:
+                if job.kind in ("read", "count"):
+                    job.cancel()
+            active = [j for j in runner.active if j.kind in ("read", "count")]
+            runner.submit("Close previous connection", close_manager, old, active, kind="close")
+        if target:
+            hs_settings.add_recent_connection(target)
+        if manager is not None:
+            for where, why in manager.load_errors[:20]:
+                log.warning("not loaded: %s: %s", where, why)
+        state.set_connection(manager, target)
+
+    def show_connect_dialog(self, current: str | None = None, message: str = ""):
+        from hsgui.connection.dialog import ConnectDialog
+        dlg = ConnectDialog(self.shell.runner, current or self.shell.state.target, self.shell.widget)
+        if message:
+            dlg.error_label.setText(message)
+        if dlg.exec():
+            t = dlg.target()
+            create = dlg.tabs.currentIndex() == 0 and not os.path.exists(t)
+            return self.open_target(t, create=create)
+        return None
+
+    def recent_entries(self, _ctx=None):
+        # saved redacted: the menu shows no password
+        return [(t, lambda t=t: self.open_recent(t)) for t in hs_settings.recent_connections()]
+
+    def open_recent(self, shown: str):
+        """Reconnect to a recent connection: its real URI if this session opened it (kept in memory only),
+        else the Connect dialog asks for the password that was not saved."""
+        real = hs_settings.session_target(shown)
+        if real is not None:
+            return self.open_target(real)
+        if hs_settings.needs_password(shown):
+            return self.show_connect_dialog(shown, "The password is not saved: type it in place of *** in the URI.")
+        return self.open_target(shown)
+
+
+def install(shell) -> Connection:
+    conn = Connection(shell)
+    shell.actions.add("file.connect", "&Connect…", lambda ctx: conn.show_connect_dialog(), menu="file", order=100,
+                      shortcut="Ctrl+O", toolbar=True, tip="Connect to a store (an embedded file or MongoDB)")
+    shell.actions.add("file.recent", "Recent connections", menu="file", order=110, submenu=conn.recent_entries)
+    shell.actions.add("file.quit", "&Quit", lambda ctx: shell.widget.close(), menu="file", order=900,
+                      shortcut="Ctrl+Q")
+    return conn
+
+
+__all__ = ["Connection", "install"]
