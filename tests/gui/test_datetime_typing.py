@@ -133,20 +133,16 @@ def test_min_date_parameter_can_be_typed_over(qtbot):
     assert form.values()["first"] == MIN_DATE and not form.errors()
 
 
-def test_restored_last_24_h_is_the_last_24_h_up_to_now(qtbot):
+def test_restored_last_24_h_is_the_last_24_h_up_to_now(qtbot, make_main_window):
     from hsgui import settings as hs_settings
-    from hsgui.main_window import MainWindow
     from channels.utils import utcnow
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.show()
+    w = make_main_window(persist=True)
     qtbot.mouseClick(w.picker.preset_buttons["24 h"], Qt.MouseButton.LeftButton)
     assert w.picker.last_preset == timedelta(hours=24)
     w.close()
     # a day later the saved window is old; the restored one ends now
     hs_settings.settings().setValue("time_range/end", (utcnow() - timedelta(days=1)).isoformat())
-    w2 = MainWindow(restore=True)
-    qtbot.addWidget(w2)
+    w2 = make_main_window(restore=True, persist=True, shown=False)
     iv = w2.picker.interval()
     assert abs((utcnow() - iv.end).total_seconds()) < 60 and iv.width == timedelta(hours=24)
     assert w2.picker.last_preset == timedelta(hours=24)
@@ -155,8 +151,6 @@ def test_restored_last_24_h_is_the_last_24_h_up_to_now(qtbot):
     assert w2.picker.last_preset is None
     w2.close()
     assert hs_settings.load_time_range().start == T0
-    w2.runner.shutdown()
-    w.runner.shutdown()
 
 
 def test_asset_form_times_are_typed_the_same_way(qtbot):
