@@ -30,11 +30,16 @@ def _click_in_message_box(text: str, seen: list):
 
 
 @pytest.fixture
-def window(make_main_window, tmp_path, hs_tools):
-    data = json.loads(fx.FIXTURE.read_text())
-    return make_main_window(fx._on_sqlite(data, tmp_path / "store.sqlite"), tool_paths=[hs_tools],
-                            interval=fx._interval(data), dock="workflows",
-                            ready=lambda w: w.workflows.workflow() is not None), data
+def stored_workflow():
+    """The documents HyperStream wrote (workflow, plates, meta-data)."""
+    return json.loads(fx.FIXTURE.read_text())
+
+
+@pytest.fixture
+def window(make_main_window, tmp_path, hs_tools, stored_workflow):
+    return make_main_window(fx._on_sqlite(stored_workflow, tmp_path / "store.sqlite"), tool_paths=[hs_tools],
+                            interval=fx._interval(stored_workflow), dock="workflows",
+                            ready=lambda w: w.workflows.workflow() is not None), stored_workflow
 
 
 @pytest.fixture
