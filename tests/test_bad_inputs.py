@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -144,11 +143,10 @@ def test_config_port_true_is_not_port_1(tmp_path):
 
 
 def test_uri_timeout_that_is_not_a_number_is_refused_not_30_seconds(tmp_path):
+    # refused as a ConfigError before any server is tried (how long that takes: bench/bench_connect_failures.py)
     uri = "mongodb://127.0.0.1:9/hs?serverSelectionTimeoutMS=abc"
-    t0 = time.monotonic()
     with pytest.raises(ConfigError) as ei:
         ChannelManager.open(uri)
-    assert time.monotonic() - t0 < 2
     assert "serverSelectionTimeoutMS" in str(ei.value) and "'abc'" in str(ei.value)
     path = _config(tmp_path, {"store": {"mongo_uri": uri}})
     with pytest.raises(ConfigError) as ei:

@@ -21,8 +21,11 @@ BENCH = ROOT / "bench"
 LABELS = {
     "bench_plot.py": ["time to first curve:", "re-query on zoom/pan:", "largest event-loop stall:", "RSS:",
                       "baseline (raw columns", "ratio: first curve / baseline"],
-    "bench_gui_responsiveness.py": ["1. 10 ms timer, largest gap:", "2. instances table", "3. tree",
-                                    "4. memory-channel stream", "5. 1 h clock(1 s) run into memory"],
+    "bench_gui_responsiveness.py": ["1. 10 ms timer, largest gap:", "2. instances table", "2b. RowIndex alone",
+                                    "3. tree", "4. memory-channel stream", "5. 1 h clock(1 s) run into memory"],
+    "bench_connect_failures.py": ["1. unreachable MongoDB", "2. URI whose serverSelectionTimeoutMS is not a number",
+                                  "3. window opening an unreachable MongoDB", "4. Connect dialog, Test",
+                                  "baseline pymongo ping", "baseline pymongo parse"],
     "bench_app_start.py": ["app start to usable window", "baseline: empty Qt window", "ratio app / baseline"],
     "bench_memory.py": ["write them to the MemoryChannel", "window read (median)", "windows of ~1,000",
                         "1 window of", "naive sort-and-filter"],

@@ -162,6 +162,9 @@ def _mongomock(tmp_path):
 
 
 STORES = {"sqlite": _sqlite, "mongomock": _mongomock}
+#: for the thread cases that take 15 s or more on mongomock (its scans): the quick run (-m "not slow") keeps sqlite
+SLOW_ON_MONGOMOCK = pytest.mark.parametrize("manager", ["sqlite", pytest.param("mongomock", marks=pytest.mark.slow)],
+                                            indirect=True)
 
 
 @pytest.fixture(params=list(STORES))
@@ -224,6 +227,7 @@ def test_purge_in_one_thread_while_others_write(manager):
     assert (stored & plain).is_empty  # a writer's data is never claimed calculated
 
 
+@SLOW_ON_MONGOMOCK
 def test_two_writer_threads_over_disjoint_ranges(manager):
     ch = manager.get_channel("mongo")
     s = ch.get_or_create_stream(SID)
@@ -235,6 +239,7 @@ def test_two_writer_threads_over_disjoint_ranges(manager):
     check_consistent(s, whole, range(2 * n))
 
 
+@SLOW_ON_MONGOMOCK
 def test_two_clock_runs_into_one_output_over_different_days(manager):
     ch = manager.get_channel("mongo")
     out = ch.get_or_create_stream(StreamId("ticks"))

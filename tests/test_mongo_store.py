@@ -1,7 +1,6 @@
 """MongoStore and HyperStream's own MongoDB layout, both ways; connection helpers and a dead server."""
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -186,19 +185,16 @@ def test_redact_uri(uri, expected):
     assert redact_uri(uri) == expected
 
 
-def test_unreachable_server_is_a_clear_error_within_seconds():
-    t = time.monotonic()
+def test_unreachable_server_is_a_clear_error_naming_it_without_the_password():
+    # how long until it is reported: bench/bench_connect_failures.py
     with pytest.raises(StoreError) as ei:
         MongoStore.from_uri("mongodb://bob:hunter2@127.0.0.1:1/?serverSelectionTimeoutMS=1500")
-    assert time.monotonic() - t < 10
     msg = str(ei.value)
     assert "127.0.0.1:1" in msg and "hunter2" not in msg
 
-    t = time.monotonic()
     with pytest.raises(StoreError) as ei:
         MongoStore.from_config({"mongo": {"host": "127.0.0.1", "port": 1, "db": "hs", "tz_aware": True}},
                                server_selection_timeout_ms=1500)
-    assert time.monotonic() - t < 10
     assert "127.0.0.1:1" in str(ei.value)
 
 

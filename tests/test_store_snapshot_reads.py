@@ -30,8 +30,10 @@ def t(seconds: int) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-# EDGE instances are stored on each side of the gap before the writers start (mongomock is slow: fewer)
-@pytest.mark.parametrize("kind, BATCHES_PER_WRITER, EDGE", [("sqlite", 40, 1000), ("mongomock", 4, 300)])
+# EDGE instances are stored on each side of the gap before the writers start (mongomock is slow: fewer, and still
+# 30 s or more)
+@pytest.mark.parametrize("kind, BATCHES_PER_WRITER, EDGE",
+                         [("sqlite", 40, 1000), pytest.param("mongomock", 4, 300, marks=pytest.mark.slow)])
 def test_reads_see_whole_batches_only_while_writers_fill_a_gap(kind, BATCHES_PER_WRITER, EDGE, tmp_path):
     store, fin = make_store(kind, tmp_path)
     try:

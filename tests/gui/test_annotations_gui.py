@@ -12,20 +12,13 @@ from channels.channel_manager import ChannelManager
 from channels.time_interval import TimeInterval
 from hsgui.annotations.dock import COL_LABEL, COL_TIME
 from hsgui.common.timefmt import datetime_to_seconds
-from hsgui.main_window import MainWindow
 
 DAY = TimeInterval(T0, T0 + 24 * HOUR)
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(restore=False)
-    w.persist = False
-    qtbot.addWidget(w)
-    w.resize(1300, 850)
-    w.show()
-    yield w
-    w.runner.shutdown()
+def window(make_main_window):
+    return make_main_window(size=(1300, 850))
 
 
 def connect(qtbot, window, target):
@@ -279,22 +272,14 @@ def test_pane_menu_annotate_uses_the_visible_range(qtbot, window, tmp_path):
 
 @pytest.mark.skipif(not __import__("os").environ.get("HSGUI_SCREENSHOTS"),
                     reason="set HSGUI_SCREENSHOTS=dir to write screenshots")
-def test_screenshot(qtbot, tmp_path):
+def test_screenshot(qtbot, make_main_window):
     """docs/plot_annotations.png: the demo store's annotations as bands on two panes and in the dock."""
     import os
     from datetime import timedelta
 
     from channels.stream import StreamId
-    from resources.demo import build_demo_store
-    manager = ChannelManager.open(str(tmp_path / "demo.sqlite"))
-    build_demo_store(manager)
-    w = MainWindow(restore=False)
-    w.persist = False
-    qtbot.addWidget(w)
-    w.resize(1500, 950)
-    w.show()
-    w.set_manager(manager)
-    db = manager.get_channel("mongo")
+    w = make_main_window(demo=True, size=(1500, 950))
+    db = w.manager.get_channel("mongo")
     end = db[StreamId("temperature", {"house": 1, "resident": "alice"})].calculated_intervals.end
     w.picker.set_interval(TimeInterval(end - timedelta(days=7), end), emit=True)
     w.plot_streams([db[StreamId("temperature", {"house": 1, "resident": "alice"})]])

@@ -6,26 +6,18 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from channels.channel_manager import ChannelManager
 from channels.stream import StreamId, StreamInstance
 from channels.time_interval import TimeInterval
 from hsgui.assets.editor import AssetEditor
 from hsgui.forms.value_diff import merge_edits
-from hsgui.main_window import MainWindow
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
 from test_asset_editor import open_editor, type_into
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.show()
-    w.set_manager(ChannelManager.open(make_sqlite_store(tmp_path / "store.sqlite")))
-    w.picker.set_interval(TimeInterval(T0, T0 + 48 * HOUR), emit=True)
-    yield w
-    w.runner.shutdown()
+def window(make_main_window, tmp_path):
+    return make_main_window(make_sqlite_store(tmp_path / "store.sqlite"), interval=TimeInterval(T0, T0 + 48 * HOUR))
 
 
 def _select_houses(qtbot, window):

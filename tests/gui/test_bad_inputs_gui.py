@@ -15,7 +15,7 @@ from channels.time_interval import TimeInterval
 from hsgui.common.background import JobState
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
-from test_workspaces import build_state, close, curves_seen, open_window
+from test_workspaces import build_state, curves_seen
 
 
 @pytest.fixture
@@ -42,8 +42,8 @@ def _state(w):
     ("meta_object", "panes[0].curves[0].stream.meta_data[0]: expected a value that is text or a number"),
     ("options_type", "panes[0].options.log_y: expected true or false, got 'maybe'"),
 ])
-def test_bad_workspace_is_one_message_and_the_window_is_unchanged(qtbot, tmp_path, store_file, case, expected):
-    w = open_window(qtbot, store_file)
+def test_bad_workspace_is_one_message_and_the_window_is_unchanged(qtbot, tmp_path, store_file, case, expected, make_main_window):
+    w = make_main_window(store_file, size=(1300, 850))
     build_state(qtbot, w)
     before = _state(w)
     path = tmp_path / f"{case}.hsgui.json"
@@ -60,7 +60,6 @@ def test_bad_workspace_is_one_message_and_the_window_is_unchanged(qtbot, tmp_pat
     assert expected in w.error_bar.text() and path.name in w.error_bar.text()
     assert _state(w) == before                                  # nothing cleared, nothing half-restored
     assert w.workspaces.pending is None
-    close(w)
 
 
 def test_random_bytes_on_the_command_line_exit_code_and_no_traceback(tmp_path):
@@ -74,8 +73,9 @@ def test_random_bytes_on_the_command_line_exit_code_and_no_traceback(tmp_path):
     assert "Traceback" not in r.stderr and "UnicodeDecodeError" not in r.stderr
 
 
-def test_a_workspace_whose_store_failed_to_open_is_not_applied_to_the_next_store(qtbot, tmp_path, store_file):
-    w = open_window(qtbot, store_file)
+def test_a_workspace_whose_store_failed_to_open_is_not_applied_to_the_next_store(qtbot, tmp_path, store_file,
+                                                                                 make_main_window):
+    w = make_main_window(store_file, size=(1300, 850))
     other = make_sqlite_store(tmp_path / "other.sqlite")
     w.picker.set_time_zone(pytz.timezone("UTC"))
     iv = TimeInterval(T0, T0 + 5 * HOUR)
@@ -95,11 +95,10 @@ def test_a_workspace_whose_store_failed_to_open_is_not_applied_to_the_next_store
     assert (shown.start.isoformat(), shown.end.isoformat()) != ("2024-03-01T00:00:00+00:00",
                                                                 "2024-03-02T00:00:00+00:00")
     assert not w.plot_area.curves()
-    close(w)
 
 
-def test_a_pending_workspace_is_applied_to_the_store_it_waited_for(qtbot, tmp_path, store_file):
-    w = open_window(qtbot, store_file)
+def test_a_pending_workspace_is_applied_to_the_store_it_waited_for(qtbot, tmp_path, store_file, make_main_window):
+    w = make_main_window(store_file, size=(1300, 850))
     other = make_sqlite_store(tmp_path / "other.sqlite")
     ws = tmp_path / "ws.json"
     ws.write_text(json.dumps(_good_doc(other)))
@@ -108,4 +107,3 @@ def test_a_pending_workspace_is_applied_to_the_store_it_waited_for(qtbot, tmp_pa
     qtbot.waitUntil(lambda: str(w.picker.time_zone()) == "Europe/Paris", timeout=5000)
     qtbot.waitUntil(lambda: len(w.plot_area.curves()) == 1, timeout=10000)
     assert w.plot_area.curves()[0].stream.stream_id == StreamId("temperature", {"house": 1, "resident": "alice"})
-    close(w)

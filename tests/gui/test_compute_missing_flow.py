@@ -7,13 +7,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval, TimeIntervals
 from channels.utils import utcnow
 from hsgui.compute.compute_missing import run_tool_job
 from hsgui.compute.compute_missing_dialog import ComputeMissingDialog
-from hsgui.main_window import MainWindow
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
 
@@ -26,14 +24,8 @@ class _Ctx:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.show()
-    m = ChannelManager.open(make_sqlite_store(tmp_path / "store.sqlite"))
-    w.set_manager(m)
-    yield w
-    w.runner.shutdown()
+def window(make_main_window, tmp_path):
+    return make_main_window(make_sqlite_store(tmp_path / "store.sqlite"))
 
 
 def test_compute_missing_fills_a_purged_tail_outside_the_view(qtbot, window):

@@ -9,26 +9,16 @@ from hsgui_test_stores import HOUR, T0, make_sqlite_store
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval
-from hsgui.main_window import MainWindow
 
 pytest.importorskip("qtconsole")
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    path = make_sqlite_store(tmp_path / "store.sqlite")
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.persist = False
-    w.resize(1200, 850)
-    w.show()
-    w.set_manager(ChannelManager.open(path), path)
-    w.picker.set_interval(TimeInterval(T0, T0 + 12 * HOUR), emit=True)
-    yield w
-    w.close()
+def window(make_main_window, tmp_path):
+    return make_main_window(make_sqlite_store(tmp_path / "store.sqlite"), size=(1200, 850),
+                            interval=TimeInterval(T0, T0 + 12 * HOUR))
 
 
 def open_console(qtbot, w):

@@ -133,18 +133,15 @@ def test_min_date_parameter_can_be_typed_over(qtbot):
     assert form.values()["first"] == MIN_DATE and not form.errors()
 
 
-def test_restored_last_24_h_is_the_last_24_h_up_to_now(qtbot):
-    from hsgui.main_window import MainWindow
+def test_restored_last_24_h_is_the_last_24_h_up_to_now(qtbot, make_main_window):
+    import json
     from channels.utils import utcnow
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.show()
+    from hsgui.workspace.controller import last_workspace_path
+    w = make_main_window(persist=True)
     qtbot.mouseClick(w.picker.preset_buttons["24 h"], Qt.MouseButton.LeftButton)
     assert w.picker.last_preset == timedelta(hours=24)
     w.close()
     # a day later the saved window is old; the restored one ends now
-    import json
-    from hsgui.workspace.controller import last_workspace_path
     with open(last_workspace_path()) as f:
         doc = json.load(f)
     assert doc["time_range"]["last_seconds"] == 24 * 3600
@@ -152,8 +149,7 @@ def test_restored_last_24_h_is_the_last_24_h_up_to_now(qtbot):
     doc["time_range"]["end"] = (utcnow() - timedelta(days=1)).isoformat()
     with open(last_workspace_path(), "w") as f:
         json.dump(doc, f)
-    w2 = MainWindow(restore=True)
-    qtbot.addWidget(w2)
+    w2 = make_main_window(restore=True, persist=True, shown=False)
     iv = w2.picker.interval()
     assert abs((utcnow() - iv.end).total_seconds()) < 60 and iv.width == timedelta(hours=24)
     assert w2.picker.last_preset == timedelta(hours=24)
@@ -162,8 +158,6 @@ def test_restored_last_24_h_is_the_last_24_h_up_to_now(qtbot):
     assert w2.picker.last_preset is None
     w2.close()
     assert w2.workspaces.read(last_workspace_path()).start == T0
-    w2.runner.shutdown()
-    w.runner.shutdown()
 
 
 def test_asset_form_times_are_typed_the_same_way(qtbot):

@@ -9,23 +9,16 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from channels import ChannelManager, StreamId, TimeInterval, TimeIntervals, UTC
+from channels import StreamId, TimeInterval, TimeIntervals, UTC
 from hsgui.importing.import_dialog import ImportDialog
-from hsgui.main_window import MainWindow
 
 pytest.importorskip("pyarrow")
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(restore=False)
-    w.persist = False
-    qtbot.addWidget(w)
-    w.show()
-    w.set_manager(ChannelManager.open(str(tmp_path / "s.sqlite")))
-    yield w
-    w.runner.shutdown()
+def window(make_main_window, tmp_path):
+    return make_main_window(tmp_path / "s.sqlite")
 
 
 def _csv(tmp_path, rows=None):

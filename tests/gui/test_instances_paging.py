@@ -8,7 +8,6 @@ compare each requested row with ``list(stream.window(interval))``.
 from __future__ import annotations
 
 import random
-import time
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -98,25 +97,19 @@ def test_row_index_on_sqlite_matches_a_plain_read_row_by_row(sqlite_streams, nam
         assert fresh.rows_read <= 45 * LEAF
 
 
-def test_row_index_jump_cost_on_sqlite(sqlite_streams):
+def test_row_index_jumps_to_a_far_row_reading_only_a_few_leaves(sqlite_streams):
+    # how long the first page and the jump take: bench/bench_gui_responsiveness.py, step 2
     _m, streams = sqlite_streams
     s = streams["regular"]
     iv = TimeInterval(T0, T0 + timedelta(seconds=N_REGULAR))
-    t0 = time.perf_counter()
     idx = RowIndex(s, iv)
     assert idx.prepare() == N_REGULAR
     first = idx.rows(0, PAGE)
-    t_first = time.perf_counter() - t0
-    t0 = time.perf_counter()
     row = 900_000
     got = idx.rows(row, row + PAGE)
-    t_jump = time.perf_counter() - t0
     assert first[0].timestamp == T0 + timedelta(seconds=1)
     assert [i.timestamp for i in got] == [T0 + timedelta(seconds=r + 1) for r in range(row, row + PAGE)]
-    print(f"\nRowIndex on {N_REGULAR:,} SQLite rows: prepare + first page {t_first * 1000:.0f} ms, "
-          f"page at row {row:,} {t_jump * 1000:.0f} ms; {idx.count_calls} exact counts, {idx.rows_read:,} rows read")
     assert idx.rows_read <= 4 * LEAF
-    assert t_jump < 2.0
 
 
 def test_instances_table_on_a_big_sqlite_stream_shows_exact_rows(qtbot, runner, sqlite_streams):
@@ -132,22 +125,16 @@ def test_instances_table_on_a_big_sqlite_stream_shows_exact_rows(qtbot, runner, 
     def ts_text(row):
         return format_timestamp(T0 + timedelta(seconds=row + 1))
 
-    t0 = time.perf_counter()
     table.set_stream(s, iv)
     qtbot.waitUntil(lambda: model.rowCount() == N_REGULAR, timeout=20000)
     model.index(0, 0).data()
     qtbot.waitUntil(lambda: model.index(0, 0).data() != "…", timeout=20000)
-    t_first = time.perf_counter() - t0
     assert model.index(0, 0).data() == ts_text(0)
     # jump (like dragging the scroll bar) to row 900,000
     row = 900_000
-    t0 = time.perf_counter()
     table.view.scrollTo(model.index(row, 0), table.view.ScrollHint.PositionAtCenter)
     model.index(row, 0).data()
     qtbot.waitUntil(lambda: model.index(row, 0).data() != "…", timeout=20000)
-    t_jump = time.perf_counter() - t0
-    print(f"\ninstances table, {N_REGULAR:,} SQLite rows: first rows visible after {t_first * 1000:.0f} ms, "
-          f"row {row:,} after {t_jump * 1000:.0f} ms")
     for r in (row - 3, row, row + 3):
         assert model.index(r, 0).data() == ts_text(r)
         assert model.index(r, 1).data() == repr(float(r % 1000))

@@ -116,16 +116,11 @@ def test_a_wrong_number_is_explained_once(qtbot, runner):
     assert not dlg.run_button.isEnabled()
 
 
-def test_errors_show_times_as_the_editors_do(qtbot, tmp_path):
+def test_errors_show_times_as_the_editors_do(qtbot, make_main_window):
     import pytz
     from channels.channel_manager import ChannelManager
     from hsgui.common.timefmt import readable_times
-    from hsgui.main_window import MainWindow
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.persist = False
-    w.show()
-    w.set_manager(ChannelManager())
+    w = make_main_window(manager=ChannelManager())
     w.picker.set_time_zone(pytz.timezone("Europe/London"))
     job = w.runner.submit("bad interval", lambda ctx: TimeInterval(T0 + HOUR, T0), kind="tool")
     qtbot.waitUntil(lambda: job.is_finished and bool(w.error_bar.text()), timeout=5000)
@@ -134,27 +129,19 @@ def test_errors_show_times_as_the_editors_do(qtbot, tmp_path):
     assert "2024-03-01 01:00:00" in text and "2024-03-01 00:00:00" in text, text
     assert readable_times("at 2024-06-01T12:00:00.250000+00:00.", pytz.timezone("Europe/London")) == \
         "at 2024-06-01 13:00:00.250."
-    w.runner.shutdown()
 
 
-def test_a_store_of_only_assets_opens_on_the_range_of_their_versions(qtbot, tmp_path, monkeypatch):
+def test_a_store_of_only_assets_opens_on_the_range_of_their_versions(qtbot, make_main_window, tmp_path, monkeypatch):
     from channels.channel_manager import ChannelManager
     from channels.stream import StreamId
     from hsgui import settings as hs_settings
-    from hsgui.main_window import MainWindow
     path = str(tmp_path / "assets_only.sqlite")
     m = ChannelManager.open(path)
     m.channels["assets"].write_to_stream(StreamId("site"), StreamInstance(T0, {"a": 1}))
     m.channels["assets"].write_to_stream(StreamId("site"), StreamInstance(T0 + HOUR, {"a": 2}))
     m.close()
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.persist = False
-    w.show()
-    w.set_manager(ChannelManager.open(path))
+    w = make_main_window(path)
     qtbot.waitUntil(lambda: T0 + HOUR in w.picker.interval() and T0 + timedelta(minutes=1) in w.picker.interval(),
                     timeout=5000)
     assert w.tree.select_stream("assets", StreamId("site"))
     qtbot.waitUntil(lambda: w.inspector.fields["count"].text().startswith("2 instances"), timeout=5000)
-    w.runner.shutdown()
-    w.manager.close()

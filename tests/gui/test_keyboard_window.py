@@ -5,27 +5,16 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QTextBrowser
 
-from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval
-from hsgui.main_window import MainWindow
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
-    w.set_manager(ChannelManager.open(make_sqlite_store(tmp_path / "store.sqlite")))
-    w.picker.set_interval(TimeInterval(T0, T0 + 48 * HOUR), emit=True)
-    yield w
-    w.runner.shutdown()
+def window(make_main_window, tmp_path):
+    return make_main_window(make_sqlite_store(tmp_path / "store.sqlite"), size=(1400, 900), active=True,
+                            interval=TimeInterval(T0, T0 + 48 * HOUR))
 
 
 def key(qtbot, window, k, mods=Qt.KeyboardModifier.NoModifier):

@@ -8,14 +8,12 @@ import sys
 import time
 
 import pytest
-from PySide6.QtCore import QTimer
 
 from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval
 from hsgui import settings as hs_settings
 from hsgui.common.background import JobState
-from hsgui.main_window import MainWindow
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
 
@@ -26,36 +24,8 @@ def store_file(tmp_path_factory):
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.runner.shutdown()
-
-
-class GapMeter:
-    """Largest gap between ticks of a 10 ms timer: how long the event loop was blocked."""
-
-    def __init__(self):
-        self.last = time.perf_counter()
-        self.largest = 0.0
-        self.timer = QTimer()
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self._tick)
-
-    def _tick(self):
-        now = time.perf_counter()
-        self.largest = max(self.largest, now - self.last)
-        self.last = now
-
-    def __enter__(self):
-        self.last = time.perf_counter()
-        self.timer.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.timer.stop()
+def window(make_main_window):
+    return make_main_window()
 
 
 def connect(qtbot, window, target, **kw):
@@ -86,9 +56,10 @@ def test_window_shows_the_store_and_selecting_fills_inspector_and_table(qtbot, w
     qtbot.waitUntil(lambda: window.inspector.fields["count"].text().startswith("5 instances"), timeout=5000)
 
 
-def test_slow_job_keeps_the_event_loop_responsive_and_cancel_works(qtbot, window):
+def test_a_read_job_is_listed_as_done_and_an_endless_job_cancels_from_the_jobs_dock(qtbot, window):
+    # how long the event loop is blocked meanwhile: bench/bench_gui_responsiveness.py (1. and 4.)
     from hsgui_test_stores import memory_manager
-    manager, made = memory_manager(big=300_000)
+    manager, made = memory_manager(big=30_000)
     window.set_manager(manager)
     big = made["big"]
 
@@ -98,15 +69,12 @@ def test_slow_job_keeps_the_event_loop_responsive_and_cancel_works(qtbot, window
             n += 1
             if i % 10_000 == 0:
                 ctx.check()
-                ctx.report(i / 300_000, f"{i:,}")
+                ctx.report(i / 30_000, f"{i:,}")
         return n
 
-    with GapMeter() as meter:
-        job = window.runner.submit("Read 300,000 instances", read_all, big, kind="read")
-        qtbot.waitUntil(lambda: job.is_finished, timeout=20000)
-    assert job.result == 300_000
-    print(f"\nlargest 10 ms timer gap while reading 300,000 instances: {meter.largest * 1000:.0f} ms")
-    assert meter.largest < 0.25
+    job = window.runner.submit("Read 30,000 instances", read_all, big, kind="read")
+    qtbot.waitUntil(lambda: job.is_finished, timeout=20000)
+    assert job.result == 30_000
     # the Jobs dock lists it as done; a cancelled job shows as cancelled
     assert window.jobs.visible_jobs()[0] is job and job.state == JobState.DONE
 
@@ -139,14 +107,10 @@ def test_failing_job_shows_a_readable_error_and_a_log_entry(qtbot, window):
     assert window.isVisible()
 
 
-def test_unreachable_mongodb_reports_within_seconds_and_window_stays_responsive(qtbot, window):
-    t0 = time.perf_counter()
-    with GapMeter() as meter:
-        job = connect(qtbot, window, "mongodb://hsgui:secret@127.0.0.1:9/hyperstream")
-    took = time.perf_counter() - t0
+def test_unreachable_mongodb_is_reported_without_the_password(qtbot, window):
+    # how long it takes and how long the event loop is blocked meanwhile: bench/bench_connect_failures.py
+    job = connect(qtbot, window, "mongodb://hsgui:secret@127.0.0.1:9/hyperstream")
     assert job.state == JobState.FAILED
-    assert took < 8, took
-    assert meter.largest < 0.25
     text = window.error_bar.text()
     assert text.startswith("Open mongodb://hsgui:***@127.0.0.1:9/hyperstream failed: cannot reach MongoDB"), text
     assert "secret" not in text and "secret" not in window.log_view.plain_text()
@@ -196,11 +160,8 @@ def test_stream_deleted_by_another_process_while_shown(qtbot, window, tmp_path):
     assert window.isVisible()
 
 
-def test_layout_range_and_recent_connections_persist_without_passwords(qtbot, store_file):
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.show()
-    connect(qtbot, w, store_file)
+def test_layout_range_and_recent_connections_persist_without_passwords(qtbot, make_main_window, store_file):
+    w = make_main_window(target=store_file, persist=True)
     w.docks["log"].hide()
     iv = TimeInterval(T0, T0 + 7 * HOUR)
     w.picker.set_interval(iv, emit=True)
@@ -214,12 +175,10 @@ def test_layout_range_and_recent_connections_persist_without_passwords(qtbot, st
     assert hs_settings.settings().value("time_range/start") is None
     assert not any("hunter2" in t for t in hs_settings.recent_connections())
     assert hs_settings.recent_connections()[:2] == ["mongodb://ann:***@db.example:27017/hs", store_file]
-    w2 = MainWindow(restore=True)
-    qtbot.addWidget(w2)
+    w2 = make_main_window(restore=True, shown=False)
     assert w2.picker.interval() == iv
     assert str(w2.picker.time_zone()) == "Asia/Kolkata"
     assert w2.docks["log"].isHidden()
-    w2.runner.shutdown()
 
 
 def test_command_line_screenshot(tmp_path, store_file):
@@ -243,12 +202,10 @@ def test_connect_dialog_tests_an_unreachable_server_and_lists_recent_without_pas
     dlg.uri_edit.setText("not a uri")
     assert "is not a MongoDB URI" in dlg.validate()
     dlg.uri_edit.setText("mongodb://127.0.0.1:9/hyperstream")
-    t0 = time.perf_counter()
-    with GapMeter() as meter, qtbot.waitSignal(dlg.testFinished, timeout=12000) as sig:
+    with qtbot.waitSignal(dlg.testFinished, timeout=12000) as sig:   # its duration: bench_connect_failures.py
         dlg.test_connection()
         assert not dlg.test_btn.isEnabled()
     assert sig.args[0] is False and "cannot reach MongoDB" in sig.args[1]
-    assert time.perf_counter() - t0 < 8 and meter.largest < 0.25
     assert dlg.test_label.text() == sig.args[1] and dlg.test_btn.isEnabled()
     dlg.tabs.setCurrentIndex(CONFIG)
     dlg.config_edit.setText("/nonexistent/hyperstream_config.json")

@@ -8,22 +8,14 @@ import pytest
 from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval
-from hsgui.main_window import MainWindow
 from hsgui.compute.purge_dialog import SCOPE_DEFINITION, PurgeDialog
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.show()
-    manager = ChannelManager.open(make_sqlite_store(tmp_path / "store.sqlite"))
-    w.set_manager(manager)
-    w.picker.set_interval(TimeInterval(T0, T0 + 48 * HOUR), emit=True)
-    yield w
-    w.runner.shutdown()
+def window(make_main_window, tmp_path):
+    return make_main_window(make_sqlite_store(tmp_path / "store.sqlite"), interval=TimeInterval(T0, T0 + 48 * HOUR))
 
 
 def test_output_of_a_run_whose_dialog_was_closed_appears_in_the_tree(qtbot, window):

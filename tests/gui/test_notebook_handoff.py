@@ -10,28 +10,21 @@ from PySide6.QtGui import QGuiApplication
 from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval
-from hsgui.main_window import MainWindow
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
 
 
-def test_copy_as_python_opens_the_same_store_and_window(qtbot, tmp_path):
+def test_copy_as_python_opens_the_same_store_and_window(qtbot, make_main_window, tmp_path):
     pd = pytest.importorskip("pandas")
     store = make_sqlite_store(tmp_path / "store.sqlite")
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.persist = False
-    w.show()
-    w.set_manager(ChannelManager.open(store), store)
-    w.picker.set_interval(TimeInterval(T0, T0 + 10 * HOUR), emit=True)
+    w = make_main_window(store, interval=TimeInterval(T0, T0 + 10 * HOUR))
     stream = w.manager.get_channel("mongo")[StreamId("temperature", {"house": 1, "resident": "alice"})]
     menu = w.tree.build_context_menu([stream])
     next(a for a in menu.actions() if a.text() == "Copy as Python").trigger()
     code = QGuiApplication.clipboard().text()
     assert "ChannelManager.open(" in code and store in code
     expected = stream.window(TimeInterval(T0, T0 + 10 * HOUR)).items()
-    w.runner.shutdown()
-    w.manager.close()
+    w.close()
     ns = {}
     exec(compile(code, "<snippet>", "exec"), ns)   # what the user pastes into a notebook
     df = ns["df"]

@@ -433,18 +433,13 @@ def test_tool_that_raises_shows_error_and_records_failed_run(qtbot, manager, run
 
 
 @pytest.mark.skipif(not os.environ.get("HSGUI_SCREENSHOTS"), reason="set HSGUI_SCREENSHOTS=dir to write screenshots")
-def test_screenshots(qtbot, manager, runner, out_channel):
+def test_screenshots(qtbot, make_main_window, manager, runner, out_channel):
     """docs/run_tool_dialog.png (filled in) and docs/run_tool_finished.png (finished run beside its plot)."""
     from PySide6.QtGui import QColor, QPainter, QPixmap
-    from hsgui.main_window import MainWindow
     out = os.environ["HSGUI_SCREENSHOTS"]
     london = pytz.timezone("Europe/London")
     iv = TimeInterval(datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 1, 6, tzinfo=UTC))
-    win = MainWindow(runner, restore=False)
-    qtbot.addWidget(win)
-    win.set_manager(manager, None)
-    win.resize(1600, 900)
-    win.show()
+    win = make_main_window(manager=manager, runner=runner, size=(1600, 900))
 
     g = make_dialog(qtbot, manager, runner, "gauss", tz=london, interval=iv)
     g.form.editor("mu").setText("20")
@@ -550,15 +545,11 @@ def test_parameter_form_widgets_per_kind(qtbot):
     assert form.is_valid()
 
 
-def test_compute_with_context_menu_opens_dialog_with_inputs(qtbot, manager, runner, out_channel):
-    from hsgui.main_window import MainWindow
+def test_compute_with_context_menu_opens_dialog_with_inputs(qtbot, manager, runner, out_channel, make_main_window):
     run = make_dialog(qtbot, manager, runner, "clock", interval=HOUR)
     fill_output(run, out_channel, "c", HOUR, UTC)
     stream = run_and_wait(qtbot, run)
-    window = MainWindow(restore=False)
-    qtbot.addWidget(window)
-    window.persist = False
-    window.set_manager(manager)
+    window = make_main_window(manager=manager)
     menu = window.tree.build_context_menu([stream])
     sub = next(a.menu() for a in menu.actions() if a.text() == "Compute with…")
     names = [a.text() for a in sub.actions()]
@@ -567,4 +558,3 @@ def test_compute_with_context_menu_opens_dialog_with_inputs(qtbot, manager, runn
     next(a for a in sub.actions() if a.text() == "aggregate  (tools)").trigger()
     dlg = next(d for d in window.findChildren(RunToolDialog) if d.isVisible())
     assert dlg.inputs.streams() == [(out_channel, stream.stream_id)]
-    window.runner.shutdown()

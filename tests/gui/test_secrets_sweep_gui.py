@@ -17,7 +17,6 @@ from PySide6.QtGui import QGuiApplication  # noqa: E402
 from channels.stream import StreamId  # noqa: E402
 from hsgui import settings as hs_settings  # noqa: E402
 from hsgui.common.background import JobState  # noqa: E402
-from hsgui.main_window import MainWindow  # noqa: E402
 from hsgui.workspace.controller import last_workspace_path  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
@@ -68,15 +67,13 @@ def _wait_open(qtbot, w, uri):
 
 
 @pytest.mark.parametrize("uri, ok", [(f[1], f[2]) for f in FORMS], ids=IDS)
-def test_secret_appears_in_no_place_the_gui_writes_or_shows(qtbot, runner, monkeypatch, tmp_path, caplog, capsys,
-                                                            uri, ok):
+def test_secret_appears_in_no_place_the_gui_writes_or_shows(qtbot, make_main_window, runner, monkeypatch, tmp_path,
+                                                            caplog, capsys, uri, ok):
     caplog.set_level(logging.INFO)
     stderr_handler = logging.StreamHandler(sys.stderr)   # what `hsgui` logs to stderr (logging.basicConfig)
     logging.getLogger().addHandler(stderr_handler)
     try:
-        w = MainWindow(runner=runner, restore=False)
-        qtbot.addWidget(w)
-        w.show()
+        w = make_main_window(runner=runner, persist=True)
         monkeypatch.setattr(pymongo, "MongoClient", mongomock.MongoClient)
         job = _wait_open(qtbot, w, uri)
         if ok:
@@ -125,10 +122,9 @@ def test_secret_appears_in_no_place_the_gui_writes_or_shows(qtbot, runner, monke
         logging.getLogger().removeHandler(stderr_handler)
 
 
-def test_recent_entry_without_a_known_password_asks_for_it(qtbot, runner, monkeypatch):
+def test_recent_entry_without_a_known_password_asks_for_it(make_main_window, runner, monkeypatch):
     """After a restart the real URI is gone (it was never written): the Connect dialog asks for the password."""
-    w = MainWindow(runner=runner, restore=False)
-    qtbot.addWidget(w)
+    w = make_main_window(runner=runner, shown=False)
     shown = "mongodb://zed:***@db.example:27017/hs"
     asked = {}
     monkeypatch.setattr(w.features["connection"], "show_connect_dialog",

@@ -10,19 +10,13 @@ from channels.time_interval import TimeInterval
 from channels.utils import UTC
 from hsgui.common.background import JobState
 from hsgui.common.timefmt import datetime_to_seconds
-from hsgui.main_window import MainWindow
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.resize(1300, 850)
-    w.show()
-    yield w
-    w.runner.shutdown()
+def window(make_main_window):
+    return make_main_window(size=(1300, 850))
 
 
 def connect(qtbot, window, target):

@@ -1,8 +1,6 @@
 """The channel/stream tree: what a user sees for a prepared store, filtering, lazy rows, menus, drags."""
 from __future__ import annotations
 
-import time
-
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
@@ -140,32 +138,20 @@ def test_large_channel_fills_children_in_batches(qtbot, tree):
     assert m.rowCount(wide) == FETCH_BATCH + 100 and not m.canFetchMore(wide)
 
 
-def test_fifty_thousand_streams_paint_and_filter_fast(qtbot, tree):
+def test_fifty_thousand_streams_show_and_filter_by_name_and_by_meta_data_glob(qtbot, tree):
+    # how fast (first paint, filter): bench/bench_gui_responsiveness.py, step 3
     manager = many_streams_manager(50_000)
-    t0 = time.perf_counter()
     tree.set_manager(manager)
     sensors = child(tree.model, QModelIndex(), "sensors")
     expand(tree, sensors)
     tree.view.viewport().repaint()
-    QGuiApplication.processEvents()
-    first_paint = time.perf_counter() - t0
+    assert tree.model.rowCount(sensors) == 100
     tree.filter_edit.setText("sensor_042")
-    t0 = time.perf_counter()
     tree.apply_filter()
-    tree.view.viewport().repaint()
-    filter_first = time.perf_counter() - t0
     assert tree.model.matched == 500
     tree.filter_edit.setText("kind=temp house=1*")
-    t0 = time.perf_counter()
     tree.apply_filter()
-    tree.view.viewport().repaint()
-    filter_glob = time.perf_counter() - t0
     assert tree.model.matched == 100 * 56   # houses 1, 11..19 odd, 101..199 odd, in each of 100 names
-    print(f"\n50,000-stream tree: first paint {first_paint * 1000:.0f} ms, filter {filter_first * 1000:.0f} ms "
-          f"(first, builds the search index), glob filter {filter_glob * 1000:.0f} ms")
-    # regression guards; the targets (1 s / 100 ms) are checked by bench/bench_gui_responsiveness.py
-    assert first_paint < 2.0
-    assert filter_glob < 0.5
 
 
 def test_drag_out_carries_stream_ids(qtbot, tree):

@@ -11,7 +11,6 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from channels import ChannelManager, TimeInterval, UTC
-from hsgui.main_window import MainWindow
 from hsgui.workflows.graph_view import FAN_LIMIT
 from resources.demo.deployment import build_deployment
 
@@ -19,24 +18,18 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    manager = ChannelManager.open(str(tmp_path / "dep.sqlite"))
+def window(make_main_window, tmp_path):
+    return make_main_window(deployment_store(tmp_path / "dep.sqlite"), size=(1500, 950),
+                            interval=TimeInterval(T0, T0 + timedelta(minutes=30)), dock="workflows", dock_height=420,
+                            ready=lambda w: w.workflows.workflow() is not None and len(w.workflows.states) == 111,
+                            ready_timeout=30000)
+
+
+def deployment_store(path) -> str:
+    manager = ChannelManager.open(str(path))
     build_deployment(manager.store, 2, T0)
-    w = MainWindow(restore=False)
-    w.persist = False
-    qtbot.addWidget(w)
-    w.resize(1500, 950)
-    w.show()
-    w.set_manager(manager)
-    w.picker.set_interval(TimeInterval(T0, T0 + timedelta(minutes=30)), emit=True)
-    qtbot.waitUntil(lambda: w.workflows.workflow() is not None, timeout=10000)
-    w.docks["workflows"].show()
-    w.docks["workflows"].raise_()
-    w.resizeDocks([w.docks["workflows"]], [420], Qt.Orientation.Vertical)
-    qtbot.waitUntil(lambda: len(w.workflows.states) == 111, timeout=20000)
-    yield w
-    w.runner.shutdown()
     manager.close()
+    return str(path)
 
 
 def _click(qtbot, view, key):

@@ -11,8 +11,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from channels import ChannelManager, Config, StreamId
-from hsgui.main_window import MainWindow
+from channels import StreamId
 
 import test_workflow_stored_code as fx
 
@@ -31,21 +30,16 @@ def _click_in_message_box(text: str, seen: list):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, hs_tools):
-    data = json.loads(fx.FIXTURE.read_text())
-    target = fx._on_sqlite(data, tmp_path / "store.sqlite")
-    w = MainWindow(restore=False)
-    w.persist = False
-    qtbot.addWidget(w)
-    w.show()
-    manager = ChannelManager.open(target, Config(tool_paths=[hs_tools]))
-    w.set_manager(manager)
-    w.picker.set_interval(fx._interval(data), emit=True)
-    qtbot.waitUntil(lambda: w.workflows.workflow() is not None, timeout=10000)
-    w.docks["workflows"].show()
-    w.docks["workflows"].raise_()
-    yield w, data
-    w.runner.shutdown()
+def stored_workflow():
+    """The documents HyperStream wrote (workflow, plates, meta-data)."""
+    return json.loads(fx.FIXTURE.read_text())
+
+
+@pytest.fixture
+def window(make_main_window, tmp_path, hs_tools, stored_workflow):
+    return make_main_window(fx._on_sqlite(stored_workflow, tmp_path / "store.sqlite"), tool_paths=[hs_tools],
+                            interval=fx._interval(stored_workflow), dock="workflows",
+                            ready=lambda w: w.workflows.workflow() is not None), stored_workflow
 
 
 @pytest.fixture

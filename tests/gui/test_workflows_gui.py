@@ -14,7 +14,6 @@ from channels.stores.sqlite_store import SQLiteStore
 from channels.tools import load_tool
 from channels.workflows import (FactorDefinition, MetaDataItem, NodeDefinition, PlateDefinition, ToolSpec,
                                 WorkflowDefinition, add_meta_data, add_plates, add_workflow)
-from hsgui.main_window import MainWindow
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 IV = TimeInterval(T0, T0 + timedelta(hours=1))
@@ -39,19 +38,9 @@ def _store(path):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(restore=False)
-    w.persist = False
-    qtbot.addWidget(w)
-    w.show()
-    manager = ChannelManager(_store(tmp_path / "wf.sqlite"))
-    w.set_manager(manager)
-    w.picker.set_interval(IV, emit=True)
-    qtbot.waitUntil(lambda: w.workflows.workflow() is not None, timeout=10000)
-    w.docks["workflows"].show()
-    w.docks["workflows"].raise_()
-    yield w
-    w.runner.shutdown()
+def window(make_main_window, tmp_path):
+    return make_main_window(manager=ChannelManager(_store(tmp_path / "wf.sqlite")), interval=IV, dock="workflows",
+                            ready=lambda w: w.workflows.workflow() is not None)
 
 
 def _states(w):
@@ -144,20 +133,12 @@ def test_lineage_marks_stale_and_recompute_stale_fixes_it(qtbot, window):
 
 @pytest.mark.skipif(not __import__("os").environ.get("HSGUI_SCREENSHOTS"),
                     reason="set HSGUI_SCREENSHOTS=dir to write screenshots")
-def test_screenshots(qtbot, tmp_path):
+def test_screenshots(qtbot, make_main_window):
     """docs/workflow_graph.png, docs/lineage_view.png, docs/meta_data_plates.png on the demo store."""
     import os
-    from resources.demo import build_demo_store
     out = os.environ["HSGUI_SCREENSHOTS"]
-    manager = ChannelManager.open(str(tmp_path / "demo.sqlite"))
-    build_demo_store(manager)
-    w = MainWindow(restore=False)
-    w.persist = False
-    qtbot.addWidget(w)
-    w.resize(1500, 950)
-    w.show()
-    w.set_manager(manager)
-    qtbot.waitUntil(lambda: w.workflows.workflow() is not None, timeout=10000)
+    w = make_main_window(demo=True, size=(1500, 950), ready=lambda w: w.workflows.workflow() is not None)
+    manager = w.manager
     db = manager.get_channel("mongo")
     span = db[StreamId("windows_1h")].calculated_intervals
     w.picker.set_interval(TimeInterval(span.end - timedelta(days=14), span.end), emit=True)
@@ -203,5 +184,3 @@ def test_screenshots(qtbot, tmp_path):
     qtbot.wait(300)
     w.docks["metadata"].grab().save(os.path.join(out, "meta_data_plates.png"))
     assert _states(w)["comfort_hourly"] == "none"
-    manager.close()
-    w.runner.shutdown()

@@ -11,10 +11,8 @@ import pytest
 import pytz
 from PySide6.QtGui import QColor
 
-from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval
-from hsgui.main_window import MainWindow
 from hsgui.workspace.doc import WorkspaceError, parse_workspace, to_json, WorkspaceDoc
 from hsgui.workspace.controller import last_workspace_path, recent_workspaces
 
@@ -26,22 +24,6 @@ DOCS = os.environ.get("HSGUI_SCREENSHOTS")
 @pytest.fixture
 def store_file(tmp_path):
     return make_sqlite_store(tmp_path / "store.sqlite")
-
-
-def open_window(qtbot, store_file):
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.persist = False
-    w.resize(1300, 850)
-    w.show()
-    w.set_manager(ChannelManager.open(store_file), store_file)
-    return w
-
-
-def close(w):
-    w.runner.shutdown()
-    if w.manager is not None:
-        w.manager.close()
 
 
 def curves_seen(w):
@@ -65,17 +47,18 @@ def build_state(qtbot, w):
     return curves_seen(w)
 
 
-def test_a_saved_workspace_opens_with_panes_curves_range_zone_and_layout(qtbot, tmp_path, store_file):
-    w = open_window(qtbot, store_file)
+def test_a_saved_workspace_opens_with_panes_curves_range_zone_and_layout(qtbot, make_main_window, tmp_path,
+                                                                         store_file):
+    w = make_main_window(store_file, size=(1300, 850))
     seen = build_state(qtbot, w)
     path = str(tmp_path / "ws.json")
     w.workspaces.save(path)
     doc = json.loads(open(path).read())
     assert doc["store"] == store_file and doc["zone"] == "Asia/Kolkata" and len(doc["panes"]) == 2
     assert recent_workspaces()[0] == path
-    close(w)
+    w.close()
 
-    w2 = open_window(qtbot, store_file)
+    w2 = make_main_window(store_file, size=(1300, 850))
     assert len(w2.plot_area.panes) == 1 and not w2.plot_area.curves()
     with qtbot.waitSignal(w2.workspaces.sigApplied, timeout=10000) as applied:
         w2.workspaces.open(path)
@@ -89,11 +72,11 @@ def test_a_saved_workspace_opens_with_panes_curves_range_zone_and_layout(qtbot, 
         qtbot.waitUntil(lambda: not w2.plot_area.busy, timeout=10000)
         qtbot.wait(300)
         w2.grab().scaled(1100, 720).save(os.path.join(DOCS, "workspace_reopened.png"))
-    close(w2)
 
 
-def test_a_workspace_naming_missing_streams_opens_the_rest_and_says_which(qtbot, tmp_path, store_file):
-    w = open_window(qtbot, store_file)
+def test_a_workspace_naming_missing_streams_opens_the_rest_and_says_which(qtbot, make_main_window, tmp_path,
+                                                                          store_file):
+    w = make_main_window(store_file, size=(1300, 850))
     seen = build_state(qtbot, w)
     path = str(tmp_path / "ws.json")
     w.workspaces.save(path)
@@ -104,25 +87,23 @@ def test_a_workspace_naming_missing_streams_opens_the_rest_and_says_which(qtbot,
     text = w.error_bar.text()
     assert "no longer exist" in text and "environment" in text
     assert curves_seen(w)[0] == seen[0]
-    close(w)
 
 
-def test_a_workspace_on_another_store_opens_that_store(qtbot, tmp_path, store_file):
-    w = open_window(qtbot, store_file)
+def test_a_workspace_on_another_store_opens_that_store(qtbot, make_main_window, tmp_path, store_file):
+    w = make_main_window(store_file, size=(1300, 850))
     build_state(qtbot, w)
     path = str(tmp_path / "ws.json")
     w.workspaces.save(path)
-    close(w)
+    w.close()
     other = make_sqlite_store(tmp_path / "other.sqlite")
-    w2 = open_window(qtbot, other)
+    w2 = make_main_window(other, size=(1300, 850))
     with qtbot.waitSignal(w2.workspaces.sigApplied, timeout=15000):
         w2.workspaces.open(path)
     assert w2.target == store_file and len(w2.plot_area.panes) == 2
-    close(w2)
 
 
-def test_the_last_workspace_is_kept_on_quit(qtbot, tmp_path, store_file):
-    w = open_window(qtbot, store_file)
+def test_the_last_workspace_is_kept_on_quit(qtbot, make_main_window, tmp_path, store_file):
+    w = make_main_window(store_file, size=(1300, 850))
     build_state(qtbot, w)
     w.persist = True
     w.close()
@@ -131,12 +112,12 @@ def test_the_last_workspace_is_kept_on_quit(qtbot, tmp_path, store_file):
     os.remove(last_workspace_path())
 
 
-def test_command_line_opens_a_workspace(tmp_path, store_file, qtbot):
-    w = open_window(qtbot, store_file)
+def test_command_line_opens_a_workspace(qtbot, make_main_window, tmp_path, store_file):
+    w = make_main_window(store_file, size=(1300, 850))
     build_state(qtbot, w)
     path = str(tmp_path / "ws.json")
     w.workspaces.save(path)
-    close(w)
+    w.close()
     png = tmp_path / "shot.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     r = subprocess.run([sys.executable, "-m", "hsgui", "--workspace", path, "--screenshot", str(png)], env=env,

@@ -12,13 +12,11 @@ from hsgui_test_stores import T0 as STORE_T0
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from channels.channel_manager import ChannelManager
 from channels.memory_channel import MemoryChannel
 from channels.stream import StreamId, StreamInstance
 from channels.time_interval import TimeInterval
 from channels.utils import UTC
 from hsgui.common.background import JobRunner
-from hsgui.main_window import MainWindow
 from hsgui.plotting.plot_area import PlotArea
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -182,18 +180,9 @@ def test_close_button_removes_it_and_workspace_states_keep_it(qtbot, area):
 
 # -- in the window: the tree's context menu, the pane's Curves menu, a workspace file ------------------------
 @pytest.fixture
-def window(qtbot, tmp_path):
-    path = make_sqlite_store(tmp_path / "store.sqlite")
-    w = MainWindow(restore=False)
-    qtbot.addWidget(w)
-    w.persist = False
-    w.resize(1300, 900)
-    w.show()
-    w.set_manager(ChannelManager.open(path), path)
-    w.picker.set_interval(TimeInterval(STORE_T0, STORE_T0 + 48 * HOUR), emit=True)
-    yield w
-    w.runner.shutdown()
-    w.manager.close()
+def window(make_main_window, tmp_path):
+    return make_main_window(make_sqlite_store(tmp_path / "store.sqlite"), size=(1300, 900),
+                            interval=TimeInterval(STORE_T0, STORE_T0 + 48 * HOUR))
 
 
 def test_from_the_tree_menu_with_two_streams_and_through_a_workspace(qtbot, window, tmp_path):
@@ -238,19 +227,11 @@ def test_from_a_pane_curves_menu(qtbot, window):
 
 
 @pytest.mark.skipif(not DOCS, reason="set HSGUI_SCREENSHOTS=dir to write screenshots")
-def test_screenshot(qtbot, tmp_path):
+def test_screenshot(qtbot, make_main_window):
     """docs/plot_xy_pane.png: the demo store's humidity against temperature for one resident, one week, under
     the two time plots."""
-    from resources.demo import build_demo_store
-    manager = ChannelManager.open(str(tmp_path / "demo.sqlite"))
-    build_demo_store(manager)
-    w = MainWindow(restore=False)
-    w.persist = False
-    qtbot.addWidget(w)
-    w.resize(1500, 950)
-    w.show()
-    w.set_manager(manager)
-    db = manager.get_channel("mongo")
+    w = make_main_window(demo=True, size=(1500, 950))
+    db = w.manager.get_channel("mongo")
     meta = {"house": 1, "resident": "alice"}
     temp, hum = db[StreamId("temperature", meta)], db[StreamId("humidity", meta)]
     end = temp.calculated_intervals.end
@@ -265,7 +246,6 @@ def test_screenshot(qtbot, tmp_path):
                     and not w.plot_area.busy, timeout=20000)
     qtbot.wait(300)
     w.grab().save(os.path.join(DOCS, "plot_xy_pane.png"))
-    w.close()
 
 
 def test_maximise_an_xy_pane_and_back(qtbot, area):
