@@ -21,6 +21,8 @@ from datetime import timedelta
 from ..errors import ChannelsError, RunRequestError, StreamIdError
 from ..stream import StreamId, get_stream_id
 from ..time_interval import TimeInterval
+from .loading import load_tool
+from .plates import MultiOutputTool as PlateStyleTool, base_stream
 
 
 def _bad(field, text) -> RunRequestError:
@@ -112,7 +114,6 @@ class PreparedRun:
     def run(self, *, progress=None, cancel=None, history=None):
         """Run the request (see :meth:`channels.tools.Tool.execute` for ``progress`` and ``cancel``); the run is
         recorded in ``history`` (default: the manager's run history). Returns the RunRecord."""
-        from .plates import MultiOutputTool as PlateStyleTool, base_stream
         req = self.request
         options = dict(progress=progress, cancel=cancel, chunk=req.chunk,
                        history=history if history is not None else self.manager.run_history)
@@ -159,7 +160,6 @@ def prepare_run(manager, request: RunRequest, *, tool=None) -> PreparedRun:
     sources, alignment = input_streams(manager, request)
     manager.get_channel(request.output[0])   # an unknown output channel is an error before anything runs
     if tool is None:
-        from .loading import load_tool
         channel = (manager.get_channel(request.tool_channel) if request.tool_channel is not None
                    else manager.find_tool(request.tool, request.version)[0])
         tool = load_tool(channel, request.tool, request.parameters, request.version)
