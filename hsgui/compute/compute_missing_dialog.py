@@ -15,6 +15,7 @@ import html
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QLabel, QRadioButton, QVBoxLayout)
 
+from channels.errors import ChannelsError
 from channels.utils import UTC, format_duration
 
 from hsgui.common.background import guarded
@@ -81,7 +82,7 @@ class ComputeMissingDialog(QDialog):
 def start_compute_missing(window, stream):
     """The main window's "Compute missing…" flow: find the defining run (a job), offer the choices, run.
 
-    ``window`` gives ``manager``, ``runner``, ``resolve_stream``, ``picker`` (visible range, zone),
+    ``window`` gives ``manager``, ``runner``, ``picker`` (visible range, zone),
     ``show_error``, ``statusBar()`` and ``_show_dialog`` (non-modal, closed on a store switch)."""
     manager, visible, tz = window.manager, window.picker.interval(), window.picker.time_zone()
     say = lambda text, ms=10000: window.statusBar().showMessage(text, ms)  # noqa: E731
@@ -91,7 +92,10 @@ def start_compute_missing(window, stream):
             return None
         if record is None:
             return window.show_error(f"no recorded run made {stream.stream_id}; use Compute with…")
-        options = missing_options(manager, stream, record, visible, window.resolve_stream)
+        try:
+            options = missing_options(manager, stream, record, visible)
+        except ChannelsError as e:   # its tool or an input gone since the run
+            return window.show_error(str(e))
         if all(gaps.is_empty for *_x, gaps in options):
             say(f"{stream.stream_id}: nothing missing in the visible range or its whole calculated span", 8000)
             return None
@@ -100,7 +104,10 @@ def start_compute_missing(window, stream):
         return window._show_dialog(dlg)
 
     def run(record, label, interval, gaps):
-        job = compute_missing(manager, window.runner, stream, interval, record, window.resolve_stream)
+        try:
+            job = compute_missing(manager, window.runner, stream, interval, record)
+        except ChannelsError as e:
+            return window.show_error(str(e))
         if job is None:
             return say(f"{stream.stream_id}: nothing missing in {label}")
         where = f"{format_intervals(gaps, tz)} ({label})"

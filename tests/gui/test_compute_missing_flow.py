@@ -11,18 +11,11 @@ from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval, TimeIntervals
 from channels.utils import utcnow
-from hsgui.compute.compute_missing import run_tool_job
+from channels.tools import RunRequest, run_request
 from hsgui.compute.compute_missing_dialog import ComputeMissingDialog
 from hsgui.main_window import MainWindow
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
-
-
-class _Ctx:
-    cancel_event = None
-
-    def report(self, *_a):
-        pass
 
 
 @pytest.fixture
@@ -41,9 +34,8 @@ def test_compute_missing_fills_a_purged_tail_outside_the_view(qtbot, window):
     db = m.channels["mongo"]
     source = db[StreamId("temperature", {"house": 1, "resident": "alice"})]     # calculated (T0, T0+48h]
     made = TimeInterval(T0, T0 + 48 * HOUR)
-    tools, _tv = m.find_tool("apply")
-    run_tool_job(_Ctx(), tools, "apply", None, {"func": "identity"}, [source], db, StreamId("copy"), made,
-                 m.run_history)
+    run_request(m, RunRequest("apply", ("mongo", StreamId("copy")), made, {"func": "identity"},
+                              inputs=[("mongo", source.stream_id)]))
     copy = db[StreamId("copy")]
     assert copy.calculated_intervals == TimeIntervals([made])
     tail = TimeInterval(T0 + 40 * HOUR, T0 + 48 * HOUR)
