@@ -72,19 +72,16 @@ class RunRequest:
         set_ = object.__setattr__
         set_(self, "output", _stream_ref(self.output, "output"))
         if not isinstance(self.interval, TimeInterval):
-            raise _bad("interval", f"must be a TimeInterval, got {type(self.interval).__name__} "
-                                              f"{self.interval!r}")
+            raise _bad("interval", f"must be a TimeInterval, got {type(self.interval).__name__} {self.interval!r}")
         if not isinstance(self.parameters, Mapping) or not all(isinstance(k, str) for k in self.parameters):
-            raise _bad("parameters", f"must be a mapping of parameter names to values, got "
-                                                f"{self.parameters!r}")
+            raise _bad("parameters", f"must be a mapping of parameter names to values, got {self.parameters!r}")
         set_(self, "parameters", dict(self.parameters))
         for name in ("version", "tool_channel"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value):
                 raise _bad(name, f"must be text or None, got {value!r}")
         if isinstance(self.inputs, (str, bytes)) or not hasattr(self.inputs, "__iter__"):
-            raise _bad("inputs", f"must be a sequence of (channel id, stream id) pairs, got "
-                                            f"{self.inputs!r}")
+            raise _bad("inputs", f"must be a sequence of (channel id, stream id) pairs, got {self.inputs!r}")
         set_(self, "inputs", tuple(_stream_ref(s, f"inputs[{i}]") for i, s in enumerate(self.inputs)))
         if self.alignment is not None:
             set_(self, "alignment", _stream_ref(self.alignment, "alignment"))
@@ -186,12 +183,13 @@ def request_from_record(manager, record, interval: TimeInterval | None = None, *
         channel, tv = manager.find_tool(record.tool, version)
         if interval is None and record.interval is None:
             raise _bad("interval", "is not recorded; give one")
-        return RunRequest(record.tool, (record.output_channel, record.output_stream),
-                          interval if interval is not None else record.interval, dict(record.parameters or {}),
-                          str(tv.version), channel.channel_id,
-                          tuple(zip(record.input_channels or (), record.input_streams or ())),
-                          (record.alignment_channel, record.alignment_stream) if record.alignment_stream else None,
-                          chunk)
+        return RunRequest(
+            tool=record.tool, version=str(tv.version), tool_channel=channel.channel_id,
+            parameters=dict(record.parameters or {}),
+            inputs=tuple(zip(record.input_channels or (), record.input_streams or ())),
+            alignment=(record.alignment_channel, record.alignment_stream) if record.alignment_stream else None,
+            output=(record.output_channel, record.output_stream),
+            interval=interval if interval is not None else record.interval, chunk=chunk)
     except ChannelsError as e:
         raise RunRequestError(getattr(e, "field", "tool"), f"{what}: {e}") from None
 
