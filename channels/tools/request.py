@@ -187,7 +187,8 @@ def request_from_record(manager, record, interval: TimeInterval | None = None, *
             tool=record.tool, version=str(tv.version), tool_channel=channel.channel_id,
             parameters=dict(record.parameters or {}),
             inputs=tuple(zip(record.input_channels or (), record.input_streams or ())),
-            alignment=(record.alignment_channel, record.alignment_stream) if record.alignment_stream else None,
+            alignment=((record.alignment_channel, record.alignment_stream)
+                       if record.alignment_stream and record.alignment_channel else None),
             output=(record.output_channel, record.output_stream),
             interval=interval if interval is not None else record.interval, chunk=chunk)
     except ChannelsError as e:
