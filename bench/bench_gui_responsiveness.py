@@ -13,7 +13,7 @@ Figures (each with its same-run baseline):
 4. largest 10 ms-timer gap while a 1,050,000-instance memory-channel stream is written and read in jobs, plotted
    (the level-of-detail summary), zoomed, and shown in the instances table (baseline: the idle timer of 1).
 5. largest 10 ms-timer gap during a one-day clock(1 s) run into the memory channel, as the Run Tool dialog
-   runs it (``run_tool_job`` in the JobRunner, default chunking).
+   runs it (``run_request_job`` in the JobRunner, default chunking).
 
 ``--only 4,5`` runs a subset; ``--no-gc-policy`` runs without :mod:`hsgui.common.gc_policy` (the before:
 full garbage collections and the default 5 ms GIL switch interval); ``--smoke`` runs every step on tiny sizes
@@ -45,7 +45,8 @@ from hsgui.browse.instances_table import PAGE, InstancesTable, RowIndex  # noqa:
 from hsgui.common import gc_policy  # noqa: E402
 from hsgui.common.background import JobRunner  # noqa: E402
 from hsgui.browse.stream_tree import StreamTreeWidget  # noqa: E402
-from hsgui.compute.compute_missing import run_tool_job  # noqa: E402
+from channels.tools import RunRequest  # noqa: E402
+from hsgui.compute.compute_missing import run_request_job  # noqa: E402
 from hsgui.plotting.plot_area import PlotArea  # noqa: E402
 
 N = 1_000_000
@@ -254,7 +255,6 @@ def bench_memory_stream(runner):
 
 
 def bench_clock_run(runner):
-    from channels.tools.history import MemoryRunHistory
     from hsgui.main_window import MainWindow
     m = ChannelManager()
     out = m.channels["memory"]
@@ -268,8 +268,8 @@ def bench_clock_run(runner):
     meter = GapMeter()
     base_max, _ = meter.run(lambda: True, min_s=IDLE_S / 2)
     t0 = time.perf_counter()
-    job = runner.submit("clock one day", run_tool_job, m.channels["tools"], "clock", None, {"stride": timedelta(seconds=1)}, [],
-                        out, StreamId("ticks"), iv, MemoryRunHistory(), kind="tool")
+    request = RunRequest("clock", ("memory", StreamId("ticks")), iv, {"stride": timedelta(seconds=1)})
+    job = runner.submit("clock one day", run_request_job, m, request, kind="tool")
     gap, med = meter.run(lambda: job.is_finished)
     took = time.perf_counter() - t0
     assert job.error is None, job.error

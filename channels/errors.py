@@ -109,6 +109,15 @@ class ToolExecutionError(ChannelsError):
     """A tool failed while running, or a run request was refused."""
 
 
+class RunRequestError(ToolExecutionError, ValueError):
+    """A run request that cannot run as asked (:class:`channels.tools.RunRequest`); ``field`` names the field that
+    is wrong (``tool``, ``output``, ``inputs[1]``, ``interval``, ...)."""
+
+    def __init__(self, field, message):
+        self.field = field
+        super().__init__(message)
+
+
 class IncorrectInputCountError(ToolExecutionError, ValueError):
     """A tool was given the wrong number of input streams."""
 

@@ -4,6 +4,8 @@
 ``engine``             :class:`Tool` and its ``execute`` (only-missing, chunked commits,
                        progress, cancel); multi-output tools
 ``history``            :class:`RunRecord` and where runs are kept (memory or the store)
+``request``            :class:`RunRequest` and :func:`run_request`: one run asked for, as a value, and
+                       the one way the app runs it; :func:`request_from_record` re-runs a record
 ``params``             parameter specs from ``__init__`` annotations/docstrings; coercion
                        of form text with errors that name the parameter
 ``functions``          the named function registry (mean, sum, ...) tools take by name
@@ -26,10 +28,12 @@ from .history import (MemoryRunHistory, RunHistory, RunRecord, StoreRunHistory, 
                       set_default_history)
 from ..hyperstream.compat import hyperstream_names
 from .loading import ToolInfo, load_tool, scan_tools
+from .request import PreparedRun, RunRequest, input_streams, prepare_run, request_from_record, run_request
 
 ToolChannel.import_hook = staticmethod(hyperstream_names)
 
 __all__ = ["Tool", "MultiOutputTool", "AggregateTool", "SelectorTool", "TickTool", "check_input_stream_count",
            "RunRecord", "RunHistory", "MemoryRunHistory", "StoreRunHistory", "get_default_history",
            "set_default_history", "load_tool", "scan_tools", "ToolInfo", "camel_to_snake", "tick_range",
-           "stride_ms", "apply_over_windows", "aggregate_columns", "tick_ms", "windows_aggregate_columns", "DEFAULT_CHUNKS", "MIN_CHUNK"]
+           "stride_ms", "apply_over_windows", "aggregate_columns", "tick_ms", "windows_aggregate_columns", "DEFAULT_CHUNKS", "MIN_CHUNK",
+           "RunRequest", "PreparedRun", "run_request", "prepare_run", "request_from_record", "input_streams"]

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ChannelsError
-from ..stream import get_stream_id
+from ..changes import change_origin
+from ..errors import CancelledError, ChannelsError
 from ..time_interval import TimeIntervals
+from ..tools.history import RunRecord
+from ..tools.request import prepare_run, request_from_record
+from .steps import step_request
 
 
 @dataclass
@@ -47,38 +50,26 @@ def recompute_plan(manager, lineage) -> RecomputePlan:
 
 def recompute(manager, plan: RecomputePlan, progress=None, cancel=None) -> int:
     """Carry out ``plan``; returns the instances written. Raises ChannelsError naming a missing input."""
-    from ..changes import change_origin
     channel = manager.get_channel(plan.channel_id)
-    sink = channel[plan.stream_id]
     written = 0
     for i, (iv, run) in enumerate(plan.parts):
         if cancel is not None and cancel.is_set():
-            from ..errors import CancelledError
             raise CancelledError(f"recompute of {plan.stream_id}: cancelled after {i} of {len(plan.parts)} intervals")
-        try:
-            tool, sources, alignment = (_from_run(manager, run) if hasattr(run, "input_streams")
-                                        else _from_step(manager, plan, run))
+        try:   # everything the re-run needs is found before anything is purged
+            prepared = (prepare_run(manager, request_from_record(manager, run, iv, newest=True))
+                        if isinstance(run, RunRecord) else _from_step(manager, plan, run, iv))
         except ChannelsError as e:
             raise ChannelsError(f"cannot recompute {plan.stream_id} over {iv}: {e}") from None
         with change_origin(f"recompute {plan.stream_id}"):
             channel.purge_interval(plan.stream_id, iv)
-        rec = tool.execute(sources, sink, iv, alignment_stream=alignment, cancel=cancel, history=manager.run_history,
-                           progress=(lambda f, n, i=i: progress((i + f) / len(plan.parts), n)) if progress else None)
+        rec = prepared.run(cancel=cancel, progress=(lambda f, n, i=i: progress((i + f) / len(plan.parts), n))
+                           if progress else None)
         written += rec.instances_written
     return written
 
 
-def _from_run(manager, run):
-    from ..tools import load_tool
-    sources = [manager.get_channel(c)[get_stream_id(s)] for c, s in zip(run.input_channels, run.input_streams)]
-    alignment = (manager.get_channel(run.alignment_channel)[get_stream_id(run.alignment_stream)]
-                 if run.alignment_stream and run.alignment_channel else None)
-    tool_channel, _tv = manager.find_tool(run.tool)
-    return load_tool(tool_channel, run.tool, dict(run.parameters)), sources, alignment
-
-
-def _from_step(manager, plan, step):
-    """A workflow step's factor (a plain Factor writing this stream) as a tool run over its sources."""
+def _from_step(manager, plan, step, interval):
+    """A workflow step's factor (a plain Factor writing this stream), prepared to run over ``interval``."""
     from .code_params import FactorCheck, resolve_tool, tool_for
     f = step.factor
     if f.factor_type != "Factor" or step.sink != (plan.channel_id, plan.stream_id):
@@ -90,10 +81,7 @@ def _from_step(manager, plan, step):
     check = FactorCheck(0, f)
     if f.tool_instance is None:
         check.tool = resolve_tool(manager, f, set())
-    tool = tool_for(check)
-    sources = [manager.get_channel(c)[s] for c, s in step.sources]
-    alignment = manager.get_channel(step.alignment[0])[step.alignment[1]] if step.alignment else None
-    return tool, sources, alignment
+    return prepare_run(manager, step_request(step, interval), tool=tool_for(check))
 
 
 __all__ = ["RecomputePlan", "recompute_plan", "recompute"]

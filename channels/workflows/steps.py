@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import ChannelsError
+from ..errors import ChannelsError, RunRequestError
+from ..tools.request import RunRequest, prepare_run
 from .definitions import FactorDefinition
 
 
@@ -39,29 +40,24 @@ def pv_text(pv) -> str:
     return ", ".join(f"{k}={v}" for k, v in pv) or "no plate"
 
 
-def run_step(manager, workflow, step, tool, interval, prog, cancel, chunk):
-    from ..tools.plates import MultiOutputTool as PlateStyleTool, base_stream
+def step_request(step, interval, chunk=None):
+    """The tool run of ``step`` over ``interval`` as a :class:`~channels.tools.request.RunRequest`: a MultiOutputFactor
+    splits onto its output plate (``meta_data_id`` and the values under the step's plate value)."""
     spec = step.factor.tool
-    sources = [input_stream(manager, cid, sid, workflow, spec) for cid, sid in step.sources]
-    alignment = input_stream(manager, *step.alignment, workflow, spec) if step.alignment else None
-    options = dict(progress=prog, cancel=cancel, chunk=chunk, history=manager.run_history)
-    channel = manager.get_channel(step.sink[0])
-    if step.factor.factor_type == "Factor":
-        sink = channel.get_or_create_stream(step.sink[1])
-        return tool.execute(sources, sink, interval, alignment_stream=alignment, **options)
-    # MultiOutputFactor: the sink node's streams under this plate value split from one base stream, which
-    # holds what they have all calculated and is removed again when it holds no data of its own
-    sinks = [channel.get_or_create_stream(sid) for _cid, sid in step.sinks]
-    base, created = base_stream(channel, step.sink[1], sinks)
+    plate = ((step.meta_data_id, step.output_values) if step.factor.factor_type == "MultiOutputFactor" else None)
+    return RunRequest(spec.name, step.sink, interval, inputs=step.sources, alignment=step.alignment, chunk=chunk,
+                      output_plate=plate)
+
+
+def run_step(manager, workflow, step, tool, interval, prog, cancel, chunk):
+    """Run ``step`` with ``tool`` (its factor's configured tool, loaded once per run) through
+    :func:`~channels.tools.request.run_request`; a missing input names the workflow and factor."""
     try:
-        if isinstance(tool, PlateStyleTool):
-            return tool.execute(sources, base, interval, alignment, meta_data_id=step.meta_data_id,
-                                output_plate_values=list(step.output_values), **options)
-        return tool.execute(sources, base, interval, alignment_stream=alignment, **options)
-    finally:
-        from ..time_interval import TimeInterval as _TI
-        if created and base.stream_id in channel.streams and not base.window(_TI.all_time()).count():
-            channel.purge_stream(base.stream_id, remove_definition=True)
+        prepared = prepare_run(manager, step_request(step, interval, chunk), tool=tool)
+    except RunRequestError as e:
+        raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}, factor {step.factor.tool.name!r}: "
+                                     f"{e}") from None
+    return prepared.run(progress=prog, cancel=cancel)
 
 
 def input_stream(manager, channel_id, stream_id, workflow, spec):
@@ -76,4 +72,4 @@ def input_stream(manager, channel_id, stream_id, workflow, spec):
     return stream
 
 
-__all__ = ["Step", "WorkflowExecutionError", "run_step", "input_stream", "pv_text"]
+__all__ = ["Step", "WorkflowExecutionError", "run_step", "step_request", "input_stream", "pv_text"]

@@ -1,13 +1,17 @@
 """Running a tool as a job, and "Compute missing": re-run the run that made a stream over its gaps.
 
-Job bodies here run on a pool thread and never touch widgets.
+Both are a :class:`channels.tools.RunRequest` run by :func:`channels.tools.run_request` in a job
+(:func:`run_request_job`); "Compute missing" gets its request from the defining run's record
+(:func:`channels.tools.request_from_record`). Job bodies here run on a pool thread and never touch widgets.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 from channels.errors import StreamIdError
 from channels.stream import get_stream_id
 from channels.time_interval import TimeInterval, TimeIntervals
-from channels.tools import load_tool
+from channels.tools import input_streams, request_from_record, run_request
 from channels.utils import format_duration, utcnow
 
 from .run_interval import calculated_span
@@ -21,15 +25,11 @@ def default_resolver(manager):
 
 
 # -- the job functions (run on a worker thread; no widgets) ---------------------------------------------
-def run_tool_job(ctx, tool_channel, tool_name, version, parameters, sources, out_channel, out_sid, interval,
-                  history, alignment=None, chunk=None):
-    tool = load_tool(tool_channel, tool_name, parameters, version)
-    sink = out_channel.get_or_create_stream(out_sid)
+def run_request_job(ctx, manager, request):
+    """``run_request(manager, request)`` with the job's progress and cancel; returns the RunRecord."""
     ctx.report(0.0, "starting")
-    record = tool.execute(sources, sink, interval, alignment_stream=alignment,
-                          progress=lambda f, n: ctx.report(f, f"{n:,} instances written"),
-                          cancel=ctx.cancel_event, chunk=chunk, history=history)
-    return record
+    return run_request(manager, request, progress=lambda f, n: ctx.report(f, f"{n:,} instances written"),
+                       cancel=ctx.cancel_event)
 
 
 def output_state_job(ctx, stream, interval):
@@ -83,21 +83,11 @@ def whole_span(stream, record) -> TimeInterval | None:
     return TimeInterval(min(i.start for i in ends), max(i.end for i in ends))
 
 
-def _sources(manager, record, resolve):
-    sources = [resolve(cid, get_stream_id(s)) for cid, s in zip(record.input_channels, record.input_streams)]
-    alignment = (resolve(record.alignment_channel, get_stream_id(record.alignment_stream))
-                 if record.alignment_stream and record.alignment_channel else None)
-    return sources, alignment
-
-
-def missing_options(manager, stream, record, visible: TimeInterval | None, resolve_stream=None) -> list:
+def missing_options(manager, stream, record, visible: TimeInterval | None) -> list:
     """``[(key, label, interval, gaps)]`` for "Compute missing": the visible range and the whole calculated
-    span, each with the gaps a run over it would fill (clipped to now and the inputs' calculated span)."""
-    resolve = resolve_stream or default_resolver(manager)
-    try:
-        sources, _al = _sources(manager, record, resolve)
-    except Exception:  # noqa: BLE001 - an input gone since the run: the run itself will say so
-        sources = []
+    span, each with the gaps a run over it would fill (clipped to now and the inputs' calculated span).
+    Raises ChannelsError when ``record`` cannot be re-run (its tool or an input gone since), saying why."""
+    sources, _al = input_streams(manager, request_from_record(manager, record, TimeInterval.all_time()))  # streams only
     out = []
     if visible is not None:
         out.append(("visible", "the visible range", visible, missing_intervals(stream, visible, sources)))
@@ -107,26 +97,25 @@ def missing_options(manager, stream, record, visible: TimeInterval | None, resol
     return out
 
 
-def compute_missing(manager, runner, stream, interval: TimeInterval, record, resolve_stream=None, chunk=None):
-    """Run ``record``'s tool (same version, parameters, inputs) over the gaps of ``stream``'s calculated
-    intervals within ``interval``; returns the Job, or None when nothing is missing.
+def compute_missing(manager, runner, stream, interval: TimeInterval, record, chunk=None, **job_options):
+    """Re-run ``record`` (same tool version, parameters, inputs) over the gaps of ``stream``'s calculated
+    intervals within ``interval``; returns the Job, or None when nothing is missing. Raises ChannelsError
+    when the run cannot be re-run (its tool or an input gone since), saying which and why.
 
-    The engine itself skips what is calculated, so the job is one ``execute`` over the clipped interval.
+    The engine itself skips what is calculated, so the job is one run over the clipped interval.
+    ``job_options`` (``on_result=`` …) go to ``runner.submit``: a fast job may end before a later ``connect``.
     """
-    resolve = resolve_stream or default_resolver(manager)
-    sources, alignment = _sources(manager, record, resolve)
+    request = request_from_record(manager, record, interval, chunk=chunk)
+    sources, _al = input_streams(manager, request)
     gaps = missing_intervals(stream, interval, sources)
     if gaps.is_empty:
         return None
-    tool_channel, _tv = manager.find_tool(record.tool, record.tool_version)
-    span = TimeInterval(gaps.start, gaps.end)
+    request = replace(request, interval=TimeInterval(gaps.start, gaps.end))
     return runner.submit(f"compute missing {stream.channel.channel_id}/{stream.stream_id} "
-                         f"({format_duration(gaps.total_width)})", run_tool_job, tool_channel, record.tool,
-                         record.tool_version, dict(record.parameters), sources, stream.channel, stream.stream_id,
-                         span, manager.run_history, alignment, chunk, kind="tool",
-                         writes=[(stream.channel.channel_id, stream.stream_id)])
+                         f"({format_duration(gaps.total_width)})", run_request_job, manager, request, kind="tool",
+                         writes=[(stream.channel.channel_id, stream.stream_id)], **job_options)
 
 
-__all__ = ["run_tool_job", "output_state_job", "defining_run", "missing_intervals", "compute_missing",
+__all__ = ["run_request_job", "output_state_job", "defining_run", "missing_intervals", "compute_missing",
            "missing_options", "whole_span",
            "default_resolver"]

@@ -15,6 +15,7 @@ import html
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QLabel, QRadioButton, QVBoxLayout)
 
+from channels.errors import ChannelsError
 from channels.utils import UTC, format_duration
 
 from hsgui.common.background import guarded
@@ -90,7 +91,10 @@ def start_compute_missing(shell, stream, on_job=None):
             return None
         if record is None:
             return shell.show_error(f"no recorded run made {stream.stream_id}; use Compute with…")
-        options = missing_options(manager, stream, record, visible, shell.resolve_stream)
+        try:
+            options = missing_options(manager, stream, record, visible)
+        except ChannelsError as e:   # its tool or an input gone since the run
+            return shell.show_error(str(e))
         if all(gaps.is_empty for *_x, gaps in options):
             say(f"{stream.stream_id}: nothing missing in the visible range or its whole calculated span", 8000)
             return None
@@ -99,9 +103,6 @@ def start_compute_missing(shell, stream, on_job=None):
         return shell.show_dialog(dlg)
 
     def run(record, label, interval, gaps):
-        job = compute_missing(manager, shell.runner, stream, interval, record, shell.resolve_stream)
-        if job is None:
-            return say(f"{stream.stream_id}: nothing missing in {label}", 10000)
         where = f"{format_intervals(gaps, tz)} ({label})"
 
         def done(run_record):
@@ -109,7 +110,13 @@ def start_compute_missing(shell, stream, on_job=None):
             extra = " — the inputs have no data there" if n == 0 else ""
             say(f"{stream.stream_id}: computed {n:,} instances over {where}{extra}", 15000)
 
-        job.succeeded.connect(guarded(shell.widget, done))
+        try:
+            job = compute_missing(manager, shell.runner, stream, interval, record,
+                                  on_result=guarded(shell.widget, done))
+        except ChannelsError as e:
+            return shell.show_error(str(e))
+        if job is None:
+            return say(f"{stream.stream_id}: nothing missing in {label}", 10000)
         if on_job is not None:
             on_job(job)
         return job

@@ -1,11 +1,12 @@
 """The Run Tool dialog: parameters, inputs, output and interval of one tool run, run as a background job.
 
 The dialog never reads or writes a store on the GUI thread: the output's
-existing data is counted by a job, and the run itself (creating the output
-stream, loading the tool, ``Tool.execute`` in chunks) is a job whose progress
-and cancel go through :class:`hsgui.common.background.JobRunner`. The engine decides what
-to compute (only what the output has not calculated yet) and records the run
-in ``manager.run_history``; the dialog shows what it will skip beforehand.
+existing data is counted by a job, and the run itself (a :class:`channels.tools.RunRequest`
+run by ``run_request``: loading the tool, creating the output stream, ``Tool.execute`` in
+chunks) is a job whose progress and cancel go through
+:class:`hsgui.common.background.JobRunner`. The engine decides what to compute (only what
+the output has not calculated yet) and records the run in ``manager.run_history``; the
+dialog shows what it will skip beforehand.
 
 Its input widgets are in :mod:`.stream_inputs`; the job that runs the tool and
 "Compute missing" in :mod:`.compute_missing`.
@@ -23,13 +24,14 @@ from channels.errors import ChannelsError, StreamIdError, ToolParameterError
 from channels.stream import StreamId, get_stream_id
 from channels.time_interval import TimeInterval, TimeIntervals
 from channels.tool_channel import ToolChannel
+from channels.tools import RunRequest
 from channels.tools.params import parameter_specs
 from channels.utils import UTC, format_duration, utcnow
 
 from hsgui.common.timefmt import as_zone as _tz, format_intervals as fmt_intervals, humanise_reprs, readable_times
 from hsgui.forms.meta_editor import MetaDataEditor
 
-from .compute_missing import default_resolver, output_state_job, run_tool_job
+from .compute_missing import default_resolver, output_state_job, run_request_job
 from .dialog_text import expected_input_count, fmt_time, input_description, reason_text, rst_to_html
 from .run_interval import runnable_interval
 from .param_form import ParameterForm
@@ -478,12 +480,13 @@ class RunToolDialog(QDialog):
         """Start the run as a background job (no-op when the dialog is not valid); returns the Job."""
         if not self.can_run():
             return None
-        params = self.form.values()
-        sources = self._resolve_all(self.inputs.streams())
-        al = self._resolve_all(self.alignment.streams())
         out_channel = self.output_channel_obj()
         sid = self.output_stream_id()
-        iv = self.interval_edit.interval()
+        al = self.alignment.streams()
+        request = RunRequest(tool=self.tool_name, version=self.version, tool_channel=self.tool_channel.channel_id,
+                             parameters=self.form.values(), inputs=self.inputs.streams(),
+                             alignment=al[0] if al else None, output=(out_channel.channel_id, sid),
+                             interval=self.interval_edit.interval(), chunk=self.chunk)
         self._out = (out_channel, sid)
         self.last_record = None
         self.last_error = None
@@ -492,9 +495,8 @@ class RunToolDialog(QDialog):
         self.progress.setValue(0)
         self.status_label.setText("queued")
         self.job = self.runner.submit(
-            f"run {self.tool_name} → {out_channel.channel_id}/{sid}", run_tool_job, self.tool_channel,
-            self.tool_name, self.version, params, sources, out_channel, sid, iv, self.manager.run_history,
-            al[0] if al else None, self.chunk, kind="tool", writes=[(out_channel.channel_id, sid)],
+            f"run {self.tool_name} → {out_channel.channel_id}/{sid}", run_request_job, self.manager, request,
+            kind="tool", writes=[(out_channel.channel_id, sid)],
             # outcome slots go in through submit() so they are connected before the job can finish
             on_result=self._on_succeeded, on_error=self._on_failed, on_cancel=self._on_cancelled)
         self.job.progress.connect(self._on_progress)

@@ -10,17 +10,10 @@ from PySide6.QtWidgets import QLabel
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval, TimeIntervals
 from channels.utils import utcnow
-from hsgui.compute.compute_missing import run_tool_job
+from channels.tools import RunRequest, run_request
 from hsgui.compute.compute_missing_dialog import ComputeMissingDialog
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
-
-
-class _Ctx:
-    cancel_event = None
-
-    def report(self, *_a):
-        pass
 
 
 @pytest.fixture
@@ -33,9 +26,8 @@ def test_compute_missing_fills_a_purged_tail_outside_the_view(qtbot, window):
     db = m.channels["mongo"]
     source = db[StreamId("temperature", {"house": 1, "resident": "alice"})]     # calculated (T0, T0+48h]
     made = TimeInterval(T0, T0 + 48 * HOUR)
-    tools, _tv = m.find_tool("apply")
-    run_tool_job(_Ctx(), tools, "apply", None, {"func": "identity"}, [source], db, StreamId("copy"), made,
-                 m.run_history)
+    run_request(m, RunRequest("apply", ("mongo", StreamId("copy")), made, {"func": "identity"},
+                              inputs=[("mongo", source.stream_id)]))
     copy = db[StreamId("copy")]
     assert copy.calculated_intervals == TimeIntervals([made])
     tail = TimeInterval(T0 + 40 * HOUR, T0 + 48 * HOUR)
@@ -80,3 +72,41 @@ def test_enter_in_the_dialog_computes(qtbot):
     dlg.show()
     qtbot.keyClick(dlg.focusWidget() or dlg, Qt.Key.Key_Return)
     assert seen == ["visible"]
+
+
+SCALE = '''
+from channels.stream import StreamInstance
+from channels.tools import Tool
+
+
+class Scale(Tool):
+    def __init__(self, factor: float = 2.0):
+        super().__init__(factor=factor)
+
+    def _execute(self, sources, alignment_stream, interval):
+        for ts, v in sources[0].window(interval).items():
+            yield StreamInstance(ts, v * self.factor)
+'''
+
+
+def test_compute_missing_for_a_run_whose_tool_was_removed_says_so(qtbot, window, tmp_path):
+    from channels.tool_channel import ToolChannel
+    m = window.manager
+    db = m.channels["mongo"]
+    tool_file = tmp_path / "my_tools" / "scale" / "2024-01-01_v1.0.0.py"
+    tool_file.parent.mkdir(parents=True)
+    tool_file.write_text(SCALE)
+    m.add_channel(ToolChannel("my_tools", str(tmp_path / "my_tools"), up_to_timestamp=utcnow()))
+    source = db[StreamId("temperature", {"house": 1, "resident": "alice"})]     # calculated (T0, T0+48h]
+    made = TimeInterval(T0, T0 + 48 * HOUR)
+    run_request(m, RunRequest("scale", ("mongo", StreamId("scaled")), made, {"factor": 3.0},
+                              inputs=[("mongo", source.stream_id)]))
+    scaled = db[StreamId("scaled")]
+    db.purge_interval(scaled.stream_id, TimeInterval(T0 + 40 * HOUR, T0 + 48 * HOUR))
+    tool_file.unlink()
+    m.refresh()
+    window.picker.set_interval(made, emit=True)
+    window.compute_missing_for(scaled)
+    qtbot.waitUntil(lambda: "cannot re-run the run of tool 'scale' v1.0.0" in window.error_bar.text(), timeout=10000)
+    assert "tool 'scale' version 1.0.0 not found" in window.error_bar.text()
+    assert not any(isinstance(d, ComputeMissingDialog) for d in window._dialogs)   # no choice it could not run
