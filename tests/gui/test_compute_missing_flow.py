@@ -106,7 +106,7 @@ def test_compute_missing_for_a_run_whose_tool_was_removed_says_so(qtbot, window,
     tool_file.unlink()
     m.refresh()
     window.picker.set_interval(made, emit=True)
-    window.compute_missing_for(scaled)
+    window.features["compute"].compute_missing_for(scaled)
     qtbot.waitUntil(lambda: "cannot re-run the run of tool 'scale' v1.0.0" in window.error_bar.text(), timeout=10000)
     assert "tool 'scale' version 1.0.0 not found" in window.error_bar.text()
     assert not any(isinstance(d, ComputeMissingDialog) for d in window._dialogs)   # no choice it could not run
