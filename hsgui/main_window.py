@@ -37,7 +37,7 @@ from hsgui.common.connection import (close_manager, data_span, open_connection, 
                          stream_span)
 from hsgui.browse.inspector import InspectorDock
 from hsgui.browse.instances_table import InstancesTable
-from hsgui.common.background import JobRunner, JobState, guarded
+from hsgui.common.background import JobKind, JobRunner, JobState, guarded
 from hsgui.jobs.jobs_dock import JobsDock, JobStatusWidget
 from hsgui.jobs.log_dock import LogDock
 from hsgui.common.timefmt import readable_times, zone_name
@@ -56,11 +56,6 @@ from hsgui.compute.tools_dock import ToolsDock
 log = logging.getLogger(__name__)
 
 AUTO_REFRESH_MS = 30_000
-#: job kinds that may change stored data: when one ends (done, failed or cancelled alike — a cancelled run
-#: keeps what it finished) every view that shows data re-reads it, whichever widget started the job
-WRITE_KINDS = {"tool", "purge", "write"}
-#: job kinds whose failures are not put in the error bar: the widget that asked shows them in place
-QUIET_KINDS = {"read", "count", "close"}
 
 
 class ErrorBar(QFrame):
@@ -367,11 +362,10 @@ class MainWindow(WindowActions, QMainWindow):
         box = {}  # callbacks run later, on the GUI thread, after box["job"] is set
         self._open_job = box["job"] = self.runner.submit(
             f"Open {shown}" + (" (creating the demo store)" if demo else ""), open_connection, target,
-            create=create, demo=demo, kind="connect",
-            on_result=lambda manager: self._opened(box["job"], target, manager) if shiboken6.isValid(self)
-            else manager.close(),
-            on_error=guarded(self, lambda msg: self._open_failed(box["job"], target, msg)),
-            on_cancel=guarded(self, lambda: self._open_failed(box["job"], target, None)))
+            create=create, demo=demo, kind=JobKind.CONNECT, dispose=lambda manager: manager.close(), owner=self,
+            on_result=lambda manager: self._opened(box["job"], target, manager),
+            on_error=lambda msg: self._open_failed(box["job"], target, msg),
+            on_cancel=lambda: self._open_failed(box["job"], target, None))
         return box["job"]
 
     def _opened(self, job, target, manager):
@@ -399,11 +393,8 @@ class MainWindow(WindowActions, QMainWindow):
         self.manager = manager
         self.target = target
         if old is not None and old is not manager:
-            for job in self.runner.active:
-                if job.kind in ("read", "count"):
-                    job.cancel()
-            active = [j for j in self.runner.active if j.kind in ("read", "count")]
-            self.runner.submit("Close previous connection", close_manager, old, active, kind="close")
+            self.runner.submit("Close previous connection", close_manager, old, self.runner.cancel_store_jobs(),
+                               kind=JobKind.CLOSE)
         for dlg in self._dialogs:  # they hold streams and channels of the old connection
             if shiboken6.isValid(dlg):
                 dlg.close()
@@ -641,9 +632,9 @@ class MainWindow(WindowActions, QMainWindow):
         self.errorShown.emit(text)
 
     def _job_finished(self, job):
-        if job.state == JobState.FAILED and job.kind not in QUIET_KINDS:
+        if job.state == JobState.FAILED and not job.kind.quiet:
             self.show_error(f"{job.title} failed: {job.error}")
-        if job.kind in WRITE_KINDS and self.manager is not None:
+        if job.kind.writes_data and self.manager is not None:
             self.streams_changed(self.shown_streams())
             if job.kind == "tool":
                 self.run_history.refresh()

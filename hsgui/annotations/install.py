@@ -6,9 +6,6 @@ from PySide6.QtCore import Qt
 
 from hsgui.annotations.dock import JOB_PREFIX, AnnotationsDock
 
-#: jobs after which the annotations stream may have changed (a tool or an import may write it too)
-WRITE_KINDS = {"tool", "purge", "write", "import"}
-
 
 def install_annotation_docks(window) -> None:
     """Add the Annotations dock to ``window`` (a MainWindow) and connect it to the plots."""
@@ -32,7 +29,8 @@ def install_annotation_docks(window) -> None:
     window.plot_area.sigAnnotateRequested.connect(annotate)
 
     def job_finished(job):
-        if getattr(job, "kind", None) in WRITE_KINDS and not job.title.startswith(JOB_PREFIX):  # its own: done
+        # a tool or an import may have written the annotations stream (the dock's own writes reload it already)
+        if job.kind.writes_data and not job.title.startswith(JOB_PREFIX):
             dock.reload()
 
     window.runner.jobFinished.connect(job_finished)

@@ -9,6 +9,7 @@ from channels.stream import get_stream_id
 from channels.time_interval import TimeInterval, TimeIntervals
 from channels.tools import load_tool
 from channels.utils import format_duration, utcnow
+from hsgui.common.background import JobKind
 
 from .run_interval import calculated_span
 
@@ -107,9 +108,11 @@ def missing_options(manager, stream, record, visible: TimeInterval | None, resol
     return out
 
 
-def compute_missing(manager, runner, stream, interval: TimeInterval, record, resolve_stream=None, chunk=None):
+def compute_missing(manager, runner, stream, interval: TimeInterval, record, resolve_stream=None, chunk=None,
+                    **job_options):
     """Run ``record``'s tool (same version, parameters, inputs) over the gaps of ``stream``'s calculated
-    intervals within ``interval``; returns the Job, or None when nothing is missing.
+    intervals within ``interval``; returns the Job, or None when nothing is missing. ``job_options``
+    (``on_result``, ``owner``…) go to :meth:`JobRunner.submit`.
 
     The engine itself skips what is calculated, so the job is one ``execute`` over the clipped interval.
     """
@@ -123,8 +126,8 @@ def compute_missing(manager, runner, stream, interval: TimeInterval, record, res
     return runner.submit(f"compute missing {stream.channel.channel_id}/{stream.stream_id} "
                          f"({format_duration(gaps.total_width)})", run_tool_job, tool_channel, record.tool,
                          record.tool_version, dict(record.parameters), sources, stream.channel, stream.stream_id,
-                         span, manager.run_history, alignment, chunk, kind="tool",
-                         writes=[(stream.channel.channel_id, stream.stream_id)])
+                         span, manager.run_history, alignment, chunk, kind=JobKind.TOOL,
+                         writes=[(stream.channel.channel_id, stream.stream_id)], **job_options)
 
 
 def make_compute_menu_hook(get_manager, open_run_dialog, compute_missing_for):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QLabel, 
 
 from channels.utils import UTC, format_duration
 
-from hsgui.common.background import guarded
+from hsgui.common.background import JobKind
 from hsgui.common.timefmt import format_intervals, format_time
 
 from .compute_missing import compute_missing, defining_run, missing_options
@@ -100,9 +100,6 @@ def start_compute_missing(window, stream):
         return window._show_dialog(dlg)
 
     def run(record, label, interval, gaps):
-        job = compute_missing(manager, window.runner, stream, interval, record, window.resolve_stream)
-        if job is None:
-            return say(f"{stream.stream_id}: nothing missing in {label}")
         where = f"{format_intervals(gaps, tz)} ({label})"
 
         def done(run_record):
@@ -110,14 +107,16 @@ def start_compute_missing(window, stream):
             extra = " — the inputs have no data there" if n == 0 else ""
             say(f"{stream.stream_id}: computed {n:,} instances over {where}{extra}", 15000)
 
-        job.succeeded.connect(guarded(window, done))
+        job = compute_missing(manager, window.runner, stream, interval, record, window.resolve_stream, owner=window,
+                              on_result=done)
+        if job is None:
+            return say(f"{stream.stream_id}: nothing missing in {label}")
         window.last_compute_missing = job
         return job
 
     return window.runner.submit(f"Find the run that made {stream.stream_id}",
-                                lambda ctx: defining_run(manager.run_history, stream), kind="read",
-                                on_result=guarded(window, found),
-                                on_error=guarded(window, lambda msg: window.show_error(msg)))
+                                lambda ctx: defining_run(manager.run_history, stream), kind=JobKind.READ,
+                                owner=window, on_result=found, on_error=window.show_error)
 
 
 __all__ = ["ComputeMissingDialog", "start_compute_missing"]

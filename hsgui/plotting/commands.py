@@ -129,7 +129,7 @@ class WindowActions:
         self.statusBar().showMessage("Choose a tool (Up/Down), then Ctrl+R or Enter to run it", 6000)
 
     def cancel_newest_job(self):
-        jobs = [j for j in self.runner.active if j.kind not in ("count", "read", "close")]
+        jobs = [j for j in self.runner.active if j.kind.user_cancels]
         if not jobs:
             self.statusBar().showMessage("No job to cancel", 4000)
             return None

@@ -9,9 +9,6 @@ from hsgui.workflows.lineage_view import LineageView
 from hsgui.workflows.meta_data_dock import MetaDataDock
 from hsgui.workflows.workflows_dock import WorkflowsDock
 
-#: jobs after which what the docks show may have changed
-WRITE_KINDS = {"tool", "purge", "write"}
-
 
 def install_workflow_docks(window) -> None:
     """Add the docks to ``window`` (a MainWindow) and connect them."""
@@ -66,7 +63,7 @@ def install_workflow_docks(window) -> None:
     window.lineage.sigStreamActivated.connect(lambda cid, sid: window.tree.select_stream(cid, sid))
 
     def job_finished(job):
-        if getattr(job, "kind", None) in WRITE_KINDS:
+        if job.kind.writes_data:   # what the docks show may have changed
             window.workflows.refresh_states()
             window.lineage.refresh()
 
