@@ -243,11 +243,22 @@ class Job(QObject):
                 and (self._series is None or self._series.get(self._key) is self))
 
     def _callback(self, fn):
-        """``fn`` as a slot of an answer signal: called only when the answer is for it (see _take_answer)."""
+        """``fn`` as a slot of an answer signal: called only when the answer is for it (see _take_answer), and,
+        as Qt does for a method of a QObject, not once that object is deleted."""
+        alive = _receiver_check(fn)
+
         def call(*args):
-            if self._answer:
+            if self._answer and alive():
                 fn(*args)
         return call
+
+
+def _receiver_check(fn):
+    """A test that ``fn``'s object still exists when ``fn`` is a method of a QObject (else always true)."""
+    receiver = getattr(fn, "__self__", None)
+    if isinstance(receiver, QObject):
+        return lambda: shiboken6.isValid(receiver)
+    return lambda: True
 
 
 class _Runnable(QRunnable):
@@ -314,7 +325,8 @@ class JobRunner(QObject):
             if slot is not None:
                 signal.connect(job._callback(slot))
         if on_progress is not None:
-            job.progress.connect(lambda f, text: on_progress(f, text) if job._wanted_progress() else None)
+            alive = _receiver_check(on_progress)
+            job.progress.connect(lambda f, text: on_progress(f, text) if job._wanted_progress() and alive() else None)
         job.finished.connect(guarded(self, lambda j=job: self._on_finished(j)))  # a job may outlive its runner
         job.finished.connect(gc_policy.work_ended)   # not guarded: the count must come down whoever is gone
         gc_policy.work_started()

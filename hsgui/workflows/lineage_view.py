@@ -80,7 +80,10 @@ class LineageView(QWidget):
         self.downstream.clear()
         self.runs.clear()
         self.recompute_button.setEnabled(False)
-        if stream is None or self.manager is None:
+        # a stream of another connection: during a store switch the tree shows the new store's streams before
+        # set_manager reaches this view, and a job on the old manager would outlive its close
+        if stream is None or self.manager is None or \
+                self.manager.channels.get(stream.channel.channel_id) is not stream.channel:
             self.runner.cancel_latest(self._reading)
             self.title.setText("<i>Select a stream to see where it comes from.</i>")
             return

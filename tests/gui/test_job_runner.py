@@ -143,6 +143,27 @@ def test_nothing_is_delivered_once_the_owner_is_deleted(qtbot, runner):
     assert jobs[0].state is JobState.DONE
 
 
+def test_a_method_of_a_deleted_qobject_is_not_called_as_qt_would_not(qtbot, runner):
+    """Without ``owner``, a callback that is a method of a QObject is skipped once that object is deleted (a run
+    dialog closed while its run ends)."""
+    class Dialog(QObject):
+        def __init__(self):
+            super().__init__()
+            self.heard = []
+
+        def on_cancel(self):
+            self.heard.append("cancel")
+
+    dlg, gate = Dialog(), threading.Event()
+    heard = dlg.heard
+    job = runner.submit("run", lambda ctx: gate.wait(5), kind=JobKind.TOOL, on_cancel=dlg.on_cancel)
+    job.cancel()
+    shiboken6.delete(dlg)
+    gate.set()
+    qtbot.waitUntil(lambda: job.is_finished, timeout=5000)
+    assert heard == [] and job.state is JobState.CANCELLED
+
+
 def test_a_result_dropped_by_a_late_cancel_is_disposed(qtbot, runner):
     released = []
     job = runner.submit("open", lambda ctx: "store", dispose=released.append, on_result=lambda r: None)
