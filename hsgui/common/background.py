@@ -47,16 +47,16 @@ class JobKind(str, enum.Enum):
       (:meth:`JobRunner.cancel_store_jobs`).
     """
 
-    #        value       writes_data quiet  user_cancels uses_store
-    READ = "read", False, True, False, True          # a view reads what it shows
-    COUNT = "count", False, True, False, True        # background counts and refreshes (the Jobs dock hides them)
-    REFRESH = "refresh", False, False, True, True    # the user's Refresh of the stream definitions
-    EXPORT = "export", False, False, True, True      # data written to a file
-    TOOL = "tool", True, False, True, True           # a tool or workflow run
+    #          value      writes_data quiet  user_cancels uses_store
+    READ = "read", False, True, False, True            # a view reads what it shows
+    COUNT = "count", False, True, False, True          # background counts, auto refresh (the Jobs dock hides them)
+    REFRESH = "refresh", False, False, True, True      # the user's Refresh of the stream definitions
+    EXPORT = "export", False, False, True, True        # data written to a file
+    TOOL = "tool", True, False, True, True             # a tool or workflow run
     PURGE = "purge", True, False, True, True
-    WRITE = "write", True, False, True, True         # an import, an asset or annotation saved, a binding
-    CONNECT = "connect", False, False, True, False   # opens a store (not the open one)
-    CLOSE = "close", False, True, False, False       # closes the previous store once its jobs ended
+    WRITE = "write", True, False, True, True           # an import, an asset or annotation saved, a binding
+    CONNECT = "connect", False, False, True, False     # opens a store (not the open one)
+    CLOSE = "close", False, True, False, False         # closes the previous store once its jobs ended
 
     def __new__(cls, value, writes_data, quiet, user_cancels, uses_store):
         obj = str.__new__(cls, value)
