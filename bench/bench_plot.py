@@ -170,19 +170,19 @@ def run(cache: Path, n: int, baseline: bool, smoke: bool = False) -> None:
     for a, b in moves:
         k = len(updates)
         c = area.curves()[0].curve
-        seq = c.reads.seq      # the curve's reads: a LatestJob, whose seq moves on with every request
+        last = c.read_job      # the curve's newest read: another one means the move needed a read
         t = time.perf_counter()
         vb.setXRange(a, b, padding=0)
         # a move within the pre-fetched margin needs no read: wait the debounce out and check
         end = time.perf_counter() + DEBOUNCE_MS / 1000 + 0.05
-        while time.perf_counter() < end and c.reads.seq == seq:
+        while time.perf_counter() < end and c.read_job is last:
             app.processEvents()
             time.sleep(0.001)
-        if c.reads.seq == seq:
+        if c.read_job is last:
             continue
         wait_update(k + 1)
         seen_times.append(updates[-1] - t)
-        job_times.append(c.reads.job.elapsed)
+        job_times.append(c.read_job.elapsed)
         modes.append(area.curves()[0].mode)
     zoom_stall = meter.worst
     peak = vm("VmHWM")

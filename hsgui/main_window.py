@@ -49,8 +49,6 @@ FEATURES = (("connection", connection_feature), ("browse", browse_feature), ("pl
             ("workflows", workflows_feature), ("importing", importing_feature),
             ("annotations", annotations_feature), ("console", console_feature), ("workspace", workspace_feature),
             ("help", help_feature))
-#: job kinds whose failures are not put in the error bar: the widget that asked shows them in place
-QUIET_KINDS = {"read", "count", "close"}
 #: the range shown before anything else sets one
 DEFAULT_RANGE = timedelta(hours=24)
 
@@ -286,7 +284,7 @@ class MainWindow(QMainWindow):
 
     def _job_finished(self, job):
         """A failed job says why in the error bar — unless the view that asked shows it in place."""
-        if job.state == JobState.FAILED and job.kind not in QUIET_KINDS:
+        if job.state == JobState.FAILED and not job.kind.quiet:
             self.show_error(f"{job.title} failed: {job.error}")
 
     # -- idle / shutdown -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from channels.annotations import AnnotationError, AnnotationSet
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, utcnow
-from hsgui.common.background import guarded
+from hsgui.common.background import JobKind
 from hsgui.common.timefmt import format_time, readable_times
 
 from .dialog import AnnotationDialog
@@ -90,7 +90,7 @@ class AnnotationsDock(QWidget):
         self.interval: TimeInterval | None = None
         self.tz = UTC
         self.deleted: list = []          # the last deletion, for Undo
-        self._seq = 0
+        self._reading = (self, "read")   # JobRunner.latest key: only the newest read is shown
         self._filling = False
         self.notice = ""                 # the outcome of the last change, kept under the counts
 
@@ -182,18 +182,16 @@ class AnnotationsDock(QWidget):
     def reload(self):
         """Read every annotation again (a job); returns it (None when there is no store)."""
         if self.aset is None:
+            self.runner.cancel_latest(self._reading)   # one of the previous store's
             return None
-        self._seq += 1
-        seq, aset = self._seq, self.aset
 
         def done(result):
-            if seq == self._seq and aset is self.aset:
-                self.annotations = result
-                self._fill()
-                self.sigAnnotationsLoaded.emit(list(result))
+            self.annotations = result
+            self._fill()
+            self.sigAnnotationsLoaded.emit(list(result))
 
-        return self.runner.submit("Read annotations", _read_all, aset, kind="read", owner=self,
-                                  on_result=done,
+        return self.runner.latest(self._reading, "Read annotations", _read_all, self.aset, kind=JobKind.READ,
+                                  owner=self, on_result=done,
                                   on_error=lambda msg: self._say(f"Annotations could not be read: {msg}"))
 
     def shown(self) -> list:
@@ -360,6 +358,6 @@ class AnnotationsDock(QWidget):
             if aset is self.aset:
                 self.reload()
 
-        return self.runner.submit(JOB_PREFIX + title, lambda ctx: fn(aset), kind="write", owner=self,
-                                  on_result=done, on_finished=guarded(self, finished),
+        return self.runner.submit(JOB_PREFIX + title, lambda ctx: fn(aset), kind=JobKind.WRITE, owner=self,
+                                  on_result=done, on_finished=finished,
                                   on_error=lambda msg: self._say(f"{title} failed: {msg}"))

@@ -5,11 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 
 from hsgui.annotations.dock import JOB_PREFIX, AnnotationsDock
-from hsgui.common.background import guarded
 from hsgui.shell import follow
 
-#: jobs after which the annotations stream may have changed (a tool or an import may write it too)
-WRITE_KINDS = {"tool", "purge", "write", "import", "workflow"}
 
 
 class Annotations(QObject):
@@ -26,7 +23,7 @@ class Annotations(QObject):
         dock.sigJumpRequested.connect(self._jump)
         dock.sigStatus.connect(lambda text: shell.show_status(text, 10000))
         shell.plots.sigAnnotateRequested.connect(self.annotate)
-        shell.runner.jobFinished.connect(guarded(self, self._job_finished))
+        shell.runner.jobFinished.connect(self._job_finished)
 
     def _jump(self, iv):
         self.shell.state.range_preset = None
@@ -37,7 +34,8 @@ class Annotations(QObject):
         self.annotations.ask_new(start, end)
 
     def _job_finished(self, job):
-        if job.kind in WRITE_KINDS and not job.title.startswith(JOB_PREFIX):  # its own: done
+        # a tool or an import may have written the annotations stream (the dock's own writes reload it already)
+        if job.kind.writes_data and not job.title.startswith(JOB_PREFIX):
             self.annotations.reload()
 
 

@@ -8,6 +8,7 @@ from channels.errors import StreamIdError
 from channels.stream import Stream, StreamId, StreamInstance
 from channels.utils import utcnow
 
+from hsgui.common.background import JobKind
 from hsgui.forms.meta_editor import MetaDataEditor
 from hsgui.forms.schemas import schema_for_stream
 from hsgui.forms.value_form import AssetValueForm, set_invalid
@@ -175,8 +176,8 @@ class CreateAssetDialog(QDialog):
         self._busy = True
         self._update_state()
         self.status_label.setText("Creating…")
-        self.runner.submit(f"Create asset {sid}", create_asset, self.channel, sid, self.form.value(), kind="write",
-                           on_result=self._on_created, on_error=self._on_failed)
+        self.runner.submit(f"Create asset {sid}", create_asset, self.channel, sid, self.form.value(),
+                           kind=JobKind.WRITE, on_result=self._on_created, on_error=self._on_failed)
 
     def _on_created(self, stream) -> None:
         self._busy = False

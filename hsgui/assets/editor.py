@@ -29,6 +29,7 @@ from channels.stream import Stream, StreamId, StreamInstance, get_stream_id
 from channels.time_interval import TimeInterval
 from channels.utils import utcnow
 
+from hsgui.common.background import JobKind
 from hsgui.forms.value_kinds import AssetValueError, datetime_text, path_text
 from hsgui.forms.value_text import to_json_text
 from hsgui.forms.value_model import same_value
@@ -144,7 +145,7 @@ class AssetEditor(QWidget):
         self.versions: list[StreamInstance] = []
         self.tool_lookup = tool_lookup
         self._schema_override = schema
-        self._load_token = 0
+        self._loading = (self, "versions")   # JobRunner.latest key: only the newest read of the versions answers
         self._busy = False
         self._loaded = False
         self._reapply = None      # (base value, edited value) to re-apply after a Reload
@@ -267,7 +268,7 @@ class AssetEditor(QWidget):
                 and channel.channel_id == self.channel.channel_id and stream.stream_id == self.stream.stream_id):
             self.channel, self.stream = channel, stream
             return
-        self._load_token += 1
+        self.runner.cancel_latest(self._loading)
         self._reapply = None
         self.channel = channel
         self.stream = stream
@@ -302,12 +303,9 @@ class AssetEditor(QWidget):
         """Re-read the stream's versions in the background (replaces unsaved edits)."""
         if self.stream is None:
             return
-        self._load_token += 1
-        token = self._load_token
         self._set_busy(True, "Loading versions…" if show_status else "")
-        self.runner.submit(f"Read asset {self.stream.stream_id}", read_versions, self.stream, owner=self,
-                           on_result=lambda versions, t=token: self._on_loaded(t, versions),
-                           on_error=lambda msg, t=token: self._on_load_failed(t, msg))
+        self.runner.latest(self._loading, f"Read asset {self.stream.stream_id}", read_versions, self.stream,
+                           kind=JobKind.READ, owner=self, on_result=self._on_loaded, on_error=self._on_load_failed)
 
     def reload_keeping_edits(self) -> None:
         """Re-read the versions (someone may have saved meanwhile) and re-apply the unsaved edits on the newest
@@ -328,9 +326,7 @@ class AssetEditor(QWidget):
         self.status_label.setText("Edits discarded.")
 
     # -- loading ---------------------------------------------------------------------------------------------
-    def _on_loaded(self, token, versions) -> None:
-        if token != self._load_token:
-            return
+    def _on_loaded(self, versions) -> None:
         self.versions = list(versions)
         self._loaded = True
         self._set_busy(False, "")
@@ -356,9 +352,7 @@ class AssetEditor(QWidget):
                 path_text(c) for c in conflicts[:5]) + "."
         self._set_status(text)
 
-    def _on_load_failed(self, token, message) -> None:
-        if token != self._load_token:
-            return
+    def _on_load_failed(self, message) -> None:
         self._set_busy(False, "")
         self._set_status(f"Could not read the asset: {message}", error=True)
         self.info_label.setText(f"Channel {self.channel.channel_id} · could not read versions")
@@ -522,7 +516,7 @@ class AssetEditor(QWidget):
         stream = self.stream
         self._set_busy(True, "Saving…")
         self.runner.submit(f"Save asset {stream.stream_id}", write_version, self.channel, stream.stream_id, value,
-                           cur.timestamp if cur is not None else None, kind="write", owner=self,
+                           cur.timestamp if cur is not None else None, kind=JobKind.WRITE, owner=self,
                            on_result=lambda res, s=stream, t=done_text: self._on_written(s, res, t),
                            on_error=self._on_write_failed)
 

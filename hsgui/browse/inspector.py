@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QFormLayout, QFrame, QLabel, QLineEdit, QScrollAr
 from channels.time_interval import TimeInterval, TimeIntervals
 from channels.utils import MAX_DATE, MIN_DATE, UTC, format_duration
 
-from hsgui.common.background import guarded
+from hsgui.common.background import JobKind
 from hsgui.common.timefmt import describe_coverage, format_time
 
 BAR = QColor(46, 139, 87)
@@ -196,7 +196,7 @@ class InspectorDock(QWidget):
         self.stream = None
         self.interval: TimeInterval | None = None
         self.time_zone = UTC
-        self._job = None
+        self._reading = (self, "read")   # JobRunner.latest key of its reads
         self._info: dict = {}
         self.removed = False   # the stream shown was deleted (kept on screen with a message)
         self.title = QLabel("No stream selected")
@@ -270,9 +270,7 @@ class InspectorDock(QWidget):
         self._info = {}
         self.removed = False
         self.message.hide()
-        if self._job is not None:
-            self._job.cancel()
-            self._job = None
+        self.runner.cancel_latest(self._reading)
         if stream is None:
             self.title.setText("No stream selected")
             for label in self.fields.values():
@@ -306,9 +304,7 @@ class InspectorDock(QWidget):
         self.removed = True
         self.show_message(f"Stream {self.stream.stream_id} no longer exists in channel "
                           f"{self.stream.channel.channel_id} (deleted, possibly by another process).")
-        if self._job is not None:
-            self._job.cancel()
-            self._job = None
+        self.runner.cancel_latest(self._reading)
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -353,32 +349,26 @@ class InspectorDock(QWidget):
             self.fields["count"].setText(f"{n:,} instances{where}")
 
     def _load(self, keep: bool = False):
-        if self._job is not None:
-            self._job.cancel()
         if not keep:
             self._info = {}
             self._show_info()
         stream, interval = self.stream, self.interval
-        box = {}  # callbacks run later, on the GUI thread, after box["job"] is set
-        self._job = box["job"] = self.runner.submit(
-            f"Inspect {stream.stream_id}", _inspect, stream, interval, kind="read",
-            on_result=guarded(self, lambda info: self._loaded(box["job"], info)),
-            on_error=guarded(self, lambda msg: self._failed(box["job"], msg)))
+        self.runner.latest(self._reading, f"Inspect {stream.stream_id}", _inspect, stream, interval,
+                           kind=JobKind.READ, owner=self, on_result=self._loaded, on_error=self._failed)
 
-    def _loaded(self, job, info):
-        if job is not self._job:
-            return
-        self._job = None
+    @property
+    def busy(self) -> bool:
+        """Whether the figures of the stream shown are still being read."""
+        return self.runner.pending(self._reading)
+
+    def _loaded(self, info):
         self._info = info
         if not info.get("exists", True):
             self.stream_removed()
         self._show_info()
         self._update_timeline()
 
-    def _failed(self, job, msg):
-        if job is not self._job:
-            return
-        self._job = None
+    def _failed(self, msg):
         self.show_message(f"Could not read {self.stream.stream_id}: {msg}")
         for k in ("first", "last", "count"):
             self.fields[k].setText("?")

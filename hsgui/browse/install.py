@@ -10,12 +10,11 @@ from channels.time_interval import TimeInterval
 from hsgui.browse.inspector import InspectorDock
 from hsgui.browse.instances_table import InstancesTable
 from hsgui.browse.stream_tree import StreamTreeWidget
-from hsgui.common.background import guarded
+from hsgui.common.background import JobKind
 from hsgui.common.connection import refresh_manager
 from hsgui.shell import follow
 from hsgui.actions import Context
 
-WRITE_KINDS = {"tool", "purge", "write", "import", "workflow"}
 #: the stream definitions are re-read this often (other processes may add streams)
 AUTO_REFRESH_MS = 30_000
 
@@ -44,7 +43,7 @@ class Browse(QObject):
         follow(self, state, "current_stream", self._show_stream)
         follow(self, state, "interval", self._interval)
         follow(self, state, "time_zone", self._time_zone)
-        shell.runner.jobFinished.connect(guarded(self, self._job_finished))
+        shell.runner.jobFinished.connect(self._job_finished)
         self._auto = QTimer(self)
         self._auto.setInterval(AUTO_REFRESH_MS)
         self._auto.timeout.connect(lambda: self.refresh(auto=True))
@@ -91,7 +90,7 @@ class Browse(QObject):
 
     # -- data changed ------------------------------------------------------------------------
     def _job_finished(self, job):
-        if job.kind in WRITE_KINDS and self.shell.state.manager is not None:
+        if job.kind.writes_data and self.shell.state.manager is not None:
             self.streams_changed()
 
     def streams_changed(self):
@@ -138,8 +137,8 @@ class Browse(QObject):
             self._refresh_job = None
 
         self._refresh_job = self.shell.runner.submit(
-            "Refresh stream definitions", refresh_manager, manager, kind="count" if auto else "refresh",
-            on_result=guarded(self, done), on_error=guarded(self, ended), on_cancel=guarded(self, ended))
+            "Refresh stream definitions", refresh_manager, manager, kind=JobKind.COUNT if auto else JobKind.REFRESH,
+            owner=self, on_result=done, on_error=ended, on_cancel=ended)
         return self._refresh_job
 
     @property

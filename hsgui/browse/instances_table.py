@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, from_ms, to_ms
 
-from hsgui.common.background import guarded
+from hsgui.common.background import JobKind
 from hsgui.common.timefmt import format_time
 
 LEAF = 2000              # a segment with at most this many rows is read whole
@@ -221,18 +221,14 @@ class InstancesModel(QAbstractTableModel):
         self._rows = 0
         self._pages: OrderedDict = OrderedDict()
         self._wanted: OrderedDict = OrderedDict()
-        self._prepare_job = None
-        self._page_job = None
-        self._generation = 0
+        self._opening = (self, "open")   # JobRunner.latest keys: the newest count, the newest pages
+        self._paging = (self, "pages")
         self.error: str | None = None
 
     # -- inputs -----------------------------------------------------------------------
     def set_stream(self, stream, interval: TimeInterval | None) -> None:
-        self._generation += 1
-        for job in (self._prepare_job, self._page_job):
-            if job is not None:
-                job.cancel()
-        self._prepare_job = self._page_job = None
+        self.runner.cancel_latest(self._opening)
+        self.runner.cancel_latest(self._paging)
         self.beginResetModel()
         self.stream = stream
         self.interval = interval
@@ -248,13 +244,11 @@ class InstancesModel(QAbstractTableModel):
         interval = interval or TimeInterval.all_time()
         self.interval = interval
         index = RowIndex(stream, interval)
-        gen = self._generation
         self.loadingChanged.emit(True)
         self.statusChanged.emit(f"{stream.stream_id}: counting…")
-        self._prepare_job = self.runner.submit(
-            f"Open instances of {stream.stream_id}", _prepare, index, kind="read",
-            on_result=guarded(self, lambda total: self._prepared(gen, index, total)),
-            on_error=guarded(self, lambda msg: self._failed(gen, msg)))
+        self.runner.latest(self._opening, f"Open instances of {stream.stream_id}", _prepare, index,
+                           kind=JobKind.READ, owner=self, on_result=lambda total: self._prepared(index, total),
+                           on_error=self._failed)
 
     def set_time_zone(self, tz) -> None:
         self.time_zone = tz
@@ -264,10 +258,7 @@ class InstancesModel(QAbstractTableModel):
     def reload(self) -> None:
         self.set_stream(self.stream, self.interval)
 
-    def _prepared(self, gen, index, total):
-        if gen != self._generation:
-            return
-        self._prepare_job = None
+    def _prepared(self, index, total):
         self.index_ = index
         if total:
             self.beginInsertRows(QModelIndex(), 0, total - 1)
@@ -277,10 +268,7 @@ class InstancesModel(QAbstractTableModel):
         self.totalKnown.emit(total)
         self.statusChanged.emit(f"{total:,} instances")
 
-    def _failed(self, gen, msg):
-        if gen != self._generation:
-            return
-        self._prepare_job = self._page_job = None
+    def _failed(self, msg):
         self.error = msg
         self.loadingChanged.emit(False)
         self.statusChanged.emit(f"Could not read {self.stream.stream_id}: {msg}")
@@ -310,23 +298,17 @@ class InstancesModel(QAbstractTableModel):
         self._schedule()
 
     def _schedule(self):
-        if self._page_job is not None or self.index_ is None or not self._wanted:
+        if self.runner.pending(self._paging) or self.index_ is None or not self._wanted:
             return
         pages = list(reversed(self._wanted))[:PAGES_PER_JOB]
         for p in pages:
             self._wanted.pop(p, None)
-        gen = self._generation
         first = pages[0] * PAGE
-        self._page_job = self.runner.submit(
-            f"Read rows {first:,}… of {self.stream.stream_id}", _load_pages, self.index_, pages, kind="read",
-            on_result=guarded(self, lambda result: self._pages_loaded(gen, result)),
-            on_error=guarded(self, lambda msg: self._failed(gen, msg)),
-            on_cancel=guarded(self, lambda: self._pages_loaded(gen, {})))
+        self.runner.latest(self._paging, f"Read rows {first:,}… of {self.stream.stream_id}", _load_pages,
+                           self.index_, pages, kind=JobKind.READ, owner=self, on_result=self._pages_loaded,
+                           on_error=self._failed, on_cancel=lambda: self._pages_loaded({}))
 
-    def _pages_loaded(self, gen, result: dict):
-        if gen != self._generation:
-            return
-        self._page_job = None
+    def _pages_loaded(self, result: dict):
         for page, rows in result.items():
             self._pages[page] = rows
             self._pages.move_to_end(page)
@@ -340,7 +322,7 @@ class InstancesModel(QAbstractTableModel):
         self._schedule()
 
     def pending(self) -> bool:
-        return self._prepare_job is not None or self._page_job is not None or bool(self._wanted)
+        return self.runner.pending(self._opening) or self.runner.pending(self._paging) or bool(self._wanted)
 
     # -- Qt model API ---------------------------------------------------------------------
     def rowCount(self, parent=QModelIndex()):
@@ -571,8 +553,8 @@ class InstancesTable(QWidget):
             self.status.setText(f"Copied {len(instances):,} row{'s' if len(instances) != 1 else ''}")
 
         n = sum(b - a for a, b in ranges)
-        return self.runner.submit(f"Copy {n:,} rows", _read_rows, index, ranges, kind="read",
-                                  on_result=guarded(self, to_clipboard))
+        return self.runner.submit(f"Copy {n:,} rows", _read_rows, index, ranges, kind=JobKind.READ, owner=self,
+                                  on_result=to_clipboard)
 
     def export_dialog(self, fmt):
         if self.model.stream is None:
@@ -595,4 +577,4 @@ class InstancesTable(QWidget):
             self.exportFinished.emit(path)
 
         return self.runner.submit(f"Export {stream.stream_id} to {os.path.basename(path)}", export_stream, stream,
-                                  interval, path, fmt, total, kind="export", on_result=guarded(self, done))
+                                  interval, path, fmt, total, kind=JobKind.EXPORT, owner=self, on_result=done)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QStyle)
 from channels.time_interval import TimeInterval
 from channels.utils import UTC
 
-from hsgui.common.background import guarded
+from hsgui.common.background import JobKind
 from hsgui.common.mime import STREAM_MIME, streams_to_mime
 from hsgui.common.stream_filter import StreamFilter, search_entries
 from hsgui.common.timefmt import describe_coverage, format_time, short_time
@@ -109,7 +109,7 @@ class StreamTreeModel(QAbstractItemModel):
         self._counts: dict = {}            # stream key -> int or Exception text (str)
         self._stale_counts: dict = {}      # the previous figures, shown until the new count arrives
         self._pending_counts: dict = {}    # stream key -> stream
-        self._count_job = None
+        self._counting = (self, "counts")   # JobRunner.latest key of the count jobs (one at a time)
         self._nodes_by_key: dict = {}      # stream key -> node showing it
         self._count_timer = QTimer(self)
         self._count_timer.setSingleShot(True)
@@ -125,9 +125,8 @@ class StreamTreeModel(QAbstractItemModel):
         self._counts.clear()
         self._stale_counts.clear()
         self._pending_counts.clear()
-        if self._count_job is not None:
-            self._count_job.cancel()
-            self._count_job = None
+        if self.runner is not None:
+            self.runner.cancel_latest(self._counting)   # counts of the previous manager's streams
         self._rebuild()
         self._index_in_background()
 
@@ -207,8 +206,8 @@ class StreamTreeModel(QAbstractItemModel):
                 for cid, entries in result.items():
                     self._search.setdefault(cid, entries)
 
-        self.runner.submit("Index stream names for the filter", _build_search_index, snapshot, kind="count",
-                           on_result=guarded(self, done))
+        self.runner.submit("Index stream names for the filter", _build_search_index, snapshot, kind=JobKind.COUNT,
+                           owner=self, on_result=done)
 
     def set_filter(self, text: str) -> int:
         """Show only streams matching ``text``; returns how many match."""
@@ -447,26 +446,22 @@ class StreamTreeModel(QAbstractItemModel):
         if self.runner is None or key in self._pending_counts:
             return
         self._pending_counts[key] = stream
-        if not self._count_timer.isActive() and self._count_job is None:
+        if not self._count_timer.isActive() and not self.runner.pending(self._counting):
             self._count_timer.start()
 
     def _flush_counts(self) -> None:
-        if self._count_job is not None or not self._pending_counts:
+        if self.runner.pending(self._counting) or not self._pending_counts:
             return
         keys = list(self._pending_counts)[:COUNT_BATCH]
         streams = [self._pending_counts[k] for k in keys]
-        box = {}  # callbacks run later, on the GUI thread, after box["job"] is set
-        self._count_job = box["job"] = self.runner.submit(
-            f"Count instances of {len(streams)} stream{'s' if len(streams) != 1 else ''}", _count_streams, streams,
-            kind="count",
-            on_result=guarded(self, lambda result: self._on_counts(box["job"], keys, result)),
-            on_error=guarded(self, lambda msg: self._on_counts(box["job"], keys, {k: msg for k in keys})),
-            on_cancel=guarded(self, lambda: self._on_counts(box["job"], keys, {})))
+        self.runner.latest(
+            self._counting, f"Count instances of {len(streams)} stream{'s' if len(streams) != 1 else ''}",
+            _count_streams, streams, kind=JobKind.COUNT, owner=self,
+            on_result=lambda result: self._on_counts(keys, result),
+            on_error=lambda msg: self._on_counts(keys, {k: msg for k in keys}),
+            on_cancel=lambda: self._on_counts(keys, {}))
 
-    def _on_counts(self, job, keys, result: dict) -> None:
-        if job is not self._count_job:
-            return  # a job of an earlier manager
-        self._count_job = None
+    def _on_counts(self, keys, result: dict) -> None:
         for k in keys:
             self._pending_counts.pop(k, None)
         touched = set()
@@ -488,7 +483,7 @@ class StreamTreeModel(QAbstractItemModel):
             self._count_timer.start()
 
     def counts_pending(self) -> bool:
-        return bool(self._pending_counts) or self._count_job is not None
+        return bool(self._pending_counts) or (self.runner is not None and self.runner.pending(self._counting))
 
     # -- lookups -------------------------------------------------------------------------
     def stream_for_index(self, index):

@@ -131,10 +131,18 @@ def stream_span(ctx, stream) -> TimeInterval | None:
     return TimeInterval(first.timestamp - timedelta(milliseconds=1), last.timestamp)
 
 
-def close_manager(ctx, manager, jobs):
-    """Job: wait (10 s at most each) for the jobs still using ``manager``, then close it."""
+#: how long closing a store waits, at most, for its cancelled jobs to end (a job that ignores its cancel for
+#: longer meets a closed store; being cancelled, it answers nothing)
+CLOSE_WAIT_S = 30.0
+
+
+def close_manager(ctx, manager, jobs, wait_s: float = CLOSE_WAIT_S):
+    """Job: wait for ``jobs`` — the cancelled jobs that used ``manager`` (``JobRunner.cancel_store_jobs``) —
+    to end, then close it."""
+    deadline = time.monotonic() + wait_s
     for j in jobs:
-        j.wait(10)
+        if not j.wait(max(0.0, deadline - time.monotonic())):
+            log.warning("closing %s while the job %r still runs", type(manager).__name__, j.title)
     manager.close()
 
 

@@ -13,6 +13,7 @@ from channels.stream import get_stream_id
 from channels.time_interval import TimeInterval, TimeIntervals
 from channels.tools import input_streams, request_from_record, run_request
 from channels.utils import format_duration, utcnow
+from hsgui.common.background import JobKind
 
 from .run_interval import calculated_span
 
@@ -112,7 +113,7 @@ def compute_missing(manager, runner, stream, interval: TimeInterval, record, chu
         return None
     request = replace(request, interval=TimeInterval(gaps.start, gaps.end))
     return runner.submit(f"compute missing {stream.channel.channel_id}/{stream.stream_id} "
-                         f"({format_duration(gaps.total_width)})", run_request_job, manager, request, kind="tool",
+                         f"({format_duration(gaps.total_width)})", run_request_job, manager, request, kind=JobKind.TOOL,
                          writes=[(stream.channel.channel_id, stream.stream_id)], **job_options)
 
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QLabel, 
 from channels.errors import ChannelsError
 from channels.utils import UTC, format_duration
 
-from hsgui.common.background import guarded
+from hsgui.common.background import JobKind
 from hsgui.common.timefmt import format_intervals, format_time
 
 from .compute_missing import compute_missing, defining_run, missing_options
@@ -111,8 +111,8 @@ def start_compute_missing(shell, stream, on_job=None):
             say(f"{stream.stream_id}: computed {n:,} instances over {where}{extra}", 15000)
 
         try:
-            job = compute_missing(manager, shell.runner, stream, interval, record,
-                                  on_result=guarded(shell.widget, done))
+            job = compute_missing(manager, shell.runner, stream, interval, record, owner=shell.widget,
+                                  on_result=done)
         except ChannelsError as e:
             return shell.show_error(str(e))
         if job is None:
@@ -122,9 +122,8 @@ def start_compute_missing(shell, stream, on_job=None):
         return job
 
     return shell.runner.submit(f"Find the run that made {stream.stream_id}",
-                               lambda ctx: defining_run(manager.run_history, stream), kind="read",
-                               on_result=guarded(shell.widget, found),
-                               on_error=guarded(shell.widget, lambda msg: shell.show_error(msg)))
+                               lambda ctx: defining_run(manager.run_history, stream), kind=JobKind.READ,
+                               owner=shell.widget, on_result=found, on_error=shell.show_error)
 
 
 __all__ = ["ComputeMissingDialog", "start_compute_missing"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 
-from hsgui.common.background import guarded
+from hsgui.common.background import JobKind
 from hsgui.compute.compute_missing_dialog import start_compute_missing
 from hsgui.compute.purge_dialog import PurgeDialog
 from hsgui.compute.run_history import RunHistoryWidget
@@ -24,9 +24,13 @@ class Compute(QObject):
         shell.add_dock("runs", "Run history", self.run_history, "bottom", tabify_with="log", scroll=True)
         self.run_history.sigRunAgain.connect(self.run_again)
         follow(self, shell.state, "manager", self._connected)
-        shell.runner.jobFinished.connect(guarded(self, lambda job: job.kind == "tool" and self.run_history.refresh()))
+        shell.runner.jobFinished.connect(self._job_finished)
         self.last_compute_missing = None
         self.views = {"tools_dock": self.tools_dock, "run_history": self.run_history}
+
+    def _job_finished(self, job):
+        if job.kind is JobKind.TOOL:
+            self.run_history.refresh()
 
     def _connected(self, manager):
         self.tools_dock.set_manager(manager)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QGroupBox, QHBo
 from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, UTC
 
+from hsgui.common.background import JobKind
 from hsgui.common.timefmt import as_zone as _tz, format_interval as fmt_interval, readable_times
 
 SCOPE_ALL = "all"
@@ -170,7 +171,7 @@ class PurgeDialog(QDialog):
         if not self.streams:
             return
         self.count_job = self.runner.submit(f"count instances of {len(self.streams)} stream(s) to purge", _count_job,
-                                            self.streams, self.interval, kind="read",
+                                            self.streams, self.interval, kind=JobKind.READ,
                                             on_result=self._on_counted, on_error=self._on_count_failed)
 
     def _on_counted(self, counts):
@@ -236,7 +237,8 @@ class PurgeDialog(QDialog):
         self._removed_definition = self.scope == SCOPE_DEFINITION
         # outcome slots go in through submit() so they are connected before the job can finish
         self.job = self.runner.submit(f"purge {len(self.streams)} stream(s) ({self.scope})", _purge_job,
-                                      self.streams, self.scope, self.interval, self.purged, kind="purge",
+                                      self.streams, self.scope, self.interval, self.purged, kind=JobKind.PURGE,
+                                      writes=[(s.channel.channel_id, s.stream_id) for s in self.streams],
                                       on_result=self._on_done, on_error=self._on_failed,
                                       on_cancel=self._on_cancelled)
         self.job.progress.connect(self._on_progress)

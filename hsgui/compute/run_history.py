@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from channels.utils import UTC
 
+from hsgui.common.background import JobKind
 from hsgui.common.timefmt import as_zone as _tz, format_interval as fmt_interval, format_time
 
 COLUMNS = ["started", "tool", "version", "parameters", "inputs", "output", "interval", "instances", "duration",
@@ -103,7 +104,7 @@ class RunHistoryWidget(QWidget):
             self.set_records(history.list(self.limit))
             return
         self.status_label.setText("loading run history…")
-        self.runner.submit("read run history", lambda ctx: history.list(self.limit), kind="read",
+        self.runner.submit("read run history", lambda ctx: history.list(self.limit), kind=JobKind.READ,
                            on_result=self.set_records,
                            on_error=lambda msg: self.status_label.setText(f"could not read the run history: {msg}"))
 

@@ -28,6 +28,7 @@ from channels.tools import RunRequest
 from channels.tools.params import parameter_specs
 from channels.utils import UTC, format_duration, utcnow
 
+from hsgui.common.background import JobKind
 from hsgui.common.timefmt import as_zone as _tz, format_intervals as fmt_intervals, humanise_reprs, readable_times
 from hsgui.forms.meta_editor import MetaDataEditor
 
@@ -67,8 +68,7 @@ class RunToolDialog(QDialog):
         self.last_outcome: str | None = None
         self.chunk = None          # chunk length handed to the engine (None: engine default)
         self.problems: list[str] = []
-        self._state_job = None
-        self._state_generation = 0
+        self._counting = (self, "output state")   # JobRunner.latest key: only the newest count is shown
         self._build()
         self.version_combo.blockSignals(True)
         versions = tool_channel.tool_versions(tool_name)
@@ -413,8 +413,7 @@ class RunToolDialog(QDialog):
 
     def refresh_output_state(self) -> None:
         """Show whether the output already has data / calculated intervals in the interval (counted by a job)."""
-        self._state_generation += 1
-        gen = self._state_generation
+        self.runner.cancel_latest(self._counting)
         self._set_nothing_to_compute(False)
         try:
             sid = self.output_stream_id()
@@ -433,13 +432,10 @@ class RunToolDialog(QDialog):
             self.output_state = (0, TimeIntervals())
             return
         self.output_label.setText("existing stream: counting its instances in the interval…")
-        self._state_job = self.runner.submit(f"count {ch.channel_id}/{sid}", output_state_job, stream, iv,
-                                             kind="read", owner=self,
-                                             on_result=lambda res, g=gen, iv=iv: self._show_output_state(g, iv, res))
+        self.runner.latest(self._counting, f"count {ch.channel_id}/{sid}", output_state_job, stream, iv,
+                           kind=JobKind.READ, owner=self, on_result=lambda res: self._show_output_state(iv, res))
 
-    def _show_output_state(self, gen, iv, result):
-        if gen != self._state_generation:
-            return  # a newer request is pending
+    def _show_output_state(self, iv, result):
         n, calc = result
         self.output_state = result
         missing = TimeIntervals([iv]) - calc
@@ -496,7 +492,7 @@ class RunToolDialog(QDialog):
         self.status_label.setText("queued")
         self.job = self.runner.submit(
             f"run {self.tool_name} → {out_channel.channel_id}/{sid}", run_request_job, self.manager, request,
-            kind="tool", writes=[(out_channel.channel_id, sid)],
+            kind=JobKind.TOOL, writes=[(out_channel.channel_id, sid)],
             # outcome slots go in through submit() so they are connected before the job can finish
             on_result=self._on_succeeded, on_error=self._on_failed, on_cancel=self._on_cancelled)
         self.job.progress.connect(self._on_progress)

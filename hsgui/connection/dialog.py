@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
 from channels.utils import redact_text
 
 from hsgui import settings as hs_settings
-from hsgui.common.background import guarded
+from hsgui.common.background import JobKind
 
 TEST_TIMEOUT_S = 8.0
 EMBEDDED, MONGO, CONFIG = range(3)
@@ -202,12 +202,11 @@ class ConnectDialog(QDialog):
             return None
         self.test_btn.setEnabled(False)
         self.test_label.setText(f"Connecting to {hs_settings.redact_uri(target)}…")
-        box = {}  # callbacks run later, on the GUI thread, after box["job"] is set
-        job = box["job"] = self.runner.submit(
-            f"Test connection to {hs_settings.redact_uri(target)}", _test_connection, target, kind="connect",
-            on_result=guarded(self, lambda text: box["job"] is self._test_job and self._test_done(True, text)),
-            on_error=guarded(self, lambda msg: box["job"] is self._test_job and self._test_done(False, msg)))
-        self._test_job = job
+        # every test replaced or timed out is cancelled (_stop_test, _test_done): only the current one answers
+        job = self._test_job = self.runner.submit(
+            f"Test connection to {hs_settings.redact_uri(target)}", _test_connection, target, kind=JobKind.CONNECT,
+            owner=self, on_result=lambda text: self._test_done(True, text),
+            on_error=lambda msg: self._test_done(False, msg))
         QTimer.singleShot(int(TEST_TIMEOUT_S * 1000), self, lambda j=job: j is self._test_job and self._test_done(
             False, f"No answer from {hs_settings.redact_uri(target)} within {TEST_TIMEOUT_S:.0f} s."))
         return job

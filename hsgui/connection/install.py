@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import os
 
-import shiboken6
 from PySide6.QtCore import QObject
 
 from hsgui import settings as hs_settings
-from hsgui.common.background import guarded
+from hsgui.common.background import JobKind
 from hsgui.common.connection import close_manager, open_connection
 
 log = logging.getLogger(__name__)
@@ -40,11 +39,11 @@ class Connection(QObject):
         box = {}  # callbacks run later, on the GUI thread, after box["job"] is set
         self.open_job = box["job"] = self.shell.runner.submit(
             f"Open {shown}" + (" (creating the demo store)" if demo else ""), open_connection, target,
-            create=create, demo=demo, kind="connect",
-            on_result=lambda manager: self._opened(box["job"], target, manager) if shiboken6.isValid(self)
-            else manager.close(),
-            on_error=guarded(self, lambda _msg: self._open_ended(box["job"])),
-            on_cancel=guarded(self, lambda: self._open_ended(box["job"])))
+            create=create, demo=demo, kind=JobKind.CONNECT, owner=self,
+            dispose=lambda manager: manager.close(),     # an open nobody takes any more is closed again
+            on_result=lambda manager: self._opened(box["job"], target, manager),
+            on_error=lambda _msg: self._open_ended(box["job"]),
+            on_cancel=lambda: self._open_ended(box["job"]))
         return box["job"]
 
     def _opened(self, job, target, manager):
@@ -66,12 +65,9 @@ class Connection(QObject):
         state = self.shell.state
         old = state.manager
         if old is not None and old is not manager:
-            runner = self.shell.runner
-            for job in runner.active:
-                if job.kind in ("read", "count"):
-                    job.cancel()
-            active = [j for j in runner.active if j.kind in ("read", "count")]
-            runner.submit("Close previous connection", close_manager, old, active, kind="close")
+            runner = self.shell.runner   # its jobs end before it is closed
+            runner.submit("Close previous connection", close_manager, old, runner.cancel_store_jobs(),
+                          kind=JobKind.CLOSE)
         if target:
             hs_settings.add_recent_connection(target)
         if manager is not None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QFileDialog, QF
 
 from channels.errors import ChannelsError, StreamIdError
 
+from hsgui.common.background import JobKind
 from hsgui.forms.meta_editor import MetaDataEditor
 
 UNITS = [("iso", "date-time text (ISO 8601)"), ("s", "epoch seconds"), ("ms", "epoch milliseconds"),
@@ -151,7 +152,7 @@ class ImportDialog(QDialog):
         self.preview = None
         self.target_label.setText("reading the first rows…")
         self.import_button.setEnabled(False)
-        self.runner.submit(f"Preview {os.path.basename(path)}", inspect_job, path, kind="read", owner=self,
+        self.runner.submit(f"Preview {os.path.basename(path)}", inspect_job, path, kind=JobKind.READ, owner=self,
                            on_result=self._previewed, on_error=self._preview_failed)
 
     def _preview_failed(self, message: str) -> None:
@@ -263,8 +264,8 @@ class ImportDialog(QDialog):
         self.progress.setValue(0)
         self.import_button.setEnabled(False)
         self.cancel_button.setText("Stop")
-        self.job = self.runner.submit(f"Import {os.path.basename(spec.path)}", import_job, channel, spec, kind="write",
-                                      owner=self, on_result=self._done, on_error=self._failed,
+        self.job = self.runner.submit(f"Import {os.path.basename(spec.path)}", import_job, channel, spec,
+                                      kind=JobKind.WRITE, owner=self, on_result=self._done, on_error=self._failed,
                                       on_cancel=self._cancelled,
                                       on_progress=lambda f, text: (self.progress.setValue(int(f * 100)),
                                                                    self.progress.setFormat(f"%p %  {text}")))

@@ -7,8 +7,6 @@ from PySide6.QtCore import QObject
 from hsgui.jobs.jobs_dock import JobsDock
 from hsgui.jobs.log_dock import LogDock
 
-#: job kinds the user's "cancel the newest job" leaves alone (the window's own reads)
-BACKGROUND_KINDS = {"count", "read", "close"}
 
 
 class Jobs(QObject):
@@ -23,7 +21,7 @@ class Jobs(QObject):
         self.views = {"jobs": self.jobs, "log_view": self.log_view}
 
     def cancel_newest(self, _ctx=None):
-        jobs = [j for j in self.shell.runner.active if j.kind not in BACKGROUND_KINDS]
+        jobs = [j for j in self.shell.runner.active if j.kind.user_cancels]
         if not jobs:
             self.shell.show_status("No job to cancel", 4000)
             return None

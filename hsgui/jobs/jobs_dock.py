@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QHBox
                                QStyleOptionProgressBar, QTableView, QVBoxLayout, QWidget)
 
 from channels.utils import redact_text
-from hsgui.common.background import JobState, guarded
+from hsgui.common.background import JobKind, JobState, guarded
 
 COL_TITLE, COL_STATE, COL_PROGRESS, COL_ELAPSED, COL_CANCEL = range(5)
 HEADERS = ("Job", "State", "Progress", "Elapsed", "")
@@ -143,9 +143,9 @@ class _KindFilter(QSortFilterProxyModel):
         self.show_reads = False
 
     def accepts(self, job, now: float | None = None) -> bool:
-        if job.kind == "count":
+        if job.kind is JobKind.COUNT:
             return self.show_counts
-        if job.kind == "read" and not self.show_reads:
+        if job.kind is JobKind.READ and not self.show_reads:
             return read_is_listed(job, now)
         return True
 
@@ -266,8 +266,8 @@ class JobsDock(QWidget):
         failed = sum(1 for j in self.runner.jobs if j.state == JobState.FAILED)
         text = f"{len(active)} running" + (f", {failed} failed" if failed else "")
         if not self.proxy.show_reads:
-            reads = sum(1 for r in range(self.model.rowCount()) if self.model.job(r).kind == "read")
-            hidden_reads = reads - sum(1 for j in self.visible_jobs() if j.kind == "read")
+            reads = sum(1 for r in range(self.model.rowCount()) if self.model.job(r).kind is JobKind.READ)
+            hidden_reads = reads - sum(1 for j in self.visible_jobs() if j.kind is JobKind.READ)
             if hidden_reads > 0:
                 text += f" · {hidden_reads} read{'s' if hidden_reads != 1 else ''} hidden"
         self.summary.setText(text)
@@ -317,7 +317,7 @@ class JobStatusWidget(QWidget):
         self.update_now()
 
     def active_job(self):
-        active = [j for j in self.runner.active if j.kind != "count"]
+        active = [j for j in self.runner.active if j.kind is not JobKind.COUNT]
         running = [j for j in active if j.state == JobState.RUNNING]
         return (running or active or [None])[-1]
 
@@ -330,7 +330,7 @@ class JobStatusWidget(QWidget):
             if not n:
                 self._timer.stop()
             return
-        others = len([j for j in self.runner.active if j.kind != "count"]) - 1
+        others = len([j for j in self.runner.active if j.kind is not JobKind.COUNT]) - 1
         self.label.setText(redact_text(job.title) + (f"  (+{others} more)" if others > 0 else "")
                            + f"  {format_elapsed(job.elapsed)}")
         self.bar.setVisible(True)

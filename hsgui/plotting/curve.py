@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-import shiboken6
 import pyqtgraph.exporters  # noqa: F401 - registers the exporters
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QPainterPath
@@ -19,8 +18,7 @@ from PySide6.QtWidgets import (QGraphicsPathItem)
 
 from channels.time_interval import TimeInterval
 
-
-from hsgui.common.latest_job import LatestJob
+from hsgui.common.background import JobKind
 
 from .plot_data import CurveData, read_curve
 
@@ -71,7 +69,8 @@ class PlotCurve(QObject):
         self.colour = colour
         self.span = span
         self.data: CurveData | None = None
-        self.reads = LatestJob(alive=lambda: shiboken6.isValid(self.line) and shiboken6.isValid(self.pane.area))
+        self.runner = None       # the job runner of its reads (JobRunner.latest: only the newest one answers)
+        self.read_job = None     # the newest read
         self.error: str | None = None
         self.label = str(stream.stream_id) + (f" · {component}" if component is not None else "")
         # for the cursor read-out: name, meta-data values (which tell variants apart) and component
@@ -157,16 +156,19 @@ class PlotCurve(QObject):
         return not (0.7 <= have / want <= 1.4)
 
     def request(self, runner, interval: TimeInterval, buckets: int) -> None:
-        self.reads.submit(runner, f"plot {self.label}", read_curve, self.stream, self.component, self.kind,
-                          interval, buckets, on_result=self._on_data, on_error=self._on_error)
+        self.runner = runner
+        self.read_job = runner.latest(self, f"plot {self.label}", read_curve, self.stream, self.component, self.kind,
+                                      interval, buckets, kind=JobKind.READ, owner=self.line,
+                                      on_result=self._on_data, on_error=self._on_error)
 
     @property
     def busy(self) -> bool:
         """Whether the latest request has not delivered yet (its result may still be queued)."""
-        return self.reads.busy
+        return self.runner is not None and self.runner.pending(self)
 
     def cancel(self) -> None:
-        self.reads.cancel()
+        if self.runner is not None:
+            self.runner.cancel_latest(self)
 
     def _on_data(self, data: CurveData):
         self.data = data

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QHBoxLayout, QLabel, QMessage
 from channels.time_interval import TimeInterval
 from channels.utils import MAX_DATE, MIN_DATE, utcnow
 from hsgui.actions import Context
-from hsgui.common.background import guarded
+from hsgui.common.background import JobKind
 from hsgui.common.connection import data_span, open_ended_span, stream_span
 from hsgui.plotting.plot_area import MANY_CURVES
 from hsgui.shell import follow
@@ -26,7 +26,6 @@ MANY_PANES = 3
 BOTTOM_WHEN_MANY_PANES = 150
 #: a new store's first range: its last week of data
 FIRST_RANGE = timedelta(days=7)
-WRITE_KINDS = {"tool", "purge", "write", "import", "workflow"}
 
 
 class OfferBar(QFrame):
@@ -70,7 +69,6 @@ class Plotting(QObject):
         self.picker = picker
         self.offer_bar = offer_bar
         self.views = {}
-        self._span_job = None
         self._manager = None
         state = shell.state
         picker.sigRangeChanged.connect(self._picked)
@@ -84,7 +82,7 @@ class Plotting(QObject):
         follow(self, state, "time_zone", self._show_zone)
         follow(self, state, "manager", self._connected)
         follow(self, state, "current_stream", self._show_spans)
-        shell.runner.jobFinished.connect(guarded(self, self._job_finished))
+        shell.runner.jobFinished.connect(self._job_finished)
 
     # -- the range and the zone ----------------------------------------------------------------
     def _picked(self, iv):
@@ -133,8 +131,8 @@ class Plotting(QObject):
             self._range_for(span)
         else:
             # only assets (calculated "all up to" a time): find where their versions are, in a job
-            self.shell.runner.submit("Span of the asset streams", open_ended_span, manager, kind="read",
-                                     on_result=guarded(self, lambda sp, m=manager: self._open_ended_span(m, sp)))
+            self.shell.runner.submit("Span of the asset streams", open_ended_span, manager, kind=JobKind.READ,
+                                     owner=self, on_result=lambda sp, m=manager: self._open_ended_span(m, sp))
 
     def _range_for(self, span):
         """Show the new store's last week of data unless the range shows some of it already."""
@@ -153,27 +151,20 @@ class Plotting(QObject):
 
     def _show_spans(self, stream):
         """Feed the picker's "All" and "Calc" presets: the selected stream's data span and calculated span."""
-        if self._span_job is not None:
-            self._span_job.cancel()
-            self._span_job = None
+        runner = self.shell.runner
         manager = self.shell.state.manager
         if stream is None:
+            runner.cancel_latest("selection span")
             self.picker.set_data_span(data_span(manager) if manager is not None else None)
             self.picker.set_calculated_span(None)
             return
         ci = stream.calculated_intervals
         self.picker.set_calculated_span(ci.span if ci and ci.start != MIN_DATE and ci.end != MAX_DATE else None)
-
-        def done(span):
-            self._span_job = None
-            if self.shell.state.current_stream is stream:
-                self.picker.set_data_span(span)
-
-        self._span_job = self.shell.runner.submit(f"Span of {stream.stream_id}", stream_span, stream, kind="read",
-                                                  on_result=guarded(self, done))
+        runner.latest("selection span", f"Span of {stream.stream_id}", stream_span, stream, kind=JobKind.READ,
+                      owner=self, on_result=self.picker.set_data_span)
 
     def _job_finished(self, job):
-        if job.kind not in WRITE_KINDS or self.shell.state.manager is None:
+        if not job.kind.writes_data or self.shell.state.manager is None:
             return
         for s in {c.stream for c in self.plots.curves()}:
             try:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (QMessageBox, QSplitter, QToolBar, QVBoxLayout, QW
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, from_ms
 
+from hsgui.common.background import JobKind
 from hsgui.common.mime import streams_from_mime
 from hsgui.common.timefmt import (datetime_to_seconds, interval_from_seconds)
 
@@ -600,7 +601,7 @@ class PlotArea(QWidget):
                     os.remove(tmp)
             return len(rows)
 
-        return self.runner.submit(f"export pane ({len(curves)} curves)", work, kind="export", owner=self,
+        return self.runner.submit(f"export pane ({len(curves)} curves)", work, kind=JobKind.EXPORT, owner=self,
                                   on_result=lambda n: self.sigStatus.emit(f"Wrote {n} rows to {path}"),
                                   on_error=lambda msg: self.sigStatus.emit(f"Export failed: {msg}"))
 
@@ -628,6 +629,6 @@ class PlotArea(QWidget):
                     os.remove(tmp)
             return len(rows)
 
-        return self.runner.submit(f"export {curve.label}", work, kind="export", owner=self,
+        return self.runner.submit(f"export {curve.label}", work, kind=JobKind.EXPORT, owner=self,
                                   on_result=lambda n: self.sigStatus.emit(f"Wrote {n} rows to {path}"),
                                   on_error=lambda msg: self.sigStatus.emit(f"Export failed: {msg}"))

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from channels.utils import from_ms
-from hsgui.common.latest_job import LatestJob
+from hsgui.common.background import JobKind
 from hsgui.common.timefmt import format_time, to_zone
 
 from .curve import LEFT_AXIS_WIDTH, PALETTE
@@ -53,7 +53,7 @@ class XYPane(QWidget):
         self.y_components: list = []
         self.colour = colour or PALETTE[0]
         self.log_x = self.log_y = False
-        self.reads = LatestJob()
+        self.runner = None           # the job runner of its reads (JobRunner.latest: only the newest one answers)
         self.requested = None        # the time range of the last read (PlotArea.request_xy)
         self.result = None           # the last XYRead drawn
         self.error: str | None = None
@@ -202,16 +202,18 @@ class XYPane(QWidget):
         if self.result is None:
             self.count_label.setText("reading…")
         known = None if self.result is None else (self.x_components, self.y_components)   # probed once
-        self.reads.submit(runner, f"XY {self.y_label} against {self.x_label}", read_xy, self.x_stream,
-                          self.x_component, self.y_stream, self.y_component, interval, MAX_POINTS, known,
-                          on_result=self._on_data, on_error=self._on_error)
+        self.runner = runner
+        runner.latest(self, f"XY {self.y_label} against {self.x_label}", read_xy, self.x_stream, self.x_component,
+                      self.y_stream, self.y_component, interval, MAX_POINTS, known, kind=JobKind.READ, owner=self,
+                      on_result=self._on_data, on_error=self._on_error)
 
     @property
     def busy(self) -> bool:
-        return self.reads.busy
+        return self.runner is not None and self.runner.pending(self)
 
     def cancel(self) -> None:
-        self.reads.cancel()
+        if self.runner is not None:
+            self.runner.cancel_latest(self)
 
     def _on_error(self, msg):
         self.error = msg

@@ -5,14 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 
 from hsgui.actions import Context
-from hsgui.common.background import guarded
 from hsgui.shell import follow
 from hsgui.workflows.lineage_view import LineageView
 from hsgui.workflows.meta_data_dock import MetaDataDock
 from hsgui.workflows.workflows_dock import WorkflowsDock
 
-#: jobs after which what the docks show may have changed
-WRITE_KINDS = {"tool", "purge", "write", "import", "workflow"}
 
 
 class Workflows(QObject):
@@ -40,7 +37,7 @@ class Workflows(QObject):
         self.meta_data.sigPlateSelected.connect(self._plate_selected)
         self.workflows.sigStreamsActivated.connect(self._node_streams)
         self.lineage.sigStreamActivated.connect(self._select)
-        shell.runner.jobFinished.connect(guarded(self, self._job_finished))
+        shell.runner.jobFinished.connect(self._job_finished)
 
     def _connected(self, manager):
         self.workflows.set_manager(manager)
@@ -80,7 +77,7 @@ class Workflows(QObject):
         self.shell.actions.trigger("plot.plot", Context(streams[:12]))
 
     def _job_finished(self, job):
-        if job.kind in WRITE_KINDS:
+        if job.kind.writes_data:   # what the docks show may have changed
             self.workflows.refresh_states()
             self.lineage.refresh()
 

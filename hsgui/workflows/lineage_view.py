@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMessageBox
 
 from channels.utils import UTC
 
+from hsgui.common.background import JobKind
 from hsgui.common.timefmt import format_intervals
 
 ROLE = Qt.ItemDataRole.UserRole
@@ -39,6 +40,7 @@ class LineageView(QWidget):
     def __init__(self, runner, parent=None):
         super().__init__(parent)
         self.runner = runner
+        self._reading = (self, "lineage")   # JobRunner.latest key: only the newest stream's lineage answers
         self.manager = None
         self.stream = None
         self.lineage = None
@@ -78,21 +80,22 @@ class LineageView(QWidget):
         self.downstream.clear()
         self.runs.clear()
         self.recompute_button.setEnabled(False)
-        if stream is None or self.manager is None:
+        # a stream of another connection: during a store switch the tree shows the new store's streams before
+        # set_manager reaches this view, and a job on the old manager would outlive its close
+        if stream is None or self.manager is None or \
+                self.manager.channels.get(stream.channel.channel_id) is not stream.channel:
+            self.runner.cancel_latest(self._reading)
             self.title.setText("<i>Select a stream to see where it comes from.</i>")
             return
         self.title.setText(f"<b>{html.escape(str(stream.stream_id))}</b> <i>reading its runs and changes…</i>")
-        manager = self.manager
-        self.runner.submit(f"Lineage of {stream.stream_id}", lineage_job, manager, stream.channel.channel_id,
-                           stream.stream_id, kind="read", owner=self,
-                           on_result=lambda lin, s=stream: self._loaded(s, lin))
+        self.runner.latest(self._reading, f"Lineage of {stream.stream_id}", lineage_job, self.manager,
+                           stream.channel.channel_id, stream.stream_id, kind=JobKind.READ, owner=self,
+                           on_result=self._loaded)
 
     def refresh(self) -> None:
         self.set_stream(self.stream)
 
-    def _loaded(self, stream, lineage) -> None:
-        if stream is not self.stream:
-            return
+    def _loaded(self, lineage) -> None:
         self.lineage = lineage
         self._show()
 
@@ -146,7 +149,7 @@ class LineageView(QWidget):
         if lin is None or manager is None:
             return
         self.recompute_button.setEnabled(False)
-        self.runner.submit(f"Count stale instances of {lin.stream_id}", plan_job, manager, lin, kind="count",
+        self.runner.submit(f"Count stale instances of {lin.stream_id}", plan_job, manager, lin, kind=JobKind.COUNT,
                            owner=self, on_result=lambda plan: self._confirm(manager, plan),
                            on_error=lambda msg: (self.sigStatus.emit(msg), self._show()))
 
@@ -163,7 +166,8 @@ class LineageView(QWidget):
         if box.clickedButton() is not go:
             self._show()
             return
-        self.runner.submit(f"Recompute stale {plan.stream_id}", recompute_job, manager, plan, kind="tool", owner=self,
+        self.runner.submit(f"Recompute stale {plan.stream_id}", recompute_job, manager, plan, kind=JobKind.TOOL,
+                           owner=self,
                            on_result=lambda n: self.sigStatus.emit(f"{plan.stream_id}: recomputed "
                                                                    f"{format_intervals(plan.intervals, self.tz)}, "
                                                                    f"{n:,} instances written"),

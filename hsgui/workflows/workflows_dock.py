@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QInputDialog, 
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, utcnow
 
+from hsgui.common.background import JobKind
 from hsgui.common.timefmt import format_interval, format_intervals
 
 from .graph_layout import layout_workflow
@@ -243,7 +244,7 @@ class WorkflowsDock(QWidget):
         self._update_buttons()
         if manager is None:
             return
-        self.runner.submit("Read workflows, plates and meta-data", load_model_job, manager, kind="read",
+        self.runner.submit("Read workflows, plates and meta-data", load_model_job, manager, kind=JobKind.READ,
                            owner=self, on_result=lambda model, m=manager: self._model_loaded(m, model))
 
     def reload(self) -> None:
@@ -357,7 +358,7 @@ class WorkflowsDock(QWidget):
         if wf is None or self.manager is None:
             return
         self.runner.submit(f"Check factors of {wf.workflow_id}", factor_checks_job, self.manager, wf,
-                           self._consented_hashes(wf), kind="read", owner=self,
+                           self._consented_hashes(wf), kind=JobKind.READ, owner=self,
                            on_result=lambda checks, w=wf: self._checks_ready(w, checks))
 
     def _checks_ready(self, wf, checks) -> None:
@@ -379,14 +380,14 @@ class WorkflowsDock(QWidget):
         factor = wf.factors[index]
         if action == "code":
             self.runner.submit(f"Show stored code of {factor.tool.name}", describe_code_job,
-                               factor.tool.code_values.get(key), kind="read", owner=self,
+                               factor.tool.code_values.get(key), kind=JobKind.READ, owner=self,
                                on_result=lambda code, f=factor: self._show_code(f, code),
                                on_error=lambda msg: self.sigStatus.emit(f"cannot show the code: {msg}"))
         elif action == "bind":
             self.bind_parameter(index, key)
         elif action == "consent":
             self.runner.submit(f"Show stored code of {factor.tool.name}", describe_code_job,
-                               factor.tool.code_values.get(key), kind="read", owner=self,
+                               factor.tool.code_values.get(key), kind=JobKind.READ, owner=self,
                                on_result=lambda code, i=index, k=key: self.ask_consent(i, k, code),
                                on_error=lambda msg: self.sigStatus.emit(f"cannot read the code: {msg}"))
 
@@ -406,7 +407,7 @@ class WorkflowsDock(QWidget):
             if not ok or not function.strip():
                 return
         self.runner.submit(f"Bind {wf.factors[index].tool.name}.{key}", bind_job, self.manager, wf, index, key,
-                           function.strip(), kind="write", owner=self,
+                           function.strip(), kind=JobKind.WRITE, owner=self,
                            on_result=lambda b: (self.sigStatus.emit(f"{wf.factors[index].tool.name}: {key} bound to "
                                                                     f"{b.function}"), self.refresh_checks()),
                            on_error=lambda msg: self.sigStatus.emit(f"binding failed: {msg}"))
@@ -451,7 +452,7 @@ class WorkflowsDock(QWidget):
         tz = self.tz
         self._status_job = self.runner.submit(
             f"Status of workflow {wf.workflow_id}", status_job, self._status_index, self.manager, self.model, wf, iv,
-            lambda ivs: format_intervals(ivs, tz), kind="read", owner=self,
+            lambda ivs: format_intervals(ivs, tz), kind=JobKind.READ, owner=self,
             on_result=lambda states, w=wf: self._states_ready(w, states))
 
     def _states_ready(self, wf, states) -> None:
@@ -489,7 +490,7 @@ class WorkflowsDock(QWidget):
                 except Exception:  # noqa: BLE001 - a node on an unknown plate: no runs to show
                     pass
             self.runner.submit(f"Runs of {factor.tool.name}", factor_runs_job, self.manager, factor, sinks,
-                               kind="read", owner=self,
+                               kind=JobKind.READ, owner=self,
                                on_result=lambda runs, f=factor: self.details.setHtml(self._factor_html(f, runs)))
 
     def _read_node_detail(self, wf, name) -> None:
@@ -505,7 +506,7 @@ class WorkflowsDock(QWidget):
         iv, tz = TimeInterval(self.interval.start, end), self.tz
         self._status_job = self.runner.submit(
             f"Streams of node {name}", node_detail_job, self._status_index, self.manager, self.model, wf, name, iv,
-            lambda ivs: format_intervals(ivs, tz), kind="read", owner=self,
+            lambda ivs: format_intervals(ivs, tz), kind=JobKind.READ, owner=self,
             on_result=lambda st, w=wf, n=name: self._detail_ready(w, n, st))
 
     def _retry_detail(self) -> None:
@@ -556,7 +557,7 @@ class WorkflowsDock(QWidget):
                             + (" (stored code in a worker process)" if consented else ""))
         self._run_job = self.runner.submit(
             f"Run workflow {wf.workflow_id}", run_workflow_job, self.manager, self.model, wf, iv, consented,
-            only_runnable, workers, scheduler, kind="tool",
+            only_runnable, workers, scheduler, kind=JobKind.TOOL,
             owner=self, on_result=self._run_done, on_error=lambda msg: self.sigStatus.emit(f"workflow failed: {msg}"),
             on_finished=self._run_finished)
         self._recolour.start()

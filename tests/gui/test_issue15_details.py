@@ -31,7 +31,7 @@ def test_inspector_keeps_the_count_while_it_is_read_again(qtbot, runner):
     ins.refresh()   # after a job: the old figure stays until the new one arrives
     assert ins.fields["count"].text().startswith("15 instances")
     assert ins.fields["first"].text() == "2024-03-01 01:00:00"
-    qtbot.waitUntil(lambda: ins._job is None, timeout=5000)
+    qtbot.waitUntil(lambda: not ins.busy, timeout=5000)
     assert ins.fields["count"].text().startswith("15 instances")
 
 
@@ -64,7 +64,7 @@ def test_one_version_asset_timeline_shows_its_calculated_stretch(qtbot, runner, 
     ins.resize(360, 500)
     ins.show()
     ins.set_stream(ch["config"])
-    qtbot.waitUntil(lambda: ins._job is None, timeout=5000)
+    qtbot.waitUntil(lambda: not ins.busy, timeout=5000)
     assert ins.fields["calculated"].text().startswith("all up to")
     tl = ins.timeline
     assert tl.span is not None and tl.span.end == T0

@@ -247,10 +247,10 @@ def test_a_stale_result_never_overwrites_a_newer_one(qtbot, area, channel):
     first = TimeInterval(T0, T0 + timedelta(days=1))
     second = TimeInterval(T0 + timedelta(hours=2), T0 + timedelta(hours=3))
     c.request(area.runner, first, 500)
-    job_first = c.reads.job
+    job_first = c.read_job
     c.request(area.runner, second, 500)
     job_first.wait(5)
-    c.reads.job.wait(5)
+    c.read_job.wait(5)
     qtbot.waitUntil(lambda: c.data.interval == second and not c.busy, timeout=3000)
     qtbot.wait(100)
     assert c.data.interval == second

@@ -1,6 +1,8 @@
 """Switching stores: nothing bound to the previous store stays on screen."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -8,7 +10,7 @@ from channels.channel_manager import ChannelManager
 from channels.stream import StreamId
 from channels.time_interval import TimeInterval
 from channels.utils import UTC
-from hsgui.common.background import JobState
+from hsgui.common.background import JobKind, JobState
 from hsgui.common.timefmt import datetime_to_seconds
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
@@ -76,3 +78,61 @@ def test_removing_a_curve_or_moving_the_range_updates_the_readout_at_once(qtbot,
     assert "events" in pane.readout.text()
     pane.remove_curve(pane.curves[0])
     assert "events" not in pane.readout.text()
+
+
+def test_a_job_on_the_old_store_ends_before_the_store_is_closed_and_its_late_error_is_not_shown(
+        qtbot, window, tmp_path):
+    """Issue 26: jobs of a closed connection kept running on it. A store switch cancels every job that uses
+    the open store and closes it only once they ended; one that fails on its way out shows no error."""
+    connect(qtbot, window, make_sqlite_store(tmp_path / "first.sqlite"))
+    old = window.manager
+    stream = old.get_channel("mongo")[StreamId("events")]
+    closes = []                                       # for each close: had the job ended by then?
+    real_close = old.close
+    old.close = lambda: (closes.append(ended.is_set()), real_close())
+    started, proceed, ended = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_run(ctx):   # a tool run reading the store, which does not stop at once when cancelled
+        started.set()
+        try:
+            while not ctx.cancelled and not proceed.is_set():
+                stream.window(TimeInterval.all_time()).count()
+                proceed.wait(0.01)
+            proceed.wait(10)
+            stream.window(TimeInterval.all_time()).count()     # the store is still open: this works
+            raise RuntimeError("late failure on the previous store")
+        finally:
+            ended.set()
+
+    job = window.runner.submit("Slow run on the first store", slow_run, kind=JobKind.TOOL)
+    assert started.wait(10)
+    second = str(tmp_path / "second.sqlite")
+    ChannelManager.open(second).close()
+    connect(qtbot, window, second)
+    closing = next(j for j in window.runner.jobs if j.title == "Close previous connection")
+    qtbot.waitUntil(lambda: closing.state is JobState.RUNNING, timeout=10000)
+    assert job.cancel_event.is_set() and closes == []        # the close waits for the job
+    proceed.set()
+    qtbot.waitUntil(lambda: closing.is_finished and job.is_finished, timeout=15000)
+    assert closes == [True]
+    assert job.state is JobState.CANCELLED and closing.state is JobState.DONE
+    qtbot.wait(50)
+    assert window.error_bar.text() == ""
+
+
+def test_after_reconnecting_no_lineage_job_runs_on_the_closed_store(qtbot, window, tmp_path, monkeypatch):
+    """Issue 26: after reconnecting, "Lineage of …" jobs failed with "Cannot use MongoClient after close"."""
+    from hsgui.workflows import lineage_view
+    used = []
+    real = lineage_view.lineage_job
+    monkeypatch.setattr(lineage_view, "lineage_job", lambda ctx, manager, *a: (used.append(manager),
+                                                                              real(ctx, manager, *a))[1])
+    connect(qtbot, window, make_sqlite_store(tmp_path / "first.sqlite"))
+    old = window.manager
+    assert window.tree.select_stream("mongo", StreamId("events"))
+    qtbot.waitUntil(lambda: window.lineage.lineage is not None, timeout=10000)
+    used.clear()
+    connect(qtbot, window, make_sqlite_store(tmp_path / "second.sqlite"))
+    qtbot.waitUntil(lambda: not window.runner.active, timeout=15000)
+    assert old not in used
+    assert not [j.title for j in window.runner.jobs if j.state is JobState.FAILED]
