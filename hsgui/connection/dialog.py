@@ -101,7 +101,10 @@ class ConnectDialog(QDialog):
         self.recent = QListWidget(self)
         for t in hs_settings.recent_connections():
             self.recent.addItem(t)
-        self.recent.currentTextChanged.connect(self.set_target)
+        # only a choice sets the target: a click or the arrow keys select an item; focus arriving in the list
+        # (say from a button that was disabled) makes an item current without selecting it
+        self.recent.itemSelectionChanged.connect(self._recent_chosen)
+        self.recent.itemClicked.connect(self._recent_chosen)
         self.recent.itemDoubleClicked.connect(lambda _i: self.accept())
         self.error_label = QLabel("", self)
         self.error_label.setStyleSheet("color: #b02020;")
@@ -134,6 +137,11 @@ class ConnectDialog(QDialog):
         else:
             self.tabs.setCurrentIndex(EMBEDDED)
             self.file_edit.setText(target)
+
+    def _recent_chosen(self, *_):
+        chosen = self.recent.selectedItems()
+        if chosen:
+            self.set_target(chosen[0].text())
 
     def target(self) -> str:
         tab = self.tabs.currentIndex()
@@ -200,6 +208,8 @@ class ConnectDialog(QDialog):
         if not hs_settings.is_mongo_uri(target):
             self._test_done(False, "Enter a mongodb:// URI first.")
             return None
+        if self.test_btn.hasFocus():
+            self.uri_edit.setFocus()   # a disabled button hands focus on to the next widget: keep it on the URI
         self.test_btn.setEnabled(False)
         self.test_label.setText(f"Connecting to {hs_settings.redact_uri(target)}…")
         box = {}  # callbacks run later, on the GUI thread, after box["job"] is set
