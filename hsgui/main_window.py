@@ -34,7 +34,7 @@ from hsgui.plotting.commands import OfferBar, WindowActions
 from hsgui.workflows.install import install_workflow_docks
 from hsgui.workspace.controller import WorkspaceController
 from hsgui.common.connection import (close_manager, data_span, open_connection, open_ended_span, refresh_manager,
-                         stream_span)
+                                     retry_target, stream_span)
 from hsgui.browse.inspector import InspectorDock
 from hsgui.browse.instances_table import InstancesTable
 from hsgui.common.background import JobRunner, JobState, guarded
@@ -386,6 +386,10 @@ class MainWindow(WindowActions, QMainWindow):
             return
         self._open_job = None
         self.connection_label.setText(self._connection_text())  # the error bar and the log already have msg
+        retry = retry_target(target, msg)
+        if retry is not None:   # a timeout expired: offer longer ones (written into the URI)
+            self.offer_bar.offer(f"{hs_settings.redact_target(target)} did not answer in time.",
+                                 lambda: self.open_target(retry), button="Retry with longer timeouts")
 
     def _connection_text(self) -> str:
         if self.manager is None:
