@@ -75,6 +75,20 @@ def add_recent_connection(target: str) -> list[str]:
     return recent
 
 
+# -- file dialogs ----------------------------------------------------------------
+def last_folder(kind: str) -> str:
+    """The folder the ``kind`` file dialog ("import", …) last took a file from, else the user's home."""
+    folder = str(settings().value(f"folders/{kind}", "") or "")
+    return folder if folder and os.path.isdir(folder) else os.path.expanduser("~")
+
+
+def save_last_folder(kind: str, path: str) -> None:
+    """Remember the folder of ``path`` (a file, or a folder) for the next ``kind`` file dialog."""
+    s = settings()
+    s.setValue(f"folders/{kind}", path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)))
+    s.sync()
+
+
 # -- time range ------------------------------------------------------------------
 def save_time_range(interval, last=None) -> None:
     """Save the range; ``last`` (a timedelta) when it is "the last …" preset, restored up to the next now."""
