@@ -10,6 +10,7 @@ from channels.time_interval import TimeInterval, TimeIntervals
 from channels.tools import load_tool
 from channels.utils import format_duration, utcnow
 
+from .dialog_text import expected_input_count
 from .run_interval import calculated_span
 
 
@@ -127,6 +128,16 @@ def compute_missing(manager, runner, stream, interval: TimeInterval, record, res
                          writes=[(stream.channel.channel_id, stream.stream_id)])
 
 
+def _takes_input(tool_channel, name) -> bool:
+    """Whether the tool can take the chosen streams as input: not a source tool that declares none (clock,
+    random values, windows, file readers). A tool that cannot be loaded is kept: its dialog says why."""
+    try:
+        cls = tool_channel.get_tool_class(name)
+    except Exception:  # noqa: BLE001 - a broken tool file is shown by the dialog, never a crash here
+        return True
+    return expected_input_count(cls) != 0
+
+
 def make_compute_menu_hook(get_manager, open_run_dialog, compute_missing_for):
     """A ``StreamTreeWidget.context_menu_hooks`` entry adding "Compute with…" and "Compute missing".
 
@@ -143,6 +154,8 @@ def make_compute_menu_hook(get_manager, open_run_dialog, compute_missing_for):
         several = len(manager.tool_channels) > 1
         for ch in manager.tool_channels:
             for name in ch.list_tools():
+                if not _takes_input(ch, name):
+                    continue
                 action = sub.addAction(f"{name}  ({ch.channel_id})" if several else name)
                 action.triggered.connect(lambda _=False, c=ch.channel_id, n=name: open_run_dialog(c, n, list(streams)))
         if len(streams) == 1:
