@@ -63,7 +63,7 @@ def test_dialog_names_the_expired_timeout_and_a_retry_with_longer_ones_connects(
     dlg.accept()                                             # Connect with no URI: a red message
     assert dlg.error_label.text() == "Enter a target first."
     dlg.uri_edit.setFocus()
-    uri = slow_server.uri + "?serverSelectionTimeoutMS=500&connectTimeoutMS=500"
+    uri = slow_server.uri + "?serverSelectionTimeoutMS=500&connectTimeoutMS=5000"   # selection gives up first
     qtbot.keyClicks(dlg.uri_edit, uri)
     with qtbot.waitSignal(dlg.testFinished, timeout=15000) as failed:
         qtbot.mouseClick(dlg.test_btn, Qt.MouseButton.LeftButton)
