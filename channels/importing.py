@@ -27,6 +27,7 @@ cancelled import of an unsorted file leaves its streams' data without calculated
 """
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
@@ -70,11 +71,13 @@ class FilePreview:
     path: str
     format: str
     columns: list
-    rows: list                 # first rows, as text per column
+    rows: list                 # first rows, as text per column, malformed ones included (as far as they can be split)
     time_column: str | None
     time_unit: str | None      # "iso" / "s" / "ms" / "us" / "ns"
     has_zone: bool             # ISO times carry their own offset
     numeric_columns: list      # value columns whose preview values are all numbers
+    lines: list = field(default_factory=list)      # the file line of each row (the row number for Parquet)
+    problems: dict = field(default_factory=dict)   # {line: why the import will not take that row}
 
 
 @dataclass
@@ -95,7 +98,8 @@ class ImportSpec:
         if self.mode == "dict":
             return {None: StreamId(self.stream_name or os.path.splitext(os.path.basename(self.path))[0],
                                    list(self.meta_data))}
-        prefix = f"{self.stream_name}_" if self.stream_name else ""
+        prefix = self.stream_name if not self.stream_name or self.stream_name.endswith("_") else \
+            f"{self.stream_name}_"
         return {c: StreamId(prefix + c, list(self.meta_data)) for c in self.value_columns}
 
 
@@ -104,7 +108,8 @@ class ImportReport:
     path: str
     rows_read: int = 0
     rows_malformed: int = 0
-    written: dict = field(default_factory=dict)     # str(StreamId) -> instances written
+    written: dict = field(default_factory=dict)     # str(StreamId) -> instances new in the store
+    already_stored: int = 0                         # instances the store held already, with the same value
     malformed: list = field(default_factory=list)   # (line, reason), the first MAX_REPORTED
     seconds: float = 0.0
     bytes: int = 0
@@ -130,8 +135,11 @@ class ImportReport:
 
     def describe(self) -> str:
         rate = self.bytes / self.seconds / 1e6 if self.seconds > 0 else 0.0
-        text = (f"{os.path.basename(self.path)}: {self.rows_read:,} rows, {self.instances_written:,} instances in "
-                f"{len(self.written)} stream(s), {self.seconds:.1f} s ({rate:.1f} MB/s)")
+        text = (f"{os.path.basename(self.path)}: {self.rows_read:,} rows, {self.instances_written:,} new instances in "
+                f"{len(self.written)} stream(s)")
+        if self.already_stored:
+            text += f" ({self.already_stored:,} already stored with the same values)"
+        text += f", {self.seconds:.1f} s ({rate:.1f} MB/s)"
         if self.rows_malformed:
             first = ", ".join(f"line {ln}: {why}" for ln, why in self.malformed[:3])
             text += f"; {self.rows_malformed:,} malformed row(s) not imported ({first}{', …' if self.rows_malformed > 3 else ''})"
@@ -140,10 +148,14 @@ class ImportReport:
 
 # -- reading ------------------------------------------------------------------------------------------------
 
+def _delimiter(path, delimiter) -> str:
+    return delimiter or ("\t" if path.lower().endswith(".tsv") else ",")
+
+
 def _csv_reader(path, delimiter, handler, block_size=None):
     import pyarrow as pa
     import pyarrow.csv as pcsv
-    delim = delimiter or ("\t" if path.lower().endswith(".tsv") else ",")
+    delim = _delimiter(path, delimiter)
     head = pcsv.open_csv(path, read_options=pcsv.ReadOptions(use_threads=False, block_size=1 << 16),
                          parse_options=pcsv.ParseOptions(delimiter=delim, invalid_row_handler=lambda r: "skip"))
     names = head.schema.names
@@ -154,12 +166,16 @@ def _csv_reader(path, delimiter, handler, block_size=None):
                                                              strings_can_be_null=True))
 
 
-def _batches(path, fmt, delimiter, report, skipped):
-    """Yield ``(columns: {name: pyarrow Array}, lines: numpy int64 physical line per row)``."""
+def _batches(path, fmt, delimiter, report, skipped, skipped_text=None):
+    """Yield ``(columns: {name: pyarrow Array}, lines: numpy int64 physical line per row)``; CSV rows with the
+    wrong number of fields are reported, their lines appended to ``skipped`` (and their text put in
+    ``skipped_text`` by line, when given)."""
     import pyarrow as pa
     if fmt == "csv":
         def handler(row):
             skipped.append(row.number)
+            if skipped_text is not None:
+                skipped_text[row.number] = row.text
             report.bad(row.number, f"{row.actual_columns} fields where the header has {row.expected_columns}")
             return "skip"
         reader = _csv_reader(path, delimiter, handler)
@@ -406,12 +422,15 @@ def _values(col, numeric: bool, lines, ok, report, name):
 
 def inspect_file(path: str, rows: int = 20, delimiter: str | None = None) -> FilePreview:
     """Columns, the first ``rows`` rows and a guess of the time column and its form."""
-    fmt = file_format(path)
+    if os.path.isdir(path):
+        raise ImportError_(f"{path} is a folder, not a file")
     if not os.path.isfile(path):
         raise ImportError_(f"{path} does not exist")
+    fmt = file_format(path)
     report = ImportReport(path)
+    skipped_text = {}
     try:
-        columns, _lines = next(_batches(path, fmt, delimiter, report, []))
+        columns, lines = next(_batches(path, fmt, delimiter, report, [], skipped_text))
     except StopIteration:
         raise ImportError_(f"{path} has no rows") from None
     except ImportError_:
@@ -419,10 +438,28 @@ def inspect_file(path: str, rows: int = 20, delimiter: str | None = None) -> Fil
     except Exception as e:  # noqa: BLE001 - pyarrow raises many kinds on a file that is not what it says
         raise ImportError_(f"{path} could not be read as {fmt}: {e}") from None
     names = list(columns)
-    preview = [[_cell(columns[c][i]) for c in names] for i in range(min(rows, len(next(iter(columns.values())))))]
+    shown = {int(lines[i]): [_cell(columns[c][i]) for c in names] for i in range(min(rows, len(lines)))}
+    # the rows the import will not take are shown too, where they are in the file, with the reason
+    last = max(shown) if len(shown) == rows else math.inf
+    problems = {line: why for line, why in report.malformed if line <= last}
+    for line in problems:
+        shown[line] = _split_row(skipped_text.get(line), path, delimiter, len(names))
+    lines_shown = sorted(shown)[:rows]
     time_col, unit, zoned = _guess_time(columns, names)
     numeric = [c for c in names if c != time_col and _all_numeric(columns[c], rows)]
-    return FilePreview(path, fmt, names, preview, time_col, unit, zoned, numeric)
+    return FilePreview(path, fmt, names, [shown[ln] for ln in lines_shown], time_col, unit, zoned, numeric,
+                       lines_shown, {ln: problems[ln] for ln in lines_shown if ln in problems})
+
+
+def _split_row(text, path, delimiter, n) -> list:
+    """The fields of a row the reader skipped, as far as they go, for the preview (``n`` of them)."""
+    if text is None:
+        return [""] * n
+    try:
+        fields = next(csv.reader([text], delimiter=_delimiter(path, delimiter)), [])
+    except csv.Error:
+        fields = [text]
+    return (fields + [""] * n)[:n]
 
 
 def _cell(v):
@@ -604,29 +641,37 @@ def _span(lo_ms, hi_ms) -> TimeIntervals:
     return TimeIntervals([TimeInterval(from_ms(lo_ms) - timedelta(milliseconds=1), from_ms(hi_ms))])
 
 
+def _new(n, offered, report) -> int:
+    """How many of ``offered`` instances a write added (the channel's count, when it gives one); the rest were
+    stored already with the same value."""
+    new = n if isinstance(n, int) else offered
+    report.already_stored += offered - new
+    return new
+
+
 def _write_arrays(channel, stream, ms, values, calc, lines, report) -> int:
-    """A batch of floats through ``insert_arrays``; on a conflict with what is stored, row by row (reported)."""
+    """A batch of floats through ``insert_arrays``; on a conflict with what is stored, row by row (reported).
+    Returns how many instances were new."""
     from .errors import DuplicateInstanceError
     try:
-        channel.insert_arrays(stream, ms, values, add_intervals=calc)
-        return len(ms)
+        return _new(channel.insert_arrays(stream, ms, values, add_intervals=calc), len(ms), report)
     except DuplicateInstanceError:
         insts = [StreamInstance._make((from_ms(int(m)), float(v))) for m, v in zip(ms, values)]
         return _write(channel, stream, insts, calc, lines, report)
 
 
 def _write(channel, stream, insts, calc, lines, report) -> int:
-    """Write one batch; rows the store refuses as a second value for a timestamp are reported, the rest written."""
+    """Write one batch; rows the store refuses as a second value for a timestamp are reported, the rest written.
+    Returns how many instances were new."""
     from .errors import DuplicateInstanceError
     try:
-        channel.write_chunk(stream, insts, add_intervals=calc)
-        return len(insts)
+        return _new(channel.write_chunk(stream, insts, add_intervals=calc), len(insts), report)
     except DuplicateInstanceError:
         pass
     # some timestamps already hold a value (an unsorted file, or a second import): compare with what is there
     lo, hi = insts[0].timestamp - timedelta(milliseconds=1), insts[-1].timestamp
     there = dict(stream.window(TimeInterval(lo, hi)).items())
-    fresh, n = [], 0
+    fresh = []
     for inst, line in zip(insts, lines):
         old = there.get(inst.timestamp, _MISSING)
         if old is _MISSING:
@@ -634,9 +679,9 @@ def _write(channel, stream, insts, calc, lines, report) -> int:
         elif old != inst.value:
             report.bad(line, f"{stream.stream_id}: a second value at {inst.timestamp.isoformat()} "
                              f"({inst.value!r}; {old!r} is there)")
-    channel.write_chunk(stream, fresh, add_intervals=calc)
-    n += len(fresh)
-    return n
+        else:
+            report.already_stored += 1
+    return _new(channel.write_chunk(stream, fresh, add_intervals=calc), len(fresh), report)
 
 
 _MISSING = object()

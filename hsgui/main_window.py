@@ -213,6 +213,9 @@ class MainWindow(QMainWindow):
     def show_status(self, text: str, ms: int = 8000) -> None:
         self.statusBar().showMessage(text, ms)
 
+    def offer(self, text: str, action, button: str) -> None:
+        self.offer_bar.offer(text, action, button=button)
+
     def resolve_stream(self, channel_id, stream_id):
         """``(channel id, StreamId)`` -> Stream of the current connection (for drops, plots, tool inputs)."""
         if self.state.manager is None:

@@ -90,10 +90,13 @@ def restore_geometry(window) -> bool:
 
 
 def last_folder(kind: str) -> str:
-    """The folder a file dialog of ``kind`` ("workspace", "import", …) opened last, else the home folder."""
-    value = settings().value(f"folders/{kind}")
-    return str(value) if value and os.path.isdir(str(value)) else os.path.expanduser("~")
+    """The folder the ``kind`` file dialog ("import", "workspace", …) last used, else the user's home."""
+    folder = str(settings().value(f"folders/{kind}", "") or "")
+    return folder if folder and os.path.isdir(folder) else os.path.expanduser("~")
 
 
-def remember_folder(kind: str, path: str) -> None:
-    settings().setValue(f"folders/{kind}", os.path.dirname(os.path.abspath(path)))
+def save_last_folder(kind: str, path: str) -> None:
+    """Remember the folder of ``path`` (a file, or a folder) for the next ``kind`` file dialog."""
+    s = settings()
+    s.setValue(f"folders/{kind}", path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)))
+    s.sync()

@@ -49,6 +49,9 @@ class Shell(Protocol):
 
     def show_status(self, text: str, ms: int = 8000) -> None: ...
 
+    def offer(self, text: str, action: Callable[[], None], button: str) -> None:
+        """A one-line offer above the plots (never modal): ``button`` runs ``action``."""
+
     def resolve_stream(self, channel_id, stream_id): ...
 
     def on_close(self, callback: Callable[[], None]) -> None: ...

@@ -162,6 +162,50 @@ def test_bad_requests_name_what_is_wrong(tmp_path):
         import_file(db, ImportSpec(path, "time", ["nope"]))
     with pytest.raises(ImportError_, match="at least one value column"):
         import_file(db, ImportSpec(path, "time", []))
+    (tmp_path / "x.xlsx").write_bytes(b"PK")
     with pytest.raises(ImportError_, match="cannot tell the format"):
         inspect_file(str(tmp_path / "x.xlsx"))
+    with pytest.raises(ImportError_, match="nope.csv does not exist"):
+        inspect_file(str(tmp_path / "nope.csv"))
+    with pytest.raises(ImportError_, match="is a folder, not a file"):
+        inspect_file(str(tmp_path))
+    manager.close()
+
+
+def test_the_preview_shows_ragged_rows_with_their_reason_numbered_by_file_line(tmp_path):
+    path = _csv(tmp_path, "time,temp,hum\n"
+                          "2024-03-01 00:00:01,20.5,40\n"      # line 2
+                          "2024-03-01 00:00:02,21.0\n"         # line 3: one field short
+                          "2024-03-01 00:00:03,21.5,41,9\n"    # line 4: one field too many
+                          "2024-03-01 00:00:04,22.0,42\n")     # line 5
+    pv = inspect_file(path)
+    assert pv.lines == [2, 3, 4, 5]
+    assert pv.rows[1] == ["2024-03-01 00:00:02", "21.0", ""] and pv.rows[2][:3] == ["2024-03-01 00:00:03", "21.5", "41"]
+    assert pv.problems == {3: "2 fields where the header has 3", 4: "4 fields where the header has 3"}
+    assert inspect_file(path, rows=2).lines == [2, 3]
+
+
+def test_a_prefix_ending_in_an_underscore_is_not_doubled():
+    assert str(ImportSpec("f.csv", "time", ["pressure"], stream_name="site_").stream_ids()["pressure"]) == \
+        "site_pressure"
+    assert str(ImportSpec("f.csv", "time", ["pressure"], stream_name="site").stream_ids()["pressure"]) == \
+        "site_pressure"
+
+
+def test_importing_the_same_file_again_reports_nothing_new(tmp_path):
+    rows = [f"2024-03-01 00:00:{i:02d},{i},x{i}" for i in range(1, 50)]
+    path = _csv(tmp_path, "time,v,label\n" + "\n".join(rows) + "\n")
+    manager, db = _db(tmp_path)
+    first = import_file(db, ImportSpec(path, "time", ["v", "label"]))
+    assert first.instances_written == 98 and first.already_stored == 0
+    again = import_file(db, ImportSpec(path, "time", ["v", "label"]))
+    assert again.instances_written == 0 and again.already_stored == 98 and again.rows_malformed == 0
+    assert "0 new instances" in again.describe() and "98 already stored" in again.describe()
+    more = rows + [f"2024-03-01 00:00:{i:02d},{i},x{i}" for i in range(50, 55)]
+    (tmp_path / "data.csv").write_text("time,v,label\n" + "\n".join(more) + "\n")
+    grown = import_file(db, ImportSpec(path, "time", ["v", "label"]))
+    assert grown.written == {"v": 5, "label": 5} and grown.already_stored == 98
+    memory = manager.get_channel("memory")
+    assert import_file(memory, ImportSpec(path, "time", ["v"])).instances_written == 54
+    assert import_file(memory, ImportSpec(path, "time", ["v"])).instances_written == 0
     manager.close()

@@ -1,5 +1,11 @@
 """Opening a connection, the demo store on first start, and the connection-wide reads the window needs.
 
+A MongoDB store opens with the timeouts written in its URI, else the store's
+``DEFAULT_TIMEOUT_MS``. When one of them expires, the failure says which (in
+words, with its value) and :func:`longer_timeouts` gives the URI to retry
+with: the timeouts live in the URI, so a retry, the Recent list and the worker
+processes all use the same ones.
+
 Every function here that takes ``ctx`` first is a job body: it runs on a pool
 thread (never on the GUI thread) and touches no widget. The demo store is built
 into ``<store>.building`` and renamed into place only when it is complete, so an
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from datetime import timedelta
 
@@ -22,6 +29,90 @@ log = logging.getLogger(__name__)
 
 def is_mongo_uri(target: str) -> bool:
     return target.startswith("mongodb://") or target.startswith("mongodb+srv://")
+
+
+# -- MongoDB timeouts ------------------------------------------------------------------------------------------
+#: the two timeouts a reachable but slow server runs into, and what each one limits
+TIMEOUTS = {"serverSelectionTimeoutMS": "server selection timeout",
+            "connectTimeoutMS": "connect timeout"}
+#: the timeouts a store uses when its URI names none (MongoStore's default)
+DEFAULT_TIMEOUT_MS = 3000
+#: what a retry "with longer timeouts" writes into the URI
+LONGER_TIMEOUT_MS = 30000
+
+
+def _uri_options(uri: str) -> tuple[str, list[str]]:
+    """``(the URI up to its options, its option items)``, split as the driver does: hosts end at the first
+    ``/``, options start at the ``?`` after it."""
+    scheme, sep, rest = uri.partition("://")
+    hosts, _, path = rest.partition("/")
+    db, _, query = path.partition("?")
+    return f"{scheme}{sep}{hosts}/{db}", [item for item in re.split(r"[&;]", query) if item]
+
+
+def uri_timeouts(uri: str) -> dict[str, tuple[int, bool]]:
+    """For each of :data:`TIMEOUTS`: ``(milliseconds, written in the URI)``; written options win over the
+    default (names in any case, as the driver reads them)."""
+    out = {name: (DEFAULT_TIMEOUT_MS, False) for name in TIMEOUTS}
+    for item in _uri_options(uri)[1]:
+        key, _, value = item.partition("=")
+        for name in TIMEOUTS:
+            if key.lower() == name.lower():
+                try:
+                    out[name] = (int(float(value)), True)
+                except ValueError:
+                    pass   # the driver names a malformed value when the store opens
+    return out
+
+
+def longer_timeouts(uri: str, ms: int = LONGER_TIMEOUT_MS) -> str | None:
+    """``uri`` with each of :data:`TIMEOUTS` raised to at least ``ms`` (longer ones written in it are kept, other
+    options stay as they are); None when they are all that long already."""
+    current = uri_timeouts(uri)
+    if all(value >= ms for value, _ in current.values()):
+        return None
+    base, items = _uri_options(uri)
+    names = {name.lower() for name in TIMEOUTS}
+    items = [item for item in items if item.partition("=")[0].lower() not in names]
+    items += [f"{name}={max(ms, current[name][0])}" for name in TIMEOUTS]
+    return base + "?" + "&".join(items)
+
+
+def expired_timeout(message: str) -> str | None:
+    """Which of :data:`TIMEOUTS` made a MongoDB store fail to open with ``message``, or None when it failed
+    for another reason (refused, unknown host, wrong password ...: waiting longer would not help).
+
+    The store reports the driver's server-selection failure as ``… (gave up after N s)``: with no server
+    found at all, the server selection timeout expired; with the server's reply not in time (``no answer``,
+    or the driver's ``operation cancelled`` for a check it abandoned), the connect timeout did."""
+    if "gave up after" not in message:
+        return None
+    if "no answer" in message or "operation cancelled" in message:
+        return "connectTimeoutMS"
+    if "No servers found yet" in message:
+        return "serverSelectionTimeoutMS"
+    return None
+
+
+def retry_target(target: str | None, message: str | None) -> str | None:
+    """The target to retry a failed open of ``target`` with: its URI with longer timeouts when one expired
+    (``message`` says), else None (waiting longer would not help, or the timeouts are that long already)."""
+    if not target or not message or not is_mongo_uri(target) or expired_timeout(message) is None:
+        return None
+    return longer_timeouts(target)
+
+
+def explain_timeout(message: str, uri: str) -> str:
+    """``message`` and, when a timeout expired, which one, its value and what to do, in words."""
+    name = expired_timeout(message)
+    if name is None:
+        return message
+    ms, written = uri_timeouts(uri)[name]
+    text = (f"{message}. The {TIMEOUTS[name]} expired ({name} = {ms / 1000:g} s, "
+            f"{'written in the URI' if written else 'the default'}): the server may be reachable but slow")
+    if longer_timeouts(uri) is not None:
+        text += f"; retry with {LONGER_TIMEOUT_MS / 1000:g} s timeouts, or write longer ones in the URI"
+    return text
 
 
 def redact_target(target: str) -> str:
@@ -69,7 +160,12 @@ def open_connection(ctx, target: str | None, create: bool = False, demo: bool = 
     if is_mongo_uri(target) or target.lower().endswith(".json"):
         if target.lower().endswith(".json") and not os.path.isfile(target):
             raise StoreError(f"config file {target} does not exist")
-        return ChannelManager.open(target)
+        try:
+            return ChannelManager.open(target)
+        except StoreError as e:
+            if not is_mongo_uri(target) or expired_timeout(str(e)) is None:
+                raise
+            raise StoreError(explain_timeout(str(e), target)) from None   # the store's error names no secret
     path = os.path.abspath(os.path.expanduser(target))
     if os.path.isdir(path):
         raise StoreError(f"{path} is a folder, not a store file")

@@ -6,6 +6,7 @@ from PySide6.QtCore import QObject, Qt
 
 from hsgui.common.background import JobKind
 from hsgui.compute.compute_missing_dialog import start_compute_missing
+from hsgui.compute.dialog_text import expected_input_count
 from hsgui.compute.purge_dialog import PurgeDialog
 from hsgui.compute.run_history import RunHistoryWidget
 from hsgui.compute.run_tool_dialog import RunToolDialog
@@ -69,7 +70,7 @@ class Compute(QObject):
         inputs = [(s.channel.channel_id, s.stream_id) for s in ctx.streams]
         return [(f"{name}  ({ch.channel_id})" if several else name,
                  lambda c=ch.channel_id, n=name: self.open_run_dialog(c, n, inputs=inputs))
-                for ch in manager.tool_channels for name in ch.list_tools()]
+                for ch in manager.tool_channels for name in ch.list_tools() if _takes_input(ch, name)]
 
     def compute_missing_for(self, stream):
         """"Compute missing…": find the run that made ``stream`` (a job), offer the visible range or the
@@ -80,6 +81,16 @@ class Compute(QObject):
         state = self.shell.state
         dlg = PurgeDialog(self.shell.runner, streams, state.interval, self.shell.widget, tz=state.time_zone)
         return self.shell.show_dialog(dlg)
+
+
+def _takes_input(tool_channel, name) -> bool:
+    """Whether the tool can take the chosen streams as input: not a source tool that declares none (clock,
+    random values, windows, file readers). A tool that cannot be loaded is kept: its dialog says why."""
+    try:
+        cls = tool_channel.get_tool_class(name)
+    except Exception:  # noqa: BLE001 - a broken tool file is shown by the dialog, never a crash here
+        return True
+    return expected_input_count(cls) != 0
 
 
 def _writable(ctx) -> bool:

@@ -220,6 +220,11 @@ class RunToolDialog(QDialog):
         self.interval_note.setWordWrap(True)
         self.interval_note.setStyleSheet("color: #555;")
         ivl.addWidget(self.interval_note)
+        self._noted_interval = None       # the interval the note speaks of: shown only while that is the interval
+        keep_place = self.interval_note.sizePolicy()
+        keep_place.setRetainSizeWhenHidden(True)   # the layout does not jump when it goes
+        self.interval_note.setSizePolicy(keep_place)
+        self.interval_edit.sigChanged.connect(self._show_note_while_current)
         left.addWidget(iv_box)
 
         # bottom: status, progress, buttons
@@ -275,8 +280,16 @@ class RunToolDialog(QDialog):
         ch = self.output_channel_obj()
         horizon = getattr(ch, "up_to_timestamp", None) if ch is not None else None
         iv, note = runnable_interval(requested, inputs, utcnow(), horizon, self.tz)
-        self.interval_edit.set_interval(iv)
+        self._noted_interval = iv
         self.interval_note.setText(note)
+        self.interval_edit.set_interval(iv)
+
+    def _show_note_while_current(self):
+        try:
+            current = self.interval_edit.interval() == self._noted_interval
+        except ValueError:   # being typed: not the noted interval
+            current = False
+        self.interval_note.setVisible(current)
 
     # -- tool version / form ----------------------------------------------------------
     @property

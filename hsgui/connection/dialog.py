@@ -1,10 +1,11 @@
 """The Connect dialog: embedded store file, MongoDB URI, or HyperStream config file.
 
 "Test connection" opens the store in a background job and reports within a
-few seconds (the MongoDB store uses a short server-selection timeout, and the
-dialog gives up waiting after ``TEST_TIMEOUT_S`` whatever happens), so a dead
-server never freezes the dialog. Recent connections are listed without
-passwords.
+few seconds (the MongoDB store uses short timeouts, and the dialog gives up
+waiting after :func:`test_wait_s` whatever happens), so a dead server never
+freezes the dialog. When a timeout expired, the dialog says which and offers to
+retry with longer ones, written into the URI (options written there win).
+Recent connections are listed without passwords.
 """
 from __future__ import annotations
 
@@ -18,15 +19,22 @@ from channels.utils import redact_text
 
 from hsgui import settings as hs_settings
 from hsgui.common.background import JobKind
+from hsgui.common.connection import LONGER_TIMEOUT_MS, expired_timeout, longer_timeouts, open_connection, uri_timeouts
 
 TEST_TIMEOUT_S = 8.0
 EMBEDDED, MONGO, CONFIG = range(3)
 
 
+def test_wait_s(uri: str) -> float:
+    """How long the dialog waits for a test of ``uri``: ``TEST_TIMEOUT_S``, longer when the URI's timeouts are
+    (the store may need one server selection for its check and another for its first read)."""
+    longest = max(ms for ms, _ in uri_timeouts(uri).values()) / 1000
+    return max(TEST_TIMEOUT_S, 2 * longest + 2)
+
+
 def _test_connection(ctx, target: str) -> str:
     """Job: open the store, list its stream definitions, close it. Returns a one-line description."""
-    from channels.channel_manager import ChannelManager
-    manager = ChannelManager.open(target)
+    manager = open_connection(ctx, target)
     try:
         n = sum(len(c.streams) for c in manager.database_channels)
         desc = getattr(manager.store, "description", "") or hs_settings.redact_target(target)
@@ -74,12 +82,21 @@ class ConnectDialog(QDialog):
         self.uri_edit.setPlaceholderText("mongodb://user:password@host:27017/hyperstream")
         self.test_btn = QPushButton("Test connection", mongo)
         self.test_btn.clicked.connect(self.test_connection)
+        self.retry_btn = QPushButton(f"Retry with {LONGER_TIMEOUT_MS / 1000:g} s timeouts", mongo)
+        self.retry_btn.setToolTip("Writes longer serverSelectionTimeoutMS and connectTimeoutMS into the URI "
+                                  "and tests again")
+        self.retry_btn.clicked.connect(self.retry_with_longer_timeouts)
+        self.retry_btn.hide()
         self.test_label = QLabel("", mongo)
         self.test_label.setWordWrap(True)
         self.test_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form = QFormLayout(mongo)
         form.addRow("URI:", self.uri_edit)
-        form.addRow("", self.test_btn)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_btn)
+        test_row.addWidget(self.retry_btn)
+        test_row.addStretch(1)
+        form.addRow("", test_row)
         form.addRow("", self.test_label)
         self.tabs.addTab(mongo, "MongoDB")
 
@@ -101,7 +118,10 @@ class ConnectDialog(QDialog):
         self.recent = QListWidget(self)
         for t in hs_settings.recent_connections():
             self.recent.addItem(t)
-        self.recent.currentTextChanged.connect(self.set_target)
+        # only a choice sets the target: a click or the arrow keys select an item; focus arriving in the list
+        # (say from a button that was disabled) makes an item current without selecting it
+        self.recent.itemSelectionChanged.connect(self._recent_chosen)
+        self.recent.itemClicked.connect(self._recent_chosen)
         self.recent.itemDoubleClicked.connect(lambda _i: self.accept())
         self.error_label = QLabel("", self)
         self.error_label.setStyleSheet("color: #b02020;")
@@ -134,6 +154,11 @@ class ConnectDialog(QDialog):
         else:
             self.tabs.setCurrentIndex(EMBEDDED)
             self.file_edit.setText(target)
+
+    def _recent_chosen(self, *_):
+        chosen = self.recent.selectedItems()
+        if chosen:
+            self.set_target(chosen[0].text())
 
     def target(self) -> str:
         tab = self.tabs.currentIndex()
@@ -200,23 +225,35 @@ class ConnectDialog(QDialog):
         if not hs_settings.is_mongo_uri(target):
             self._test_done(False, "Enter a mongodb:// URI first.")
             return None
+        if self.test_btn.hasFocus() or self.retry_btn.hasFocus():
+            self.uri_edit.setFocus()   # a disabled button hands focus on to the next widget: keep it on the URI
         self.test_btn.setEnabled(False)
+        self.retry_btn.hide()
+        self.test_label.setStyleSheet("")
         self.test_label.setText(f"Connecting to {hs_settings.redact_uri(target)}…")
         # every test replaced or timed out is cancelled (_stop_test, _test_done): only the current one answers
         job = self._test_job = self.runner.submit(
             f"Test connection to {hs_settings.redact_uri(target)}", _test_connection, target, kind=JobKind.CONNECT,
             owner=self, on_result=lambda text: self._test_done(True, text),
             on_error=lambda msg: self._test_done(False, msg))
-        QTimer.singleShot(int(TEST_TIMEOUT_S * 1000), self, lambda j=job: j is self._test_job and self._test_done(
-            False, f"No answer from {hs_settings.redact_uri(target)} within {TEST_TIMEOUT_S:.0f} s."))
+        wait = test_wait_s(target)
+        QTimer.singleShot(int(wait * 1000), self, lambda j=job: j is self._test_job and self._test_done(
+            False, f"No answer from {hs_settings.redact_uri(target)} within {wait:g} s.", timed_out=True))
         return job
+
+    def retry_with_longer_timeouts(self):
+        """Test again with longer timeouts written into the URI (what Connect then uses, too)."""
+        longer = longer_timeouts(self._uri())
+        if longer is not None:
+            self.uri_edit.setText(hs_settings.remember_target(longer))   # shown redacted, kept for this session
+        return self.test_connection()
 
     def _stop_test(self):
         if self._test_job is not None:
             self._test_job.cancel()
             self._test_job = None
 
-    def _test_done(self, ok: bool, text: str):
+    def _test_done(self, ok: bool, text: str, timed_out: bool = False):
         if self._test_job is not None:
             self._test_job.cancel()
         self._test_job = None
@@ -224,4 +261,8 @@ class ConnectDialog(QDialog):
         self.test_label.setStyleSheet("" if ok else "color: #b02020;")
         text = redact_text(text)
         self.test_label.setText(text)
+        if ok:
+            self.error_label.setText("")   # an earlier failure is no longer the state shown
+        timed_out = timed_out or expired_timeout(text) is not None
+        self.retry_btn.setVisible(not ok and timed_out and longer_timeouts(self._uri()) is not None)
         self.testFinished.emit(ok, text)

@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject
 
 from hsgui import settings as hs_settings
 from hsgui.common.background import JobKind
-from hsgui.common.connection import close_manager, open_connection
+from hsgui.common.connection import close_manager, open_connection, retry_target
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class Connection(QObject):
             create=create, demo=demo, kind=JobKind.CONNECT, owner=self,
             dispose=lambda manager: manager.close(),     # an open nobody takes any more is closed again
             on_result=lambda manager: self._opened(box["job"], target, manager),
-            on_error=lambda _msg: self._open_ended(box["job"]),
+            on_error=lambda msg: self._open_ended(box["job"], target, msg),
             on_cancel=lambda: self._open_ended(box["job"]))
         return box["job"]
 
@@ -54,10 +54,15 @@ class Connection(QObject):
         self.shell.show_status("", 1)
         self.set_manager(manager, target)
 
-    def _open_ended(self, job):
-        if job is self.open_job:
-            self.open_job = None
-            self.shell.show_status("", 1)   # the error bar and the log already say why
+    def _open_ended(self, job, target=None, msg=None):
+        if job is not self.open_job:
+            return
+        self.open_job = None
+        self.shell.show_status("", 1)   # the error bar and the log already say why
+        retry = retry_target(target, msg) if msg else None
+        if retry is not None:   # a timeout expired: offer longer ones (written into the URI)
+            self.shell.offer(f"{hs_settings.redact_target(target)} did not answer in time.",
+                             lambda: self.open_target(retry), button="Retry with longer timeouts")
 
     def set_manager(self, manager, target: str | None = None) -> None:
         """Show ``manager``'s channels; the previous connection is closed in the background after the jobs

@@ -1,7 +1,9 @@
 """The Import dialog (File › Import…, or a file dropped on the window).
 
-Reading the first rows and the import itself run as jobs; the dialog only shows and asks. What it will
-write is spelled out before the user starts ("3 streams: temperature: [house=1], …"), and the report
+Reading the first rows and the import itself run as jobs; the dialog only shows and asks. The file is
+typed, pasted or chosen (the chooser opens in the folder of the last import, else the home folder); the
+first rows are shown numbered by file line, those the import will not take marked with the reason. What it
+will write is spelled out before the user starts ("3 streams: temperature: [house=1], …"), and the report
 afterwards lists malformed rows by line.
 """
 from __future__ import annotations
@@ -9,19 +11,24 @@ from __future__ import annotations
 import os
 
 import pytz
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit, QProgressBar, QPushButton,
                                QRadioButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from channels.errors import ChannelsError, StreamIdError
 
+from hsgui import settings as hs_settings
 from hsgui.common.background import JobKind
 from hsgui.forms.meta_editor import MetaDataEditor
 
 UNITS = [("iso", "date-time text (ISO 8601)"), ("s", "epoch seconds"), ("ms", "epoch milliseconds"),
          ("us", "epoch microseconds"), ("ns", "epoch nanoseconds")]
 FILE_FILTER = "Data files (*.csv *.tsv *.parquet *.pq *.jsonl *.ndjson *.json);;All files (*)"
+#: a typed or pasted path is read this long after the last key (Enter or leaving the field reads it at once)
+TYPING_PAUSE_MS = 400
+BAD_ROW = QColor("#c62828")
 
 
 def inspect_job(ctx, path):
@@ -46,8 +53,15 @@ class ImportDialog(QDialog):
         self.preview = None
         self.job = None
         self.report = None
+        self._preview_path = None   # the path whose first rows are being read or shown
         self.path_edit = QLineEdit()
-        self.path_edit.setReadOnly(True)
+        self.path_edit.setPlaceholderText("type or paste a path, or Choose…")
+        self._typing = QTimer(self)
+        self._typing.setSingleShot(True)
+        self._typing.setInterval(TYPING_PAUSE_MS)
+        self._typing.timeout.connect(self._path_typed)
+        self.path_edit.textEdited.connect(self._path_edited)
+        self.path_edit.editingFinished.connect(self._path_typed)
         choose = QPushButton("Choose…")
         choose.clicked.connect(self.choose_file)
         row = QHBoxLayout()
@@ -56,6 +70,10 @@ class ImportDialog(QDialog):
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setMinimumHeight(170)
+        self.preview_note = QLabel("")
+        self.preview_note.setWordWrap(True)
+        self.preview_note.setStyleSheet("color: #c62828;")
+        self.preview_note.setVisible(False)
         self.time_combo = QComboBox()
         self.unit_combo = QComboBox()
         for key, text in UNITS:
@@ -117,6 +135,7 @@ class ImportDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel("<b>First rows</b>"))
         lay.addWidget(self.table, 1)
+        lay.addWidget(self.preview_note)
         lay.addLayout(form)
         lay.addWidget(self.progress)
         lay.addWidget(self.result)
@@ -131,6 +150,8 @@ class ImportDialog(QDialog):
         self.update_state()
         if path:
             self.set_path(path)
+        else:
+            self.path_edit.setFocus()
 
     def _writable_channels(self):
         if self.manager is None:
@@ -142,18 +163,50 @@ class ImportDialog(QDialog):
 
     # -- file and preview ---------------------------------------------------------------------------------
     def choose_file(self):
-        path, _ = QFileDialog.getOpenFileName(self, "Import file", os.path.dirname(self.path_edit.text()),
-                                              FILE_FILTER)
+        typed = os.path.dirname(os.path.expanduser(self.path_edit.text().strip()))
+        start = typed if typed and os.path.isdir(typed) else hs_settings.last_folder("import")
+        path, _ = QFileDialog.getOpenFileName(self, "Import file", start, FILE_FILTER)
         if path:
+            hs_settings.save_last_folder("import", path)
+            self.set_path(path)
+
+    def _path_edited(self, _text):
+        """A key or a paste in the File field: what was shown is no longer the file (Enter must not import
+        it); the path is read when typing pauses."""
+        self._preview_path = None
+        self._clear_preview()
+        self.import_button.setEnabled(False)
+        self._typing.start()
+
+    def _path_typed(self):
+        self._typing.stop()
+        path = os.path.expanduser(self.path_edit.text().strip())
+        if not path:
+            self.target_label.setText("Type or paste the path of a file, or choose one.")
+        elif path != self._preview_path:
             self.set_path(path)
 
     def set_path(self, path: str) -> None:
-        self.path_edit.setText(path)
-        self.preview = None
+        if self.path_edit.text() != path:
+            self.path_edit.setText(path)
+        self._preview_path = path
+        self._clear_preview()
         self.target_label.setText("reading the first rows…")
         self.import_button.setEnabled(False)
         self.runner.submit(f"Preview {os.path.basename(path)}", inspect_job, path, kind=JobKind.READ, owner=self,
-                           on_result=self._previewed, on_error=self._preview_failed)
+                           on_result=lambda pv: pv.path == self._preview_path and self._previewed(pv),
+                           on_error=lambda msg: path == self._preview_path and self._preview_failed(msg))
+
+    def _clear_preview(self):
+        """Nothing of the previous file stays: its rows, its columns, the report of its import."""
+        self.preview = None
+        self.table.setRowCount(0)
+        self.table.setColumnCount(0)
+        self.preview_note.setVisible(False)
+        self.columns.clear()
+        self.report = None
+        self.result.clear()
+        self.result.setVisible(False)
 
     def _preview_failed(self, message: str) -> None:
         self.target_label.setText(f"<span style='color:#c62828'>{message}</span>")
@@ -164,10 +217,22 @@ class ImportDialog(QDialog):
         self.table.setColumnCount(len(pv.columns))
         self.table.setHorizontalHeaderLabels(pv.columns)
         self.table.setRowCount(len(pv.rows))
-        for r, row in enumerate(pv.rows):
+        word = "row" if pv.format == "parquet" else "line"
+        self.table.setVerticalHeaderLabels([str(line) for line in pv.lines])
+        for r, (line, row) in enumerate(zip(pv.lines, pv.rows)):
+            why = pv.problems.get(line)
+            self.table.verticalHeaderItem(r).setToolTip(f"{word} {line}" + (f": {why}" if why else ""))
             for c, text in enumerate(row):
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                if why:
+                    item.setForeground(QBrush(BAD_ROW))
+                    item.setToolTip(f"{word} {line} is not imported: {why}")
+                self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+        if pv.problems:
+            self.preview_note.setText("Not imported: " + "; ".join(f"{word} {line}: {why}"
+                                                                   for line, why in pv.problems.items()))
+        self.preview_note.setVisible(bool(pv.problems))
         self.time_combo.blockSignals(True)
         self.time_combo.clear()
         self.time_combo.addItems(pv.columns)

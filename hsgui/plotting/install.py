@@ -49,8 +49,9 @@ class OfferBar(QFrame):
         self.accept_button.clicked.connect(self._accept)
         self.hide()
 
-    def offer(self, text: str, action) -> None:
+    def offer(self, text: str, action, button: str = "Move to a new pane") -> None:
         self.label.setText(text)
+        self.accept_button.setText(button)
         self._action = action
         self.show()
 

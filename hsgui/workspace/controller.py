@@ -243,7 +243,7 @@ class WorkspaceController(QObject):
         start = os.path.join(hs_settings.last_folder("workspace"), "workspace.hsgui.json")
         path, _ = QFileDialog.getSaveFileName(self.shell.widget, "Save workspace", start, "Workspace (*.json)")
         if path:
-            hs_settings.remember_folder("workspace", path)
+            hs_settings.save_last_folder("workspace", path)
             try:
                 self.save(path)
             except OSError as e:
@@ -255,7 +255,7 @@ class WorkspaceController(QObject):
         path, _ = QFileDialog.getOpenFileName(self.shell.widget, "Open workspace", hs_settings.last_folder("workspace"),
                                               "Workspace (*.json)")
         if path:
-            hs_settings.remember_folder("workspace", path)
+            hs_settings.save_last_folder("workspace", path)
             self.open(path)
 
     def copy_as_python(self, stream):

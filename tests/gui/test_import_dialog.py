@@ -2,6 +2,7 @@
 column, chosen columns and meta-data, a background import with progress, cancel, and a report."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 import pytest
@@ -50,7 +51,7 @@ def test_dropped_csv_opens_the_dialog_and_imports_with_a_report(qtbot, window, t
     _drop(window, _csv(tmp_path))
     dlg = _dialog(window)
     qtbot.waitUntil(lambda: dlg.preview is not None, timeout=10000)
-    assert dlg.time_combo.currentText() == "time" and dlg.table.rowCount() == 5  # the short row is not a row
+    assert dlg.time_combo.currentText() == "time" and dlg.table.rowCount() == 6  # the short row shown, marked
     assert dlg.value_columns() == ["temp", "hum"]  # numeric ones ticked; text ones offered, not ticked
     dlg.meta.add_pair("house", "1")
     qtbot.keyClicks(dlg.name_edit, "sensor")
@@ -85,3 +86,112 @@ def test_file_import_menu_and_stop_keep_calculated_intervals_true(qtbot, window,
     assert stream.calculated_intervals == TimeIntervals([TimeInterval(items[0].timestamp - timedelta(milliseconds=1),
                                                                       items[-1].timestamp)])
     assert dlg.cancel_button.text() == "Close"
+
+
+def _opened(qtbot, window):
+    window.qt_actions.bound["file.import"].trigger()
+    dlg = _dialog(window)
+    dlg.activateWindow()
+    qtbot.waitExposed(dlg)
+    return dlg
+
+
+def _retype(qtbot, field, text):
+    qtbot.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(field, Qt.Key.Key_Delete)
+    qtbot.keyClicks(field, text)
+
+
+def test_the_file_field_takes_typing_and_pasting_and_names_a_wrong_path(qtbot, window, tmp_path):
+    good = _csv(tmp_path)
+    dlg = _opened(qtbot, window)
+    qtbot.waitUntil(lambda: dlg.focusWidget() is dlg.path_edit)
+    _retype(qtbot, dlg.path_edit, str(tmp_path / "nothing_here.csv"))
+    qtbot.keyClick(dlg.path_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "does not exist" in dlg.target_label.text(), timeout=10000)
+    assert "nothing_here.csv does not exist" in dlg.target_label.text() and not dlg.import_button.isEnabled()
+    _retype(qtbot, dlg.path_edit, str(tmp_path))
+    qtbot.waitUntil(lambda: "is a folder, not a file" in dlg.target_label.text(), timeout=10000)
+    _retype(qtbot, dlg.path_edit, good)                  # typed: read when typing pauses
+    qtbot.waitUntil(lambda: dlg.preview is not None, timeout=10000)
+    assert dlg.preview.path == good and dlg.import_button.isEnabled()
+    QApplication.clipboard().setText(str(tmp_path / "pasted.csv"))
+    (tmp_path / "pasted.csv").write_text("time,p\n2024-03-01 00:00:01,1\n")
+    qtbot.keyClick(dlg.path_edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(dlg.path_edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert not dlg.import_button.isEnabled()             # Enter now must not import the previous file
+    qtbot.waitUntil(lambda: dlg.preview is not None and dlg.preview.path.endswith("pasted.csv"), timeout=10000)
+    assert dlg.value_columns() == ["p"]
+
+
+def test_preview_numbers_rows_by_file_line_and_shows_ragged_rows_with_the_reason(qtbot, window, tmp_path):
+    dlg = _opened(qtbot, window)
+    dlg.set_path(_csv(tmp_path))
+    qtbot.waitUntil(lambda: dlg.preview is not None, timeout=10000)
+    assert dlg.table.rowCount() == 6
+    assert [dlg.table.verticalHeaderItem(r).text() for r in range(6)] == ["2", "3", "4", "5", "6", "7"]
+    assert dlg.table.item(1, 1).text() == "21.0" and "2 fields where the header has 4" in dlg.table.item(1, 0).toolTip()
+    assert dlg.preview_note.isVisible() and dlg.preview_note.text() == \
+        "Not imported: line 3: 2 fields where the header has 4"
+
+
+def _import(qtbot, dlg, path):
+    dlg.set_path(path)
+    qtbot.waitUntil(lambda: dlg.import_button.isEnabled(), timeout=10000)
+    qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dlg.report is not None, timeout=15000)
+
+
+def test_a_new_file_clears_the_report_of_the_previous_one(qtbot, window, tmp_path):
+    dlg = _opened(qtbot, window)
+    _import(qtbot, dlg, _csv(tmp_path))
+    assert dlg.result.isVisible() and "readings.csv" in dlg.result.toPlainText()
+    other = tmp_path / "other.csv"
+    other.write_text("time,p\n2024-03-01 00:00:01,1\n")
+    dlg.set_path(str(other))
+    assert not dlg.result.isVisible() and dlg.result.toPlainText() == "" and dlg.report is None
+    qtbot.waitUntil(lambda: dlg.preview is not None, timeout=10000)
+    assert not dlg.result.isVisible()
+
+
+def test_importing_the_same_file_again_reports_nothing_new(qtbot, window, tmp_path):
+    dlg = _opened(qtbot, window)
+    path = _csv(tmp_path)
+    _import(qtbot, dlg, path)
+    _import(qtbot, dlg, path)
+    assert dlg.report.instances_written == 0
+    assert "0 new instances" in dlg.result.toPlainText() and "8 already stored" in dlg.result.toPlainText()
+
+
+def test_a_prefix_ending_in_an_underscore_names_the_streams_once(qtbot, window, tmp_path):
+    dlg = _opened(qtbot, window)
+    dlg.set_path(_csv(tmp_path))
+    qtbot.waitUntil(lambda: dlg.preview is not None, timeout=10000)
+    qtbot.keyClicks(dlg.name_edit, "site_")
+    assert "site_temp" in dlg.target_label.text() and "site__" not in dlg.target_label.text()
+
+
+def _choose_button(dlg):
+    from PySide6.QtWidgets import QPushButton
+    return next(b for b in dlg.findChildren(QPushButton) if b.text() == "Choose…")
+
+
+def test_the_file_chooser_opens_in_the_home_folder_then_in_the_last_one(qtbot, window, tmp_path, monkeypatch):
+    from hsgui import settings as hs_settings
+    from hsgui.importing import import_dialog
+    hs_settings.settings().remove("folders/import")
+    asked = []
+    chosen = _csv(tmp_path)
+
+    def fake_open(parent, title, folder, filters):
+        asked.append(folder)
+        return chosen, filters
+    monkeypatch.setattr(import_dialog.QFileDialog, "getOpenFileName", staticmethod(fake_open))
+    dlg = _opened(qtbot, window)
+    qtbot.mouseClick(_choose_button(dlg), Qt.MouseButton.LeftButton)
+    assert asked == [os.path.expanduser("~")]
+    qtbot.waitUntil(lambda: dlg.preview is not None, timeout=10000)
+    dlg.close()
+    again = _opened(qtbot, window)                       # a new dialog remembers the folder
+    qtbot.mouseClick(_choose_button(again), Qt.MouseButton.LeftButton)
+    assert asked[1] == str(tmp_path)

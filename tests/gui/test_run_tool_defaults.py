@@ -84,3 +84,15 @@ def test_problems_all_listed_in_words_and_the_layout_does_not_jump(qtbot, manage
     qtbot.wait(50)
     assert dlg.run_button.isEnabled(), dlg.problems
     assert dlg.run_button.geometry() == run_geom and dlg.params_box.geometry() == params_geom
+
+
+def test_the_interval_note_goes_when_the_user_types_another_interval(qtbot, manager, runner):
+    dlg = dialog(qtbot, manager, runner, "aggregate", TimeInterval(T0 - timedelta(hours=1), T0 + timedelta(hours=1)),
+                 inputs=[("memory", StreamId("temperature"))])
+    assert not dlg.interval_note.isHidden() and dlg.interval_note.text().startswith("Interval: the visible plot range")
+    end = dlg.interval_edit.end_edit
+    end.setFocus()
+    qtbot.keyClick(end, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(end, "2024-01-01 00:30:00")
+    assert dlg.interval_edit.interval() == TimeInterval(T0, T0 + timedelta(minutes=30))
+    assert dlg.interval_note.isHidden() or dlg.interval_note.text() == ""
