@@ -48,6 +48,10 @@ class _DropPlotWidget(pg.PlotWidget):
         ev.acceptProposedAction()
         self.pane.area.add_dropped(items, self.pane)
 
+    def leaveEvent(self, ev):
+        self.pane.area.clear_cursor()     # the pointer left the pane: no crosshair or read-out stays behind
+        super().leaveEvent(ev)
+
 
 class PlotPane(QWidget):
     """One plot with a header (curves menu, fit, export, close) and a value read-out."""
@@ -141,6 +145,8 @@ class PlotPane(QWidget):
     def _on_mouse(self, pos):
         if self.view_box.sceneBoundingRect().contains(pos):
             self.area.set_cursor(self.view_box.mapSceneToView(pos).x())
+        else:                            # over an axis or the legend row: not at a time of the plot
+            self.area.clear_cursor()
 
     def show_cursor(self, x: float | None):
         tz = self.area.time_zone()

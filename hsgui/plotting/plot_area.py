@@ -472,6 +472,12 @@ class PlotArea(QWidget):
         for p in self.panes:
             p.show_cursor(x)
 
+    def clear_cursor(self) -> None:
+        """The pointer left the plots: hide the cursor and forget its time, so no later redraw brings it back."""
+        self._cursor_x = None
+        for p in self.panes:
+            p.show_cursor(None)
+
     def cursor_x_in_view(self) -> float | None:
         """The cursor's time if it is on and inside the visible range, else None."""
         x = self._cursor_x
