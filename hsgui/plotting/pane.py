@@ -198,6 +198,7 @@ class PlotPane(QWidget):
         legend = self.plot_item.legend
         legend.updateSize()
         h = 0 if self.legend_inside or not legend.items else int(legend.boundingRect().height()) + 2
+        legend.setVisible(bool(legend.items))   # an empty legend box would cover the plot's top-left corner
         self.plot_item.titleLabel.setMaximumHeight(h)
         self.plot_item.layout.setRowFixedHeight(0, h)
 
