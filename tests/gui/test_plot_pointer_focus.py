@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
@@ -65,3 +66,44 @@ def test_the_read_out_and_crosshair_leave_with_the_pointer(qtbot, window):
     qtbot.waitUntil(lambda: not window.area.busy, timeout=5000)
     qtbot.wait(50)
     assert not pane.cursor.isVisible() and "small</span>" not in pane.readout.text()
+
+
+def drawn_points_between(pane, x0: float, x1: float) -> int:
+    """How many finite points the pane's curves draw with x in [x0, x1] (whatever item draws them)."""
+    n = 0
+    for item in pane.view_box.addedItems:
+        if not hasattr(item, "getData") or not item.isVisible():
+            continue
+        x, y = item.getData()
+        if x is None or y is None or len(x) == 0:
+            continue
+        x = np.asarray(x, dtype=float) + item.pos().x()
+        y = np.asarray(y, dtype=float)
+        n += int(np.count_nonzero((x >= x0) & (x <= x1) & np.isfinite(y)))
+    return n
+
+
+def test_after_a_pan_at_raw_zoom_the_exposed_strip_shows_the_coarser_level_at_once(qtbot, runner):
+    ch = MemoryChannel("mem")
+    ch.create_stream("fine").writer([StreamInstance._make((T0 + timedelta(seconds=10 * (i + 1)), float(i % 90)))
+                                     for i in range(30_000)])
+    area = PlotArea(runner, lambda cid, sid: ch[sid])
+    qtbot.addWidget(area)
+    area.resize(900, 500)
+    area.show()
+    qtbot.waitExposed(area)
+    start = T0 + timedelta(hours=20)
+    area.set_interval(TimeInterval(start, start + timedelta(minutes=30)))     # 180 points: raw
+    area.add_stream(ch["fine"])
+    qtbot.waitUntil(lambda: bool(area.curves()) and area.curves()[0].mode == "raw" and not area.busy, timeout=5000)
+    pane = area.panes[0]
+    x0, x1 = pane.x_range()
+    width = x1 - x0
+    # the user drags the plot one width to the left: the right half of what is now shown was never read
+    pane.view_box.setXRange(x0 + width, x1 + width, padding=0)
+    strip = (x1 + width * 0.3, x1 + width)                 # beyond the raw points fetched (width/4 either side)
+    assert drawn_points_between(pane, *strip) > 20         # at once: before any read
+    qtbot.waitUntil(lambda: not area.busy, timeout=5000)
+    assert area.curves()[0].mode == "raw" and drawn_points_between(pane, *strip) >= 100
+    # and the read-out has a value there meanwhile
+    assert area.curves()[0].curve.value_at(strip[0] + width * 0.3) is not None
