@@ -17,6 +17,7 @@ from hsgui.common.mime import streams_from_mime
 from hsgui.common.timefmt import (format_time, seconds_to_datetime,
                                   to_zone, zone_name)
 
+from .plot_widget import FocusPlotWidget
 from .time_axis import TimeAxisItem
 
 from .curve import LEFT_AXIS_WIDTH, PALETTE, PlotCurve, same_stream
@@ -24,7 +25,7 @@ from .curve import LEFT_AXIS_WIDTH, PALETTE, PlotCurve, same_stream
 log = logging.getLogger(__name__)
 
 
-class _DropPlotWidget(pg.PlotWidget):
+class _DropPlotWidget(FocusPlotWidget):
     """A PlotWidget that accepts streams dragged from the tree."""
 
     def __init__(self, pane: "PlotPane", **kwargs):
@@ -120,9 +121,11 @@ class PlotPane(QWidget):
         head.setContentsMargins(4, 0, 4, 0)
         head.addWidget(self.current_mark)
         head.addWidget(self.readout, 1)
-        for b in (self.curves_button, self.options_button, fit, self.export_button, self.maximise_button, close):
+        buttons = (self.curves_button, self.options_button, fit, self.export_button, self.maximise_button, close)
+        for b in buttons:
             b.setAutoRaise(True)
             head.addWidget(b)
+        self.plot_widget.set_header_buttons(buttons)   # one Tab stop: the plot; the Menu key offers these
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -130,7 +133,6 @@ class PlotPane(QWidget):
         lay.addWidget(self.plot_widget, 1)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse)
         self.plot_widget.scene().sigMouseClicked.connect(lambda _ev: area.set_current_pane(self))
-        self.plot_widget.setFocusPolicy(Qt.StrongFocus)    # reachable with Tab
         self.show_cursor(None)
 
     # -- geometry ------------------------------------------------------------

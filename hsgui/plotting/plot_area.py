@@ -94,6 +94,7 @@ class PlotArea(QWidget):
             pane.plot_item.setXLink(self.panes[0].plot_item)
         elif self._interval is not None:
             self._apply_view(self._interval, pane)
+        self._tab_after_last_pane(pane)
         self.panes.append(pane)
         self.splitter.addWidget(pane)
         self.show_all_panes()
@@ -102,6 +103,13 @@ class PlotArea(QWidget):
         pane.view_box.sigResized.connect(self._on_view_range_changed)
         PaneAnnotations(pane, self.sigAnnotateRequested.emit).set_annotations(self._annotations)
         return pane
+
+    def _tab_after_last_pane(self, pane) -> None:
+        """Tab goes from pane to pane, top to bottom: the new pane's plot comes right after the last one's."""
+        shown = sorted(self.panes + self.xy_panes, key=self.splitter.indexOf)
+        if shown:
+            pane.setParent(self.splitter)     # in the window first: Tab order links widgets of one window
+            QWidget.setTabOrder(shown[-1].plot_widget, pane.plot_widget)
 
     def remove_pane(self, pane: PlotPane) -> None:
         if pane not in self.panes:
@@ -157,6 +165,7 @@ class PlotArea(QWidget):
         pane = XYPane(self, x_stream, x_component, y_stream, y_component, colour=colour)
         if options:
             pane.set_options(options)
+        self._tab_after_last_pane(pane)
         self.xy_panes.append(pane)
         self.splitter.addWidget(pane)
         self.show_all_panes()

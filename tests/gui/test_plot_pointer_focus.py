@@ -107,3 +107,52 @@ def test_after_a_pan_at_raw_zoom_the_exposed_strip_shows_the_coarser_level_at_on
     assert area.curves()[0].mode == "raw" and drawn_points_between(pane, *strip) >= 100
     # and the read-out has a value there meanwhile
     assert area.curves()[0].curve.value_at(strip[0] + width * 0.3) is not None
+
+def tab_stops_inside(qtbot, window) -> list:
+    """Press Tab from the line edit before the plots until the focus leaves the plot area; what took it inside."""
+    window.before.setFocus()
+    inside = []
+    for _ in range(30):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        w = QApplication.focusWidget()
+        if not window.area.isAncestorOf(w):
+            break
+        inside.append(w)
+    return inside
+
+
+def frame_pixels(widget) -> int:
+    """How many pixels of the widget's outer 2-pixel border are in the highlight colour."""
+    img = widget.grab().toImage()
+    hl = widget.palette().color(widget.palette().ColorRole.Highlight).rgb()
+    w, h = img.width(), img.height()
+    border = [(x, y) for x in range(w) for y in (0, 1, h - 2, h - 1)] + \
+             [(x, y) for y in range(h) for x in (0, 1, w - 2, w - 1)]
+    return sum(1 for x, y in border if img.pixel(x, y) == hl)
+
+
+def test_a_pane_is_one_tab_stop_with_a_visible_focus_frame(qtbot, window):
+    pane = window.area.panes[0]
+    assert frame_pixels(pane.plot_widget) == 0
+    assert tab_stops_inside(qtbot, window) == [pane.plot_widget]
+    window.before.setFocus()
+    qtbot.keyClick(window.before, Qt.Key.Key_Tab)
+    assert pane.plot_widget.hasFocus()
+    w, h = pane.plot_widget.width(), pane.plot_widget.height()
+    assert frame_pixels(pane.plot_widget) > (w + h) * 2     # framed all round
+    qtbot.keyClick(pane.plot_widget, Qt.Key.Key_Tab)
+    assert window.after.hasFocus() and frame_pixels(pane.plot_widget) == 0
+    # two panes: one stop each
+    second = window.area.add_pane()
+    assert tab_stops_inside(qtbot, window) == [pane.plot_widget, second.plot_widget]
+
+
+def test_the_menu_key_offers_what_the_pane_header_offers(qtbot, window):
+    pane = window.area.panes[0]
+    pane.plot_widget.setFocus()
+    qtbot.keyClick(pane.plot_widget, Qt.Key.Key_Menu)
+    menu = pane.plot_widget.keyboard_menu
+    assert menu is not None and menu.isVisible()
+    titles = [a.text() for a in menu.actions()]
+    assert titles[:4] == ["Curves", "Options", "Fit", "Export"] and "Remove this pane" in titles
+    menu.close()
