@@ -232,7 +232,7 @@ class PlotCurve(QObject):
     def _draw_backdrop(self, origin: float) -> None:
         """The coarser level that came with raw points, drawn only outside their interval (NaN inside)."""
         s = self.data.surround
-        if s is None or len(s.x) == 0:
+        if s is None or len(s.x) == 0 or origin:   # a stand-in on screen only: an export shows the data fetched
             self.backdrop.setData([], [])
             self.backdrop_env.setPath(QPainterPath())
             return

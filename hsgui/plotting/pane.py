@@ -368,7 +368,7 @@ class PlotPane(QWidget):
     def _ask_export(self, fmt):
         path, _ = QFileDialog.getSaveFileName(self, "Export pane", f"plot.{fmt}", f"{fmt.upper()} (*.{fmt})")
         if path:
-            self.area.export_image(self, path)
+            self.area.export_image_asking(self, path)
 
     def _ask_pane_csv(self):
         path, _ = QFileDialog.getSaveFileName(self, "Export visible data", "pane.csv", "CSV (*.csv)")

@@ -35,6 +35,7 @@ from hsgui.common.mime import streams_from_mime
 from hsgui.common.timefmt import (datetime_to_seconds, interval_from_seconds)
 
 from .plot_data import align_columns, probe_stream, read_for_csv
+from .png_export import PngSizeDialog, render_png
 from .svg_export import export_svg
 from .curve import DEBOUNCE_MS, EXTEND, MANY_CURVES, MAX_DEFAULT_COMPONENTS, CurveInfo, same_stream
 from .pane import PlotPane
@@ -509,14 +510,41 @@ class PlotArea(QWidget):
     def _ask_export_all(self):
         from PySide6.QtWidgets import QFileDialog
         path, _ = QFileDialog.getSaveFileName(self, "Export all panes", "plots.png", "PNG (*.png);;SVG (*.svg)")
-        if path:
-            try:
-                self.export_all(path)
-            except OSError as e:
-                self.sigStatus.emit(f"Export failed: {e}")
+        if not path:
+            return
+        size = {}
+        if not path.lower().endswith(".svg"):
+            size = self.ask_png_size(self.splitter)
+            if size is None:
+                return
+        try:
+            self.export_all(path, **size)
+        except (OSError, ValueError) as e:
+            self.sigStatus.emit(f"Export failed: {e}")
 
-    def export_image(self, pane: PlotPane, path: str) -> str:
-        """Write the pane as PNG (or SVG when ``path`` ends in .svg)."""
+    def export_image_asking(self, pane, path: str) -> None:
+        """A pane's Export: a PNG's size and DPI asked first (:meth:`ask_png_size`); a failure is a message."""
+        size = {}
+        if not path.lower().endswith(".svg"):
+            size = self.ask_png_size(pane.plot_widget)
+            if size is None:
+                return
+        try:
+            self.export_image(pane, path, **size)
+        except (OSError, ValueError) as e:
+            self.sigStatus.emit(f"Export failed: {e}")
+
+    def ask_png_size(self, widget) -> dict | None:
+        """Ask for a PNG's width and DPI (:class:`PngSizeDialog`); None when cancelled."""
+        dlg = PngSizeDialog(widget.width(), widget.height(), self)
+        if dlg.exec() != PngSizeDialog.DialogCode.Accepted:
+            return None
+        width, dpi = dlg.size()
+        return {"width": width, "dpi": dpi}
+
+    def export_image(self, pane: PlotPane, path: str, width: int | None = None, dpi: int | None = None) -> str:
+        """Write the pane as PNG (or SVG when ``path`` ends in .svg); a PNG ``width`` pixels wide (default: as on
+        screen, the height in proportion) with ``dpi`` in the file (default 96)."""
         if str(path).lower().endswith(".svg"):
             vb = pane.view_box
             auto = list(vb.state["autoRange"])
@@ -532,18 +560,16 @@ class PlotArea(QWidget):
                         c._draw()
                 vb.enableAutoRange(x=auto[0], y=auto[1])
         else:
-            exp = pg.exporters.ImageExporter(pane.plot_item)
-            exp.parameters()["width"] = max(int(pane.plot_item.width()), 400)
-            exp.export(str(path))
+            render_png(pane.plot_widget, str(path), width, dpi)
         self.sigStatus.emit(f"Saved {path}")
         return str(path)
 
-    def export_all(self, path: str) -> str:
-        """Every visible pane (time and XY), stacked as on screen, in one PNG — or one SVG when ``path`` ends in
-        .svg (each pane's vector drawing placed at its height on the page)."""
+    def export_all(self, path: str, width: int | None = None, dpi: int | None = None) -> str:
+        """Every visible pane (time and XY), stacked as on screen, in one PNG ``width`` pixels wide (default: as
+        on screen) with ``dpi`` in the file — or one SVG when ``path`` ends in .svg (each pane's vector drawing
+        placed at its height on the page)."""
         if not str(path).lower().endswith(".svg"):
-            if not self.splitter.grab().save(str(path), "PNG"):
-                raise OSError(f"could not write {path}")
+            render_png(self.splitter, str(path), width, dpi)
             self.sigStatus.emit(f"Saved {path}")
             return str(path)
         import re

@@ -299,7 +299,7 @@ class XYPane(QWidget):
     def _ask_export(self):
         path, _ = QFileDialog.getSaveFileName(self, "Export XY pane", "xy.png", "PNG (*.png);;SVG (*.svg)")
         if path:
-            self.area.export_image(self, path)
+            self.area.export_image_asking(self, path)
 
     def detach(self) -> None:
         self.cancel()
