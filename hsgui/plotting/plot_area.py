@@ -26,7 +26,7 @@ import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401 - registers the exporters
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QMessageBox, QScrollArea, QSplitter, QToolBar, QVBoxLayout, QWidget)
 
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, from_ms
@@ -84,7 +84,15 @@ class PlotArea(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addWidget(bar)
-        lay.addWidget(self.splitter, 1)
+        # the panes scroll when they do not fit: the area's minimum height stays one pane's, however many
+        # panes there are, so adding panes never squeezes the window's docks (each pane keeps a readable height)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.splitter)
+        lay.addWidget(self.scroll, 1)
         self.setAcceptDrops(True)
         self.add_pane()
 

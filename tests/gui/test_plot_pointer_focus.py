@@ -156,3 +156,13 @@ def test_the_menu_key_offers_what_the_pane_header_offers(qtbot, window):
     titles = [a.text() for a in menu.actions()]
     assert titles[:4] == ["Curves", "Options", "Fit", "Export"] and "Remove this pane" in titles
     menu.close()
+
+
+def test_more_panes_never_raise_the_plot_areas_minimum_height(qtbot, window):
+    area = window.area
+    one = area.minimumSizeHint().height()
+    for _ in range(5):
+        area.add_pane()
+    assert area.minimumSizeHint().height() <= one     # the docks around the plots keep their room
+    qtbot.wait(20)
+    assert all(p.height() >= p.minimumSizeHint().height() for p in area.panes)   # panes scroll, never squashed
