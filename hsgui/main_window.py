@@ -34,6 +34,7 @@ from hsgui.help import install as help_feature
 from hsgui.importing import install as importing_feature
 from hsgui.jobs import install as jobs_feature
 from hsgui.jobs.jobs_dock import JobStatusWidget
+from hsgui.jobs.log_dock import log_status_messages
 from hsgui.plotting import install as plotting_feature
 from hsgui.plotting.install import OfferBar
 from hsgui.plotting.plot_area import PlotArea
@@ -155,6 +156,7 @@ class MainWindow(QMainWindow):
         self.job_status = JobStatusWidget(self.runner, self)
         sb.addPermanentWidget(self.job_status)
         sb.addPermanentWidget(self.connection_label)
+        log_status_messages(sb)     # what the status bar said stays in the Log dock
 
     def _set_tab_order(self):
         """Tab: Streams filter → tree → time range (start, end, zone) → plots → inspector → instances table →

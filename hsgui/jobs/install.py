@@ -14,7 +14,7 @@ class Jobs(QObject):
         super().__init__(shell.widget)
         self.shell = shell
         self.jobs = JobsDock(shell.runner, shell.widget)
-        self.log_view = LogDock(shell.widget)
+        self.log_view = LogDock(shell.widget, runner=shell.runner)   # every job's end is logged
         shell.add_dock("jobs", "Jobs", self.jobs, "bottom", tabify_with="instances")
         shell.add_dock("log", "Log", self.log_view, "bottom", tabify_with="jobs")
         shell.on_close(self.log_view.detach)

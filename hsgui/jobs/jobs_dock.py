@@ -4,11 +4,11 @@ A table model over ``JobRunner.jobs`` (newest first); a delegate paints the
 progress bar and the Cancel button, so a thousand finished count jobs cost
 nothing. Background tree counts are hidden unless "Show tree counts" is ticked.
 
-Reads (table pages, inspector statistics, spans, run-dialog counts…) happen
-all the time and would bury the tool run the user cares about, so unless
-"Show reads" is ticked a read is listed only while it runs and for
-:data:`READ_LINGER_S` seconds after it finished — long enough to see it
-happen, short enough not to pile up. A failed read stays listed.
+Reads (table pages, inspector statistics, spans, plot reads…) happen all the time and would bury the tool
+run the user cares about, so unless "Show reads" is ticked a read is listed only once it has run for
+:data:`READ_LISTED_AFTER_S` seconds (long enough that one may want to cancel it) and only until it ends; a
+failed read stays listed. The header counts the finished reads it does not list ("104 finished reads
+hidden"), so what it says and what the list shows agree.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from hsgui.common.background import JobKind, JobState, guarded
 COL_TITLE, COL_STATE, COL_PROGRESS, COL_ELAPSED, COL_CANCEL = range(5)
 HEADERS = ("Job", "State", "Progress", "Elapsed", "")
 JobRole = Qt.ItemDataRole.UserRole + 1
-READ_LINGER_S = 3.0   # a finished read stays listed this long (unless it failed: then it stays)
+READ_LISTED_AFTER_S = 1.0   # with "Show reads" off, a running read is listed once it ran this long
 
 
 def format_elapsed(seconds: float) -> str:
@@ -128,12 +128,19 @@ class JobListModel(QAbstractTableModel):
 
 
 def read_is_listed(job, now: float | None = None) -> bool:
-    """Whether a read job is listed while "Show reads" is off: running or queued, failed, or finished less
-    than READ_LINGER_S ago."""
-    if not job.is_finished or job.state == JobState.FAILED:
+    """Whether a read job is listed while "Show reads" is off: it failed, or it is still running and has run
+    for READ_LISTED_AFTER_S seconds or more. A finished read is never listed then (the header counts it)."""
+    if job.state == JobState.FAILED:
         return True
+    if job.is_finished or job.started_at is None:
+        return False
     now = time.monotonic() if now is None else now
-    return job.ended_at is None or now - job.ended_at < READ_LINGER_S
+    return now - job.started_at >= READ_LISTED_AFTER_S
+
+
+def hidden_read(job) -> bool:
+    """A read the list leaves out while "Show reads" is off and the header counts: finished, not failed."""
+    return job.kind == "read" and job.is_finished and job.state != JobState.FAILED
 
 
 class _KindFilter(QSortFilterProxyModel):
@@ -200,6 +207,7 @@ class JobsDock(QWidget):
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.setWordWrap(False)
+        self.view.setTabKeyNavigation(False)   # Tab leaves the table instead of walking its cells
         h = self.view.horizontalHeader()
         h.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
         for c, w in ((COL_STATE, 110), (COL_PROGRESS, 220), (COL_ELAPSED, 70), (COL_CANCEL, 90)):
@@ -209,9 +217,9 @@ class JobsDock(QWidget):
         self.show_counts = QCheckBox("Show tree counts", self)
         self.show_counts.toggled.connect(self._toggle_counts)
         self.show_reads = QCheckBox("Show reads", self)
-        self.show_reads.setToolTip("List every finished read (table pages, inspector, spans…). Off: a read is "
-                                   f"listed while it runs and for {READ_LINGER_S:.0f} s after; failed reads "
-                                   "always stay listed.")
+        self.show_reads.setToolTip("List every read (table pages, inspector, spans, plot reads…). Off: a read "
+                                   f"is listed only while it runs longer than {READ_LISTED_AFTER_S:.0f} s, so "
+                                   "it can be cancelled; failed reads always stay listed.")
         self.show_reads.toggled.connect(self._toggle_reads)
         self.cancel_all = QPushButton("Cancel all", self)
         self.cancel_all.clicked.connect(runner.cancel_all)
@@ -228,11 +236,12 @@ class JobsDock(QWidget):
         layout.addWidget(self.view, 1)
         runner.jobAdded.connect(guarded(self, lambda _j: self._update_summary()))
         runner.jobFinished.connect(guarded(self, lambda _j: self._update_summary()))
-        # finished reads leave the list once their linger time is over (nothing to do while none is listed)
-        self._linger_timer = QTimer(self)
-        self._linger_timer.setInterval(500)
-        self._linger_timer.timeout.connect(self._drop_lingering_reads)
-        self._linger_timer.start()
+        # a running read is listed once it ran READ_LISTED_AFTER_S (the model's progress tick re-filters running
+        # rows); this timer only covers a read whose row no tick touches
+        self._listing_timer = QTimer(self)
+        self._listing_timer.setInterval(500)
+        self._listing_timer.timeout.connect(self._refilter_reads)
+        self._listing_timer.start()
         self._update_summary()
 
     def _set_filter(self, **flags):
@@ -254,22 +263,28 @@ class JobsDock(QWidget):
         self._set_filter(show_reads=on)
         self._update_summary()
 
-    def _drop_lingering_reads(self):
-        """Re-filter when a listed job should no longer be listed (a finished read past its linger time)."""
+    def _refilter_reads(self):
+        """Re-filter when a running read became due for listing (nothing to do while "Show reads" is on)."""
+        if self.proxy.show_reads:
+            return
         now = time.monotonic()
-        if any(not self.proxy.accepts(job, now) for job in self.visible_jobs()):
+        listed = {j.id for j in self.visible_jobs()}
+        if any(self.proxy.accepts(j, now) != (j.id in listed) for j in self.runner.active if j.kind == "read"):
             self._set_filter()
-            self._update_summary()
+
+    def hidden_reads(self) -> int:
+        """How many finished reads the list leaves out (0 while "Show reads" is on)."""
+        if self.proxy.show_reads:
+            return 0
+        return sum(1 for r in range(self.model.rowCount()) if hidden_read(self.model.job(r)))
 
     def _update_summary(self):
         active = self.runner.active
         failed = sum(1 for j in self.runner.jobs if j.state == JobState.FAILED)
         text = f"{len(active)} running" + (f", {failed} failed" if failed else "")
-        if not self.proxy.show_reads:
-            reads = sum(1 for r in range(self.model.rowCount()) if self.model.job(r).kind is JobKind.READ)
-            hidden_reads = reads - sum(1 for j in self.visible_jobs() if j.kind is JobKind.READ)
-            if hidden_reads > 0:
-                text += f" · {hidden_reads} read{'s' if hidden_reads != 1 else ''} hidden"
+        hidden = self.hidden_reads()
+        if hidden:
+            text += f" · {hidden} finished read{'s' if hidden != 1 else ''} hidden"
         self.summary.setText(text)
 
     def _clicked(self, proxy_index):

@@ -2,7 +2,9 @@
 
 A curve re-reads as a job when its pane's view changes, drops late results of older
 requests, and draws the min/max envelope, the mean (or raw) line, and breaks at
-calculated-interval gaps.
+calculated-interval gaps. Raw points come with a coarser level around them
+(``CurveData.surround``), drawn beyond the raw points' interval only: after a pan or
+zoom-out the newly exposed strip shows it until the new raw points arrive.
 """
 from __future__ import annotations
 
@@ -92,10 +94,19 @@ class PlotCurve(QObject):
         self.envelope.setBrush(pg.mkBrush(None))
         self.envelope.setPen(pg.mkPen(env, width=1, cosmetic=True))
         self.envelope.setZValue(-1)
+        # the coarser level beyond the raw points (mean line and min-max segments), lighter than the detail
+        coarse = QColor(c)
+        coarse.setAlpha(150)
+        self.backdrop = pg.PlotCurveItem(pen=pg.mkPen(coarse, width=1), connect="finite")
+        self.backdrop_env = QGraphicsPathItem()
+        self.backdrop_env.setBrush(pg.mkBrush(None))
+        self.backdrop_env.setPen(pg.mkPen(env, width=1, cosmetic=True))
+        self.backdrop_env.setZValue(-1)
         pi = pane.plot_item
-        for item in (self.env_hi, self.env_lo, self.line):
+        for item in (self.env_hi, self.env_lo, self.line, self.backdrop):
             pi.addItem(item)
-        pi.addItem(self.envelope, ignoreBounds=True)  # env_hi/env_lo (no pen) give the y-range its bounds
+        for item in (self.envelope, self.backdrop_env):
+            pi.addItem(item, ignoreBounds=True)   # env_hi/env_lo (no pen) and the backdrop line give y its bounds
         # legend clicks toggle the line; keep the envelope in step
         self.line.visibleChanged.connect(self._sync_visibility)
         self.axis = "left"
@@ -105,22 +116,28 @@ class PlotCurve(QObject):
         if axis == self.axis or axis not in ("left", "right"):
             return
         pi, right = self.pane.plot_item, self.pane.right_view()
-        items = (self.env_hi, self.env_lo, self.line, self.envelope)
+        items = self._items()
         for item in items:
             (pi if self.axis == "left" else right).removeItem(item)
         self.axis = axis
         self.line.setLogMode(False, self.pane.axis_log(axis))
         for item in items:
+            paths = item is self.envelope or item is self.backdrop_env
             if axis == "right":
-                right.addItem(item, ignoreBounds=item is self.envelope)
+                right.addItem(item, ignoreBounds=paths)
             else:
-                pi.addItem(item, ignoreBounds=item is self.envelope)
+                pi.addItem(item, ignoreBounds=paths)
+        if self.data is not None:
+            self._draw()    # the backdrop is drawn in the axis' log scale or not
         if pi.legend is not None and axis == "right":
             pi.legend.addItem(self.line, self.label + "  (right axis)")
         elif pi.legend is not None:
             pi.legend.removeItem(self.line)
             pi.legend.addItem(self.line, self.label)
         self.pane.update_right_axis()
+
+    def _items(self) -> tuple:
+        return (self.env_hi, self.env_lo, self.line, self.envelope, self.backdrop, self.backdrop_env)
 
     # -- state ---------------------------------------------------------------
     @property
@@ -135,6 +152,9 @@ class PlotCurve(QObject):
         on = self.line.isVisible() and self.data is not None and self.data.mode == "summary"
         for item in (self.envelope, self.env_hi, self.env_lo):
             item.setVisible(on)
+        coarse = self.line.isVisible() and self.data is not None and self.data.surround is not None
+        for item in (self.backdrop, self.backdrop_env):
+            item.setVisible(coarse)
 
     @property
     def points(self) -> int:
@@ -185,8 +205,9 @@ class PlotCurve(QObject):
         and places them at the origin instead — only for SVG export, whose 6 significant digits would collapse
         epoch seconds (~1.8e9); on screen the items keep view x, which the y auto-range of the visible part needs."""
         d = self.data
-        for item in (self.line, self.env_hi, self.env_lo, self.envelope):
+        for item in self._items():
             item.setPos(origin, 0.0)
+        self._draw_backdrop(origin)
         x = d.x - origin
         if self.kind == "event":
             self.line.setData(x, d.y)
@@ -210,19 +231,43 @@ class PlotCurve(QObject):
                 self.envelope.setPath(QPainterPath())
         self._sync_visibility()
 
+    def _draw_backdrop(self, origin: float) -> None:
+        """The coarser level that came with raw points, drawn only outside their interval (NaN inside)."""
+        s = self.data.surround
+        if s is None or len(s.x) == 0 or origin:   # a stand-in on screen only: an export shows the data fetched
+            self.backdrop.setData([], [])
+            self.backdrop_env.setPath(QPainterPath())
+            return
+        lo_t = self.data.interval.start.timestamp()
+        hi_t = self.data.interval.end.timestamp()
+        outside = (s.x < lo_t) | (s.x > hi_t)
+        y = np.where(outside, s.y, np.nan)
+        lo = np.where(outside, s.lo, np.nan)
+        hi = np.where(outside, s.hi, np.nan)
+        if self.pane.axis_log(self.axis):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y, lo, hi = (np.where(v > 0, np.log10(np.where(v > 0, v, 1.0)), np.nan) for v in (y, lo, hi))
+        x = s.x - origin
+        self.backdrop.setData(x, y, connect="finite")
+        self.backdrop_env.setPath(envelope_path(x, lo, hi))
+
     def detach(self):
         self.cancel()
         pi = self.pane.plot_item
         if pi.legend is not None:
             pi.legend.removeItem(self.line)
         holder = pi if self.axis == "left" else self.pane.right_view()
-        for item in (self.line, self.envelope, self.env_hi, self.env_lo):
+        for item in self._items():
             holder.removeItem(item)
 
     # -- read-out ------------------------------------------------------------
     def value_at(self, x: float) -> str | None:
-        """Text of the curve's value at time ``x`` (seconds), or None where it has none."""
+        """Text of the curve's value at time ``x`` (seconds), or None where it has none (beyond raw points: the
+        coarser level drawn there)."""
         d = self.data
+        if d is not None and d.surround is not None and not (
+                d.interval.start.timestamp() <= x <= d.interval.end.timestamp()):
+            d = d.surround
         if d is None or len(d.x) == 0:
             return None
         if d.mode == "summary":

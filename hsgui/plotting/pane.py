@@ -17,6 +17,7 @@ from hsgui.common.mime import streams_from_mime
 from hsgui.common.timefmt import (format_time, seconds_to_datetime,
                                   to_zone, zone_name)
 
+from .plot_widget import FocusPlotWidget
 from .time_axis import TimeAxisItem
 
 from .curve import LEFT_AXIS_WIDTH, PALETTE, PlotCurve, same_stream
@@ -24,7 +25,7 @@ from .curve import LEFT_AXIS_WIDTH, PALETTE, PlotCurve, same_stream
 log = logging.getLogger(__name__)
 
 
-class _DropPlotWidget(pg.PlotWidget):
+class _DropPlotWidget(FocusPlotWidget):
     """A PlotWidget that accepts streams dragged from the tree."""
 
     def __init__(self, pane: "PlotPane", **kwargs):
@@ -47,6 +48,10 @@ class _DropPlotWidget(pg.PlotWidget):
             return
         ev.acceptProposedAction()
         self.pane.area.add_dropped(items, self.pane)
+
+    def leaveEvent(self, ev):
+        self.pane.area.clear_cursor()     # the pointer left the pane: no crosshair or read-out stays behind
+        super().leaveEvent(ev)
 
 
 class PlotPane(QWidget):
@@ -116,9 +121,11 @@ class PlotPane(QWidget):
         head.setContentsMargins(4, 0, 4, 0)
         head.addWidget(self.current_mark)
         head.addWidget(self.readout, 1)
-        for b in (self.curves_button, self.options_button, fit, self.export_button, self.maximise_button, close):
+        buttons = (self.curves_button, self.options_button, fit, self.export_button, self.maximise_button, close)
+        for b in buttons:
             b.setAutoRaise(True)
             head.addWidget(b)
+        self.plot_widget.set_header_buttons(buttons)   # one Tab stop: the plot; the Menu key offers these
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -126,7 +133,6 @@ class PlotPane(QWidget):
         lay.addWidget(self.plot_widget, 1)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse)
         self.plot_widget.scene().sigMouseClicked.connect(lambda _ev: area.set_current_pane(self))
-        self.plot_widget.setFocusPolicy(Qt.StrongFocus)    # reachable with Tab
         self.show_cursor(None)
 
     # -- geometry ------------------------------------------------------------
@@ -141,6 +147,8 @@ class PlotPane(QWidget):
     def _on_mouse(self, pos):
         if self.view_box.sceneBoundingRect().contains(pos):
             self.area.set_cursor(self.view_box.mapSceneToView(pos).x())
+        else:                            # over an axis or the legend row: not at a time of the plot
+            self.area.clear_cursor()
 
     def show_cursor(self, x: float | None):
         tz = self.area.time_zone()
@@ -192,6 +200,7 @@ class PlotPane(QWidget):
         legend = self.plot_item.legend
         legend.updateSize()
         h = 0 if self.legend_inside or not legend.items else int(legend.boundingRect().height()) + 2
+        legend.setVisible(bool(legend.items))   # an empty legend box would cover the plot's top-left corner
         self.plot_item.titleLabel.setMaximumHeight(h)
         self.plot_item.layout.setRowFixedHeight(0, h)
 
@@ -359,7 +368,7 @@ class PlotPane(QWidget):
     def _ask_export(self, fmt):
         path, _ = QFileDialog.getSaveFileName(self, "Export pane", f"plot.{fmt}", f"{fmt.upper()} (*.{fmt})")
         if path:
-            self.area.export_image(self, path)
+            self.area.export_image_asking(self, path)
 
     def _ask_pane_csv(self):
         path, _ = QFileDialog.getSaveFileName(self, "Export visible data", "pane.csv", "CSV (*.csv)")

@@ -26,7 +26,7 @@ import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401 - registers the exporters
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QMessageBox, QSplitter, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QMessageBox, QScrollArea, QSplitter, QToolBar, QVBoxLayout, QWidget)
 
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, from_ms
@@ -36,6 +36,7 @@ from hsgui.common.mime import streams_from_mime
 from hsgui.common.timefmt import (datetime_to_seconds, interval_from_seconds)
 
 from .plot_data import align_columns, probe_stream, read_for_csv
+from .png_export import PngSizeDialog, render_png
 from .svg_export import export_svg
 from .curve import DEBOUNCE_MS, EXTEND, MANY_CURVES, MAX_DEFAULT_COMPONENTS, CurveInfo, same_stream
 from .pane import PlotPane
@@ -84,7 +85,15 @@ class PlotArea(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addWidget(bar)
-        lay.addWidget(self.splitter, 1)
+        # the panes scroll when they do not fit: the area's minimum height stays one pane's, however many
+        # panes there are, so adding panes never squeezes the window's docks (each pane keeps a readable height)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.splitter)
+        lay.addWidget(self.scroll, 1)
         self.setAcceptDrops(True)
         self.add_pane()
 
@@ -95,6 +104,7 @@ class PlotArea(QWidget):
             pane.plot_item.setXLink(self.panes[0].plot_item)
         elif self._interval is not None:
             self._apply_view(self._interval, pane)
+        self._tab_after_last_pane(pane)
         self.panes.append(pane)
         self.splitter.addWidget(pane)
         self.show_all_panes()
@@ -103,6 +113,13 @@ class PlotArea(QWidget):
         pane.view_box.sigResized.connect(self._on_view_range_changed)
         PaneAnnotations(pane, self.sigAnnotateRequested.emit).set_annotations(self._annotations)
         return pane
+
+    def _tab_after_last_pane(self, pane) -> None:
+        """Tab goes from pane to pane, top to bottom: the new pane's plot comes right after the last one's."""
+        shown = sorted(self.panes + self.xy_panes, key=self.splitter.indexOf)
+        if shown:
+            pane.setParent(self.splitter)     # in the window first: Tab order links widgets of one window
+            QWidget.setTabOrder(shown[-1].plot_widget, pane.plot_widget)
 
     def remove_pane(self, pane: PlotPane) -> None:
         if pane not in self.panes:
@@ -158,6 +175,7 @@ class PlotArea(QWidget):
         pane = XYPane(self, x_stream, x_component, y_stream, y_component, colour=colour)
         if options:
             pane.set_options(options)
+        self._tab_after_last_pane(pane)
         self.xy_panes.append(pane)
         self.splitter.addWidget(pane)
         self.show_all_panes()
@@ -473,6 +491,12 @@ class PlotArea(QWidget):
         for p in self.panes:
             p.show_cursor(x)
 
+    def clear_cursor(self) -> None:
+        """The pointer left the plots: hide the cursor and forget its time, so no later redraw brings it back."""
+        self._cursor_x = None
+        for p in self.panes:
+            p.show_cursor(None)
+
     def cursor_x_in_view(self) -> float | None:
         """The cursor's time if it is on and inside the visible range, else None."""
         x = self._cursor_x
@@ -495,14 +519,41 @@ class PlotArea(QWidget):
     def _ask_export_all(self):
         from PySide6.QtWidgets import QFileDialog
         path, _ = QFileDialog.getSaveFileName(self, "Export all panes", "plots.png", "PNG (*.png);;SVG (*.svg)")
-        if path:
-            try:
-                self.export_all(path)
-            except OSError as e:
-                self.sigStatus.emit(f"Export failed: {e}")
+        if not path:
+            return
+        size = {}
+        if not path.lower().endswith(".svg"):
+            size = self.ask_png_size(self.splitter)
+            if size is None:
+                return
+        try:
+            self.export_all(path, **size)
+        except (OSError, ValueError) as e:
+            self.sigStatus.emit(f"Export failed: {e}")
 
-    def export_image(self, pane: PlotPane, path: str) -> str:
-        """Write the pane as PNG (or SVG when ``path`` ends in .svg)."""
+    def export_image_asking(self, pane, path: str) -> None:
+        """A pane's Export: a PNG's size and DPI asked first (:meth:`ask_png_size`); a failure is a message."""
+        size = {}
+        if not path.lower().endswith(".svg"):
+            size = self.ask_png_size(pane.plot_widget)
+            if size is None:
+                return
+        try:
+            self.export_image(pane, path, **size)
+        except (OSError, ValueError) as e:
+            self.sigStatus.emit(f"Export failed: {e}")
+
+    def ask_png_size(self, widget) -> dict | None:
+        """Ask for a PNG's width and DPI (:class:`PngSizeDialog`); None when cancelled."""
+        dlg = PngSizeDialog(widget.width(), widget.height(), self)
+        if dlg.exec() != PngSizeDialog.DialogCode.Accepted:
+            return None
+        width, dpi = dlg.size()
+        return {"width": width, "dpi": dpi}
+
+    def export_image(self, pane: PlotPane, path: str, width: int | None = None, dpi: int | None = None) -> str:
+        """Write the pane as PNG (or SVG when ``path`` ends in .svg); a PNG ``width`` pixels wide (default: as on
+        screen, the height in proportion) with ``dpi`` in the file (default 96)."""
         if str(path).lower().endswith(".svg"):
             vb = pane.view_box
             auto = list(vb.state["autoRange"])
@@ -518,18 +569,16 @@ class PlotArea(QWidget):
                         c._draw()
                 vb.enableAutoRange(x=auto[0], y=auto[1])
         else:
-            exp = pg.exporters.ImageExporter(pane.plot_item)
-            exp.parameters()["width"] = max(int(pane.plot_item.width()), 400)
-            exp.export(str(path))
+            render_png(pane.plot_widget, str(path), width, dpi)
         self.sigStatus.emit(f"Saved {path}")
         return str(path)
 
-    def export_all(self, path: str) -> str:
-        """Every visible pane (time and XY), stacked as on screen, in one PNG — or one SVG when ``path`` ends in
-        .svg (each pane's vector drawing placed at its height on the page)."""
+    def export_all(self, path: str, width: int | None = None, dpi: int | None = None) -> str:
+        """Every visible pane (time and XY), stacked as on screen, in one PNG ``width`` pixels wide (default: as
+        on screen) with ``dpi`` in the file — or one SVG when ``path`` ends in .svg (each pane's vector drawing
+        placed at its height on the page)."""
         if not str(path).lower().endswith(".svg"):
-            if not self.splitter.grab().save(str(path), "PNG"):
-                raise OSError(f"could not write {path}")
+            render_png(self.splitter, str(path), width, dpi)
             self.sigStatus.emit(f"Saved {path}")
             return str(path)
         import re

@@ -5,6 +5,10 @@ bucketed :class:`channels.lod.Summary` sized to the pane's pixel width (flat
 cost, from precomputed aggregates) and, when that says the range holds few
 enough instances, for their raw numeric columns instead. Either way the arrays that come back are bounded
 by the pane width, not by the stream's length.
+
+Raw points come with a coarser level around them (:attr:`CurveData.surround`: a summary of
+:data:`SURROUND` fetched widths either side, from the same flat-cost aggregates), so a pan or zoom-out at
+raw-point zoom shows that level in the newly exposed strip until the raw points of the new range arrive.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from channels.utils import to_ms
 KINDS = ("number", "bool", "dict", "event", "empty")
 _MS = timedelta(milliseconds=1)
 SAMPLE_SIZE = 50
+SURROUND = 2.0     # a raw read also summarises this many of its widths on each side (the coarser level)
 
 
 @dataclass
@@ -89,6 +94,7 @@ class CurveData:
     labels: list | None = None        # events: the text of each point
     categories: list | None = None    # events: y level -> text
     total: int = 0                    # instances in the fetched interval
+    surround: "CurveData | None" = None   # raw: a summary of a wider interval, drawn where the raw points end
 
     @property
     def points(self) -> int:
@@ -151,8 +157,23 @@ def query_curve(ctx, stream, component, kind: str, interval: TimeInterval, bucke
     total = summary.total
     ctx.check()
     if total <= raw_limit:
-        return _raw(view, component, kind, interval, boundaries, total)
+        data = _raw(view, component, kind, interval, boundaries, total)
+        if kind != "event":
+            ctx.check()
+            try:
+                data.surround = _surround(stream, component, kind, interval, buckets, boundaries)
+            except OverflowError:   # widened past the first or last representable time: no coarser level
+                data.surround = None
+        return data
     return _summary(summary, kind, interval, buckets, boundaries, total)
+
+
+def _surround(stream, component, kind, interval: TimeInterval, buckets: int, boundaries) -> "CurveData":
+    """A summary over ``interval`` widened by :data:`SURROUND` widths on each side, in ``buckets`` buckets."""
+    pad = interval.width * SURROUND
+    wide = TimeInterval(interval.start - pad, interval.end + pad)
+    s = stream.window(wide).summary(buckets, component)
+    return _summary(s, kind, wide, buckets, boundaries, s.total)
 
 
 def read_curve(ctx, stream, component, kind: str, interval: TimeInterval, buckets: int) -> CurveData:

@@ -3,14 +3,30 @@
 pyqtgraph's ``DateAxisItem`` formats ticks with one fixed offset (or the
 machine's local zone); :class:`TimeAxisItem` instead formats every tick in a
 pytz zone, so a range that crosses a daylight-saving change is labelled right.
+
+Labels never overlap: the tick density is chosen for the widest label a level
+draws (a day label carries its month: "29 Oct"), and when a finer level's label
+would still touch one already placed (the month "Nov" next to "03 Nov") it is
+left out — coarser levels first, so the month stays.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 import pyqtgraph as pg
+from PySide6.QtGui import QFont
+
+from pyqtgraph.graphicsItems import DateAxisItem as _date_axis
 
 from channels.utils import UTC
+
+LABEL_GAP = 6   # pixels kept free between two tick labels
+
+
+#: the widest label a zoom level draws here, where it is wider than pyqtgraph's example text for the level
+_WIDEST = {id(_date_axis.MONTH_DAY_ZOOM_LEVEL): "00 MMM",       # a day label with its month: "29 Oct"
+           id(_date_axis.DAY_HOUR_ZOOM_LEVEL): "MMM 00",        # "Wed 29"
+           id(_date_axis.HOUR_MINUTE_ZOOM_LEVEL): "MMM 00"}
 
 
 class TimeAxisItem(pg.DateAxisItem):
@@ -31,6 +47,32 @@ class TimeAxisItem(pg.DateAxisItem):
             return int(dt.astimezone(self.tz).utcoffset().total_seconds())
         except (OverflowError, ValueError):
             return 0
+
+    def setZoomLevelForDensity(self, density):
+        """pyqtgraph's choice of zoom level, but ticks spaced for the widest label the level draws."""
+        super().setZoomLevelForDensity(density)
+        widest = _WIDEST.get(id(self.zoomLevel))
+        if widest is not None:
+            self.minSpacing = density * (self.fontMetrics.boundingRect(widest).width() + 10)
+
+    def generateDrawSpecs(self, p):
+        specs = super().generateDrawSpecs(p)
+        self._font = QFont(p.font())
+        if specs is None:
+            self._drawn = []
+            return specs
+        axis_spec, tick_specs, text_specs = specs
+        text_specs = without_overlaps(text_specs, LABEL_GAP)
+        self._drawn = [(rect.center().x(), text) for rect, _f, text in text_specs]
+        return axis_spec, tick_specs, text_specs
+
+    def drawn_labels(self) -> list[tuple[float, str]]:
+        """The tick labels of the last paint: ``(centre x in the axis' pixels, text)``, left to right."""
+        return sorted(getattr(self, "_drawn", []))
+
+    def label_font(self) -> QFont:
+        """The font the tick labels were last painted with."""
+        return getattr(self, "_font", QFont())
 
     def tickValues(self, minVal, maxVal, size):
         # place day/month ticks at midnight in the zone of the middle of the view
@@ -61,3 +103,16 @@ class TimeAxisItem(pg.DateAxisItem):
                 s = s.lstrip("0")
             out.append(s)
         return out
+
+
+def without_overlaps(text_specs, gap: float) -> list:
+    """``text_specs`` (``(QRectF, flags, text)``, coarser levels first, as pyqtgraph lists them) without each
+    label that would come closer than ``gap`` pixels to one kept before it."""
+    kept, spans = [], []
+    for spec in text_specs:
+        rect = spec[0]
+        x0, x1 = rect.left() - gap / 2, rect.right() + gap / 2
+        if all(x1 <= a or x0 >= b for a, b in spans):
+            kept.append(spec)
+            spans.append((x0, x1))
+    return kept

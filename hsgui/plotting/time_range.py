@@ -129,8 +129,10 @@ class TimeRangePicker(QWidget):
         self._local = local_zone()
         self._data_span: TimeInterval | None = None
         self._calc_span: TimeInterval | None = None
-        self._history: list[TimeInterval] = [self._interval]
-        self._pos = 0
+        # Back steps: the ranges shown so far. A range given here was chosen, so it is the first; the default
+        # (last 24 h) is only a placeholder until a range is set and never becomes a Back step
+        self._history: list[TimeInterval] = [self._interval] if interval is not None else []
+        self._pos = len(self._history) - 1
         self._last_push = 0.0
         self._last_push_programmatic = False
 
@@ -306,7 +308,7 @@ class TimeRangePicker(QWidget):
             and self._pos > 0
         if coalesce:
             self._history[self._pos] = iv
-        elif self._history[self._pos] != iv:
+        elif not self._history or self._history[self._pos] != iv:
             self._history.append(iv)
             if len(self._history) > HISTORY_LIMIT:
                 del self._history[0]

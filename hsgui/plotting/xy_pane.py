@@ -29,6 +29,7 @@ from hsgui.common.background import JobKind
 from hsgui.common.timefmt import format_time, to_zone
 
 from .curve import LEFT_AXIS_WIDTH, PALETTE
+from .plot_widget import FocusPlotWidget
 from .xy_data import MAX_POINTS, read_xy
 
 #: a hovered point is read out when the mouse is this close to it (pixels)
@@ -59,7 +60,7 @@ class XYPane(QWidget):
         self.error: str | None = None
         self._shown = (np.empty(0), np.empty(0), np.empty(0))   # drawn x, y (view coordinates) and t (ms)
 
-        self.plot_widget = pg.PlotWidget()
+        self.plot_widget = FocusPlotWidget()
         self.plot_item = self.plot_widget.getPlotItem()
         self.view_box = self.plot_item.getViewBox()
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
@@ -100,9 +101,11 @@ class XYPane(QWidget):
         head.setContentsMargins(4, 0, 4, 0)
         head.addWidget(QLabel("<b>XY</b>"))
         head.addWidget(self.title, 1)
-        for b in (swap, self.options_button, export, self.maximise_button, self.close_button):
+        buttons = (swap, self.options_button, export, self.maximise_button, self.close_button)
+        for b in buttons:
             b.setAutoRaise(True)
             head.addWidget(b)
+        self.plot_widget.set_header_buttons(buttons)   # one Tab stop: the plot; the Menu key offers these
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -115,7 +118,6 @@ class XYPane(QWidget):
         lay.addLayout(info)
         lay.addWidget(self.plot_widget, 1)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse)
-        self.plot_widget.setFocusPolicy(Qt.StrongFocus)
         self._update_labels()
 
     # -- what it shows ---------------------------------------------------------------------------------------
@@ -299,7 +301,7 @@ class XYPane(QWidget):
     def _ask_export(self):
         path, _ = QFileDialog.getSaveFileName(self, "Export XY pane", "xy.png", "PNG (*.png);;SVG (*.svg)")
         if path:
-            self.area.export_image(self, path)
+            self.area.export_image_asking(self, path)
 
     def detach(self) -> None:
         self.cancel()

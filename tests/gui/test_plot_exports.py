@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 from datetime import datetime, timedelta
 
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from channels.memory_channel import MemoryChannel
 from channels.stream import StreamInstance
@@ -58,6 +59,44 @@ def test_pane_csv_has_one_aligned_column_per_curve(qtbot, tmp_path, monkeypatch)
         assert runner.shutdown(10000)
 
 
+def answer_png_size(qtbot, width=None, dpi=None):
+    """When the PNG size dialog comes up: type ``width`` and ``dpi`` (None: leave as offered) and press Enter."""
+    def answer():
+        dlg = QApplication.activeModalWidget()
+        if dlg is None:
+            QTimer.singleShot(20, answer)
+            return
+        for box, value in ((dlg.width_box, width), (dlg.dpi_box, dpi)):
+            if value is not None:
+                box.setFocus()
+                box.selectAll()
+                qtbot.keyClicks(box, str(value))
+        qtbot.keyClick(dlg.width_box, Qt.Key.Key_Return)
+    QTimer.singleShot(0, answer)
+
+
+def test_a_pane_exports_as_png_at_the_size_and_dpi_asked(qtbot, tmp_path, monkeypatch):
+    area, runner, _ch = make_area(qtbot)
+    try:
+        pane = area.panes[0]
+        out = tmp_path / "pane.png"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PNG (*.png)"))
+        answer_png_size(qtbot, width=2400, dpi=300)
+        next(a for a in pane.export_button.menu().actions() if a.text() == "Pane as PNG…").trigger()
+        img = QImage(str(out))
+        on_screen = pane.plot_widget.width(), pane.plot_widget.height()
+        assert img.width() == 2400 and on_screen[0] < 1000
+        assert abs(img.height() - round(on_screen[1] * 2400 / on_screen[0])) <= 1    # the on-screen shape
+        assert round(img.dotsPerMeterX() * 0.0254) == 300
+        # drawn at that size, not a blown-up screenshot: the curve's line is still about one pixel wide
+        dark = sum(1 for x in range(0, img.width(), 7) for y in range(img.height())
+                   if QImage.pixelColor(img, x, y).lightness() < 120)
+        assert dark < img.width() * img.height() / 40
+    finally:
+        area.close()
+        assert runner.shutdown(10000)
+
+
 def test_all_panes_in_one_png(qtbot, tmp_path, monkeypatch):
     area, runner, ch = make_area(qtbot)
     try:
@@ -66,6 +105,7 @@ def test_all_panes_in_one_png(qtbot, tmp_path, monkeypatch):
         qtbot.waitUntil(lambda: len(area.curves()) == 3 and not area.busy, timeout=5000)
         out = tmp_path / "all.png"
         monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PNG (*.png)"))
+        answer_png_size(qtbot)                  # Enter: the size on screen
         area._ask_export_all()
         img = QImage(str(out))
         assert img.width() >= 800

@@ -180,6 +180,24 @@ def test_back_and_forward_walk_through_earlier_ranges(qtbot, picker):
     assert picker.interval() == a
 
 
+def test_the_start_up_placeholder_range_is_no_back_step(qtbot):
+    picker = TimeRangePicker()          # as the window makes it: a default range until one is set
+    qtbot.addWidget(picker)
+    picker.show()
+    assert not picker.back_button.isEnabled()
+    a = TimeInterval(T0, T0 + timedelta(days=1))
+    b = TimeInterval(T0, T0 + timedelta(days=2))
+    picker.set_interval(a, emit=True)    # the range the store opened with
+    assert not picker.back_button.isEnabled()
+    picker.set_interval(b, emit=True)
+    picker.setFocus()
+    qtbot.keyClick(picker.back_button, Qt.Key.Key_Space)
+    assert picker.interval() == a
+    assert not picker.can_go_back() and not picker.back_button.isEnabled()
+    picker.back()
+    assert picker.interval() == a
+
+
 def test_a_burst_of_plot_zooms_is_one_history_entry(qtbot, picker):
     for k in range(1, 6):
         picker.set_interval(TimeInterval(T0, T0 + timedelta(hours=6 + k)))  # as the plots report a zoom
