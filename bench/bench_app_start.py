@@ -30,7 +30,7 @@ def ready(manager):
     app.processEvents()
     print(f"READY {time.perf_counter() - t0:.3f} channels={len(manager.channels)}", flush=True)
     QTimer.singleShot(0, w.close)
-w.managerChanged.connect(ready)
+w.state.events.manager.connect(lambda m: m is not None and ready(m))
 w.open_target(sys.argv[1])
 app.exec()
 """

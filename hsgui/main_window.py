@@ -123,7 +123,8 @@ class MainWindow(QMainWindow):
         self.runner.jobFinished.connect(self._job_finished)
         self.resize(1400, 900)
         self.setDockNestingEnabled(True)
-        self.resizeDocks([self.docks["streams"], self.docks["inspector"]], [540, 340], Qt.Orientation.Horizontal)
+        # the plots get the most room: the tree and the inspector read well at these widths (issue 26 item 18)
+        self.resizeDocks([self.docks["streams"], self.docks["inspector"]], [400, 300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["instances"]], [260], Qt.Orientation.Vertical)
         if restore:   # the window's geometry on this screen; the last session's range, zone and docks
             hs_settings.restore_geometry(self)

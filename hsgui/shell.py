@@ -93,21 +93,21 @@ class QtActions(QObject):
         self.bound: dict[str, QAction] = {}     # action id -> its window-wide QAction (those with a key)
         for name, menu in menus.items():
             menu.aboutToShow.connect(lambda n=name: self._fill(n))
+            menu.aboutToHide.connect(self._menu_closed)
         registry.listen(self._registered)
 
     def _registered(self, action: Action) -> None:
+        if action.shortcut and action.callback is not None:     # the one binding of its key
+            qa = QAction(action.label(), self.window)
+            qa.setObjectName(f"action_{action.id}")
+            qa.setShortcut(QKeySequence(action.shortcut))
+            qa.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut if action.everywhere
+                                  else Qt.ShortcutContext.WindowShortcut)
+            qa.triggered.connect(lambda _=False, a=action: self.run(a, self.context()))
+            self.window.addAction(qa)
+            self.bound[action.id] = qa
         if action.menu is not None:
             self._fill(action.menu)     # the menu is whole even before it first opens (and for screen readers)
-        if not action.shortcut or action.callback is None:
-            return
-        qa = QAction(action.label(), self.window)
-        qa.setObjectName(f"action_{action.id}")
-        qa.setShortcut(QKeySequence(action.shortcut))
-        qa.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut if action.everywhere
-                              else Qt.ShortcutContext.WindowShortcut)
-        qa.triggered.connect(lambda _=False, a=action: self.run(a, self.context()))
-        self.window.addAction(qa)
-        self.bound[action.id] = qa
 
     def run(self, action: Action, ctx: Context):
         if not action.applies(ctx):
@@ -132,7 +132,15 @@ class QtActions(QObject):
                 for dock in sorted(docks, key=lambda d: d.windowTitle()):
                     menu.addAction(dock.toggleViewAction())
 
+    def _menu_closed(self) -> None:
+        # an entry disabled while its menu showed must not keep its key from working
+        for qa in self.bound.values():
+            qa.setEnabled(True)
+
     def _add_entries(self, menu: QMenu, actions, ctx: Context, disable: bool) -> None:
+        """``disable``: the menu bar (entries that do not apply show disabled; an entry with a key is its one
+        window-wide QAction, so the key is bound once). Else a context menu: entries that apply only, each a
+        QAction of its own for ``ctx`` whose key is shown (the menu is deleted when it closes)."""
         for action in separated(actions):
             if action is None:
                 menu.addSeparator()
@@ -143,6 +151,11 @@ class QtActions(QObject):
                     sub.addAction(text, fn)
                 if not entries:
                     sub.addAction("(none)").setEnabled(False)
+            elif disable and action.id in self.bound:
+                qa = self.bound[action.id]
+                qa.setText(action.label(ctx))
+                qa.setEnabled(action.applies(ctx))
+                menu.addAction(qa)
             else:
                 qa = menu.addAction(action.label(ctx))
                 qa.setObjectName(f"menu_{action.id}")
@@ -158,6 +171,7 @@ class QtActions(QObject):
     def context_menu(self, scope: str, ctx: Context, parent: QWidget) -> QMenu | None:
         """The context menu of ``scope`` for ``ctx`` (None if no action applies)."""
         menu = QMenu(parent)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)   # its entries' keys are shown, never left bound
         actions = self.registry.in_scope(scope, ctx)
         if scope == "channel" and ctx.streams:   # a channel row: what applies to its streams, then to it
             actions = self.registry.in_scope("streams", ctx) + actions

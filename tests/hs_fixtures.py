@@ -1,5 +1,6 @@
 """What HyperStream 0.3.8 itself wrote (the JSON dumps under tests/data, made by bench/hs_*fixture.py), back into
-the BSON values it wrote: ObjectIds, dates and bytes (its stored functions)."""
+the BSON values it wrote: ObjectIds, dates and bytes (its stored functions); and the one small tool the tests
+write into a tool folder."""
 from __future__ import annotations
 
 import base64
@@ -28,3 +29,23 @@ def load_into(client, documents, db_name="hyperstream"):
         if docs:
             client[db_name][name].insert_many(bson_values(docs))
     return client[db_name]
+
+
+def scale_tool_source(mult: float = 1) -> str:
+    """A tool file's text: ``Scale(factor)`` multiplies every instance of its one input by ``factor * mult``
+    (two versions of the tool differ by ``mult``)."""
+    return f'''
+from channels.stream import StreamInstance
+from channels.tools import Tool
+
+
+class Scale(Tool):
+    """Multiplies every instance of its one input by ``factor``."""
+
+    def __init__(self, factor: float = 2.0):
+        super().__init__(factor=factor)
+
+    def _execute(self, sources, alignment_stream, interval):
+        for ts, v in sources[0].window(interval).items():
+            yield StreamInstance(ts, v * self.factor * {mult})
+'''

@@ -27,7 +27,7 @@ from channels.tools.engine import Tool
 from channels.utils import utcnow
 from channels.workflows import lineage_index, recompute, recompute_plan
 from channels.workflows.lineage import ASSET, CHANGE, INSERT, UPSTREAM
-from hs_fixtures import bson_values
+from hs_fixtures import bson_values, scale_tool_source
 
 from stores_fixtures import store  # noqa: F401 - the parametrised store fixture
 
@@ -38,29 +38,12 @@ FIXTURE = Path(__file__).parent / "data" / "hyperstream_workflow_db.json"
 WORKTREE = Path(__file__).resolve().parents[1]
 
 
-SCALE_TOOL = '''
-from channels.stream import StreamInstance
-from channels.tools import Tool
-
-
-class Scale(Tool):
-    """Multiplies every instance of its one input by ``factor``."""
-
-    def __init__(self, factor: float = 2.0):
-        super().__init__(factor=factor)
-
-    def _execute(self, sources, alignment_stream, interval):
-        for ts, v in sources[0].window(interval).items():
-            yield StreamInstance(ts, v * self.factor)
-'''
-
-
 @pytest.fixture(scope="module")
 def scale_tools(tmp_path_factory):
     """A tool folder holding ``scale`` (so recompute can find it, as it finds any tool of a run)."""
     root = tmp_path_factory.mktemp("tools")
     (root / "scale").mkdir()
-    (root / "scale" / "2024-01-01_v1.0.0.py").write_text(SCALE_TOOL)
+    (root / "scale" / "2024-01-01_v1.0.0.py").write_text(scale_tool_source())
     return root
 
 

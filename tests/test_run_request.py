@@ -11,25 +11,11 @@ from channels.errors import RunRequestError
 from channels.tool_channel import ToolChannel
 from channels.tools import RunRequest, request_from_record, run_request
 from channels.utils import utcnow
+from hs_fixtures import scale_tool_source
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 DAY = TimeInterval(T0, T0 + timedelta(hours=24))
 RAW, OUT = StreamId("raw", {"house": "1"}), StreamId("negated", {"house": "1"})
-
-SCALE = '''
-from channels.stream import StreamInstance
-from channels.tools import Tool
-
-
-class Scale(Tool):
-    def __init__(self, factor: float = 2.0):
-        super().__init__(factor=factor)
-
-    def _execute(self, sources, alignment_stream, interval):
-        for ts, v in sources[0].window(interval).items():
-            yield StreamInstance(ts, v * self.factor * {mult})
-'''
-
 
 @pytest.fixture
 def manager(tmp_path):
@@ -106,8 +92,8 @@ def test_a_missing_input_is_named_before_anything_is_written(manager):
 def test_a_record_of_a_tool_removed_since_says_which_run_cannot_be_rerun(manager, tmp_path):
     folder = tmp_path / "tools" / "scale"
     folder.mkdir(parents=True)
-    (folder / "2024-01-01_v1.0.0.py").write_text(SCALE.format(mult=1))
-    (folder / "2024-02-01_v2.0.0.py").write_text(SCALE.format(mult=10))
+    (folder / "2024-01-01_v1.0.0.py").write_text(scale_tool_source(1))
+    (folder / "2024-02-01_v2.0.0.py").write_text(scale_tool_source(10))
     manager.add_channel(ToolChannel("my_tools", str(tmp_path / "tools"), up_to_timestamp=utcnow()))
     record = run_request(manager, RunRequest("scale", ("mongo", OUT), DAY, {"factor": 3.0}, version="1.0.0",
                                              inputs=[("mongo", RAW)]))

@@ -14,7 +14,8 @@ class Annotations(QObject):
         super().__init__(shell.widget)
         self.shell = shell
         dock = self.annotations = AnnotationsDock(shell.runner, shell.widget)
-        shell.add_dock("annotations", "Annotations", dock, "right", tabify_with="inspector")
+        # scroll: its button row must not widen the right dock area beyond what the inspector needs
+        shell.add_dock("annotations", "Annotations", dock, "right", tabify_with="inspector", scroll=True)
         self.views = {"annotations": dock}
         follow(self, shell.state, "manager", dock.set_manager)
         follow(self, shell.state, "interval", lambda iv: iv is not None and dock.set_interval(iv))

@@ -175,7 +175,7 @@ def install(shell) -> Browse:
         tip="Re-read the stream definitions (other processes may have added streams)")
     add("view.find", "Find streams", b.focus_filter, menu="view", order=100, shortcut="Ctrl+F",
         tip="Put the cursor in the Streams filter")
-    add("browse.instances", "Show instances", b.show_instances, scopes=("streams",), order=120,
+    add("browse.instances", "Show instances", b.show_instances, scopes=("streams",), order=250,
         when=lambda ctx: ctx.stream is not None)
     add("browse.copy_ids", lambda ctx: f"Copy stream id{_plural(ctx)}",
         lambda ctx: _copy("\n".join(str(s.stream_id) for s in ctx.streams)), scopes=("streams",), order=400,

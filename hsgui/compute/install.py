@@ -104,7 +104,7 @@ def install(shell) -> Compute:
         tip="Run the tool selected in the Tools dock (or open the Tools dock)")
     add("tools.history", "Run history", lambda ctx: shell.show_dock("runs"), menu="tools", order=810)
     add("compute.purge", lambda ctx: "Purge" + (f" {len(ctx.streams)} streams" if len(ctx.streams) > 1 else "") + "…",
-        lambda ctx: c.open_purge_dialog(ctx.streams), scopes=("streams",), order=130, when=_writable)
+        lambda ctx: c.open_purge_dialog(ctx.streams), scopes=("streams",), order=260, when=_writable)
     add("compute.with", "Compute with…", scopes=("streams",), order=600, submenu=c.compute_with_entries,
         when=lambda ctx: bool(ctx.streams) and shell.state.manager is not None)
     add("compute.missing", "Compute missing…", lambda ctx: c.compute_missing_for(ctx.stream), scopes=("streams",),

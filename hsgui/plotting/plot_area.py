@@ -300,14 +300,44 @@ class PlotArea(QWidget):
             pane = self.panes[0] if not first_time_pane_used else self.add_pane()
             first_time_pane_used = True
             pane.set_options(state.get("options") or {})
-            for c in state.get("curves", []):
-                stream = resolve(c)
-                if stream is None:
-                    continue
-                self.add_stream(stream, c.get("component"), pane,
-                                style={"colour": c.get("colour"), "visible": c.get("visible", True),
-                                       "axis": c.get("axis", "left")})
+            items = [(stream, c.get("component"), {"colour": c.get("colour"), "visible": c.get("visible", True),
+                                                   "axis": c.get("axis", "left")})
+                     for c in state.get("curves", []) if (stream := resolve(c)) is not None]
+            self._add_in_order(pane, items)
         return missing
+
+    def _add_in_order(self, pane, items) -> None:
+        """Add ``items`` (stream, component, style) to ``pane`` in their order: the streams not inspected yet are
+        inspected in one job, then all are placed — a restored pane lists its curves as they were saved."""
+        todo = list({self._key(s): s for s, _c, _st in items if self._key(s) not in self._probes}.values())
+
+        def place(probes):
+            for stream, probe in zip(todo, probes):
+                if probe is not None:
+                    self._probes[self._key(stream)] = probe
+            if pane not in self.panes:
+                return
+            for stream, comp, style in items:
+                probe = self._probes.get(self._key(stream))
+                if probe is not None:
+                    self._place(stream, comp, pane, probe, style)
+
+        def inspect_all(ctx):
+            out = []
+            for stream in todo:
+                ctx.check()
+                try:
+                    out.append(probe_stream(ctx, stream))
+                except Exception as e:  # noqa: BLE001 - one unreadable stream: said, the others are placed
+                    self.sigStatus.emit(f"Cannot plot {stream}: {e}")
+                    out.append(None)
+            return out
+
+        if not todo:
+            place([])
+        else:
+            self.runner.submit(f"inspect {len(todo)} stream{'s' if len(todo) != 1 else ''}", inspect_all,
+                               on_result=place, owner=self)
 
     def add_stream(self, stream, component=None, pane: PlotPane | None = None, style: dict | None = None):
         """Add ``stream`` (or one component of it) to ``pane`` (default: the selected pane).
@@ -450,6 +480,10 @@ class PlotArea(QWidget):
         if iv is None:
             return
         known = self._interval
+        if known is None:
+            # the view's own default range (the epoch's first second) is no range the user chose: the first
+            # comes from set_interval or from fitting the first stream placed
+            return
         force, self._force = self._force, False
         if known is None or abs((iv.start - known.start).total_seconds()) > 0.001 or \
                 abs((iv.end - known.end).total_seconds()) > 0.001:

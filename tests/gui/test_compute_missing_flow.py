@@ -14,6 +14,7 @@ from channels.tools import RunRequest, run_request
 from hsgui.compute.compute_missing_dialog import ComputeMissingDialog
 
 from hsgui_test_stores import HOUR, T0, make_sqlite_store
+from hs_fixtures import scale_tool_source
 
 
 @pytest.fixture
@@ -74,28 +75,13 @@ def test_enter_in_the_dialog_computes(qtbot):
     assert seen == ["visible"]
 
 
-SCALE = '''
-from channels.stream import StreamInstance
-from channels.tools import Tool
-
-
-class Scale(Tool):
-    def __init__(self, factor: float = 2.0):
-        super().__init__(factor=factor)
-
-    def _execute(self, sources, alignment_stream, interval):
-        for ts, v in sources[0].window(interval).items():
-            yield StreamInstance(ts, v * self.factor)
-'''
-
-
 def test_compute_missing_for_a_run_whose_tool_was_removed_says_so(qtbot, window, tmp_path):
     from channels.tool_channel import ToolChannel
     m = window.manager
     db = m.channels["mongo"]
     tool_file = tmp_path / "my_tools" / "scale" / "2024-01-01_v1.0.0.py"
     tool_file.parent.mkdir(parents=True)
-    tool_file.write_text(SCALE)
+    tool_file.write_text(scale_tool_source())
     m.add_channel(ToolChannel("my_tools", str(tmp_path / "my_tools"), up_to_timestamp=utcnow()))
     source = db[StreamId("temperature", {"house": 1, "resident": "alice"})]     # calculated (T0, T0+48h]
     made = TimeInterval(T0, T0 + 48 * HOUR)

@@ -222,3 +222,39 @@ def test_features_add_docks_and_actions_through_the_shell_only(make_main_window)
     with pytest.raises(ValueError, match="a dock named 'streams' exists already"):
         w.add_dock("streams", "Again", w.tree)
     assert w.context().streams == [] and isinstance(w.context(), Context)
+
+
+def test_a_reopened_workspace_lists_each_panes_curves_in_the_saved_order(qtbot, make_main_window, store_file,
+                                                                          tmp_path, monkeypatch):
+    """Issue 26 item 16 — even when the first stream is the slowest to inspect."""
+    import time
+    from hsgui.plotting import plot_area
+    w = make_main_window(store_file, interval=TimeInterval(T0, T0 + 48 * HOUR))
+    mongo = w.manager.get_channel("mongo")
+    order = [mongo[StreamId("temperature", {"house": h, "resident": r})] for h, r in
+             ((2, "bob"), (1, "alice"), (2, "alice"), (1, "bob"))]
+    for s in order:
+        w.plot_streams([s])
+        qtbot.waitUntil(lambda s=s: s in [c.stream for c in w.plot_area.curves()], timeout=10000)
+    path = tmp_path / "ws.json"
+    w.workspaces.save(str(path))
+    real = plot_area.probe_stream
+
+    def slow_for_the_first(ctx, stream):
+        if stream.stream_id == order[0].stream_id:
+            time.sleep(0.4)
+        return real(ctx, stream)
+
+    monkeypatch.setattr(plot_area, "probe_stream", slow_for_the_first)
+    w2 = make_main_window()
+    w2.workspaces.open(str(path))
+    qtbot.waitUntil(lambda: len(w2.plot_area.curves()) == 4, timeout=15000)
+    assert [c.stream.stream_id for c in w2.plot_area.curves()] == [s.stream_id for s in order]
+
+
+def test_the_default_window_gives_the_plots_the_most_room(qtbot, make_main_window):
+    """Issue 26 item 18: at the default 1400 × 900 the plot area is the widest part, not a 380 px strip."""
+    w = make_main_window(size=(1400, 900))
+    qtbot.wait(50)
+    assert w.plot_area.width() >= 650, (w.plot_area.width(), w.docks["streams"].width(), w.docks["inspector"].width())
+    assert w.plot_area.width() > w.docks["streams"].width() and w.plot_area.width() > w.docks["inspector"].width()
