@@ -45,7 +45,8 @@ Writes by others (HyperStream writes ``streams`` directly), checked by every
 ``summary()`` with two index seeks (the stream's first and last instance):
 
 * instances appended after ``last_ms`` or prepended before ``first_ms``:
-  detected, and added to the aggregates incrementally (reading only them);
+  detected, and added to the aggregates incrementally (reading only them; until the store writes, the
+  pipeline answers instead);
 * deletions at either end (the first or last instance changed) or of the whole
   stream: detected; the aggregates are dropped or rebuilt;
 * a writer that died between claim and release: ``pending`` stays set;
@@ -57,7 +58,7 @@ Writes by others (HyperStream writes ``streams`` directly), checked by every
   :meth:`MongoStore.rebuild_lod` (counting the range to compare with ``n``
   would make every summary O(n) on MongoDB, so it is not done).
 
-Aggregates that are missing or stale are rebuilt by ``summary()`` when the
+Aggregates that are missing or stale are rebuilt by ``summary()`` (once the store writes) when the
 stream has more than ``lod_rebuild_min`` (10,000) instances (one bounded
 ``count_documents(limit=...)`` decides); smaller streams use the pipeline,
 which is cheap for them. ``rebuild_lod`` runs two aggregation passes on the
@@ -70,7 +71,6 @@ multi-document transactions): best effort, like ``insert`` itself.
 """
 from __future__ import annotations
 
-
 import itertools
 import logging
 from datetime import datetime
@@ -82,7 +82,8 @@ from ..lod import Summary, bucket_edges, summarise_arrays
 from ..stream import StreamId
 from ..utils import UTC, utcnow
 from .codec import MONGO_TAG, decode_bson, dt_ms, ms_dt, numeric
-from .lod_levels import LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET, Agg, assemble, choose_lod_level, summary_plan
+from .lod_levels import (LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET, Agg, assemble, choose_lod_level,
+                         summary_plan)
 from .mongo_columnar import numeric_docs
 from .mongo_common import (LOD, LOD_STATE, LOD_VERSION, _BULK_CHUNK, _EMPTY, _NO_END, _NO_START, _NUMERIC_TYPES,
                            _PENDING_STALE_S, _aware, _date, _merge_row, _num, _num_expr)

@@ -88,7 +88,7 @@ from ..errors import (ConfigError, DuplicateInstanceError, StoreError, StreamAlr
 from ..changes import PURGE, WRITE
 from ..lod import Summary
 from ..stream import StreamId, StreamInstance
-from ..time_interval import TimeInterval, TimeIntervals
+from ..time_interval import TimeIntervals
 from ..config import check_mongo_options, check_mongo_uri
 from ..utils import redact_uri, scrub_secrets, uri_secrets, utcnow
 from .base import (UPDATABLE_FIELDS, Committed, Store, StreamDefinition, check_collection, check_not_future,
@@ -336,13 +336,8 @@ class MongoStore(Store):
         self._ids.remember(sid, raw)
         if doc.get("channel_id") is not None:
             self._channel_of[sid] = doc.get("channel_id")
-        ivs = []
-        for iv in doc.get("calculated_intervals") or []:
-            try:
-                ivs.append(TimeInterval(_aware(iv["start"]), _aware(iv["end"])))
-            except Exception as e:  # noqa: BLE001 - a malformed interval must not hide the stream
-                log.warning("MongoDB %s: stream %s: ignoring calculated interval %r: %s", self._where, sid, iv, e)
-        return StreamDefinition(sid, doc.get("channel_id"), TimeIntervals(ivs), _aware(doc.get("last_updated")),
+        ivs = parse_intervals(self._where, sid, doc.get("calculated_intervals"))
+        return StreamDefinition(sid, doc.get("channel_id"), ivs, _aware(doc.get("last_updated")),
                                 _aware(doc.get("last_accessed")), doc.get("sandbox"), doc.get("stream_type"))
 
     def list_definitions(self, channel_id: str | None = None,
@@ -462,7 +457,7 @@ class MongoStore(Store):
                 cond = {"_id": doc["_id"],
                         "calculated_intervals": stored if present else {"$exists": False}}
                 res = self._c.definitions.update_one(cond, {"$set": {"calculated_intervals": self._intervals(new),
-                                                            "last_updated": _date(utcnow(), "now")}})
+                                                                     "last_updated": _date(utcnow(), "now")}})
                 if res.matched_count:
                     return new
                 time.sleep(min(0.2, 0.001 * (2 ** min(attempt, 8))) * random.random())
@@ -540,7 +535,7 @@ class MongoStore(Store):
                 for c in range(0, len(keep), _IN_CHUNK):
                     dates = [ms_dt(ms[i]) for i in keep[c:c + _IN_CHUNK]]
                     for d in self._c.streams.find({"stream_id": raw, "datetime": {"$in": dates}},
-                                                {"datetime": 1, "value": 1}):
+                                                  {"datetime": 1, "value": 1}):
                         stored[dt_ms(_aware(d["datetime"]))] = d.get("value")
                 if stored:
                     fresh = []
@@ -574,7 +569,8 @@ class MongoStore(Store):
                         f"MongoDB {self._where}: writing to stream {stream_id} failed: {_short(e)}; removing the "
                         f"part written failed: {'up to ' if inserted is None else ''}{n_left} documents of this "
                         f"batch may remain outside the calculated intervals"
-                        + (" (they are removed by the next write of calculated intervals to this stream)" if token else "")) from e
+                        + (" (the next write of calculated intervals to this stream removes them)" if token
+                           else "")) from e
                 if token is not None:
                     self._orphans.drop_note(token)
                 if isinstance(e, BulkWriteError) and any(err.get("code") == 11000
