@@ -266,14 +266,15 @@ def run(tmp: Path, n: int, big: int, reps: int, smoke: bool = False):
     for m in (2_000,) if smoke else (20_000, 200_000):
         client = mongomock.MongoClient()
         ms_store = MongoStore(client, db_name="bench")
-        client.bench.streams.drop_indexes()  # mongomock checks a unique index by scanning: quadratic
+        ms_store.create_indexes()  # made on the empty collections (as HyperStream does), so the store has them ...
+        client.bench.streams.drop_indexes()  # ... and dropped: mongomock checks a unique index by scanning: quadratic
         client.bench.streams.insert_many([{"stream_id": SID.as_raw(), "datetime": i.timestamp.replace(tzinfo=None),
                                            "value": i.value} for i in instances(m)])
         lo_, hi_ = from_ms(BASE_MS), from_ms(BASE_MS + m * STEP_MS)
         t_rb, _ = median_time(lambda: ms_store.rebuild_lod(SID), 1)
         for b in (200, BUCKETS):
             t_lod, s1 = median_time(lambda: ms_store.summary(SID, lo_, hi_, b), 3)
-            t_pipe, s2 = median_time(lambda: ms_store._summary_pipeline(SID, lo_, hi_, b), 1)
+            t_pipe, s2 = median_time(lambda: ms_store._lod.pipeline_summary(SID, lo_, hi_, b), 1)
             assert s1.total == s2.total == m
             print(f"  {m:>9,} instances, {b:>5,}-bucket summary: aggregates {t_lod * 1000:8.1f} ms, "
                   f"pipeline {t_pipe * 1000:9.1f} ms (rebuild_lod {t_rb:.1f} s)")

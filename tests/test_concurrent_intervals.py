@@ -337,7 +337,7 @@ class _FailingStreams:
         raise AutoReconnect("connection closed")
 
 
-def test_mongo_dropped_write_says_what_remains_and_the_next_open_removes_it():
+def test_mongo_dropped_write_says_what_remains_and_the_next_calculated_write_removes_it():
     mongomock = pytest.importorskip("mongomock")
     from channels.stores.mongo_store import MongoStore
     client = mongomock.MongoClient()
@@ -347,33 +347,36 @@ def test_mongo_dropped_write_says_what_remains_and_the_next_open_removes_it():
     s = ch.get_or_create_stream(SID)
     write_piece(ch, s, 0)                                           # a committed batch
     s.writer(piece_instances(50))                                   # data HyperStream-style, without intervals
-    real = store._streams
-    store._streams = _FailingStreams(real, keep=4)
+    real = store._c.streams
+    store._c.streams = _FailingStreams(real, keep=4)
     batch = piece_instances(1)
     with pytest.raises(StoreError) as ei:
         ch.write_chunk(s, batch, add_intervals=TimeIntervals([piece(1)]))
-    store._streams = real
+    store._c.streams = real
     msg = str(ei.value)
     assert "removing the part written failed" in msg and "may remain outside the calculated intervals" in msg
     assert "removed again" not in msg.replace("removed when", "")
     assert s.calculated_intervals == TimeIntervals([piece(0)])      # the failed batch is not marked
-    assert store.count(SID, piece(1).start, piece(1).end) == 4     # the orphans are there until ...
-    ch.refresh()                                                    # ... the stream is next opened
-    assert store.count(SID, None, None) == PER_PIECE * 2            # piece 0 and the writer's piece 50
+    assert store.count(SID, piece(1).start, piece(1).end) == 4     # the orphans are there ...
+    ch.refresh()                                                    # ... reading writes nothing ...
+    assert store.count(SID, piece(1).start, piece(1).end) == 4
+    write_piece(ch, s, 3)                                           # ... the next calculated write removes them
+    assert store.count(SID, piece(1).start, piece(1).end) == 0
+    assert store.count(SID, None, None) == PER_PIECE * 3            # pieces 0, 3 and the writer's piece 50
     assert s.window(piece(1)).count() == 0
     assert s.window(piece(50)).count() == PER_PIECE                 # never removed: written without intervals
-    check_consistent(s, s.calculated_intervals, [0, 1], TimeIntervals([piece(50)]))
+    check_consistent(s, s.calculated_intervals, [0, 1, 3], TimeIntervals([piece(50)]))
     # another process (another store object) cleans notes left by one that died, once they are old enough
     store2 = MongoStore(client, db_name="drop")
-    store2._streams = _FailingStreams(store2._streams, keep=3)
+    store2._c.streams = _FailingStreams(store2._c.streams, keep=3)
     with pytest.raises(StoreError):
         store2.insert(SID, piece_instances(2), add_intervals=TimeIntervals([piece(2)]))
     del store2                                                      # it "died" with its notes
     other = MongoStore(client, db_name="drop")
     other.orphan_after_s = 3600
-    other.list_definitions()
+    other.insert(SID, piece_instances(4), add_intervals=TimeIntervals([piece(4)]))
     assert other.count(SID, piece(2).start, piece(2).end) == 3     # a note this young may be a live writer's
     other.orphan_after_s = 0
-    assert other.get_definition(SID) is not None
+    other.insert(SID, piece_instances(5), add_intervals=TimeIntervals([piece(5)]))
     assert other.count(SID, piece(2).start, piece(2).end) == 0
-    assert other.count(SID, None, None) == PER_PIECE * 2
+    assert other.count(SID, None, None) == PER_PIECE * 5

@@ -322,7 +322,7 @@ def test_browsing_an_sqlite_store_writes_nothing(tmp_path):
     manager = ChannelManager(store)
     _browse(manager)
     assert lineage_index(manager).lineage("mongo", DOUBLED).stale  # it did look
-    assert store._con().total_changes == 0
+    assert store._db.con().total_changes == 0
     store.close()
     assert path.read_bytes() == before
 

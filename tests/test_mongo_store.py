@@ -206,19 +206,19 @@ def test_failed_insert_many_is_rolled_back():
     store.insert(sid, [StreamInstance(T0 + timedelta(seconds=1), 1.0)])
     raw = client["x"].streams.find_one()["stream_id"]
     # sneak a conflicting document in after the duplicate check: simulate by patching find to see nothing
-    real_find = store._streams.find
+    real_find = store._c.streams.find
 
     def blind_find(q, *a, **kw):
         if isinstance(q.get("datetime"), dict) and "$in" in q["datetime"]:
             return real_find({"_id": None})
         return real_find(q, *a, **kw)
 
-    store._streams.find = blind_find
+    store._c.streams.find = blind_find
     client["x"].streams.insert_one({"stream_id": raw, "datetime": NAIVE0 + timedelta(seconds=50), "value": 9})
     from channels.errors import DuplicateInstanceError
     with pytest.raises(DuplicateInstanceError):
         store.insert(sid, [StreamInstance(T0 + timedelta(seconds=k), float(k)) for k in range(2, 100)])
-    store._streams.find = real_find
+    store._c.streams.find = real_find
     assert store.count(sid, None, None) == 2  # the first instance and the sneaked-in one only
 
 
@@ -236,7 +236,7 @@ def _no_pipeline(store):
     """Make the O(n) aggregation pipeline on ``streams`` fail, so a passing summary proves the fast path."""
     def boom(*a, **kw):
         raise AssertionError("the aggregation pipeline over streams was used")
-    store._streams.aggregate = boom
+    store._c.streams.aggregate = boom
 
 
 def _check(store, data, component=None, cases=_ALIGNED):
@@ -339,12 +339,12 @@ def test_lod_stale_aggregates_fall_back_or_rebuild():
     client["lod"].streams.delete_many({"datetime": {"$in": [from_ms(m).replace(tzinfo=None) for m in last_ms]}})
     kept = data[:-3]
     calls = []
-    real = store._streams.aggregate
+    real = store._c.streams.aggregate
 
     def counting(*a, **kw):
         calls.append(a)
         return real(*a, **kw)
-    store._streams.aggregate = counting
+    store._c.streams.aggregate = counting
     _check(store, kept, None, _ALIGNED[:2])  # a small stream: the pipeline, aggregates left alone
     assert calls and _state(client)["epoch"] == epoch
     calls.clear()
@@ -375,8 +375,12 @@ def test_lod_rebuild_of_a_hyperstream_database():
     temp = np.array([doc["value"]["temperature"] if doc["value"] else np.nan for doc in docs])
     want = summarise_arrays(ms, temp, to_ms(T0), to_ms(T0) + 3_000_000, 30)
     got = store.summary(HS_ID, T0, T0 + timedelta(seconds=3000), 30, component="temperature")
+    assert LOD_STATE not in client["hyperstream"].list_collection_names()  # reading built nothing (the pipeline)
+    np.testing.assert_array_equal(got.count, want.count)
+    store.create_indexes()  # the user agreed to writes: from now on summaries keep the aggregates
+    got = store.summary(HS_ID, T0, T0 + timedelta(seconds=3000), 30, component="temperature")
     assert client["hyperstream"][LOD_STATE].find_one({"key": HS_ID.key})["n"] == 300
-    real = store._streams.aggregate
+    real = store._c.streams.aggregate
     _no_pipeline(store)
     got = store.summary(HS_ID, T0, T0 + timedelta(seconds=3000), 30, component="temperature")
     np.testing.assert_array_equal(got.count, want.count)
@@ -384,7 +388,7 @@ def test_lod_rebuild_of_a_hyperstream_database():
     np.testing.assert_array_equal(got.max, want.max)
     np.testing.assert_allclose(got.mean, want.mean, equal_nan=True)
     np.testing.assert_array_equal(got.first_ms, want.first_ms)
-    store._streams.aggregate = real
+    store._c.streams.aggregate = real
     assert store.rebuild_lod(HS_ID)["n"] == 300
     # tagged values: an escaped dict's components, an int beyond int64
     store.insert(HS_ID, [StreamInstance(T0 + timedelta(seconds=3001), {"a.b": 1, "temperature": 99.0}),
@@ -405,14 +409,14 @@ def test_lod_upserts_for_a_real_server():
     """The $inc/$min/$max upserts a real server gets (mongomock's bulk_write cannot take them: applied one by one)."""
     client = mongomock.MongoClient()
     store = MongoStore(client, db_name="lod")
-    store._bulk_upserts = True
+    store._lod.bulk_upserts = True
     sent = []
 
     def bulk_write(ops, ordered=True):
         for op in ops:
             sent.append(op)
-            store._lod.update_one(op._filter, op._doc, upsert=op._upsert)
-    store._lod.bulk_write = bulk_write
+            store._c.lod.update_one(op._filter, op._doc, upsert=op._upsert)
+    store._c.lod.bulk_write = bulk_write
     data = _random_stream(1000, seed=11)
     for a, b in ((0, 300), (700, 1000), (300, 700)):
         store.insert(SID, data[a:b])

@@ -87,7 +87,7 @@ def test_sqlite_record_columns_are_stored_byte_for_byte_as_their_instances(tmp_p
         a, b = StreamId("cols", {"n": str(names is None)}), StreamId("insts", {"n": str(names is None)})
         s.insert_columns(a, cols)
         s.insert(b, cols.instances())
-        con = s._con()
+        con = s._db.con()
 
         def rows(sid):
             return con.execute("SELECT i.ts, i.v, i.num FROM instances i JOIN streams s ON s.sid = i.sid "

@@ -215,25 +215,23 @@ class _HyperStreamTool:
         return (_fix_item(item) for item in produced or ())
 
 
-def _tool_class(name, base):
+def _tool_class(name, base, **members):
     return type(name, (_HyperStreamTool, base), {"__module__": "hyperstream.tool",
-                                                 "__doc__": f"HyperStream's {name} (see channels.hyperstream.names)."})
-
-
-Tool = _tool_class("Tool", engine.Tool)
-BaseTool = Tool
-AggregateTool = _tool_class("AggregateTool", engine.AggregateTool)
-MultiOutputTool = _tool_class("MultiOutputTool", plates.MultiOutputTool)
-SelectorTool = _tool_class("SelectorTool", plates.SelectorTool)
-PlateCreationTool = type("PlateCreationTool", (plates.PlateCreationTool,), {"__module__": "hyperstream.tool",
-                                                                           "chunkable": False})
+                                                 "__doc__": f"HyperStream's {name} (see channels.hyperstream.names).",
+                                                 **members})
 
 
 def _aggregate_init(self, aggregation_meta_data, **kwargs):
     engine.Tool.__init__(self, aggregation_meta_data=aggregation_meta_data, **kwargs)
 
 
-AggregateTool.__init__ = _aggregate_init
+Tool = _tool_class("Tool", engine.Tool)
+BaseTool = Tool
+AggregateTool = _tool_class("AggregateTool", engine.AggregateTool, __init__=_aggregate_init)
+MultiOutputTool = _tool_class("MultiOutputTool", plates.MultiOutputTool)
+SelectorTool = _tool_class("SelectorTool", plates.SelectorTool)
+PlateCreationTool = type("PlateCreationTool", (plates.PlateCreationTool,), {"__module__": "hyperstream.tool",
+                                                                           "chunkable": False})
 
 
 # -- statistics (hyperstream.utils) --------------------------------------------------------------------------

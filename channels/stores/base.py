@@ -74,6 +74,13 @@ def intervals_arg(add, remove):
     return (None if add is None else TimeIntervals(add)), (None if remove is None else TimeIntervals(remove))
 
 
+def interval_changes(calculated_intervals, add_intervals, remove_intervals) -> tuple:
+    """A write's change of the calculated intervals as ``(set_to, add, remove)`` TimeIntervals (or None each),
+    checked before any write; all three None: the write leaves them alone."""
+    add, remove = intervals_arg(add_intervals, remove_intervals)
+    return (None if calculated_intervals is None else TimeIntervals(calculated_intervals)), add, remove
+
+
 UPDATABLE_FIELDS = ("calculated_intervals", "last_updated", "last_accessed", "sandbox", "stream_type")
 
 

@@ -1,13 +1,16 @@
-"""Names and small helpers shared by the MongoDB store and its level-of-detail upkeep."""
+"""Names, small helpers and the shared objects (:class:`MongoCollections`, :class:`MongoStreamIds`) of the MongoDB
+store and its parts."""
 from __future__ import annotations
 
-import re
-
+import itertools
 import logging
+import re
+import threading
 from datetime import datetime
 
 import numpy as np
 
+from ..time_interval import TimeInterval, TimeIntervals
 from ..utils import UTC, ensure_utc, redact_text
 
 log = logging.getLogger(__name__)
@@ -107,3 +110,104 @@ def _where(client, fallback: str = "") -> str:
         return ", ".join(f"{h}:{p}" for h, p in servers) or "MongoDB"
     except Exception:  # noqa: BLE001 - only for a message
         return "MongoDB"
+
+
+class MongoErrors:
+    """Turn pymongo errors into StoreError naming the server (password redacted), the database and the action."""
+
+    def __init__(self, where: str, db_name: str, what: str):
+        self.where, self.db_name, self.what = where, db_name, what
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        from pymongo.errors import PyMongoError
+
+        if exc is not None and isinstance(exc, PyMongoError):
+            from ..errors import StoreError
+            raise StoreError(f"MongoDB {self.where} (database {self.db_name!r}): {self.what} failed: "
+                             f"{_short(exc)}") from exc
+        return False
+
+
+class MongoCollections:
+    """The database a store works on: its collections by role, where it is (for messages) and whether it is
+    mongomock. The store and each of its parts hold the same one object."""
+
+    def __init__(self, db, where: str, mock: bool):
+        self.db = db
+        self.db_name = db.name
+        self.where = where
+        self.mock = mock
+        self.streams = db[STREAMS]
+        self.definitions = db[DEFINITIONS]
+        self.runs = db[RUNS]
+        self.lod = db[LOD]
+        self.lod_state = db[LOD_STATE]
+        self.changes = db[CHANGES]
+        self.pending = db[PENDING]
+
+    def errors(self, what: str) -> MongoErrors:
+        """A context that turns a pymongo error inside it into a StoreError saying ``what`` failed."""
+        return MongoErrors(self.where, self.db_name, what)
+
+
+class MongoStreamIds:
+    """Which raw ``stream_id`` documents stand for a StreamId.
+
+    MongoDB compares embedded documents field by field *in order*, and HyperStream may have written meta-data
+    pairs in another order (or with numbers where we keep text). So the exact raw id of every definition or
+    instance read is remembered and queried with; for a stream not seen yet the queries try our
+    ``StreamId.as_raw()`` form plus the other pair orders (all of them for up to three pairs), which the
+    ``stream_id`` index answers directly.
+    """
+
+    def __init__(self):
+        self._raw: dict = {}
+        self._lock = threading.Lock()
+
+    def remember(self, stream_id, raw: dict) -> None:
+        with self._lock:
+            self._raw[stream_id] = raw
+
+    def known(self, stream_id) -> dict | None:
+        """The raw id seen for the stream, or None."""
+        return self._raw.get(stream_id)
+
+    def candidates(self, stream_id) -> list[dict]:
+        raw = self._raw.get(stream_id)
+        if raw is not None:
+            return [raw]
+        pairs = list(stream_id.meta_data)
+        out = [stream_id.as_raw()]
+        orders = itertools.permutations(pairs) if len(pairs) <= 3 else [tuple(sorted(pairs))]
+        for o in orders:
+            r = {"name": stream_id.name, "meta_data": [[k, v] for k, v in o]}
+            if r not in out:
+                out.append(r)
+        return out
+
+    def filter(self, stream_id, start=None, end=None) -> dict:
+        """The ``streams`` query of the stream's instances in ``(start, end]`` (None: unbounded)."""
+        c = self.candidates(stream_id)
+        q = {"stream_id": c[0] if len(c) == 1 else {"$in": c}}
+        rng = {}
+        if start is not None:
+            rng["$gt"] = _date(start, "start")
+        if end is not None:
+            rng["$lte"] = _date(end, "end")
+        if rng:
+            q["datetime"] = rng
+        return q
+
+
+def parse_intervals(where: str, stream_id, stored) -> TimeIntervals:
+    """Calculated intervals as stored in a definition; a malformed one is dropped (logged)."""
+    ivs = []
+    for iv in stored or []:
+        try:
+            ivs.append(TimeInterval(_aware(iv["start"]), _aware(iv["end"])))
+        except Exception as e:  # noqa: BLE001 - a malformed interval must not hide the stream
+            log.warning("MongoDB %s: stream %s: ignoring calculated interval %r: %s", where, stream_id, iv, e)
+    return TimeIntervals(ivs)

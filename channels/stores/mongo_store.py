@@ -14,76 +14,31 @@ Collections
 ``hsgui_tool_runs``
     HyperStream Studio's tool-run history (an extra collection HyperStream ignores).
 ``hsgui_changes``
-    The change log (:mod:`channels.changes`, an extra collection HyperStream ignores, created with its
-    indexes on the first change only): ``{key: StreamId.key, stream_id: <raw>, channel_id, start, end, at,
-    kind, by}`` per batch, written right after the batch's instances (a failure removes the batch again,
-    as a failed ``insert_many`` does); a purge records its change first and removes it if the delete fails.
-    Writes by programs that keep no change log (HyperStream itself, a user's pymongo script) are still
-    visible through the instances' ObjectId times: :meth:`MongoStore.inserted_after`.
+    The change log, see :mod:`channels.stores.mongo_changes`.
 ``hsgui_lod`` and ``hsgui_lod_state``
-    Precomputed level-of-detail aggregates (extra collections HyperStream
-    ignores; created on the first aggregate write), see below.
+    Precomputed level-of-detail aggregates, see :mod:`channels.stores.mongo_lod`.
+``hsgui_pending_batches``
+    Notes of batches being written, see :mod:`channels.stores.mongo_orphans`.
 
-Level of detail
----------------
-``hsgui_lod`` holds ``{key: StreamId.key, comp, level, bucket, n, nn, s, mn, mx,
-f, l}`` (unique index ``(key, comp, level, bucket)``) with the same levels,
-bucket rule and numpy arithmetic as the SQLite store
-(:mod:`channels.stores.lod_levels`): ``comp`` is ``""`` for the value itself and
-the name of every numeric top-level component of dict values otherwise (the
-component ``""`` itself is summarised by the pipeline); ``mn``/``mx`` are
-absent while a bucket has no number; ``f``/``l`` are epoch ms.
-``hsgui_lod_state`` holds per stream ``{key, version, epoch, level, n,
-first_ms, last_ms, pending, pending_at}``: the finest kept level, the
-instances and the first/last instance time the aggregates cover, and how many
-writers are changing them right now. Streams get aggregates once they reach
-``LOD_MIN_INSTANCES`` instances. ``summary()`` is then answered as in SQLite
-(whole level buckets plus the ragged ends from the instances: O(buckets +
-levels), same exactness bound), otherwise by the aggregation pipeline.
+Opening and reading write nothing
+---------------------------------
+Opening a database, listing, reading, counting and summarising send no write command (no ``createIndexes``,
+no insert, update or delete, no orphan clean-up), so a read-only user can browse, plot and export. The store's
+first write makes the missing indexes (once per store object, see :mod:`channels.stores.mongo_indexes`);
+:meth:`MongoStore.missing_indexes` lists the ones that would help with their cost, and
+:meth:`MongoStore.create_indexes` makes them when the user agrees. From the first write (or
+``create_indexes``) on, :attr:`MongoStore.writes_allowed` is true and summaries also keep the level-of-detail
+aggregates (catch up, rebuild); before, they use current aggregates or the pipeline.
 
-Maintenance: ``insert`` claims the state (an atomic compare-and-set on
-``first_ms``/``last_ms`` = the stream's ends it just read and ``pending == 0``,
-incrementing ``pending``), writes the instances, upserts the batch's
-aggregates (``$inc`` n/nn/s, ``$min`` mn/f, ``$max`` mx/l; NaN never sent) and
-releases the claim (``pending`` back, ``n``/ends updated). ``purge`` of a
-range recomputes only the (at most two per level) level buckets it cuts and
-deletes those it covers; purging everything deletes the stream's aggregates.
-A failed or contended maintenance step deletes the stream's aggregates (they
-are rebuilt) rather than leave ones that cannot be trusted.
-
-Writes by others (HyperStream writes ``streams`` directly), checked by every
-``summary()`` with two index seeks (the stream's first and last instance):
-
-* instances appended after ``last_ms`` or prepended before ``first_ms``:
-  detected, and added to the aggregates incrementally (reading only them);
-* deletions at either end (the first or last instance changed) or of the whole
-  stream: detected; the aggregates are dropped or rebuilt;
-* a writer that died between claim and release: ``pending`` stays set;
-  the pipeline answers until the claim is ``_PENDING_STALE_S`` old, then the
-  aggregates are rebuilt;
-* NOT detected: changes strictly between the first and last instance the
-  aggregates cover (an insert, delete or rewrite in the middle, or a deletion
-  at the end followed by appends past the old end). After such writes call
-  :meth:`MongoStore.rebuild_lod` (counting the range to compare with ``n``
-  would make every summary O(n) on MongoDB, so it is not done).
-
-Aggregates that are missing or stale are rebuilt by ``summary()`` when the
-stream has more than ``lod_rebuild_min`` (10,000) instances (one bounded
-``count_documents(limit=...)`` decides); smaller streams use the pipeline,
-which is cheap for them. ``rebuild_lod`` runs two aggregation passes on the
-server (values; ``$objectToArray`` components) grouped by the finest level's
-bucket and derives the coarser levels in numpy; its finest level follows
-from the mean instance spacing (a batch uses the median, as SQLite does).
-Concurrent writers are safe against each other through the claim, but a
-rebuild racing with an insert into the middle of the stream can miss it (no
-multi-document transactions): best effort, like ``insert`` itself.
-
-MongoDB compares embedded documents field by field *in order*, and HyperStream
-may have written meta-data pairs in another order (or with numbers where we
-keep text). So the store remembers the exact raw ``stream_id`` of every
-definition it reads and queries with that; for a stream it has not seen it
-tries our ``StreamId.as_raw()`` form plus the other pair orders (all of them
-for up to three pairs), which the ``stream_id`` index answers directly.
+Parts
+-----
+The store owns one :class:`~channels.stores.mongo_common.MongoCollections` (database, collections, error
+words) and :class:`~channels.stores.mongo_common.MongoStreamIds` (which raw ``stream_id`` stands for a
+StreamId: MongoDB compares embedded documents in field order, and HyperStream may have written meta-data pairs
+in another order), and the parts that work on them: :class:`~channels.stores.mongo_indexes.MongoIndexes`,
+:class:`~channels.stores.mongo_lod.MongoLevelOfDetail`, :class:`~channels.stores.mongo_changes.MongoChangeLog`
+and :class:`~channels.stores.mongo_orphans.MongoOrphans`; columnar reads are functions in
+:mod:`channels.stores.mongo_columnar`.
 
 Values are stored BSON-native (see :mod:`channels.stores.codec`); datetimes
 come back aware UTC whatever ``tz_aware`` the client has.
@@ -108,15 +63,6 @@ the store's batch lock serialises a batch and its interval update with other bat
 the compare-and-swap guarantees no piece is lost, while data and intervals of one batch are two steps (no
 multi-document transactions without a replica set).
 
-Orphans: before a batch that adds calculated intervals is written, a note of its document ids goes to
-``hsgui_pending_batches`` (an extra collection); it is deleted once the batch and its intervals are
-committed, or the batch removed again. If the write fails and removing the part written fails too, the
-error says how many documents may remain outside the calculated intervals, and the note stays: the next
-time the stream's definition is read (the next open) -- at once in this process, after
-``orphan_after_s`` in others (a live writer's note is younger) -- the noted documents outside the
-stream's calculated intervals are deleted, so ``count()`` and reads agree with the calculated intervals.
-Writes without calculated intervals (``Stream.writer``, HyperStream's own) are never noted nor removed.
-
 Reads against writes: MongoDB without a replica set has no snapshot reads, so a
 count or summary racing an ``insert_many`` could see part of a batch. Within
 one process the store serialises its batch writes (``insert``, ``purge``) with
@@ -128,7 +74,6 @@ covered: that would need a replica set and snapshot sessions.
 from __future__ import annotations
 
 
-import itertools
 import logging
 import random
 import threading
@@ -140,26 +85,27 @@ import numpy as np
 
 from ..errors import (ConfigError, DuplicateInstanceError, StoreError, StreamAlreadyExistsError, StreamIdError,
                       StreamNotFoundError, TimeError, ValueEncodingError)
-from ..changes import PURGE, WRITE, Change, current_origin
-from ..lod import Summary, bucket_edges, summarise_arrays
+from ..changes import PURGE, WRITE
+from ..lod import Summary
 from ..stream import StreamId, StreamInstance
-from ..time_interval import TimeInterval, TimeIntervals
+from ..time_interval import TimeIntervals
 from ..config import check_mongo_options, check_mongo_uri
-from ..utils import UTC, ensure_utc, redact_uri, scrub_secrets, uri_secrets, utcnow  # noqa: F401 - redact_uri re-exported
+from ..utils import redact_uri, scrub_secrets, uri_secrets, utcnow
 from .base import (UPDATABLE_FIELDS, Committed, Store, StreamDefinition, check_collection, check_not_future,
-                   intervals_arg, merge_intervals)
-from .codec import MONGO_TAG, decode_bson, dt_ms, encode_bson, ms_dt, numeric, values_equal
-from .lod_levels import assemble
+                   interval_changes, merge_intervals)
+from .codec import decode_bson, dt_ms, encode_bson, ms_dt, values_equal
+from .mongo_changes import MongoChangeLog
+from .mongo_columnar import numeric_docs, typed_component_columns
+from .mongo_common import (CHANGES, LOD, LOD_STATE, _IN_CHUNK, _NO_END, _NO_START, MongoCollections,  # noqa: F401
+                           MongoStreamIds, _aware, _date, _is_mongomock, _short, _where, parse_intervals)
+from .mongo_indexes import IndexOffer, MongoIndexes
+from .mongo_lod import MongoLevelOfDetail
+from .mongo_orphans import MongoOrphans
 
 log = logging.getLogger(__name__)
 
-from .mongo_common import (CHANGES, DEFINITIONS, LOD, LOD_STATE, PENDING, RUNS, STREAMS, _EMPTY, _IN_CHUNK, _NO_END, _NO_START,
-                           _NUMERIC_TYPES, _aware, _date, _is_mongomock, _short, _where)
-from .mongo_columnar import MongoColumnar
-from .mongo_lod import MongoLevelOfDetail
 
-
-class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
+class MongoStore(Store):
     """HyperStream's MongoDB layout through pymongo (works on a real server and on mongomock).
 
     ``client_or_uri`` is a ``pymongo.MongoClient`` (or mongomock's) or a
@@ -168,11 +114,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
     in seconds; a given client is pinged once with the client's own settings.
     """
 
-    #: a stream without current aggregates is rebuilt by ``summary()`` when it has more instances than this
-    lod_rebuild_min = 10_000
     keeps_changes = True
-    #: a pending-batch note (see "Orphans") written by another process is taken as abandoned after this long
-    orphan_after_s = 600.0
     #: compare-and-swap attempts on a definition's calculated intervals before giving up with a StoreError
     cas_attempts = 64
 
@@ -212,33 +154,25 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         self._mock = _is_mongomock(client)
         self.description = f"MongoDB {where} / {self.db_name}" + (" (mongomock)" if self._mock and
                                                                    where != "mongomock" else "")
-        self._raw_ids: dict[StreamId, dict] = {}
-        self._lock = threading.Lock()
         #: serialises batch writes with multi-document reads (see "Reads against writes" above)
         self._batch_lock = threading.RLock()
-        self._lod_indexed = False
-        self._changes_indexed = False
         self._channel_of: dict[StreamId, str] = {}
-        #: tokens of pending-batch notes whose batch this store object could not remove again (see "Orphans")
-        self._orphan_tokens: set = set()
-        # mongomock's bulk_write does not take the UpdateOne of pymongo >= 4.9 (``sort``): merge in Python there
-        self._bulk_upserts = not self._mock
         try:
             if not self._mock:
                 client.admin.command("ping")
             self.db = client[self.db_name]
-            self._streams = self.db[STREAMS]
-            self._defs = self.db[DEFINITIONS]
-            self._runs = self.db[RUNS]
-            self._lod = self.db[LOD]
-            self._lod_state = self.db[LOD_STATE]
-            self._changes = self.db[CHANGES]
-            self._pending = self.db[PENDING]
         except PyMongoError as e:
             self.close()
             # not chained: the driver's own message (in a traceback) may quote the URI as given
             raise StoreError(f"cannot reach MongoDB {where} (database {self.db_name!r}): {_short(e)}") from None
-        self._ensure_indexes()
+        self._c = MongoCollections(self.db, where, self._mock)
+        self._ids = MongoStreamIds()
+        self._indexes = MongoIndexes(self._c)
+        self._lod = MongoLevelOfDetail(self._c, self._ids, self._indexes)
+        self._changes = MongoChangeLog(self._c, self._ids, self._indexes)
+        self._orphans = MongoOrphans(self._c, self._ids, self._lod)
+        self._write_lock = threading.Lock()
+        self._writes_allowed = False
 
     # -- construction helpers ---------------------------------------------------------------------------------
     @classmethod
@@ -319,19 +253,55 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         store._own_client = True
         return store
 
-    def _ensure_indexes(self) -> None:
-        from pymongo.errors import OperationFailure, PyMongoError
+    # -- writing, and the indexes (see "Opening and reading write nothing") ----------------------------------
+    @property
+    def writes_allowed(self) -> bool:
+        """False after opening: the store sends no write command. True once it has written (or made its
+        indexes): summaries then also keep the level-of-detail aggregates."""
+        return self._writes_allowed
 
-        specs = [(self._streams, [("stream_id", 1), ("datetime", 1)], True),
-                 (self._streams, [("stream_id", 1)], False),
-                 (self._defs, [("stream_id", 1)], True)]
-        for coll, keys, unique in specs:
-            try:
-                coll.create_index(keys, unique=unique) if unique else coll.create_index(keys)
-            except OperationFailure as e:  # an equivalent index under another name/options, or no permission
-                log.info("MongoDB %s: index %s on %s not created: %s", self._where, keys, coll.name, e)
-            except PyMongoError as e:
-                raise StoreError(f"cannot use MongoDB {self._where} (database {self.db_name!r}): {_short(e)}") from e
+    def _begin_write(self) -> None:
+        """Every method that writes calls this first: the first call makes the missing indexes of ``streams``
+        and ``stream_definitions`` (once per store object, other threads wait for it)."""
+        if self._writes_allowed:
+            return
+        with self._write_lock:
+            if not self._writes_allowed:
+                self._indexes.ensure_core()
+                self._writes_allowed = True
+
+    def missing_indexes(self) -> list[IndexOffer]:
+        """The indexes that would make reading faster and are not there, each with its cost (the collection's
+        document count) -- to offer them to the user. Reads only (listIndexes, a count): a read-only user may ask."""
+        return self._indexes.missing()
+
+    def create_indexes(self) -> list[IndexOffer]:
+        """Make the indexes :meth:`missing_indexes` lists (the user agreed); return them. Building an index on a
+        large collection takes the server a while. A StoreError names an index the server refused (e.g. for a
+        read-only user). Counts as the store's first write (see :attr:`writes_allowed`)."""
+        made = self._indexes.create()
+        with self._write_lock:
+            self._writes_allowed = True
+        return made
+
+    @property
+    def lod_rebuild_min(self) -> int:
+        """A stream without current aggregates is rebuilt by ``summary()`` when it has more instances than this
+        (only once the store writes)."""
+        return self._lod.rebuild_min
+
+    @lod_rebuild_min.setter
+    def lod_rebuild_min(self, n: int) -> None:
+        self._lod.rebuild_min = int(n)
+
+    @property
+    def orphan_after_s(self) -> float:
+        """A pending-batch note written by another store object is taken as abandoned after this long."""
+        return self._orphans.after_s
+
+    @orphan_after_s.setter
+    def orphan_after_s(self, seconds: float) -> None:
+        self._orphans.after_s = float(seconds)
 
     def close(self) -> None:
         if getattr(self, "_own_client", False):
@@ -341,50 +311,17 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                 log.warning("closing the MongoDB client failed: %s", e)
 
     def _errors(self, what: str):
-        return _MongoErrors(self, what)
-
-    # -- stream ids --------------------------------------------------------------------------------------------
-    def _remember(self, stream_id: StreamId, raw: dict) -> None:
-        with self._lock:
-            self._raw_ids[stream_id] = raw
-
-    def _candidates(self, stream_id: StreamId) -> list[dict]:
-        raw = self._raw_ids.get(stream_id)
-        if raw is not None:
-            return [raw]
-        pairs = list(stream_id.meta_data)
-        out = [stream_id.as_raw()]
-        if len(pairs) <= 3:
-            orders = itertools.permutations(pairs)
-        else:
-            orders = [tuple(sorted(pairs))]
-        for o in orders:
-            r = {"name": stream_id.name, "meta_data": [[k, v] for k, v in o]}
-            if r not in out:
-                out.append(r)
-        return out
-
-    def _filter(self, stream_id: StreamId, start=None, end=None) -> dict:
-        c = self._candidates(stream_id)
-        q = {"stream_id": c[0] if len(c) == 1 else {"$in": c}}
-        rng = {}
-        if start is not None:
-            rng["$gt"] = _date(start, "start")
-        if end is not None:
-            rng["$lte"] = _date(end, "end")
-        if rng:
-            q["datetime"] = rng
-        return q
+        return self._c.errors(what)
 
     def _raw_for_write(self, stream_id: StreamId) -> dict:
-        raw = self._raw_ids.get(stream_id)
+        raw = self._ids.known(stream_id)
         if raw is not None:
             return raw
         if self.get_definition(stream_id) is not None:
-            return self._raw_ids[stream_id]
-        doc = self._streams.find_one({"stream_id": {"$in": self._candidates(stream_id)}}, {"stream_id": 1})
+            return self._ids.known(stream_id)
+        doc = self._c.streams.find_one({"stream_id": {"$in": self._ids.candidates(stream_id)}}, {"stream_id": 1})
         if doc is not None:
-            self._remember(stream_id, doc["stream_id"])
+            self._ids.remember(stream_id, doc["stream_id"])
             return doc["stream_id"]
         return stream_id.as_raw()
 
@@ -396,16 +333,11 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         except (StreamIdError, KeyError, TypeError) as e:
             log.warning("MongoDB %s: skipping stream definition with unreadable stream id %r: %s", self._where, raw, e)
             return None
-        self._remember(sid, raw)
+        self._ids.remember(sid, raw)
         if doc.get("channel_id") is not None:
             self._channel_of[sid] = doc.get("channel_id")
-        ivs = []
-        for iv in doc.get("calculated_intervals") or []:
-            try:
-                ivs.append(TimeInterval(_aware(iv["start"]), _aware(iv["end"])))
-            except Exception as e:  # noqa: BLE001 - a malformed interval must not hide the stream
-                log.warning("MongoDB %s: stream %s: ignoring calculated interval %r: %s", self._where, sid, iv, e)
-        return StreamDefinition(sid, doc.get("channel_id"), TimeIntervals(ivs), _aware(doc.get("last_updated")),
+        ivs = parse_intervals(self._where, sid, doc.get("calculated_intervals"))
+        return StreamDefinition(sid, doc.get("channel_id"), ivs, _aware(doc.get("last_updated")),
                                 _aware(doc.get("last_accessed")), doc.get("sandbox"), doc.get("stream_type"))
 
     def list_definitions(self, channel_id: str | None = None,
@@ -414,37 +346,31 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         if updated_since is not None:
             query["last_updated"] = {"$gt": updated_since}
         with self._errors("listing stream definitions"):
-            docs = list(self._defs.find(query, {"_id": 0}))
+            docs = list(self._c.definitions.find(query, {"_id": 0}))
         out = [d for d in map(self._definition, docs) if d is not None]
-        self._clean_orphans({d.stream_id.key: d for d in out})
         out.sort(key=lambda d: d.stream_id)
         return out
 
     def channel_ids(self) -> set[str]:
         with self._errors("listing channel ids"):
-            return {c for c in self._defs.distinct("channel_id") if isinstance(c, str)}
+            return {c for c in self._c.definitions.distinct("channel_id") if isinstance(c, str)}
 
     def count_definitions(self, channel_id: str | None = None) -> int:
         with self._errors("counting stream definitions"):
-            return self._defs.count_documents({} if channel_id is None else {"channel_id": channel_id})
+            return self._c.definitions.count_documents({} if channel_id is None else {"channel_id": channel_id})
 
     def get_definition(self, stream_id: StreamId) -> StreamDefinition | None:
         with self._errors(f"reading the definition of {stream_id}"):
-            doc = self._defs.find_one({"stream_id": {"$in": self._candidates(stream_id)}}, {"_id": 0})
+            doc = self._c.definitions.find_one({"stream_id": {"$in": self._ids.candidates(stream_id)}}, {"_id": 0})
             if doc is None:  # e.g. numbers as meta-data values: compare ids in Python
-                for d in self._defs.find({"stream_id.name": stream_id.name}, {"_id": 0}):
+                for d in self._c.definitions.find({"stream_id.name": stream_id.name}, {"_id": 0}):
                     try:
                         if StreamId(d["stream_id"]["name"], d["stream_id"].get("meta_data") or None) == stream_id:
                             doc = d
                             break
                     except (StreamIdError, KeyError, TypeError):
                         continue
-        if doc is None:
-            return None
-        d = self._definition(doc)
-        if d is not None:
-            self._clean_orphans({d.stream_id.key: d})
-        return d
+        return None if doc is None else self._definition(doc)
 
     def create_definition(self, definition: StreamDefinition) -> None:
         from pymongo.errors import DuplicateKeyError
@@ -452,7 +378,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         sid = definition.stream_id
         if self.get_definition(sid) is not None:
             raise StreamAlreadyExistsError(sid, definition.channel_id)
-        raw = self._raw_ids.get(sid) or sid.as_raw()
+        raw = self._ids.known(sid) or sid.as_raw()
         doc = {"stream_id": raw}
         if definition.stream_type is not None:
             doc["stream_type"] = definition.stream_type
@@ -462,13 +388,14 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                     "calculated_intervals": self._intervals(definition.calculated_intervals),
                     "sandbox": definition.sandbox})
         try:
+            self._begin_write()
             with self._errors(f"creating stream {sid}"):
-                self._defs.insert_one(doc)
+                self._c.definitions.insert_one(doc)
         except StoreError as e:
             if isinstance(e.__cause__, DuplicateKeyError):
                 raise StreamAlreadyExistsError(sid, definition.channel_id) from None
             raise
-        self._remember(sid, raw)
+        self._ids.remember(sid, raw)
         self._channel_of[sid] = definition.channel_id
 
     @staticmethod
@@ -492,8 +419,9 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             sets[k] = v
         if not sets:
             return
+        self._begin_write()
         with self._errors(f"updating stream {stream_id}"):
-            res = self._defs.update_one({"stream_id": self._raw_ids[stream_id]}, {"$set": sets})
+            res = self._c.definitions.update_one({"stream_id": self._ids.known(stream_id)}, {"$set": sets})
         if res.matched_count == 0:
             raise StreamNotFoundError(stream_id)
 
@@ -501,23 +429,9 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         """Remove the definition only; the instances stay until purged (as in HyperStream)."""
         if self.get_definition(stream_id) is None:
             return
+        self._begin_write()
         with self._errors(f"deleting stream {stream_id}"):
-            self._defs.delete_one({"stream_id": self._raw_ids[stream_id]})
-
-    def _parse_intervals(self, stream_id, stored) -> TimeIntervals:
-        ivs = []
-        for iv in stored or []:
-            try:
-                ivs.append(TimeInterval(_aware(iv["start"]), _aware(iv["end"])))
-            except Exception as e:  # noqa: BLE001 - a malformed interval is dropped (as when reading)
-                log.warning("MongoDB %s: stream %s: dropping calculated interval %r: %s", self._where, stream_id,
-                            iv, e)
-        return TimeIntervals(ivs)
-
-    @staticmethod
-    def _ivs(calculated_intervals, add_intervals, remove_intervals):
-        add, remove = intervals_arg(add_intervals, remove_intervals)
-        return (None if calculated_intervals is None else TimeIntervals(calculated_intervals)), add, remove
+            self._c.definitions.delete_one({"stream_id": self._ids.known(stream_id)})
 
     def _change_intervals(self, stream_id, ivs):
         """The stream's calculated intervals become ``ivs = (set, add, remove)`` applied to the stored value, by
@@ -525,24 +439,25 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         set_to, add, remove = ivs
         if set_to is None and add is None and remove is None:
             return None
-        raw = self._raw_ids.get(stream_id)
+        raw = self._ids.known(stream_id)
         if raw is None:
             if self.get_definition(stream_id) is None:
                 raise StreamNotFoundError(stream_id)
-            raw = self._raw_ids[stream_id]
+            raw = self._ids.known(stream_id)
+        self._begin_write()
         with self._errors(f"updating the calculated intervals of {stream_id}"):
             for attempt in range(self.cas_attempts):
-                doc = self._defs.find_one({"stream_id": raw}, {"_id": 1, "calculated_intervals": 1})
+                doc = self._c.definitions.find_one({"stream_id": raw}, {"_id": 1, "calculated_intervals": 1})
                 if doc is None:
                     raise StreamNotFoundError(stream_id)
                 present = "calculated_intervals" in doc
                 stored = doc.get("calculated_intervals")
-                base = set_to if set_to is not None else self._parse_intervals(stream_id, stored)
+                base = set_to if set_to is not None else parse_intervals(self._where, stream_id, stored)
                 new = merge_intervals(base, add, remove)
                 cond = {"_id": doc["_id"],
                         "calculated_intervals": stored if present else {"$exists": False}}
-                res = self._defs.update_one(cond, {"$set": {"calculated_intervals": self._intervals(new),
-                                                            "last_updated": _date(utcnow(), "now")}})
+                res = self._c.definitions.update_one(cond, {"$set": {"calculated_intervals": self._intervals(new),
+                                                                     "last_updated": _date(utcnow(), "now")}})
                 if res.matched_count:
                     return new
                 time.sleep(min(0.2, 0.001 * (2 ** min(attempt, 8))) * random.random())
@@ -550,78 +465,19 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                          f"this write {self.cas_attempts} times in a row; they were not updated (the data of this "
                          f"batch is written); try again")
 
-    # -- orphans (see the module docstring) --------------------------------------------------------------------
-    _NOTE_IDS = 50_000
-
-    def _note_batch(self, stream_id, raw, ids) -> str:
-        """Write the pending-batch note(s) of a batch about to be written; return its token."""
-        from bson import ObjectId
-        token = str(ObjectId())
-        now = _date(utcnow(), "now")
-        notes = [{"token": token, "key": stream_id.key, "stream_id": raw, "at": now,
-                  "ids": ids[c:c + self._NOTE_IDS]} for c in range(0, len(ids), self._NOTE_IDS)]
-        with self._errors(f"writing to stream {stream_id} (noting the batch in {PENDING})"):
-            self._pending.insert_many(notes, ordered=True)
-        return token
-
-    def _drop_note(self, token) -> None:
-        try:
-            self._pending.delete_many({"token": token})
-        except Exception as e:  # noqa: BLE001 - a note left behind is cleaned later; never fail a committed batch
-            log.warning("MongoDB %s: could not remove the note of a committed batch from %s: %s", self._where,
-                        PENDING, _short(e))
-
-    def _clean_orphans(self, defs: dict) -> None:
-        """Delete the noted documents of abandoned batches of streams in ``defs`` (key -> StreamDefinition) that
-        lie outside the stream's calculated intervals; drop the notes."""
-        try:
-            notes = list(self._pending.find({"key": {"$in": list(defs)}}, {"token": 1, "key": 1, "at": 1}))
-        except Exception as e:  # noqa: BLE001 - reading the definitions must not fail on this
-            log.debug("MongoDB %s: could not read %s: %s", self._where, PENDING, e)
-            return
-        if not notes:
-            return
-        now = utcnow()
-        for token in sorted({n["token"] for n in notes}):
-            mine = [n for n in notes if n["token"] == token]
-            at = _aware(mine[0].get("at"))
-            if token not in self._orphan_tokens and at is not None and \
-                    (now - at).total_seconds() < self.orphan_after_s:
-                continue  # maybe a writer still at work
-            key = mine[0]["key"]
-            try:
-                self._remove_orphans(token, key, defs[key])
-            except Exception as e:  # noqa: BLE001 - e.g. a read-only user: say so, keep the note
-                log.warning("MongoDB %s: stream %s: could not remove the documents of an abandoned batch: %s",
-                            self._where, defs[key].stream_id, _short(e))
-
-    def _remove_orphans(self, token, key, definition) -> None:
-        with self._batch_lock:
-            # read again under the lock: the intervals as they are now
-            doc = self._defs.find_one({"stream_id": self._raw_ids.get(definition.stream_id)
-                                       or definition.stream_id.as_raw()}, {"calculated_intervals": 1})
-            calc = self._parse_intervals(definition.stream_id, (doc or {}).get("calculated_intervals"))
-            removed = 0
-            for note in self._pending.find({"token": token}, {"ids": 1}):
-                ids = list(note.get("ids") or [])
-                for c in range(0, len(ids), _IN_CHUNK):
-                    docs = list(self._streams.find({"_id": {"$in": ids[c:c + _IN_CHUNK]}}, {"datetime": 1}))
-                    out = [d["_id"] for d in docs if _aware(d["datetime"]) not in calc]
-                    if out:
-                        removed += self._streams.delete_many({"_id": {"$in": out}}).deleted_count
-            if removed:
-                self._lod_drop(key)  # the aggregates counted them: rebuilt on demand
-                log.warning("MongoDB %s: stream %s: removed %d document(s) of an earlier batch whose write failed "
-                            "(they lay outside the calculated intervals)", self._where, definition.stream_id,
-                            removed)
-            self._pending.delete_many({"token": token})
-            self._orphan_tokens.discard(token)
-
     # -- instances ---------------------------------------------------------------------------------------------
+    def _prepare_write(self, stream_id: StreamId, changes_intervals: bool) -> None:
+        """Before a batch's first write command (under the batch lock): the store's first write makes the indexes;
+        a write of calculated intervals first removes the stream's abandoned orphans (see
+        :mod:`channels.stores.mongo_orphans`)."""
+        self._begin_write()
+        if changes_intervals:
+            self._orphans.clean(stream_id)
+
     def insert(self, stream_id: StreamId, instances: Sequence[StreamInstance],
                calculated_intervals: TimeIntervals | None = None, *, add_intervals=None,
                remove_intervals=None) -> int:
-        ivs = self._ivs(calculated_intervals, add_intervals, remove_intervals)
+        ivs = interval_changes(calculated_intervals, add_intervals, remove_intervals)
         with self._batch_lock:
             return self._insert_locked(stream_id, instances, ivs)
 
@@ -652,6 +508,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                                          f"nothing of this batch was written") from None
             values.append(value)
         if not instances:
+            self._prepare_write(stream_id, changes_intervals)
             return Committed(0, self._change_intervals(stream_id, ivs))
         check_not_future(stream_id, max(ms))
         # duplicates within the batch
@@ -665,19 +522,20 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                 keep.append(i)
             elif not values_equal(values[j], values[i]):
                 raise DuplicateInstanceError(stream_id, ms_dt(t), values[j], values[i])
+        self._prepare_write(stream_id, changes_intervals)
         with self._errors(f"writing to stream {stream_id}"):
             raw = self._raw_for_write(stream_id)
             # duplicates against the stored instances
-            last = self._streams.find_one({"stream_id": raw}, {"datetime": 1}, sort=[("datetime", -1)])
-            firstdoc = self._streams.find_one({"stream_id": raw}, {"datetime": 1}, sort=[("datetime", 1)])
+            last = self._c.streams.find_one({"stream_id": raw}, {"datetime": 1}, sort=[("datetime", -1)])
+            firstdoc = self._c.streams.find_one({"stream_id": raw}, {"datetime": 1}, sort=[("datetime", 1)])
             lo, hi = ms[keep[0]], ms[keep[-1]]
             if last is not None and not (lo > dt_ms(_aware(last["datetime"])) or
                                          hi < dt_ms(_aware(firstdoc["datetime"]))):
                 stored = {}
                 for c in range(0, len(keep), _IN_CHUNK):
                     dates = [ms_dt(ms[i]) for i in keep[c:c + _IN_CHUNK]]
-                    for d in self._streams.find({"stream_id": raw, "datetime": {"$in": dates}},
-                                                {"datetime": 1, "value": 1}):
+                    for d in self._c.streams.find({"stream_id": raw, "datetime": {"$in": dates}},
+                                                  {"datetime": 1, "value": 1}):
                         stored[dt_ms(_aware(d["datetime"]))] = d.get("value")
                 if stored:
                     fresh = []
@@ -693,27 +551,28 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                     for i in keep]
         token = None
         if docs and ivs[1] is not None and not ivs[1].is_empty:  # a calculated write: note it first (orphans)
-            token = self._note_batch(stream_id, raw, [d["_id"] for d in docs])
+            token = self._orphans.note(stream_id, raw, [d["_id"] for d in docs])
         if docs:
             prev = (None if firstdoc is None else dt_ms(_aware(firstdoc["datetime"])),
                     None if last is None else dt_ms(_aware(last["datetime"])))
-            claim = self._lod_claim(stream_id.key, *prev) if last is not None else None
+            claim = self._lod.claim(stream_id.key, *prev) if last is not None else None
             try:
-                self._streams.insert_many(docs, ordered=True)
+                self._c.streams.insert_many(docs, ordered=True)
             except (BulkWriteError, PyMongoError) as e:
                 inserted = e.details.get("nInserted") if isinstance(e, BulkWriteError) else None
                 left = self._rollback([d["_id"] for d in docs])
-                self._lod_release(claim)
+                self._lod.release(claim)
                 if left is not None:
-                    self._keep_orphans(token)
+                    self._orphans.keep(token)
                     n_left = left if inserted is None else min(left, int(inserted))
                     raise StoreError(
                         f"MongoDB {self._where}: writing to stream {stream_id} failed: {_short(e)}; removing the "
                         f"part written failed: {'up to ' if inserted is None else ''}{n_left} documents of this "
                         f"batch may remain outside the calculated intervals"
-                        + (" (they are removed when the stream is next opened)" if token else "")) from e
+                        + (" (the next write of calculated intervals to this stream removes them)" if token
+                           else "")) from e
                 if token is not None:
-                    self._drop_note(token)
+                    self._orphans.drop_note(token)
                 if isinstance(e, BulkWriteError) and any(err.get("code") == 11000
                                                          for err in e.details.get("writeErrors", [])):
                     err = e.details["writeErrors"][0]
@@ -725,42 +584,38 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
                                  f"(the part written was removed again): {e}") from e
             w = [ms[i] for i in keep]
             try:
-                self._record_change(stream_id, raw, min(w) - 1, max(w), WRITE)
+                self._changes.record(stream_id, raw, min(w) - 1, max(w), WRITE, self._channel_id(stream_id))
             except PyMongoError as e:
                 left = self._rollback([d["_id"] for d in docs])
-                self._lod_release(claim)
+                self._lod.release(claim)
                 if left is not None:
-                    self._keep_orphans(token)
+                    self._orphans.keep(token)
                     raise StoreError(f"MongoDB {self._where}: writing to stream {stream_id} failed: could not "
                                      f"record the change in {CHANGES} ({_short(e)}); removing the part written "
                                      f"failed: up to {left} documents of this batch may remain outside the "
                                      f"calculated intervals") from e
                 if token is not None:
-                    self._drop_note(token)
+                    self._orphans.drop_note(token)
                 raise StoreError(f"MongoDB {self._where}: writing to stream {stream_id} failed: could not record "
                                  f"the change in {CHANGES} (the batch was removed again): {_short(e)}") from e
-            self._lod_after_insert(stream_id, raw, claim, prev[1] is None, [ms[i] for i in keep],
+            self._lod.after_insert(stream_id, raw, claim, prev[1] is None, [ms[i] for i in keep],
                                    [values[i] for i in keep])
-        self._remember(stream_id, raw)
+        self._ids.remember(stream_id, raw)
         try:
             stored = self._change_intervals(stream_id, ivs)
         except BaseException:
-            self._keep_orphans(token)  # the data is in, its intervals are not: the next open removes it
+            self._orphans.keep(token)  # the data is in, its intervals are not: the next such write removes it
             raise
         if token is not None:
-            self._drop_note(token)
+            self._orphans.drop_note(token)
         return Committed(len(docs), stored)
-
-    def _keep_orphans(self, token) -> None:
-        if token is not None:
-            self._orphan_tokens.add(token)
 
     def _rollback(self, ids):
         """Delete a half-written batch again; None when done, else how many of ``ids`` may remain."""
         done = 0
         try:
             for c in range(0, len(ids), _IN_CHUNK):
-                self._streams.delete_many({"_id": {"$in": ids[c:c + _IN_CHUNK]}})
+                self._c.streams.delete_many({"_id": {"$in": ids[c:c + _IN_CHUNK]}})
                 done = c + len(ids[c:c + _IN_CHUNK])
         except Exception as e:  # noqa: BLE001 - report the original error, log this one
             log.error("MongoDB %s: could not remove a half-written batch: %s", self._where, e)
@@ -768,13 +623,13 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         return None
 
     def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
-        q = self._filter(stream_id, start, end)
+        q = self._ids.filter(stream_id, start, end)
         return self._read(stream_id, q)
 
     def _read(self, stream_id, q):
         make = StreamInstance._make
         with self._errors(f"reading stream {stream_id}"):
-            cur = self._streams.find(q, {"_id": 0, "datetime": 1, "value": 1}).sort("datetime", 1).batch_size(10_000)
+            cur = self._c.streams.find(q, {"_id": 0, "datetime": 1, "value": 1}).sort("datetime", 1).batch_size(10_000)
             for d in cur:
                 yield make((_aware(d["datetime"]), decode_bson(d.get("value"))))
 
@@ -784,11 +639,11 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
 
     def _count_locked(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> int:
         with self._errors(f"counting stream {stream_id}"):
-            return self._streams.count_documents(self._filter(stream_id, start, end))
+            return self._c.streams.count_documents(self._ids.filter(stream_id, start, end))
 
     def _one(self, stream_id, start, end, direction):
         with self._errors(f"reading stream {stream_id}"):
-            d = self._streams.find_one(self._filter(stream_id, start, end), {"_id": 0, "datetime": 1, "value": 1},
+            d = self._c.streams.find_one(self._ids.filter(stream_id, start, end), {"_id": 0, "datetime": 1, "value": 1},
                                        sort=[("datetime", direction)])
         if d is None:
             return None
@@ -811,64 +666,47 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
     def purge(self, stream_id: StreamId, start: datetime | None = None, end: datetime | None = None,
               calculated_intervals: TimeIntervals | None = None, *, add_intervals=None,
               remove_intervals=None) -> int:
-        ivs = self._ivs(calculated_intervals, add_intervals, remove_intervals)
+        ivs = interval_changes(calculated_intervals, add_intervals, remove_intervals)
         with self._batch_lock:
             return self._purge_locked(stream_id, start, end, ivs)
 
     def _purge_locked(self, stream_id: StreamId, start, end, ivs) -> int:
-        if any(x is not None for x in ivs) and self.get_definition(stream_id) is None:
+        changes_intervals = any(x is not None for x in ivs)
+        if changes_intervals and self.get_definition(stream_id) is None:
             raise StreamNotFoundError(stream_id)
+        self._prepare_write(stream_id, changes_intervals)
         whole = start is None and end is None
         claim = None
         if not whole:
-            claim = self._lod_claim_current(stream_id)
+            claim = self._lod.claim_current(stream_id)
         change_id = None
         try:
             with self._errors(f"purging stream {stream_id}"):
-                q = self._filter(stream_id, start, end)
-                f = self._streams.find_one(q, {"_id": 0, "datetime": 1, "stream_id": 1}, sort=[("datetime", 1)])
+                q = self._ids.filter(stream_id, start, end)
+                f = self._c.streams.find_one(q, {"_id": 0, "datetime": 1, "stream_id": 1}, sort=[("datetime", 1)])
                 if f is not None:
-                    l_ = self._streams.find_one(q, {"_id": 0, "datetime": 1}, sort=[("datetime", -1)])
+                    l_ = self._c.streams.find_one(q, {"_id": 0, "datetime": 1}, sort=[("datetime", -1)])
                     # the purged interval; an open end: the data's
                     lo_ms = dt_ms(_aware(f["datetime"])) - 1 if start is None else dt_ms(_date(start, "start"))
                     hi_ms = dt_ms(_aware(l_["datetime"])) if end is None else dt_ms(_date(end, "end"))
-                    change_id = self._record_change(stream_id, f["stream_id"], lo_ms, hi_ms, PURGE)
+                    change_id = self._changes.record(stream_id, f["stream_id"], lo_ms, hi_ms, PURGE,
+                                                     self._channel_id(stream_id))
                 try:
-                    n = self._streams.delete_many(q).deleted_count
+                    n = self._c.streams.delete_many(q).deleted_count
                 except Exception:
                     if change_id is not None:
-                        self._changes.delete_one({"_id": change_id})
+                        self._changes.remove(change_id)
                     raise
         except StoreError:
-            self._lod_release(claim)
+            self._lod.release(claim)
             raise
         if whole:
-            self._lod_drop(stream_id.key)
+            self._lod.drop(stream_id.key)
         elif claim is not None:
             lo = _NO_START if start is None else dt_ms(_date(start, "start"))
             hi = _NO_END if end is None else dt_ms(_date(end, "end"))
-            self._lod_after_purge(stream_id, claim, n, lo, hi)
+            self._lod.after_purge(stream_id, claim, n, lo, hi)
         return Committed(n, self._change_intervals(stream_id, ivs))
-
-    def _numeric_docs(self, stream_id, start, end, component):
-        """``(ms list, float-or-None list)`` of every instance in range, in time order."""
-        ms, nums = [], []
-        with self._errors(f"reading stream {stream_id}"):
-            cur = self._streams.find(self._filter(stream_id, start, end), {"_id": 0, "datetime": 1, "value": 1})
-            for d in cur.sort("datetime", 1).batch_size(10_000):
-                v = d.get("value")
-                if component is not None:
-                    if isinstance(v, dict):
-                        if MONGO_TAG in v:
-                            v = decode_bson(v)
-                        v = v.get(component) if isinstance(v, dict) else None
-                    else:
-                        v = None
-                elif isinstance(v, dict) and MONGO_TAG in v:  # an int beyond int64 is a number too
-                    v = decode_bson(v)
-                ms.append(dt_ms(_aware(d["datetime"])))
-                nums.append(numeric(v))
-        return ms, nums
 
     def columns(self, stream_id: StreamId, start, end, component: str | None = None):
         with self._batch_lock:
@@ -876,7 +714,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
 
     def _columns_locked(self, stream_id: StreamId, start, end, component: str | None = None):
         """``(ms int64, values float64)`` of the instances with a numeric value (or ``value[component]``)."""
-        ms, nums = self._numeric_docs(stream_id, start, end, component)
+        ms, nums = numeric_docs(self._c, self._ids, stream_id, start, end, component)
         keep = [i for i, x in enumerate(nums) if x is not None]
         return (np.array([ms[i] for i in keep], dtype=np.int64),
                 np.array([nums[i] for i in keep], dtype=np.float64))
@@ -887,168 +725,57 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             return self._summary_locked(stream_id, start, end, buckets, component=component)
 
     def _summary_locked(self, stream_id: StreamId, start: datetime, end: datetime, buckets: int,
-                component: str | None = None) -> Summary:
-        """Bucketed summary from the precomputed aggregates when they are current (see "Level of detail"
-        in the module docstring), else by :meth:`_summary_pipeline`."""
-        s_dt, e_dt = _date(start, "summary start"), _date(end, "summary end")
-        if s_dt is None or e_dt is None:
-            raise TimeError("a summary needs both a start and an end time")
-        s_ms, e_ms = dt_ms(s_dt), dt_ms(e_dt)
-        edges = bucket_edges(s_ms, e_ms, int(buckets))
-        state = None if component == "" else self._lod_for_summary(stream_id)
-        if state is _EMPTY:
-            return assemble(s_ms, e_ms, edges, [], [])
-        if state is not None:
-            return self._summary_from_lod(stream_id, state, s_ms, e_ms, edges, component)
-        return self._summary_pipeline(stream_id, start, end, buckets, component)
+                        component: str | None = None) -> Summary:
+        """See :meth:`channels.stores.mongo_lod.MongoLevelOfDetail.summary`: aggregates kept up to date only once
+        the store writes (see :attr:`writes_allowed`)."""
+        return self._lod.summary(stream_id, start, end, buckets, component, may_write=self._writes_allowed)
 
-    def _summary_pipeline(self, stream_id: StreamId, start: datetime, end: datetime, buckets: int,
-                          component: str | None = None) -> Summary:
-        """Bucketed summary by an aggregation pipeline on the server.
+    def typed_component_columns(self, stream_id, start, end, key):
+        """See :func:`channels.stores.mongo_columnar.typed_component_columns`."""
+        with self._batch_lock:
+            return typed_component_columns(self._c, self._ids, stream_id, start, end, key)
 
-        ``$match`` on the range, bucket index ``floor((ms - start) * buckets - 1) / width)``
-        computed exactly with ``$subtract``/``$multiply``/``$mod``/``$divide``,
-        numbers picked with ``$isNumber`` (MongoDB >= 4.4; bools as 0/1, NaN left
-        out), then ``$group``. This is O(instances in range) on MongoDB: the
-        fallback for streams without current precomputed aggregates.
-        A component name MongoDB cannot use as a field path (``$``-prefixed, with
-        ``.``) is summarised from ``columns()``-style reads in numpy instead.
-        """
-        s_dt, e_dt = _date(start, "summary start"), _date(end, "summary end")
-        if s_dt is None or e_dt is None:
-            raise TimeError("a summary needs both a start and an end time")
-        s_ms, e_ms = dt_ms(s_dt), dt_ms(e_dt)
-        edges = bucket_edges(s_ms, e_ms, int(buckets))
-        buckets = int(buckets)
-        if component is not None and (component.startswith("$") or "." in component or not component):
-            ms, nums = self._numeric_docs(stream_id, start, end, component)
-            vals = np.array([np.nan if x is None else x for x in nums], dtype=np.float64)
-            return summarise_arrays(np.array(ms, dtype=np.int64), vals, s_ms, e_ms, buckets)
-        span = e_ms - s_ms
-        field = "$value" if component is None else f"$value.{component}"
-        num = {"$switch": {"branches": [
-            {"case": {"$and": [{"$isNumber": field}, {"$gte": [field, float("-inf")]},
-                               {"$lte": [field, float("inf")]}]}, "then": field},
-            {"case": {"$in": [field, [True, False]]}, "then": {"$cond": [field, 1, 0]}}],
-            "default": None}}
-        # mongomock keeps dates naive and cannot subtract an aware one; pymongo sends either as UTC
-        x = {"$subtract": ["$datetime", s_dt.replace(tzinfo=None) if self._mock else s_dt]}
-        a = {"$subtract": [{"$multiply": [x, buckets]}, 1]}
-        idx = {"$floor": {"$add": [{"$divide": [{"$subtract": [a, {"$mod": [a, span]}]}, span]}, 0.5]}}
-        pipeline = [
-            {"$match": self._filter(stream_id, start, end)},
-            {"$project": {"_id": 0, "datetime": 1, "num": num, "idx": idx}},
-            {"$group": {"_id": "$idx", "n": {"$sum": 1},
-                        "nn": {"$sum": {"$cond": [{"$eq": ["$num", None]}, 0, 1]}},
-                        "s": {"$sum": "$num"}, "mn": {"$min": "$num"}, "mx": {"$max": "$num"},
-                        "f": {"$min": "$datetime"}, "l": {"$max": "$datetime"}}},
-        ]
-        count = np.zeros(buckets, np.int64)
-        mn = np.full(buckets, np.nan)
-        mx = np.full(buckets, np.nan)
-        mean = np.full(buckets, np.nan)
-        first = np.full(buckets, -1, np.int64)
-        last = np.full(buckets, -1, np.int64)
-        with self._errors(f"summarising stream {stream_id}"):
-            for g in self._streams.aggregate(pipeline, allowDiskUse=True) if not self._mock else \
-                    self._streams.aggregate(pipeline):
-                i = int(g["_id"])
-                if not 0 <= i < buckets:
-                    continue
-                count[i] = int(g["n"])
-                first[i] = dt_ms(_aware(g["f"]))
-                last[i] = dt_ms(_aware(g["l"]))
-                nn = int(g["nn"])
-                if nn:
-                    mn[i] = float(str(g["mn"])) if not isinstance(g["mn"], _NUMERIC_TYPES) else float(g["mn"])
-                    mx[i] = float(str(g["mx"])) if not isinstance(g["mx"], _NUMERIC_TYPES) else float(g["mx"])
-                    s = g["s"]
-                    s = float(str(s)) if not isinstance(s, _NUMERIC_TYPES) else float(s)
-                    mean[i] = s / nn
-        return Summary(s_ms, e_ms, edges, count, mn, mx, mean, first, last)
+    def rebuild_lod(self, stream_id: StreamId):
+        """(Re)compute the stream's level-of-detail aggregates from its instances (a write); the new state (None
+        for a small stream). See :meth:`channels.stores.mongo_lod.MongoLevelOfDetail.rebuild`."""
+        with self._batch_lock:
+            self._begin_write()
+            return self._lod.rebuild(stream_id)
 
     # -- change log ---------------------------------------------------------------------------------------------
-    def _record_change(self, stream_id: StreamId, raw: dict, lo_ms: int, hi_ms: int, kind: str):
-        """Insert one change document (indexes created with the first); returns its ``_id``."""
-        from bson import ObjectId
-        from pymongo.errors import OperationFailure
-
-        if not self._changes_indexed:
-            for keys in ([("key", 1), ("at", 1)], [("at", 1)]):
-                try:
-                    self._changes.create_index(keys)
-                except OperationFailure as e:
-                    log.info("MongoDB %s: index %s on %s not created: %s", self._where, keys, CHANGES, e)
-            self._changes_indexed = True
+    def _channel_id(self, stream_id):
+        """The channel of the stream's definition (None without one), for its change-log documents."""
         channel_id = self._channel_of.get(stream_id)
         if channel_id is None and stream_id not in self._channel_of:
             d = self.get_definition(stream_id)
             channel_id = d.channel_id if d is not None else None
-        doc = {"_id": ObjectId(), "key": stream_id.key, "stream_id": raw, "channel_id": channel_id,
-               "start": ms_dt(lo_ms), "end": ms_dt(hi_ms), "at": _date(utcnow(), "now"), "kind": kind,
-               "by": current_origin(kind)}
-        self._changes.insert_one(doc)
-        return doc["_id"]
+        return channel_id
 
     def list_changes(self, stream_id: StreamId | None = None, since: datetime | None = None,
-                     channel_id: str | None = None) -> list[Change]:
+                     channel_id: str | None = None) -> list:
         """See :meth:`Store.list_changes` (reads ``hsgui_changes``; never creates it)."""
-        q: dict = {}
-        if stream_id is not None:
-            q["key"] = stream_id.key
-        if since is not None:
-            q["at"] = {"$gt": _date(since, "since")}
-        if channel_id is not None:
-            q["channel_id"] = channel_id
-        out, ids = [], {}
-        with self._errors("listing changes"):
-            for i, d in enumerate(self._changes.find(q).sort([("at", 1), ("_id", 1)])):
-                try:
-                    sid = stream_id or ids.get(d["key"]) or ids.setdefault(d["key"], StreamId.from_key(d["key"]))
-                    iv = TimeInterval._trusted(_aware(d["start"]), _aware(d["end"]))
-                except (KeyError, TypeError, ValueError, StreamIdError) as e:
-                    log.warning("MongoDB %s: skipping unreadable %s document %r: %s", self._where, CHANGES,
-                                d.get("_id"), e)
-                    continue
-                out.append(Change(d.get("channel_id"), sid, iv, _aware(d["at"]), d.get("kind", WRITE),
-                                  d.get("by", "?"), i))
-        return out
+        return self._changes.read(stream_id, since, channel_id)
 
     def inserted_after(self, stream_id: StreamId, start, end, after: datetime):
-        """See :meth:`Store.inserted_after`: instances whose ObjectId was made in a whole second after the one
-        of ``after`` (ObjectIds keep seconds; what was inserted later within that same second is not seen)."""
-        from bson import ObjectId
-        from datetime import timedelta
-
-        q = self._filter(stream_id, start, end)
-        floor = ensure_utc(after, "after").replace(microsecond=0) + timedelta(seconds=1)
-        q["_id"] = {"$gt": ObjectId.from_datetime(floor)}
-        with self._errors(f"reading stream {stream_id}"):
-            f = self._streams.find_one(q, {"_id": 0, "datetime": 1}, sort=[("datetime", 1)])
-            if f is None:
-                return None
-            l_ = self._streams.find_one(q, {"_id": 0, "datetime": 1}, sort=[("datetime", -1)])
-        return TimeInterval(ms_dt(dt_ms(_aware(f["datetime"])) - 1), _aware(l_["datetime"]))
+        """See :meth:`channels.stores.mongo_changes.MongoChangeLog.inserted_after`."""
+        return self._changes.inserted_after(stream_id, start, end, after)
 
     def newest_insert_time(self, stream_id: StreamId, start, end) -> datetime | None:
-        """See :meth:`Store.newest_insert_time`: the newest ObjectId time (whole seconds) in ``(start, end]``."""
-        with self._errors(f"reading stream {stream_id}"):
-            d = self._streams.find_one(self._filter(stream_id, start, end), {"_id": 1}, sort=[("_id", -1)])
-        if d is None or not hasattr(d["_id"], "generation_time"):
-            return None
-        return _aware(d["_id"].generation_time)
+        """See :meth:`channels.stores.mongo_changes.MongoChangeLog.newest_insert_time`."""
+        return self._changes.newest_insert_time(stream_id, start, end)
 
     # -- tool-run history --------------------------------------------------------------------------------------
     def record_run(self, run: dict) -> None:
         if not isinstance(run, dict):
             raise ValueEncodingError(f"a run record must be a dict, got {type(run).__name__}")
         doc = {"recorded_at": _date(utcnow(), "now"), "record": encode_bson(run)}
+        self._begin_write()
         with self._errors("recording a tool run"):
-            self._runs.insert_one(doc)
+            self._c.runs.insert_one(doc)
 
     def list_runs(self, limit: int | None = None) -> list[dict]:
         with self._errors("listing tool runs"):
-            cur = self._runs.find({}, {"_id": 0, "record": 1}).sort([("recorded_at", -1), ("_id", -1)])
+            cur = self._c.runs.find({}, {"_id": 0, "record": 1}).sort([("recorded_at", -1), ("_id", -1)])
             if limit is not None:
                 cur = cur.limit(int(limit))
             return [decode_bson(d["record"]) for d in cur]
@@ -1068,6 +795,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
             docs.append({k: v for k, v in d.items() if k != "_id"})
         if not docs:
             return
+        self._begin_write()
         with self._errors(f"writing {collection}"):
             result = self.db[collection].insert_many(docs, ordered=True)
             if len(result.inserted_ids) != len(docs):  # pragma: no cover - insert_many raises before this
@@ -1076,6 +804,7 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
 
     def delete_documents(self, collection: str, match: dict) -> int:
         check_collection(collection)
+        self._begin_write()
         with self._errors(f"deleting from {collection}"):
             return self.db[collection].delete_many(dict(match)).deleted_count
 
@@ -1083,23 +812,4 @@ class MongoStore(MongoColumnar, MongoLevelOfDetail, Store):
         return f"MongoStore({self._where!r}, db_name={self.db_name!r})"
 
 
-class _MongoErrors:
-    """Turn pymongo errors into StoreError naming the server (password redacted) and the action."""
-
-    def __init__(self, store: MongoStore, what: str):
-        self.store = store
-        self.what = what
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        from pymongo.errors import PyMongoError
-
-        if exc is not None and isinstance(exc, PyMongoError):
-            raise StoreError(f"MongoDB {self.store._where} (database {self.store.db_name!r}): {self.what} failed: "
-                             f"{_short(exc)}") from exc
-        return False
-
-
-__all__ = ["MongoStore", "redact_uri"]
+__all__ = ["IndexOffer", "MongoStore", "redact_uri"]

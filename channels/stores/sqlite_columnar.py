@@ -1,8 +1,10 @@
-"""The columnar reads and writes of the SQLite store (a mixin of :class:`channels.stores.sqlite_store.SQLiteStore`).
+"""The columnar side of the SQLite store, and the row helpers its parts share.
 
-``insert_columns`` writes a :class:`channels.columnar.Columns` batch exactly as ``insert`` writes the same
-instances (same ``v``/``num`` columns, same component rows), formatting the text from the arrays;
-``typed_columns`` and ``typed_component_columns`` read them back as Columns in one query each.
+:func:`columns_batch` turns a :class:`channels.columnar.Columns` batch into the :class:`RowBatch` that
+``SQLiteStore.insert`` would make of the same instances (same ``v``/``num`` columns, same component rows),
+formatting the text from the arrays; :class:`SQLiteColumnReader` (owned by the store, reaching the file through
+its :class:`channels.stores.sqlite_db.SQLiteDatabase`) reads them back as Columns in one query each
+(``typed_columns``, ``typed_component_columns``).
 
 Component kinds: ``component_values.k`` records the Python type of each component value, so a column of them
 reads back exactly (REAL drops the sign of zero and the int/float distinction): :data:`K_FLOAT` (the value is
@@ -14,13 +16,14 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import repeat
+from typing import NamedTuple
 
 import numpy as np
 
 from ..columnar import Columns, check_arrays
-from ..utils import ensure_utc, to_ms
+from ..utils import EPOCH, ensure_utc, to_ms
 
 _LO = -(2 ** 62)  # "no start"
 _HI = 2 ** 62     # "no end"
@@ -38,6 +41,30 @@ _EXACT_INT = 2 ** 53
 
 def _ms(dt: datetime | None, default: int) -> int:
     return default if dt is None else to_ms(ensure_utc(dt, "time"))
+
+
+def _dt(ms):
+    return None if ms is None else EPOCH + timedelta(milliseconds=ms)
+
+
+class RowBatch(NamedTuple):
+    """A batch ready for the ``instances`` table, everything computed before the write transaction.
+
+    ``ms`` (list) / ``ms_arr`` (int64) the epoch ms of each instance in batch order; ``num_arr`` / ``numcol`` the
+    ``num`` column (array / list); ``vcol`` the ``v`` column (None: every value is in ``num`` alone); ``vals`` the
+    values as Python objects, indexable (only read for a conflict message); ``keep`` the indices to write in time
+    order (None: all, already ordered); ``comp_items`` the dict values' numeric components (see
+    :func:`dict_components`) or None.
+    """
+    n: int
+    ms: list
+    ms_arr: np.ndarray
+    num_arr: np.ndarray
+    vcol: list | None
+    numcol: list
+    vals: object
+    keep: list | None
+    comp_items: object
 
 
 def _empty() -> Columns:
@@ -155,50 +182,48 @@ def _safe_json_key(key: str) -> bool:
     return key.isascii() and key.isprintable() and '"' not in key and "\\" not in key
 
 
-class SQLiteColumnar:
-    """Columnar writes and reads; see the module docstring."""
-
-    def insert_columns(self, stream_id, columns, calculated_intervals=None, *, add_intervals=None,
-                       remove_intervals=None) -> int:
-        """Write a :class:`channels.columnar.Columns` batch like :meth:`insert` writes its instances, without
-        making per-instance objects: the ``v`` text of datetimes, intervals and records is formatted from the
-        arrays (records whose text cannot be formatted here are written as instances)."""
-        kind = columns.kind
-        ivs = self._ivs(calculated_intervals, add_intervals, remove_intervals)
-        if kind == "float":
-            return self.insert_arrays(stream_id, columns.ms, columns.values, ivs[0], add_intervals=ivs[1],
-                                      remove_intervals=ivs[2])
-        ms_arr, _ = check_arrays(stream_id, columns.ms, np.zeros(len(columns)))
-        ms_l = ms_arr.tolist()
-        n = len(ms_l)
-        comps = None
-        if kind == "int":  # as insert: v the INTEGER, num its REAL
-            num_arr = columns.values.astype(np.float64)
-            vcol, numcol = columns.values.tolist(), num_arr.tolist()
+def columns_batch(stream_id, columns):
+    """The :class:`RowBatch` of a non-float :class:`channels.columnar.Columns` (floats go through
+    ``insert_arrays``), without per-instance objects: the ``v`` text of datetimes, intervals and records is
+    formatted from the arrays. None for records whose text cannot be formatted here (write them as instances)."""
+    kind = columns.kind
+    ms_arr, _ = check_arrays(stream_id, columns.ms, np.zeros(len(columns)))
+    ms_l = ms_arr.tolist()
+    n = len(ms_l)
+    comps = None
+    if kind == "int":  # as insert: v the INTEGER, num its REAL
+        num_arr = columns.values.astype(np.float64)
+        vcol, numcol = columns.values.tolist(), num_arr.tolist()
+    else:
+        num_arr, numcol = np.full(n, np.nan), [None] * n
+        if kind == "datetime":
+            vcol = [f'{{"$t":"dt","ms":{m}}}' for m in columns.values.tolist()]
+        elif kind == "interval":
+            vcol = [f'{{"$t":"ti","s":{a},"e":{b}}}' for a, b in zip(columns.starts.tolist(),
+                                                                     columns.values.tolist())]
         else:
-            num_arr, numcol = np.full(n, np.nan), [None] * n
-            if kind == "datetime":
-                vcol = [f'{{"$t":"dt","ms":{m}}}' for m in columns.values.tolist()]
-            elif kind == "interval":
-                vcol = [f'{{"$t":"ti","s":{a},"e":{b}}}' for a, b in zip(columns.starts.tolist(),
-                                                                         columns.values.tolist())]
-            else:
-                vcol = record_texts(columns)
-                if vcol is None:
-                    return self.insert(stream_id, columns.instances(), *ivs[:1], add_intervals=ivs[1],
-                                       remove_intervals=ivs[2])
-                if columns.names is not None:
-                    comps = RecordComponents(columns)
-        return self._insert_prepared(stream_id, n, ms_l, ms_arr, num_arr, vcol, numcol, _LazyValues(columns), None,
-                                     comps, ivs)
+            vcol = record_texts(columns)
+            if vcol is None:
+                return None
+            if columns.names is not None:
+                comps = RecordComponents(columns)
+    return RowBatch(n, ms_l, ms_arr, num_arr, vcol, numcol, _LazyValues(columns), None, comps)
+
+
+class SQLiteColumnReader:
+    """Typed columnar reads of one store file; see the module docstring."""
+
+    def __init__(self, db):
+        self.db = db
 
     def typed_columns(self, stream_id, start, end):
         """The instances in ``(start, end]`` as :class:`channels.columnar.Columns` when their values are all floats,
         all ints, all datetimes or all TimeIntervals (decoded in SQL, no per-instance Python objects); None
         otherwise."""
         lo, hi = _ms(start, _LO), _ms(end, _HI)
-        with self._errors(f"reading columns of stream {stream_id}"), self._snapshot() as con:
-            sid = self._sid(con, stream_id)
+        db = self.db
+        with db.errors(f"reading columns of stream {stream_id}"), db.snapshot() as con:
+            sid = db.sid(con, stream_id)
             if sid is None:
                 return _empty()
             rng = "FROM instances WHERE sid=? AND ts>? AND ts<=?"
@@ -250,11 +275,12 @@ class SQLiteColumnar:
         ints, or the store cannot tell (component rows written without their kind)."""
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         dtype = np.dtype([("t", "<i8"), ("v", "<f8"), ("k", "<i1")])
-        with self._errors(f"reading component {key!r} of stream {stream_id}"), self._snapshot() as con:
-            sid = self._sid(con, stream_id)
+        db = self.db
+        with db.errors(f"reading component {key!r} of stream {stream_id}"), db.snapshot() as con:
+            sid = db.sid(con, stream_id)
             if sid is None:
                 return _empty()
-            cid = self._cid(con, sid, key)
+            cid = db.cid(con, sid, key)
             n = con.execute("SELECT count(*) FROM instances WHERE sid=? AND ts>? AND ts<=?",
                             (sid, lo, hi)).fetchone()[0]
             m = 0 if cid is None else con.execute("SELECT count(*) FROM component_values WHERE cid=? AND ts>? "

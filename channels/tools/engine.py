@@ -513,61 +513,51 @@ class Tool:
         channel.write_chunk(sink, plain, add_intervals=TimeIntervals([piece]))
         return written + len(plain)
 
+    # -- the columnar path -------------------------------------------------------------------------------------
+    # A tool may implement ``_execute_columns(sources, alignment_stream, interval)`` returning a
+    # :class:`channels.columnar.Columns` (arrays in, arrays out) or None to decline (then ``_execute`` runs).
+    # The engine tries it only when the tool has it, ``use_columns`` is true, and the sink's channel and every
+    # input's channel have ``supports_columns``; results must equal those of ``_execute`` exactly.
+    use_columns = True
 
-# -- the columnar path ------------------------------------------------------------------------------------------
-# A tool may implement ``_execute_columns(sources, alignment_stream, interval)`` returning a
-# :class:`channels.columnar.Columns` (arrays in, arrays out) or None to decline (then ``_execute`` runs).
-# The engine tries it only when the tool has it, ``use_columns`` is true, and the sink's channel and every
-# input's channel have ``supports_columns``; results must equal those of ``_execute`` exactly.
-
-def _tool_columnar_possible(self, sources, sink, alignment_stream) -> bool:
-    if not self.use_columns or type(self)._execute_columns is Tool._execute_columns:
-        return False
-    streams = list(sources) + ([alignment_stream] if alignment_stream is not None else []) + [sink]
-    return all(getattr(s.channel, "supports_columns", False) for s in streams)
-
-
-def _tool_compute_columns_chunk(self, sources, sink, piece, alignment_stream):
-    work = _WorkInterval._trusted(piece.start, piece.end)
-    try:
-        cols = self._execute_columns(sources=sources, alignment_stream=alignment_stream, interval=work)
-    except (ToolExecutionError, CancelledError):
-        raise
-    except Exception as e:
-        raise ToolExecutionError(f"tool {self.name!r} failed computing {sink.stream_id} over {piece}: "
-                                 f"{type(e).__name__}: {e}") from e
-    if cols is None:
+    def _execute_columns(self, sources, alignment_stream, interval):
+        """Columnar variant of ``_execute``: a :class:`channels.columnar.Columns` of the interval, or None."""
         return None
-    from ..utils import to_ms
-    lo, hi = to_ms(piece.start), to_ms(piece.end)
-    inside = (cols.ms > lo) & (cols.ms <= hi)
-    if not inside.all():
-        if self.out_of_interval != "drop":
-            bad = int(cols.ms[~inside][0])
-            from ..utils import from_ms
-            raise ToolExecutionError(
-                f"tool {self.name!r} yielded an instance at {from_ms(bad).isoformat()}, outside the interval "
-                f"{piece} it was asked to compute (instances must satisfy start < timestamp <= end)")
-        log.warning("tool %s: dropped %d instance(s) outside %s", self.name, int((~inside).sum()), piece)
-        cols = cols.select(inside)
-    return cols
 
+    def _columnar_possible(self, sources, sink, alignment_stream) -> bool:
+        if not self.use_columns or type(self)._execute_columns is Tool._execute_columns:
+            return False
+        streams = list(sources) + ([alignment_stream] if alignment_stream is not None else []) + [sink]
+        return all(getattr(s.channel, "supports_columns", False) for s in streams)
 
-def _tool_commit_columns(self, sink, piece, cols) -> int:
-    sink.channel.write_columns_chunk(sink, cols, add_intervals=TimeIntervals([piece]))
-    return len(cols)
+    def _compute_columns_chunk(self, sources, sink, piece, alignment_stream):
+        work = _WorkInterval._trusted(piece.start, piece.end)
+        try:
+            cols = self._execute_columns(sources=sources, alignment_stream=alignment_stream, interval=work)
+        except (ToolExecutionError, CancelledError):
+            raise
+        except Exception as e:
+            raise ToolExecutionError(f"tool {self.name!r} failed computing {sink.stream_id} over {piece}: "
+                                     f"{type(e).__name__}: {e}") from e
+        if cols is None:
+            return None
+        from ..utils import to_ms
+        lo, hi = to_ms(piece.start), to_ms(piece.end)
+        inside = (cols.ms > lo) & (cols.ms <= hi)
+        if not inside.all():
+            if self.out_of_interval != "drop":
+                bad = int(cols.ms[~inside][0])
+                from ..utils import from_ms
+                raise ToolExecutionError(
+                    f"tool {self.name!r} yielded an instance at {from_ms(bad).isoformat()}, outside the interval "
+                    f"{piece} it was asked to compute (instances must satisfy start < timestamp <= end)")
+            log.warning("tool %s: dropped %d instance(s) outside %s", self.name, int((~inside).sum()), piece)
+            cols = cols.select(inside)
+        return cols
 
-
-def _tool_execute_columns(self, sources, alignment_stream, interval):
-    """Columnar variant of ``_execute``: a :class:`channels.columnar.Columns` of the interval, or None."""
-    return None
-
-
-Tool.use_columns = True
-Tool._execute_columns = _tool_execute_columns
-Tool._columnar_possible = _tool_columnar_possible
-Tool._compute_columns_chunk = _tool_compute_columns_chunk
-Tool._commit_columns = _tool_commit_columns
+    def _commit_columns(self, sink, piece, cols) -> int:
+        sink.channel.write_columns_chunk(sink, cols, add_intervals=TimeIntervals([piece]))
+        return len(cols)
 
 
 class MultiOutputTool(Tool):

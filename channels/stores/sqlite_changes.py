@@ -1,0 +1,56 @@
+"""The change log of the embedded store (:mod:`channels.changes`): table ``changes``, one row per batch that
+added or deleted instances, written in the batch's own transaction. Owned by
+:class:`channels.stores.sqlite_store.SQLiteStore`; reaches the file through its
+:class:`channels.stores.sqlite_db.SQLiteDatabase`."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..changes import Change, current_origin
+from ..stream import StreamId
+from ..time_interval import TimeInterval
+from ..utils import utcnow
+from .sqlite_columnar import _dt, _ms
+
+
+class SQLiteChangeLog:
+    """Records and lists the changes of one store file."""
+
+    def __init__(self, db):
+        self.db = db
+
+    @staticmethod
+    def record(con, sid, lo, hi, kind) -> None:
+        """One change-log row for a batch, inside the batch's transaction (see :mod:`channels.changes`)."""
+        row = con.execute("SELECT channel_id FROM definitions WHERE sid=?", (sid,)).fetchone()
+        con.execute("INSERT INTO changes (sid, channel_id, lo, hi, at, kind, by) VALUES (?,?,?,?,?,?,?)",
+                    (sid, row[0] if row else None, lo, hi, _ms(utcnow(), 0), kind, current_origin(kind)))
+
+    def read(self, stream_id: StreamId | None = None, since: datetime | None = None,
+             channel_id: str | None = None) -> list[Change]:
+        """See :meth:`Store.list_changes`."""
+        q = ("SELECT c.id, c.channel_id, s.key, c.lo, c.hi, c.at, c.kind, c.by FROM changes c "
+             "JOIN streams s ON s.sid = c.sid WHERE 1")
+        params: list = []
+        db = self.db
+        with db.errors("listing changes"):
+            con = db.con()
+            if stream_id is not None:
+                sid = db.sid(con, stream_id)
+                if sid is None:
+                    return []
+                q += " AND c.sid=?"
+                params.append(sid)
+            if since is not None:
+                q += " AND c.at>?"
+                params.append(_ms(since, 0))
+            if channel_id is not None:
+                q += " AND c.channel_id=?"
+                params.append(channel_id)
+            rows = con.execute(q + " ORDER BY c.at, c.id", params).fetchall()
+        keys: dict = {}
+        out = []
+        for rid, cid, key, lo, hi, at, kind, by in rows:
+            sid_ = stream_id if stream_id is not None else keys.get(key) or keys.setdefault(key, StreamId.from_key(key))
+            out.append(Change(cid, sid_, TimeInterval._trusted(_dt(lo), _dt(hi)), _dt(at), kind, by, rid))
+        return out
