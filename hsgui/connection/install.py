@@ -79,6 +79,28 @@ class Connection(QObject):
             for where, why in manager.load_errors[:20]:
                 log.warning("not loaded: %s: %s", where, why)
         state.set_connection(manager, target)
+        if manager is not None and callable(getattr(manager.store, "missing_indexes", None)):
+            self.shell.runner.submit("Indexes of the database", lambda ctx, s=manager.store: s.missing_indexes(),
+                                     kind=JobKind.READ, owner=self,
+                                     on_result=lambda offers, m=manager: self._offer_indexes(m, offers))
+
+    def _offer_indexes(self, manager, offers) -> None:
+        """Opening a HyperStream database writes nothing; the indexes that would speed reading are offered with
+        their cost, and made only when the user agrees (or at the store's first write)."""
+        if not offers or manager is not self.shell.state.manager:
+            return
+        docs = sum(o.documents for o in offers)
+        names = ", ".join(o.title for o in offers[:3]) + (" …" if len(offers) > 3 else "")
+        log.info("indexes that would speed up reading: %s", "; ".join(str(o) for o in offers))
+        self.shell.offer(f"This database lacks {len(offers)} index{'es' if len(offers) != 1 else ''} that speed up "
+                         f"reading ({names}; {docs:,} documents to index). Nothing is written unless you agree.",
+                         lambda: self.create_indexes(manager), button="Create indexes")
+
+    def create_indexes(self, manager):
+        def done(made):
+            self.shell.show_status(f"Created {len(made)} index{'es' if len(made) != 1 else ''}", 10000)
+        return self.shell.runner.submit("Create the database's indexes", lambda ctx: manager.store.create_indexes(),
+                                        kind=JobKind.WRITE, owner=self, on_result=done)
 
     def show_connect_dialog(self, current: str | None = None, message: str = ""):
         from hsgui.connection.dialog import ConnectDialog

@@ -258,3 +258,27 @@ def test_the_default_window_gives_the_plots_the_most_room(qtbot, make_main_windo
     qtbot.wait(50)
     assert w.plot_area.width() >= 650, (w.plot_area.width(), w.docks["streams"].width(), w.docks["inspector"].width())
     assert w.plot_area.width() > w.docks["streams"].width() and w.plot_area.width() > w.docks["inspector"].width()
+
+
+def test_a_database_without_indexes_is_offered_them_and_nothing_is_written_before(qtbot, make_main_window):
+    """Issue 26 item 6: opening a HyperStream database writes nothing; the indexes are offered, made on Yes."""
+    mongomock = pytest.importorskip("mongomock")
+    from datetime import datetime
+    from channels.stores.mongo_store import MongoStore
+    client = mongomock.MongoClient()
+    db = client["hyperstream"]
+    sid = {"name": "raw", "meta_data": []}
+    db.streams.insert_many([{"stream_id": sid, "datetime": datetime(2024, 3, 1, 0, 0, i + 1), "value": float(i)}
+                            for i in range(50)])
+    db.stream_definitions.insert_one({"stream_id": sid, "stream_type": "StreamInstance", "channel_id": "mongo",
+                                      "calculated_intervals": [{"start": datetime(2024, 3, 1),
+                                                                "end": datetime(2024, 3, 1, 0, 1)}]})
+    before = {n: sorted(db[n].index_information()) for n in ("streams", "stream_definitions")}
+    store = MongoStore(client, db_name="hyperstream")
+    w = make_main_window(manager=ChannelManager(store))
+    qtbot.waitUntil(lambda: w.offer_bar.isVisible(), timeout=10000)
+    assert "index" in w.offer_bar.label.text() and w.offer_bar.accept_button.text() == "Create indexes"
+    assert {n: sorted(db[n].index_information()) for n in before} == before     # browsing wrote no index
+    qtbot.mouseClick(w.offer_bar.accept_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Created" in w.statusBar().currentMessage(), timeout=10000)
+    assert not store.missing_indexes()
