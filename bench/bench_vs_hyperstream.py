@@ -9,6 +9,10 @@ same workloads here with ``channels``, and prints the figures and the ratio Hype
 Our equivalents (best of --repeats, like hs_bench):
   mem_*        MemoryChannel, N StreamInstance(ts, float) at 1 s spacing ending a minute before now: build the
                instances, stream.writer(list), channel.get_results over the full range and a 10 % window.
+               Printed beside them, not compared: the same build with the cyclic garbage collector off
+               (mem_build_gc_disabled_s), with a check-free tuple subclass and with plain tuples: "build" is one
+               Python-level class call per instance plus the collections that traverse the instances built so
+               far, and both are paid by any pure-Python class of that shape.
   db_*         DatabaseChannel, write = stream.writer(list), read = list(get_results): "raw_mongomock" on
                MongoStore over stock mongomock (as hs_bench's raw figures: both sides are then ~97 % mongomock's
                O(n) unique-index scan per document); "mongomock" (N=20,000) with a hash-based unique check on
@@ -52,6 +56,16 @@ def timed(fn):
     return time.perf_counter() - t0, out
 
 
+def _no_gc(fn):
+    def run():
+        gc.disable()
+        try:
+            return fn()
+        finally:
+            gc.enable()
+    return run
+
+
 def make_timestamps(n):
     end = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=1)
     return [end - timedelta(seconds=n - 1 - i) for i in range(n)]
@@ -74,8 +88,15 @@ def ours_memory(n, repeats, res):
         assert got_win[0].timestamp == ts[i0] and got_win[-1].timestamp == ts[i0 + k - 1]
         for key, v in (("build", t_build), ("write", t_write), ("read_full", t_full), ("read_10pct", t_win)):
             best[key] = min(best.get(key, float("inf")), v)
+        # as hs_bench: nothing of this repeat is alive while the next one builds (a full garbage collection
+        # during a build traverses every live tracked object, so leftovers would slow the next build)
+        del insts, got_full, got_win, ch, stream
     for key, v in best.items():
         res[f"mem_{key}_s"] = v
+    # where "build" goes: the same build with the cyclic garbage collector off while it runs (not a workload of
+    # hs_bench; it shows how much of "build" is collections traversing the instances already built)
+    build = _no_gc(lambda: [StreamInstance(t, float(i)) for i, t in enumerate(ts)])
+    res["mem_build_gc_disabled_s"] = min(timed(build)[0] for _ in range(repeats))
     # the floor of "build" for any class of that shape: a tuple subclass whose __new__ does no check at all
     class Bare(tuple):
         __slots__ = ()
