@@ -56,6 +56,7 @@ class JobKind(str, enum.Enum):
     PURGE = "purge", True, False, True, True
     WRITE = "write", True, False, True, True           # an import, an asset or annotation saved, a binding
     CONNECT = "connect", False, False, True, False     # opens a store (not the open one)
+    TEST = "test", False, True, True, False            # tries a store for a dialog, which shows the answer
     CLOSE = "close", False, True, False, False         # closes the previous store once its jobs ended
 
     def __new__(cls, value, writes_data, quiet, user_cancels, uses_store):

@@ -233,7 +233,7 @@ class ConnectDialog(QDialog):
         self.test_label.setText(f"Connecting to {hs_settings.redact_uri(target)}…")
         # every test replaced or timed out is cancelled (_stop_test, _test_done): only the current one answers
         job = self._test_job = self.runner.submit(
-            f"Test connection to {hs_settings.redact_uri(target)}", _test_connection, target, kind=JobKind.CONNECT,
+            f"Test connection to {hs_settings.redact_uri(target)}", _test_connection, target, kind=JobKind.TEST,
             owner=self, on_result=lambda text: self._test_done(True, text),
             on_error=lambda msg: self._test_done(False, msg))
         wait = test_wait_s(target)

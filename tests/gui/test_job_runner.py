@@ -182,6 +182,7 @@ def test_a_result_dropped_by_a_late_cancel_is_disposed(qtbot, runner):
     ("purge", True, False, True, True),
     ("write", True, False, True, True),
     ("connect", False, False, True, False),
+    ("test", False, True, True, False),
     ("close", False, True, False, False),
 ])
 def test_job_kinds_say_how_the_window_treats_them(kind, writes_data, quiet, user_cancels, uses_store):

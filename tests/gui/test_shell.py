@@ -282,3 +282,17 @@ def test_a_database_without_indexes_is_offered_them_and_nothing_is_written_befor
     qtbot.mouseClick(w.offer_bar.accept_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Created" in w.statusBar().currentMessage(), timeout=10000)
     assert not store.missing_indexes()
+
+
+def test_a_failed_test_connection_is_said_in_the_dialog_not_in_the_error_bar(qtbot, make_main_window, store_file):
+    from hsgui.connection.dialog import ConnectDialog
+    w = make_main_window(store_file)
+    dlg = ConnectDialog(w.runner, None, w)
+    qtbot.addWidget(dlg)
+    dlg.tabs.setCurrentIndex(1)
+    dlg.uri_edit.setText("mongodb://127.0.0.1:9/hyperstream?serverSelectionTimeoutMS=300&connectTimeoutMS=300")
+    job = dlg.test_connection()
+    qtbot.waitUntil(lambda: job.is_finished, timeout=10000)
+    qtbot.waitUntil(lambda: "cannot reach" in dlg.test_label.text(), timeout=5000)
+    qtbot.wait(100)
+    assert w.error_bar.text() == ""
