@@ -3,7 +3,7 @@
 A real ``QAbstractItemModel`` over the channel manager's channels (no copy into
 a QStandardItemModel); see :mod:`hsgui.browse.stream_tree` for how it stays
 cheap on 150,000 streams: one :class:`~hsgui.common.stream_filter.StreamIndex` per
-channel (built in a job for a large channel), a filter is a numpy mask over it, rows
+channel (a large channel's built in slices between events), a filter is a numpy mask over it, rows
 are made only for what the view shows (lazy nodes, batched ``fetchMore``), counts
 only for painted rows, computed in background jobs.
 """
@@ -32,7 +32,7 @@ COL_NAME, COL_COUNT, COL_CALC, COL_UPDATED = range(4)
 COLUMNS = ("Stream", "Count", "Calculated", "Last updated")
 FETCH_BATCH = 500
 COUNT_BATCH = 200
-SYNC_INDEX = 10_000      # a channel with more streams is indexed in slices between events (~4 ms per 1,000 streams)
+SYNC_INDEX = 10_000      # a channel with more streams is indexed in slices between events (~4 ms / 1,000 streams)
 BUILD_SLICE_S = 0.008    # how long one slice of that indexing may take
 _CHANNEL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _ROW_FLAGS = _CHANNEL_FLAGS | Qt.ItemFlag.ItemIsDragEnabled
@@ -208,10 +208,12 @@ class StreamTreeModel(QAbstractItemModel):
         self._counts_of = {cid: len(streams) for cid, streams in lists.items()}
         for cid in [c for c in self._indexes if c not in lists]:
             del self._indexes[cid]
-        self._building = {}
+        building, self._building = self._building, {}
         for cid, streams in lists.items():
-            old = self._indexes.get(cid)
+            old = building.get(cid) or self._indexes.get(cid)
             if old is not None and old.key == self._snapshot[cid]:
+                if not old.searchable:
+                    self._building[cid] = old         # the same streams: its build goes on
                 continue
             index = StreamIndex(streams, self._snapshot[cid])
             if len(streams) <= SYNC_INDEX:
@@ -228,13 +230,19 @@ class StreamTreeModel(QAbstractItemModel):
         per = BUILD_SLICE_S / max(1, len(self._building))
         for cid, index in list(self._building.items()):
             was_grouped = index.grouped
-            done = index.advance(per)
-            if index.grouped and not was_grouped:
-                self._indexes[cid] = index           # its names can show while its search keys are built
-                changed = True
+            try:
+                done = index.advance(per)
+            except Exception:  # noqa: BLE001 - a bad stream list must not spin this timer forever
+                log.exception("indexing the streams of channel %s failed", cid)
+                del self._building[cid]
+                continue
+            # its names show as soon as they are grouped, unless a filter is applied to the previous index (then
+            # that one stays until this one can be searched: no channel blinking out while it is re-indexed)
+            if done or (index.grouped and not was_grouped and (cid not in self._indexes or not self._narrowed())):
+                changed = changed or self._indexes.get(cid) is not index or self._narrowed()
+                self._indexes[cid] = index
             if done:
                 del self._building[cid]
-                changed = changed or self._narrowed()   # the filter or restriction can now be applied to it
         if not self._building:
             self._build_timer.stop()
         if changed:
@@ -625,4 +633,5 @@ def _count_streams(ctx, streams) -> dict:
 
 
 __all__ = ["StreamTreeModel", "Node", "COLUMNS", "COL_NAME", "COL_COUNT", "COL_CALC", "COL_UPDATED", "StreamRole",
-           "KeyRole", "FETCH_BATCH", "COUNT_BATCH", "SYNC_INDEX", "CHANNEL", "NAME", "STREAM", "stream_key", "format_count"]
+           "KeyRole", "FETCH_BATCH", "COUNT_BATCH", "SYNC_INDEX", "CHANNEL", "NAME", "STREAM", "stream_key",
+           "format_count"]

@@ -157,6 +157,23 @@ def test_fifty_thousand_streams_show_and_filter_by_name_and_by_meta_data_glob(qt
     assert tree.model.matched == 100 * 56   # houses 1, 11..19 odd, 101..199 odd, in each of 100 names
 
 
+def test_streams_added_to_a_large_channel_while_it_is_indexed_are_found_by_the_filter(qtbot, tree):
+    manager = many_streams_manager(50_000)
+    tree.set_manager(manager)
+    tree.model.reload()                       # a refresh while the channel is being indexed
+    qtbot.waitUntil(lambda: not tree.model.indexing, timeout=20_000)
+    tree.filter_edit.setText("sensor_042")
+    tree.apply_filter()
+    assert tree.model.matched == 500
+    new = manager.channels["sensors"].create_stream(StreamId("sensor_042", {"house": "new"}))
+    assert tree.model.refresh_data()          # a job added it: streams came
+    assert tree.match_label.text() == "500 matches so far (indexing…)"   # the previous index, until the new one
+    qtbot.waitUntil(lambda: not tree.model.indexing, timeout=20_000)
+    assert tree.model.matched == 501 and tree.match_label.text() == "501 matches"
+    assert tree.select_stream("sensors", new.stream_id) and tree.current_stream() is new
+    assert not tree.model.refresh_data()      # nothing came or went since
+
+
 def _shown_streams(tree) -> set:
     """(channel, StreamId) of every stream the tree shows, through its rows (channel rows carry their streams)."""
     m = tree.model
