@@ -208,7 +208,7 @@ class StreamTreeWidget(QWidget):
         m = self.model
         self._shown_filter = m.filter_text
         # the selection model re-binds after the reset; reconnect is not needed (same model)
-        few = bool(m.filter_text) and m.matched <= 300
+        few = m.all_rows_made       # a filter with few matches: the model made every row, all open
         for chan in list(m._root.children):
             ci = m.createIndex(chan.row, 0, chan)
             if few or (chan.label,) in self._expanded_before:
@@ -217,10 +217,7 @@ class StreamTreeWidget(QWidget):
                     m.fetchMore(ci)
                 for name in list(chan.children):
                     if name.stream is None and (few or (chan.label, name.name) in self._expanded_before):
-                        ni = m.createIndex(name.row, 0, name)
-                        self.view.expand(ni)
-                        if few and m.canFetchMore(ni):
-                            m.fetchMore(ni)
+                        self.view.expand(m.createIndex(name.row, 0, name))
         so_far = " so far (indexing…)" if m.indexing else ""   # a large channel's matches come when it is indexed
         if m.filter_text:
             self.match_label.setText(f"{m.matched:,} match{'es' if m.matched != 1 else ''}{so_far}")

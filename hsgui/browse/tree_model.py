@@ -34,6 +34,7 @@ FETCH_BATCH = 500
 COUNT_BATCH = 200
 SYNC_INDEX = 10_000      # a channel with more streams is indexed in slices between events (~4 ms / 1,000 streams)
 BUILD_SLICE_S = 0.008    # how long one slice of that indexing may take
+FEW = 300                # a filter with at most this many matches has every row made (and the tree opens them all)
 _CHANNEL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _ROW_FLAGS = _CHANNEL_FLAGS | Qt.ItemFlag.ItemIsDragEnabled
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -62,7 +63,7 @@ class Node:
     """A row. A CHANNEL row holds its channel's index and the mask of the streams it shows (None: all of them);
     a NAME row is one name group of that index; a STREAM row one stream."""
     __slots__ = ("kind", "parent", "row", "label", "channel", "stream", "name", "children", "pending", "index",
-                 "mask", "group", "count", "_positions", "__weakref__")
+                 "mask", "group", "count", "total", "_positions", "__weakref__")
 
     def __init__(self, kind, parent, row, label, channel=None, stream=None, name=None):
         self.kind = kind
@@ -79,6 +80,7 @@ class Node:
         self.group = None             # NAME: its group in the index
         self.count = 0                # CHANNEL, NAME: how many streams it shows
         self._positions = None
+        self.total = None             # NAME: (count generation, the sum's text)
 
     def positions(self):
         """NAME: the positions (in its index) of the variants shown, in index order."""
@@ -141,6 +143,7 @@ class StreamTreeModel(QAbstractItemModel):
         self._build_timer.setInterval(0)
         self._build_timer.timeout.connect(self._build_step)
         self._counts: dict = {}            # stream key -> int or Exception text (str)
+        self._count_gen = 0                # changes whenever a count comes or is forgotten
         self._stale_counts: dict = {}      # the previous figures, shown until the new count arrives
         self._pending_counts: dict = {}    # stream key -> stream
         self._counting = (self, "counts")   # JobRunner.latest key of the count jobs (one at a time)
@@ -151,11 +154,13 @@ class StreamTreeModel(QAbstractItemModel):
         self._count_timer.timeout.connect(self._flush_counts)
         self.matched = 0
         self.restricted = None             # streams the restriction alone keeps (None: no restriction)
+        self.all_rows_made = False         # the last rebuild made every row (a filter with at most FEW matches)
         self._icons: dict = {}
 
     # -- building -----------------------------------------------------------------
     def set_manager(self, manager) -> None:
         self.manager = manager
+        self._count_gen += 1
         self._indexes.clear()
         self._counts.clear()
         self._stale_counts.clear()
@@ -166,6 +171,7 @@ class StreamTreeModel(QAbstractItemModel):
 
     def _forget_counts(self) -> None:
         """Ask every count again, but keep showing the old figure until the new one arrives (no "…" flash)."""
+        self._count_gen += 1
         self._stale_counts.update(self._counts)
         self._counts.clear()
 
@@ -284,6 +290,10 @@ class StreamTreeModel(QAbstractItemModel):
             self._root.children.append(node)
         self.matched = matched
         self.restricted = restricted if self._restriction is not None else None
+        self.all_rows_made = bool(self._filter) and matched <= FEW
+        if self.all_rows_made:       # made inside the reset: no insert signal per name
+            for node in self._root.children:
+                self._make_all(node)
         self.endResetModel()
         self.filterApplied.emit(matched, time.perf_counter() - t0)
 
@@ -305,6 +315,14 @@ class StreamTreeModel(QAbstractItemModel):
     @property
     def filter_text(self) -> str:
         return self._filter.text
+
+    def _make_all(self, node: Node) -> None:
+        self._prepare(node)
+        self._materialise(node, node.pending)
+        node.pending = []
+        for child in node.children:
+            if child.kind == NAME:
+                self._make_all(child)
 
     def _prepare(self, node: Node) -> None:
         if node.pending is not None:
@@ -500,7 +518,14 @@ class StreamTreeModel(QAbstractItemModel):
                 if c is None:
                     return "…"
             return "?" if isinstance(c, str) else format_count(c)
-        # a name with several variants: the sum, when every variant is known (ask only for small groups)
+        # a name with several variants: the sum, when every variant is known (ask only for small groups); kept
+        # until a count comes or goes (a paint asks again and again, and summing means hashing each variant's id)
+        if node.total is not None and node.total[0] == self._count_gen:
+            return node.total[1]
+        node.total = (self._count_gen, self._name_total(node))
+        return node.total[1]
+
+    def _name_total(self, node: Node) -> str:
         total = 0
         streams = node.index.streams
         positions = node.positions()
@@ -543,6 +568,7 @@ class StreamTreeModel(QAbstractItemModel):
             on_cancel=lambda: self._on_counts(keys, {}))
 
     def _on_counts(self, keys, result: dict) -> None:
+        self._count_gen += 1
         for k in keys:
             self._pending_counts.pop(k, None)
         touched = set()

@@ -114,7 +114,7 @@ class _Lines:
         return hit
 
 
-CHUNK = 8192   # streams per step of an index build: a step is a few C-level passes of a few ms
+CHUNK = 2048   # streams per step of an index build: a step is a few C-level passes of 1-3 ms
 
 
 def _objects(items: list) -> np.ndarray:
@@ -134,15 +134,14 @@ class _Interner:
     """Numbers items by their distinct values (first seen first), fed in chunks: one hash per item, in C."""
 
     def __init__(self):
-        self.first: dict = {}
+        self.first: dict = {}     # item -> where it was first seen (its keys: the distinct items, in order)
         self.seen: list = []
-        self.items: list = []
+        self.n = 0
 
     def add(self, items: list) -> None:
-        base = len(self.items)
-        self.seen.append(np.fromiter(map(self.first.setdefault, items, range(base, base + len(items))),
+        self.seen.append(np.fromiter(map(self.first.setdefault, items, range(self.n, self.n + len(items))),
                                      dtype=np.int64, count=len(items)))
-        self.items += items
+        self.n += len(items)
 
     def result(self) -> tuple:
         """``(ids, distinct)``: each item's number in ``distinct``."""
@@ -150,7 +149,7 @@ class _Interner:
         distinct_at = np.flatnonzero(seen == np.arange(len(seen)))       # first occurrences, in order
         dense = np.empty(len(seen), dtype=np.int64)
         dense[distinct_at] = np.arange(len(distinct_at))
-        return dense[seen], list(map(self.items.__getitem__, distinct_at.tolist()))
+        return dense[seen], list(self.first)
 
 
 _NAME = attrgetter("stream_id.name")
@@ -199,6 +198,7 @@ class StreamIndex:
             names.add(list(map(_NAME, streams[a:a + CHUNK])))
             yield
         name_ids, distinct = names.result()
+        del names
         by_name = sorted(range(len(distinct)), key=lambda i: (distinct[i].casefold(), distinct[i]))  # no case
         self.names: list[str] = [distinct[i] for i in by_name]
         rank = np.empty(len(distinct), dtype=np.int64)
@@ -221,16 +221,24 @@ class StreamIndex:
             metas.add(list(map(_META, ordered[a:a + CHUNK].tolist())))
             yield
         self.meta_ids, distinct = metas.result()
+        yield
+        del metas                                     # freeing a dict of ~n entries: a step of its own
+        yield
         pairs = _Interner()                           # each distinct (key, value) once
         lengths = []
         for a in range(0, len(distinct), CHUNK):
             part = distinct[a:a + CHUNK]
             pairs.add(list(chain.from_iterable(part)))
-            lengths += map(len, part)
+            lengths.append(np.fromiter(map(len, part), dtype=np.int64, count=len(part)))
             yield
         self.metas = _objects(distinct)
+        yield
         self._pair_id, pair_values = pairs.result()
-        self._pair_meta = np.repeat(np.arange(len(distinct), dtype=np.int64), np.array(lengths, dtype=np.int64))
+        yield
+        del pairs
+        yield
+        self._pair_meta = np.repeat(np.arange(len(distinct), dtype=np.int64),
+                                    np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64))
         self._pair_lines = _Lines([k + "=" + v for k, v in pair_values])
         self._name_lines = _Lines(self.names)
         self.searchable = True
