@@ -34,6 +34,7 @@ FETCH_BATCH = 500
 COUNT_BATCH = 200
 SYNC_INDEX = 10_000      # a channel with more streams is indexed in slices between events (~4 ms / 1,000 streams)
 BUILD_SLICE_S = 0.008    # how long one slice of that indexing may take
+COUNT_SETTLE_S = 0.3     # counts of the rows a new filter shows are asked once it has rested this long
 FEW = 300                # a filter with at most this many matches has every row made (and the tree opens them all)
 _CHANNEL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _ROW_FLAGS = _CHANNEL_FLAGS | Qt.ItemFlag.ItemIsDragEnabled
@@ -152,6 +153,7 @@ class StreamTreeModel(QAbstractItemModel):
         self._count_timer.setSingleShot(True)
         self._count_timer.setInterval(20)
         self._count_timer.timeout.connect(self._flush_counts)
+        self._counts_after = 0.0           # time.monotonic() before which no count job starts (typing a filter)
         self.matched = 0
         self.restricted = None             # streams the restriction alone keeps (None: no restriction)
         self.all_rows_made = False         # the last rebuild made every row (a filter with at most FEW matches)
@@ -298,11 +300,14 @@ class StreamTreeModel(QAbstractItemModel):
         self.filterApplied.emit(matched, time.perf_counter() - t0)
 
     def set_filter(self, text: str) -> int:
-        """Show only streams matching ``text``; returns how many match."""
+        """Show only streams matching ``text``; returns how many match. Counts of the rows it shows are asked
+        once the filter has rested ``COUNT_SETTLE_S``: a count job running next to the GUI thread slows every
+        paint (each model call waits for the GIL), and the next keystroke would show other rows anyway."""
         new = StreamFilter(text)
         if new.text == self._filter.text:
             return self.matched
         self._filter = new
+        self._counts_after = time.monotonic() + COUNT_SETTLE_S
         self._rebuild()
         return self.matched
 
@@ -558,6 +563,11 @@ class StreamTreeModel(QAbstractItemModel):
     def _flush_counts(self) -> None:
         if self.runner.pending(self._counting) or not self._pending_counts:
             return
+        wait = self._counts_after - time.monotonic()
+        if wait > 0:                 # the filter is being typed: count once it rests
+            self._count_timer.start(int(wait * 1000) + 1)
+            return
+        self._count_timer.setInterval(20)
         keys = list(self._pending_counts)[:COUNT_BATCH]
         streams = [self._pending_counts[k] for k in keys]
         self.runner.latest(
