@@ -3,10 +3,9 @@
 ``StreamTreeModel`` (:mod:`.tree_model`) is a real ``QAbstractItemModel`` over the channel
 manager's channels (no copy into a QStandardItemModel):
 
-* nodes are created lazily: a channel's streams are grouped by name only when
-  the channel is first expanded or filtered, and rows are handed to the view in
-  batches through ``canFetchMore``/``fetchMore``, so a 50,000-stream channel
-  costs one small batch to show;
+* nodes are created lazily: a channel's name rows when it is first expanded, and
+  rows are handed to the view in batches through ``canFetchMore``/``fetchMore``,
+  so a 150,000-stream channel costs one small batch to show;
 * each channel has a :class:`~hsgui.common.stream_filter.StreamIndex`: its streams grouped by
   name and its distinct meta-data texts, built once per stream list (a channel of more than
   ``SYNC_INDEX`` streams in slices of a few ms between events, names first); the filter
