@@ -116,13 +116,13 @@ class Browse(QObject):
         manager = self.shell.state.manager
         if manager is None or self._refresh_job is not None:
             return None
-        before = self.tree.model.stream_keys()
+        before = self.tree.model.snapshot()
 
         def done(_result):
             self._refresh_job = None
             if manager is not self.shell.state.manager:
                 return
-            after = self.tree.model.stream_keys()
+            after = self.tree.model.snapshot()
             self._check_shown_stream()
             if after != before or not auto:
                 self.tree.model.reload()

@@ -3,13 +3,15 @@
 ``StreamTreeModel`` (:mod:`.tree_model`) is a real ``QAbstractItemModel`` over the channel
 manager's channels (no copy into a QStandardItemModel):
 
-* nodes are created lazily: a channel's streams are grouped by name only when
-  the channel is first expanded or filtered, and rows are handed to the view in
-  batches through ``canFetchMore``/``fetchMore``, so a 50,000-stream channel
-  costs one small batch to show;
-* the filter (substring, or glob when the text has ``* ? [``; several words
-  must all match) runs over one precomputed text per stream and rebuilds only
-  the top level, so filtering 50,000 streams takes milliseconds, not a freeze;
+* nodes are created lazily: a channel's name rows when it is first expanded, and
+  rows are handed to the view in batches through ``canFetchMore``/``fetchMore``,
+  so a 150,000-stream channel costs one small batch to show;
+* each channel has a :class:`~hsgui.common.stream_filter.StreamIndex`: its streams grouped by
+  name and its distinct meta-data texts, built once per stream list (a channel of more than
+  ``SYNC_INDEX`` streams in slices of a few ms between events, names first); the filter
+  (substring, or glob when the text has ``* ? [``; several words must all match) is a numpy
+  mask over it, and a filter change rebuilds only the top level, so a keystroke over 150,000
+  streams takes milliseconds, not a freeze (bench/bench_gui_responsiveness.py, step 3);
 * instance counts are asked for only for rows the view actually paints, and
   computed in background jobs in batches; the cell shows "…" until they arrive.
 
@@ -110,6 +112,7 @@ class StreamTreeWidget(QWidget):
         header.setStretchLastSection(True)
         # meta-data variants differ at the end ("house=2, resident=alice"): elide in the middle, not the end
         self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header.setResizeContentsPrecision(0)     # fitting the name column looks at the rows shown, not 1,000 more
         for c, w in ((COL_NAME, 215), (COL_COUNT, 84), (COL_CALC, 145), (COL_UPDATED, 90)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(c, w)
@@ -125,6 +128,7 @@ class StreamTreeWidget(QWidget):
         self.filter_edit.returnPressed.connect(self.apply_filter)
         self.filter_edit.installEventFilter(self)    # Esc clears it, Down goes into the tree
         self._unfiltered_expanded: set | None = None  # the tree's expansion before a filter was typed
+        self._restriction_name: str | None = None     # what restricts the tree (a plate), None: nothing
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -203,7 +207,7 @@ class StreamTreeWidget(QWidget):
         m = self.model
         self._shown_filter = m.filter_text
         # the selection model re-binds after the reset; reconnect is not needed (same model)
-        few = bool(m.filter_text) and m.matched <= 300
+        few = m.all_rows_made       # a filter with few matches: the model made every row, all open
         for chan in list(m._root.children):
             ci = m.createIndex(chan.row, 0, chan)
             if few or (chan.label,) in self._expanded_before:
@@ -212,14 +216,16 @@ class StreamTreeWidget(QWidget):
                     m.fetchMore(ci)
                 for name in list(chan.children):
                     if name.stream is None and (few or (chan.label, name.name) in self._expanded_before):
-                        ni = m.createIndex(name.row, 0, name)
-                        self.view.expand(ni)
-                        if few and m.canFetchMore(ni):
-                            m.fetchMore(ni)
+                        self.view.expand(m.createIndex(name.row, 0, name))
+        so_far = " so far (indexing…)" if m.indexing else ""   # a large channel's matches come when it is indexed
         if m.filter_text:
-            self.match_label.setText(f"{m.matched:,} match{'es' if m.matched != 1 else ''}")
+            self.match_label.setText(f"{m.matched:,} match{'es' if m.matched != 1 else ''}{so_far}")
         else:
             self.match_label.setText("")
+        if self._restriction_name is not None:
+            n = m.restricted or 0
+            self.restriction_label.setText(f"Only {self._restriction_name}: {n:,} stream{'s' if n != 1 else ''}"
+                                           f"{so_far}")
         prev = self._current_before
         self._current_before = None
         if prev is not None:
@@ -235,18 +241,18 @@ class StreamTreeWidget(QWidget):
         if manager is not None and len(manager.channels) <= 12:
             for chan in self.model._root.children:
                 # open the data channels; tools and scratch memory stay folded
-                if chan.label in ("mongo", "assets") or (chan.source and not chan.channel.read_only
+                if chan.label in ("mongo", "assets") or (chan.count and not chan.channel.read_only
                                                          and chan.label != "memory"):
                     self.view.expand(self.model.createIndex(chan.row, 0, chan))
 
     def set_restriction(self, meta_sets, label: str = "") -> int:
         """Show only streams whose meta-data is one of ``meta_sets`` (e.g. a plate's values), or every
         stream for None; ``label`` names the restriction in the bar above the tree."""
-        n = self.model.set_restriction(meta_sets)
+        self._restriction_name = None if meta_sets is None else (label or "selected meta-data")
+        if meta_sets is None:
+            self.restriction_label.setText("")
         self.restriction_bar.setVisible(meta_sets is not None)
-        self.restriction_label.setText(f"Only {label or 'selected meta-data'}: {n:,} stream{'s' if n != 1 else ''}"
-                                       if meta_sets is not None else "")
-        return n
+        return self.model.set_restriction(meta_sets)      # the label follows the reset (_after_reset)
 
     def apply_filter(self):
         self._filter_timer.stop()

@@ -2,14 +2,17 @@
 
 A real ``QAbstractItemModel`` over the channel manager's channels (no copy into
 a QStandardItemModel); see :mod:`hsgui.browse.stream_tree` for how it stays
-cheap on 50,000 streams (lazy nodes, batched ``fetchMore``, counts only for
-painted rows, computed in background jobs).
+cheap on 150,000 streams: one :class:`~hsgui.common.stream_filter.StreamIndex` per
+channel (a large channel's built in slices between events), a filter is a numpy mask over it, rows
+are made only for what the view shows (lazy nodes, batched ``fetchMore``), counts
+only for painted rows, computed in background jobs.
 """
 from __future__ import annotations
 
 import logging
 import time
 
+import numpy as np
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QStyle)
@@ -19,7 +22,7 @@ from channels.utils import UTC
 
 from hsgui.common.background import JobKind
 from hsgui.common.mime import STREAM_MIME, streams_to_mime
-from hsgui.common.stream_filter import StreamFilter, search_entries
+from hsgui.common.stream_filter import StreamFilter, StreamIndex, stream_list_key
 from hsgui.common.timefmt import describe_coverage, format_time, short_time
 
 log = logging.getLogger(__name__)
@@ -29,8 +32,21 @@ COL_NAME, COL_COUNT, COL_CALC, COL_UPDATED = range(4)
 COLUMNS = ("Stream", "Count", "Calculated", "Last updated")
 FETCH_BATCH = 500
 COUNT_BATCH = 200
+SYNC_INDEX = 10_000      # a channel with more streams is indexed in slices between events (~4 ms / 1,000 streams)
+BUILD_SLICE_S = 0.008    # how long one slice of that indexing may take
+COUNT_SETTLE_S = 0.3     # counts of the rows a new filter shows are asked once it has rested this long
+FEW = 300                # a filter with at most this many matches has every row made (and the tree opens them all)
+_CHANNEL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_ROW_FLAGS = _CHANNEL_FLAGS | Qt.ItemFlag.ItemIsDragEnabled
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_ICONS = {"read_only": QStyle.StandardPixmap.SP_DirClosedIcon, "channel": QStyle.StandardPixmap.SP_DriveHDIcon,
+          "name": QStyle.StandardPixmap.SP_DirIcon, "stream": QStyle.StandardPixmap.SP_FileIcon}
 StreamRole = Qt.ItemDataRole.UserRole + 1
 KeyRole = Qt.ItemDataRole.UserRole + 2
+_DISPLAY, _ALIGN, _TOOLTIP, _DECORATION = (int(r) for r in (
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.DecorationRole))
+_ROLES = frozenset((_DISPLAY, _ALIGN, _TOOLTIP, _DECORATION, int(StreamRole), int(KeyRole)))
 
 
 def stream_key(stream) -> tuple:
@@ -45,8 +61,10 @@ def format_count(n) -> str:
 
 # -- nodes --------------------------------------------------------------------------
 class Node:
-    __slots__ = ("kind", "parent", "row", "label", "channel", "stream", "name", "children", "pending", "source",
-                 "__weakref__")
+    """A row. A CHANNEL row holds its channel's index and the mask of the streams it shows (None: all of them);
+    a NAME row is one name group of that index; a STREAM row one stream."""
+    __slots__ = ("kind", "parent", "row", "label", "channel", "stream", "name", "children", "pending", "index",
+                 "mask", "group", "count", "total", "_positions", "__weakref__")
 
     def __init__(self, kind, parent, row, label, channel=None, stream=None, name=None):
         self.kind = kind
@@ -57,17 +75,30 @@ class Node:
         self.stream = stream          # the stream this row stands for (STREAM rows, single-variant NAME rows)
         self.name = name
         self.children: list[Node] = []
-        self.pending = None           # list of items still to become children (None = not prepared yet)
-        self.source = None            # CHANNEL: streams (filtered); NAME: its variants
+        self.pending = None           # items still to become children (None = not prepared yet)
+        self.index = None             # CHANNEL, NAME: the channel's StreamIndex (None while it is being built)
+        self.mask = None              # CHANNEL, NAME: the streams shown (None: every stream of the index)
+        self.group = None             # NAME: its group in the index
+        self.count = 0                # CHANNEL, NAME: how many streams it shows
+        self._positions = None
+        self.total = None             # NAME: (count generation, the sum's text)
+
+    def positions(self):
+        """NAME: the positions (in its index) of the variants shown, in index order."""
+        if self._positions is None:
+            self._positions = self.index.positions(self.group, self.mask)
+        return self._positions
 
     def streams(self) -> list:
         """Every stream under this node (for Plot / drag on a name or channel)."""
         if self.stream is not None:
             return [self.stream]
         if self.kind == NAME:
-            return list(self.source or [])
+            return self.index.take(self.index.variants(self.group, self.mask))
         if self.kind == CHANNEL:
-            return list(self.source or [])
+            if self.index is None:
+                return list(self.channel.streams.values())
+            return self.index.streams.tolist() if self.mask is None else self.index.take(np.flatnonzero(self.mask))
         return []
 
 
@@ -75,10 +106,10 @@ def common_pairs(streams) -> set:
     """The ``(key, value)`` pairs every one of several variants has: they do not tell the rows apart."""
     if len(streams) < 2:
         return set()
-    it = iter(streams)
-    common = set(next(it).stream_id.meta_data)
-    for s in it:
-        common &= set(s.stream_id.meta_data)
+    metas = iter(dict.fromkeys(s.stream_id.meta_data for s in streams))
+    common = set(next(metas))
+    for meta in metas:
+        common &= set(meta)
         if not common:
             break
     return common
@@ -105,8 +136,15 @@ class StreamTreeModel(QAbstractItemModel):
         self._root = Node(CHANNEL, None, 0, "")
         self._filter = StreamFilter("")
         self._restriction = None   # None, or the set of frozenset(meta-data pairs) a stream must have (a plate)
-        self._search: dict = {}            # channel_id -> list of (stream, text, folded)
+        self._snapshot: dict = {}          # channel_id -> stream_list_key of its streams as last read
+        self._counts_of: dict = {}         # channel_id -> how many streams it had then
+        self._indexes: dict = {}           # channel_id -> StreamIndex of those streams (or of the previous ones)
+        self._building: dict = {}          # channel_id -> StreamIndex being built (large channels)
+        self._build_timer = QTimer(self)
+        self._build_timer.setInterval(0)
+        self._build_timer.timeout.connect(self._build_step)
         self._counts: dict = {}            # stream key -> int or Exception text (str)
+        self._count_gen = 0                # changes whenever a count comes or is forgotten
         self._stale_counts: dict = {}      # the previous figures, shown until the new count arrives
         self._pending_counts: dict = {}    # stream key -> stream
         self._counting = (self, "counts")   # JobRunner.latest key of the count jobs (one at a time)
@@ -115,112 +153,167 @@ class StreamTreeModel(QAbstractItemModel):
         self._count_timer.setSingleShot(True)
         self._count_timer.setInterval(20)
         self._count_timer.timeout.connect(self._flush_counts)
+        self._counts_after = 0.0           # time.monotonic() before which no count job starts (typing a filter)
         self.matched = 0
-        self._built_keys: dict = {}
+        self.restricted = None             # streams the restriction alone keeps (None: no restriction)
+        self.all_rows_made = False         # the last rebuild made every row (a filter with at most FEW matches)
+        self._icons: dict = {}
 
     # -- building -----------------------------------------------------------------
     def set_manager(self, manager) -> None:
         self.manager = manager
-        self._search.clear()
+        self._count_gen += 1
+        self._indexes.clear()
         self._counts.clear()
         self._stale_counts.clear()
         self._pending_counts.clear()
         if self.runner is not None:
             self.runner.cancel_latest(self._counting)   # counts of the previous manager's streams
-        self._rebuild()
-        self._index_in_background()
+        self._load()
 
     def _forget_counts(self) -> None:
         """Ask every count again, but keep showing the old figure until the new one arrives (no "…" flash)."""
+        self._count_gen += 1
         self._stale_counts.update(self._counts)
         self._counts.clear()
 
     def reload(self) -> None:
         """Re-read stream lists from the (already refreshed) channels; counts are asked again."""
-        self._search.clear()
         self._forget_counts()
         self._pending_counts.clear()
-        self._rebuild()
+        self._load()
 
     def refresh_data(self) -> bool:
         """After a job wrote or purged data: rebuild only if streams came or went (returns True then);
         otherwise just forget the cached counts, which visible rows ask again when repainted."""
-        if self.stream_keys() != self._built_keys:
+        if self.snapshot() != self._snapshot:
             self.reload()
             return True
         self._forget_counts()
         self._pending_counts.clear()
         return False
 
-    def stream_keys(self) -> dict:
-        """``channel_id -> set of StreamIds`` as the model shows them (unfiltered snapshot)."""
+    def snapshot(self) -> dict:
+        """``channel_id -> key of its streams`` (:func:`~hsgui.common.stream_filter.stream_list_key`): compare two
+        to see whether streams came or went; cheap on 150,000 streams (no StreamId is hashed)."""
+        return {cid: stream_list_key(streams) for cid, streams in self._stream_lists().items()}
+
+    def _stream_lists(self) -> dict:
         if self.manager is None:
             return {}
-        return {cid: set(ch.streams.keys()) for cid, ch in list(self.manager.channels.items())}
+        return {cid: list(ch.streams.values()) for cid, ch in list(self.manager.channels.items())}
+
+    @property
+    def indexing(self) -> bool:
+        """A large channel is being indexed: the tree (under a filter, its matches) is not complete yet."""
+        return bool(self._building)
+
+    def _load(self) -> None:
+        """Read the channels' stream lists; index what changed (a large channel in slices between events: until
+        its names are grouped, its previous index, or just its row, is shown); rebuild the rows."""
+        lists = self._stream_lists()
+        self._snapshot = {cid: stream_list_key(streams) for cid, streams in lists.items()}
+        self._counts_of = {cid: len(streams) for cid, streams in lists.items()}
+        for cid in [c for c in self._indexes if c not in lists]:
+            del self._indexes[cid]
+        building, self._building = self._building, {}
+        for cid, streams in lists.items():
+            old = building.get(cid) or self._indexes.get(cid)
+            if old is not None and old.key == self._snapshot[cid]:
+                if not old.searchable:
+                    self._building[cid] = old         # the same streams: its build goes on
+                continue
+            index = StreamIndex(streams, self._snapshot[cid])
+            if len(streams) <= SYNC_INDEX:
+                self._indexes[cid] = index.complete()
+            else:
+                self._building[cid] = index
+        if self._building:
+            self._build_timer.start()
+        self._rebuild()
+
+    def _build_step(self) -> None:
+        """One slice of the indexes being built (a few ms, then the event loop runs again)."""
+        changed = False
+        per = BUILD_SLICE_S / max(1, len(self._building))
+        for cid, index in list(self._building.items()):
+            was_grouped = index.grouped
+            try:
+                done = index.advance(per)
+            except Exception:  # noqa: BLE001 - a bad stream list must not spin this timer forever
+                log.exception("indexing the streams of channel %s failed", cid)
+                del self._building[cid]
+                continue
+            # its names show as soon as they are grouped, unless a filter is applied to the previous index (then
+            # that one stays until this one can be searched: no channel blinking out while it is re-indexed)
+            if done or (index.grouped and not was_grouped and (cid not in self._indexes or not self._narrowed())):
+                changed = changed or self._indexes.get(cid) is not index or self._narrowed()
+                self._indexes[cid] = index
+            if done:
+                del self._building[cid]
+        if not self._building:
+            self._build_timer.stop()
+        if changed:
+            self._rebuild()
+
+    def _narrowed(self) -> bool:
+        return bool(self._filter) or self._restriction is not None
 
     def _rebuild(self) -> None:
         t0 = time.perf_counter()
-        self._built_keys = self.stream_keys()
         self.beginResetModel()
         self._root = Node(CHANNEL, None, 0, "")
         self._nodes_by_key = {}
         self._group_of = {}       # stream key -> its name row, for groups whose total waits on counts
-        matched = 0
-        if self.manager is not None:
-            for cid, channel in list(self.manager.channels.items()):
-                streams = list(channel.streams.values())
+        matched = restricted = 0
+        narrowed = self._narrowed()
+        channels = self.manager.channels if self.manager is not None else {}
+        for cid, n in self._counts_of.items():
+            channel = channels.get(cid)
+            if channel is None:
+                continue
+            index = self._indexes.get(cid)
+            node = Node(CHANNEL, self._root, len(self._root.children), cid, channel=channel)
+            if index is None:                    # being indexed: its row, and no children yet
+                if narrowed:
+                    continue
+                node.count = n
+            else:
+                if narrowed and not index.searchable:
+                    continue                     # its search keys are being built: shown when they are
                 if self._restriction is not None:
-                    streams = [s for s in streams if frozenset(s.stream_id.meta_data) in self._restriction]
-                    if not streams:
-                        continue
-                if self._filter:
-                    streams = self._filtered(cid, streams)
-                    if not streams:
-                        continue
-                matched += len(streams)
-                node = Node(CHANNEL, self._root, len(self._root.children), cid, channel=channel)
-                node.source = streams
-                self._root.children.append(node)
+                    restricted += int(np.count_nonzero(index.mask(None, self._restriction)))
+                node.index = index
+                node.mask = index.mask(self._filter, self._restriction)
+                node.count = len(index) if node.mask is None else int(np.count_nonzero(node.mask))
+                if narrowed and not node.count:
+                    continue
+            matched += node.count
+            self._root.children.append(node)
         self.matched = matched
+        self.restricted = restricted if self._restriction is not None else None
+        self.all_rows_made = bool(self._filter) and matched <= FEW
+        if self.all_rows_made:       # made inside the reset: no insert signal per name
+            for node in self._root.children:
+                self._make_all(node)
         self.endResetModel()
         self.filterApplied.emit(matched, time.perf_counter() - t0)
 
-    def _filtered(self, cid, streams) -> list:
-        entries = self._search.get(cid)
-        if entries is None or len(entries) != len(streams):
-            entries = self._search[cid] = search_entries(streams)
-        f = self._filter
-        return [s for s, text, folded in entries if f.matches(text, folded)]
-
-    def _index_in_background(self) -> None:
-        """Prepare the filter's search texts in a job, so the first filter is as fast as the next."""
-        if self.runner is None or self.manager is None:
-            return
-        snapshot = {cid: list(ch.streams.values()) for cid, ch in list(self.manager.channels.items())}
-        if sum(len(v) for v in snapshot.values()) < 2000:
-            return
-        manager = self.manager
-
-        def done(result):
-            if manager is self.manager:
-                for cid, entries in result.items():
-                    self._search.setdefault(cid, entries)
-
-        self.runner.submit("Index stream names for the filter", _build_search_index, snapshot, kind=JobKind.COUNT,
-                           owner=self, on_result=done)
-
     def set_filter(self, text: str) -> int:
-        """Show only streams matching ``text``; returns how many match."""
+        """Show only streams matching ``text``; returns how many match. Counts of the rows it shows are asked
+        once the filter has rested ``COUNT_SETTLE_S``: a count job running next to the GUI thread slows every
+        paint (each model call waits for the GIL), and the next keystroke would show other rows anyway."""
         new = StreamFilter(text)
         if new.text == self._filter.text:
             return self.matched
         self._filter = new
+        self._counts_after = time.monotonic() + COUNT_SETTLE_S
         self._rebuild()
         return self.matched
 
     def set_restriction(self, meta_sets) -> int:
         """Show only streams whose meta-data is one of ``meta_sets`` (a plate's values; None: every stream)."""
-        self._restriction = None if meta_sets is None else set(meta_sets)
+        self._restriction = None if meta_sets is None else {frozenset(m) for m in meta_sets}
         self._rebuild()
         return self.matched
 
@@ -228,32 +321,44 @@ class StreamTreeModel(QAbstractItemModel):
     def filter_text(self) -> str:
         return self._filter.text
 
+    def _make_all(self, node: Node) -> None:
+        self._prepare(node)
+        self._materialise(node, node.pending)
+        node.pending = []
+        for child in node.children:
+            if child.kind == NAME:
+                self._make_all(child)
+
     def _prepare(self, node: Node) -> None:
         if node.pending is not None:
             return
-        if node.kind == CHANNEL:
-            groups: dict = {}
-            for s in node.source or ():
-                groups.setdefault(s.stream_id.name, []).append(s)
-            node.pending = sorted(groups.items(), key=lambda kv: kv[0].casefold())
+        if node.kind == CHANNEL and node.index is not None:
+            counts = node.index.group_counts(node.mask)
+            node.pending = [(int(g), int(counts[g])) for g in np.flatnonzero(counts)]
         elif node.kind == NAME and node.stream is None:
-            node.pending = sorted(node.source, key=lambda s: s.stream_id.meta_data)
+            node.pending = node.index.variants(node.group, node.mask)
         else:
             node.pending = []
 
     def _materialise(self, parent: Node, items) -> None:
         base = len(parent.children)
-        # under a filter the rows are a subset: show them whole
-        common = common_pairs(parent.source) if parent.kind == NAME and parent.source and not self._filter else set()
+        index = parent.index
+        if parent.kind == NAME:
+            # under a filter the rows are a subset: show them whole
+            common = common_pairs(index.take(parent.positions())) if not self._filter else set()
+            items = index.take(items)
         for i, item in enumerate(items):
             if parent.kind == CHANNEL:
-                name, variants = item
+                group, count = item
+                name = index.names[group]
                 child = Node(NAME, parent, base + i, name, channel=parent.channel, name=name)
-                child.source = variants
-                if len(variants) == 1 and not variants[0].stream_id.meta_data:
-                    child.stream = variants[0]
-                    child.pending = []
-                    self._nodes_by_key[stream_key(child.stream)] = child
+                child.index, child.mask, child.group, child.count = index, parent.mask, group, count
+                if count == 1:
+                    s = index.streams[int(child.positions()[0])]
+                    if not s.stream_id.meta_data:
+                        child.stream = s
+                        child.pending = []
+                        self._nodes_by_key[stream_key(s)] = child
             else:
                 s = item
                 label = variant_label(s.stream_id, common)
@@ -300,7 +405,7 @@ class StreamTreeModel(QAbstractItemModel):
         if node.children:
             return True
         if node.kind == CHANNEL:
-            return bool(node.source)
+            return node.count > 0
         if node.kind == NAME:
             return node.stream is None
         return False
@@ -310,14 +415,14 @@ class StreamTreeModel(QAbstractItemModel):
         if node is self._root or node.kind == STREAM:
             return False
         self._prepare(node)
-        return bool(node.pending)
+        return len(node.pending) > 0
 
     def fetchMore(self, parent):
         node = self._node(parent)
         if node is self._root:
             return
         self._prepare(node)
-        if not node.pending:
+        if not len(node.pending):
             return
         batch, node.pending = node.pending[:FETCH_BATCH], node.pending[FETCH_BATCH:]
         first = len(node.children)
@@ -333,18 +438,14 @@ class StreamTreeModel(QAbstractItemModel):
     def flags(self, index):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        f = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        node = index.internalPointer()
-        if node.kind != CHANNEL:
-            f |= Qt.ItemFlag.ItemIsDragEnabled
-        return f
+        return _CHANNEL_FLAGS if index.internalPointer().kind == CHANNEL else _ROW_FLAGS
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        if role not in _ROLES or not index.isValid():   # a paint asks ~10 roles per cell: most answer nothing
             return None
         node: Node = index.internalPointer()
         col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             if col == COL_NAME:
                 return node.label
             if col == COL_COUNT:
@@ -353,7 +454,7 @@ class StreamTreeModel(QAbstractItemModel):
                 if node.stream is not None:
                     return describe_coverage(node.stream.calculated_intervals, self.time_zone, short=True)
                 if node.kind == NAME:
-                    n = len(node.source)
+                    n = node.count
                     return f"{n:,} variant{'s' if n != 1 else ''}"
                 return ""
             if col == COL_UPDATED:
@@ -361,11 +462,11 @@ class StreamTreeModel(QAbstractItemModel):
                     return short_time(node.stream.last_updated, self.time_zone)
                 return ""
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_COUNT:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _ALIGN:
+            return _RIGHT if col == COL_COUNT else None
+        if role == _TOOLTIP:
             return self._tooltip(node)
-        if role == Qt.ItemDataRole.DecorationRole and col == COL_NAME:
+        if role == _DECORATION and col == COL_NAME:
             return self._icon(node)
         if role == StreamRole:
             return node.stream
@@ -376,23 +477,23 @@ class StreamTreeModel(QAbstractItemModel):
         return None
 
     def _icon(self, node):
-        style = QGuiApplication.instance().style() if hasattr(QGuiApplication.instance(), "style") else None
-        if style is None:
-            return None
         if node.kind == CHANNEL:
-            ro = getattr(node.channel, "read_only", False)
-            return style.standardIcon(QStyle.StandardPixmap.SP_DirClosedIcon if ro else
-                                      QStyle.StandardPixmap.SP_DriveHDIcon)
-        if node.stream is None:
-            return style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
-        return style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
+            which = "read_only" if getattr(node.channel, "read_only", False) else "channel"
+        else:
+            which = "name" if node.stream is None else "stream"
+        if which not in self._icons:
+            style = QGuiApplication.instance().style() if hasattr(QGuiApplication.instance(), "style") else None
+            if style is None:
+                return None
+            self._icons[which] = style.standardIcon(_ICONS[which])   # made once: standardIcon is slow per row
+        return self._icons[which]
 
     def _tooltip(self, node):
         if node.kind == CHANNEL:
             ch = node.channel
-            return f"channel {ch.channel_id} ({type(ch).__name__}), {len(node.source or ())} streams"
+            return f"channel {ch.channel_id} ({type(ch).__name__}), {node.count} streams"
         if node.stream is None:
-            return f"{node.name}: {len(node.source)} meta-data variants"
+            return f"{node.name}: {node.count} meta-data variants"
         s = node.stream
         lines = [str(s.stream_id), f"channel: {s.channel.channel_id}"]
         ivs = list(s.calculated_intervals)
@@ -411,7 +512,7 @@ class StreamTreeModel(QAbstractItemModel):
     # -- counts --------------------------------------------------------------------------
     def _count_text(self, node: Node) -> str:
         if node.kind == CHANNEL:
-            n = len(node.source or ())
+            n = node.count
             return f"{n:,} stream{'s' if n != 1 else ''}"
         if node.stream is not None:
             key = stream_key(node.stream)
@@ -422,12 +523,22 @@ class StreamTreeModel(QAbstractItemModel):
                 if c is None:
                     return "…"
             return "?" if isinstance(c, str) else format_count(c)
-        # a name with several variants: the sum, when every variant is known (ask only for small groups)
+        # a name with several variants: the sum, when every variant is known (ask only for small groups); kept
+        # until a count comes or goes (a paint asks again and again, and summing means hashing each variant's id)
+        if node.total is not None and node.total[0] == self._count_gen:
+            return node.total[1]
+        node.total = (self._count_gen, self._name_total(node))
+        return node.total[1]
+
+    def _name_total(self, node: Node) -> str:
         total = 0
-        for s in node.source:
+        streams = node.index.streams
+        positions = node.positions()
+        for i in (positions.tolist() if node.count <= 50 else positions):   # a big group: stops at the first uncounted
+            s = streams[i]
             c = self._counts.get(stream_key(s))
             if c is None:
-                if len(node.source) <= 50:
+                if node.count <= 50:
                     self._group_of[stream_key(s)] = node   # so the total shows when the counts come, unopened
                     self._request_count(stream_key(s), s)
                     c = self._stale_counts.get(stream_key(s))
@@ -452,6 +563,11 @@ class StreamTreeModel(QAbstractItemModel):
     def _flush_counts(self) -> None:
         if self.runner.pending(self._counting) or not self._pending_counts:
             return
+        wait = self._counts_after - time.monotonic()
+        if wait > 0:                 # the filter is being typed: count once it rests
+            self._count_timer.start(int(wait * 1000) + 1)
+            return
+        self._count_timer.setInterval(20)
         keys = list(self._pending_counts)[:COUNT_BATCH]
         streams = [self._pending_counts[k] for k in keys]
         self.runner.latest(
@@ -462,6 +578,7 @@ class StreamTreeModel(QAbstractItemModel):
             on_cancel=lambda: self._on_counts(keys, {}))
 
     def _on_counts(self, keys, result: dict) -> None:
+        self._count_gen += 1
         for k in keys:
             self._pending_counts.pop(k, None)
         touched = set()
@@ -536,14 +653,6 @@ class StreamTreeModel(QAbstractItemModel):
         return Qt.DropAction.CopyAction
 
 
-def _build_search_index(ctx, snapshot) -> dict:
-    out = {}
-    for cid, streams in snapshot.items():
-        ctx.check()
-        out[cid] = search_entries(streams)
-    return out
-
-
 def _count_streams(ctx, streams) -> dict:
     """Job: total instance count of each stream (an error becomes that stream's text)."""
     out = {}
@@ -560,4 +669,5 @@ def _count_streams(ctx, streams) -> dict:
 
 
 __all__ = ["StreamTreeModel", "Node", "COLUMNS", "COL_NAME", "COL_COUNT", "COL_CALC", "COL_UPDATED", "StreamRole",
-           "KeyRole", "FETCH_BATCH", "COUNT_BATCH", "CHANNEL", "NAME", "STREAM", "stream_key", "format_count"]
+           "KeyRole", "FETCH_BATCH", "COUNT_BATCH", "SYNC_INDEX", "CHANNEL", "NAME", "STREAM", "stream_key",
+           "format_count"]

@@ -81,3 +81,26 @@ def many_streams_manager(n: int) -> ChannelManager:
     for i in range(n):
         big.create_stream(StreamId(f"sensor_{i // per:03d}", {"house": i % per, "kind": "temp" if i % 2 else "hum"}))
     return m
+
+
+ROOMS = ("kitchen", "lounge", "hall", "bedroom_1", "bedroom_2", "bathroom")
+
+
+def deployment_manager(n: int, names: int = 50) -> ChannelManager:
+    """``n`` empty memory streams laid out like a deployment, in channel "mongo": ``names`` names (every other one
+    per resident) x houses 1..100 x room x sensor, plus one stream without meta-data ("summary") and a small
+    channel "memory" (one stream)."""
+    m = ChannelManager(builtin_tools=False)
+    big = MemoryChannel("mongo")
+    m.add_channel(big)
+    per_name = max(1, n // names)
+    for k in range(names):
+        name = f"{'Env' if k % 3 == 0 else 'wearable'}_{k:02d}"
+        for i in range(per_name):
+            meta = {"house": 1 + i % 100, "room": ROOMS[i // 100 % 6], "sensor": f"s{i // 600}"}
+            if k % 2:
+                meta["resident"] = f"r{i % 3}"
+            big.create_stream(StreamId(name, meta))
+    big.create_stream(StreamId("summary"))
+    m.channels["memory"].create_stream(StreamId("Env_00", {"house": 1, "room": "kitchen", "sensor": "s0"}))
+    return m

@@ -12,7 +12,7 @@ from hsgui.browse.stream_tree import StreamTreeWidget
 from hsgui.browse.tree_model import COL_CALC, COL_COUNT, FETCH_BATCH
 from hsgui.common.stream_filter import StreamFilter
 
-from hsgui_test_stores import many_streams_manager, memory_manager
+from hsgui_test_stores import deployment_manager, many_streams_manager, memory_manager
 
 
 def texts(model, parent=QModelIndex(), col=0):
@@ -142,16 +142,103 @@ def test_fifty_thousand_streams_show_and_filter_by_name_and_by_meta_data_glob(qt
     # how fast (first paint, filter): bench/bench_gui_responsiveness.py, step 3
     manager = many_streams_manager(50_000)
     tree.set_manager(manager)
+    # a channel this large is indexed in slices between events: its row shows at once, its names once grouped
     sensors = child(tree.model, QModelIndex(), "sensors")
-    expand(tree, sensors)
+    assert sensors.siblingAtColumn(COL_COUNT).data() == "50,000 streams"
+    qtbot.waitUntil(lambda: tree.model.rowCount(tree.model.find_index("sensors")) == 100, timeout=20_000)
     tree.view.viewport().repaint()
-    assert tree.model.rowCount(sensors) == 100
-    tree.filter_edit.setText("sensor_042")
+    # typed before the search keys are ready: the matches come when they are
+    qtbot.keyClicks(tree.filter_edit, "sensor_042")
     tree.apply_filter()
-    assert tree.model.matched == 500
+    qtbot.waitUntil(lambda: not tree.model.indexing, timeout=20_000)
+    assert tree.model.matched == 500 and tree.match_label.text() == "500 matches"
     tree.filter_edit.setText("kind=temp house=1*")
     tree.apply_filter()
     assert tree.model.matched == 100 * 56   # houses 1, 11..19 odd, 101..199 odd, in each of 100 names
+
+
+def test_streams_added_to_a_large_channel_while_it_is_indexed_are_found_by_the_filter(qtbot, tree):
+    manager = many_streams_manager(50_000)
+    tree.set_manager(manager)
+    tree.model.reload()                       # a refresh while the channel is being indexed
+    qtbot.waitUntil(lambda: not tree.model.indexing, timeout=20_000)
+    tree.filter_edit.setText("sensor_042")
+    tree.apply_filter()
+    assert tree.model.matched == 500
+    new = manager.channels["sensors"].create_stream(StreamId("sensor_042", {"house": "new"}))
+    assert tree.model.refresh_data()          # a job added it: streams came
+    assert tree.match_label.text() == "500 matches so far (indexing…)"   # the previous index, until the new one
+    qtbot.waitUntil(lambda: not tree.model.indexing, timeout=20_000)
+    assert tree.model.matched == 501 and tree.match_label.text() == "501 matches"
+    assert tree.select_stream("sensors", new.stream_id) and tree.current_stream() is new
+    assert not tree.model.refresh_data()      # nothing came or went since
+
+
+def _shown_streams(tree) -> set:
+    """(channel, StreamId) of every stream the tree shows, through its rows (channel rows carry their streams)."""
+    m = tree.model
+    out = set()
+    for r in range(m.rowCount()):
+        for s in m.streams_for_index(m.index(r, 0)):
+            out.add((s.channel.channel_id, s.stream_id))
+    return out
+
+
+def _expected(entries, text, keep=lambda s: True) -> set:
+    """The streams ``text`` matches, one by one through StreamFilter.matches (the per-stream definition)."""
+    f = StreamFilter(text)
+    return {(cid, s.stream_id) for cid, s, t, folded in entries if f.matches(t, folded) and keep(s)}
+
+
+def _search_entries(manager) -> list:
+    return [(cid, s, t, t.casefold()) for cid, ch in manager.channels.items() for s in ch.streams.values()
+            for t in [StreamFilter.search_text(s.stream_id)]]
+
+
+@pytest.mark.slow
+def test_150000_streams_filter_to_exactly_the_matching_ones_and_compose_with_a_restriction(qtbot, tree):
+    manager = deployment_manager(150_000)
+    entries = _search_entries(manager)
+    tree.set_manager(manager)
+    qtbot.waitUntil(lambda: not tree.model.indexing, timeout=60_000)
+    m = tree.model
+    assert m.matched == 150_002 and sorted(texts(m)) == ["memory", "mongo"]
+    mongo = child(m, QModelIndex(), "mongo")
+    assert m.rowCount(mongo) == 51 and texts(m, mongo)[:3] == ["Env_00", "Env_03", "Env_06"]  # no case
+    typed = ""
+    for key, text in [("e", "e"), ("n", "en"), ("v", "env"), ("_", "env_"), ("0", "env_0"),   # a name, typed
+                      (" ", "env_0"), ("h", "env_0 h"), ("o", "env_0 ho"),                    # a second word
+                      ("u", "env_0 hou"), ("se=42", "env_0 house=42")]:
+        qtbot.keyClicks(tree.filter_edit, key)
+        typed += key
+        tree.apply_filter()
+        assert tree.filter_edit.text() == typed
+        assert _shown_streams(tree) == _expected(entries, text), text
+    for text in ("house=4? room=kit*", "wearable_1[13] resident=r2", "*=s[!0]", "SUMMARY", "zzz", "r1 bedroom"):
+        tree.filter_edit.setText(text)
+        tree.apply_filter()
+        shown = _shown_streams(tree)
+        assert shown == _expected(entries, text) and m.matched == len(shown), text
+    # a few matches open whole: every row is there to see
+    tree.filter_edit.setText("Env_03 house=42 room=hall")
+    tree.apply_filter()
+    env = m.find_index("mongo", name="Env_03")
+    assert tree.view.isExpanded(env) and m.rowCount(env) == m.matched == 5   # sensors s0..s4
+    # a restriction (a plate's values) and the filter compose
+    plate = [frozenset({("house", str(h)), ("room", "kitchen"), ("sensor", "s0")}) for h in (1, 2, 3)]
+    in_plate = lambda s: frozenset(s.stream_id.meta_data) in plate  # noqa: E731
+    tree.set_restriction(plate, "plate H.R.S (3 values)")
+    assert _shown_streams(tree) == _expected(entries, "Env_03 house=42 room=hall", in_plate) == set()
+    tree.filter_edit.setText("env house=2")
+    tree.apply_filter()
+    assert _shown_streams(tree) == _expected(entries, "env house=2", in_plate)
+    assert m.matched == 9          # the 9 Env_ names without resident (memory's Env_00 is house 1)
+    assert tree.restriction_label.text() == "Only plate H.R.S (3 values): 76 streams"   # 25 names x 3 + memory
+    tree.filter_edit.clear()
+    tree.apply_filter()
+    assert _shown_streams(tree) == _expected(entries, "", in_plate) and m.matched == 76
+    tree.set_restriction(None)
+    assert m.matched == 150_002 and not tree.restriction_bar.isVisible()
 
 
 def test_drag_out_carries_stream_ids(qtbot, tree):
