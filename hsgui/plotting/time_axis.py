@@ -23,9 +23,15 @@ from channels.utils import UTC
 LABEL_GAP = 6   # pixels kept free between two tick labels
 
 
+#: hours at 1, 3 or 6 h steps (pyqtgraph's level jumps from 1 h to 6 h: 10 h over 330 px showed one label)
+_DAY_HOUR = _date_axis.ZoomLevel([
+    _date_axis.TickSpec(_date_axis.DAY_SPACING, _date_axis.makeSStepper(_date_axis.DAY_SPACING), "%a %d"),
+    _date_axis.TickSpec(_date_axis.HOUR_SPACING, _date_axis.makeSStepper(_date_axis.HOUR_SPACING), "%H:%M",
+                        autoSkip=[1, 3, 6])], "MMM 00")
+
 #: the widest label a zoom level draws here, where it is wider than pyqtgraph's example text for the level
 _WIDEST = {id(_date_axis.MONTH_DAY_ZOOM_LEVEL): "00 MMM",       # a day label with its month: "29 Oct"
-           id(_date_axis.DAY_HOUR_ZOOM_LEVEL): "MMM 00",        # "Wed 29"
+           id(_DAY_HOUR): "MMM 00",                             # "Wed 29"
            id(_date_axis.HOUR_MINUTE_ZOOM_LEVEL): "MMM 00"}
 
 
@@ -34,6 +40,8 @@ class TimeAxisItem(pg.DateAxisItem):
 
     def __init__(self, tz=UTC, **kwargs):
         super().__init__(orientation="bottom", utcOffset=0, **kwargs)
+        self.zoomLevels = {k: (_DAY_HOUR if level is _date_axis.DAY_HOUR_ZOOM_LEVEL else level)
+                           for k, level in self.zoomLevels.items()}
         self.tz = tz
 
     def set_time_zone(self, tz) -> None:

@@ -54,3 +54,17 @@ def test_tick_labels_never_overlap(qtbot, plot, width):
             assert len(axis.drawn_labels()) >= 2 or width < 300, (span, axis.drawn_labels())
             problems += [f"{span} at {width}px: {b}" for b in overlaps(axis)]
     assert not problems, "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize("hours", [8, 10, 14])
+def test_a_narrow_pane_over_hours_has_a_label_every_few_hours(qtbot, plot, hours):
+    """The labels stay apart without thinning to one: 10 h over 330 px showed '06:00' alone."""
+    pw, axis = plot
+    pw.resize(330 + 60, 200)
+    start = datetime(2026, 12, 7, 1, 27, tzinfo=UTC)
+    pw.setXRange(datetime_to_seconds(start), datetime_to_seconds(start + timedelta(hours=hours)), padding=0)
+    qtbot.wait(20)
+    pw.grab()
+    labels = [t for _x, t in axis.drawn_labels()]
+    assert len(labels) >= 3, labels
+    assert overlaps(axis) == []
