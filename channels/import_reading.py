@@ -479,7 +479,8 @@ def floats(col, lines, ok, bad, name):
     import pyarrow as pa
     import pyarrow.compute as pc
     t = col.type
-    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t) or pa.types.is_string(t):
+    if (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t) or pa.types.is_string(t) or
+            pa.types.is_large_string(t)):
         try:
             x = pc.cast(col, pa.float64(), safe=False)
             present = ~np.asarray(pc.is_null(x).to_numpy(zero_copy_only=False), dtype=bool)
@@ -503,12 +504,13 @@ def floats(col, lines, ok, bad, name):
 
 
 def texts(col) -> list:
-    """The values of a text column (None = missing); numbers read by Arrow from JSON as their JSON text."""
+    """The values of a column that is not numeric (None = missing): text as it is, numbers (which only a block of
+    JSON lines parsed by Arrow gives here) as their JSON text, the values of other Parquet types as they are."""
     import pyarrow as pa
     values = col.to_pylist()
-    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        return values
-    return [json_text(v) for v in values]
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+        return [json_text(v) for v in values]
+    return values
 
 
 def convert(b: Batch, time_column, value_columns, numeric, parse_time, now_ms) -> Batch:
