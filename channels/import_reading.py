@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ class Batch:
     columns: dict                  # name -> pyarrow Array
     lines: np.ndarray              # int64 file line of each row (Parquet: row number)
     problems: list                 # [(line, why)] rows left out while reading, or found bad while converting
-    done: int = 0                  # how far into the file: CSV lines, Parquet rows, JSON-lines bytes
+    done: int = 0                  # how far into the file: Parquet rows, CSV and JSON-lines bytes
     ms: np.ndarray | None = None   # after convert(): epoch ms of each row
     ok: np.ndarray | None = None   # after convert(): rows with a valid time (not in the future) and values
     values: dict = field(default_factory=dict)  # after convert(): {column: (float64, present) or [text|None]}
@@ -99,6 +100,7 @@ def _csv_batches(path, delimiter, skipped_text, block_bytes):
         return "skip"
     reader = _csv_reader(path, delimiter, handler, block_bytes)
     counter = _LineCounter(skipped)
+    size, done = os.path.getsize(path), 0
     while True:
         try:
             batch = reader.read_next_batch()
@@ -108,17 +110,32 @@ def _csv_batches(path, delimiter, skipped_text, block_bytes):
             raise unreadable(path, counter.line + 1, e, block_bytes) from None
         lines = counter.next(batch.num_rows)
         columns, lines = _utf8_columns(batch, lines, problems)
-        yield Batch(columns, lines, problems[:], counter.line - 1)
+        done = min(size, done + block_bytes)         # a batch is a block of the file
+        yield Batch(columns, lines, problems[:], done)
         problems.clear()
 
 
-def csv_rows(path, delimiter=None, cancel=None, block_bytes=BLOCK_BYTES) -> int:
-    """Read the whole CSV file once, as fast as pyarrow can (threads, one column, nothing converted), before
-    anything is written: a file that cannot be read to its end raises here (:func:`unreadable`, with the
-    exact line from a second, line-counting read). Returns its number of data rows, malformed ones included."""
+def check_csv(path, delimiter=None, cancel=None, block_bytes=BLOCK_BYTES) -> None:
+    """Make sure pyarrow can read the CSV file to its end, before anything is written; raise
+    :func:`unreadable` (naming the line) otherwise.
+
+    Arrow's reader (every column as bytes, rows with the wrong number of fields handed to the invalid-row
+    handler) fails part-way only on a row longer than a block or on a quoted field it must carry across a
+    block. So the bytes are scanned first (memchr speed): only a file with a quote character, or with half a
+    block without a line break, is then read once by pyarrow (threads, one column, nothing converted)."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
     from .errors import CancelledError
+    half = max(1, block_bytes // 2)
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(half)
+            if not chunk:
+                return
+            if b'"' in chunk or (len(chunk) == half and b"\n" not in chunk and b"\r" not in chunk):
+                break
+            if cancel is not None and cancel.is_set():
+                raise CancelledError(f"import of {path} cancelled before anything was written")
     delim = delimiter_of(path, delimiter)
     names = _csv_names(path, delim)
     skipped = []
@@ -137,7 +154,6 @@ def csv_rows(path, delimiter=None, cancel=None, block_bytes=BLOCK_BYTES) -> int:
         for _ in _csv_batches(path, delimiter, None, block_bytes):    # again, counting lines: names the line
             pass
         raise unreadable(path, rows + len(skipped) + 1, e, block_bytes) from None
-    return rows + len(skipped)
 
 
 def unreadable(path, line, e, block_bytes) -> ImportError_:
@@ -539,5 +555,5 @@ def _collector(problems):
     return bad
 
 
-__all__ = ["Batch", "batches", "convert", "csv_rows", "parquet_rows", "ahead", "TimeParser", "ImportError_",
+__all__ = ["Batch", "batches", "convert", "check_csv", "parquet_rows", "ahead", "TimeParser", "ImportError_",
            "BATCH_ROWS", "BLOCK_BYTES"]

@@ -18,9 +18,9 @@ timestamp already imported) is counted and reported with its line number (the fi
 with such a row is read row by row only where Arrow's kernels refused it.
 
 One rule for a bad file: **what is valid is imported and everything else is reported; a file that cannot
-be read to its end imports nothing.** Before anything is written a CSV file is read once, as fast as pyarrow
-can (a row longer than the read block, e.g. a run of NUL bytes, is an :class:`ImportError_` naming the file
-and line), and the columns of a Parquet file once; JSON lines are read line by line wherever a block cannot
+be read to its end imports nothing.** Before anything is written a CSV file is checked (its bytes scanned; one
+read by pyarrow when it has quotes or very long lines: a row longer than the read block, e.g. a run of NUL
+bytes, is an :class:`ImportError_` naming the file and line), and the columns of a Parquet file read once; JSON lines are read line by line wherever a block cannot
 be parsed whole, so they can always be read to their end. The zone is checked first; a row with a field that
 is not valid UTF-8 is one malformed row. A stream is created only when its first instances are written, so a
 file none of whose rows can be imported is an ImportError_ (with the first reasons) and leaves no stream or
@@ -44,7 +44,7 @@ import numpy as np
 
 from .changes import change_origin
 from .errors import CancelledError, ChannelsError
-from .import_reading import BATCH_ROWS, ImportError_, TimeParser, ahead, batches, convert, csv_rows, delimiter_of
+from .import_reading import BATCH_ROWS, ImportError_, TimeParser, ahead, batches, convert, check_csv, delimiter_of
 from .import_reading import _float_or_nan, parquet_rows
 from .stream import StreamId, StreamInstance
 from .time_interval import TimeInterval, TimeIntervals
@@ -323,10 +323,10 @@ def import_file(channel, spec: ImportSpec, progress=None, cancel=None) -> Import
 
 
 def _extent(path, fmt, delimiter, columns, cancel) -> int:
-    """Read what must be readable to its end before anything is written; the measure of the whole file that
-    :attr:`Batch.done <channels.import_reading.Batch.done>` counts (CSV rows, Parquet rows, JSON-lines bytes)."""
+    """Check what must be readable to its end before anything is written; the measure of the whole file that
+    :attr:`Batch.done <channels.import_reading.Batch.done>` counts (Parquet rows, CSV and JSON-lines bytes)."""
     if fmt == "csv":
-        return csv_rows(path, delimiter, cancel, CSV_BLOCK_BYTES)
+        check_csv(path, delimiter, cancel, CSV_BLOCK_BYTES)
     if fmt == "parquet":
         return parquet_rows(path, columns, cancel)
     return os.path.getsize(path)
