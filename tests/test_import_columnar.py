@@ -165,3 +165,16 @@ def test_json_lines_keep_text_as_text_and_refuse_booleans_as_numbers(tmp_path, m
     assert notes[40] == "2024-03-01T00:00:00" and notes[41] == '{"k": 41}' and notes[0] == "n0"
     assert db[StreamId("v")].window().values() == [i + 0.5 for i in range(60) if i not in (50, 51)]
     manager.close()
+
+
+def test_a_quoted_field_broken_across_read_blocks_still_imports_nothing(tmp_path, monkeypatch):
+    # the check before writing scans the bytes; a quote makes it read the file with pyarrow as the import would
+    monkeypatch.setattr(importing, "CSV_BLOCK_BYTES", 1 << 12)
+    rows = [f'2024-03-01T00:{i // 60:02d}:{i % 60:02d}Z,{i},"line a\nline b {i}"' for i in range(300)]
+    path = tmp_path / "notes.csv"
+    path.write_text("time,v,note\n" + "\n".join(rows) + "\n")
+    manager, db = _db(tmp_path)
+    with pytest.raises(importing.ImportError_, match="cannot be read past line .*nothing was imported"):
+        import_file(db, ImportSpec(str(path), "time", ["v"]))
+    assert list(db.streams) == []
+    manager.close()
