@@ -36,8 +36,8 @@ LABELS = {
                        "embedded SQLite store"],
     "bench_columnar_tools.py": ["MemoryChannel (tool run only):", "MemoryChannel (tool run + items()",
                                 "embedded SQLite store:", "aligned_merge", "component"],
-    "bench_import.py": ["import into the embedded store:", "baseline pyarrow streaming read", "import / read =",
-                        "RSS before"],
+    "bench_import.py": ["csv ", "parquet ", "jsonl ", "pyarrow's own read", "import / read =",
+                        "store write alone", "import / store write =", "RSS before"],
     "bench_vs_hyperstream.py": ["mem_build_s", "mem_read_full_s", "db_sqlite_write_s", "db_mongomock_write_s",
                                 "tools_chain_total_s"],
     # not yet with --smoke: skipped, saying so, until they gain it
