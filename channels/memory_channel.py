@@ -18,7 +18,7 @@ import numpy as np
 from .base_channel import BaseChannel
 from .columnar import Columns, can_concat, columns_from_instances, concat_columns
 from .errors import DuplicateInstanceError, ReadOnlyChannelError, StreamAlreadyExistsError, StreamNotFoundError
-from .lod import numeric_or_nan, summarise_arrays
+from .lod import Blocks, numeric_or_nan, summarise_arrays, summarise_with_blocks
 from .stream import Stream, StreamInstance, as_interval, get_stream_id
 from .time_interval import TimeInterval, TimeIntervals
 from .utils import MIN_DATE, UTC, ensure_utc, to_ms, utcnow, from_ms
@@ -303,9 +303,23 @@ class _SeriesChannel(BaseChannel):
         return ms[keep], vals[keep]
 
     def get_summary(self, stream, time_interval, buckets, component=None):
+        """From the series' cached arrays and their :class:`channels.lod.Blocks` (built once per series state,
+        outside the lock like the arrays): a summary of millions of instances reads ~1/64 of them."""
         time_interval = as_interval(time_interval)
+        s_ms, e_ms = to_ms(time_interval.start), to_ms(time_interval.end)
         ms, vals = self.numeric_window(stream, time_interval, component)
-        return summarise_arrays(ms, vals, to_ms(time_interval.start), to_ms(time_interval.end), buckets)
+        key = ("\0blocks", component)
+        with self._lock:
+            s = self._series(stream)
+            version, cached, entry = s.version, s._num_cache.get(component), s._num_cache.get(key)
+        if cached is None or not np.shares_memory(cached[1], vals):   # the series changed meanwhile
+            return summarise_arrays(ms, vals, s_ms, e_ms, buckets)
+        if entry is None or entry[0] is not cached[1]:
+            entry = (cached[1], Blocks(cached[1]))
+            with self._lock:
+                if s.version == version and self.data.get(stream.stream_id) is s:
+                    s._num_cache[key] = entry
+        return summarise_with_blocks(cached[0], cached[1], entry[1], s_ms, e_ms, buckets)
 
     def get_typed_columns(self, stream, time_interval):
         """See :meth:`BaseChannel.get_typed_columns` (built once per series state, then sliced)."""
