@@ -122,3 +122,26 @@ def test_a_memory_summary_from_blocks_is_the_direct_summary_and_sees_new_data(ch
     channel.insert_arrays(s, [to_ms(T0) + (N + 1) * 1000], [99.0])   # a write after the blocks were built
     everything = TimeInterval(T0, T0 + timedelta(seconds=N + 2))
     assert s.window(everything).summary(10).max[-1] == 99.0
+
+
+def test_a_pan_at_raw_zoom_shows_the_coarse_level_at_once_and_the_raw_points_after(qtbot, area, channel):
+    start = T0 + timedelta(seconds=50_000)
+    area.set_interval(TimeInterval(start, start + timedelta(seconds=600)))    # 600 instances: raw points
+    qtbot.waitUntil(lambda: not area.busy and area.curves()[0].mode == "raw", timeout=10000)
+    c = area.curves()[0].curve
+    held_end = c.data.interval.end.timestamp()
+    channel.gate.clear()                 # the store is slow: the pan's read does not deliver yet
+    vb = area.panes[0].view_box
+    x0, x1 = vb.viewRange()[0]
+    vb.setXRange(x0 + (x1 - x0) * 0.9, x1 + (x1 - x0) * 0.9, padding=0)     # drag 90 % of the width onwards
+    qtbot.wait(50)
+    x, y = c.backdrop.getData()
+    strip = (x > held_end) & (x <= x1 + (x1 - x0) * 0.9)
+    assert c.backdrop.isVisible() and np.isfinite(y[strip]).sum() > 10   # the new strip: the coarser level
+    assert c.data.mode == "raw" and c.data.interval.end.timestamp() == held_end
+    channel.gate.set()
+    qtbot.waitUntil(lambda: not area.busy and covers_view(area), timeout=10000)
+    assert c.data.mode == "raw" and c.data.interval.end.timestamp() >= vb.viewRange()[0][1]   # then the detail
+    x, y = c.backdrop.getData()
+    inside = (x >= c.data.interval.start.timestamp()) & (x <= c.data.interval.end.timestamp())
+    assert not np.isfinite(y[inside]).any()    # where raw points are, no coarse stand-in
