@@ -77,11 +77,11 @@ def test_a_write_while_the_arrays_are_built_is_not_lost(monkeypatch):
     real = memory_channel._values_in_steps
     wrote = []
 
-    def write_meanwhile(insts, component):
+    def write_meanwhile(insts, n, component):
         if not wrote:
             wrote.append(1)
             s.writer([StreamInstance(T0 + SEC * 2000, 5000.0)])   # the lock is free: this does not wait
-        return real(insts, component)
+        return real(insts, n, component)
     monkeypatch.setattr(memory_channel, "_values_in_steps", write_meanwhile)
     everything = TimeInterval(T0, T0 + SEC * 3000)
     first = s.window(everything).summary(3)
