@@ -92,6 +92,89 @@ def summarise_arrays(ms: np.ndarray, values: np.ndarray, start_ms: int, end_ms: 
     return Summary(start_ms, end_ms, edges, count, mn, mx, mean, first, last)
 
 
+BLOCK = 64              # instances per block of :class:`Blocks`
+BLOCKS_FROM = 4         # a summary uses the blocks when its buckets hold this many blocks on average
+_BLOCK_STEP = 1 << 20   # blocks are built this many instances at a time (bounded temporaries, GIL hand-over)
+
+
+class Blocks:
+    """Aggregates of consecutive runs of :data:`BLOCK` instances of a sorted series (its whole blocks only):
+    numeric count, sum, min and max — 1/64 of the series' size, so a summary of millions of instances reads
+    the blocks inside each bucket and only the instances of its ragged ends (:func:`summarise_with_blocks`)."""
+
+    __slots__ = ("nn", "s", "mn", "mx")
+
+    def __init__(self, values: np.ndarray):
+        n = len(values) // BLOCK
+        self.nn = np.empty(n + 1, np.int64)    # one more (empty) block, so a range may end at the last one
+        self.s = np.empty(n + 1)
+        self.mn = np.empty(n + 1)
+        self.mx = np.empty(n + 1)
+        self.nn[n], self.s[n], self.mn[n], self.mx[n] = 0, 0.0, np.nan, np.nan
+        step = _BLOCK_STEP // BLOCK
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            v = values[a * BLOCK:b * BLOCK].reshape(-1, BLOCK)
+            num = ~np.isnan(v)
+            self.nn[a:b] = num.sum(axis=1)
+            self.s[a:b] = np.where(num, v, 0.0).sum(axis=1)
+            self.mn[a:b] = np.fmin.reduce(v, axis=1)
+            self.mx[a:b] = np.fmax.reduce(v, axis=1)
+
+
+def summarise_with_blocks(ms: np.ndarray, values: np.ndarray, blocks: Blocks, start_ms: int, end_ms: int,
+                          buckets: int) -> Summary:
+    """The same summary as :func:`summarise_arrays` of the whole sorted series ``ms``/``values``, from its
+    :class:`Blocks`: each bucket's whole blocks are reduced from the block aggregates, its ragged ends (under
+    one block each side) from the instances. Cost ~ n/64 + 128 per bucket instead of n. Falls back to
+    :func:`summarise_arrays` of the range when the buckets hold few blocks."""
+    edges = bucket_edges(start_ms, end_ms, buckets)
+    pos = np.searchsorted(ms, edges, side="right")
+    if pos[-1] - pos[0] < BLOCKS_FROM * BLOCK * buckets:
+        return summarise_arrays(ms[pos[0]:pos[-1]], values[pos[0]:pos[-1]], start_ms, end_ms, buckets)
+    a, b = pos[:-1], pos[1:]
+    count = (b - a).astype(np.int64)
+    ba, bb = -(-a // BLOCK), b // BLOCK            # whole blocks ba .. bb-1 of each bucket
+    whole = bb > ba
+    head_end = np.where(whole, ba * BLOCK, b)      # the instances before them (all of a bucket without any)
+    tail_start = np.where(whole, bb * BLOCK, b)    # and after them
+    starts = np.column_stack((a, tail_start)).ravel()
+    lens = np.column_stack((head_end - a, b - tail_start)).ravel()
+    total = int(lens.sum())
+    offsets = np.cumsum(lens) - lens
+    idx = np.repeat(starts - offsets, lens) + np.arange(total)
+    rv = values[idx]
+    per = lens[0::2] + lens[1::2]                  # the instances gathered for each bucket, consecutive in rv
+    nn = np.zeros(buckets)
+    sums = np.zeros(buckets)
+    lo = np.full(buckets, np.nan)
+    hi = np.full(buckets, np.nan)
+    r = np.flatnonzero(per)
+    if len(r):
+        at = (np.cumsum(per) - per)[r]
+        rnum = ~np.isnan(rv)
+        nn[r] = np.add.reduceat(rnum, at, dtype=np.float64)
+        sums[r] = np.add.reduceat(np.where(rnum, rv, 0.0), at)
+        lo[r] = np.fmin.reduceat(rv, at)
+        hi[r] = np.fmax.reduceat(rv, at)
+    if whole.any():
+        w = np.flatnonzero(whole)
+        pairs = np.column_stack((ba[w], bb[w])).ravel()   # reduceat over [ba, bb): every other result
+        nn[w] += np.add.reduceat(blocks.nn, pairs)[::2]
+        sums[w] += np.add.reduceat(blocks.s, pairs)[::2]
+        lo[w] = np.fmin(lo[w], np.fmin.reduceat(blocks.mn, pairs)[::2])
+        hi[w] = np.fmax(hi[w], np.fmax.reduceat(blocks.mx, pairs)[::2])
+    ok = nn > 0
+    mean = np.full(buckets, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean[ok] = sums[ok] / nn[ok]
+    has = count > 0
+    first = np.where(has, ms[np.minimum(a, len(ms) - 1)], -1).astype(np.int64)
+    last = np.where(has, ms[np.maximum(b - 1, 0)], -1).astype(np.int64)
+    return Summary(start_ms, end_ms, edges, count, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan), mean,
+                   first, last)
+
+
 def gap_breaks(summary: Summary, boundaries_ms) -> np.ndarray:
     """Where a line through the buckets of ``summary`` must break for the calculated intervals.
 

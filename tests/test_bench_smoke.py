@@ -19,8 +19,9 @@ BENCH = ROOT / "bench"
 
 # script -> labels its smoke run must print (one per figure it reports)
 LABELS = {
-    "bench_plot.py": ["time to first curve:", "re-query on zoom/pan:", "largest event-loop stall:", "RSS:",
-                      "baseline (raw columns", "ratio: first curve / baseline"],
+    "bench_plot.py": ["instances (memory channel", "instances (SQLite store", "instances (MongoDB via mongomock",
+                      "time to first curve:", "zoom/pan for 1 s", "new detail on screen", "reads (jobs)",
+                      "largest event-loop stall: idle", "RSS:", "baseline (raw columns", "ratio: first curve / baseline"],
     "bench_gui_responsiveness.py": ["1. 10 ms timer, largest gap:", "2. instances table", "2b. RowIndex alone",
                                     "3. tree", "4. memory-channel stream", "5. 1 h clock(1 s) run into memory"],
     "bench_connect_failures.py": ["1. unreachable MongoDB", "2. URI whose serverSelectionTimeoutMS is not a number",

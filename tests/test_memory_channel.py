@@ -509,3 +509,24 @@ def test_memory_channel_accepts_max_date_window(mc):
     s.writer([StreamInstance(t(1), 1)])
     assert s.window(TimeInterval(MIN_DATE, MAX_DATE)).values() == [1]
     assert s.window(TimeIntervals([TimeInterval(MIN_DATE, MAX_DATE)]).span).values() == [1]
+
+
+def test_a_summary_while_the_stream_is_rewritten_is_of_the_stream_as_it_is_then(monkeypatch):
+    """The arrays are built outside the lock from the series' own lists; an insert in the middle meanwhile (not
+    an append) makes the read build them again from the series as it is, so no instance is missed or doubled."""
+    import channels.memory_channel as memory_channel
+    t0, sec = T0, timedelta(seconds=1)
+    ch = MemoryChannel("mem")
+    s = ch.create_stream("x")
+    s.writer([StreamInstance(t0 + sec * (2 * i + 2), float(i)) for i in range(1000)])
+    real = memory_channel._values_in_steps
+    wrote = []
+
+    def insert_meanwhile(insts, n, component):
+        if not wrote:
+            wrote.append(1)
+            s.writer([StreamInstance(t0 + sec * 3, 5000.0)])   # between the first two: the lists shift
+        return real(insts, n, component)
+    monkeypatch.setattr(memory_channel, "_values_in_steps", insert_meanwhile)
+    ms, vals = s.window(TimeInterval(t0, t0 + sec * 3000)).columns()
+    assert len(ms) == 1001 and (ms[1:] > ms[:-1]).all() and vals[1] == 5000.0 and vals[-1] == 999.0

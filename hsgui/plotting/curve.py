@@ -73,6 +73,7 @@ class PlotCurve(QObject):
         self.data: CurveData | None = None
         self.runner = None       # the job runner of its reads (JobRunner.latest: only the newest one answers)
         self.read_job = None     # the newest read
+        self.behind = False      # the view moved while a read was under way: ask again when it delivers
         self.error: str | None = None
         self.label = str(stream.stream_id) + (f" · {component}" if component is not None else "")
         # for the cursor read-out: name, meta-data values (which tell variants apart) and component

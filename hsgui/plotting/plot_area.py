@@ -5,9 +5,14 @@ and the exports.
 
 Each curve asks the store for no more than it can show: a bucketed summary
 (min/max envelope + mean) sized to the pane's pixel width over the visible
-range, or the raw points when the range holds few enough. Every read runs as
-a job; range changes are debounced, the previous job of a curve is cancelled
-and a late result of an older request is dropped (sequence number).
+range (and :data:`~.curve.EXTEND` of it each side), or the raw points when the
+range holds few enough. Every read runs as a job. The curves follow the view
+while it moves: the first change of a gesture asks at once (on the next pass
+of the event loop), and while a curve's read is under way further changes
+only mark it; when the read delivers (drawn at once), the curve asks again if
+the view has moved beyond what it holds — one read in flight per curve, the
+newest range next, so detail follows a zoom or pan within about one read of
+its end. A newer request supersedes an older one (``JobRunner.latest``).
 
 Range sync without loops: :meth:`PlotArea.set_interval` moves the panes and
 records the interval; the debounced range handler emits ``sigRangeChanged``
@@ -65,10 +70,11 @@ class PlotArea(QWidget):
         self._tz = UTC
         self._probes: dict = {}       # (channel_id, StreamId) -> Probe
         self._cursor_x: float | None = None
-        self._force = False
         self._annotations: list = []  # drawn on every pane (annotation_bands)
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self._on_range_settled)
+        self._follow = QTimer(self, singleShot=True, interval=0)   # the curves follow the moving view
+        self._follow.timeout.connect(self._follow_view)
 
         bar = QToolBar()
         bar.setToolButtonStyle(Qt.ToolButtonTextOnly)
@@ -432,7 +438,7 @@ class PlotArea(QWidget):
     @property
     def busy(self) -> bool:
         """Whether any curve or XY pane still waits for data, or a range change is about to re-read them."""
-        return (self._debounce.isActive() or any(c.busy for c in self._all_curves())
+        return (self._debounce.isActive() or self._follow.isActive() or any(c.busy for c in self._all_curves())
                 or any(xy.busy for xy in self.xy_panes))
 
     # -- range ---------------------------------------------------------------
@@ -443,11 +449,13 @@ class PlotArea(QWidget):
         return interval_from_seconds(*self.panes[0].x_range()) or self._interval
 
     def set_interval(self, iv: TimeInterval) -> None:
-        """Move every pane to ``iv`` and re-read; never emits ``sigRangeChanged``."""
+        """Move every pane to ``iv`` and re-read now; never emits ``sigRangeChanged``."""
         self._interval = iv
-        self._force = True
         if self.panes:
             self._apply_view(iv, self.panes[0])
+        self._request(self._all_curves(), force=True)
+        for xy in self.xy_panes:
+            self.request_xy(xy)
         self._debounce.start()
 
     def _apply_view(self, iv: TimeInterval, pane: PlotPane):
@@ -472,6 +480,13 @@ class PlotArea(QWidget):
 
     def _on_view_range_changed(self, *args):
         self._debounce.start()
+        if not self._follow.isActive():
+            self._follow.start()
+
+    def _follow_view(self):
+        """The view moved: curves whose data no longer serves it ask for the new range, unless their read is under
+        way (they ask when it delivers: :meth:`_on_curve_updated`)."""
+        self._request(self._all_curves(), follow=True)
 
     def _on_range_settled(self):
         if not self.panes:
@@ -484,20 +499,21 @@ class PlotArea(QWidget):
             # the view's own default range (the epoch's first second) is no range the user chose: the first
             # comes from set_interval or from fitting the first stream placed
             return
-        force, self._force = self._force, False
-        if known is None or abs((iv.start - known.start).total_seconds()) > 0.001 or \
+        if abs((iv.start - known.start).total_seconds()) > 0.001 or \
                 abs((iv.end - known.end).total_seconds()) > 0.001:
             self._interval = iv
             self.sigRangeChanged.emit(iv)
         x = self.cursor_x_in_view()
         for p in self.panes:      # a cursor time the view no longer shows leaves the read-out
             p.show_cursor(x)
-        self._request(self._all_curves(), force=force)
+        self._request(self._all_curves(), follow=True)
         for xy in self.xy_panes:
-            if force or xy.requested != self.interval():
+            if xy.requested != self.interval():
                 self.request_xy(xy)
 
-    def _request(self, curves, force: bool = False):
+    def _request(self, curves, force: bool = False, follow: bool = False):
+        """Ask ``curves`` for the visible range widened by EXTEND each side, at one bucket per pixel: all of them
+        (``force``), or those whose data does not serve it — with ``follow``, not those whose read is under way."""
         if not self.panes or self._interval is None:
             return
         x0, x1 = self.panes[0].x_range()
@@ -508,6 +524,10 @@ class PlotArea(QWidget):
         for c in curves:
             width = c.pane.pixel_width()
             buckets = max(1, int(width * (1 + 2 * EXTEND)))
+            if follow and c.busy:
+                c.behind = True        # asked again when its read delivers (if it still needs to)
+                continue
+            c.behind = False
             if force or c.needs(ext, buckets):
                 c.request(self.runner, ext, buckets)
 
@@ -515,6 +535,8 @@ class PlotArea(QWidget):
         curve.pane.update_category_axis()
         curve.pane.show_cursor(self.cursor_x_in_view())
         self.sigCurveUpdated.emit(curve)
+        if curve.behind and curve.pane in self.panes and curve in curve.pane.curves:
+            self._request([curve], follow=True)    # the view moved on while it read
 
     # -- cursor and time zone ------------------------------------------------
     def set_cursor(self, x: float | None) -> None:

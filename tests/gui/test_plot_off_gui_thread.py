@@ -44,7 +44,7 @@ def test_the_summary_and_its_arrays_are_built_in_a_job_and_drawn_bounded_by_pixe
     s.writer([StreamInstance._make((T0 + SEC * (i + 1), float(i % 977))) for i in range(n)])
     gui = threading.current_thread()
     calls = []
-    for name in ("summarise_arrays", "_ms_in_steps", "_values_in_steps"):
+    for name in ("summarise_with_blocks", "_ms_in_steps", "_values_in_steps"):
         real = getattr(memory_channel, name)
 
         def spy(*a, _real=real, _name=name, **k):
@@ -58,7 +58,7 @@ def test_the_summary_and_its_arrays_are_built_in_a_job_and_drawn_bounded_by_pixe
     qtbot.waitUntil(lambda: settled(area) and area.curves()[0].curve.data.interval.start > T0, timeout=20000)
 
     names = {c[0] for c in calls}
-    assert {"summarise_arrays", "_ms_in_steps", "_values_in_steps"} <= names
+    assert {"summarise_with_blocks", "_ms_in_steps", "_values_in_steps"} <= names
     assert all(t is not gui for _n, t in calls), [n for n, t in calls if t is gui]
     curve = area.curves()[0].curve
     assert curve.data.mode == "summary"
@@ -77,11 +77,11 @@ def test_a_write_while_the_arrays_are_built_is_not_lost(monkeypatch):
     real = memory_channel._values_in_steps
     wrote = []
 
-    def write_meanwhile(insts, component):
+    def write_meanwhile(insts, n, component):
         if not wrote:
             wrote.append(1)
             s.writer([StreamInstance(T0 + SEC * 2000, 5000.0)])   # the lock is free: this does not wait
-        return real(insts, component)
+        return real(insts, n, component)
     monkeypatch.setattr(memory_channel, "_values_in_steps", write_meanwhile)
     everything = TimeInterval(T0, T0 + SEC * 3000)
     first = s.window(everything).summary(3)
