@@ -91,7 +91,9 @@ def test_window_offers_a_retry_with_longer_timeouts_and_the_banner_goes_on_succe
     assert window.offer_bar.isVisible() and window.offer_bar.accept_button.text() == "Retry with longer timeouts"
     qtbot.mouseClick(window.offer_bar.accept_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.manager is not None, timeout=20000)
-    assert window.error_bar.text() == "" and not window.offer_bar.isVisible()
+    # the retry offer is gone (the bar may now offer this index-less database its indexes instead)
+    assert window.error_bar.text() == ""
+    assert not window.offer_bar.isVisible() or "did not answer" not in window.offer_bar.label.text()
     longer = slow_server.uri + "?serverSelectionTimeoutMS=30000&connectTimeoutMS=30000"
     assert window.target == longer and hs_settings.recent_connections()[0] == longer
 
