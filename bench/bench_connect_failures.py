@@ -26,52 +26,18 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
-from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from channels.channel_manager import ChannelManager  # noqa: E402
 from channels.errors import ConfigError, StoreError  # noqa: E402
 from channels.stores.mongo_store import MongoStore  # noqa: E402
+from gui_meter import GapMeter, spin_until  # noqa: E402
 
 CLOSED_PORT = 9          # nothing listens there: the driver retries until its server selection timeout
 STORE_TIMEOUT_MS = 1500
 APP_TIMEOUT_MS = None    # None: the app's own default (what a user gets)
 IDLE_S = 2.0
 app = QApplication.instance() or QApplication(sys.argv[:1])
-
-
-def spin_until(pred, timeout=120.0):
-    end = time.perf_counter() + timeout
-    while not pred():
-        if time.perf_counter() > end:
-            raise TimeoutError("benchmark step timed out")
-        app.processEvents()
-        time.sleep(0.001)
-
-
-class GapMeter:
-    """Gaps between ticks of a 10 ms timer: how long the event loop was blocked."""
-
-    def __init__(self):
-        self.gaps, self.last = [], 0.0
-        self.timer = QTimer()
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self._tick)
-
-    def _tick(self):
-        now = time.perf_counter()
-        self.gaps.append(now - self.last)
-        self.last = now
-
-    def run(self, until, min_s=0.0):
-        """Spin until ``until()``; returns (seconds taken, largest gap)."""
-        self.gaps, self.last = [], time.perf_counter()
-        self.timer.start()
-        t0 = time.perf_counter()
-        spin_until(lambda: until() and time.perf_counter() - t0 >= min_s)
-        took = time.perf_counter() - t0
-        self.timer.stop()
-        return took, max(self.gaps, default=0.0)
 
 
 def timed(fn, *errors) -> float:
@@ -140,14 +106,15 @@ def bench_window():
     # the app's own server selection timeout unless the URI gives one
     app_timeout = APP_TIMEOUT_MS or inspect.signature(MongoStore).parameters["server_selection_timeout_ms"].default
     meter = GapMeter()
-    _, idle = meter.run(lambda: True, min_s=IDLE_S)
+    idle, _ = meter.run(lambda: True, min_s=IDLE_S)
     base = pymongo_ping(f"mongodb://127.0.0.1:{CLOSED_PORT}/", app_timeout)
     window = MainWindow(restore=False)
     window.persist = False
     window.show()
     spin_until(lambda: not window.runner.active)
     job = window.open_target(app_uri("hsgui:secret@"))
-    took, gap = meter.run(lambda: job.is_finished and window.state.opening is None and window.error_bar.text() != "")
+    gap, _ = meter.run(lambda: job.is_finished and window.state.opening is None and window.error_bar.text() != "")
+    took = meter.took
     assert job.state == JobState.FAILED, job.state
     print(f"3. window opening an unreachable MongoDB ({app_timeout} ms): error shown after {took:.2f} s, largest "
           f"10 ms-timer gap {gap * 1000:.0f} ms (idle {idle * 1000:.0f} ms); baseline pymongo ping {base:.2f} s; "
@@ -158,7 +125,8 @@ def bench_window():
     result = []
     dlg.testFinished.connect(lambda ok, text: result.append((ok, text)))
     dlg.test_connection()
-    took, gap = meter.run(lambda: bool(result))
+    gap, _ = meter.run(lambda: bool(result))
+    took = meter.took
     assert result[0][0] is False and "cannot reach MongoDB" in result[0][1], result
     print(f"4. Connect dialog, Test of an unreachable server: answer after {took:.2f} s, largest 10 ms-timer gap "
           f"{gap * 1000:.0f} ms (idle {idle * 1000:.0f} ms); baseline pymongo ping {base:.2f} s; ratio "

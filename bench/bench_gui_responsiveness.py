@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEvent, QObject, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from channels.channel_manager import ChannelManager  # noqa: E402
@@ -50,6 +50,7 @@ from hsgui.browse.stream_tree import StreamTreeWidget  # noqa: E402
 from channels.tools import RunRequest  # noqa: E402
 from hsgui.compute.compute_missing import run_request_job  # noqa: E402
 from hsgui.plotting.plot_area import PlotArea  # noqa: E402
+from gui_meter import GapMeter, spin_until  # noqa: E402
 
 N = 1_000_000
 N_MEM = 1_050_000
@@ -58,44 +59,6 @@ IDLE_S = 2.0           # how long the idle timer runs for the baseline
 CLOCK = timedelta(days=1)
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 app = QApplication.instance() or QApplication(sys.argv[:1])
-
-
-def spin_until(pred, timeout=120.0):
-    end = time.perf_counter() + timeout
-    while not pred():
-        if time.perf_counter() > end:
-            raise TimeoutError("benchmark step timed out")
-        app.processEvents()
-        time.sleep(0.001)
-
-
-class GapMeter:
-    def __init__(self):
-        self.gaps = []
-        self.timer = QTimer()
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self._tick)
-
-    def _tick(self):
-        now = time.perf_counter()
-        self.gaps.append(now - self.last)
-        self.last = now
-
-    def start(self):
-        self.gaps, self.last = [], time.perf_counter()
-        self.timer.start()
-
-    def stop(self):
-        """(largest, median) gap since :meth:`start`, the time since the last tick included."""
-        self.timer.stop()
-        self.gaps.append(time.perf_counter() - self.last)
-        return max(self.gaps), statistics.median(self.gaps)
-
-    def run(self, until, min_s=0.0):
-        self.start()
-        t0 = time.perf_counter()
-        spin_until(lambda: until() and time.perf_counter() - t0 >= min_s, timeout=300)
-        return self.stop()
 
 
 def make_store(path):

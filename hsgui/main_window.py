@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import shiboken6
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton,
+from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton,
                                QScrollArea, QToolBar, QVBoxLayout, QWidget)
 
 from channels.time_interval import TimeInterval

@@ -15,7 +15,6 @@ from channels.tools import input_streams, request_from_record, run_request
 from channels.utils import format_duration, utcnow
 from hsgui.common.background import JobKind
 
-from .dialog_text import expected_input_count
 from .run_interval import calculated_span
 
 
