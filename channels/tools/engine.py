@@ -294,7 +294,7 @@ class Tool:
         if getattr(channel, "read_only", False):
             raise ReadOnlyChannelError(f"tool {self.name!r} cannot write to {sink.stream_id}: channel "
                                        f"{channel.channel_id!r} is read-only")
-        if sink.stream_id not in channel.streams:
+        if sink.stream_id not in channel:
             raise ToolExecutionError(f"tool {self.name!r}: output stream {sink.stream_id} does not exist in "
                                      f"channel {channel.channel_id!r}")
         up_to = channel.up_to_timestamp
@@ -315,7 +315,7 @@ class Tool:
             raise ToolExecutionError(f"tool {self.name!r}: {what} is missing (None)")
         if not isinstance(s, Stream):
             raise ToolExecutionError(f"tool {self.name!r}: {what} must be a Stream, got {type(s).__name__} {s!r}")
-        if s.stream_id not in s.channel.streams:
+        if s.stream_id not in s.channel:
             raise ToolExecutionError(f"tool {self.name!r}: {what} {s.stream_id} does not exist in channel "
                                      f"{s.channel.channel_id!r}")
 

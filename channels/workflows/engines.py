@@ -102,11 +102,11 @@ def _run_in_worker(state, spec):
     setup, manager, workflow = state["setup"], state["manager"], state["workflow"]
     index, pv, sources, sink, alignment, sinks, meta_data_id, values, fresh = spec
     try:
-        # what other steps of this run wrote is re-read; the rest only when this worker has not seen it yet
-        # (a sink is written by its step alone, so this worker's copy of it stays true)
-        for cid, sid in sources + sinks + [x for x in (sink, alignment) if x]:
+        # what other steps of this run wrote is re-read; the rest is read when this worker first needs it (a sink
+        # is written by its step alone, so this worker's copy of it stays true)
+        for cid, sid in fresh:
             channel = manager.get_channel(cid)
-            if isinstance(channel, DatabaseChannel) and ((cid, sid) in fresh or sid not in channel.streams):
+            if isinstance(channel, DatabaseChannel):
                 channel.refresh_stream(sid)
         tools = state["tools"]
         if index not in tools:

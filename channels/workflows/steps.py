@@ -65,7 +65,7 @@ def input_stream(manager, channel_id, stream_id, workflow, spec):
         channel = manager.get_channel(channel_id)
     except ChannelsError as e:
         raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}, factor {spec.name!r}: {e}") from None
-    stream = channel.streams.get(stream_id)
+    stream = channel.known_stream(stream_id)
     if stream is None:
         raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}, factor {spec.name!r}: input "
                                      f"{channel_id}/{stream_id} does not exist")
