@@ -112,6 +112,42 @@ class DatabaseChannel(BaseChannel):
                 stream.last_updated = d.last_updated
             return stream
 
+    def refresh_streams(self, stream_ids) -> None:
+        """:meth:`refresh_stream` of several streams with one store read."""
+        ids = [get_stream_id(s) for s in stream_ids]
+        if not ids:
+            return
+        defs = self.store.get_definitions(ids)
+        with self._lock:
+            for sid in ids:
+                d = defs.get(sid)
+                stream = self._streams.get(sid)
+                if d is None or d.channel_id != self.channel_id:
+                    self._streams.pop(sid, None)
+                elif stream is None:
+                    self._streams[sid] = self._stream_from(d)
+                else:
+                    stream.set_calculated_intervals_silently(d.calculated_intervals)
+                    stream.last_updated = d.last_updated
+
+    def create_streams(self, stream_ids) -> list[Stream]:
+        """The streams ``stream_ids``, those that do not exist yet created together (one store transaction where
+        the store has them), e.g. the outputs of a batch of workflow steps."""
+        ids = [get_stream_id(s) for s in stream_ids]
+        with self._lock:
+            unknown = [sid for sid in ids if sid not in self._streams]
+            if unknown and not self._loaded:
+                self.refresh_streams(unknown)
+            missing = list(dict.fromkeys(sid for sid in ids if sid not in self._streams))
+            if missing:
+                now = utcnow()
+                defs = [StreamDefinition(sid, self.channel_id, TimeIntervals(), last_updated=now, last_accessed=now)
+                        for sid in missing]
+                self.store.create_definitions(defs)
+                for d in defs:
+                    self._streams[d.stream_id] = self._stream_from(d)
+            return [self._streams[sid] for sid in ids]
+
     def create_stream(self, stream_id, sandbox=None) -> Stream:
         stream_id = get_stream_id(stream_id)
         with self._lock:
