@@ -88,7 +88,6 @@ class SQLiteDatabase:
         self._all_connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        self._autocheckpoint = True
         self._probe()
         con = self.con()
         try:
@@ -196,30 +195,12 @@ class SQLiteDatabase:
             con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA cache_size=-65536")
             con.execute("PRAGMA temp_store=MEMORY")
-            if not self._autocheckpoint:
-                con.execute("PRAGMA wal_autocheckpoint=0")
         except sqlite3.Error as e:
             raise StoreError(f"cannot open SQLite store {self.path}: {e}") from e
         self._local.con = con
         with self._lock:
             self._all_connections.append(con)
         return con
-
-    def defer_checkpoints(self) -> None:
-        """This object's commits no longer copy the WAL into the file (SQLite does that in the commit that
-        crosses 1,000 pages, while it holds the write lock: 10-100 ms that every other writer waits for); another
-        connection calls :meth:`checkpoint` instead (a workflow run's workers defer, the process running the
-        run checkpoints)."""
-        self._autocheckpoint = False
-        with self._lock:
-            cons = list(self._all_connections)
-        for con in cons:
-            con.execute("PRAGMA wal_autocheckpoint=0")
-
-    def checkpoint(self) -> None:
-        """Copy what the WAL holds into the file as far as readers allow, without taking the write lock
-        (``PASSIVE``: writers go on meanwhile)."""
-        self.con().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     @staticmethod
     def retrying(step):

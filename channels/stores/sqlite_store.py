@@ -180,15 +180,6 @@ class SQLiteStore(Store):
     def close(self) -> None:
         self._db.close()
 
-    def defer_checkpoints(self) -> None:
-        """See :meth:`SQLiteDatabase.defer_checkpoints` (a workflow run's worker processes)."""
-        self._db.defer_checkpoints()
-
-    def checkpoint(self) -> None:
-        """See :meth:`SQLiteDatabase.checkpoint` (the process running a workflow on workers, now and then)."""
-        with self._db.errors("copying the write-ahead log into the file"):
-            self._db.checkpoint()
-
     # -- definitions -----------------------------------------------------------------------------------------
     _DEF_COLS = "name, meta, channel_id, calculated_intervals, last_updated, last_accessed, sandbox, stream_type"
 

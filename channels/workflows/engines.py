@@ -84,8 +84,6 @@ def _state(setup, cancel):
         target = setup.target
         manager = (ChannelManager.open(target) if target.lower().endswith(".json")
                    else ChannelManager(open_store(target), setup.config))
-        if callable(getattr(manager.store, "defer_checkpoints", None)):
-            manager.store.defer_checkpoints()   # the process running the run checkpoints (see _Checkpoints)
         state = _STATE[setup.run_id] = {
             "manager": manager, "workflow": WorkflowDefinition.from_document(setup.workflow_document),
             "bindings": CodeBindings(bindings=setup.bindings), "tools": {}, "cancel": cancel, "setup": setup}
@@ -257,11 +255,7 @@ def run_steps(engine, manager, workflow, steps, interval, *, tool_of, run_inline
         return
     deps = step_dependencies(steps)
     setup = _setup(manager, workflow, interval, chunk, bindings, allow_stored_code)
-    checkpoints = _Checkpoints(manager)
-
-    def finished(done):
-        _refresh_outputs(manager, done)
-        checkpoints.tick()
+    finished = lambda done: _refresh_outputs(manager, done)  # noqa: E731
     try:
         if engine == "local":
             _run_local(workflow, steps, deps, setup, result, report, cancel, workers or os.cpu_count() or 1, finished)
@@ -283,26 +277,6 @@ def _refresh_outputs(manager, steps) -> None:
         channel = manager.get_channel(cid)
         if isinstance(channel, DatabaseChannel):
             channel.refresh_streams(sids)
-
-
-class _Checkpoints:
-    """The process running a workflow on workers copies the embedded store's write-ahead log into the file now
-    and then (the workers defer it: done in a commit, it would hold the write lock the other workers wait for)."""
-
-    EVERY_S = 0.25
-
-    def __init__(self, manager):
-        self.store = manager.store if callable(getattr(manager.store, "checkpoint", None)) else None
-        self.last = time.monotonic()
-
-    def tick(self, force=False) -> None:
-        now = time.monotonic()
-        if self.store is not None and (force or now - self.last >= self.EVERY_S):
-            self.last = now
-            try:
-                self.store.checkpoint()
-            except ChannelsError:   # a busy file: the next tick, or the next commit, does it
-                pass
 
 
 def _label(step) -> str:
