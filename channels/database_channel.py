@@ -113,8 +113,11 @@ class DatabaseChannel(BaseChannel):
             return stream
 
     def refresh_streams(self, stream_ids) -> None:
-        """:meth:`refresh_stream` of several streams with one store read."""
+        """:meth:`refresh_stream` of several streams with one store read. Before the channel has loaded every
+        definition, only those it has read so far are read again (the others are read when first needed)."""
         ids = [get_stream_id(s) for s in stream_ids]
+        if not self._loaded:
+            ids = [sid for sid in ids if sid in self._streams]
         if not ids:
             return
         defs = self.store.get_definitions(ids)
@@ -137,7 +140,9 @@ class DatabaseChannel(BaseChannel):
         with self._lock:
             unknown = [sid for sid in ids if sid not in self._streams]
             if unknown and not self._loaded:
-                self.refresh_streams(unknown)
+                for sid, d in self.store.get_definitions(unknown).items():
+                    if d.channel_id == self.channel_id:
+                        self._streams[sid] = self._stream_from(d)
             missing = list(dict.fromkeys(sid for sid in ids if sid not in self._streams))
             if missing:
                 now = utcnow()

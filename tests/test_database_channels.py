@@ -183,6 +183,27 @@ def test_opening_a_channel_reads_definitions_only_when_needed(store_factory):
     assert StreamId("s", {"i": "9"}) in opened and counting.read == reads   # then lookups are in memory
 
 
+def test_streams_made_and_reread_together(store_factory):
+    store = store_factory()
+    first = DatabaseChannel("mongo", store)
+    first.create_stream(StreamId("old"))
+    counting = _CountingStore(reopen(store_factory, store))
+    created = []
+    counting.create_definitions = lambda defs: (created.append(len(defs)),
+                                                counting._store.create_definitions(defs))
+    ch = DatabaseChannel("mongo", counting)
+    wanted = [StreamId("old"), StreamId("n", {"i": "1"}), StreamId("n", {"i": "2"})]
+    got = ch.create_streams(wanted)
+    assert [s.stream_id for s in got] == wanted and created == [2]     # the two missing ones, in one call
+    assert {d.stream_id for d in store.list_definitions("mongo")} == set(wanted)
+    # another connection computes one of them: re-reading brings its calculated intervals
+    other = DatabaseChannel("mongo", store)[StreamId("n", {"i": "1"})]
+    other.calculated_intervals = TimeIntervals([TimeInterval(T0, t(10))])
+    ch.refresh_streams(wanted)
+    assert ch[StreamId("n", {"i": "1"})].calculated_intervals == TimeIntervals([TimeInterval(T0, t(10))])
+    assert got[1] is ch[StreamId("n", {"i": "1"})]
+
+
 def test_assets_channel_versions_have_one_calculated_interval(store_factory):
     ch = AssetsChannel("assets", store_factory())
     sid = StreamId("houses")
