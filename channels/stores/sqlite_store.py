@@ -185,8 +185,9 @@ class SQLiteStore(Store):
 
     @staticmethod
     def _definition(row, intervals=None) -> StreamDefinition:
-        """``intervals``: a dict text -> TimeIntervals shared by the rows of one listing (most streams of a
-        workflow have the same calculated intervals; TimeIntervals never change in place)."""
+        """``intervals``: a dict text -> TimeIntervals for the rows of one listing (most streams of a workflow
+        have the same calculated intervals: each row gets its own TimeIntervals over the same, never changed,
+        list of pieces)."""
         name, meta, channel_id, ivs, lu, la, sandbox, stype = row
         if intervals is None:
             ci = _intervals_from_text(ivs)
@@ -194,6 +195,7 @@ class SQLiteStore(Store):
             ci = intervals.get(ivs)
             if ci is None:
                 ci = intervals[ivs] = _intervals_from_text(ivs)
+            ci = TimeIntervals(ci)
         return StreamDefinition(StreamId._stored(name, json.loads(meta)), channel_id, ci, _dt(lu), _dt(la), sandbox,
                                 stype)
 
