@@ -49,17 +49,14 @@ class DatabaseChannel(BaseChannel):
     def streams(self):
         """Every stream of the channel (``StreamId -> Stream``); the first use reads all their definitions."""
         if not self._loaded:
-            self.refresh()
+            with self._lock:
+                if not self._loaded:   # another thread may have read them meanwhile
+                    self.refresh()
         return self._streams
 
     @streams.setter
     def streams(self, value):
         self._streams = value
-
-    @property
-    def definitions_loaded(self) -> bool:
-        """Whether every definition has been read (else only those looked up by id so far)."""
-        return self._loaded
 
     def known_stream(self, stream_id) -> Stream | None:
         """The stream ``stream_id``, or None when the channel has no such stream; before the channel has loaded
