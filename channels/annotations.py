@@ -188,7 +188,7 @@ class AnnotationSet:
     @property
     def stream(self):
         """The annotations stream, or None while nothing was ever written."""
-        return self.channel.streams.get(self.stream_id)
+        return self.channel.known_stream(self.stream_id)
 
     # -- reading -------------------------------------------------------------------------------------
     def list(self, interval: TimeInterval | None = None) -> list[Annotation]:

@@ -14,7 +14,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .errors import MultipleStreamsFoundError, ReadOnlyChannelError, StreamNotFoundError, TimeError
+from .errors import MultipleStreamsFoundError, ReadOnlyChannelError, StreamIdError, StreamNotFoundError, TimeError
 from .lod import numeric_or_nan, summarise_arrays
 from .stream import Stream, StreamDict, StreamInstance, get_stream_id
 from .time_interval import TimeInterval, TimeIntervals
@@ -49,10 +49,16 @@ class BaseChannel:
     def create_stream(self, stream_id, sandbox=None) -> Stream:
         raise NotImplementedError
 
+    def known_stream(self, stream_id) -> Stream | None:
+        """The stream ``stream_id``, or None when the channel has no such stream (the one lookup by id: a
+        channel that loads its streams on first need reads only this one)."""
+        return self.streams.get(get_stream_id(stream_id))
+
     def get_or_create_stream(self, stream_id, try_create: bool = True) -> Stream:
         stream_id = get_stream_id(stream_id)
-        if stream_id in self.streams:
-            return self.streams[stream_id]
+        stream = self.known_stream(stream_id)
+        if stream is not None:
+            return stream
         if not try_create:
             raise StreamNotFoundError(stream_id, self.channel_id)
         return self.create_stream(stream_id)
@@ -81,13 +87,16 @@ class BaseChannel:
 
     def __getitem__(self, stream_id) -> Stream:
         sid = get_stream_id(stream_id)
-        try:
-            return self.streams[sid]
-        except KeyError:
-            raise StreamNotFoundError(sid, self.channel_id) from None
+        stream = self.known_stream(sid)
+        if stream is None:
+            raise StreamNotFoundError(sid, self.channel_id)
+        return stream
 
     def __contains__(self, stream_id) -> bool:
-        return stream_id in self.streams
+        try:
+            return self.known_stream(stream_id) is not None
+        except StreamIdError:
+            return False
 
     def __iter__(self):
         return iter(list(self.streams.values()))

@@ -1,8 +1,11 @@
 """A channel whose streams live in a persistent store (embedded SQLite or MongoDB).
 
-Stream definitions are loaded from the store when the channel opens, and every
-change of data or calculated intervals goes straight to the store; data and
-intervals that belong together are committed in one store transaction.
+Stream definitions are loaded on first need, so opening a store of 100,000s of streams reads none of them:
+a lookup by id (``channel[sid]``, ``sid in channel``, ``get_or_create_stream``) reads that one definition
+until the channel has loaded them all; anything that lists the streams (``channel.streams``, iterating,
+``len``, ``find_streams``) loads them all once (:meth:`DatabaseChannel.refresh` reloads them). Every change of
+data or calculated intervals goes straight to the store; data and intervals that belong together are committed
+in one store transaction.
 """
 from __future__ import annotations
 
@@ -39,9 +42,36 @@ class DatabaseChannel(BaseChannel):
             raise ValueError(f"channel {channel_id!r} needs a store")
         self.store = store
         self._lock = threading.RLock()
-        self.refresh()
+        self._loaded = False   # True once every definition of the channel has been read
 
     # -- definitions -----------------------------------------------------------
+    @property
+    def streams(self):
+        """Every stream of the channel (``StreamId -> Stream``); the first use reads all their definitions."""
+        if not self._loaded:
+            with self._lock:
+                if not self._loaded:   # another thread may have read them meanwhile
+                    self.refresh()
+        return self._streams
+
+    @streams.setter
+    def streams(self, value):
+        self._streams = value
+
+    def known_stream(self, stream_id) -> Stream | None:
+        """The stream ``stream_id``, or None when the channel has no such stream; before the channel has loaded
+        every definition, this reads that one definition only."""
+        stream_id = get_stream_id(stream_id)
+        if self._loaded:
+            return self._streams.get(stream_id)
+        with self._lock:
+            stream = self._streams.get(stream_id)
+            if stream is None and not self._loaded:
+                d = self.store.get_definition(stream_id)
+                if d is not None and d.channel_id == self.channel_id:
+                    stream = self._streams[stream_id] = self._stream_from(d)
+            return stream
+
     def _stream_from(self, d: StreamDefinition) -> Stream:
         return Stream(self, d.stream_id, d.calculated_intervals, sandbox=d.sandbox, stream_type=d.stream_type,
                       last_updated=d.last_updated)
@@ -49,16 +79,18 @@ class DatabaseChannel(BaseChannel):
     def refresh(self) -> None:
         """Reload stream definitions from the store (picks up streams other processes created or removed)."""
         with self._lock:
+            streams = self._streams
             defs = {d.stream_id: d for d in self.store.list_definitions(self.channel_id)}
-            for sid in [s for s in self.streams if s not in defs]:
-                del self.streams[sid]
+            for sid in [s for s in streams if s not in defs]:
+                del streams[sid]
             for sid, d in defs.items():
-                stream = self.streams.get(sid)
+                stream = streams.get(sid)
                 if stream is None:
-                    self.streams[sid] = self._stream_from(d)
+                    streams[sid] = self._stream_from(d)
                 else:
                     stream.set_calculated_intervals_silently(d.calculated_intervals)
                     stream.last_updated = d.last_updated
+            self._loaded = True
 
     def refresh_stream(self, stream_id) -> Stream | None:
         """Re-read one stream's definition (another process may have created it or computed more of it);
@@ -66,27 +98,68 @@ class DatabaseChannel(BaseChannel):
         stream_id = get_stream_id(stream_id)
         d = self.store.get_definition(stream_id)
         with self._lock:
-            stream = self.streams.get(stream_id)
-            if d is None:
-                self.streams.pop(stream_id, None)
+            stream = self._streams.get(stream_id)
+            if d is None or d.channel_id != self.channel_id:
+                self._streams.pop(stream_id, None)
                 return None
             if stream is None:
-                stream = self.streams[stream_id] = self._stream_from(d)
+                stream = self._streams[stream_id] = self._stream_from(d)
             else:
                 stream.set_calculated_intervals_silently(d.calculated_intervals)
                 stream.last_updated = d.last_updated
             return stream
 
+    def refresh_streams(self, stream_ids) -> None:
+        """:meth:`refresh_stream` of several streams with one store read. Before the channel has loaded every
+        definition, only those it has read so far are read again (the others are read when first needed)."""
+        ids = [get_stream_id(s) for s in stream_ids]
+        if not self._loaded:
+            ids = [sid for sid in ids if sid in self._streams]
+        if not ids:
+            return
+        defs = self.store.get_definitions(ids)
+        with self._lock:
+            for sid in ids:
+                d = defs.get(sid)
+                stream = self._streams.get(sid)
+                if d is None or d.channel_id != self.channel_id:
+                    self._streams.pop(sid, None)
+                elif stream is None:
+                    self._streams[sid] = self._stream_from(d)
+                else:
+                    stream.set_calculated_intervals_silently(d.calculated_intervals)
+                    stream.last_updated = d.last_updated
+
+    def create_streams(self, stream_ids) -> list[Stream]:
+        """The streams ``stream_ids``, those that do not exist yet created together (one store transaction where
+        the store has them), e.g. the outputs of a batch of workflow steps."""
+        ids = [get_stream_id(s) for s in stream_ids]
+        with self._lock:
+            unknown = [sid for sid in ids if sid not in self._streams]
+            if unknown and not self._loaded:
+                for sid, d in self.store.get_definitions(unknown).items():
+                    if d.channel_id == self.channel_id:
+                        self._streams[sid] = self._stream_from(d)
+            missing = list(dict.fromkeys(sid for sid in ids if sid not in self._streams))
+            if missing:
+                now = utcnow()
+                defs = [StreamDefinition(sid, self.channel_id, TimeIntervals(), last_updated=now, last_accessed=now)
+                        for sid in missing]
+                self.store.create_definitions(defs)
+                for d in defs:
+                    self._streams[d.stream_id] = self._stream_from(d)
+            return [self._streams[sid] for sid in ids]
+
     def create_stream(self, stream_id, sandbox=None) -> Stream:
         stream_id = get_stream_id(stream_id)
         with self._lock:
-            if stream_id in self.streams:
+            if self.known_stream(stream_id) is not None:
                 raise StreamAlreadyExistsError(stream_id, self.channel_id)
             now = utcnow()
             d = StreamDefinition(stream_id, self.channel_id, TimeIntervals(), last_updated=now, last_accessed=now,
                                  sandbox=sandbox)
             self.store.create_definition(d)
-            stream = self.streams[stream_id] = self._stream_from(d)
+            stream = self._streams[stream_id] = self._stream_from(d)
             return stream
 
     @staticmethod
@@ -189,7 +262,7 @@ class DatabaseChannel(BaseChannel):
             stream.set_calculated_intervals_silently(TimeIntervals())
             if remove_definition:
                 self.store.delete_definition(stream.stream_id)
-                del self.streams[stream.stream_id]
+                self._streams.pop(stream.stream_id, None)
 
     def purge_interval(self, stream_id, time_interval, calculated_intervals=None):
         """Delete the instances in ``(start, end]``; the stream's calculated intervals lose that interval (taken

@@ -28,7 +28,7 @@ class StreamId:
     meta-data), so ``house=1`` and ``house="1"`` name the same stream.
     """
 
-    __slots__ = ("name", "meta_data", "_key")
+    __slots__ = ("name", "meta_data", "_key", "_text", "_str")
 
     def __init__(self, name: str, meta_data=None):
         if not isinstance(name, str) or not name.strip():
@@ -63,11 +63,25 @@ class StreamId:
         self.name = name
         self.meta_data = tuple(clean)
         self._key = (name, tuple(sorted(clean)))
+        self._text = self._str = None   # key and str(), made on first use (an id never changes)
+
+    @classmethod
+    def _stored(cls, name: str, pairs) -> "StreamId":
+        """The id a store wrote from a checked StreamId (``pairs``: its ``[key, text]`` pairs in their order)."""
+        obj = cls.__new__(cls)
+        obj.name = name
+        obj.meta_data = meta = tuple(map(tuple, pairs))
+        obj._key = (name, tuple(sorted(meta)))
+        obj._text = obj._str = None
+        return obj
 
     @property
     def key(self) -> str:
         """Canonical text form (sorted meta-data): the primary key in the embedded store."""
-        return json.dumps([self._key[0], [list(p) for p in self._key[1]]], separators=(",", ":"))
+        text = self._text
+        if text is None:
+            text = self._text = json.dumps([self._key[0], [list(p) for p in self._key[1]]], separators=(",", ":"))
+        return text
 
     @classmethod
     def from_key(cls, key: str) -> "StreamId":
@@ -94,11 +108,16 @@ class StreamId:
         return f"StreamId(name={self.name!r}, meta_data={dict(self.meta_data)!r})"
 
     def __str__(self):
-        name = _quoted(self.name, ':[]"')
-        if not self.meta_data:
-            return name
-        items = (_quoted(k, _META_SPECIALS) + "=" + _quoted(v, _META_SPECIALS) for k, v in self.meta_data)
-        return name + ": [" + ", ".join(items) + "]"
+        text = self._str
+        if text is None:
+            name = _quoted(self.name, ':[]"')
+            if not self.meta_data:
+                text = name
+            else:
+                items = (_quoted(k, _META_SPECIALS) + "=" + _quoted(v, _META_SPECIALS) for k, v in self.meta_data)
+                text = name + ": [" + ", ".join(items) + "]"
+            self._str = text
+        return text
 
 
 _META_SPECIALS = ',=[]"'

@@ -172,7 +172,10 @@ class TimeIntervals:
     __slots__ = ("_items",)
 
     def __init__(self, intervals: Iterable | None = None):
-        self._items: list[TimeInterval] = self._normalise(_as_interval_list(intervals))
+        if type(intervals) is TimeIntervals:   # already normalised, and never changed in place: share its list
+            self._items: list[TimeInterval] = intervals._items
+            return
+        self._items = self._normalise(_as_interval_list(intervals))
 
     @staticmethod
     def _normalise(items: list[TimeInterval]) -> list[TimeInterval]:

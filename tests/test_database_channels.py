@@ -142,6 +142,68 @@ def test_channels_only_load_their_own_definitions(store_factory):
     assert [s.stream_id.name for s in AssetsChannel("assets", store)] == ["in_assets"]
 
 
+class _CountingStore:
+    """The store, counting how many definitions the channel reads through it."""
+
+    def __init__(self, store):
+        self._store, self.listed, self.read = store, 0, 0
+
+    def list_definitions(self, *a, **k):
+        out = self._store.list_definitions(*a, **k)
+        self.listed += len(out)
+        return out
+
+    def get_definition(self, *a, **k):
+        self.read += 1
+        return self._store.get_definition(*a, **k)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def test_opening_a_channel_reads_definitions_only_when_needed(store_factory):
+    store = store_factory()
+    ch = DatabaseChannel("mongo", store)
+    for i in range(50):
+        ch.create_stream(StreamId("s", {"i": str(i)}))
+    AssetsChannel("assets", store).create_stream(StreamId("elsewhere"))
+
+    counting = _CountingStore(reopen(store_factory, store))
+    opened = DatabaseChannel("mongo", counting)
+    assert counting.listed == 0 and counting.read == 0          # opening reads no definition
+    assert opened[StreamId("s", {"i": "7"})].stream_id == StreamId("s", {"i": "7"})
+    assert StreamId("s", {"i": "8"}) in opened
+    assert StreamId("elsewhere") not in opened                   # another channel's stream, by id too
+    assert counting.listed == 0 and counting.read == 3           # one definition per lookup
+    created_after = DatabaseChannel("mongo", store).create_stream(StreamId("new"))
+    assert opened.get_or_create_stream(StreamId("new"), try_create=False).stream_id == created_after.stream_id
+    assert len(opened) == 51 and counting.listed == 51           # listing reads the channel's definitions once
+    assert opened[StreamId("s", {"i": "7"})] is opened.streams[StreamId("s", {"i": "7"})]
+    reads = counting.read
+    assert StreamId("s", {"i": "9"}) in opened and counting.read == reads   # then lookups are in memory
+
+
+def test_streams_made_and_reread_together(store_factory):
+    store = store_factory()
+    first = DatabaseChannel("mongo", store)
+    first.create_stream(StreamId("old"))
+    counting = _CountingStore(reopen(store_factory, store))
+    created = []
+    counting.create_definitions = lambda defs: (created.append(len(defs)),
+                                                counting._store.create_definitions(defs))
+    ch = DatabaseChannel("mongo", counting)
+    wanted = [StreamId("old"), StreamId("n", {"i": "1"}), StreamId("n", {"i": "2"})]
+    got = ch.create_streams(wanted)
+    assert [s.stream_id for s in got] == wanted and created == [2]     # the two missing ones, in one call
+    assert {d.stream_id for d in store.list_definitions("mongo")} == set(wanted)
+    # another connection computes one of them: re-reading brings its calculated intervals
+    other = DatabaseChannel("mongo", store)[StreamId("n", {"i": "1"})]
+    other.calculated_intervals = TimeIntervals([TimeInterval(T0, t(10))])
+    ch.refresh_streams(wanted)
+    assert ch[StreamId("n", {"i": "1"})].calculated_intervals == TimeIntervals([TimeInterval(T0, t(10))])
+    assert got[1] is ch[StreamId("n", {"i": "1"})]
+
+
 def test_assets_channel_versions_have_one_calculated_interval(store_factory):
     ch = AssetsChannel("assets", store_factory())
     sid = StreamId("houses")

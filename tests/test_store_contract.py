@@ -76,6 +76,20 @@ def test_definitions_create_get_list_update_delete(store):
     assert [d.stream_id for d in store.list_definitions()] == [OTHER]
 
 
+def test_definitions_read_and_created_several_at_once(store):
+    define(store, OTHER, "assets", calculated_intervals=TimeIntervals([TimeInterval(t(0), t(60))]))
+    made = [StreamId("x", {"i": str(i)}) for i in range(3)]
+    store.create_definitions([StreamDefinition(sid, "mongo") for sid in made])
+    asked = made + [OTHER, StreamId("nope")]
+    got = store.get_definitions(asked)
+    assert set(got) == set(made) | {OTHER}            # the missing one is left out
+    assert got[OTHER].channel_id == "assets"
+    assert got[OTHER].calculated_intervals == TimeIntervals([TimeInterval(t(0), t(60))])
+    assert all(got[sid].channel_id == "mongo" and got[sid].calculated_intervals.is_empty for sid in made)
+    with pytest.raises(StreamAlreadyExistsError, match="x"):
+        store.create_definitions([StreamDefinition(made[1], "mongo")])
+
+
 def test_definitions_updated_since_and_their_count(store):
     a, b, c = StreamId("a"), StreamId("b"), StreamId("c")
     define(store, a, last_updated=T0)
@@ -412,6 +426,8 @@ def test_run_history_newest_first(store):
     assert [r["n"] for r in store.list_runs(limit=2)] == [4, 3]
     with pytest.raises(ValueEncodingError):
         store.record_run({"bad": {1, 2}})
+    store.record_runs([{"tool": "a", "n": 5}, {"tool": "b", "n": 6}])   # several at once, in this order
+    assert [r["n"] for r in store.list_runs(limit=3)] == [6, 5, 4]
 
 
 # -- exact floats ------------------------------------------------------------------------------------------------------

@@ -114,8 +114,12 @@ def test_every_engine_gives_the_same_streams_instance_for_instance(tmp_path):
         path = _store(tmp_path / f"{name}.sqlite")
         result, contents = _run(path, iv, **kwargs)
         assert result.outcome == "ok" and len(result.records) == 6 + 1 + 6 + 6 + 3, name
+        reopened = ChannelManager.open(path)   # every step's run record is in the store, whichever engine ran it
+        contents["(run records in the store)"] = sorted((r.tool, r.output_stream) for r in reopened.run_history.list())
+        reopened.close()
         results[name] = contents
     assert results["auto"] and all(v == results["inline"] for v in results.values())
+    assert len(results["inline"]["(run records in the store)"]) == 6 + 1 + 6 + 6 + 3
     counts = results["inline"]["count_per_resident: [house=1, resident=a]"][0]
     assert [v for _t, v in counts] == [12] * 20     # 12 ticks of 5 s in each 60 s window
 

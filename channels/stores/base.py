@@ -122,9 +122,24 @@ class Store(ABC):
     @abstractmethod
     def get_definition(self, stream_id: StreamId) -> StreamDefinition | None: ...
 
+    def get_definitions(self, stream_ids) -> dict:
+        """``{StreamId: StreamDefinition}`` of those of ``stream_ids`` that exist (one read where the store can)."""
+        out = {}
+        for sid in stream_ids:
+            d = self.get_definition(sid)
+            if d is not None:
+                out[sid] = d
+        return out
+
     @abstractmethod
     def create_definition(self, definition: StreamDefinition) -> None:
         """Raise StreamAlreadyExistsError if the id exists."""
+
+    def create_definitions(self, definitions) -> None:
+        """Create several definitions (the embedded store: in one transaction, none of them if one exists);
+        StreamAlreadyExistsError names one that exists."""
+        for d in definitions:
+            self.create_definition(d)
 
     @abstractmethod
     def update_definition(self, stream_id: StreamId, **fields) -> None:
@@ -196,6 +211,11 @@ class Store(ABC):
     @abstractmethod
     def record_run(self, run: dict) -> None:
         """Append one JSON-like run record (see channels.tools.RunRecord.to_dict)."""
+
+    def record_runs(self, runs: list) -> None:
+        """Append several run records in this order (the embedded store: in one transaction)."""
+        for run in runs:
+            self.record_run(run)
 
     @abstractmethod
     def list_runs(self, limit: int | None = None) -> list[dict]:

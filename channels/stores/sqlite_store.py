@@ -184,10 +184,20 @@ class SQLiteStore(Store):
     _DEF_COLS = "name, meta, channel_id, calculated_intervals, last_updated, last_accessed, sandbox, stream_type"
 
     @staticmethod
-    def _definition(row) -> StreamDefinition:
+    def _definition(row, intervals=None) -> StreamDefinition:
+        """``intervals``: a dict text -> TimeIntervals for the rows of one listing (most streams of a workflow
+        have the same calculated intervals: each row gets its own TimeIntervals over the same, never changed,
+        list of pieces)."""
         name, meta, channel_id, ivs, lu, la, sandbox, stype = row
-        return StreamDefinition(StreamId(name, [tuple(p) for p in json.loads(meta)]), channel_id,
-                                _intervals_from_text(ivs), _dt(lu), _dt(la), sandbox, stype)
+        if intervals is None:
+            ci = _intervals_from_text(ivs)
+        else:
+            ci = intervals.get(ivs)
+            if ci is None:
+                ci = intervals[ivs] = _intervals_from_text(ivs)
+            ci = TimeIntervals(ci)
+        return StreamDefinition(StreamId._stored(name, json.loads(meta)), channel_id, ci, _dt(lu), _dt(la), sandbox,
+                                stype)
 
     def list_definitions(self, channel_id: str | None = None,
                          updated_since: datetime | None = None) -> list[StreamDefinition]:
@@ -201,7 +211,8 @@ class SQLiteStore(Store):
         q = f"SELECT {self._DEF_COLS} FROM definitions" + (" WHERE " + " AND ".join(where) if where else "")
         with self._db.errors("listing stream definitions"):
             rows = self._db.con().execute(q + " ORDER BY key", args).fetchall()
-        return [self._definition(r) for r in rows]
+        intervals = {}
+        return [self._definition(r, intervals) for r in rows]
 
     def channel_ids(self) -> set[str]:
         with self._db.errors("listing channel ids"):
@@ -220,18 +231,40 @@ class SQLiteStore(Store):
                                       (stream_id.key,)).fetchone()
         return None if row is None else self._definition(row)
 
+    def get_definitions(self, stream_ids) -> dict:
+        by_key = {sid.key: sid for sid in stream_ids}
+        keys = list(by_key)
+        out = {}
+        with self._db.errors(f"reading the definitions of {len(keys)} streams"), self._db.snapshot() as con:
+            for i in range(0, len(keys), _MAX_PARAMS):
+                part = keys[i:i + _MAX_PARAMS]
+                rows = con.execute(f"SELECT key, {self._DEF_COLS} FROM definitions WHERE key IN "
+                                   f"({','.join('?' * len(part))})", part).fetchall()
+                for row in rows:
+                    out[by_key[row[0]]] = self._definition(row[1:])
+        return out
+
     def create_definition(self, definition: StreamDefinition) -> None:
-        sid_ = definition.stream_id
-        ivs = _intervals_to_text(definition.calculated_intervals)
-        with self._db.errors(f"creating stream {sid_}"), self._db.write() as con:
-            if con.execute("SELECT 1 FROM definitions WHERE key=?", (sid_.key,)).fetchone():
-                raise StreamAlreadyExistsError(sid_, definition.channel_id)
-            sid = self._db.sid(con, sid_, create=True)
-            con.execute("INSERT INTO definitions (sid, key, name, meta, channel_id, stream_type, sandbox, "
-                        "last_updated, last_accessed, calculated_intervals) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (sid, sid_.key, sid_.name, json.dumps([list(p) for p in sid_.meta_data]),
-                         definition.channel_id, definition.stream_type, definition.sandbox,
-                         _ms(definition.last_updated, None), _ms(definition.last_accessed, None), ivs))
+        self.create_definitions([definition])
+
+    def create_definitions(self, definitions) -> None:
+        definitions = list(definitions)
+        if not definitions:
+            return
+        what = (f"creating stream {definitions[0].stream_id}" if len(definitions) == 1
+                else f"creating {len(definitions)} streams")
+        rows = [(d, _intervals_to_text(d.calculated_intervals), json.dumps([list(p) for p in d.stream_id.meta_data]))
+                for d in definitions]   # prepared before the write lock is taken
+        with self._db.errors(what), self._db.write() as con:
+            for d, ivs, meta in rows:
+                sid_ = d.stream_id
+                if con.execute("SELECT 1 FROM definitions WHERE key=?", (sid_.key,)).fetchone():
+                    raise StreamAlreadyExistsError(sid_, d.channel_id)
+                sid = self._db.sid(con, sid_, create=True)
+                con.execute("INSERT INTO definitions (sid, key, name, meta, channel_id, stream_type, sandbox, "
+                            "last_updated, last_accessed, calculated_intervals) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                            (sid, sid_.key, sid_.name, meta, d.channel_id, d.stream_type, d.sandbox,
+                             _ms(d.last_updated, None), _ms(d.last_accessed, None), ivs))
 
     def update_definition(self, stream_id: StreamId, **fields) -> None:
         bad = set(fields) - set(UPDATABLE_FIELDS)
@@ -610,11 +643,19 @@ class SQLiteStore(Store):
 
     # -- tool-run history --------------------------------------------------------------------------------------
     def record_run(self, run: dict) -> None:
-        if not isinstance(run, dict):
-            raise ValueEncodingError(f"a run record must be a dict, got {type(run).__name__}")
-        text = encode_json(run)
-        with self._db.errors("recording a tool run"), self._db.write() as con:
-            con.execute("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", (_ms(utcnow(), 0), text))
+        self.record_runs([run])
+
+    def record_runs(self, runs: list) -> None:
+        for run in runs:
+            if not isinstance(run, dict):
+                raise ValueEncodingError(f"a run record must be a dict, got {type(run).__name__}")
+        if not runs:
+            return
+        now = _ms(utcnow(), 0)
+        rows = [(now, encode_json(run)) for run in runs]   # encoded before the write lock is taken
+        with self._db.errors("recording a tool run" if len(rows) == 1 else f"recording {len(rows)} tool runs"), \
+                self._db.write() as con:
+            con.executemany("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", rows)
 
     def list_runs(self, limit: int | None = None) -> list[dict]:
         with self._db.errors("listing tool runs"):

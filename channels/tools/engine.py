@@ -294,7 +294,7 @@ class Tool:
         if getattr(channel, "read_only", False):
             raise ReadOnlyChannelError(f"tool {self.name!r} cannot write to {sink.stream_id}: channel "
                                        f"{channel.channel_id!r} is read-only")
-        if sink.stream_id not in channel.streams:
+        if sink.stream_id not in channel:
             raise ToolExecutionError(f"tool {self.name!r}: output stream {sink.stream_id} does not exist in "
                                      f"channel {channel.channel_id!r}")
         up_to = channel.up_to_timestamp
@@ -315,7 +315,7 @@ class Tool:
             raise ToolExecutionError(f"tool {self.name!r}: {what} is missing (None)")
         if not isinstance(s, Stream):
             raise ToolExecutionError(f"tool {self.name!r}: {what} must be a Stream, got {type(s).__name__} {s!r}")
-        if s.stream_id not in s.channel.streams:
+        if s.stream_id not in s.channel:
             raise ToolExecutionError(f"tool {self.name!r}: {what} {s.stream_id} does not exist in channel "
                                      f"{s.channel.channel_id!r}")
 
@@ -480,6 +480,7 @@ class Tool:
     def _commit(self, sink, piece, plain, meta, meta_keys, siblings) -> int:
         channel = sink.channel
         written = 0
+        known_keys = len(meta_keys)
         if meta:
             base_meta = tuple(sink.stream_id.meta_data)
             base_keys = {k for k, _ in base_meta}
@@ -493,8 +494,9 @@ class Tool:
                 sid = StreamId(sink.stream_id.name, base_meta + pairs)
                 if sid not in siblings:
                     siblings[sid] = channel.get_or_create_stream(sid)
-        if meta_keys:
-            # existing siblings from earlier runs with the same meta key(s) follow the sink too
+        if len(meta_keys) > known_keys:
+            # existing siblings from earlier runs with the same meta key(s) follow the sink too (looked for when
+            # the run first yields a key: ``siblings`` keeps them for its later chunks)
             base_meta = dict(sink.stream_id.meta_data)
             for sid, stream in list(channel.streams.items()):
                 if sid in siblings or sid.name != sink.stream_id.name:

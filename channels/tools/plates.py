@@ -100,7 +100,7 @@ class _PlateTool(Tool):
             return Tool.execute(self, flat, sink, interval, alignment_stream, **options)
         finally:
             self._plate_id = self._plate_values = self._raw_sources = None
-            if temporary_sink and sink.stream_id in sink.channel.streams and not sink.window(
+            if temporary_sink and sink.stream_id in sink.channel and not sink.window(
                     TimeInterval.all_time()).count():
                 # the common stream we made for HyperStream's list of sinks: not one of the outputs
                 sink.channel.purge_stream(sink.stream_id, remove_definition=True)
@@ -123,7 +123,7 @@ def _common_sink(sinks, meta_data_id, tool_name) -> tuple[Stream, bool]:
 
 def base_stream(channel, sid, sinks) -> tuple[Stream, bool]:
     """``sid`` in ``channel`` (made if needed; True then), calculated over what all ``sinks`` have calculated."""
-    created = sid not in channel.streams
+    created = sid not in channel
     sink = channel.get_or_create_stream(sid)
     if any(s.stream_id == sid for s in sinks):
         return sink, False

@@ -129,7 +129,7 @@ class PreparedRun:
                                          output_plate_values=list(values), **options)
             return self.tool.execute(self.sources, base, req.interval, alignment_stream=self.alignment, **options)
         finally:
-            if created and base.stream_id in channel.streams and not base.window(TimeInterval.all_time()).count():
+            if created and base.stream_id in channel and not base.window(TimeInterval.all_time()).count():
                 channel.purge_stream(base.stream_id, remove_definition=True)
 
 
@@ -138,7 +138,7 @@ def input_streams(manager, request: RunRequest) -> tuple[list, object]:
     :class:`RunRequestError` naming it."""
     def get(ref, what):
         try:
-            stream = manager.get_channel(ref[0]).streams.get(ref[1])
+            stream = manager.get_channel(ref[0]).known_stream(ref[1])
         except ChannelsError as e:
             raise _bad(what, f"{ref[0]}/{ref[1]}: {e}") from None
         if stream is None:

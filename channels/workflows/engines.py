@@ -94,20 +94,67 @@ def _init_local(setup, cancel_event):
     _state(setup, cancel_event)
 
 
-def _run_in_worker(state, spec):
-    """Run one step (``spec`` from :func:`_spec`); returns ("ok", RunRecord | None) or ("error"/"cancelled", text)."""
+class _BatchHistory:
+    """The run records of a worker's batch of steps, written to the store together when the batch ends (one
+    short write transaction instead of one per step)."""
+
+    def __init__(self, target):
+        self.target, self.records = target, []
+
+    #: written at the latest after this many (a long Dask group keeps few records in memory only)
+    FLUSH_EVERY = 32
+
+    def record(self, run) -> None:
+        self.records.append(run)
+        if len(self.records) >= self.FLUSH_EVERY:
+            self.flush()
+
+    def list(self, limit=None):
+        return self.target.list(limit)
+
+    def flush(self) -> None:
+        records, self.records = self.records, []
+        if not records:
+            return
+        store = getattr(self.target, "store", None)
+        if store is not None and hasattr(store, "record_runs"):
+            store.record_runs([r.to_dict() for r in records])
+        else:
+            for r in records:
+                self.target.record(r)
+
+
+def _prepare(manager, workflow, specs, refresh=True, create=True) -> None:
+    """Before a worker runs steps: what other steps of this run wrote and they read is re-read (``refresh``),
+    one store read per channel; their outputs that do not exist yet are created (``create``), one store
+    transaction per channel. The rest is read when a step first needs it (a sink is written by its step alone,
+    so this worker's copy of it stays true)."""
     from ..database_channel import DatabaseChannel
+    fresh, outputs = {}, {}
+    for spec in specs:
+        index, _pv, _sources, sink, _alignment, sinks, _mid, _values, produced = spec
+        for cid, sid in produced if refresh else ():
+            fresh.setdefault(cid, []).append(sid)
+        multi = workflow.factors[index].factor_type == "MultiOutputFactor"
+        for cid, sid in (sinks if multi else [sink] if sink else []) if create else ():
+            outputs.setdefault(cid, []).append(sid)
+    for group, act in ((fresh, "refresh_streams"), (outputs, "create_streams")):
+        for cid, sids in group.items():
+            channel = manager.get_channel(cid)
+            if isinstance(channel, DatabaseChannel):
+                getattr(channel, act)(sids)
+
+
+def _run_in_worker(state, spec, history=None, refresh=True):
+    """Run one step (``spec`` from :func:`_spec`), first re-reading what it reads that other steps of this run
+    wrote (``refresh``); returns ("ok", RunRecord | None) or ("error"/"cancelled", text)."""
     from .code_params import check_factor, tool_for
     from .steps import Step, run_step
     setup, manager, workflow = state["setup"], state["manager"], state["workflow"]
-    index, pv, sources, sink, alignment, sinks, meta_data_id, values, fresh = spec
+    index, pv, sources, sink, alignment, sinks, meta_data_id, values, _fresh = spec
     try:
-        # what other steps of this run wrote is re-read; the rest only when this worker has not seen it yet
-        # (a sink is written by its step alone, so this worker's copy of it stays true)
-        for cid, sid in sources + sinks + [x for x in (sink, alignment) if x]:
-            channel = manager.get_channel(cid)
-            if isinstance(channel, DatabaseChannel) and ((cid, sid) in fresh or sid not in channel.streams):
-                channel.refresh_stream(sid)
+        if refresh:
+            _prepare(manager, workflow, [spec], create=False)
         tools = state["tools"]
         if index not in tools:
             check = check_factor(manager, workflow, index, state["bindings"], setup.allow_stored_code)
@@ -116,7 +163,7 @@ def _run_in_worker(state, spec):
             tools[index] = tool_for(check)
         step = Step(workflow.factors[index], pv, sources, sink, alignment, sinks, meta_data_id, values)
         return "ok", run_step(manager, workflow, step, tools[index], setup.interval, None, state["cancel"],
-                               setup.chunk)
+                               setup.chunk, history)
     except CancelledError as e:
         return "cancelled", str(e)
     except BaseException as e:  # noqa: BLE001 - tools (and consented code) may raise anything: report it by name
@@ -127,19 +174,31 @@ def _run_in_worker(state, spec):
 BATCH_MAX = 32
 
 
-def _run_in_order(state, specs) -> list:
-    """Steps one after another on this worker; stops at the first that does not finish."""
+def _run_in_order(state, specs, independent=False) -> list:
+    """Steps one after another on this worker; stops at the first that does not finish. ``independent``: no
+    step reads what another of them writes (a local batch of ready steps), so what they read is re-read once for
+    all (else before each step, as a Dask group's steps depend on each other). Their outputs are created
+    together first, and their run records written together (also when one fails)."""
+    manager, workflow = state["manager"], state["workflow"]
+    history = _BatchHistory(manager.run_history)
     outcomes = []
-    for spec in specs:
-        outcomes.append(_run_in_worker(state, spec))
-        if outcomes[-1][0] != "ok":
-            break
+    try:
+        _prepare(manager, workflow, specs, refresh=independent)
+    except Exception as e:  # noqa: BLE001 - reported on the batch's first step
+        return [("error", f"{type(e).__name__}: {e}")]
+    try:
+        for spec in specs:
+            outcomes.append(_run_in_worker(state, spec, history, refresh=not independent))
+            if outcomes[-1][0] != "ok":
+                break
+    finally:
+        history.flush()
     return outcomes
 
 
 def _local_batch(specs):
     """Ready steps (independent of each other) in one task."""
-    return _run_in_order(_STATE[next(iter(_STATE))], specs)
+    return _run_in_order(_STATE[next(iter(_STATE))], specs, independent=True)
 
 
 def _spec(index_of, step, produced) -> tuple:
@@ -196,25 +255,28 @@ def run_steps(engine, manager, workflow, steps, interval, *, tool_of, run_inline
         return
     deps = step_dependencies(steps)
     setup = _setup(manager, workflow, interval, chunk, bindings, allow_stored_code)
-    finished = lambda step: _refresh_outputs(manager, step)  # noqa: E731
+    finished = lambda done: _refresh_outputs(manager, done)  # noqa: E731
     try:
         if engine == "local":
             _run_local(workflow, steps, deps, setup, result, report, cancel, workers or os.cpu_count() or 1, finished)
         else:
             _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler, finished)
-    finally:
-        for step in steps:   # a cancelled or failed run may have committed chunks of steps it did not finish
-            _refresh_outputs(manager, step)
+    finally:   # a cancelled or failed run may have committed chunks of steps it did not finish
+        _refresh_outputs(manager, steps)
 
 
-def _refresh_outputs(manager, step) -> None:
-    """A worker wrote the step's outputs: this process re-reads their definitions (one read per stream), so its
+def _refresh_outputs(manager, steps) -> None:
+    """Workers wrote the steps' outputs: this process re-reads their definitions (one read per channel), so its
     channels show them while the run goes on."""
     from ..database_channel import DatabaseChannel
-    for cid, sid in step_outputs(step):
+    by_channel = {}
+    for step in steps:
+        for cid, sid in step_outputs(step):
+            by_channel.setdefault(cid, []).append(sid)
+    for cid, sids in by_channel.items():
         channel = manager.get_channel(cid)
         if isinstance(channel, DatabaseChannel):
-            channel.refresh_stream(sid)
+            channel.refresh_streams(sids)
 
 
 def _label(step) -> str:
@@ -226,7 +288,7 @@ class _Scheduler:
 
     def __init__(self, workflow, steps, deps, result, report, finished=None):
         self.workflow, self.steps, self.result, self.report = workflow, steps, result, report
-        self.finished = finished   # finished(step): a step's outputs were committed by a worker
+        self.finished = finished   # finished(steps): these steps' outputs were committed by a worker
         self.waiting = [len(d) for d in deps]
         self.readers = [[] for _ in steps]
         for i, d in enumerate(deps):
@@ -238,6 +300,14 @@ class _Scheduler:
         self.answered = [False] * len(steps)
         self.error = None
 
+    def answers(self, indexes, outcomes):
+        """The outcomes of one task's steps (a worker ran them in this order)."""
+        pairs = list(zip(indexes, outcomes))
+        if self.finished is not None:
+            self.finished([self.steps[i] for i, (kind, _) in pairs if kind == "ok"])
+        for i, outcome in pairs:
+            self.answer(i, outcome)
+
     def answer(self, i, outcome):
         kind, value = outcome
         self.done += 1
@@ -245,8 +315,6 @@ class _Scheduler:
         if kind == "ok":
             if value is not None:
                 self.result.records.append(value)
-            if self.finished is not None:
-                self.finished(self.steps[i])
             for j in self.readers[i]:
                 self.waiting[j] -= 1
                 if self.waiting[j] == 0:
@@ -309,8 +377,7 @@ def _run_local_pool(workflow, steps, deps, setup, result, report, cancel, worker
                         outcomes = fut.result()
                     except Exception as e:  # noqa: BLE001 - a worker process that died: name it
                         outcomes = [("error", f"the worker process failed: {type(e).__name__}: {e}")]
-                    for i, outcome in zip(batch, outcomes):
-                        sched.answer(i, outcome)
+                    sched.answers(batch, outcomes)
         finally:
             stop.set() if (sched.error or (cancel is not None and cancel.is_set())) else None
     _finish(workflow, sched, cancel)
@@ -471,8 +538,7 @@ def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, sch
                     outcomes = fut.result()
                 except Exception as e:  # noqa: BLE001 - a lost worker or a task that did not start
                     outcomes = [("error", f"{type(e).__name__}: {e}")]
-                for i, outcome in zip(members, outcomes):
-                    sched.answer(i, outcome)
+                sched.answers(members, outcomes)
             pending = set(pending)
         _finish(workflow, sched, cancel)
     finally:

@@ -320,7 +320,7 @@ def _nothing_to_compute(manager, steps, interval) -> bool:
         targets = step.sinks if step.factor.factor_type == "MultiOutputFactor" else [step.sink]
         for channel_id, stream_id in targets:
             try:
-                stream = manager.get_channel(channel_id).streams.get(stream_id)
+                stream = manager.get_channel(channel_id).known_stream(stream_id)
             except ChannelsError:
                 return False
             if stream is None or not (TimeIntervals([interval]) - stream.calculated_intervals).is_empty:

@@ -294,7 +294,7 @@ class LineageIndex:
 
     def _stream(self, channel_id, stream_id):
         ch = self._get_channel(channel_id)
-        return None if ch is None or stream_id is None else ch.streams.get(stream_id)
+        return None if ch is None or stream_id is None else ch.known_stream(stream_id)
 
     def _computed_at(self, channel_id, stream_id, stream, part) -> datetime | None:
         """When a part no run record covers was computed: its newest instance's insertion (MongoDB), else the
@@ -639,7 +639,7 @@ def lineage_index(manager, steps=None, model=None) -> LineageIndex:
             return None
         if not isinstance(channel, (AssetsChannel, AssetsFileChannel)):
             return None
-        stream = channel.streams.get(stream_id)
+        stream = channel.known_stream(stream_id)
         last = stream.window().last() if stream is not None else None
         return last.timestamp if last is not None else None
 

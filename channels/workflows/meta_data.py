@@ -60,14 +60,16 @@ class MetaDataTree:
         """Add items whose parents come later in ``items`` too (as HyperStream's loader does)."""
         pending = list(items)
         while pending:
-            placed = [it for it in pending if it.parent == ROOT or it.parent in self._items]
+            placed, waiting = [], []
+            for it in pending:
+                (placed if it.parent == ROOT or it.parent in self._items else waiting).append(it)
             if not placed:
                 missing = sorted({it.parent for it in pending})
                 raise MetaDataError(f"meta-data items {', '.join(sorted(it.identifier for it in pending))} have no "
                                     f"parent in the tree (missing: {', '.join(missing)})")
             for it in placed:
                 self.add(it)
-            pending = [it for it in pending if it not in placed]
+            pending = waiting
 
     def add(self, item: MetaDataItem) -> MetaDataItem:
         if not item.tag or not item.data:

@@ -49,15 +49,16 @@ def step_request(step, interval, chunk=None):
                       output_plate=plate)
 
 
-def run_step(manager, workflow, step, tool, interval, prog, cancel, chunk):
+def run_step(manager, workflow, step, tool, interval, prog, cancel, chunk, history=None):
     """Run ``step`` with ``tool`` (its factor's configured tool, loaded once per run) through
-    :func:`~channels.tools.request.run_request`; a missing input names the workflow and factor."""
+    :func:`~channels.tools.request.run_request`, recorded in ``history`` (default: the manager's); a missing input
+    names the workflow and factor."""
     try:
         prepared = prepare_run(manager, step_request(step, interval, chunk), tool=tool)
     except RunRequestError as e:
         raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}, factor {step.factor.tool.name!r}: "
                                      f"{e}") from None
-    return prepared.run(progress=prog, cancel=cancel)
+    return prepared.run(progress=prog, cancel=cancel, history=history)
 
 
 def input_stream(manager, channel_id, stream_id, workflow, spec):
@@ -65,7 +66,7 @@ def input_stream(manager, channel_id, stream_id, workflow, spec):
         channel = manager.get_channel(channel_id)
     except ChannelsError as e:
         raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}, factor {spec.name!r}: {e}") from None
-    stream = channel.streams.get(stream_id)
+    stream = channel.known_stream(stream_id)
     if stream is None:
         raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}, factor {spec.name!r}: input "
                                      f"{channel_id}/{stream_id} does not exist")

@@ -161,7 +161,7 @@ def open_connection(ctx, target: str | None, create: bool = False, demo: bool = 
         if target.lower().endswith(".json") and not os.path.isfile(target):
             raise StoreError(f"config file {target} does not exist")
         try:
-            return ChannelManager.open(target)
+            return _with_definitions(ctx, ChannelManager.open(target))
         except StoreError as e:
             if not is_mongo_uri(target) or expired_timeout(str(e)) is None:
                 raise
@@ -180,7 +180,20 @@ def open_connection(ctx, target: str | None, create: bool = False, demo: bool = 
         else:
             raise StoreError(f"store file {path} does not exist (use File ▸ Connect… ▸ New to create one)")
     ctx.check()
-    return ChannelManager.open(path)
+    return _with_definitions(ctx, ChannelManager.open(path))
+
+
+def _with_definitions(ctx, manager):
+    """Every stream definition read here, in the job: opening reads none (channels load them on first need),
+    and the stream browser and the time range list them on the GUI thread as soon as the store is shown."""
+    try:
+        for channel in manager.database_channels:
+            ctx.check()
+            channel.refresh()
+    except BaseException:
+        manager.close()
+        raise
+    return manager
 
 
 def data_span(manager) -> TimeInterval | None:
