@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         for name, feature in FEATURES:
             extra = {"picker": self.picker, "offer_bar": self.offer_bar} if name == "plotting" else {}
             self.features[name] = feature.install(self, **extra)
+        self.qt_actions.fill_all()
         for action in self.qt_actions.toolbar_actions():
             self.toolbar.insertAction(self._toolbar_first, action)
         self.toolbar.insertSeparator(self._toolbar_first)

@@ -91,6 +91,7 @@ class QtActions(QObject):
         self.context = context
         self.menus = menus
         self.bound: dict[str, QAction] = {}     # action id -> its window-wide QAction (those with a key)
+        self._filled = False                     # menus are built once the window's features are installed
         for name, menu in menus.items():
             menu.aboutToShow.connect(lambda n=name: self._fill(n))
             menu.aboutToHide.connect(self._menu_closed)
@@ -106,8 +107,8 @@ class QtActions(QObject):
             qa.triggered.connect(lambda _=False, a=action: self.run(a, self.context()))
             self.window.addAction(qa)
             self.bound[action.id] = qa
-        if action.menu is not None:
-            self._fill(action.menu)     # the menu is whole even before it first opens (and for screen readers)
+        if action.menu is not None and self._filled:
+            self._fill(action.menu)     # a late action: its menu is whole before it next opens
 
     def run(self, action: Action, ctx: Context):
         if not action.applies(ctx):
@@ -118,6 +119,12 @@ class QtActions(QObject):
             log.exception("action %s failed", action.id)
             self.window.show_error(f"{action.label(ctx)}: {e}")
             return None
+
+    def fill_all(self) -> None:
+        """Build every menu (once the features registered their actions): whole before they first open."""
+        self._filled = True
+        for name in self.menus:
+            self._fill(name)
 
     def _fill(self, name: str) -> None:
         """Rebuild menu ``name`` from the registry (plus the dock toggles the View menu ends with)."""

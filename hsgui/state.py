@@ -19,9 +19,6 @@ from psygnal import evented
 
 from channels.time_interval import TimeInterval
 
-#: the fields a view may follow (each has a signal ``state.events.<name>``)
-FIELDS = ("manager", "target", "interval", "time_zone", "current_stream", "restriction", "opening", "range_preset")
-
 
 @evented
 @dataclass(eq=False)
@@ -61,4 +58,4 @@ def _belongs(stream, manager) -> bool:
         return False
 
 
-__all__ = ["AppState", "FIELDS"]
+__all__ = ["AppState"]

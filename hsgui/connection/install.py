@@ -20,7 +20,6 @@ class Connection(QObject):
     def __init__(self, shell):
         super().__init__(shell.widget)
         self.shell = shell
-        self.views = {}
 
     @property
     def open_job(self):

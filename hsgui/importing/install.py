@@ -48,7 +48,6 @@ class Importing(QObject):
     def __init__(self, shell):
         super().__init__(shell.widget)
         self.shell = shell
-        self.views = {}
         shell.widget.setAcceptDrops(True)
         self._drops = _FileDrops(self)
         shell.widget.installEventFilter(self._drops)

@@ -7,6 +7,7 @@ and the range moves to the new store's data when it showed none of it.
 """
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import shiboken6
@@ -21,6 +22,7 @@ from hsgui.common.connection import data_span, open_ended_span, stream_span
 from hsgui.plotting.plot_area import MANY_CURVES
 from hsgui.shell import follow
 
+log = logging.getLogger(__name__)
 #: with this many panes or more the bottom docks give the plots room, down to this height
 MANY_PANES = 3
 BOTTOM_WHEN_MANY_PANES = 150
@@ -69,7 +71,6 @@ class Plotting(QObject):
         self.plots = shell.plots
         self.picker = picker
         self.offer_bar = offer_bar
-        self.views = {}
         self._manager = None
         state = shell.state
         picker.sigRangeChanged.connect(self._picked)
@@ -174,8 +175,7 @@ class Plotting(QObject):
                 else:  # purged with its definition: its curves go
                     self.plots.remove_stream(s)
             except Exception:  # noqa: BLE001 - a plot glitch must not stop the other curves refreshing
-                import logging
-                logging.getLogger(__name__).exception("plot refresh failed")
+                log.exception("plot refresh failed")
 
     # -- commands ------------------------------------------------------------------------------------
     def plot(self, streams, new_pane: bool = False):
@@ -269,7 +269,6 @@ def install(shell, picker, offer_bar) -> Plotting:
         tip="Back to the previous time range")
     add("range.forward", "Forward", p.forward, menu="view", order=410, shortcut="Alt+Right",
         tip="Forward to the next time range")
-    p.views = {"picker": picker, "offer_bar": offer_bar}
     return p
 
 
