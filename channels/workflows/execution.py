@@ -52,6 +52,8 @@ class WorkflowRun:
     created_plate_values: list = field(default_factory=list)   # (plate id, plate value) made by NodeCreation
     outcome: str = "running"                          # ok / error / cancelled
     error: str | None = None
+    worker_pids: list = field(default_factory=list)   # local engine: the worker processes that ran the steps
+    workers_started: int = 0                          # local engine: how many of them were started for this run
 
     @property
     def instances_written(self) -> int:
@@ -191,7 +193,7 @@ def choose_engine(manager, workflow, engine: str = "auto", workers: int | None =
 def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, interval: TimeInterval, *,
                  progress=None, cancel=None, chunk=None, bindings=None, allow_stored_code=False,
                  only_runnable: bool = False, engine: str = "auto", workers: int | None = None,
-                 scheduler=None) -> WorkflowRun:
+                 scheduler=None, pool=None) -> WorkflowRun:
     """Run every factor of ``workflow`` over ``interval``.
 
     :param progress: ``progress(fraction, text)``: after every committed chunk of every step
@@ -206,7 +208,8 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
         listed in :attr:`WorkflowRun.skipped`, instead of refusing the whole workflow
     :param engine: ``auto`` (default), ``inline``, ``local`` or ``dask`` (see :func:`choose_engine` and
         :mod:`.engines`); ``workers``: local worker processes (default: as many as cores; 1 = inline);
-        ``scheduler``: a Dask scheduler address (or Client / LocalCluster)
+        ``scheduler``: a Dask scheduler address (or Client / LocalCluster); ``pool``: the local engine's
+        :class:`~.process_run.WorkerPool` (default: this process's, whose workers stay between runs)
     """
     from .code_params import CodeBindings, check_factor, tool_for
     if not workflow.factors or not workflow.nodes:
@@ -300,7 +303,7 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
             run_steps(engine, manager, workflow, steps, interval, tool_of=tool_of, run_inline=run_inline,
                       result=result, report=lambda fraction, text, base=base, span=span:
                       report(base + span * fraction, text), cancel=cancel, chunk=chunk, bindings=bindings,
-                      allow_stored_code=allow_stored_code, workers=workers, scheduler=scheduler)
+                      allow_stored_code=allow_stored_code, workers=workers, scheduler=scheduler, pool=pool)
         result.outcome = "ok"
         report(1.0, f"{len(result.records)} tool runs, {result.instances_written:,} instances written")
         return result
