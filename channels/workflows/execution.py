@@ -223,12 +223,13 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
     # plates that a NodeCreationFactor of this workflow makes are planned when their turn comes)
     made = {f.output_plate.get("plate_id") for f in factors if f.factor_type == "NodeCreationFactor"
             and f.output_plate and f.output_plate.get("plate_id") not in model.plates}
-    checks, blocked, idle = {}, {}, set()
+    checks, blocked, idle, planned = {}, {}, set(), {}
     for f in factors:
         nodes = [workflow.nodes[n] for n in f.sources + f.sinks]
         later = any(p in made for n in nodes for p in n.plate_ids)
         try:
             steps = None if later else plan_factor(model, workflow, f)
+            planned[id(f)] = steps
         except WorkflowExecutionError as e:
             blocked[id(f)] = [str(e)]
             continue
@@ -281,7 +282,8 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
     try:
         for pi, phase in enumerate(phases):
             base, span = pi / len(phases), 1.0 / len(phases)
-            steps = [step for f in phase for step in plan_factor(model, workflow, f)]
+            # planned above, until a NodeCreationFactor has run (it may add plate values)
+            steps = [step for f in phase for step in (planned.pop(id(f), None) or plan_factor(model, workflow, f))]
             if phase[0].factor_type == "NodeCreationFactor":
                 for step in steps:
                     if cancel is not None and cancel.is_set():
@@ -289,6 +291,7 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
                                              f"{step.factor.tool.name}")
                     report(base, f"{step.factor.tool.name}, {pv_text(step.plate_value)}")
                     _create_nodes(manager, model, workflow, step.factor, step, tool_of(step.factor), interval, result)
+                planned.clear()
                 continue
 
             def run_inline(step, i, n, base=base, span=span):

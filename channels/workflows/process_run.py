@@ -19,9 +19,7 @@ ended — never lost.
 """
 from __future__ import annotations
 
-import atexit
 import itertools
-import os
 import sys
 import threading
 import time
@@ -99,7 +97,6 @@ class _Worker:
     """The pool's end of one worker process."""
 
     def __init__(self, ctx, idle_timeout):
-        import multiprocessing.connection  # noqa: F401 - Pipe
         self.conn, child = ctx.Pipe()
         self.cancel = ctx.Event()
         self.process = ctx.Process(target=_worker_main, args=(child, self.cancel, idle_timeout),
@@ -227,9 +224,10 @@ def worker_pool() -> WorkerPool:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None or _POOL.closed:
-            import multiprocessing.util  # noqa: F401 - its exit handler joins child processes: ours runs first
+            from multiprocessing.util import Finalize
             _POOL = WorkerPool()
-            atexit.register(_POOL.close)
+            # at exit, before multiprocessing waits for its child processes (ours would wait for their idle timeout)
+            Finalize(_POOL, _POOL.close, exitpriority=10)
         return _POOL
 
 
@@ -316,10 +314,10 @@ class _LocalRun:
 
     def _fresh(self, i, worker) -> list:
         """What step ``i`` reads that another worker wrote in this run (its own writes, ``worker`` knows)."""
-        if not self.deps[i]:
+        ran_on = self.ran_on
+        if all(ran_on.get(j) is worker for j in self.deps[i]):
             return []
-        return [s for s in step_inputs(self.steps[i]) if s in self.writer
-                and self.ran_on.get(self.writer[s]) is not worker]
+        return [s for s in step_inputs(self.steps[i]) if s in self.writer and ran_on.get(self.writer[s]) is not worker]
 
     def answers(self, batch_id, outcomes) -> None:
         worker, batch = self.batches.pop(batch_id)
