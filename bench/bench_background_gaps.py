@@ -3,7 +3,9 @@
 A real :class:`~hsgui.main_window.MainWindow` (offscreen) on an embedded store; the largest gap between the ticks
 of a 10 ms QTimer (``bench/gui_meter.GapMeter``) and the 99th percentile of the gaps, while:
 
-a. nothing runs — the idle baseline;
+a. nothing runs — the idle baseline; a'. nothing of the app runs, but as many CPU-bound processes as workers run
+   at the workers' priority (``WORKER_NICE``) — what the operating system alone does to this process when the
+   cores are busy, the baseline of d;
 b. a tool runs in the background the way Run tool runs it: the Run Tool dialog (opened as the Tools dock opens it)
    and its Run button — clock(1 s) over ``--tool-days`` into the store, in a job thread of this process;
 c. a ~``--csv-mb`` MB CSV (an ISO time column and 2 float columns) is imported through File › Import… and the
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -116,6 +117,15 @@ def write_csv(path, mb):
     return rows
 
 
+def _busy(seconds, nice):
+    """A CPU-bound process at the workers' priority (the load of a worker, without a workflow)."""
+    from channels.workflows.process_run import lower_priority
+    lower_priority(nice)
+    end, x = time.perf_counter() + seconds, 0
+    while time.perf_counter() < end:
+        x = (x * 31 + 7) % 1000003
+
+
 def set_dt(edit, dt):
     edit.setDateTime(QDateTime(QDate(dt.year, dt.month, dt.day), QTime(dt.hour, dt.minute, dt.second)))
 
@@ -138,11 +148,10 @@ def main():
     if args.smoke:
         args.homes, args.csv_mb, args.tool_days, args.idle_s, minutes = 1, 0.2, 1 / 24, 0.3, 5
         print("smoke run: tiny sizes, the figures below are not timing claims")
-    from hsgui.compute.run_tool_dialog import RunToolDialog
     from hsgui.importing.import_dialog import ImportDialog
     from hsgui.main_window import MainWindow
     from channels.workflows.process_run import close_worker_pool, worker_pool
-    from resources.demo.deployment import WORKFLOW_ID, build_deployment, deployment_counts, record_inputs
+    from resources.demo.deployment import build_deployment, deployment_counts, record_inputs
 
     gc_policy.install()   # as hsgui.app does
     print(f"os.cpu_count() = {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}; 10 ms timer; target: no gap "
@@ -175,6 +184,20 @@ def main():
     # a. idle
     idle = phase.measure(lambda: None, lambda: True, min_s=args.idle_s)
     report("a. idle (the baseline)", idle, idle, phase.stats)
+
+    # a'. idle, while as many CPU-bound processes as workers run at the workers' priority: what the OS alone does to
+    # this process's timer when the cores are busy (the baseline of d)
+    import multiprocessing
+    from channels.workflows.process_run import WORKER_NICE
+    ctx = multiprocessing.get_context("spawn")
+    hogs = [ctx.Process(target=_busy, args=(args.idle_s + 1.0, WORKER_NICE)) for _ in range(args.workers)]
+    for p in hogs:
+        p.start()
+    time.sleep(0.5)   # they have started
+    busy = phase.measure(lambda: None, lambda: True, min_s=args.idle_s)
+    for p in hogs:
+        p.join()
+    report(f"a'. idle, {args.workers} CPU-bound processes at nice {WORKER_NICE}", busy, idle, phase.stats)
 
     # b. a tool through the Run Tool dialog
     dlg = window.features["compute"].open_run_dialog("tools", "clock")
@@ -232,6 +255,8 @@ def main():
             extra = (f"   ({len(result.records):,} steps on {result.engine} workers {result.worker_pids}, "
                      f"{result.workers_started} started; {'SOME RAN HERE' if here else 'none ran in this process'})")
         report(f"d. workflow, {args.workers} local workers, {label}", fig, idle, phase.stats, extra)
+        print(f"     vs a' (the same CPU load without the app's work): largest {fig[0] / busy[0]:.2f}x, "
+              f"p99 {fig[1] / busy[1]:.2f}x")
     window.close()
     runner.shutdown()
     print(f"  (worker pool after the runs: {len(worker_pool().pids)} live workers)")

@@ -39,7 +39,7 @@ LABELS = {
                                 "embedded SQLite store:", "aligned_merge", "component"],
     "bench_import.py": ["csv ", "parquet ", "jsonl ", "pyarrow's own read", "import / read =",
                         "store write alone", "import / store write =", "RSS before"],
-    "bench_background_gaps.py": ["a. idle (the baseline)", "b. Run tool: clock(1 s)", "c. import of a",
+    "bench_background_gaps.py": ["a. idle (the baseline)", "a'. idle, ", "b. Run tool: clock(1 s)", "c. import of a",
                                  "d. workflow, 4 local workers, cold pool", "d. workflow, 4 local workers, warm pool",
                                  "os.cpu_count()"],
     "bench_vs_hyperstream.py": ["mem_build_s", "mem_read_full_s", "db_sqlite_write_s", "db_mongomock_write_s",

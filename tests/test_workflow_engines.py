@@ -228,3 +228,105 @@ def test_a_run_killed_at_any_moment_leaves_every_stream_consistent(tmp_path, del
     result, contents = _run(path, iv, engine="local", workers=2)
     _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
     assert result.outcome == "ok" and contents == expected
+
+
+# -- the warm worker pool of the local engine -------------------------------------------------------------------
+@pytest.fixture
+def pool():
+    from channels.workflows.process_run import WorkerPool
+    p = WorkerPool()
+    yield p
+    p.close()
+
+
+def _gone(pid) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_the_pool_keeps_its_workers_between_runs_and_they_read_what_changed_since(tmp_path, pool):
+    iv = TimeInterval(T0, T0 + timedelta(minutes=20))
+    path = _store(tmp_path / "s.sqlite")
+    first, _ = _run(path, iv, engine="local", workers=2, pool=pool)
+    assert first.workers_started == 2 and len(set(first.worker_pids)) == 2
+    assert os.getpid() not in first.worker_pids
+    # between the runs this process purges what the first run computed for one resident: the kept workers must
+    # see that (a worker that trusted what it read during the first run would compute nothing)
+    manager = ChannelManager.open(path)
+    from channels.stream import StreamId
+    for name in ("ticks", "count_per_resident"):
+        manager.get_channel("mongo").purge_stream(StreamId(name, [("house", "2"), ("resident", "b")]))
+    manager.close()
+    second, contents = _run(path, iv, engine="local", workers=2, pool=pool)
+    assert second.workers_started == 0 and sorted(second.worker_pids) == sorted(first.worker_pids)
+    assert {(r.tool, r.output_stream) for r in second.records if r.instances_written} >= {
+        ("clock", "ticks: [house=2, resident=b]"), ("aggregate", "count_per_resident: [house=2, resident=b]")}
+    # and the same workers on another store file: they open it
+    third, other = _run(_store(tmp_path / "other.sqlite"), iv, engine="local", workers=2, pool=pool)
+    assert sorted(third.worker_pids) == sorted(first.worker_pids)
+    _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    assert contents == expected and other == expected
+
+
+def test_a_killed_worker_is_replaced_and_the_steps_it_ran_are_reported_failed(tmp_path, pool):
+    iv = TimeInterval(T0, T0 + timedelta(hours=6))
+    path = _store(tmp_path / "s.sqlite")
+    killed = []
+
+    def progress(fraction, _text):
+        if fraction > 0.1 and not killed:
+            killed.append(pool.pids[0])
+            os.kill(killed[0], signal.SIGKILL)
+    with pytest.raises(WorkflowExecutionError, match=rf"the worker process {{}} was ended by signal SIGKILL".format(
+            r"\d+")) as err:
+        _run(path, iv, engine="local", workers=2, pool=pool, progress=progress, chunk=timedelta(minutes=10))
+    assert str(killed[0]) in str(err.value)
+    live = pool.pids
+    assert len(live) == 2 and killed[0] not in live      # replaced
+    _consistent(path, iv)
+    result, contents = _run(path, iv, engine="local", workers=2, pool=pool)
+    _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    assert result.outcome == "ok" and contents == expected
+    assert killed[0] not in result.worker_pids
+
+
+def test_a_cancel_stops_a_warm_pool_within_a_chunk_and_keeps_its_workers(tmp_path, pool):
+    iv = TimeInterval(T0, T0 + timedelta(hours=6))
+    warm, _ = _run(_store(tmp_path / "warm.sqlite"), TimeInterval(T0, T0 + timedelta(minutes=5)), engine="local",
+                   workers=2, pool=pool)
+    path = _store(tmp_path / "s.sqlite")
+    cancel = threading.Event()
+
+    def progress(fraction, _text):
+        if fraction > 0.2:
+            cancel.set()
+    with pytest.raises(CancelledError):
+        _run(path, iv, engine="local", workers=2, pool=pool, cancel=cancel, progress=progress,
+             chunk=timedelta(minutes=10))
+    assert pool.pids == sorted(warm.worker_pids)          # stopped by the cancel, not ended
+    _consistent(path, iv)
+    result, contents = _run(path, iv, engine="local", workers=2, pool=pool)
+    assert result.outcome == "ok" and result.workers_started == 0
+    _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    assert contents == expected
+
+
+def test_idle_workers_exit_by_themselves_and_when_the_pool_closes(tmp_path):
+    from channels.workflows.process_run import WorkerPool
+    iv = TimeInterval(T0, T0 + timedelta(minutes=5))
+    brief = WorkerPool(idle_timeout=0.5)
+    first, _ = _run(_store(tmp_path / "a.sqlite"), iv, engine="local", workers=2, pool=brief)
+    deadline = time.monotonic() + 60
+    while not all(_gone(pid) or pid not in brief.pids for pid in first.worker_pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert brief.pids == []
+    again, _ = _run(_store(tmp_path / "b.sqlite"), iv, engine="local", workers=2, pool=brief)
+    assert again.workers_started == 2 and not set(again.worker_pids) & set(first.worker_pids)
+    brief.close()
+    kept = WorkerPool()
+    run, _ = _run(_store(tmp_path / "c.sqlite"), iv, engine="local", workers=2, pool=kept)
+    kept.close()
+    assert kept.pids == [] and all(_gone(pid) for pid in run.worker_pids)

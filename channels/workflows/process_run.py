@@ -20,6 +20,7 @@ ended — never lost.
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import threading
 import time
@@ -32,6 +33,9 @@ from .steps import WorkflowExecutionError
 
 #: a worker idle (no run) for this many seconds exits by itself
 IDLE_TIMEOUT_S = 300.0
+#: workers run this much "nicer" than the process that started them: when the cores are all busy, the app's window
+#: (and whatever else the user runs) gets one first; alone on the machine they run at full speed
+WORKER_NICE = 10
 #: after a cancel, a worker whose batch has not answered within this many seconds is stopped
 CANCEL_GRACE_S = 30.0
 #: at most this many ready steps go to a worker in one batch
@@ -41,9 +45,19 @@ _EXPIRY_MARGIN_S = 5.0
 
 
 # -- the worker process ------------------------------------------------------------------------------------------
-def _worker_main(conn, cancel, idle_timeout) -> None:
+def lower_priority(nice: int) -> None:
+    """This process yields the cores to others (``os.nice``; nothing where the system has no such thing)."""
+    if nice:
+        try:
+            os.nice(nice)
+        except (AttributeError, OSError):
+            pass
+
+
+def _worker_main(conn, cancel, idle_timeout, nice=0) -> None:
     """A worker process: runs the batches of one run at a time; exits when idle for ``idle_timeout`` seconds, told
     to stop, or when the pool's end of the pipe is gone."""
+    lower_priority(nice)
     setup, problem = None, None
     try:
         while True:
@@ -96,10 +110,10 @@ def _script_main_hidden():
 class _Worker:
     """The pool's end of one worker process."""
 
-    def __init__(self, ctx, idle_timeout):
+    def __init__(self, ctx, idle_timeout, nice):
         self.conn, child = ctx.Pipe()
         self.cancel = ctx.Event()
-        self.process = ctx.Process(target=_worker_main, args=(child, self.cancel, idle_timeout),
+        self.process = ctx.Process(target=_worker_main, args=(child, self.cancel, idle_timeout, nice),
                                    name="workflow-worker", daemon=False)
         with _script_main_hidden():
             self.process.start()
@@ -141,9 +155,10 @@ class _Worker:
 class WorkerPool:
     """Warm worker processes for the local engine (see the module's text)."""
 
-    def __init__(self, idle_timeout: float = IDLE_TIMEOUT_S):
+    def __init__(self, idle_timeout: float = IDLE_TIMEOUT_S, nice: int = WORKER_NICE):
         import multiprocessing
         self.idle_timeout = float(idle_timeout)
+        self.nice = int(nice)
         self._ctx = multiprocessing.get_context("spawn")
         self._idle: list[_Worker] = []
         self._busy: set = set()
@@ -159,7 +174,7 @@ class WorkerPool:
             return sorted(w.pid for w in itertools.chain(self._idle, self._busy) if w.process.is_alive())
 
     def _start(self) -> _Worker:
-        worker = _Worker(self._ctx, self.idle_timeout)
+        worker = _Worker(self._ctx, self.idle_timeout, self.nice)
         self.started += 1
         return worker
 
@@ -171,7 +186,8 @@ class WorkerPool:
             team, now = [], time.monotonic()
             while self._idle and len(team) < n:
                 worker = self._idle.pop()
-                if worker.process.is_alive() and now - worker.idle_since < self.idle_timeout - _EXPIRY_MARGIN_S:
+                margin = min(_EXPIRY_MARGIN_S, self.idle_timeout / 2)
+                if worker.process.is_alive() and now - worker.idle_since < self.idle_timeout - margin:
                     team.append(worker)
                 else:   # exited, or about to exit by its idle timeout
                     threading.Thread(target=worker.stop, daemon=True).start()
@@ -380,4 +396,4 @@ def run_workflow_in_process(manager, workflow, interval: TimeInterval, *, allow_
 
 
 __all__ = ["WorkerPool", "worker_pool", "close_worker_pool", "run_local", "run_workflow_in_process",
-           "IDLE_TIMEOUT_S"]
+           "IDLE_TIMEOUT_S", "WORKER_NICE", "lower_priority"]
