@@ -46,7 +46,13 @@ _EXPIRY_MARGIN_S = 5.0
 
 # -- the worker process ------------------------------------------------------------------------------------------
 def lower_priority(nice: int) -> None:
-    """This process yields the cores to others (``os.nice``; nothing where the system has no such thing)."""
+    """This process is scheduled as a batch job (Linux ``SCHED_BATCH``: a fair share of the cores, but a process
+    that wakes up — the app's window — runs first) and ``nice`` lower (nothing where the system has no such
+    thing)."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
     if nice:
         try:
             os.nice(nice)
