@@ -79,8 +79,8 @@ def _file_identity(path) -> tuple | None:
 
 class WorkerState:
     """What a worker process keeps between runs: its open stores — opened once, and at each run's start checked to
-    be the same file (reopened when the file was replaced) — and the context of its recent runs (a manager with
-    fresh stream definitions, the workflow, bindings and tools of that run)."""
+    be the same file (reopened when the file was replaced) —, the tools it loaded for a workflow, and the context
+    of its recent runs (a manager with fresh stream definitions, the workflow, bindings and tools of that run)."""
 
     #: the contexts of this many runs are kept (a Dask worker may serve the groups of a few runs at a time)
     KEEP_RUNS = 4
@@ -88,6 +88,7 @@ class WorkerState:
     def __init__(self):
         self.stores: dict = {}   # target -> (config, store, file identity)
         self.runs: dict = {}     # run_id -> run context (dict)
+        self.tools: dict = {}    # (target, workflow, bindings, consent) -> {factor index: tool}
         self.lock = threading.Lock()
 
     def run(self, setup, cancel) -> dict:
@@ -103,10 +104,23 @@ class WorkerState:
                 state = self.runs[setup.run_id] = {
                     "manager": ChannelManager(store, config),
                     "workflow": WorkflowDefinition.from_document(setup.workflow_document),
-                    "bindings": CodeBindings(bindings=setup.bindings), "tools": {}, "cancel": cancel, "setup": setup}
+                    "bindings": CodeBindings(bindings=setup.bindings), "tools": self._tools(setup), "cancel": cancel,
+                    "setup": setup}
                 while len(self.runs) > self.KEEP_RUNS:
                     del self.runs[next(iter(self.runs))]
             return state
+
+    def _tools(self, setup) -> dict:
+        """The factors' tools (index -> tool) of this workflow as earlier runs loaded them: kept while the workflow,
+        its bindings and the consent stay the same (a tool that learned its chunk length keeps it)."""
+        key = (setup.target, repr(setup.workflow_document), repr(setup.bindings),
+               repr(sorted(setup.allow_stored_code) if isinstance(setup.allow_stored_code, set)
+                    else setup.allow_stored_code))
+        tools = self.tools.pop(key, None)
+        self.tools[key] = tools = {} if tools is None else tools
+        while len(self.tools) > self.KEEP_RUNS:
+            del self.tools[next(iter(self.tools))]
+        return tools
 
     def _store(self, setup):
         from ..channel_manager import open_store
@@ -133,6 +147,7 @@ class WorkerState:
     def close(self) -> None:
         with self.lock:
             self.runs.clear()
+            self.tools.clear()
             for _config, store, _identity in self.stores.values():
                 try:
                     store.close()
