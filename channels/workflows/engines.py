@@ -9,16 +9,20 @@ intervals, a run record, a cancel checked between chunks):
 
 * ``inline`` — in this process, in dependency order (HyperStream's way; what runs a workflow whose nodes are in
   the memory channel, a script's live tools, or a store no other process can open, e.g. mongomock);
-* ``local`` — worker processes (``spawn``; as many as cores unless told) that open the same store themselves
-  (an embedded store file or a MongoDB URI); a cancel sets an event every worker checks between chunks;
+* ``local`` — worker processes (``spawn``; as many as cores unless told) of a warm pool
+  (:mod:`.process_run`: started once, kept between runs) that open the same store themselves (an embedded store
+  file or a MongoDB URI); the steps of one house go to the same worker where they can; a cancel sets an event
+  every worker checks between chunks;
 * ``dask`` — a ``distributed`` cluster at a scheduler address (opt-in: ``pip install ".[dask]"``). Workers open
   the store themselves: MongoDB for a real cluster; an embedded store file only when every worker runs on
   this machine. A running Dask task cannot be killed, so cancel goes through a ``distributed.Event`` each
   step checks between chunks.
 
-Workers get the workflow's document, the bindings and the consent once (process initializer / a scattered
-object), then each step as a small tuple; they answer with the step's run record, or an error as text (a
-worker's exception class may not survive the trip back).
+Workers get the workflow's document, the bindings and the consent once per run (a message / a scattered object),
+then ready steps as small tuples, in batches; they answer with the steps' run records, or an error as text (a
+worker's exception class may not survive the trip back). What a worker keeps between runs is
+:class:`WorkerState`: the open store (re-validated at each run's start), the loaded tools; never stream
+definitions.
 """
 from __future__ import annotations
 
