@@ -162,6 +162,7 @@ def deployment(args):
           f"recordings ({n:,} instances); os.cpu_count() = {os.cpu_count()}; workers at nice {nice}")
     pools = {w: WorkerPool(nice=nice) for w in (1, 2)}
     times = {(w, kind): [] for w in (1, 2) for kind in ("cold pool", "warm pool")}
+    cpu = {key: [] for key in times}   # CPU seconds of the run: this process + every worker
     runs = 0
     try:
         for r in range(args.rounds + 1):
@@ -177,12 +178,15 @@ def deployment(args):
                 result = run_workflow(manager, model, model.workflows[WORKFLOW_ID], iv, engine="local", workers=w,
                                       pool=pools[w])
                 dt, parent = time.perf_counter() - t, time.process_time() - c0
-                worker_cpu = sum(_cpu_s(pid) - before.get(pid, 0.0) for pid in result.worker_pids)
+                each = [_cpu_s(pid) - before.get(pid, 0.0) for pid in result.worker_pids]
+                worker_cpu = sum(each)
                 manager.close()
                 kind = "cold pool" if result.workers_started else "warm pool"
                 times[(w, kind)].append(dt)
+                cpu[(w, kind)].append(parent + worker_cpu)
                 print(f"  round {r} {w} worker{'s' if w > 1 else ' '} ({kind}, {result.workers_started} started): "
-                      f"{dt:7.2f} s; running process CPU {parent:5.2f} s, workers' CPU {worker_cpu:6.2f} s; "
+                      f"{dt:7.2f} s; running process CPU {parent:5.2f} s, workers' CPU {worker_cpu:6.2f} s "
+                      f"({' + '.join(f'{c:.2f}' for c in each)}); "
                       f"{len(result.records):,} steps, {result.instances_written:,} instances; load average "
                       f"{load:.1f} before, {os.getloadavg()[0]:.1f} after", flush=True)
                 os.remove(path)
@@ -196,6 +200,9 @@ def deployment(args):
             a, b = statistics.median(one), statistics.median(two)
             print(f"  speed-up 2 workers vs 1, {kind} (median of {len(one)}): {a:.2f} s / {b:.2f} s = {a / b:.2f}x "
                   f"on {os.cpu_count()} cores   [>= 1.7x; >= 0.7 x workers]")
+            c1, c2 = statistics.median(cpu[(1, kind)]), statistics.median(cpu[(2, kind)])
+            print(f"    CPU of the whole run (this process + workers): 1 worker {c1:.2f} s, 2 workers {c2:.2f} s "
+                  f"({c2 / c1:.2f}x); the speed-up two free cores would give at most: {2 * c1 / c2:.2f}x")
 
 
 def main():
