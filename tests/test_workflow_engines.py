@@ -330,3 +330,51 @@ def test_idle_workers_exit_by_themselves_and_when_the_pool_closes(tmp_path):
     run, _ = _run(_store(tmp_path / "c.sqlite"), iv, engine="local", workers=2, pool=kept)
     kept.close()
     assert kept.pids == [] and all(_gone(pid) for pid in run.worker_pids)
+
+
+EDITED_TOOL = '''
+from channels.tools import Tool
+from channels.stream import StreamInstance
+
+
+class Constant(Tool):
+    def __init__(self, value: float = 0.0, stride: float = 60.0):
+        super().__init__(value=value, stride=stride)
+
+    def _execute(self, sources, alignment_stream, interval):
+        from datetime import timedelta
+        t = interval.start + timedelta(seconds=self.stride)
+        while t <= interval.end:
+            yield StreamInstance(t, {FACTOR} * self.value)
+            t += timedelta(seconds=self.stride)
+'''
+
+
+def test_a_tool_edited_between_runs_is_loaded_again_by_the_kept_workers(tmp_path, pool):
+    from channels import Config
+    from channels.stream import StreamId
+    folder = tmp_path / "tools" / "constant"
+    folder.mkdir(parents=True)
+    tool_file = folder / "2026-01-01_v0.1.0.py"
+    tool_file.write_text(EDITED_TOOL.replace("{FACTOR}", "1"))
+    store = SQLiteStore(str(tmp_path / "s.sqlite"))
+    add_meta_data(store, [MetaDataItem("house", h) for h in HOUSES])
+    add_plates(store, [PlateDefinition("H", "house", complement=True)])
+    add_workflow(store, WorkflowDefinition("c", "C", "", {"level": NodeDefinition("level", ["H"], "mongo")}, [
+        FactorDefinition(ToolSpec("constant", None, {"value": 2.0}), "Factor", [], ["level"])]))
+    store.close()
+    config = Config(tool_paths=[str(tmp_path / "tools")])
+
+    def run(iv):
+        manager = ChannelManager.open(str(tmp_path / "s.sqlite"), config)
+        try:
+            model = load_model(manager.store)
+            run_workflow(manager, model, model.workflows["c"], iv, engine="local", workers=2, pool=pool)
+            stream = manager.get_channel("mongo")[StreamId("level", [("house", "1")])]
+            return {v for _t, v in stream.window(iv).items()}
+        finally:
+            manager.close()
+    assert run(TimeInterval(T0, T0 + timedelta(minutes=5))) == {2.0}
+    tool_file.write_text(EDITED_TOOL.replace("{FACTOR}", "10"))
+    os.utime(tool_file, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert run(TimeInterval(T0 + timedelta(minutes=5), T0 + timedelta(minutes=10))) == {20.0}

@@ -105,19 +105,20 @@ class WorkerState:
                 from .definitions import WorkflowDefinition
                 store, config = self._store(setup)
                 # a new manager per run: stream definitions are read afresh (other processes changed them since)
+                manager = ChannelManager(store, config)
+                workflow = WorkflowDefinition.from_document(setup.workflow_document)
                 state = self.runs[setup.run_id] = {
-                    "manager": ChannelManager(store, config),
-                    "workflow": WorkflowDefinition.from_document(setup.workflow_document),
-                    "bindings": CodeBindings(bindings=setup.bindings), "tools": self._tools(setup), "cancel": cancel,
-                    "setup": setup}
+                    "manager": manager, "workflow": workflow, "bindings": CodeBindings(bindings=setup.bindings),
+                    "tools": self._tools(setup, _tool_files(manager, workflow)), "cancel": cancel, "setup": setup}
                 while len(self.runs) > self.KEEP_RUNS:
                     del self.runs[next(iter(self.runs))]
             return state
 
-    def _tools(self, setup) -> dict:
+    def _tools(self, setup, files) -> dict:
         """The factors' tools (index -> tool) of this workflow as earlier runs loaded them: kept while the workflow,
-        its bindings and the consent stay the same (a tool that learned its chunk length keeps it)."""
-        key = (setup.target, repr(setup.workflow_document), repr(setup.bindings),
+        its bindings, the consent and the tool files (``files``) stay the same (a tool that learned its chunk
+        length keeps it)."""
+        key = (setup.target, files, repr(setup.workflow_document), repr(setup.bindings),
                repr(sorted(setup.allow_stored_code) if isinstance(setup.allow_stored_code, set)
                     else setup.allow_stored_code))
         tools = self.tools.pop(key, None)
@@ -158,6 +159,22 @@ class WorkerState:
                 except Exception:  # noqa: BLE001 - closing at exit: nothing left to tell
                     pass
             self.stores.clear()
+
+
+def _tool_files(manager, workflow) -> tuple:
+    """``(path, modification time)`` of every file of a tool the workflow's factors name (an edited tool is loaded
+    again)."""
+    names = {f.tool.name for f in workflow.factors}
+    files = []
+    for channel in manager.tool_channels:
+        listed = channel.list_tools()
+        for name in names:
+            for tv in listed.get(name, []):
+                try:
+                    files.append((tv.path, os.stat(tv.path).st_mtime_ns))
+                except OSError:
+                    files.append((tv.path, None))
+    return tuple(sorted(files))
 
 
 #: this process's worker state (a local worker process or a Dask worker)
