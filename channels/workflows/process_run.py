@@ -10,7 +10,7 @@ checks workers out (two runs at the same time get different workers) and back in
 worker_pids` and ``workers_started`` say which ran it and how many had to be started.
 
 Each worker has a pipe and its own cancel event. Messages: ``("run", setup)`` (the workflow's document, bindings,
-consent; answered ``("ready", error or None)``), ``("batch", id, specs)`` (ready steps, independent of each other;
+consent; answered ``("ready", run id, error or None)``), ``("batch", id, specs)`` (ready steps, independent of each other;
 answered ``("done", id, outcomes)``), ``("end",)``, ``("stop",)``. A run keeps at most two batches per worker in
 flight, so a worker has its next batch when it finishes one. A cancel sets the events of the run's workers, which
 stop within one chunk; a worker that does not answer ``CANCEL_GRACE_S`` after a cancel is stopped. A worker that
@@ -80,7 +80,7 @@ def _worker_main(conn, cancel, idle_timeout, nice=0) -> None:
                     WORKER.run(setup, cancel)
                 except Exception as e:  # noqa: BLE001 - e.g. the store cannot be opened: every batch says why
                     problem = f"the worker could not start the run: {type(e).__name__}: {e}"
-                conn.send(("ready", problem))
+                conn.send(("ready", setup.run_id, problem))
             elif kind == "batch":
                 _, batch_id, specs = message
                 outcomes = ([("error", problem)] * len(specs) if problem is not None
@@ -271,7 +271,7 @@ def run_local(workflow, steps, deps, writer, setup, result, report, cancel, work
     team, result.workers_started = pool.checkout(min(workers, len(steps)))
     result.worker_pids = [w.pid for w in team]
     run = _LocalRun(workflow, steps, deps, writer, _Scheduler(workflow, steps, deps, result, report, finished,
-                                                              slots=len(team)), team)
+                                                              slots=len(team)), team, setup.run_id)
     sched, flight = run.sched, run.flight
     stop_at = None
     for worker in team:
@@ -310,8 +310,8 @@ _BATCH_IDS = itertools.count()
 class _LocalRun:
     """The steps of one run on a team of workers: what is in flight where, and which worker ran each step."""
 
-    def __init__(self, workflow, steps, deps, writer, sched, team):
-        self.steps, self.deps, self.writer, self.sched = steps, deps, writer, sched
+    def __init__(self, workflow, steps, deps, writer, sched, team, run_id):
+        self.steps, self.deps, self.writer, self.sched, self.run_id = steps, deps, writer, sched, run_id
         self.index_of = {id(f): i for i, f in enumerate(workflow.factors)}
         self.flight = {w: [] for w in team}   # worker -> its batches in flight (ids), oldest first
         self.slot = {w: n for n, w in enumerate(team)}
@@ -364,9 +364,10 @@ def _answer(pool, worker, run) -> None:
         worker.conn.close()
         pool.replace(worker)
         return
-    if message[0] == "ready":
-        if message[1] is not None and run.sched.error is None:
-            run.sched.error = ("error", message[1])
+    if message[0] == "ready":   # (an earlier run's answer, if that run gave this worker no batch, is skipped)
+        _, run_id, problem = message
+        if problem is not None and run_id == run.run_id and run.sched.error is None:
+            run.sched.error = ("error", problem)
         return
     _, batch_id, outcomes = message
     if batch_id not in flight[worker]:
