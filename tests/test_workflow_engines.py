@@ -314,6 +314,13 @@ def test_a_cancel_stops_a_warm_pool_within_a_chunk_and_keeps_its_workers(tmp_pat
     assert contents == expected
 
 
+def test_workers_started_ahead_make_the_first_run_warm(tmp_path, pool):
+    assert pool.start(2) == 2 and pool.start(2) == 0 and len(pool.pids) == 2
+    result, _ = _run(_store(tmp_path / "s.sqlite"), TimeInterval(T0, T0 + timedelta(minutes=5)), engine="local",
+                     workers=2, pool=pool)
+    assert result.workers_started == 0 and sorted(result.worker_pids) == pool.pids
+
+
 def test_idle_workers_exit_by_themselves_and_when_the_pool_closes(tmp_path):
     from channels.workflows.process_run import WorkerPool
     iv = TimeInterval(T0, T0 + timedelta(minutes=5))

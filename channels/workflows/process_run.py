@@ -184,6 +184,17 @@ class WorkerPool:
         self.started += 1
         return worker
 
+    def start(self, n: int) -> int:
+        """Start workers now until ``n`` are idle (e.g. when a store with workflows opens), so the first run finds
+        them warm; returns how many were started. It does not wait for them."""
+        with self._lock:
+            if self._closed:
+                raise WorkflowExecutionError("the workflow worker pool is closed")
+            live = [w for w in self._idle if w.process.is_alive()]
+            fresh = [self._start() for _ in range(max(0, n - len(live)))]
+            self._idle += fresh
+            return len(fresh)
+
     def checkout(self, n: int) -> tuple[list[_Worker], int]:
         """``n`` workers for a run (idle ones first, then new ones) and how many were started."""
         with self._lock:
