@@ -71,7 +71,7 @@ def _worker_main(conn, cancel, idle_timeout, nice=0) -> None:
                 return
             try:
                 message = conn.recv()
-            except (EOFError, OSError):
+            except (EOFError, OSError):   # the pool's process is gone
                 return
             kind = message[0]
             if kind == "run":
@@ -91,6 +91,8 @@ def _worker_main(conn, cancel, idle_timeout, nice=0) -> None:
                 WORKER.end_runs()
             elif kind == "stop":
                 return
+    except (BrokenPipeError, ConnectionResetError):   # the pool's process is gone: nobody to answer
+        return
     finally:
         WORKER.close()
 
