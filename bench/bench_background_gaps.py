@@ -17,7 +17,7 @@ d. a workflow — the deployment's shape (``resources/demo/deployment.py``), ``-
    dock recolours the graph every 700 ms.
 
 Each line: largest gap, 99th percentile, median, how long the work took, and the ratio of the largest gap to the
-idle baseline's. ``--profile`` adds the GUI thread's own profile (cProfile on the main thread) of each phase: what
+idle baseline's (measured first, and again at the end: the machine's other processes may change meanwhile). ``--profile`` adds the GUI thread's own profile (cProfile on the main thread) of each phase: what
 it ran between ticks. The garbage-collection policy of the app (``hsgui.common.gc_policy``) is installed first,
 as ``hsgui.app`` does.
 
@@ -257,6 +257,10 @@ def main():
         report(f"d. workflow, {args.workers} local workers, {label}", fig, idle, phase.stats, extra)
         print(f"     vs a' (the same CPU load without the app's work): largest {fig[0] / busy[0]:.2f}x, "
               f"p99 {fig[1] / busy[1]:.2f}x")
+    # the idle baseline again: the other processes of the machine may have changed meanwhile
+    spin_until(lambda: not runner.active, timeout=120)
+    again = phase.measure(lambda: None, lambda: True, min_s=args.idle_s)
+    report("a. idle again, at the end", again, idle, phase.stats)
     window.close()
     runner.shutdown()
     print(f"  (worker pool after the runs: {len(worker_pool().pids)} live workers)")
