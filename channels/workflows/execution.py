@@ -196,7 +196,8 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
                  scheduler=None, pool=None) -> WorkflowRun:
     """Run every factor of ``workflow`` over ``interval``.
 
-    :param progress: ``progress(fraction, text)``: after every committed chunk of every step
+    :param progress: ``progress(fraction, text)``: inline, after every committed chunk of every step; on
+        worker processes, as each batch of steps comes back
     :param cancel: object with ``is_set()``; checked between chunks (a cancel raises CancelledError
         after recording the outcome; everything committed so far stays, consistent)
     :param bindings: :class:`~.code_params.CodeBindings` for parameters stored as code (default: the
