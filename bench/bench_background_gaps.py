@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -266,6 +267,7 @@ def main():
     print(f"  (worker pool after the runs: {len(worker_pool().pids)} live workers)")
     close_worker_pool()
     manager.close()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
