@@ -11,6 +11,15 @@ store; both are timed end to end into the embedded store (and into memory with -
 
     python bench/bench_workflow.py [--repeat 3] [--memory] [--engine inline|local|auto] [--workers N]
     python bench/bench_workflow.py --overhead 400     # per-step overhead: N tiny steps, workflow vs by hand
+    python bench/bench_workflow.py --deployment 10 [--rounds 3] [--minutes 30] [--nice N]
+
+``--deployment HOMES``: the largest public deployment's shape (``resources/demo/deployment.py``, ≈ 770 steps per
+home) over ``--minutes`` of recordings, run on 1 and on 2 local workers, alternating (1, 2 then 2, 1 ...), each on
+a fresh copy of the same store. Each worker count has its own :class:`~channels.workflows.process_run.WorkerPool`:
+the first round starts its workers (a cold pool), the ``--rounds`` after it reuse them (warm). Printed per run:
+wall time, the running process's CPU, the workers' CPU, the load average; then the speed-up of 2 workers over 1
+(cold, and the median of the warm rounds), with the core count (target ≥ 1.7× on 2 cores, ≥ 0.7 × workers).
+``--nice`` sets the workers' priority (default: the engine's ``WORKER_NICE``; 0 = the caller's).
 """
 from __future__ import annotations
 
@@ -24,7 +33,7 @@ from datetime import datetime, timedelta
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
-from channels import ChannelManager, StreamId, TimeInterval, UTC  # noqa: E402
+from channels import ChannelManager, TimeInterval, UTC  # noqa: E402
 from channels.tools import load_tool  # noqa: E402
 from channels.workflows import (FactorDefinition, MetaDataItem, NodeDefinition, PlateDefinition, ToolSpec,  # noqa: E402
                                 WorkflowDefinition, add_meta_data, add_plates, add_workflow, load_model, plan,
@@ -124,6 +133,78 @@ def run_by_hand(manager):
     return time.perf_counter() - t0, n, len(steps)
 
 
+def _cpu_s(pid) -> float:
+    """User + system CPU seconds of a live process (Linux /proc), else 0."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def deployment(args):
+    """1 vs 2 local workers on the deployment's shape, cold pool then warm (see the module's text)."""
+    import shutil
+    from channels.workflows.process_run import WORKER_NICE, WorkerPool
+    from resources.demo.deployment import WORKFLOW_ID, build_deployment, deployment_counts, record_inputs
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    iv = TimeInterval(t0, t0 + timedelta(minutes=args.minutes))
+    tmp = tempfile.mkdtemp(prefix="bench_workflow_deployment_")
+    pristine = os.path.join(tmp, "pristine.sqlite")
+    m = ChannelManager.open(pristine)
+    build_deployment(m.store, args.deployment, t0)
+    n = record_inputs(m, iv)
+    m.close()
+    counts = deployment_counts(args.deployment)
+    nice = WORKER_NICE if args.nice is None else args.nice
+    print(f"deployment of {args.deployment} home(s): {counts['tool_runs']:,} steps over {args.minutes} minutes of "
+          f"recordings ({n:,} instances); os.cpu_count() = {os.cpu_count()}; workers at nice {nice}")
+    pools = {w: WorkerPool(nice=nice) for w in (1, 2)}
+    times = {(w, kind): [] for w in (1, 2) for kind in ("cold pool", "warm pool")}
+    cpu = {key: [] for key in times}   # CPU seconds of the run: this process + every worker
+    runs = 0
+    try:
+        for r in range(args.rounds + 1):
+            for w in ((1, 2) if r % 2 == 0 else (2, 1)):
+                path = os.path.join(tmp, f"run{runs}.sqlite")
+                runs += 1
+                shutil.copyfile(pristine, path)
+                manager = ChannelManager.open(path)
+                model = load_model(manager.store)
+                before = {pid: _cpu_s(pid) for pid in pools[w].pids}
+                load = os.getloadavg()[0]
+                c0, t = time.process_time(), time.perf_counter()
+                result = run_workflow(manager, model, model.workflows[WORKFLOW_ID], iv, engine="local", workers=w,
+                                      pool=pools[w])
+                dt, parent = time.perf_counter() - t, time.process_time() - c0
+                each = [_cpu_s(pid) - before.get(pid, 0.0) for pid in result.worker_pids]
+                worker_cpu = sum(each)
+                manager.close()
+                kind = "cold pool" if result.workers_started else "warm pool"
+                times[(w, kind)].append(dt)
+                cpu[(w, kind)].append(parent + worker_cpu)
+                print(f"  round {r} {w} worker{'s' if w > 1 else ' '} ({kind}, {result.workers_started} started): "
+                      f"{dt:7.2f} s; running process CPU {parent:5.2f} s, workers' CPU {worker_cpu:6.2f} s "
+                      f"({' + '.join(f'{c:.2f}' for c in each)}); "
+                      f"{len(result.records):,} steps, {result.instances_written:,} instances; load average "
+                      f"{load:.1f} before, {os.getloadavg()[0]:.1f} after", flush=True)
+                os.remove(path)
+    finally:
+        for pool in pools.values():
+            pool.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    for kind in ("cold pool", "warm pool"):
+        one, two = times[(1, kind)], times[(2, kind)]
+        if one and two:
+            a, b = statistics.median(one), statistics.median(two)
+            print(f"  speed-up 2 workers vs 1, {kind} (median of {len(one)}): {a:.2f} s / {b:.2f} s = {a / b:.2f}x "
+                  f"on {os.cpu_count()} cores   [>= 1.7x; >= 0.7 x workers]")
+            c1, c2 = statistics.median(cpu[(1, kind)]), statistics.median(cpu[(2, kind)])
+            print(f"    CPU of the whole run (this process + workers): 1 worker {c1:.2f} s, 2 workers {c2:.2f} s "
+                  f"({c2 / c1:.2f}x); the speed-up two free cores would give at most: {2 * c1 / c2:.2f}x")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
@@ -131,13 +212,21 @@ def main():
     ap.add_argument("--engine", default="inline", choices=("inline", "local", "auto"))
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--overhead", type=int, default=0, metavar="STEPS")
-    ap.add_argument("--smoke", action="store_true", help="tiny sizes, both modes, no timing claims")
+    ap.add_argument("--deployment", type=int, default=0, metavar="HOMES")
+    ap.add_argument("--rounds", type=int, default=3, help="--deployment: warm rounds after the cold one")
+    ap.add_argument("--minutes", type=int, default=30, help="--deployment: minutes of recordings run over")
+    ap.add_argument("--nice", type=int, default=None, help="--deployment: the workers' nice (default WORKER_NICE)")
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, every mode, no timing claims")
     args = ap.parse_args()
+    if args.deployment and not args.smoke:
+        return deployment(args)
     if args.smoke:
         global INTERVAL, HOUSES
         print("smoke run: tiny sizes, the figures mean nothing")
         args.repeat, args.overhead, args.workers = 1, 8, 2
         overhead(args)
+        args.deployment, args.rounds, args.minutes = 1, 1, 5
+        deployment(args)
         args.overhead, HOUSES = 0, 2
         INTERVAL = TimeInterval(DAY0, DAY0 + timedelta(minutes=10))
     if args.overhead:

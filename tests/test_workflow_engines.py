@@ -228,3 +228,160 @@ def test_a_run_killed_at_any_moment_leaves_every_stream_consistent(tmp_path, del
     result, contents = _run(path, iv, engine="local", workers=2)
     _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
     assert result.outcome == "ok" and contents == expected
+
+
+# -- the warm worker pool of the local engine -------------------------------------------------------------------
+@pytest.fixture
+def pool():
+    from channels.workflows.process_run import WorkerPool
+    p = WorkerPool()
+    yield p
+    p.close()
+
+
+def _gone(pid) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_the_pool_keeps_its_workers_between_runs_and_they_read_what_changed_since(tmp_path, pool):
+    iv = TimeInterval(T0, T0 + timedelta(minutes=20))
+    path = _store(tmp_path / "s.sqlite")
+    first, _ = _run(path, iv, engine="local", workers=2, pool=pool)
+    assert first.workers_started == 2 and len(set(first.worker_pids)) == 2
+    assert os.getpid() not in first.worker_pids
+    # between the runs this process purges what the first run computed for one resident: the kept workers must
+    # see that (a worker that trusted what it read during the first run would compute nothing)
+    manager = ChannelManager.open(path)
+    from channels.stream import StreamId
+    for name in ("ticks", "count_per_resident"):
+        manager.get_channel("mongo").purge_stream(StreamId(name, [("house", "2"), ("resident", "b")]))
+    manager.close()
+    second, contents = _run(path, iv, engine="local", workers=2, pool=pool)
+    assert second.workers_started == 0 and sorted(second.worker_pids) == sorted(first.worker_pids)
+    assert {(r.tool, r.output_stream) for r in second.records if r.instances_written} >= {
+        ("clock", "ticks: [house=2, resident=b]"), ("aggregate", "count_per_resident: [house=2, resident=b]")}
+    # and the same workers on another store file: they open it
+    third, other = _run(_store(tmp_path / "other.sqlite"), iv, engine="local", workers=2, pool=pool)
+    assert sorted(third.worker_pids) == sorted(first.worker_pids)
+    _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    assert contents == expected and other == expected
+
+
+def test_a_killed_worker_is_replaced_and_the_steps_it_ran_are_reported_failed(tmp_path, pool):
+    iv = TimeInterval(T0, T0 + timedelta(hours=6))
+    path = _store(tmp_path / "s.sqlite")
+    killed = []
+
+    def progress(fraction, _text):
+        if fraction > 0.1 and not killed:
+            killed.append(pool.pids[0])
+            os.kill(killed[0], signal.SIGKILL)
+    with pytest.raises(WorkflowExecutionError, match=rf"the worker process {{}} was ended by signal SIGKILL".format(
+            r"\d+")) as err:
+        _run(path, iv, engine="local", workers=2, pool=pool, progress=progress, chunk=timedelta(minutes=10))
+    assert str(killed[0]) in str(err.value)
+    live = pool.pids
+    assert len(live) == 2 and killed[0] not in live      # replaced
+    _consistent(path, iv)
+    result, contents = _run(path, iv, engine="local", workers=2, pool=pool)
+    _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    assert result.outcome == "ok" and contents == expected
+    assert killed[0] not in result.worker_pids
+
+
+def test_a_cancel_stops_a_warm_pool_within_a_chunk_and_keeps_its_workers(tmp_path, pool):
+    iv = TimeInterval(T0, T0 + timedelta(hours=6))
+    warm, _ = _run(_store(tmp_path / "warm.sqlite"), TimeInterval(T0, T0 + timedelta(minutes=5)), engine="local",
+                   workers=2, pool=pool)
+    path = _store(tmp_path / "s.sqlite")
+    cancel = threading.Event()
+
+    def progress(fraction, _text):
+        if fraction > 0.2:
+            cancel.set()
+    with pytest.raises(CancelledError):
+        _run(path, iv, engine="local", workers=2, pool=pool, cancel=cancel, progress=progress,
+             chunk=timedelta(minutes=10))
+    assert pool.pids == sorted(warm.worker_pids)          # stopped by the cancel, not ended
+    _consistent(path, iv)
+    result, contents = _run(path, iv, engine="local", workers=2, pool=pool)
+    assert result.outcome == "ok" and result.workers_started == 0
+    _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    assert contents == expected
+
+
+def test_workers_started_ahead_make_the_first_run_warm(tmp_path, pool):
+    assert pool.start(2) == 2 and pool.start(2) == 0 and len(pool.pids) == 2
+    result, _ = _run(_store(tmp_path / "s.sqlite"), TimeInterval(T0, T0 + timedelta(minutes=5)), engine="local",
+                     workers=2, pool=pool)
+    assert result.workers_started == 0 and sorted(result.worker_pids) == pool.pids
+
+
+def test_idle_workers_exit_by_themselves_and_when_the_pool_closes(tmp_path):
+    from channels.workflows.process_run import WorkerPool
+    iv = TimeInterval(T0, T0 + timedelta(minutes=5))
+    brief = WorkerPool(idle_timeout=0.5)
+    first, _ = _run(_store(tmp_path / "a.sqlite"), iv, engine="local", workers=2, pool=brief)
+    deadline = time.monotonic() + 60
+    while not all(_gone(pid) or pid not in brief.pids for pid in first.worker_pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert brief.pids == []
+    again, _ = _run(_store(tmp_path / "b.sqlite"), iv, engine="local", workers=2, pool=brief)
+    assert again.workers_started == 2 and not set(again.worker_pids) & set(first.worker_pids)
+    brief.close()
+    kept = WorkerPool()
+    run, _ = _run(_store(tmp_path / "c.sqlite"), iv, engine="local", workers=2, pool=kept)
+    kept.close()
+    assert kept.pids == [] and all(_gone(pid) for pid in run.worker_pids)
+
+
+EDITED_TOOL = '''
+from channels.tools import Tool
+from channels.stream import StreamInstance
+
+
+class Constant(Tool):
+    def __init__(self, value: float = 0.0, stride: float = 60.0):
+        super().__init__(value=value, stride=stride)
+
+    def _execute(self, sources, alignment_stream, interval):
+        from datetime import timedelta
+        t = interval.start + timedelta(seconds=self.stride)
+        while t <= interval.end:
+            yield StreamInstance(t, {FACTOR} * self.value)
+            t += timedelta(seconds=self.stride)
+'''
+
+
+def test_a_tool_edited_between_runs_is_loaded_again_by_the_kept_workers(tmp_path, pool):
+    from channels import Config
+    from channels.stream import StreamId
+    folder = tmp_path / "tools" / "constant"
+    folder.mkdir(parents=True)
+    tool_file = folder / "2026-01-01_v0.1.0.py"
+    tool_file.write_text(EDITED_TOOL.replace("{FACTOR}", "1"))
+    store = SQLiteStore(str(tmp_path / "s.sqlite"))
+    add_meta_data(store, [MetaDataItem("house", h) for h in HOUSES])
+    add_plates(store, [PlateDefinition("H", "house", complement=True)])
+    add_workflow(store, WorkflowDefinition("c", "C", "", {"level": NodeDefinition("level", ["H"], "mongo")}, [
+        FactorDefinition(ToolSpec("constant", None, {"value": 2.0}), "Factor", [], ["level"])]))
+    store.close()
+    config = Config(tool_paths=[str(tmp_path / "tools")])
+
+    def run(iv):
+        manager = ChannelManager.open(str(tmp_path / "s.sqlite"), config)
+        try:
+            model = load_model(manager.store)
+            run_workflow(manager, model, model.workflows["c"], iv, engine="local", workers=2, pool=pool)
+            stream = manager.get_channel("mongo")[StreamId("level", [("house", "1")])]
+            return {v for _t, v in stream.window(iv).items()}
+        finally:
+            manager.close()
+    assert run(TimeInterval(T0, T0 + timedelta(minutes=5))) == {2.0}
+    tool_file.write_text(EDITED_TOOL.replace("{FACTOR}", "10"))
+    os.utime(tool_file, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert run(TimeInterval(T0 + timedelta(minutes=5), T0 + timedelta(minutes=10))) == {20.0}

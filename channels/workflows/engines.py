@@ -9,27 +9,29 @@ intervals, a run record, a cancel checked between chunks):
 
 * ``inline`` — in this process, in dependency order (HyperStream's way; what runs a workflow whose nodes are in
   the memory channel, a script's live tools, or a store no other process can open, e.g. mongomock);
-* ``local`` — worker processes (``spawn``; as many as cores unless told) that open the same store themselves
-  (an embedded store file or a MongoDB URI); a cancel sets an event every worker checks between chunks;
+* ``local`` — worker processes (``spawn``; as many as cores unless told) of a warm pool
+  (:mod:`.process_run`: started once, kept between runs) that open the same store themselves (an embedded store
+  file or a MongoDB URI); the steps of one house go to the same worker where they can; a cancel sets an event
+  every worker checks between chunks;
 * ``dask`` — a ``distributed`` cluster at a scheduler address (opt-in: ``pip install ".[dask]"``). Workers open
   the store themselves: MongoDB for a real cluster; an embedded store file only when every worker runs on
   this machine. A running Dask task cannot be killed, so cancel goes through a ``distributed.Event`` each
   step checks between chunks.
 
-Workers get the workflow's document, the bindings and the consent once (process initializer / a scattered
-object), then each step as a small tuple; they answer with the step's run record, or an error as text (a
-worker's exception class may not survive the trip back).
+Workers get the workflow's document, the bindings and the consent once per run (a message / a scattered object),
+then ready steps as small tuples, in batches; they answer with the steps' run records, or an error as text (a
+worker's exception class may not survive the trip back). What a worker keeps between runs is
+:class:`WorkerState`: the open store (re-validated at each run's start), the loaded tools; never stream
+definitions.
 """
 from __future__ import annotations
 
 import functools
 import os
 import socket
-import sys
+import threading
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, wait
-from contextlib import contextmanager
 
 from ..errors import CancelledError, ChannelsError
 from .steps import WorkflowExecutionError, pv_text
@@ -47,12 +49,14 @@ def step_inputs(step) -> list:
     return list(step.sources) + ([step.alignment] if step.alignment else [])
 
 
-def step_dependencies(steps) -> list[list[int]]:
+def step_writers(steps) -> dict:
+    """``(channel_id, StreamId) -> index`` of the step of ``steps`` that writes it."""
+    return {out: i for i, step in enumerate(steps) for out in step_outputs(step)}
+
+
+def step_dependencies(steps, writer=None) -> list[list[int]]:
     """For each step, the indexes of the steps that write one of its inputs (linear in steps and streams)."""
-    writer = {}
-    for i, step in enumerate(steps):
-        for out in step_outputs(step):
-            writer[out] = i
+    writer = step_writers(steps) if writer is None else writer
     deps = []
     for i, step in enumerate(steps):
         deps.append(sorted({writer[s] for s in step_inputs(step) if s in writer and writer[s] != i}))
@@ -60,9 +64,6 @@ def step_dependencies(steps) -> list[list[int]]:
 
 
 # -- the worker side (local processes and Dask workers) --------------------------------------------------------
-_STATE: dict = {}
-
-
 class _Setup:
     """What every worker needs once per run (picklable: sent to each worker process, never stored)."""
 
@@ -72,26 +73,112 @@ class _Setup:
         self.bindings, self.interval, self.chunk = bindings, interval, chunk
 
 
-def _state(setup, cancel):
-    state = _STATE.get(setup.run_id)
-    if state is None:
-        from ..channel_manager import ChannelManager, open_store
-        from .code_params import CodeBindings
-        from .definitions import WorkflowDefinition
-        for old in list(_STATE.values()):   # one run at a time per worker: close the previous run's store
-            old["manager"].close()
-        _STATE.clear()
+def _file_identity(path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+class WorkerState:
+    """What a worker process keeps between runs: its open stores — opened once, and at each run's start checked to
+    be the same file (reopened when the file was replaced) —, the tools it loaded for a workflow, and the context
+    of its recent runs (a manager with fresh stream definitions, the workflow, bindings and tools of that run)."""
+
+    #: the contexts of this many runs are kept (a Dask worker may serve the groups of a few runs at a time)
+    KEEP_RUNS = 4
+
+    def __init__(self):
+        self.stores: dict = {}   # target -> (config, store, file identity)
+        self.runs: dict = {}     # run_id -> run context (dict)
+        self.tools: dict = {}    # (target, workflow, bindings, consent) -> {factor index: tool}
+        self.lock = threading.Lock()
+
+    def run(self, setup, cancel) -> dict:
+        """The context of ``setup``'s run (made at its first step on this worker)."""
+        with self.lock:
+            state = self.runs.get(setup.run_id)
+            if state is None:
+                from ..channel_manager import ChannelManager
+                from .code_params import CodeBindings
+                from .definitions import WorkflowDefinition
+                store, config = self._store(setup)
+                # a new manager per run: stream definitions are read afresh (other processes changed them since)
+                manager = ChannelManager(store, config)
+                workflow = WorkflowDefinition.from_document(setup.workflow_document)
+                state = self.runs[setup.run_id] = {
+                    "manager": manager, "workflow": workflow, "bindings": CodeBindings(bindings=setup.bindings),
+                    "tools": self._tools(setup, _tool_files(manager, workflow)), "cancel": cancel, "setup": setup}
+                while len(self.runs) > self.KEEP_RUNS:
+                    del self.runs[next(iter(self.runs))]
+            return state
+
+    def _tools(self, setup, files) -> dict:
+        """The factors' tools (index -> tool) of this workflow as earlier runs loaded them: kept while the workflow,
+        its bindings, the consent and the tool files (``files``) stay the same (a tool that learned its chunk
+        length keeps it)."""
+        key = (setup.target, files, repr(setup.workflow_document), repr(setup.bindings),
+               repr(sorted(setup.allow_stored_code) if isinstance(setup.allow_stored_code, set)
+                    else setup.allow_stored_code))
+        tools = self.tools.pop(key, None)
+        self.tools[key] = tools = {} if tools is None else tools
+        while len(self.tools) > self.KEEP_RUNS:
+            del self.tools[next(iter(self.tools))]
+        return tools
+
+    def _store(self, setup):
+        from ..channel_manager import open_store
+        from ..config import Config
         target = setup.target
-        manager = (ChannelManager.open(target) if target.lower().endswith(".json")
-                   else ChannelManager(open_store(target), setup.config))
-        state = _STATE[setup.run_id] = {
-            "manager": manager, "workflow": WorkflowDefinition.from_document(setup.workflow_document),
-            "bindings": CodeBindings(bindings=setup.bindings), "tools": {}, "cancel": cancel, "setup": setup}
-    return state
+        config = Config.load(target) if target.lower().endswith(".json") else setup.config
+        kept = self.stores.get(target)
+        if kept is not None:
+            old_config, store, identity = kept
+            path = getattr(store, "path", None)
+            if old_config == config and (path is None or _file_identity(path) == identity):
+                return store, config
+            del self.stores[target]
+            store.close()   # another config, or the file was replaced: open it again
+        store = open_store(None, config) if target.lower().endswith(".json") else open_store(target, config)
+        self.stores[target] = (config, store, _file_identity(getattr(store, "path", None)))
+        return store, config
+
+    def end_runs(self) -> None:
+        """Forget the runs' contexts (their definitions and tools); the stores stay open."""
+        with self.lock:
+            self.runs.clear()
+
+    def close(self) -> None:
+        with self.lock:
+            self.runs.clear()
+            self.tools.clear()
+            for _config, store, _identity in self.stores.values():
+                try:
+                    store.close()
+                except Exception:  # noqa: BLE001 - closing at exit: nothing left to tell
+                    pass
+            self.stores.clear()
 
 
-def _init_local(setup, cancel_event):
-    _state(setup, cancel_event)
+def _tool_files(manager, workflow) -> tuple:
+    """``(path, modification time)`` of every file of a tool the workflow's factors name (an edited tool is loaded
+    again)."""
+    names = {f.tool.name for f in workflow.factors}
+    files = []
+    for channel in manager.tool_channels:
+        listed = channel.list_tools()
+        for name in names:
+            for tv in listed.get(name, []):
+                try:
+                    files.append((tv.path, os.stat(tv.path).st_mtime_ns))
+                except OSError:
+                    files.append((tv.path, None))
+    return tuple(sorted(files))
+
+
+#: this process's worker state (a local worker process or a Dask worker)
+WORKER = WorkerState()
 
 
 class _BatchHistory:
@@ -125,15 +212,15 @@ class _BatchHistory:
 
 
 def _prepare(manager, workflow, specs, refresh=True, create=True) -> None:
-    """Before a worker runs steps: what other steps of this run wrote and they read is re-read (``refresh``),
+    """Before a worker runs steps: what other processes wrote in this run and they read is re-read (``refresh``),
     one store read per channel; their outputs that do not exist yet are created (``create``), one store
     transaction per channel. The rest is read when a step first needs it (a sink is written by its step alone,
     so this worker's copy of it stays true)."""
     from ..database_channel import DatabaseChannel
     fresh, outputs = {}, {}
     for spec in specs:
-        index, _pv, _sources, sink, _alignment, sinks, _mid, _values, produced = spec
-        for cid, sid in produced if refresh else ():
+        index, _pv, _sources, sink, _alignment, sinks, _mid, _values, fresh_ids = spec
+        for cid, sid in fresh_ids if refresh else ():
             fresh.setdefault(cid, []).append(sid)
         multi = workflow.factors[index].factor_type == "MultiOutputFactor"
         for cid, sid in (sinks if multi else [sink] if sink else []) if create else ():
@@ -196,17 +283,11 @@ def _run_in_order(state, specs, independent=False) -> list:
     return outcomes
 
 
-def _local_batch(specs):
-    """Ready steps (independent of each other) in one task."""
-    return _run_in_order(_STATE[next(iter(_STATE))], specs, independent=True)
-
-
-def _spec(index_of, step, produced) -> tuple:
-    """A step as a small tuple for a worker; ``produced``: the streams steps of this run write (a worker re-reads
-    those of them the step reads)."""
-    inputs = step_inputs(step)
+def _spec(index_of, step, fresh) -> tuple:
+    """A step as a small tuple for a worker; ``fresh``: the streams it reads that another process wrote in this run
+    (the worker re-reads their definitions first)."""
     return (index_of[id(step.factor)], step.plate_value, list(step.sources), step.sink, step.alignment,
-            list(step.sinks), step.meta_data_id, list(step.output_values), [s for s in inputs if s in produced])
+            list(step.sinks), step.meta_data_id, list(step.output_values), fresh)
 
 
 def _produced(steps) -> set:
@@ -243,8 +324,9 @@ def shareable(manager, workflow) -> str | None:
 
 
 def run_steps(engine, manager, workflow, steps, interval, *, tool_of, run_inline, result, report, cancel, chunk,
-              bindings, allow_stored_code, workers=None, scheduler=None) -> None:
-    """Run ``steps`` (one phase: no NodeCreationFactor among them) on ``engine``; records go to ``result``."""
+              bindings, allow_stored_code, workers=None, scheduler=None, pool=None) -> None:
+    """Run ``steps`` (one phase: no NodeCreationFactor among them) on ``engine``; records go to ``result``;
+    ``pool``: the local engine's :class:`~.process_run.WorkerPool` (default: this process's)."""
     if not steps:
         return
     if engine == "inline":
@@ -253,12 +335,15 @@ def run_steps(engine, manager, workflow, steps, interval, *, tool_of, run_inline
                 raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled before {step.factor.tool.name}")
             run_inline(step, i, len(steps))
         return
-    deps = step_dependencies(steps)
+    writer = step_writers(steps)
+    deps = step_dependencies(steps, writer)
     setup = _setup(manager, workflow, interval, chunk, bindings, allow_stored_code)
-    finished = lambda done: _refresh_outputs(manager, done)  # noqa: E731
+    finished = _OutputRefresh(manager)
     try:
         if engine == "local":
-            _run_local(workflow, steps, deps, setup, result, report, cancel, workers or os.cpu_count() or 1, finished)
+            from .process_run import run_local
+            run_local(workflow, steps, deps, writer, setup, result, report, cancel, workers or os.cpu_count() or 1,
+                      finished, pool)
         else:
             _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler, finished)
     finally:   # a cancelled or failed run may have committed chunks of steps it did not finish
@@ -279,14 +364,30 @@ def _refresh_outputs(manager, steps) -> None:
             channel.refresh_streams(sids)
 
 
+class _OutputRefresh:
+    """``finished(steps)``: :func:`_refresh_outputs` of the steps workers finished, gathered and read at most every
+    ``EVERY_S`` (a run of thousands of steps costs this process a few reads a second, not one per batch)."""
+
+    EVERY_S = 0.5
+
+    def __init__(self, manager):
+        self.manager, self.steps, self.last = manager, [], time.monotonic()
+
+    def __call__(self, steps) -> None:
+        self.steps += steps
+        if time.monotonic() - self.last >= self.EVERY_S:
+            steps, self.steps, self.last = self.steps, [], time.monotonic()
+            _refresh_outputs(self.manager, steps)
+
+
 def _label(step) -> str:
     return f"{step.factor.tool.name}, {pv_text(step.plate_value)}"
 
 
 class _Scheduler:
-    """Submits steps as their dependencies finish, at most ``window`` in flight, and collects the answers."""
+    """Which steps are ready (their dependencies finished), and the answers collected."""
 
-    def __init__(self, workflow, steps, deps, result, report, finished=None):
+    def __init__(self, workflow, steps, deps, result, report, finished=None, slots=1):
         self.workflow, self.steps, self.result, self.report = workflow, steps, result, report
         self.finished = finished   # finished(steps): these steps' outputs were committed by a worker
         self.waiting = [len(d) for d in deps]
@@ -294,21 +395,42 @@ class _Scheduler:
         for i, d in enumerate(deps):
             for j in d:
                 self.readers[j].append(i)
-        self.ready = [i for i, n in enumerate(self.waiting) if n == 0]
-        self.ready.reverse()   # pop() takes them in plan order
+        # a slot per worker: the steps of a top-level plate value (a house) go to the same worker where they can,
+        # which then reads what it wrote itself, not what another process wrote
+        keys: dict = {}
+        self.slot_of = [keys.setdefault(s.plate_value[0] if s.plate_value else None, len(keys)) % slots
+                        for s in steps]
+        self.ready = [[] for _ in range(slots)]   # stacks: pop() takes plan order first, then what just got ready
+        for i in range(len(steps) - 1, -1, -1):
+            if self.waiting[i] == 0:
+                self.ready[self.slot_of[i]].append(i)
         self.done = 0
         self.answered = [False] * len(steps)
         self.error = None
 
+    @property
+    def ready_count(self) -> int:
+        return sum(map(len, self.ready))
+
+    def take(self, slot: int, n: int) -> list[int]:
+        """Up to ``n`` ready steps for the worker of ``slot``: its own, else those of the slot with the most."""
+        stack = self.ready[slot] or max(self.ready, key=len)
+        return [stack.pop() for _ in range(min(n, len(stack)))]
+
     def answers(self, indexes, outcomes):
-        """The outcomes of one task's steps (a worker ran them in this order)."""
+        """The outcomes of one task's steps (a worker ran them in this order); progress is reported once."""
         pairs = list(zip(indexes, outcomes))
         if self.finished is not None:
             self.finished([self.steps[i] for i, (kind, _) in pairs if kind == "ok"])
+        last = None
         for i, outcome in pairs:
-            self.answer(i, outcome)
+            if self.answer(i, outcome):
+                last = i
+        if last is not None:
+            self.report(self.done / len(self.steps), f"{self.done}/{len(self.steps)} steps; {_label(self.steps[last])}")
 
-    def answer(self, i, outcome):
+    def answer(self, i, outcome) -> bool:
+        """Take one step's outcome; whether it finished."""
         kind, value = outcome
         self.done += 1
         self.answered[i] = True
@@ -318,69 +440,11 @@ class _Scheduler:
             for j in self.readers[i]:
                 self.waiting[j] -= 1
                 if self.waiting[j] == 0:
-                    self.ready.append(j)
-            self.report(self.done / len(self.steps), f"{self.done}/{len(self.steps)} steps; {_label(self.steps[i])}")
-        elif self.error is None:
+                    self.ready[self.slot_of[j]].append(j)
+            return True
+        if self.error is None:
             self.error = (kind, f"{_label(self.steps[i])}: {value}")
-
-
-@contextmanager
-def _script_main_hidden():
-    """While worker processes start, hide a script's ``__main__`` file from ``spawn``: the workers then do not
-    re-run the script that called us (a script without ``if __name__ == "__main__":`` would otherwise start the
-    workflow again in every worker). Modules run with ``-m`` keep their name and are imported as usual."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None) if main is not None and getattr(main, "__spec__", None) is None else None
-    if path is None:
-        yield
-        return
-    del main.__file__
-    try:
-        yield
-    finally:
-        main.__file__ = path
-
-
-def _run_local(workflow, steps, deps, setup, result, report, cancel, workers, finished):
-    with _script_main_hidden():
-        _run_local_pool(workflow, steps, deps, setup, result, report, cancel, workers, finished)
-
-
-def _run_local_pool(workflow, steps, deps, setup, result, report, cancel, workers, finished):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    ctx = multiprocessing.get_context("spawn")
-    stop = ctx.Event()
-    sched = _Scheduler(workflow, steps, deps, result, report, finished)
-    index_of = {id(f): i for i, f in enumerate(workflow.factors)}
-    produced = _produced(steps)
-    pending = {}
-    with ProcessPoolExecutor(max_workers=min(workers, len(steps)), mp_context=ctx, initializer=_init_local,
-                             initargs=(setup, stop)) as pool:
-        try:
-            while sched.ready or pending:
-                stopping = sched.error is not None or (cancel is not None and cancel.is_set())
-                if stopping:
-                    stop.set()
-                while sched.ready and not stopping and len(pending) < 2 * workers:
-                    # ready steps do not depend on each other: several go in one task (fewer round trips),
-                    # while every worker still gets work
-                    size = min(BATCH_MAX, max(1, len(sched.ready) // (2 * workers)))
-                    batch = [sched.ready.pop() for _ in range(min(size, len(sched.ready)))]
-                    pending[pool.submit(_local_batch, [_spec(index_of, steps[i], produced) for i in batch])] = batch
-                if not pending:
-                    break
-                finished, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    batch = pending.pop(fut)
-                    try:
-                        outcomes = fut.result()
-                    except Exception as e:  # noqa: BLE001 - a worker process that died: name it
-                        outcomes = [("error", f"the worker process failed: {type(e).__name__}: {e}")]
-                    sched.answers(batch, outcomes)
-        finally:
-            stop.set() if (sched.error or (cancel is not None and cancel.is_set())) else None
-    _finish(workflow, sched, cancel)
+        return False
 
 
 def _finish(workflow, sched, cancel):
@@ -499,7 +563,7 @@ def _dask_group(setup, specs, *dep_outcomes):
     """One Dask task: a group's steps in order, on this worker; stops at the first that does not finish."""
     if any(o[0] != "ok" for outcomes in dep_outcomes for o in outcomes):
         return [("cancelled", "a step it depends on did not finish")]
-    return _run_in_order(_state(setup, _DaskCancel(f"hsgui-cancel-{setup.run_id}")), specs)
+    return _run_in_order(WORKER.run(setup, _DaskCancel(f"hsgui-cancel-{setup.run_id}")), specs)
 
 
 def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler, finished):
@@ -517,7 +581,8 @@ def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, sch
         produced = _produced(steps)
         futures = []
         for g, members in enumerate(groups):
-            futures.append(client.submit(_dask_group, shared, [_spec(index_of, steps[i], produced) for i in members],
+            specs = [_spec(index_of, steps[i], [s for s in step_inputs(steps[i]) if s in produced]) for i in members]
+            futures.append(client.submit(_dask_group, shared, specs,
                                          *[futures[h] for h in gdeps[g]], key=f"steps-{setup.run_id}-{g}",
                                          pure=False))
         group_of = {f.key: g for g, f in enumerate(futures)}

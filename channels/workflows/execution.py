@@ -52,6 +52,8 @@ class WorkflowRun:
     created_plate_values: list = field(default_factory=list)   # (plate id, plate value) made by NodeCreation
     outcome: str = "running"                          # ok / error / cancelled
     error: str | None = None
+    worker_pids: list = field(default_factory=list)   # local engine: the worker processes that ran the steps
+    workers_started: int = 0                          # local engine: how many of them were started for this run
 
     @property
     def instances_written(self) -> int:
@@ -191,10 +193,11 @@ def choose_engine(manager, workflow, engine: str = "auto", workers: int | None =
 def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, interval: TimeInterval, *,
                  progress=None, cancel=None, chunk=None, bindings=None, allow_stored_code=False,
                  only_runnable: bool = False, engine: str = "auto", workers: int | None = None,
-                 scheduler=None) -> WorkflowRun:
+                 scheduler=None, pool=None) -> WorkflowRun:
     """Run every factor of ``workflow`` over ``interval``.
 
-    :param progress: ``progress(fraction, text)``: after every committed chunk of every step
+    :param progress: ``progress(fraction, text)``: inline, after every committed chunk of every step; on
+        worker processes, as each batch of steps comes back
     :param cancel: object with ``is_set()``; checked between chunks (a cancel raises CancelledError
         after recording the outcome; everything committed so far stays, consistent)
     :param bindings: :class:`~.code_params.CodeBindings` for parameters stored as code (default: the
@@ -206,7 +209,8 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
         listed in :attr:`WorkflowRun.skipped`, instead of refusing the whole workflow
     :param engine: ``auto`` (default), ``inline``, ``local`` or ``dask`` (see :func:`choose_engine` and
         :mod:`.engines`); ``workers``: local worker processes (default: as many as cores; 1 = inline);
-        ``scheduler``: a Dask scheduler address (or Client / LocalCluster)
+        ``scheduler``: a Dask scheduler address (or Client / LocalCluster); ``pool``: the local engine's
+        :class:`~.process_run.WorkerPool` (default: this process's, whose workers stay between runs)
     """
     from .code_params import CodeBindings, check_factor, tool_for
     if not workflow.factors or not workflow.nodes:
@@ -220,12 +224,13 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
     # plates that a NodeCreationFactor of this workflow makes are planned when their turn comes)
     made = {f.output_plate.get("plate_id") for f in factors if f.factor_type == "NodeCreationFactor"
             and f.output_plate and f.output_plate.get("plate_id") not in model.plates}
-    checks, blocked, idle = {}, {}, set()
+    checks, blocked, idle, planned = {}, {}, set(), {}
     for f in factors:
         nodes = [workflow.nodes[n] for n in f.sources + f.sinks]
         later = any(p in made for n in nodes for p in n.plate_ids)
         try:
             steps = None if later else plan_factor(model, workflow, f)
+            planned[id(f)] = steps
         except WorkflowExecutionError as e:
             blocked[id(f)] = [str(e)]
             continue
@@ -278,7 +283,8 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
     try:
         for pi, phase in enumerate(phases):
             base, span = pi / len(phases), 1.0 / len(phases)
-            steps = [step for f in phase for step in plan_factor(model, workflow, f)]
+            # planned above, until a NodeCreationFactor has run (it may add plate values)
+            steps = [step for f in phase for step in (planned.pop(id(f), None) or plan_factor(model, workflow, f))]
             if phase[0].factor_type == "NodeCreationFactor":
                 for step in steps:
                     if cancel is not None and cancel.is_set():
@@ -286,6 +292,7 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
                                              f"{step.factor.tool.name}")
                     report(base, f"{step.factor.tool.name}, {pv_text(step.plate_value)}")
                     _create_nodes(manager, model, workflow, step.factor, step, tool_of(step.factor), interval, result)
+                planned.clear()
                 continue
 
             def run_inline(step, i, n, base=base, span=span):
@@ -300,7 +307,7 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
             run_steps(engine, manager, workflow, steps, interval, tool_of=tool_of, run_inline=run_inline,
                       result=result, report=lambda fraction, text, base=base, span=span:
                       report(base + span * fraction, text), cancel=cancel, chunk=chunk, bindings=bindings,
-                      allow_stored_code=allow_stored_code, workers=workers, scheduler=scheduler)
+                      allow_stored_code=allow_stored_code, workers=workers, scheduler=scheduler, pool=pool)
         result.outcome = "ok"
         report(1.0, f"{len(result.records)} tool runs, {result.instances_written:,} instances written")
         return result
