@@ -34,6 +34,9 @@ class BaseChannel:
     #: whether this channel's streams are static assets: as a tool's input such a stream counts as calculated at
     #: any time (its newest version holds until replaced), so a run is never limited by its calculated intervals
     holds_assets = False
+    #: whether :attr:`streams` is in memory already (a channel that reads its definitions on first need says
+    #: False until it has: then listing its streams reads every definition, a job's work on a large store)
+    listed = True
 
     def __init__(self, channel_id: str, can_calc: bool = False, can_create: bool = False, calc_agent=None):
         if not isinstance(channel_id, str) or not channel_id:
@@ -53,6 +56,10 @@ class BaseChannel:
         """The stream ``stream_id``, or None when the channel has no such stream (the one lookup by id: a
         channel that loads its streams on first need reads only this one)."""
         return self.streams.get(get_stream_id(stream_id))
+
+    def count_streams(self) -> int:
+        """How many streams the channel has (a channel not :attr:`listed` yet counts them without listing)."""
+        return len(self.streams)
 
     def get_or_create_stream(self, stream_id, try_create: bool = True) -> Stream:
         stream_id = get_stream_id(stream_id)

@@ -105,7 +105,7 @@ class Browse(QObject):
 
     def _check_shown_stream(self):
         s = self.inspector.stream
-        if s is not None and s.stream_id not in s.channel.streams:
+        if s is not None and s.stream_id not in s.channel:   # lists nothing (one read before it is listed)
             self.inspector.stream_removed()
             if self.instances.model.stream is s:
                 self.instances.set_stream(None)

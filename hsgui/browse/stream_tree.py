@@ -217,7 +217,8 @@ class StreamTreeWidget(QWidget):
                 for name in list(chan.children):
                     if name.stream is None and (few or (chan.label, name.name) in self._expanded_before):
                         self.view.expand(m.createIndex(name.row, 0, name))
-        so_far = " so far (indexing…)" if m.indexing else ""   # a large channel's matches come when it is indexed
+        # a large channel's matches come when it is listed and indexed
+        so_far = " so far (listing…)" if m.listing else " so far (indexing…)" if m.indexing else ""
         if m.filter_text:
             self.match_label.setText(f"{m.matched:,} match{'es' if m.matched != 1 else ''}{so_far}")
         else:
@@ -241,8 +242,8 @@ class StreamTreeWidget(QWidget):
         if manager is not None and len(manager.channels) <= 12:
             for chan in self.model._root.children:
                 # open the data channels; tools and scratch memory stay folded
-                if chan.label in ("mongo", "assets") or (chan.count and not chan.channel.read_only
-                                                         and chan.label != "memory"):
+                if chan.label in ("mongo", "assets") or ((chan.count or chan.listing is not None)
+                                                         and not chan.channel.read_only and chan.label != "memory"):
                     self.view.expand(self.model.createIndex(chan.row, 0, chan))
 
     def set_restriction(self, meta_sets, label: str = "") -> int:

@@ -2,8 +2,10 @@
 
 A real ``QAbstractItemModel`` over the channel manager's channels (no copy into
 a QStandardItemModel); see :mod:`hsgui.browse.stream_tree` for how it stays
-cheap on 150,000 streams: one :class:`~hsgui.common.stream_filter.StreamIndex` per
-channel (a large channel's built in slices between events), a filter is a numpy mask over it, rows
+cheap on 150,000 streams: a channel whose streams are not in memory yet (a large store's, see
+:attr:`BaseChannel.listed`) is listed in a background job while its row says so; one
+:class:`~hsgui.common.stream_filter.StreamIndex` per channel (a large channel's built in slices between
+events), a filter is a numpy mask over it, rows
 are made only for what the view shows (lazy nodes, batched ``fetchMore``), counts
 only for painted rows, computed in background jobs.
 """
@@ -64,7 +66,7 @@ class Node:
     """A row. A CHANNEL row holds its channel's index and the mask of the streams it shows (None: all of them);
     a NAME row is one name group of that index; a STREAM row one stream."""
     __slots__ = ("kind", "parent", "row", "label", "channel", "stream", "name", "children", "pending", "index",
-                 "mask", "group", "count", "total", "_positions", "__weakref__")
+                 "mask", "group", "count", "total", "_positions", "listing", "__weakref__")
 
     def __init__(self, kind, parent, row, label, channel=None, stream=None, name=None):
         self.kind = kind
@@ -82,6 +84,7 @@ class Node:
         self.count = 0                # CHANNEL, NAME: how many streams it shows
         self._positions = None
         self.total = None             # NAME: (count generation, the sum's text)
+        self.listing = None           # CHANNEL: what its row says while its streams are being listed (a job)
 
     def positions(self):
         """NAME: the positions (in its index) of the variants shown, in index order."""
@@ -96,8 +99,8 @@ class Node:
         if self.kind == NAME:
             return self.index.take(self.index.variants(self.group, self.mask))
         if self.kind == CHANNEL:
-            if self.index is None:
-                return list(self.channel.streams.values())
+            if self.index is None:   # being listed (nothing to give yet) or indexed
+                return list(self.channel.streams.values()) if self.channel.listed else []
             return self.index.streams.tolist() if self.mask is None else self.index.take(np.flatnonzero(self.mask))
         return []
 
@@ -140,6 +143,8 @@ class StreamTreeModel(QAbstractItemModel):
         self._counts_of: dict = {}         # channel_id -> how many streams it had then
         self._indexes: dict = {}           # channel_id -> StreamIndex of those streams (or of the previous ones)
         self._building: dict = {}          # channel_id -> StreamIndex being built (large channels)
+        self._listing: dict = {}           # channel_id -> what its row says while a job lists its streams
+        self._unlisted: dict = {}          # channel_id -> why its listing failed (until the next reload)
         self._build_timer = QTimer(self)
         self._build_timer.setInterval(0)
         self._build_timer.timeout.connect(self._build_step)
@@ -163,6 +168,10 @@ class StreamTreeModel(QAbstractItemModel):
     def set_manager(self, manager) -> None:
         self.manager = manager
         self._count_gen += 1
+        for cid in list(self._listing):   # the previous store's listings: nothing of them is shown
+            self.runner.cancel_latest((self, "list", cid))
+        self._listing.clear()
+        self._unlisted.clear()
         self._indexes.clear()
         self._counts.clear()
         self._stale_counts.clear()
@@ -179,6 +188,7 @@ class StreamTreeModel(QAbstractItemModel):
 
     def reload(self) -> None:
         """Re-read stream lists from the (already refreshed) channels; counts are asked again."""
+        self._unlisted.clear()
         self._forget_counts()
         self._pending_counts.clear()
         self._load()
@@ -199,21 +209,63 @@ class StreamTreeModel(QAbstractItemModel):
         return {cid: stream_list_key(streams) for cid, streams in self._stream_lists().items()}
 
     def _stream_lists(self) -> dict:
+        """``channel_id -> its streams`` of the channels whose streams are in memory (listing one that is not
+        reads every definition: a job's work, see :meth:`_list`)."""
         if self.manager is None:
             return {}
-        return {cid: list(ch.streams.values()) for cid, ch in list(self.manager.channels.items())}
+        return {cid: list(ch.streams.values()) for cid, ch in list(self.manager.channels.items())
+                if ch.listed or self.runner is None}
 
     @property
     def indexing(self) -> bool:
-        """A large channel is being indexed: the tree (under a filter, its matches) is not complete yet."""
-        return bool(self._building)
+        """A large channel is being listed or indexed: the tree (under a filter, its matches) is not complete
+        yet."""
+        return bool(self._building) or bool(self._listing)
+
+    @property
+    def listing(self) -> bool:
+        """A channel's streams are being listed in a job."""
+        return bool(self._listing)
+
+    def _list(self, cid: str, channel) -> None:
+        """List ``channel``'s streams in a job (one per channel, cancelled with the store); the tree is rebuilt
+        with them when it ends."""
+        if cid in self._listing:
+            return
+        self._listing[cid] = "listing streams…"
+        manager = self.manager
+
+        def progress(_fraction, text):
+            if cid in self._listing and text:
+                self._listing[cid] = text
+                node = next((n for n in self._root.children if n.label == cid), None)
+                if node is not None:
+                    node.listing = text
+                    a, b = self.createIndex(node.row, 0, node), self.createIndex(node.row, len(COLUMNS) - 1, node)
+                    self.dataChanged.emit(a, b, [Qt.ItemDataRole.DisplayRole])
+
+        def ended(failure=None):
+            if manager is self.manager and self._listing.pop(cid, None) is not None:
+                if failure is not None:   # its row says why until the user refreshes (no retry loop)
+                    self._unlisted[cid] = failure
+                self._load()
+
+        self.runner.latest((self, "list", cid), f"List the streams of {cid}", _list_streams, channel,
+                           kind=JobKind.READ, owner=self, on_progress=progress, on_result=lambda _r: ended(),
+                           on_error=lambda msg: ended(f"could not list its streams: {msg}"),
+                           on_cancel=lambda: ended("not listed (cancelled): Refresh lists it"))
 
     def _load(self) -> None:
         """Read the channels' stream lists; index what changed (a large channel in slices between events: until
         its names are grouped, its previous index, or just its row, is shown); rebuild the rows."""
         lists = self._stream_lists()
         self._snapshot = {cid: stream_list_key(streams) for cid, streams in lists.items()}
-        self._counts_of = {cid: len(streams) for cid, streams in lists.items()}
+        channels = self.manager.channels if self.manager is not None else {}
+        # every channel in the manager's order; None: not listed yet (a job lists it)
+        self._counts_of = {cid: len(lists[cid]) if cid in lists else None for cid in list(channels)}
+        for cid, channel in list(channels.items()):
+            if cid not in lists and cid not in self._unlisted:
+                self._list(cid, channel)
         for cid in [c for c in self._indexes if c not in lists]:
             del self._indexes[cid]
         building, self._building = self._building, {}
@@ -274,10 +326,13 @@ class StreamTreeModel(QAbstractItemModel):
                 continue
             index = self._indexes.get(cid)
             node = Node(CHANNEL, self._root, len(self._root.children), cid, channel=channel)
-            if index is None:                    # being indexed: its row, and no children yet
+            if index is None:                    # being listed or indexed: its row, and no children yet
                 if narrowed:
                     continue
-                node.count = n
+                if n is None:
+                    node.listing = self._listing.get(cid) or self._unlisted.get(cid) or "listing streams…"
+                else:
+                    node.count = n
             else:
                 if narrowed and not index.searchable:
                     continue                     # its search keys are being built: shown when they are
@@ -405,7 +460,7 @@ class StreamTreeModel(QAbstractItemModel):
         if node.children:
             return True
         if node.kind == CHANNEL:
-            return node.count > 0
+            return node.count > 0 or node.listing is not None
         if node.kind == NAME:
             return node.stream is None
         return False
@@ -451,6 +506,8 @@ class StreamTreeModel(QAbstractItemModel):
             if col == COL_COUNT:
                 return self._count_text(node)
             if col == COL_CALC:
+                if node.listing is not None:
+                    return node.listing
                 if node.stream is not None:
                     return describe_coverage(node.stream.calculated_intervals, self.time_zone, short=True)
                 if node.kind == NAME:
@@ -491,6 +548,8 @@ class StreamTreeModel(QAbstractItemModel):
     def _tooltip(self, node):
         if node.kind == CHANNEL:
             ch = node.channel
+            if node.listing is not None:
+                return f"channel {ch.channel_id} ({type(ch).__name__}): {node.listing}"
             return f"channel {ch.channel_id} ({type(ch).__name__}), {node.count} streams"
         if node.stream is None:
             return f"{node.name}: {node.count} meta-data variants"
@@ -512,6 +571,8 @@ class StreamTreeModel(QAbstractItemModel):
     # -- counts --------------------------------------------------------------------------
     def _count_text(self, node: Node) -> str:
         if node.kind == CHANNEL:
+            if node.listing is not None:
+                return "…"
             n = node.count
             return f"{n:,} stream{'s' if n != 1 else ''}"
         if node.stream is not None:
@@ -651,6 +712,14 @@ class StreamTreeModel(QAbstractItemModel):
 
     def supportedDragActions(self):
         return Qt.DropAction.CopyAction
+
+
+def _list_streams(ctx, channel) -> None:
+    """Job: read ``channel``'s stream definitions (once, whoever else lists them meanwhile); first says how
+    many there are."""
+    if not channel.listed:
+        ctx.report(0.0, f"listing {channel.count_streams():,} streams…")
+        channel.streams  # noqa: B018 - reads them
 
 
 def _count_streams(ctx, streams) -> dict:

@@ -183,13 +183,20 @@ def open_connection(ctx, target: str | None, create: bool = False, demo: bool = 
     return _with_definitions(ctx, ChannelManager.open(path))
 
 
+#: a data channel with at most this many streams is listed by the open job (~10 ms per 1,000 definitions); a
+#: larger one after the window shows the store, in a job of the view that lists it (the Streams dock)
+LIST_WITH_OPEN = 5_000
+
+
 def _with_definitions(ctx, manager):
-    """Every stream definition read here, in the job: opening reads none (channels load them on first need),
-    and the stream browser and the time range list them on the GUI thread as soon as the store is shown."""
+    """The small data channels' definitions read here, in the job: opening reads none (channels read them on
+    first need). A large channel's are not: reading 136,000 definitions takes seconds, and the store (its
+    channels, its workflows) shows before that; whatever lists its streams does so in a job."""
     try:
         for channel in manager.database_channels:
             ctx.check()
-            channel.refresh()
+            if channel.count_streams() <= LIST_WITH_OPEN:
+                channel.refresh()
     except BaseException:
         manager.close()
         raise
@@ -197,24 +204,40 @@ def _with_definitions(ctx, manager):
 
 
 def data_span(manager) -> TimeInterval | None:
-    """The span of every calculated interval in the data channels (in memory; no store reads)."""
+    """The span of every calculated interval in the data channels whose streams are listed (in memory: no store
+    reads, and a channel not listed yet is not listed here; :func:`open_ended_span` lists them in a job)."""
     starts, ends = [], []
+    now = None
     for channel in manager.database_channels:
+        if not channel.listed:
+            continue
         for stream in list(channel.streams.values()):
             ci = stream.calculated_intervals
-            if ci and ci.start != MIN_DATE:
-                starts.append(ci.start)
-                ends.append(ci.end if ci.end != MAX_DATE else utcnow())
+            if ci:
+                start = ci.start
+                if start != MIN_DATE:
+                    end = ci.end
+                    starts.append(start)
+                    if end == MAX_DATE:
+                        end = now = now or utcnow()
+                    ends.append(end)
     if not starts:
         return None
     return TimeInterval(min(starts), max(ends))
 
 
 def open_ended_span(ctx, manager, limit: int = 200) -> TimeInterval | None:
-    """Job: the span of the data of streams calculated "all up to" a time (assets), for a store that has no
-    other data — :func:`data_span` cannot tell where their versions are without reading them. At most
-    ``limit`` streams are read (first and last instance each)."""
-    span = None
+    """Job: where the store's data is when :func:`data_span` did not know: every data channel is listed here (a
+    large one was not when the store opened), and their calculated span is the answer when there is one; else
+    the span of the data of streams calculated "all up to" a time (assets) — :func:`data_span` cannot tell
+    where their versions are without reading them. At most ``limit`` streams are read (first and last instance
+    each)."""
+    for channel in manager.database_channels:
+        ctx.check()
+        channel.streams   # noqa: B018 - lists it (read once, whoever else lists it meanwhile)
+    span = data_span(manager)
+    if span is not None:
+        return span
     n = 0
     for channel in manager.database_channels:
         for stream in list(channel.streams.values()):
