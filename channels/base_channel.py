@@ -57,6 +57,25 @@ class BaseChannel:
         channel that loads its streams on first need reads only this one)."""
         return self.streams.get(get_stream_id(stream_id))
 
+    def calculated_span(self) -> tuple | None:
+        """``(first start, last end)`` of the calculated intervals of the channel's streams, leaving out those
+        calculated from the beginning of time (assets: "all up to" a time); the end is ``MAX_DATE`` when one is
+        open-ended. None when no stream has such an interval. Lists the streams (see :attr:`listed`); a pass
+        over 136,000 streams takes ~30 ms."""
+        lo = hi = None
+        for stream in list(self.streams.values()):
+            items = stream._calculated_intervals._items
+            if items:
+                start = items[0]._start
+                if start == MIN_DATE:
+                    continue
+                end = items[-1]._end
+                if lo is None or start < lo:
+                    lo = start
+                if hi is None or end > hi:
+                    hi = end
+        return None if lo is None else (lo, hi)
+
     def count_streams(self) -> int:
         """How many streams the channel has (a channel not :attr:`listed` yet counts them without listing)."""
         return len(self.streams)

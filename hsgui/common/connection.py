@@ -206,24 +206,11 @@ def _with_definitions(ctx, manager):
 def data_span(manager) -> TimeInterval | None:
     """The span of every calculated interval in the data channels whose streams are listed (in memory: no store
     reads, and a channel not listed yet is not listed here; :func:`open_ended_span` lists them in a job)."""
-    starts, ends = [], []
-    now = None
-    for channel in manager.database_channels:
-        if not channel.listed:
-            continue
-        for stream in list(channel.streams.values()):
-            ci = stream.calculated_intervals
-            if ci:
-                start = ci.start
-                if start != MIN_DATE:
-                    end = ci.end
-                    starts.append(start)
-                    if end == MAX_DATE:
-                        end = now = now or utcnow()
-                    ends.append(end)
-    if not starts:
+    spans = [sp for sp in (c.calculated_span() for c in manager.database_channels if c.listed) if sp is not None]
+    if not spans:
         return None
-    return TimeInterval(min(starts), max(ends))
+    end = max(e for _s, e in spans)
+    return TimeInterval(min(s for s, _e in spans), utcnow() if end == MAX_DATE else end)
 
 
 def open_ended_span(ctx, manager, limit: int = 200) -> TimeInterval | None:
