@@ -156,7 +156,7 @@ class StreamTreeWidget(QWidget):
         self.view.sigActivated.connect(self._activated)
         self._fit_timer = QTimer(self, singleShot=True, interval=0)   # once after a burst of expansions
         self._fit_timer.timeout.connect(self._fit_name_column)
-        self.view.expanded.connect(lambda _i: self._fit_timer.start())
+        self.view.expanded.connect(lambda _i: self._fit_timer.start(0))
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._after_reset)
         self._expanded_before: set = set()
@@ -218,6 +218,12 @@ class StreamTreeWidget(QWidget):
                     if name.stream is None and (few or (chan.label, name.name) in self._expanded_before):
                         self.view.expand(m.createIndex(name.row, 0, name))
         # a large channel's matches come when it is listed and indexed
+        wait = m.rest_ms()
+        if wait:                   # a filter is being typed: fitted once it rests, not at every keystroke
+            self._fit_timer.start(wait)
+        else:                      # fitted now, before the first paint
+            self._fit_timer.stop()
+            self._fit_name_column()
         so_far = " so far (listing…)" if m.listing else " so far (indexing…)" if m.indexing else ""
         if m.filter_text:
             self.match_label.setText(f"{m.matched:,} match{'es' if m.matched != 1 else ''}{so_far}")
@@ -306,6 +312,7 @@ class StreamTreeWidget(QWidget):
         cur = self.view.header().sectionSize(COL_NAME)
         if want > cur:
             self.view.header().resizeSection(COL_NAME, min(want, cap))
+            self.view.updateGeometries()   # the scroll bar it may need shows in this paint, not in a second one
 
     def _activated(self, index):
         """Enter on a stream row plots the selected streams; on a channel or name group it opens/closes it."""

@@ -35,7 +35,7 @@ COLUMNS = ("Stream", "Count", "Calculated", "Last updated")
 FETCH_BATCH = 500
 COUNT_BATCH = 200
 SYNC_INDEX = 10_000      # a channel with more streams is indexed in slices between events (~4 ms / 1,000 streams)
-BUILD_SLICE_S = 0.008    # how long one slice of that indexing may take
+BUILD_SLICE_S = 0.004    # how long one slice of that indexing may take (a slice ends after the step that passes it)
 COUNT_SETTLE_S = 0.3     # counts of the rows a new filter shows are asked once it has rested this long
 FEW = 300                # a filter with at most this many matches has every row made (and the tree opens them all)
 _CHANNEL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
@@ -139,7 +139,6 @@ class StreamTreeModel(QAbstractItemModel):
         self._root = Node(CHANNEL, None, 0, "")
         self._filter = StreamFilter("")
         self._restriction = None   # None, or the set of frozenset(meta-data pairs) a stream must have (a plate)
-        self._snapshot: dict = {}          # channel_id -> stream_list_key of its streams as last read
         self._counts_of: dict = {}         # channel_id -> how many streams it had then
         self._indexes: dict = {}           # channel_id -> StreamIndex of those streams (or of the previous ones)
         self._building: dict = {}          # channel_id -> StreamIndex being built (large channels)
@@ -159,6 +158,9 @@ class StreamTreeModel(QAbstractItemModel):
         self._count_timer.setInterval(20)
         self._count_timer.timeout.connect(self._flush_counts)
         self._counts_after = 0.0           # time.monotonic() before which no count job starts (typing a filter)
+        self._totals_timer = QTimer(self)  # once the filter rests: the name rows' totals, deferred while typing
+        self._totals_timer.setSingleShot(True)
+        self._totals_timer.timeout.connect(self._show_totals)
         self.matched = 0
         self.restricted = None             # streams the restriction alone keeps (None: no restriction)
         self.all_rows_made = False         # the last rebuild made every row (a filter with at most FEW matches)
@@ -196,7 +198,9 @@ class StreamTreeModel(QAbstractItemModel):
     def refresh_data(self) -> bool:
         """After a job wrote or purged data: rebuild only if streams came or went (returns True then);
         otherwise just forget the cached counts, which visible rows ask again when repainted."""
-        if self.snapshot() != self._snapshot:
+        lists = self._stream_lists()
+        if set(lists) != {cid for cid, n in self._counts_of.items() if n is not None} or \
+                any(not self._same(cid, streams) for cid, streams in lists.items()):
             self.reload()
             return True
         self._forget_counts()
@@ -207,6 +211,11 @@ class StreamTreeModel(QAbstractItemModel):
         """``channel_id -> key of its streams`` (:func:`~hsgui.common.stream_filter.stream_list_key`): compare two
         to see whether streams came or went; cheap on 150,000 streams (no StreamId is hashed)."""
         return {cid: stream_list_key(streams) for cid, streams in self._stream_lists().items()}
+
+    def _same(self, cid: str, streams: list) -> bool:
+        """Whether the index shown (or being built) for ``cid`` is of exactly ``streams``."""
+        index = self._building.get(cid) or self._indexes.get(cid)
+        return index is not None and len(index) == len(streams) and index.key == stream_list_key(streams)
 
     def _stream_lists(self) -> dict:
         """``channel_id -> its streams`` of the channels whose streams are in memory (listing one that is not
@@ -259,7 +268,6 @@ class StreamTreeModel(QAbstractItemModel):
         """Read the channels' stream lists; index what changed (a large channel in slices between events: until
         its names are grouped, its previous index, or just its row, is shown); rebuild the rows."""
         lists = self._stream_lists()
-        self._snapshot = {cid: stream_list_key(streams) for cid, streams in lists.items()}
         channels = self.manager.channels if self.manager is not None else {}
         # every channel in the manager's order; None: not listed yet (a job lists it)
         self._counts_of = {cid: len(lists[cid]) if cid in lists else None for cid in list(channels)}
@@ -271,11 +279,12 @@ class StreamTreeModel(QAbstractItemModel):
         building, self._building = self._building, {}
         for cid, streams in lists.items():
             old = building.get(cid) or self._indexes.get(cid)
-            if old is not None and old.key == self._snapshot[cid]:
+            # the same streams (compared only when there is an index of as many: a first listing costs no key)
+            if old is not None and len(old) == len(streams) and old.key == stream_list_key(streams):
                 if not old.searchable:
-                    self._building[cid] = old         # the same streams: its build goes on
+                    self._building[cid] = old         # its build goes on
                 continue
-            index = StreamIndex(streams, self._snapshot[cid])
+            index = StreamIndex(streams)
             if len(streams) <= SYNC_INDEX:
                 self._indexes[cid] = index.complete()
             else:
@@ -588,8 +597,30 @@ class StreamTreeModel(QAbstractItemModel):
         # until a count comes or goes (a paint asks again and again, and summing means hashing each variant's id)
         if node.total is not None and node.total[0] == self._count_gen:
             return node.total[1]
+        wait = self._counts_after - time.monotonic()
+        if wait > 0:   # a filter is being typed: the sums once it rests (hashing every shown variant per keystroke)
+            if not self._totals_timer.isActive():
+                self._totals_timer.start(int(wait * 1000) + 1)
+            return "…"
         node.total = (self._count_gen, self._name_total(node))
         return node.total[1]
+
+    def rest_ms(self) -> int:
+        """Milliseconds until the filter being typed has rested (0: it has): what can wait for it waits."""
+        return max(0, int((self._counts_after - time.monotonic()) * 1000) + 1) if self._counts_after else 0
+
+    def _show_totals(self) -> None:
+        """The filter rests: the name rows shown ask for their totals (a repaint of their Count cells)."""
+        wait = self._counts_after - time.monotonic()
+        if wait > 0:
+            self._totals_timer.start(int(wait * 1000) + 1)
+            return
+        for chan in self._root.children:
+            if chan.children:
+                parent = self.createIndex(chan.row, 0, chan)
+                self.dataChanged.emit(self.index(0, COL_COUNT, parent),
+                                      self.index(len(chan.children) - 1, COL_COUNT, parent),
+                                      [Qt.ItemDataRole.DisplayRole])
 
     def _name_total(self, node: Node) -> str:
         total = 0
