@@ -161,7 +161,7 @@ def open_connection(ctx, target: str | None, create: bool = False, demo: bool = 
         if target.lower().endswith(".json") and not os.path.isfile(target):
             raise StoreError(f"config file {target} does not exist")
         try:
-            return _with_definitions(ctx, ChannelManager.open(target))
+            return ChannelManager.open(target)
         except StoreError as e:
             if not is_mongo_uri(target) or expired_timeout(str(e)) is None:
                 raise
@@ -180,27 +180,7 @@ def open_connection(ctx, target: str | None, create: bool = False, demo: bool = 
         else:
             raise StoreError(f"store file {path} does not exist (use File ▸ Connect… ▸ New to create one)")
     ctx.check()
-    return _with_definitions(ctx, ChannelManager.open(path))
-
-
-#: a data channel with at most this many streams is listed by the open job (~10 ms per 1,000 definitions); a
-#: larger one after the window shows the store, in a job of the view that lists it (the Streams dock)
-LIST_WITH_OPEN = 5_000
-
-
-def _with_definitions(ctx, manager):
-    """The small data channels' definitions read here, in the job: opening reads none (channels read them on
-    first need). A large channel's are not: reading 136,000 definitions takes seconds, and the store (its
-    channels, its workflows) shows before that; whatever lists its streams does so in a job."""
-    try:
-        for channel in manager.database_channels:
-            ctx.check()
-            if channel.count_streams() <= LIST_WITH_OPEN:
-                channel.refresh()
-    except BaseException:
-        manager.close()
-        raise
-    return manager
+    return ChannelManager.open(path)
 
 
 def data_span(manager) -> TimeInterval | None:

@@ -3,7 +3,8 @@ workflow graph — right after the open, while the channel's streams are listed 
 ends; a store switch during the listing shows nothing of the old store; the filter works on what was listed.
 
 The listing is held with a threading.Event in the store's ``list_definitions`` (what a 136,000-stream store
-spends seconds in), and ``LIST_WITH_OPEN`` is lowered so a store of a few dozen streams counts as large."""
+spends seconds in), and ``channels.channel_manager.LIST_WITH_OPEN`` is lowered so a store of a few dozen streams
+counts as large."""
 from __future__ import annotations
 
 import threading
@@ -15,7 +16,7 @@ from PySide6.QtCore import Qt
 from channels import ChannelManager, UTC
 from channels.stores.sqlite_store import SQLiteStore
 from channels.stream import StreamId
-from hsgui.common import connection
+from channels import channel_manager
 from resources.demo.deployment import build_deployment
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -47,7 +48,7 @@ def held(monkeypatch):
             assert gate.wait(20), "the listing was never released"
         return real(self, channel_id, updated_since)
     monkeypatch.setattr(SQLiteStore, "list_definitions", list_definitions)
-    monkeypatch.setattr(connection, "LIST_WITH_OPEN", 10)
+    monkeypatch.setattr(channel_manager, "LIST_WITH_OPEN", 10)
     yield gates
     for gate in gates.values():
         gate.set()
@@ -132,3 +133,26 @@ def test_switching_store_while_listing_shows_nothing_of_the_old_store(qtbot, mak
     assert _names(w.tree) == {"pressure"}
     assert w.tree.model.find_index("mongo").isValid() and not w.tree.model.listing
     assert w.manager.store.path == _store_path(second)
+
+
+@pytest.mark.xfail(strict=True, reason="hsgui/plotting/install.py (another helper's) drops open_ended_span's answer "
+                   "when data_span() knows a span by then: _open_ended_span must take the answer (it is now the "
+                   "store's whole span, listed in the job) — see the scaleopen report")
+def test_the_range_moves_to_the_data_of_a_store_listed_after_it_opened(qtbot, make_main_window, tmp_path, held):
+    """Issue 26 item 9 on a large store: its data channel is listed after the window shows it."""
+    from datetime import timedelta
+    from channels.stream import StreamInstance
+    from channels.time_interval import TimeInterval
+    path = big_store(tmp_path / "2017.sqlite", "humidity", with_workflow=False)
+    t2017, hour = datetime(2017, 3, 1, tzinfo=UTC), timedelta(hours=1)
+    m = ChannelManager.open(path)
+    ch = m.channels["mongo"]
+    ch.write_chunk(ch.create_stream(StreamId("old")), [StreamInstance(t2017 + hour * i, float(i)) for i in range(1, 49)],
+                   TimeInterval(t2017, t2017 + 48 * hour))
+    m.close()
+    gate = held[_store_path(path)] = threading.Event()
+    w = make_main_window(target=path)
+    assert w.tree.model.listing
+    gate.set()
+    qtbot.waitUntil(lambda: not w.runner.active, timeout=15000)
+    assert w.state.interval.end == t2017 + 48 * hour
