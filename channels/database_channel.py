@@ -129,10 +129,12 @@ class DatabaseChannel(BaseChannel):
             self._touched = set()
         try:
             defs = self.store.list_definitions(self.channel_id)
-        finally:
+        except BaseException:
             with self._lock:
-                touched, self._touched = self._touched, None
+                self._touched = None
+            raise
         with self._lock:
+            touched, self._touched = self._touched, None
             streams = self._streams
             for d in defs:
                 sid = d.stream_id
