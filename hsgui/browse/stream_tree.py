@@ -159,6 +159,7 @@ class StreamTreeWidget(QWidget):
         self.view.expanded.connect(lambda _i: self._fit_timer.start(0))
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._after_reset)
+        self.model.listingChanged.connect(self._show_match_count)
         self._expanded_before: set = set()
         self._was_filtered = False
         self._shown_filter = ""       # the filter of what the tree shows (until the reset ends)
@@ -217,19 +218,15 @@ class StreamTreeWidget(QWidget):
                 for name in list(chan.children):
                     if name.stream is None and (few or (chan.label, name.name) in self._expanded_before):
                         self.view.expand(m.createIndex(name.row, 0, name))
-        # a large channel's matches come when it is listed and indexed
         wait = m.rest_ms()
         if wait:                   # a filter is being typed: fitted once it rests, not at every keystroke
             self._fit_timer.start(wait)
         else:                      # fitted now, before the first paint
             self._fit_timer.stop()
             self._fit_name_column()
-        so_far = " so far (listing…)" if m.listing else " so far (indexing…)" if m.indexing else ""
-        if m.filter_text:
-            self.match_label.setText(f"{m.matched:,} match{'es' if m.matched != 1 else ''}{so_far}")
-        else:
-            self.match_label.setText("")
+        self._show_match_count()
         if self._restriction_name is not None:
+            so_far = " so far (listing…)" if m.listing else " so far (indexing…)" if m.indexing else ""
             n = m.restricted or 0
             self.restriction_label.setText(f"Only {self._restriction_name}: {n:,} stream{'s' if n != 1 else ''}"
                                            f"{so_far}")
@@ -241,6 +238,16 @@ class StreamTreeWidget(QWidget):
                 self.view.setCurrentIndex(idx)
                 return
             self.currentStreamChanged.emit(None)
+
+    def _show_match_count(self):
+        """Beside the filter: how many streams match (and whether more may come), or what is being listed."""
+        m = self.model
+        if m.filter_text:
+            # a large channel's matches come when it is listed and indexed
+            so_far = " so far (listing…)" if m.listing else " so far (indexing…)" if m.indexing else ""
+            self.match_label.setText(f"{m.matched:,} match{'es' if m.matched != 1 else ''}{so_far}")
+        else:
+            self.match_label.setText(m.listing_text)
 
     # -- actions -----------------------------------------------------------------------
     def set_manager(self, manager):

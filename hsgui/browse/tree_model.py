@@ -129,6 +129,7 @@ class StreamTreeModel(QAbstractItemModel):
     """Channels -> stream names -> meta-data variants, with lazy counts."""
 
     countsUpdated = Signal()
+    listingChanged = Signal()           # a channel's listing started, said how many streams, or ended
     filterApplied = Signal(int, float)  # matching streams, seconds taken
 
     def __init__(self, runner=None, parent=None):
@@ -236,6 +237,11 @@ class StreamTreeModel(QAbstractItemModel):
         """A channel's streams are being listed in a job."""
         return bool(self._listing)
 
+    @property
+    def listing_text(self) -> str:
+        """What is being listed, e.g. "listing 136,103 streams of mongo…" ("" when nothing is)."""
+        return "; ".join(f"{text.rstrip('…')} of {cid}…" for cid, text in self._listing.items())
+
     def _list(self, cid: str, channel) -> None:
         """List ``channel``'s streams in a job (one per channel, cancelled with the store); the tree is rebuilt
         with them when it ends."""
@@ -243,6 +249,7 @@ class StreamTreeModel(QAbstractItemModel):
             return
         self._listing[cid] = "listing streams…"
         manager = self.manager
+        self.listingChanged.emit()
 
         def progress(_fraction, text):
             if cid in self._listing and text:
@@ -252,12 +259,14 @@ class StreamTreeModel(QAbstractItemModel):
                     node.listing = text
                     a, b = self.createIndex(node.row, 0, node), self.createIndex(node.row, len(COLUMNS) - 1, node)
                     self.dataChanged.emit(a, b, [Qt.ItemDataRole.DisplayRole])
+                self.listingChanged.emit()
 
         def ended(failure=None):
             if manager is self.manager and self._listing.pop(cid, None) is not None:
                 if failure is not None:   # its row says why until the user refreshes (no retry loop)
                     self._unlisted[cid] = failure
                 self._load()
+                self.listingChanged.emit()
 
         self.runner.latest((self, "list", cid), f"List the streams of {cid}", _list_streams, channel,
                            kind=JobKind.READ, owner=self, on_progress=progress, on_result=lambda _r: ended(),
@@ -515,8 +524,6 @@ class StreamTreeModel(QAbstractItemModel):
             if col == COL_COUNT:
                 return self._count_text(node)
             if col == COL_CALC:
-                if node.listing is not None:
-                    return node.listing
                 if node.stream is not None:
                     return describe_coverage(node.stream.calculated_intervals, self.time_zone, short=True)
                 if node.kind == NAME:
@@ -581,7 +588,7 @@ class StreamTreeModel(QAbstractItemModel):
     def _count_text(self, node: Node) -> str:
         if node.kind == CHANNEL:
             if node.listing is not None:
-                return "…"
+                return "listing…" if node.label in self._listing else "not listed"
             n = node.count
             return f"{n:,} stream{'s' if n != 1 else ''}"
         if node.stream is not None:

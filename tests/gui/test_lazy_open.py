@@ -55,12 +55,12 @@ def held(monkeypatch):
 
 
 def _rows(tree) -> dict:
-    """The tree's channel rows: label -> (what its Calculated cell says, how many rows it shows under it)."""
+    """The tree's channel rows: label -> (what its Count cell says, how many rows it shows under it)."""
     m = tree.model
     out = {}
     for r in range(m.rowCount()):
         idx = m.index(r, 0)
-        out[idx.data()] = (m.index(r, 2).data(), m.rowCount(idx))
+        out[idx.data()] = (m.index(r, 1).data(), m.rowCount(idx))
     return out
 
 
@@ -95,15 +95,15 @@ def test_the_store_shows_before_its_streams_are_listed_then_they_appear(qtbot, m
     tree = w.tree
     # open and shown: the channel rows are there, the data channel says it is being listed
     assert {"mongo", "assets"} <= set(_rows(tree))
-    qtbot.waitUntil(lambda: _rows(tree)["mongo"][0] == f"listing {n:,} streams…", timeout=5000)
-    assert _names(tree) == set()
+    qtbot.waitUntil(lambda: tree.match_label.text() == f"listing {n:,} streams of mongo…", timeout=5000)
+    assert _rows(tree)["mongo"][0] == "listing…" and _names(tree) == set()
     # the workflow graph is drawn while the listing waits
     qtbot.waitUntil(lambda: w.workflows.view.layout_ is not None and len(w.workflows.view.boxes) > 100,
                     timeout=10000)
     assert not gate.is_set() and tree.model.listing
     gate.set()
     qtbot.waitUntil(lambda: "temperature" in _names(tree), timeout=10000)
-    assert not tree.model.listing and not _rows(tree)["mongo"][0]
+    assert not tree.model.listing and _rows(tree)["mongo"][0] == f"{n:,} streams" and tree.match_label.text() == ""
     assert tree.view.isExpanded(tree.model.find_index("mongo"))
 
     # the filter runs over what was listed
