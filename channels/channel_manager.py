@@ -289,12 +289,15 @@ class ChannelManager:
                 continue
         raise ToolNotFoundError(name, version, detail=f"searched {', '.join(c.channel_id for c in self.tool_channels)}")
 
-    def refresh(self) -> None:
-        """Re-read stream definitions and tool folders (other processes may have changed them)."""
+    def refresh(self, recent: bool = False) -> None:
+        """Re-read stream definitions and tool folders (other processes may have changed them). ``recent``: a
+        periodic look — only the definitions stamped since the newest one a listed channel holds (and a count;
+        the whole channel when it differs), nothing of a channel not listed yet (see
+        :meth:`DatabaseChannel.refresh_recent`)."""
         now = utcnow()
         for channel in self:
             if isinstance(channel, DatabaseChannel):
-                channel.refresh()
+                channel.refresh_recent() if recent else channel.refresh()
             elif channel.read_only and hasattr(channel, "update_state"):
                 channel.update_state(now)
 

@@ -10,6 +10,7 @@ in one store transaction.
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from .base_channel import BaseChannel
 from .changes import change_origin
@@ -123,6 +124,36 @@ class DatabaseChannel(BaseChannel):
                     else:
                         stream.set_calculated_intervals_silently(d.calculated_intervals)
                         stream.last_updated = d.last_updated
+
+    #: definitions stamped this long before the newest one held are read again by :meth:`refresh_recent` (a
+    #: writer stamps ``last_updated`` just before it commits)
+    REREAD = timedelta(seconds=2)
+
+    def refresh_recent(self) -> None:
+        """A cheap :meth:`refresh` for a periodic look at a large store: the definitions stamped since the newest
+        one the channel holds, and a count of them all — the whole channel is read again only when the count
+        differs (streams came unstamped or went). A channel not listed yet is left alone. Changes to calculated
+        intervals that another program made without stamping ``last_updated`` show at the next :meth:`refresh`."""
+        if not self._loaded:
+            return
+        with self._listing:
+            stamps = [s.last_updated for s in list(self._streams.values()) if s.last_updated is not None]
+            if not stamps:
+                self.refresh()
+                return
+            defs = self.store.list_definitions(self.channel_id, updated_since=max(stamps) - self.REREAD)
+            count = self.store.count_definitions(self.channel_id)
+            with self._lock:
+                for d in defs:
+                    stream = self._streams.get(d.stream_id)
+                    if stream is None:
+                        self._streams[d.stream_id] = self._stream_from(d)
+                    else:
+                        stream.set_calculated_intervals_silently(d.calculated_intervals)
+                        stream.last_updated = d.last_updated
+                whole = len(self._streams) != count
+            if whole:
+                self.refresh()
 
     def _first_listing(self) -> None:
         with self._lock:

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timedelta
 
 from channels import ChannelManager, DatabaseChannel
 from channels import channel_manager
+from channels.stores.base import StreamDefinition
 from channels.stores.sqlite_store import SQLiteStore
+from channels.time_interval import TimeIntervals
+from channels.utils import UTC
 from channels.stream import StreamId
 
 
@@ -69,3 +73,40 @@ def test_opening_lists_small_channels_only(tmp_path, monkeypatch):
         assert len(m.channels["mongo"].streams) == 30 and m.channels["mongo"].listed
     finally:
         m.close()
+
+
+class _CountingStore:
+    def __init__(self, store):
+        self._store, self.listed = store, 0
+
+    def list_definitions(self, *a, **k):
+        out = self._store.list_definitions(*a, **k)
+        self.listed += len(out)
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def test_a_periodic_refresh_reads_what_was_stamped_since_and_all_only_when_streams_went(tmp_path):
+    path = str(tmp_path / "s.sqlite")
+    hour_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    SQLiteStore(path).create_definitions([StreamDefinition(StreamId("s", {"i": str(i)}), "mongo", TimeIntervals(),
+                                                           last_updated=hour_ago + timedelta(minutes=i),
+                                                           last_accessed=hour_ago) for i in range(50)])
+    writer = DatabaseChannel("mongo", SQLiteStore(path))
+    counting = _CountingStore(SQLiteStore(path))
+    ch = DatabaseChannel("mongo", counting)
+    ch.refresh_recent()
+    assert counting.listed == 0 and not ch.listed          # not listed yet: left alone
+    assert len(ch.streams) == 50 and counting.listed == 50
+    counting.listed = 0
+    ch.refresh_recent()
+    assert counting.listed == 1 and len(ch.streams) == 50  # nothing new: only the newest stamp's read again
+    added = writer.create_stream(StreamId("added"))          # another connection writes
+    counting.listed = 0
+    ch.refresh_recent()
+    assert added.stream_id in ch.streams and counting.listed == 2     # the newest held and the new one
+    writer.purge_stream(StreamId("s", {"i": "7"}), remove_definition=True)
+    ch.refresh_recent()                                      # the count differs: the whole channel again
+    assert StreamId("s", {"i": "7"}) not in ch.streams and len(ch.streams) == 50

@@ -137,7 +137,8 @@ class Browse(QObject):
             self._refresh_job = None
 
         self._refresh_job = self.shell.runner.submit(
-            "Refresh stream definitions", refresh_manager, manager, kind=JobKind.COUNT if auto else JobKind.REFRESH,
+            "Refresh stream definitions", refresh_manager, manager, recent=auto,
+            kind=JobKind.COUNT if auto else JobKind.REFRESH,
             owner=self, on_result=done, on_error=ended, on_cancel=ended)
         return self._refresh_job
 

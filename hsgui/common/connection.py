@@ -245,6 +245,7 @@ def close_manager(ctx, manager, jobs, wait_s: float = CLOSE_WAIT_S):
     manager.close()
 
 
-def refresh_manager(ctx, manager):
-    """Job: re-read the stream definitions of every channel."""
-    manager.refresh()
+def refresh_manager(ctx, manager, recent: bool = False):
+    """Job: re-read the stream definitions of every channel (``recent``: only what was stamped since, see
+    :meth:`ChannelManager.refresh`)."""
+    manager.refresh(recent=recent)
