@@ -32,6 +32,10 @@ from .utils import utcnow
 log = logging.getLogger(__name__)
 
 
+#: a store channel with at most this many streams is listed when the store opens (~10 ms per 1,000 definitions);
+#: a larger one on first need (whatever lists it: the app does so in a job, after it shows the store)
+LIST_WITH_OPEN = 5_000
+
 #: entry-point group under which installed packages register tool folders (name -> a str path, or a
 #: callable returning one); the entry named ``tools`` becomes the ``tools`` channel
 TOOL_FOLDER_GROUP = "hyperstream_studio.tool_folders"
@@ -130,7 +134,21 @@ class ChannelManager:
         manager = cls(open_store(target, config), config)
         #: how another process opens the same store (in memory only, never written: a URI may hold a password)
         manager.open_target = opened
+        try:
+            manager.list_small_channels()
+        except BaseException:
+            manager.close()
+            raise
         return manager
+
+    def list_small_channels(self, limit: int | None = None) -> None:
+        """Read the definitions of every store channel of at most ``limit`` (:data:`LIST_WITH_OPEN`) streams, one
+        count each: a small channel is then listed in memory, a large one (136,000 streams at 100 homes) is
+        read on first need (see :class:`DatabaseChannel`)."""
+        limit = LIST_WITH_OPEN if limit is None else limit
+        for channel in self.database_channels:
+            if not channel.listed and channel.count_streams() <= limit:
+                channel.refresh()
 
     def _make_history(self):
         from .tools import MemoryRunHistory, StoreRunHistory
@@ -271,12 +289,15 @@ class ChannelManager:
                 continue
         raise ToolNotFoundError(name, version, detail=f"searched {', '.join(c.channel_id for c in self.tool_channels)}")
 
-    def refresh(self) -> None:
-        """Re-read stream definitions and tool folders (other processes may have changed them)."""
+    def refresh(self, recent: bool = False) -> None:
+        """Re-read stream definitions and tool folders (other processes may have changed them). ``recent``: a
+        periodic look — only the definitions stamped since the newest one a listed channel holds (and a count;
+        the whole channel when it differs), nothing of a channel not listed yet (see
+        :meth:`DatabaseChannel.refresh_recent`)."""
         now = utcnow()
         for channel in self:
             if isinstance(channel, DatabaseChannel):
-                channel.refresh()
+                channel.refresh_recent() if recent else channel.refresh()
             elif channel.read_only and hasattr(channel, "update_state"):
                 channel.update_state(now)
 

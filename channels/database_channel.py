@@ -10,6 +10,7 @@ in one store transaction.
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from .base_channel import BaseChannel
 from .changes import change_origin
@@ -41,15 +42,17 @@ class DatabaseChannel(BaseChannel):
         if store is None:
             raise ValueError(f"channel {channel_id!r} needs a store")
         self.store = store
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()         # held briefly: the stream dict and one definition read at a time
+        self._listing = threading.RLock()      # held by the one thread reading every definition (others wait)
         self._loaded = False   # True once every definition of the channel has been read
+        self._touched: set | None = None       # while a listing reads: streams changed meanwhile (those win)
 
     # -- definitions -----------------------------------------------------------
     @property
     def streams(self):
         """Every stream of the channel (``StreamId -> Stream``); the first use reads all their definitions."""
         if not self._loaded:
-            with self._lock:
+            with self._listing:
                 if not self._loaded:   # another thread may have read them meanwhile
                     self.refresh()
         return self._streams
@@ -57,6 +60,15 @@ class DatabaseChannel(BaseChannel):
     @streams.setter
     def streams(self, value):
         self._streams = value
+
+    @property
+    def listed(self) -> bool:
+        """Whether every definition has been read (then :attr:`streams` reads nothing)."""
+        return self._loaded
+
+    def count_streams(self) -> int:
+        """How many streams the channel has: one count in the store until its definitions are read."""
+        return len(self._streams) if self._loaded else self.store.count_definitions(self.channel_id)
 
     def known_stream(self, stream_id) -> Stream | None:
         """The stream ``stream_id``, or None when the channel has no such stream; before the channel has loaded
@@ -69,27 +81,96 @@ class DatabaseChannel(BaseChannel):
             if stream is None and not self._loaded:
                 d = self.store.get_definition(stream_id)
                 if d is not None and d.channel_id == self.channel_id:
-                    stream = self._streams[stream_id] = self._stream_from(d)
+                    stream = self._put(stream_id, self._stream_from(d))
             return stream
 
     def _stream_from(self, d: StreamDefinition) -> Stream:
         return Stream(self, d.stream_id, d.calculated_intervals, sandbox=d.sandbox, stream_type=d.stream_type,
                       last_updated=d.last_updated)
 
+    def _put(self, stream_id, stream: Stream) -> Stream:
+        """(Under the lock) ``stream`` is the channel's ``stream_id`` now."""
+        self._streams[stream_id] = stream
+        if self._touched is not None:
+            self._touched.add(stream_id)
+        return stream
+
+    def _drop(self, stream_id) -> None:
+        """(Under the lock) the channel has no ``stream_id`` any more."""
+        self._streams.pop(stream_id, None)
+        if self._touched is not None:
+            self._touched.add(stream_id)
+
     def refresh(self) -> None:
-        """Reload stream definitions from the store (picks up streams other processes created or removed)."""
+        """Reload stream definitions from the store (picks up streams other processes created or removed).
+
+        The first listing reads the store without holding the channel's lock (on a large store that takes
+        seconds): a lookup by id, a write or a purge meanwhile does not wait for it. It only adds the streams
+        the channel does not hold yet (those it holds were read or made since, no older than the listing) and
+        none that was made or removed while it read."""
+        with self._listing:
+            if not self._loaded:
+                self._first_listing()
+                return
+            with self._lock:
+                streams = self._streams
+                defs = {d.stream_id: d for d in self.store.list_definitions(self.channel_id)}
+                for sid in [s for s in streams if s not in defs]:
+                    del streams[sid]
+                for sid, d in defs.items():
+                    stream = streams.get(sid)
+                    if stream is None:
+                        streams[sid] = self._stream_from(d)
+                    else:
+                        stream.set_calculated_intervals_silently(d.calculated_intervals)
+                        stream.last_updated = d.last_updated
+
+    #: definitions stamped this long before the newest one held are read again by :meth:`refresh_recent` (a
+    #: writer stamps ``last_updated`` just before it commits)
+    REREAD = timedelta(seconds=2)
+
+    def refresh_recent(self) -> None:
+        """A cheap :meth:`refresh` for a periodic look at a large store: the definitions stamped since the newest
+        one the channel holds, and a count of them all — the whole channel is read again only when the count
+        differs (streams came unstamped or went). A channel not listed yet is left alone. Changes to calculated
+        intervals that another program made without stamping ``last_updated`` show at the next :meth:`refresh`."""
+        if not self._loaded:
+            return
+        with self._listing:
+            stamps = [s.last_updated for s in list(self._streams.values()) if s.last_updated is not None]
+            if not stamps:
+                self.refresh()
+                return
+            defs = self.store.list_definitions(self.channel_id, updated_since=max(stamps) - self.REREAD)
+            count = self.store.count_definitions(self.channel_id)
+            with self._lock:
+                for d in defs:
+                    stream = self._streams.get(d.stream_id)
+                    if stream is None:
+                        self._streams[d.stream_id] = self._stream_from(d)
+                    else:
+                        stream.set_calculated_intervals_silently(d.calculated_intervals)
+                        stream.last_updated = d.last_updated
+                whole = len(self._streams) != count
+            if whole:
+                self.refresh()
+
+    def _first_listing(self) -> None:
         with self._lock:
+            self._touched = set()
+        try:
+            defs = self.store.list_definitions(self.channel_id)
+        except BaseException:
+            with self._lock:
+                self._touched = None
+            raise
+        with self._lock:
+            touched, self._touched = self._touched, None
             streams = self._streams
-            defs = {d.stream_id: d for d in self.store.list_definitions(self.channel_id)}
-            for sid in [s for s in streams if s not in defs]:
-                del streams[sid]
-            for sid, d in defs.items():
-                stream = streams.get(sid)
-                if stream is None:
+            for d in defs:
+                sid = d.stream_id
+                if sid not in streams and sid not in touched:
                     streams[sid] = self._stream_from(d)
-                else:
-                    stream.set_calculated_intervals_silently(d.calculated_intervals)
-                    stream.last_updated = d.last_updated
             self._loaded = True
 
     def refresh_stream(self, stream_id) -> Stream | None:
@@ -100,10 +181,10 @@ class DatabaseChannel(BaseChannel):
         with self._lock:
             stream = self._streams.get(stream_id)
             if d is None or d.channel_id != self.channel_id:
-                self._streams.pop(stream_id, None)
+                self._drop(stream_id)
                 return None
             if stream is None:
-                stream = self._streams[stream_id] = self._stream_from(d)
+                stream = self._put(stream_id, self._stream_from(d))
             else:
                 stream.set_calculated_intervals_silently(d.calculated_intervals)
                 stream.last_updated = d.last_updated
@@ -123,9 +204,9 @@ class DatabaseChannel(BaseChannel):
                 d = defs.get(sid)
                 stream = self._streams.get(sid)
                 if d is None or d.channel_id != self.channel_id:
-                    self._streams.pop(sid, None)
+                    self._drop(sid)
                 elif stream is None:
-                    self._streams[sid] = self._stream_from(d)
+                    self._put(sid, self._stream_from(d))
                 else:
                     stream.set_calculated_intervals_silently(d.calculated_intervals)
                     stream.last_updated = d.last_updated
@@ -139,7 +220,7 @@ class DatabaseChannel(BaseChannel):
             if unknown and not self._loaded:
                 for sid, d in self.store.get_definitions(unknown).items():
                     if d.channel_id == self.channel_id:
-                        self._streams[sid] = self._stream_from(d)
+                        self._put(sid, self._stream_from(d))
             missing = list(dict.fromkeys(sid for sid in ids if sid not in self._streams))
             if missing:
                 now = utcnow()
@@ -147,7 +228,7 @@ class DatabaseChannel(BaseChannel):
                         for sid in missing]
                 self.store.create_definitions(defs)
                 for d in defs:
-                    self._streams[d.stream_id] = self._stream_from(d)
+                    self._put(d.stream_id, self._stream_from(d))
             return [self._streams[sid] for sid in ids]
 
     def create_stream(self, stream_id, sandbox=None) -> Stream:
@@ -159,8 +240,7 @@ class DatabaseChannel(BaseChannel):
             d = StreamDefinition(stream_id, self.channel_id, TimeIntervals(), last_updated=now, last_accessed=now,
                                  sandbox=sandbox)
             self.store.create_definition(d)
-            stream = self._streams[stream_id] = self._stream_from(d)
-            return stream
+            return self._put(stream_id, self._stream_from(d))
 
     @staticmethod
     def _stored(stream, committed) -> None:
@@ -262,7 +342,7 @@ class DatabaseChannel(BaseChannel):
             stream.set_calculated_intervals_silently(TimeIntervals())
             if remove_definition:
                 self.store.delete_definition(stream.stream_id)
-                self._streams.pop(stream.stream_id, None)
+                self._drop(stream.stream_id)
 
     def purge_interval(self, stream_id, time_interval, calculated_intervals=None):
         """Delete the instances in ``(start, end]``; the stream's calculated intervals lose that interval (taken

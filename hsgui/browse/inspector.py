@@ -387,5 +387,5 @@ def _inspect(ctx, stream, interval) -> dict:
         "last": last.timestamp if last else None,
         "type": value_type(first.value) if first else "",
         "count": count,
-        "exists": stream.stream_id in stream.channel.streams,
+        "exists": stream.stream_id in stream.channel,   # one definition read, not the channel listed
     }

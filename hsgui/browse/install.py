@@ -105,7 +105,7 @@ class Browse(QObject):
 
     def _check_shown_stream(self):
         s = self.inspector.stream
-        if s is not None and s.stream_id not in s.channel.streams:
+        if s is not None and s.stream_id not in s.channel:   # lists nothing (one read before it is listed)
             self.inspector.stream_removed()
             if self.instances.model.stream is s:
                 self.instances.set_stream(None)
@@ -137,7 +137,8 @@ class Browse(QObject):
             self._refresh_job = None
 
         self._refresh_job = self.shell.runner.submit(
-            "Refresh stream definitions", refresh_manager, manager, kind=JobKind.COUNT if auto else JobKind.REFRESH,
+            "Refresh stream definitions", refresh_manager, manager, recent=auto,
+            kind=JobKind.COUNT if auto else JobKind.REFRESH,
             owner=self, on_result=done, on_error=ended, on_cancel=ended)
         return self._refresh_job
 

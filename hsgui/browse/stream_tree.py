@@ -156,9 +156,10 @@ class StreamTreeWidget(QWidget):
         self.view.sigActivated.connect(self._activated)
         self._fit_timer = QTimer(self, singleShot=True, interval=0)   # once after a burst of expansions
         self._fit_timer.timeout.connect(self._fit_name_column)
-        self.view.expanded.connect(lambda _i: self._fit_timer.start())
+        self.view.expanded.connect(lambda _i: self._fit_timer.start(0))
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._after_reset)
+        self.model.listingChanged.connect(self._show_match_count)
         self._expanded_before: set = set()
         self._was_filtered = False
         self._shown_filter = ""       # the filter of what the tree shows (until the reset ends)
@@ -217,12 +218,15 @@ class StreamTreeWidget(QWidget):
                 for name in list(chan.children):
                     if name.stream is None and (few or (chan.label, name.name) in self._expanded_before):
                         self.view.expand(m.createIndex(name.row, 0, name))
-        so_far = " so far (indexing…)" if m.indexing else ""   # a large channel's matches come when it is indexed
-        if m.filter_text:
-            self.match_label.setText(f"{m.matched:,} match{'es' if m.matched != 1 else ''}{so_far}")
-        else:
-            self.match_label.setText("")
+        wait = m.rest_ms()
+        if wait:                   # a filter is being typed: fitted once it rests, not at every keystroke
+            self._fit_timer.start(wait)
+        else:                      # fitted now, before the first paint
+            self._fit_timer.stop()
+            self._fit_name_column()
+        self._show_match_count()
         if self._restriction_name is not None:
+            so_far = " so far (listing…)" if m.listing else " so far (indexing…)" if m.indexing else ""
             n = m.restricted or 0
             self.restriction_label.setText(f"Only {self._restriction_name}: {n:,} stream{'s' if n != 1 else ''}"
                                            f"{so_far}")
@@ -235,14 +239,24 @@ class StreamTreeWidget(QWidget):
                 return
             self.currentStreamChanged.emit(None)
 
+    def _show_match_count(self):
+        """Beside the filter: how many streams match (and whether more may come), or what is being listed."""
+        m = self.model
+        if m.filter_text:
+            # a large channel's matches come when it is listed and indexed
+            so_far = " so far (listing…)" if m.listing else " so far (indexing…)" if m.indexing else ""
+            self.match_label.setText(f"{m.matched:,} match{'es' if m.matched != 1 else ''}{so_far}")
+        else:
+            self.match_label.setText(m.listing_text)
+
     # -- actions -----------------------------------------------------------------------
     def set_manager(self, manager):
         self.model.set_manager(manager)
         if manager is not None and len(manager.channels) <= 12:
             for chan in self.model._root.children:
                 # open the data channels; tools and scratch memory stay folded
-                if chan.label in ("mongo", "assets") or (chan.count and not chan.channel.read_only
-                                                         and chan.label != "memory"):
+                if chan.label in ("mongo", "assets") or ((chan.count or chan.listing is not None)
+                                                         and not chan.channel.read_only and chan.label != "memory"):
                     self.view.expand(self.model.createIndex(chan.row, 0, chan))
 
     def set_restriction(self, meta_sets, label: str = "") -> int:
@@ -305,6 +319,7 @@ class StreamTreeWidget(QWidget):
         cur = self.view.header().sectionSize(COL_NAME)
         if want > cur:
             self.view.header().resizeSection(COL_NAME, min(want, cap))
+            self.view.updateGeometries()   # the scroll bar it may need shows in this paint, not in a second one
 
     def _activated(self, index):
         """Enter on a stream row plots the selected streams; on a channel or name group it opens/closes it."""

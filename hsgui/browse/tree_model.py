@@ -2,8 +2,10 @@
 
 A real ``QAbstractItemModel`` over the channel manager's channels (no copy into
 a QStandardItemModel); see :mod:`hsgui.browse.stream_tree` for how it stays
-cheap on 150,000 streams: one :class:`~hsgui.common.stream_filter.StreamIndex` per
-channel (a large channel's built in slices between events), a filter is a numpy mask over it, rows
+cheap on 150,000 streams: a channel whose streams are not in memory yet (a large store's, see
+:attr:`BaseChannel.listed`) is listed in a background job while its row says so; one
+:class:`~hsgui.common.stream_filter.StreamIndex` per channel (a large channel's built in slices between
+events), a filter is a numpy mask over it, rows
 are made only for what the view shows (lazy nodes, batched ``fetchMore``), counts
 only for painted rows, computed in background jobs.
 """
@@ -33,7 +35,7 @@ COLUMNS = ("Stream", "Count", "Calculated", "Last updated")
 FETCH_BATCH = 500
 COUNT_BATCH = 200
 SYNC_INDEX = 10_000      # a channel with more streams is indexed in slices between events (~4 ms / 1,000 streams)
-BUILD_SLICE_S = 0.008    # how long one slice of that indexing may take
+BUILD_SLICE_S = 0.004    # how long one slice of that indexing may take (a slice ends after the step that passes it)
 COUNT_SETTLE_S = 0.3     # counts of the rows a new filter shows are asked once it has rested this long
 FEW = 300                # a filter with at most this many matches has every row made (and the tree opens them all)
 _CHANNEL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
@@ -64,7 +66,7 @@ class Node:
     """A row. A CHANNEL row holds its channel's index and the mask of the streams it shows (None: all of them);
     a NAME row is one name group of that index; a STREAM row one stream."""
     __slots__ = ("kind", "parent", "row", "label", "channel", "stream", "name", "children", "pending", "index",
-                 "mask", "group", "count", "total", "_positions", "__weakref__")
+                 "mask", "group", "count", "total", "_positions", "listing", "__weakref__")
 
     def __init__(self, kind, parent, row, label, channel=None, stream=None, name=None):
         self.kind = kind
@@ -82,6 +84,7 @@ class Node:
         self.count = 0                # CHANNEL, NAME: how many streams it shows
         self._positions = None
         self.total = None             # NAME: (count generation, the sum's text)
+        self.listing = None           # CHANNEL: what its row says while its streams are being listed (a job)
 
     def positions(self):
         """NAME: the positions (in its index) of the variants shown, in index order."""
@@ -96,8 +99,8 @@ class Node:
         if self.kind == NAME:
             return self.index.take(self.index.variants(self.group, self.mask))
         if self.kind == CHANNEL:
-            if self.index is None:
-                return list(self.channel.streams.values())
+            if self.index is None:   # being listed (nothing to give yet) or indexed
+                return list(self.channel.streams.values()) if self.channel.listed else []
             return self.index.streams.tolist() if self.mask is None else self.index.take(np.flatnonzero(self.mask))
         return []
 
@@ -126,6 +129,7 @@ class StreamTreeModel(QAbstractItemModel):
     """Channels -> stream names -> meta-data variants, with lazy counts."""
 
     countsUpdated = Signal()
+    listingChanged = Signal()           # a channel's listing started, said how many streams, or ended
     filterApplied = Signal(int, float)  # matching streams, seconds taken
 
     def __init__(self, runner=None, parent=None):
@@ -136,10 +140,11 @@ class StreamTreeModel(QAbstractItemModel):
         self._root = Node(CHANNEL, None, 0, "")
         self._filter = StreamFilter("")
         self._restriction = None   # None, or the set of frozenset(meta-data pairs) a stream must have (a plate)
-        self._snapshot: dict = {}          # channel_id -> stream_list_key of its streams as last read
         self._counts_of: dict = {}         # channel_id -> how many streams it had then
         self._indexes: dict = {}           # channel_id -> StreamIndex of those streams (or of the previous ones)
         self._building: dict = {}          # channel_id -> StreamIndex being built (large channels)
+        self._listing: dict = {}           # channel_id -> what its row says while a job lists its streams
+        self._unlisted: dict = {}          # channel_id -> why its listing failed (until the next reload)
         self._build_timer = QTimer(self)
         self._build_timer.setInterval(0)
         self._build_timer.timeout.connect(self._build_step)
@@ -154,6 +159,9 @@ class StreamTreeModel(QAbstractItemModel):
         self._count_timer.setInterval(20)
         self._count_timer.timeout.connect(self._flush_counts)
         self._counts_after = 0.0           # time.monotonic() before which no count job starts (typing a filter)
+        self._totals_timer = QTimer(self)  # once the filter rests: the name rows' totals, deferred while typing
+        self._totals_timer.setSingleShot(True)
+        self._totals_timer.timeout.connect(self._show_totals)
         self.matched = 0
         self.restricted = None             # streams the restriction alone keeps (None: no restriction)
         self.all_rows_made = False         # the last rebuild made every row (a filter with at most FEW matches)
@@ -163,6 +171,10 @@ class StreamTreeModel(QAbstractItemModel):
     def set_manager(self, manager) -> None:
         self.manager = manager
         self._count_gen += 1
+        for cid in list(self._listing):   # the previous store's listings: nothing of them is shown
+            self.runner.cancel_latest((self, "list", cid))
+        self._listing.clear()
+        self._unlisted.clear()
         self._indexes.clear()
         self._counts.clear()
         self._stale_counts.clear()
@@ -179,6 +191,7 @@ class StreamTreeModel(QAbstractItemModel):
 
     def reload(self) -> None:
         """Re-read stream lists from the (already refreshed) channels; counts are asked again."""
+        self._unlisted.clear()
         self._forget_counts()
         self._pending_counts.clear()
         self._load()
@@ -186,7 +199,9 @@ class StreamTreeModel(QAbstractItemModel):
     def refresh_data(self) -> bool:
         """After a job wrote or purged data: rebuild only if streams came or went (returns True then);
         otherwise just forget the cached counts, which visible rows ask again when repainted."""
-        if self.snapshot() != self._snapshot:
+        lists = self._stream_lists()
+        if set(lists) != {cid for cid, n in self._counts_of.items() if n is not None} or \
+                any(not self._same(cid, streams) for cid, streams in lists.items()):
             self.reload()
             return True
         self._forget_counts()
@@ -198,32 +213,87 @@ class StreamTreeModel(QAbstractItemModel):
         to see whether streams came or went; cheap on 150,000 streams (no StreamId is hashed)."""
         return {cid: stream_list_key(streams) for cid, streams in self._stream_lists().items()}
 
+    def _same(self, cid: str, streams: list) -> bool:
+        """Whether the index shown (or being built) for ``cid`` is of exactly ``streams``."""
+        index = self._building.get(cid) or self._indexes.get(cid)
+        return index is not None and len(index) == len(streams) and index.key == stream_list_key(streams)
+
     def _stream_lists(self) -> dict:
+        """``channel_id -> its streams`` of the channels whose streams are in memory (listing one that is not
+        reads every definition: a job's work, see :meth:`_list`)."""
         if self.manager is None:
             return {}
-        return {cid: list(ch.streams.values()) for cid, ch in list(self.manager.channels.items())}
+        return {cid: list(ch.streams.values()) for cid, ch in list(self.manager.channels.items())
+                if ch.listed or self.runner is None}
 
     @property
     def indexing(self) -> bool:
-        """A large channel is being indexed: the tree (under a filter, its matches) is not complete yet."""
-        return bool(self._building)
+        """A large channel is being listed or indexed: the tree (under a filter, its matches) is not complete
+        yet."""
+        return bool(self._building) or bool(self._listing)
+
+    @property
+    def listing(self) -> bool:
+        """A channel's streams are being listed in a job."""
+        return bool(self._listing)
+
+    @property
+    def listing_text(self) -> str:
+        """What is being listed, e.g. "listing 136,103 streams of mongo…" ("" when nothing is)."""
+        return "; ".join(f"{text.rstrip('…')} of {cid}…" for cid, text in self._listing.items())
+
+    def _list(self, cid: str, channel) -> None:
+        """List ``channel``'s streams in a job (one per channel, cancelled with the store); the tree is rebuilt
+        with them when it ends."""
+        if cid in self._listing:
+            return
+        self._listing[cid] = "listing streams…"
+        manager = self.manager
+        self.listingChanged.emit()
+
+        def progress(_fraction, text):
+            if cid in self._listing and text:
+                self._listing[cid] = text
+                node = next((n for n in self._root.children if n.label == cid), None)
+                if node is not None:
+                    node.listing = text
+                    a, b = self.createIndex(node.row, 0, node), self.createIndex(node.row, len(COLUMNS) - 1, node)
+                    self.dataChanged.emit(a, b, [Qt.ItemDataRole.DisplayRole])
+                self.listingChanged.emit()
+
+        def ended(failure=None):
+            if manager is self.manager and self._listing.pop(cid, None) is not None:
+                if failure is not None:   # its row says why until the user refreshes (no retry loop)
+                    self._unlisted[cid] = failure
+                self._load()
+                self.listingChanged.emit()
+
+        self.runner.latest((self, "list", cid), f"List the streams of {cid}", _list_streams, channel,
+                           kind=JobKind.READ, owner=self, on_progress=progress, on_result=lambda _r: ended(),
+                           on_error=lambda msg: ended(f"could not list its streams: {msg}"),
+                           on_cancel=lambda: ended("not listed (cancelled): Refresh lists it"))
 
     def _load(self) -> None:
         """Read the channels' stream lists; index what changed (a large channel in slices between events: until
         its names are grouped, its previous index, or just its row, is shown); rebuild the rows."""
         lists = self._stream_lists()
-        self._snapshot = {cid: stream_list_key(streams) for cid, streams in lists.items()}
-        self._counts_of = {cid: len(streams) for cid, streams in lists.items()}
+        channels = self.manager.channels if self.manager is not None else {}
+        # every channel in the manager's order; None: not listed yet (a job lists it)
+        self._counts_of = {cid: len(lists[cid]) if cid in lists else None for cid in list(channels)}
+        for cid, channel in list(channels.items()):
+            if cid not in lists and cid not in self._unlisted:
+                self._list(cid, channel)
         for cid in [c for c in self._indexes if c not in lists]:
             del self._indexes[cid]
         building, self._building = self._building, {}
         for cid, streams in lists.items():
             old = building.get(cid) or self._indexes.get(cid)
-            if old is not None and old.key == self._snapshot[cid]:
+            # the same streams (compared only when there is an index of as many: a first listing costs no key)
+            if old is not None and len(old) == len(streams) and old.key == stream_list_key(streams):
                 if not old.searchable:
-                    self._building[cid] = old         # the same streams: its build goes on
+                    self._building[cid] = old         # its build goes on
                 continue
-            index = StreamIndex(streams, self._snapshot[cid])
+            index = StreamIndex(streams)
             if len(streams) <= SYNC_INDEX:
                 self._indexes[cid] = index.complete()
             else:
@@ -274,10 +344,13 @@ class StreamTreeModel(QAbstractItemModel):
                 continue
             index = self._indexes.get(cid)
             node = Node(CHANNEL, self._root, len(self._root.children), cid, channel=channel)
-            if index is None:                    # being indexed: its row, and no children yet
+            if index is None:                    # being listed or indexed: its row, and no children yet
                 if narrowed:
                     continue
-                node.count = n
+                if n is None:
+                    node.listing = self._listing.get(cid) or self._unlisted.get(cid) or "listing streams…"
+                else:
+                    node.count = n
             else:
                 if narrowed and not index.searchable:
                     continue                     # its search keys are being built: shown when they are
@@ -405,7 +478,7 @@ class StreamTreeModel(QAbstractItemModel):
         if node.children:
             return True
         if node.kind == CHANNEL:
-            return node.count > 0
+            return node.count > 0 or node.listing is not None
         if node.kind == NAME:
             return node.stream is None
         return False
@@ -491,6 +564,8 @@ class StreamTreeModel(QAbstractItemModel):
     def _tooltip(self, node):
         if node.kind == CHANNEL:
             ch = node.channel
+            if node.listing is not None:
+                return f"channel {ch.channel_id} ({type(ch).__name__}): {node.listing}"
             return f"channel {ch.channel_id} ({type(ch).__name__}), {node.count} streams"
         if node.stream is None:
             return f"{node.name}: {node.count} meta-data variants"
@@ -512,6 +587,8 @@ class StreamTreeModel(QAbstractItemModel):
     # -- counts --------------------------------------------------------------------------
     def _count_text(self, node: Node) -> str:
         if node.kind == CHANNEL:
+            if node.listing is not None:
+                return "listing…" if node.label in self._listing else "not listed"
             n = node.count
             return f"{n:,} stream{'s' if n != 1 else ''}"
         if node.stream is not None:
@@ -527,8 +604,30 @@ class StreamTreeModel(QAbstractItemModel):
         # until a count comes or goes (a paint asks again and again, and summing means hashing each variant's id)
         if node.total is not None and node.total[0] == self._count_gen:
             return node.total[1]
+        wait = self._counts_after - time.monotonic()
+        if wait > 0:   # a filter is being typed: the sums once it rests (hashing every shown variant per keystroke)
+            if not self._totals_timer.isActive():
+                self._totals_timer.start(int(wait * 1000) + 1)
+            return "…"
         node.total = (self._count_gen, self._name_total(node))
         return node.total[1]
+
+    def rest_ms(self) -> int:
+        """Milliseconds until the filter being typed has rested (0: it has): what can wait for it waits."""
+        return max(0, int((self._counts_after - time.monotonic()) * 1000) + 1) if self._counts_after else 0
+
+    def _show_totals(self) -> None:
+        """The filter rests: the name rows shown ask for their totals (a repaint of their Count cells)."""
+        wait = self._counts_after - time.monotonic()
+        if wait > 0:
+            self._totals_timer.start(int(wait * 1000) + 1)
+            return
+        for chan in self._root.children:
+            if chan.children:
+                parent = self.createIndex(chan.row, 0, chan)
+                self.dataChanged.emit(self.index(0, COL_COUNT, parent),
+                                      self.index(len(chan.children) - 1, COL_COUNT, parent),
+                                      [Qt.ItemDataRole.DisplayRole])
 
     def _name_total(self, node: Node) -> str:
         total = 0
@@ -651,6 +750,14 @@ class StreamTreeModel(QAbstractItemModel):
 
     def supportedDragActions(self):
         return Qt.DropAction.CopyAction
+
+
+def _list_streams(ctx, channel) -> None:
+    """Job: read ``channel``'s stream definitions (once, whoever else lists them meanwhile); first says how
+    many there are."""
+    if not channel.listed:
+        ctx.report(0.0, f"listing {channel.count_streams():,} streams…")
+        channel.streams  # noqa: B018 - reads them
 
 
 def _count_streams(ctx, streams) -> dict:

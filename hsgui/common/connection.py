@@ -161,7 +161,7 @@ def open_connection(ctx, target: str | None, create: bool = False, demo: bool = 
         if target.lower().endswith(".json") and not os.path.isfile(target):
             raise StoreError(f"config file {target} does not exist")
         try:
-            return _with_definitions(ctx, ChannelManager.open(target))
+            return ChannelManager.open(target)
         except StoreError as e:
             if not is_mongo_uri(target) or expired_timeout(str(e)) is None:
                 raise
@@ -180,41 +180,31 @@ def open_connection(ctx, target: str | None, create: bool = False, demo: bool = 
         else:
             raise StoreError(f"store file {path} does not exist (use File ▸ Connect… ▸ New to create one)")
     ctx.check()
-    return _with_definitions(ctx, ChannelManager.open(path))
-
-
-def _with_definitions(ctx, manager):
-    """Every stream definition read here, in the job: opening reads none (channels load them on first need),
-    and the stream browser and the time range list them on the GUI thread as soon as the store is shown."""
-    try:
-        for channel in manager.database_channels:
-            ctx.check()
-            channel.refresh()
-    except BaseException:
-        manager.close()
-        raise
-    return manager
+    return ChannelManager.open(path)
 
 
 def data_span(manager) -> TimeInterval | None:
-    """The span of every calculated interval in the data channels (in memory; no store reads)."""
-    starts, ends = [], []
-    for channel in manager.database_channels:
-        for stream in list(channel.streams.values()):
-            ci = stream.calculated_intervals
-            if ci and ci.start != MIN_DATE:
-                starts.append(ci.start)
-                ends.append(ci.end if ci.end != MAX_DATE else utcnow())
-    if not starts:
+    """The span of every calculated interval in the data channels whose streams are listed (in memory: no store
+    reads, and a channel not listed yet is not listed here; :func:`open_ended_span` lists them in a job)."""
+    spans = [sp for sp in (c.calculated_span() for c in manager.database_channels if c.listed) if sp is not None]
+    if not spans:
         return None
-    return TimeInterval(min(starts), max(ends))
+    end = max(e for _s, e in spans)
+    return TimeInterval(min(s for s, _e in spans), utcnow() if end == MAX_DATE else end)
 
 
 def open_ended_span(ctx, manager, limit: int = 200) -> TimeInterval | None:
-    """Job: the span of the data of streams calculated "all up to" a time (assets), for a store that has no
-    other data — :func:`data_span` cannot tell where their versions are without reading them. At most
-    ``limit`` streams are read (first and last instance each)."""
-    span = None
+    """Job: where the store's data is when :func:`data_span` did not know: every data channel is listed here (a
+    large one was not when the store opened), and their calculated span is the answer when there is one; else
+    the span of the data of streams calculated "all up to" a time (assets) — :func:`data_span` cannot tell
+    where their versions are without reading them. At most ``limit`` streams are read (first and last instance
+    each)."""
+    for channel in manager.database_channels:
+        ctx.check()
+        channel.streams   # noqa: B018 - lists it (read once, whoever else lists it meanwhile)
+    span = data_span(manager)
+    if span is not None:
+        return span
     n = 0
     for channel in manager.database_channels:
         for stream in list(channel.streams.values()):
@@ -255,6 +245,7 @@ def close_manager(ctx, manager, jobs, wait_s: float = CLOSE_WAIT_S):
     manager.close()
 
 
-def refresh_manager(ctx, manager):
-    """Job: re-read the stream definitions of every channel."""
-    manager.refresh()
+def refresh_manager(ctx, manager, recent: bool = False):
+    """Job: re-read the stream definitions of every channel (``recent``: only what was stamped since, see
+    :meth:`ChannelManager.refresh`)."""
+    manager.refresh(recent=recent)

@@ -31,7 +31,7 @@ import gc
 import sys
 import threading
 
-COLLECT_BELOW = 200_000      # old-generation objects a full collection may traverse at a job's end (~50 ms)
+COLLECT_BELOW = 200_000      # objects (memory blocks) the jobs left that a full collection may traverse (~50 ms)
 SWITCH_INTERVAL = 0.0005     # seconds a thread keeps the GIL while another waits (the interpreter's default: 5 ms)
 _DEFERRED = 2 ** 31 - 1
 
@@ -40,6 +40,7 @@ _installed = False
 _busy = 0
 _saved_threshold: tuple | None = None
 _saved_switch: float | None = None
+_blocks_before = 0           # sys.getallocatedblocks() when the first of the running jobs started
 
 
 def install() -> None:
@@ -76,11 +77,12 @@ def installed() -> bool:
 
 def work_started() -> None:
     """A background job starts: no automatic full collection until every job has ended."""
-    global _busy, _saved_threshold
+    global _busy, _saved_threshold, _blocks_before
     with _lock:
         if not _installed:
             return
         if _busy == 0:
+            _blocks_before = sys.getallocatedblocks()
             _saved_threshold = gc.get_threshold()
             t0, t1, _t2 = _saved_threshold
             gc.set_threshold(t0, t1, _DEFERRED)
@@ -88,7 +90,9 @@ def work_started() -> None:
 
 
 def work_ended() -> None:
-    """A background job ended; after the last one, collect the survivors if few, else freeze them."""
+    """A background job ended; after the last one, collect the survivors if few, else freeze them. How many: the
+    memory blocks the jobs left allocated (one cheap count; listing the old generation to count it took 140-280
+    ms once a 136,000-stream listing had made ~1M objects)."""
     global _busy, _saved_threshold
     with _lock:
         if not _installed or _busy == 0:
@@ -97,7 +101,7 @@ def work_ended() -> None:
         if _busy:
             return
         gc.collect(1)
-        if len(gc.get_objects(generation=2)) < COLLECT_BELOW:
+        if sys.getallocatedblocks() - _blocks_before < COLLECT_BELOW:
             gc.collect(2)
         else:
             gc.freeze()

@@ -14,6 +14,7 @@ cached, so a second word, a backspace or a retyped word costs almost nothing.
 """
 from __future__ import annotations
 
+import ctypes
 import re
 import time
 from itertools import chain
@@ -114,7 +115,7 @@ class _Lines:
         return hit
 
 
-CHUNK = 2048   # streams per step of an index build: a step is a few C-level passes of 1-3 ms
+CHUNK = 1024   # streams per step of an index build: a step is a few C-level passes of 0.5-2 ms
 
 
 def _objects(items: list) -> np.ndarray:
@@ -124,10 +125,11 @@ def _objects(items: list) -> np.ndarray:
 
 
 def stream_list_key(streams) -> bytes:
-    """Which stream objects, in which order: equal keys mean the same streams (by identity, no StreamId hashed;
-    cheap on 150,000 streams, and not a container the garbage collector traverses)."""
-    streams = streams if isinstance(streams, list) else list(streams)
-    return np.fromiter(map(id, streams), dtype=np.int64, count=len(streams)).tobytes()
+    """Which stream objects, in which order: equal keys mean the same streams (by identity, no StreamId hashed,
+    and not a container the garbage collector traverses). The bytes of the object pointers — each one's
+    ``id()`` — copied out of a numpy object array: 1.5 ms on 150,000 streams (``map(id, …)``: 7-20 ms)."""
+    refs = _objects(streams if isinstance(streams, list) else list(streams))
+    return ctypes.string_at(refs.ctypes.data, refs.nbytes) if len(refs) else b""
 
 
 class _Interner:
@@ -169,14 +171,23 @@ class StreamIndex:
     CACHE = 48   # word masks kept (each one bool per stream)
 
     def __init__(self, streams, key: bytes | None = None):
-        streams = list(streams)
+        streams = streams if isinstance(streams, list) else list(streams)   # a list given is not changed after
         self._n = len(streams)
-        self.key = stream_list_key(streams) if key is None else key   # which streams, in which order
+        self._key = key   # which streams, in which order (stream_list_key); made in the first steps when not given
         self.grouped = self.searchable = False
         self._orders: dict = {}                     # group -> its positions sorted by meta-data (numpy)
         self._words: dict = {}                      # word key -> mask
         self._restriction = (None, None)            # (the restriction, its mask)
         self._steps = self._build(streams)
+
+    @property
+    def key(self) -> bytes:
+        """:func:`stream_list_key` of the streams it was made of."""
+        if self._key is None:
+            for _ in self._steps:       # the first steps make it
+                if self._key is not None:
+                    break
+        return self._key
 
     def advance(self, budget_s: float) -> bool:
         """Build for about ``budget_s`` seconds (at least one step); True when the index is complete."""
@@ -193,6 +204,13 @@ class StreamIndex:
 
     def _build(self, streams: list):
         n = len(streams)
+        if self._key is None:
+            parts = []
+            for a in range(0, n, 4 * CHUNK):
+                refs = _objects(streams[a:a + 4 * CHUNK])
+                parts.append(ctypes.string_at(refs.ctypes.data, refs.nbytes))
+                yield
+            self._key = b"".join(parts)
         names = _Interner()
         for a in range(0, n, CHUNK):
             names.add(list(map(_NAME, streams[a:a + CHUNK])))
@@ -231,8 +249,11 @@ class StreamIndex:
             pairs.add(list(chain.from_iterable(part)))
             lengths.append(np.fromiter(map(len, part), dtype=np.int64, count=len(part)))
             yield
-        self.metas = _objects(distinct)
-        yield
+        metas_array = np.empty(len(distinct), dtype=object)
+        for a in range(0, len(distinct), 4 * CHUNK):
+            metas_array[a:a + 4 * CHUNK] = _objects(distinct[a:a + 4 * CHUNK])
+            yield
+        self.metas = metas_array
         self._pair_id, pair_values = pairs.result()
         yield
         del pairs

@@ -438,7 +438,7 @@ class RunToolDialog(QDialog):
         if ch is None or not sid.name:
             self.output_label.setText("")
             return
-        stream = ch.streams.get(sid)
+        stream = ch.known_stream(sid)   # one definition read, not the channel listed
         if stream is None:
             self.output_label.setText(f"<span style='color:#2e7d32'>new stream {html.escape(str(sid))} "
                                       f"in {html.escape(ch.channel_id)}</span>")
@@ -559,7 +559,7 @@ class RunToolDialog(QDialog):
         self._set_running(False)
         self.update_state()
         out_channel, sid = self._out
-        stream = out_channel.streams.get(sid)
+        stream = out_channel.known_stream(sid)
         self.sigRunRecorded.emit(self.last_record)
         if stream is not None:
             self.sigRunFinished.emit(stream)

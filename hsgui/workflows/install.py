@@ -2,7 +2,7 @@
 zone, the selected stream and finished jobs; a plate chosen in the Meta-data dock restricts the Streams dock."""
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 
 from hsgui.actions import Context
 from hsgui.shell import follow
@@ -30,7 +30,8 @@ class Workflows(QObject):
         follow(self, state, "interval", lambda iv: iv is not None and self.workflows.set_interval(iv))
         follow(self, state, "time_zone", self._time_zone)
         follow(self, state, "current_stream", self.lineage.set_stream, now=False)
-        self.workflows.sigModelLoaded.connect(self.meta_data.set_model)
+        # queued: the graph is drawn first, the Meta-data dock fills in the next pass of the event loop
+        self.workflows.sigModelLoaded.connect(self.meta_data.set_model, Qt.ConnectionType.QueuedConnection)
         self.workflows.sigModelLoaded.connect(self._first_model)
         self.workflows.sigStatus.connect(lambda text: shell.show_status(text, 10000))
         self.lineage.sigStatus.connect(lambda text: shell.show_status(text, 10000))

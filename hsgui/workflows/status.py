@@ -88,8 +88,8 @@ class WorkflowStatusIndex:
     def calculated(self, channel_ids) -> dict:
         """``{(channel_id, StreamId): calculated TimeIntervals}`` of every existing stream of the channels (what
         other processes wrote too). A store-backed channel is read whole once, then only the definitions
-        updated since (plus a count, which shows removals: then it is read whole again); memory channels are
-        read from memory."""
+        updated since (plus a count, which shows removals: then it is read whole again); the first read is the
+        channel's own list of streams; memory channels are read from memory."""
         out = {}
         for cid in channel_ids:
             try:
@@ -109,7 +109,13 @@ class WorkflowStatusIndex:
                     known[d.stream_id] = d
                 if len(known) != store.count_definitions(cid):
                     mark = None          # something was removed (or added unstamped): read whole again
-            if mark is None:
+            if mark is None and cid not in self._defs:
+                # the first time: the channel's streams (their definitions read once, by whoever lists the
+                # channel: the Streams tree does as the store opens); what other processes stamped since is
+                # read at the next refresh (updated since the newest stamp here)
+                known = dict(channel.streams.items())
+                full_at = time.monotonic()
+            elif mark is None:
                 known = {d.stream_id: d for d in store.list_definitions(cid)}
                 full_at = time.monotonic()
             stamps = [d.last_updated for d in known.values() if d.last_updated is not None]
