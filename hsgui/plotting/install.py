@@ -146,7 +146,7 @@ class Plotting(QObject):
         self.shell.state.interval = TimeInterval(start, span.end)
 
     def _open_ended_span(self, manager, span):
-        if manager is not self.shell.state.manager or span is None or data_span(manager) is not None:
+        if manager is not self.shell.state.manager or span is None:
             return
         self.picker.set_data_span(span)
         self._range_for(span)

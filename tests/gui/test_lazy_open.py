@@ -135,9 +135,6 @@ def test_switching_store_while_listing_shows_nothing_of_the_old_store(qtbot, mak
     assert w.manager.store.path == _store_path(second)
 
 
-@pytest.mark.xfail(strict=True, reason="hsgui/plotting/install.py (another helper's) drops open_ended_span's answer "
-                   "when data_span() knows a span by then: _open_ended_span must take the answer (it is now the "
-                   "store's whole span, listed in the job) — see the scaleopen report")
 def test_the_range_moves_to_the_data_of_a_store_listed_after_it_opened(qtbot, make_main_window, tmp_path, held):
     """Issue 26 item 9 on a large store: its data channel is listed after the window shows it."""
     from datetime import timedelta
