@@ -170,7 +170,7 @@ class Plotting(QObject):
             return
         for s in {c.stream for c in self.plots.curves()}:
             try:
-                if s.stream_id in s.channel.streams:
+                if s.channel.known_stream(s.stream_id) is not None:  # reads one definition, never lists
                     self.plots.refresh_stream(s)
                 else:  # purged with its definition: its curves go
                     self.plots.remove_stream(s)
