@@ -28,6 +28,9 @@ def configure_application(app: QApplication) -> None:
 
 
 def create_application(argv=None) -> QApplication:
+    # pytz's wheel holds every zone it lists: its documented start-up option skips opening each of ~600 zone
+    # files to check it is there the first time a zone is looked up (milliseconds, far more on a busy disk)
+    os.environ.setdefault("PYTZ_SKIPEXISTSCHECK", "1")
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv[:1]))
     configure_application(app)
     return app
