@@ -28,7 +28,6 @@ from datetime import timedelta
 
 import numpy as np
 import pyqtgraph as pg
-import pyqtgraph.exporters  # noqa: F401 - registers the exporters
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QFrame, QMessageBox, QScrollArea, QSplitter, QToolBar, QVBoxLayout, QWidget)
