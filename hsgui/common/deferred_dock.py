@@ -41,6 +41,7 @@ class DeferredDock(QObject):
             self.dock.visibilityChanged.disconnect(self._visibility_changed)
             widget = self._build()
             self._layout.addWidget(widget)
+            widget.show()     # at once, not at the layout's next turn: the dock may be on screen already
             self._widget = widget
         return self._widget
 

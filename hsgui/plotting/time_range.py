@@ -138,7 +138,7 @@ class ZoneBox(QComboBox):
         super().showPopup()
 
     def eventFilter(self, obj, event):
-        if event.type() == QEvent.FocusIn:
+        if event.type() in (QEvent.FocusIn, QEvent.KeyPress):
             self.list_zones()     # the completer offers every zone from the first key typed
         return super().eventFilter(obj, event)
 
