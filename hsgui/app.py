@@ -90,11 +90,12 @@ def showcase(window) -> None:
 def run(args) -> int:
     """Start the app with parsed command-line ``args`` (see ``hsgui.__main__``)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from hsgui.common.platform_check import check_display
-    if not check_display():
+    from hsgui.common.platform_check import check_display_soon
+    display_ok = check_display_soon()     # looks for missing system libraries while the window's modules load
+    from .main_window import MainWindow
+    if not display_ok():
         return 1      # missing system libraries: said which and how to install them, instead of Qt's abort
     app = create_application()
-    from .main_window import MainWindow
     window = MainWindow(restore=not args.screenshot)
     if args.screenshot:
         window.persist = False   # a headless check must not change the user's saved layout
