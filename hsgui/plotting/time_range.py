@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 
 import pytz
 import shiboken6
-from PySide6.QtCore import QDate, QDateTime, QEvent, QPoint, Qt, QTime, QTimer, QTimeZone, Signal
+from PySide6.QtCore import QDate, QDateTime, QEvent, QPoint, QSize, Qt, QTime, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QComboBox, QCompleter, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QStyle, QStyleOptionComboBox,
+                               QToolButton, QWidget)
 
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, utcnow
@@ -114,15 +115,19 @@ def complete_zone(text: str) -> list[str]:
     return []
 
 
+#: the widest of pytz's common zone names (the zone box is as wide before they are listed as after)
+LONGEST_ZONE = "America/North_Dakota/New_Salem"
+
+
 class ZoneBox(QComboBox):
     """The editable zone box: ``first`` (UTC, the local zone) from the start; pytz's other common zones join the
     list the first time it opens or the box takes the focus to be typed in (not on the app's start path)."""
 
     def __init__(self, first: list[str], parent=None):
         super().__init__(parent)
+        self._listed = False
         self.setEditable(True)
         self.addItems(first)
-        self._listed = False
         self.lineEdit().installEventFilter(self)
 
     def list_zones(self) -> None:
@@ -132,6 +137,16 @@ class ZoneBox(QComboBox):
         self._listed = True
         have = {self.itemText(i) for i in range(self.count())}
         self.addItems([z for z in pytz.common_timezones if z not in have])
+
+    def sizeHint(self):
+        # as wide as with every zone listed (Qt sizes a box for its widest item): for the widest zone name
+        hint = super().sizeHint()
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        text = QSize(self.fontMetrics().horizontalAdvance(LONGEST_ZONE), hint.height())
+        hint.setWidth(max(hint.width(),
+                          self.style().sizeFromContents(QStyle.ContentsType.CT_ComboBox, opt, text, self).width()))
+        return hint
 
     def showPopup(self):
         self.list_zones()
