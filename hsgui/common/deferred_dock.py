@@ -31,14 +31,9 @@ class DeferredDock(QObject):
         self.dock = shell.add_dock(name, title, self.holder, area, tabify_with=tabify_with, scroll=scroll)
         self.dock.visibilityChanged.connect(self._visibility_changed)
 
-    @property
-    def built(self) -> bool:
-        return self._widget is not None
-
     def widget(self) -> QWidget:
         """The dock's widget, built now if it was not yet."""
         if self._widget is None:
-            self.dock.visibilityChanged.disconnect(self._visibility_changed)
             widget = self._build()
             self._layout.addWidget(widget)
             widget.show()     # at once, not at the layout's next turn: the dock may be on screen already
@@ -50,7 +45,7 @@ class DeferredDock(QObject):
         return self._widget
 
     def _visibility_changed(self, visible: bool) -> None:
-        if visible:
+        if visible and self._widget is None:
             self.widget()
 
 
@@ -64,6 +59,9 @@ class Views(Mapping):
     def __getitem__(self, name: str):
         view = self._views[name]
         return view.widget() if isinstance(view, DeferredDock) else view
+
+    def __contains__(self, name) -> bool:
+        return name in self._views        # without building anything
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._views)
