@@ -25,7 +25,7 @@ NOT_AT_START = (
     "hsgui.assets.editor", "hsgui.assets.dialogs", "hsgui.forms.value_form", "hsgui.compute.tools_dock",
     "hsgui.compute.run_history", "hsgui.compute.run_tool_dialog", "hsgui.compute.purge_dialog",
     "hsgui.compute.compute_missing_dialog", "hsgui.annotations.dialog", "hsgui.importing.import_dialog",
-    "pyqtgraph.exporters", "superqt", "qtpy",
+    "hsgui.plotting.xy_pane", "hsgui.plotting.png_export", "pyqtgraph.exporters", "superqt", "qtpy",
     "pyarrow", "pandas", "dask", "distributed", "xdis", "uncompyle6", "decompyle3", "depyf", "pymongo",
     "qtconsole", "IPython",
 )
