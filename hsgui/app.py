@@ -28,6 +28,9 @@ def configure_application(app: QApplication) -> None:
 
 
 def create_application(argv=None) -> QApplication:
+    # pytz's wheel holds every zone it lists: its documented start-up option skips opening each of ~600 zone
+    # files to check it is there the first time a zone is looked up (milliseconds, far more on a busy disk)
+    os.environ.setdefault("PYTZ_SKIPEXISTSCHECK", "1")
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv[:1]))
     configure_application(app)
     return app
@@ -87,11 +90,12 @@ def showcase(window) -> None:
 def run(args) -> int:
     """Start the app with parsed command-line ``args`` (see ``hsgui.__main__``)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from hsgui.common.platform_check import check_display
-    if not check_display():
+    from hsgui.common.platform_check import check_display_soon
+    display_ok = check_display_soon()     # looks for missing system libraries while the window's modules load
+    from .main_window import MainWindow
+    if not display_ok():
         return 1      # missing system libraries: said which and how to install them, instead of Qt's abort
     app = create_application()
-    from .main_window import MainWindow
     window = MainWindow(restore=not args.screenshot)
     if args.screenshot:
         window.persist = False   # a headless check must not change the user's saved layout

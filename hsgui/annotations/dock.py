@@ -30,8 +30,6 @@ from channels.utils import UTC, utcnow
 from hsgui.common.background import JobKind
 from hsgui.common.timefmt import format_time, readable_times
 
-from .dialog import AnnotationDialog
-
 COL_LABEL, COL_TIME, COL_COLOUR, COL_NOTE = range(4)
 SCOPE_VISIBLE, SCOPE_ALL = "In the visible range", "All"
 #: the titles of this dock's write jobs start so (the window re-reads the annotations after any other write)
@@ -278,6 +276,7 @@ class AnnotationsDock(QWidget):
         end = min(end, utcnow())
         if start is not None and start >= end:
             start = None
+        from .dialog import AnnotationDialog   # imported when first used: not on the start path
         dlg = AnnotationDialog(self.tz, end, start, parent=self)
         self.dialog = dlg
         if dlg.exec():
@@ -289,6 +288,7 @@ class AnnotationsDock(QWidget):
         a = self.current()
         if a is None or not self.writable:
             return None
+        from .dialog import AnnotationDialog
         dlg = AnnotationDialog(self.tz, a.end, a.start, a.label, a.colour, a.note, title="Edit annotation",
                                parent=self)
         self.dialog = dlg

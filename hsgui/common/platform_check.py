@@ -10,6 +10,7 @@ import ctypes
 import os
 import subprocess
 import sys
+import threading
 
 #: soname -> (Debian/Ubuntu, Fedora, Arch) package
 PACKAGES: dict[str, tuple[str, str, str]] = {
@@ -129,6 +130,22 @@ def message(missing: list[str], family: int | None) -> str:
         lines += [f"    {c}" for c in cmds]
     lines += ["", "(or run headless with QT_QPA_PLATFORM=offscreen, e.g. for --screenshot)"]
     return "\n".join(lines)
+
+
+def check_display_soon(env=None, stream=None):
+    """Start :func:`check_display`'s look for missing libraries (an ``ldd`` run, tens of ms) in a thread; return
+    the function that waits for it and answers as :func:`check_display` does. The app imports its window's
+    modules meanwhile, so the check costs its start nothing."""
+    if not wants_xcb(env):
+        return lambda: True
+    found: list[list[str]] = []
+    worker = threading.Thread(target=lambda: found.append(missing_libraries()), name="display check", daemon=True)
+    worker.start()
+
+    def result() -> bool:
+        worker.join()
+        return check_display(env, stream, missing=found[0] if found else [])
+    return result
 
 
 def check_display(env=None, stream=None, missing=None) -> bool:

@@ -5,12 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt
 
 from hsgui.common.background import JobKind
-from hsgui.compute.compute_missing_dialog import start_compute_missing
+from hsgui.common.deferred_dock import DeferredDock, Views
 from hsgui.compute.dialog_text import expected_input_count
-from hsgui.compute.purge_dialog import PurgeDialog
-from hsgui.compute.run_history import RunHistoryWidget
-from hsgui.compute.run_tool_dialog import RunToolDialog
-from hsgui.compute.tools_dock import ROLE_KIND, ToolsDock
 from hsgui.shell import follow
 
 
@@ -18,26 +14,43 @@ class Compute(QObject):
     def __init__(self, shell):
         super().__init__(shell.widget)
         self.shell = shell
-        self.tools_dock = ToolsDock(None, shell.widget)
-        shell.add_dock("tools", "Tools", self.tools_dock, "left", tabify_with="streams")
-        self.tools_dock.sigRunTool.connect(lambda c, n, v: self.open_run_dialog(c, n, version=v or None))
-        self.run_history = RunHistoryWidget(None, shell.runner, parent=shell.widget)
-        shell.add_dock("runs", "Run history", self.run_history, "bottom", tabify_with="log", scroll=True)
-        self.run_history.sigRunAgain.connect(self.run_again)
-        follow(self, shell.state, "manager", self._connected)
+        # both docks start behind others' tabs: their contents are built when first shown (or asked for)
+        self.tools = DeferredDock(shell, "tools", "Tools", self._make_tools_dock, "left", tabify_with="streams")
+        self.runs = DeferredDock(shell, "runs", "Run history", self._make_run_history, "bottom", tabify_with="log",
+                                 scroll=True)
         shell.runner.jobFinished.connect(self._job_finished)
         self.last_compute_missing = None
-        self.views = {"tools_dock": self.tools_dock, "run_history": self.run_history}
+        self.views = Views(tools_dock=self.tools, run_history=self.runs)
+
+    @property
+    def tools_dock(self):
+        return self.tools.widget()
+
+    @property
+    def run_history(self):
+        return self.runs.widget()
+
+    def _make_tools_dock(self):
+        from hsgui.compute.tools_dock import ToolsDock
+        dock = ToolsDock(None)
+        dock.sigRunTool.connect(lambda c, n, v: self.open_run_dialog(c, n, version=v or None))
+        follow(dock, self.shell.state, "manager", dock.set_manager)
+        return dock
+
+    def _make_run_history(self):
+        from hsgui.compute.run_history import RunHistoryWidget
+        history = RunHistoryWidget(None, self.shell.runner)
+        history.sigRunAgain.connect(self.run_again)
+        follow(history, self.shell.state, "manager", history.set_manager)
+        return history
 
     def _job_finished(self, job):
-        if job.kind is JobKind.TOOL:
-            self.run_history.refresh()
-
-    def _connected(self, manager):
-        self.tools_dock.set_manager(manager)
-        self.run_history.set_manager(manager)
+        history = self.runs.if_built()
+        if job.kind is JobKind.TOOL and history is not None:
+            history.refresh()
 
     def open_run_dialog(self, channel_id, tool_name, version=None, inputs=()):
+        from hsgui.compute.run_tool_dialog import RunToolDialog
         state = self.shell.state
         dlg = RunToolDialog(state.manager, self.shell.runner, self.shell.resolve_stream, channel_id, tool_name,
                             version, state.interval, state.time_zone, inputs, self.shell.widget)
@@ -53,6 +66,7 @@ class Compute(QObject):
         return dlg
 
     def run_selected_tool(self, _ctx=None):
+        from hsgui.compute.tools_dock import ROLE_KIND
         item = self.tools_dock.tree.currentItem()
         if item is not None and item.data(0, ROLE_KIND) in ("tool", "version"):
             self.tools_dock.run_selected()
@@ -75,9 +89,11 @@ class Compute(QObject):
     def compute_missing_for(self, stream):
         """"Compute missing…": find the run that made ``stream`` (a job), offer the visible range or the
         whole calculated span with the gaps each would fill, run the chosen one."""
+        from hsgui.compute.compute_missing_dialog import start_compute_missing
         return start_compute_missing(self.shell, stream, on_job=lambda job: setattr(self, "last_compute_missing", job))
 
     def open_purge_dialog(self, streams):
+        from hsgui.compute.purge_dialog import PurgeDialog
         state = self.shell.state
         dlg = PurgeDialog(self.shell.runner, streams, state.interval, self.shell.widget, tz=state.time_zone)
         return self.shell.show_dialog(dlg)

@@ -5,8 +5,6 @@ import os
 
 from PySide6.QtCore import QEvent, QObject
 
-from hsgui.importing.import_dialog import ImportDialog
-
 IMPORTABLE = (".csv", ".tsv", ".parquet", ".pq", ".jsonl", ".ndjson", ".json")
 
 
@@ -57,6 +55,7 @@ class Importing(QObject):
         if shell.state.manager is None:
             shell.show_error("not connected: connect to a store before importing")
             return None
+        from hsgui.importing.import_dialog import ImportDialog   # imported when first used: not on the start path
         zone = getattr(shell.state.time_zone, "zone", "UTC")
         dlg = ImportDialog(shell.runner, shell.state.manager, path, shell.widget, zone=zone)
         dlg.sigImported.connect(lambda report: report is not None and shell.show_status(report.describe(), 15000))

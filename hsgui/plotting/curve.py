@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-import pyqtgraph.exporters  # noqa: F401 - registers the exporters
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QPainterPath
 from PySide6.QtWidgets import (QGraphicsPathItem)

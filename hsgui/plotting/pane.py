@@ -7,7 +7,6 @@ import html
 import logging
 
 import pyqtgraph as pg
-import pyqtgraph.exporters  # noqa: F401 - registers the exporters
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy,
                                QToolButton, QVBoxLayout, QWidget)

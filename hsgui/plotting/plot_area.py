@@ -25,10 +25,10 @@ import csv
 import logging
 import os
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-import pyqtgraph.exporters  # noqa: F401 - registers the exporters
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QFrame, QMessageBox, QScrollArea, QSplitter, QToolBar, QVBoxLayout, QWidget)
@@ -41,12 +41,13 @@ from hsgui.common.mime import streams_from_mime
 from hsgui.common.timefmt import (datetime_to_seconds, interval_from_seconds)
 
 from .plot_data import align_columns, probe_stream, read_for_csv
-from .png_export import PngSizeDialog, render_png
 from .svg_export import export_svg
 from .curve import DEBOUNCE_MS, EXTEND, MANY_CURVES, MAX_DEFAULT_COMPONENTS, CurveInfo, same_stream
 from .pane import PlotPane
 from .annotation_bands import PaneAnnotations
-from .xy_pane import XYPane
+
+if TYPE_CHECKING:     # XY panes and the PNG export are imported when first used, not on the app's start
+    from .xy_pane import XYPane
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,7 @@ class PlotArea(QWidget):
                     colour: str | None = None) -> XYPane:
         """A pane of ``y_stream`` against ``x_stream`` (a dict stream without a component: its first numeric
         one), paired on time over the visible range and re-read when it changes."""
+        from .xy_pane import XYPane
         pane = XYPane(self, x_stream, x_component, y_stream, y_component, colour=colour)
         if options:
             pane.set_options(options)
@@ -268,7 +270,7 @@ class PlotArea(QWidget):
 
         out = []
         for pane in sorted(self.panes + self.xy_panes, key=self.splitter.indexOf):
-            if isinstance(pane, XYPane):
+            if pane in self.xy_panes:
                 out.append({"kind": "xy", "curves": [curve(pane.x_stream, pane.x_component, pane.colour),
                                                      curve(pane.y_stream, pane.y_component, pane.colour)],
                             "options": pane.options()})
@@ -601,6 +603,7 @@ class PlotArea(QWidget):
 
     def ask_png_size(self, widget) -> dict | None:
         """Ask for a PNG's width and DPI (:class:`PngSizeDialog`); None when cancelled."""
+        from .png_export import PngSizeDialog
         dlg = PngSizeDialog(widget.width(), widget.height(), self)
         if dlg.exec() != PngSizeDialog.DialogCode.Accepted:
             return None
@@ -625,6 +628,7 @@ class PlotArea(QWidget):
                         c._draw()
                 vb.enableAutoRange(x=auto[0], y=auto[1])
         else:
+            from .png_export import render_png
             render_png(pane.plot_widget, str(path), width, dpi)
         self.sigStatus.emit(f"Saved {path}")
         return str(path)
@@ -634,6 +638,7 @@ class PlotArea(QWidget):
         on screen) with ``dpi`` in the file — or one SVG when ``path`` ends in .svg (each pane's vector drawing
         placed at its height on the page)."""
         if not str(path).lower().endswith(".svg"):
+            from .png_export import render_png
             render_png(self.splitter, str(path), width, dpi)
             self.sigStatus.emit(f"Saved {path}")
             return str(path)

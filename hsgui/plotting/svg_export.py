@@ -12,11 +12,7 @@ from __future__ import annotations
 import importlib
 import threading
 
-import pyqtgraph.exporters
-
 _lock = threading.Lock()
-_module = importlib.import_module("pyqtgraph.exporters.SVGExporter")  # the module, not the class of that name
-_original = _module.correctCoordinates
 
 
 def _close_paths_explicitly(node) -> None:
@@ -36,15 +32,18 @@ def _close_paths_explicitly(node) -> None:
         path.setAttribute("d", " ".join(out))
 
 
-def _correct_coordinates(node, defs, item, options):
-    _close_paths_explicitly(node)
-    return _original(node, defs, item, options)
-
-
 def export_svg(plot_item, path: str) -> None:
+    # pyqtgraph's exporters are imported on the first export, not on the app's start
+    module = importlib.import_module("pyqtgraph.exporters.SVGExporter")  # the module, not the class of that name
     with _lock:
-        _module.correctCoordinates = _correct_coordinates
+        original = module.correctCoordinates
+
+        def correct_coordinates(node, defs, item, options):
+            _close_paths_explicitly(node)
+            return original(node, defs, item, options)
+
+        module.correctCoordinates = correct_coordinates
         try:
-            pyqtgraph.exporters.SVGExporter(plot_item).export(str(path))
+            module.SVGExporter(plot_item).export(str(path))
         finally:
-            _module.correctCoordinates = _original
+            module.correctCoordinates = original

@@ -21,16 +21,17 @@ from datetime import datetime, timedelta
 
 import pytz
 import shiboken6
-from PySide6.QtCore import QDate, QDateTime, QEvent, QPoint, Qt, QTime, QTimer, QTimeZone, Signal
+from PySide6.QtCore import QDate, QDateTime, QEvent, QPoint, QSize, Qt, QTime, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QComboBox, QCompleter, QHBoxLayout, QLabel, QToolButton, QWidget
-from superqt import QDoubleRangeSlider
+from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QStyle, QStyleOptionComboBox,
+                               QToolButton, QWidget)
 
 from channels.time_interval import TimeInterval
 from channels.utils import UTC, utcnow
 
 from hsgui.common.timefmt import format_time, from_wall_clock, local_zone, to_zone, zone_name
 from hsgui.forms.datetime_edit import DateTimeEdit
+from hsgui.plotting.range_slider import RangeSlider
 
 PRESETS = [("1 h", timedelta(hours=1)), ("24 h", timedelta(hours=24)), ("7 d", timedelta(days=7)),
            ("30 d", timedelta(days=30))]
@@ -114,6 +115,53 @@ def complete_zone(text: str) -> list[str]:
     return []
 
 
+#: the widest of pytz's common zone names (the zone box is as wide before they are listed as after)
+LONGEST_ZONE = "America/North_Dakota/New_Salem"
+
+
+class ZoneBox(QComboBox):
+    """The editable zone box: ``first`` (UTC, the local zone) from the start; pytz's other common zones join the
+    list the first time it opens or the box takes the focus to be typed in (not on the app's start path)."""
+
+    def __init__(self, first: list[str], parent=None):
+        super().__init__(parent)
+        self._listed = False
+        self.setEditable(True)
+        self.addItems(first)
+        self.lineEdit().installEventFilter(self)
+
+    def list_zones(self) -> None:
+        """Add the common zones after ``first`` (once)."""
+        if self._listed:
+            return
+        self._listed = True
+        have = {self.itemText(i) for i in range(self.count())}
+        self.addItems([z for z in pytz.common_timezones if z not in have])
+
+    def sizeHint(self):
+        # as wide as with every zone listed (Qt sizes a box for its widest item): for the widest zone name
+        hint = super().sizeHint()
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        text = QSize(self.fontMetrics().horizontalAdvance(LONGEST_ZONE), hint.height())
+        hint.setWidth(max(hint.width(),
+                          self.style().sizeFromContents(QStyle.ContentsType.CT_ComboBox, opt, text, self).width()))
+        return hint
+
+    def showPopup(self):
+        self.list_zones()
+        super().showPopup()
+
+    def eventFilter(self, obj, event):
+        if event.type() in (QEvent.FocusIn, QEvent.KeyPress):
+            self.list_zones()     # the completer offers every zone from the first key typed
+        return super().eventFilter(obj, event)
+
+    def focusInEvent(self, event):
+        self.list_zones()
+        super().focusInEvent(event)
+
+
 class TimeRangePicker(QWidget):
     """Start/end editors, presets, time zone, overview slider, back/forward and live follow."""
 
@@ -162,8 +210,8 @@ class TimeRangePicker(QWidget):
         self.preset_buttons["All"] = self.all_button
         self.preset_buttons["Calc"] = self.calc_button
 
-        self.overview = QDoubleRangeSlider(Qt.Horizontal)
-        self.overview.setRange(0.0, 1.0)
+        self.overview = RangeSlider()
+        self.overview.setValue((1.0, 1.0))    # no data span yet: the handles rest together at the end
         self.overview.setMinimumWidth(120)
         self.overview.setToolTip("Overview of the data span: drag the handles or the bar")
         self.overview.valueChanged.connect(self._on_slider)
@@ -172,13 +220,11 @@ class TimeRangePicker(QWidget):
         self._overview_span: TimeInterval | None = None
         self._updating = False
 
-        self.zone_combo = QComboBox()
-        self.zone_combo.setEditable(True)
+        self._local_label = f"Local ({zone_name(self._local)})"
+        self.zone_combo = ZoneBox(["UTC", self._local_label])
         self.zone_combo.setInsertPolicy(QComboBox.NoInsert)
         self.zone_combo.setMinimumContentsLength(14)
         self.zone_combo.setMaximumWidth(200)
-        self._local_label = f"Local ({zone_name(self._local)})"
-        self.zone_combo.addItems(["UTC", self._local_label] + [z for z in pytz.common_timezones if z != "UTC"])
         comp = QCompleter(self.zone_combo.model(), self.zone_combo)
         comp.setCaseSensitivity(Qt.CaseInsensitive)
         comp.setFilterMode(Qt.MatchContains)

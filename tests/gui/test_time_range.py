@@ -339,3 +339,24 @@ def test_editing_the_end_keeps_a_start_in_the_repeated_dst_hour(qtbot):
     picker.end_edit.setDateTime(new_end)
     picker.end_edit.editingFinished.emit()
     assert picker.interval() == TimeInterval(start, datetime(2026, 11, 1, 14, 0, tzinfo=UTC))
+
+
+def test_the_zone_box_offers_every_common_zone_when_opened_or_typed_in(qtbot, picker):
+    box = picker.zone_combo
+    width = box.sizeHint().width()
+    box.showPopup()
+    names = [box.itemText(i) for i in range(box.count())]
+    box.hidePopup()
+    assert box.sizeHint().width() == width     # sized for the longest zone from the start: the toolbar stays put
+    assert names[0] == "UTC" and names[1].startswith("Local (")
+    assert {"Europe/Berlin", "America/New_York", "Pacific/Auckland"} <= set(names)
+    assert len(names) == len(set(names)) == len(pytz.common_timezones) + 1   # UTC once, plus Local
+    # typed in: the completer offers the zones that contain the text
+    other = TimeRangePicker(interval=IV)
+    qtbot.addWidget(other)
+    other.show()
+    line = other.zone_combo.lineEdit()
+    line.setFocus()
+    line.selectAll()
+    qtbot.keyClicks(line, "Berl")
+    assert other.zone_combo.completer().currentCompletion() == "Europe/Berlin"
