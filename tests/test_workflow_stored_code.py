@@ -289,7 +289,7 @@ def _on_sqlite(data, path):
 
 def test_consented_code_runs_in_a_worker_process_on_the_same_store(tmp_path, hs_tools):
     pytest.importorskip("xdis")
-    from channels.workflows.process_run import run_workflow_in_process
+    from channels.workflows.execution import run_workflow_in_process
     data = json.loads(FIXTURE.read_text())
     if tuple(data["python"]) != sys.version_info[:2]:
         pytest.skip("the fixture's code was marshalled by another Python")

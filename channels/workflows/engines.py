@@ -323,33 +323,6 @@ def shareable(manager, workflow) -> str | None:
     return None
 
 
-def run_steps(engine, manager, workflow, steps, interval, *, tool_of, run_inline, result, report, cancel, chunk,
-              bindings, allow_stored_code, workers=None, scheduler=None, pool=None) -> None:
-    """Run ``steps`` (one phase: no NodeCreationFactor among them) on ``engine``; records go to ``result``;
-    ``pool``: the local engine's :class:`~.process_run.WorkerPool` (default: this process's)."""
-    if not steps:
-        return
-    if engine == "inline":
-        for i, step in enumerate(steps):
-            if cancel is not None and cancel.is_set():
-                raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled before {step.factor.tool.name}")
-            run_inline(step, i, len(steps))
-        return
-    writer = step_writers(steps)
-    deps = step_dependencies(steps, writer)
-    setup = _setup(manager, workflow, interval, chunk, bindings, allow_stored_code)
-    finished = _OutputRefresh(manager)
-    try:
-        if engine == "local":
-            from .process_run import run_local
-            run_local(workflow, steps, deps, writer, setup, result, report, cancel, workers or os.cpu_count() or 1,
-                      finished, pool)
-        else:
-            _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler, finished)
-    finally:   # a cancelled or failed run may have committed chunks of steps it did not finish
-        _refresh_outputs(manager, steps)
-
-
 def _refresh_outputs(manager, steps) -> None:
     """Workers wrote the steps' outputs: this process re-reads their definitions (one read per channel), so its
     channels show them while the run goes on."""
@@ -611,5 +584,5 @@ def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, sch
             client.close()
 
 
-__all__ = ["ENGINES", "run_steps", "store_target", "step_dependencies", "step_groups", "step_inputs", "step_outputs", "shareable", "dask_client",
+__all__ = ["ENGINES", "store_target", "step_dependencies", "step_groups", "step_inputs", "step_outputs", "shareable", "dask_client",
            "check_store_for_cluster"]

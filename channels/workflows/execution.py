@@ -31,6 +31,7 @@ steps have nothing left to compute over the interval is not checked: there is no
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from ..errors import CancelledError, ChannelsError
@@ -267,7 +268,6 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
                 raise WorkflowExecutionError("; ".join(check.problems))
             tools[id(f)] = tool_for(check)
         return tools[id(f)]
-    from .engines import run_steps
     result.engine = engine = choose_engine(manager, workflow, engine, workers, scheduler)
     # phases: the factors between two NodeCreationFactors run as one step graph; a NodeCreationFactor runs
     # here, in order, and the factors after it are planned with the plate values it made
@@ -304,7 +304,7 @@ def run_workflow(manager, model: WorkflowModel, workflow: WorkflowDefinition, in
                 result.records.append(run_step(manager, workflow, step, tool_of(step.factor), interval, prog,
                                                 cancel, chunk))
 
-            run_steps(engine, manager, workflow, steps, interval, tool_of=tool_of, run_inline=run_inline,
+            _run_steps(engine, manager, workflow, steps, interval, tool_of=tool_of, run_inline=run_inline,
                       result=result, report=lambda fraction, text, base=base, span=span:
                       report(base + span * fraction, text), cancel=cancel, chunk=chunk, bindings=bindings,
                       allow_stored_code=allow_stored_code, workers=workers, scheduler=scheduler, pool=pool)
@@ -412,4 +412,55 @@ def _parent_plate(model, pv) -> str | None:
     return None
 
 
-__all__ = ["plan", "plan_factor", "run_workflow", "choose_engine", "Step", "WorkflowRun", "WorkflowExecutionError"]
+def _run_steps(engine, manager, workflow, steps, interval, *, tool_of, run_inline, result, report, cancel, chunk,
+               bindings, allow_stored_code, workers=None, scheduler=None, pool=None) -> None:
+    """Run ``steps`` (one phase: no NodeCreationFactor among them) on ``engine``; records go to ``result``;
+    ``pool``: the local engine's :class:`~.process_run.WorkerPool` (default: this process's)."""
+    from .engines import _OutputRefresh, _refresh_outputs, _run_dask, _setup, step_dependencies, step_writers
+    if not steps:
+        return
+    if engine == "inline":
+        for i, step in enumerate(steps):
+            if cancel is not None and cancel.is_set():
+                raise CancelledError(f"workflow {workflow.workflow_id!r} cancelled before {step.factor.tool.name}")
+            run_inline(step, i, len(steps))
+        return
+    writer = step_writers(steps)
+    deps = step_dependencies(steps, writer)
+    setup = _setup(manager, workflow, interval, chunk, bindings, allow_stored_code)
+    finished = _OutputRefresh(manager)
+    try:
+        if engine == "local":
+            from .process_run import run_local
+            run_local(workflow, steps, deps, writer, setup, result, report, cancel, workers or os.cpu_count() or 1,
+                      finished, pool)
+        else:
+            _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, scheduler, finished)
+    finally:   # a cancelled or failed run may have committed chunks of steps it did not finish
+        _refresh_outputs(manager, steps)
+
+
+# -- a run whose stored code must not run here ---------------------------------------------------------------------
+def run_workflow_in_process(manager, workflow, interval: TimeInterval, *, allow_stored_code=False,
+                            only_runnable: bool = False, progress=None, cancel=None, workers: int | None = None,
+                            model=None) -> WorkflowRun:
+    """Run ``workflow`` over ``interval`` with its steps in worker processes on ``manager``'s store (a workflow
+    whose nodes are in the memory channel is refused: the workers' memory is their own; so is stored code in a
+    NodeCreationFactor, which runs in the calling process, where it adds plate values)."""
+    from .engines import store_target
+    from .model import load_model
+    if allow_stored_code:
+        coded = [f.tool.name for f in workflow.factors if f.factor_type == "NodeCreationFactor"
+                 and f.tool.code_parameters]
+        if coded:
+            raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}: the NodeCreationFactor "
+                                         f"{', '.join(coded)} carries stored code, which would run in this process: "
+                                         f"bind it to a named function instead")
+    store_target(manager)
+    return run_workflow(manager, model if model is not None else load_model(manager.store), workflow, interval,
+                        allow_stored_code=allow_stored_code, only_runnable=only_runnable, progress=progress,
+                        cancel=cancel, engine="local", workers=workers)
+
+
+__all__ = ["plan", "plan_factor", "run_workflow", "run_workflow_in_process", "choose_engine", "Step", "WorkflowRun",
+           "WorkflowExecutionError"]

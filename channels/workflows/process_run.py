@@ -1,5 +1,5 @@
-"""Workflow steps on local worker processes: a warm pool of workers, the local engine's run, and
-:func:`run_workflow_in_process` for runs whose consented stored code must not run in the calling process.
+"""Workflow steps on local worker processes: a warm pool of workers and the local engine's run (a whole run
+whose consented stored code must not run in the calling process is :func:`.execution.run_workflow_in_process`).
 
 **The pool** (:class:`WorkerPool`; :func:`worker_pool` is this process's, which the ``local`` engine uses unless it is
 given another). Worker processes (``spawn``) stay between runs: a worker is started when a run needs one more than
@@ -26,9 +26,7 @@ import threading
 import time
 from contextlib import contextmanager
 
-from ..time_interval import TimeInterval
-from .engines import WORKER, _Scheduler, _finish, _run_in_order, _spec, step_inputs, store_target
-from .execution import WorkflowRun
+from .engines import WORKER, _Scheduler, _finish, _run_in_order, _spec, step_inputs
 from .steps import WorkflowExecutionError
 
 #: a worker idle (no run) for this many seconds exits by itself
@@ -393,27 +391,5 @@ def _answer(pool, worker, run) -> None:
     run.answers(batch_id, outcomes)
 
 
-# -- a run whose stored code must not run here ---------------------------------------------------------------------
-def run_workflow_in_process(manager, workflow, interval: TimeInterval, *, allow_stored_code=False,
-                            only_runnable: bool = False, progress=None, cancel=None, workers: int | None = None,
-                            model=None) -> WorkflowRun:
-    """Run ``workflow`` over ``interval`` with its steps in worker processes on ``manager``'s store (a workflow
-    whose nodes are in the memory channel is refused: the workers' memory is their own; so is stored code in a
-    NodeCreationFactor, which runs in the calling process, where it adds plate values)."""
-    from .execution import run_workflow
-    from .model import load_model
-    if allow_stored_code:
-        coded = [f.tool.name for f in workflow.factors if f.factor_type == "NodeCreationFactor"
-                 and f.tool.code_parameters]
-        if coded:
-            raise WorkflowExecutionError(f"workflow {workflow.workflow_id!r}: the NodeCreationFactor "
-                                         f"{', '.join(coded)} carries stored code, which would run in this process: "
-                                         f"bind it to a named function instead")
-    store_target(manager)
-    return run_workflow(manager, model if model is not None else load_model(manager.store), workflow, interval,
-                        allow_stored_code=allow_stored_code, only_runnable=only_runnable, progress=progress,
-                        cancel=cancel, engine="local", workers=workers)
-
-
-__all__ = ["WorkerPool", "worker_pool", "close_worker_pool", "run_local", "run_workflow_in_process",
+__all__ = ["WorkerPool", "worker_pool", "close_worker_pool", "run_local",
            "IDLE_TIMEOUT_S", "WORKER_NICE", "lower_priority"]

@@ -73,7 +73,7 @@ def run_workflow_job(ctx, manager, model, workflow, interval, allow_stored_code=
     """Runs in a job thread; stored code the user consented to runs only in a worker process; ``workers`` and
     ``scheduler`` choose the engine (local worker processes / a Dask cluster)."""
     if allow_stored_code:
-        from channels.workflows.process_run import run_workflow_in_process
+        from channels.workflows.execution import run_workflow_in_process
         return run_workflow_in_process(manager, workflow, interval, allow_stored_code=set(allow_stored_code),
                                        only_runnable=only_runnable, progress=ctx.report, cancel=ctx.cancel_event,
                                        model=model)
