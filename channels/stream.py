@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections import namedtuple
 from datetime import datetime
 from typing import Iterator
@@ -228,6 +229,26 @@ class StreamInstance(namedtuple("StreamInstance", "timestamp value")):
 #: a time that has passed (the last "now" a StreamInstance was checked against); only ever moves forward
 _past = MIN_DATE
 _tuple_new = tuple.__new__
+
+
+def _load_speedups():
+    """The optional C accelerator (channels/_speedups.c), or None: not compiled, or HSGUI_NO_SPEEDUPS=1."""
+    if os.environ.get("HSGUI_NO_SPEEDUPS", "") not in ("", "0"):
+        return None
+    try:
+        from . import _speedups
+    except ImportError:
+        return None
+    return _speedups
+
+
+# Calls of exactly StreamInstance take the C accelerator's copy of the fast path above when it is compiled; it
+# reads _past from this module and leaves everything else (and every subclass) to __new__, so the rules stay here.
+_speedups = _load_speedups()
+if _speedups is not None:
+    _speedups.install(StreamInstance, UTC, globals())
+#: True when StreamInstance(...) runs the C accelerator (pure Python otherwise: same results, slower)
+SPEEDUPS = _speedups is not None
 
 
 class StreamMetaInstance(namedtuple("StreamMetaInstance", "stream_instance meta_data")):
