@@ -9,10 +9,13 @@ same workloads here with ``channels``, and prints the figures and the ratio Hype
 Our equivalents (best of --repeats, like hs_bench):
   mem_*        MemoryChannel, N StreamInstance(ts, float) at 1 s spacing ending a minute before now: build the
                instances, stream.writer(list), channel.get_results over the full range and a 10 % window.
-               Printed beside them, not compared: the same build with the cyclic garbage collector off
-               (mem_build_gc_disabled_s), with a check-free tuple subclass and with plain tuples: "build" is one
-               Python-level class call per instance plus the collections that traverse the instances built so
-               far, and both are paid by any pure-Python class of that shape.
+               "build" uses the C accelerator of StreamInstance when it is compiled (channels/_speedups.c;
+               the header says whether it is active). Printed beside it, not compared: the same build with the
+               pure-Python fallback (mem_build_pure_python_s, in a subprocess with HSGUI_NO_SPEEDUPS=1), with
+               the cyclic garbage collector off (mem_build_gc_disabled_s), with a check-free tuple subclass and
+               with plain tuples: in pure Python "build" is one Python-level class call per instance plus the
+               collections that traverse the instances built so far, paid by any pure-Python class of that
+               shape; the accelerator makes the call C and keeps instances of atoms out of the collector.
   db_*         DatabaseChannel, write = stream.writer(list), read = list(get_results): "raw_mongomock" on
                MongoStore over stock mongomock (as hs_bench's raw figures: both sides are then ~97 % mongomock's
                O(n) unique-index scan per document); "mongomock" (N=20,000) with a hash-based unique check on
@@ -40,6 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from channels import MemoryChannel, StreamId, StreamInstance, TimeInterval, ToolChannel  # noqa: E402
 from channels.database_channel import DatabaseChannel  # noqa: E402
 from channels.tools import MemoryRunHistory, load_tool  # noqa: E402
+from channels import stream as stream_module  # noqa: E402
 from channels.utils import utcnow  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -107,6 +111,23 @@ def ours_memory(n, repeats, res):
                                                  for _ in range(repeats))
     res["mem_build_plain_tuples_s"] = min(timed(lambda: [(t, float(i)) for i, t in enumerate(ts)])[0]
                                           for _ in range(repeats))
+    if stream_module.SPEEDUPS:
+        res["mem_build_pure_python_s"] = pure_python_build(n, repeats)
+
+
+def build_time(n, repeats):
+    """Best of ``repeats`` builds of n instances, as ours_memory times "build"."""
+    ts = make_timestamps(n)
+    return min(timed(lambda: [StreamInstance(t, float(i)) for i, t in enumerate(ts)])[0] for _ in range(repeats))
+
+
+def pure_python_build(n, repeats):
+    """The build with the pure-Python fallback: this script in a subprocess with HSGUI_NO_SPEEDUPS=1."""
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--pure-build", str(n), str(repeats)],
+                         env=dict(os.environ, HSGUI_NO_SPEEDUPS="1"), capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["speedups"] is False, got
+    return got["build_s"]
 
 
 def ours_db(make_store, n, repeats, label, res):
@@ -192,7 +213,11 @@ def main(argv=None):
     ap.add_argument("--hs-python", default="/tmp/venvhs/bin/python")
     ap.add_argument("--hs-json", default=None, help="use this saved hs_bench output instead of running it")
     ap.add_argument("--smoke", action="store_true", help="our side only, tiny sizes: does it run? (no ratios)")
+    ap.add_argument("--pure-build", nargs=2, type=int, metavar=("N", "REPEATS"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.pure_build:   # the subprocess of pure_python_build: one JSON line
+        print(json.dumps({"build_s": build_time(*a.pure_build), "speedups": stream_module.SPEEDUPS}))
+        return
     n_mem, n_db, n_db_raw, repeats = (20000, 2000, 200, 1) if a.quick else (200000, 20000, 1000, 3)
 
     if a.smoke:
@@ -222,7 +247,8 @@ def main(argv=None):
     ours_tools(1, repeats, ours)
 
     print(f"\nHyperStream {hs.get('hyperstream_version')} vs channels, same workloads, best of {repeats}; "
-          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {os.getloadavg()[0]:.2f}; "
+          f"StreamInstance C accelerator {'active' if stream_module.SPEEDUPS else 'NOT active (pure Python)'}")
     print(f"  {'workload':<34s} {'HyperStream':>12s} {'ours':>10s} {'HS/ours':>9s}  target >= 10")
     keys = [k for k in hs if k.endswith("_s") and not k.endswith("_per_s")]
     missed = []
@@ -239,6 +265,8 @@ def main(argv=None):
     for k in sorted(set(ours) - set(keys)):
         ref = hs.get(k.replace("sqlite", "mongomock"))
         extra = f"   (vs HyperStream mongomock: {ref / ours[k]:.1f}x)" if ref else ""
+        if k.startswith("mem_build_") and hs.get("mem_build_s"):
+            extra = f"   (HyperStream build / this: {hs['mem_build_s'] / ours[k]:.1f}x)"
         print(f"  {k:<34s} {'':12s} {ours[k]:10.4f}{extra}")
     if a.smoke:
         print("  (smoke run: no ratios)")
