@@ -42,6 +42,8 @@ class _Box(QGraphicsRectItem):
         super().__init__(rect)
         self.view, self.key, self.kind = view, key, kind
         self.base_pen = QPen()
+        self.shown = None       # (state, tooltip) a node shows
+        self.emphasis = None    # (pen, opacity) applied last
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
 
@@ -73,6 +75,7 @@ class WorkflowGraphView(QGraphicsView):
         self.boxes: dict[str, _Box] = {}
         self.texts: dict[str, list] = {}      # vertex key -> its label lines as drawn
         self.edge_items: list = []            # (Edge, path item, arrow item, fanned)
+        self.edge_looks: list = []            # (colour, on the selection's path, lit) each edge shows
         self.tags: dict = {}                  # (source key, target key) -> tag item, for fanned-out edges
         self.frames: dict = {}                # group key -> frame item
         self.blocked: dict = {}       # factor index -> reasons it cannot run
@@ -85,7 +88,7 @@ class WorkflowGraphView(QGraphicsView):
     def set_layout(self, layout: GraphLayout | None) -> None:
         scene = self.scene()
         scene.clear()
-        self.boxes, self.texts, self.edge_items, self.tags, self.frames = {}, {}, [], {}, {}
+        self.boxes, self.texts, self.edge_items, self.edge_looks, self.tags, self.frames = {}, {}, [], [], {}, {}
         self.layout_ = layout
         self.selected = ""
         if layout is None:
@@ -125,6 +128,7 @@ class WorkflowGraphView(QGraphicsView):
                 box.setBrush(QBrush(QColor("#37474f")))
                 box.base_pen = QPen(QColor("#263238"), 1.0)
             box.setPen(box.base_pen)
+            box.emphasis = (box.base_pen.color().rgba(), box.base_pen.widthF(), True)
             drawn = []
             total = 13 * len(lines) + (11 if plates else 0)
             y = -total / 2
@@ -218,6 +222,7 @@ class WorkflowGraphView(QGraphicsView):
                     scene.addItem(tag)
                     self.tags[(e.source, e.target)] = tag
                 self.edge_items.append((e, item, arrow, fanned))
+                self.edge_looks.append((EDGE, False, True))
 
     def _port(self, key, i, n) -> float:
         """Vertical offset of the i-th of n edges on one side of a box: spread over the side, never one point."""
@@ -229,20 +234,28 @@ class WorkflowGraphView(QGraphicsView):
 
     # -- colours and marks ----------------------------------------------------------------------------------
     def set_states(self, states: dict) -> None:
-        """``{node name: NodeStatus}``: fill colour by state, tooltip with a summary (counts, worst streams)."""
+        """``{node name: NodeStatus}``: fill colour by state, tooltip with a summary (counts, worst streams). A
+        node whose state and summary are what it shows already is not touched (no repaint: a running workflow's
+        refresh changes a few nodes of a hundred)."""
+        changed = False
         for key, box in self.boxes.items():
             if box.kind != "node":
                 continue
             st = states.get(key.split(":", 1)[1])
             if st is None:
                 continue
+            tip = (f"<b>{self._title(key)}</b>: {STATE_TEXT[st.state]}<br>" + "<br>".join(st.lines[:12])
+                   + (f"<br>… and {len(st.lines) - 12} more lines" if len(st.lines) > 12 else ""))
+            if box.shown == (st.state, tip):
+                continue
+            box.shown = (st.state, tip)
             box.setBrush(QBrush(QColor(STATE_COLOURS[st.state])))
             box.base_pen = QPen(QColor("#6a1b9a" if st.state == STALE else "#616161"),
                                 2.0 if st.state == STALE else 1.2)
-            title = self._title(key)
-            box.setToolTip(f"<b>{title}</b>: {STATE_TEXT[st.state]}<br>" + "<br>".join(st.lines[:12])
-                           + (f"<br>… and {len(st.lines) - 12} more lines" if len(st.lines) > 12 else ""))
-        self._apply_emphasis()
+            box.setToolTip(tip)
+            changed = True
+        if changed:
+            self._apply_emphasis()
 
     def set_blocked(self, blocked: dict) -> None:
         """``{factor index: [reasons]}``: factors that cannot run get a red border, a ⚠ and the reasons as
@@ -324,8 +337,10 @@ class WorkflowGraphView(QGraphicsView):
         down = self.layout_.downstream(sel) if sel else set()
         hits = set(self.matches()) if self.search_text.strip() else set()
         focus = bool(sel) or bool(self.search_text.strip())
+        # each item is set only when its look changes: setting a pen or an opacity repaints the item, and a
+        # refresh or a click changes a few of the graph's hundreds of items
         for key, box in self.boxes.items():
-            pen = QPen(box.base_pen)
+            pen = box.base_pen
             lit = True
             if key == sel:
                 pen = QPen(QColor(SELECTED), 3.0)
@@ -337,22 +352,28 @@ class WorkflowGraphView(QGraphicsView):
                 pen = QPen(QColor(MATCH), 3.0)
             else:
                 lit = not focus
-            box.setPen(pen)
-            box.setOpacity(1.0 if lit else DIM)
-        for e, item, arrow, fanned in self.edge_items:
+            look = (pen.color().rgba(), pen.widthF(), lit)
+            if box.emphasis != look:
+                box.emphasis = look
+                box.setPen(QPen(pen))
+                box.setOpacity(1.0 if lit else DIM)
+        for i, (e, item, arrow, fanned) in enumerate(self.edge_items):
             s, t = e.source, e.target
             on_up = sel and (t == sel or t in up) and (s in up)
             on_down = sel and (s == sel or s in down) and (t in down)
             colour = UP if on_up else DOWN if on_down else EDGE
-            pen = QPen(item.pen())
-            pen.setColor(QColor(colour))
-            pen.setWidthF(2.2 if (on_up or on_down) else 1.4)
-            item.setPen(pen)
-            arrow.setBrush(QBrush(QColor(colour)))
             lit = bool(on_up or on_down) or (not focus) or (not sel and (s in hits or t in hits))
-            for it in (item, arrow):
-                it.setOpacity(1.0 if lit else DIM)
-                it.setZValue(2 if (on_up or on_down) else 1)
+            look = (colour, bool(on_up or on_down), lit)
+            if self.edge_looks[i] != look:
+                self.edge_looks[i] = look
+                pen = QPen(item.pen())
+                pen.setColor(QColor(colour))
+                pen.setWidthF(2.2 if (on_up or on_down) else 1.4)
+                item.setPen(pen)
+                arrow.setBrush(QBrush(QColor(colour)))
+                for it in (item, arrow):
+                    it.setOpacity(1.0 if lit else DIM)
+                    it.setZValue(2 if (on_up or on_down) else 1)
             if fanned:   # a fanned-out edge is drawn in full only when it lies on the selection's path
                 shown = bool(on_up or on_down)
                 item.setVisible(shown)
