@@ -213,10 +213,10 @@ def columns_batch(stream_id, columns):
 class SQLiteColumnReader:
     """Typed columnar reads of one store file; see the module docstring."""
 
-    def __init__(self, db):
-        from .sqlite_blocks import StoredInstances  # it uses this module's row helpers
+    def __init__(self, db, stored):
+        """``stored``: the store's :class:`channels.stores.sqlite_blocks.StoredInstances` (its one reader)."""
         self.db = db
-        self.stored = StoredInstances(db)
+        self.stored = stored
 
     # the row columns of each kind (see typed_columns): a row of another kind yields something the int64/float64
     # field cannot take (None or text), which means "not columnar". Datetimes and intervals are read from their

@@ -183,8 +183,8 @@ class SQLiteStore(Store):
         self.description = f"SQLite {self.path}"
         self._lod = SQLiteLevelOfDetail(self._db)
         self._changes = SQLiteChangeLog(self._db)
-        self._column_reader = SQLiteColumnReader(self._db)
         self._stored = StoredInstances(self._db)
+        self._column_reader = SQLiteColumnReader(self._db, self._stored)
 
     def close(self) -> None:
         self._db.close()
