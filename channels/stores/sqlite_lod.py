@@ -70,6 +70,23 @@ ON CONFLICT (sid, comp, level, bucket) DO UPDATE SET
     f = min(f, excluded.f), l = max(l, excluded.l)
 """
 
+_UPSERT_HEAD, _UPSERT_TAIL = UPSERT_LOD.split("VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+_UPSERT_PER = 81  # rows per statement: 891 bound parameters, within SQLite's oldest default limit of 999
+
+
+def _upsert(con, rows) -> None:
+    """UPSERT_LOD of every row, many rows per statement (about half the time of one ``executemany`` step per row)."""
+    flat = [x for r in rows for x in r]
+    n = len(flat) // 11
+    full = n - n % _UPSERT_PER
+    if full:
+        q = _UPSERT_HEAD + "VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?,?,?)"] * _UPSERT_PER) + _UPSERT_TAIL
+        step = 11 * _UPSERT_PER
+        con.executemany(q, (flat[i:i + step] for i in range(0, 11 * full, step)))
+    if full < n:
+        con.execute(_UPSERT_HEAD + "VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?,?,?)"] * (n - full)) + _UPSERT_TAIL,
+                    flat[11 * full:])
+
 
 class SQLiteLevelOfDetail:
     """The ``lod`` table of one store file; see the module docstring."""
@@ -122,10 +139,10 @@ class SQLiteLevelOfDetail:
         if len(ms_sorted) == 0:
             return
         agg = Agg.from_instances(ms_sorted, vals, LEVEL_WIDTHS_MS[level])
-        con.executemany(UPSERT_LOD, agg.rows(sid, comp, level))
+        _upsert(con, agg.rows(sid, comp, level))
         for k in range(level + 1, len(LEVEL_WIDTHS_MS)):
             agg = agg.coarser(LEVEL_WIDTHS_MS[k - 1], LEVEL_WIDTHS_MS[k])
-            con.executemany(UPSERT_LOD, agg.rows(sid, comp, k))
+            _upsert(con, agg.rows(sid, comp, k))
 
     @staticmethod
     def forget(con, sid) -> None:

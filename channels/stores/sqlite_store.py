@@ -383,8 +383,12 @@ class SQLiteStore(Store):
                 keep = order[~is_dup].tolist()
             else:
                 keep = order.tolist()
-        return self._write_batch(stream_id, RowBatch(n, ms, ms_arr, num_arr, vcol, numcol, vals, keep, comp_items),
-                                 ivs)
+        rows = RowBatch(n, ms, ms_arr, num_arr, vcol, numcol, vals, keep, comp_items)
+        if types == {float} and n >= BLOCK_MIN:  # floats: may go in as blocks, as from insert_arrays
+            ka = None if keep is None else np.asarray(keep, dtype=np.int64)
+            return self._write_batch(stream_id, _FloatBatch(ms_arr if ka is None else ms_arr[ka],
+                                                            num_arr if ka is None else num_arr[ka], lambda: rows), ivs)
+        return self._write_batch(stream_id, rows, ivs)
 
     def insert_arrays(self, stream_id: StreamId, ms, values, calculated_intervals: TimeIntervals | None = None, *,
                       add_intervals=None, remove_intervals=None) -> int:
