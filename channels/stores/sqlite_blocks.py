@@ -213,22 +213,32 @@ class StoredInstances:
         last = con.execute("SELECT ts FROM instances WHERE sid=? AND ts>? AND ts<=? ORDER BY ts DESC LIMIT 1",
                            (sid, lo, hi)).fetchone()
         first, last = (None, None) if first is None else (first[0], last[0])
-        b = StoredInstances._next_block(con, sid, lo, hi)
-        if b is not None:
-            ts = np.frombuffer(b[2], _I8)
-            k = int(np.searchsorted(ts, lo, "right"))
-            if k < len(ts) and ts[k] <= hi:
-                first = int(ts[k]) if first is None else min(first, int(ts[k]))
-        row = con.execute("SELECT t0, t1, ts FROM blocks WHERE sid=? AND t0<=? ORDER BY t0 DESC LIMIT 1",
+        # the block times are read only where the range cuts the block
+        row = con.execute("SELECT t0, t1 FROM blocks WHERE sid=? AND t0<=? ORDER BY t0 DESC LIMIT 1",
+                          (sid, lo)).fetchone()
+        if row is None or row[1] <= lo:
+            row = con.execute("SELECT t0, t1 FROM blocks WHERE sid=? AND t0>? AND t0<=? ORDER BY t0 LIMIT 1",
+                              (sid, lo, hi)).fetchone()
+        if row is not None:
+            t = row[0] if row[0] > lo else StoredInstances._time_after(con, sid, row[0], lo)
+            if t <= hi:
+                first = t if first is None else min(first, t)
+        row = con.execute("SELECT t0, t1 FROM blocks WHERE sid=? AND t0<=? ORDER BY t0 DESC LIMIT 1",
                           (sid, hi)).fetchone()
         if row is not None and row[1] > lo:
-            ts = np.frombuffer(row[2], _I8)
-            k = int(np.searchsorted(ts, hi, "right")) - 1
-            if k >= 0 and ts[k] > lo:
-                last = int(ts[k]) if last is None else max(last, int(ts[k]))
+            t = row[1] if row[1] <= hi else StoredInstances._time_after(con, sid, row[0], hi, before=True)
+            if t > lo:
+                last = t if last is None else max(last, t)
         if first is None:
             return None
         return first, last
+
+    @staticmethod
+    def _time_after(con, sid, t0, t, before=False):
+        """The first time after ``t`` (``before``: the last at or before it) in the block starting at ``t0``."""
+        ts = np.frombuffer(con.execute("SELECT ts FROM blocks WHERE sid=? AND t0=?", (sid, t0)).fetchone()[0], _I8)
+        k = int(np.searchsorted(ts, t, "right"))
+        return int(ts[k - 1]) if before else int(ts[k])
 
     @staticmethod
     def at(con, sid, stamps) -> dict:
