@@ -106,10 +106,10 @@ class StoredInstances:
     @staticmethod
     def _next_block(con, sid, p, hi):
         """The first block with an instance after ``p`` that starts at or before ``hi`` (its row), or None."""
-        row = con.execute("SELECT t0, t1, ts, num FROM blocks WHERE sid=? AND t0<=? ORDER BY t0 DESC LIMIT 1",
+        row = con.execute("SELECT t0, t1 FROM blocks WHERE sid=? AND t0<=? ORDER BY t0 DESC LIMIT 1",
                           (sid, p)).fetchone()
-        if row is not None and row[1] > p:
-            return row
+        if row is not None and row[1] > p:  # the arrays are read only for a block that is used
+            return row + con.execute("SELECT ts, num FROM blocks WHERE sid=? AND t0=?", (sid, row[0])).fetchone()
         return con.execute("SELECT t0, t1, ts, num FROM blocks WHERE sid=? AND t0>? AND t0<=? ORDER BY t0 LIMIT 1",
                            (sid, p, hi)).fetchone()
 
