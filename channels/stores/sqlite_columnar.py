@@ -310,7 +310,8 @@ class SQLiteColumnReader:
                                                 "AND ts<=? ORDER BY ts", (cid, lo, hi)), dtype)
                 elif not _safe_json_key(key):
                     return None
-                else:  # the others: skipped (not a dict, no such key), NaN, or anything else ('x': decline)
+                else:  # the others: skipped (not a dict, no such key), NaN, or anything else ('x': decline).
+                    # Rows only: a block holds floats, which a component read skips (see sqlite_blocks)
                     path = "$." + json.dumps(key)
                     a = np.fromiter(con.execute(
                         f"SELECT i.ts, ifnull(cv.num, 0.0), CASE WHEN cv.ts IS NOT NULL THEN cv.k "
