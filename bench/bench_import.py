@@ -8,7 +8,8 @@ timestamp column, the JSON lines as ISO text). For each format it prints, from t
   ``ParquetFile.iter_batches``, ``pyarrow.json.open_json``) — the read limit;
 * the import (``channels.importing.import_file``): seconds, MB/s, rows/s, and ``import / read``;
 * the store's own columnar write of the same arrays (``insert_arrays`` of every batch, already parsed: the
-  write limit of the embedded store, one SQLite row per instance) and ``import / store write``;
+  write limit of the embedded store -- float64 array blocks, see :mod:`channels.stores.sqlite_blocks`) and
+  ``import / store write``;
 * RSS before the import, its peak during the import (sampled every 20 ms) and the growth.
 
     python bench/bench_import.py [--size-mb 1024] [--formats csv,parquet,jsonl] [--keep DIR]

@@ -213,61 +213,79 @@ def columns_batch(stream_id, columns):
 class SQLiteColumnReader:
     """Typed columnar reads of one store file; see the module docstring."""
 
-    def __init__(self, db):
+    def __init__(self, db, stored):
+        """``stored``: the store's :class:`channels.stores.sqlite_blocks.StoredInstances` (its one reader)."""
         self.db = db
+        self.stored = stored
+
+    # the row columns of each kind (see typed_columns): a row of another kind yields something the int64/float64
+    # field cannot take (None or text), which means "not columnar". Datetimes and intervals are read from their
+    # tagged JSON by prefix: encode_json writes a top-level datetime exactly as {"$t":"dt","ms":N} and an
+    # interval as {"$t":"ti","s":A,"e":B} (a user dict with a "$t" key is escaped as {"$t":"d",...}), and CAST
+    # takes the integer at the start of the text. Floats: v is NULL (the value is num), or NaN / -0.0 spelled in
+    # v (flag 1 / 2).
+    _KINDS = {
+        "float": (f"num, CASE WHEN v IS NULL THEN 0 WHEN v = '{_NAN_TEXT}' THEN 1 WHEN v = '{_NEG_ZERO_TEXT}' "
+                  f"THEN 2 ELSE 'x' END", np.dtype([("t", "<i8"), ("v", "<f8"), ("f", "<i1")])),
+        "int": ("CASE WHEN typeof(v) = 'integer' THEN v END", np.dtype([("t", "<i8"), ("v", "<i8")])),
+        "datetime": (f"CASE WHEN substr(v, 1, 16) = '{_DT_PREFIX}' THEN CAST(substr(v, 17) AS INTEGER) END",
+                     np.dtype([("t", "<i8"), ("v", "<i8")])),
+        "interval": (f"CASE WHEN substr(v, 1, 15) = '{_TI_PREFIX}' THEN CAST(substr(v, 16) AS INTEGER) END, "
+                     f"CAST(substr(v, instr(v, ',\"e\":') + 5) AS INTEGER)",
+                     np.dtype([("t", "<i8"), ("s", "<i8"), ("e", "<i8")])),
+    }
 
     def typed_columns(self, stream_id, start, end):
         """The instances in ``(start, end]`` as :class:`channels.columnar.Columns` when their values are all floats,
         all ints, all datetimes or all TimeIntervals (decoded in SQL, no per-instance Python objects); None
-        otherwise."""
+        otherwise. The kind is that of the first instance (a block's instances are floats)."""
         lo, hi = _ms(start, _LO), _ms(end, _HI)
-        db = self.db
+        db, stored = self.db, self.stored
         with db.errors(f"reading columns of stream {stream_id}"), db.snapshot() as con:
             sid = db.sid(con, stream_id)
             if sid is None:
                 return _empty()
-            rng = "FROM instances WHERE sid=? AND ts>? AND ts<=?"
-            # one query per read: the kind is that of the first row, and a row of another kind makes the query
-            # yield something its int64/float64 column cannot take (None or text), which means "not columnar".
-            # Datetimes and intervals are read from their tagged JSON by prefix: encode_json writes a top-level
-            # datetime exactly as {"$t":"dt","ms":N} and an interval as {"$t":"ti","s":A,"e":B} (a user dict with
-            # a "$t" key is escaped as {"$t":"d",...}), and CAST takes the integer at the start of the text.
-            first = con.execute(f"SELECT v IS NULL, substr(v, 1, 16), typeof(v) {rng} ORDER BY ts LIMIT 1",
-                                (sid, lo, hi)).fetchone()
-            if first is None:
+            span = stored.bounds(con, sid, lo, hi)
+            if span is None:
                 return _empty()
+            v, _ = stored.at(con, sid, np.array([span[0]], dtype=np.int64))[span[0]]
+            if v is None or v in (_NAN_TEXT, _NEG_ZERO_TEXT):
+                kind = "float"
+            elif type(v) is int:  # ints within int64 are stored as the INTEGER itself
+                kind = "int"
+            elif v[:16] == _DT_PREFIX:
+                kind = "datetime"
+            elif v[:15] == _TI_PREFIX:
+                kind = "interval"
+            else:
+                return None
+            cols, dtype = self._KINDS[kind]
+            parts = []
             try:
-                if first[0] or first[1] in (_NAN_TEXT[:16], _NEG_ZERO_TEXT[:16]):
-                    # floats: v is NULL (the value is num), or NaN / -0.0 spelled in v (flag 1 / 2)
-                    a = np.fromiter(con.execute(
-                        f"SELECT ts, num, CASE WHEN v IS NULL THEN 0 WHEN v = ? THEN 1 WHEN v = ? THEN 2 "
-                        f"ELSE 'x' END {rng} ORDER BY ts", (_NAN_TEXT, _NEG_ZERO_TEXT, sid, lo, hi)),
-                        np.dtype([("t", "<i8"), ("v", "<f8"), ("f", "<i1")]))
-                    values = a["v"]
-                    if a["f"].any():
-                        values = values.copy()
-                        values[a["f"] == 1] = np.nan
-                        values[a["f"] == 2] = -0.0
-                    return Columns(a["t"], "float", values)
-                if first[2] == "integer":  # ints within int64 are stored as the INTEGER itself
-                    a = np.fromiter(con.execute(f"SELECT ts, CASE WHEN typeof(v) = 'integer' THEN v END {rng} "
-                                                f"ORDER BY ts", (sid, lo, hi)), np.dtype([("t", "<i8"), ("v", "<i8")]))
-                    return Columns(a["t"], "int", a["v"])
-                if first[1] == _DT_PREFIX:
-                    a = np.fromiter(con.execute(f"SELECT ts, CASE WHEN substr(v, 1, 16) = '{_DT_PREFIX}' THEN "
-                                                f"CAST(substr(v, 17) AS INTEGER) END {rng} ORDER BY ts", (sid, lo, hi)),
-                                    np.dtype([("t", "<i8"), ("v", "<i8")]))
-                    return Columns(a["t"], "datetime", a["v"])
-                if first[1][:15] == _TI_PREFIX:
-                    a = np.fromiter(con.execute(f"SELECT ts, CASE WHEN substr(v, 1, 15) = '{_TI_PREFIX}' THEN "
-                                                f"CAST(substr(v, 16) AS INTEGER) END, "
-                                                f"CAST(substr(v, instr(v, ',\"e\":') + 5) AS INTEGER) {rng} "
-                                                f"ORDER BY ts", (sid, lo, hi)),
-                                    np.dtype([("t", "<i8"), ("s", "<i8"), ("e", "<i8")]))
-                    return Columns(a["t"], "interval", a["e"], a["s"])
+                for rows, bts, bnum in stored.pieces(sid, lo, hi, cols):
+                    a = np.fromiter(rows, dtype, len(rows))
+                    if len(bts):
+                        if kind != "float":
+                            return None  # a block's floats among other kinds
+                        b = np.zeros(len(bts), dtype)
+                        b["t"], b["v"] = bts, bnum
+                        a = np.concatenate((a, b))
+                        if len(rows):
+                            a = a[np.argsort(a["t"], kind="stable")]
+                    parts.append(a)
             except (TypeError, ValueError):
                 return None  # mixed kinds: the caller reads instances
-            return None
+            a = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, dtype)
+            if kind == "float":
+                values = a["v"]
+                if a["f"].any():
+                    values = values.copy()
+                    values[a["f"] == 1] = np.nan
+                    values[a["f"] == 2] = -0.0
+                return Columns(np.ascontiguousarray(a["t"]), "float", np.ascontiguousarray(values))
+            if kind == "interval":
+                return Columns(a["t"], "interval", a["e"], a["s"])
+            return Columns(np.ascontiguousarray(a["t"]), kind, np.ascontiguousarray(a["v"]))
 
     def typed_component_columns(self, stream_id, start, end, key):
         """``value[key]`` of the instances in ``(start, end]`` whose dict value has ``key`` (the others skipped, as
@@ -281,8 +299,7 @@ class SQLiteColumnReader:
             if sid is None:
                 return _empty()
             cid = db.cid(con, sid, key)
-            n = con.execute("SELECT count(*) FROM instances WHERE sid=? AND ts>? AND ts<=?",
-                            (sid, lo, hi)).fetchone()[0]
+            n = self.stored.count(con, sid, lo, hi)
             m = 0 if cid is None else con.execute("SELECT count(*) FROM component_values WHERE cid=? AND ts>? "
                                                   "AND ts<=?", (cid, lo, hi)).fetchone()[0]
             try:
@@ -293,7 +310,8 @@ class SQLiteColumnReader:
                                                 "AND ts<=? ORDER BY ts", (cid, lo, hi)), dtype)
                 elif not _safe_json_key(key):
                     return None
-                else:  # the others: skipped (not a dict, no such key), NaN, or anything else ('x': decline)
+                else:  # the others: skipped (not a dict, no such key), NaN, or anything else ('x': decline).
+                    # Rows only: a block holds floats, which a component read skips (see sqlite_blocks)
                     path = "$." + json.dumps(key)
                     a = np.fromiter(con.execute(
                         f"SELECT i.ts, ifnull(cv.num, 0.0), CASE WHEN cv.ts IS NOT NULL THEN cv.k "

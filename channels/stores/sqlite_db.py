@@ -22,8 +22,12 @@ from urllib.parse import quote
 
 from ..errors import ChannelsError, StoreError
 from ..stream import StreamId
+from .sqlite_blocks import SCHEMA as _BLOCKS_SCHEMA
 
-SCHEMA_VERSION = 1
+#: the newest schema this code reads: 2 = a file holding array blocks (set by the first block written, see
+#: :mod:`channels.stores.sqlite_blocks`); a new file starts at 1, which older versions still open
+SCHEMA_VERSION = 2
+_NEW_FILE_VERSION = 1
 APPLICATION = "hyperstream-studio"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -73,7 +77,7 @@ CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY AUTOINCREMENT, sid IN
     lo INTEGER NOT NULL, hi INTEGER NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, by TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS changes_stream ON changes (sid, at);
 CREATE INDEX IF NOT EXISTS changes_at ON changes (at);
-"""
+""" + _BLOCKS_SCHEMA + ";\n"
 
 
 
@@ -101,7 +105,7 @@ class SQLiteDatabase:
                 row = con.execute("SELECT value FROM hsgui_meta WHERE key='schema_version'").fetchone()
                 if row is None:
                     con.execute("INSERT INTO hsgui_meta VALUES ('schema_version', ?), ('application', ?)",
-                                (str(SCHEMA_VERSION), APPLICATION))
+                                (str(_NEW_FILE_VERSION), APPLICATION))
                 elif int(row[0]) > SCHEMA_VERSION:
                     raise self._newer(int(row[0]))
         except sqlite3.Error as e:
@@ -168,7 +172,7 @@ class SQLiteDatabase:
             if "hsgui_meta" in tables:
                 row = con.execute("SELECT value FROM hsgui_meta WHERE key='schema_version'").fetchone()
                 version = int(row[0]) if row else None
-                for t in ("instances", "definitions", "lod"):
+                for t in ("instances", "blocks", "definitions", "lod"):
                     if t in tables:
                         con.execute(f"SELECT * FROM {t} LIMIT 1").fetchall()
         except (sqlite3.Error, ValueError) as e:

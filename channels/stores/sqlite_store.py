@@ -1,7 +1,7 @@
 """The embedded store: one SQLite file, WAL, one connection per thread.
 
-Schema (version 1)
-------------------
+Schema (version 2; 1 while a file holds no blocks)
+--------------------------------------------------
 ``hsgui_meta(key, value)``
     ``schema_version`` and ``application``. A file written by a newer version
     (higher schema version) is refused with a StoreError rather than misread.
@@ -20,6 +20,12 @@ Schema (version 1)
     same rule as :func:`channels.lod.numeric_or_nan`); NULL for NaN and
     non-numeric values. So range aggregates and the columnar path never decode
     JSON.
+``blocks(sid, t0, t1, n, ts, num) WITHOUT ROWID``, key ``(sid, t0)``
+    Floats as arrays: up to 4,096 instances of a stream in one row, times int64 and values float64 as raw
+    little-endian bytes. A batch of at least 1,024 floats (``insert_arrays``, or ``insert`` of floats) over a
+    time span where the stream holds nothing is written this way; the rest as ``instances`` rows. Every read
+    merges the two in time order through :class:`~channels.stores.sqlite_blocks.StoredInstances` (see
+    :mod:`channels.stores.sqlite_blocks`). A file holding blocks is ``schema_version`` 2.
 ``components(cid, sid, name)`` and ``component_values(cid, ts, num, k) WITHOUT ROWID``
     The numeric top-level components of dict values (``value[name]`` that is
     int/float/bool, not NaN), one row each, written on insert. This side
@@ -65,7 +71,7 @@ import sqlite3
 from datetime import datetime, timedelta
 from itertools import repeat
 from operator import floordiv, itemgetter, sub
-from typing import Iterator, Sequence
+from typing import Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -84,6 +90,7 @@ from .lod_levels import LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET  # no
 from .sqlite_changes import SQLiteChangeLog
 from .sqlite_columnar import (_HI, _LO, _NAN_TEXT, _NEG_ZERO_TEXT, K_NEG_ZERO, RowBatch, SQLiteColumnReader, _dt, _ms,
                               columns_batch, dict_components)
+from .sqlite_blocks import BLOCK_MIN, StoredInstances
 from .sqlite_db import SCHEMA_VERSION, SQLiteDatabase
 from .sqlite_lod import SQLiteLevelOfDetail
 
@@ -164,6 +171,13 @@ def _intervals_from_text(text: str) -> TimeIntervals:
     return TimeIntervals._from_sorted([TimeInterval._trusted(_dt(s), _dt(e)) for s, e in json.loads(text)])
 
 
+class _FloatBatch(NamedTuple):
+    """A batch of floats for ``insert_arrays`` that may go in as blocks; ``rows()`` its :class:`RowBatch`."""
+    ms_arr: np.ndarray
+    num_arr: np.ndarray
+    rows: object
+
+
 class SQLiteStore(Store):
     """The embedded store in one SQLite file (created if missing). See the module docstring for the schema."""
 
@@ -175,7 +189,8 @@ class SQLiteStore(Store):
         self.description = f"SQLite {self.path}"
         self._lod = SQLiteLevelOfDetail(self._db)
         self._changes = SQLiteChangeLog(self._db)
-        self._column_reader = SQLiteColumnReader(self._db)
+        self._stored = StoredInstances(self._db)
+        self._column_reader = SQLiteColumnReader(self._db, self._stored)
 
     def close(self) -> None:
         self._db.close()
@@ -374,19 +389,30 @@ class SQLiteStore(Store):
                 keep = order[~is_dup].tolist()
             else:
                 keep = order.tolist()
-        return self._write_batch(stream_id, RowBatch(n, ms, ms_arr, num_arr, vcol, numcol, vals, keep, comp_items),
-                                 ivs)
+        rows = RowBatch(n, ms, ms_arr, num_arr, vcol, numcol, vals, keep, comp_items)
+        if types == {float} and n >= BLOCK_MIN:  # floats: may go in as blocks, as from insert_arrays
+            ka = None if keep is None else np.asarray(keep, dtype=np.int64)
+            return self._write_batch(stream_id, _FloatBatch(ms_arr if ka is None else ms_arr[ka],
+                                                            num_arr if ka is None else num_arr[ka], lambda: rows), ivs)
+        return self._write_batch(stream_id, rows, ivs)
 
     def insert_arrays(self, stream_id: StreamId, ms, values, calculated_intervals: TimeIntervals | None = None, *,
                       add_intervals=None, remove_intervals=None) -> int:
         """See :meth:`Store.insert_arrays`: straight from the arrays to ``executemany``, one transaction."""
         ivs = interval_changes(calculated_intervals, add_intervals, remove_intervals)
         ms_arr, num_arr = check_arrays(stream_id, ms, values)
-        ms_l = ms_arr.tolist()
-        numcol = num_arr.tolist()
-        vcol = _float_vcol(num_arr)  # as for a batch of float instances (NaN binds as NULL num)
-        return self._write_batch(stream_id, RowBatch(len(ms_l), ms_l, ms_arr, num_arr, vcol, numcol, numcol, None,
-                                                     None), ivs)
+
+        def rows():
+            ms_l = ms_arr.tolist()
+            numcol = num_arr.tolist()
+            vcol = _float_vcol(num_arr)  # as for a batch of float instances (NaN binds as NULL num)
+            return RowBatch(len(ms_l), ms_l, ms_arr, num_arr, vcol, numcol, numcol, None, None)
+
+        if len(ms_arr) < BLOCK_MIN:
+            return self._write_batch(stream_id, rows(), ivs)
+        # large enough for blocks: the rows are only made (in the transaction) if the stream already holds
+        # something in the batch's time span
+        return self._write_batch(stream_id, _FloatBatch(ms_arr, num_arr, rows), ivs)
 
     def insert_columns(self, stream_id, columns, calculated_intervals=None, *, add_intervals=None,
                        remove_intervals=None) -> int:
@@ -402,16 +428,32 @@ class SQLiteStore(Store):
             return self.insert(stream_id, columns.instances(), ivs[0], add_intervals=ivs[1], remove_intervals=ivs[2])
         return self._write_batch(stream_id, batch, ivs)
 
-    def _write_batch(self, stream_id, batch: RowBatch, ivs):
+    def _write_batch(self, stream_id, batch, ivs):
         """Write a prepared batch in one transaction: its new rows, their aggregates, the change-log row and the
-        calculated intervals (``ivs`` as from :func:`channels.stores.base.interval_changes`)."""
+        calculated intervals (``ivs`` as from :func:`channels.stores.base.interval_changes`).
+
+        ``batch`` a :class:`RowBatch`, or a :class:`_FloatBatch` of at least ``BLOCK_MIN`` floats in strictly
+        increasing time (``insert_arrays``): written as blocks when the stream holds nothing in its time span
+        (see :mod:`channels.stores.sqlite_blocks`), else as rows."""
         changes_intervals = any(x is not None for x in ivs)
+        floats = batch if isinstance(batch, _FloatBatch) else None
 
         def body(con):
+            nonlocal batch
             sid = self._db.sid(con, stream_id, create=True)
             if changes_intervals and not con.execute("SELECT 1 FROM definitions WHERE sid=?", (sid,)).fetchone():
                 raise StreamNotFoundError(stream_id)
             written = 0
+            if floats is not None:
+                ms_arr, num_arr = floats.ms_arr, floats.num_arr
+                if not self._stored.holds_any(con, sid, int(ms_arr[0]), int(ms_arr[-1])):
+                    before = self._lod.level_before_write(con, sid)
+                    self._stored.write_blocks(con, sid, ms_arr, num_arr)
+                    self._lod.add_batch(con, sid, before, ms_arr, num_arr, {})
+                    self._changes.record(con, sid, int(ms_arr[0]) - 1, int(ms_arr[-1]), WRITE)
+                    return Committed(len(ms_arr), self._change_intervals(con, stream_id, ivs))
+                if isinstance(batch, _FloatBatch):
+                    batch = floats.rows()
             if batch.n:
                 keep = self._drop_existing(con, sid, stream_id, batch)
                 written = batch.n if keep is None else len(keep)
@@ -426,25 +468,15 @@ class SQLiteStore(Store):
         except sqlite3.IntegrityError as e:  # pragma: no cover - guarded by the checks above
             raise StoreError(f"SQLite store {self.path}: writing to stream {stream_id} failed: {e}") from e
 
-    @staticmethod
-    def _drop_existing(con, sid, stream_id, batch: RowBatch):
-        """Check the batch against stored rows; return the indices to write (raise on a conflict)."""
+    def _drop_existing(self, con, sid, stream_id, batch: RowBatch):
+        """Check the batch against stored instances; return the indices to write (raise on a conflict)."""
         ms_arr, keep, vcol, numcol, vals = batch.ms_arr, batch.keep, batch.vcol, batch.numcol, batch.vals
         lo, hi = int(ms_arr.min()), int(ms_arr.max())
-        # two queries: SQLite answers a lone max()/min() from the index, but scans for both in one
-        last = con.execute("SELECT max(ts) FROM instances WHERE sid=?", (sid,)).fetchone()[0]
-        if last is None or lo > last:
-            return keep
-        if hi < con.execute("SELECT min(ts) FROM instances WHERE sid=?", (sid,)).fetchone()[0]:
+        if not self._stored.holds_any(con, sid, lo, hi):
             return keep
         idx = keep if keep is not None else range(len(ms_arr))
         cand = [i for i in idx]
-        stored = {}
-        for c in range(0, len(cand), _MAX_PARAMS):
-            chunk = [int(ms_arr[i]) for i in cand[c:c + _MAX_PARAMS]]
-            q = (f"SELECT ts, v, num FROM instances WHERE sid=? AND ts IN ({','.join('?' * len(chunk))})")
-            for ts, v, num in con.execute(q, (sid, *chunk)):
-                stored[ts] = (v, num)
+        stored = self._stored.at(con, sid, ms_arr[np.asarray(cand, dtype=np.int64)])
         if not stored:
             return keep
         out = []
@@ -511,25 +543,21 @@ class SQLiteStore(Store):
             raise StreamNotFoundError(stream_id)
         sid = self._db.sid(con, stream_id)
         deleted = 0
-        if sid is not None:
-            span = con.execute("SELECT min(ts), max(ts) FROM instances WHERE sid=? AND ts>? AND ts<=?",
-                               (sid, lo, hi)).fetchone() if lo < hi else (None, None)
+        if sid is not None and lo < hi:
             cids = [r[0] for r in con.execute("SELECT cid FROM components WHERE sid=?", (sid,))]
+            deleted, first, last = self._stored.delete(con, sid, lo, hi)
             if start is None and end is None:
-                deleted = con.execute("DELETE FROM instances WHERE sid=?", (sid,)).rowcount
                 con.executemany("DELETE FROM component_values WHERE cid=?", [(c,) for c in cids])
                 con.execute("DELETE FROM components WHERE sid=?", (sid,))
                 self._lod.forget(con, sid)
-            elif lo < hi:
-                deleted = con.execute("DELETE FROM instances WHERE sid=? AND ts>? AND ts<=?",
-                                      (sid, lo, hi)).rowcount
+            else:
                 con.executemany("DELETE FROM component_values WHERE cid=? AND ts>? AND ts<=?",
                                 [(c, lo, hi) for c in cids])
                 if deleted:
                     self._lod.after_purge(con, sid, lo, hi)
-            if deleted and span[0] is not None:  # the purged interval; an open end: the data's
-                self._changes.record(con, sid, span[0] - 1 if start is None else lo,
-                                     span[1] if end is None else hi, PURGE)
+            if deleted:  # the purged interval; an open end: the data's
+                self._changes.record(con, sid, first - 1 if start is None else lo,
+                                     last if end is None else hi, PURGE)
         return Committed(deleted, self._change_intervals(con, stream_id, ivs))
 
     def list_changes(self, stream_id: StreamId | None = None, since: datetime | None = None,
@@ -550,14 +578,14 @@ class SQLiteStore(Store):
             sid = self._db.sid(con, stream_id)
             if sid is None:
                 return
-            # ifnull(v, num): the float (v NULL), the int, or tagged-JSON text to decode
-            cur = con.execute("SELECT ts, ifnull(v, num) FROM instances WHERE sid=? AND ts>? AND ts<=? ORDER BY ts",
-                              (sid, lo, hi))
             dec, si = decode_json, StreamInstance
-            while True:
-                rows = cur.fetchmany(chunk)
-                if not rows:
-                    break
+            # rows: ifnull(v, num) is the float (v NULL), the int, or tagged-JSON text to decode
+            for rows, bts, bnum in self._stored.pieces(sid, lo, hi, "ifnull(v, num)"):
+                if len(bts):
+                    pairs = zip(bts.tolist(), bnum.tolist())
+                    if rows:  # rows written inside blocks' spans: in time order
+                        pairs = sorted([*rows, *pairs], key=itemgetter(0))
+                    rows = pairs
                 yield from [new(si, (epoch_add(timedelta(0, 0, 0, t)), x if type(x) is not str else dec(x)))
                             for t, x in rows]
 
@@ -571,8 +599,7 @@ class SQLiteStore(Store):
             n = self._lod.count(con, sid, lo, hi)
             if n is not None:
                 return n
-            return con.execute("SELECT count(*) FROM instances WHERE sid=? AND ts>? AND ts<=?",
-                               (sid, lo, hi)).fetchone()[0]
+            return self._stored.count(con, sid, lo, hi)
 
     def _one(self, stream_id, start, end, order):
         lo, hi = _ms(start, _LO), _ms(end, _HI)
@@ -580,11 +607,12 @@ class SQLiteStore(Store):
             sid = self._db.sid(con, stream_id)
             if sid is None:
                 return None
-            row = con.execute(f"SELECT ts, v, num FROM instances WHERE sid=? AND ts>? AND ts<=? "
-                              f"ORDER BY ts {order} LIMIT 1", (sid, lo, hi)).fetchone()
-        if row is None:
-            return None
-        return StreamInstance._make((_dt(row[0]), _decode_row(row[1], row[2])))
+            span = self._stored.bounds(con, sid, lo, hi)
+            if span is None:
+                return None
+            t = span[1] if order == "DESC" else span[0]
+            v, num = self._stored.at(con, sid, np.array([t], dtype=np.int64))[t]
+        return StreamInstance._make((_dt(t), _decode_row(v, num)))
 
     def first(self, stream_id: StreamId, start=None, end=None) -> StreamInstance | None:
         return self._one(stream_id, start, end, "ASC")
@@ -604,15 +632,11 @@ class SQLiteStore(Store):
             arr = np.zeros(0, dtype)
             if sid is not None:
                 if component is None:
-                    cur = con.execute("SELECT ts, num FROM instances WHERE sid=? AND ts>? AND ts<=? "
-                                      "AND num IS NOT NULL ORDER BY ts", (sid, lo, hi))
-                    arr = np.fromiter(cur, dtype)
-                    if len(arr) and (arr["v"] == 0.0).any():  # REAL drops the sign of zero; v keeps it
-                        neg = [r[0] for r in con.execute(
-                            "SELECT ts FROM instances WHERE sid=? AND ts>? AND ts<=? AND num=0 AND v=?",
-                            (sid, lo, hi, _NEG_ZERO_TEXT))]
-                        if neg:
-                            arr["v"][np.searchsorted(arr["t"], np.array(neg, dtype=np.int64))] = -0.0
+                    ts, num = self._stored.floats(sid, lo, hi)
+                    keep = ~np.isnan(num)
+                    if not keep.all():
+                        ts, num = ts[keep], num[keep]
+                    return ts, num
                 else:
                     cid = self._db.cid(con, sid, component)
                     if cid is not None:
