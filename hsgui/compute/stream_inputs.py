@@ -9,8 +9,8 @@ from operator import attrgetter
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFormLayout,
-                               QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
-                               QVBoxLayout, QWidget)
+                               QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QTableView, QVBoxLayout, QWidget)
 
 from channels.stream import StreamId
 from channels.tool_channel import ToolChannel
@@ -188,11 +188,16 @@ class StreamListModel(QAbstractListModel):
         self._layout()
 
     # -- listing and indexing ---------------------------------------------------------------------------
-    def _index(self, channel) -> None:
+    def _index(self, channel, arrived: bool = False) -> None:
+        """Index ``channel`` (a large one in slices); ``arrived``: its rows are added to the rows shown."""
         cid = channel.channel_id
         index = shared_index(channel)
         if index.searchable or len(index) <= SYNC_INDEX:
-            self._ready[cid] = _Part(cid, index.complete())
+            part = _Part(cid, index.complete())
+            if arrived:
+                self._insert(part)
+            else:
+                self._ready[cid] = part
         else:
             self._building[cid] = index
             self._timer.start()
@@ -209,10 +214,10 @@ class StreamListModel(QAbstractListModel):
                 continue
             if done:
                 del self._building[cid]
-                self._ready[cid] = _Part(cid, index)
-                self._relayout()
+                self._insert(_Part(cid, index))
         if not self._building:
             self._timer.stop()
+            self.progressChanged.emit()
 
     def _list(self, channel) -> None:
         cid = channel.channel_id
@@ -228,8 +233,8 @@ class StreamListModel(QAbstractListModel):
                 if failure is not None:
                     self.unlisted[cid] = failure
                 else:
-                    self._index(channel)
-                self._relayout()
+                    self._index(channel, arrived=True)
+                self.progressChanged.emit()
 
         self.runner.latest((self, "list", cid), f"List the streams of {cid}", _list_streams, channel,
                            kind=JobKind.READ, owner=self, on_progress=progress, on_result=lambda _r: ended(),
@@ -258,21 +263,31 @@ class StreamListModel(QAbstractListModel):
         self._layout()
         self.endResetModel()
 
-    def _relayout(self) -> None:
-        self.beginResetModel()
-        self._layout()
-        self.endResetModel()
-        self.progressChanged.emit()
+    def _insert(self, part: _Part) -> None:
+        """A channel's rows arrive: inserted where its channel comes, so the rows chosen meanwhile stay chosen."""
+        part.set_mask(part.index.mask(_channel_filter(self._words, part.cid)) if self._words else None)
+        self._ready[part.cid] = part
+        k = sum(1 for p in self._parts if self._order.index(p.cid) < self._order.index(part.cid))
+        first = int(self._ends[k - 1]) if k else 0
+        if part.total:
+            self.beginInsertRows(QModelIndex(), first, first + part.total - 1)
+        self._parts.insert(k, part)
+        self._ends = np.cumsum([p.total for p in self._parts], dtype=np.int64)
+        self._rows = int(self._ends[-1])
+        self.total += len(part.index)
+        if part.total:
+            self.endInsertRows()
 
     def _layout(self) -> None:
         self._parts = [self._ready[cid] for cid in self._order if cid in self._ready]
         for part in self._parts:
             part.set_mask(part.index.mask(_channel_filter(self._words, part.cid)) if self._words else None)
         self._ends = np.cumsum([p.total for p in self._parts], dtype=np.int64)
+        self._rows = int(self._ends[-1]) if len(self._ends) else 0
         self.total = sum(len(p.index) for p in self._parts)
 
     def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() or not len(self._ends) else int(self._ends[-1])
+        return 0 if parent.isValid() else self._rows
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, ROLE_STREAM, Qt.ItemDataRole.ToolTipRole):
@@ -313,6 +328,27 @@ def _list_streams(ctx, channel) -> None:
         channel.streams  # noqa: B018 - reads them
 
 
+class _ListTable(QTableView):
+    """A one-column table without headers or grid that looks like a list: unlike QListView and QTreeView, whose
+    layout asks the model for every row (150,000 Python calls per filter keystroke), a table with fixed-height rows
+    lays out from the row count alone."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTabKeyNavigation(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.horizontalHeader().hide()
+        self.horizontalHeader().setStretchLastSection(True)
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
+
+
 class StreamPickerDialog(QDialog):
     """Pick streams from every non-tool channel. The search box is the Streams dock's filter (name,
     ``key=value``, globs ``* ? [..]``, several words must all match); Up/Down in it move through the
@@ -333,8 +369,7 @@ class StreamPickerDialog(QDialog):
         # rows computed on demand over each channel's StreamIndex; ``proxy`` is the same model (the filtered rows)
         self.model = self.proxy = StreamListModel(manager, runner, self)
         self.filter_edit.textChanged.connect(self._filter_changed)
-        self.view = QListView()
-        self.view.setUniformItemSizes(True)     # no size asked of every row
+        self.view = _ListTable()
         self.view.setModel(self.model)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.doubleClicked.connect(lambda _i: self.accept())
@@ -342,6 +377,7 @@ class StreamPickerDialog(QDialog):
         self.count_label = QLabel()
         lay.addWidget(self.count_label)
         self.model.modelReset.connect(self._count)
+        self.model.rowsInserted.connect(self._count)
         self.model.progressChanged.connect(self._count)
         self._count()
         bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

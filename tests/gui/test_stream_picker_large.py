@@ -145,3 +145,19 @@ def test_a_channel_not_listed_yet_is_listed_in_a_job_and_its_streams_appear(qtbo
     assert _rows(picker) == _expected(manager, "power_1 house=3")
     assert ("mongo", StreamId("power_11", {"house": 3})) in _rows(picker)
     qtbot.waitUntil(lambda: not runner.active, timeout=5000)
+
+
+def test_a_stream_chosen_while_a_channel_is_listed_stays_chosen_when_its_streams_arrive(qtbot, lazy_store, runner):
+    manager, gate = lazy_store
+    manager.channels["memory"].create_stream(StreamId("zeta", {"house": 3}))
+    picker = _open(qtbot, manager, runner)
+    qtbot.keyClicks(picker.filter_edit, "house=3")
+    qtbot.waitUntil(lambda: "listing" in picker.count_label.text(), timeout=5000)
+    qtbot.keyClick(picker.filter_edit, Qt.Key.Key_Down)            # highlights the one match so far
+    assert picker.selected() == [("memory", StreamId("zeta", {"house": 3}))]
+    gate.set()
+    qtbot.waitUntil(lambda: picker.proxy.rowCount() == 13, timeout=10_000)   # + power_0..11 of house 3
+    qtbot.keyClick(picker.filter_edit, Qt.Key.Key_Return)
+    assert picker.selected() == [("memory", StreamId("zeta", {"house": 3}))]
+    assert not picker.isVisible()
+    qtbot.waitUntil(lambda: not runner.active, timeout=5000)
