@@ -3,7 +3,6 @@ stream picker (search over every stream) and the ``(start, end]`` interval edito
 from __future__ import annotations
 
 import logging
-import weakref
 from operator import attrgetter
 
 import numpy as np
@@ -19,7 +18,7 @@ from channels.utils import UTC
 
 from hsgui.common.mime import STREAM_MIME, streams_from_mime
 from hsgui.common.background import JobKind
-from hsgui.common.stream_filter import StreamFilter, StreamIndex, stream_list_key
+from hsgui.common.stream_filter import StreamFilter, StreamIndex
 from hsgui.common.timefmt import as_zone as _tz
 from hsgui.forms.datetime_edit import DateTimeEdit
 
@@ -191,8 +190,8 @@ class StreamListModel(QAbstractListModel):
     def _index(self, channel, arrived: bool = False) -> None:
         """Index ``channel`` (a large one in slices); ``arrived``: its rows are added to the rows shown."""
         cid = channel.channel_id
-        index = shared_index(channel)
-        if index.searchable or len(index) <= SYNC_INDEX:
+        index = StreamIndex(list(channel.streams.values()))
+        if len(index) <= SYNC_INDEX:
             part = _Part(cid, index.complete())
             if arrived:
                 self._insert(part)
@@ -242,7 +241,7 @@ class StreamListModel(QAbstractListModel):
                            on_cancel=lambda: ended("not listed (cancelled)"))
 
     def stop(self) -> None:
-        """Stop indexing and cancel the listings (the dialog closed); a shared index goes on next time."""
+        """Stop indexing and cancel the listings (the dialog closed)."""
         self._timer.stop()
         if self.runner is not None:
             for cid in list(self.listing):
@@ -306,19 +305,6 @@ class StreamListModel(QAbstractListModel):
 
     def flags(self, index):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable if index.isValid() else Qt.ItemFlag.NoItemFlags
-
-
-_SHARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # channel -> its StreamIndex (pickers share)
-
-
-def shared_index(channel) -> StreamIndex:
-    """The StreamIndex of ``channel``'s current streams: the one a previous picker made (or began) when the streams
-    are the same objects in the same order, else a new one."""
-    streams = list(channel.streams.values())
-    index = _SHARED.get(channel)
-    if index is None or len(index) != len(streams) or index.key != stream_list_key(streams):
-        index = _SHARED[channel] = StreamIndex(streams)
-    return index
 
 
 def _list_streams(ctx, channel) -> None:
