@@ -474,12 +474,12 @@ class RunToolDialog(QDialog):
 
     # -- pickers --------------------------------------------------------------------------------------
     def pick_inputs(self) -> None:
-        dlg = StreamPickerDialog(self.manager, self)
+        dlg = StreamPickerDialog(self.manager, self, runner=self.runner)
         if dlg.exec():
             self.inputs.add_streams(dlg.selected())
 
     def pick_alignment(self) -> None:
-        dlg = StreamPickerDialog(self.manager, self, "Pick the alignment stream")
+        dlg = StreamPickerDialog(self.manager, self, "Pick the alignment stream", runner=self.runner)
         dlg.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         if dlg.exec():
             self.alignment.set_streams(dlg.selected()[:1])
