@@ -151,7 +151,7 @@ def deployment_manager(n: int) -> ChannelManager:
         for i in range(per_name):
             if made >= n:
                 break
-            house, j = 1 + i // per_house % houses, i % per_house
+            house, j = 1 + i // per_house, i % per_house   # (house, j) differ for every i
             meta = {"house": house, "room": ROOMS[j % len(ROOMS)], "sensor": f"{name[:3]}{j // len(ROOMS):02d}"}
             if name.endswith("_resident"):
                 meta["resident"] = f"r{j % 3}"

@@ -82,7 +82,8 @@ def measure(cls, manager, total: int) -> dict:
 
 
 def main():
-    n = int(sys.argv[sys.argv.index("--n") + 1]) if "--n" in sys.argv else 150_000
+    smoke = "--smoke" in sys.argv   # tiny sizes, the new picker only, no timing claims (tests/test_bench_smoke.py)
+    n = 2_000 if smoke else int(sys.argv[sys.argv.index("--n") + 1]) if "--n" in sys.argv else 150_000
     QApplication.instance() or QApplication([])
     if "--no-gc-policy" not in sys.argv:
         gc_policy.install()   # as hsgui.app does
@@ -94,7 +95,7 @@ def main():
           f"{total:,} streams; load average {os.getloadavg()[0]:.2f}; idle 10 ms timer: largest gap "
           f"{idle_gap * 1000:.1f} ms")
     rows = {}
-    if "--skip-before" not in sys.argv:
+    if "--skip-before" not in sys.argv and not smoke:
         rows["before"] = measure(old_picker_class(), manager, total)
     rows["after"] = measure(stream_inputs.StreamPickerDialog, manager, total)
     rows["after, 2nd run"] = measure(stream_inputs.StreamPickerDialog, manager, total)

@@ -39,6 +39,7 @@ LABELS = {
                                 "embedded SQLite store:", "aligned_merge", "component"],
     "bench_import.py": ["csv ", "parquet ", "jsonl ", "pyarrow's own read", "import / read =",
                         "store write alone", "import / store write =", "RSS before"],
+    "bench_stream_picker.py": ["streams; load average", "picker", "after, 2nd run", "load average after"],
     "bench_background_gaps.py": ["a. idle (the baseline)", "a'. idle, ", "b. Run tool: clock(1 s)", "c. import of a",
                                  "d. workflow, 4 local workers, cold pool", "d. workflow, 4 local workers, warm pool",
                                  "os.cpu_count()"],
