@@ -354,6 +354,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--smoke", action="store_true", help="1 home, 5 minutes, no timing claims")
     ap.add_argument("--app-only", metavar="STORE", help="only the app figure, on an existing deployment store")
+    ap.add_argument("--keep", metavar="DIR", help="build the stores in DIR and keep them (deployment_<homes>.sqlite:"
+                    " reuse one with --app-only)")
     args = ap.parse_args()
     sizes = [int(h) for h in args.homes.split(",") if h.strip()]
     if args.app_only:
@@ -366,7 +368,9 @@ def main():
         sizes, args.run_homes, args.minutes, args.repeat = [1], 1, 5, 1
         print("smoke mode: tiny sizes, the figures below are not timing claims")
     print(f"os.cpu_count() = {os.cpu_count()}")
-    tmp = tempfile.mkdtemp(prefix="bench_workflow_scale_")
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+    tmp = args.keep or tempfile.mkdtemp(prefix="bench_workflow_scale_")
     try:
         pristine = None
         for homes in sizes:
@@ -377,7 +381,8 @@ def main():
         else:
             print(f"\n(no run: --run-homes {args.run_homes} is not one of --homes)")
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
