@@ -207,6 +207,8 @@ class WorkflowsDock(QWidget):
         self.view = WorkflowGraphView(self)
         self.view.vertexClicked.connect(self._vertex_clicked)
         self.view.vertexActivated.connect(self._vertex_activated)
+        self.view.graphReady.connect(self._graph_ready)
+        self._read_after_graph = False   # the graph being built is a newly chosen workflow's: read its colours next
         self.details = QTextBrowser()
         self.details.setOpenLinks(False)
         self.details.anchorClicked.connect(self._link_clicked)
@@ -290,14 +292,10 @@ class WorkflowsDock(QWidget):
             self.sigStatus.emit(f"no node or tool named like {self.search.text().strip()!r}")
 
     def _relayout(self) -> None:
+        """The same workflow laid out anew (grouped by plate or not): its colours, marks and selection stay."""
         wf = self.workflow()
-        selected = self.view.selected
-        self.view.set_layout(layout_workflow(wf, group_by_plate=self.group_box.isChecked()) if wf else None)
-        self.view.set_states(self.states)
-        self.view.set_blocked({i: c.problems for i, c in self.checks.items() if not c.runnable})
-        self.view.set_search(self.search.text())
-        self.view.select_vertex(selected)
-        self.view.fit()
+        self.view.show_layout(layout_workflow(wf, group_by_plate=self.group_box.isChecked()) if wf else None,
+                              keep=True)
 
     # -- model, graph, colours --------------------------------------------------------------------------------
     def _model_loaded(self, manager, model) -> None:
@@ -325,17 +323,28 @@ class WorkflowsDock(QWidget):
         return i >= 0
 
     def _workflow_chosen(self, *_):
+        """Draw the chosen workflow (in slices between events: see WorkflowGraphView.show_layout); its colours and
+        the checks of its factors are read once it is drawn."""
         wf = self.workflow()
-        self.view.set_layout(layout_workflow(wf, group_by_plate=self.group_box.isChecked()) if wf else None)
-        self.view.set_search(self.search.text())
-        self.view.fit()
         self.states = {}
         self.checks = {}
+        self._read_after_graph = wf is not None
+        self.view.show_layout(layout_workflow(wf, group_by_plate=self.group_box.isChecked()) if wf else None)
+        self.view.set_search(self.search.text())
         self.details.setHtml(self._workflow_html(wf) if wf else
                              "<i>No workflows in this store.</i>" if self.model is not None else "")
         self._update_buttons()
-        self.refresh_states()
-        self.refresh_checks()
+
+    def _graph_ready(self) -> None:
+        self.view.fit()
+        if self._read_after_graph:
+            self._read_after_graph = False
+            self.refresh_states()
+            self.refresh_checks()
+
+    def graph_shown(self) -> bool:
+        """The chosen workflow's graph is drawn, complete (what a user waits for after choosing or opening)."""
+        return self.workflow() is not None and not self.view.building and self.view.layout_ is not None
 
     # -- stored code: checks, bindings, consent -------------------------------------------------------------
     def _consents(self):

@@ -21,7 +21,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 def window(make_main_window, tmp_path):
     return make_main_window(deployment_store(tmp_path / "dep.sqlite"), size=(1500, 950),
                             interval=TimeInterval(T0, T0 + timedelta(minutes=30)), dock="workflows", dock_height=420,
-                            ready=lambda w: w.workflows.workflow() is not None and len(w.workflows.states) == 111,
+                            ready=lambda w: w.workflows.graph_shown() and len(w.workflows.states) == 111,
                             ready_timeout=30000)
 
 
@@ -116,8 +116,10 @@ def test_labels_never_lose_the_full_name(qtbot, window):
 
 def test_grouped_by_plate_draws_a_labelled_frame_per_plate(qtbot, window):
     dock = window.workflows
-    qtbot.mouseClick(dock.group_box, Qt.MouseButton.LeftButton)
     view = dock.view
+    shown = {name: (view.state_of(name), view.boxes[f"node:{name}"].toolTip()) for name in dock.states}
+    qtbot.mouseClick(dock.group_box, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dock.graph_shown, timeout=5000)   # drawn between events: the user sees it when complete
     assert set(view.frames) == {"no plate", "H", "H.EnvSensors", "H.EnvSensors.Fields", "H.W", "H.W.Coords3d",
                                 "H.APs", "H.Cameras", "H.W × H.APs"}
     for group, frame in view.frames.items():
@@ -127,6 +129,8 @@ def test_grouped_by_plate_draws_a_labelled_frame_per_plate(qtbot, window):
         assert title.startswith(group)
     assert [k for k in view.boxes if not _in_view(view, k)] == []   # fitted again
     assert view.look("node:env_raw") == "normal"
+    # the colours and their summaries stay
+    assert {name: (view.state_of(name), view.boxes[f"node:{name}"].toolTip()) for name in dock.states} == shown
 
 
 def test_a_window_feeding_dozens_of_factors_is_drawn_as_tags_not_a_bundle(qtbot, window):
