@@ -365,6 +365,7 @@ class _Builder:
     def __init__(self, view, layout):
         self.view, self.layout = view, layout
         self.scene = QGraphicsScene(view)
+        self.scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.boxes, self.texts, self.edge_items, self.edge_looks, self.tags, self.frames = {}, {}, [], [], {}, {}
         self._steps = self._make() if layout is not None else iter(())
 
