@@ -164,3 +164,31 @@ def test_a_dask_scheduler_with_the_embedded_store_is_refused_naming_both(qtbot, 
     assert not dock.engine_error.isVisible()
     dock.workers.setValue(2)
     assert dock.engine_settings() == (2, None)
+
+
+def test_the_graph_is_made_between_events_and_shows_the_colours_given_meanwhile(qtbot, window):
+    """Issue 25: a new graph is made a slice at a time while the window keeps answering; the one on show stays
+    until it is complete, and colours that arrive meanwhile are on it when it shows."""
+    from hsgui.workflows.graph_layout import layout_workflow
+    dock = window.workflows
+    view = dock.view
+    states = dict(dock.states)
+    assert "nothing calculated" in view.boxes["node:env_raw"].toolTip()
+    old_box = view.boxes["node:env_raw"]
+    view.show_layout(layout_workflow(dock.workflow(), group_by_plate=True))
+    assert view.building and not dock.graph_shown()            # returned before the graph is made
+    assert view.boxes["node:env_raw"] is old_box and view.frames == {}   # the previous graph is still on show
+    view.set_states(states)                                     # a colouring answers while it is being made
+    qtbot.waitUntil(dock.graph_shown, timeout=5000)
+    assert view.frames and view.boxes["node:env_raw"] is not old_box
+    assert sum(1 for k in view.boxes if k.startswith("node:")) == 111
+    assert all("nothing calculated" in view.boxes[f"node:{n}"].toolTip() for n in states)
+
+
+def test_a_double_click_on_a_box_activates_its_vertex(qtbot, window):
+    view = window.workflows.view
+    pos = view.mapFromScene(view.boxes["node:env_clean"].scenePos())
+    with qtbot.waitSignal(view.vertexActivated, timeout=2000) as got:
+        qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert got.args == ["node:env_clean"]
+    qtbot.waitUntil(lambda: "env_clean" in window.workflows.details.toPlainText(), timeout=5000)
