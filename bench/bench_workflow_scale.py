@@ -19,7 +19,8 @@ baseline and the ratio:
   ``distributed`` is importable and the engine API is there; else "engine not available"), each on a fresh
   copy of the same store; the core count is printed.
 
-    python bench/bench_workflow_scale.py [--homes 10,100] [--run-homes 10] [--smoke]
+    python bench/bench_workflow_scale.py [--homes 10,100] [--run-homes 10] [--smoke] [--keep DIR]
+    python bench/bench_workflow_scale.py --app-only DIR/deployment_10.sqlite    # the app figure on a kept store
 
 ``--smoke`` uses 1 home and 5 minutes and makes no timing claims (CI runs every bench so).
 """
