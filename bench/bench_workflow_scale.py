@@ -19,7 +19,8 @@ baseline and the ratio:
   ``distributed`` is importable and the engine API is there; else "engine not available"), each on a fresh
   copy of the same store; the core count is printed.
 
-    python bench/bench_workflow_scale.py [--homes 10,100] [--run-homes 10] [--smoke]
+    python bench/bench_workflow_scale.py [--homes 10,100] [--run-homes 10] [--smoke] [--keep DIR]
+    python bench/bench_workflow_scale.py --app-only DIR/deployment_10.sqlite    # the app figure on a kept store
 
 ``--smoke`` uses 1 home and 5 minutes and makes no timing claims (CI runs every bench so).
 """
@@ -354,6 +355,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--smoke", action="store_true", help="1 home, 5 minutes, no timing claims")
     ap.add_argument("--app-only", metavar="STORE", help="only the app figure, on an existing deployment store")
+    ap.add_argument("--keep", metavar="DIR", help="build the stores in DIR and keep them (deployment_<homes>.sqlite:"
+                    " reuse one with --app-only)")
     args = ap.parse_args()
     sizes = [int(h) for h in args.homes.split(",") if h.strip()]
     if args.app_only:
@@ -366,7 +369,9 @@ def main():
         sizes, args.run_homes, args.minutes, args.repeat = [1], 1, 5, 1
         print("smoke mode: tiny sizes, the figures below are not timing claims")
     print(f"os.cpu_count() = {os.cpu_count()}")
-    tmp = tempfile.mkdtemp(prefix="bench_workflow_scale_")
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+    tmp = args.keep or tempfile.mkdtemp(prefix="bench_workflow_scale_")
     try:
         pristine = None
         for homes in sizes:
@@ -377,7 +382,8 @@ def main():
         else:
             print(f"\n(no run: --run-homes {args.run_homes} is not one of --homes)")
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -30,8 +30,8 @@ class Workflows(QObject):
         follow(self, state, "interval", lambda iv: iv is not None and self.workflows.set_interval(iv))
         follow(self, state, "time_zone", self._time_zone)
         follow(self, state, "current_stream", self.lineage.set_stream, now=False)
-        # queued: the graph is drawn first, the Meta-data dock fills in the next pass of the event loop
-        self.workflows.sigModelLoaded.connect(self.meta_data.set_model, Qt.ConnectionType.QueuedConnection)
+        # the graph is drawn first (in slices between events), the Meta-data dock fills in a pass of its own after
+        self.workflows.sigModelShown.connect(self.meta_data.set_model, Qt.ConnectionType.QueuedConnection)
         self.workflows.sigModelLoaded.connect(self._first_model)
         self.workflows.sigStatus.connect(lambda text: shell.show_status(text, 10000))
         self.lineage.sigStatus.connect(lambda text: shell.show_status(text, 10000))

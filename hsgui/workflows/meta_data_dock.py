@@ -25,7 +25,6 @@ class MetaDataDock(QWidget):
         self.plates.itemSelectionChanged.connect(self._plate_selected)
         self.tree.itemExpanded.connect(self._tree_expanded)
         self.plates.itemExpanded.connect(self._plate_expanded)
-        self._children: dict = {}     # meta-data identifier -> its items (rows made when it opens)
         self.hint = QLabel("")
         self.hint.setWordWrap(True)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -43,15 +42,11 @@ class MetaDataDock(QWidget):
         self.model = model
         self.tree.clear()
         self.plates.clear()
-        self._children = {}
         if model is None:
             self.hint.setText("")
             return
-        known = {it.identifier for it in model.tree}
-        roots = []
-        for it in model.tree:
-            (self._children.setdefault(it.parent, []) if it.parent in known else roots).append(it)
-        self._add_items(self.tree.invisibleRootItem(), roots)
+        # the tree's top level only (its items know their children: no pass over the 7,300 items here)
+        self._add_items(self.tree.invisibleRootItem(), model.tree.root.children)
         if len(model.tree) <= OPEN_BELOW:
             for i in range(self.tree.topLevelItemCount()):
                 top = self.tree.topLevelItem(i)
@@ -72,12 +67,13 @@ class MetaDataDock(QWidget):
     def _add_items(self, parent, items) -> None:
         for it in items:
             row = QTreeWidgetItem(parent, [f"{it.tag} = {it.data}", it.identifier])
-            if it.identifier in self._children:
+            if it.children:
                 row.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
 
     def _tree_expanded(self, row) -> None:
         if row.childCount() == 0 and self.model is not None:
-            self._add_items(row, self._children.get(row.text(1), ()))
+            item = self.model.tree[row.text(1)] if row.text(1) in self.model.tree else None
+            self._add_items(row, item.children if item is not None else ())
 
     def _plate_expanded(self, row) -> None:
         pid = row.data(0, Qt.ItemDataRole.UserRole)

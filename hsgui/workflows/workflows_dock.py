@@ -106,11 +106,27 @@ def node_detail_job(ctx, holder, manager, model, workflow, node_name, interval, 
     return node_detail(ctx, index, node_name, interval, describe)
 
 
-def factor_checks_job(ctx, manager, workflow, consented):
-    """``{factor index: FactorCheck}`` for every factor (decodes only code the user consented to run)."""
+def consented_hashes(manager, workflow, consents=None) -> set:
+    """The content hashes of ``workflow``'s stored code the user allowed to run on this database (``consents``: a
+    CodeConsents, else the default one; it reads the consent file)."""
+    from channels.workflows.code_params import database_identity, stored_value_hash
+    hashes = {stored_value_hash(v) for f in workflow.factors for v in f.tool.code_values.values()}
+    if not hashes:
+        return set()
+    if consents is None:
+        from channels.workflows.stored_code import CodeConsents
+        consents = CodeConsents()
+    db = database_identity(manager)
+    return {h for h in hashes if consents.allowed(db, h)}
+
+
+def factor_checks_job(ctx, manager, workflow, consents=None):
+    """``{factor index: FactorCheck}`` for every factor (decodes only code the user consented to run; the consents
+    are read here, off the GUI thread)."""
     from channels.workflows.code_params import CodeBindings, check_factor
+    consented = consented_hashes(manager, workflow, consents)
     bindings = CodeBindings(manager.store)
-    return {i: check_factor(manager, workflow, i, bindings, allow_stored_code=set(consented))
+    return {i: check_factor(manager, workflow, i, bindings, allow_stored_code=consented)
             for i in range(len(workflow.factors))}
 
 
@@ -133,7 +149,8 @@ def factor_runs_job(ctx, manager, factor, sinks):
 
 class WorkflowsDock(QWidget):
     sigStreamsActivated = Signal(list)   # [(channel_id, StreamId)] of a clicked node
-    sigModelLoaded = Signal(object)      # WorkflowModel | None, for the meta-data dock
+    sigModelLoaded = Signal(object)      # WorkflowModel | None, as soon as it is read
+    sigModelShown = Signal(object)       # the same once its workflow's graph is drawn (for the meta-data dock)
     sigStatus = Signal(str)
 
     def __init__(self, runner, parent=None):
@@ -207,6 +224,9 @@ class WorkflowsDock(QWidget):
         self.view = WorkflowGraphView(self)
         self.view.vertexClicked.connect(self._vertex_clicked)
         self.view.vertexActivated.connect(self._vertex_activated)
+        self.view.graphReady.connect(self._graph_ready)
+        self._read_after_graph = False   # the graph being built is a newly chosen workflow's: read its colours next
+        self._model_to_show = None       # a model read whose graph is being drawn: sigModelShown once it is
         self.details = QTextBrowser()
         self.details.setOpenLinks(False)
         self.details.anchorClicked.connect(self._link_clicked)
@@ -240,7 +260,9 @@ class WorkflowsDock(QWidget):
         self.combo.blockSignals(False)
         self.view.set_layout(None)
         self.details.clear()
+        self._model_to_show = None
         self.sigModelLoaded.emit(None)
+        self.sigModelShown.emit(None)
         self._update_buttons()
         if manager is None:
             return
@@ -290,14 +312,10 @@ class WorkflowsDock(QWidget):
             self.sigStatus.emit(f"no node or tool named like {self.search.text().strip()!r}")
 
     def _relayout(self) -> None:
+        """The same workflow laid out anew (grouped by plate or not): its colours, marks and selection stay."""
         wf = self.workflow()
-        selected = self.view.selected
-        self.view.set_layout(layout_workflow(wf, group_by_plate=self.group_box.isChecked()) if wf else None)
-        self.view.set_states(self.states)
-        self.view.set_blocked({i: c.problems for i, c in self.checks.items() if not c.runnable})
-        self.view.set_search(self.search.text())
-        self.view.select_vertex(selected)
-        self.view.fit()
+        self.view.show_layout(layout_workflow(wf, group_by_plate=self.group_box.isChecked()) if wf else None,
+                              keep=True)
 
     # -- model, graph, colours --------------------------------------------------------------------------------
     def _model_loaded(self, manager, model) -> None:
@@ -311,8 +329,9 @@ class WorkflowsDock(QWidget):
         self.combo.blockSignals(False)
         if model and model.errors:
             self.sigStatus.emit(f"{len(model.errors)} problem(s) reading workflows: {model.errors[0][1]}")
+        self._model_to_show = model
         self.sigModelLoaded.emit(model)
-        self._workflow_chosen()
+        self._workflow_chosen()   # graphReady follows (at once when there is no workflow to draw)
 
     def workflow(self):
         wid = self.combo.currentData()
@@ -325,17 +344,31 @@ class WorkflowsDock(QWidget):
         return i >= 0
 
     def _workflow_chosen(self, *_):
+        """Draw the chosen workflow (in slices between events: see WorkflowGraphView.show_layout); its colours and
+        the checks of its factors are read once it is drawn."""
         wf = self.workflow()
-        self.view.set_layout(layout_workflow(wf, group_by_plate=self.group_box.isChecked()) if wf else None)
-        self.view.set_search(self.search.text())
-        self.view.fit()
         self.states = {}
         self.checks = {}
+        self._read_after_graph = wf is not None
+        self.view.show_layout(layout_workflow(wf, group_by_plate=self.group_box.isChecked()) if wf else None)
+        self.view.set_search(self.search.text())
         self.details.setHtml(self._workflow_html(wf) if wf else
                              "<i>No workflows in this store.</i>" if self.model is not None else "")
         self._update_buttons()
-        self.refresh_states()
-        self.refresh_checks()
+
+    def _graph_ready(self) -> None:
+        self.view.fit()
+        if self._read_after_graph:
+            self._read_after_graph = False
+            self.refresh_states()
+            self.refresh_checks()
+        if self._model_to_show is not None:
+            model, self._model_to_show = self._model_to_show, None
+            self.sigModelShown.emit(model)
+
+    def graph_shown(self) -> bool:
+        """The chosen workflow's graph is drawn, complete (what a user waits for after choosing or opening)."""
+        return self.workflow() is not None and not self.view.building and self.view.layout_ is not None
 
     # -- stored code: checks, bindings, consent -------------------------------------------------------------
     def _consents(self):
@@ -345,20 +378,14 @@ class WorkflowsDock(QWidget):
         return self.consents
 
     def _consented_hashes(self, wf) -> set:
-        from channels.workflows.code_params import database_identity, stored_value_hash
-        db = database_identity(self.manager)
-        hashes = {stored_value_hash(v) for f in wf.factors for v in f.tool.code_values.values()}
-        if not hashes:
-            return set()
-        consents = self._consents()
-        return {h for h in hashes if consents.allowed(db, h)}
+        return consented_hashes(self.manager, wf, self._consents())
 
     def refresh_checks(self) -> None:
         wf = self.workflow()
         if wf is None or self.manager is None:
             return
         self.runner.submit(f"Check factors of {wf.workflow_id}", factor_checks_job, self.manager, wf,
-                           self._consented_hashes(wf), kind=JobKind.READ, owner=self,
+                           self.consents, kind=JobKind.READ, owner=self,
                            on_result=lambda checks, w=wf: self._checks_ready(w, checks))
 
     def _checks_ready(self, wf, checks) -> None:

@@ -21,7 +21,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 def window(make_main_window, tmp_path):
     return make_main_window(deployment_store(tmp_path / "dep.sqlite"), size=(1500, 950),
                             interval=TimeInterval(T0, T0 + timedelta(minutes=30)), dock="workflows", dock_height=420,
-                            ready=lambda w: w.workflows.workflow() is not None and len(w.workflows.states) == 111,
+                            ready=lambda w: w.workflows.graph_shown() and len(w.workflows.states) == 111,
                             ready_timeout=30000)
 
 
@@ -116,8 +116,10 @@ def test_labels_never_lose_the_full_name(qtbot, window):
 
 def test_grouped_by_plate_draws_a_labelled_frame_per_plate(qtbot, window):
     dock = window.workflows
-    qtbot.mouseClick(dock.group_box, Qt.MouseButton.LeftButton)
     view = dock.view
+    shown = {name: (view.state_of(name), view.boxes[f"node:{name}"].toolTip()) for name in dock.states}
+    qtbot.mouseClick(dock.group_box, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dock.graph_shown, timeout=5000)   # drawn between events: the user sees it when complete
     assert set(view.frames) == {"no plate", "H", "H.EnvSensors", "H.EnvSensors.Fields", "H.W", "H.W.Coords3d",
                                 "H.APs", "H.Cameras", "H.W × H.APs"}
     for group, frame in view.frames.items():
@@ -127,6 +129,8 @@ def test_grouped_by_plate_draws_a_labelled_frame_per_plate(qtbot, window):
         assert title.startswith(group)
     assert [k for k in view.boxes if not _in_view(view, k)] == []   # fitted again
     assert view.look("node:env_raw") == "normal"
+    # the colours and their summaries stay
+    assert {name: (view.state_of(name), view.boxes[f"node:{name}"].toolTip()) for name in dock.states} == shown
 
 
 def test_a_window_feeding_dozens_of_factors_is_drawn_as_tags_not_a_bundle(qtbot, window):
@@ -160,3 +164,31 @@ def test_a_dask_scheduler_with_the_embedded_store_is_refused_naming_both(qtbot, 
     assert not dock.engine_error.isVisible()
     dock.workers.setValue(2)
     assert dock.engine_settings() == (2, None)
+
+
+def test_the_graph_is_made_between_events_and_shows_the_colours_given_meanwhile(qtbot, window):
+    """Issue 25: a new graph is made a slice at a time while the window keeps answering; the one on show stays
+    until it is complete, and colours that arrive meanwhile are on it when it shows."""
+    from hsgui.workflows.graph_layout import layout_workflow
+    dock = window.workflows
+    view = dock.view
+    states = dict(dock.states)
+    assert "nothing calculated" in view.boxes["node:env_raw"].toolTip()
+    old_box = view.boxes["node:env_raw"]
+    view.show_layout(layout_workflow(dock.workflow(), group_by_plate=True))
+    assert view.building and not dock.graph_shown()            # returned before the graph is made
+    assert view.boxes["node:env_raw"] is old_box and view.frames == {}   # the previous graph is still on show
+    view.set_states(states)                                     # a colouring answers while it is being made
+    qtbot.waitUntil(dock.graph_shown, timeout=5000)
+    assert view.frames and view.boxes["node:env_raw"] is not old_box
+    assert sum(1 for k in view.boxes if k.startswith("node:")) == 111
+    assert all("nothing calculated" in view.boxes[f"node:{n}"].toolTip() for n in states)
+
+
+def test_a_double_click_on_a_box_activates_its_vertex(qtbot, window):
+    view = window.workflows.view
+    pos = view.mapFromScene(view.boxes["node:env_clean"].scenePos())
+    with qtbot.waitSignal(view.vertexActivated, timeout=2000) as got:
+        qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert got.args == ["node:env_clean"]
+    qtbot.waitUntil(lambda: "env_clean" in window.workflows.details.toPlainText(), timeout=5000)

@@ -39,7 +39,7 @@ def stored_workflow():
 def window(make_main_window, tmp_path, hs_tools, stored_workflow):
     return make_main_window(fx._on_sqlite(stored_workflow, tmp_path / "store.sqlite"), tool_paths=[hs_tools],
                             interval=fx._interval(stored_workflow), dock="workflows",
-                            ready=lambda w: w.workflows.workflow() is not None), stored_workflow
+                            ready=lambda w: w.workflows.graph_shown()), stored_workflow
 
 
 @pytest.fixture

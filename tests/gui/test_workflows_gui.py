@@ -40,7 +40,7 @@ def _store(path):
 @pytest.fixture
 def window(make_main_window, tmp_path):
     return make_main_window(manager=ChannelManager(_store(tmp_path / "wf.sqlite")), interval=IV, dock="workflows",
-                            ready=lambda w: w.workflows.workflow() is not None)
+                            ready=lambda w: w.workflows.graph_shown())
 
 
 def _states(w):
@@ -137,7 +137,7 @@ def test_screenshots(qtbot, make_main_window):
     """docs/workflow_graph.png, docs/lineage_view.png, docs/meta_data_plates.png on the demo store."""
     import os
     out = os.environ["HSGUI_SCREENSHOTS"]
-    w = make_main_window(demo=True, size=(1500, 950), ready=lambda w: w.workflows.workflow() is not None)
+    w = make_main_window(demo=True, size=(1500, 950), ready=lambda w: w.workflows.graph_shown())
     manager = w.manager
     db = manager.get_channel("mongo")
     span = db[StreamId("windows_1h")].calculated_intervals
