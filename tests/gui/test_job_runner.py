@@ -3,6 +3,7 @@ before it started never runs, ``latest()`` delivers only the newest request's an
 callbacks of a deleted owner."""
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -211,3 +212,13 @@ def test_an_unknown_kind_is_refused_by_name(runner):
     with pytest.raises(ValueError, match=r"unknown job kind 'import': expected one of read, count, .*close"):
         runner.submit("Import data.csv", lambda ctx: ran.append(1), kind="import")
     assert runner.jobs == [] and ran == []
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread nice is a Unix feature")
+def test_jobs_run_on_threads_the_scheduler_puts_after_the_window(qtbot, runner):
+    """When the cores are busy the window's thread runs first: a job's thread has a higher nice."""
+    window_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    job = runner.submit("nice", lambda ctx: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    qtbot.waitUntil(lambda: job.is_finished, timeout=5000)
+    assert job.result > window_nice
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == window_nice
