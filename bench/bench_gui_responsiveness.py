@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
-from PySide6.QtCore import QEvent, QObject, Qt  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from channels.channel_manager import ChannelManager  # noqa: E402
@@ -50,7 +50,7 @@ from hsgui.browse.stream_tree import StreamTreeWidget  # noqa: E402
 from channels.tools import RunRequest  # noqa: E402
 from hsgui.compute.compute_missing import run_request_job  # noqa: E402
 from hsgui.plotting.plot_area import PlotArea  # noqa: E402
-from gui_meter import GapMeter, spin_until  # noqa: E402
+from gui_meter import GapMeter, Paints, spin_until  # noqa: E402
 
 N = 1_000_000
 N_MEM = 1_050_000
@@ -160,20 +160,6 @@ def deployment_manager(n: int) -> ChannelManager:
     return m
 
 
-class _Paints(QObject):
-    """Counts the paints of a widget (the viewport of the tree)."""
-
-    def __init__(self, widget):
-        super().__init__()
-        self.n = 0
-        widget.installEventFilter(self)
-
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint:
-            self.n += 1
-        return False
-
-
 def _type_text(tree, keys, paints):
     """Type ``keys`` (text, or "<bs>" / "<esc>") into the filter box as a user would, each keystroke followed by
     what its debounce timer does; returns (text, seconds until the tree has painted that filter, GUI-thread CPU
@@ -231,7 +217,7 @@ def bench_tree(runner):
     tree.set_manager(m)
     idx = tree.model.find_index("mongo")
     tree.view.expand(idx)
-    paints = _Paints(tree.view.viewport())
+    paints = Paints(tree.view.viewport())
     spin_until(lambda: tree.model.rowCount(tree.model.find_index("mongo")) > 0)   # its names are there
     before = paints.n
     spin_until(lambda: paints.n > before)                                          # and painted

@@ -233,24 +233,12 @@ def bench_app_open(path, api_paint, api_list, repeat):
     """Open ``path`` as the user does (``open_target``: a job, then the state switches) in a fresh window each
     time; medians of open → graph painted, → listing complete, and the largest 10 ms-timer gap."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication
-    from gui_meter import GapMeter, spin_until
+    from gui_meter import GapMeter, Paints, spin_until
     from hsgui.common import gc_policy
     from hsgui.main_window import MainWindow
     app = QApplication.instance() or QApplication(sys.argv[:1])
     gc_policy.install()
-
-    class Paints(QObject):
-        def __init__(self, widget):
-            super().__init__()
-            self.n = 0
-            widget.installEventFilter(self)
-
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.Type.Paint:
-                self.n += 1
-            return False
 
     paint, listed, gaps, idle = [], [], [], []
     for _ in range(repeat):

@@ -1,11 +1,11 @@
-"""What the GUI benchmarks share: spin the event loop until a condition holds, and measure how long the loop was
-blocked meanwhile (the gaps between the ticks of a 10 ms timer)."""
+"""What the GUI benchmarks share: spin the event loop until a condition holds, measure how long the loop was
+blocked meanwhile (the gaps between the ticks of a 10 ms timer), and count a widget's paints."""
 from __future__ import annotations
 
 import statistics
 import time
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 
@@ -51,3 +51,17 @@ class GapMeter:
         spin_until(lambda: until() and time.perf_counter() - t0 >= min_s, timeout=timeout)
         self.took = time.perf_counter() - t0
         return self.stop()
+
+
+class Paints(QObject):
+    """Counts the paints of a widget (``n``)."""
+
+    def __init__(self, widget):
+        super().__init__()
+        self.n = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint:
+            self.n += 1
+        return False
