@@ -255,13 +255,13 @@ class Gestures:
 
 def run(kind: str, cache: Path, n: int, baseline: bool, smoke: bool = False) -> None:
     import pyqtgraph as pg
-    from PySide6.QtWidgets import QApplication
 
+    from hsgui.app import create_application
     from hsgui.common import gc_policy
     from hsgui.common.background import JobRunner
     from hsgui.plotting.plot_area import PlotArea
 
-    app = QApplication.instance() or QApplication([])
+    app = create_application([])   # as the app makes it (Qt's raster thread pool off: see hsgui.app)
     ch, stream, what = open_stream(kind, cache, n)
     gc_policy.install()   # as hsgui.app does
     runner = JobRunner()
