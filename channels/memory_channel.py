@@ -16,7 +16,7 @@ from operator import itemgetter, lt as _lt
 import numpy as np
 
 from .base_channel import BaseChannel
-from .columnar import Columns, can_concat, columns_from_instances, concat_columns
+from .columnar import Columns, can_concat, check_arrays, columns_from_instances, concat_columns
 from .errors import DuplicateInstanceError, ReadOnlyChannelError, StreamAlreadyExistsError, StreamNotFoundError
 from .lod import Blocks, numeric_or_nan, summarise_arrays, summarise_with_blocks
 from .stream import Stream, StreamInstance, as_interval, get_stream_id
@@ -104,6 +104,20 @@ class _Series:
         self._pending.append(cols)
         return True
 
+    def numeric_columns(self, component):
+        """``(ms, float64 values)`` of the whole series straight from the columns its columnar writes kept (see
+        :meth:`append_columns`), without making an instance; None when they hold no numbers for ``component``
+        (then the numbers come from the instances). Same numbers as :func:`numeric_or_nan` of the values."""
+        if component is None:
+            cols = self._num_cache.get(_TYPED)
+            if cols is None or cols.kind not in ("float", "int"):
+                return None
+            return cols.ms, cols.values.astype(np.float64, copy=False)
+        rec = self._num_cache.get(_RECORDS)
+        if rec is None or rec.names is None or component not in rec.names:
+            return None
+        return rec.ms, rec.values[rec.names.index(component)].astype(np.float64, copy=False)
+
     @property
     def ms(self) -> list:
         """Epoch ms of the instances (built on demand)."""
@@ -183,9 +197,12 @@ class _Series:
         del self.ts[lo:hi], self.insts[lo:hi]
         return hi - lo
 
-# Converting a million instances to arrays takes ~0.5 s. In steps of this many, a worker doing it gives the GIL
-# back between steps (each a few ms of C), so the GUI thread is never held up by it.
-NUMERIC_STEP = 16_384
+# Converting a million instances to arrays takes ~0.35 s. A C-level map over a list never gives the GIL back
+# (no bytecode runs), so a worker does it in steps of this many: each ~1 ms of C (a few ms when the instances are
+# cold in the cache), between which the GUI thread takes the GIL. At 16,384 a step held it 4-40 ms, and a paint
+# that needs the GIL a few times waited that long each time.
+NUMERIC_STEP = 4096
+_PLAIN_NUMBERS = {float, int, bool}
 
 
 def _ms_in_steps(timestamps: list, n: int) -> np.ndarray:
@@ -198,12 +215,29 @@ def _ms_in_steps(timestamps: list, n: int) -> np.ndarray:
 
 
 def _values_in_steps(insts: list, n: int, component) -> np.ndarray:
-    """The numbers of the first ``n`` instances of ``insts`` (NaN where not numeric), a piece at a time."""
+    """The numbers of the first ``n`` instances of ``insts`` (NaN where not numeric), a piece at a time: a piece
+    of plain floats, ints and bools (the usual case) with C-level maps, any other with :func:`numeric_or_nan`."""
     out = np.empty(n, dtype=np.float64)
     for a in range(0, n, NUMERIC_STEP):
         chunk = insts[a:min(n, a + NUMERIC_STEP)]
-        out[a:a + len(chunk)] = np.fromiter((numeric_or_nan(i.value, component) for i in chunk),
-                                            dtype=np.float64, count=len(chunk))
+        k = len(chunk)
+        vals = list(map(_second, chunk))
+        if component is None and set(map(type, vals)) <= _PLAIN_NUMBERS:
+            out[a:a + k] = np.fromiter(vals, dtype=np.float64, count=k)
+        else:
+            out[a:a + k] = np.fromiter((numeric_or_nan(v, component) for v in vals), dtype=np.float64, count=k)
+    return out
+
+
+def _slice_in_steps(items: list, lo: int, hi: int) -> list:
+    """``items[lo:hi]``, copied a piece of :data:`NUMERIC_STEP` at a time: one slice of a million references
+    holds the GIL for 6-40 ms (a reference count touched per item), the GUI thread waiting meanwhile."""
+    if hi - lo <= NUMERIC_STEP:
+        return items[lo:hi]
+    out = [None] * (hi - lo)
+    for a in range(lo, hi, NUMERIC_STEP):
+        b = min(hi, a + NUMERIC_STEP)
+        out[a - lo:b - lo] = items[a:b]
     return out
 
 
@@ -212,6 +246,7 @@ _TYPED = "\0typed"
 _RECORDS = "\0records"
 _MISSING = object()
 _first = itemgetter(0)
+_second = itemgetter(1)
 
 
 class _SeriesChannel(BaseChannel):
@@ -238,7 +273,7 @@ class _SeriesChannel(BaseChannel):
         with self._lock:
             s = self._series(stream)
             lo, hi = s.bounds(as_interval(time_interval))
-            return s.insts[lo:hi]
+            return _slice_in_steps(s.insts, lo, hi)
 
     def count_instances(self, stream, time_interval):
         with self._lock:
@@ -271,10 +306,16 @@ class _SeriesChannel(BaseChannel):
         time_interval = as_interval(time_interval)
         with self._lock:
             s = self._series(stream)
-            lo, hi = s.bounds(time_interval)
             cached = s._num_cache.get(component)
+            if cached is None:
+                cached = s.numeric_columns(component)
+                if cached is not None:
+                    s._num_cache[component] = cached
             if cached is not None:
+                lo, hi = np.searchsorted(cached[0], [to_ms(time_interval.start), to_ms(time_interval.end)],
+                                         side="right")
                 return cached[0][lo:hi], cached[1][lo:hi]
+            lo, hi = s.bounds(time_interval)
             version, rewrites, ms = s.version, s.rewrites, s._num_cache.get("\0ms")
             ts, insts = s.ts, s.insts
             n = len(insts)
@@ -354,7 +395,6 @@ class _SeriesChannel(BaseChannel):
     def write_columns_chunk(self, stream, columns, calculated_intervals=None, *, add_intervals=None) -> int:
         """Write a Columns batch. Appended after everything stored, it is kept as columns and made instances
         only when something reads instances; otherwise it is written as instances."""
-        from .columnar import check_arrays
         with self._lock:
             s = self._series(stream)
             if len(columns):
@@ -433,11 +473,11 @@ class MemoryChannel(_SeriesChannel):
         return self._write(stream, instances, calculated_intervals, add_intervals=add_intervals)
 
     def insert_arrays(self, stream, ms, values, calculated_intervals=None, *, add_intervals=None) -> int:
-        """See :meth:`BaseChannel.insert_arrays` (validated with vectorised checks, then stored as instances)."""
-        from .columnar import check_arrays, instances_from_arrays
+        """See :meth:`BaseChannel.insert_arrays` (validated with vectorised checks; kept as columns when it comes
+        after everything stored — plotting it then never makes an instance — else stored as instances)."""
         ms, values = check_arrays(stream.stream_id, ms, values)
-        return self._write(stream, instances_from_arrays(ms, values), calculated_intervals,
-                           add_intervals=add_intervals)
+        return self.write_columns_chunk(stream, Columns(ms, "float", values), calculated_intervals,
+                                        add_intervals=add_intervals)
 
     def purge_stream(self, stream_id, remove_definition=False, sandbox=None):
         stream_id = get_stream_id(stream_id)
