@@ -142,3 +142,31 @@ def test_a_long_window_lists_every_instance_in_order():
     got = list(s.window(_interval(10.5, N - 10)))
     assert [to_ms(i.timestamp) for i in got] == ms[(ms > to_ms(T0) + 10500) & (ms <= to_ms(T0) + (N - 10) * 1000)].tolist()
     assert [i.value for i in got] == [float(v) for v in vals[10:N - 10]]
+
+
+def test_reads_of_a_part_of_an_array_stream_make_only_that_parts_instances(monkeypatch):
+    """What plotting asks first (first, last, a sample after the first, the count) and then the summary make the
+    instances of what they return, never of the whole stream."""
+    made = []
+    instances = Columns.instances
+
+    def counted(self):
+        made.append(len(self))
+        return instances(self)
+    monkeypatch.setattr(Columns, "instances", counted)
+    ms, vals = _arrays()
+    mc = MemoryChannel("mem")
+    s = mc.create_stream("cols")
+    mc.insert_arrays(s, ms[:N // 2], vals[:N // 2])
+    mc.insert_arrays(s, ms[N // 2:], vals[N // 2:])
+    view = s.window(_interval(0, N + 5))
+    first, last = view.first(), view.last()
+    assert (to_ms(first.timestamp), first.value) == (ms[0], vals[0])
+    assert (to_ms(last.timestamp), last.value) == (ms[-1], vals[-1])
+    assert [i.value for i in s.window(_interval(0.5, 40)).head(50)] == vals[:40].tolist()
+    assert view.count() == N and s.window(_interval(10, 20)).count() == 10
+    assert view.summary(100).total == N
+    assert max(made) <= 50
+    # the whole window still gives every instance (made once, then kept)
+    assert [i.value for i in view] == vals.tolist()
+    assert list(view) == view.items()
