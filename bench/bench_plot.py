@@ -117,7 +117,8 @@ class StallMeter:
         self.last, self.last_cpu = now, cpu
 
     def text(self) -> str:
-        return f"{self.worst * 1000:.0f} ms (GUI thread CPU {self.worst_cpu * 1000:.0f} ms in it)"
+        return (f"{self.worst * 1000:.0f} ms (GUI thread CPU {self.worst_cpu * 1000:.0f} ms of that "
+                f"{(self.worst + 0.010) * 1000:.0f} ms between ticks)")
 
 
 def build_memory(n: int):
