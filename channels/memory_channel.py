@@ -2,7 +2,10 @@
 
 Each stream's data is kept sorted (parallel lists of epoch-ms, datetimes and
 values), so a window read is two bisections plus a slice — O(log n + k) —
-instead of sorting the stream on every call.
+instead of sorting the stream on every call. Columnar writes appended after
+everything stored stay columns until something reads instances; plot reads
+(numeric windows, summaries) and reads of a part of such a stream never make
+the instances of all of it.
 """
 from __future__ import annotations
 
@@ -86,6 +89,12 @@ class _Series:
         if self._pending:
             return int(self._pending[-1].ms[-1])
         return to_ms(self._ts[-1]) if self._ts else None
+
+    def first_ms(self):
+        """Epoch ms of the first instance, None when empty (without making pending instances)."""
+        if self._ts:
+            return to_ms(self._ts[0])
+        return int(self._pending[0].ms[0]) if self._pending else None
 
     def append_columns(self, cols) -> bool:
         """Append a Columns batch lazily if it lies after everything stored; False if it does not."""
@@ -475,7 +484,7 @@ class _SeriesChannel(BaseChannel):
 
     @property
     def non_empty_streams(self) -> list:
-        return [sid for sid, s in self.data.items() if s.ts]
+        return [sid for sid, s in self.data.items() if s.last_ms() is not None]
 
 
 class MemoryChannel(_SeriesChannel):
@@ -520,9 +529,9 @@ class MemoryChannel(_SeriesChannel):
         with self._lock:
             stream = self[stream_id]
             old = self.data.get(stream_id)
-            if old is not None and old.ts:
+            if old is not None and old.last_ms() is not None:     # (a columnar series is not made instances)
                 with change_origin("purge definition" if remove_definition else "purge stream", override=False):
-                    self._changed(stream_id, old.ts[0] - _ONE_MS, old.ts[-1], PURGE)
+                    self._changed(stream_id, from_ms(old.first_ms()) - _ONE_MS, from_ms(old.last_ms()), PURGE)
             self.data[stream_id] = _Series()
             stream.calculated_intervals = TimeIntervals()
             if remove_definition:

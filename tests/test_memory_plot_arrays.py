@@ -170,3 +170,15 @@ def test_reads_of_a_part_of_an_array_stream_make_only_that_parts_instances(monke
     # the whole window still gives every instance (made once, then kept)
     assert [i.value for i in view] == vals.tolist()
     assert list(view) == view.items()
+
+
+def test_listing_and_purging_an_array_stream_make_no_instances(no_instances):
+    ms, vals = _arrays(1000)
+    mc = MemoryChannel("mem")
+    s = mc.create_stream("cols")
+    mc.insert_arrays(s, ms, vals)
+    assert mc.non_empty_streams == [s.stream_id]
+    mc.purge_stream(s.stream_id)
+    assert mc.non_empty_streams == [] and s.window(_interval(0, 2000)).count() == 0
+    purge = mc.list_changes(s.stream_id)[-1]
+    assert (to_ms(purge.interval.start), to_ms(purge.interval.end)) == (ms[0] - 1, ms[-1])
