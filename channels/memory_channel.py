@@ -218,9 +218,9 @@ class _Series:
         return hi - lo
 
 # Converting a million instances to arrays takes ~0.35 s. A C-level map over a list never gives the GIL back
-# (no bytecode runs), so a worker does it in steps of this many: each ~1 ms of C (a few ms when the instances are
-# cold in the cache), between which the GUI thread takes the GIL. At 16,384 a step held it 4-40 ms, and a paint
-# that needs the GIL a few times waited that long each time.
+# (no bytecode runs), so a worker does it in steps of this many: each ~1 ms of C (more when the instances are
+# cold in the cache), between which the GUI thread takes the GIL. At 16,384 a step held it ~4 ms on a quiet
+# machine, and a paint that needs the GIL many times could wait that long each time.
 NUMERIC_STEP = 4096
 _PLAIN_NUMBERS = {float, int, bool}
 
