@@ -36,7 +36,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from channels.channel_manager import ChannelManager  # noqa: E402
 from channels.memory_channel import MemoryChannel  # noqa: E402
@@ -44,6 +43,7 @@ from channels.stream import StreamId, StreamInstance  # noqa: E402
 from channels.time_interval import TimeInterval  # noqa: E402
 from channels.utils import UTC  # noqa: E402
 from hsgui.browse.instances_table import PAGE, InstancesTable, RowIndex  # noqa: E402
+from hsgui.app import create_application  # noqa: E402
 from hsgui.common import gc_policy  # noqa: E402
 from hsgui.common.background import JobRunner  # noqa: E402
 from hsgui.browse.stream_tree import StreamTreeWidget  # noqa: E402
@@ -58,7 +58,7 @@ N_TREE = 150_000
 IDLE_S = 2.0           # how long the idle timer runs for the baseline
 CLOCK = timedelta(days=1)
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-app = QApplication.instance() or QApplication(sys.argv[:1])
+app = create_application(sys.argv[:1])   # as the app makes it (Qt's raster thread pool off: see hsgui.app)
 
 
 def make_store(path):

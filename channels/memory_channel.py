@@ -2,7 +2,10 @@
 
 Each stream's data is kept sorted (parallel lists of epoch-ms, datetimes and
 values), so a window read is two bisections plus a slice — O(log n + k) —
-instead of sorting the stream on every call.
+instead of sorting the stream on every call. Columnar writes appended after
+everything stored stay columns until something reads instances; plot reads
+(numeric windows, summaries) and reads of a part of such a stream never make
+the instances of all of it.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from operator import itemgetter, lt as _lt
 import numpy as np
 
 from .base_channel import BaseChannel
-from .columnar import Columns, can_concat, columns_from_instances, concat_columns
+from .columnar import Columns, can_concat, check_arrays, columns_from_instances, concat_columns
 from .errors import DuplicateInstanceError, ReadOnlyChannelError, StreamAlreadyExistsError, StreamNotFoundError
 from .lod import Blocks, numeric_or_nan, summarise_arrays, summarise_with_blocks
 from .stream import Stream, StreamInstance, as_interval, get_stream_id
@@ -87,6 +90,12 @@ class _Series:
             return int(self._pending[-1].ms[-1])
         return to_ms(self._ts[-1]) if self._ts else None
 
+    def first_ms(self):
+        """Epoch ms of the first instance, None when empty (without making pending instances)."""
+        if self._ts:
+            return to_ms(self._ts[0])
+        return int(self._pending[0].ms[0]) if self._pending else None
+
     def append_columns(self, cols) -> bool:
         """Append a Columns batch lazily if it lies after everything stored; False if it does not."""
         last = self.last_ms()
@@ -103,6 +112,31 @@ class _Series:
             self._num_cache[key] = concat_columns(prev, cols)
         self._pending.append(cols)
         return True
+
+    def columns_only(self):
+        """The whole series as one Columns while it holds nothing but columnar batches not made instances yet
+        (see :meth:`append_columns`), else None: reads of a part of it then make the instances of that part
+        only, never of the whole (10,000,000 of them took 5 s and 1.4 GB)."""
+        if not self._pending or self._ts:
+            return None
+        cols = self._num_cache.get(_RECORDS if self._pending[0].kind == "record" else _TYPED)
+        if cols is None or len(cols) != sum(map(len, self._pending)):
+            return None
+        return cols
+
+    def numeric_columns(self, component):
+        """``(ms, float64 values)`` of the whole series straight from the columns its columnar writes kept (see
+        :meth:`append_columns`), without making an instance; None when they hold no numbers for ``component``
+        (then the numbers come from the instances). Same numbers as :func:`numeric_or_nan` of the values."""
+        if component is None:
+            cols = self._num_cache.get(_TYPED)
+            if cols is None or cols.kind not in ("float", "int"):
+                return None
+            return cols.ms, cols.values.astype(np.float64, copy=False)
+        rec = self._num_cache.get(_RECORDS)
+        if rec is None or rec.names is None or component not in rec.names:
+            return None
+        return rec.ms, rec.values[rec.names.index(component)].astype(np.float64, copy=False)
 
     @property
     def ms(self) -> list:
@@ -183,9 +217,12 @@ class _Series:
         del self.ts[lo:hi], self.insts[lo:hi]
         return hi - lo
 
-# Converting a million instances to arrays takes ~0.5 s. In steps of this many, a worker doing it gives the GIL
-# back between steps (each a few ms of C), so the GUI thread is never held up by it.
-NUMERIC_STEP = 16_384
+# Converting a million instances to arrays takes ~0.35 s. A C-level map over a list never gives the GIL back
+# (no bytecode runs), so a worker does it in steps of this many: each ~1 ms of C (more when the instances are
+# cold in the cache), between which the GUI thread takes the GIL. At 16,384 a step held it ~4 ms on a quiet
+# machine, and a paint that needs the GIL many times could wait that long each time.
+NUMERIC_STEP = 4096
+_PLAIN_NUMBERS = {float, int, bool}
 
 
 def _ms_in_steps(timestamps: list, n: int) -> np.ndarray:
@@ -198,12 +235,29 @@ def _ms_in_steps(timestamps: list, n: int) -> np.ndarray:
 
 
 def _values_in_steps(insts: list, n: int, component) -> np.ndarray:
-    """The numbers of the first ``n`` instances of ``insts`` (NaN where not numeric), a piece at a time."""
+    """The numbers of the first ``n`` instances of ``insts`` (NaN where not numeric), a piece at a time: a piece
+    of plain floats, ints and bools (the usual case) with C-level maps, any other with :func:`numeric_or_nan`."""
     out = np.empty(n, dtype=np.float64)
     for a in range(0, n, NUMERIC_STEP):
         chunk = insts[a:min(n, a + NUMERIC_STEP)]
-        out[a:a + len(chunk)] = np.fromiter((numeric_or_nan(i.value, component) for i in chunk),
-                                            dtype=np.float64, count=len(chunk))
+        k = len(chunk)
+        vals = list(map(_second, chunk))
+        if component is None and set(map(type, vals)) <= _PLAIN_NUMBERS:
+            out[a:a + k] = np.fromiter(vals, dtype=np.float64, count=k)
+        else:
+            out[a:a + k] = np.fromiter((numeric_or_nan(v, component) for v in vals), dtype=np.float64, count=k)
+    return out
+
+
+def _slice_in_steps(items: list, lo: int, hi: int) -> list:
+    """``items[lo:hi]``, copied a piece of :data:`NUMERIC_STEP` at a time: one slice of a million references
+    held the GIL for 6-11 ms (a reference count touched per item), the GUI thread waiting meanwhile."""
+    if hi - lo <= NUMERIC_STEP:
+        return items[lo:hi]
+    out = [None] * (hi - lo)
+    for a in range(lo, hi, NUMERIC_STEP):
+        b = min(hi, a + NUMERIC_STEP)
+        out[a - lo:b - lo] = items[a:b]
     return out
 
 
@@ -212,6 +266,7 @@ _TYPED = "\0typed"
 _RECORDS = "\0records"
 _MISSING = object()
 _first = itemgetter(0)
+_second = itemgetter(1)
 
 
 class _SeriesChannel(BaseChannel):
@@ -234,28 +289,53 @@ class _SeriesChannel(BaseChannel):
             s = self.data[stream.stream_id] = _Series()
         return s
 
+    @staticmethod
+    def _part(s: _Series, time_interval: TimeInterval):
+        """``(columns, lo, hi)`` of ``time_interval`` in a series that is only columns (:meth:`_Series.columns_only`),
+        else None."""
+        cols = s.columns_only()
+        if cols is None:
+            return None
+        lo, hi = np.searchsorted(cols.ms, [to_ms(time_interval.start), to_ms(time_interval.end)], side="right")
+        return cols, int(lo), int(hi)
+
     def get_results(self, stream, time_interval):
+        time_interval = as_interval(time_interval)
         with self._lock:
             s = self._series(stream)
-            lo, hi = s.bounds(as_interval(time_interval))
-            return s.insts[lo:hi]
+            part = self._part(s, time_interval)
+            if part is not None and (part[2] - part[1]) * 4 < len(part[0]):   # a part: its instances only
+                return part[0].slice(part[1], part[2]).instances()
+            lo, hi = s.bounds(time_interval)                                  # most of it: made once, kept
+            return _slice_in_steps(s.insts, lo, hi)
 
     def count_instances(self, stream, time_interval):
+        time_interval = as_interval(time_interval)
         with self._lock:
-            lo, hi = self._series(stream).bounds(as_interval(time_interval))
+            s = self._series(stream)
+            part = self._part(s, time_interval)
+            lo, hi = part[1:] if part is not None else s.bounds(time_interval)
             return hi - lo
 
-    def first_instance(self, stream, time_interval):
+    def _one(self, stream, time_interval, last: bool):
+        time_interval = as_interval(time_interval)
         with self._lock:
             s = self._series(stream)
-            lo, hi = s.bounds(as_interval(time_interval))
-            return s.insts[lo] if hi > lo else None
+            part = self._part(s, time_interval)
+            if part is not None:
+                cols, lo, hi = part
+                i = hi - 1 if last else lo
+                return cols.slice(i, i + 1).instances()[0] if hi > lo else None
+            lo, hi = s.bounds(time_interval)
+            if hi <= lo:
+                return None
+            return s.insts[hi - 1] if last else s.insts[lo]
+
+    def first_instance(self, stream, time_interval):
+        return self._one(stream, time_interval, last=False)
 
     def last_instance(self, stream, time_interval):
-        with self._lock:
-            s = self._series(stream)
-            lo, hi = s.bounds(as_interval(time_interval))
-            return s.insts[hi - 1] if hi > lo else None
+        return self._one(stream, time_interval, last=True)
 
     def numeric_window(self, stream, time_interval, component=None):
         """``(ms, values)`` arrays of the instances in ``time_interval`` (NaN = not numeric), from the series'
@@ -271,10 +351,16 @@ class _SeriesChannel(BaseChannel):
         time_interval = as_interval(time_interval)
         with self._lock:
             s = self._series(stream)
-            lo, hi = s.bounds(time_interval)
             cached = s._num_cache.get(component)
+            if cached is None:
+                cached = s.numeric_columns(component)
+                if cached is not None:
+                    s._num_cache[component] = cached
             if cached is not None:
+                lo, hi = np.searchsorted(cached[0], [to_ms(time_interval.start), to_ms(time_interval.end)],
+                                         side="right")
                 return cached[0][lo:hi], cached[1][lo:hi]
+            lo, hi = s.bounds(time_interval)
             version, rewrites, ms = s.version, s.rewrites, s._num_cache.get("\0ms")
             ts, insts = s.ts, s.insts
             n = len(insts)
@@ -354,7 +440,6 @@ class _SeriesChannel(BaseChannel):
     def write_columns_chunk(self, stream, columns, calculated_intervals=None, *, add_intervals=None) -> int:
         """Write a Columns batch. Appended after everything stored, it is kept as columns and made instances
         only when something reads instances; otherwise it is written as instances."""
-        from .columnar import check_arrays
         with self._lock:
             s = self._series(stream)
             if len(columns):
@@ -399,7 +484,7 @@ class _SeriesChannel(BaseChannel):
 
     @property
     def non_empty_streams(self) -> list:
-        return [sid for sid, s in self.data.items() if s.ts]
+        return [sid for sid, s in self.data.items() if s.last_ms() is not None]
 
 
 class MemoryChannel(_SeriesChannel):
@@ -433,20 +518,20 @@ class MemoryChannel(_SeriesChannel):
         return self._write(stream, instances, calculated_intervals, add_intervals=add_intervals)
 
     def insert_arrays(self, stream, ms, values, calculated_intervals=None, *, add_intervals=None) -> int:
-        """See :meth:`BaseChannel.insert_arrays` (validated with vectorised checks, then stored as instances)."""
-        from .columnar import check_arrays, instances_from_arrays
+        """See :meth:`BaseChannel.insert_arrays` (validated with vectorised checks; kept as columns when it comes
+        after everything stored — plotting it then never makes an instance — else stored as instances)."""
         ms, values = check_arrays(stream.stream_id, ms, values)
-        return self._write(stream, instances_from_arrays(ms, values), calculated_intervals,
-                           add_intervals=add_intervals)
+        return self.write_columns_chunk(stream, Columns(ms, "float", values), calculated_intervals,
+                                        add_intervals=add_intervals)
 
     def purge_stream(self, stream_id, remove_definition=False, sandbox=None):
         stream_id = get_stream_id(stream_id)
         with self._lock:
             stream = self[stream_id]
             old = self.data.get(stream_id)
-            if old is not None and old.ts:
+            if old is not None and old.last_ms() is not None:     # (a columnar series is not made instances)
                 with change_origin("purge definition" if remove_definition else "purge stream", override=False):
-                    self._changed(stream_id, old.ts[0] - _ONE_MS, old.ts[-1], PURGE)
+                    self._changed(stream_id, from_ms(old.first_ms()) - _ONE_MS, from_ms(old.last_ms()), PURGE)
             self.data[stream_id] = _Series()
             stream.calculated_intervals = TimeIntervals()
             if remove_definition:

@@ -31,6 +31,11 @@ def create_application(argv=None) -> QApplication:
     # pytz's wheel holds every zone it lists: its documented start-up option skips opening each of ~600 zone
     # files to check it is there the first time a zone is looked up (milliseconds, far more on a busy disk)
     os.environ.setdefault("PYTZ_SKIPEXISTSCHECK", "1")
+    # Qt's raster engine hands the spans of a large fill (a pane's grid lines: ~600 pieces a paint) to its own
+    # thread pool and waits for them; on a busy 2-core machine each wait is a scheduling delay of those threads,
+    # and a paint of 2-4 ms took 20-40 ms. Painting on the GUI thread alone is faster (read when Qt first wants
+    # that pool, so it must be set before the first paint)
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv[:1]))
     configure_application(app)
     return app
