@@ -222,3 +222,22 @@ def test_jobs_run_on_threads_the_scheduler_puts_after_the_window(qtbot, runner):
     qtbot.waitUntil(lambda: job.is_finished, timeout=5000)
     assert job.result > window_nice
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == window_nice
+
+
+def test_a_job_reporting_thousands_of_times_sends_few_signals_but_its_last_word(qtbot, runner):
+    """Progress bars see the newest fraction and every new text, not one signal per report (each one costs the
+    window an event-loop pass)."""
+    seen = []
+
+    def work(ctx):
+        for i in range(20_000):
+            ctx.report(i / 20_000)
+        ctx.report(0.5, "second phase")
+        ctx.report(1.0, "second phase")
+
+    job = runner.submit("chatty", work, on_progress=lambda f, text: seen.append((f, text)))
+    qtbot.waitUntil(lambda: job.is_finished, timeout=10000)
+    qtbot.wait(20)
+    assert len(seen) < 200
+    assert seen[-2:] == [(0.5, "second phase"), (1.0, "second phase")]
+    assert job.fraction == 1.0
