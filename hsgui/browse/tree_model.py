@@ -24,7 +24,7 @@ from channels.utils import UTC
 
 from hsgui.common.background import JobKind
 from hsgui.common.mime import STREAM_MIME, streams_to_mime
-from hsgui.common.stream_filter import StreamFilter, StreamIndex, stream_list_key
+from hsgui.common.stream_filter import StreamFilter, StreamIndex, list_streams, stream_list_key
 from hsgui.common.timefmt import describe_coverage, format_time, short_time
 
 log = logging.getLogger(__name__)
@@ -268,7 +268,7 @@ class StreamTreeModel(QAbstractItemModel):
                 self._load()
                 self.listingChanged.emit()
 
-        self.runner.latest((self, "list", cid), f"List the streams of {cid}", _list_streams, channel,
+        self.runner.latest((self, "list", cid), f"List the streams of {cid}", list_streams, channel,
                            kind=JobKind.READ, owner=self, on_progress=progress, on_result=lambda _r: ended(),
                            on_error=lambda msg: ended(f"could not list its streams: {msg}"),
                            on_cancel=lambda: ended("not listed (cancelled): Refresh lists it"))
@@ -750,14 +750,6 @@ class StreamTreeModel(QAbstractItemModel):
 
     def supportedDragActions(self):
         return Qt.DropAction.CopyAction
-
-
-def _list_streams(ctx, channel) -> None:
-    """Job: read ``channel``'s stream definitions (once, whoever else lists them meanwhile); first says how
-    many there are."""
-    if not channel.listed:
-        ctx.report(0.0, f"listing {channel.count_streams():,} streams…")
-        channel.streams  # noqa: B018 - reads them
 
 
 def _count_streams(ctx, streams) -> dict:

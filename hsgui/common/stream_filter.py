@@ -333,4 +333,12 @@ class StreamIndex:
         return self.streams[np.asarray(positions, dtype=np.int64)].tolist()
 
 
-__all__ = ["StreamFilter", "StreamIndex", "stream_list_key"]
+def list_streams(ctx, channel) -> None:
+    """Job (the Streams tree's and the stream picker's): read ``channel``'s stream definitions (once, whoever else
+    lists them meanwhile); first says how many there are."""
+    if not channel.listed:
+        ctx.report(0.0, f"listing {channel.count_streams():,} streams…")
+        channel.streams  # noqa: B018 - reads them
+
+
+__all__ = ["StreamFilter", "StreamIndex", "list_streams", "stream_list_key"]

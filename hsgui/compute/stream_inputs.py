@@ -18,7 +18,7 @@ from channels.utils import UTC
 
 from hsgui.common.mime import STREAM_MIME, streams_from_mime
 from hsgui.common.background import JobKind
-from hsgui.common.stream_filter import StreamFilter, StreamIndex
+from hsgui.common.stream_filter import StreamFilter, StreamIndex, list_streams
 from hsgui.common.timefmt import as_zone as _tz
 from hsgui.forms.datetime_edit import DateTimeEdit
 
@@ -235,7 +235,7 @@ class StreamListModel(QAbstractListModel):
                     self._index(channel, arrived=True)
                 self.progressChanged.emit()
 
-        self.runner.latest((self, "list", cid), f"List the streams of {cid}", _list_streams, channel,
+        self.runner.latest((self, "list", cid), f"List the streams of {cid}", list_streams, channel,
                            kind=JobKind.READ, owner=self, on_progress=progress, on_result=lambda _r: ended(),
                            on_error=lambda msg: ended(f"could not list its streams: {msg}"),
                            on_cancel=lambda: ended("not listed (cancelled)"))
@@ -305,13 +305,6 @@ class StreamListModel(QAbstractListModel):
 
     def flags(self, index):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable if index.isValid() else Qt.ItemFlag.NoItemFlags
-
-
-def _list_streams(ctx, channel) -> None:
-    """Job: read ``channel``'s stream definitions; first says how many there are."""
-    if not channel.listed:
-        ctx.report(0.0, f"listing {channel.count_streams():,} streams…")
-        channel.streams  # noqa: B018 - reads them
 
 
 class _ListTable(QTableView):
