@@ -10,8 +10,8 @@ work, a separate ``QObject`` carries the signals.
 from __future__ import annotations
 
 import enum
-import os
 import logging
+import os
 import threading
 import time
 import traceback
