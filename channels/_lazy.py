@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 from collections.abc import Callable, Mapping
 
 
 def lazy_attributes(package: str, exports: Mapping[str, tuple[str, ...]]) -> tuple[Callable, Callable, list[str]]:
     """``(__getattr__, __dir__, names)`` for ``package``, whose public names are ``exports``: relative module ->
     the names taken from it (``{".stream": ("Stream", "StreamId")}``). A sub-module not named there is imported
-    on attribute access too (``import channels; channels.workflows``), as when the package imported it eagerly."""
+    on attribute access too (``import channels; channels.workflows``), as when the package imported it eagerly.
+    Call it from the package's ``__init__`` (it sets the class of the package's module, see ``Package``)."""
     where = {name: module for module, names in exports.items() for name in names}
     if len(where) != sum(len(names) for names in exports.values()):
         raise ValueError(f"{package}: a name is exported from two modules")
@@ -38,4 +40,14 @@ def lazy_attributes(package: str, exports: Mapping[str, tuple[str, ...]]) -> tup
     def __dir__() -> list[str]:
         return sorted(set(vars(sys.modules[package])) | set(where))
 
+    class Package(types.ModuleType):
+        def __setattr__(self, name, value):
+            # Python binds a sub-module on its package once imported; a public name that is also a sub-module's
+            # name (``channels.workflows.recompute``: the function, of module ``recompute``) keeps naming what
+            # the package exports, as when the package imported it eagerly
+            if name in where and isinstance(value, types.ModuleType) and value.__name__ == f"{package}.{name}":
+                return
+            super().__setattr__(name, value)
+
+    sys.modules[package].__class__ = Package
     return __getattr__, __dir__, list(where)
