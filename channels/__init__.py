@@ -2,7 +2,8 @@
 
 Every name below is importable from ``channels`` as it always was; each module is imported when one of its
 names is first asked for (:mod:`channels._lazy`), so ``import channels`` (and with it any ``channels.*``
-import) costs only the error classes.
+import) costs only the error classes. It also installs the ``hyperstream.*`` stand-in as the context plugin
+code loads in (:mod:`channels.plugin_names`), whichever ``channels`` module is imported first.
 """
 from . import errors as _errors, plugin_names as _plugin_names
 from ._lazy import lazy_attributes as _lazy_attributes
