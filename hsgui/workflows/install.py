@@ -36,6 +36,19 @@ class Workflows(QObject):
         follow(self, shell.state, "manager", self._connected)
         shell.runner.jobFinished.connect(self._job_finished)
 
+    # the docks' widgets, built now if they were not yet
+    @property
+    def workflows(self):
+        return self.workflows_dock.widget()
+
+    @property
+    def meta_data(self):
+        return self.meta_data_dock.widget()
+
+    @property
+    def lineage(self):
+        return self.lineage_dock.widget()
+
     def _make_workflows(self):
         from hsgui.workflows.workflows_dock import WorkflowsDock
         dock, state = WorkflowsDock(self.shell.runner, None), self.shell.state
