@@ -88,7 +88,8 @@ _REGISTERED: dict[str, object] = {}
 
 
 def register_name(name: str, obj) -> None:
-    """Offer ``obj`` as ``hyperstream.<name>`` to a script run on this layer (:func:`channels.hyperstream.run_script`)."""
+    """Offer ``obj`` as ``hyperstream.<name>`` to a script run on this layer
+    (:func:`channels.hyperstream.run_script`)."""
     _REGISTERED[name] = obj
 
 
