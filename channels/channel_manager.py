@@ -151,7 +151,7 @@ class ChannelManager:
                 channel.refresh()
 
     def _make_history(self):
-        from .tools import MemoryRunHistory, StoreRunHistory
+        from .tools.history import MemoryRunHistory, StoreRunHistory
         return StoreRunHistory(self.store) if self.store is not None else MemoryRunHistory()
 
     def _load_error(self, where, error):
@@ -167,7 +167,7 @@ class ChannelManager:
         ``<path>/channels/<name>.py``, class ``<Name>`` in CamelCase, id = the name up to its first ``_``).
         One that cannot be loaded is recorded in :attr:`load_errors` (and logged) and does not stop the others."""
         from .module_channel import import_module_file
-        from .hyperstream.compat import hyperstream_names
+        from .plugin_names import plugin_names
         from .utils import camel_case
         for name in plugin.channel_names:
             path = os.path.join(plugin.path, "channels", name + ".py")
@@ -175,7 +175,7 @@ class ChannelManager:
             try:
                 if not os.path.isfile(path):
                     raise FileNotFoundError(f"no module file {path}")
-                module = import_module_file(path, hyperstream_names, self._plugin_sys_path(plugin))
+                module = import_module_file(path, plugin_names, self._plugin_sys_path(plugin))
                 cls_name = camel_case(name)
                 cls = getattr(module, cls_name, None)
                 if cls is None:
@@ -304,11 +304,3 @@ class ChannelManager:
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
-
-
-def _offer_to_hyperstream_code() -> None:
-    from .hyperstream.compat import register_name
-    register_name("ChannelManager", ChannelManager)
-
-
-_offer_to_hyperstream_code()

@@ -9,7 +9,6 @@ untouched.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import os
 import sys
@@ -42,6 +41,7 @@ def import_module_file(path: str, import_hook=None, sys_path=()):
         module = _module_cache.get(key)
         if module is not None:
             return module
+        import hashlib   # here: it loads OpenSSL, which opening a store (a tool folder listed, no tool loaded) never needs
         digest = hashlib.sha1(path.encode()).hexdigest()[:12]
         name = f"_hs_module_{digest}_{key[1]}"
         spec = importlib.util.spec_from_file_location(name, path)

@@ -7,6 +7,7 @@ import semantic_version
 
 from .errors import ToolInitialisationError, ToolNotFoundError
 from .module_channel import ModuleChannel
+from .plugin_names import plugin_names
 from .stream import StreamInstance
 from .utils import MIN_DATE, camel_case
 
@@ -21,6 +22,9 @@ class ToolVersion:
 
 class ToolChannel(ModuleChannel):
     """Loads tools from ``<path>/<tool_name>/<timestamp>_v<semver>.py``; newest version wins."""
+
+    #: a tool file written for HyperStream imports ``hyperstream.*`` unchanged (see :mod:`channels.plugin_names`)
+    import_hook = staticmethod(plugin_names)
 
     def __init__(self, channel_id, path, up_to_timestamp=MIN_DATE):
         super().__init__(channel_id, path, up_to_timestamp)

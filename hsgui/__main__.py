@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     if args.workers is not None and args.workers < 1:
         print("hsgui: --workers must be at least 1", file=sys.stderr)
         return 2
-    from .workflows.workflows_dock import ENGINE_DEFAULTS
+    from .workflows.engine_defaults import ENGINE_DEFAULTS
     ENGINE_DEFAULTS.update({k: v for k, v in (("workers", args.workers), ("scheduler", args.scheduler))
                             if v is not None})
     from .app import run

@@ -1,11 +1,15 @@
 """HyperStream plugin tool folders load unchanged through the hyperstream_names() import hook."""
+import json
+import os
+import subprocess
 import sys
 import textwrap
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-import channels.tools  # noqa: F401  (installs the import hook on ToolChannel)
+import channels.tools
 from channels import MemoryChannel, StreamInstance, TimeInterval, ToolChannel, UTC
 from channels.errors import ToolInitialisationError
 from channels.hyperstream.compat import hyperstream_names
@@ -80,6 +84,50 @@ def test_hyperstream_plugin_loads_and_runs(plugin):
     assert (interval.start, interval.end) == (T0, T0 + timedelta(seconds=10))
     assert history.list()[0].tool == "ticker" and history.list()[0].tool_version == "0.1.0"
     assert no_hyperstream_modules() == []
+
+
+FRESH_PROCESS = r"""
+import json, sys
+from channels.time_interval import TimeInterval
+from channels.tool_channel import ToolChannel
+from channels.utils import MIN_DATE, utcnow
+tc = ToolChannel("plugin_tools", sys.argv[1], up_to_timestamp=utcnow())
+not_yet = sorted(m for m in ("channels.tools", "channels.tools.engine", "channels.hyperstream",
+                             "channels.channel_manager") if m in sys.modules)
+by_name = tc.get_tool_class("ticker")                                  # a tool looked up by name
+stream = next(s for s in tc.streams.values() if s.stream_id.name == "manager_user")
+by_stream = tc.last_instance(stream, TimeInterval(MIN_DATE, utcnow())).value   # HyperStream's way
+from channels.tools import Tool
+print(json.dumps({"not_yet": not_yet, "by_name": by_name.__name__, "is_tool": issubclass(by_name, Tool),
+                  "by_stream": by_stream.__name__, "manager": by_stream.manager_class.__name__,
+                  "left": sorted(m for m in sys.modules if m.split(".")[0] == "hyperstream")}))
+"""
+
+MANAGER_USER_TOOL = textwrap.dedent('''
+    from hyperstream import ChannelManager
+    from hyperstream.tool import Tool
+
+
+    class ManagerUser(Tool):
+        manager_class = ChannelManager
+''')
+
+
+def test_a_plugin_loads_in_a_process_that_imported_only_the_tool_channel(plugin):
+    """``import channels`` no longer imports the tool machinery (start-up, issue 25); a tool file importing
+    ``hyperstream.tool`` and ``hyperstream.ChannelManager`` still loads, by name and as a stream's instance."""
+    (plugin / "manager_user").mkdir()
+    (plugin / "manager_user" / "2016-07-11T1209Z_v0.1.0.py").write_text(MANAGER_USER_TOOL)
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH")) if p))
+    out = subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(plugin)], capture_output=True, text=True,
+                         env=env, cwd=root, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    shown = json.loads(out.stdout.strip().splitlines()[-1])
+    assert shown["not_yet"] == []            # nothing loaded the tool machinery or the stand-in before the tool did
+    assert shown["by_name"] == "Ticker" and shown["is_tool"]
+    assert shown["by_stream"] == "ManagerUser" and shown["manager"] == "ChannelManager"
+    assert shown["left"] == []
 
 
 def test_broken_plugin_is_reported_with_path_and_error(plugin):

@@ -18,7 +18,7 @@ Every public name of HyperStream 0.3.8's ``hyperstream``, ``hyperstream.utils``,
 plate-style tools in :mod:`channels.tools.plates`). The session object, plates
 and workflows import but raise ``NotSupportedError`` when used.
 
-``channels.tools`` installs this as ``ToolChannel.import_hook`` when imported.
+``import channels`` installs this as the context plugin code loads in (:mod:`channels.plugin_names`).
 """
 from __future__ import annotations
 
@@ -82,22 +82,15 @@ class StreamNotAvailableError(Exception):
         super().__init__(f"stream not available after {up_to_timestamp}")
 
 
-#: names the stand-in offers that live above the tool machinery (the channel manager): registered by their
-#: own modules with :func:`register_name`, so this module never imports them (no import cycle)
+#: names the stand-in offers that live above it (HyperStream's session objects, for a script run on this layer):
+#: registered by their own module with :func:`register_name`, so this module never imports them (no import cycle)
 _REGISTERED: dict[str, object] = {}
 
 
 def register_name(name: str, obj) -> None:
-    """Offer ``obj`` as ``hyperstream.<name>`` and ``hyperstream.channels.<name>`` to plugin code."""
+    """Offer ``obj`` as ``hyperstream.<name>`` to a script run on this layer
+    (:func:`channels.hyperstream.run_script`)."""
     _REGISTERED[name] = obj
-
-
-def _registered(name: str):
-    try:
-        return _REGISTERED[name]
-    except KeyError:
-        raise ImportError(f"hyperstream.{name} is not available: {name} was not registered "
-                          f"(import channels first)") from None
 
 
 def _build_modules(script: bool = False) -> dict[str, types.ModuleType]:
@@ -106,6 +99,7 @@ def _build_modules(script: bool = False) -> dict[str, types.ModuleType]:
 
     from .. import base_channel, memory_channel, stream, utils
     from .. import assets_channel, assets_file_channel, database_channel, file_channel, module_channel, tool_channel
+    from ..channel_manager import ChannelManager
     from ..tools import engine, functions
     from . import names as hs
 
@@ -170,7 +164,7 @@ def _build_modules(script: bool = False) -> dict[str, types.ModuleType]:
               ReadOnlyMemoryChannel=memory_channel.ReadOnlyMemoryChannel, ToolChannel=tool_channel.ToolChannel,
               FileChannel=file_channel.FileChannel, ModuleChannel=module_channel.ModuleChannel,
               DatabaseChannel=database_channel.DatabaseChannel, AssetsChannel=assets_channel.AssetsChannel,
-              AssetsFileChannel=assets_file_channel.AssetsFileChannel, ChannelManager=_registered("ChannelManager"))
+              AssetsFileChannel=assets_file_channel.AssetsFileChannel, ChannelManager=ChannelManager)
 
     doc = "HyperStream Studio stand-in"
     time_utils = module("hyperstream.utils.time_utils", doc, **time_names)
@@ -202,7 +196,7 @@ def _build_modules(script: bool = False) -> dict[str, types.ModuleType]:
     # current directory's config) inside the app would be wrong
     root_names.update({k: (_REGISTERED.get(k) if script else None) or placeholders.get(k) for k in (
         "HyperStream", "Client", "HyperStreamConfig", "OnlineEngine", "PlateManager", "Workflow", "WorkflowManager")})
-    root_names["ChannelManager"] = _registered("ChannelManager")
+    root_names["ChannelManager"] = ChannelManager
     root = module("hyperstream", "HyperStream Studio stand-in for HyperStream's public names",
                   tool=hs_tool, stream=hs_stream, utils=hs_utils, time_interval=hs_ti, channels=hs_channels,
                   functions=functions, NotSupportedError=hs.NotSupportedError, **root_names)

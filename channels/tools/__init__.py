@@ -15,22 +15,26 @@
                        PlateCreationTool) run with the output plate as meta-data values
 =====================  ==============================================================
 
-Importing this package installs :func:`channels.hyperstream.compat.hyperstream_names` (the
-``hyperstream.*`` stand-in that lets HyperStream plugin files import unchanged) as
-``ToolChannel.import_hook``: the tool channel itself knows nothing of HyperStream.
+Each name is imported from its module when first asked for (:mod:`channels._lazy`): importing
+``channels.tools.history`` does not load the engine, the loaders and the run requests. Plugin code loads with
+the ``hyperstream.*`` stand-in through :mod:`channels.plugin_names` (installed by ``import channels``).
 """
-from ..tool_channel import ToolChannel
-from .engine import (DEFAULT_CHUNKS, MIN_CHUNK, AggregateTool, MultiOutputTool, SelectorTool, Tool,
-                     camel_to_snake, check_input_stream_count)
-from .helpers import (TickTool, aggregate_columns, apply_over_windows, stride_ms, tick_ms, tick_range,
-                      windows_aggregate_columns)
-from .history import (MemoryRunHistory, RunHistory, RunRecord, StoreRunHistory, get_default_history,
-                      set_default_history)
-from ..hyperstream.compat import hyperstream_names
-from .loading import ToolInfo, load_tool, scan_tools
-from .request import PreparedRun, RunRequest, input_streams, prepare_run, request_from_record, run_request
+from .._lazy import lazy_attributes
 
-ToolChannel.import_hook = staticmethod(hyperstream_names)
+_EXPORTS = {
+    ".engine": ("DEFAULT_CHUNKS", "MIN_CHUNK", "AggregateTool", "MultiOutputTool", "SelectorTool", "Tool",
+                "camel_to_snake", "check_input_stream_count"),
+    ".helpers": ("TickTool", "aggregate_columns", "apply_over_windows", "stride_ms", "tick_ms", "tick_range",
+                 "windows_aggregate_columns"),
+    ".history": ("MemoryRunHistory", "RunHistory", "RunRecord", "StoreRunHistory", "get_default_history",
+                 "set_default_history"),
+    ".loading": ("ToolInfo", "load_tool", "scan_tools"),
+    ".request": ("PreparedRun", "RunRequest", "input_streams", "prepare_run", "request_from_record", "run_request"),
+    # not in __all__, offered as before
+    "..tool_channel": ("ToolChannel",),
+    "..hyperstream.compat": ("hyperstream_names",),
+}
+__getattr__, __dir__, _ = lazy_attributes(__name__, _EXPORTS)
 
 __all__ = ["Tool", "MultiOutputTool", "AggregateTool", "SelectorTool", "TickTool", "check_input_stream_count",
            "RunRecord", "RunHistory", "MemoryRunHistory", "StoreRunHistory", "get_default_history",

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from ..time_interval import TimeInterval, TimeIntervals
 from ..utils import parse_datetime
-from .params import to_jsonable
 
 # -- run records ------------------------------------------------------------------------------
 def _iso(dt):
@@ -58,6 +57,7 @@ class RunRecord:
                          if self.interval is not None else None)
         d["started_at"] = _iso(self.started_at)
         d["computed"] = [{"start": _iso(iv.start), "end": _iso(iv.end)} for iv in self.computed]
+        from .params import to_jsonable   # the parameter machinery, when a run is recorded (not when a store opens)
         d["parameters"] = to_jsonable(self.parameters)
         d["input_streams"] = list(map(str, self.input_streams))
         d["input_channels"] = list(map(str, self.input_channels))

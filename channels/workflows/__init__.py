@@ -10,14 +10,23 @@ workflows (HyperStream 0.3.8's own collections), how a workflow runs, and lineag
 ``lineage``     from run records, workflow definitions and the change log: what made what; stale intervals
 ``recompute``   purge and recompute exactly the stale intervals of a stream
 ==============  ============================================================================
+
+Each name is imported from its module when first asked for (:mod:`channels._lazy`).
 """
-from .definitions import FactorDefinition, NodeDefinition, ToolSpec, WorkflowDefinition, WorkflowDefinitionError
-from .execution import Step, WorkflowExecutionError, WorkflowRun, plan, run_workflow
-from .lineage import Computation, Lineage, LineageIndex, LineageTracker, StaleReason, lineage_index, workflow_steps
-from .meta_data import MetaDataError, MetaDataItem, MetaDataTree
-from .model import WorkflowModel, add_meta_data, add_plates, add_workflow, load_model
-from .plates import Plate, PlateDefinition, PlateError, overlapping_values, resolve_plates
-from .recompute import RecomputePlan, recompute, recompute_plan
+from .._lazy import lazy_attributes
+
+_EXPORTS = {
+    ".definitions": ("FactorDefinition", "NodeDefinition", "ToolSpec", "WorkflowDefinition",
+                     "WorkflowDefinitionError"),
+    ".execution": ("Step", "WorkflowExecutionError", "WorkflowRun", "plan", "run_workflow"),
+    ".lineage": ("Computation", "Lineage", "LineageIndex", "LineageTracker", "StaleReason", "lineage_index",
+                 "workflow_steps"),
+    ".meta_data": ("MetaDataError", "MetaDataItem", "MetaDataTree"),
+    ".model": ("WorkflowModel", "add_meta_data", "add_plates", "add_workflow", "load_model"),
+    ".plates": ("Plate", "PlateDefinition", "PlateError", "overlapping_values", "resolve_plates"),
+    ".recompute": ("RecomputePlan", "recompute", "recompute_plan"),
+}
+__getattr__, __dir__, _ = lazy_attributes(__name__, _EXPORTS)
 
 __all__ = ["MetaDataTree", "MetaDataItem", "MetaDataError", "Plate", "PlateDefinition", "PlateError",
            "resolve_plates", "overlapping_values", "WorkflowDefinition", "NodeDefinition", "FactorDefinition",

@@ -184,9 +184,9 @@ def load_bound_function(function: str) -> NamedFunction:
     path, sep, name = function.rpartition(":")
     if sep and path.endswith(".py"):
         from ..module_channel import import_module_file
-        from ..tools import hyperstream_names
+        from ..plugin_names import plugin_names
         try:
-            module = import_module_file(path, hyperstream_names, (os.path.dirname(path),))
+            module = import_module_file(path, plugin_names, (os.path.dirname(path),))
         except Exception as e:  # noqa: BLE001 - a user's file may fail in any way; say which and how
             raise CodeParameterError(f"binding {function!r}: {path} could not be imported: "
                                      f"{type(e).__name__}: {e}") from None

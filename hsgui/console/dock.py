@@ -29,9 +29,7 @@ class ConsoleDock(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        from channels.hyperstream import run_script
-        # run_script(path, argv): a HyperStream 0.3.8 script, unchanged (``import hyperstream`` is our layer)
-        self.names: dict = {"manager": None, "stream": None, "view": None, "run_script": run_script}
+        self.names: dict = {"manager": None, "stream": None, "view": None}
         self.kernel_manager = None
         self.kernel_client = None
         self.widget = None          # the RichJupyterWidget, once started
@@ -78,7 +76,10 @@ class ConsoleDock(QWidget):
         self.kernel_manager, self.kernel_client, self.widget = km, kc, w
         self.placeholder.hide()
         self._layout.addWidget(w)
-        km.kernel.shell.push(dict(self.names))
+        # run_script(path, argv): a HyperStream 0.3.8 script, unchanged (``import hyperstream`` is our layer);
+        # HyperStream's API is imported with the kernel, not on the app's start path
+        from channels.hyperstream import run_script
+        km.kernel.shell.push({"run_script": run_script, **self.names})
         return True
 
     def focus_input(self) -> None:

@@ -24,14 +24,12 @@ from channels.utils import UTC, utcnow
 from hsgui.common.background import JobKind
 from hsgui.common.timefmt import format_interval, format_intervals
 
+from .engine_defaults import ENGINE_DEFAULTS
 from .graph_layout import layout_workflow
 from .graph_view import STATE_COLOURS, STATE_TEXT, WorkflowGraphView
 from .status import WorkflowStatusIndex, node_detail, workflow_status
 
 RECOLOUR_MS = 700   # while a run is going, colours are re-read this often
-
-#: engine settings given on the command line (``--workers``, ``--scheduler``); they win over the config's
-ENGINE_DEFAULTS: dict = {}
 
 
 def remote_store_problem(manager, scheduler) -> str | None:

@@ -28,6 +28,13 @@ NOT_AT_START = (
     "hsgui.plotting.xy_pane", "hsgui.plotting.png_export", "pyqtgraph.exporters", "superqt", "qtpy",
     "pyarrow", "pandas", "dask", "distributed", "xdis", "uncompyle6", "decompyle3", "depyf", "pymongo",
     "qtconsole", "IPython",
+    # the Workflows, Meta-data and Lineage docks (built when first shown), HyperStream's API (the console binds
+    # run_script when it starts), the tool machinery and the workflow engines
+    "hsgui.workflows.workflows_dock", "hsgui.workflows.graph_view", "hsgui.workflows.graph_layout",
+    "hsgui.workflows.status", "hsgui.workflows.meta_data_dock", "hsgui.workflows.lineage_view",
+    "channels.hyperstream", "channels.tools.engine", "channels.tools.params", "channels.tools.request",
+    "channels.tools.loading", "channels.workflows.execution", "channels.workflows.lineage",
+    "channels.workflows.model",
 )
 
 START = r"""
@@ -118,3 +125,14 @@ def test_a_workspace_that_shows_a_deferred_dock_brings_it_back_built(qtbot, make
     qtbot.waitUntil(lambda: w2.docks["tools"].isVisible() and w2.docks["asset"].isVisible())
     assert w2.tools_dock.isVisible() and "clock" in _tool_names(w2.tools_dock)
     assert w2.asset_editor.isVisible() and w2.asset_editor.title_label.text() == "No asset selected"
+
+
+def test_the_first_store_with_workflows_brings_up_their_dock_and_one_without_leaves_it_unbuilt(
+        qtbot, make_main_window, store_file):
+    w = make_main_window(store_file)                   # no workflows
+    qtbot.waitUntil(lambda: not w.busy())
+    assert w.features["workflows"].workflows_dock.if_built() is None
+    demo = make_main_window(demo=True)
+    workflows = demo.features["workflows"].workflows_dock
+    qtbot.waitUntil(lambda: workflows.if_built() is not None and workflows.if_built().graph_shown(), timeout=20000)
+    assert demo.workflows.combo.count() >= 1 and demo.workflows.isVisible()
