@@ -180,6 +180,41 @@ def test_streams_added_to_a_large_channel_while_it_is_indexed_are_found_by_the_f
     assert not tree.model.refresh_data()      # nothing came or went since
 
 
+
+def test_a_large_channel_indexed_in_slices_shows_every_stream_and_no_pass_slices_and_resets(qtbot, monkeypatch):
+    """Issue 23: a large channel is indexed a slice per pass of the event loop; the rows its names bring are made
+    in a pass of their own (a slice, a reset of the tree and the repaint it brings in one pass held the window
+    ~3x as long as one slice), and then every stream is shown and found."""
+    from hsgui.common.stream_filter import StreamIndex
+    passes = [[]]
+    advance, build_step = StreamIndex.advance, StreamTreeModel._build_step
+
+    def sliced(self, budget):
+        passes[-1].append("slice")
+        return advance(self, budget)
+
+    def step(self):
+        passes.append([])
+        build_step(self)
+    monkeypatch.setattr(StreamIndex, "advance", sliced)
+    monkeypatch.setattr(StreamTreeModel, "_build_step", step)     # before the model connects its timer to it
+    runner = JobRunner()
+    tree = StreamTreeWidget(runner)
+    qtbot.addWidget(tree)
+    tree.show()
+    tree.model.modelAboutToBeReset.connect(lambda: passes[-1].append("reset"))
+    manager = many_streams_manager(20_000)
+    tree.set_manager(manager)
+    qtbot.waitUntil(lambda: not tree.model.indexing, timeout=20_000)
+    assert sum(p.count("slice") for p in passes) > 2 and sum(p.count("reset") for p in passes) >= 2
+    assert [p for p in passes if "slice" in p and "reset" in p] == []
+    m = tree.model
+    assert m.rowCount(m.find_index("sensors")) == 100 and len(m.streams_for_index(m.find_index("sensors"))) == 20_000
+    tree.filter_edit.setText("sensor_042")
+    tree.apply_filter()
+    assert m.matched == 200
+    runner.shutdown()
+
 def _shown_streams(tree) -> set:
     """(channel, StreamId) of every stream the tree shows, through its rows (channel rows carry their streams)."""
     m = tree.model
