@@ -230,12 +230,13 @@ def api_open_figures(path, repeat):
     return timed(graph_paint, repeat)[0], timed(list_streams, 1)[0]
 
 
-def bench_app_open(path, api_paint, api_list, repeat):
+def bench_app_open(path, api_paint, api_list, repeat, why=False):
     """Open ``path`` as the user does (``open_target``: a job, then the state switches) in a fresh window each
-    time; medians of open → graph painted, → listing complete, and the largest 10 ms-timer gap."""
+    time; medians of open → graph painted, → listing complete, and the largest 10 ms-timer gap. ``why``: after each
+    open, its longest stalls with the stacks that held them (gui_meter.StallSampler)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
-    from gui_meter import GapMeter, Paints, spin_until
+    from gui_meter import GapMeter, Paints, StallSampler, spin_until
     from hsgui.common import gc_policy
     from hsgui.main_window import MainWindow
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -267,11 +268,19 @@ def bench_app_open(path, api_paint, api_list, repeat):
                     and not tree.indexing:
                 marks["list"] = now
             return "paint" in marks and "list" in marks and not w.runner.active
+        sampler = StallSampler(context=lambda: [j.title for j in list(w.runner.jobs) if j.state.value == "running"]) \
+            if why else None
         meter.start()
+        if sampler:
+            sampler.start()
         t0 = time.perf_counter()
         w.open_target(path)
         spin_until(done, timeout=300)
         gaps.append(meter.stop()[0])
+        if sampler:
+            sampler.stop()
+            print(f"  open {len(gaps)}: largest gap {gaps[-1] * 1e3:.0f} ms; its longest stalls:")
+            print("\n".join("    " + line for line in sampler.report(2)))
         paint.append(marks["paint"])
         listed.append(marks["list"])
         w.close()
@@ -346,6 +355,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--smoke", action="store_true", help="1 home, 5 minutes, no timing claims")
     ap.add_argument("--app-only", metavar="STORE", help="only the app figure, on an existing deployment store")
+    ap.add_argument("--why", action="store_true", help="with the app figure: each open's longest event-loop stalls, "
+                    "with the GUI thread's CPU time in them and the stacks (GUI and job threads) that held them")
     ap.add_argument("--keep", metavar="DIR", help="build the stores in DIR and keep them (deployment_<homes>.sqlite:"
                     " reuse one with --app-only)")
     args = ap.parse_args()
@@ -354,7 +365,7 @@ def main():
         paint, listed = api_open_figures(args.app_only, args.repeat)
         print(f"{args.app_only}: API first graph paint {paint * 1e3:.1f} ms, open + list every stream "
               f"{listed * 1e3:.1f} ms (load average {os.getloadavg()[0]:.1f})")
-        bench_app_open(args.app_only, paint, listed, args.repeat)
+        bench_app_open(args.app_only, paint, listed, args.repeat, why=args.why)
         return
     if args.smoke:
         sizes, args.run_homes, args.minutes, args.repeat = [1], 1, 5, 1
