@@ -14,7 +14,8 @@ baseline and the ratio:
 * the same in the app: File › Connect of the store in a real ``MainWindow`` (offscreen, the GC policy installed as
   the app does), open → the workflow graph painted, and open → the Streams tree's listing complete (its
   channel indexed and searchable), each vs its API figure above; the largest gap of a 10 ms timer during the
-  open (bench/gui_meter.py) vs the same timer idle in that window;
+  open (bench/gui_meter.py) vs the same timer idle in that window (once its first paints are done: they are
+  not idle — the plot pane's first paint alone holds the loop 30-80 ms);
 * a run over 30 minutes of recordings on 1 worker vs 2 local workers vs a 2-worker Dask LocalCluster (if
   ``distributed`` is importable and the engine API is there; else "engine not available"), each on a fresh
   copy of the same store; the core count is printed.
@@ -229,12 +230,13 @@ def api_open_figures(path, repeat):
     return timed(graph_paint, repeat)[0], timed(list_streams, 1)[0]
 
 
-def bench_app_open(path, api_paint, api_list, repeat):
+def bench_app_open(path, api_paint, api_list, repeat, why=False):
     """Open ``path`` as the user does (``open_target``: a job, then the state switches) in a fresh window each
-    time; medians of open → graph painted, → listing complete, and the largest 10 ms-timer gap."""
+    time; medians of open → graph painted, → listing complete, and the largest 10 ms-timer gap. ``why``: after each
+    open, its longest stalls with the stacks that held them (gui_meter.StallSampler)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
-    from gui_meter import GapMeter, Paints, spin_until
+    from gui_meter import GapMeter, Paints, StallSampler, spin_until
     from hsgui.common import gc_policy
     from hsgui.main_window import MainWindow
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -247,6 +249,8 @@ def bench_app_open(path, api_paint, api_list, repeat):
         w.resize(1400, 900)
         w.show()
         spin_until(lambda: not w.runner.active)
+        settle = time.perf_counter()    # the window's first paints (the plot pane's axes: 30-80 ms) are not idle
+        spin_until(lambda: time.perf_counter() - settle > 0.3)
         meter = GapMeter()
         idle.append(meter.run(lambda: True, min_s=0.5)[0])
         view, tree = w.workflows.view, w.tree.model
@@ -264,11 +268,19 @@ def bench_app_open(path, api_paint, api_list, repeat):
                     and not tree.indexing:
                 marks["list"] = now
             return "paint" in marks and "list" in marks and not w.runner.active
+        sampler = StallSampler(context=lambda: [j.title for j in list(w.runner.jobs) if j.state.value == "running"]) \
+            if why else None
         meter.start()
+        if sampler:
+            sampler.start()
         t0 = time.perf_counter()
         w.open_target(path)
         spin_until(done, timeout=300)
         gaps.append(meter.stop()[0])
+        if sampler:
+            sampler.stop()
+            print(f"  open {len(gaps)}: largest gap {gaps[-1] * 1e3:.0f} ms; its longest stalls:")
+            print("\n".join("    " + line for line in sampler.report(2)))
         paint.append(marks["paint"])
         listed.append(marks["list"])
         w.close()
@@ -343,6 +355,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--smoke", action="store_true", help="1 home, 5 minutes, no timing claims")
     ap.add_argument("--app-only", metavar="STORE", help="only the app figure, on an existing deployment store")
+    ap.add_argument("--why", action="store_true", help="with the app figure: each open's longest event-loop stalls, "
+                    "with the GUI thread's CPU time in them and the stacks (GUI and job threads) that held them")
     ap.add_argument("--keep", metavar="DIR", help="build the stores in DIR and keep them (deployment_<homes>.sqlite:"
                     " reuse one with --app-only)")
     args = ap.parse_args()
@@ -351,7 +365,7 @@ def main():
         paint, listed = api_open_figures(args.app_only, args.repeat)
         print(f"{args.app_only}: API first graph paint {paint * 1e3:.1f} ms, open + list every stream "
               f"{listed * 1e3:.1f} ms (load average {os.getloadavg()[0]:.1f})")
-        bench_app_open(args.app_only, paint, listed, args.repeat)
+        bench_app_open(args.app_only, paint, listed, args.repeat, why=args.why)
         return
     if args.smoke:
         sizes, args.run_homes, args.minutes, args.repeat = [1], 1, 5, 1

@@ -38,6 +38,8 @@ BUILD_SLICE_S = 0.004
 DIM = 0.15
 EDGE = "#78909c"
 UP, DOWN, MATCH, SELECTED = "#1565c0", "#ef6c00", "#fbc02d", "#0d47a1"
+#: (pen colour as rgba, pen width, lit) of an emphasised vertex
+_EMPHASIS = {c: (QColor(c).rgba(), w, True) for c, w in ((SELECTED, 3.0), (UP, 2.4), (DOWN, 2.4), (MATCH, 3.0))}
 
 
 #: the item data slot holding a box's vertex key
@@ -161,8 +163,8 @@ class WorkflowGraphView(QGraphicsView):
                 continue
             box.shown = (st.state, tip)
             box.setBrush(QBrush(QColor(STATE_COLOURS[st.state])))
-            box.base_pen = QPen(QColor("#6a1b9a" if st.state == STALE else "#616161"),
-                                2.0 if st.state == STALE else 1.2)
+            _set_base_pen(box, QPen(QColor("#6a1b9a" if st.state == STALE else "#616161"),
+                                    2.0 if st.state == STALE else 1.2))
             box.setToolTip(tip)
             changed = True
         if changed and emphasis:
@@ -170,7 +172,9 @@ class WorkflowGraphView(QGraphicsView):
 
     def set_blocked(self, blocked: dict, emphasis: bool = True) -> None:
         """``{factor index: [reasons]}``: factors that cannot run get a red border, a ⚠ and the reasons as
-        their tooltip; the others look as usual. While a graph is being built, it gets them when complete."""
+        their tooltip; the others look as usual. A factor whose reasons are those it shows already is not touched
+        (a refresh of the checks changes a few factors of 76, if any). While a graph is being built, it gets them
+        when complete."""
         self.blocked = dict(blocked)
         if self._builder is not None:
             return
@@ -178,7 +182,10 @@ class WorkflowGraphView(QGraphicsView):
         for key, box in self.boxes.items():
             if box.kind != "factor":
                 continue
-            reasons = blocked.get(int(key.split(":", 1)[1]))
+            reasons = tuple(blocked.get(int(key.split(":", 1)[1])) or ())
+            if box.reasons == reasons:
+                continue
+            box.reasons = reasons
             label = self.layout_.vertices[key].label if self.layout_ else key
             text = next((c for c in box.childItems() if isinstance(c, QGraphicsSimpleTextItem)), None)
             if text is not None:
@@ -188,7 +195,7 @@ class WorkflowGraphView(QGraphicsView):
                 self.texts[key] = [shown]
                 r = text.boundingRect()
                 text.setPos(-r.width() / 2, -r.height() / 2)
-            box.base_pen = QPen(QColor("#e53935"), 2.5) if reasons else QPen(QColor("#263238"), 1.0)
+            _set_base_pen(box, QPen(QColor("#e53935"), 2.5) if reasons else QPen(QColor("#263238"), 1.0))
             box.setToolTip(f"<b>{label}</b>: cannot run<br>" + "<br>".join(reasons) if reasons else label)
         if emphasis:
             self._apply_emphasis()
@@ -252,50 +259,53 @@ class WorkflowGraphView(QGraphicsView):
         hits = set(self.matches()) if self.search_text.strip() else set()
         focus = bool(sel) or bool(self.search_text.strip())
         # each item is set only when its look changes: setting a pen or an opacity repaints the item, and a
-        # refresh or a click changes a few of the graph's hundreds of items
+        # refresh or a click changes a few of the graph's hundreds of items. A look is compared as plain values
+        # (no pen made per item and pass: ~1,000 calls into Qt, each of which waits for the GIL while a job runs)
         for key, box in self.boxes.items():
-            pen = box.base_pen
-            lit = True
             if key == sel:
-                pen = QPen(QColor(SELECTED), 3.0)
+                look = _EMPHASIS[SELECTED]
             elif key in up:
-                pen = QPen(QColor(UP), 2.4)
+                look = _EMPHASIS[UP]
             elif key in down:
-                pen = QPen(QColor(DOWN), 2.4)
+                look = _EMPHASIS[DOWN]
             elif key in hits:
-                pen = QPen(QColor(MATCH), 3.0)
+                look = _EMPHASIS[MATCH]
             else:
-                lit = not focus
-            look = (pen.color().rgba(), pen.widthF(), lit)
+                look = box.base_look + (not focus,)
             if box.emphasis != look:
                 box.emphasis = look
-                box.setPen(QPen(pen))
-                box.setOpacity(1.0 if lit else DIM)
+                box.setPen(QPen(QColor.fromRgba(look[0]), look[1]) if look[:2] != box.base_look
+                           else QPen(box.base_pen))
+                box.setOpacity(1.0 if look[2] else DIM)
         for i, (e, item, arrow, fanned) in enumerate(self.edge_items):
             s, t = e.source, e.target
             on_up = sel and (t == sel or t in up) and (s in up)
             on_down = sel and (s == sel or s in down) and (t in down)
+            on_path = bool(on_up or on_down)
             colour = UP if on_up else DOWN if on_down else EDGE
-            lit = bool(on_up or on_down) or (not focus) or (not sel and (s in hits or t in hits))
-            look = (colour, bool(on_up or on_down), lit)
-            if self.edge_looks[i] != look:
-                self.edge_looks[i] = look
+            lit = on_path or (not focus) or (not sel and (s in hits or t in hits))
+            tag_lit = (not focus or t in hits or t == sel or t in up or t in down) if fanned else None
+            look = (colour, on_path, lit, tag_lit)
+            old = self.edge_looks[i]
+            if old == look:
+                continue
+            self.edge_looks[i] = look
+            if old[:3] != look[:3]:
                 pen = QPen(item.pen())
                 pen.setColor(QColor(colour))
-                pen.setWidthF(2.2 if (on_up or on_down) else 1.4)
+                pen.setWidthF(2.2 if on_path else 1.4)
                 item.setPen(pen)
                 arrow.setBrush(QBrush(QColor(colour)))
                 for it in (item, arrow):
                     it.setOpacity(1.0 if lit else DIM)
-                    it.setZValue(2 if (on_up or on_down) else 1)
+                    it.setZValue(2 if on_path else 1)
             if fanned:   # a fanned-out edge is drawn in full only when it lies on the selection's path
-                shown = bool(on_up or on_down)
-                item.setVisible(shown)
-                arrow.setVisible(shown)
+                item.setVisible(on_path)
+                arrow.setVisible(on_path)
                 tag = self.tags.get((s, t))
                 if tag is not None:
-                    tag.setVisible(not shown)
-                    tag.setOpacity(1.0 if (not focus or t in hits or t == sel or t in up or t in down) else DIM)
+                    tag.setVisible(not on_path)
+                    tag.setOpacity(1.0 if tag_lit else DIM)
 
     # -- view -----------------------------------------------------------------------------------------------------
     def fit(self) -> None:
@@ -415,18 +425,19 @@ class _Builder:
         box = self.scene.addRect(QRectF(-w / 2, -h / 2, w, h))
         box.key, box.kind = v.key, v.kind
         box.shown = None       # (state, tooltip) a node shows
+        box.reasons = ()       # why a factor cannot run, as shown (none)
         box.setData(KEY, v.key)
         box.setAcceptHoverEvents(True)
         box.setCursor(Qt.CursorShape.PointingHandCursor)
         box.setPos(v.x, v.y)
         if v.kind == "node":
             box.setBrush(QBrush(QColor(STATE_COLOURS[NONE])))
-            box.base_pen = QPen(QColor("#616161"), 1.2)
+            _set_base_pen(box, QPen(QColor("#616161"), 1.2))
         else:
             box.setBrush(QBrush(QColor("#37474f")))
-            box.base_pen = QPen(QColor("#263238"), 1.0)
+            _set_base_pen(box, QPen(QColor("#263238"), 1.0))
         box.setPen(box.base_pen)
-        box.emphasis = (box.base_pen.color().rgba(), box.base_pen.widthF(), True)
+        box.emphasis = box.base_look + (True,)
         drawn = []
         total = 13 * len(lines) + (11 if plates else 0)
         y = -total / 2
@@ -508,7 +519,7 @@ class _Builder:
                     tag.setZValue(2)
                     self.tags[(e.source, e.target)] = tag
                 self.edge_items.append((e, item, arrow, fanned))
-                self.edge_looks.append((EDGE, False, True))
+                self.edge_looks.append((EDGE, False, True, True if fanned else None))
                 yield
 
     def _port(self, key, i, n) -> float:
@@ -518,6 +529,12 @@ class _Builder:
         h = self.boxes[key].rect().height() - 8
         step = min(6.0, h / (n - 1))
         return (i - (n - 1) / 2) * step
+
+
+def _set_base_pen(box, pen: QPen) -> None:
+    """A box's own border (what it shows when not emphasised), and that border's look as plain values."""
+    box.base_pen = pen
+    box.base_look = (pen.color().rgba(), pen.widthF())
 
 
 def _fit_line(text: str, fm: QFontMetricsF, width: float) -> str:

@@ -212,3 +212,18 @@ def test_connect_dialog_tests_an_unreachable_server_and_lists_recent_without_pas
     dlg.tabs.setCurrentIndex(CONFIG)
     dlg.config_edit.setText("/nonexistent/hyperstream_config.json")
     assert "does not exist" in dlg.validate()
+
+
+def test_a_new_connection_is_listed_at_once_and_written_after_the_pass_that_connects(qtbot, window, tmp_path):
+    """Issue 23: the settings file is not written (with its fsync) inside the event-loop pass that connects a
+    store — already the longest pass of an open — but the recent list has the store at once, and the file has it
+    after that pass."""
+    path = hs_settings.settings().fileName()
+    target = str(tmp_path / "other.sqlite")
+
+    def on_disk() -> str:
+        return open(path).read() if os.path.exists(path) else ""
+    hs_settings.add_recent_connection(target)
+    assert target not in on_disk()
+    assert hs_settings.recent_connections()[0] == target
+    qtbot.waitUntil(lambda: target in on_disk(), timeout=2000)

@@ -1,15 +1,18 @@
 """The channel/stream tree: what a user sees for a prepared store, filtering, lazy rows, menus, drags."""
 from __future__ import annotations
 
+import sys
+
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QStyleOptionViewItem, QTreeView
 
 from channels.stream import StreamId
 from hsgui.common.background import JobRunner
 from hsgui.common.mime import STREAM_MIME, streams_from_mime
 from hsgui.browse.stream_tree import StreamTreeWidget
-from hsgui.browse.tree_model import COL_CALC, COL_COUNT, FETCH_BATCH
+from hsgui.browse.tree_model import COL_CALC, COL_COUNT, FETCH_BATCH, StreamTreeModel
 from hsgui.common.stream_filter import StreamFilter
 
 from hsgui_test_stores import deployment_manager, many_streams_manager, memory_manager
@@ -177,6 +180,41 @@ def test_streams_added_to_a_large_channel_while_it_is_indexed_are_found_by_the_f
     assert not tree.model.refresh_data()      # nothing came or went since
 
 
+
+def test_a_large_channel_indexed_in_slices_shows_every_stream_and_no_pass_slices_and_resets(qtbot, monkeypatch):
+    """Issue 23: a large channel is indexed a slice per pass of the event loop; the rows its names bring are made
+    in a pass of their own (a slice, a reset of the tree and the repaint it brings in one pass held the window
+    ~3x as long as one slice), and then every stream is shown and found."""
+    from hsgui.common.stream_filter import StreamIndex
+    passes = [[]]
+    advance, build_step = StreamIndex.advance, StreamTreeModel._build_step
+
+    def sliced(self, budget):
+        passes[-1].append("slice")
+        return advance(self, budget)
+
+    def step(self):
+        passes.append([])
+        build_step(self)
+    monkeypatch.setattr(StreamIndex, "advance", sliced)
+    monkeypatch.setattr(StreamTreeModel, "_build_step", step)     # before the model connects its timer to it
+    runner = JobRunner()
+    tree = StreamTreeWidget(runner)
+    qtbot.addWidget(tree)
+    tree.show()
+    tree.model.modelAboutToBeReset.connect(lambda: passes[-1].append("reset"))
+    manager = many_streams_manager(20_000)
+    tree.set_manager(manager)
+    qtbot.waitUntil(lambda: not tree.model.indexing, timeout=20_000)
+    assert sum(p.count("slice") for p in passes) > 2 and sum(p.count("reset") for p in passes) >= 2
+    assert [p for p in passes if "slice" in p and "reset" in p] == []
+    m = tree.model
+    assert m.rowCount(m.find_index("sensors")) == 100 and len(m.streams_for_index(m.find_index("sensors"))) == 20_000
+    tree.filter_edit.setText("sensor_042")
+    tree.apply_filter()
+    assert m.matched == 200
+    runner.shutdown()
+
 def _shown_streams(tree) -> set:
     """(channel, StreamId) of every stream the tree shows, through its rows (channel rows carry their streams)."""
     m = tree.model
@@ -255,3 +293,45 @@ def test_drag_out_carries_stream_ids(qtbot, tree):
     # a name row drags all its variants
     name_idx = tree.model.find_index("memory", name="temperature")
     assert len(streams_from_mime(tree.model.mimeData([name_idx]))) == 4
+
+
+
+def test_a_paint_asks_each_cell_once_and_shows_what_data_gives(qtbot):
+    """Issue 23: a paint of the tree calls into Python once per cell for all the roles it shows (Qt asks ~7 roles
+    per cell through multiData; Qt's own multiData calls data() once per role, each call waiting for the GIL while
+    a job runs: a 150 ms stall at 100 homes), and each cell shows what data() says."""
+    class Counting(StreamTreeModel):
+        from_qt = 0
+
+        def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+            if sys._getframe(1).f_code.co_name != "multiData":
+                Counting.from_qt += 1
+            return super().data(index, role)
+
+    runner = JobRunner()
+    m = Counting(runner)
+    view = QTreeView()
+    qtbot.addWidget(view)
+    view.setModel(m)
+    view.resize(700, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    manager, _ = memory_manager()
+    m.set_manager(manager)
+    memory = child(m, QModelIndex(), "memory")
+    for name in (None, "temperature"):
+        idx = memory if name is None else child(m, memory, name)
+        view.expand(idx)
+        if m.canFetchMore(idx):
+            m.fetchMore(idx)
+    qtbot.wait(50)
+    qtbot.waitUntil(lambda: not m.counts_pending(), timeout=5000)
+    Counting.from_qt = 0
+    view.viewport().repaint()
+    assert Counting.from_qt == 0
+    temp = child(m, memory, "temperature")
+    for idx in (memory, m.index(0, COL_COUNT), temp, m.index(temp.row(), COL_CALC, memory), m.index(1, 0, temp)):
+        option = QStyleOptionViewItem()
+        view.itemDelegate().initStyleOption(option, idx)     # what the delegate paints, through multiData
+        assert option.text == idx.data() and option.text
+    runner.shutdown()

@@ -192,3 +192,34 @@ def test_a_double_click_on_a_box_activates_its_vertex(qtbot, window):
         qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     assert got.args == ["node:env_clean"]
     qtbot.waitUntil(lambda: "env_clean" in window.workflows.details.toPlainText(), timeout=5000)
+
+
+def _scene_changes(qtbot, view, change):
+    """How many times the graph's scene says part of it must be drawn again after ``change()``."""
+    regions = []
+    view.scene().changed.connect(regions.append)
+    qtbot.wait(50)   # what was pending before
+    regions.clear()
+    change()
+    qtbot.wait(50)
+    view.scene().changed.disconnect(regions.append)
+    return len(regions)
+
+
+def test_a_blocked_factor_shows_why_until_unblocked_and_refreshes_redraw_nothing(qtbot, window):
+    """Issue 23: the checks and colours are refreshed while the store opens and while a workflow runs, and only
+    what changed is touched: a factor blocked then unblocked gets its mark and then its own label back, a refresh
+    that changes nothing redraws none of the graph's ~1,000 items, and the selection's emphasis stays."""
+    dock = window.workflows
+    view = dock.view
+    label = view.layout_.vertices["factor:0"].label
+    view.set_blocked({0: ["its tool is not bound"]})
+    assert view.texts["factor:0"][0].startswith("⚠") and "its tool is not bound" in view.boxes["factor:0"].toolTip()
+    blocked, states = dict(view.blocked), dict(dock.states)
+    assert _scene_changes(qtbot, view, lambda: (view.set_blocked(blocked), view.set_states(states))) == 0
+    view.set_blocked({})
+    assert view.texts["factor:0"] == [label] and view.boxes["factor:0"].toolTip() == label
+    _click(qtbot, view, "node:env_clean")   # a selection: refreshes keep its emphasis and still redraw nothing
+    assert view.look("node:env_clean") == "selected" and view.look("node:env_raw") == "upstream"
+    assert _scene_changes(qtbot, view, lambda: (view.set_blocked({}), view.set_states(states))) == 0
+    assert view.look("node:env_clean") == "selected" and view.look("node:env_raw") == "upstream"

@@ -184,3 +184,29 @@ def test_screenshots(qtbot, make_main_window):
     qtbot.wait(300)
     w.docks["metadata"].grab().save(os.path.join(out, "meta_data_plates.png"))
     assert _states(w)["comfort_hourly"] == "none"
+
+
+def test_meta_data_dock_opens_a_small_tree_two_levels_deep_and_makes_deeper_rows_when_opened(qtbot, tmp_path):
+    """A small meta-data tree shows its first two levels open (made in one pass, issue 23); a third level's rows
+    come when the user opens their parent."""
+    from channels.workflows import load_model
+    from hsgui.workflows.meta_data_dock import MetaDataDock
+    store = SQLiteStore(tmp_path / "md.sqlite")
+    add_meta_data(store, [MetaDataItem("house", "1"), MetaDataItem("house", "2"),
+                          MetaDataItem("resident", "a", "house_1"), MetaDataItem("resident", "b", "house_2"),
+                          MetaDataItem("device", "w1", "house_1.resident_a"),
+                          MetaDataItem("device", "w2", "house_1.resident_a"),
+                          MetaDataItem("axis", "x", "house_1.resident_a.device_w1")])
+    dock = MetaDataDock()
+    qtbot.addWidget(dock)
+    dock.show()
+    dock.set_model(load_model(store))
+    top = [dock.tree.topLevelItem(i) for i in range(dock.tree.topLevelItemCount())]
+    assert [t.text(0) for t in top] == ["house = 1", "house = 2"] and all(t.isExpanded() for t in top)
+    resident = top[0].child(0)
+    assert resident.text(0) == "resident = a" and resident.isExpanded()
+    assert sorted(resident.child(i).text(0) for i in range(resident.childCount())) == ["device = w1", "device = w2"]
+    w1 = next(resident.child(i) for i in range(resident.childCount()) if resident.child(i).text(0) == "device = w1")
+    assert not w1.isExpanded() and w1.childCount() == 0     # made when opened
+    w1.setExpanded(True)
+    assert [w1.child(i).text(0) for i in range(w1.childCount())] == ["axis = x"]
