@@ -213,6 +213,9 @@ def test_a_blocked_factor_shows_why_until_unblocked_and_refreshes_redraw_nothing
     dock = window.workflows
     view = dock.view
     label = view.layout_.vertices["factor:0"].label
+    # the open's own checks and colours have landed (one landing later would rightly redraw what it changes)
+    qtbot.waitUntil(lambda: not window.runner.active, timeout=20000)
+    qtbot.wait(50)
     view.set_blocked({0: ["its tool is not bound"]})
     assert view.texts["factor:0"][0].startswith("⚠") and "its tool is not bound" in view.boxes["factor:0"].toolTip()
     blocked, states = dict(view.blocked), dict(dock.states)
