@@ -231,6 +231,12 @@ class Store(ABC):
         (strictly), of one channel. Reading never writes."""
         return []
 
+    def newest_changes(self, channel_id: str | None = None) -> dict:
+        """``{StreamId: time of its newest recorded change}`` (of one channel's streams): what a first look at the
+        change log needs, without reading it whole."""
+        from ..changes import newest_of
+        return newest_of(self.list_changes(channel_id=channel_id))
+
     def inserted_after(self, stream_id: StreamId, start, end, after: datetime):
         """Instances in ``(start, end]`` this store can tell were inserted after ``after`` whoever inserted them
         (MongoDB: ObjectId times, whole seconds): a TimeInterval covering their timestamps, or None. Stores that

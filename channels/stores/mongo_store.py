@@ -760,6 +760,10 @@ class MongoStore(Store):
         """See :meth:`channels.stores.mongo_changes.MongoChangeLog.inserted_after`."""
         return self._changes.inserted_after(stream_id, start, end, after)
 
+    def newest_changes(self, channel_id: str | None = None) -> dict:
+        """See :meth:`channels.stores.mongo_changes.MongoChangeLog.newest`."""
+        return self._changes.newest(channel_id)
+
     def newest_insert_time(self, stream_id: StreamId, start, end) -> datetime | None:
         """See :meth:`channels.stores.mongo_changes.MongoChangeLog.newest_insert_time`."""
         return self._changes.newest_insert_time(stream_id, start, end)

@@ -565,6 +565,10 @@ class SQLiteStore(Store):
         """See :meth:`Store.list_changes`."""
         return self._changes.read(stream_id, since, channel_id)
 
+    def newest_changes(self, channel_id: str | None = None) -> dict:
+        """See :meth:`Store.newest_changes`."""
+        return self._changes.newest(channel_id)
+
     # -- reading -----------------------------------------------------------------------------------------------
     def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
         lo, hi = _ms(start, _LO), _ms(end, _HI)

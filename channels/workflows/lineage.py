@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 import semantic_version
 
@@ -122,6 +123,17 @@ def _unique(pairs):
 
 
 def _sid(text):
+    if type(text) is str:
+        return _sid_of_text(text)
+    try:
+        return get_stream_id(text)
+    except (StreamIdError, TypeError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=1 << 18)
+def _sid_of_text(text):
+    """A run record's stream text parsed once (a history names each stream in many records)."""
     try:
         return get_stream_id(text)
     except (StreamIdError, TypeError, ValueError):
@@ -143,6 +155,7 @@ def _step_outputs(step):
     return list(step.sinks) if step.sinks else ([step.sink] if step.sink else [])
 
 
+@lru_cache(maxsize=4096)
 def _newer(a: str, b: str) -> bool:
     try:
         return semantic_version.Version.coerce(a) > semantic_version.Version.coerce(b)
@@ -453,16 +466,15 @@ class LineageTracker:
         self.manager = manager
         self.index = lineage_index(manager, steps=steps, model=model)
         self._seen_runs = {r.id for r in self.index.runs}
-        self._newest_run = None
         self._change_mark: dict = {}     # channel_id -> (newest change time seen, ids of changes at that time)
         self._suspects: set = set()
-        self._version_checked: set = set()
         store = getattr(manager, "store", None)
         self._probe = getattr(store, "inserted_after", None) is not None and \
             getattr(store, "newest_insert_time", None) is not None and type(store).inserted_after is not \
             _base_inserted_after()
         self._suspect_runs(self.index.runs)
-        self._suspect_changes(self._read_changes())
+        changes, changed = self._first_changes()
+        self._suspect_changes(changes, changed)
         if self._probe:
             self._suspects.update(self.index._step_writers)
 
@@ -473,8 +485,9 @@ class LineageTracker:
         touched = self.index.add_runs(new_runs)
         self._suspect_runs(new_runs)
         changes = self._read_changes()
-        touched |= {(c.channel_id, c.stream_id) for c in changes}
-        self._suspect_changes(changes)
+        changed = newest_of_keys(changes)
+        touched |= set(changed)
+        self._suspect_changes(changes, changed)
         if touched:
             self.index.forget(touched)
         return touched
@@ -490,6 +503,44 @@ class LineageTracker:
             limit *= 4
         self._seen_runs.update(r.id for r in fresh)
         return fresh
+
+    def _first_changes(self) -> tuple[list, set]:
+        """What the first look at the change logs needs, without reading them whole: each channel's newest change
+        per stream (one store call per channel); the changes themselves only of the streams a run read and that
+        changed after the oldest such run started. Returns (those changes, {stream: its newest change time}); the next
+        :meth:`update` reads from each channel's newest change on."""
+        out, changed = [], {}
+        readers = self.index._readers
+        for channel in list(self.manager.channels.values()):
+            if not getattr(channel, "keeps_changes", False):
+                continue
+            cid = channel.channel_id
+            try:
+                newest = channel.newest_changes()
+                last = max(newest.values()) if newest else None
+                # the changes in the newest millisecond: the mark the next update reads on from
+                edge = channel.list_changes(since=last - _MS) if last is not None else []
+            except Exception as e:  # noqa: BLE001 - an unreadable change log shows as no change, logged
+                log.warning("lineage: cannot read the changes of channel %s: %s", cid, e)
+                continue
+            if last is not None:
+                self._change_mark[cid] = (last, {(c.seq, c.at) for c in edge if c.at == last})
+            for sid, at in newest.items():
+                key = (cid, sid)
+                changed[key] = at
+                runs = readers.get(key)
+                if not runs:
+                    continue
+                since = min(r.started_at for r in runs)
+                if at <= since:
+                    continue
+                try:
+                    changes = channel.list_changes(sid, since=since)
+                except Exception as e:  # noqa: BLE001
+                    log.warning("lineage: cannot read the changes of %s/%s: %s", cid, sid, e)
+                    continue
+                out += [c if c.channel_id == cid else _with_channel(c, cid) for c in changes]
+        return out, changed
 
     def _read_changes(self) -> list:
         out = []
@@ -529,7 +580,10 @@ class LineageTracker:
                     self._suspects.add(out)
                     break
 
-    def _suspect_changes(self, changes) -> None:
+    def _suspect_changes(self, changes, changed) -> None:
+        """Outputs of runs that read a change (after the run started, inside what it computed, not its own);
+        ``changed``: ``{stream: its newest change time}``, whose workflow steps' outputs are suspects when that
+        change is after what the step computed (see :meth:`_step_may_be_stale`)."""
         idx = self.index
         for c in changes:
             key = (c.channel_id, c.stream_id)
@@ -537,8 +591,45 @@ class LineageTracker:
                 if c.at > r.started_at and not c.by.startswith(f"run {r.id} ") and \
                         c.interval.end > r.computed.start and c.interval.start < r.computed.end:
                     self._suspects.add((r.output_channel, _sid(r.output_stream)))
+        latest: dict = {}   # step output -> its step inputs' newest change
+        for key, at in changed.items():
             for st in idx._step_readers.get(key, ()):
-                self._suspects.update(_step_outputs(st))
+                for out in _step_outputs(st):
+                    if out not in self._suspects and (out not in latest or at > latest[out]):
+                        latest[out] = at
+        insert_times: dict = {}
+        for out, at in latest.items():
+            if self._step_may_be_stale(out, at, insert_times):
+                self._suspects.add(out)
+
+    def _step_may_be_stale(self, key, changed_at, insert_times) -> bool:
+        """Whether an input change at ``changed_at`` may make a part of ``key`` a workflow step computed stale: a
+        step computes only what no run record covers, at its newest instance's insertion (stores that can tell:
+        always asked) or else its definition's ``last_updated`` (a run's output is stamped after what it read
+        was written, so a run-made stream is not asked); a step of an outdated tool version is always asked."""
+        idx = self.index
+        if key[1] is None:
+            return False
+        tells = insert_times.get(key[0])   # channel id -> whether its store tells insert times (cached per call)
+        if tells is None:
+            store = getattr(idx._get_channel(key[0]), "store", None)
+            tells = insert_times[key[0]] = store is not None and \
+                type(store).newest_insert_time is not _base_newest_insert_time()
+        if tells:
+            return True
+        stream = idx._stream(*key)
+        if stream is None:  # no calculated intervals: no step computation
+            return False
+        at = getattr(stream, "last_updated", None)
+        if at is not None and changed_at > at:
+            return True
+        for st in idx._step_writers.get(key, ()):
+            tool = st.factor.tool
+            newest = idx.newest_tool_version(tool.name) if idx.newest_tool_version else None
+            if newest and tool.version and idx.known_tool_version is not None and \
+                    idx.known_tool_version(tool.name, tool.version) and _newer(newest, tool.version):
+                return True
+        return False
 
     # -- questions ------------------------------------------------------------------------------------------
     def lineage(self, channel_id, stream_id) -> Lineage:
@@ -582,6 +673,21 @@ def _base_inserted_after():
     return Store.inserted_after
 
 
+def _base_newest_insert_time():
+    from ..stores.base import Store
+    return Store.newest_insert_time
+
+
+def newest_of_keys(changes) -> dict:
+    """``{(channel_id, StreamId): time of its newest change}`` of ``changes``."""
+    out: dict = {}
+    for c in changes:
+        key = (c.channel_id, c.stream_id)
+        if key not in out or c.at > out[key]:
+            out[key] = c.at
+    return out
+
+
 def _with_channel(change, channel_id):
     from dataclasses import replace
     return replace(change, channel_id=channel_id)
@@ -620,17 +726,39 @@ def workflow_steps(store=None, model=None) -> list:
     return steps
 
 
+class _ToolVersions:
+    """The versions of every tool in ``manager``'s tool channels, listed once and again only when a tool channel's
+    set of versions changes (a history asks about each of its runs' tools)."""
+
+    def __init__(self, manager):
+        self.manager = manager
+        self._mark, self._versions, self._newest = None, {}, {}
+
+    def _current(self) -> dict:
+        channels = self.manager.tool_channels
+        mark = tuple((ch.channel_id, len(getattr(ch, "versions", ()))) for ch in channels)
+        if mark != self._mark:
+            versions: dict = {}
+            for ch in channels:
+                for name, vs in ch.list_tools().items():
+                    versions.setdefault(name, []).extend(str(v.version) for v in vs)
+            self._mark, self._versions = mark, versions
+            self._newest = {n: max(vs, key=semantic_version.Version.coerce) for n, vs in versions.items() if vs}
+        return self._versions
+
+    def newest(self, name) -> str | None:
+        self._current()
+        return self._newest.get(name)
+
+    def known(self, name, version) -> bool:
+        return str(version) in self._current().get(name, ())
+
+
 def lineage_index(manager, steps=None, model=None) -> LineageIndex:
     """A LineageIndex over ``manager``'s run history, its store's workflow definitions (``model``: the ones
     already loaded; ``steps``: plan steps already made), its tool channels, assets and change logs."""
     from ..assets_channel import AssetsChannel
     from ..assets_file_channel import AssetsFileChannel
-
-    def newest(name):
-        versions = []
-        for ch in manager.tool_channels:
-            versions += [str(v.version) for v in ch.list_tools().get(name, [])]
-        return max(versions, key=semantic_version.Version.coerce) if versions else None
 
     def asset_updated(channel_id, stream_id):
         try:
@@ -643,14 +771,11 @@ def lineage_index(manager, steps=None, model=None) -> LineageIndex:
         last = stream.window().last() if stream is not None else None
         return last.timestamp if last is not None else None
 
-    def known(name, version):
-        return any(str(v.version) == str(version) for ch in manager.tool_channels
-                   for v in ch.list_tools().get(name, []))
-
     if steps is None:
         steps = workflow_steps(getattr(manager, "store", None), model)
-    return LineageIndex(manager.run_history.list(), newest, asset_updated, channel=manager.get_channel, steps=steps,
-                        known_tool_version=known)
+    tools = _ToolVersions(manager)
+    return LineageIndex(manager.run_history.list(), tools.newest, asset_updated, channel=manager.get_channel,
+                        steps=steps, known_tool_version=tools.known)
 
 
 __all__ = ["Computation", "Lineage", "LineageIndex", "LineageTracker", "StaleReason", "lineage_index", "workflow_steps"]
