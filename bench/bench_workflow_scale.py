@@ -21,6 +21,7 @@ baseline and the ratio:
 
     python bench/bench_workflow_scale.py [--homes 10,100] [--run-homes 10] [--smoke] [--keep DIR]
     python bench/bench_workflow_scale.py --app-only DIR/deployment_10.sqlite    # the app figure on a kept store
+    python bench/bench_workflow_scale.py --colour-only DIR/deployment_10.sqlite # the colouring figures on it
 
 ``--smoke`` uses 1 home and 5 minutes and makes no timing claims (CI runs every bench so).
 """
@@ -128,8 +129,30 @@ def bench_size(tmp, homes, run, minutes, repeat):
         write_run_end_state(manager, model, wf, interval)
         print(f"  (definitions as a run leaves them, written in {time.perf_counter() - t0:.1f} s)")
     manager.close()
+    bench_colouring(path, interval, repeat)
+    t_paint, _ = timed(lambda: graph_paint(path), repeat)
+    bench_app_open(path, t_paint, timed(lambda: list_streams(path), 1)[0], repeat)
+    return pristine if run else None
 
-    # colouring vs one definitions read
+
+def graph_paint(path):
+    m = ChannelManager.open(path)
+    g = layout_workflow(load_model(m.store).workflows[WORKFLOW_ID])
+    m.close()
+    return g
+
+
+def list_streams(path):
+    m = ChannelManager.open(path)
+    n = len(m.get_channel("mongo").streams)
+    m.close()
+    return n
+
+
+def bench_colouring(path, interval, repeat):
+    """The colouring figures of a store whose workflow has run (or holds a run's end state): colouring from a
+    built index and a refresh, one stream's lineage, and from a fresh open: the store, the graph, the first full
+    colouring and the stream listing."""
     manager = ChannelManager.open(path)
     model = load_model(manager.store)
     wf = model.workflows[WORKFLOW_ID]
@@ -143,16 +166,15 @@ def bench_size(tmp, homes, run, minutes, repeat):
     line(f"colour the graph, first (index built)", t_first, f"read {len(defs):,} definitions", b)
     t, states = timed(lambda: workflow_status(None, manager, model, wf, interval, index=holder["index"]), repeat)
     line("colour the graph, refresh", t, f"read {len(defs):,} definitions", b, "<= 0.5 s at 100 homes")
-    states_seen = {}
-    for st in states.values():
-        states_seen[st.state] = states_seen.get(st.state, 0) + 1
-    print(f"    node states: {states_seen}")
+    print(f"    node states: {_states(states)}")
 
-    # one node's lineage vs one definition read
+    # one node's lineage vs one definition read: the first question (the run records read then) and then
     index = holder["index"]
     tracker = index.tracker()
     cid, sid = index.node_streams["home_summary_5min"][-1]
     b, _ = timed(lambda: manager.store.get_definition(sid), max(repeat, 5))
+    t, _ = timed(lambda: tracker.lineage(cid, sid), 1)
+    line("lineage of one stream, first question", t, "one definition read", b)
 
     def lineage():
         tracker.index.forget([(cid, sid)])
@@ -173,13 +195,6 @@ def bench_size(tmp, homes, run, minutes, repeat):
         m = ChannelManager.open(path)
         m.close()
 
-    def graph_paint():
-        m = ChannelManager.open(path)
-        mo = load_model(m.store)
-        g = layout_workflow(mo.workflows[WORKFLOW_ID])
-        m.close()
-        return g
-
     def full_colouring():
         m = ChannelManager.open(path)
         mo = load_model(m.store)
@@ -189,12 +204,6 @@ def bench_size(tmp, homes, run, minutes, repeat):
         m.close()
         return st
 
-    def list_streams():
-        m = ChannelManager.open(path)
-        n = len(m.get_channel("mongo").streams)
-        m.close()
-        return n
-
     def read_definitions():
         m = ChannelManager.open(path)
         n = len(m.store.list_definitions("mongo"))
@@ -203,16 +212,21 @@ def bench_size(tmp, homes, run, minutes, repeat):
     b, _ = timed(file_only, repeat)
     t, _ = timed(open_only, repeat)
     line("open the store (ChannelManager.open)", t, "open the file alone", b)
-    t, _ = timed(graph_paint, repeat)
+    t, _ = timed(lambda: graph_paint(path), repeat)
     line("first graph paint (open + load + layout)", t, "open the file alone", b, "<= 2 s at 100 homes")
     b, n = timed(read_definitions, 1)
-    t, _ = timed(full_colouring, 1)
+    t, states = timed(full_colouring, 1)
     line("first full colouring (open .. coloured)", t, f"open + read {n:,} definitions", b)
-    t, n = timed(list_streams, 1)
+    print(f"    node states: {_states(states)} (load average {os.getloadavg()[0]:.1f})")
+    t, n = timed(lambda: list_streams(path), 1)
     line(f"open + list every stream ({n:,}, browser)", t, f"open + read {n:,} definitions", b)
-    t_paint, _ = timed(graph_paint, repeat)
-    bench_app_open(path, t_paint, t, repeat)
-    return pristine if run else None
+
+
+def _states(states) -> dict:
+    seen = {}
+    for st in states.values():
+        seen[st.state] = seen.get(st.state, 0) + 1
+    return seen
 
 
 def api_open_figures(path, repeat):
@@ -343,10 +357,16 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--smoke", action="store_true", help="1 home, 5 minutes, no timing claims")
     ap.add_argument("--app-only", metavar="STORE", help="only the app figure, on an existing deployment store")
+    ap.add_argument("--colour-only", metavar="STORE", help="only the colouring figures, on a kept deployment store "
+                    "that holds a run (deployment_<homes>.sqlite of --keep)")
     ap.add_argument("--keep", metavar="DIR", help="build the stores in DIR and keep them (deployment_<homes>.sqlite:"
                     " reuse one with --app-only)")
     args = ap.parse_args()
     sizes = [int(h) for h in args.homes.split(",") if h.strip()]
+    if args.colour_only:
+        print(f"{args.colour_only} (load average {os.getloadavg()[0]:.1f}):")
+        bench_colouring(args.colour_only, TimeInterval(T0, T0 + timedelta(minutes=args.minutes)), args.repeat)
+        return
     if args.app_only:
         paint, listed = api_open_figures(args.app_only, args.repeat)
         print(f"{args.app_only}: API first graph paint {paint * 1e3:.1f} ms, open + list every stream "

@@ -221,6 +221,13 @@ class Store(ABC):
     def list_runs(self, limit: int | None = None) -> list[dict]:
         """Run records, newest first."""
 
+    def run_summary(self) -> dict:
+        """What a first look at the run history needs (see :class:`channels.tools.history.RunSummary`):
+        ``{"reads": {(channel_id, StreamId.key): oldest started_at}, "tools": {(tool, version)}}`` of
+        the runs that ended ok and committed something. Here from every record; a store may keep it."""
+        from ..tools.history import summarise_run_dicts
+        return summarise_run_dicts(self.list_runs())
+
     # -- change log (see channels.changes) -------------------------------------------------------------------
     #: True when every insert/purge through this store records a Change in the batch's transaction
     keeps_changes: bool = False

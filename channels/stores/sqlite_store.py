@@ -37,8 +37,8 @@ Schema (version 2; 1 while a file holds no blocks)
     kind unknown).
 ``lod(sid, comp, level, bucket, n, nn, s, mn, mx, f, l) WITHOUT ROWID``
     Precomputed level-of-detail aggregates, see below.
-``runs(id, recorded_ms, record)``
-    Tool-run history (tagged JSON records).
+``runs(id, recorded_ms, record)``, ``run_reads``, ``run_tools``
+    Tool-run history (tagged JSON records) and its summary, see :mod:`channels.stores.sqlite_runs`.
 ``changes(id, sid, channel_id, lo, hi, at, kind, by)``
     The change log (:mod:`channels.changes`): one row per batch that added or deleted instances, written in
     the batch's own transaction; ``(lo, hi]`` covers the changed timestamps, ``at`` is when (epoch ms),
@@ -88,6 +88,7 @@ from .base import (UPDATABLE_FIELDS, Committed, Store, StreamDefinition, check_c
 from .codec import decode_json, encode_document_json, encode_json, numeric, values_equal
 from .lod_levels import LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET  # noqa: F401 - re-exported
 from .sqlite_changes import SQLiteChangeLog
+from .sqlite_runs import SQLiteRuns
 from .sqlite_columnar import (_HI, _LO, _NAN_TEXT, _NEG_ZERO_TEXT, K_NEG_ZERO, RowBatch, SQLiteColumnReader, _dt, _ms,
                               columns_batch, dict_components)
 from .sqlite_blocks import BLOCK_MIN, StoredInstances
@@ -189,6 +190,7 @@ class SQLiteStore(Store):
         self.description = f"SQLite {self.path}"
         self._lod = SQLiteLevelOfDetail(self._db)
         self._changes = SQLiteChangeLog(self._db)
+        self._runs = SQLiteRuns(self._db)
         self._stored = StoredInstances(self._db)
         self._column_reader = SQLiteColumnReader(self._db, self._stored)
 
@@ -674,23 +676,15 @@ class SQLiteStore(Store):
         self.record_runs([run])
 
     def record_runs(self, runs: list) -> None:
-        for run in runs:
-            if not isinstance(run, dict):
-                raise ValueEncodingError(f"a run record must be a dict, got {type(run).__name__}")
-        if not runs:
-            return
-        now = _ms(utcnow(), 0)
-        rows = [(now, encode_json(run)) for run in runs]   # encoded before the write lock is taken
-        with self._db.errors("recording a tool run" if len(rows) == 1 else f"recording {len(rows)} tool runs"), \
-                self._db.write() as con:
-            con.executemany("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", rows)
+        """See :meth:`channels.stores.sqlite_runs.SQLiteRuns.record` (one transaction, the summary with it)."""
+        self._runs.record(runs)
 
     def list_runs(self, limit: int | None = None) -> list[dict]:
-        with self._db.errors("listing tool runs"):
-            q = "SELECT record FROM runs ORDER BY id DESC"
-            rows = self._db.con().execute(q + (" LIMIT ?" if limit is not None else ""),
-                                       (() if limit is None else (int(limit),))).fetchall()
-        return [decode_json(r[0]) for r in rows]
+        return self._runs.list(limit)
+
+    def run_summary(self) -> dict:
+        """See :meth:`channels.stores.sqlite_runs.SQLiteRuns.summary`."""
+        return self._runs.summary()
 
     # -- meta-data, plates, workflows (HyperStream's collections as tagged-JSON documents) ---------------
     def list_documents(self, collection: str) -> list[dict]:

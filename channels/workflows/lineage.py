@@ -28,6 +28,7 @@ stream's lineage reads only that stream's writers, their inputs' changes and wha
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -36,7 +37,7 @@ import semantic_version
 
 from ..changes import PURGE, Change
 from ..errors import StreamIdError
-from ..stream import get_stream_id
+from ..stream import StreamId, get_stream_id
 from ..time_interval import TimeIntervals
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,8 @@ class LineageIndex:
     def __init__(self, runs, newest_tool_version=None, asset_updated=None, *, channel=None, steps=(),
                  known_tool_version=None):
         """
-        :param runs: RunRecords (any order)
+        :param runs: RunRecords (any order), or a callable returning them: read when first needed (a question
+            about a stream made by a run), not when the index is made
         :param newest_tool_version: ``(tool name) -> version text | None`` (None: don't check tool versions)
         :param asset_updated: ``(channel_id, StreamId) -> datetime | None``: when an asset input last got a version
             (used for asset channels that keep no change log; None for streams that are not assets)
@@ -185,17 +187,14 @@ class LineageIndex:
             (only then is a workflow step's tool version compared with the newest)
         """
         self.known_tool_version = known_tool_version
-        self.runs = sorted((r for r in runs if r.outcome == "ok" and not r.computed.is_empty),
-                           key=lambda r: r.started_at)
         self.newest_tool_version = newest_tool_version
         self.asset_updated = asset_updated
         self._channel = channel
-        self._writers, self._readers = {}, {}
-        for r in self.runs:
-            out = (r.output_channel, _sid(r.output_stream))
-            self._writers.setdefault(out, []).append(r)
-            for inp in _inputs(r):
-                self._readers.setdefault(inp, []).append(r)
+        self._source = runs if callable(runs) else None
+        self._load_lock = threading.Lock()
+        self._runs = None
+        if self._source is None:
+            self._index_runs(runs)
         self._step_writers, self._step_readers = {}, {}
         for st in steps or ():
             for out in _step_outputs(st):
@@ -205,12 +204,58 @@ class LineageIndex:
         self._stale_cache: dict = {}
         self._comp_cache: dict = {}
 
+    # -- the run records, indexed when first needed ------------------------------------------------------------
+    def _index_runs(self, runs) -> None:
+        ok = sorted((r for r in runs if r.outcome == "ok" and not r.computed.is_empty), key=lambda r: r.started_at)
+        writers, readers = {}, {}
+        for r in ok:
+            writers.setdefault((r.output_channel, _sid(r.output_stream)), []).append(r)
+            for inp in _inputs(r):
+                readers.setdefault(inp, []).append(r)
+        self._ids = {r.id for r in ok}
+        self._w, self._r = writers, readers
+        self._runs = ok
+
+    def _load(self) -> None:
+        if self._runs is None:
+            with self._load_lock:
+                if self._runs is None:
+                    self._index_runs(self._source())
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the run records have been read (see ``runs``)."""
+        return self._runs is not None
+
+    @property
+    def runs(self) -> list:
+        """The runs that ended ok and committed something, oldest first."""
+        self._load()
+        return self._runs
+
+    @property
+    def _writers(self) -> dict:
+        self._load()
+        return self._w
+
+    @property
+    def _readers(self) -> dict:
+        self._load()
+        return self._r
+
     # -- keeping it up to date (LineageTracker) -------------------------------------------------------------
     def add_runs(self, runs) -> set:
-        """Index runs recorded since it was built; return the (channel_id, StreamId) they wrote."""
+        """Index runs recorded since it was built; return the (channel_id, StreamId) they wrote. Before the
+        records are read, only that (they will be read with the rest)."""
         new = sorted((r for r in runs if r.outcome == "ok" and not r.computed.is_empty), key=lambda r: r.started_at)
+        if not self.loaded:
+            return {(r.output_channel, _sid(r.output_stream)) for r in new}
         out = set()
         for r in new:
+            if r.id in self._ids:   # read with the rest when the records were read
+                out.add((r.output_channel, _sid(r.output_stream)))
+                continue
+            self._ids.add(r.id)
             self.runs.append(r)
             key = (r.output_channel, _sid(r.output_stream))
             writers = self._writers.setdefault(key, [])
@@ -239,6 +284,10 @@ class LineageIndex:
 
     def forget(self, keys) -> None:
         """Drop the cached answers of ``keys`` (and of what is computed from them): they will be read again."""
+        if not self.loaded:   # nothing was answered yet (every answer reads the records first)
+            self._stale_cache.clear()
+            self._comp_cache.clear()
+            return
         for k in self.downstream_keys(keys):
             self._stale_cache.pop(k, None)
             self._comp_cache.pop(k, None)
@@ -463,18 +512,24 @@ class LineageTracker:
     """
 
     def __init__(self, manager, model=None, steps=None):
+        from ..tools.history import RunSummary
         self.manager = manager
-        self.index = lineage_index(manager, steps=steps, model=model)
-        self._seen_runs = {r.id for r in self.index.runs}
+        history = manager.run_history
+        self._seen_runs = {r.id for r in history.list(limit=64)}
+        self.index = lineage_index(manager, steps=steps, model=model, lazy=True)
         self._change_mark: dict = {}     # channel_id -> (newest change time seen, ids of changes at that time)
         self._suspects: set = set()
         store = getattr(manager, "store", None)
         self._probe = getattr(store, "inserted_after", None) is not None and \
             getattr(store, "newest_insert_time", None) is not None and type(store).inserted_after is not \
             _base_inserted_after()
-        self._suspect_runs(self.index.runs)
-        changes, changed = self._first_changes()
-        self._suspect_changes(changes, changed)
+        summary = history.summary() if hasattr(history, "summary") else RunSummary.of(history.list())
+        #: what the runs read (``reads``: (channel_id, StreamId.key) -> when the oldest run reading it started),
+        #: kept up to date with new runs
+        self._summary = summary
+        changed = self._first_changes()
+        self._first_suspects(summary, changed)
+        self._suspect_changes([], changed)
         if self._probe:
             self._suspects.update(self.index._step_writers)
 
@@ -484,6 +539,7 @@ class LineageTracker:
         new_runs = self._new_runs()
         touched = self.index.add_runs(new_runs)
         self._suspect_runs(new_runs)
+        self._summary.add(new_runs)
         changes = self._read_changes()
         changed = newest_of_keys(changes)
         touched |= set(changed)
@@ -504,13 +560,10 @@ class LineageTracker:
         self._seen_runs.update(r.id for r in fresh)
         return fresh
 
-    def _first_changes(self) -> tuple[list, set]:
-        """What the first look at the change logs needs, without reading them whole: each channel's newest change
-        per stream (one store call per channel); the changes themselves only of the streams a run read and that
-        changed after the oldest such run started. Returns (those changes, {stream: its newest change time}); the next
-        :meth:`update` reads from each channel's newest change on."""
-        out, changed = [], {}
-        readers = self.index._readers
+    def _first_changes(self) -> dict:
+        """``{(channel_id, StreamId): its newest change}`` of every stream with one, without reading the change
+        logs whole (one store call per channel); the next :meth:`update` reads each log from its newest on."""
+        changed = {}
         for channel in list(self.manager.channels.values()):
             if not getattr(channel, "keeps_changes", False):
                 continue
@@ -526,21 +579,47 @@ class LineageTracker:
             if last is not None:
                 self._change_mark[cid] = (last, {(c.seq, c.at) for c in edge if c.at == last})
             for sid, at in newest.items():
-                key = (cid, sid)
-                changed[key] = at
-                runs = readers.get(key)
-                if not runs:
-                    continue
-                since = min(r.started_at for r in runs)
-                if at <= since:
-                    continue
-                try:
-                    changes = channel.list_changes(sid, since=since)
-                except Exception as e:  # noqa: BLE001
-                    log.warning("lineage: cannot read the changes of %s/%s: %s", cid, sid, e)
-                    continue
-                out += [c if c.channel_id == cid else _with_channel(c, cid) for c in changes]
-        return out, changed
+                changed[(cid, sid)] = at
+        return changed
+
+    def _first_suspects(self, summary, changed) -> None:
+        """The runs' suspects from the run summary: a stream a run read that changed (or, an asset without a
+        change log, got a version) after the oldest run reading it started, or a tool run in a version older than
+        its newest. Only when there is one are the run records read (and that stream's changes since)."""
+        from ..assets_channel import AssetsChannel
+        from ..assets_file_channel import AssetsFileChannel
+        idx = self.index
+        by_key = {(cid, sid.key): at for (cid, sid), at in changed.items()}
+        newest = idx.newest_tool_version
+        outdated = newest is not None and any(
+            version and newest(tool) and _newer(newest(tool), version) for tool, version in summary.tools)
+        candidates, kinds = [], {}
+        for (cid, key), oldest in summary.reads.items():
+            at = by_key.get((cid, key))
+            if at is None:
+                if cid not in kinds:
+                    ch = idx._get_channel(cid)
+                    kinds[cid] = (isinstance(ch, (AssetsChannel, AssetsFileChannel))
+                                  and not getattr(ch, "keeps_changes", False), ch)
+                unlogged_asset, _ch = kinds[cid]
+                if unlogged_asset and idx.asset_updated is not None:
+                    at = idx.asset_updated(cid, StreamId.from_key(key))
+            if at is not None and at > oldest:
+                candidates.append((cid, key, oldest))
+        if not candidates and not outdated:
+            return   # no run-made stream can be stale: the records stay unread
+        self._suspect_runs(idx.runs)
+        changes = []
+        for cid, key, oldest in candidates:
+            ch, sid = idx._get_channel(cid), StreamId.from_key(key)
+            if ch is None or sid is None or not getattr(ch, "keeps_changes", False):
+                continue
+            try:
+                changes += [c if c.channel_id == cid else _with_channel(c, cid)
+                            for c in ch.list_changes(sid, since=oldest)]
+            except Exception as e:  # noqa: BLE001 - an unreadable change log shows as no change, logged
+                log.warning("lineage: cannot read the changes of %s/%s: %s", cid, sid, e)
+        self._suspect_changes(changes, {})
 
     def _read_changes(self) -> list:
         out = []
@@ -587,6 +666,9 @@ class LineageTracker:
         idx = self.index
         for c in changes:
             key = (c.channel_id, c.stream_id)
+            oldest = self._summary.reads.get((c.channel_id, c.stream_id.key))
+            if oldest is None or c.at <= oldest:
+                continue   # no run read it, or every run reading it started after the change: records unread
             for r in idx._readers.get(key, ()):
                 if c.at > r.started_at and not c.by.startswith(f"run {r.id} ") and \
                         c.interval.end > r.computed.start and c.interval.start < r.computed.end:
@@ -754,9 +836,10 @@ class _ToolVersions:
         return str(version) in self._current().get(name, ())
 
 
-def lineage_index(manager, steps=None, model=None) -> LineageIndex:
+def lineage_index(manager, steps=None, model=None, lazy: bool = False) -> LineageIndex:
     """A LineageIndex over ``manager``'s run history, its store's workflow definitions (``model``: the ones
-    already loaded; ``steps``: plan steps already made), its tool channels, assets and change logs."""
+    already loaded; ``steps``: plan steps already made), its tool channels, assets and change logs; ``lazy``: the
+    run records are read when first needed."""
     from ..assets_channel import AssetsChannel
     from ..assets_file_channel import AssetsFileChannel
 
@@ -774,8 +857,9 @@ def lineage_index(manager, steps=None, model=None) -> LineageIndex:
     if steps is None:
         steps = workflow_steps(getattr(manager, "store", None), model)
     tools = _ToolVersions(manager)
-    return LineageIndex(manager.run_history.list(), tools.newest, asset_updated, channel=manager.get_channel,
-                        steps=steps, known_tool_version=tools.known)
+    runs = manager.run_history.list if lazy else manager.run_history.list()
+    return LineageIndex(runs, tools.newest, asset_updated, channel=manager.get_channel, steps=steps,
+                        known_tool_version=tools.known)
 
 
 __all__ = ["Computation", "Lineage", "LineageIndex", "LineageTracker", "StaleReason", "lineage_index", "workflow_steps"]

@@ -1,0 +1,116 @@
+"""The tool-run history of the embedded store: table ``runs`` (one tagged-JSON record per run) and the run
+summary kept beside it, so a first look at lineage reads a row per stream read instead of every record.
+
+``run_reads(channel_id, stream, oldest_ms)``
+    Per stream a recorded run read (its ``StreamId.key``): when the oldest run reading it started (epoch ms);
+    of the runs that ended ok and committed something.
+``run_tools(tool, version)``
+    Every tool version such runs ran ('' for none).
+``hsgui_meta('run_summary_upto')``
+    The newest ``runs.id`` folded into them.
+
+Both are made by the first run recorded with them (files of earlier versions have neither, and older versions
+ignore them) and updated in the same transaction as the records. Records written without them (an earlier
+version, another program) are the ``runs`` rows after the mark: :meth:`SQLiteRuns.summary` folds them in when
+it reads (reading never writes) and the next :meth:`SQLiteRuns.record` stores them. Owned by
+:class:`channels.stores.sqlite_store.SQLiteStore`; reaches the file through its
+:class:`channels.stores.sqlite_db.SQLiteDatabase`.
+"""
+from __future__ import annotations
+
+from ..errors import ValueEncodingError
+from ..tools.history import summarise_run_dicts
+from ..utils import to_ms, utcnow
+from .codec import decode_json, encode_json
+from .sqlite_columnar import _dt, _ms
+
+_TABLES = ("CREATE TABLE IF NOT EXISTS run_reads (channel_id TEXT NOT NULL, stream TEXT NOT NULL, "
+           "oldest_ms INTEGER NOT NULL, PRIMARY KEY (channel_id, stream)) WITHOUT ROWID",
+           "CREATE TABLE IF NOT EXISTS run_tools (tool TEXT NOT NULL, version TEXT NOT NULL, "
+           "PRIMARY KEY (tool, version)) WITHOUT ROWID")
+_MARK = "run_summary_upto"
+
+
+class SQLiteRuns:
+    """Records and lists the runs of one store file, and keeps their summary."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def record(self, runs: list) -> None:
+        for run in runs:
+            if not isinstance(run, dict):
+                raise ValueEncodingError(f"a run record must be a dict, got {type(run).__name__}")
+        if not runs:
+            return
+        now = _ms(utcnow(), 0)
+        rows = [(now, encode_json(run)) for run in runs]   # encoded (and summarised) before the write lock
+        summary = summarise_run_dicts(runs)
+        db = self.db
+        with db.errors("recording a tool run" if len(rows) == 1 else f"recording {len(rows)} tool runs"), \
+                db.write() as con:
+            top = con.execute("SELECT MAX(id) FROM runs").fetchone()[0] or 0
+            mark = self._mark(con)
+            con.executemany("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", rows)
+            if mark is None:
+                for stmt in _TABLES:
+                    con.execute(stmt)
+                mark = 0
+            if mark < top:  # records written without the summary (an earlier version): folded in now
+                _merge(summary, self._records_after(con, mark, top))
+            self._store(con, summary)
+            con.execute("INSERT OR REPLACE INTO hsgui_meta VALUES (?, ?)",
+                        (_MARK, str(con.execute("SELECT MAX(id) FROM runs").fetchone()[0])))
+
+    def list(self, limit: int | None = None) -> list[dict]:
+        with self.db.errors("listing tool runs"):
+            q = "SELECT record FROM runs ORDER BY id DESC"
+            rows = self.db.con().execute(q + (" LIMIT ?" if limit is not None else ""),
+                                         (() if limit is None else (int(limit),))).fetchall()
+        return [decode_json(r[0]) for r in rows]
+
+    def summary(self) -> dict:
+        """See :meth:`Store.run_summary`: the stored summary plus the records after its mark."""
+        with self.db.errors("reading the run summary"):
+            con = self.db.con()
+            mark = self._mark(con)
+            reads, tools = {}, set()
+            if mark is not None:
+                reads = {(c, s): _dt(ms) for c, s, ms in con.execute("SELECT channel_id, stream, oldest_ms "
+                                                                     "FROM run_reads")}
+                tools = {(t or None, v or None) for t, v in con.execute("SELECT tool, version FROM run_tools")}
+            out = {"reads": reads, "tools": tools}
+            _merge(out, self._records_after(con, mark or 0, None))
+        return out
+
+    @staticmethod
+    def _mark(con) -> int | None:
+        row = con.execute("SELECT value FROM hsgui_meta WHERE key=?", (_MARK,)).fetchone()
+        return None if row is None else int(row[0])
+
+    @staticmethod
+    def _records_after(con, mark: int, upto: int | None) -> dict:
+        q, args = "SELECT record FROM runs WHERE id>?", [mark]
+        if upto is not None:
+            q += " AND id<=?"
+            args.append(upto)
+        return summarise_run_dicts(decode_json(r[0]) for r in con.execute(q, args))
+
+    @staticmethod
+    def _store(con, summary: dict) -> None:
+        con.executemany("INSERT INTO run_reads VALUES (?, ?, ?) ON CONFLICT (channel_id, stream) "
+                        "DO UPDATE SET oldest_ms=MIN(oldest_ms, excluded.oldest_ms)",
+                        [(c, s, to_ms(at)) for (c, s), at in summary["reads"].items()])
+        con.executemany("INSERT OR IGNORE INTO run_tools VALUES (?, ?)",
+                        [(t or "", v or "") for t, v in summary["tools"]])
+
+
+def _merge(into: dict, more: dict) -> None:
+    into["tools"] |= more["tools"]
+    reads = into["reads"]
+    for key, at in more["reads"].items():
+        if key not in reads or at < reads[key]:
+            reads[key] = at
+
+
+__all__ = ["SQLiteRuns"]
