@@ -59,6 +59,13 @@ def test_a_fresh_open_after_a_run_colours_the_graph_as_the_app_that_ran_it(tmp_p
         ("mongo", StreamId("merged_per_house", {"house": "1"}))}
     opened = node_detail(None, index, "count_per_resident", RUN)
     assert opened.lines == node_detail(None, shown, "count_per_resident", RUN).lines
+    # the lineage of a stream the user opens: the same runs and reasons, read for that stream alone
+    key = ("mongo", StreamId("merged_per_house", {"house": "1"}))
+    lineage, known = index.tracker().lineage(*key), shown.tracker().lineage(*key)
+    assert [r.id for r in lineage.writers] == [r.id for r in known.writers] != []
+    assert [s.reason for s in lineage.stale] == [s.reason for s in known.stale] != []
+    assert lineage.upstream == known.upstream
+    assert not index.tracker().index.loaded
     for m in (app, fresh, again):
         m.close()
 
@@ -67,9 +74,9 @@ def _forget_summary(path):
     """The file as an earlier version leaves it: run records without the run summary."""
     con = sqlite3.connect(path)
     with con:
-        con.execute("DROP TABLE run_reads")
-        con.execute("DROP TABLE run_tools")
-        con.execute("DELETE FROM hsgui_meta WHERE key='run_summary_upto'")
+        for table in ("run_reads", "run_tools", "run_streams"):
+            con.execute(f"DROP TABLE {table}")
+        con.execute("DELETE FROM hsgui_meta WHERE key='run_index_upto'")
     con.close()
 
 
@@ -103,7 +110,7 @@ def test_runs_an_earlier_version_recorded_count_and_are_summarised_by_the_next_r
     manager.close()
 
 
-def test_newest_changes_and_the_run_summary_agree_with_the_records(store):  # noqa: F811
+def test_newest_changes_the_run_summary_and_one_streams_runs_agree_with_the_records(store):  # noqa: F811
     class Double(Tool):
         name = "double"
 
@@ -135,3 +142,12 @@ def test_newest_changes_and_the_run_summary_agree_with_the_records(store):  # no
     assert summary == summarise_run_dicts(store.list_runs())
     assert summary["reads"] == {("mongo", RAW.key): run.started_at}
     assert summary["tools"] == {("double", run.tool_version)}
+    # one stream's runs: the run that read RAW and wrote MEAN, newest first; not the failed one
+    assert [r["id"] for r in store.runs_of([("mongo", RAW)])] == [run.id]
+    assert [r["id"] for r in store.runs_of([("mongo", MEAN), ("mongo", RAW)])] == [run.id]
+    assert store.runs_of([("mongo", COUNT)]) == [] and store.runs_of([("elsewhere", RAW)]) == []
+    assert [r["id"] for r in store.runs_of([("mongo", RAW)], "read")] == [run.id]
+    assert store.runs_of([("mongo", RAW)], "wrote") == [] and store.runs_of([("mongo", MEAN)], "read") == []
+    with pytest.raises(ValueError, match="'wrote' or 'read'"):
+        store.runs_of([("mongo", RAW)], "writer")
+    assert [r.id for r in manager.run_history.runs_of([("mongo", MEAN)])] == [run.id]

@@ -228,6 +228,14 @@ class Store(ABC):
         from ..tools.history import summarise_run_dicts
         return summarise_run_dicts(self.list_runs())
 
+    def runs_of(self, streams, role: str | None = None) -> list[dict]:
+        """Run records that ended ok, committed something and wrote (``role`` "wrote") or read ("read"; None:
+        either) one of ``streams`` ((channel_id, StreamId) pairs), newest first: one stream's lineage. Here from
+        every record; a store may index them."""
+        from ..tools.history import run_streams, wanted_streams
+        wanted = wanted_streams(streams, role)
+        return [r for r in self.list_runs() if wanted.intersection(run_streams(r))]
+
     # -- change log (see channels.changes) -------------------------------------------------------------------
     #: True when every insert/purge through this store records a Change in the batch's transaction
     keeps_changes: bool = False

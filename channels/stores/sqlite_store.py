@@ -37,8 +37,9 @@ Schema (version 2; 1 while a file holds no blocks)
     kind unknown).
 ``lod(sid, comp, level, bucket, n, nn, s, mn, mx, f, l) WITHOUT ROWID``
     Precomputed level-of-detail aggregates, see below.
-``runs(id, recorded_ms, record)``, ``run_reads``, ``run_tools``
-    Tool-run history (tagged JSON records) and its summary, see :mod:`channels.stores.sqlite_runs`.
+``runs(id, recorded_ms, record)``, ``run_reads``, ``run_tools``, ``run_streams``
+    Tool-run history (tagged JSON records), its summary and its index by stream, see
+    :mod:`channels.stores.sqlite_runs`.
 ``changes(id, sid, channel_id, lo, hi, at, kind, by)``
     The change log (:mod:`channels.changes`): one row per batch that added or deleted instances, written in
     the batch's own transaction; ``(lo, hi]`` covers the changed timestamps, ``at`` is when (epoch ms),
@@ -685,6 +686,10 @@ class SQLiteStore(Store):
     def run_summary(self) -> dict:
         """See :meth:`channels.stores.sqlite_runs.SQLiteRuns.summary`."""
         return self._runs.summary()
+
+    def runs_of(self, streams, role: str | None = None) -> list[dict]:
+        """See :meth:`channels.stores.sqlite_runs.SQLiteRuns.runs_of`."""
+        return self._runs.runs_of(streams, role)
 
     # -- meta-data, plates, workflows (HyperStream's collections as tagged-JSON documents) ---------------
     def list_documents(self, collection: str) -> list[dict]:

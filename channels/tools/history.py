@@ -132,6 +132,30 @@ def stream_key(text) -> str | None:
         return None
 
 
+#: roles of a stream in a run (see :func:`run_streams`)
+WROTE, READ = "wrote", "read"
+
+
+def run_streams(run: dict) -> set:
+    """``{(channel_id, StreamId.key, WROTE or READ)}`` of a run (dict form), if it counts for lineage (else
+    empty)."""
+    if not _counts(run):
+        return set()
+    out = {(c, k, READ) for c, k in _reads(run)}
+    key = stream_key(run.get("output_stream")) if run.get("output_channel") is not None else None
+    if key is not None:
+        out.add((str(run["output_channel"]), key, WROTE))
+    return out
+
+
+def wanted_streams(streams, role=None) -> set:
+    """What :func:`run_streams` holds for ``streams`` ((channel_id, StreamId) pairs) in ``role`` (None: both)."""
+    roles = (WROTE, READ) if role is None else (role,)
+    if not set(roles) <= {WROTE, READ}:
+        raise ValueError(f"a run's role for a stream is {WROTE!r} or {READ!r}, got {role!r}")
+    return {(str(c), sid.key, r) for c, sid in streams for r in roles}
+
+
 def summarise_run_dicts(runs) -> dict:
     """The store form of a :class:`RunSummary` of ``runs`` (``RunRecord.to_dict`` dicts): ``{"reads":
     {(channel_id, StreamId.key): oldest started_at}, "tools": {(tool, version)}}``."""
@@ -185,6 +209,12 @@ class RunHistory:
         """See :class:`RunSummary` (here from every record)."""
         return RunSummary.of(self.list())
 
+    def runs_of(self, streams, role: str | None = None) -> list[RunRecord]:
+        """The runs that ended ok, committed something and wrote (``role`` WROTE) or read (READ; None: either)
+        one of ``streams`` ((channel_id, StreamId) pairs), newest first (here from every record)."""
+        wanted = wanted_streams(streams, role)
+        return [r for r in self.list() if wanted.intersection(run_streams(r.to_dict()))]
+
 
 class MemoryRunHistory(RunHistory):
     """Runs kept in memory (the newest ``max_records``)."""
@@ -223,6 +253,9 @@ class StoreRunHistory(RunHistory):
         """Kept by the store as runs are recorded (see ``store.run_summary``), not read from every record."""
         return RunSummary.from_store(self.store.run_summary())
 
+    def runs_of(self, streams, role: str | None = None) -> list[RunRecord]:
+        return [RunRecord.from_dict(d) for d in self.store.runs_of(streams, role)]
+
 
 _default_history: RunHistory = MemoryRunHistory()
 
@@ -241,4 +274,4 @@ def set_default_history(history: RunHistory) -> None:
 
 
 __all__ = ["RunRecord", "RunHistory", "RunSummary", "MemoryRunHistory", "StoreRunHistory", "get_default_history",
-           "set_default_history", "summarise_run_dicts"]
+           "set_default_history", "run_streams", "summarise_run_dicts", "wanted_streams", "WROTE", "READ"]

@@ -39,6 +39,7 @@ from ..changes import PURGE, Change
 from ..errors import StreamIdError
 from ..stream import StreamId, get_stream_id
 from ..time_interval import TimeIntervals
+from ..tools.history import READ, WROTE
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,25 @@ def _sid_of_text(text):
         return None
 
 
+def _ok(runs) -> list:
+    return [r for r in runs if r.outcome == "ok" and not r.computed.is_empty]
+
+
+def _started(run):
+    return run.started_at
+
+
+def _merge_runs(index: dict, key, runs) -> None:
+    """Add ``runs`` to ``index[key]`` (oldest first), each once."""
+    have = index.setdefault(key, [])
+    ids = {r.id for r in have}
+    new = [r for r in runs if r.id not in ids]
+    if new:
+        have += new
+        if len(have) > len(new):
+            have.sort(key=_started)
+
+
 def _inputs(run):
     pairs = list(zip(run.input_channels, run.input_streams))
     if run.alignment_stream and run.alignment_channel:
@@ -173,10 +193,13 @@ class LineageIndex:
     (cached per stream: build one per question burst, e.g. per graph colouring)."""
 
     def __init__(self, runs, newest_tool_version=None, asset_updated=None, *, channel=None, steps=(),
-                 known_tool_version=None):
+                 known_tool_version=None, runs_of=None):
         """
-        :param runs: RunRecords (any order), or a callable returning them: read when first needed (a question
-            about a stream made by a run), not when the index is made
+        :param runs: RunRecords (any order), or a callable returning them: read when first needed, not when the
+            index is made
+        :param runs_of: with a callable ``runs``: ``([(channel_id, StreamId)], role) -> RunRecords`` that wrote
+            (role "wrote") or read ("read") those streams; then a question about one stream reads only its runs
+            (and all are read only when all are asked for: :attr:`runs`)
         :param newest_tool_version: ``(tool name) -> version text | None`` (None: don't check tool versions)
         :param asset_updated: ``(channel_id, StreamId) -> datetime | None``: when an asset input last got a version
             (used for asset channels that keep no change log; None for streams that are not assets)
@@ -191,8 +214,11 @@ class LineageIndex:
         self.asset_updated = asset_updated
         self._channel = channel
         self._source = runs if callable(runs) else None
-        self._load_lock = threading.Lock()
-        self._runs = None
+        self._runs_of = runs_of if self._source is not None else None
+        self._load_lock = threading.RLock()
+        self._runs = None                 # every run (ok and computed something), oldest first, once read
+        self._w, self._r = {}, {}         # (channel_id, StreamId) -> its writers / readers, oldest first
+        self._fetched: set = set()        # (key, WROTE / READ) whose runs were read alone (runs_of)
         if self._source is None:
             self._index_runs(runs)
         self._step_writers, self._step_readers = {}, {}
@@ -204,17 +230,15 @@ class LineageIndex:
         self._stale_cache: dict = {}
         self._comp_cache: dict = {}
 
-    # -- the run records, indexed when first needed ------------------------------------------------------------
+    # -- the run records, read when first needed -------------------------------------------------------------
     def _index_runs(self, runs) -> None:
-        ok = sorted((r for r in runs if r.outcome == "ok" and not r.computed.is_empty), key=lambda r: r.started_at)
+        ok = sorted(_ok(runs), key=_started)
         writers, readers = {}, {}
         for r in ok:
             writers.setdefault((r.output_channel, _sid(r.output_stream)), []).append(r)
             for inp in _inputs(r):
                 readers.setdefault(inp, []).append(r)
-        self._ids = {r.id for r in ok}
-        self._w, self._r = writers, readers
-        self._runs = ok
+        self._w, self._r, self._runs = writers, readers, ok
 
     def _load(self) -> None:
         if self._runs is None:
@@ -222,49 +246,62 @@ class LineageIndex:
                 if self._runs is None:
                     self._index_runs(self._source())
 
+    def _fetch(self, key, role) -> None:
+        """Read the runs that wrote (``role`` WROTE) or read (READ) one stream, when they have not been read."""
+        if self._runs is not None or (key, role) in self._fetched:
+            return
+        if self._runs_of is None:
+            self._load()
+            return
+        with self._load_lock:
+            if self._runs is not None or (key, role) in self._fetched:
+                return
+            runs = _ok(self._runs_of([key], role))
+            if role == WROTE:
+                _merge_runs(self._w, key, [r for r in runs if (r.output_channel, _sid(r.output_stream)) == key])
+            else:
+                _merge_runs(self._r, key, [r for r in runs if key in _inputs(r)])
+            self._fetched.add((key, role))
+
     @property
     def loaded(self) -> bool:
-        """Whether the run records have been read (see ``runs``)."""
+        """Whether every run record has been read (see :attr:`runs`)."""
         return self._runs is not None
 
     @property
     def runs(self) -> list:
-        """The runs that ended ok and committed something, oldest first."""
+        """The runs that ended ok and committed something, oldest first (read whole when first asked)."""
         self._load()
         return self._runs
 
-    @property
-    def _writers(self) -> dict:
-        self._load()
-        return self._w
+    def writers_of(self, key) -> list:
+        """The runs that wrote ``key`` ((channel_id, StreamId)), oldest first."""
+        self._fetch(key, WROTE)
+        return self._w.get(key, [])
 
-    @property
-    def _readers(self) -> dict:
-        self._load()
-        return self._r
+    def readers_of(self, key) -> list:
+        """The runs that read ``key``, oldest first."""
+        self._fetch(key, READ)
+        return self._r.get(key, [])
 
     # -- keeping it up to date (LineageTracker) -------------------------------------------------------------
     def add_runs(self, runs) -> set:
-        """Index runs recorded since it was built; return the (channel_id, StreamId) they wrote. Before the
-        records are read, only that (they will be read with the rest)."""
-        new = sorted((r for r in runs if r.outcome == "ok" and not r.computed.is_empty), key=lambda r: r.started_at)
-        if not self.loaded:
-            return {(r.output_channel, _sid(r.output_stream)) for r in new}
+        """Index runs recorded since it was built; return the (channel_id, StreamId) they wrote. Streams whose
+        runs have not been read yet only learn of them when they are."""
         out = set()
-        for r in new:
-            if r.id in self._ids:   # read with the rest when the records were read
-                out.add((r.output_channel, _sid(r.output_stream)))
-                continue
-            self._ids.add(r.id)
-            self.runs.append(r)
-            key = (r.output_channel, _sid(r.output_stream))
-            writers = self._writers.setdefault(key, [])
-            writers.append(r)
-            if len(writers) > 1 and writers[-2].started_at > r.started_at:
-                writers.sort(key=lambda x: x.started_at)
-            for inp in _inputs(r):
-                self._readers.setdefault(inp, []).append(r)
-            out.add(key)
+        with self._load_lock:
+            every = self._runs is not None
+            for r in sorted(_ok(runs), key=_started):
+                key = (r.output_channel, _sid(r.output_stream))
+                out.add(key)
+                if every or (key, WROTE) in self._fetched:
+                    _merge_runs(self._w, key, [r])
+                for inp in _inputs(r):
+                    if every or (inp, READ) in self._fetched:
+                        _merge_runs(self._r, inp, [r])
+            if every:
+                known = {x.id for x in self._runs}
+                self._runs += [r for r in sorted(_ok(runs), key=_started) if r.id not in known]
         return out
 
     def downstream_keys(self, keys) -> set:
@@ -275,7 +312,7 @@ class LineageIndex:
             if k in out:
                 continue
             out.add(k)
-            for r in self._readers.get(k, ()):
+            for r in self.readers_of(k):
                 if r.output_stream:
                     todo.append((r.output_channel, _sid(r.output_stream)))
             for st in self._step_readers.get(k, ()):
@@ -284,7 +321,7 @@ class LineageIndex:
 
     def forget(self, keys) -> None:
         """Drop the cached answers of ``keys`` (and of what is computed from them): they will be read again."""
-        if not self.loaded:   # nothing was answered yet (every answer reads the records first)
+        if not self.loaded:   # what is computed from them is not known without reading runs: forget every answer
             self._stale_cache.clear()
             self._comp_cache.clear()
             return
@@ -295,7 +332,7 @@ class LineageIndex:
     # -- questions ------------------------------------------------------------------------------------------
     def lineage(self, channel_id, stream_id) -> Lineage:
         key = (channel_id, stream_id)
-        lin = Lineage(channel_id, stream_id, list(self._writers.get(key, [])), list(self._readers.get(key, [])),
+        lin = Lineage(channel_id, stream_id, list(self.writers_of(key)), list(self.readers_of(key)),
                       steps=list(self._step_writers.get(key, [])), reader_steps=list(self._step_readers.get(key, [])))
         lin.computations = self.computations(channel_id, stream_id)
         lin.stale = self.stale(channel_id, stream_id)
@@ -310,7 +347,7 @@ class LineageIndex:
         stream = self._stream(channel_id, stream_id)
         calc = stream.calculated_intervals if stream is not None else None
         out, covered = [], TimeIntervals()
-        for r in reversed(self._writers.get(key, [])):
+        for r in reversed(self.writers_of(key)):
             part = r.computed - covered
             covered = covered + r.computed
             if calc is not None:
@@ -584,39 +621,36 @@ class LineageTracker:
 
     def _first_suspects(self, summary, changed) -> None:
         """The runs' suspects from the run summary: a stream a run read that changed (or, an asset without a
-        change log, got a version) after the oldest run reading it started, or a tool run in a version older than
-        its newest. Only when there is one are the run records read (and that stream's changes since)."""
+        change log, got a version) after the oldest run reading it started -- then the runs of that stream and its
+        changes since are read -- or a tool run in a version older than its newest (then every record is read)."""
         from ..assets_channel import AssetsChannel
         from ..assets_file_channel import AssetsFileChannel
         idx = self.index
         by_key = {(cid, sid.key): at for (cid, sid), at in changed.items()}
         newest = idx.newest_tool_version
-        outdated = newest is not None and any(
-            version and newest(tool) and _newer(newest(tool), version) for tool, version in summary.tools)
-        candidates, kinds = [], {}
+        if newest is not None and any(version and newest(tool) and _newer(newest(tool), version)
+                                      for tool, version in summary.tools):
+            self._suspect_runs(idx.runs)
+        assets: dict = {}
+        changes = []
         for (cid, key), oldest in summary.reads.items():
             at = by_key.get((cid, key))
-            if at is None:
-                if cid not in kinds:
-                    ch = idx._get_channel(cid)
-                    kinds[cid] = (isinstance(ch, (AssetsChannel, AssetsFileChannel))
-                                  and not getattr(ch, "keeps_changes", False), ch)
-                unlogged_asset, _ch = kinds[cid]
-                if unlogged_asset and idx.asset_updated is not None:
-                    at = idx.asset_updated(cid, StreamId.from_key(key))
-            if at is not None and at > oldest:
-                candidates.append((cid, key, oldest))
-        if not candidates and not outdated:
-            return   # no run-made stream can be stale: the records stay unread
-        self._suspect_runs(idx.runs)
-        changes = []
-        for cid, key, oldest in candidates:
-            ch, sid = idx._get_channel(cid), StreamId.from_key(key)
-            if ch is None or sid is None or not getattr(ch, "keeps_changes", False):
+            if cid not in assets:
+                ch = idx._get_channel(cid)
+                assets[cid] = isinstance(ch, (AssetsChannel, AssetsFileChannel))
+            if at is None and assets[cid] and idx.asset_updated is not None and \
+                    not getattr(idx._get_channel(cid), "keeps_changes", False):
+                at = idx.asset_updated(cid, StreamId.from_key(key))
+            if at is None or at <= oldest:
+                continue
+            sid = StreamId.from_key(key)
+            if assets[cid]:   # a newer asset version makes a whole computation stale: every earlier reader
+                self._suspects.update((r.output_channel, _sid(r.output_stream)) for r in idx.readers_of((cid, sid))
+                                      if r.started_at < at)
                 continue
             try:
                 changes += [c if c.channel_id == cid else _with_channel(c, cid)
-                            for c in ch.list_changes(sid, since=oldest)]
+                            for c in idx._get_channel(cid).list_changes(sid, since=oldest)]
             except Exception as e:  # noqa: BLE001 - an unreadable change log shows as no change, logged
                 log.warning("lineage: cannot read the changes of %s/%s: %s", cid, sid, e)
         self._suspect_changes(changes, {})
@@ -669,7 +703,7 @@ class LineageTracker:
             oldest = self._summary.reads.get((c.channel_id, c.stream_id.key))
             if oldest is None or c.at <= oldest:
                 continue   # no run read it, or every run reading it started after the change: records unread
-            for r in idx._readers.get(key, ()):
+            for r in idx.readers_of(key):
                 if c.at > r.started_at and not c.by.startswith(f"run {r.id} ") and \
                         c.interval.end > r.computed.start and c.interval.start < r.computed.end:
                     self._suspects.add((r.output_channel, _sid(r.output_stream)))
@@ -737,7 +771,7 @@ class LineageTracker:
             for s in reasons:
                 ivs = ivs + s.intervals
             out[k] = ivs
-            for r in idx._readers.get(k, ()):
+            for r in idx.readers_of(k):
                 todo.append((r.output_channel, _sid(r.output_stream)))
             for st in idx._step_readers.get(k, ()):
                 todo.extend(_step_outputs(st))
@@ -839,7 +873,7 @@ class _ToolVersions:
 def lineage_index(manager, steps=None, model=None, lazy: bool = False) -> LineageIndex:
     """A LineageIndex over ``manager``'s run history, its store's workflow definitions (``model``: the ones
     already loaded; ``steps``: plan steps already made), its tool channels, assets and change logs; ``lazy``: the
-    run records are read when first needed."""
+    run records are read when first needed, one stream's alone where the history can (``runs_of``)."""
     from ..assets_channel import AssetsChannel
     from ..assets_file_channel import AssetsFileChannel
 
@@ -857,9 +891,10 @@ def lineage_index(manager, steps=None, model=None, lazy: bool = False) -> Lineag
     if steps is None:
         steps = workflow_steps(getattr(manager, "store", None), model)
     tools = _ToolVersions(manager)
-    runs = manager.run_history.list if lazy else manager.run_history.list()
+    history = manager.run_history
+    runs = history.list if lazy else history.list()
     return LineageIndex(runs, tools.newest, asset_updated, channel=manager.get_channel, steps=steps,
-                        known_tool_version=tools.known)
+                        known_tool_version=tools.known, runs_of=getattr(history, "runs_of", None) if lazy else None)
 
 
 __all__ = ["Computation", "Lineage", "LineageIndex", "LineageTracker", "StaleReason", "lineage_index", "workflow_steps"]
