@@ -58,7 +58,9 @@ class SQLiteRuns:
                 db.write() as con:
             top = con.execute("SELECT MAX(id) FROM runs").fetchone()[0] or 0
             mark = self._mark(con)
-            ids = [con.execute("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", row).lastrowid for row in rows]
+            con.executemany("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", rows)
+            # this transaction holds the write lock: the rows after the newest before it are these, in order
+            ids = [i for i, in con.execute("SELECT id FROM runs WHERE id>? ORDER BY id", (top,))]
             if mark is None:
                 for stmt in _TABLES:
                     con.execute(stmt)
