@@ -13,7 +13,8 @@ workflows (HyperStream 0.3.8's own collections), how a workflow runs, and lineag
 """
 from .definitions import FactorDefinition, NodeDefinition, ToolSpec, WorkflowDefinition, WorkflowDefinitionError
 from .execution import Step, WorkflowExecutionError, WorkflowRun, plan, run_workflow
-from .lineage import Computation, Lineage, LineageIndex, LineageTracker, StaleReason, lineage_index, workflow_steps
+from .lineage import Computation, Lineage, LineageIndex, StaleReason, lineage_index, workflow_steps
+from .lineage_tracker import LineageTracker
 from .meta_data import MetaDataError, MetaDataItem, MetaDataTree
 from .model import WorkflowModel, add_meta_data, add_plates, add_workflow, load_model
 from .plates import Plate, PlateDefinition, PlateError, overlapping_values, resolve_plates
