@@ -68,5 +68,7 @@ class SQLiteChangeLog:
         out = {}
         for key, at in rows:
             name, pairs = json.loads(key)   # a key the store wrote from a checked StreamId
-            out[StreamId._stored(name, pairs)] = _dt(at)
+            sid = StreamId._stored(name, pairs)
+            sid._text = key                 # its key, known already (what StreamId.key would make again)
+            out[sid] = _dt(at)
         return out

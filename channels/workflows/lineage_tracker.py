@@ -202,39 +202,48 @@ class LineageTracker:
                 for out in _step_outputs(st):
                     if out not in self._suspects and (out not in latest or at > latest[out]):
                         latest[out] = at
-        insert_times: dict = {}
-        for out, at in latest.items():
-            if self._step_may_be_stale(out, at, insert_times):
-                self._suspects.add(out)
+        if latest:
+            may_be_stale = self._step_check()
+            self._suspects.update(out for out, at in latest.items() if may_be_stale(out, at))
 
-    def _step_may_be_stale(self, key, changed_at, insert_times) -> bool:
-        """Whether an input change at ``changed_at`` may make a part of ``key`` a workflow step computed stale: a
-        step computes only what no run record covers, at its newest instance's insertion (stores that can tell:
-        always asked) or else its definition's ``last_updated`` (a run's output is stamped after what it read
-        was written, so a run-made stream is not asked); a step of an outdated tool version is always asked."""
+    def _step_check(self):
+        """``(key, changed_at) -> bool``: whether an input change at ``changed_at`` may make a part of ``key`` a
+        workflow step computed stale. A step computes only what no run record covers, at its newest instance's
+        insertion (stores that can tell: always asked) or else its definition's ``last_updated`` (a run's output is
+        stamped after what it read was written, so a run-made stream is not asked); a step of an outdated tool
+        version is always asked. Channels and tool versions are looked up once per check."""
         idx = self.index
-        if key[1] is None:
-            return False
-        tells = insert_times.get(key[0])   # channel id -> whether its store tells insert times (cached per call)
-        if tells is None:
-            store = getattr(idx._get_channel(key[0]), "store", None)
-            tells = insert_times[key[0]] = store is not None and \
-                type(store).newest_insert_time is not _base_newest_insert_time()
-        if tells:
-            return True
-        stream = idx._stream(*key)
-        if stream is None:  # no calculated intervals: no step computation
-            return False
-        at = getattr(stream, "last_updated", None)
-        if at is not None and changed_at > at:
-            return True
-        for st in idx._step_writers.get(key, ()):
-            tool = st.factor.tool
-            newest = idx.newest_tool_version(tool.name) if idx.newest_tool_version else None
-            if newest and tool.version and idx.known_tool_version is not None and \
-                    idx.known_tool_version(tool.name, tool.version) and _newer(newest, tool.version):
+        channels: dict = {}   # channel id -> (channel, whether its store tells insert times)
+        outdated: dict = {}   # (tool, version) -> bool
+
+        def tool_outdated(tool) -> bool:
+            k = (tool.name, tool.version)
+            if k not in outdated:
+                newest = idx.newest_tool_version(tool.name) if idx.newest_tool_version else None
+                outdated[k] = bool(newest and tool.version and idx.known_tool_version is not None and
+                                   idx.known_tool_version(tool.name, tool.version) and _newer(newest, tool.version))
+            return outdated[k]
+
+        def check(key, changed_at) -> bool:
+            cid, sid = key
+            if sid is None:
+                return False
+            if cid not in channels:
+                ch = idx._get_channel(cid)
+                store = getattr(ch, "store", None)
+                channels[cid] = (ch, store is not None and
+                                 type(store).newest_insert_time is not _base_newest_insert_time())
+            ch, tells = channels[cid]
+            if tells:
                 return True
-        return False
+            stream = ch.known_stream(sid) if ch is not None else None
+            if stream is None:  # no calculated intervals: no step computation
+                return False
+            at = getattr(stream, "last_updated", None)
+            if at is not None and changed_at > at:
+                return True
+            return any(tool_outdated(st.factor.tool) for st in idx._step_writers.get(key, ()))
+        return check
 
     # -- questions ------------------------------------------------------------------------------------------
     def lineage(self, channel_id, stream_id) -> Lineage:
