@@ -7,7 +7,8 @@ baseline and the ratio:
 * colouring the whole graph for a range (``workflow_status``, first and a refresh) vs reading every node
   stream's definition once (one ``list_definitions`` call) — every node stream has a definition and calculated
   intervals (a run at the run size; written directly, as a run's end state, at larger sizes);
-* the lineage of one node's stream (``LineageTracker.lineage``, tracker already built) vs one definition read;
+* the lineage of one node's stream (``LineageTracker.lineage``, tracker already built: the first question, which
+  reads that stream's and its upstream's runs, and again) vs one definition read;
 * opening the store (``ChannelManager.open``: no stream definition is read), the first graph paint (open + model
   + layout) vs opening the file alone; the first full colouring from a fresh open, and listing every stream
   (the stream browser), vs opening and reading every definition once;

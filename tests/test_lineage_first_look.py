@@ -12,6 +12,7 @@ import pytest
 from channels import ChannelManager, StreamId, StreamInstance, TimeInterval
 from channels.changes import newest_of
 from channels.errors import ToolExecutionError
+from channels.stores.sqlite_store import SQLiteStore
 from channels.tools import Tool, load_tool
 from channels.tools.history import summarise_run_dicts
 from channels.workflows import LineageTracker, lineage_index, load_model, run_workflow
@@ -151,3 +152,14 @@ def test_newest_changes_the_run_summary_and_one_streams_runs_agree_with_the_reco
     with pytest.raises(ValueError, match="'wrote' or 'read'"):
         store.runs_of([("mongo", RAW)], "writer")
     assert [r.id for r in manager.run_history.runs_of([("mongo", MEAN)])] == [run.id]
+    # the same answers when an earlier version recorded the runs (no summary, no index by stream)
+    answers = (store.run_summary(), store.runs_of([("mongo", RAW)]), store.runs_of([("mongo", MEAN)], "wrote"))
+    _as_an_earlier_version_recorded(store)
+    assert (store.run_summary(), store.runs_of([("mongo", RAW)]), store.runs_of([("mongo", MEAN)], "wrote")) == answers
+
+
+def _as_an_earlier_version_recorded(store):
+    if isinstance(store, SQLiteStore):
+        _forget_summary(store.path)
+    else:
+        store.db["hsgui_tool_runs"].update_many({}, {"$unset": {"lineage": ""}})
