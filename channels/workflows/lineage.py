@@ -321,10 +321,6 @@ class LineageIndex:
 
     def forget(self, keys) -> None:
         """Drop the cached answers of ``keys`` (and of what is computed from them): they will be read again."""
-        if not self.loaded:   # what is computed from them is not known without reading runs: forget every answer
-            self._stale_cache.clear()
-            self._comp_cache.clear()
-            return
         for k in self.downstream_keys(keys):
             self._stale_cache.pop(k, None)
             self._comp_cache.pop(k, None)
