@@ -163,3 +163,13 @@ def _as_an_earlier_version_recorded(store):
         _forget_summary(store.path)
     else:
         store.db["hsgui_tool_runs"].update_many({}, {"$unset": {"lineage": ""}})
+
+
+def test_a_session_without_a_store_marks_the_same_from_a_fresh_tracker():
+    from test_lineage_changes import DOUBLED, TRIPLED, _at, _pipeline as memory_pipeline
+    manager = ChannelManager()
+    _ch, raw, _, _ = memory_pipeline(manager, "memory")
+    raw.writer([StreamInstance(_at(20), 99.0)])
+    stale = LineageTracker(manager).stale_streams()
+    assert set(stale) == {("memory", DOUBLED), ("memory", TRIPLED)}
+    assert stale[("memory", DOUBLED)] == lineage_index(manager).lineage("memory", DOUBLED).stale_intervals

@@ -209,12 +209,6 @@ class RunHistory:
         """See :class:`RunSummary` (here from every record)."""
         return RunSummary.of(self.list())
 
-    def runs_of(self, streams, role: str | None = None) -> list[RunRecord]:
-        """The runs that ended ok, committed something and wrote (``role`` WROTE) or read (READ; None: either)
-        one of ``streams`` ((channel_id, StreamId) pairs), newest first (here from every record)."""
-        wanted = wanted_streams(streams, role)
-        return [r for r in self.list() if wanted.intersection(run_streams(r.to_dict()))]
-
 
 class MemoryRunHistory(RunHistory):
     """Runs kept in memory (the newest ``max_records``)."""
@@ -254,6 +248,9 @@ class StoreRunHistory(RunHistory):
         return RunSummary.from_store(self.store.run_summary())
 
     def runs_of(self, streams, role: str | None = None) -> list[RunRecord]:
+        """The runs that ended ok, committed something and wrote (``role`` WROTE) or read (READ; None: either)
+        one of ``streams`` ((channel_id, StreamId) pairs), newest first: read through the store's index by
+        stream (a history in memory has none: lineage reads it whole)."""
         return [RunRecord.from_dict(d) for d in self.store.runs_of(streams, role)]
 
 
