@@ -173,3 +173,15 @@ def test_a_session_without_a_store_marks_the_same_from_a_fresh_tracker():
     stale = LineageTracker(manager).stale_streams()
     assert set(stale) == {("memory", DOUBLED), ("memory", TRIPLED)}
     assert stale[("memory", DOUBLED)] == lineage_index(manager).lineage("memory", DOUBLED).stale_intervals
+
+
+def test_runs_taken_in_twice_show_once_in_a_lineage(tmp_path):
+    manager = _pipeline(tmp_path)
+    index = lineage_index(manager)
+    before = index.lineage("mongo", MEAN)
+    index.add_runs(manager.run_history.list())          # a refresh that reads runs the index has
+    after = index.lineage("mongo", MEAN)
+    assert [r.id for r in after.writers] == [r.id for r in before.writers] and len(after.writers) == 1
+    assert [r.id for r in after.readers] == [r.id for r in before.readers] and len(after.readers) == 1
+    assert len(index.runs) == len(manager.run_history.list())
+    manager.close()

@@ -150,14 +150,16 @@ def _started(run):
     return run.started_at
 
 
-def _merge_runs(index: dict, key, runs) -> None:
-    """Add ``runs`` to ``index[key]`` (oldest first), each once."""
-    have = index.setdefault(key, [])
-    ids = {r.id for r in have}
-    new = [r for r in runs if r.id not in ids]
-    if new:
-        have += new
-        if len(have) > len(new):
+def _merge_runs(index: dict, ids: dict, key, runs) -> None:
+    """Add ``runs`` (oldest first) to ``index[key]`` (kept oldest first), each once (``ids[key]``: theirs)."""
+    have, seen = index.setdefault(key, []), ids.setdefault(key, set())
+    for r in runs:
+        if r.id in seen:
+            continue
+        seen.add(r.id)
+        out_of_order = bool(have) and have[-1].started_at > r.started_at
+        have.append(r)
+        if out_of_order:
             have.sort(key=_started)
 
 
@@ -218,6 +220,7 @@ class LineageIndex:
         self._load_lock = threading.RLock()
         self._runs = None                 # every run (ok and computed something), oldest first, once read
         self._w, self._r = {}, {}         # (channel_id, StreamId) -> its writers / readers, oldest first
+        self._w_ids, self._r_ids = {}, {}  # ... -> their run ids
         self._fetched: set = set()        # (key, WROTE / READ) whose runs were read alone (runs_of)
         if self._source is None:
             self._index_runs(runs)
@@ -239,6 +242,9 @@ class LineageIndex:
             for inp in _inputs(r):
                 readers.setdefault(inp, []).append(r)
         self._w, self._r, self._runs = writers, readers, ok
+        self._w_ids = {k: {r.id for r in v} for k, v in writers.items()}
+        self._run_ids = {r.id for r in ok}
+        self._r_ids = {k: {r.id for r in v} for k, v in readers.items()}
 
     def _load(self) -> None:
         if self._runs is None:
@@ -256,11 +262,12 @@ class LineageIndex:
         with self._load_lock:
             if self._runs is not None or (key, role) in self._fetched:
                 return
-            runs = _ok(self._runs_of([key], role))
+            runs = sorted(_ok(self._runs_of([key], role)), key=_started)
             if role == WROTE:
-                _merge_runs(self._w, key, [r for r in runs if (r.output_channel, _sid(r.output_stream)) == key])
+                _merge_runs(self._w, self._w_ids, key,
+                            [r for r in runs if (r.output_channel, _sid(r.output_stream)) == key])
             else:
-                _merge_runs(self._r, key, [r for r in runs if key in _inputs(r)])
+                _merge_runs(self._r, self._r_ids, key, [r for r in runs if key in _inputs(r)])
             self._fetched.add((key, role))
 
     @property
@@ -295,13 +302,13 @@ class LineageIndex:
                 key = (r.output_channel, _sid(r.output_stream))
                 out.add(key)
                 if every or (key, WROTE) in self._fetched:
-                    _merge_runs(self._w, key, [r])
+                    _merge_runs(self._w, self._w_ids, key, [r])
                 for inp in _inputs(r):
                     if every or (inp, READ) in self._fetched:
-                        _merge_runs(self._r, inp, [r])
-            if every:
-                known = {x.id for x in self._runs}
-                self._runs += [r for r in sorted(_ok(runs), key=_started) if r.id not in known]
+                        _merge_runs(self._r, self._r_ids, inp, [r])
+                if every and r.id not in self._run_ids:
+                    self._run_ids.add(r.id)
+                    self._runs.append(r)
         return out
 
     def downstream_keys(self, keys) -> set:
