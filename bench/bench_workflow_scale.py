@@ -7,7 +7,8 @@ baseline and the ratio:
 * colouring the whole graph for a range (``workflow_status``, first and a refresh) vs reading every node
   stream's definition once (one ``list_definitions`` call) — every node stream has a definition and calculated
   intervals (a run at the run size; written directly, as a run's end state, at larger sizes);
-* the lineage of one node's stream (``LineageTracker.lineage``, tracker already built) vs one definition read;
+* the lineage of one node's stream (``LineageTracker.lineage``, tracker already built: the first question, which
+  reads that stream's and its upstream's runs, and again) vs one definition read;
 * opening the store (``ChannelManager.open``: no stream definition is read), the first graph paint (open + model
   + layout) vs opening the file alone; the first full colouring from a fresh open, and listing every stream
   (the stream browser), vs opening and reading every definition once;
@@ -22,6 +23,7 @@ baseline and the ratio:
 
     python bench/bench_workflow_scale.py [--homes 10,100] [--run-homes 10] [--smoke] [--keep DIR]
     python bench/bench_workflow_scale.py --app-only DIR/deployment_10.sqlite    # the app figure on a kept store
+    python bench/bench_workflow_scale.py --colour-only DIR/deployment_10.sqlite # the colouring figures on it
 
 ``--smoke`` uses 1 home and 5 minutes and makes no timing claims (CI runs every bench so).
 """
@@ -129,8 +131,30 @@ def bench_size(tmp, homes, run, minutes, repeat):
         write_run_end_state(manager, model, wf, interval)
         print(f"  (definitions as a run leaves them, written in {time.perf_counter() - t0:.1f} s)")
     manager.close()
+    bench_colouring(path, interval, repeat)
+    t_paint, _ = timed(lambda: graph_paint(path), repeat)
+    bench_app_open(path, t_paint, timed(lambda: list_streams(path), 1)[0], repeat)
+    return pristine if run else None
 
-    # colouring vs one definitions read
+
+def graph_paint(path):
+    m = ChannelManager.open(path)
+    g = layout_workflow(load_model(m.store).workflows[WORKFLOW_ID])
+    m.close()
+    return g
+
+
+def list_streams(path):
+    m = ChannelManager.open(path)
+    n = len(m.get_channel("mongo").streams)
+    m.close()
+    return n
+
+
+def bench_colouring(path, interval, repeat):
+    """The colouring figures of a store whose workflow has run (or holds a run's end state): colouring from a
+    built index and a refresh, one stream's lineage, and from a fresh open: the store, the graph, the first full
+    colouring and the stream listing."""
     manager = ChannelManager.open(path)
     model = load_model(manager.store)
     wf = model.workflows[WORKFLOW_ID]
@@ -144,16 +168,15 @@ def bench_size(tmp, homes, run, minutes, repeat):
     line(f"colour the graph, first (index built)", t_first, f"read {len(defs):,} definitions", b)
     t, states = timed(lambda: workflow_status(None, manager, model, wf, interval, index=holder["index"]), repeat)
     line("colour the graph, refresh", t, f"read {len(defs):,} definitions", b, "<= 0.5 s at 100 homes")
-    states_seen = {}
-    for st in states.values():
-        states_seen[st.state] = states_seen.get(st.state, 0) + 1
-    print(f"    node states: {states_seen}")
+    print(f"    node states: {_states(states)}")
 
-    # one node's lineage vs one definition read
+    # one node's lineage vs one definition read: the first question (the run records read then) and then
     index = holder["index"]
     tracker = index.tracker()
     cid, sid = index.node_streams["home_summary_5min"][-1]
     b, _ = timed(lambda: manager.store.get_definition(sid), max(repeat, 5))
+    t, _ = timed(lambda: tracker.lineage(cid, sid), 1)
+    line("lineage of one stream, first question", t, "one definition read", b)
 
     def lineage():
         tracker.index.forget([(cid, sid)])
@@ -174,13 +197,6 @@ def bench_size(tmp, homes, run, minutes, repeat):
         m = ChannelManager.open(path)
         m.close()
 
-    def graph_paint():
-        m = ChannelManager.open(path)
-        mo = load_model(m.store)
-        g = layout_workflow(mo.workflows[WORKFLOW_ID])
-        m.close()
-        return g
-
     def full_colouring():
         m = ChannelManager.open(path)
         mo = load_model(m.store)
@@ -190,12 +206,6 @@ def bench_size(tmp, homes, run, minutes, repeat):
         m.close()
         return st
 
-    def list_streams():
-        m = ChannelManager.open(path)
-        n = len(m.get_channel("mongo").streams)
-        m.close()
-        return n
-
     def read_definitions():
         m = ChannelManager.open(path)
         n = len(m.store.list_definitions("mongo"))
@@ -204,16 +214,21 @@ def bench_size(tmp, homes, run, minutes, repeat):
     b, _ = timed(file_only, repeat)
     t, _ = timed(open_only, repeat)
     line("open the store (ChannelManager.open)", t, "open the file alone", b)
-    t, _ = timed(graph_paint, repeat)
+    t, _ = timed(lambda: graph_paint(path), repeat)
     line("first graph paint (open + load + layout)", t, "open the file alone", b, "<= 2 s at 100 homes")
     b, n = timed(read_definitions, 1)
-    t, _ = timed(full_colouring, 1)
+    t, states = timed(full_colouring, 1)
     line("first full colouring (open .. coloured)", t, f"open + read {n:,} definitions", b)
-    t, n = timed(list_streams, 1)
+    print(f"    node states: {_states(states)} (load average {os.getloadavg()[0]:.1f})")
+    t, n = timed(lambda: list_streams(path), 1)
     line(f"open + list every stream ({n:,}, browser)", t, f"open + read {n:,} definitions", b)
-    t_paint, _ = timed(graph_paint, repeat)
-    bench_app_open(path, t_paint, t, repeat)
-    return pristine if run else None
+
+
+def _states(states) -> dict:
+    seen = {}
+    for st in states.values():
+        seen[st.state] = seen.get(st.state, 0) + 1
+    return seen
 
 
 def api_open_figures(path, repeat):
@@ -357,10 +372,16 @@ def main():
     ap.add_argument("--app-only", metavar="STORE", help="only the app figure, on an existing deployment store")
     ap.add_argument("--why", action="store_true", help="with the app figure: each open's longest event-loop stalls, "
                     "with the GUI thread's CPU time in them and the stacks (GUI and job threads) that held them")
+    ap.add_argument("--colour-only", metavar="STORE", help="only the colouring figures, on a kept deployment store "
+                    "that holds a run (deployment_<homes>.sqlite of --keep)")
     ap.add_argument("--keep", metavar="DIR", help="build the stores in DIR and keep them (deployment_<homes>.sqlite:"
                     " reuse one with --app-only)")
     args = ap.parse_args()
     sizes = [int(h) for h in args.homes.split(",") if h.strip()]
+    if args.colour_only:
+        print(f"{args.colour_only} (load average {os.getloadavg()[0]:.1f}):")
+        bench_colouring(args.colour_only, TimeInterval(T0, T0 + timedelta(minutes=args.minutes)), args.repeat)
+        return
     if args.app_only:
         paint, listed = api_open_figures(args.app_only, args.repeat)
         print(f"{args.app_only}: API first graph paint {paint * 1e3:.1f} ms, open + list every stream "

@@ -14,6 +14,7 @@ from typing import Iterable
 
 import numpy as np
 
+from .changes import newest_of
 from .errors import MultipleStreamsFoundError, ReadOnlyChannelError, StreamIdError, StreamNotFoundError, TimeError
 from .lod import numeric_or_nan, summarise_arrays
 from .stream import Stream, StreamDict, StreamInstance, get_stream_id
@@ -274,6 +275,10 @@ class BaseChannel:
     def list_changes(self, stream_id=None, since=None) -> list:
         """The :class:`channels.changes.Change` s of one stream (or all of this channel's), after ``since``."""
         return []
+
+    def newest_changes(self) -> dict:
+        """``{StreamId: time of its newest change}`` of every stream of this channel with a recorded change."""
+        return newest_of(self.list_changes())
 
     # -- purging ---------------------------------------------------------------
     def purge_stream(self, stream_id, remove_definition: bool = False, sandbox=None) -> None:

@@ -48,6 +48,15 @@ class Change:
         return f"{what} at {self.at.isoformat()} by {by}"
 
 
+def newest_of(changes) -> dict:
+    """``{StreamId: time of its newest change}`` of ``changes``."""
+    out: dict = {}
+    for c in changes:
+        if c.stream_id not in out or c.at > out[c.stream_id]:
+            out[c.stream_id] = c.at
+    return out
+
+
 @contextmanager
 def change_origin(text: str, override: bool = True):
     """Label the changes made inside the block (``override=False``: only when no label is set yet)."""
@@ -99,4 +108,4 @@ class MemoryChangeLog:
         return [c for c in src if since is None or c.at > since]
 
 
-__all__ = ["Change", "change_origin", "current_origin", "run_origin", "MemoryChangeLog", "WRITE", "PURGE"]
+__all__ = ["Change", "change_origin", "newest_of", "current_origin", "run_origin", "MemoryChangeLog", "WRITE", "PURGE"]

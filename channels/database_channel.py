@@ -333,6 +333,10 @@ class DatabaseChannel(BaseChannel):
             return self.store.list_changes(get_stream_id(stream_id), since=since)
         return self.store.list_changes(since=since, channel_id=self.channel_id)
 
+    def newest_changes(self) -> dict:
+        """One store call (the store keeps the change log indexed by stream)."""
+        return self.store.newest_changes(channel_id=self.channel_id)
+
     # -- purging ---------------------------------------------------------------
     def purge_stream(self, stream_id, remove_definition=False, sandbox=None):
         self._check_writable()

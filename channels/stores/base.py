@@ -221,6 +221,21 @@ class Store(ABC):
     def list_runs(self, limit: int | None = None) -> list[dict]:
         """Run records, newest first."""
 
+    def run_summary(self) -> dict:
+        """What a first look at the run history needs (see :class:`channels.tools.history.RunSummary`):
+        ``{"reads": {(channel_id, StreamId.key): oldest started_at}, "tools": {(tool, version)}}`` of
+        the runs that ended ok and committed something. Here from every record; a store may keep it."""
+        from ..tools.history import summarise_run_dicts
+        return summarise_run_dicts(self.list_runs())
+
+    def runs_of(self, streams, role: str | None = None) -> list[dict]:
+        """Run records that ended ok, committed something and wrote (``role`` "wrote") or read ("read"; None:
+        either) one of ``streams`` ((channel_id, StreamId) pairs), newest first: one stream's lineage. Here from
+        every record; a store may index them."""
+        from ..tools.history import run_streams, wanted_streams
+        wanted = wanted_streams(streams, role)
+        return [r for r in self.list_runs() if wanted.intersection(run_streams(r))]
+
     # -- change log (see channels.changes) -------------------------------------------------------------------
     #: True when every insert/purge through this store records a Change in the batch's transaction
     keeps_changes: bool = False
@@ -230,6 +245,12 @@ class Store(ABC):
         """The recorded :class:`channels.changes.Change` s, oldest first: of one stream, after ``since``
         (strictly), of one channel. Reading never writes."""
         return []
+
+    def newest_changes(self, channel_id: str | None = None) -> dict:
+        """``{StreamId: time of its newest recorded change}`` (of one channel's streams): what a first look at the
+        change log needs, without reading it whole."""
+        from ..changes import newest_of
+        return newest_of(self.list_changes(channel_id=channel_id))
 
     def inserted_after(self, stream_id: StreamId, start, end, after: datetime):
         """Instances in ``(start, end]`` this store can tell were inserted after ``after`` whoever inserted them

@@ -73,6 +73,20 @@ class MongoChangeLog:
                                   d.get("by", "?"), i))
         return out
 
+    def newest(self, channel_id: str | None = None) -> dict:
+        """See :meth:`Store.newest_changes`: one grouping of ``hsgui_changes`` in the server."""
+        pipeline = ([{"$match": {"channel_id": channel_id}}] if channel_id is not None else []) + \
+            [{"$group": {"_id": "$key", "at": {"$max": "$at"}}}]
+        out = {}
+        with self._c.errors("listing changes"):
+            for d in self._c.changes.aggregate(pipeline):
+                try:
+                    out[StreamId.from_key(d["_id"])] = _aware(d["at"])
+                except (KeyError, TypeError, ValueError, StreamIdError) as e:
+                    log.warning("MongoDB %s: skipping unreadable %s key %r: %s", self._c.where, CHANGES,
+                                d.get("_id"), e)
+        return out
+
     def inserted_after(self, stream_id: StreamId, start, end, after: datetime):
         """See :meth:`Store.inserted_after`: instances whose ObjectId was made in a whole second after the one
         of ``after`` (ObjectIds keep seconds; what was inserted later within that same second is not seen)."""

@@ -6,7 +6,8 @@ Indexes are made:
 
 * HyperStream's own (``streams``: unique ``(stream_id, datetime)`` and ``stream_id``; ``stream_definitions``:
   unique ``stream_id``) by the store's first write (:meth:`MongoIndexes.ensure_core`, once per store object);
-* the app's side collections' (``hsgui_lod``, ``hsgui_lod_state``, ``hsgui_changes``) with their collection,
+* the app's side collections' (``hsgui_lod``, ``hsgui_lod_state``, ``hsgui_changes``, ``hsgui_tool_runs``) with
+  their collection,
   by the first write to it (:meth:`MongoIndexes.ensure`);
 * or when the user agrees: :meth:`MongoIndexes.missing` lists the indexes that would help, each with the
   collection's document count as its cost, and :meth:`MongoIndexes.create` makes them.
@@ -20,7 +21,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from .mongo_common import CHANGES, DEFINITIONS, LOD, LOD_STATE, STREAMS, _short
+from .mongo_common import CHANGES, DEFINITIONS, LOD, LOD_STATE, RUNS, STREAMS, _short
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ INDEXES = (
     (LOD_STATE, (("key", 1),), True, "overviews from the summaries"),
     (CHANGES, (("key", 1), ("at", 1)), False, "a stream's change log"),
     (CHANGES, (("at", 1),), False, "the change log since a time"),
+    (RUNS, (("lineage.streams", 1),), False, "a stream's lineage"),
 )
 
 

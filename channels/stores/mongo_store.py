@@ -12,7 +12,8 @@ Collections
     ``{stream_id: {...}, stream_type?, channel_id, last_updated, last_accessed,
     calculated_intervals: [{start, end}, ...], sandbox}``, unique index ``stream_id``.
 ``hsgui_tool_runs``
-    HyperStream Studio's tool-run history (an extra collection HyperStream ignores).
+    HyperStream Studio's tool-run history (an extra collection HyperStream ignores), see
+    :mod:`channels.stores.mongo_runs`.
 ``hsgui_changes``
     The change log, see :mod:`channels.stores.mongo_changes`.
 ``hsgui_lod`` and ``hsgui_lod_state``
@@ -101,6 +102,7 @@ from .mongo_common import (CHANGES, LOD, LOD_STATE, _IN_CHUNK, _NO_END, _NO_STAR
 from .mongo_indexes import IndexOffer, MongoIndexes
 from .mongo_lod import MongoLevelOfDetail
 from .mongo_orphans import MongoOrphans
+from .mongo_runs import MongoRuns
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +172,7 @@ class MongoStore(Store):
         self._indexes = MongoIndexes(self._c)
         self._lod = MongoLevelOfDetail(self._c, self._ids, self._indexes)
         self._changes = MongoChangeLog(self._c, self._ids, self._indexes)
+        self._runs = MongoRuns(self._c, self._indexes)
         self._orphans = MongoOrphans(self._c, self._ids, self._lod)
         self._write_lock = threading.Lock()
         self._writes_allowed = False
@@ -760,25 +763,36 @@ class MongoStore(Store):
         """See :meth:`channels.stores.mongo_changes.MongoChangeLog.inserted_after`."""
         return self._changes.inserted_after(stream_id, start, end, after)
 
+    def newest_changes(self, channel_id: str | None = None) -> dict:
+        """See :meth:`channels.stores.mongo_changes.MongoChangeLog.newest`."""
+        return self._changes.newest(channel_id)
+
     def newest_insert_time(self, stream_id: StreamId, start, end) -> datetime | None:
         """See :meth:`channels.stores.mongo_changes.MongoChangeLog.newest_insert_time`."""
         return self._changes.newest_insert_time(stream_id, start, end)
 
     # -- tool-run history --------------------------------------------------------------------------------------
     def record_run(self, run: dict) -> None:
+        """See :meth:`channels.stores.mongo_runs.MongoRuns.record`."""
         if not isinstance(run, dict):
             raise ValueEncodingError(f"a run record must be a dict, got {type(run).__name__}")
-        doc = {"recorded_at": _date(utcnow(), "now"), "record": encode_bson(run)}
         self._begin_write()
         with self._errors("recording a tool run"):
-            self._c.runs.insert_one(doc)
+            self._runs.record(run)
 
     def list_runs(self, limit: int | None = None) -> list[dict]:
         with self._errors("listing tool runs"):
-            cur = self._c.runs.find({}, {"_id": 0, "record": 1}).sort([("recorded_at", -1), ("_id", -1)])
-            if limit is not None:
-                cur = cur.limit(int(limit))
-            return [decode_bson(d["record"]) for d in cur]
+            return self._runs.list(limit)
+
+    def run_summary(self) -> dict:
+        """See :meth:`channels.stores.mongo_runs.MongoRuns.summary`."""
+        with self._errors("reading the run summary"):
+            return self._runs.summary()
+
+    def runs_of(self, streams, role: str | None = None) -> list[dict]:
+        """See :meth:`channels.stores.mongo_runs.MongoRuns.runs_of`."""
+        with self._errors("listing tool runs"):
+            return self._runs.runs_of(streams, role)
 
     # -- HyperStream's meta_data / plate_definitions / workflow_definitions / workflow_status -----------------
     def list_documents(self, collection: str) -> list[dict]:

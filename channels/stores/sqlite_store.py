@@ -37,8 +37,9 @@ Schema (version 2; 1 while a file holds no blocks)
     kind unknown).
 ``lod(sid, comp, level, bucket, n, nn, s, mn, mx, f, l) WITHOUT ROWID``
     Precomputed level-of-detail aggregates, see below.
-``runs(id, recorded_ms, record)``
-    Tool-run history (tagged JSON records).
+``runs(id, recorded_ms, record)``, ``run_reads``, ``run_tools``, ``run_streams``
+    Tool-run history (tagged JSON records), its summary and its index by stream, see
+    :mod:`channels.stores.sqlite_runs`.
 ``changes(id, sid, channel_id, lo, hi, at, kind, by)``
     The change log (:mod:`channels.changes`): one row per batch that added or deleted instances, written in
     the batch's own transaction; ``(lo, hi]`` covers the changed timestamps, ``at`` is when (epoch ms),
@@ -88,6 +89,7 @@ from .base import (UPDATABLE_FIELDS, Committed, Store, StreamDefinition, check_c
 from .codec import decode_json, encode_document_json, encode_json, numeric, values_equal
 from .lod_levels import LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET  # noqa: F401 - re-exported
 from .sqlite_changes import SQLiteChangeLog
+from .sqlite_runs import SQLiteRuns
 from .sqlite_columnar import (_HI, _LO, _NAN_TEXT, _NEG_ZERO_TEXT, K_NEG_ZERO, RowBatch, SQLiteColumnReader, _dt, _ms,
                               columns_batch, dict_components)
 from .sqlite_blocks import BLOCK_MIN, StoredInstances
@@ -189,6 +191,7 @@ class SQLiteStore(Store):
         self.description = f"SQLite {self.path}"
         self._lod = SQLiteLevelOfDetail(self._db)
         self._changes = SQLiteChangeLog(self._db)
+        self._runs = SQLiteRuns(self._db)
         self._stored = StoredInstances(self._db)
         self._column_reader = SQLiteColumnReader(self._db, self._stored)
 
@@ -565,6 +568,10 @@ class SQLiteStore(Store):
         """See :meth:`Store.list_changes`."""
         return self._changes.read(stream_id, since, channel_id)
 
+    def newest_changes(self, channel_id: str | None = None) -> dict:
+        """See :meth:`Store.newest_changes`."""
+        return self._changes.newest(channel_id)
+
     # -- reading -----------------------------------------------------------------------------------------------
     def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
         lo, hi = _ms(start, _LO), _ms(end, _HI)
@@ -670,23 +677,19 @@ class SQLiteStore(Store):
         self.record_runs([run])
 
     def record_runs(self, runs: list) -> None:
-        for run in runs:
-            if not isinstance(run, dict):
-                raise ValueEncodingError(f"a run record must be a dict, got {type(run).__name__}")
-        if not runs:
-            return
-        now = _ms(utcnow(), 0)
-        rows = [(now, encode_json(run)) for run in runs]   # encoded before the write lock is taken
-        with self._db.errors("recording a tool run" if len(rows) == 1 else f"recording {len(rows)} tool runs"), \
-                self._db.write() as con:
-            con.executemany("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", rows)
+        """See :meth:`channels.stores.sqlite_runs.SQLiteRuns.record` (one transaction, the summary with it)."""
+        self._runs.record(runs)
 
     def list_runs(self, limit: int | None = None) -> list[dict]:
-        with self._db.errors("listing tool runs"):
-            q = "SELECT record FROM runs ORDER BY id DESC"
-            rows = self._db.con().execute(q + (" LIMIT ?" if limit is not None else ""),
-                                       (() if limit is None else (int(limit),))).fetchall()
-        return [decode_json(r[0]) for r in rows]
+        return self._runs.list(limit)
+
+    def run_summary(self) -> dict:
+        """See :meth:`channels.stores.sqlite_runs.SQLiteRuns.summary`."""
+        return self._runs.summary()
+
+    def runs_of(self, streams, role: str | None = None) -> list[dict]:
+        """See :meth:`channels.stores.sqlite_runs.SQLiteRuns.runs_of`."""
+        return self._runs.runs_of(streams, role)
 
     # -- meta-data, plates, workflows (HyperStream's collections as tagged-JSON documents) ---------------
     def list_documents(self, collection: str) -> list[dict]:

@@ -9,9 +9,12 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
+from ..errors import StreamIdError
+from ..stream import get_stream_id
 from ..time_interval import TimeInterval, TimeIntervals
-from ..utils import parse_datetime
+from ..utils import UTC, parse_datetime
 
 # -- run records ------------------------------------------------------------------------------
 def _iso(dt):
@@ -19,7 +22,20 @@ def _iso(dt):
 
 
 def _from_iso(text):
-    return parse_datetime(text) if text else None
+    return _parse_iso(text) if text else None
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_iso(text: str) -> datetime:
+    """``parse_datetime`` of a record's time (parsed once: the runs of a workflow share their intervals); the
+    UTC form records are written in is read directly."""
+    if text.endswith("+00:00"):
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            return parse_datetime(text)
+        return dt.replace(tzinfo=UTC, microsecond=dt.microsecond - dt.microsecond % 1000)
+    return parse_datetime(text)
 
 
 @dataclass
@@ -88,14 +104,110 @@ class RunRecord:
         return text + (f" ({self.error})" if self.error else "")
 
 
+def _counts(run: dict) -> bool:
+    """A run that ended ok and committed something: what lineage is made of."""
+    return run.get("outcome") == "ok" and bool(run.get("computed"))
+
+
+def _reads(run: dict) -> list:
+    """``[(channel_id, StreamId.key)]`` a run (dict form) read, its alignment stream included (records name
+    streams by their text, in the order their meta-data was given; the key is the same for equal ids)."""
+    pairs = list(zip(run.get("input_channels") or (), run.get("input_streams") or ()))
+    if run.get("alignment_stream") and run.get("alignment_channel"):
+        pairs.append((run["alignment_channel"], run["alignment_stream"]))
+    out = []
+    for c, text in pairs:
+        key = stream_key(text) if c is not None else None
+        if key is not None:
+            out.append((str(c), key))
+    return out
+
+
+@lru_cache(maxsize=1 << 18)
+def stream_key(text) -> str | None:
+    """``StreamId.key`` of a stream's text form (None: not a stream id)."""
+    try:
+        return get_stream_id(text).key
+    except (StreamIdError, TypeError, ValueError):
+        return None
+
+
+#: roles of a stream in a run (see :func:`run_streams`)
+WROTE, READ = "wrote", "read"
+
+
+def run_streams(run: dict) -> set:
+    """``{(channel_id, StreamId.key, WROTE or READ)}`` of a run (dict form), if it counts for lineage (else
+    empty)."""
+    if not _counts(run):
+        return set()
+    out = {(c, k, READ) for c, k in _reads(run)}
+    key = stream_key(run.get("output_stream")) if run.get("output_channel") is not None else None
+    if key is not None:
+        out.add((str(run["output_channel"]), key, WROTE))
+    return out
+
+
+def wanted_streams(streams, role=None) -> set:
+    """What :func:`run_streams` holds for ``streams`` ((channel_id, StreamId) pairs) in ``role`` (None: both)."""
+    roles = (WROTE, READ) if role is None else (role,)
+    if not set(roles) <= {WROTE, READ}:
+        raise ValueError(f"a run's role for a stream is {WROTE!r} or {READ!r}, got {role!r}")
+    return {(str(c), sid.key, r) for c, sid in streams for r in roles}
+
+
+def summarise_run_dicts(runs) -> dict:
+    """The store form of a :class:`RunSummary` of ``runs`` (``RunRecord.to_dict`` dicts): ``{"reads":
+    {(channel_id, StreamId.key): oldest started_at}, "tools": {(tool, version)}}``."""
+    reads, tools = {}, set()
+    for run in runs:
+        if not _counts(run) or not run.get("started_at"):
+            continue
+        started = _from_iso(run["started_at"])
+        tools.add((run.get("tool"), run.get("tool_version")))
+        for key in _reads(run):
+            if key not in reads or started < reads[key]:
+                reads[key] = started
+    return {"reads": reads, "tools": tools}
+
+
+@dataclass
+class RunSummary:
+    """What a first look at a run history needs without reading its records: of the runs that ended ok and
+    committed something, when the oldest one reading each stream started, and every tool version they ran."""
+
+    reads: dict      # (channel_id, StreamId.key) -> oldest started_at of a run reading it
+    tools: set       # (tool name, tool version)
+
+    @classmethod
+    def from_store(cls, summary: dict) -> "RunSummary":
+        return cls(dict(summary["reads"]), set(summary["tools"]))
+
+    @classmethod
+    def of(cls, runs) -> "RunSummary":
+        return cls.from_store(summarise_run_dicts(r.to_dict() for r in runs))
+
+    def add(self, runs) -> None:
+        """Take in runs recorded since."""
+        more = RunSummary.of(runs)
+        self.tools |= more.tools
+        for key, at in more.reads.items():
+            if key not in self.reads or at < self.reads[key]:
+                self.reads[key] = at
+
+
 class RunHistory:
-    """Where runs are recorded: ``record(run)`` and ``list(limit=None)`` (newest first)."""
+    """Where runs are recorded: ``record(run)`` and ``list(limit=None)`` (newest first); ``summary()``."""
 
     def record(self, run: RunRecord) -> None:
         raise NotImplementedError
 
     def list(self, limit: int | None = None) -> list[RunRecord]:
         raise NotImplementedError
+
+    def summary(self) -> RunSummary:
+        """See :class:`RunSummary` (here from every record)."""
+        return RunSummary.of(self.list())
 
 
 class MemoryRunHistory(RunHistory):
@@ -131,6 +243,16 @@ class StoreRunHistory(RunHistory):
     def list(self, limit: int | None = None) -> list[RunRecord]:
         return [RunRecord.from_dict(d) for d in self.store.list_runs(limit)]
 
+    def summary(self) -> RunSummary:
+        """Kept by the store as runs are recorded (see ``store.run_summary``), not read from every record."""
+        return RunSummary.from_store(self.store.run_summary())
+
+    def runs_of(self, streams, role: str | None = None) -> list[RunRecord]:
+        """The runs that ended ok, committed something and wrote (``role`` WROTE) or read (READ; None: either)
+        one of ``streams`` ((channel_id, StreamId) pairs), newest first: read through the store's index by
+        stream (a history in memory has none: lineage reads it whole)."""
+        return [RunRecord.from_dict(d) for d in self.store.runs_of(streams, role)]
+
 
 _default_history: RunHistory = MemoryRunHistory()
 
@@ -148,5 +270,5 @@ def set_default_history(history: RunHistory) -> None:
 
 
 
-__all__ = ["RunRecord", "RunHistory", "MemoryRunHistory", "StoreRunHistory", "get_default_history",
-           "set_default_history"]
+__all__ = ["RunRecord", "RunHistory", "RunSummary", "MemoryRunHistory", "StoreRunHistory", "get_default_history",
+           "set_default_history", "run_streams", "summarise_run_dicts", "wanted_streams", "WROTE", "READ"]

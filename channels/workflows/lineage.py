@@ -28,8 +28,10 @@ stream's lineage reads only that stream's writers, their inputs' changes and wha
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 import semantic_version
 
@@ -37,6 +39,7 @@ from ..changes import PURGE, Change
 from ..errors import StreamIdError
 from ..stream import get_stream_id
 from ..time_interval import TimeIntervals
+from ..tools.history import READ, WROTE
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +125,42 @@ def _unique(pairs):
 
 
 def _sid(text):
+    if type(text) is str:
+        return _sid_of_text(text)
     try:
         return get_stream_id(text)
     except (StreamIdError, TypeError, ValueError):
         return None
+
+
+@lru_cache(maxsize=1 << 18)
+def _sid_of_text(text):
+    """A run record's stream text parsed once (a history names each stream in many records)."""
+    try:
+        return get_stream_id(text)
+    except (StreamIdError, TypeError, ValueError):
+        return None
+
+
+def _ok(runs) -> list:
+    return [r for r in runs if r.outcome == "ok" and not r.computed.is_empty]
+
+
+def _started(run):
+    return run.started_at
+
+
+def _merge_runs(index: dict, ids: dict, key, runs) -> None:
+    """Add ``runs`` (oldest first) to ``index[key]`` (kept oldest first), each once (``ids[key]``: theirs)."""
+    have, seen = index.setdefault(key, []), ids.setdefault(key, set())
+    for r in runs:
+        if r.id in seen:
+            continue
+        seen.add(r.id)
+        out_of_order = bool(have) and have[-1].started_at > r.started_at
+        have.append(r)
+        if out_of_order:
+            have.sort(key=_started)
 
 
 def _inputs(run):
@@ -143,6 +178,7 @@ def _step_outputs(step):
     return list(step.sinks) if step.sinks else ([step.sink] if step.sink else [])
 
 
+@lru_cache(maxsize=4096)
 def _newer(a: str, b: str) -> bool:
     try:
         return semantic_version.Version.coerce(a) > semantic_version.Version.coerce(b)
@@ -159,9 +195,13 @@ class LineageIndex:
     (cached per stream: build one per question burst, e.g. per graph colouring)."""
 
     def __init__(self, runs, newest_tool_version=None, asset_updated=None, *, channel=None, steps=(),
-                 known_tool_version=None):
+                 known_tool_version=None, runs_of=None):
         """
-        :param runs: RunRecords (any order)
+        :param runs: RunRecords (any order), or a callable returning them: read when first needed, not when the
+            index is made
+        :param runs_of: with a callable ``runs``: ``([(channel_id, StreamId)], role) -> RunRecords`` that wrote
+            (role "wrote") or read ("read") those streams; then a question about one stream reads only its runs
+            (and all are read only when all are asked for: :attr:`runs`)
         :param newest_tool_version: ``(tool name) -> version text | None`` (None: don't check tool versions)
         :param asset_updated: ``(channel_id, StreamId) -> datetime | None``: when an asset input last got a version
             (used for asset channels that keep no change log; None for streams that are not assets)
@@ -172,17 +212,18 @@ class LineageIndex:
             (only then is a workflow step's tool version compared with the newest)
         """
         self.known_tool_version = known_tool_version
-        self.runs = sorted((r for r in runs if r.outcome == "ok" and not r.computed.is_empty),
-                           key=lambda r: r.started_at)
         self.newest_tool_version = newest_tool_version
         self.asset_updated = asset_updated
         self._channel = channel
-        self._writers, self._readers = {}, {}
-        for r in self.runs:
-            out = (r.output_channel, _sid(r.output_stream))
-            self._writers.setdefault(out, []).append(r)
-            for inp in _inputs(r):
-                self._readers.setdefault(inp, []).append(r)
+        self._source = runs if callable(runs) else None
+        self._runs_of = runs_of if self._source is not None else None
+        self._load_lock = threading.RLock()
+        self._runs = None                 # every run (ok and computed something), oldest first, once read
+        self._w, self._r = {}, {}         # (channel_id, StreamId) -> its writers / readers, oldest first
+        self._w_ids, self._r_ids = {}, {}  # ... -> their run ids
+        self._fetched: set = set()        # (key, WROTE / READ) whose runs were read alone (runs_of)
+        if self._source is None:
+            self._index_runs(runs)
         self._step_writers, self._step_readers = {}, {}
         for st in steps or ():
             for out in _step_outputs(st):
@@ -192,21 +233,82 @@ class LineageIndex:
         self._stale_cache: dict = {}
         self._comp_cache: dict = {}
 
+    # -- the run records, read when first needed -------------------------------------------------------------
+    def _index_runs(self, runs) -> None:
+        ok = sorted(_ok(runs), key=_started)
+        writers, readers = {}, {}
+        for r in ok:
+            writers.setdefault((r.output_channel, _sid(r.output_stream)), []).append(r)
+            for inp in _inputs(r):
+                readers.setdefault(inp, []).append(r)
+        self._w, self._r, self._runs = writers, readers, ok
+        self._w_ids = {k: {r.id for r in v} for k, v in writers.items()}
+        self._run_ids = {r.id for r in ok}
+        self._r_ids = {k: {r.id for r in v} for k, v in readers.items()}
+
+    def _load(self) -> None:
+        if self._runs is None:
+            with self._load_lock:
+                if self._runs is None:
+                    self._index_runs(self._source())
+
+    def _fetch(self, key, role) -> None:
+        """Read the runs that wrote (``role`` WROTE) or read (READ) one stream, when they have not been read."""
+        if self._runs is not None or (key, role) in self._fetched:
+            return
+        if self._runs_of is None:
+            self._load()
+            return
+        with self._load_lock:
+            if self._runs is not None or (key, role) in self._fetched:
+                return
+            runs = sorted(_ok(self._runs_of([key], role)), key=_started)
+            if role == WROTE:
+                _merge_runs(self._w, self._w_ids, key,
+                            [r for r in runs if (r.output_channel, _sid(r.output_stream)) == key])
+            else:
+                _merge_runs(self._r, self._r_ids, key, [r for r in runs if key in _inputs(r)])
+            self._fetched.add((key, role))
+
+    @property
+    def loaded(self) -> bool:
+        """Whether every run record has been read (see :attr:`runs`)."""
+        return self._runs is not None
+
+    @property
+    def runs(self) -> list:
+        """The runs that ended ok and committed something, oldest first (read whole when first asked)."""
+        self._load()
+        return self._runs
+
+    def writers_of(self, key) -> list:
+        """The runs that wrote ``key`` ((channel_id, StreamId)), oldest first."""
+        self._fetch(key, WROTE)
+        return self._w.get(key, [])
+
+    def readers_of(self, key) -> list:
+        """The runs that read ``key``, oldest first."""
+        self._fetch(key, READ)
+        return self._r.get(key, [])
+
     # -- keeping it up to date (LineageTracker) -------------------------------------------------------------
     def add_runs(self, runs) -> set:
-        """Index runs recorded since it was built; return the (channel_id, StreamId) they wrote."""
-        new = sorted((r for r in runs if r.outcome == "ok" and not r.computed.is_empty), key=lambda r: r.started_at)
+        """Index runs recorded since it was built; return the (channel_id, StreamId) they wrote. Streams whose
+        runs have not been read yet only learn of them when they are."""
         out = set()
-        for r in new:
-            self.runs.append(r)
-            key = (r.output_channel, _sid(r.output_stream))
-            writers = self._writers.setdefault(key, [])
-            writers.append(r)
-            if len(writers) > 1 and writers[-2].started_at > r.started_at:
-                writers.sort(key=lambda x: x.started_at)
-            for inp in _inputs(r):
-                self._readers.setdefault(inp, []).append(r)
-            out.add(key)
+        with self._load_lock:
+            every = self._runs is not None
+            for r in sorted(_ok(runs), key=_started):
+                key = (r.output_channel, _sid(r.output_stream))
+                out.add(key)
+                if every or (key, WROTE) in self._fetched:
+                    _merge_runs(self._w, self._w_ids, key, [r])
+                for inp in _inputs(r):
+                    if every or (inp, READ) in self._fetched:
+                        _merge_runs(self._r, self._r_ids, inp, [r])
+                if every and r.id not in self._run_ids:
+                    self._run_ids.add(r.id)
+                    self._runs.append(r)
         return out
 
     def downstream_keys(self, keys) -> set:
@@ -217,7 +319,7 @@ class LineageIndex:
             if k in out:
                 continue
             out.add(k)
-            for r in self._readers.get(k, ()):
+            for r in self.readers_of(k):
                 if r.output_stream:
                     todo.append((r.output_channel, _sid(r.output_stream)))
             for st in self._step_readers.get(k, ()):
@@ -233,7 +335,7 @@ class LineageIndex:
     # -- questions ------------------------------------------------------------------------------------------
     def lineage(self, channel_id, stream_id) -> Lineage:
         key = (channel_id, stream_id)
-        lin = Lineage(channel_id, stream_id, list(self._writers.get(key, [])), list(self._readers.get(key, [])),
+        lin = Lineage(channel_id, stream_id, list(self.writers_of(key)), list(self.readers_of(key)),
                       steps=list(self._step_writers.get(key, [])), reader_steps=list(self._step_readers.get(key, [])))
         lin.computations = self.computations(channel_id, stream_id)
         lin.stale = self.stale(channel_id, stream_id)
@@ -248,7 +350,7 @@ class LineageIndex:
         stream = self._stream(channel_id, stream_id)
         calc = stream.calculated_intervals if stream is not None else None
         out, covered = [], TimeIntervals()
-        for r in reversed(self._writers.get(key, [])):
+        for r in reversed(self.writers_of(key)):
             part = r.computed - covered
             covered = covered + r.computed
             if calc is not None:
@@ -434,159 +536,6 @@ class LineageIndex:
         return out
 
 
-class LineageTracker:
-    """A :class:`LineageIndex` built once and then kept up to date, for a window that asks often (the Workflows
-    dock recolours every few hundred ms while a workflow runs).
-
-    :meth:`update` reads only what happened since the last call — the run records newer than the newest one it
-    has (newest first, stopping at a known one) and each channel's change log after the last change it has seen
-    (one store call per channel) — adds the runs to the index and forgets the cached answers of the streams
-    touched and of everything computed from them. Streams that *may* be stale are kept as **suspects**: outputs
-    of a run that read an input changed, inside what the run computed, after it started; outputs of runs of a tool
-    that has a newer version or that read an asset; streams made by workflow steps whose inputs changed (or, on a
-    store that can probe inserts made without a change log, every one of them). :meth:`stale_streams` answers
-    only for suspects and what is downstream of a stale one, so colouring 100,000 streams costs what changed,
-    not the whole history.
-    """
-
-    def __init__(self, manager, model=None, steps=None):
-        self.manager = manager
-        self.index = lineage_index(manager, steps=steps, model=model)
-        self._seen_runs = {r.id for r in self.index.runs}
-        self._newest_run = None
-        self._change_mark: dict = {}     # channel_id -> (newest change time seen, ids of changes at that time)
-        self._suspects: set = set()
-        self._version_checked: set = set()
-        store = getattr(manager, "store", None)
-        self._probe = getattr(store, "inserted_after", None) is not None and \
-            getattr(store, "newest_insert_time", None) is not None and type(store).inserted_after is not \
-            _base_inserted_after()
-        self._suspect_runs(self.index.runs)
-        self._suspect_changes(self._read_changes())
-        if self._probe:
-            self._suspects.update(self.index._step_writers)
-
-    # -- what happened since --------------------------------------------------------------------------------
-    def update(self) -> set:
-        """Take in new runs and changes; return the streams whose answers were forgotten."""
-        new_runs = self._new_runs()
-        touched = self.index.add_runs(new_runs)
-        self._suspect_runs(new_runs)
-        changes = self._read_changes()
-        touched |= {(c.channel_id, c.stream_id) for c in changes}
-        self._suspect_changes(changes)
-        if touched:
-            self.index.forget(touched)
-        return touched
-
-    def _new_runs(self) -> list:
-        history = self.manager.run_history
-        limit = 64
-        while True:
-            batch = history.list(limit=limit)
-            fresh = [r for r in batch if r.id not in self._seen_runs]
-            if len(fresh) < len(batch) or len(batch) < limit:
-                break
-            limit *= 4
-        self._seen_runs.update(r.id for r in fresh)
-        return fresh
-
-    def _read_changes(self) -> list:
-        out = []
-        for channel in list(self.manager.channels.values()):
-            if not getattr(channel, "keeps_changes", False):
-                continue
-            cid = channel.channel_id
-            at, ids = self._change_mark.get(cid, (None, set()))
-            try:
-                # the boundary millisecond is read again (other changes may have landed in it) and de-duplicated
-                changes = channel.list_changes(since=None if at is None else at - _MS)
-            except Exception as e:  # noqa: BLE001 - an unreadable change log shows as no change, logged
-                log.warning("lineage: cannot read the changes of channel %s: %s", cid, e)
-                continue
-            fresh = [c for c in changes if (c.seq, c.at) not in ids]
-            if changes:
-                newest = max(c.at for c in changes)
-                self._change_mark[cid] = (newest, {(c.seq, c.at) for c in changes if c.at == newest})
-            for c in fresh:
-                out.append(c if c.channel_id == cid else _with_channel(c, cid))
-        return out
-
-    def _suspect_runs(self, runs) -> None:
-        from ..assets_channel import AssetsChannel
-        from ..assets_file_channel import AssetsFileChannel
-        idx = self.index
-        for r in runs:
-            out = (r.output_channel, _sid(r.output_stream))
-            if idx.newest_tool_version is not None and r.tool_version:
-                newest = idx.newest_tool_version(r.tool)
-                if newest and _newer(newest, r.tool_version):
-                    self._suspects.add(out)
-                    continue
-            for cid, _sid_ in _inputs(r):
-                ch = idx._get_channel(cid)
-                if isinstance(ch, (AssetsChannel, AssetsFileChannel)):
-                    self._suspects.add(out)
-                    break
-
-    def _suspect_changes(self, changes) -> None:
-        idx = self.index
-        for c in changes:
-            key = (c.channel_id, c.stream_id)
-            for r in idx._readers.get(key, ()):
-                if c.at > r.started_at and not c.by.startswith(f"run {r.id} ") and \
-                        c.interval.end > r.computed.start and c.interval.start < r.computed.end:
-                    self._suspects.add((r.output_channel, _sid(r.output_stream)))
-            for st in idx._step_readers.get(key, ()):
-                self._suspects.update(_step_outputs(st))
-
-    # -- questions ------------------------------------------------------------------------------------------
-    def lineage(self, channel_id, stream_id) -> Lineage:
-        return self.index.lineage(channel_id, stream_id)
-
-    def stale_streams(self, keys=None, check=None) -> dict:
-        """``{(channel_id, StreamId): stale TimeIntervals}`` of the stale streams (among ``keys`` if given): the
-        suspects are asked, and what is computed from a stale one. ``check()`` is called between streams (a job's
-        cancel check)."""
-        idx = self.index
-        out, asked, todo = {}, set(), list(self._suspects)
-        while todo:
-            k = todo.pop()
-            if k in asked or k[1] is None:
-                continue
-            asked.add(k)
-            if check is not None:
-                check()
-            reasons = idx.stale(*k)
-            if not reasons:
-                continue
-            ivs = TimeIntervals()
-            for s in reasons:
-                ivs = ivs + s.intervals
-            out[k] = ivs
-            for r in idx._readers.get(k, ()):
-                todo.append((r.output_channel, _sid(r.output_stream)))
-            for st in idx._step_readers.get(k, ()):
-                todo.extend(_step_outputs(st))
-        if keys is not None:
-            keys = set(keys)
-            out = {k: v for k, v in out.items() if k in keys}
-        return out
-
-
-_MS = __import__("datetime").timedelta(milliseconds=1)
-
-
-def _base_inserted_after():
-    from ..stores.base import Store
-    return Store.inserted_after
-
-
-def _with_channel(change, channel_id):
-    from dataclasses import replace
-    return replace(change, channel_id=channel_id)
-
-
 def workflow_steps(store=None, model=None) -> list:
     """Every plan step of every workflow of ``model`` (else loaded from ``store``); factors that cannot be
     planned (e.g. stored code, until plan marks them) are skipped and logged, the rest kept; [] without any."""
@@ -620,17 +569,40 @@ def workflow_steps(store=None, model=None) -> list:
     return steps
 
 
-def lineage_index(manager, steps=None, model=None) -> LineageIndex:
+class _ToolVersions:
+    """The versions of every tool in ``manager``'s tool channels, listed once and again only when a tool channel's
+    set of versions changes (a history asks about each of its runs' tools)."""
+
+    def __init__(self, manager):
+        self.manager = manager
+        self._mark, self._versions, self._newest = None, {}, {}
+
+    def _current(self) -> dict:
+        channels = self.manager.tool_channels
+        mark = tuple((ch.channel_id, len(getattr(ch, "versions", ()))) for ch in channels)
+        if mark != self._mark:
+            versions: dict = {}
+            for ch in channels:
+                for name, vs in ch.list_tools().items():
+                    versions.setdefault(name, []).extend(str(v.version) for v in vs)
+            self._mark, self._versions = mark, versions
+            self._newest = {n: max(vs, key=semantic_version.Version.coerce) for n, vs in versions.items() if vs}
+        return self._versions
+
+    def newest(self, name) -> str | None:
+        self._current()
+        return self._newest.get(name)
+
+    def known(self, name, version) -> bool:
+        return str(version) in self._current().get(name, ())
+
+
+def lineage_index(manager, steps=None, model=None, lazy: bool = False) -> LineageIndex:
     """A LineageIndex over ``manager``'s run history, its store's workflow definitions (``model``: the ones
-    already loaded; ``steps``: plan steps already made), its tool channels, assets and change logs."""
+    already loaded; ``steps``: plan steps already made), its tool channels, assets and change logs; ``lazy``: the
+    run records are read when first needed, one stream's alone where the history can (``runs_of``)."""
     from ..assets_channel import AssetsChannel
     from ..assets_file_channel import AssetsFileChannel
-
-    def newest(name):
-        versions = []
-        for ch in manager.tool_channels:
-            versions += [str(v.version) for v in ch.list_tools().get(name, [])]
-        return max(versions, key=semantic_version.Version.coerce) if versions else None
 
     def asset_updated(channel_id, stream_id):
         try:
@@ -643,14 +615,13 @@ def lineage_index(manager, steps=None, model=None) -> LineageIndex:
         last = stream.window().last() if stream is not None else None
         return last.timestamp if last is not None else None
 
-    def known(name, version):
-        return any(str(v.version) == str(version) for ch in manager.tool_channels
-                   for v in ch.list_tools().get(name, []))
-
     if steps is None:
         steps = workflow_steps(getattr(manager, "store", None), model)
-    return LineageIndex(manager.run_history.list(), newest, asset_updated, channel=manager.get_channel, steps=steps,
-                        known_tool_version=known)
+    tools = _ToolVersions(manager)
+    history = manager.run_history
+    runs = history.list if lazy else history.list()
+    return LineageIndex(runs, tools.newest, asset_updated, channel=manager.get_channel, steps=steps,
+                        known_tool_version=tools.known, runs_of=getattr(history, "runs_of", None) if lazy else None)
 
 
-__all__ = ["Computation", "Lineage", "LineageIndex", "LineageTracker", "StaleReason", "lineage_index", "workflow_steps"]
+__all__ = ["Computation", "Lineage", "LineageIndex", "StaleReason", "lineage_index", "workflow_steps"]

@@ -4,8 +4,9 @@ Colouring must stay cheap when a workflow has 100,000 streams and is recoloured 
 runs, so the work is split by how often it is needed:
 
 * :class:`WorkflowStatusIndex` — made once per workflow and model, kept by the dock: every node's streams and a
-  :class:`~channels.workflows.LineageTracker` (the lineage index built once, then updated from new run records
-  and the change log, never rebuilt per refresh);
+  :class:`~channels.workflows.LineageTracker` (made once from the run history's summary and the newest change
+  per stream -- not from every run record -- then updated from new run records and the change log, never
+  rebuilt per refresh; a stream's runs are read when a stale mark or a lineage first needs them);
 * :func:`workflow_status` — per refresh: **one** definitions read per channel (the calculated intervals of
   every stream, whoever wrote them, other processes too), the tracker's update, and stale marks only for the
   streams that may be stale; each node gets counts per state and its worst few streams for its tooltip;
