@@ -41,13 +41,13 @@ import channels
 from channels import ChannelManager, Tool
 import channels.channel_manager, channels.tools.engine
 from channels.workflows import LineageTracker
-import channels.workflows.lineage
+import channels.workflows.lineage_tracker
 from channels.workflows.recompute import recompute_plan    # module recompute, imported before its function is
 from channels.workflows import recompute
 print(json.dumps({"manager": ChannelManager is channels.channel_manager.ChannelManager,
                   "tool": Tool is channels.tools.engine.Tool,
-                  "tracker": LineageTracker is channels.workflows.lineage.LineageTracker,
-                  "attribute": channels.workflows.lineage.LineageTracker is channels.workflows.LineageTracker,
+                  "tracker": LineageTracker is channels.workflows.lineage_tracker.LineageTracker,
+                  "attribute": channels.workflows.lineage_tracker.LineageTracker is channels.workflows.LineageTracker,
                   "function": callable(recompute) and recompute.__name__ == "recompute",
                   "sub_module": channels.hyperstream.compat.__name__}))   # a sub-module by attribute, never imported
 """)
