@@ -30,7 +30,7 @@ class StreamId:
     meta-data), so ``house=1`` and ``house="1"`` name the same stream.
     """
 
-    __slots__ = ("name", "meta_data", "_key", "_text", "_str")
+    __slots__ = ("name", "meta_data", "_key", "_hash", "_text", "_str")
 
     def __init__(self, name: str, meta_data=None):
         if not isinstance(name, str) or not name.strip():
@@ -64,7 +64,8 @@ class StreamId:
             clean.append((k, str(v)))
         self.name = name
         self.meta_data = tuple(clean)
-        self._key = (name, tuple(sorted(clean)))
+        self._key = key = (name, tuple(sorted(clean)))
+        self._hash = hash(key)          # ids are looked up in sets and dicts far more often than made
         self._text = self._str = None   # key and str(), made on first use (an id never changes)
 
     @classmethod
@@ -73,9 +74,15 @@ class StreamId:
         obj = cls.__new__(cls)
         obj.name = name
         obj.meta_data = meta = tuple(map(tuple, pairs))
-        obj._key = (name, tuple(sorted(meta)))
+        obj._key = key = (name, tuple(sorted(meta)))
+        obj._hash = hash(key)
         obj._text = obj._str = None
         return obj
+
+    def __reduce__(self):
+        # made afresh where it is unpickled: the hash of text differs between processes (PYTHONHASHSEED), so the
+        # cached hash must never travel to a worker
+        return StreamId._stored, (self.name, self.meta_data)
 
     @property
     def key(self) -> str:
@@ -101,7 +108,7 @@ class StreamId:
         return isinstance(other, StreamId) and self._key == other._key
 
     def __hash__(self):
-        return hash(self._key)
+        return self._hash
 
     def __lt__(self, other):
         return self._key < other._key

@@ -413,3 +413,22 @@ def test_stream_dict_rejects_non_streams():
     with pytest.raises(TypeError) as ei:
         d["x"] = 42
     assert "int" in str(ei.value)
+
+
+def test_a_stream_id_sent_to_another_process_is_found_there_in_sets_and_dicts():
+    """Workers get stream ids pickled; text hashes differ between processes (PYTHONHASHSEED), so an id made in one
+    must still be found, by an equal id made in the other, in a set or as a dict key."""
+    import os
+    import subprocess
+    import sys
+    make = ("import pickle, sys; from channels.stream import StreamId; "
+            "sys.stdout.buffer.write(pickle.dumps([StreamId('env', {'house': 1, 'sensor': 'a'}), StreamId('x')]))")
+    look = ("import pickle, sys; from channels.stream import StreamId; ids = pickle.loads(sys.stdin.buffer.read()); "
+            "here = {StreamId('env', {'sensor': 'a', 'house': '1'}): 'env', StreamId('x'): 'x'}; "
+            "print([here.get(i) for i in ids], set(ids) == set(here))")
+
+    def run(code, seed, data=None):
+        env = dict(os.environ, PYTHONHASHSEED=str(seed))
+        return subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, env=env,
+                              check=True).stdout
+    assert run(look, 2, run(make, 1)).decode().strip() == "['env', 'x'] True"
