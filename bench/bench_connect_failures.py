@@ -26,7 +26,7 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from hsgui.app import create_application  # noqa: E402
 
 from channels.channel_manager import ChannelManager  # noqa: E402
 from channels.errors import ConfigError, StoreError  # noqa: E402
@@ -37,7 +37,7 @@ CLOSED_PORT = 9          # nothing listens there: the driver retries until its s
 STORE_TIMEOUT_MS = 1500
 APP_TIMEOUT_MS = None    # None: the app's own default (what a user gets)
 IDLE_S = 2.0
-app = QApplication.instance() or QApplication(sys.argv[:1])
+app = create_application(sys.argv[:1])   # as the app makes it
 
 
 def timed(fn, *errors) -> float:

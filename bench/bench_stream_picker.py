@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(HERE, os.pardir))
 
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from hsgui.app import create_application  # noqa: E402
 
 from bench_gui_responsiveness import deployment_manager  # noqa: E402
 from gui_meter import GapMeter, spin_until  # noqa: E402
@@ -84,7 +85,7 @@ def measure(cls, manager, total: int) -> dict:
 def main():
     smoke = "--smoke" in sys.argv   # tiny sizes, the new picker only, no timing claims (tests/test_bench_smoke.py)
     n = 2_000 if smoke else int(sys.argv[sys.argv.index("--n") + 1]) if "--n" in sys.argv else 150_000
-    QApplication.instance() or QApplication([])
+    create_application([])   # as the app makes it (Qt's raster thread pool off: see hsgui.app)
     if "--no-gc-policy" not in sys.argv:
         gc_policy.install()   # as hsgui.app does
     manager = deployment_manager(n)

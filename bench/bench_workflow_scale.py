@@ -250,11 +250,11 @@ def bench_app_open(path, api_paint, api_list, repeat, why=False):
     time; medians of open → graph painted, → listing complete, and the largest 10 ms-timer gap. ``why``: after each
     open, its longest stalls with the stacks that held them (gui_meter.StallSampler)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
     from gui_meter import GapMeter, Paints, StallSampler, spin_until
     from hsgui.common import gc_policy
     from hsgui.main_window import MainWindow
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from hsgui.app import create_application
+    app = create_application(sys.argv[:1])   # as the app makes it (Qt's raster thread pool off: see hsgui.app)
     gc_policy.install()
 
     paint, listed, gaps, idle = [], [], [], []
