@@ -195,6 +195,19 @@ class SQLiteStore(Store):
     def close(self) -> None:
         self._db.close()
 
+    # -- write groups ----------------------------------------------------------------------------------------
+    def write_group(self, max_instances: int | None = None):
+        """See :meth:`Store.write_group`: this thread's writes are queued and committed in one transaction when
+        the group ends (or once they hold ``max_instances`` instances); see :mod:`channels.stores.sqlite_group`."""
+        return self._db.write_group(max_instances)
+
+    def _settle(self, stream_id: StreamId | None = None) -> None:
+        """Before a read or a change of ``stream_id`` (None: of any stream) on this thread: commit the thread's
+        write group if it holds writes to it, so the thread reads what it wrote, and changes in order."""
+        group = self._db.group
+        if group is not None and group.pending(None if stream_id is None else stream_id.key):
+            group.flush()
+
     # -- definitions -----------------------------------------------------------------------------------------
     _DEF_COLS = "name, meta, channel_id, calculated_intervals, last_updated, last_accessed, sandbox, stream_type"
 
@@ -216,6 +229,7 @@ class SQLiteStore(Store):
 
     def list_definitions(self, channel_id: str | None = None,
                          updated_since: datetime | None = None) -> list[StreamDefinition]:
+        self._settle()
         where, args = [], []
         if channel_id is not None:
             where.append("channel_id=?")
@@ -241,12 +255,14 @@ class SQLiteStore(Store):
             return con.execute("SELECT count(*) FROM definitions WHERE channel_id=?", (channel_id,)).fetchone()[0]
 
     def get_definition(self, stream_id: StreamId) -> StreamDefinition | None:
+        self._settle(stream_id)
         with self._db.errors(f"reading the definition of {stream_id}"):
             row = self._db.con().execute(f"SELECT {self._DEF_COLS} FROM definitions WHERE key=?",
                                       (stream_id.key,)).fetchone()
         return None if row is None else self._definition(row)
 
     def get_definitions(self, stream_ids) -> dict:
+        self._settle()
         by_key = {sid.key: sid for sid in stream_ids}
         keys = list(by_key)
         out = {}
@@ -263,6 +279,7 @@ class SQLiteStore(Store):
         self.create_definitions([definition])
 
     def create_definitions(self, definitions) -> None:
+        self._settle()
         definitions = list(definitions)
         if not definitions:
             return
@@ -286,6 +303,7 @@ class SQLiteStore(Store):
         if bad:
             raise StoreError(f"cannot update {', '.join(sorted(bad))} of stream {stream_id}: "
                              f"updatable fields are {', '.join(UPDATABLE_FIELDS)}")
+        self._settle(stream_id)
         if not fields:
             if self.get_definition(stream_id) is None:
                 raise StreamNotFoundError(stream_id)
@@ -305,6 +323,7 @@ class SQLiteStore(Store):
 
     def delete_definition(self, stream_id: StreamId) -> None:
         """Remove the definition only; instances stay until purged (as in HyperStream's MongoDB layout)."""
+        self._settle(stream_id)
         with self._db.errors(f"deleting stream {stream_id}"), self._db.write() as con:
             con.execute("DELETE FROM definitions WHERE key=?", (stream_id.key,))
 
@@ -462,6 +481,10 @@ class SQLiteStore(Store):
                     self._changes.record(con, sid, int(w.min()) - 1, int(w.max()), WRITE)
             return Committed(written, self._change_intervals(con, stream_id, ivs))
 
+        group = self._db.group
+        if group is not None:   # queued: committed with the group's other writes (see write_group)
+            n = len(floats.ms_arr) if floats is not None else (batch.n if batch.keep is None else len(batch.keep))
+            return Committed.queued(n, group.queue(body, f"writing to stream {stream_id}", stream_id.key, n))
         try:
             with self._db.errors(f"writing to stream {stream_id}"):
                 return self._db.transact(body)
@@ -532,6 +555,7 @@ class SQLiteStore(Store):
               calculated_intervals: TimeIntervals | None = None, *, add_intervals=None,
               remove_intervals=None) -> int:
         """See :meth:`Store.purge`; the affected level-of-detail buckets are recomputed in the same transaction."""
+        self._settle(stream_id)
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         ivs = interval_changes(calculated_intervals, add_intervals, remove_intervals)
         with self._db.errors(f"purging stream {stream_id}"):
@@ -563,10 +587,12 @@ class SQLiteStore(Store):
     def list_changes(self, stream_id: StreamId | None = None, since: datetime | None = None,
                      channel_id: str | None = None) -> list:
         """See :meth:`Store.list_changes`."""
+        self._settle()
         return self._changes.read(stream_id, since, channel_id)
 
     # -- reading -----------------------------------------------------------------------------------------------
     def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
+        self._settle(stream_id)
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         return self._read(stream_id, lo, hi)
 
@@ -591,6 +617,7 @@ class SQLiteStore(Store):
 
     def count(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> int:
         """Exact count; wide ranges of large streams are answered from the aggregates (O(levels), not O(n))."""
+        self._settle(stream_id)
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         with self._db.errors(f"counting stream {stream_id}"), self._db.snapshot() as con:
             sid = self._db.sid(con, stream_id)
@@ -602,6 +629,7 @@ class SQLiteStore(Store):
             return self._stored.count(con, sid, lo, hi)
 
     def _one(self, stream_id, start, end, order):
+        self._settle(stream_id)
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         with self._db.errors(f"reading stream {stream_id}"), self._db.snapshot() as con:
             sid = self._db.sid(con, stream_id)
@@ -625,6 +653,7 @@ class SQLiteStore(Store):
 
         With ``component``, of the instances whose dict value has a numeric ``value[component]``.
         """
+        self._settle(stream_id)
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         dtype = np.dtype([("t", "<i8"), ("v", "<f8")])
         with self._db.errors(f"reading columns of stream {stream_id}"), self._db.snapshot() as con:
@@ -655,14 +684,17 @@ class SQLiteStore(Store):
                 component: str | None = None) -> Summary:
         """Answered from the precomputed aggregates; see :mod:`channels.stores.sqlite_lod` for the method and
         its bound."""
+        self._settle(stream_id)
         return self._lod.summary(stream_id, start, end, buckets, component)
 
     def typed_columns(self, stream_id, start, end):
         """See :meth:`channels.stores.sqlite_columnar.SQLiteColumnReader.typed_columns`."""
+        self._settle(stream_id)
         return self._column_reader.typed_columns(stream_id, start, end)
 
     def typed_component_columns(self, stream_id, start, end, key):
         """See :meth:`channels.stores.sqlite_columnar.SQLiteColumnReader.typed_component_columns`."""
+        self._settle(stream_id)
         return self._column_reader.typed_component_columns(stream_id, start, end, key)
 
     # -- tool-run history --------------------------------------------------------------------------------------
@@ -677,11 +709,21 @@ class SQLiteStore(Store):
             return
         now = _ms(utcnow(), 0)
         rows = [(now, encode_json(run)) for run in runs]   # encoded before the write lock is taken
-        with self._db.errors("recording a tool run" if len(rows) == 1 else f"recording {len(rows)} tool runs"), \
-                self._db.write() as con:
+        what = "recording a tool run" if len(rows) == 1 else f"recording {len(rows)} tool runs"
+        group = self._db.group
+        if group is not None:
+            # in the group's transaction, with the runs' data; encoded again then: a write of the group that
+            # fails may have changed a record's outcome meanwhile
+            def body(con):
+                con.executemany("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)",
+                                [(now, encode_json(run)) for run in runs])
+            group.queue(body, what, None, owned=False)
+            return
+        with self._db.errors(what), self._db.write() as con:
             con.executemany("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", rows)
 
     def list_runs(self, limit: int | None = None) -> list[dict]:
+        self._settle()
         with self._db.errors("listing tool runs"):
             q = "SELECT record FROM runs ORDER BY id DESC"
             rows = self._db.con().execute(q + (" LIMIT ?" if limit is not None else ""),

@@ -26,6 +26,7 @@ definitions.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import socket
@@ -34,6 +35,7 @@ import time
 import uuid
 
 from ..errors import CancelledError, ChannelsError
+from ..stores.base import NoWriteGroup
 from .steps import WorkflowExecutionError, pv_text
 
 ENGINES = ("auto", "inline", "local", "dask")
@@ -183,21 +185,34 @@ WORKER = WorkerState()
 
 class _BatchHistory:
     """The run records of a worker's batch of steps, written to the store together when the batch ends (one
-    short write transaction instead of one per step)."""
+    short write transaction instead of one per step; in a local batch, the batch's write group, with the data).
+    ``owner``: the step (index in the batch) whose runs are being recorded; :meth:`failed` turns the records of
+    a step whose data could not be stored into errors (also once handed to the store: a write group encodes them
+    when it commits)."""
 
     def __init__(self, target):
         self.target, self.records = target, []
+        self.owner = None
+        self._sent: dict = {}   # owner -> the dicts of its records handed to the store
 
     #: written at the latest after this many (a long Dask group keeps few records in memory only)
     FLUSH_EVERY = 32
 
     def record(self, run) -> None:
-        self.records.append(run)
+        self.records.append((self.owner, run))
         if len(self.records) >= self.FLUSH_EVERY:
             self.flush()
 
     def list(self, limit=None):
         return self.target.list(limit)
+
+    def failed(self, owner, text: str) -> None:
+        """The data of step ``owner`` was not stored: its records say so (error ``text``)."""
+        for run in [r for o, r in self.records if o == owner] + self._sent.get(owner, []):
+            if isinstance(run, dict):
+                run["outcome"], run["error"] = "error", text
+            else:
+                run.outcome, run.error = "error", text
 
     def flush(self) -> None:
         records, self.records = self.records, []
@@ -205,9 +220,13 @@ class _BatchHistory:
             return
         store = getattr(self.target, "store", None)
         if store is not None and hasattr(store, "record_runs"):
-            store.record_runs([r.to_dict() for r in records])
+            dicts = []
+            for owner, r in records:
+                dicts.append(r.to_dict())
+                self._sent.setdefault(owner, []).append(dicts[-1])
+            store.record_runs(dicts)
         else:
-            for r in records:
+            for _owner, r in records:
                 self.target.record(r)
 
 
@@ -264,8 +283,10 @@ BATCH_MAX = 32
 def _run_in_order(state, specs, independent=False) -> list:
     """Steps one after another on this worker; stops at the first that does not finish. ``independent``: no
     step reads what another of them writes (a local batch of ready steps), so what they read is re-read once for
-    all (else before each step, as a Dask group's steps depend on each other). Their outputs are created
-    together first, and their run records written together (also when one fails)."""
+    all (else before each step, as a Dask group's steps depend on each other), and their writes and run records
+    go in one write group of the store (one transaction for the batch, see :meth:`~channels.stores.base.Store.
+    write_group`; a step whose write fails there is reported as an error, the others' data is stored). Their
+    outputs are created together first, and their run records written together (also when one fails)."""
     manager, workflow = state["manager"], state["workflow"]
     history = _BatchHistory(manager.run_history)
     outcomes = []
@@ -273,14 +294,26 @@ def _run_in_order(state, specs, independent=False) -> list:
         _prepare(manager, workflow, specs, refresh=independent)
     except Exception as e:  # noqa: BLE001 - reported on the batch's first step
         return [("error", f"{type(e).__name__}: {e}")]
-    try:
-        for spec in specs:
-            outcomes.append(_run_in_worker(state, spec, history, refresh=not independent))
-            if outcomes[-1][0] != "ok":
-                break
-    finally:
-        history.flush()
+    group = manager.store.write_group() if independent else contextlib.nullcontext(NoWriteGroup())
+    with group as writes:
+        writes.on_failure = lambda owner, e: history.failed(owner, _error_text(e))
+        try:
+            for i, spec in enumerate(specs):
+                writes.owner = history.owner = i
+                outcomes.append(_run_in_worker(state, spec, history, refresh=not independent))
+                if outcomes[-1][0] != "ok":
+                    break
+        finally:
+            writes.owner = history.owner = None
+            history.flush()
+    for i, e in writes.failures.items():   # data a step computed that could not be stored: never "ok"
+        if i < len(outcomes) and outcomes[i][0] == "ok":
+            outcomes[i] = ("error", _error_text(e))
     return outcomes
+
+
+def _error_text(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}"
 
 
 def _spec(index_of, step, fresh) -> tuple:
