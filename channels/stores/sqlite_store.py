@@ -52,7 +52,8 @@ Writes are transactions (``BEGIN IMMEDIATE`` ... ``COMMIT``); readers see
 whole transactions only (WAL snapshots). Calculated intervals given as pieces
 (``add_intervals`` / ``remove_intervals``) are read from ``definitions`` and
 rewritten inside the batch's own write transaction, so writers and purgers in
-any number of processes and threads never lose each other's pieces.
+any number of processes and threads never lose each other's pieces. Inside ``write_group()`` a thread's
+writes are queued and committed together in one transaction (see :mod:`channels.stores.sqlite_group`).
 
 Several processes on one file: see :mod:`channels.stores.sqlite_db` (waits, retried transactions).
 

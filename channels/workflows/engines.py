@@ -11,8 +11,10 @@ intervals, a run record, a cancel checked between chunks):
   the memory channel, a script's live tools, or a store no other process can open, e.g. mongomock);
 * ``local`` — worker processes (``spawn``; as many as cores unless told) of a warm pool
   (:mod:`.process_run`: started once, kept between runs) that open the same store themselves (an embedded store
-  file or a MongoDB URI); the steps of one house go to the same worker where they can; a cancel sets an event
-  every worker checks between chunks;
+  file or a MongoDB URI); the steps of one house go to the same worker where they can; a worker commits the
+  data and run records of each batch of steps in one write transaction (the store's write group: the write lock
+  is held only to commit, and other workers' page caches are dropped once per batch, not once per chunk); a
+  cancel sets an event every worker checks between chunks;
 * ``dask`` — a ``distributed`` cluster at a scheduler address (opt-in: ``pip install ".[dask]"``). Workers open
   the store themselves: MongoDB for a real cluster; an embedded store file only when every worker runs on
   this machine. A running Dask task cannot be killed, so cancel goes through a ``distributed.Event`` each
