@@ -269,6 +269,9 @@ def _run_in_worker(state, spec, history=None, refresh=True):
             if not check.runnable:
                 return "error", "; ".join(check.problems)
             tools[index] = tool_for(check)
+            start = state.get("start_chunks", {}).get(index)
+            if start is not None and not getattr(tools[index], "_learned_chunk", None):
+                tools[index]._learned_chunk = start   # where another worker's chunks of this factor had grown to
         step = Step(workflow.factors[index], pv, sources, sink, alignment, sinks, meta_data_id, values)
         return "ok", run_step(manager, workflow, step, tools[index], setup.interval, None, state["cancel"],
                                setup.chunk, history)
@@ -280,6 +283,22 @@ def _run_in_worker(state, spec, history=None, refresh=True):
 
 #: at most this many ready steps go to a local worker in one task
 BATCH_MAX = 32
+
+
+def learned_chunks(state) -> dict:
+    """``{factor index: chunk length}`` the tools of this worker's run have grown their chunks to (see
+    :meth:`channels.tools.Tool.execute`): other workers of the run start there instead of learning it again."""
+    return {i: tool._learned_chunk for i, tool in state["tools"].items() if getattr(tool, "_learned_chunk", None)}
+
+
+def _start_chunks(state, chunks) -> None:
+    """The tools of this run that have not learned a chunk length yet start at ``chunks`` (another worker's)."""
+    tools = state["tools"]
+    for i, length in (chunks or {}).items():
+        tool = tools.get(i)
+        if tool is not None and not getattr(tool, "_learned_chunk", None):
+            tool._learned_chunk = length
+    state["start_chunks"] = chunks or {}
 
 
 def _run_in_order(state, specs, independent=False) -> list:
