@@ -9,6 +9,7 @@ in one store transaction.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import timedelta
 
@@ -242,13 +243,32 @@ class DatabaseChannel(BaseChannel):
             self.store.create_definition(d)
             return self._put(stream_id, self._stream_from(d))
 
-    @staticmethod
-    def _stored(stream, committed) -> None:
-        """Refresh the channel's copy from what the store's transaction stored (a :class:`Committed`)."""
+    def _stored(self, stream, committed, add=None, remove=None) -> None:
+        """Refresh the channel's copy from what the store's transaction stored (a :class:`Committed`). A write
+        queued in the store's write group (``add``/``remove``: its change of the intervals) changes the copy now
+        as the store will, and the copy becomes what the store stored once the group commits."""
+        when_stored = getattr(committed, "when_stored", None)
+        if when_stored is not None:
+            if add is not None or remove is not None:
+                ci = stream.calculated_intervals
+                if remove is not None:
+                    ci = ci - remove
+                if add is not None:
+                    ci = ci + add
+                stream.set_calculated_intervals_silently(ci)
+                stream.last_updated = utcnow()
+            when_stored(functools.partial(self._group_stored, stream))
+            return
         ci = getattr(committed, "calculated_intervals", None)
         if ci is not None:
             stream.set_calculated_intervals_silently(ci)
             stream.last_updated = utcnow()
+
+    def _group_stored(self, stream, committed) -> None:
+        if committed is None:   # the group could not write it: the copy becomes what the store holds
+            self.refresh_stream(stream.stream_id)
+        else:
+            self._stored(stream, committed)
 
     def calculated_intervals_changed(self, stream):
         self.store.update_definition(stream.stream_id, calculated_intervals=stream.calculated_intervals,
@@ -288,7 +308,7 @@ class DatabaseChannel(BaseChannel):
         self._check_writable()
         add, remove = self._interval_change(stream, calculated_intervals, add_intervals)
         n = self.store.insert(stream.stream_id, _validated(instances), add_intervals=add, remove_intervals=remove)
-        self._stored(stream, n)
+        self._stored(stream, n, add, remove)
         return n
 
     def insert_arrays(self, stream, ms, values, calculated_intervals=None, *, add_intervals=None) -> int:
@@ -296,7 +316,7 @@ class DatabaseChannel(BaseChannel):
         self._check_writable()
         add, remove = self._interval_change(stream, calculated_intervals, add_intervals)
         n = self.store.insert_arrays(stream.stream_id, ms, values, add_intervals=add, remove_intervals=remove)
-        self._stored(stream, n)
+        self._stored(stream, n, add, remove)
         return n
 
     def get_typed_columns(self, stream, time_interval):
@@ -319,7 +339,7 @@ class DatabaseChannel(BaseChannel):
             return super().write_columns_chunk(stream, columns, calculated_intervals, add_intervals=add_intervals)
         add, remove = self._interval_change(stream, calculated_intervals, add_intervals)
         n = insert(stream.stream_id, columns, add_intervals=add, remove_intervals=remove)
-        self._stored(stream, n)
+        self._stored(stream, n, add, remove)
         return n
 
     # -- change log ------------------------------------------------------------

@@ -281,6 +281,19 @@ def test_insert_and_purge_set_calculated_intervals(store):
     assert store.count(OTHER, None, None) == 0
 
 
+def test_writes_in_a_write_group_are_stored_and_read_back_whichever_store(store):
+    define(store)
+    iv = TimeIntervals([TimeInterval(t(0), t(10))])
+    with store.write_group() as group:
+        group.owner = "step"
+        store.insert(SID, [inst(s, s) for s in range(1, 11)], add_intervals=iv)
+        store.record_runs([{"tool": "t", "outcome": "ok"}])
+        assert store.count(SID, None, None) == 10          # the writing thread reads what it wrote
+    assert group.failures == {}
+    assert store.get_definition(SID).calculated_intervals == iv and store.count(SID, None, None) == 10
+    assert [r["tool"] for r in store.list_runs()] == ["t"]
+
+
 # -- columns and summaries -----------------------------------------------------------------------------------------
 
 def _random_stream(n: int, seed: int, span_s: float = 6 * 3600):

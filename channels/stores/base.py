@@ -49,14 +49,44 @@ class StreamDefinition:
 
 class Committed(int):
     """The count an ``insert``/``purge`` returns (instances new / deleted), with ``calculated_intervals``: the
-    stream's calculated intervals as stored by that same transaction (None when the call did not change them)."""
+    stream's calculated intervals as stored by that same transaction (None when the call did not change them).
+
+    A write queued in a :meth:`Store.write_group` is not committed yet: its count is the instances given (at
+    most that many will be new), ``calculated_intervals`` is None and ``when_stored(callback)`` gives
+    ``callback`` the :class:`Committed` of the write once the group committed it (None if it was not written).
+    Outside a group ``when_stored`` is None."""
 
     calculated_intervals: TimeIntervals | None
+    when_stored = None
 
     def __new__(cls, n: int, calculated_intervals: TimeIntervals | None = None):
         self = super().__new__(cls, n)
         self.calculated_intervals = calculated_intervals
         return self
+
+    @classmethod
+    def queued(cls, n: int, when_stored) -> "Committed":
+        self = cls(n)
+        self.when_stored = when_stored
+        return self
+
+
+class NoWriteGroup:
+    """What :meth:`Store.write_group` gives on a store without write groups: every write commits by itself, so
+    none is ever queued (``owner`` and ``on_failure`` are kept for the caller; ``failures`` stays empty)."""
+
+    owner = None
+    on_failure = None
+    commits = 0
+
+    def __init__(self):
+        self.failures: dict = {}
+
+    def pending(self, key=None) -> bool:
+        return False
+
+    def flush(self) -> None:
+        pass
 
 
 def merge_intervals(stored: TimeIntervals, add=None, remove=None) -> TimeIntervals:
@@ -103,6 +133,17 @@ class Store(ABC):
 
     #: short text shown in the GUI, e.g. "SQLite /home/u/.local/share/hsgui/store.sqlite"
     description: str = ""
+
+    # -- write groups ----------------------------------------------------------------------------------------
+    def write_group(self, max_instances: int | None = None):
+        """A context manager: the data writes (``insert*``) and run records this thread makes inside it may be
+        queued and committed together, in one transaction, when it ends (or once they hold ``max_instances``
+        instances). A write queued so answers a :class:`Committed` with ``when_stored`` (see there). Reads and
+        other changes of a stream with queued writes commit the group first, so the thread reads what it wrote.
+        A queued write that fails does not undo the others: it is kept in the group's ``failures`` by the
+        group's ``owner`` when it was queued. This default queues nothing (a :class:`NoWriteGroup`)."""
+        from contextlib import nullcontext
+        return nullcontext(NoWriteGroup())
 
     # -- definitions -------------------------------------------------------
     @abstractmethod

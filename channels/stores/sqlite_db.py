@@ -281,6 +281,34 @@ class SQLiteDatabase:
                     raise
             _retry_pause(attempt)
 
+    @property
+    def group(self):
+        """This thread's :class:`~channels.stores.sqlite_group.WriteGroup` (None outside one)."""
+        return getattr(self._local, "group", None)
+
+    @contextmanager
+    def write_group(self, max_instances: int | None = None):
+        """Queue this thread's store writes and commit them together at the end (see
+        :mod:`channels.stores.sqlite_group`); inside a group already open on this thread, that one is used."""
+        group = self.group
+        if group is not None:
+            yield group
+            return
+        from .sqlite_group import GROUP_MAX_INSTANCES, WriteGroup
+        group = self._local.group = WriteGroup(self, GROUP_MAX_INSTANCES if max_instances is None else max_instances)
+        try:
+            yield group
+        except Exception:
+            self._local.group = None
+            try:
+                group.flush()   # what was written before the error is kept, as without a group
+            except Exception:  # noqa: BLE001 - the first error is the one to tell
+                pass
+            raise
+        finally:
+            self._local.group = None
+        group.flush()
+
     @contextmanager
     def snapshot(self):
         """One read transaction on this thread's connection: every query inside sees the same committed state.

@@ -44,36 +44,43 @@ class SQLiteRuns:
         self.db = db
 
     def record(self, runs: list) -> None:
+        """Store ``runs`` (dicts) with their summary and index by stream in one transaction; inside this thread's
+        write group (:mod:`channels.stores.sqlite_group`), in the group's transaction, encoded when it commits
+        (a write of the group that fails may change a record's outcome meanwhile)."""
         for run in runs:
             if not isinstance(run, dict):
                 raise ValueEncodingError(f"a run record must be a dict, got {type(run).__name__}")
         if not runs:
             return
-        now = _ms(utcnow(), 0)
-        rows = [(now, encode_json(run)) for run in runs]   # encoded (and summarised) before the write lock
-        summary = summarise_run_dicts(runs)
-        streams = [run_streams(run) for run in runs]
-        db = self.db
-        with db.errors("recording a tool run" if len(rows) == 1 else f"recording {len(rows)} tool runs"), \
-                db.write() as con:
-            top = con.execute("SELECT MAX(id) FROM runs").fetchone()[0] or 0
-            mark = self._mark(con)
-            con.executemany("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", rows)
-            # this transaction holds the write lock: the rows after the newest before it are these, in order
-            ids = [i for i, in con.execute("SELECT id FROM runs WHERE id>? ORDER BY id", (top,))]
-            if mark is None:
-                for stmt in _TABLES:
-                    con.execute(stmt)
-                mark = 0
-            if mark < top:  # records written without the summary (an earlier version): folded in now
-                earlier = self._records_after(con, mark, top)
-                _merge(summary, summarise_run_dicts(run for _id, run in earlier))
-                ids += [i for i, _run in earlier]
-                streams += [run_streams(run) for _i, run in earlier]
-            self._store(con, summary)
-            con.executemany("INSERT OR IGNORE INTO run_streams VALUES (?, ?, ?, ?)",
-                            [(c, k, role, i) for i, keys in zip(ids, streams) for c, k, role in keys])
-            con.execute("INSERT OR REPLACE INTO hsgui_meta VALUES (?, ?)", (_MARK, str(max(ids))))
+        what = "recording a tool run" if len(runs) == 1 else f"recording {len(runs)} tool runs"
+        group = self.db.group
+        if group is not None:
+            group.queue(lambda con: self._write(con, _prepared(runs)), what, None, owned=False)
+            return
+        prepared = _prepared(runs)   # encoded and summarised before the write lock
+        with self.db.errors(what), self.db.write() as con:
+            self._write(con, prepared)
+
+    def _write(self, con, prepared) -> None:
+        rows, summary, streams = prepared
+        top = con.execute("SELECT MAX(id) FROM runs").fetchone()[0] or 0
+        mark = self._mark(con)
+        con.executemany("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", rows)
+        # this transaction holds the write lock: the rows after the newest before it are these, in order
+        ids = [i for i, in con.execute("SELECT id FROM runs WHERE id>? ORDER BY id", (top,))]
+        if mark is None:
+            for stmt in _TABLES:
+                con.execute(stmt)
+            mark = 0
+        if mark < top:  # records written without the summary (an earlier version): folded in now
+            earlier = self._records_after(con, mark, top)
+            _merge(summary, summarise_run_dicts(run for _id, run in earlier))
+            ids += [i for i, _run in earlier]
+            streams += [run_streams(run) for _i, run in earlier]
+        self._store(con, summary)
+        con.executemany("INSERT OR IGNORE INTO run_streams VALUES (?, ?, ?, ?)",
+                        [(c, k, role, i) for i, keys in zip(ids, streams) for c, k, role in keys])
+        con.execute("INSERT OR REPLACE INTO hsgui_meta VALUES (?, ?)", (_MARK, str(max(ids))))
 
     def list(self, limit: int | None = None) -> list[dict]:
         with self.db.errors("listing tool runs"):
@@ -135,6 +142,12 @@ class SQLiteRuns:
                         [(c, s, to_ms(at)) for (c, s), at in summary["reads"].items()])
         con.executemany("INSERT OR IGNORE INTO run_tools VALUES (?, ?)",
                         [(t or "", v or "") for t, v in summary["tools"]])
+
+
+def _prepared(runs) -> tuple:
+    """The rows, summary and streams of ``runs`` as :meth:`SQLiteRuns._write` stores them."""
+    now = _ms(utcnow(), 0)
+    return [(now, encode_json(run)) for run in runs], summarise_run_dicts(runs), [run_streams(run) for run in runs]
 
 
 def _merge(into: dict, more: dict) -> None:

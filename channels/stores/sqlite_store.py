@@ -53,7 +53,8 @@ Writes are transactions (``BEGIN IMMEDIATE`` ... ``COMMIT``); readers see
 whole transactions only (WAL snapshots). Calculated intervals given as pieces
 (``add_intervals`` / ``remove_intervals``) are read from ``definitions`` and
 rewritten inside the batch's own write transaction, so writers and purgers in
-any number of processes and threads never lose each other's pieces.
+any number of processes and threads never lose each other's pieces. Inside ``write_group()`` a thread's
+writes are queued and committed together in one transaction (see :mod:`channels.stores.sqlite_group`).
 
 Several processes on one file: see :mod:`channels.stores.sqlite_db` (waits, retried transactions).
 
@@ -198,6 +199,19 @@ class SQLiteStore(Store):
     def close(self) -> None:
         self._db.close()
 
+    # -- write groups ----------------------------------------------------------------------------------------
+    def write_group(self, max_instances: int | None = None):
+        """See :meth:`Store.write_group`: this thread's writes are queued and committed in one transaction when
+        the group ends (or once they hold ``max_instances`` instances); see :mod:`channels.stores.sqlite_group`."""
+        return self._db.write_group(max_instances)
+
+    def _settle(self, stream_id: StreamId | None = None) -> None:
+        """Before a read or a change of ``stream_id`` (None: of any stream) on this thread: commit the thread's
+        write group if it holds writes to it, so the thread reads what it wrote, and changes in order."""
+        group = self._db.group
+        if group is not None and group.pending(None if stream_id is None else stream_id.key):
+            group.flush()
+
     # -- definitions -----------------------------------------------------------------------------------------
     _DEF_COLS = "name, meta, channel_id, calculated_intervals, last_updated, last_accessed, sandbox, stream_type"
 
@@ -219,6 +233,7 @@ class SQLiteStore(Store):
 
     def list_definitions(self, channel_id: str | None = None,
                          updated_since: datetime | None = None) -> list[StreamDefinition]:
+        self._settle()
         where, args = [], []
         if channel_id is not None:
             where.append("channel_id=?")
@@ -244,12 +259,14 @@ class SQLiteStore(Store):
             return con.execute("SELECT count(*) FROM definitions WHERE channel_id=?", (channel_id,)).fetchone()[0]
 
     def get_definition(self, stream_id: StreamId) -> StreamDefinition | None:
+        self._settle(stream_id)
         with self._db.errors(f"reading the definition of {stream_id}"):
             row = self._db.con().execute(f"SELECT {self._DEF_COLS} FROM definitions WHERE key=?",
                                       (stream_id.key,)).fetchone()
         return None if row is None else self._definition(row)
 
     def get_definitions(self, stream_ids) -> dict:
+        self._settle()
         by_key = {sid.key: sid for sid in stream_ids}
         keys = list(by_key)
         out = {}
@@ -266,6 +283,7 @@ class SQLiteStore(Store):
         self.create_definitions([definition])
 
     def create_definitions(self, definitions) -> None:
+        self._settle()
         definitions = list(definitions)
         if not definitions:
             return
@@ -289,6 +307,7 @@ class SQLiteStore(Store):
         if bad:
             raise StoreError(f"cannot update {', '.join(sorted(bad))} of stream {stream_id}: "
                              f"updatable fields are {', '.join(UPDATABLE_FIELDS)}")
+        self._settle(stream_id)
         if not fields:
             if self.get_definition(stream_id) is None:
                 raise StreamNotFoundError(stream_id)
@@ -308,6 +327,7 @@ class SQLiteStore(Store):
 
     def delete_definition(self, stream_id: StreamId) -> None:
         """Remove the definition only; instances stay until purged (as in HyperStream's MongoDB layout)."""
+        self._settle(stream_id)
         with self._db.errors(f"deleting stream {stream_id}"), self._db.write() as con:
             con.execute("DELETE FROM definitions WHERE key=?", (stream_id.key,))
 
@@ -465,6 +485,10 @@ class SQLiteStore(Store):
                     self._changes.record(con, sid, int(w.min()) - 1, int(w.max()), WRITE)
             return Committed(written, self._change_intervals(con, stream_id, ivs))
 
+        group = self._db.group
+        if group is not None:   # queued: committed with the group's other writes (see write_group)
+            n = len(floats.ms_arr) if floats is not None else (batch.n if batch.keep is None else len(batch.keep))
+            return Committed.queued(n, group.queue(body, f"writing to stream {stream_id}", stream_id.key, n))
         try:
             with self._db.errors(f"writing to stream {stream_id}"):
                 return self._db.transact(body)
@@ -535,6 +559,7 @@ class SQLiteStore(Store):
               calculated_intervals: TimeIntervals | None = None, *, add_intervals=None,
               remove_intervals=None) -> int:
         """See :meth:`Store.purge`; the affected level-of-detail buckets are recomputed in the same transaction."""
+        self._settle(stream_id)
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         ivs = interval_changes(calculated_intervals, add_intervals, remove_intervals)
         with self._db.errors(f"purging stream {stream_id}"):
@@ -566,6 +591,7 @@ class SQLiteStore(Store):
     def list_changes(self, stream_id: StreamId | None = None, since: datetime | None = None,
                      channel_id: str | None = None) -> list:
         """See :meth:`Store.list_changes`."""
+        self._settle()
         return self._changes.read(stream_id, since, channel_id)
 
     def newest_changes(self, channel_id: str | None = None) -> dict:
@@ -574,6 +600,7 @@ class SQLiteStore(Store):
 
     # -- reading -----------------------------------------------------------------------------------------------
     def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
+        self._settle(stream_id)
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         return self._read(stream_id, lo, hi)
 
@@ -598,6 +625,7 @@ class SQLiteStore(Store):
 
     def count(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> int:
         """Exact count; wide ranges of large streams are answered from the aggregates (O(levels), not O(n))."""
+        self._settle(stream_id)
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         with self._db.errors(f"counting stream {stream_id}"), self._db.snapshot() as con:
             sid = self._db.sid(con, stream_id)
@@ -609,6 +637,7 @@ class SQLiteStore(Store):
             return self._stored.count(con, sid, lo, hi)
 
     def _one(self, stream_id, start, end, order):
+        self._settle(stream_id)
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         with self._db.errors(f"reading stream {stream_id}"), self._db.snapshot() as con:
             sid = self._db.sid(con, stream_id)
@@ -632,6 +661,7 @@ class SQLiteStore(Store):
 
         With ``component``, of the instances whose dict value has a numeric ``value[component]``.
         """
+        self._settle(stream_id)
         lo, hi = _ms(start, _LO), _ms(end, _HI)
         dtype = np.dtype([("t", "<i8"), ("v", "<f8")])
         with self._db.errors(f"reading columns of stream {stream_id}"), self._db.snapshot() as con:
@@ -662,14 +692,17 @@ class SQLiteStore(Store):
                 component: str | None = None) -> Summary:
         """Answered from the precomputed aggregates; see :mod:`channels.stores.sqlite_lod` for the method and
         its bound."""
+        self._settle(stream_id)
         return self._lod.summary(stream_id, start, end, buckets, component)
 
     def typed_columns(self, stream_id, start, end):
         """See :meth:`channels.stores.sqlite_columnar.SQLiteColumnReader.typed_columns`."""
+        self._settle(stream_id)
         return self._column_reader.typed_columns(stream_id, start, end)
 
     def typed_component_columns(self, stream_id, start, end, key):
         """See :meth:`channels.stores.sqlite_columnar.SQLiteColumnReader.typed_component_columns`."""
+        self._settle(stream_id)
         return self._column_reader.typed_component_columns(stream_id, start, end, key)
 
     # -- tool-run history --------------------------------------------------------------------------------------
@@ -677,18 +710,22 @@ class SQLiteStore(Store):
         self.record_runs([run])
 
     def record_runs(self, runs: list) -> None:
-        """See :meth:`channels.stores.sqlite_runs.SQLiteRuns.record` (one transaction, the summary with it)."""
+        """See :meth:`channels.stores.sqlite_runs.SQLiteRuns.record` (one transaction, the summary with it; inside
+        this thread's write group, in the group's transaction with the runs' data)."""
         self._runs.record(runs)
 
     def list_runs(self, limit: int | None = None) -> list[dict]:
+        self._settle()
         return self._runs.list(limit)
 
     def run_summary(self) -> dict:
         """See :meth:`channels.stores.sqlite_runs.SQLiteRuns.summary`."""
+        self._settle()
         return self._runs.summary()
 
     def runs_of(self, streams, role: str | None = None) -> list[dict]:
         """See :meth:`channels.stores.sqlite_runs.SQLiteRuns.runs_of`."""
+        self._settle()
         return self._runs.runs_of(streams, role)
 
     # -- meta-data, plates, workflows (HyperStream's collections as tagged-JSON documents) ---------------

@@ -11,8 +11,10 @@ intervals, a run record, a cancel checked between chunks):
   the memory channel, a script's live tools, or a store no other process can open, e.g. mongomock);
 * ``local`` — worker processes (``spawn``; as many as cores unless told) of a warm pool
   (:mod:`.process_run`: started once, kept between runs) that open the same store themselves (an embedded store
-  file or a MongoDB URI); the steps of one house go to the same worker where they can; a cancel sets an event
-  every worker checks between chunks;
+  file or a MongoDB URI); the steps of one house go to the same worker where they can; a worker commits the
+  data and run records of each batch of steps in one write transaction (the store's write group: the write lock
+  is held only to commit, and other workers' page caches are dropped once per batch, not once per chunk); a
+  cancel sets an event every worker checks between chunks;
 * ``dask`` — a ``distributed`` cluster at a scheduler address (opt-in: ``pip install ".[dask]"``). Workers open
   the store themselves: MongoDB for a real cluster; an embedded store file only when every worker runs on
   this machine. A running Dask task cannot be killed, so cancel goes through a ``distributed.Event`` each
@@ -26,6 +28,7 @@ definitions.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import socket
@@ -34,6 +37,7 @@ import time
 import uuid
 
 from ..errors import CancelledError, ChannelsError
+from ..stores.base import NoWriteGroup
 from .steps import WorkflowExecutionError, pv_text
 
 ENGINES = ("auto", "inline", "local", "dask")
@@ -183,21 +187,34 @@ WORKER = WorkerState()
 
 class _BatchHistory:
     """The run records of a worker's batch of steps, written to the store together when the batch ends (one
-    short write transaction instead of one per step)."""
+    short write transaction instead of one per step; in a local batch, the batch's write group, with the data).
+    ``owner``: the step (index in the batch) whose runs are being recorded; :meth:`failed` turns the records of
+    a step whose data could not be stored into errors (also once handed to the store: a write group encodes them
+    when it commits)."""
 
     def __init__(self, target):
         self.target, self.records = target, []
+        self.owner = None
+        self._sent: dict = {}   # owner -> the dicts of its records handed to the store
 
     #: written at the latest after this many (a long Dask group keeps few records in memory only)
     FLUSH_EVERY = 32
 
     def record(self, run) -> None:
-        self.records.append(run)
+        self.records.append((self.owner, run))
         if len(self.records) >= self.FLUSH_EVERY:
             self.flush()
 
     def list(self, limit=None):
         return self.target.list(limit)
+
+    def failed(self, owner, text: str) -> None:
+        """The data of step ``owner`` was not stored: its records say so (error ``text``)."""
+        for run in [r for o, r in self.records if o == owner] + self._sent.get(owner, []):
+            if isinstance(run, dict):
+                run["outcome"], run["error"] = "error", text
+            else:
+                run.outcome, run.error = "error", text
 
     def flush(self) -> None:
         records, self.records = self.records, []
@@ -205,9 +222,13 @@ class _BatchHistory:
             return
         store = getattr(self.target, "store", None)
         if store is not None and hasattr(store, "record_runs"):
-            store.record_runs([r.to_dict() for r in records])
+            dicts = []
+            for owner, r in records:
+                dicts.append(r.to_dict())
+                self._sent.setdefault(owner, []).append(dicts[-1])
+            store.record_runs(dicts)
         else:
-            for r in records:
+            for _owner, r in records:
                 self.target.record(r)
 
 
@@ -248,6 +269,9 @@ def _run_in_worker(state, spec, history=None, refresh=True):
             if not check.runnable:
                 return "error", "; ".join(check.problems)
             tools[index] = tool_for(check)
+            start = state.get("start_chunks", {}).get(index)
+            if start is not None and not getattr(tools[index], "_learned_chunk", None):
+                tools[index]._learned_chunk = start   # where another worker's chunks of this factor had grown to
         step = Step(workflow.factors[index], pv, sources, sink, alignment, sinks, meta_data_id, values)
         return "ok", run_step(manager, workflow, step, tools[index], setup.interval, None, state["cancel"],
                                setup.chunk, history)
@@ -261,11 +285,29 @@ def _run_in_worker(state, spec, history=None, refresh=True):
 BATCH_MAX = 32
 
 
+def learned_chunks(state) -> dict:
+    """``{factor index: chunk length}`` the tools of this worker's run have grown their chunks to (see
+    :meth:`channels.tools.Tool.execute`): other workers of the run start there instead of learning it again."""
+    return {i: tool._learned_chunk for i, tool in state["tools"].items() if getattr(tool, "_learned_chunk", None)}
+
+
+def _start_chunks(state, chunks) -> None:
+    """The tools of this run that have not learned a chunk length yet start at ``chunks`` (another worker's)."""
+    tools = state["tools"]
+    for i, length in (chunks or {}).items():
+        tool = tools.get(i)
+        if tool is not None and not getattr(tool, "_learned_chunk", None):
+            tool._learned_chunk = length
+    state["start_chunks"] = chunks or {}
+
+
 def _run_in_order(state, specs, independent=False) -> list:
     """Steps one after another on this worker; stops at the first that does not finish. ``independent``: no
     step reads what another of them writes (a local batch of ready steps), so what they read is re-read once for
-    all (else before each step, as a Dask group's steps depend on each other). Their outputs are created
-    together first, and their run records written together (also when one fails)."""
+    all (else before each step, as a Dask group's steps depend on each other), and their writes and run records
+    go in one write group of the store (one transaction for the batch, see :meth:`~channels.stores.base.Store.
+    write_group`; a step whose write fails there is reported as an error, the others' data is stored). Their
+    outputs are created together first, and their run records written together (also when one fails)."""
     manager, workflow = state["manager"], state["workflow"]
     history = _BatchHistory(manager.run_history)
     outcomes = []
@@ -273,14 +315,26 @@ def _run_in_order(state, specs, independent=False) -> list:
         _prepare(manager, workflow, specs, refresh=independent)
     except Exception as e:  # noqa: BLE001 - reported on the batch's first step
         return [("error", f"{type(e).__name__}: {e}")]
-    try:
-        for spec in specs:
-            outcomes.append(_run_in_worker(state, spec, history, refresh=not independent))
-            if outcomes[-1][0] != "ok":
-                break
-    finally:
-        history.flush()
+    group = manager.store.write_group() if independent else contextlib.nullcontext(NoWriteGroup())
+    with group as writes:
+        writes.on_failure = lambda owner, e: history.failed(owner, _error_text(e))
+        try:
+            for i, spec in enumerate(specs):
+                writes.owner = history.owner = i
+                outcomes.append(_run_in_worker(state, spec, history, refresh=not independent))
+                if outcomes[-1][0] != "ok":
+                    break
+        finally:
+            writes.owner = history.owner = None
+            history.flush()
+    for i, e in writes.failures.items():   # data a step computed that could not be stored: never "ok"
+        if i < len(outcomes) and outcomes[i][0] == "ok":
+            outcomes[i] = ("error", _error_text(e))
     return outcomes
+
+
+def _error_text(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}"
 
 
 def _spec(index_of, step, fresh) -> tuple:

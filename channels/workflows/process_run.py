@@ -10,8 +10,10 @@ checks workers out (two runs at the same time get different workers) and back in
 worker_pids` and ``workers_started`` say which ran it and how many had to be started.
 
 Each worker has a pipe and its own cancel event. Messages: ``("run", setup)`` (the workflow's document, bindings,
-consent; answered ``("ready", run id, error or None)``), ``("batch", id, specs)`` (ready steps, independent of each other;
-answered ``("done", id, outcomes)``), ``("end",)``, ``("stop",)``. A run keeps at most two batches per worker in
+consent; answered ``("ready", run id, error or None)``), ``("batch", id, specs, chunks)`` (ready steps, independent of
+each other; answered ``("done", id, outcomes, learned)``), ``("end",)``, ``("stop",)``. ``learned``: the chunk length
+each factor's tool grew to on that worker (see :meth:`channels.tools.Tool.execute`); the next batches carry them as
+``chunks``, so each worker does not learn them again. A run keeps at most two batches per worker in
 flight, so a worker has its next batch when it finishes one. A cancel sets the events of the run's workers, which
 stop within one chunk; a worker that does not answer ``CANCEL_GRACE_S`` after a cancel is stopped. A worker that
 dies (killed, crashed) is replaced; the steps of its batches are reported failed, naming the process and how it
@@ -26,7 +28,7 @@ import threading
 import time
 from contextlib import contextmanager
 
-from .engines import WORKER, _Scheduler, _finish, _run_in_order, _spec, step_inputs
+from .engines import WORKER, _Scheduler, _finish, _run_in_order, _spec, _start_chunks, learned_chunks, step_inputs
 from .steps import WorkflowExecutionError
 
 #: a worker idle (no run) for this many seconds exits by itself
@@ -80,10 +82,16 @@ def _worker_main(conn, cancel, idle_timeout, nice=0) -> None:
                     problem = f"the worker could not start the run: {type(e).__name__}: {e}"
                 conn.send(("ready", setup.run_id, problem))
             elif kind == "batch":
-                _, batch_id, specs = message
-                outcomes = ([("error", problem)] * len(specs) if problem is not None
-                            else _run_in_order(WORKER.run(setup, cancel), specs, independent=True))
-                conn.send(("done", batch_id, outcomes))
+                _, batch_id, specs, chunks = message
+                learned = {}
+                if problem is not None:
+                    outcomes = [("error", problem)] * len(specs)
+                else:
+                    state = WORKER.run(setup, cancel)
+                    _start_chunks(state, chunks)
+                    outcomes = _run_in_order(state, specs, independent=True)
+                    learned = learned_chunks(state)
+                conn.send(("done", batch_id, outcomes, learned))
             elif kind == "end":
                 setup = None
                 WORKER.end_runs()
@@ -328,6 +336,7 @@ class _LocalRun:
         self.slot = {w: n for n, w in enumerate(team)}
         self.batches = {}                     # batch id -> (worker, step indexes)
         self.ran_on = {}                      # step index -> the worker that ran it
+        self.chunks = {}                      # factor index -> the chunk length a worker's tool grew to
 
     def dispatch(self) -> None:
         """Give every worker with fewer than two batches in flight the next batch of ready steps (they do not
@@ -343,7 +352,7 @@ class _LocalRun:
                 self.batches[batch_id] = (worker, batch)
                 inflight.append(batch_id)
                 worker.send(("batch", batch_id, [_spec(self.index_of, self.steps[i], self._fresh(i, worker))
-                                                 for i in batch]))
+                                                 for i in batch], self.chunks))
 
     def _fresh(self, i, worker) -> list:
         """What step ``i`` reads that another worker wrote in this run (its own writes, ``worker`` knows)."""
@@ -380,7 +389,8 @@ def _answer(pool, worker, run) -> None:
         if problem is not None and run_id == run.run_id and run.sched.error is None:
             run.sched.error = ("error", problem)
         return
-    _, batch_id, outcomes = message
+    _, batch_id, outcomes, learned = message
+    run.chunks.update(learned)
     if batch_id not in flight[worker]:
         return
     flight[worker].remove(batch_id)

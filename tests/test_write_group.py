@@ -1,0 +1,234 @@
+"""Write groups of the embedded store: a thread's writes inside ``with store.write_group():`` are committed together
+(one transaction) when the group ends, past a size bound, or before the thread reads a stream it wrote; a write
+that fails there does not undo the others and is told to its owner. A local worker runs each batch of workflow
+steps in one group: the results are those of every other engine, a step whose data cannot be stored is reported
+as an error naming the stream, and a worker killed mid-batch leaves no data without its run record."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+from datetime import datetime, timedelta
+
+import pytest
+
+from channels import ChannelManager, TimeInterval, UTC
+from channels.errors import DuplicateInstanceError
+from channels.stores.base import StreamDefinition
+from channels.stores.sqlite_store import SQLiteStore
+from channels.stream import StreamId, StreamInstance
+from channels.time_interval import TimeIntervals
+from channels.workflows import (FactorDefinition, MetaDataItem, NodeDefinition, PlateDefinition, ToolSpec,
+                                WorkflowDefinition, add_meta_data, add_plates, add_workflow, load_model, plan,
+                                run_workflow)
+from channels.workflows.execution import WorkflowExecutionError
+from test_workflow_engines import T0, _consistent, _run, _store
+
+S1, S2, S3 = StreamId("s1"), StreamId("s2"), StreamId("s3")
+
+
+def _insts(n, start_s=0, value=1.0):
+    return [StreamInstance(T0 + timedelta(seconds=start_s + i + 1), value) for i in range(n)]
+
+
+def _span(n, start_s=0):
+    return TimeIntervals([TimeInterval(T0 + timedelta(seconds=start_s), T0 + timedelta(seconds=start_s + n))])
+
+
+@pytest.fixture
+def two(tmp_path):
+    """The same store file through two connections: the writer, and another reader (as another process)."""
+    writer, other = SQLiteStore(tmp_path / "g.sqlite"), SQLiteStore(tmp_path / "g.sqlite")
+    writer.create_definitions([StreamDefinition(s, "db") for s in (S1, S2, S3)])
+    yield writer, other
+    writer.close()
+    other.close()
+
+
+def test_writes_in_a_group_are_seen_by_others_only_when_it_ends_in_one_transaction(two):
+    writer, other = two
+    with writer.write_group() as group:
+        n = writer.insert(S1, _insts(10), add_intervals=_span(10))
+        writer.insert_arrays(S2, [1000 * (i + 1) + 1_709_251_200_000 for i in range(2000)], [0.5] * 2000,
+                             add_intervals=_span(2000))
+        writer.record_runs([{"tool": "t", "outcome": "ok"}])
+        assert n == 10
+        assert other.count(S1, None, None) == 0 and other.count(S2, None, None) == 0
+        assert other.get_definition(S1).calculated_intervals == TimeIntervals() and other.list_runs() == []
+    assert group.commits == 1
+    assert other.count(S1, None, None) == 10 and other.count(S2, None, None) == 2000
+    assert other.get_definition(S1).calculated_intervals == _span(10)
+    assert other.get_definition(S2).calculated_intervals == _span(2000)
+    assert [r["tool"] for r in other.list_runs()] == ["t"]
+
+
+def test_the_writing_thread_reads_what_it_wrote_inside_a_group(two):
+    writer, other = two
+    with writer.write_group():
+        writer.insert(S1, _insts(10), add_intervals=_span(10))
+        writer.insert(S1, _insts(5, start_s=10), add_intervals=_span(5, start_s=10))
+        assert writer.count(S1, None, None) == 15                    # committed before the read ...
+        assert other.count(S1, None, None) == 15                     # ... so others see it from then on
+        assert writer.get_definition(S1).calculated_intervals == _span(15)
+        writer.insert(S3, _insts(3), add_intervals=_span(3))
+        assert other.count(S3, None, None) == 0                      # a read of another stream commits nothing
+        assert writer.count(S2, None, None) == 0 and other.count(S3, None, None) == 0
+    assert other.count(S3, None, None) == 3
+
+
+def test_a_group_commits_by_itself_past_its_size_bound(two):
+    writer, other = two
+    with writer.write_group(max_instances=100) as group:
+        writer.insert(S1, _insts(60), add_intervals=_span(60))
+        assert other.count(S1, None, None) == 0
+        writer.insert(S1, _insts(60, start_s=60), add_intervals=_span(60, start_s=60))
+        assert other.count(S1, None, None) == 120 and group.commits == 1   # before the group ends
+        writer.insert(S2, _insts(10), add_intervals=_span(10))
+        assert other.count(S2, None, None) == 0
+    assert other.count(S2, None, None) == 10 and group.commits == 2
+
+
+def test_a_write_that_fails_in_a_group_keeps_the_others_and_is_told_to_its_owner(two):
+    writer, other = two
+    writer.insert(S2, [StreamInstance(T0 + timedelta(seconds=3), 99.0)], add_intervals=_span(1, start_s=2))
+    told = []
+    with writer.write_group() as group:
+        group.on_failure = lambda owner, e: told.append((owner, e))
+        group.owner = "first"
+        writer.insert(S1, _insts(10), add_intervals=_span(10))
+        group.owner = "second"
+        writer.insert(S2, _insts(10), add_intervals=_span(10))       # 1.0 at T0+3s: stored 99.0 there
+        group.owner = "third"
+        writer.insert(S3, _insts(10), add_intervals=_span(10))
+    assert list(group.failures) == ["second"] and told == [("second", group.failures["second"])]
+    error = group.failures["second"]
+    assert isinstance(error, DuplicateInstanceError) and "stream s2" in str(error)
+    assert other.count(S1, None, None) == 10 and other.count(S3, None, None) == 10
+    assert other.get_definition(S1).calculated_intervals == _span(10)
+    assert other.count(S2, None, None) == 1                          # unchanged, intervals too
+    assert other.get_definition(S2).calculated_intervals == _span(1, start_s=2)
+
+
+def test_an_owner_whose_write_failed_writes_nothing_more(two):
+    writer, other = two
+    writer.insert(S2, [StreamInstance(T0 + timedelta(seconds=3), 99.0)])
+    with writer.write_group(max_instances=15) as group:
+        group.owner = "step"
+        writer.insert(S1, _insts(10), add_intervals=_span(10))
+        with pytest.raises(DuplicateInstanceError, match="stream s2"):   # committed at the bound: it fails now
+            writer.insert(S2, _insts(10))
+        with pytest.raises(DuplicateInstanceError, match="stream s2"):   # and so does its next write
+            writer.insert(S3, _insts(10), add_intervals=_span(10))
+        group.owner = "another"
+        writer.insert(S3, _insts(5), add_intervals=_span(5))
+    assert other.count(S1, None, None) == 10 and other.count(S3, None, None) == 5
+
+
+def test_a_channels_copies_follow_what_the_group_stored(tmp_path):
+    manager = ChannelManager.open(str(tmp_path / "c.sqlite"))
+    channel = manager.get_channel("mongo")
+    a, b = channel.create_stream(S1), channel.create_stream(S2)
+    manager.store.insert(S2, [StreamInstance(T0 + timedelta(seconds=3), 99.0)])
+    other = SQLiteStore(tmp_path / "c.sqlite")
+    try:
+        with manager.store.write_group() as group:
+            group.owner = 1
+            channel.write_chunk(a, _insts(10), add_intervals=_span(10))
+            assert a.calculated_intervals == _span(10)                 # at once, as the store will store it
+            assert other.get_definition(S1).calculated_intervals == TimeIntervals()
+            group.owner = 2
+            channel.write_chunk(b, _insts(10), add_intervals=_span(10))
+            assert b.calculated_intervals == _span(10)
+        assert a.calculated_intervals == other.get_definition(S1).calculated_intervals == _span(10)
+        assert b.calculated_intervals == other.get_definition(S2).calculated_intervals == TimeIntervals()
+        assert list(group.failures) == [2]
+    finally:
+        other.close()
+        manager.close()
+
+
+# -- workflows on local workers: one group per batch ------------------------------------------------------------
+def _noise_store(path):
+    """A workflow of 6 independent steps (gauss noise per resident)."""
+    store = SQLiteStore(str(path))
+    items = []
+    for h in ("1", "2", "3"):
+        items.append(MetaDataItem("house", h))
+        items += [MetaDataItem("resident", r, f"house_{h}") for r in ("a", "b")]
+    add_meta_data(store, items)
+    add_plates(store, [PlateDefinition("H", "house", complement=True),
+                       PlateDefinition("H.R", "resident", complement=True, parent_plate="H")])
+    factors = [FactorDefinition(ToolSpec("gauss", None, {"stride": 5.0, "seed": 7}), "Factor", [], ["noise"])]
+    add_workflow(store, WorkflowDefinition("wf", "W", "noise", {"noise": NodeDefinition("noise", ["H.R"], "mongo")},
+                                           factors))
+    store.close()
+    return str(path)
+
+
+def test_a_step_whose_data_cannot_be_stored_is_an_error_and_its_batch_mates_are_stored(tmp_path, pool):
+    iv = TimeInterval(T0, T0 + timedelta(minutes=20))
+    _r, expected = _run(_noise_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    path = _noise_store(tmp_path / "s.sqlite")
+    manager = ChannelManager.open(path)
+    steps = plan(load_model(manager.store), load_model(manager.store).workflows["wf"])
+    bad = steps[0].sink[1]      # the first step the worker runs: the others of its batch run after it
+    ts, value = expected[str(bad)][0][4]
+    manager.store.insert(bad, [StreamInstance(ts, value + 1.0)])   # stored data its run cannot agree with
+    manager.close()
+    with pytest.raises(WorkflowExecutionError, match=re.escape(f"stream {bad} already has a different value")):
+        _run(path, iv, engine="local", workers=1, pool=pool)
+    manager = ChannelManager.open(path)
+    try:
+        records = {r.output_stream: r for r in manager.run_history.list()}
+        assert records[str(bad)].outcome == "error" and f"stream {bad}" in records[str(bad)].error
+        ok = [sid for sid, r in records.items() if r.outcome == "ok"]
+        assert {str(steps[1].sink[1]), str(steps[2].sink[1])} <= set(ok)   # ran after it in its batch: stored
+        channel = manager.get_channel("mongo")
+        for sid in ok:   # a step reported ok has its data stored, as any engine computes it
+            stream = channel[_sid(channel, sid)]
+            assert (list(stream.window(iv).items()), stream.calculated_intervals) == expected[sid]
+        bad_stream = channel[bad]
+        assert list(bad_stream.window(iv).items()) == [(ts, value + 1.0)]
+        assert bad_stream.calculated_intervals == TimeIntervals()
+    finally:
+        manager.close()
+
+
+def _sid(channel, text):
+    return next(s for s in channel.streams if str(s) == text)
+
+
+@pytest.fixture
+def pool():
+    from channels.workflows.process_run import WorkerPool
+    p = WorkerPool()
+    yield p
+    p.close()
+
+
+def test_a_worker_killed_mid_batch_leaves_no_data_without_its_run_record(tmp_path, pool):
+    iv = TimeInterval(T0, T0 + timedelta(hours=6))
+    path = _store(tmp_path / "s.sqlite")
+    killed = []
+
+    def progress(fraction, _text):
+        if fraction > 0.1 and not killed:
+            killed.append(pool.pids[0])
+            os.kill(killed[0], signal.SIGKILL)
+    with pytest.raises(WorkflowExecutionError, match="SIGKILL"):
+        _run(path, iv, engine="local", workers=2, pool=pool, progress=progress, chunk=timedelta(minutes=10))
+    _consistent(path, iv)
+    manager = ChannelManager.open(path)
+    try:
+        computed: dict = {}
+        for r in manager.run_history.list():
+            computed[r.output_stream] = computed.get(r.output_stream, TimeIntervals()) + r.computed
+        for sid, stream in manager.get_channel("mongo").streams.items():
+            calc = stream.calculated_intervals
+            assert calc - computed.get(str(sid), TimeIntervals()) == TimeIntervals(), (
+                f"{sid}: calculated over {calc} with run records for {computed.get(str(sid))}")
+    finally:
+        manager.close()
+    result, contents = _run(path, iv, engine="local", workers=2, pool=pool)
+    _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    assert result.outcome == "ok" and contents == expected
