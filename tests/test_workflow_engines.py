@@ -271,15 +271,22 @@ def test_the_pool_keeps_its_workers_between_runs_and_they_read_what_changed_sinc
     assert contents == expected and other == expected
 
 
-def test_a_killed_worker_is_replaced_and_the_steps_it_ran_are_reported_failed(tmp_path, pool):
-    iv = TimeInterval(T0, T0 + timedelta(hours=6))
-    path = _store(tmp_path / "s.sqlite")
+def kill_a_worker(pool, after=0.1):
+    """``(progress, killed)``: ``progress`` SIGKILLs one of ``pool``'s workers once the run is past ``after``;
+    ``killed`` then holds its process id."""
     killed = []
 
     def progress(fraction, _text):
-        if fraction > 0.1 and not killed:
+        if fraction > after and not killed:
             killed.append(pool.pids[0])
             os.kill(killed[0], signal.SIGKILL)
+    return progress, killed
+
+
+def test_a_killed_worker_is_replaced_and_the_steps_it_ran_are_reported_failed(tmp_path, pool):
+    iv = TimeInterval(T0, T0 + timedelta(hours=6))
+    path = _store(tmp_path / "s.sqlite")
+    progress, killed = kill_a_worker(pool)
     with pytest.raises(WorkflowExecutionError, match=rf"the worker process {{}} was ended by signal SIGKILL".format(
             r"\d+")) as err:
         _run(path, iv, engine="local", workers=2, pool=pool, progress=progress, chunk=timedelta(minutes=10))

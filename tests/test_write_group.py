@@ -5,24 +5,21 @@ steps in one group: the results are those of every other engine, a step whose da
 as an error naming the stream, and a worker killed mid-batch leaves no data without its run record."""
 from __future__ import annotations
 
-import os
 import re
-import signal
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from channels import ChannelManager, TimeInterval, UTC
+from channels import ChannelManager, TimeInterval
 from channels.errors import DuplicateInstanceError
 from channels.stores.base import StreamDefinition
 from channels.stores.sqlite_store import SQLiteStore
 from channels.stream import StreamId, StreamInstance
 from channels.time_interval import TimeIntervals
 from channels.workflows import (FactorDefinition, MetaDataItem, NodeDefinition, PlateDefinition, ToolSpec,
-                                WorkflowDefinition, add_meta_data, add_plates, add_workflow, load_model, plan,
-                                run_workflow)
+                                WorkflowDefinition, add_meta_data, add_plates, add_workflow, load_model, plan)
 from channels.workflows.execution import WorkflowExecutionError
-from test_workflow_engines import T0, _consistent, _run, _store
+from test_workflow_engines import T0, _consistent, _run, _store, kill_a_worker
 
 S1, S2, S3 = StreamId("s1"), StreamId("s2"), StreamId("s3")
 
@@ -209,12 +206,7 @@ def pool():
 def test_a_worker_killed_mid_batch_leaves_no_data_without_its_run_record(tmp_path, pool):
     iv = TimeInterval(T0, T0 + timedelta(hours=6))
     path = _store(tmp_path / "s.sqlite")
-    killed = []
-
-    def progress(fraction, _text):
-        if fraction > 0.1 and not killed:
-            killed.append(pool.pids[0])
-            os.kill(killed[0], signal.SIGKILL)
+    progress, _killed = kill_a_worker(pool)
     with pytest.raises(WorkflowExecutionError, match="SIGKILL"):
         _run(path, iv, engine="local", workers=2, pool=pool, progress=progress, chunk=timedelta(minutes=10))
     _consistent(path, iv)
