@@ -224,3 +224,40 @@ def test_a_worker_killed_mid_batch_leaves_no_data_without_its_run_record(tmp_pat
     result, contents = _run(path, iv, engine="local", workers=2, pool=pool)
     _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
     assert result.outcome == "ok" and contents == expected
+
+
+def test_in_a_dask_group_a_step_reading_an_input_that_could_not_be_stored_stores_nothing(tmp_path):
+    """A Dask group (a house's steps, in order) commits its writes when a step reads what earlier steps wrote. If
+    one of those writes cannot be stored, the step that was reading computed from an incomplete input: it is an
+    error and stores nothing, the group stops, and every step reported ok has its data stored as inline."""
+    distributed = pytest.importorskip("distributed")
+    iv = TimeInterval(T0, T0 + timedelta(minutes=10))
+    _r, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    path = _store(tmp_path / "s.sqlite")
+    manager = ChannelManager.open(path)
+    model = load_model(manager.store)
+    steps = plan(model, model.workflows["wf"])
+    reader = next(s for s in steps if s.factor.tool.name == "aggregate" and s.plate_value)
+    bad = next(sid for _cid, sid in reader.sources if str(sid) in expected)   # the resident's ticks
+    ts, _value = expected[str(bad)][0][4]
+    manager.store.insert(bad, [StreamInstance(ts, 12345.0)])   # stored data its run cannot agree with (a tick)
+    manager.close()
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+        with pytest.raises(WorkflowExecutionError, match=re.escape(f"stream {bad} already has a different value")):
+            _run(path, iv, engine="dask", scheduler=c.scheduler_address)
+    manager = ChannelManager.open(path)
+    try:
+        records = {r.output_stream: r for r in manager.run_history.list()}
+        assert records[str(bad)].outcome == "error"
+        read = reader.sink[1]
+        assert str(read) not in records or records[str(read)].outcome != "ok"
+        channel = manager.get_channel("mongo")
+        assert read not in channel.streams or (list(channel[read].window(iv).items()) == []
+                                               and channel[read].calculated_intervals == TimeIntervals())
+        ok = [sid for sid, r in records.items() if r.outcome == "ok"]
+        assert ok   # the other houses' groups ran
+        for sid in ok:   # a step reported ok has its data stored, as inline computes it
+            stream = channel[_sid(channel, sid)]
+            assert (list(stream.window(iv).items()), stream.calculated_intervals) == expected[sid]
+    finally:
+        manager.close()

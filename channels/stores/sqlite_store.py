@@ -266,8 +266,10 @@ class SQLiteStore(Store):
         return None if row is None else self._definition(row)
 
     def get_definitions(self, stream_ids) -> dict:
-        self._settle()
         by_key = {sid.key: sid for sid in stream_ids}
+        group = self._db.group
+        if group is not None and any(group.pending(k) for k in by_key):
+            group.flush()
         keys = list(by_key)
         out = {}
         with self._db.errors(f"reading the definitions of {len(keys)} streams"), self._db.snapshot() as con:

@@ -28,7 +28,6 @@ definitions.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import socket
@@ -37,7 +36,6 @@ import time
 import uuid
 
 from ..errors import CancelledError, ChannelsError
-from ..stores.base import NoWriteGroup
 from .steps import WorkflowExecutionError, pv_text
 
 ENGINES = ("auto", "inline", "local", "dask")
@@ -304,10 +302,12 @@ def _start_chunks(state, chunks) -> None:
 def _run_in_order(state, specs, independent=False) -> list:
     """Steps one after another on this worker; stops at the first that does not finish. ``independent``: no
     step reads what another of them writes (a local batch of ready steps), so what they read is re-read once for
-    all (else before each step, as a Dask group's steps depend on each other), and their writes and run records
-    go in one write group of the store (one transaction for the batch, see :meth:`~channels.stores.base.Store.
-    write_group`; a step whose write fails there is reported as an error, the others' data is stored). Their
-    outputs are created together first, and their run records written together (also when one fails)."""
+    all (else before each step, as a Dask group's steps depend on each other). Their writes and run records go
+    in one write group of the store (see :meth:`~channels.stores.base.Store.write_group`): one transaction for a
+    local batch; in a Dask group, one each time a step reads what earlier steps of the group wrote (the group
+    commits first, so a step always reads its inputs whole). A step whose write fails there is reported as an
+    error, the others' data is stored; in a Dask group, the step that was reading when it failed stores nothing
+    either, and the group stops there. Their outputs are created together first."""
     manager, workflow = state["manager"], state["workflow"]
     history = _BatchHistory(manager.run_history)
     outcomes = []
@@ -315,14 +315,23 @@ def _run_in_order(state, specs, independent=False) -> list:
         _prepare(manager, workflow, specs, refresh=independent)
     except Exception as e:  # noqa: BLE001 - reported on the batch's first step
         return [("error", f"{type(e).__name__}: {e}")]
-    group = manager.store.write_group() if independent else contextlib.nullcontext(NoWriteGroup())
+    group = manager.store.write_group()
     with group as writes:
-        writes.on_failure = lambda owner, e: history.failed(owner, _error_text(e))
+        def on_failure(owner, e):
+            history.failed(owner, _error_text(e))
+            reading = writes.owner
+            if not independent and reading is not None and reading != owner and reading not in writes.failures:
+                # a later step of a Dask group was reading what could not be stored: what it computes is not stored
+                writes.failures[reading] = WorkflowExecutionError(
+                    f"an input it reads could not be stored ({_error_text(e)})")
+        writes.on_failure = on_failure
         try:
             for i, spec in enumerate(specs):
                 writes.owner = history.owner = i
                 outcomes.append(_run_in_worker(state, spec, history, refresh=not independent))
-                if outcomes[-1][0] != "ok":
+                if i in writes.failures:
+                    history.failed(i, _error_text(writes.failures[i]))
+                if outcomes[-1][0] != "ok" or (not independent and writes.failures):
                     break
         finally:
             writes.owner = history.owner = None
@@ -617,7 +626,9 @@ def _run_dask(manager, workflow, steps, deps, setup, result, report, cancel, sch
         while pending:
             if (sched.error is not None or (cancel is not None and cancel.is_set())) and not stop.is_set():
                 stop.set()   # running groups stop within a chunk; the others are not started
-                client.cancel([f for f in pending if f.status == "pending"])
+                waiting = {f for f in pending if f.status == "pending"}
+                client.cancel(list(waiting))
+                pending -= waiting   # waiting on a cancelled future raises (FuturesCancelledError): never answered
             try:
                 done, pending = dask_wait(list(pending), timeout=0.2, return_when="FIRST_COMPLETED")
             except DaskTimeout:
