@@ -16,7 +16,7 @@ from datetime import timedelta
 from .base_channel import BaseChannel
 from .changes import change_origin
 from .errors import StreamAlreadyExistsError
-from .stores.base import Store, StreamDefinition
+from .stores.base import Store, StreamDefinition, merge_intervals
 from .stream import Stream, StreamInstance, as_interval, get_stream_id
 from .time_interval import TimeIntervals
 from .utils import utcnow
@@ -250,12 +250,7 @@ class DatabaseChannel(BaseChannel):
         when_stored = getattr(committed, "when_stored", None)
         if when_stored is not None:
             if add is not None or remove is not None:
-                ci = stream.calculated_intervals
-                if remove is not None:
-                    ci = ci - remove
-                if add is not None:
-                    ci = ci + add
-                stream.set_calculated_intervals_silently(ci)
+                stream.set_calculated_intervals_silently(merge_intervals(stream.calculated_intervals, add, remove))
                 stream.last_updated = utcnow()
             when_stored(functools.partial(self._group_stored, stream))
             return

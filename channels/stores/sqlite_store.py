@@ -205,11 +205,11 @@ class SQLiteStore(Store):
         the group ends (or once they hold ``max_instances`` instances); see :mod:`channels.stores.sqlite_group`."""
         return self._db.write_group(max_instances)
 
-    def _settle(self, stream_id: StreamId | None = None) -> None:
-        """Before a read or a change of ``stream_id`` (None: of any stream) on this thread: commit the thread's
-        write group if it holds writes to it, so the thread reads what it wrote, and changes in order."""
+    def _settle(self, *stream_ids: StreamId) -> None:
+        """Before a read or a change of ``stream_ids`` (none given: of any stream) on this thread: commit the
+        thread's write group if it holds writes to them, so the thread reads what it wrote, and changes in order."""
         group = self._db.group
-        if group is not None and group.pending(None if stream_id is None else stream_id.key):
+        if group is not None and (any(group.pending(s.key) for s in stream_ids) if stream_ids else group.pending()):
             group.flush()
 
     # -- definitions -----------------------------------------------------------------------------------------
@@ -267,9 +267,8 @@ class SQLiteStore(Store):
 
     def get_definitions(self, stream_ids) -> dict:
         by_key = {sid.key: sid for sid in stream_ids}
-        group = self._db.group
-        if group is not None and any(group.pending(k) for k in by_key):
-            group.flush()
+        if by_key:
+            self._settle(*by_key.values())
         keys = list(by_key)
         out = {}
         with self._db.errors(f"reading the definitions of {len(keys)} streams"), self._db.snapshot() as con:
@@ -598,6 +597,7 @@ class SQLiteStore(Store):
 
     def newest_changes(self, channel_id: str | None = None) -> dict:
         """See :meth:`Store.newest_changes`."""
+        self._settle()
         return self._changes.newest(channel_id)
 
     # -- reading -----------------------------------------------------------------------------------------------
