@@ -24,6 +24,8 @@ baseline and the ratio:
     python bench/bench_workflow_scale.py [--homes 10,100] [--run-homes 10] [--smoke] [--keep DIR]
     python bench/bench_workflow_scale.py --app-only DIR/deployment_10.sqlite    # the app figure on a kept store
     python bench/bench_workflow_scale.py --colour-only DIR/deployment_10.sqlite # the colouring figures on it
+    python bench/bench_workflow_scale.py --engines-only DIR/deployment_100_inputs.sqlite --run-homes 100 \
+        --engines "2 local workers,dask LocalCluster x2"                          # only these runs, on copies
 
 ``--smoke`` uses 1 home and 5 minutes and makes no timing claims (CI runs every bench so).
 """
@@ -313,7 +315,7 @@ def bench_app_open(path, api_paint, api_list, repeat, why=False):
           f"{', '.join(f'{x * 1e3:.0f}' for x in listed)} ms; gap {', '.join(f'{x * 1e3:.0f}' for x in gaps)} ms)")
 
 
-def bench_engines(tmp, pristine, homes, minutes):
+def bench_engines(tmp, pristine, homes, minutes, only=None):
     interval = TimeInterval(T0, T0 + timedelta(minutes=minutes))
     print(f"\nrun over {minutes} minutes of recordings, {homes} home{'s' if homes != 1 else ''} "
           f"(os.cpu_count() = {os.cpu_count()}):")
@@ -331,6 +333,8 @@ def bench_engines(tmp, pristine, homes, minutes):
         configs.append(("dask LocalCluster x2", "dask"))
     except ImportError:
         print("  dask: engine not available (distributed is not installed)")
+    if only:
+        configs = [c for c in configs if c[0] in only]
     cluster = None
     print(f"  (load average before the runs {os.getloadavg()[0]:.1f}: other processes share the cores)")
     for label, engine in configs:
@@ -374,6 +378,11 @@ def main():
                     "with the GUI thread's CPU time in them and the stacks (GUI and job threads) that held them")
     ap.add_argument("--colour-only", metavar="STORE", help="only the colouring figures, on a kept deployment store "
                     "that holds a run (deployment_<homes>.sqlite of --keep)")
+    ap.add_argument("--engines-only", metavar="STORE", help="only the runs, each on a copy of STORE: a kept store "
+                    "holding the recordings and no run (deployment_<homes>_inputs.sqlite of --keep); give "
+                    "--run-homes as its size")
+    ap.add_argument("--engines", default="1 worker,2 local workers,dask LocalCluster x2",
+                    help="comma-separated runs to make (default: all three)")
     ap.add_argument("--keep", metavar="DIR", help="build the stores in DIR and keep them (deployment_<homes>.sqlite:"
                     " reuse one with --app-only)")
     args = ap.parse_args()
@@ -381,6 +390,14 @@ def main():
     if args.colour_only:
         print(f"{args.colour_only} (load average {os.getloadavg()[0]:.1f}):")
         bench_colouring(args.colour_only, TimeInterval(T0, T0 + timedelta(minutes=args.minutes)), args.repeat)
+        return
+    only = {e.strip() for e in args.engines.split(",") if e.strip()}
+    if args.engines_only:
+        tmp = tempfile.mkdtemp(prefix="bench_workflow_scale_")
+        try:
+            bench_engines(tmp, args.engines_only, args.run_homes, args.minutes, only)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         return
     if args.app_only:
         paint, listed = api_open_figures(args.app_only, args.repeat)
@@ -401,7 +418,7 @@ def main():
             p = bench_size(tmp, homes, homes == args.run_homes, args.minutes, args.repeat)
             pristine = p or pristine
         if pristine is not None:
-            bench_engines(tmp, pristine, args.run_homes, args.minutes)
+            bench_engines(tmp, pristine, args.run_homes, args.minutes, only)
         else:
             print(f"\n(no run: --run-homes {args.run_homes} is not one of --homes)")
     finally:
