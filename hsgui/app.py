@@ -13,38 +13,15 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from . import __version__
-from . import settings as hs_settings
-from hsgui.common import gc_policy
+from hsgui.common.pyside_scan import skip_pyside_source_scan
+
+skip_pyside_source_scan()   # first: PySide reads no module's source from here on (hsgui.common.pyside_scan)
+
+from . import __version__  # noqa: E402
+from . import settings as hs_settings  # noqa: E402
+from hsgui.common import gc_policy  # noqa: E402
 
 log = logging.getLogger(__name__)
-
-
-def _uses_pyside(module) -> bool:
-    """Every module may call Qt: PySide's default feature selection (none) applies in each."""
-    return True
-
-
-def skip_pyside_source_scan() -> bool:
-    """Stop PySide reading the source of every module imported after it (start-up, issue 25).
-
-    For its opt-in ``from __feature__ import snake_case, true_property`` PySide hooks ``__import__`` and, the
-    first time it sees a module, reads the module's whole source (``inspect.getsource``) to look for the word
-    "PySide6": found, the module gets the default selection (no feature); not found, it is "ignored" and keeps
-    whatever selection the code that called it had. That is one more read and decode of each of the ~480
-    modules the window imports (theirs and pyqtgraph's): 50-130 ms of a cold start, more on a busy disk.
-    Here every module gets the default selection without the read — the same for code that selects no
-    feature (nothing here does); a module that does select one still gets it, as its import of
-    ``__feature__`` records its choice itself. Returns whether PySide had the scan to skip (an older or newer
-    PySide without it is left as it is)."""
-    feature = sys.modules.get("shibokensupport.feature")
-    if not callable(getattr(feature, "_mod_uses_pyside", None)):
-        return False
-    feature._mod_uses_pyside = _uses_pyside
-    return True
-
-
-skip_pyside_source_scan()     # before the window's modules are imported: the bench and ``run`` import this first
 
 
 def configure_application(app: QApplication) -> None:
