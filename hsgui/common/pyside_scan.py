@@ -5,7 +5,8 @@ For its opt-in ``from __feature__ import snake_case, true_property`` PySide hook
 time it sees a module, reads the module's whole source (``inspect.getsource``) to look for the word "PySide6":
 found, the module gets the default selection (no feature); not found, it is "ignored" and keeps whatever
 selection the code that called it had. That is one more read and decode of each of the ~480 modules the window
-imports (its own, pyqtgraph's, the standard library's): 50-130 ms of a start, more on a busy disk.
+imports (its own, pyqtgraph's, the standard library's): about 90 ms of CPU of a start on the demo store
+(bench/bench_app_start.py, 2 cores; ~25 ms of it pyqtgraph's), more wall time on a busy disk.
 :func:`skip_pyside_source_scan` gives every module the default selection without the read: the same for code
 that names PySide6 and selects no feature (nothing here selects one), and more right for code that reaches Qt
 without naming it (pyqtgraph's modules import Qt through ``pyqtgraph.Qt``; a ``python -c`` script has no source
