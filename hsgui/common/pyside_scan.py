@@ -33,4 +33,3 @@ def skip_pyside_source_scan() -> bool:
         return False
     feature._mod_uses_pyside = _uses_pyside
     return True
-
