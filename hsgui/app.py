@@ -13,9 +13,16 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from . import __version__
-from . import settings as hs_settings
-from hsgui.common import gc_policy
+from hsgui.common.pyside_scan import skip_pyside_source_scan
+
+skip_pyside_source_scan()   # first: PySide reads no module's source from here on (hsgui.common.pyside_scan)
+
+from hsgui.common import gc_policy  # noqa: E402
+
+gc_policy.hold_during_start()   # no full collection while the window's modules load; create_application ends it
+
+from . import __version__  # noqa: E402
+from . import settings as hs_settings  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,7 @@ def create_application(argv=None) -> QApplication:
     os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv[:1]))
     configure_application(app)
+    gc_policy.end_of_start(freeze=True)   # what the start loaded is never garbage: no collection traverses it again
     return app
 
 

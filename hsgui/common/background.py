@@ -323,6 +323,7 @@ class JobRunner(QObject):
 
     def __init__(self, parent=None, max_threads: int | None = None):
         super().__init__(parent)
+        gc_policy.end_of_start()   # jobs may start: the collector's thresholds are the ones they save and restore
         self.pool = QThreadPool()
         if max_threads:
             self.pool.setMaxThreadCount(max_threads)

@@ -17,6 +17,12 @@ The policy, installed by the application (never by the library):
   (a full pass over them is cheap), or else frozen too — a million freshly loaded instances are then never
   traversed again, nor is any stall spent on them.
 
+Before all that, while the app's modules load (:func:`hold_during_start`, from ``hsgui.app``), no automatic full
+collection runs: the one a start made traversed every object the imports had just made, none of them garbage
+(20-50 ms of a start on 2 busy cores). :func:`end_of_start` (``create_application``) freezes what was loaded and
+lets them run again; so do :func:`install`, the first :class:`~hsgui.common.background.JobRunner` and, at the
+latest, :data:`START_LIMIT_S` after the hold began (a script that imports the app and never makes it).
+
 The price: cyclic garbage among frozen objects is not reclaimed (plain reference counting still frees
 everything that is not part of a cycle, which covers stream data). That is the trade DESIGN §7 asks for.
 
@@ -30,6 +36,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+import time
 
 COLLECT_BELOW = 200_000      # objects (memory blocks) the jobs left that a full collection may traverse (~50 ms)
 SWITCH_INTERVAL = 0.0005     # seconds a thread keeps the GIL while another waits (the interpreter's default: 5 ms)
@@ -41,11 +48,49 @@ _busy = 0
 _saved_threshold: tuple | None = None
 _saved_switch: float | None = None
 _blocks_before = 0           # sys.getallocatedblocks() when the first of the running jobs started
+START_LIMIT_S = 5.0          # the start-up hold ends by then whatever happens
+_start_threshold: tuple | None = None     # the thresholds from before the start-up hold, while it lasts
+_start_deadline = 0.0
+
+
+def hold_during_start() -> None:
+    """No automatic full collection until :func:`end_of_start` (or :data:`START_LIMIT_S` from now): the app's
+    modules load meanwhile, and a full collection would traverse all they make, none of it garbage."""
+    global _start_threshold, _start_deadline
+    if _start_threshold is not None or _installed:
+        return
+    _start_threshold = gc.get_threshold()
+    gc.set_threshold(_start_threshold[0], _start_threshold[1], _DEFERRED)
+    _start_deadline = time.monotonic() + START_LIMIT_S
+    gc.callbacks.append(_start_limit)
+
+
+def end_of_start(freeze: bool = False) -> None:
+    """The start-up hold ends: the collector's thresholds are what they were before it. ``freeze``: what the start
+    loaded (modules, classes, the application) moves to the permanent generation first, so the full collections
+    that follow never traverse it (:func:`install` does the same once the window shows)."""
+    global _start_threshold
+    saved, _start_threshold = _start_threshold, None
+    if saved is None:
+        return
+    try:
+        gc.callbacks.remove(_start_limit)
+    except ValueError:      # ended by another thread meanwhile
+        pass
+    if freeze:
+        gc.freeze()
+    gc.set_threshold(*saved)
+
+
+def _start_limit(phase, _info) -> None:
+    if phase == "stop" and time.monotonic() > _start_deadline:
+        end_of_start()
 
 
 def install() -> None:
     """Freeze what the application holds now, defer full collections around jobs, hand the GIL over quickly."""
     global _installed, _saved_switch
+    end_of_start()
     with _lock:
         if _installed:
             return
@@ -59,6 +104,7 @@ def install() -> None:
 def uninstall() -> None:
     """Back to the interpreter's defaults (tests)."""
     global _installed, _busy, _saved_threshold, _saved_switch
+    end_of_start()
     with _lock:
         if _saved_switch is not None:
             sys.setswitchinterval(_saved_switch)

@@ -6,7 +6,6 @@ from PySide6.QtCore import QObject, Qt
 
 from hsgui.common.background import JobKind
 from hsgui.common.deferred_dock import DeferredDock, Views
-from hsgui.compute.dialog_text import expected_input_count
 from hsgui.shell import follow
 
 
@@ -102,6 +101,7 @@ class Compute(QObject):
 def _takes_input(tool_channel, name) -> bool:
     """Whether the tool can take the chosen streams as input: not a source tool that declares none (clock,
     random values, windows, file readers). A tool that cannot be loaded is kept: its dialog says why."""
+    from hsgui.compute.dialog_text import expected_input_count     # the Run Tool dialog's text module: not at start
     try:
         cls = tool_channel.get_tool_class(name)
     except Exception:  # noqa: BLE001 - a broken tool file is shown by the dialog, never a crash here

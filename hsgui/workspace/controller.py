@@ -21,7 +21,6 @@ from hsgui.common.background import JobState
 from hsgui.shell import follow
 
 from hsgui import settings as hs_settings
-from .snippet import python_snippet
 from .doc import CurveDoc, PaneDoc, WorkspaceDoc, WorkspaceError, parse_workspace, redact, to_json
 from hsgui.common.timefmt import as_zone, zone_name
 
@@ -260,6 +259,7 @@ class WorkspaceController(QObject):
 
     def copy_as_python(self, stream):
         from PySide6.QtGui import QGuiApplication
+        from .snippet import python_snippet      # when first asked for: not at start
         state = self.shell.state
         QGuiApplication.clipboard().setText(python_snippet(state.target, stream.channel.channel_id, stream.stream_id,
                                                            state.interval))

@@ -24,7 +24,8 @@ ROOT = Path(hsgui.__file__).resolve().parent.parent
 NOT_AT_START = (
     "hsgui.assets.editor", "hsgui.assets.dialogs", "hsgui.forms.value_form", "hsgui.compute.tools_dock",
     "hsgui.compute.run_history", "hsgui.compute.run_tool_dialog", "hsgui.compute.purge_dialog",
-    "hsgui.compute.compute_missing_dialog", "hsgui.annotations.dialog", "hsgui.importing.import_dialog",
+    "hsgui.compute.compute_missing_dialog", "hsgui.compute.dialog_text", "hsgui.annotations.dialog",
+    "hsgui.importing.import_dialog", "hsgui.workspace.snippet",
     "hsgui.plotting.xy_pane", "hsgui.plotting.png_export", "pyqtgraph.exporters", "superqt", "qtpy",
     "pyarrow", "pandas", "dask", "distributed", "xdis", "uncompyle6", "decompyle3", "depyf", "pymongo",
     "qtconsole", "IPython",
