@@ -40,6 +40,7 @@ from ..errors import StreamIdError
 from ..stream import get_stream_id
 from ..time_interval import TimeIntervals
 from ..tools.history import READ, WROTE
+from .lineage_steps import StepIndex, step_inputs as _step_inputs, step_outputs as _step_outputs
 
 log = logging.getLogger(__name__)
 
@@ -170,14 +171,6 @@ def _inputs(run):
     return [(c, _sid(s)) for c, s in pairs]
 
 
-def _step_inputs(step):
-    return list(step.sources) + ([step.alignment] if step.alignment else [])
-
-
-def _step_outputs(step):
-    return list(step.sinks) if step.sinks else ([step.sink] if step.sink else [])
-
-
 @lru_cache(maxsize=4096)
 def _newer(a: str, b: str) -> bool:
     try:
@@ -207,7 +200,8 @@ class LineageIndex:
             (used for asset channels that keep no change log; None for streams that are not assets)
         :param channel: ``channel_id -> channel | None``: the channels, for their change logs, calculated intervals
             and stores (None: lineage from run records only, no change checks)
-        :param steps: workflow plan Steps (lineage of streams no run record covers)
+        :param steps: workflow plan Steps (lineage of streams no run record covers), or a
+            :class:`~channels.workflows.lineage_steps.StepIndex` that plans them per factor when first asked
         :param known_tool_version: ``(tool name, version) -> bool``: the version is one of the tool folders'
             (only then is a workflow step's tool version compared with the newest)
         """
@@ -224,12 +218,7 @@ class LineageIndex:
         self._fetched: set = set()        # (key, WROTE / READ) whose runs were read alone (runs_of)
         if self._source is None:
             self._index_runs(runs)
-        self._step_writers, self._step_readers = {}, {}
-        for st in steps or ():
-            for out in _step_outputs(st):
-                self._step_writers.setdefault(out, []).append(st)
-            for inp in _step_inputs(st):
-                self._step_readers.setdefault(inp, []).append(st)
+        self.steps = steps if isinstance(steps, StepIndex) else StepIndex(list(steps or ()))
         self._stale_cache: dict = {}
         self._comp_cache: dict = {}
 
@@ -322,7 +311,7 @@ class LineageIndex:
             for r in self.readers_of(k):
                 if r.output_stream:
                     todo.append((r.output_channel, _sid(r.output_stream)))
-            for st in self._step_readers.get(k, ()):
+            for st in self.steps.readers(k):
                 todo.extend(_step_outputs(st))
         return out
 
@@ -336,7 +325,7 @@ class LineageIndex:
     def lineage(self, channel_id, stream_id) -> Lineage:
         key = (channel_id, stream_id)
         lin = Lineage(channel_id, stream_id, list(self.writers_of(key)), list(self.readers_of(key)),
-                      steps=list(self._step_writers.get(key, [])), reader_steps=list(self._step_readers.get(key, [])))
+                      steps=self.steps.writers(key), reader_steps=self.steps.readers(key))
         lin.computations = self.computations(channel_id, stream_id)
         lin.stale = self.stale(channel_id, stream_id)
         return lin
@@ -358,8 +347,8 @@ class LineageIndex:
             if not part.is_empty:
                 out.append(Computation(part, r.started_at, _inputs(r), run=r))
         out.reverse()
-        steps = self._step_writers.get(key, [])
-        if steps and calc is not None:
+        steps = self.steps.writers(key) if calc is not None else []
+        if steps:
             rest = calc - covered
             if not rest.is_empty:
                 at = self._computed_at(channel_id, stream_id, stream, rest)
@@ -539,34 +528,22 @@ class LineageIndex:
 def workflow_steps(store=None, model=None) -> list:
     """Every plan step of every workflow of ``model`` (else loaded from ``store``); factors that cannot be
     planned (e.g. stored code, until plan marks them) are skipped and logged, the rest kept; [] without any."""
-    from .execution import plan_factor
-    from .steps import WorkflowExecutionError
+    index = StepIndex(model=model if model is not None else _model_of(store))
+    return [st for i in range(len(index.factors)) for st in index.planned(i)[2]]
+
+
+def _model_of(store):
+    """The workflow model of ``store`` (None: none, or unreadable: logged)."""
     from .model import load_model
-    if model is None:
-        if store is None:
-            return []
-        try:
-            model = load_model(store)
-        except NotImplementedError:  # a store that keeps no workflow documents
-            return []
-        except Exception as e:  # noqa: BLE001 - lineage from runs still works without the definitions
-            log.warning("lineage: cannot load the workflow definitions: %s", e)
-            return []
-    steps = []
-    for wf in model.workflows.values():
-        try:
-            factors = wf.factor_order()
-        except Exception as e:  # noqa: BLE001
-            log.warning("lineage: workflow %s: %s", wf.workflow_id, e)
-            continue
-        for f in factors:
-            try:
-                steps += plan_factor(model, wf, f)
-            except WorkflowExecutionError as e:
-                log.info("lineage: workflow %s, factor %s skipped: %s", wf.workflow_id, f.tool.name, e)
-            except Exception as e:  # noqa: BLE001 - a malformed factor hides only itself
-                log.warning("lineage: workflow %s, factor %s skipped: %s", wf.workflow_id, f.tool.name, e)
-    return steps
+    if store is None:
+        return None
+    try:
+        return load_model(store)
+    except NotImplementedError:  # a store that keeps no workflow documents
+        return None
+    except Exception as e:  # noqa: BLE001 - lineage from runs still works without the definitions
+        log.warning("lineage: cannot load the workflow definitions: %s", e)
+        return None
 
 
 class _ToolVersions:
@@ -599,8 +576,9 @@ class _ToolVersions:
 
 def lineage_index(manager, steps=None, model=None, lazy: bool = False) -> LineageIndex:
     """A LineageIndex over ``manager``'s run history, its store's workflow definitions (``model``: the ones
-    already loaded; ``steps``: plan steps already made), its tool channels, assets and change logs; ``lazy``: the
-    run records are read when first needed, one stream's alone where the history can (``runs_of``)."""
+    already loaded, else read from the store; ``steps``: plan steps already made, else each factor is planned when
+    a question first needs its steps), its tool channels, assets and change logs; ``lazy``: the run records are
+    read when first needed, one stream's alone where the history can (``runs_of``)."""
     from ..assets_channel import AssetsChannel
     from ..assets_file_channel import AssetsFileChannel
 
@@ -616,7 +594,7 @@ def lineage_index(manager, steps=None, model=None, lazy: bool = False) -> Lineag
         return last.timestamp if last is not None else None
 
     if steps is None:
-        steps = workflow_steps(getattr(manager, "store", None), model)
+        steps = StepIndex(model=model if model is not None else _model_of(getattr(manager, "store", None)))
     tools = _ToolVersions(manager)
     history = manager.run_history
     runs = history.list if lazy else history.list()
