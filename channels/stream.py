@@ -89,7 +89,7 @@ class StreamId:
         """Canonical text form (sorted meta-data): the primary key in the embedded store."""
         text = self._text
         if text is None:
-            text = self._text = json.dumps([self._key[0], [list(p) for p in self._key[1]]], separators=(",", ":"))
+            text = self._text = _KEY_JSON(self._key)   # [name, [[k, v], ...]]: tuples are written as lists
         return text
 
     @classmethod
@@ -130,6 +130,8 @@ class StreamId:
 
 
 _META_SPECIALS = ',=[]"'
+#: the store key's JSON (one encoder made once: ``json.dumps`` with separators makes one per call)
+_KEY_JSON = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _quoted(text: str, specials: str) -> str:

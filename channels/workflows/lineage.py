@@ -40,6 +40,7 @@ from ..errors import StreamIdError
 from ..stream import get_stream_id
 from ..time_interval import TimeIntervals
 from ..tools.history import READ, WROTE
+from ..utils import from_ms
 from .lineage_steps import StepIndex, step_inputs as _step_inputs, step_outputs as _step_outputs
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ class LineageIndex:
     (cached per stream: build one per question burst, e.g. per graph colouring)."""
 
     def __init__(self, runs, newest_tool_version=None, asset_updated=None, *, channel=None, steps=(),
-                 known_tool_version=None, runs_of=None):
+                 known_tool_version=None, runs_of=None, definition=None):
         """
         :param runs: RunRecords (any order), or a callable returning them: read when first needed, not when the
             index is made
@@ -204,11 +205,15 @@ class LineageIndex:
             :class:`~channels.workflows.lineage_steps.StepIndex` that plans them per factor when first asked
         :param known_tool_version: ``(tool name, version) -> bool``: the version is one of the tool folders'
             (only then is a workflow step's tool version compared with the newest)
+        :param definition: ``(channel_id, StreamId) -> (calculated TimeIntervals, last_updated epoch ms | None) |
+            None``: streams' definitions as a caller keeps them (the Workflows dock reads them all); default: the
+            channels' known streams
         """
         self.known_tool_version = known_tool_version
         self.newest_tool_version = newest_tool_version
         self.asset_updated = asset_updated
         self._channel = channel
+        self._definition = definition
         self._source = runs if callable(runs) else None
         self._runs_of = runs_of if self._source is not None else None
         self._load_lock = threading.RLock()
@@ -336,8 +341,8 @@ class LineageIndex:
         key = (channel_id, stream_id)
         if key in self._comp_cache:
             return self._comp_cache[key]
-        stream = self._stream(channel_id, stream_id)
-        calc = stream.calculated_intervals if stream is not None else None
+        state = self._state(channel_id, stream_id)
+        calc = state[0] if state is not None else None
         out, covered = [], TimeIntervals()
         for r in reversed(self.writers_of(key)):
             part = r.computed - covered
@@ -347,13 +352,12 @@ class LineageIndex:
             if not part.is_empty:
                 out.append(Computation(part, r.started_at, _inputs(r), run=r))
         out.reverse()
-        steps = self.steps.writers(key) if calc is not None else []
+        rest = calc - covered if calc is not None else None
+        steps = self.steps.writers(key) if rest is not None and not rest.is_empty else ()   # planned if needed
         if steps:
-            rest = calc - covered
-            if not rest.is_empty:
-                at = self._computed_at(channel_id, stream_id, stream, rest)
-                for st in steps:
-                    out.append(Computation(rest, at, _step_inputs(st), step=st))
+            at = self._computed_at(channel_id, stream_id, state[1], rest)
+            for st in steps:
+                out.append(Computation(rest, at, _step_inputs(st), step=st))
         self._comp_cache[key] = out
         return out
 
@@ -383,11 +387,19 @@ class LineageIndex:
         except Exception:  # noqa: BLE001 - a channel of an old run may be gone
             return None
 
-    def _stream(self, channel_id, stream_id):
+    def _state(self, channel_id, stream_id):
+        """``(calculated TimeIntervals, last_updated)`` of a stream (None: unknown): from ``definition`` if given,
+        else the channel's known stream."""
+        if stream_id is None:
+            return None
+        if self._definition is not None:
+            d = self._definition(channel_id, stream_id)
+            return None if d is None else (d[0], None if d[1] is None else from_ms(d[1]))
         ch = self._get_channel(channel_id)
-        return None if ch is None or stream_id is None else ch.known_stream(stream_id)
+        stream = None if ch is None else ch.known_stream(stream_id)
+        return None if stream is None else (stream.calculated_intervals, getattr(stream, "last_updated", None))
 
-    def _computed_at(self, channel_id, stream_id, stream, part) -> datetime | None:
+    def _computed_at(self, channel_id, stream_id, last_updated, part) -> datetime | None:
         """When a part no run record covers was computed: its newest instance's insertion (MongoDB), else the
         definition's last_updated."""
         store = getattr(self._get_channel(channel_id), "store", None)
@@ -401,7 +413,7 @@ class LineageIndex:
                     t = None
                 if t is not None and (newest is None or t > newest):
                     newest = t
-        return newest if newest is not None else getattr(stream, "last_updated", None)
+        return newest if newest is not None else last_updated
 
     def _input_changes(self, comps) -> dict:
         """``(channel_id, StreamId) -> [Change]`` after the oldest computation reading it (one read per input)."""
@@ -574,11 +586,12 @@ class _ToolVersions:
         return str(version) in self._current().get(name, ())
 
 
-def lineage_index(manager, steps=None, model=None, lazy: bool = False) -> LineageIndex:
+def lineage_index(manager, steps=None, model=None, lazy: bool = False, definition=None) -> LineageIndex:
     """A LineageIndex over ``manager``'s run history, its store's workflow definitions (``model``: the ones
     already loaded, else read from the store; ``steps``: plan steps already made, else each factor is planned when
     a question first needs its steps), its tool channels, assets and change logs; ``lazy``: the run records are
-    read when first needed, one stream's alone where the history can (``runs_of``)."""
+    read when first needed, one stream's alone where the history can (``runs_of``); ``definition``: see
+    :class:`LineageIndex`."""
     from ..assets_channel import AssetsChannel
     from ..assets_file_channel import AssetsFileChannel
 
@@ -599,7 +612,8 @@ def lineage_index(manager, steps=None, model=None, lazy: bool = False) -> Lineag
     history = manager.run_history
     runs = history.list if lazy else history.list()
     return LineageIndex(runs, tools.newest, asset_updated, channel=manager.get_channel, steps=steps,
-                        known_tool_version=tools.known, runs_of=getattr(history, "runs_of", None) if lazy else None)
+                        known_tool_version=tools.known, runs_of=getattr(history, "runs_of", None) if lazy else None,
+                        definition=definition)
 
 
 __all__ = ["Computation", "Lineage", "LineageIndex", "StaleReason", "lineage_index", "workflow_steps"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from operator import itemgetter
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,8 @@ class StepIndex:
         if not changed:
             return []
         model = self.model
-        grouped: dict = {}   # (node, shared keys) -> ({values on them: newest change}, newest over all)
+        changes: dict = {}   # id(node) -> [(plate value as a dict, newest change)] of its changed streams
+        grouped: dict = {}   # (id(node), shared keys) -> (key getter, {values: newest change}, wild, newest)
         out = []
         for i, (wf, f) in enumerate(self.factors):
             if wf is None:
@@ -146,69 +148,71 @@ class StepIndex:
                 sink = wf.nodes[f.sinks[0]] if len(f.sinks) == 1 else None
                 sink_streams = model.node_streams(sink) if sink is not None else {}
                 sink_keys = frozenset(k for pv in list(sink_streams)[:1] for k, _v in pv)
-                groups = [self._grouped(grouped, node, sink_keys, changed) for node in inputs]
+                groups = [self._grouped(grouped, changes, node, sink_keys, changed) for node in inputs]
             except Exception:  # noqa: BLE001 - planning it reports why (or finds no step)
                 out.append(i)
                 continue
-            if not any(newest is not None for _g, _k, newest in groups):
+            groups = [g for g in groups if g[3] is not None]
+            if not groups:
                 continue   # no input changed
             if f.factor_type != "Factor" or sink is None or always(i):
                 out.append(i)
                 continue
+            top = max(g[3] for g in groups)
             for pv, sid in sink_streams.items():
                 d = definition(sink.channel_id, sid)
-                if d is None or d[1] is None:
+                if d is None or d[1] is None or d[1] >= top:
                     continue
-                values = dict(pv)
-                bound = None
-                for by_values, keys, _newest in groups:
-                    at = by_values.get(tuple(values.get(k) for k in keys))
-                    if at is not None and (bound is None or at > bound):
-                        bound = at
-                if bound is not None and bound > d[1]:
+                if _bound(groups, dict(pv)) > d[1]:
                     out.append(i)
                     break
         return out
 
-    def _grouped(self, grouped, node, sink_keys, changed):
-        """``({values on the shared keys: newest change}, shared keys, newest change overall)`` of ``node``'s
-        streams; a stream lacking a shared key counts under every value."""
+    def _grouped(self, grouped, changes, node, sink_keys, changed):
+        """``(key getter, {values on the shared keys: newest change}, newest of those lacking a shared key,
+        newest change overall)`` of ``node``'s streams."""
         streams = self.model.node_streams(node)
         keys = tuple(sorted(frozenset(k for pv in list(streams)[:1] for k, _v in pv) & sink_keys))
         memo = grouped.get((id(node), keys))
         if memo is not None:
             return memo
-        by_values, wild, newest = {}, None, None
-        cid = node.channel_id
-        for pv, sid in streams.items():
-            at = changed.get((cid, sid.key))
-            if at is None:
-                continue
+        got = changes.get(id(node))
+        if got is None:
+            cid = node.channel_id
+            got = changes[id(node)] = [(dict(pv), at) for pv, sid in streams.items()
+                                       for at in (changed.get((cid, sid.key)),) if at is not None]
+        by_values, wild, newest = {}, -1, None
+        getter = itemgetter(*keys) if keys else None
+        for values, at in got:
             if newest is None or at > newest:
                 newest = at
-            values = dict(pv)
-            if any(k not in values for k in keys):
-                wild = at if wild is None or at > wild else wild
+            if getter is None:
                 continue
-            v = tuple(values[k] for k in keys)
+            try:
+                v = getter(values)
+            except KeyError:   # lacks a shared key: agrees with every value
+                wild = max(wild, at)
+                continue
             if by_values.get(v, -1) < at:
                 by_values[v] = at
-        if wild is not None:   # lacks a shared key: agrees with every value
-            by_values = _Wild(by_values, wild)
-        grouped[(id(node), keys)] = memo = (by_values, keys, newest)
+        grouped[(id(node), keys)] = memo = (getter, by_values, wild, newest)
         return memo
 
 
-class _Wild(dict):
-    """Newest change per value, at least ``wild`` for any value."""
-
-    def __init__(self, by_values, wild):
-        super().__init__(by_values)
-        self.wild = wild
-
-    def get(self, key, default=None):
-        at = super().get(key)
-        return self.wild if at is None or at < self.wild else at
+def _bound(groups, values) -> int:
+    """The newest change a sink stream with plate value ``values`` may have read (-1: none)."""
+    bound = -1
+    for getter, by_values, wild, newest in groups:
+        if getter is None:
+            at = newest
+        else:
+            try:
+                at = max(by_values.get(getter(values), -1), wild)
+            except KeyError:   # the sink lacks a shared key: bounded by every stream
+                at = newest
+        if at > bound:
+            bound = at
+    return bound
 
 
 def _name(sid):

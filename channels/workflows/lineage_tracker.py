@@ -48,7 +48,7 @@ class LineageTracker:
         self.manager = manager
         history = manager.run_history
         self._seen_runs = {r.id for r in history.list(limit=64)}
-        self.index = lineage_index(manager, steps=steps, model=model, lazy=True)
+        self.index = lineage_index(manager, steps=steps, model=model, lazy=True, definition=definition)
         self._definition = definition if definition is not None else self._known_definition
         self._change_mark: dict = {}     # channel_id -> (newest change time seen, ids of changes at that time)
         self._suspects: set = set()

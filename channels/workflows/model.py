@@ -46,7 +46,13 @@ class WorkflowModel:
         cached = self._streams.get(key)
         if cached is not None and len(cached[0]) == len(plates) and all(a is b for a, b in zip(cached[0], plates)):
             return cached[1]
-        streams = {pv: StreamId(node.stream_name, list(pv)) for pv in overlapping_values(plates)}
+        values = overlapping_values(plates)
+        if all(type(k) is str and k and type(v) is str for pv in values for k, v in pv) and \
+                all(len(dict(pv)) == len(pv) for pv in values):
+            name = StreamId(node.stream_name).name   # the name checked once; plate values are text pairs
+            streams = {pv: StreamId._stored(name, pv) for pv in values}
+        else:
+            streams = {pv: StreamId(node.stream_name, list(pv)) for pv in values}
         self._streams[key] = (plates, streams)
         return streams
 
