@@ -248,21 +248,52 @@ class LineageIndex:
 
     def _fetch(self, key, role) -> None:
         """Read the runs that wrote (``role`` WROTE) or read (READ) one stream, when they have not been read."""
-        if self._runs is not None or (key, role) in self._fetched:
-            return
+        if self._runs is None and (key, role) not in self._fetched:
+            self._fetch_many([key], role)
+
+    def _fetch_many(self, keys, role) -> None:
+        """Read the runs that wrote or read those of ``keys`` not read yet, in one history call."""
         if self._runs_of is None:
             self._load()
             return
         with self._load_lock:
-            if self._runs is not None or (key, role) in self._fetched:
+            if self._runs is not None:
                 return
-            runs = sorted(_ok(self._runs_of([key], role)), key=_started)
-            if role == WROTE:
-                _merge_runs(self._w, self._w_ids, key,
-                            [r for r in runs if (r.output_channel, _sid(r.output_stream)) == key])
-            else:
-                _merge_runs(self._r, self._r_ids, key, [r for r in runs if key in _inputs(r)])
-            self._fetched.add((key, role))
+            keys = [k for k in dict.fromkeys(keys) if k[1] is not None and (k, role) not in self._fetched]
+            if not keys:
+                return
+            wanted = set(keys)
+            found: dict = {}
+            for r in sorted(_ok(self._runs_of(keys, role)), key=_started):
+                if role == WROTE:
+                    out = (r.output_channel, _sid(r.output_stream))
+                    if out in wanted:
+                        found.setdefault(out, []).append(r)
+                else:
+                    for inp in dict.fromkeys(_inputs(r)):
+                        if inp in wanted:
+                            found.setdefault(inp, []).append(r)
+            index, ids = (self._w, self._w_ids) if role == WROTE else (self._r, self._r_ids)
+            for key in keys:
+                _merge_runs(index, ids, key, found.get(key, []))
+                self._fetched.add((key, role))
+
+    def _fetch_upstream(self, key) -> None:
+        """Read the runs that wrote ``key`` and everything upstream of it, one history call per level (a
+        stream's staleness asks for its inputs' and theirs: hundreds of streams for a home's summary)."""
+        if self._runs is not None or self._runs_of is None:
+            return
+        level, seen = [key], {key}
+        while level:
+            self._fetch_many(level, WROTE)
+            nxt = []
+            for k in level:
+                for r in self._w.get(k, ()):
+                    for inp in _inputs(r):
+                        if inp not in seen and inp[1] is not None:
+                            seen.add(inp)
+                            nxt.append(inp)
+            level = nxt
 
     @property
     def loaded(self) -> bool:
@@ -329,6 +360,8 @@ class LineageIndex:
     # -- questions ------------------------------------------------------------------------------------------
     def lineage(self, channel_id, stream_id) -> Lineage:
         key = (channel_id, stream_id)
+        if key not in self._stale_cache:
+            self._fetch_upstream(key)
         lin = Lineage(channel_id, stream_id, list(self.writers_of(key)), list(self.readers_of(key)),
                       steps=self.steps.writers(key), reader_steps=self.steps.readers(key))
         lin.computations = self.computations(channel_id, stream_id)
@@ -365,6 +398,8 @@ class LineageIndex:
         key = (channel_id, stream_id)
         if key in self._stale_cache:
             return self._stale_cache[key]
+        if _seen is None:
+            self._fetch_upstream(key)
         seen = set() if _seen is None else _seen
         if key in seen:  # a stream that (indirectly) reads itself: stop
             return []

@@ -47,10 +47,9 @@ class WorkflowModel:
         if cached is not None and len(cached[0]) == len(plates) and all(a is b for a, b in zip(cached[0], plates)):
             return cached[1]
         values = overlapping_values(plates)
-        if all(type(k) is str and k and type(v) is str for pv in values for k, v in pv) and \
-                all(len(dict(pv)) == len(pv) for pv in values):
-            name = StreamId(node.stream_name).name   # the name checked once; plate values are text pairs
-            streams = {pv: StreamId._stored(name, pv) for pv in values}
+        ids = StreamId._many(node.stream_name, values)   # text pairs (as plates hold them): made at once
+        if ids is not None:
+            streams = dict(zip(values, ids))
         else:
             streams = {pv: StreamId(node.stream_name, list(pv)) for pv in values}
         self._streams[key] = (plates, streams)
