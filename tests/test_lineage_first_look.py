@@ -112,6 +112,33 @@ def test_runs_an_earlier_version_recorded_count_and_are_summarised_by_the_next_r
     manager.close()
 
 
+def test_runs_an_earlier_version_records_while_the_app_reads_count_at_its_next_read(tmp_path):
+    """The records without a summary are decoded once per session; what such a program records later is read
+    at the next question, and a lineage asks the file for one stream's runs only."""
+    from channels.stores.codec import encode_json
+    manager = _pipeline(tmp_path)
+    path = str(tmp_path / "t.sqlite")
+    manager.close()
+    _forget_summary(path)
+    store = SQLiteStore(path)
+    before = store.run_summary()
+    assert before == summarise_run_dicts(store.list_runs())
+    count_runs = store.runs_of([("mongo", COUNT)], "wrote")
+    assert [r["tool"] for r in count_runs] == ["aggregate"]
+    earlier = dict(count_runs[0], id="an-earlier-program", started_at=(P0 - timedelta(days=1)).isoformat())
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", (0, encode_json(earlier)))
+    con.close()
+    after = store.run_summary()
+    assert after == summarise_run_dicts(store.list_runs()) != before
+    assert after["reads"][("mongo", MEAN.key)] == P0 - timedelta(days=1)
+    assert [r["id"] for r in store.runs_of([("mongo", COUNT)], "wrote")] == ["an-earlier-program", count_runs[0]["id"]]
+    assert [r["id"] for r in store.runs_of([("mongo", MEAN)], "read")] == ["an-earlier-program", count_runs[0]["id"]]
+    assert "run_reads" not in _tables(path)       # reading wrote nothing
+    store.close()
+
+
 def test_newest_changes_the_run_summary_and_one_streams_runs_agree_with_the_records(store):  # noqa: F811
     class Double(Tool):
         name = "double"
