@@ -40,12 +40,13 @@ from ..errors import StreamIdError
 from ..stream import get_stream_id
 from ..time_interval import TimeIntervals
 from ..tools.history import READ, WROTE
-from ..utils import from_ms
+from ..utils import from_ms, to_ms
 from .lineage_steps import StepIndex, step_inputs as _step_inputs, step_outputs as _step_outputs
 
 log = logging.getLogger(__name__)
 
 TOOL, ASSET, CHANGE, INSERT, UPSTREAM = "tool", "asset", "change", "insert", "upstream"
+NOT_KNOWN = object()   # see LineageIndex.newest_change
 
 
 @dataclass
@@ -214,6 +215,10 @@ class LineageIndex:
         self.asset_updated = asset_updated
         self._channel = channel
         self._definition = definition
+        #: ``(channel_id, StreamId) -> epoch ms of its newest change | None (none) | NOT_KNOWN``: kept by a caller
+        #: that follows the change logs (:class:`~channels.workflows.LineageTracker`): inputs with no change
+        #: after a computation are not read
+        self.newest_change = None
         self._source = runs if callable(runs) else None
         self._runs_of = runs_of if self._source is not None else None
         self._load_lock = threading.RLock()
@@ -460,10 +465,16 @@ class LineageIndex:
                 if inp[1] is not None and (inp not in since or c.at < since[inp]):
                     since[inp] = c.at
         out = {}
+        newest = self.newest_change
         for inp, t in since.items():
             ch = self._get_channel(inp[0])
             if ch is None or not getattr(ch, "keeps_changes", False):
                 continue
+            if newest is not None:
+                at = newest(inp)
+                if at is not NOT_KNOWN and (at is None or at <= to_ms(t)):
+                    out[inp] = []      # nothing changed it after t: nothing to read
+                    continue
             try:
                 out[inp] = ch.list_changes(inp[1], since=t)
             except Exception as e:  # noqa: BLE001 - an unreadable change log shows as no change, logged

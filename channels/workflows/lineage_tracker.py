@@ -11,7 +11,7 @@ from datetime import timedelta
 from ..stream import StreamId
 from ..time_interval import TimeIntervals
 from ..utils import from_ms, to_ms
-from .lineage import Lineage, _inputs, _newer, _sid, _step_inputs, _step_outputs, lineage_index
+from .lineage import NOT_KNOWN, Lineage, _inputs, _newer, _sid, _step_inputs, _step_outputs, lineage_index
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,10 @@ class LineageTracker:
         #: kept up to date with new runs
         self._summary = summary
         changed = self._first_changes()
+        #: (channel_id, StreamId.key) -> epoch ms of its newest change, of the channels in _change_mark (kept up
+        #: to date by update): the index reads no change log of an input that has not changed since a computation
+        self._newest = changed
+        self.index.newest_change = self._newest_change
         self._first_suspects(summary, changed)
         self._suspect_steps(changed)
         if self._probe:
@@ -77,10 +81,22 @@ class LineageTracker:
         changed = newest_of_keys(changes)
         touched |= set(changed)
         self._suspect_changes(changes)
-        self._suspect_steps({(cid, sid.key): to_ms(at) for (cid, sid), at in changed.items()})
+        changed_ms = {(cid, sid.key): to_ms(at) for (cid, sid), at in changed.items()}
+        for key, at in changed_ms.items():
+            if self._newest.get(key, -1) < at:
+                self._newest[key] = at
+        self._suspect_steps(changed_ms)
         if touched:
             self.index.forget(touched)
         return touched
+
+    def _newest_change(self, key):
+        """The newest change of ``key`` ((channel_id, StreamId)) as of the last :meth:`update`: epoch ms, None
+        (none), or NOT_KNOWN (a channel whose change log is not followed)."""
+        cid, sid = key
+        if cid not in self._change_mark:
+            return NOT_KNOWN
+        return self._newest.get((cid, sid.key))
 
     def _new_runs(self) -> list:
         history = self.manager.run_history
