@@ -76,8 +76,8 @@ class StepIndex:
                 numbers.append(i)
 
     def planned(self, i: int) -> tuple[dict, dict, list]:
-        """``({output: [Step]}, {input: [Step]}, [Step])`` of factor ``i``'s steps, planned once (a factor that cannot be planned, e.g.
-        stored code until plan marks it, is logged and has none)."""
+        """``({output: [Step]}, {input: [Step]}, [Step])`` of factor ``i``'s steps, planned once (a factor that
+        cannot be planned, e.g. stored code until plan marks it, is logged and has none)."""
         got = self._planned.get(i)
         if got is not None:
             return got
