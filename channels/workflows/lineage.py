@@ -226,6 +226,7 @@ class LineageIndex:
         self._w, self._r = {}, {}         # (channel_id, StreamId) -> its writers / readers, oldest first
         self._w_ids, self._r_ids = {}, {}  # ... -> their run ids
         self._fetched: set = set()        # (key, WROTE / READ) whose runs were read alone (runs_of)
+        self._upstream_read: set = set()  # keys whose writers and everything upstream were read (_fetch_upstream)
         if self._source is None:
             self._index_runs(runs)
         self.steps = steps if isinstance(steps, StepIndex) else StepIndex(list(steps or ()))
@@ -286,7 +287,7 @@ class LineageIndex:
     def _fetch_upstream(self, key) -> None:
         """Read the runs that wrote ``key`` and everything upstream of it, one history call per level (a
         stream's staleness asks for its inputs' and theirs: hundreds of streams for a home's summary)."""
-        if self._runs is not None or self._runs_of is None:
+        if self._runs is not None or self._runs_of is None or key in self._upstream_read:
             return
         level, seen = [key], {key}
         while level:
@@ -299,6 +300,7 @@ class LineageIndex:
                             seen.add(inp)
                             nxt.append(inp)
             level = nxt
+        self._upstream_read |= seen   # (runs recorded later are read stream by stream, as ever)
 
     @property
     def loaded(self) -> bool:
