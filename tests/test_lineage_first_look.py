@@ -15,7 +15,8 @@ from channels.errors import ToolExecutionError
 from channels.stores.sqlite_store import SQLiteStore
 from channels.tools import Tool, load_tool
 from channels.tools.history import summarise_run_dicts
-from channels.workflows import LineageTracker, lineage_index, load_model, run_workflow
+from channels.utils import to_ms
+from channels.workflows import LineageTracker, lineage_index, load_model, run_workflow, workflow_steps
 from hsgui.workflows.status import STALE, WorkflowStatusIndex, node_detail, workflow_status
 
 from stores_fixtures import store  # noqa: F401 - the parametrised store fixture
@@ -111,6 +112,33 @@ def test_runs_an_earlier_version_recorded_count_and_are_summarised_by_the_next_r
     manager.close()
 
 
+def test_runs_an_earlier_version_records_while_the_app_reads_count_at_its_next_read(tmp_path):
+    """The records without a summary are decoded once per session; what such a program records later is read
+    at the next question, and a lineage asks the file for one stream's runs only."""
+    from channels.stores.codec import encode_json
+    manager = _pipeline(tmp_path)
+    path = str(tmp_path / "t.sqlite")
+    manager.close()
+    _forget_summary(path)
+    store = SQLiteStore(path)
+    before = store.run_summary()
+    assert before == summarise_run_dicts(store.list_runs())
+    count_runs = store.runs_of([("mongo", COUNT)], "wrote")
+    assert [r["tool"] for r in count_runs] == ["aggregate"]
+    earlier = dict(count_runs[0], id="an-earlier-program", started_at=(P0 - timedelta(days=1)).isoformat())
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("INSERT INTO runs (recorded_ms, record) VALUES (?, ?)", (0, encode_json(earlier)))
+    con.close()
+    after = store.run_summary()
+    assert after == summarise_run_dicts(store.list_runs()) != before
+    assert after["reads"][("mongo", MEAN.key)] == P0 - timedelta(days=1)
+    assert [r["id"] for r in store.runs_of([("mongo", COUNT)], "wrote")] == ["an-earlier-program", count_runs[0]["id"]]
+    assert [r["id"] for r in store.runs_of([("mongo", MEAN)], "read")] == ["an-earlier-program", count_runs[0]["id"]]
+    assert "run_reads" not in _tables(path)       # reading wrote nothing
+    store.close()
+
+
 def test_newest_changes_the_run_summary_and_one_streams_runs_agree_with_the_records(store):  # noqa: F811
     class Double(Tool):
         name = "double"
@@ -139,6 +167,11 @@ def test_newest_changes_the_run_summary_and_one_streams_runs_agree_with_the_reco
     newest = store.newest_changes(channel_id="mongo")
     assert newest == newest_of(store.list_changes(channel_id="mongo")) and set(newest) == {RAW, MEAN}
     assert store.newest_changes(channel_id="elsewhere") == {}
+    # the same as numbers by key, and the definitions as the colouring reads them (the intervals and last_updated)
+    assert store.newest_change_ms(channel_id="mongo") == {sid.key: to_ms(at) for sid, at in newest.items()}
+    assert store.calculated_by_key("mongo") == {
+        d.stream_id.key: (d.calculated_intervals, to_ms(d.last_updated)) for d in store.list_definitions("mongo")}
+    assert store.calculated_by_key("elsewhere") == {} and store.newest_change_ms(channel_id="elsewhere") == {}
     summary = store.run_summary()
     assert summary == summarise_run_dicts(store.list_runs())
     assert summary["reads"] == {("mongo", RAW.key): run.started_at}
@@ -185,3 +218,47 @@ def test_runs_taken_in_twice_show_once_in_a_lineage(tmp_path):
     assert [r.id for r in after.readers] == [r.id for r in before.readers] and len(after.readers) == 1
     assert len(index.runs) == len(manager.run_history.list())
     manager.close()
+
+
+def _forget_runs(path):
+    """The file as HyperStream leaves it: streams computed by a workflow, their definitions, no run record."""
+    _forget_summary(path)
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("DELETE FROM runs")
+    con.close()
+
+
+def test_streams_no_run_recorded_are_marked_where_an_input_changed_after_their_step(tmp_path):
+    """Without run records a stream's lineage is its workflow step: a fresh open marks exactly the steps whose
+    input changed after they computed (one resident of one house here, and that house's merge), as planning every
+    step of the workflow does -- without planning the factors nothing changed under."""
+    path = _store(tmp_path / "s.sqlite")
+    app = ChannelManager.open(path)
+    model = load_model(app.store)
+    run_workflow(app, model, model.workflows["wf"], RUN)
+    app.close()
+    _forget_runs(path)
+    manager = ChannelManager.open(path)
+    index, before = _colours(manager)
+    assert index.tracker().stale_streams() == {} and {s[0] for s in before.values()} == {"all"}
+    manager.get_channel("mongo").purge_interval(TICKS, TimeInterval(T0 + timedelta(minutes=2),
+                                                                    T0 + timedelta(minutes=3)))
+    fresh = ChannelManager.open(path)
+    index, colours = _colours(fresh)
+    stale = index.tracker().stale_streams()
+    assert set(stale) == {("mongo", StreamId("count_per_resident", {"house": "1", "resident": "a"})),
+                          ("mongo", StreamId("merged_per_house", {"house": "1"}))}
+    assert colours["count_per_resident"][0] == STALE and colours["merged_per_house"][0] == STALE
+    assert colours["count_per_resident"][1][STALE] == 1 and colours["merged_per_house"][1][STALE] == 1
+    # every step planned up front marks the same streams, with the same intervals and reasons
+    every = LineageTracker(fresh, model=index.model, steps=workflow_steps(model=index.model))
+    assert every.stale_streams() == stale
+    for key in stale:
+        assert [r.reason for r in every.lineage(*key).stale] == [r.reason for r in index.tracker().lineage(*key).stale]
+    lineage = index.tracker().lineage("mongo", StreamId("merged_per_house", {"house": "1"}))
+    assert [st.factor.tool.name for st in lineage.steps] == ["aligned_merge"] and lineage.writers == []
+    assert set(lineage.upstream) == {("mongo", StreamId("count_per_resident", {"house": "1", "resident": r}))
+                                     for r in ("a", "b")}
+    for m in (manager, fresh):
+        m.close()

@@ -160,6 +160,15 @@ class Store(ABC):
         """How many definitions (of one channel) exist: a caller keeping them sees removals by the count."""
         return len(self.list_definitions(channel_id))
 
+    def calculated_by_key(self, channel_id: str, updated_since: datetime | None = None) -> dict:
+        """``{StreamId.key: (calculated TimeIntervals, last_updated epoch ms | None)}`` of one channel's streams
+        (only those updated after ``updated_since`` if given): what colouring a workflow reads of 135,000
+        definitions, without an object per definition where the store can. Streams with the same intervals may
+        share one TimeIntervals: readers never change it."""
+        from ..utils import to_ms
+        return {d.stream_id.key: (d.calculated_intervals, None if d.last_updated is None else to_ms(d.last_updated))
+                for d in self.list_definitions(channel_id, updated_since=updated_since)}
+
     @abstractmethod
     def get_definition(self, stream_id: StreamId) -> StreamDefinition | None: ...
 
@@ -292,6 +301,12 @@ class Store(ABC):
         change log needs, without reading it whole."""
         from ..changes import newest_of
         return newest_of(self.list_changes(channel_id=channel_id))
+
+    def newest_change_ms(self, channel_id: str | None = None) -> dict:
+        """``{StreamId.key: epoch ms of its newest recorded change}``: :meth:`newest_changes` without an id and a
+        datetime per stream where the store can (a first look at 130,000 streams compares them as numbers)."""
+        from ..utils import to_ms
+        return {sid.key: to_ms(at) for sid, at in self.newest_changes(channel_id).items()}
 
     def inserted_after(self, stream_id: StreamId, start, end, after: datetime):
         """Instances in ``(start, end]`` this store can tell were inserted after ``after`` whoever inserted them

@@ -56,17 +56,19 @@ class SQLiteChangeLog:
             out.append(Change(cid, sid_, TimeInterval._trusted(_dt(lo), _dt(hi)), _dt(at), kind, by, rid))
         return out
 
-    def newest(self, channel_id: str | None = None) -> dict:
-        """See :meth:`Store.newest_changes`: one grouped read of the ``(sid, at)`` index."""
+    def newest_rows(self, channel_id: str | None = None) -> list:
+        """``[(StreamId.key, epoch ms of its newest change)]``: one grouped read of the ``(sid, at)`` index."""
         q = "SELECT s.key, n.at FROM (SELECT sid, MAX(at) AS at FROM changes{} GROUP BY sid) n " \
             "JOIN streams s ON s.sid = n.sid"
         with self.db.errors("listing changes"):
             if channel_id is None:
-                rows = self.db.con().execute(q.format("")).fetchall()
-            else:
-                rows = self.db.con().execute(q.format(" WHERE channel_id=?"), (channel_id,)).fetchall()
+                return self.db.con().execute(q.format("")).fetchall()
+            return self.db.con().execute(q.format(" WHERE channel_id=?"), (channel_id,)).fetchall()
+
+    def newest(self, channel_id: str | None = None) -> dict:
+        """See :meth:`Store.newest_changes`."""
         out = {}
-        for key, at in rows:
+        for key, at in self.newest_rows(channel_id):
             name, pairs = json.loads(key)   # a key the store wrote from a checked StreamId
             sid = StreamId._stored(name, pairs)
             sid._text = key                 # its key, known already (what StreamId.key would make again)

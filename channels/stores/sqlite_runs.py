@@ -15,12 +15,16 @@ indexed by stream (one stream's lineage reads only its runs).
 
 Both are made by the first run recorded with them (files of earlier versions have neither, and older versions
 ignore them) and updated in the same transaction as the records. Records written without them (an earlier
-version, another program) are the ``runs`` rows after the mark: :meth:`SQLiteRuns.summary` folds them in when
-it reads (reading never writes) and the next :meth:`SQLiteRuns.record` stores them. Owned by
+version, another program) are the ``runs`` rows after the mark: :meth:`SQLiteRuns.summary` and
+:meth:`SQLiteRuns.runs_of` fold them in when they read (reading never writes) -- decoded once per session and
+kept as their summary and run ids by stream, then only newer ones -- and the next :meth:`SQLiteRuns.record`
+stores them. Owned by
 :class:`channels.stores.sqlite_store.SQLiteStore`; reaches the file through its
 :class:`channels.stores.sqlite_db.SQLiteDatabase`.
 """
 from __future__ import annotations
+
+import threading
 
 from ..errors import ValueEncodingError
 from ..tools.history import run_streams, summarise_run_dicts, wanted_streams
@@ -42,6 +46,11 @@ class SQLiteRuns:
 
     def __init__(self, db):
         self.db = db
+        self._lock = threading.Lock()
+        #: the records after the mark as read so far: (mark, newest id read, their summary, {(channel_id,
+        #: StreamId.key, role): [run ids]}) -- decoded once for both (a first look asks for the summary, then a
+        #: lineage for one stream's runs)
+        self._late = None
 
     def record(self, runs: list) -> None:
         """Store ``runs`` (dicts) with their summary and index by stream in one transaction; inside this thread's
@@ -100,7 +109,7 @@ class SQLiteRuns:
                                                                      "FROM run_reads")}
                 tools = {(t or None, v or None) for t, v in con.execute("SELECT tool, version FROM run_tools")}
             out = {"reads": reads, "tools": tools}
-            _merge(out, summarise_run_dicts(run for _id, run in self._records_after(con, mark or 0, None)))
+            _merge(out, self._after_mark(con, mark)[0])
         return out
 
     def runs_of(self, streams, role: str | None = None) -> list[dict]:
@@ -117,10 +126,35 @@ class SQLiteRuns:
                                                (c, key, r, mark)):
                         if i not in out:
                             out[i] = decode_json(text)
-            for i, run in self._records_after(con, mark or 0, None):
-                if wanted.intersection(run_streams(run)):
-                    out[i] = run
+            by_stream = self._after_mark(con, mark)[1]
+            ids = sorted({i for w in wanted for i in by_stream.get(w, ())} - set(out))
+            for part in range(0, len(ids), 500):
+                chunk = ids[part:part + 500]
+                for i, text in con.execute(f"SELECT id, record FROM runs WHERE id IN ({','.join('?' * len(chunk))})",
+                                           chunk):
+                    out[i] = decode_json(text)
         return [out[i] for i in sorted(out, reverse=True)]
+
+    def _after_mark(self, con, mark) -> tuple:
+        """``(summary, {(channel_id, StreamId.key, role): [run ids]})`` of the records after ``mark`` (None: all;
+        what an earlier version recorded without the summary), decoded once and then only the newer ones."""
+        mark = mark or 0
+        with self._lock:
+            late = self._late
+            if late is None or late[0] != mark:
+                late = (mark, mark, {"reads": {}, "tools": set()}, {})
+            _mark, top, summary, by_stream = late
+            rows = self._records_after(con, top, None)
+            if rows:   # what was returned before is never changed: new ones are made
+                summary = {"reads": dict(summary["reads"]), "tools": set(summary["tools"])}
+                _merge(summary, summarise_run_dicts(run for _id, run in rows))
+                by_stream = {k: list(v) for k, v in by_stream.items()}
+                for i, run in rows:
+                    for k in run_streams(run):
+                        by_stream.setdefault(k, []).append(i)
+                top = max(i for i, _run in rows)
+            self._late = (mark, top, summary, by_stream)
+        return summary, by_stream
 
     @staticmethod
     def _mark(con) -> int | None:

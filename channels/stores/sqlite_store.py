@@ -247,6 +247,24 @@ class SQLiteStore(Store):
         intervals = {}
         return [self._definition(r, intervals) for r in rows]
 
+    def calculated_by_key(self, channel_id: str, updated_since: datetime | None = None) -> dict:
+        """See :meth:`Store.calculated_by_key`: three columns, each distinct intervals text parsed once."""
+        self._settle()
+        q, args = "SELECT key, calculated_intervals, last_updated FROM definitions WHERE channel_id=?", [channel_id]
+        if updated_since is not None:
+            q += " AND last_updated>?"
+            args.append(_ms(updated_since, 0))
+        with self._db.errors("listing stream definitions"):
+            rows = self._db.con().execute(q, args).fetchall()
+        parsed: dict = {}
+        out = {}
+        for key, text, lu in rows:
+            ci = parsed.get(text)
+            if ci is None:
+                ci = parsed[text] = _intervals_from_text(text)
+            out[key] = (ci, lu)
+        return out
+
     def channel_ids(self) -> set[str]:
         with self._db.errors("listing channel ids"):
             return {r[0] for r in self._db.con().execute("SELECT DISTINCT channel_id FROM definitions")}
@@ -599,6 +617,11 @@ class SQLiteStore(Store):
         """See :meth:`Store.newest_changes`."""
         self._settle()
         return self._changes.newest(channel_id)
+
+    def newest_change_ms(self, channel_id: str | None = None) -> dict:
+        """See :meth:`Store.newest_change_ms`."""
+        self._settle()
+        return dict(self._changes.newest_rows(channel_id))
 
     # -- reading -----------------------------------------------------------------------------------------------
     def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:

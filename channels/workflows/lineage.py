@@ -40,10 +40,13 @@ from ..errors import StreamIdError
 from ..stream import get_stream_id
 from ..time_interval import TimeIntervals
 from ..tools.history import READ, WROTE
+from ..utils import from_ms, to_ms
+from .lineage_steps import StepIndex, step_inputs as _step_inputs, step_outputs as _step_outputs
 
 log = logging.getLogger(__name__)
 
 TOOL, ASSET, CHANGE, INSERT, UPSTREAM = "tool", "asset", "change", "insert", "upstream"
+NOT_KNOWN = object()   # see LineageIndex.newest_change
 
 
 @dataclass
@@ -170,14 +173,6 @@ def _inputs(run):
     return [(c, _sid(s)) for c, s in pairs]
 
 
-def _step_inputs(step):
-    return list(step.sources) + ([step.alignment] if step.alignment else [])
-
-
-def _step_outputs(step):
-    return list(step.sinks) if step.sinks else ([step.sink] if step.sink else [])
-
-
 @lru_cache(maxsize=4096)
 def _newer(a: str, b: str) -> bool:
     try:
@@ -195,7 +190,7 @@ class LineageIndex:
     (cached per stream: build one per question burst, e.g. per graph colouring)."""
 
     def __init__(self, runs, newest_tool_version=None, asset_updated=None, *, channel=None, steps=(),
-                 known_tool_version=None, runs_of=None):
+                 known_tool_version=None, runs_of=None, definition=None):
         """
         :param runs: RunRecords (any order), or a callable returning them: read when first needed, not when the
             index is made
@@ -207,14 +202,23 @@ class LineageIndex:
             (used for asset channels that keep no change log; None for streams that are not assets)
         :param channel: ``channel_id -> channel | None``: the channels, for their change logs, calculated intervals
             and stores (None: lineage from run records only, no change checks)
-        :param steps: workflow plan Steps (lineage of streams no run record covers)
+        :param steps: workflow plan Steps (lineage of streams no run record covers), or a
+            :class:`~channels.workflows.lineage_steps.StepIndex` that plans them per factor when first asked
         :param known_tool_version: ``(tool name, version) -> bool``: the version is one of the tool folders'
             (only then is a workflow step's tool version compared with the newest)
+        :param definition: ``(channel_id, StreamId) -> (calculated TimeIntervals, last_updated epoch ms | None) |
+            None``: streams' definitions as a caller keeps them (the Workflows dock reads them all); default: the
+            channels' known streams
         """
         self.known_tool_version = known_tool_version
         self.newest_tool_version = newest_tool_version
         self.asset_updated = asset_updated
         self._channel = channel
+        self._definition = definition
+        #: ``(channel_id, StreamId) -> epoch ms of its newest change | None (none) | NOT_KNOWN``: kept by a caller
+        #: that follows the change logs (:class:`~channels.workflows.LineageTracker`): inputs with no change
+        #: after a computation are not read
+        self.newest_change = None
         self._source = runs if callable(runs) else None
         self._runs_of = runs_of if self._source is not None else None
         self._load_lock = threading.RLock()
@@ -222,14 +226,10 @@ class LineageIndex:
         self._w, self._r = {}, {}         # (channel_id, StreamId) -> its writers / readers, oldest first
         self._w_ids, self._r_ids = {}, {}  # ... -> their run ids
         self._fetched: set = set()        # (key, WROTE / READ) whose runs were read alone (runs_of)
+        self._upstream_read: set = set()  # keys whose writers and everything upstream were read (_fetch_upstream)
         if self._source is None:
             self._index_runs(runs)
-        self._step_writers, self._step_readers = {}, {}
-        for st in steps or ():
-            for out in _step_outputs(st):
-                self._step_writers.setdefault(out, []).append(st)
-            for inp in _step_inputs(st):
-                self._step_readers.setdefault(inp, []).append(st)
+        self.steps = steps if isinstance(steps, StepIndex) else StepIndex(list(steps or ()))
         self._stale_cache: dict = {}
         self._comp_cache: dict = {}
 
@@ -254,21 +254,53 @@ class LineageIndex:
 
     def _fetch(self, key, role) -> None:
         """Read the runs that wrote (``role`` WROTE) or read (READ) one stream, when they have not been read."""
-        if self._runs is not None or (key, role) in self._fetched:
-            return
+        if self._runs is None and (key, role) not in self._fetched:
+            self._fetch_many([key], role)
+
+    def _fetch_many(self, keys, role) -> None:
+        """Read the runs that wrote or read those of ``keys`` not read yet, in one history call."""
         if self._runs_of is None:
             self._load()
             return
         with self._load_lock:
-            if self._runs is not None or (key, role) in self._fetched:
+            if self._runs is not None:
                 return
-            runs = sorted(_ok(self._runs_of([key], role)), key=_started)
-            if role == WROTE:
-                _merge_runs(self._w, self._w_ids, key,
-                            [r for r in runs if (r.output_channel, _sid(r.output_stream)) == key])
-            else:
-                _merge_runs(self._r, self._r_ids, key, [r for r in runs if key in _inputs(r)])
-            self._fetched.add((key, role))
+            keys = [k for k in dict.fromkeys(keys) if k[1] is not None and (k, role) not in self._fetched]
+            if not keys:
+                return
+            wanted = set(keys)
+            found: dict = {}
+            for r in sorted(_ok(self._runs_of(keys, role)), key=_started):
+                if role == WROTE:
+                    out = (r.output_channel, _sid(r.output_stream))
+                    if out in wanted:
+                        found.setdefault(out, []).append(r)
+                else:
+                    for inp in dict.fromkeys(_inputs(r)):
+                        if inp in wanted:
+                            found.setdefault(inp, []).append(r)
+            index, ids = (self._w, self._w_ids) if role == WROTE else (self._r, self._r_ids)
+            for key in keys:
+                _merge_runs(index, ids, key, found.get(key, []))
+                self._fetched.add((key, role))
+
+    def _fetch_upstream(self, key) -> None:
+        """Read the runs that wrote ``key`` and everything upstream of it, one history call per level (a
+        stream's staleness asks for its inputs' and theirs: hundreds of streams for a home's summary)."""
+        if self._runs is not None or self._runs_of is None or key in self._upstream_read:
+            return
+        level, seen = [key], {key}
+        while level:
+            self._fetch_many(level, WROTE)
+            nxt = []
+            for k in level:
+                for r in self._w.get(k, ()):
+                    for inp in _inputs(r):
+                        if inp not in seen and inp[1] is not None:
+                            seen.add(inp)
+                            nxt.append(inp)
+            level = nxt
+        self._upstream_read |= seen   # (runs recorded later are read stream by stream, as ever)
 
     @property
     def loaded(self) -> bool:
@@ -322,7 +354,7 @@ class LineageIndex:
             for r in self.readers_of(k):
                 if r.output_stream:
                     todo.append((r.output_channel, _sid(r.output_stream)))
-            for st in self._step_readers.get(k, ()):
+            for st in self.steps.readers(k):
                 todo.extend(_step_outputs(st))
         return out
 
@@ -335,8 +367,10 @@ class LineageIndex:
     # -- questions ------------------------------------------------------------------------------------------
     def lineage(self, channel_id, stream_id) -> Lineage:
         key = (channel_id, stream_id)
+        if key not in self._stale_cache:
+            self._fetch_upstream(key)
         lin = Lineage(channel_id, stream_id, list(self.writers_of(key)), list(self.readers_of(key)),
-                      steps=list(self._step_writers.get(key, [])), reader_steps=list(self._step_readers.get(key, [])))
+                      steps=self.steps.writers(key), reader_steps=self.steps.readers(key))
         lin.computations = self.computations(channel_id, stream_id)
         lin.stale = self.stale(channel_id, stream_id)
         return lin
@@ -347,8 +381,8 @@ class LineageIndex:
         key = (channel_id, stream_id)
         if key in self._comp_cache:
             return self._comp_cache[key]
-        stream = self._stream(channel_id, stream_id)
-        calc = stream.calculated_intervals if stream is not None else None
+        state = self._state(channel_id, stream_id)
+        calc = state[0] if state is not None else None
         out, covered = [], TimeIntervals()
         for r in reversed(self.writers_of(key)):
             part = r.computed - covered
@@ -358,13 +392,12 @@ class LineageIndex:
             if not part.is_empty:
                 out.append(Computation(part, r.started_at, _inputs(r), run=r))
         out.reverse()
-        steps = self._step_writers.get(key, [])
-        if steps and calc is not None:
-            rest = calc - covered
-            if not rest.is_empty:
-                at = self._computed_at(channel_id, stream_id, stream, rest)
-                for st in steps:
-                    out.append(Computation(rest, at, _step_inputs(st), step=st))
+        rest = calc - covered if calc is not None else None
+        steps = self.steps.writers(key) if rest is not None and not rest.is_empty else ()   # planned if needed
+        if steps:
+            at = self._computed_at(channel_id, stream_id, state[1], rest)
+            for st in steps:
+                out.append(Computation(rest, at, _step_inputs(st), step=st))
         self._comp_cache[key] = out
         return out
 
@@ -372,6 +405,8 @@ class LineageIndex:
         key = (channel_id, stream_id)
         if key in self._stale_cache:
             return self._stale_cache[key]
+        if _seen is None:
+            self._fetch_upstream(key)
         seen = set() if _seen is None else _seen
         if key in seen:  # a stream that (indirectly) reads itself: stop
             return []
@@ -394,11 +429,19 @@ class LineageIndex:
         except Exception:  # noqa: BLE001 - a channel of an old run may be gone
             return None
 
-    def _stream(self, channel_id, stream_id):
+    def _state(self, channel_id, stream_id):
+        """``(calculated TimeIntervals, last_updated)`` of a stream (None: unknown): from ``definition`` if given,
+        else the channel's known stream."""
+        if stream_id is None:
+            return None
+        if self._definition is not None:
+            d = self._definition(channel_id, stream_id)
+            return None if d is None else (d[0], None if d[1] is None else from_ms(d[1]))
         ch = self._get_channel(channel_id)
-        return None if ch is None or stream_id is None else ch.known_stream(stream_id)
+        stream = None if ch is None else ch.known_stream(stream_id)
+        return None if stream is None else (stream.calculated_intervals, getattr(stream, "last_updated", None))
 
-    def _computed_at(self, channel_id, stream_id, stream, part) -> datetime | None:
+    def _computed_at(self, channel_id, stream_id, last_updated, part) -> datetime | None:
         """When a part no run record covers was computed: its newest instance's insertion (MongoDB), else the
         definition's last_updated."""
         store = getattr(self._get_channel(channel_id), "store", None)
@@ -412,7 +455,7 @@ class LineageIndex:
                     t = None
                 if t is not None and (newest is None or t > newest):
                     newest = t
-        return newest if newest is not None else getattr(stream, "last_updated", None)
+        return newest if newest is not None else last_updated
 
     def _input_changes(self, comps) -> dict:
         """``(channel_id, StreamId) -> [Change]`` after the oldest computation reading it (one read per input)."""
@@ -424,10 +467,16 @@ class LineageIndex:
                 if inp[1] is not None and (inp not in since or c.at < since[inp]):
                     since[inp] = c.at
         out = {}
+        newest = self.newest_change
         for inp, t in since.items():
             ch = self._get_channel(inp[0])
             if ch is None or not getattr(ch, "keeps_changes", False):
                 continue
+            if newest is not None:
+                at = newest(inp)
+                if at is not NOT_KNOWN and (at is None or at <= to_ms(t)):
+                    out[inp] = []      # nothing changed it after t: nothing to read
+                    continue
             try:
                 out[inp] = ch.list_changes(inp[1], since=t)
             except Exception as e:  # noqa: BLE001 - an unreadable change log shows as no change, logged
@@ -539,34 +588,22 @@ class LineageIndex:
 def workflow_steps(store=None, model=None) -> list:
     """Every plan step of every workflow of ``model`` (else loaded from ``store``); factors that cannot be
     planned (e.g. stored code, until plan marks them) are skipped and logged, the rest kept; [] without any."""
-    from .execution import plan_factor
-    from .steps import WorkflowExecutionError
+    index = StepIndex(model=model if model is not None else _model_of(store))
+    return [st for i in range(len(index.factors)) for st in index.planned(i)[2]]
+
+
+def _model_of(store):
+    """The workflow model of ``store`` (None: none, or unreadable: logged)."""
     from .model import load_model
-    if model is None:
-        if store is None:
-            return []
-        try:
-            model = load_model(store)
-        except NotImplementedError:  # a store that keeps no workflow documents
-            return []
-        except Exception as e:  # noqa: BLE001 - lineage from runs still works without the definitions
-            log.warning("lineage: cannot load the workflow definitions: %s", e)
-            return []
-    steps = []
-    for wf in model.workflows.values():
-        try:
-            factors = wf.factor_order()
-        except Exception as e:  # noqa: BLE001
-            log.warning("lineage: workflow %s: %s", wf.workflow_id, e)
-            continue
-        for f in factors:
-            try:
-                steps += plan_factor(model, wf, f)
-            except WorkflowExecutionError as e:
-                log.info("lineage: workflow %s, factor %s skipped: %s", wf.workflow_id, f.tool.name, e)
-            except Exception as e:  # noqa: BLE001 - a malformed factor hides only itself
-                log.warning("lineage: workflow %s, factor %s skipped: %s", wf.workflow_id, f.tool.name, e)
-    return steps
+    if store is None:
+        return None
+    try:
+        return load_model(store)
+    except NotImplementedError:  # a store that keeps no workflow documents
+        return None
+    except Exception as e:  # noqa: BLE001 - lineage from runs still works without the definitions
+        log.warning("lineage: cannot load the workflow definitions: %s", e)
+        return None
 
 
 class _ToolVersions:
@@ -597,10 +634,12 @@ class _ToolVersions:
         return str(version) in self._current().get(name, ())
 
 
-def lineage_index(manager, steps=None, model=None, lazy: bool = False) -> LineageIndex:
+def lineage_index(manager, steps=None, model=None, lazy: bool = False, definition=None) -> LineageIndex:
     """A LineageIndex over ``manager``'s run history, its store's workflow definitions (``model``: the ones
-    already loaded; ``steps``: plan steps already made), its tool channels, assets and change logs; ``lazy``: the
-    run records are read when first needed, one stream's alone where the history can (``runs_of``)."""
+    already loaded, else read from the store; ``steps``: plan steps already made, else each factor is planned when
+    a question first needs its steps), its tool channels, assets and change logs; ``lazy``: the run records are
+    read when first needed, one stream's alone where the history can (``runs_of``); ``definition``: see
+    :class:`LineageIndex`."""
     from ..assets_channel import AssetsChannel
     from ..assets_file_channel import AssetsFileChannel
 
@@ -616,12 +655,13 @@ def lineage_index(manager, steps=None, model=None, lazy: bool = False) -> Lineag
         return last.timestamp if last is not None else None
 
     if steps is None:
-        steps = workflow_steps(getattr(manager, "store", None), model)
+        steps = StepIndex(model=model if model is not None else _model_of(getattr(manager, "store", None)))
     tools = _ToolVersions(manager)
     history = manager.run_history
     runs = history.list if lazy else history.list()
     return LineageIndex(runs, tools.newest, asset_updated, channel=manager.get_channel, steps=steps,
-                        known_tool_version=tools.known, runs_of=getattr(history, "runs_of", None) if lazy else None)
+                        known_tool_version=tools.known, runs_of=getattr(history, "runs_of", None) if lazy else None,
+                        definition=definition)
 
 
 __all__ = ["Computation", "Lineage", "LineageIndex", "StaleReason", "lineage_index", "workflow_steps"]

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from ..stream import StreamId
 from ..time_interval import TimeIntervals
-from .lineage import Lineage, _inputs, _newer, _sid, _step_outputs, lineage_index
+from ..utils import from_ms, to_ms
+from .lineage import NOT_KNOWN, Lineage, _inputs, _newer, _sid, _step_inputs, _step_outputs, lineage_index
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +35,21 @@ class LineageTracker:
     stale only where one of its inputs changed after the oldest run reading it started, so only those inputs'
     changes and readers are read -- after a run and no correction, not one run record. The index reads a
     stream's runs when a question first needs them (a stale mark's reasons, a lineage), every record only for
-    an outdated tool version.
+    an outdated tool version. Workflow steps are planned only for the factors whose outputs may be older than an
+    input's newest change (:meth:`StepIndex.maybe_changed`), and for a question about a stream, its factors.
+
+    ``definition(channel_id, StreamId) -> (calculated TimeIntervals, last_updated epoch ms | None) | None``: the
+    stream's definition as the caller last read it (the Workflows dock's colouring reads every definition
+    anyway); by default the channel's known stream.
     """
 
-    def __init__(self, manager, model=None, steps=None):
+    def __init__(self, manager, model=None, steps=None, definition=None):
         from ..tools.history import RunSummary
         self.manager = manager
         history = manager.run_history
         self._seen_runs = {r.id for r in history.list(limit=64)}
-        self.index = lineage_index(manager, steps=steps, model=model, lazy=True)
+        self.index = lineage_index(manager, steps=steps, model=model, lazy=True, definition=definition)
+        self._definition = definition if definition is not None else self._known_definition
         self._change_mark: dict = {}     # channel_id -> (newest change time seen, ids of changes at that time)
         self._suspects: set = set()
         store = getattr(manager, "store", None)
@@ -54,10 +61,14 @@ class LineageTracker:
         #: kept up to date with new runs
         self._summary = summary
         changed = self._first_changes()
+        #: (channel_id, StreamId.key) -> epoch ms of its newest change, of the channels in _change_mark (kept up
+        #: to date by update): the index reads no change log of an input that has not changed since a computation
+        self._newest = changed
+        self.index.newest_change = self._newest_change
         self._first_suspects(summary, changed)
-        self._suspect_changes([], changed)
+        self._suspect_steps(changed)
         if self._probe:
-            self._suspects.update(self.index._step_writers)
+            self._suspects.update(self.index.steps.outputs())
 
     # -- what happened since --------------------------------------------------------------------------------
     def update(self) -> set:
@@ -69,10 +80,23 @@ class LineageTracker:
         changes = self._read_changes()
         changed = newest_of_keys(changes)
         touched |= set(changed)
-        self._suspect_changes(changes, changed)
+        self._suspect_changes(changes)
+        changed_ms = {(cid, sid.key): to_ms(at) for (cid, sid), at in changed.items()}
+        for key, at in changed_ms.items():
+            if self._newest.get(key, -1) < at:
+                self._newest[key] = at
+        self._suspect_steps(changed_ms)
         if touched:
             self.index.forget(touched)
         return touched
+
+    def _newest_change(self, key):
+        """The newest change of ``key`` ((channel_id, StreamId)) as of the last :meth:`update`: epoch ms, None
+        (none), or NOT_KNOWN (a channel whose change log is not followed)."""
+        cid, sid = key
+        if cid not in self._change_mark:
+            return NOT_KNOWN
+        return self._newest.get((cid, sid.key))
 
     def _new_runs(self) -> list:
         history = self.manager.run_history
@@ -87,16 +111,17 @@ class LineageTracker:
         return fresh
 
     def _first_changes(self) -> dict:
-        """``{(channel_id, StreamId): its newest change}`` of every stream with one, without reading the change
-        logs whole (one store call per channel); the next :meth:`update` reads each log from its newest on."""
+        """``{(channel_id, StreamId.key): epoch ms of its newest change}`` of every stream with one, without
+        reading the change logs whole (one store call per channel, no object per stream where the store can);
+        the next :meth:`update` reads each log from its newest on."""
         changed = {}
         for channel in list(self.manager.channels.values()):
             if not getattr(channel, "keeps_changes", False):
                 continue
             cid = channel.channel_id
             try:
-                newest = channel.newest_changes()
-                last = max(newest.values()) if newest else None
+                newest = _newest_change_ms(channel)
+                last = from_ms(max(newest.values())) if newest else None
                 # the changes in the newest millisecond: the mark the next update reads on from
                 edge = channel.list_changes(since=last - _MS) if last is not None else []
             except Exception as e:  # noqa: BLE001 - an unreadable change log shows as no change, logged
@@ -104,8 +129,8 @@ class LineageTracker:
                 continue
             if last is not None:
                 self._change_mark[cid] = (last, {(c.seq, c.at) for c in edge if c.at == last})
-            for sid, at in newest.items():
-                changed[(cid, sid)] = at
+            for key, at in newest.items():
+                changed[(cid, key)] = at
         return changed
 
     def _first_suspects(self, summary, changed) -> None:
@@ -115,7 +140,6 @@ class LineageTracker:
         from ..assets_channel import AssetsChannel
         from ..assets_file_channel import AssetsFileChannel
         idx = self.index
-        by_key = {(cid, sid.key): at for (cid, sid), at in changed.items()}
         newest = idx.newest_tool_version
         if newest is not None and any(version and newest(tool) and _newer(newest(tool), version)
                                       for tool, version in summary.tools):
@@ -123,26 +147,27 @@ class LineageTracker:
         assets: dict = {}
         changes = []
         for (cid, key), oldest in summary.reads.items():
-            at = by_key.get((cid, key))
+            at = changed.get((cid, key))    # epoch ms (exact comparisons with datetimes: both whole ms or floored)
             if cid not in assets:
                 ch = idx._get_channel(cid)
                 assets[cid] = isinstance(ch, (AssetsChannel, AssetsFileChannel))
             if at is None and assets[cid] and idx.asset_updated is not None and \
                     not getattr(idx._get_channel(cid), "keeps_changes", False):
-                at = idx.asset_updated(cid, StreamId.from_key(key))
-            if at is None or at <= oldest:
+                updated = idx.asset_updated(cid, StreamId.from_key(key))
+                at = None if updated is None else to_ms(updated)
+            if at is None or at <= to_ms(oldest):
                 continue
             sid = StreamId.from_key(key)
             if assets[cid]:   # a newer asset version makes a whole computation stale: every earlier reader
                 self._suspects.update((r.output_channel, _sid(r.output_stream)) for r in idx.readers_of((cid, sid))
-                                      if r.started_at < at)
+                                      if to_ms(r.started_at) < at)
                 continue
             try:
                 changes += [c if c.channel_id == cid else _with_channel(c, cid)
                             for c in idx._get_channel(cid).list_changes(sid, since=oldest)]
             except Exception as e:  # noqa: BLE001 - an unreadable change log shows as no change, logged
                 log.warning("lineage: cannot read the changes of %s/%s: %s", cid, sid, e)
-        self._suspect_changes(changes, {})
+        self._suspect_changes(changes)
 
     def _read_changes(self) -> list:
         out = []
@@ -182,10 +207,8 @@ class LineageTracker:
                     self._suspects.add(out)
                     break
 
-    def _suspect_changes(self, changes, changed) -> None:
-        """Outputs of runs that read a change (after the run started, inside what it computed, not its own);
-        ``changed``: ``{stream: its newest change time}``, whose workflow steps' outputs are suspects when that
-        change is after what the step computed (see :meth:`_step_may_be_stale`)."""
+    def _suspect_changes(self, changes) -> None:
+        """Outputs of runs that read a change (after the run started, inside what it computed, not its own)."""
         idx = self.index
         for c in changes:
             key = (c.channel_id, c.stream_id)
@@ -196,22 +219,45 @@ class LineageTracker:
                 if c.at > r.started_at and not c.by.startswith(f"run {r.id} ") and \
                         c.interval.end > r.computed.start and c.interval.start < r.computed.end:
                     self._suspects.add((r.output_channel, _sid(r.output_stream)))
+
+    def _suspect_steps(self, changed) -> None:
+        """``changed``: ``{(channel_id, StreamId.key): epoch ms of its newest change}``: the outputs of workflow
+        steps reading one of those streams are suspects when the change is after what the step computed (see
+        :meth:`_step_check`); only the factors :meth:`StepIndex.maybe_changed` names are planned."""
+        if not changed:
+            return
+        steps = self.index.steps
+        may_be_stale, always = self._step_check()
         latest: dict = {}   # step output -> its step inputs' newest change
-        for key, at in changed.items():
-            for st in idx._step_readers.get(key, ()):
+        for i in steps.maybe_changed(changed, self._definition, always):
+            for st in steps.planned(i)[2]:
+                at = None
+                for cid, sid in _step_inputs(st):
+                    t = changed.get((cid, sid.key)) if sid is not None else None
+                    if t is not None and (at is None or t > at):
+                        at = t
+                if at is None:
+                    continue
                 for out in _step_outputs(st):
                     if out not in self._suspects and (out not in latest or at > latest[out]):
                         latest[out] = at
-        if latest:
-            may_be_stale = self._step_check()
-            self._suspects.update(out for out, at in latest.items() if may_be_stale(out, at))
+        self._suspects.update(out for out, at in latest.items() if may_be_stale(out, at))
+
+    def _known_definition(self, channel_id, stream_id):
+        ch = self.index._get_channel(channel_id)
+        stream = ch.known_stream(stream_id) if ch is not None else None
+        if stream is None:
+            return None
+        at = getattr(stream, "last_updated", None)
+        return stream.calculated_intervals, None if at is None else to_ms(at)
 
     def _step_check(self):
-        """``(key, changed_at) -> bool``: whether an input change at ``changed_at`` may make a part of ``key`` a
-        workflow step computed stale. A step computes only what no run record covers, at its newest instance's
-        insertion (stores that can tell: always asked) or else its definition's ``last_updated`` (a run's output is
-        stamped after what it read was written, so a run-made stream is not asked); a step of an outdated tool
-        version is always asked. Channels and tool versions are looked up once per check."""
+        """``((key, changed_at ms) -> bool, (factor number) -> bool)``: whether an input change at ``changed_at``
+        may make a part of ``key`` a workflow step computed stale, and whether every change of a factor's inputs
+        may. A step computes only what no run record covers, at its newest instance's insertion (stores that can
+        tell: always asked) or else its definition's ``last_updated`` (a run's output is stamped after what it
+        read was written, so a run-made stream is not asked); a step of an outdated tool version is always
+        asked. Channels and tool versions are looked up once per check."""
         idx = self.index
         channels: dict = {}   # channel id -> (channel, whether its store tells insert times)
         outdated: dict = {}   # (tool, version) -> bool
@@ -224,26 +270,38 @@ class LineageTracker:
                                    idx.known_tool_version(tool.name, tool.version) and _newer(newest, tool.version))
             return outdated[k]
 
-        def check(key, changed_at) -> bool:
-            cid, sid = key
-            if sid is None:
-                return False
+        def tells(cid) -> bool:
             if cid not in channels:
                 ch = idx._get_channel(cid)
                 store = getattr(ch, "store", None)
                 channels[cid] = (ch, store is not None and
                                  type(store).newest_insert_time is not _base_newest_insert_time())
-            ch, tells = channels[cid]
-            if tells:
-                return True
-            stream = ch.known_stream(sid) if ch is not None else None
-            if stream is None:  # no calculated intervals: no step computation
+            return channels[cid][1]
+
+        def check(key, changed_at) -> bool:
+            cid, sid = key
+            if sid is None:
                 return False
-            at = getattr(stream, "last_updated", None)
-            if at is not None and changed_at > at:
+            if tells(cid):
                 return True
-            return any(tool_outdated(st.factor.tool) for st in idx._step_writers.get(key, ()))
-        return check
+            d = self._definition(cid, sid)
+            if d is None:  # no calculated intervals: no step computation
+                return False
+            if d[1] is not None and changed_at > d[1]:
+                return True
+            return any(tool_outdated(st.factor.tool) for st in idx.steps.writers(key))
+
+        def always(i) -> bool:
+            wf, f = idx.steps.factors[i]
+            for node_id in f.sinks:
+                node = wf.nodes.get(node_id)
+                if node is None:
+                    continue
+                if tells(node.channel_id) or any(tool_outdated(idx.steps.factors[j][1].tool)
+                                                 for j in idx.steps.writer_factors(node.channel_id, node.stream_name)):
+                    return True
+            return False
+        return check, always
 
     # -- questions ------------------------------------------------------------------------------------------
     def lineage(self, channel_id, stream_id) -> Lineage:
@@ -271,7 +329,7 @@ class LineageTracker:
             out[k] = ivs
             for r in idx.readers_of(k):
                 todo.append((r.output_channel, _sid(r.output_stream)))
-            for st in idx._step_readers.get(k, ()):
+            for st in idx.steps.readers(k):
                 todo.extend(_step_outputs(st))
         if keys is not None:
             keys = set(keys)
@@ -300,6 +358,14 @@ def newest_of_keys(changes) -> dict:
         if key not in out or c.at > out[key]:
             out[key] = c.at
     return out
+
+
+def _newest_change_ms(channel) -> dict:
+    """``{StreamId.key: epoch ms of its newest change}`` of a channel that keeps changes."""
+    from ..database_channel import DatabaseChannel
+    if isinstance(channel, DatabaseChannel) and type(channel).newest_changes is DatabaseChannel.newest_changes:
+        return channel.store.newest_change_ms(channel_id=channel.channel_id)
+    return {sid.key: to_ms(at) for sid, at in channel.newest_changes().items()}
 
 
 def _with_channel(change, channel_id):

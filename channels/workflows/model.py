@@ -46,7 +46,12 @@ class WorkflowModel:
         cached = self._streams.get(key)
         if cached is not None and len(cached[0]) == len(plates) and all(a is b for a, b in zip(cached[0], plates)):
             return cached[1]
-        streams = {pv: StreamId(node.stream_name, list(pv)) for pv in overlapping_values(plates)}
+        values = overlapping_values(plates)
+        ids = StreamId._many(node.stream_name, values)   # text pairs (as plates hold them): made at once
+        if ids is not None:
+            streams = dict(zip(values, ids))
+        else:
+            streams = {pv: StreamId(node.stream_name, list(pv)) for pv in values}
         self._streams[key] = (plates, streams)
         return streams
 

@@ -7,9 +7,10 @@ runs, so the work is split by how often it is needed:
   :class:`~channels.workflows.LineageTracker` (made once from the run history's summary and the newest change
   per stream -- not from every run record -- then updated from new run records and the change log, never
   rebuilt per refresh; a stream's runs are read when a stale mark or a lineage first needs them);
-* :func:`workflow_status` — per refresh: **one** definitions read per channel (the calculated intervals of
-  every stream, whoever wrote them, other processes too), the tracker's update, and stale marks only for the
-  streams that may be stale; each node gets counts per state and its worst few streams for its tooltip;
+* :func:`workflow_status` — per refresh: **one** definitions read per channel (the calculated intervals and
+  ``last_updated`` of every stream as columns, whoever wrote them, other processes too: first whole, then what was
+  updated since), the tracker's update, and stale marks only for the streams that may be stale; each node gets
+  counts per state and its worst few streams for its tooltip (each distinct set of intervals measured once);
 * :func:`node_detail` — when a node is opened: one line per stream of that node only.
 
 Job bodies: they read the store and never touch a widget.
@@ -19,9 +20,11 @@ from __future__ import annotations
 import heapq
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from channels.time_interval import TimeInterval, TimeIntervals
+from channels.stream import StreamId
+from channels.utils import from_ms, to_ms
 
 ALL, PART, NONE, STALE = "all", "part", "none", "stale"
 #: worst streams named in a node's tooltip
@@ -45,26 +48,32 @@ class WorkflowStatusIndex:
     def __init__(self, manager, model, workflow):
         self.manager, self.model, self.workflow = manager, model, workflow
         self._tracker = None
-        self._defs: dict = {}    # channel id -> ({StreamId: StreamDefinition}, newest last_updated seen, read whole at)
-        self._covered: dict = {}  # (channel id, StreamId) -> (calculated intervals, lo, hi, fraction covered)
+        #: store channel id -> ({StreamId.key: (calculated, last_updated ms)}, newest last_updated ms seen, read
+        #: whole at)
+        self._defs: dict = {}
+        self._current: dict = {}  # channel id -> {StreamId.key: (calculated, last_updated ms)} as last read
         self.replan()
 
     def replan(self) -> None:
         """Plan the nodes' streams again (after a run that may have added plate values); the tracker stays."""
         self.node_streams: dict = {}    # node name -> [(channel_id, StreamId)]
         self.errors: dict = {}          # node name -> why its streams are unknown
+        self._node_keys: dict = {}      # node name -> (channel_id, [StreamId.key of its streams])
         workflow, model = self.workflow, self.model
         for name, node in workflow.nodes.items():
             try:
-                self.node_streams[name] = [(node.channel_id, sid) for sid in model.node_streams(node).values()]
+                sids = list(model.node_streams(node).values())
             except Exception as e:  # noqa: BLE001 - an unknown plate shows on the node, not as a failed job
                 self.errors[name] = str(e)
+                continue
+            self.node_streams[name] = [(node.channel_id, sid) for sid in sids]
+            self._node_keys[name] = (node.channel_id, [sid.key for sid in sids])
 
     def tracker(self):
         """The lineage tracker, up to date with what happened since it was last asked."""
         from channels.workflows import LineageTracker
         if self._tracker is None:
-            self._tracker = LineageTracker(self.manager, model=self.model)
+            self._tracker = LineageTracker(self.manager, model=self.model, definition=self.definition)
         else:
             self._tracker.update()
         return self._tracker
@@ -76,21 +85,29 @@ class WorkflowStatusIndex:
     #: stamping ``last_updated`` (HyperStream itself) show within this time
     FULL_EVERY_S = 30.0
 
-    def covered(self, key, calc, lo, hi, width: float) -> float:
-        """The fraction of (lo, hi] that ``calc`` covers, kept per stream until its intervals or the range
-        change (a refresh with nothing new costs a lookup per stream)."""
-        hit = self._covered.get(key)
-        if hit is not None and hit[0] is calc and hit[1] == lo and hit[2] == hi:
-            return hit[3]
-        frac = _covered(calc, lo, hi, width)
-        self._covered[key] = (calc, lo, hi, frac)
-        return frac
+    def definition(self, channel_id, stream_id):
+        """``(calculated TimeIntervals, last_updated epoch ms | None)`` of a stream as the last refresh read it
+        (None: it has no definition); a channel not read yet is asked."""
+        known = self._current.get(channel_id)
+        if known is not None:
+            return known.get(stream_id.key)
+        try:
+            stream = self.manager.get_channel(channel_id).known_stream(stream_id)
+        except Exception:  # noqa: BLE001 - a channel that is gone has no streams
+            return None
+        return None if stream is None else (stream.calculated_intervals, _ms_of(stream.last_updated))
 
     def calculated(self, channel_ids) -> dict:
         """``{(channel_id, StreamId): calculated TimeIntervals}`` of every existing stream of the channels (what
-        other processes wrote too). A store-backed channel is read whole once, then only the definitions
-        updated since (plus a count, which shows removals: then it is read whole again); the first read is the
-        channel's own list of streams; memory channels are read from memory."""
+        other processes wrote too); see :meth:`read`."""
+        return {(cid, StreamId.from_key(key)): calc for cid, known in self.read(channel_ids).items()
+                for key, (calc, _lu) in known.items()}
+
+    def read(self, channel_ids) -> dict:
+        """``{channel_id: {StreamId.key: (calculated TimeIntervals, last_updated epoch ms | None)}}`` of every
+        existing stream of the channels. A store-backed channel is read whole once (three columns, no object per
+        definition), then only the definitions updated since (plus a count, which shows removals: then it is read
+        whole again); memory channels are read from memory."""
         out = {}
         for cid in channel_ids:
             try:
@@ -98,32 +115,29 @@ class WorkflowStatusIndex:
             except Exception:  # noqa: BLE001 - reported per node
                 continue
             store = getattr(channel, "store", None)
-            if store is None or not hasattr(store, "list_definitions"):
-                for sid, stream in list(channel.streams.items()):
-                    out[(cid, sid)] = stream.calculated_intervals
+            if store is None or not hasattr(store, "calculated_by_key"):
+                out[cid] = {sid.key: (st.calculated_intervals, _ms_of(getattr(st, "last_updated", None)))
+                            for sid, st in list(channel.streams.items())}
                 continue
             known, mark, full_at = self._defs.get(cid, ({}, None, 0.0))
             if mark is not None and time.monotonic() - full_at > self.FULL_EVERY_S:
                 mark = None
             if mark is not None:
-                for d in store.list_definitions(cid, updated_since=mark - self.REREAD):
-                    known[d.stream_id] = d
+                known.update(store.calculated_by_key(cid, updated_since=from_ms(mark) - self.REREAD))
                 if len(known) != store.count_definitions(cid):
                     mark = None          # something was removed (or added unstamped): read whole again
-            if mark is None and cid not in self._defs:
-                # the first time: the channel's streams (their definitions read once, by whoever lists the
-                # channel: the Streams tree does as the store opens); what other processes stamped since is
-                # read at the next refresh (updated since the newest stamp here)
-                known = dict(channel.streams.items())
+            if mark is None:
+                known = store.calculated_by_key(cid)
                 full_at = time.monotonic()
-            elif mark is None:
-                known = {d.stream_id: d for d in store.list_definitions(cid)}
-                full_at = time.monotonic()
-            stamps = [d.last_updated for d in known.values() if d.last_updated is not None]
-            self._defs[cid] = (known, max(stamps) if stamps else datetime(1970, 1, 1, tzinfo=timezone.utc), full_at)
-            for sid, d in known.items():
-                out[(cid, sid)] = d.calculated_intervals
+            mark = max((lu for _c, lu in known.values() if lu is not None), default=0)
+            self._defs[cid] = (known, mark, full_at)
+            out[cid] = known
+        self._current.update(out)
         return out
+
+
+def _ms_of(at) -> int | None:
+    return None if at is None else to_ms(at)
 
 
 def _covered(calc: TimeIntervals | None, lo, hi, width: float) -> float:
@@ -152,11 +166,12 @@ def workflow_status(ctx, manager, model, workflow, interval: TimeInterval, descr
     check = ctx.check if ctx is not None else None
     if index is None:
         index = WorkflowStatusIndex(manager, model, workflow)
-    calc = index.calculated({node.channel_id for node in workflow.nodes.values()})
+    defs = index.read({node.channel_id for node in workflow.nodes.values()})
     stale = index.tracker().stale_streams(check=check) if stale_marks else {}
     lo, hi = interval.start, interval.end
     width = (hi - lo).total_seconds()
     rng = TimeIntervals([interval])
+    fractions: dict = {}   # id(calculated intervals) -> (them, fraction of the range): streams share them
     out = {}
     for name in workflow.nodes:
         if check is not None:
@@ -165,24 +180,35 @@ def workflow_status(ctx, manager, model, workflow, interval: TimeInterval, descr
             out[name] = NodeStatus(NONE, [], [index.errors[name]])
             continue
         pairs = index.node_streams[name]
+        cid, keys = index._node_keys[name]
+        known = defs.get(cid, {})
         counts = {ALL: 0, PART: 0, NONE: 0, STALE: 0}
         total, ranked = 0.0, []
-        for key in pairs:
-            frac = index.covered(key, calc.get(key), lo, hi, width)
+        for i, text in enumerate(keys):
+            d = known.get(text)
+            calc = d[0] if d is not None else None
+            hit = fractions.get(id(calc))
+            if hit is None:
+                hit = fractions[id(calc)] = (calc, _covered(calc, lo, hi, width))
+            frac = hit[1]
             total += frac
-            st = stale.get(key)
+            st = stale.get(pairs[i]) if stale else None
             if st is not None:
                 st = st & rng
                 if st.is_empty:
                     st = None
-            state = _state_of(frac, st is not None)
+            if st is not None:
+                state = STALE
+            elif frac >= 0.999999:
+                counts[ALL] += 1
+                continue
+            else:
+                state = NONE if frac <= 0.0 else PART
             counts[state] += 1
-            if state != ALL:
-                ranked.append((0 if st is not None else 1, frac, key, st))
+            ranked.append((0 if st is not None else 1, frac, i, st, calc))
         worst = []
-        for _o, frac, key, st in heapq.nsmallest(WORST, ranked, key=lambda r: (r[0], r[1])):
-            sid = key[1]
-            c = calc.get(key)
+        for _o, frac, i, st, c in heapq.nsmallest(WORST, ranked, key=lambda r: (r[0], r[1])):
+            sid = pairs[i][1]
             c = (c & rng) if c is not None else TimeIntervals()
             text = f"{_label(sid)}: {frac:.0%} calculated" + (f" — {describe(c)}" if not c.is_empty else "")
             if st is not None:
