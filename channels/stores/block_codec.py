@@ -1,0 +1,267 @@
+"""Lossless encodings of the embedded store's array blocks (see :mod:`channels.stores.sqlite_blocks`).
+
+A block holds ``n`` strictly increasing epoch ms (int64) and ``n`` float64 values. The store's bulk writes
+are bound by the bytes written (the WAL, then the checkpoint into the file), so a block is written in the
+smallest of a few encodings that give every bit back -- and decoding must stay cheap, as reads and zoom
+decode blocks on every request (hence no entropy coder where a shift and a cast do almost as well).
+
+Every encoded blob is SHORTER than the raw one, so a blob of exactly ``8 * n`` bytes is raw (little-endian
+int64 / float64, as blocks were first written, and as a block is kept when nothing smaller is found); any
+other blob starts with an encoding byte:
+
+Times (``encode_ts``)
+    ``TS_DELTAS``: ``t0`` and the smallest step, then each step above it in ``w`` bytes (``w`` 0, 1, 2, 4
+    or 8: the fewest that hold the largest). A regular series (a sensor every second, a clock) is ``w = 0``: 18 bytes
+    for the whole block.
+Values (``encode_num``)
+    ``NUM_DECIMAL``: values with at most ``e`` decimals (most measured data: a sensor's 20.125, a price)
+    as integers ``k`` with ``k / 10**e`` giving back exactly the stored float64 -- each kept as its offset
+    from the block's smallest ``k`` (or, if smaller, the step from the previous one), in ``w`` bytes.
+    The values that do not come back bit for bit that way (NaN of any payload, ±inf, -0.0, a value with more
+    decimals) are exceptions, stored raw with their positions; a block with more than ``n / 16`` of them is
+    not encoded this way. The decoder's arithmetic is the one the encoder checked, so it is exact by
+    construction.
+    ``NUM_SHUFFLED``: any other floats, their bytes grouped by significance and compressed with zstd
+    (Arrow's codec), used when that saves at least an eighth.
+
+No pickle, nothing but the arrays' own bits.
+"""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+TS_DELTAS = 1
+NUM_DECIMAL = 1
+NUM_SHUFFLED = 2
+
+_I8 = np.dtype("<i8")
+_F8 = np.dtype("<f8")
+_TS_HEAD = struct.Struct("<BqqB")          # encoding, t0, smallest step, width
+_DEC_HEAD = struct.Struct("<BBBBqqI")      # encoding, decimals e, mode (0 offset, 1 steps), width, base, min step, exceptions
+_MAX_E = 15
+_SCALES = 10.0 ** np.arange(_MAX_E + 1, dtype=np.float64)
+_EXACT = float(2 ** 53)                    # |k| below this converts to float64 and back exactly
+_SAMPLE = 64
+_MIN_SHUFFLE_SAVING = 8                    # NUM_SHUFFLED only when it saves at least 1/8 of the raw bytes
+
+
+class BlockCodecError(ValueError):
+    """A block blob that is not in any encoding this version knows (a damaged file)."""
+
+
+_UINT = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4"), 8: _I8}
+
+
+def _width(span: int) -> int:
+    """The bytes (0, 1, 2, 4 or 8: whole machine integers, cast without a strided copy) that hold the unsigned
+    integer ``span``."""
+    for w in (0, 1, 2, 4):
+        if span < 1 << (8 * w):
+            return w
+    return 8
+
+
+def _pack(u: np.ndarray, w: int) -> bytes:
+    """Each non-negative int64 of ``u`` in ``w`` bytes (from :func:`_width`), little-endian."""
+    return u.astype(_UINT[w]).tobytes() if w else b""
+
+
+def _unpack(buf, count: int, w: int) -> np.ndarray:
+    """int64 of ``count`` values packed by :func:`_pack` in ``w`` bytes each."""
+    if w == 0:
+        return np.zeros(count, _I8)
+    if w not in _UINT:
+        raise BlockCodecError(f"unknown integer width {w} in a block of {count + 1} instances")
+    return np.frombuffer(buf, _UINT[w], count).astype(_I8)
+
+
+# -- times ---------------------------------------------------------------------------------------------------------
+
+def decode_ts(blob, n: int) -> np.ndarray:
+    """The int64 ms of a block of ``n`` instances (read-only when the blob was raw)."""
+    if len(blob) == 8 * n:
+        return np.frombuffer(blob, _I8)
+    if not blob or blob[0] != TS_DELTAS:
+        raise BlockCodecError(f"unknown time encoding {blob[0] if blob else None!r} in a block of {n} instances")
+    _, t0, dmin, w = _TS_HEAD.unpack_from(blob)
+    out = np.empty(n, _I8)
+    out[0] = t0
+    if n > 1:
+        steps = _unpack(memoryview(blob)[_TS_HEAD.size:], n - 1, w)
+        steps += dmin
+        np.cumsum(steps, out=out[1:])
+        out[1:] += t0
+    return out
+
+
+# -- values --------------------------------------------------------------------------------------------------------
+
+def _decimals(v: np.ndarray, bits: np.ndarray, limit: int):
+    """``(e, k int64, exceptions bool)`` for the fewest decimals ``e`` that give back all but at most ``limit``
+    values of ``v`` exactly as ``k / 10**e`` (the decoder's arithmetic); None when there is none."""
+    s = v[::max(1, len(v) // _SAMPLE)][:_SAMPLE]
+    with np.errstate(invalid="ignore", over="ignore"):
+        ks = np.rint(s[None, :] * _SCALES[:, None])
+        good = ((ks / _SCALES[:, None]).view(_I8) == s.view(_I8)[None, :]) & (np.abs(ks) < _EXACT)
+    fails = len(s) - good.sum(axis=1)
+    for e in np.flatnonzero(fails <= len(s) // 8).tolist():   # a sample rules out most decimals cheaply
+        scale = _SCALES[e]
+        with np.errstate(invalid="ignore", over="ignore"):
+            k = np.rint(v * scale)
+            fits = np.abs(k) < _EXACT
+            k = np.where(fits, k, 0.0).astype(_I8)
+            exc = ((k.astype(_F8) / scale).view(_I8) != bits) | ~fits
+        if int(np.count_nonzero(exc)) <= limit:
+            return e, k, exc
+    return None
+
+
+def _fill_exceptions(k, exc):
+    """``k`` with each exception's entry replaced by the previous kept one (the next for leading ones), so
+    they do not widen the block's offsets or steps."""
+    keep = np.where(exc, 0, np.arange(len(k)))
+    np.maximum.accumulate(keep, out=keep)
+    k = k[keep]
+    if exc[0]:
+        first = int(np.argmin(exc))
+        k[:first] = k[first]
+    return k
+
+
+def _per_block(ufunc, d, inner, starts):
+    """``ufunc`` (minimum or maximum) over the steps ``d`` inside each block (``inner``: not the step from a
+    block's last instance to the next block's first); a block of one instance has no entry."""
+    if not len(d):
+        return np.zeros(0, _I8)
+    fill = np.iinfo(np.int64).max if ufunc is np.minimum else np.iinfo(np.int64).min
+    return ufunc.reduceat(np.where(inner, d, fill), starts[starts < len(d)])
+
+
+def encode_blocks(ms: np.ndarray, num: np.ndarray, size: int):
+    """The blocks of at most ``size`` instances of strictly increasing int64 ``ms`` and float64 ``num``:
+    ``[(t0, t1, n, ts blob, num blob)]`` and whether any blob is encoded (not raw).
+
+    The work is done on the whole batch at once (the decimals, the integers, their steps and ranges per
+    block); each block then takes its own smallest form."""
+    ms = np.ascontiguousarray(ms, _I8)
+    v = np.ascontiguousarray(num, _F8)
+    n = len(ms)
+    starts = np.arange(0, n, size)
+    ends = np.minimum(starts + size, n)
+    sizes = ends - starts
+    # times: the steps inside each block (a block's last step to the next block is left out)
+    d = np.diff(ms)
+    last = ends - 1
+    inner = np.ones(max(0, n - 1), bool)
+    inner[last[:-1]] = False
+    dmin_t = _per_block(np.minimum, d, inner, starts)
+    # values: as decimals where they are
+    bits = v.view(_I8)
+    found = _decimals(v, bits, n // 16) if n >= 8 else None
+    dec = None
+    if found is not None:
+        e, k, exc = found
+        n_exc = np.add.reduceat(exc, starts)
+        if exc.any():
+            k = _fill_exceptions(k, exc)
+        kmin, kmax = np.minimum.reduceat(k, starts), np.maximum.reduceat(k, starts)
+        dk = np.diff(k)
+        dk_min, dk_max = _per_block(np.minimum, dk, inner, starts), _per_block(np.maximum, dk, inner, starts)
+        dec = (e, k, exc, n_exc, kmin, kmax, dk, dk_min, dk_max)
+    out, encoded, try_shuffle = [], False, True
+    for b, (s, t) in enumerate(zip(starts.tolist(), ends.tolist())):
+        m = t - s
+        ts_blob, enc_t = _ts_blob(ms, d, s, t, dmin_t[b] if m > 1 else 0)
+        num_blob, enc_v = None, False
+        if dec is not None and m >= 8 and dec[3][b] <= m // 16:
+            num_blob, enc_v = _decimal_blob(v, s, t, b, dec)
+        if num_blob is None:
+            if try_shuffle and m >= 8:
+                num_blob, enc_v = _shuffled(v[s:t])
+                try_shuffle = enc_v     # floats that do not compress: the rest of the batch stays raw
+            else:
+                num_blob = v[s:t].tobytes()
+        encoded = encoded or enc_t or enc_v
+        out.append((int(ms[s]), int(ms[t - 1]), m, ts_blob, num_blob))
+    return out, encoded
+
+
+def _ts_blob(ms, d, s, t, dmin):
+    m = t - s
+    if m >= 2:
+        steps = d[s:t - 1]
+        dmin = int(dmin)
+        w = _width(int(steps.max()) - dmin)
+        if _TS_HEAD.size + (m - 1) * w < 8 * m:
+            return _TS_HEAD.pack(TS_DELTAS, int(ms[s]), dmin, w) + _pack(steps - dmin, w), True
+    return ms[s:t].tobytes(), False
+
+
+def _decimal_blob(v, s, t, b, dec):
+    e, k, exc, n_exc, kmin, kmax, dk, dk_min, dk_max = dec
+    m = t - s
+    w_off = _width(int(kmax[b]) - int(kmin[b]))
+    w_step = _width(int(dk_max[b]) - int(dk_min[b])) if m > 1 else 9
+    if w_step < w_off:
+        head = _DEC_HEAD.pack(NUM_DECIMAL, e, 1, w_step, int(k[s]), int(dk_min[b]), int(n_exc[b]))
+        body = _pack(dk[s:t - 1] - dk_min[b], w_step)
+    else:
+        head = _DEC_HEAD.pack(NUM_DECIMAL, e, 0, w_off, int(kmin[b]), 0, int(n_exc[b]))
+        body = _pack(k[s:t] - kmin[b], w_off)
+    parts = [head, body]
+    if n_exc[b]:
+        pos = np.flatnonzero(exc[s:t])
+        parts += [pos.astype("<i4").tobytes(), v[s:t][pos].tobytes()]
+    blob = b"".join(parts)
+    if len(blob) < 8 * m:
+        return blob, True
+    return None, False
+
+
+def _shuffled(v):
+    """``(blob, encoded)``: the floats' bytes grouped by significance and compressed, or raw."""
+    import pyarrow as pa
+    raw = v.tobytes()
+    grouped = np.ascontiguousarray(v.view(np.uint8).reshape(-1, 8).T).tobytes()
+    packed = pa.Codec("zstd", 1).compress(grouped, asbytes=True)
+    if 1 + len(packed) <= len(raw) - len(raw) // _MIN_SHUFFLE_SAVING:
+        return bytes((NUM_SHUFFLED,)) + packed, True
+    return raw, False
+
+
+def decode_num(blob, n: int) -> np.ndarray:
+    """The float64 values of a block of ``n`` instances (read-only when the blob was raw)."""
+    if len(blob) == 8 * n:
+        return np.frombuffer(blob, _F8)
+    tag = blob[0] if blob else None
+    if tag == NUM_DECIMAL:
+        _, e, mode, w, base, dmin, n_exc = _DEC_HEAD.unpack_from(blob)
+        at = _DEC_HEAD.size
+        if mode == 1:
+            k = np.empty(n, _I8)
+            k[0] = base
+            steps = _unpack(memoryview(blob)[at:], n - 1, w)
+            steps += dmin
+            np.cumsum(steps, out=k[1:])
+            k[1:] += base
+            at += (n - 1) * w
+        else:
+            k = _unpack(memoryview(blob)[at:], n, w)
+            k += base
+            at += n * w
+        out = k.astype(_F8)
+        out /= _SCALES[e]
+        if n_exc:
+            pos = np.frombuffer(blob, "<i4", n_exc, at)
+            out[pos] = np.frombuffer(blob, _F8, n_exc, at + 4 * n_exc)
+        return out
+    if tag == NUM_SHUFFLED:
+        import pyarrow as pa
+        grouped = pa.Codec("zstd").decompress(memoryview(blob)[1:], decompressed_size=8 * n, asbytes=True)
+        return np.ascontiguousarray(np.frombuffer(grouped, np.uint8).reshape(8, n).T).view(_F8).reshape(n)
+    raise BlockCodecError(f"unknown value encoding {tag!r} in a block of {n} instances")
+
+
+__all__ = ["encode_blocks", "decode_ts", "decode_num", "BlockCodecError"]
