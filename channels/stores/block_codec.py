@@ -100,7 +100,8 @@ def decode_ts(blob, n: int) -> np.ndarray:
 
 def _decimals(v: np.ndarray, bits: np.ndarray, limit: int):
     """``(e, k int64, exceptions bool)`` for the fewest decimals ``e`` that give back all but at most ``limit``
-    values of ``v`` exactly as ``k / 10**e`` (the decoder's arithmetic); None when there is none."""
+    values of ``v`` exactly as ``k / 10**e``, computed exactly as the decoder does; None when there is none.
+    (NaN, inf and values too large for int64 come back as something else, so they are exceptions.)"""
     s = v[::max(1, len(v) // _SAMPLE)][:_SAMPLE]
     with np.errstate(invalid="ignore", over="ignore"):
         ks = np.rint(s[None, :] * _SCALES[:, None])
@@ -109,10 +110,11 @@ def _decimals(v: np.ndarray, bits: np.ndarray, limit: int):
     for e in np.flatnonzero(fails <= len(s) // 8).tolist():   # a sample rules out most decimals cheaply
         scale = _SCALES[e]
         with np.errstate(invalid="ignore", over="ignore"):
-            k = np.rint(v * scale)
-            fits = np.abs(k) < _EXACT
-            k = np.where(fits, k, 0.0).astype(_I8)
-            exc = ((k.astype(_F8) / scale).view(_I8) != bits) | ~fits
+            x = np.multiply(v, scale)
+            np.rint(x, out=x)
+            k = x.astype(_I8)
+            np.divide(k, scale, out=x)      # the decoder's arithmetic
+        exc = x.view(_I8) != bits
         if int(np.count_nonzero(exc)) <= limit:
             return e, k, exc
     return None
@@ -130,105 +132,96 @@ def _fill_exceptions(k, exc):
     return k
 
 
-def _per_block(ufunc, d, inner, starts):
-    """``ufunc`` (minimum or maximum) over the steps ``d`` inside each block (``inner``: not the step from a
-    block's last instance to the next block's first); a block of one instance has no entry."""
-    if not len(d):
-        return np.zeros(0, _I8)
-    fill = np.iinfo(np.int64).max if ufunc is np.minimum else np.iinfo(np.int64).min
-    return ufunc.reduceat(np.where(inner, d, fill), starts[starts < len(d)])
+class _Ranges:
+    """Per block of ``size`` (the last one may be shorter) of an int64 array: its smallest and largest value,
+    its steps (between neighbours inside the block) and their smallest and largest (``increasing``: ``x`` is,
+    so its first and last are the smallest and largest) -- a few passes over the
+    whole batch (the full blocks as rows of one 2-D view), not a few per block."""
+
+    def __init__(self, x: np.ndarray, size: int, increasing: bool = False):
+        n = len(x)
+        full = n // size
+        groups = ([x[:full * size].reshape(full, size)] if full else []) + ([x[full * size:][None, :]] if n % size
+                                                                             else [])
+        self.lo, self.hi, self.step_lo, self.step_hi, self.steps = [], [], [], [], []
+        for g in groups:
+            d = np.diff(g, axis=1)
+            self.lo += (g[:, 0] if increasing else g.min(axis=1)).tolist()
+            self.hi += (g[:, -1] if increasing else g.max(axis=1)).tolist()
+            if d.shape[1]:
+                self.step_lo += d.min(axis=1).tolist()
+                self.step_hi += d.max(axis=1).tolist()
+            else:
+                self.step_lo += [0] * len(g)
+                self.step_hi += [0] * len(g)
+            self.steps += list(d)
 
 
 def encode_blocks(ms: np.ndarray, num: np.ndarray, size: int):
     """The blocks of at most ``size`` instances of strictly increasing int64 ``ms`` and float64 ``num``:
     ``[(t0, t1, n, ts blob, num blob)]`` and whether any blob is encoded (not raw).
 
-    The work is done on the whole batch at once (the decimals, the integers, their steps and ranges per
-    block); each block then takes its own smallest form."""
+    The numbers are worked out for the whole batch at once (the decimals, the integers, their ranges and
+    steps per block); each block then takes its own smallest form."""
     ms = np.ascontiguousarray(ms, _I8)
     v = np.ascontiguousarray(num, _F8)
     n = len(ms)
-    starts = np.arange(0, n, size)
-    ends = np.minimum(starts + size, n)
-    sizes = ends - starts
-    # times: the steps inside each block (a block's last step to the next block is left out)
-    d = np.diff(ms)
-    last = ends - 1
-    inner = np.ones(max(0, n - 1), bool)
-    inner[last[:-1]] = False
-    dmin_t = _per_block(np.minimum, d, inner, starts)
-    # values: as decimals where they are
-    bits = v.view(_I8)
-    found = _decimals(v, bits, n // 16) if n >= 8 else None
-    dec = None
+    t = _Ranges(ms, size, increasing=True)
+    found = _decimals(v, v.view(_I8), n // 16) if n >= 8 else None
     if found is not None:
         e, k, exc = found
-        n_exc = np.add.reduceat(exc, starts)
-        if exc.any():
+        n_exc = np.add.reduceat(exc, np.arange(0, n, size)).tolist()
+        if n_exc and max(n_exc):
             k = _fill_exceptions(k, exc)
-        kmin, kmax = np.minimum.reduceat(k, starts), np.maximum.reduceat(k, starts)
-        dk = np.diff(k)
-        dk_min, dk_max = _per_block(np.minimum, dk, inner, starts), _per_block(np.maximum, dk, inner, starts)
-        dec = (e, k, exc, n_exc, kmin, kmax, dk, dk_min, dk_max)
+        r = _Ranges(k, size)
     out, encoded, try_shuffle = [], False, True
-    for b, (s, t) in enumerate(zip(starts.tolist(), ends.tolist())):
-        m = t - s
-        ts_blob, enc_t = _ts_blob(ms, d, s, t, dmin_t[b] if m > 1 else 0)
-        num_blob, enc_v = None, False
-        if dec is not None and m >= 8 and dec[3][b] <= m // 16:
-            num_blob, enc_v = _decimal_blob(v, s, t, b, dec)
-        if num_blob is None:
-            if try_shuffle and m >= 8:
-                num_blob, enc_v = _shuffled(v[s:t])
-                try_shuffle = enc_v     # floats that do not compress: the rest of the batch stays raw
-            else:
-                num_blob = v[s:t].tobytes()
-        encoded = encoded or enc_t or enc_v
-        out.append((int(ms[s]), int(ms[t - 1]), m, ts_blob, num_blob))
+    for b, s in enumerate(range(0, n, size)):
+        m = min(size, n - s)
+        ts_blob = None
+        w = _width(t.step_hi[b] - t.step_lo[b])
+        if m >= 2 and _TS_HEAD.size + (m - 1) * w < 8 * m:
+            ts_blob = _TS_HEAD.pack(TS_DELTAS, t.lo[b], t.step_lo[b], w) + _pack(t.steps[b] - t.step_lo[b], w)
+        num_blob = None
+        if found is not None and m >= 8 and n_exc[b] <= m // 16:
+            num_blob = _decimal_blob(e, k[s:s + m], exc[s:s + m], n_exc[b], v[s:s + m], r, b)
+        if num_blob is None and try_shuffle and m >= 8:
+            num_blob = _shuffled(v[s:s + m])
+            try_shuffle = num_blob is not None   # floats that do not compress: the rest of the batch stays raw
+        encoded = encoded or ts_blob is not None or num_blob is not None
+        out.append((t.lo[b], t.hi[b], m, ms[s:s + m].tobytes() if ts_blob is None else ts_blob,
+                    v[s:s + m].tobytes() if num_blob is None else num_blob))
     return out, encoded
 
 
-def _ts_blob(ms, d, s, t, dmin):
-    m = t - s
-    if m >= 2:
-        steps = d[s:t - 1]
-        dmin = int(dmin)
-        w = _width(int(steps.max()) - dmin)
-        if _TS_HEAD.size + (m - 1) * w < 8 * m:
-            return _TS_HEAD.pack(TS_DELTAS, int(ms[s]), dmin, w) + _pack(steps - dmin, w), True
-    return ms[s:t].tobytes(), False
-
-
-def _decimal_blob(v, s, t, b, dec):
-    e, k, exc, n_exc, kmin, kmax, dk, dk_min, dk_max = dec
-    m = t - s
-    w_off = _width(int(kmax[b]) - int(kmin[b]))
-    w_step = _width(int(dk_max[b]) - int(dk_min[b])) if m > 1 else 9
+def _decimal_blob(e, k, exc, n_exc, v, r, b):
+    """The NUM_DECIMAL blob of one block (``k`` its integers, exceptions already filled), or None when it
+    would not be smaller than raw."""
+    m = len(k)
+    w_off = _width(r.hi[b] - r.lo[b])
+    w_step = _width(r.step_hi[b] - r.step_lo[b])
     if w_step < w_off:
-        head = _DEC_HEAD.pack(NUM_DECIMAL, e, 1, w_step, int(k[s]), int(dk_min[b]), int(n_exc[b]))
-        body = _pack(dk[s:t - 1] - dk_min[b], w_step)
+        head = _DEC_HEAD.pack(NUM_DECIMAL, e, 1, w_step, int(k[0]), r.step_lo[b], n_exc)
+        body = _pack(r.steps[b] - r.step_lo[b], w_step)
     else:
-        head = _DEC_HEAD.pack(NUM_DECIMAL, e, 0, w_off, int(kmin[b]), 0, int(n_exc[b]))
-        body = _pack(k[s:t] - kmin[b], w_off)
+        head = _DEC_HEAD.pack(NUM_DECIMAL, e, 0, w_off, r.lo[b], 0, n_exc)
+        body = _pack(k - r.lo[b], w_off)
     parts = [head, body]
-    if n_exc[b]:
-        pos = np.flatnonzero(exc[s:t])
-        parts += [pos.astype("<i4").tobytes(), v[s:t][pos].tobytes()]
+    if n_exc:
+        pos = np.flatnonzero(exc)
+        parts += [pos.astype("<i4").tobytes(), v[pos].tobytes()]
     blob = b"".join(parts)
-    if len(blob) < 8 * m:
-        return blob, True
-    return None, False
+    return blob if len(blob) < 8 * m else None
 
 
 def _shuffled(v):
-    """``(blob, encoded)``: the floats' bytes grouped by significance and compressed, or raw."""
+    """The NUM_SHUFFLED blob of one block: the floats' bytes grouped by significance and compressed; None when
+    that does not save an eighth."""
     import pyarrow as pa
-    raw = v.tobytes()
     grouped = np.ascontiguousarray(v.view(np.uint8).reshape(-1, 8).T).tobytes()
     packed = pa.Codec("zstd", 1).compress(grouped, asbytes=True)
-    if 1 + len(packed) <= len(raw) - len(raw) // _MIN_SHUFFLE_SAVING:
-        return bytes((NUM_SHUFFLED,)) + packed, True
-    return raw, False
+    if 1 + len(packed) <= 8 * len(v) - 8 * len(v) // _MIN_SHUFFLE_SAVING:
+        return bytes((NUM_SHUFFLED,)) + packed
+    return None
 
 
 def decode_num(blob, n: int) -> np.ndarray:
