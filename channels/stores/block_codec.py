@@ -86,6 +86,11 @@ def decode_ts(blob, n: int) -> np.ndarray:
     if not blob or blob[0] != TS_DELTAS:
         raise BlockCodecError(f"unknown time encoding {blob[0] if blob else None!r} in a block of {n} instances")
     _, t0, dmin, w = _TS_HEAD.unpack_from(blob)
+    if w == 0:      # a regular series
+        out = np.arange(n, dtype=_I8)
+        out *= dmin
+        out += t0
+        return out
     out = np.empty(n, _I8)
     out[0] = t0
     if n > 1:
