@@ -163,3 +163,40 @@ def test_a_version_that_reads_only_raw_blocks_refuses_a_file_with_encoded_ones(t
     assert "newer version" in msg and "schema version 3" in msg and str(path) in msg
     _as_earlier_version_wrote_it(path)                     # the same data raw: that version opens it
     SQLiteStore(path).close()
+
+
+def test_an_imported_parquet_file_is_stored_value_for_value(tmp_path):
+    """A Parquet file of several batches (a regular second clock with a gap; decimals, NaN, -0.0, values with
+    many digits, a missing value) imports into encoded blocks that give back every instance of the file."""
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+    from channels import ChannelManager
+    from channels.import_reading import BATCH_ROWS
+    from channels.importing import ImportSpec, import_file
+    n = 2 * BATCH_ROWS + 999
+    rng = np.random.default_rng(11)
+    ms = T0 + np.arange(n, dtype=np.int64) * 1000
+    ms[n // 2:] += 3_600_000                                       # an hour without readings
+    temp = np.round(20 + rng.standard_normal(n), 3)
+    temp[rng.choice(n, 50, replace=False)] = np.nan
+    temp[rng.choice(n, 20, replace=False)] = -0.0
+    temp[rng.choice(n, 20, replace=False)] = np.pi
+    humid = rng.standard_normal(n) * 5 + 50                        # not decimals
+    missing = np.zeros(n, bool)
+    missing[rng.choice(n, 30, replace=False)] = True
+    path = tmp_path / "readings.parquet"
+    pq.write_table(pa.table({"time": pa.array(ms, pa.timestamp("ms", tz="UTC")), "temp": pa.array(temp),
+                             "humid": pa.array(humid, mask=missing)}), path, row_group_size=100_000)
+    manager = ChannelManager.open(str(tmp_path / "store.sqlite"))
+    db = manager.get_channel("mongo")
+    report = import_file(db, ImportSpec(str(path), "time", ["temp", "humid"]))
+    assert report.instances_written == 2 * n - 30 and report.rows_malformed == 0
+    store = db.store
+    for name, v, keep in (("temp", temp, np.ones(n, bool)), ("humid", humid, ~missing)):
+        got = store.typed_columns(StreamId(name), None, None)
+        assert np.array_equal(got.ms, ms[keep]) and np.array_equal(bits(got.values), bits(v[keep])), name
+    manager.close()
+    con = sqlite3.connect(tmp_path / "store.sqlite")
+    stored, instances = con.execute("SELECT sum(length(ts) + length(num)), sum(n) FROM blocks").fetchone()
+    con.close()
+    assert instances > 2 * n - 3000 and stored < 16 * instances * 0.6   # the last, short batch went in as rows
