@@ -200,3 +200,19 @@ def test_an_imported_parquet_file_is_stored_value_for_value(tmp_path):
     stored, instances = con.execute("SELECT sum(length(ts) + length(num)), sum(n) FROM blocks").fetchone()
     con.close()
     assert instances > 2 * n - 3000 and stored < 16 * instances * 0.6   # the last, short batch went in as rows
+
+
+def test_a_damaged_block_is_a_store_error_saying_so(tmp_path):
+    path = tmp_path / "s.sqlite"
+    store = SQLiteStore(path)
+    store.create_definition(StreamDefinition(S, "mongo"))
+    store.insert_arrays(S, T0 + np.arange(BLOCK_N, dtype=np.int64) * 1000, np.arange(BLOCK_N) / 4)
+    store.close()
+    con = sqlite3.connect(path)
+    con.execute("UPDATE blocks SET num = X'07000000'")    # an encoding byte no version wrote
+    con.commit()
+    con.close()
+    store = SQLiteStore(path)
+    with pytest.raises(StoreError, match="damaged array block: unknown value encoding 7"):
+        store.typed_columns(S, None, None)
+    store.close()

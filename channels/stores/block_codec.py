@@ -9,11 +9,11 @@ Every encoded blob is SHORTER than the raw one, so a blob of exactly ``8 * n`` b
 int64 / float64, as blocks were first written, and as a block is kept when nothing smaller is found); any
 other blob starts with an encoding byte:
 
-Times (``encode_ts``)
+Times
     ``TS_DELTAS``: ``t0`` and the smallest step, then each step above it in ``w`` bytes (``w`` 0, 1, 2, 4
-    or 8: the fewest that hold the largest). A regular series (a sensor every second, a clock) is ``w = 0``: 18 bytes
-    for the whole block.
-Values (``encode_num``)
+    or 8: the fewest that hold the largest). A regular series (a sensor every second, a clock) is ``w = 0``:
+    18 bytes for the whole block.
+Values
     ``NUM_DECIMAL``: values with at most ``e`` decimals (most measured data: a sensor's 20.125, a price)
     as integers ``k`` with ``k / 10**e`` giving back exactly the stored float64 -- each kept as its offset
     from the block's smallest ``k`` (or, if smaller, the step from the previous one), in ``w`` bytes.
@@ -24,13 +24,16 @@ Values (``encode_num``)
     ``NUM_SHUFFLED``: any other floats, their bytes grouped by significance and compressed with zstd
     (Arrow's codec), used when that saves at least an eighth.
 
-No pickle, nothing but the arrays' own bits.
+:func:`encode_blocks` cuts a batch into blocks and encodes them (the arithmetic done on the whole batch at
+once); :func:`decode_ts` / :func:`decode_num` read one blob. No pickle, nothing but the arrays' own bits.
 """
 from __future__ import annotations
 
 import struct
 
 import numpy as np
+
+from ..errors import StoreError
 
 TS_DELTAS = 1
 NUM_DECIMAL = 1
@@ -39,16 +42,17 @@ NUM_SHUFFLED = 2
 _I8 = np.dtype("<i8")
 _F8 = np.dtype("<f8")
 _TS_HEAD = struct.Struct("<BqqB")          # encoding, t0, smallest step, width
-_DEC_HEAD = struct.Struct("<BBBBqqI")      # encoding, decimals e, mode (0 offset, 1 steps), width, base, min step, exceptions
+#: encoding, decimals e, mode (0: offsets from base, 1: steps from base), width, base, smallest step, exceptions
+_DEC_HEAD = struct.Struct("<BBBBqqI")
 _MAX_E = 15
 _SCALES = 10.0 ** np.arange(_MAX_E + 1, dtype=np.float64)
-_EXACT = float(2 ** 53)                    # |k| below this converts to float64 and back exactly
+_EXACT = float(2 ** 53)                    # |k| below this converts to float64 and back exactly (the sample test)
 _SAMPLE = 64
 _MIN_SHUFFLE_SAVING = 8                    # NUM_SHUFFLED only when it saves at least 1/8 of the raw bytes
 
 
-class BlockCodecError(ValueError):
-    """A block blob that is not in any encoding this version knows (a damaged file)."""
+class BlockCodecError(StoreError):
+    """A block blob that is not in any encoding this version knows: the store file is damaged."""
 
 
 _UINT = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4"), 8: _I8}
@@ -73,7 +77,7 @@ def _unpack(buf, count: int, w: int) -> np.ndarray:
     if w == 0:
         return np.zeros(count, _I8)
     if w not in _UINT:
-        raise BlockCodecError(f"unknown integer width {w} in a block of {count + 1} instances")
+        raise BlockCodecError(f"damaged array block: unknown integer width {w} (a block of about {count} instances)")
     return np.frombuffer(buf, _UINT[w], count).astype(_I8)
 
 
@@ -84,7 +88,8 @@ def decode_ts(blob, n: int) -> np.ndarray:
     if len(blob) == 8 * n:
         return np.frombuffer(blob, _I8)
     if not blob or blob[0] != TS_DELTAS:
-        raise BlockCodecError(f"unknown time encoding {blob[0] if blob else None!r} in a block of {n} instances")
+        raise BlockCodecError(f"damaged array block: unknown time encoding {blob[0] if blob else None!r} "
+                              f"(a block of {n} instances, {len(blob)} bytes)")
     _, t0, dmin, w = _TS_HEAD.unpack_from(blob)
     if w == 0:      # a regular series
         out = np.arange(n, dtype=_I8)
@@ -259,7 +264,8 @@ def decode_num(blob, n: int) -> np.ndarray:
         import pyarrow as pa
         grouped = pa.Codec("zstd").decompress(memoryview(blob)[1:], decompressed_size=8 * n, asbytes=True)
         return np.ascontiguousarray(np.frombuffer(grouped, np.uint8).reshape(8, n).T).view(_F8).reshape(n)
-    raise BlockCodecError(f"unknown value encoding {tag!r} in a block of {n} instances")
+    raise BlockCodecError(f"damaged array block: unknown value encoding {tag!r} (a block of {n} instances, "
+                          f"{len(blob)} bytes)")
 
 
 __all__ = ["encode_blocks", "decode_ts", "decode_num", "BlockCodecError"]

@@ -1,4 +1,4 @@
-"""A stream's instances in the embedded store: rows (``instances``) and float64 array blocks (``blocks``), and
+"""A stream's instances in the embedded store: rows (``instances``) and float array blocks (``blocks``), and
 the ONE place that reads, counts and deletes them.
 
 Blocks
@@ -7,9 +7,10 @@ Blocks
 their epoch ms (int64) and their values (float64, every bit kept: NaN payloads, -0.0, inf), ``t0``/``t1`` the
 first and last time. ``ts`` and ``num`` are each either raw little-endian bytes or, when smaller, a lossless
 encoding (regular times as one step, decimal values as small integers, ...: :mod:`channels.stores.block_codec`,
-which tells them apart by their length) -- a bulk write is bound by the bytes it writes. :meth:`StoredInstances.write_blocks` cuts a batch of floats
-into blocks of :data:`BLOCK_N`; ``SQLiteStore.insert_arrays`` writes a batch of at least :data:`BLOCK_MIN`
-instances that way when the stream holds nothing in the batch's time span (rows and blocks), otherwise as rows.
+which tells them apart by their length) -- a bulk write is bound by the bytes it writes.
+:meth:`StoredInstances.write_blocks` cuts a batch of floats into blocks of :data:`BLOCK_N`;
+``SQLiteStore.insert_arrays`` writes a batch of at least :data:`BLOCK_MIN` instances that way when the stream
+holds nothing in the batch's time span (rows and blocks), otherwise as rows.
 So the blocks of one stream never overlap in time; a row may be written later between two instances of a
 block (a new timestamp), and readers merge the two in time order. Purging deletes the blocks inside the
 interval and rewrites the ones it cuts (the instances outside the interval, as at most two blocks).
