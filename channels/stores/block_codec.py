@@ -223,12 +223,22 @@ def _decimal_blob(e, k, exc, n_exc, v, r, b):
     return blob if len(blob) < 8 * m else None
 
 
+_CODEC = []
+
+
+def _zstd():
+    """Arrow's zstd codec at level 1 (made once; pyarrow is imported only when a block needs it)."""
+    if not _CODEC:
+        import pyarrow as pa
+        _CODEC.append(pa.Codec("zstd", 1))
+    return _CODEC[0]
+
+
 def _shuffled(v):
     """The NUM_SHUFFLED blob of one block: the floats' bytes grouped by significance and compressed; None when
     that does not save an eighth."""
-    import pyarrow as pa
     grouped = np.ascontiguousarray(v.view(np.uint8).reshape(-1, 8).T).tobytes()
-    packed = pa.Codec("zstd", 1).compress(grouped, asbytes=True)
+    packed = _zstd().compress(grouped, asbytes=True)
     if 1 + len(packed) <= 8 * len(v) - 8 * len(v) // _MIN_SHUFFLE_SAVING:
         return bytes((NUM_SHUFFLED,)) + packed
     return None
@@ -261,8 +271,7 @@ def decode_num(blob, n: int) -> np.ndarray:
             out[pos] = np.frombuffer(blob, _F8, n_exc, at + 4 * n_exc)
         return out
     if tag == NUM_SHUFFLED:
-        import pyarrow as pa
-        grouped = pa.Codec("zstd").decompress(memoryview(blob)[1:], decompressed_size=8 * n, asbytes=True)
+        grouped = _zstd().decompress(memoryview(blob)[1:], decompressed_size=8 * n, asbytes=True)
         return np.ascontiguousarray(np.frombuffer(grouped, np.uint8).reshape(8, n).T).view(_F8).reshape(n)
     raise BlockCodecError(f"damaged array block: unknown value encoding {tag!r} (a block of {n} instances, "
                           f"{len(blob)} bytes)")
