@@ -8,8 +8,10 @@ timestamp column, the JSON lines as ISO text). For each format it prints, from t
   ``ParquetFile.iter_batches``, ``pyarrow.json.open_json``) — the read limit;
 * the import (``channels.importing.import_file``): seconds, MB/s, rows/s, and ``import / read``;
 * the store's own columnar write of the same arrays (``insert_arrays`` of every batch, already parsed: the
-  write limit of the embedded store -- float64 array blocks, see :mod:`channels.stores.sqlite_blocks`) and
+  write limit of the embedded store -- array blocks, see :mod:`channels.stores.sqlite_blocks`) and
   ``import / store write``;
+* the store file's size and the MB the import wrote to disk (``/proc/self/io``: the WAL and its checkpoints into
+  the file -- a bulk write is bound by them, hence the encoded blocks of :mod:`channels.stores.block_codec`);
 * RSS before the import, its peak during the import (sampled every 20 ms) and the growth.
 
     python bench/bench_import.py [--size-mb 1024] [--formats csv,parquet,jsonl] [--keep DIR]
@@ -40,6 +42,15 @@ COLUMNS = ["temperature", "humidity"]
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+
+
+def written_mb() -> float:
+    """MB this process has caused to be written to storage so far (``/proc/self/io``; NaN where there is none)."""
+    try:
+        with open("/proc/self/io") as f:
+            return next(int(x.split()[1]) for x in f if x.startswith("write_bytes")) / 2 ** 20
+    except (OSError, StopIteration):
+        return float("nan")
 
 
 def _block(i, n, rng):
@@ -139,19 +150,24 @@ def measure(path, fmt, folder, smoke):
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     marks = []
-    t = time.perf_counter()
+    w0, t = written_mb(), time.perf_counter()
     report = import_file(db, ImportSpec(path, "time", COLUMNS),
                          progress=lambda f, r: marks.append(rss_mb()))
     t_imp = time.perf_counter() - t
     done.set()
     sampler.join()
     manager.close()
+    written = written_mb() - w0
+    store_mb = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)
+                   if f.startswith(f"store_{fmt}.sqlite")) / 2 ** 20
     t_store = store_write(path, fmt, folder)
     print(f"{fmt:8s} {size:8,.0f} MB  {rows:,} rows -> {report.instances_written:,} instances "
           f"(malformed {report.rows_malformed})")
     print(f"         pyarrow's own read {t_read:7.2f} s ({size / t_read:6.1f} MB/s)")
     print(f"         import             {t_imp:7.2f} s ({size / t_imp:6.1f} MB/s, {rows / t_imp:,.0f} rows/s)  "
           f"import / read = {t_imp / t_read:.1f}x")
+    print(f"         store file {store_mb:,.0f} MB; {written:,.0f} MB written to disk by the import and its close "
+          f"(WAL, checkpoints)")
     print(f"         store write alone  {t_store:7.2f} s ({2 * rows / t_store:,.0f} instances/s)  "
           f"import / store write = {t_imp / t_store:.2f}x")
     q = [marks[min(len(marks) - 1, int(x * len(marks)))] for x in (0.25, 0.5, 0.75, 0.999)] if marks else []

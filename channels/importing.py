@@ -337,8 +337,9 @@ def _write_batch(channel, streams, ids, b, numeric, value_columns, report, spans
     numeric columns as arrays (``insert_arrays``), text and dict streams as instances."""
     first_ms, last_ms = spans
     ms, lines = b.ms, b.lines
-    valid = np.flatnonzero(b.ok)
-    if report.sorted and len(valid) > 1 and np.any(np.diff(ms[valid]) < 0):
+    all_ok = bool(b.ok.all())
+    valid = ms if all_ok else ms[b.ok]
+    if report.sorted and len(valid) > 1 and np.any(np.diff(valid) < 0):
         report.sorted = False
     for key, sid in ids.items():
         objects = None
@@ -350,35 +351,42 @@ def _write_batch(channel, streams, ids, b, numeric, value_columns, report, spans
         else:
             objects = b.values[key]
             present = np.fromiter((v is not None for v in objects), dtype=bool, count=len(objects))
-        idx = np.flatnonzero(b.ok & present)
-        if not len(idx):
+        # idx: the rows written, in time order (None: every row of the batch, already in time order)
+        idx = None if all_ok and present.all() else np.flatnonzero(b.ok & present)
+        t = ms if idx is None else ms[idx]
+        if not len(t):
             continue
         stream = streams[key]
-        t = ms[idx]
-        if len(t) > 1 and np.any(np.diff(t) < 0):
+        steps = np.diff(t)
+        if np.any(steps < 0):
             order = np.argsort(t, kind="stable")
-            t, idx = t[order], idx[order]
-        dup = np.zeros(len(t), dtype=bool)
-        dup[1:] = t[1:] == t[:-1]
-        if key in last_ms and t[0] == last_ms[key]:
-            dup[0] = True  # sorted files: the previous batch ended on this timestamp
-        for j in np.flatnonzero(dup):
-            report.bad(int(lines[idx[j]]), f"{sid}: a second value at {from_ms(int(t[j])).isoformat()}")
+            t, idx = t[order], order if idx is None else idx[order]
+            steps = np.diff(t)
         if report.sorted and key in last_ms and t[0] < last_ms[key]:
             report.sorted = False
-        good = np.flatnonzero(~dup)
-        if not len(good):
+        if np.any(steps == 0) or (key in last_ms and t[0] == last_ms[key]):
+            idx = np.arange(len(t)) if idx is None else idx
+            dup = np.zeros(len(t), dtype=bool)
+            dup[1:] = steps == 0
+            if key in last_ms and t[0] == last_ms[key]:
+                dup[0] = True  # sorted files: the previous batch ended on this timestamp
+            for j in np.flatnonzero(dup):
+                report.bad(int(lines[idx[j]]), f"{sid}: a second value at {from_ms(int(t[j])).isoformat()}")
+            good = np.flatnonzero(~dup)
+            t, idx = t[good], idx[good]
+        if not len(t):
             continue
-        t, idx = t[good], idx[good]
         lo, hi = int(t[0]), int(t[-1])
         first_ms[key] = min(first_ms.get(key, lo), lo)
         last_ms[key] = max(last_ms.get(key, hi), hi)
         calc = _span(first_ms[key], last_ms[key]) if report.sorted else None  # merged with the stored intervals
+        rows = slice(None) if idx is None else idx
         if objects is None:  # floats: the columnar write, no per-instance objects
-            written = _write_arrays(channel, stream, t, floats[idx], calc, lines[idx], report)
+            written = _write_arrays(channel, stream, t, floats[rows], calc, lines[rows], report)
         else:
-            insts = [StreamInstance._make((from_ms(m), objects[i])) for m, i in zip(t.tolist(), idx.tolist())]
-            written = _write(channel, stream, insts, calc, lines[idx], report)
+            insts = [StreamInstance._make((from_ms(m), objects[i])) for m, i in
+                     zip(t.tolist(), range(len(t)) if idx is None else idx.tolist())]
+            written = _write(channel, stream, insts, calc, lines[rows], report)
         report.written[str(sid)] = report.written.get(str(sid), 0) + written
 
 

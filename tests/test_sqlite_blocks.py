@@ -251,8 +251,8 @@ def test_a_store_file_without_blocks_opens_and_gets_them(tmp_path):
     s.insert_arrays(BLK, ms, v)
     assert s.count(BLK, None, None) == 500 + 3 * BLOCK_N
     s.close()
-    con = sqlite3.connect(path)
-    assert con.execute("SELECT value FROM hsgui_meta WHERE key='schema_version'").fetchone()[0] == "2"
+    con = sqlite3.connect(path)  # 3: its blocks are encoded (see test_block_encoding.py)
+    assert con.execute("SELECT value FROM hsgui_meta WHERE key='schema_version'").fetchone()[0] == "3"
     con.close()
 
 

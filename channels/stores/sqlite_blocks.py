@@ -1,19 +1,24 @@
-"""A stream's instances in the embedded store: rows (``instances``) and float64 array blocks (``blocks``), and
+"""A stream's instances in the embedded store: rows (``instances``) and float array blocks (``blocks``), and
 the ONE place that reads, counts and deletes them.
 
 Blocks
 ------
 ``blocks(sid, t0, t1, n, ts BLOB, num BLOB) WITHOUT ROWID``, key ``(sid, t0)``: ``n`` instances of a stream,
-their epoch ms as int64 and their values as float64, both little-endian raw bytes (NaN and -0.0 are kept as
-they are), ``t0``/``t1`` the first and last time. :meth:`StoredInstances.write_blocks` cuts a batch of floats
-into blocks of :data:`BLOCK_N`; ``SQLiteStore.insert_arrays`` writes a batch of at least :data:`BLOCK_MIN`
-instances that way when the stream holds nothing in the batch's time span (rows and blocks), otherwise as rows.
+their epoch ms (int64) and their values (float64, every bit kept: NaN payloads, -0.0, inf), ``t0``/``t1`` the
+first and last time. ``ts`` and ``num`` are each either raw little-endian bytes or, when smaller, a lossless
+encoding (regular times as one step, decimal values as small integers, ...: :mod:`channels.stores.block_codec`,
+which tells them apart by their length) -- a bulk write is bound by the bytes it writes.
+:meth:`StoredInstances.write_blocks` cuts a batch of floats into blocks of :data:`BLOCK_N`;
+``SQLiteStore.insert_arrays`` writes a batch of at least :data:`BLOCK_MIN` instances that way when the stream
+holds nothing in the batch's time span (rows and blocks), otherwise as rows.
 So the blocks of one stream never overlap in time; a row may be written later between two instances of a
 block (a new timestamp), and readers merge the two in time order. Purging deletes the blocks inside the
 interval and rewrites the ones it cuts (the instances outside the interval, as at most two blocks).
 
-A file holding blocks has ``schema_version`` 2 (set when its first block is written), so an older version of
-HyperStream Studio refuses it rather than missing the blocks' instances; files without blocks stay version 1.
+A file holding blocks has ``schema_version`` 2 (set when its first block is written), and 3 once it holds an
+encoded blob, so an older version of HyperStream Studio refuses it (with its "newer version" error) rather
+than missing the blocks' instances or misreading them; files without blocks stay version 1, files whose
+blocks are all raw (written by earlier versions) stay 2 and are read as they are.
 
 Reading
 -------
@@ -29,6 +34,7 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
+from .block_codec import decode_num, decode_ts, encode_blocks
 from .sqlite_columnar import _NAN_TEXT, _NEG_ZERO_TEXT
 
 #: instances per block
@@ -39,12 +45,12 @@ BLOCK_MIN = 1024
 STEP = 65536
 #: the schema version of a file once it holds blocks (``sqlite_db.SCHEMA_VERSION``)
 BLOCKS_SCHEMA_VERSION = 2
+#: ... and once it holds an encoded (not raw) block blob
+ENCODED_BLOCKS_SCHEMA_VERSION = 3
 
 SCHEMA = ("CREATE TABLE IF NOT EXISTS blocks (sid INTEGER NOT NULL, t0 INTEGER NOT NULL, t1 INTEGER NOT NULL, "
           "n INTEGER NOT NULL, ts BLOB NOT NULL, num BLOB NOT NULL, PRIMARY KEY (sid, t0)) WITHOUT ROWID")
 
-_I8 = np.dtype("<i8")
-_F8 = np.dtype("<f8")
 _NO_TS = np.zeros(0, np.int64)
 _NO_NUM = np.zeros(0, np.float64)
 
@@ -65,7 +71,8 @@ class _Block(NamedTuple):
 
 
 def _block(row) -> _Block:
-    return _Block(row[0], row[1], np.frombuffer(row[2], _I8), np.frombuffer(row[3], _F8))
+    """A block from its row ``(t0, t1, n, ts, num)``."""
+    return _Block(row[0], row[1], decode_ts(row[3], row[2]), decode_num(row[4], row[2]))
 
 
 def row_encoding(x: float):
@@ -109,8 +116,8 @@ class StoredInstances:
         row = con.execute("SELECT t0, t1 FROM blocks WHERE sid=? AND t0<=? ORDER BY t0 DESC LIMIT 1",
                           (sid, p)).fetchone()
         if row is not None and row[1] > p:  # the arrays are read only for a block that is used
-            return row + con.execute("SELECT ts, num FROM blocks WHERE sid=? AND t0=?", (sid, row[0])).fetchone()
-        return con.execute("SELECT t0, t1, ts, num FROM blocks WHERE sid=? AND t0>? AND t0<=? ORDER BY t0 LIMIT 1",
+            return row + con.execute("SELECT n, ts, num FROM blocks WHERE sid=? AND t0=?", (sid, row[0])).fetchone()
+        return con.execute("SELECT t0, t1, n, ts, num FROM blocks WHERE sid=? AND t0>? AND t0<=? ORDER BY t0 LIMIT 1",
                            (sid, p, hi)).fetchone()
 
     def _step(self, con, sid, p, hi, q_rows):
@@ -139,7 +146,7 @@ class StoredInstances:
             p = end
             if p >= hi or total >= STEP or inside:
                 break
-            nxt = con.execute("SELECT t0, t1, ts, num FROM blocks WHERE sid=? AND t0>? AND t0<=? ORDER BY t0 "
+            nxt = con.execute("SELECT t0, t1, n, ts, num FROM blocks WHERE sid=? AND t0>? AND t0<=? ORDER BY t0 "
                               "LIMIT 1", (sid, p, hi)).fetchone()
             if nxt is None or con.execute("SELECT 1 FROM instances WHERE sid=? AND ts>? AND ts<? LIMIT 1",
                                           (sid, p, nxt[0])).fetchone():
@@ -185,14 +192,14 @@ class StoredInstances:
         n = con.execute("SELECT count(*) FROM instances WHERE sid=? AND ts>? AND ts<=?", (sid, lo, hi)).fetchone()[0]
         n += con.execute("SELECT ifnull(sum(n), 0) FROM blocks WHERE sid=? AND t0>? AND t1<=?",
                          (sid, lo, hi)).fetchone()[0]
-        for t0, ts in StoredInstances._cut_blocks(con, sid, lo, hi):
-            a = np.frombuffer(ts, _I8)
+        for t0, bn, ts in StoredInstances._cut_blocks(con, sid, lo, hi):
+            a = decode_ts(ts, bn)
             n += int(np.searchsorted(a, hi, "right") - np.searchsorted(a, lo, "right"))
         return n
 
     @staticmethod
     def _cut_blocks(con, sid, lo, hi):
-        """``(t0, ts blob)`` of the (at most two) blocks that reach over ``lo`` or ``hi`` into ``(lo, hi]``."""
+        """``(t0, n, ts blob)`` of the (at most two) blocks that reach over ``lo`` or ``hi`` into ``(lo, hi]``."""
         out = {}
         row = con.execute("SELECT t0, t1 FROM blocks WHERE sid=? AND t0<=? ORDER BY t0 DESC LIMIT 1",
                           (sid, lo)).fetchone()
@@ -202,7 +209,7 @@ class StoredInstances:
                           (sid, hi)).fetchone()
         if row is not None and row[1] > hi and row[0] > lo:
             out[row[0]] = None
-        return [(t0, con.execute("SELECT ts FROM blocks WHERE sid=? AND t0=?", (sid, t0)).fetchone()[0])
+        return [(t0, *con.execute("SELECT n, ts FROM blocks WHERE sid=? AND t0=?", (sid, t0)).fetchone())
                 for t0 in out]
 
     @staticmethod
@@ -236,7 +243,8 @@ class StoredInstances:
     @staticmethod
     def _time_after(con, sid, t0, t, before=False):
         """The first time after ``t`` (``before``: the last at or before it) in the block starting at ``t0``."""
-        ts = np.frombuffer(con.execute("SELECT ts FROM blocks WHERE sid=? AND t0=?", (sid, t0)).fetchone()[0], _I8)
+        bn, blob = con.execute("SELECT n, ts FROM blocks WHERE sid=? AND t0=?", (sid, t0)).fetchone()
+        ts = decode_ts(blob, bn)
         k = int(np.searchsorted(ts, t, "right"))
         return int(ts[k - 1]) if before else int(ts[k])
 
@@ -266,8 +274,8 @@ class StoredInstances:
             i, j = int(np.searchsorted(stamps, t0, "left")), int(np.searchsorted(stamps, t1, "right"))
             if i == j:
                 continue
-            bts, bnum = con.execute("SELECT ts, num FROM blocks WHERE sid=? AND t0=?", (sid, t0)).fetchone()
-            bts, bnum = np.frombuffer(bts, _I8), np.frombuffer(bnum, _F8)
+            bn, bts, bnum = con.execute("SELECT n, ts, num FROM blocks WHERE sid=? AND t0=?", (sid, t0)).fetchone()
+            bts, bnum = decode_ts(bts, bn), decode_num(bnum, bn)
             want = stamps[i:j]
             k = np.searchsorted(bts, want)
             k[k >= len(bts)] = 0
@@ -289,16 +297,14 @@ class StoredInstances:
     # -- writing and deleting, inside the caller's write transaction ----------------------------------------------
     @staticmethod
     def write_blocks(con, sid, ms: np.ndarray, num: np.ndarray) -> None:
-        """Write strictly increasing ``ms`` / float64 ``num`` as blocks of :data:`BLOCK_N` (the caller checked
-        that the stream holds nothing in their span)."""
-        ms = np.ascontiguousarray(ms, _I8)
-        num = np.ascontiguousarray(num, _F8)
-        n = len(ms)
+        """Write strictly increasing ``ms`` / float64 ``num`` as blocks of :data:`BLOCK_N`, each in its smallest
+        lossless form (the caller checked that the stream holds nothing in their span)."""
+        rows, encoded = encode_blocks(ms, num, BLOCK_N)
         con.executemany("INSERT INTO blocks (sid, t0, t1, n, ts, num) VALUES (?,?,?,?,?,?)",
-                        ((sid, int(ms[i]), int(ms[min(i + BLOCK_N, n) - 1]), min(BLOCK_N, n - i),
-                          ms[i:i + BLOCK_N].tobytes(), num[i:i + BLOCK_N].tobytes()) for i in range(0, n, BLOCK_N)))
+                        [(sid, *r) for r in rows])
+        version = ENCODED_BLOCKS_SCHEMA_VERSION if encoded else BLOCKS_SCHEMA_VERSION
         con.execute("UPDATE hsgui_meta SET value=? WHERE key='schema_version' AND CAST(value AS INTEGER) < ?",
-                    (str(BLOCKS_SCHEMA_VERSION), BLOCKS_SCHEMA_VERSION))
+                    (str(version), version))
 
     @staticmethod
     def delete(con, sid, lo, hi):
@@ -319,9 +325,9 @@ class StoredInstances:
             con.execute("DELETE FROM blocks WHERE sid=? AND t0>? AND t1<=?", (sid, lo, hi))
             deleted += n
             span(a, b)
-        for t0, _ in StoredInstances._cut_blocks(con, sid, lo, hi):
-            bts, bnum = con.execute("SELECT ts, num FROM blocks WHERE sid=? AND t0=?", (sid, t0)).fetchone()
-            bts, bnum = np.frombuffer(bts, _I8), np.frombuffer(bnum, _F8)
+        for t0, _, _ in StoredInstances._cut_blocks(con, sid, lo, hi):
+            bn, bts, bnum = con.execute("SELECT n, ts, num FROM blocks WHERE sid=? AND t0=?", (sid, t0)).fetchone()
+            bts, bnum = decode_ts(bts, bn), decode_num(bnum, bn)
             i, j = int(np.searchsorted(bts, lo, "right")), int(np.searchsorted(bts, hi, "right"))
             if i == j:
                 continue
@@ -330,6 +336,5 @@ class StoredInstances:
             span(int(bts[i]), int(bts[j - 1]))
             for s, e in ((0, i), (j, len(bts))):
                 if e > s:
-                    con.execute("INSERT INTO blocks (sid, t0, t1, n, ts, num) VALUES (?,?,?,?,?,?)",
-                                (sid, int(bts[s]), int(bts[e - 1]), e - s, bts[s:e].tobytes(), bnum[s:e].tobytes()))
+                    StoredInstances.write_blocks(con, sid, bts[s:e], bnum[s:e])
         return deleted, first, last

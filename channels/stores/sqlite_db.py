@@ -24,9 +24,10 @@ from ..errors import ChannelsError, StoreError
 from ..stream import StreamId
 from .sqlite_blocks import SCHEMA as _BLOCKS_SCHEMA
 
-#: the newest schema this code reads: 2 = a file holding array blocks (set by the first block written, see
-#: :mod:`channels.stores.sqlite_blocks`); a new file starts at 1, which older versions still open
-SCHEMA_VERSION = 2
+#: the newest schema this code reads: 2 = a file holding array blocks (set by the first block written), 3 = one
+#: holding encoded blocks (see :mod:`channels.stores.sqlite_blocks`); a new file starts at 1, which older
+#: versions still open
+SCHEMA_VERSION = 3
 _NEW_FILE_VERSION = 1
 APPLICATION = "hyperstream-studio"
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -1,7 +1,7 @@
 """The embedded store: one SQLite file, WAL, one connection per thread.
 
-Schema (version 2; 1 while a file holds no blocks)
---------------------------------------------------
+Schema (version 3; 1 while a file holds no blocks, 2 while its blocks are all raw)
+-----------------------------------------------------------------------------------
 ``hsgui_meta(key, value)``
     ``schema_version`` and ``application``. A file written by a newer version
     (higher schema version) is refused with a StoreError rather than misread.
@@ -21,11 +21,12 @@ Schema (version 2; 1 while a file holds no blocks)
     non-numeric values. So range aggregates and the columnar path never decode
     JSON.
 ``blocks(sid, t0, t1, n, ts, num) WITHOUT ROWID``, key ``(sid, t0)``
-    Floats as arrays: up to 4,096 instances of a stream in one row, times int64 and values float64 as raw
-    little-endian bytes. A batch of at least 1,024 floats (``insert_arrays``, or ``insert`` of floats) over a
+    Floats as arrays: up to 4,096 instances of a stream in one row, times int64 and values float64, each as
+    raw little-endian bytes or, when smaller, a lossless encoding (:mod:`channels.stores.block_codec`). A batch of at least 1,024 floats (``insert_arrays``, or ``insert`` of floats) over a
     time span where the stream holds nothing is written this way; the rest as ``instances`` rows. Every read
     merges the two in time order through :class:`~channels.stores.sqlite_blocks.StoredInstances` (see
-    :mod:`channels.stores.sqlite_blocks`). A file holding blocks is ``schema_version`` 2.
+    :mod:`channels.stores.sqlite_blocks`). A file holding blocks is ``schema_version`` 2, one holding an
+    encoded block 3.
 ``components(cid, sid, name)`` and ``component_values(cid, ts, num, k) WITHOUT ROWID``
     The numeric top-level components of dict values (``value[name]`` that is
     int/float/bool, not NaN), one row each, written on insert. This side
