@@ -170,6 +170,18 @@ class StallSampler:
         return lines
 
 
+def thread_sched() -> tuple[float, float]:
+    """(CPU seconds, seconds waited for a core) of the calling thread so far; (nan, nan) off Linux. Over an open
+    under load, the GUI thread's wait for a core is what the machine, not the app, added to the gaps."""
+    import threading
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as f:
+            cpu, wait = f.read().split()[:2]
+        return int(cpu) / 1e9, int(wait) / 1e9
+    except (OSError, ValueError):
+        return float("nan"), float("nan")
+
+
 def _schedstat() -> dict:
     """{native thread id: (CPU seconds, run-queue wait seconds, name)} of this process's threads ({} off Linux)."""
     import os
