@@ -252,14 +252,14 @@ def bench_app_open(path, api_paint, api_list, repeat, why=False):
     time; medians of open → graph painted, → listing complete, and the largest 10 ms-timer gap. ``why``: after each
     open, its longest stalls with the stacks that held them (gui_meter.StallSampler)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from gui_meter import GapMeter, Paints, StallSampler, spin_until
+    from gui_meter import GapMeter, Paints, StallSampler, spin_until, thread_sched
     from hsgui.common import gc_policy
     from hsgui.main_window import MainWindow
     from hsgui.app import create_application
     app = create_application(sys.argv[:1])   # as the app makes it (Qt's raster thread pool off: see hsgui.app)
     gc_policy.install()
 
-    paint, listed, gaps, idle = [], [], [], []
+    paint, listed, gaps, idle, waited, waited_idle = [], [], [], [], [], []
     for _ in range(repeat):
         w = MainWindow(restore=False)
         w.persist = False
@@ -269,7 +269,9 @@ def bench_app_open(path, api_paint, api_list, repeat, why=False):
         settle = time.perf_counter()    # the window's first paints (the plot pane's axes: 30-80 ms) are not idle
         spin_until(lambda: time.perf_counter() - settle > 0.3)
         meter = GapMeter()
+        sched0 = thread_sched()
         idle.append(meter.run(lambda: True, min_s=0.5)[0])
+        waited_idle.append((meter.took, thread_sched()[1] - sched0[1]))
         view, tree = w.workflows.view, w.tree.model
         paints = Paints(view.viewport())
         marks = {}
@@ -290,10 +292,11 @@ def bench_app_open(path, api_paint, api_list, repeat, why=False):
         meter.start()
         if sampler:
             sampler.start()
-        t0 = time.perf_counter()
+        t0, sched0 = time.perf_counter(), thread_sched()
         w.open_target(path)
         spin_until(done, timeout=300)
         gaps.append(meter.stop()[0])
+        waited.append((time.perf_counter() - t0, thread_sched()[1] - sched0[1]))
         if sampler:
             sampler.stop()
             print(f"  open {len(gaps)}: largest gap {gaps[-1] * 1e3:.0f} ms; its longest stalls:")
@@ -313,6 +316,9 @@ def bench_app_open(path, api_paint, api_list, repeat, why=False):
          statistics.median(idle), "<= 50 ms")
     print(f"    (each run: graph {', '.join(f'{x * 1e3:.0f}' for x in paint)} ms; listing "
           f"{', '.join(f'{x * 1e3:.0f}' for x in listed)} ms; gap {', '.join(f'{x * 1e3:.0f}' for x in gaps)} ms)")
+    print(f"    (the GUI thread waited for a core (machine load) {', '.join(f'{w * 1e3:.0f}' for _t, w in waited)} ms "
+          f"of opens of {', '.join(f'{t:.1f}' for t, _w in waited)} s; idle: "
+          f"{', '.join(f'{w * 1e3:.0f}' for _t, w in waited_idle)} ms of {', '.join(f'{t:.1f}' for t, _w in waited_idle)} s)")
 
 
 def bench_engines(tmp, pristine, homes, minutes, only=None):

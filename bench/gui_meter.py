@@ -74,6 +74,11 @@ class StallSampler:
     thread's CPU time in it (much less than the wall time: the GUI thread was waiting — for the GIL or a core — not
     working) and what ``context()`` said at its first sample (e.g. the running jobs' titles).
 
+    Where the scheduler says so (Linux ``/proc/self/task/*/schedstat``), each stall also keeps every thread's CPU
+    time and its wait for a core (run-queue delay) over the stall: a GUI thread that neither ran nor waited for a
+    core was waiting for the GIL, and the thread that held it shows how long *it* waited for a core (a
+    low-priority job thread preempted while it holds the GIL stalls the loop for as long).
+
     ``start()`` … ``stop()``, then :meth:`report`. The watchdog takes the GIL every 2 ms while it runs: figures
     measured meanwhile are a little worse than without it."""
 
@@ -82,6 +87,8 @@ class StallSampler:
         self.threshold, self.context = threshold, context or (lambda: "")
         self.stalls: list[dict] = []
         self._gui = threading.get_ident()
+        self._gui_tid = threading.get_native_id()
+        self._base = (None, {})    # (the tick it was taken after, schedstat snapshot)
         self._last = (time.perf_counter(), time.thread_time())
         self._on = False
         self._timer = QTimer()
@@ -118,6 +125,11 @@ class StallSampler:
         while self._on:
             time.sleep(0.002)
             at = self._last[0]
+            if self._base[0] != at:     # a new tick: the loop is live; the snapshot a stall after it starts from
+                snap = _schedstat()
+                if self.stalls and self.stalls[-1]["at"] == self._base[0] and "sched" not in self.stalls[-1]:
+                    self.stalls[-1]["sched"] = _delta(self._base[1], snap)
+                self._base = (at, snap)
             if time.perf_counter() - at <= self.threshold:
                 continue
             if not self.stalls or self.stalls[-1]["at"] != at:
@@ -144,10 +156,55 @@ class StallSampler:
         for s in sorted(done, key=lambda s: -s["wall"])[:top]:
             lines.append(f"stall {s['wall'] * 1e3:.0f} ms (GUI thread CPU {s['cpu'] * 1e3:.0f} ms) "
                          f"{s['context']}")
+            sched = s.get("sched")
+            if sched:
+                gui = sched.pop(self._gui_tid, (0.0, 0.0, ""))
+                busy = sorted(((cpu, wait, name) for cpu, wait, name in sched.values() if cpu + wait > 0.002),
+                              reverse=True)
+                lines.append(f"  scheduler: GUI ran {gui[0] * 1e3:.0f} ms, waited for a core {gui[1] * 1e3:.0f} ms; "
+                             + ("; ".join(f"{n} ran {c * 1e3:.0f} ms, waited {w * 1e3:.0f} ms" for c, w, n in busy)
+                                or "no other thread ran"))
             for (gui, others), n in s["samples"].most_common(2):
                 lines.append(f"  [{n}] GUI: {' > '.join(gui) or '(in Qt or waiting for the GIL: no Python frame)'}")
                 lines.extend(f"       other: {o}" for o in others)
         return lines
+
+
+def thread_sched() -> tuple[float, float]:
+    """(CPU seconds, seconds waited for a core) of the calling thread so far; (nan, nan) off Linux. Over an open
+    under load, the GUI thread's wait for a core is what the machine, not the app, added to the gaps."""
+    import threading
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as f:
+            cpu, wait = f.read().split()[:2]
+        return int(cpu) / 1e9, int(wait) / 1e9
+    except (OSError, ValueError):
+        return float("nan"), float("nan")
+
+
+def _schedstat() -> dict:
+    """{native thread id: (CPU seconds, run-queue wait seconds, name)} of this process's threads ({} off Linux)."""
+    import os
+    out = {}
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat") as f:
+                cpu, wait = f.read().split()[:2]
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                name = f.read().strip()
+        except (OSError, ValueError):
+            continue
+        out[int(tid)] = (int(cpu) / 1e9, int(wait) / 1e9, f"{name}[{tid}]")
+    return out
+
+
+def _delta(before: dict, after: dict) -> dict:
+    return {tid: (cpu - before[tid][0], wait - before[tid][1], name)
+            for tid, (cpu, wait, name) in after.items() if tid in before}
 
 
 def _stack(frame, depth: int) -> list[str]:

@@ -61,3 +61,28 @@ def test_without_the_policy_nothing_changes(qtbot):
     qtbot.waitUntil(lambda: job.is_finished, timeout=5000)
     assert job.result == default
     assert runner.shutdown(5000)
+
+
+class _Holder:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def test_release_frees_what_only_it_held_and_leaves_what_is_shared_whole():
+    import weakref
+    shared_list = [_Holder(n=i) for i in range(300)]
+    shared_obj = _Holder(rows={i: [i] for i in range(500)})
+    private_rows = {i: (_Holder(n=i), [i] * 3) for i in range(3000)}
+    private = _Holder(rows=private_rows, shared=shared_list, other=shared_obj,
+                      pairs=tuple([_Holder(n=i) for i in range(400)]), small=[1, 2])
+    gone = [weakref.ref(private), weakref.ref(private_rows[7][0]), weakref.ref(private.pairs[5])]
+    del private_rows
+    items = [private]
+    del private
+
+    gc_policy.release(items)
+
+    assert items == []
+    assert [r() for r in gone] == [None, None, None]             # freed (no cycle: by reference counts)
+    assert [h.n for h in shared_list] == list(range(300))        # what others hold is untouched
+    assert shared_obj.rows == {i: [i] for i in range(500)}
