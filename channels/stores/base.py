@@ -152,6 +152,12 @@ class Store(ABC):
         """Definitions (of one channel), or only those whose ``last_updated`` is after ``updated_since`` (a
         caller that keeps them, e.g. the workflow colouring, re-reads what changed, not all 135,000)."""
 
+    def definitions_named(self, channel_id: str, name: str) -> list[StreamDefinition]:
+        """The definitions of ``channel_id``'s streams called ``name`` (any meta-data). A store with an index by
+        name reads only those (a splitter's step looks for its siblings so: its cost must not grow with the store);
+        this default lists the channel."""
+        return [d for d in self.list_definitions(channel_id) if d.stream_id.name == name]
+
     def channel_ids(self) -> set[str]:
         """The channel ids that have stream definitions (without reading every definition)."""
         return {d.channel_id for d in self.list_definitions()}

@@ -354,6 +354,14 @@ class MongoStore(Store):
         out.sort(key=lambda d: d.stream_id)
         return out
 
+    def definitions_named(self, channel_id: str, name: str) -> list[StreamDefinition]:
+        """See :meth:`Store.definitions_named` (one query by ``stream_id.name``)."""
+        with self._errors(f"reading the definitions of the streams called {name!r}"):
+            docs = list(self._c.definitions.find({"channel_id": channel_id, "stream_id.name": str(name)}, {"_id": 0}))
+        out = [d for d in map(self._definition, docs) if d is not None and d.stream_id.name == name]
+        out.sort(key=lambda d: d.stream_id)
+        return out
+
     def channel_ids(self) -> set[str]:
         with self._errors("listing channel ids"):
             return {c for c in self._c.definitions.distinct("channel_id") if isinstance(c, str)}

@@ -247,6 +247,21 @@ class SQLiteStore(Store):
         intervals = {}
         return [self._definition(r, intervals) for r in rows]
 
+    def definitions_named(self, channel_id: str, name: str) -> list[StreamDefinition]:
+        """See :meth:`Store.definitions_named`: a range of the index on ``(channel_id, key)`` -- every key of a
+        stream called ``name`` starts with the same text (``StreamId.key`` is ``["name",[...]]``, ASCII JSON)."""
+        prefix = json.dumps([str(name)], separators=(",", ":"))[:-1] + ","
+        q = (f"SELECT key, {self._DEF_COLS} FROM definitions WHERE channel_id=? AND key>=? AND key<? ORDER BY key")
+        args = (channel_id, prefix, prefix[:-1] + chr(ord(",") + 1))
+        with self._db.errors(f"reading the definitions of the streams called {name!r}"):
+            rows = self._db.con().execute(q, args).fetchall()
+            group = self._db.group
+            if group is not None and any(group.pending(r[0]) for r in rows):
+                group.flush()   # this thread reads what it wrote
+                rows = self._db.con().execute(q, args).fetchall()
+        intervals = {}
+        return [self._definition(r[1:], intervals) for r in rows]
+
     def channel_ids(self) -> set[str]:
         with self._db.errors("listing channel ids"):
             return {r[0] for r in self._db.con().execute("SELECT DISTINCT channel_id FROM definitions")}
