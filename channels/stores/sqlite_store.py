@@ -253,20 +253,21 @@ class SQLiteStore(Store):
         prefix = json.dumps([str(name)], separators=(",", ":"))[:-1] + ","
         q = (f"SELECT key, {self._DEF_COLS} FROM definitions WHERE channel_id=? AND key>=? AND key<? ORDER BY key")
         args = (channel_id, prefix, prefix[:-1] + chr(ord(",") + 1))
+        group = self._db.group
+        if group is not None and group.pending_prefix(prefix):
+            group.flush()   # this thread reads what it wrote (streams it created, their intervals)
         with self._db.errors(f"reading the definitions of the streams called {name!r}"):
             rows = self._db.con().execute(q, args).fetchall()
-            group = self._db.group
-            if group is not None and any(group.pending(r[0]) for r in rows):
-                group.flush()   # this thread reads what it wrote
-                rows = self._db.con().execute(q, args).fetchall()
         intervals = {}
         return [self._definition(r[1:], intervals) for r in rows]
 
     def channel_ids(self) -> set[str]:
+        self._settle()
         with self._db.errors("listing channel ids"):
             return {r[0] for r in self._db.con().execute("SELECT DISTINCT channel_id FROM definitions")}
 
     def count_definitions(self, channel_id: str | None = None) -> int:
+        self._settle()
         with self._db.errors("counting stream definitions"):
             con = self._db.con()
             if channel_id is None:
@@ -299,7 +300,9 @@ class SQLiteStore(Store):
         self.create_definitions([definition])
 
     def create_definitions(self, definitions) -> None:
-        self._settle()
+        """See :meth:`Store.create_definitions`. Inside this thread's write group they are queued, committed in
+        the group's transaction with what is written to the streams (a workflow batch's outputs with their data:
+        a crash leaves neither or both); a StreamAlreadyExistsError then reaches the group's owner."""
         definitions = list(definitions)
         if not definitions:
             return
@@ -307,7 +310,8 @@ class SQLiteStore(Store):
                 else f"creating {len(definitions)} streams")
         rows = [(d, _intervals_to_text(d.calculated_intervals), json.dumps([list(p) for p in d.stream_id.meta_data]))
                 for d in definitions]   # prepared before the write lock is taken
-        with self._db.errors(what), self._db.write() as con:
+
+        def body(con):
             for d, ivs, meta in rows:
                 sid_ = d.stream_id
                 if con.execute("SELECT 1 FROM definitions WHERE key=?", (sid_.key,)).fetchone():
@@ -317,6 +321,14 @@ class SQLiteStore(Store):
                             "last_updated, last_accessed, calculated_intervals) VALUES (?,?,?,?,?,?,?,?,?,?)",
                             (sid, sid_.key, sid_.name, meta, d.channel_id, d.stream_type, d.sandbox,
                              _ms(d.last_updated, None), _ms(d.last_accessed, None), ivs))
+
+        group = self._db.group
+        if group is not None:
+            group.queue(body, what, [d.stream_id.key for d in definitions])
+            return
+        self._settle()
+        with self._db.errors(what), self._db.write() as con:
+            body(con)
 
     def update_definition(self, stream_id: StreamId, **fields) -> None:
         bad = set(fields) - set(UPDATABLE_FIELDS)

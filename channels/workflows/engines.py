@@ -307,16 +307,28 @@ def _run_in_order(state, specs, independent=False) -> list:
     local batch; in a Dask group, one each time a step reads what earlier steps of the group wrote (the group
     commits first, so a step always reads its inputs whole). A step whose write fails there is reported as an
     error, the others' data is stored; in a Dask group, the step that was reading when it failed stores nothing
-    either, and the group stops there. Their outputs are created together first."""
-    manager, workflow = state["manager"], state["workflow"]
-    history = _BatchHistory(manager.run_history)
+    either, and the group stops there. Their outputs are created together first, in the same group (a local
+    batch's outputs are made in the transaction that writes their data: a crash leaves neither or both)."""
     outcomes = []
     try:
-        _prepare(manager, workflow, specs, refresh=independent)
-    except Exception as e:  # noqa: BLE001 - reported on the batch's first step
-        return [("error", f"{type(e).__name__}: {e}")]
-    group = manager.store.write_group()
-    with group as writes:
+        _run_grouped(state, specs, independent, outcomes)
+    except Exception as e:  # noqa: BLE001 - a write of no one step (outputs, run records) could not be stored
+        text = f"the batch's writes could not be stored: {_error_text(e)}"
+        return [("error", text) if kind == "ok" else (kind, v) for kind, v in outcomes] or [("error", text)]
+    return outcomes
+
+
+def _run_grouped(state, specs, independent, outcomes) -> None:
+    """:func:`_run_in_order` in the store's write group; appends each step's outcome to ``outcomes``."""
+    manager, workflow = state["manager"], state["workflow"]
+    history = _BatchHistory(manager.run_history)
+    with manager.store.write_group() as writes:
+        try:
+            _prepare(manager, workflow, specs, refresh=independent)
+        except Exception as e:  # noqa: BLE001 - reported on the batch's first step
+            outcomes.append(("error", _error_text(e)))
+            return
+
         def on_failure(owner, e):
             history.failed(owner, _error_text(e))
             reading = writes.owner
@@ -339,7 +351,6 @@ def _run_in_order(state, specs, independent=False) -> list:
     for i, e in writes.failures.items():   # data a step computed that could not be stored: never "ok"
         if i < len(outcomes) and outcomes[i][0] == "ok":
             outcomes[i] = ("error", _error_text(e))
-    return outcomes
 
 
 def _error_text(e: BaseException) -> str:
