@@ -297,3 +297,24 @@ def test_in_a_dask_group_a_step_reading_an_input_that_could_not_be_stored_stores
             assert (list(stream.window(iv).items()), stream.calculated_intervals) == expected[sid]
     finally:
         manager.close()
+
+
+def test_a_batch_whose_run_records_cannot_be_stored_fails_naming_why_and_its_worker_stays(tmp_path, pool):
+    """The run records of a batch belong to no one step: when they cannot be stored the batch's steps are errors
+    saying why (not a worker that died), its data stays consistent, and the worker serves the next run."""
+    import sqlite3
+    iv = TimeInterval(T0, T0 + timedelta(hours=1))
+    path = _store(tmp_path / "s.sqlite")
+    con = sqlite3.connect(path)
+    con.execute("CREATE TRIGGER no_runs BEFORE INSERT ON runs BEGIN SELECT RAISE(ABORT, 'no runs here'); END")
+    con.commit()
+    with pytest.raises(WorkflowExecutionError, match="could not be stored.*no runs here"):
+        _run(path, iv, engine="local", workers=1, pool=pool)
+    _consistent(path, iv)
+    started = pool.started
+    con.execute("DROP TRIGGER no_runs")
+    con.commit()
+    con.close()
+    result, contents = _run(path, iv, engine="local", workers=1, pool=pool)
+    _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    assert result.outcome == "ok" and contents == expected and pool.started == started

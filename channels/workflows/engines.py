@@ -12,7 +12,7 @@ intervals, a run record, a cancel checked between chunks):
 * ``local`` — worker processes (``spawn``; as many as cores unless told) of a warm pool
   (:mod:`.process_run`: started once, kept between runs) that open the same store themselves (an embedded store
   file or a MongoDB URI); the steps of one house go to the same worker where they can; a worker commits the
-  data and run records of each batch of steps in one write transaction (the store's write group: the write lock
+  outputs, data and run records of each batch of steps in one write transaction (the store's write group: the write lock
   is held only to commit, and other workers' page caches are dropped once per batch, not once per chunk); a
   cancel sets an event every worker checks between chunks;
 * ``dask`` — a ``distributed`` cluster at a scheduler address (opt-in: ``pip install ".[dask]"``). Workers open
@@ -232,8 +232,8 @@ class _BatchHistory:
 
 def _prepare(manager, workflow, specs, refresh=True, create=True) -> None:
     """Before a worker runs steps: what other processes wrote in this run and they read is re-read (``refresh``),
-    one store read per channel; their outputs that do not exist yet are created (``create``), one store
-    transaction per channel. The rest is read when a step first needs it (a sink is written by its step alone,
+    one store read per channel; their outputs that do not exist yet are created (``create``), in the caller's
+    write group (committed with the steps' data). The rest is read when a step first needs it (a sink is written by its step alone,
     so this worker's copy of it stays true)."""
     from ..database_channel import DatabaseChannel
     fresh, outputs = {}, {}
