@@ -85,11 +85,11 @@ class DatabaseChannel(BaseChannel):
                     stream = self._put(stream_id, self._stream_from(d))
             return stream
 
-    def streams_named(self, name: str) -> list[Stream]:
-        """The streams called ``name``: their definitions alone are read (the store's index by name), never every
-        definition of the channel, so a splitter's step costs the same in a store of 10 or 100 homes. The streams
-        the channel holds are the ones given (they carry this process's writes)."""
-        defs = self.store.definitions_named(self.channel_id, name)
+    def streams_named(self, name: str, meta=()) -> list[Stream]:
+        """See :meth:`BaseChannel.streams_named`: their definitions alone are read (the store's index by name),
+        never every definition of the channel, so a splitter's step costs the same in a store of 10 or 100 homes.
+        The streams the channel holds are the ones given (they carry this process's writes)."""
+        defs = self.store.definitions_named(self.channel_id, name, meta)
         out = []
         with self._lock:
             for d in defs:

@@ -84,6 +84,8 @@ def test_store_lists_the_definitions_of_one_name(store):
             [StreamId("temp", {"house": "1"}), StreamId("temp", {"house": "1", "room": "cellar"}),
              StreamId("temp", {"house": "2", "room": "cellar"})])
         assert m.store.definitions_named("mongo", "tem") == []
+        assert {d.stream_id for d in m.store.definitions_named("mongo", "temp", [("house", "1")])} == {
+            StreamId("temp", {"house": "1"}), StreamId("temp", {"house": "1", "room": "cellar"})}
         assert m.store.definitions_named("other channel", "temp") == []
     finally:
         m.close()

@@ -103,6 +103,11 @@ def test_definitions_of_one_name(store):
     assert got[named[1]].calculated_intervals == TimeIntervals([TimeInterval(t(0), t(10))])
     assert [d.stream_id for d in store.definitions_named("assets", "temp")] == [StreamId("temp", {"house": "2"})]
     assert store.definitions_named("mongo", "nothing") == []
+    # with meta-data pairs: the streams that hold each of them (a splitter's sink and its siblings)
+    assert {d.stream_id for d in store.definitions_named("mongo", "temp", [("house", "1")])} == set(named[:2])
+    assert [d.stream_id for d in store.definitions_named("mongo", "temp", [("house", "1"), ("room", "hall")])] == [
+        named[1]]
+    assert store.definitions_named("mongo", "temp", [("house", "hall")]) == []
 
 
 def test_definitions_updated_since_and_their_count(store):

@@ -86,7 +86,7 @@ from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
 from ..utils import EPOCH, utcnow
 from .base import (UPDATABLE_FIELDS, Committed, Store, StreamDefinition, check_collection, check_not_future,
-                   interval_changes, merge_intervals)
+                   holds_meta, interval_changes, merge_intervals)
 from .codec import decode_json, encode_document_json, encode_json, numeric, values_equal
 from .lod_levels import LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET  # noqa: F401 - re-exported
 from .sqlite_changes import SQLiteChangeLog
@@ -247,19 +247,24 @@ class SQLiteStore(Store):
         intervals = {}
         return [self._definition(r, intervals) for r in rows]
 
-    def definitions_named(self, channel_id: str, name: str) -> list[StreamDefinition]:
+    def definitions_named(self, channel_id: str, name: str, meta=()) -> list[StreamDefinition]:
         """See :meth:`Store.definitions_named`: a range of the index on ``(channel_id, key)`` -- every key of a
-        stream called ``name`` starts with the same text (``StreamId.key`` is ``["name",[...]]``, ASCII JSON)."""
+        stream called ``name`` starts with the same text (``StreamId.key`` is ``["name",[["k","v"],...]]``, ASCII
+        JSON) --, the pairs of ``meta`` looked for in the keys there, by SQLite: only the streams asked for are
+        read into Python (a splitter's step at 100 homes: its 3 siblings, not the 800 streams of its name)."""
         prefix = json.dumps([str(name)], separators=(",", ":"))[:-1] + ","
-        q = (f"SELECT key, {self._DEF_COLS} FROM definitions WHERE channel_id=? AND key>=? AND key<? ORDER BY key")
-        args = (channel_id, prefix, prefix[:-1] + chr(ord(",") + 1))
+        pairs = [json.dumps([str(k), str(v)], separators=(",", ":")) for k, v in meta]
+        q = (f"SELECT key, {self._DEF_COLS} FROM definitions WHERE channel_id=? AND key>=? AND key<?"
+             + " AND instr(key, ?)" * len(pairs) + " ORDER BY key")
+        args = (channel_id, prefix, prefix[:-1] + chr(ord(",") + 1), *pairs)
         group = self._db.group
         if group is not None and group.pending_prefix(prefix):
             group.flush()   # this thread reads what it wrote (streams it created, their intervals)
         with self._db.errors(f"reading the definitions of the streams called {name!r}"):
             rows = self._db.con().execute(q, args).fetchall()
         intervals = {}
-        return [self._definition(r[1:], intervals) for r in rows]
+        out = [self._definition(r[1:], intervals) for r in rows]
+        return [d for d in out if holds_meta(d, meta)] if meta else out
 
     def channel_ids(self) -> set[str]:
         self._settle()

@@ -498,7 +498,7 @@ class Tool:
             # existing siblings from earlier runs with the same meta key(s) follow the sink too (looked for when
             # the run first yields a key: ``siblings`` keeps them for its later chunks)
             base_meta = dict(sink.stream_id.meta_data)
-            for stream in channel.streams_named(sink.stream_id.name):
+            for stream in channel.streams_named(sink.stream_id.name, sink.stream_id.meta_data):
                 sid = stream.stream_id
                 if sid in siblings:
                     continue
