@@ -20,6 +20,12 @@ the first round starts its workers (a cold pool), the ``--rounds`` after it reus
 wall time, the running process's CPU, the workers' CPU, the load average; then the speed-up of 2 workers over 1
 (cold, and the median of the warm rounds), with the core count (target ≥ 1.7× on 2 cores, ≥ 0.7 × workers).
 ``--nice`` sets the workers' priority (default: the engine's ``WORKER_NICE``; 0 = the caller's).
+
+``--deployment HOMES --tenths [--from STORE] [--workers N]``: one run only (N workers, default 1), on a copy of
+``STORE`` (a store holding the deployment and its recordings, e.g. kept from an earlier bench; never written) or of
+a store built here, printing the cost per step of each tenth of the run: wall ms per step, the workers' and the
+running process's CPU ms per step, each with its ratio to the second tenth (the same run's baseline; the first
+holds the run's start: the workers read the definitions and load the tools) and the load average. A per-step cost that grows with the store shows as ratios rising tenth after tenth.
 """
 from __future__ import annotations
 
@@ -143,23 +149,88 @@ def _cpu_s(pid) -> float:
         return 0.0
 
 
+def _deployment_store(args, tmp, iv) -> tuple[str, int]:
+    """A pristine store of the deployment with its recordings (copied from ``--from``, else built); its path and
+    the recordings' instance count (None when copied)."""
+    import shutil
+    from resources.demo.deployment import build_deployment, record_inputs
+    pristine = os.path.join(tmp, "pristine.sqlite")
+    if args.source:
+        shutil.copyfile(args.source, pristine)
+        return pristine, None
+    m = ChannelManager.open(pristine)
+    build_deployment(m.store, args.deployment, iv.start)
+    n = record_inputs(m, iv)
+    m.close()
+    return pristine, n
+
+
+def tenths(args):
+    """One run on a copy of the deployment's store: the cost per step of each tenth of the run (see the module's
+    text)."""
+    import shutil
+    from channels.workflows.process_run import WORKER_NICE, WorkerPool
+    from resources.demo.deployment import WORKFLOW_ID
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    iv = TimeInterval(t0, t0 + timedelta(minutes=args.minutes))
+    workers = args.workers or 1
+    tmp = tempfile.mkdtemp(prefix="bench_workflow_tenths_")
+    nice = WORKER_NICE if args.nice is None else args.nice
+    pool = WorkerPool(nice=nice)
+    try:
+        pristine, n = _deployment_store(args, tmp, iv)
+        path = os.path.join(tmp, "run.sqlite")
+        shutil.copyfile(pristine, path)
+        manager = ChannelManager.open(path)
+        model = load_model(manager.store)
+        wf = model.workflows[WORKFLOW_ID]
+        pool.start(workers)
+        marks = []   # (fraction, wall, this process's CPU, workers' CPU, load average)
+
+        def mark(fraction, _text=""):
+            marks.append((fraction, time.perf_counter(), time.process_time(), sum(map(_cpu_s, pool.pids)),
+                          os.getloadavg()[0]))
+
+        time.sleep(1.0)   # the workers import the package before the clock starts (a warm pool)
+        mark(0.0)
+        result = run_workflow(manager, model, wf, iv, engine="local", workers=workers, pool=pool, progress=mark)
+        mark(1.0)
+        steps = len(result.records)
+        manager.close()
+    finally:
+        pool.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    total = marks[-1][1] - marks[0][1]
+    print(f"deployment of {args.deployment} home(s), {steps:,} steps over {args.minutes} minutes of recordings"
+          f"{'' if n is None else f' ({n:,} instances)'}, {workers} worker(s) at nice {nice}, "
+          f"{os.cpu_count()} cores: {total:.1f} s, {1000 * total / steps:.2f} ms per step")
+    print("  tenth    steps   wall ms/step (ratio)   workers' CPU ms/step (ratio)   this process CPU ms/step   load")
+    base = None
+    for k in range(10):
+        lo = max(m for m in marks if m[0] <= k / 10 + 1e-9) if k else marks[0]
+        hi = max(m for m in marks if m[0] <= (k + 1) / 10 + 1e-9)
+        n_steps = round((hi[0] - lo[0]) * steps)
+        if n_steps <= 0:
+            continue
+        wall, parent, cpu = ((hi[i] - lo[i]) * 1000 / n_steps for i in (1, 2, 3))
+        base = (wall, cpu) if k == 1 or base is None else base
+        print(f"  {k + 1:>5d} {n_steps:>8,d}   {wall:7.3f} ({wall / base[0]:4.2f}x)        "
+              f"{cpu:7.3f} ({cpu / base[1]:4.2f}x)                 {parent:7.3f}            {hi[4]:4.1f}")
+
+
 def deployment(args):
     """1 vs 2 local workers on the deployment's shape, cold pool then warm (see the module's text)."""
     import shutil
     from channels.workflows.process_run import WORKER_NICE, WorkerPool
-    from resources.demo.deployment import WORKFLOW_ID, build_deployment, deployment_counts, record_inputs
+    from resources.demo.deployment import WORKFLOW_ID, deployment_counts
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     iv = TimeInterval(t0, t0 + timedelta(minutes=args.minutes))
     tmp = tempfile.mkdtemp(prefix="bench_workflow_deployment_")
-    pristine = os.path.join(tmp, "pristine.sqlite")
-    m = ChannelManager.open(pristine)
-    build_deployment(m.store, args.deployment, t0)
-    n = record_inputs(m, iv)
-    m.close()
+    pristine, n = _deployment_store(args, tmp, iv)
     counts = deployment_counts(args.deployment)
     nice = WORKER_NICE if args.nice is None else args.nice
     print(f"deployment of {args.deployment} home(s): {counts['tool_runs']:,} steps over {args.minutes} minutes of "
-          f"recordings ({n:,} instances); os.cpu_count() = {os.cpu_count()}; workers at nice {nice}")
+          f"recordings{'' if n is None else f' ({n:,} instances)'}; os.cpu_count() = {os.cpu_count()}; workers at nice {nice}")
     pools = {w: WorkerPool(nice=nice) for w in (1, 2)}
     times = {(w, kind): [] for w in (1, 2) for kind in ("cold pool", "warm pool")}
     cpu = {key: [] for key in times}   # CPU seconds of the run: this process + every worker
@@ -216,10 +287,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="--deployment: warm rounds after the cold one")
     ap.add_argument("--minutes", type=int, default=30, help="--deployment: minutes of recordings run over")
     ap.add_argument("--nice", type=int, default=None, help="--deployment: the workers' nice (default WORKER_NICE)")
+    ap.add_argument("--tenths", action="store_true",
+                    help="--deployment: one run (--workers, default 1), the cost per step of each tenth of it")
+    ap.add_argument("--from", dest="source", default=None, metavar="STORE",
+                    help="--deployment: copy this store of the deployment with its recordings (never written) "
+                         "instead of building one")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, every mode, no timing claims")
     args = ap.parse_args()
     if args.deployment and not args.smoke:
-        return deployment(args)
+        return tenths(args) if args.tenths else deployment(args)
     if args.smoke:
         global INTERVAL, HOUSES
         print("smoke run: tiny sizes, the figures mean nothing")
@@ -227,6 +303,7 @@ def main():
         overhead(args)
         args.deployment, args.rounds, args.minutes = 1, 1, 5
         deployment(args)
+        tenths(args)
         args.overhead, HOUSES = 0, 2
         INTERVAL = TimeInterval(DAY0, DAY0 + timedelta(minutes=10))
     if args.overhead:

@@ -90,6 +90,12 @@ class BaseChannel:
             raise StreamNotFoundError(stream_id, self.channel_id)
         return self.create_stream(stream_id)
 
+    def streams_named(self, name: str, meta=()) -> list[Stream]:
+        """The streams called ``name`` whose meta-data hold every (key, value) pair of ``meta`` (and any others),
+        e.g. the siblings a splitter's step looks for."""
+        return [stream for sid, stream in list(self.streams.items()) if sid.name == name
+                and all(dict(sid.meta_data).get(k) == str(v) for k, v in meta)]
+
     def find_streams(self, **kwargs) -> list[Stream]:
         """Streams whose name equals ``name=`` (if given) and whose meta-data has every other key=value."""
         name = kwargs.pop("name", None)

@@ -47,7 +47,8 @@ LABELS = {
                                 "tools_chain_total_s"],
     # not yet with --smoke: skipped, saying so, until they gain it
     "bench_workflow.py": ["steps of clock over one minute", "by hand", "inline", "local", "single runs sum", "ratio",
-                          "deployment of 1 home", "(cold pool, ", "(warm pool, ", "speed-up 2 workers vs 1, warm pool"],
+                          "deployment of 1 home", "(cold pool, ", "(warm pool, ", "speed-up 2 workers vs 1, warm pool",
+                          "wall ms/step (ratio)"],
     "bench_changes.py": ["with log", "without", "purge of 100 instances with log", "lineage of one stream after"],
     "bench_workflow_scale.py": ["plan()", "colour the graph, first", "colour the graph, refresh", "lineage of one stream",
                                 "first graph paint (open + load + layout)", "1 worker", "2 local workers",

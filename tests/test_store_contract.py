@@ -90,6 +90,26 @@ def test_definitions_read_and_created_several_at_once(store):
         store.create_definitions([StreamDefinition(made[1], "mongo")])
 
 
+def test_definitions_of_one_name(store):
+    """The streams called a name, whatever their meta-data, in one channel (a splitter's siblings)."""
+    named = [StreamId("temp", {"house": "1"}), StreamId("temp", {"house": "1", "room": "hall"}),
+             StreamId("temp", {"a": "0"}), StreamId("temp")]
+    store.create_definitions([StreamDefinition(sid, "mongo") for sid in named] +
+                             [StreamDefinition(StreamId("tem"), "mongo"), StreamDefinition(StreamId("temps"), "mongo"),
+                              StreamDefinition(StreamId("temp", {"house": "2"}), "assets")])
+    store.insert(named[1], [inst(5, 1.0)], calculated_intervals=TimeIntervals([TimeInterval(t(0), t(10))]))
+    got = {d.stream_id: d for d in store.definitions_named("mongo", "temp")}
+    assert set(got) == set(named)
+    assert got[named[1]].calculated_intervals == TimeIntervals([TimeInterval(t(0), t(10))])
+    assert [d.stream_id for d in store.definitions_named("assets", "temp")] == [StreamId("temp", {"house": "2"})]
+    assert store.definitions_named("mongo", "nothing") == []
+    # with meta-data pairs: the streams that hold each of them (a splitter's sink and its siblings)
+    assert {d.stream_id for d in store.definitions_named("mongo", "temp", [("house", "1")])} == set(named[:2])
+    assert [d.stream_id for d in store.definitions_named("mongo", "temp", [("house", "1"), ("room", "hall")])] == [
+        named[1]]
+    assert store.definitions_named("mongo", "temp", [("house", "hall")]) == []
+
+
 def test_definitions_updated_since_and_their_count(store):
     a, b, c = StreamId("a"), StreamId("b"), StreamId("c")
     define(store, a, last_updated=T0)

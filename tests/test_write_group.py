@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from channels import ChannelManager, TimeInterval
-from channels.errors import DuplicateInstanceError
+from channels.errors import DuplicateInstanceError, StreamAlreadyExistsError
 from channels.stores.base import StreamDefinition
 from channels.stores.sqlite_store import SQLiteStore
 from channels.stream import StreamId, StreamInstance
@@ -57,6 +57,42 @@ def test_writes_in_a_group_are_seen_by_others_only_when_it_ends_in_one_transacti
     assert other.get_definition(S1).calculated_intervals == _span(10)
     assert other.get_definition(S2).calculated_intervals == _span(2000)
     assert [r["tool"] for r in other.list_runs()] == ["t"]
+
+
+def test_streams_created_in_a_group_come_with_their_data_in_its_one_transaction(two):
+    """A workflow batch's outputs are created in the group that writes their data: another process (or a crash)
+    sees both or neither, never definitions without their data; the writing thread sees them at once."""
+    writer, other = two
+    made = [StreamId("out", {"i": str(i)}) for i in range(3)]
+    with writer.write_group() as group:
+        writer.create_definitions([StreamDefinition(sid, "db") for sid in made])
+        writer.insert(made[0], _insts(4), add_intervals=_span(4))
+        assert other.get_definitions(made) == {} and other.count_definitions("db") == 3
+        assert writer.count_definitions("db") == 6                   # the writer reads what it made ...
+        assert {d.stream_id for d in writer.definitions_named("db", "out")} == set(made)
+        assert other.count_definitions("db") == 6                    # ... committed first, as any read of it
+        writer.create_definitions([StreamDefinition(StreamId("late"), "db")])
+        writer.insert(StreamId("late"), _insts(2), add_intervals=_span(2))
+        assert other.get_definition(StreamId("late")) is None
+        assert writer.get_definition(StreamId("late")).calculated_intervals == _span(2)
+    assert group.commits == 2
+    assert other.get_definition(made[0]).calculated_intervals == _span(4) and other.count(made[0], None, None) == 4
+
+
+def test_a_stream_created_twice_in_a_group_is_told_to_its_owner_and_the_rest_is_stored(two):
+    writer, other = two
+    told = []
+    with writer.write_group() as group:
+        group.on_failure = lambda owner, e: told.append(owner)
+        group.owner = "first"
+        writer.create_definitions([StreamDefinition(StreamId("new"), "db")])
+        writer.insert(StreamId("new"), _insts(3), add_intervals=_span(3))
+        group.owner = "second"
+        writer.create_definitions([StreamDefinition(S1, "db")])      # S1 exists: not known until the commit
+        writer.insert(S1, _insts(3), add_intervals=_span(3))
+    assert told == ["second"] and isinstance(group.failures["second"], StreamAlreadyExistsError)
+    assert other.get_definition(StreamId("new")).calculated_intervals == _span(3)
+    assert other.count(S1, None, None) == 0 and other.get_definition(S1).calculated_intervals == TimeIntervals()
 
 
 def test_the_writing_thread_reads_what_it_wrote_inside_a_group(two):
@@ -261,3 +297,24 @@ def test_in_a_dask_group_a_step_reading_an_input_that_could_not_be_stored_stores
             assert (list(stream.window(iv).items()), stream.calculated_intervals) == expected[sid]
     finally:
         manager.close()
+
+
+def test_a_batch_whose_run_records_cannot_be_stored_fails_naming_why_and_its_worker_stays(tmp_path, pool):
+    """The run records of a batch belong to no one step: when they cannot be stored the batch's steps are errors
+    saying why (not a worker that died), its data stays consistent, and the worker serves the next run."""
+    import sqlite3
+    iv = TimeInterval(T0, T0 + timedelta(hours=1))
+    path = _store(tmp_path / "s.sqlite")
+    con = sqlite3.connect(path)
+    con.execute("CREATE TRIGGER no_runs BEFORE INSERT ON runs BEGIN SELECT RAISE(ABORT, 'no runs here'); END")
+    con.commit()
+    with pytest.raises(WorkflowExecutionError, match="could not be stored.*no runs here"):
+        _run(path, iv, engine="local", workers=1, pool=pool)
+    _consistent(path, iv)
+    started = pool.started
+    con.execute("DROP TRIGGER no_runs")
+    con.commit()
+    con.close()
+    result, contents = _run(path, iv, engine="local", workers=1, pool=pool)
+    _path, expected = _run(_store(tmp_path / "ref.sqlite"), iv, engine="inline")
+    assert result.outcome == "ok" and contents == expected and pool.started == started

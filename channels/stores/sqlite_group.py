@@ -70,19 +70,22 @@ class WriteGroup:
         self._keys: set = set()
         self._size = 0
 
-    def queue(self, body, what: str, key: str | None, size: int = 0, owned: bool = True):
+    def queue(self, body, what: str, key, size: int = 0, owned: bool = True):
         """Queue ``body(con)`` (``what`` it writes, for errors: e.g. "writing to stream X"; ``key`` the stream
-        key it changes, ``size`` its instances; ``owned``: attributed to the current owner, else to none, e.g.
-        run records); returns ``when_stored(callback)``: ``callback`` gets the body's result once committed, or
-        None if it was not written. The current owner's earlier failure is raised here."""
+        key it changes -- or several keys, e.g. of the definitions it creates --, ``size`` its instances;
+        ``owned``: attributed to the current owner, else to none, e.g. run records); returns
+        ``when_stored(callback)``: ``callback`` gets the body's result once committed, or None if it was not
+        written. The current owner's earlier failure is raised here."""
         owner = self.owner if owned else None
         failed = self.failures.get(owner) if owner is not None else None
         if failed is not None:
             raise failed
         item = _Queued(body, what, owner)
         self._queue.append(item)
-        if key is not None:
+        if isinstance(key, str):
             self._keys.add(key)
+        elif key is not None:
+            self._keys.update(key)
         self._size += size
         if self._size >= self.max_instances:
             self.flush()
@@ -93,6 +96,10 @@ class WriteGroup:
     def pending(self, key: str | None = None) -> bool:
         """Whether writes are queued (to stream ``key``, when given)."""
         return bool(self._queue) if key is None else key in self._keys
+
+    def pending_prefix(self, prefix: str) -> bool:
+        """Whether writes are queued to a stream whose key starts with ``prefix`` (e.g. every stream of a name)."""
+        return any(k.startswith(prefix) for k in self._keys)
 
     def flush(self) -> None:
         """Commit every queued write (see the module's text for failures)."""

@@ -498,8 +498,9 @@ class Tool:
             # existing siblings from earlier runs with the same meta key(s) follow the sink too (looked for when
             # the run first yields a key: ``siblings`` keeps them for its later chunks)
             base_meta = dict(sink.stream_id.meta_data)
-            for sid, stream in list(channel.streams.items()):
-                if sid in siblings or sid.name != sink.stream_id.name:
+            for stream in channel.streams_named(sink.stream_id.name, sink.stream_id.meta_data):
+                sid = stream.stream_id
+                if sid in siblings:
                     continue
                 md = dict(sid.meta_data)
                 extra = set(md) - set(base_meta)

@@ -12,7 +12,7 @@ intervals, a run record, a cancel checked between chunks):
 * ``local`` — worker processes (``spawn``; as many as cores unless told) of a warm pool
   (:mod:`.process_run`: started once, kept between runs) that open the same store themselves (an embedded store
   file or a MongoDB URI); the steps of one house go to the same worker where they can; a worker commits the
-  data and run records of each batch of steps in one write transaction (the store's write group: the write lock
+  outputs, data and run records of each batch of steps in one write transaction (the store's write group: the write lock
   is held only to commit, and other workers' page caches are dropped once per batch, not once per chunk); a
   cancel sets an event every worker checks between chunks;
 * ``dask`` — a ``distributed`` cluster at a scheduler address (opt-in: ``pip install ".[dask]"``). Workers open
@@ -232,8 +232,8 @@ class _BatchHistory:
 
 def _prepare(manager, workflow, specs, refresh=True, create=True) -> None:
     """Before a worker runs steps: what other processes wrote in this run and they read is re-read (``refresh``),
-    one store read per channel; their outputs that do not exist yet are created (``create``), one store
-    transaction per channel. The rest is read when a step first needs it (a sink is written by its step alone,
+    one store read per channel; their outputs that do not exist yet are created (``create``), in the caller's
+    write group (committed with the steps' data). The rest is read when a step first needs it (a sink is written by its step alone,
     so this worker's copy of it stays true)."""
     from ..database_channel import DatabaseChannel
     fresh, outputs = {}, {}
@@ -307,16 +307,28 @@ def _run_in_order(state, specs, independent=False) -> list:
     local batch; in a Dask group, one each time a step reads what earlier steps of the group wrote (the group
     commits first, so a step always reads its inputs whole). A step whose write fails there is reported as an
     error, the others' data is stored; in a Dask group, the step that was reading when it failed stores nothing
-    either, and the group stops there. Their outputs are created together first."""
-    manager, workflow = state["manager"], state["workflow"]
-    history = _BatchHistory(manager.run_history)
+    either, and the group stops there. Their outputs are created together first, in the same group (a local
+    batch's outputs are made in the transaction that writes their data: a crash leaves neither or both)."""
     outcomes = []
     try:
-        _prepare(manager, workflow, specs, refresh=independent)
-    except Exception as e:  # noqa: BLE001 - reported on the batch's first step
-        return [("error", f"{type(e).__name__}: {e}")]
-    group = manager.store.write_group()
-    with group as writes:
+        _run_grouped(state, specs, independent, outcomes)
+    except Exception as e:  # noqa: BLE001 - a write of no one step (outputs, run records) could not be stored
+        text = f"the batch's writes could not be stored: {_error_text(e)}"
+        return [("error", text) if kind == "ok" else (kind, v) for kind, v in outcomes] or [("error", text)]
+    return outcomes
+
+
+def _run_grouped(state, specs, independent, outcomes) -> None:
+    """:func:`_run_in_order` in the store's write group; appends each step's outcome to ``outcomes``."""
+    manager, workflow = state["manager"], state["workflow"]
+    history = _BatchHistory(manager.run_history)
+    with manager.store.write_group() as writes:
+        try:
+            _prepare(manager, workflow, specs, refresh=independent)
+        except Exception as e:  # noqa: BLE001 - reported on the batch's first step
+            outcomes.append(("error", _error_text(e)))
+            return
+
         def on_failure(owner, e):
             history.failed(owner, _error_text(e))
             reading = writes.owner
@@ -339,7 +351,6 @@ def _run_in_order(state, specs, independent=False) -> list:
     for i, e in writes.failures.items():   # data a step computed that could not be stored: never "ok"
         if i < len(outcomes) and outcomes[i][0] == "ok":
             outcomes[i] = ("error", _error_text(e))
-    return outcomes
 
 
 def _error_text(e: BaseException) -> str:
