@@ -163,6 +163,7 @@ class WorkflowsDock(QWidget):
         self.tz = UTC
         self.states: dict = {}
         self._status_job = None
+        self._states_again = False      # colours were asked for while a job used the index: asked again at its end
         self._status_index: list = []   # [WorkflowStatusIndex] of the shown workflow, kept between refreshes
         self._detail_node = None        # the node whose details are shown
         self._run_job = None
@@ -475,7 +476,9 @@ class WorkflowsDock(QWidget):
         if wf is None or self.manager is None or self.interval is None:
             return
         if self._status_job is not None and not self._status_job.is_finished:
-            return  # one at a time; the timer or the next change asks again
+            self._states_again = True   # one at a time: asked again when that job ends (a new range, a new store)
+            return
+        self._states_again = False
         end = min(self.interval.end, utcnow())
         if end <= self.interval.start:
             return
@@ -484,7 +487,12 @@ class WorkflowsDock(QWidget):
         self._status_job = self.runner.submit(
             f"Status of workflow {wf.workflow_id}", status_job, self._status_index, self.manager, self.model, wf, iv,
             lambda ivs: format_intervals(ivs, tz), kind=JobKind.READ, owner=self,
-            on_result=lambda states, w=wf: self._states_ready(w, states))
+            on_result=lambda states, w=wf: self._states_ready(w, states), on_finished=self._index_free)
+
+    def _index_free(self, *_args) -> None:
+        """A job that used the colouring index ended: the colours asked for meanwhile are read now."""
+        if self._states_again:
+            self.refresh_states()
 
     def _states_ready(self, wf, states) -> None:
         if wf is not self.workflow():
@@ -538,7 +546,7 @@ class WorkflowsDock(QWidget):
         self._status_job = self.runner.submit(
             f"Streams of node {name}", node_detail_job, self._status_index, self.manager, self.model, wf, name, iv,
             lambda ivs: format_intervals(ivs, tz), kind=JobKind.READ, owner=self,
-            on_result=lambda st, w=wf, n=name: self._detail_ready(w, n, st))
+            on_result=lambda st, w=wf, n=name: self._detail_ready(w, n, st), on_finished=self._index_free)
 
     def _retry_detail(self) -> None:
         wf = self.workflow()

@@ -67,6 +67,35 @@ def test_graph_shows_every_node_and_factor_and_colours_follow_a_run(qtbot, windo
     assert "house=1, resident=a: 50% calculated" in tip
 
 
+def test_a_range_chosen_while_the_colours_are_read_is_coloured_when_that_read_ends(qtbot, window, monkeypatch):
+    """A large store's first colouring takes seconds; the range the user (or the move to a store's data) picks
+    meanwhile is coloured when it ends, not left with the colours of the range before."""
+    import threading
+    import hsgui.workflows.workflows_dock as dock_module
+    dock = window.workflows
+    qtbot.mouseClick(dock.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dock.run_button.isEnabled() and _states(window) == {
+        "ticks": "all", "windows": "all", "counts": "all"}, timeout=20000)
+    gate, started = threading.Event(), threading.Event()
+    real = dock_module.status_job
+
+    def slow_status(*args, **kwargs):
+        started.set()
+        gate.wait(20)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(dock_module, "status_job", slow_status)
+    later = TimeInterval(T0 + timedelta(hours=3), T0 + timedelta(hours=4))
+    window.picker.set_interval(later, emit=True)      # nothing calculated there: its read is held
+    qtbot.waitUntil(started.is_set, timeout=10000)
+    window.picker.set_interval(IV, emit=True)         # back to the run's range while that read goes on
+    qtbot.wait(100)
+    gate.set()
+    qtbot.waitUntil(lambda: _states(window) == {"ticks": "all", "windows": "all", "counts": "all"}
+                    and dock._status_job.is_finished and not dock._states_again, timeout=10000)
+    qtbot.wait(300)   # and no read of the earlier range lands after it
+    assert _states(window) == {"ticks": "all", "windows": "all", "counts": "all"}
+
+
 def test_clicking_a_node_plots_its_streams_and_a_factor_shows_its_runs(qtbot, window):
     dock = window.workflows
     qtbot.mouseClick(dock.run_button, Qt.MouseButton.LeftButton)
