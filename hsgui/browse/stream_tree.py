@@ -160,6 +160,7 @@ class StreamTreeWidget(QWidget):
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         self.model.modelReset.connect(self._after_reset)
         self.model.listingChanged.connect(self._show_match_count)
+        self.model.listingChanged.connect(lambda *_a: self._fit_timer.start(0))   # a count may have grown
         self._expanded_before: set = set()
         self._was_filtered = False
         self._shown_filter = ""       # the filter of what the tree shows (until the reset ends)
@@ -316,10 +317,17 @@ class StreamTreeWidget(QWidget):
         meta-data variants read whole instead of "house=1,…nt=alice"."""
         want = self.view.sizeHintForColumn(COL_NAME) + 12
         cap = max(215, int(self.view.viewport().width() * 0.6))
-        cur = self.view.header().sectionSize(COL_NAME)
+        header = self.view.header()
+        cur = header.sectionSize(COL_NAME)
         if want > cur:
-            self.view.header().resizeSection(COL_NAME, min(want, cap))
-            self.view.updateGeometries()   # the scroll bar it may need shows in this paint, not in a second one
+            header.resizeSection(COL_NAME, min(want, cap))
+        # the channels' counts ("136,103 streams") read whole: the count column fits the top-level rows (a few)
+        metrics = self.view.fontMetrics()
+        count = max((metrics.horizontalAdvance(str(self.model.index(r, COL_COUNT).data() or ""))
+                     for r in range(self.model.rowCount())), default=0) + 16
+        if count > header.sectionSize(COL_COUNT):
+            header.resizeSection(COL_COUNT, min(count, 160))
+        self.view.updateGeometries()   # the scroll bar it may need shows in this paint, not in a second one
 
     def _activated(self, index):
         """Enter on a stream row plots the selected streams; on a channel or name group it opens/closes it."""

@@ -152,6 +152,9 @@ def test_fifty_thousand_streams_show_and_filter_by_name_and_by_meta_data_glob(qt
     sensors = child(tree.model, QModelIndex(), "sensors")
     assert sensors.siblingAtColumn(COL_COUNT).data() == "50,000 streams"
     qtbot.waitUntil(lambda: tree.model.rowCount(tree.model.find_index("sensors")) == 100, timeout=20_000)
+    # its count reads whole, not "50,0…eams"
+    width = tree.view.fontMetrics().horizontalAdvance("50,000 streams")
+    qtbot.waitUntil(lambda: tree.view.header().sectionSize(COL_COUNT) >= width + 8, timeout=5_000)
     tree.view.viewport().repaint()
     # typed before the search keys are ready: the matches come when they are
     qtbot.keyClicks(tree.filter_edit, "sensor_042")
