@@ -45,6 +45,7 @@ LABELS = {
                                  "os.cpu_count()"],
     "bench_vs_hyperstream.py": ["mem_build_s", "mem_read_full_s", "db_sqlite_write_s", "db_mongomock_write_s",
                                 "tools_chain_total_s"],
+    "bench_colour_holds.py": ["largest sampler lateness", "vs idle thread", "over 15 ms"],
     # not yet with --smoke: skipped, saying so, until they gain it
     "bench_workflow.py": ["steps of clock over one minute", "by hand", "inline", "local", "single runs sum", "ratio",
                           "deployment of 1 home", "(cold pool, ", "(warm pool, ", "speed-up 2 workers vs 1, warm pool",

@@ -198,6 +198,27 @@ def _as_an_earlier_version_recorded(store):
         store.db["hsgui_tool_runs"].update_many({}, {"$unset": {"lineage": ""}})
 
 
+def test_the_newest_change_of_more_streams_than_one_read_holds_is_found_for_each(tmp_path, monkeypatch):
+    # the embedded store reads the newest changes a few rows at a time (so that building the answer hands the GIL
+    # over): every stream is in the answer, once, with its newest change, whatever the chunk size
+    from channels.stores.sqlite_changes import SQLiteChangeLog
+    db = SQLiteStore(str(tmp_path / "c.sqlite"))
+    ch = ChannelManager(db).get_channel("mongo")
+    for n in range(7):
+        sid = StreamId("s", {"house": str(n)})
+        stream = ch.get_or_create_stream(sid)
+        for k in range(n % 3 + 1):
+            ch.write_chunk(stream, [StreamInstance(P0 + timedelta(minutes=k + 1), float(k))])
+    expected = newest_of(db.list_changes(channel_id="mongo"))
+    assert len(expected) == 7
+    for chunk in (2, 3, 7, 4096):
+        monkeypatch.setattr(SQLiteChangeLog, "CHUNK", chunk)
+        assert db.newest_changes(channel_id="mongo") == expected
+        assert db.newest_change_ms(channel_id="mongo") == {sid.key: to_ms(at) for sid, at in expected.items()}
+        assert db.newest_change_ms() == db.newest_change_ms(channel_id="mongo")
+    db.close()
+
+
 def test_a_session_without_a_store_marks_the_same_from_a_fresh_tracker():
     from test_lineage_changes import DOUBLED, TRIPLED, _at, _pipeline as memory_pipeline
     manager = ChannelManager()

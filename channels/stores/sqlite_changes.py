@@ -5,6 +5,7 @@ added or deleted instances, written in the batch's own transaction. Owned by
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 
 from ..changes import Change, current_origin
@@ -56,21 +57,37 @@ class SQLiteChangeLog:
             out.append(Change(cid, sid_, TimeInterval._trusted(_dt(lo), _dt(hi)), _dt(at), kind, by, rid))
         return out
 
-    def newest_rows(self, channel_id: str | None = None) -> list:
-        """``[(StreamId.key, epoch ms of its newest change)]``: one grouped read of the ``(sid, at)`` index."""
+    #: rows fetched at a time by :meth:`newest_chunks`
+    CHUNK = 4096
+
+    def newest_chunks(self, channel_id: str | None = None):
+        """Lists of ``(StreamId.key, epoch ms of its newest change)``, :attr:`CHUNK` rows each: one grouped read of
+        the ``(sid, at)`` index. In chunks so that whoever builds something of them hands the GIL over between
+        two (a list of all 131,000 rows of a 100-home store, then a dict of it in one C call, held it 30-60 ms)."""
         q = "SELECT s.key, n.at FROM (SELECT sid, MAX(at) AS at FROM changes{} GROUP BY sid) n " \
             "JOIN streams s ON s.sid = n.sid"
         with self.db.errors("listing changes"):
-            if channel_id is None:
-                return self.db.con().execute(q.format("")).fetchall()
-            return self.db.con().execute(q.format(" WHERE channel_id=?"), (channel_id,)).fetchall()
+            con = self.db.con()
+            cur = con.execute(q.format("")) if channel_id is None else \
+                con.execute(q.format(" WHERE channel_id=?"), (channel_id,))
+            while rows := cur.fetchmany(self.CHUNK):
+                yield rows
+
+    def newest_ms(self, channel_id: str | None = None) -> dict:
+        """See :meth:`Store.newest_change_ms`."""
+        out: dict = {}
+        for rows in self.newest_chunks(channel_id):
+            out.update(rows)
+            time.sleep(0)
+        return out
 
     def newest(self, channel_id: str | None = None) -> dict:
         """See :meth:`Store.newest_changes`."""
         out = {}
-        for key, at in self.newest_rows(channel_id):
-            name, pairs = json.loads(key)   # a key the store wrote from a checked StreamId
-            sid = StreamId._stored(name, pairs)
-            sid._text = key                 # its key, known already (what StreamId.key would make again)
-            out[sid] = _dt(at)
+        for rows in self.newest_chunks(channel_id):
+            for key, at in rows:
+                name, pairs = json.loads(key)   # a key the store wrote from a checked StreamId
+                sid = StreamId._stored(name, pairs)
+                sid._text = key                 # its key, known already (what StreamId.key would make again)
+                out[sid] = _dt(at)
         return out

@@ -654,7 +654,7 @@ class SQLiteStore(Store):
     def newest_change_ms(self, channel_id: str | None = None) -> dict:
         """See :meth:`Store.newest_change_ms`."""
         self._settle()
-        return dict(self._changes.newest_rows(channel_id))
+        return self._changes.newest_ms(channel_id)
 
     # -- reading -----------------------------------------------------------------------------------------------
     def read(self, stream_id: StreamId, start: datetime | None, end: datetime | None) -> Iterator[StreamInstance]:
