@@ -178,3 +178,21 @@ def test_a_quoted_field_broken_across_read_blocks_still_imports_nothing(tmp_path
         import_file(db, ImportSpec(str(path), "time", ["v"]))
     assert list(db.streams) == []
     manager.close()
+
+
+@pytest.mark.parametrize("damage", ["cut short", "bytes missing in the middle"])
+def test_a_damaged_parquet_file_imports_nothing(tmp_path, monkeypatch, damage):
+    import pyarrow.parquet as pq
+    import channels.import_reading as reading
+    monkeypatch.setattr(reading, "BATCH_ROWS", 100)    # many batches: the damage lies after the first ones
+    t0 = datetime(2024, 3, 1, tzinfo=UTC)
+    path = tmp_path / "readings.parquet"
+    pq.write_table(pa.table({"time": pa.array([t0 + timedelta(seconds=i) for i in range(1000)], pa.timestamp("ms", "UTC")),
+                             "v": [i * 0.5 for i in range(1000)]}), path, row_group_size=100, compression="none")
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2] if damage == "cut short" else data[:len(data) * 3 // 4] + data[len(data) * 3 // 4 + 200:])
+    manager, db = _db(tmp_path)
+    with pytest.raises(importing.ImportError_, match="readings.parquet.*(damaged|could not be read)"):
+        import_file(db, ImportSpec(str(path), "time", ["v"]))
+    assert list(db.streams) == []
+    manager.close()

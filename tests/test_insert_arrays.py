@@ -126,3 +126,34 @@ def test_channel_insert_arrays(kind, tmp_path):
             ch.insert_arrays(stream, ms2[::-1], vals2)
     finally:
         fin()
+
+
+def test_summaries_of_a_bulk_array_write_equal_the_instances_summarised_directly(store):
+    """Large array writes (regular clocks, a gap, runs of NaN, a batch that is all NaN, one sparse batch) keep
+    the level-of-detail aggregates: every summary on edges that line up equals the instances summarised."""
+    from channels.lod import summarise_arrays
+    store.create_definition(StreamDefinition(SID, "mongo"))
+    rng = np.random.default_rng(5)
+    parts = []
+    for start, n, step in ((0, 5000, 1000), (9000, 4000, 1000), (20_000, 3000, 250), (400, 300, 77_777)):
+        ms, vals = arrays(n, start, step)
+        vals = vals + rng.normal(size=n)
+        vals[rng.random(n) < 0.1] = math.nan
+        parts.append((ms, vals))
+    parts[2][1][:] = math.nan                      # a batch without a number: counted, no statistics
+    parts[1][1][100:900] = math.nan                # a long run without numbers
+    for ms, vals in parts:
+        store.insert_arrays(SID, ms, vals)
+    ms = np.concatenate([p[0] for p in parts])
+    vals = np.concatenate([p[1] for p in parts])
+    hour = 3_600_000
+    for lo, hi, b in ((MS0, MS0 + 24 * hour, 24), (MS0, MS0 + 2 * hour, 120), (MS0 + hour, MS0 + 3 * hour, 8),
+                      (MS0 - hour, MS0 + 47 * hour, 4), (MS0, MS0 + 600_000, 600)):
+        got = store.summary(SID, from_ms(lo), from_ms(hi), b)
+        want = summarise_arrays(ms, vals, lo, hi, b)
+        np.testing.assert_array_equal(got.count, want.count)
+        np.testing.assert_array_equal(got.first_ms, want.first_ms)
+        np.testing.assert_array_equal(got.last_ms, want.last_ms)
+        np.testing.assert_array_equal(got.min, want.min)
+        np.testing.assert_array_equal(got.max, want.max)
+        np.testing.assert_allclose(got.mean, want.mean, rtol=1e-9, equal_nan=True)

@@ -39,9 +39,28 @@ class Agg:
 
     @classmethod
     def from_instances(cls, ms: np.ndarray, vals: np.ndarray, width: int) -> "Agg":
+        """The rows of instances at sorted epoch ms ``ms`` with float values ``vals`` (NaN: not numeric)."""
+        if len(ms) == 0:
+            return cls(ms, ms, ms, vals, vals, vals, ms, ms)
+        first, last = (int(ms[0]) - 1) // width, (int(ms[-1]) - 1) // width
         isnum = ~np.isnan(vals)
-        return cls((ms - 1) // width, np.ones(len(ms), np.int64), isnum.astype(np.int64),
-                   np.where(isnum, vals, 0.0), vals, vals, ms, ms)._group()
+        if last - first >= len(ms) or vals.dtype != np.float64:  # sparse buckets: group instance by instance
+            return cls((ms - 1) // width, np.ones(len(ms), np.int64), isnum.astype(np.int64),
+                       np.where(isnum, vals, 0.0), vals, vals, ms, ms)._group()
+        # bucket j holds (j*width, (j+1)*width]: its instances start where the times pass j*width
+        bucket = np.arange(first, last + 1, dtype=np.int64)
+        cut = np.empty(len(bucket) + 1, np.int64)
+        cut[0], cut[-1] = 0, len(ms)
+        cut[1:-1] = np.searchsorted(ms, bucket[1:] * width, side="right")
+        held = cut[1:] > cut[:-1]
+        starts, ends = cut[:-1][held], cut[1:][held]
+        n = ends - starts
+        if isnum.all():
+            nn, s = n.copy(), np.add.reduceat(vals, starts)
+        else:
+            nn, s = np.add.reduceat(isnum.astype(np.int64), starts), np.add.reduceat(np.where(isnum, vals, 0.0), starts)
+        return cls(bucket[held], n, nn, s, np.fmin.reduceat(vals, starts), np.fmax.reduceat(vals, starts),
+                   ms[starts], ms[ends - 1])
 
     def coarser(self, from_width: int, to_width: int) -> "Agg":
         return Agg((self.bucket * from_width) // to_width, self.n, self.nn, self.s, self.mn, self.mx,
