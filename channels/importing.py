@@ -20,9 +20,7 @@ with such a row is read row by row only where Arrow's kernels refused it.
 One rule for a bad file: **what is valid is imported and everything else is reported; a file that cannot
 be read to its end imports nothing.** Before anything is written a CSV file is checked (its bytes scanned; one
 read by pyarrow when it has quotes or very long lines: a row longer than the read block, e.g. a run of NUL
-bytes, is an :class:`ImportError_` naming the file and line), and a Parquet file's footer (every column chunk
-it lists must lie inside the file: :func:`~channels.import_reading.parquet_rows`; a page damaged in place is
-found only as it is read, and the import stops there); JSON lines are read line by line wherever a block cannot
+bytes, is an :class:`ImportError_` naming the file and line), and the columns of a Parquet file read once; JSON lines are read line by line wherever a block cannot
 be parsed whole, so they can always be read to their end. The zone is checked first; a row with a field that
 is not valid UTF-8 is one malformed row. A stream is created only when its first instances are written, so a
 file none of whose rows can be imported is an ImportError_ (with the first reasons) and leaves no stream or
@@ -330,7 +328,7 @@ def _extent(path, fmt, delimiter, columns, cancel) -> int:
     if fmt == "csv":
         check_csv(path, delimiter, cancel, CSV_BLOCK_BYTES)
     if fmt == "parquet":
-        return parquet_rows(path, columns)
+        return parquet_rows(path, columns, cancel)
     return os.path.getsize(path)
 
 
