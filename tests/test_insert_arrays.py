@@ -128,15 +128,18 @@ def test_channel_insert_arrays(kind, tmp_path):
         fin()
 
 
-def test_summaries_of_a_bulk_array_write_equal_the_instances_summarised_directly(store):
+def test_summaries_of_a_bulk_array_write_equal_the_instances_summarised_directly(store, request):
     """Large array writes (regular clocks, a gap, runs of NaN, a batch that is all NaN, one sparse batch) keep
     the level-of-detail aggregates: every summary on edges that line up equals the instances summarised."""
     from channels.lod import summarise_arrays
     store.create_definition(StreamDefinition(SID, "mongo"))
     rng = np.random.default_rng(5)
+    # mongomock scans a collection for every aggregate it updates (no indexes): a tenth of the sizes, same shapes
+    scale = 10 if request.node.callspec.params.get("store") == "mongomock" else 1
     parts = []
     for start, n, step in ((0, 5000, 1000), (9000, 4000, 1000), (20_000, 3000, 250), (400, 300, 77_777)):
-        ms, vals = arrays(n, start, step)
+        ms, vals = arrays(n // scale, start, step)
+        n = len(ms)
         vals = vals + rng.normal(size=n)
         vals[rng.random(n) < 0.1] = math.nan
         parts.append((ms, vals))
