@@ -93,21 +93,13 @@ class BaseChannel:
     def streams_named(self, name: str, meta=()) -> list[Stream]:
         """The streams called ``name`` whose meta-data hold every (key, value) pair of ``meta`` (and any others),
         e.g. the siblings a splitter's step looks for."""
-        return [stream for sid, stream in list(self.streams.items()) if sid.name == name
-                and all(dict(sid.meta_data).get(k) == str(v) for k, v in meta)]
+        return [stream for sid, stream in list(self.streams.items()) if sid.name == name and sid.holds(meta)]
 
     def find_streams(self, **kwargs) -> list[Stream]:
         """Streams whose name equals ``name=`` (if given) and whose meta-data has every other key=value."""
         name = kwargs.pop("name", None)
-        wanted = {k: str(v) for k, v in kwargs.items()}
-        found = []
-        for sid, stream in self.streams.items():
-            if name is not None and sid.name != name:
-                continue
-            meta = dict(sid.meta_data)
-            if all(meta.get(k) == v for k, v in wanted.items()):
-                found.append(stream)
-        return found
+        return [stream for sid, stream in self.streams.items()
+                if (name is None or sid.name == name) and sid.holds(kwargs.items())]
 
     def find_stream(self, **kwargs) -> Stream:
         query = ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "(no criteria)"

@@ -151,6 +151,12 @@ class StreamId:
     def __lt__(self, other):
         return self._key < other._key
 
+    def holds(self, meta) -> bool:
+        """Whether its meta-data hold every (key, value) pair of ``meta`` (and any others; values compared as
+        text)."""
+        have = dict(self.meta_data)
+        return all(have.get(k) == str(v) for k, v in meta)
+
     def __repr__(self):
         return f"StreamId(name={self.name!r}, meta_data={dict(self.meta_data)!r})"
 

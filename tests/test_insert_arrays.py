@@ -22,6 +22,7 @@ from channels.time_interval import TimeInterval, TimeIntervals
 from channels.utils import UTC, from_ms, to_ms, utcnow
 
 from stores_fixtures import make_store, store  # noqa: F401
+from test_store_contract import _assert_summary_equal
 
 T0 = datetime(2021, 3, 1, tzinfo=UTC)
 MS0 = to_ms(T0)
@@ -153,10 +154,4 @@ def test_summaries_of_a_bulk_array_write_equal_the_instances_summarised_directly
     for lo, hi, b in ((MS0, MS0 + 24 * hour, 24), (MS0, MS0 + 2 * hour, 120), (MS0 + hour, MS0 + 3 * hour, 8),
                       (MS0 - hour, MS0 + 47 * hour, 4), (MS0, MS0 + 600_000, 600)):
         got = store.summary(SID, from_ms(lo), from_ms(hi), b)
-        want = summarise_arrays(ms, vals, lo, hi, b)
-        np.testing.assert_array_equal(got.count, want.count)
-        np.testing.assert_array_equal(got.first_ms, want.first_ms)
-        np.testing.assert_array_equal(got.last_ms, want.last_ms)
-        np.testing.assert_array_equal(got.min, want.min)
-        np.testing.assert_array_equal(got.max, want.max)
-        np.testing.assert_allclose(got.mean, want.mean, rtol=1e-9, equal_nan=True)
+        _assert_summary_equal(got, summarise_arrays(ms, vals, lo, hi, b))

@@ -128,12 +128,6 @@ def check_collection(collection: str) -> None:
                          f"{', '.join(DOCUMENT_COLLECTIONS + APP_COLLECTIONS)}")
 
 
-def holds_meta(definition, meta) -> bool:
-    """Whether ``definition``'s meta-data hold every (key, value) pair of ``meta`` (values compared as text)."""
-    have = dict(definition.stream_id.meta_data)
-    return all(have.get(k) == str(v) for k, v in meta)
-
-
 class Store(ABC):
     """Persistent stream definitions, instances, summaries and tool-run history."""
 
@@ -162,7 +156,7 @@ class Store(ABC):
         """The definitions of ``channel_id``'s streams called ``name`` whose meta-data hold every pair of ``meta``
         (and any others). A store with an index by name reads only those (a splitter's step looks for its
         siblings so: its cost must not grow with the store); this default lists the channel."""
-        return [d for d in self.list_definitions(channel_id) if d.stream_id.name == name and holds_meta(d, meta)]
+        return [d for d in self.list_definitions(channel_id) if d.stream_id.name == name and d.stream_id.holds(meta)]
 
     def channel_ids(self) -> set[str]:
         """The channel ids that have stream definitions (without reading every definition)."""

@@ -93,7 +93,7 @@ from ..time_interval import TimeIntervals
 from ..config import check_mongo_options, check_mongo_uri
 from ..utils import redact_uri, scrub_secrets, uri_secrets, utcnow
 from .base import (UPDATABLE_FIELDS, Committed, Store, StreamDefinition, check_collection, check_not_future,
-                   holds_meta, interval_changes, merge_intervals)
+                   interval_changes, merge_intervals)
 from .codec import decode_bson, dt_ms, encode_bson, ms_dt, values_equal
 from .mongo_changes import MongoChangeLog
 from .mongo_columnar import numeric_docs, typed_component_columns
@@ -360,7 +360,7 @@ class MongoStore(Store):
         with self._errors(f"reading the definitions of the streams called {name!r}"):
             docs = list(self._c.definitions.find({"channel_id": channel_id, "stream_id.name": str(name)}, {"_id": 0}))
         out = [d for d in map(self._definition, docs)
-               if d is not None and d.stream_id.name == name and holds_meta(d, meta)]
+               if d is not None and d.stream_id.name == name and d.stream_id.holds(meta)]
         out.sort(key=lambda d: d.stream_id)
         return out
 

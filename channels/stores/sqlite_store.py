@@ -87,7 +87,7 @@ from ..stream import StreamId, StreamInstance
 from ..time_interval import TimeInterval, TimeIntervals
 from ..utils import EPOCH, utcnow
 from .base import (UPDATABLE_FIELDS, Committed, Store, StreamDefinition, check_collection, check_not_future,
-                   holds_meta, interval_changes, merge_intervals)
+                   interval_changes, merge_intervals)
 from .codec import decode_json, encode_document_json, encode_json, numeric, values_equal
 from .lod_levels import LEVEL_WIDTHS_MS, LOD_MIN_INSTANCES, LOD_PER_BUCKET  # noqa: F401 - re-exported
 from .sqlite_changes import SQLiteChangeLog
@@ -283,7 +283,7 @@ class SQLiteStore(Store):
             rows = self._db.con().execute(q, args).fetchall()
         intervals = {}
         out = [self._definition(r[1:], intervals) for r in rows]
-        return [d for d in out if holds_meta(d, meta)] if meta else out
+        return [d for d in out if d.stream_id.holds(meta)] if meta else out
 
     def channel_ids(self) -> set[str]:
         self._settle()
