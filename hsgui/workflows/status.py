@@ -197,15 +197,10 @@ def workflow_status(ctx, manager, model, workflow, interval: TimeInterval, descr
                 st = st & rng
                 if st.is_empty:
                     st = None
-            if st is not None:
-                state = STALE
-            elif frac >= 0.999999:
-                counts[ALL] += 1
-                continue
-            else:
-                state = NONE if frac <= 0.0 else PART
+            state = _state_of(frac, st is not None)
             counts[state] += 1
-            ranked.append((0 if st is not None else 1, frac, i, st, calc))
+            if state != ALL:
+                ranked.append((0 if st is not None else 1, frac, i, st, calc))
         worst = []
         for _o, frac, i, st, c in heapq.nsmallest(WORST, ranked, key=lambda r: (r[0], r[1])):
             sid = pairs[i][1]
